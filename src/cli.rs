@@ -1,0 +1,267 @@
+//! Command-line definitions. They also feed the man page and the shell completions, so every
+//! flag is documented here once.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "sockeye",
+    version,
+    about = "Linux socket inspector: what ss and netstat show, live, grouped and explained",
+    long_about = "Linux socket inspector: what ss and netstat show, but live, grouped by TCP \
+state and by listening socket, with queue depth and TIME-WAIT/CLOSE-WAIT counts highlighted.\n\n\
+Without a subcommand, sockeye opens the live view (the same as `sockeye tui`)."
+)]
+pub struct Cli {
+    /// Do not read the configuration file.
+    #[arg(long, global = true)]
+    pub no_config: bool,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the socket table once, like ss (table, JSON or summary).
+    Dump(DumpArgs),
+    /// Open the live view (the default when no subcommand is given).
+    Tui(TuiArgs),
+    /// Run the classic socket experiments on loopback and watch them live.
+    Demo(DemoArgs),
+    /// Watch and drive a running demo (or any process with --pid).
+    Attach(AttachArgs),
+    /// Serve socket metrics for Prometheus at /metrics.
+    Export(ExportArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+    /// Show the configuration.
+    Config(ConfigArgs),
+}
+
+/// What to look at: tables, families, source and the ss filter. Shared by dump and tui.
+#[derive(Debug, Args, Clone, Default)]
+pub struct SelectArgs {
+    /// Show TCP sockets.
+    #[arg(short = 't', long = "tcp")]
+    pub tcp: bool,
+    /// Show UDP sockets.
+    #[arg(short = 'u', long = "udp")]
+    pub udp: bool,
+    /// Show unix domain sockets.
+    #[arg(short = 'x', long = "unix")]
+    pub unix: bool,
+    /// Only IPv4 sockets.
+    #[arg(short = '4', long = "ipv4")]
+    pub ipv4: bool,
+    /// Only IPv6 sockets.
+    #[arg(short = '6', long = "ipv6")]
+    pub ipv6: bool,
+    /// Show only listening sockets (and unconnected UDP/unix ones).
+    #[arg(short = 'l', long = "listening")]
+    pub listening: bool,
+    /// Show sockets in every state.
+    #[arg(short = 'a', long = "all")]
+    pub all: bool,
+    /// Do not resolve service names (ports as numbers).
+    #[arg(short = 'n', long = "numeric")]
+    pub numeric: bool,
+    /// Where socket state comes from: netlink sock_diag, /proc/net, or netlink with a
+    /// fallback to /proc when netlink is unavailable.
+    #[arg(long, value_enum, default_value_t = SourceArg::Auto)]
+    pub source: SourceArg,
+    /// Read the filter expression from FILE ('-' for standard input).
+    #[arg(short = 'F', long = "filter-file", value_name = "FILE")]
+    pub filter_file: Option<PathBuf>,
+    /// Filter in ss syntax: [state NAME | exclude NAME]... [EXPRESSION], e.g.
+    /// `state established '(' dport = :443 or dport = :80 ')'`.
+    #[arg(value_name = "FILTER", allow_hyphen_values = true, trailing_var_arg = true)]
+    pub filter: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum SourceArg {
+    #[default]
+    Auto,
+    Netlink,
+    Proc,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+#[command(after_help = "Examples:
+  sockeye dump -tan                      all TCP sockets, numeric
+  sockeye dump -tan state time-wait      only TIME-WAIT
+  sockeye dump -ltnp                     TCP listeners with their processes
+  sockeye dump -tn dport = :443          connections to port 443
+  sockeye dump -s                        summary with per-state counts
+  sockeye dump -ta --json | jq '.[] | select(.state == \"CLOSE-WAIT\")'")]
+pub struct DumpArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Show the processes using each socket.
+    #[arg(short = 'p', long = "processes")]
+    pub processes: bool,
+    /// Show timer information.
+    #[arg(short = 'o', long = "options")]
+    pub options: bool,
+    /// Show detailed socket information (uid, inode, cookie).
+    #[arg(short = 'e', long = "extended")]
+    pub extended: bool,
+    /// Show internal TCP information (tcp_info).
+    #[arg(short = 'i', long = "info")]
+    pub info: bool,
+    /// Show socket memory usage.
+    #[arg(short = 'm', long = "memory")]
+    pub memory: bool,
+    /// Suppress the header line.
+    #[arg(short = 'H', long = "no-header")]
+    pub no_header: bool,
+    /// Print a summary instead of the socket table.
+    #[arg(short = 's', long = "summary")]
+    pub summary: bool,
+    /// Print one JSON array of socket objects.
+    #[arg(long)]
+    pub json: bool,
+    /// Print how the filter was understood and what the kernel is asked, then exit.
+    #[arg(long)]
+    pub explain: bool,
+    /// No notices on standard error (fallback to /proc, process attribution limits).
+    #[arg(short = 'q', long = "quiet")]
+    pub quiet: bool,
+    /// Report skipped tables and records on standard error.
+    #[arg(long)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ViewArg {
+    /// Sockets grouped by TCP state.
+    States,
+    /// Listening sockets with their queues and connections.
+    Listeners,
+    /// The flat socket table.
+    Sockets,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+#[command(after_help = "Examples:
+  sockeye                                 live view of every socket
+  sockeye tui -t --view listeners         TCP listeners and their accept queues
+  sockeye tui --process nginx             only nginx's sockets
+  sockeye tui -t state close-wait         watch CLOSE-WAIT build up")]
+pub struct TuiArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Seconds between refreshes (0.2 to 60; default 1 or the config file's).
+    #[arg(long, value_name = "SECS")]
+    pub interval: Option<f64>,
+    /// The view to open with (default states or the config file's).
+    #[arg(long, value_enum)]
+    pub view: Option<ViewArg>,
+    /// Only the sockets of this process (and connections to its listeners).
+    #[arg(long, value_name = "PID", conflicts_with = "process")]
+    pub pid: Option<u32>,
+    /// Only the sockets of processes with this command name.
+    #[arg(long, value_name = "NAME")]
+    pub process: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum)]
+pub enum ScenarioArg {
+    /// listen(1) server that accepts slowly: accept-queue overflow, SYN-SENT client.
+    Backlog,
+    /// A connection the server never reads: Recv-Q 8.
+    Unread,
+    /// A server that forgets close(): CLOSE-WAIT leak, FIN-WAIT-2 clients.
+    CloseWait,
+    /// Clients that close first at a steady rate: TIME-WAIT churn.
+    TimeWait,
+    /// A server streaming to a client that never reads: Send-Q build-up.
+    SendQ,
+    /// A well-behaved echo server with clients coming and going.
+    Echo,
+}
+
+#[derive(Debug, Args, Clone)]
+#[command(after_help = "Examples:
+  sockeye demo                            every scenario, watched in the live view
+  sockeye demo backlog unread             two scenarios only
+  sockeye demo --headless --port 7000     print the ports, run until Ctrl-C
+  sockeye attach                          watch and drive a running demo")]
+pub struct DemoArgs {
+    /// Scenarios to run (default: all).
+    #[arg(value_enum, value_name = "SCENARIO")]
+    pub scenarios: Vec<ScenarioArg>,
+    /// Address to bind (loopback by default).
+    #[arg(long, default_value = "127.0.0.1", value_name = "ADDR")]
+    pub bind: String,
+    /// Allow a --bind address that is not loopback.
+    #[arg(long)]
+    pub allow_non_loopback: bool,
+    /// First port; scenarios take consecutive ports (default: ephemeral ports).
+    #[arg(long, value_name = "BASE")]
+    pub port: Option<u16>,
+    /// Connections per second of the time-wait scenario (at most 200).
+    #[arg(long, default_value_t = 20.0, value_name = "PER_SEC")]
+    pub rate: f64,
+    /// Do not open the live view: print the ports and run until SIGINT/SIGTERM.
+    #[arg(long)]
+    pub headless: bool,
+    /// Control socket path (default: $XDG_RUNTIME_DIR/sockeye/demo.sock).
+    #[arg(long, value_name = "PATH")]
+    pub socket: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+#[command(after_help = "Examples:
+  sockeye attach                          the running demo
+  sockeye attach --pid 1234               any process, scoped view")]
+pub struct AttachArgs {
+    /// Control socket of the demo (default: $XDG_RUNTIME_DIR/sockeye/demo.sock).
+    #[arg(long, value_name = "PATH", conflicts_with = "pid")]
+    pub socket: Option<PathBuf>,
+    /// Watch this process instead of a demo.
+    #[arg(long, value_name = "PID")]
+    pub pid: Option<u32>,
+    /// Seconds between refreshes.
+    #[arg(long, value_name = "SECS")]
+    pub interval: Option<f64>,
+}
+
+#[derive(Debug, Args, Clone)]
+#[command(after_help = "Examples:
+  sockeye export                          serve http://127.0.0.1:9977/metrics
+  sockeye export --listen 0.0.0.0:9977    on every interface (explicit)
+  curl -s 127.0.0.1:9977/metrics | grep sockeye_listen")]
+pub struct ExportArgs {
+    /// Address to serve /metrics on.
+    #[arg(long, default_value = "127.0.0.1:9977", value_name = "ADDR:PORT")]
+    pub listen: String,
+    /// Reuse a snapshot younger than this many seconds.
+    #[arg(long, default_value_t = 5.0, value_name = "SECS")]
+    pub interval: f64,
+    /// Ports with most CLOSE-WAIT/TIME-WAIT sockets to label; the rest sum into "other".
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub top_ports: usize,
+    #[arg(long, value_enum, default_value_t = SourceArg::Auto)]
+    pub source: SourceArg,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct CompletionsArgs {
+    /// The shell to generate completions for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ConfigArgs {
+    /// Print the default configuration file, with comments.
+    #[arg(long)]
+    pub print_default: bool,
+    /// Print the path of the configuration file.
+    #[arg(long)]
+    pub path: bool,
+}

@@ -1,0 +1,230 @@
+//! Collection: turns the kernel's socket tables into a [`Snapshot`]. Knows nothing about
+//! terminals or output formats.
+//!
+//! Sources: netlink sock_diag (default) and /proc/net (fallback, or on request). Process
+//! attribution scans /proc/*/fd; kernel counters come from /proc/net/{snmp,netstat,sockstat}.
+
+pub mod counters;
+pub mod netlink;
+pub mod processes;
+pub mod procfs;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use crate::model::{Netid, Snapshot, Socket, Source, StateSet};
+
+/// Which source the user asked for (`--source`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SourcePref {
+    /// Netlink, falling back to /proc when netlink is unavailable.
+    #[default]
+    Auto,
+    Netlink,
+    Proc,
+}
+
+/// A set of tables (one bit per [`Netid`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct NetidSet(pub u8);
+
+impl NetidSet {
+    pub const ALL: NetidSet = NetidSet(0b1_1111);
+    fn bit(n: Netid) -> u8 {
+        1 << (n as u8)
+    }
+    pub fn of(ids: &[Netid]) -> NetidSet {
+        NetidSet(ids.iter().fold(0, |m, n| m | Self::bit(*n)))
+    }
+    pub fn contains(self, n: Netid) -> bool {
+        self.0 & Self::bit(n) != 0
+    }
+    pub fn insert(&mut self, n: Netid) {
+        self.0 |= Self::bit(n);
+    }
+    pub fn len(self) -> usize {
+        (self.0 & Self::ALL.0).count_ones() as usize
+    }
+    pub fn is_empty(self) -> bool {
+        self.len() == 0
+    }
+    pub fn iter(self) -> impl Iterator<Item = Netid> {
+        Netid::ALL.into_iter().filter(move |n| self.contains(*n))
+    }
+}
+
+/// A userspace predicate applied to every socket as it is decoded, so rejected sockets are
+/// never stored. The filter language compiles to one of these.
+pub type SocketPredicate = Arc<dyn Fn(&Socket) -> bool + Send + Sync>;
+
+/// What to collect. Ask only for what is needed: extensions cost kernel time and decoding.
+#[derive(Clone)]
+pub struct Query {
+    pub netids: NetidSet,
+    /// Inet families to dump (both by default; `-4`/`-6` restrict).
+    pub ipv4: bool,
+    pub ipv6: bool,
+    /// Sent to the kernel as the request's states mask, and checked again in userspace.
+    pub states: StateSet,
+    /// Request INET_DIAG_INFO + congestion algorithm (`-i`).
+    pub tcp_info: bool,
+    /// Request socket memory (`-m`).
+    pub memory: bool,
+    /// Compiled INET_DIAG_REQ_BYTECODE for TCP and UDP tables, if the filter has a part
+    /// the kernel can evaluate.
+    pub bytecode: Option<Arc<Vec<u8>>>,
+    /// Userspace filter applied to every decoded socket (always, whatever the kernel did).
+    pub keep: Option<SocketPredicate>,
+    /// Attribute sockets to processes (`-p`).
+    pub processes: bool,
+    /// Read kernel counters and sysctls.
+    pub counters: bool,
+    pub source: SourcePref,
+    /// Root of procfs (tests point it at a fixture tree).
+    pub proc_root: PathBuf,
+}
+
+impl Default for Query {
+    fn default() -> Self {
+        Query {
+            netids: NetidSet::ALL,
+            ipv4: true,
+            ipv6: true,
+            states: StateSet::ALL,
+            tcp_info: false,
+            memory: false,
+            bytecode: None,
+            keep: None,
+            processes: false,
+            counters: false,
+            source: SourcePref::Auto,
+            proc_root: PathBuf::from("/proc"),
+        }
+    }
+}
+
+impl std::fmt::Debug for Query {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Query")
+            .field("netids", &self.netids)
+            .field("ipv4", &self.ipv4)
+            .field("ipv6", &self.ipv6)
+            .field("states", &self.states)
+            .field("tcp_info", &self.tcp_info)
+            .field("memory", &self.memory)
+            .field("bytecode", &self.bytecode.as_ref().map(|b| b.len()))
+            .field("keep", &self.keep.is_some())
+            .field("processes", &self.processes)
+            .field("counters", &self.counters)
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CollectError {
+    #[error(transparent)]
+    Netlink(#[from] netlink::NetlinkError),
+    #[error(transparent)]
+    Proc(#[from] procfs::ProcError),
+}
+
+/// Takes snapshots, keeping what is worth keeping between them: the netlink socket, the
+/// process cache, and the decision to fall back.
+pub struct Collector {
+    query: Query,
+    netlink: Option<netlink::NetlinkSource>,
+    fallback_reason: Option<String>,
+    processes: processes::ProcessCache,
+}
+
+impl Collector {
+    pub fn new(query: Query) -> Collector {
+        Collector {
+            query,
+            netlink: None,
+            fallback_reason: None,
+            processes: processes::ProcessCache::default(),
+        }
+    }
+
+    pub fn query(&self) -> &Query {
+        &self.query
+    }
+
+    /// Change what the next snapshot asks for (the TUI's filter bar, `p` toggle).
+    pub fn set_query(&mut self, query: Query) {
+        self.query = query;
+    }
+
+    /// One snapshot. In auto mode, a netlink failure that means "not available here" switches
+    /// this collector to /proc for good, and the reason travels in every snapshot.
+    pub fn snapshot(&mut self) -> Result<Snapshot, CollectError> {
+        let mut snap = Snapshot {
+            taken_at: SystemTime::now(),
+            source: Source::Netlink,
+            fallback_reason: self.fallback_reason.clone(),
+            sockets: Vec::new(),
+            counters: None,
+            warnings: Vec::new(),
+            skipped_records: 0,
+            process_note: None,
+        };
+        let use_proc = match self.query.source {
+            SourcePref::Proc => true,
+            SourcePref::Netlink => false,
+            SourcePref::Auto => self.fallback_reason.is_some(),
+        };
+        if use_proc {
+            self.read_proc(&mut snap)?;
+        } else {
+            match self.read_netlink(&mut snap) {
+                Ok(()) => {}
+                Err(e) if self.query.source == SourcePref::Auto && e.is_unavailable() => {
+                    let reason = e.to_string();
+                    self.netlink = None;
+                    self.fallback_reason = Some(reason.clone());
+                    snap.fallback_reason = Some(reason);
+                    snap.sockets.clear();
+                    snap.warnings.clear();
+                    snap.skipped_records = 0;
+                    self.read_proc(&mut snap)?;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if self.query.processes {
+            snap.process_note = self.processes.refresh(&self.query.proc_root);
+            self.processes.attach(&mut snap.sockets);
+        }
+        if self.query.counters {
+            snap.counters = Some(counters::read(&self.query.proc_root));
+        }
+        Ok(snap)
+    }
+
+    fn read_netlink(&mut self, snap: &mut Snapshot) -> Result<(), netlink::NetlinkError> {
+        let source = match self.netlink.as_mut() {
+            Some(s) => s,
+            None => self.netlink.insert(netlink::NetlinkSource::open()?),
+        };
+        snap.source = Source::Netlink;
+        source.dump(
+            &self.query,
+            &mut snap.sockets,
+            &mut snap.warnings,
+            &mut snap.skipped_records,
+        )
+    }
+
+    fn read_proc(&mut self, snap: &mut Snapshot) -> Result<(), procfs::ProcError> {
+        snap.source = Source::Proc;
+        procfs::read(
+            &self.query,
+            &mut snap.sockets,
+            &mut snap.warnings,
+            &mut snap.skipped_records,
+        )
+    }
+}

@@ -1,0 +1,1 @@
+//! Prometheus exporter. (Skeleton: owned by the export helper.)

@@ -1,0 +1,14 @@
+//! sockeye: a Linux socket inspector. The library holds everything; the binary only
+//! dispatches, so tests and every front end (dump, TUI, demo, exporter) share one code path.
+
+pub mod cli;
+pub mod collect;
+pub mod commands;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod export;
+pub mod filter;
+pub mod model;
+pub mod output;
+pub mod tui;

@@ -1,0 +1,1 @@
+//! The live view. (Skeleton: owned by the TUI helper.)
