@@ -8,7 +8,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(
     name = "sockeye",
-    version,
+    // Set by build.rs: the package version and the git revision.
+    version = env!("SOCKEYE_VERSION"),
     about = "Linux socket inspector: what ss and netstat show, live, grouped and explained",
     long_about = "Linux socket inspector: what ss and netstat show, but live, grouped by TCP \
 state and by listening socket, with queue depth and TIME-WAIT/CLOSE-WAIT counts highlighted.\n\n\
