@@ -38,7 +38,7 @@ pub enum Command {
     Export(ExportArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
-    /// Show the configuration.
+    /// Check the configuration file and show the settings in effect.
     Config(ConfigArgs),
 }
 
@@ -78,7 +78,11 @@ pub struct SelectArgs {
     pub filter_file: Option<PathBuf>,
     /// Filter in ss syntax: [state NAME | exclude NAME]... [EXPRESSION], e.g.
     /// `state established '(' dport = :443 or dport = :80 ')'`.
-    #[arg(value_name = "FILTER", allow_hyphen_values = true, trailing_var_arg = true)]
+    #[arg(
+        value_name = "FILTER",
+        allow_hyphen_values = true,
+        trailing_var_arg = true
+    )]
     pub filter: Vec<String>,
 }
 
@@ -251,6 +255,10 @@ pub struct ExportArgs {
 }
 
 #[derive(Debug, Args, Clone)]
+#[command(after_help = "Examples:
+  sockeye completions bash > ~/.local/share/bash-completion/completions/sockeye
+  sockeye completions zsh > ~/.zfunc/_sockeye     (with fpath+=~/.zfunc)
+  sockeye completions fish > ~/.config/fish/completions/sockeye.fish")]
 pub struct CompletionsArgs {
     /// The shell to generate completions for.
     #[arg(value_enum)]
@@ -258,9 +266,13 @@ pub struct CompletionsArgs {
 }
 
 #[derive(Debug, Args, Clone)]
+#[command(after_help = "Examples:
+  sockeye config                          check the file, print the settings in effect
+  sockeye config --path                   where sockeye looks for the file
+  sockeye config --print-default          the commented sample, every key at its default")]
 pub struct ConfigArgs {
     /// Print the default configuration file, with comments.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "path")]
     pub print_default: bool,
     /// Print the path of the configuration file.
     #[arg(long)]
