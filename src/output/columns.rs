@@ -201,9 +201,16 @@ impl Column {
 pub enum SortKey<'a> {
     Int(u64),
     /// IPv4 before IPv6 (family 4 / 6), then address, then port.
-    Inet { family: u8, addr: u128, port: u16 },
+    Inet {
+        family: u8,
+        addr: u128,
+        port: u16,
+    },
     /// Unix: unnamed before named, then by path, then inode.
-    Unix { path: Option<&'a str>, inode: u64 },
+    Unix {
+        path: Option<&'a str>,
+        inode: u64,
+    },
     /// First process: command, then pid.
     Process(&'a str, u32),
     Unknown,
@@ -432,7 +439,10 @@ pub(crate) mod tests {
     }
 
     fn services() -> Services {
-        Services::parse("ssh 22/tcp\nhttp 80/tcp\ndomain 53/udp\n", Some((32768, 60999)))
+        Services::parse(
+            "ssh 22/tcp\nhttp 80/tcp\ndomain 53/udp\n",
+            Some((32768, 60999)),
+        )
     }
 
     #[test]
@@ -475,7 +485,12 @@ pub(crate) mod tests {
     #[test]
     fn service_names_unless_numeric() {
         let named = CellCtx::new(false, Source::Netlink).with_services(services());
-        let s = inet(Netid::Tcp, TcpState::Established, "10.0.0.1:22", "10.0.0.2:80");
+        let s = inet(
+            Netid::Tcp,
+            TcpState::Established,
+            "10.0.0.1:22",
+            "10.0.0.2:80",
+        );
         assert_eq!(cell(Column::Local, &s, &named), "10.0.0.1:ssh");
         assert_eq!(cell(Column::Peer, &s, &named), "10.0.0.2:http");
         let u = inet(Netid::Udp, TcpState::Close, "10.0.0.1:53", "0.0.0.0:0");
@@ -486,7 +501,12 @@ pub(crate) mod tests {
 
     #[test]
     fn unix_endpoints() {
-        let mut s = inet(Netid::UnixStream, TcpState::Established, "1.1.1.1:1", "1.1.1.1:1");
+        let mut s = inet(
+            Netid::UnixStream,
+            TcpState::Established,
+            "1.1.1.1:1",
+            "1.1.1.1:1",
+        );
         s.local = Endpoint::Unix {
             path: Some("/run/x.sock".into()),
             inode: 0,

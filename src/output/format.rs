@@ -338,7 +338,10 @@ mod tests {
             },
         ];
         assert!(push_users(&mut s, &procs));
-        assert_eq!(s, r#"users:(("python3",pid=4000,fd=3),("sshd",pid=1,fd=7))"#);
+        assert_eq!(
+            s,
+            r#"users:(("python3",pid=4000,fd=3),("sshd",pid=1,fd=7))"#
+        );
     }
 
     #[test]
