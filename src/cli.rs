@@ -77,7 +77,11 @@ pub struct SelectArgs {
     pub filter_file: Option<PathBuf>,
     /// Filter in ss syntax: [state NAME | exclude NAME]... [EXPRESSION], e.g.
     /// `state established '(' dport = :443 or dport = :80 ')'`.
-    #[arg(value_name = "FILTER", allow_hyphen_values = true, trailing_var_arg = true)]
+    #[arg(
+        value_name = "FILTER",
+        allow_hyphen_values = true,
+        trailing_var_arg = true
+    )]
     pub filter: Vec<String>,
 }
 
@@ -247,6 +251,13 @@ pub struct ExportArgs {
     pub top_ports: usize,
     #[arg(long, value_enum, default_value_t = SourceArg::Auto)]
     pub source: SourceArg,
+    /// Longest a scrape waits for a fresh snapshot; past it the last one is served, marked
+    /// stale. Shortened to fit Prometheus's own scrape timeout when it sends one.
+    #[arg(long, default_value_t = 3.0, value_name = "SECS")]
+    pub timeout: f64,
+    /// Do not scan /proc/*/fd for the process label of listeners (cheaper on busy hosts).
+    #[arg(long)]
+    pub no_processes: bool,
 }
 
 #[derive(Debug, Args, Clone)]
