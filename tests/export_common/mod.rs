@@ -266,7 +266,7 @@ pub fn parse(text: &str) -> Result<Exposition, String> {
                 fam.name
             )));
         }
-        if fam.kind == "counter" && !(value >= 0.0) {
+        if fam.kind == "counter" && (value.is_nan() || value < 0.0) {
             return Err(err("counter below zero".into()));
         }
         let key = format!("{name}{labels:?}");
