@@ -252,6 +252,13 @@ pub struct ExportArgs {
     pub top_ports: usize,
     #[arg(long, value_enum, default_value_t = SourceArg::Auto)]
     pub source: SourceArg,
+    /// Longest a scrape waits for a fresh snapshot; past it the last one is served, marked
+    /// stale. Shortened to fit Prometheus's own scrape timeout when it sends one.
+    #[arg(long, default_value_t = 3.0, value_name = "SECS")]
+    pub timeout: f64,
+    /// Do not scan /proc/*/fd for the process label of listeners (cheaper on busy hosts).
+    #[arg(long)]
+    pub no_processes: bool,
 }
 
 #[derive(Debug, Args, Clone)]
