@@ -77,7 +77,11 @@ pub struct SelectArgs {
     pub filter_file: Option<PathBuf>,
     /// Filter in ss syntax: [state NAME | exclude NAME]... [EXPRESSION], e.g.
     /// `state established '(' dport = :443 or dport = :80 ')'`.
-    #[arg(value_name = "FILTER", allow_hyphen_values = true, trailing_var_arg = true)]
+    #[arg(
+        value_name = "FILTER",
+        allow_hyphen_values = true,
+        trailing_var_arg = true
+    )]
     pub filter: Vec<String>,
 }
 
