@@ -78,11 +78,10 @@ pub fn run(args: &DemoArgs, no_config: bool) -> anyhow::Result<()> {
         }
     };
     let result = if headless {
-        print_banner(&demo, control.path()).and_then(|()| {
+        print_banner(&demo, control.path()).map(|()| {
             while !stop.load(Ordering::SeqCst) {
                 std::thread::sleep(Duration::from_millis(100));
             }
-            Ok(())
         })
     } else {
         attach_ui(control.path(), args, no_config, &stop)

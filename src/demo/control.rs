@@ -93,22 +93,18 @@ pub fn parse_request(line: &str) -> Result<Request, String> {
         }
     })?;
     match &req {
-        Request::Add { count, .. } | Request::Close { count, .. } => {
-            if *count == 0 || *count > MAX_COUNT {
-                return Err(format!("count must be between 1 and {MAX_COUNT}"));
-            }
+        Request::Add { count, .. } | Request::Close { count, .. }
+            if *count == 0 || *count > MAX_COUNT =>
+        {
+            return Err(format!("count must be between 1 and {MAX_COUNT}"));
         }
         Request::Send {
             data: Some(data), ..
-        } => {
-            if data.is_empty() || data.len() > MAX_SEND {
-                return Err(format!("data must be 1 to {MAX_SEND} bytes"));
-            }
+        } if data.is_empty() || data.len() > MAX_SEND => {
+            return Err(format!("data must be 1 to {MAX_SEND} bytes"));
         }
-        Request::Rate { per_sec, .. } => {
-            if !per_sec.is_finite() || *per_sec < 0.0 {
-                return Err("per_sec must be a number >= 0".into());
-            }
+        Request::Rate { per_sec, .. } if !per_sec.is_finite() || *per_sec < 0.0 => {
+            return Err("per_sec must be a number >= 0".into());
         }
         _ => {}
     }
@@ -371,10 +367,10 @@ impl ControlServer {
             let _ = t.join();
         }
         // Only remove the file if it is still the one we bound.
-        if let Ok(meta) = fs::symlink_metadata(&self.path) {
-            if (meta.dev(), meta.ino()) == self.identity {
-                let _ = fs::remove_file(&self.path);
-            }
+        if let Ok(meta) = fs::symlink_metadata(&self.path)
+            && (meta.dev(), meta.ino()) == self.identity
+        {
+            let _ = fs::remove_file(&self.path);
         }
     }
 }

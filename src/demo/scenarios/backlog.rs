@@ -89,11 +89,12 @@ impl Scenario for Backlog {
 
     fn step(&mut self, now: Instant) {
         self.serve();
-        if self.accepting && self.serving.is_none() {
-            if let Some(conn) = accept_one(&self.listener) {
-                self.accepted_total += 1;
-                self.serving = Some(conn);
-            }
+        if self.accepting
+            && self.serving.is_none()
+            && let Some(conn) = accept_one(&self.listener)
+        {
+            self.accepted_total += 1;
+            self.serving = Some(conn);
         }
         let mut failed = 0;
         self.clients.retain_mut(|c| match c.progress() {
@@ -110,10 +111,10 @@ impl Scenario for Backlog {
         let due = self.retry_at.iter().filter(|t| **t <= now).count();
         self.retry_at.retain(|t| *t > now);
         for _ in 0..due {
-            if self.clients.len() < MAX_CLIENTS {
-                if let Ok(c) = Client::start(self.addr, None, now) {
-                    self.clients.push(c);
-                }
+            if self.clients.len() < MAX_CLIENTS
+                && let Ok(c) = Client::start(self.addr, None, now)
+            {
+                self.clients.push(c);
             }
         }
         if self.staged > 0 && self.ready_for_next_staged() && self.clients.len() < MAX_CLIENTS {
