@@ -10,6 +10,7 @@ pub mod error;
 pub mod export;
 pub mod filter;
 pub mod group;
+pub mod man;
 pub mod model;
 pub mod output;
 pub mod tui;
