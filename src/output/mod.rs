@@ -5,3 +5,5 @@
 pub mod columns;
 pub mod format;
 pub mod services;
+pub mod table;
+pub mod json;
