@@ -53,16 +53,7 @@ impl Serialize for SocketJson<'_> {
         m.serialize_entry("recv_q", &s.recv_q)?;
         m.serialize_entry("send_q", &s.send_q)?;
         match (&s.local, &s.peer) {
-            (
-                Endpoint::Inet {
-                    addr: la,
-                    port: lp,
-                },
-                Endpoint::Inet {
-                    addr: pa,
-                    port: pp,
-                },
-            ) => {
+            (Endpoint::Inet { addr: la, port: lp }, Endpoint::Inet { addr: pa, port: pp }) => {
                 m.serialize_entry("local_addr", &Display(la))?;
                 m.serialize_entry("local_port", lp)?;
                 m.serialize_entry("peer_addr", &Display(pa))?;
@@ -296,7 +287,12 @@ mod tests {
 
     #[test]
     fn unix_carries_path_and_peer_inode() {
-        let mut s = inet(Netid::UnixStream, TcpState::Listen, "1.1.1.1:1", "1.1.1.1:1");
+        let mut s = inet(
+            Netid::UnixStream,
+            TcpState::Listen,
+            "1.1.1.1:1",
+            "1.1.1.1:1",
+        );
         s.local = Endpoint::Unix {
             path: Some("@abstract".into()),
             inode: 0,
@@ -305,7 +301,11 @@ mod tests {
             path: None,
             inode: 0,
         };
-        let nl = &parse(std::slice::from_ref(&s), Source::Netlink, JsonOptions::default())[0];
+        let nl = &parse(
+            std::slice::from_ref(&s),
+            Source::Netlink,
+            JsonOptions::default(),
+        )[0];
         assert_eq!(nl["netid"], "u_str");
         assert_eq!(nl["path"], "@abstract");
         assert_eq!(nl["peer_inode"], 0);

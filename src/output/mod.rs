@@ -4,6 +4,7 @@
 
 pub mod columns;
 pub mod format;
-pub mod services;
-pub mod table;
 pub mod json;
+pub mod services;
+pub mod summary;
+pub mod table;

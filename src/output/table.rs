@@ -130,9 +130,7 @@ fn pad<W: Write>(w: &mut W, mut n: usize) -> io::Result<()> {
 /// ss's left delimiter of each column.
 fn delimiter(c: Column) -> &'static str {
     match c {
-        Column::State | Column::RecvQ | Column::SendQ | Column::LocalAddr | Column::PeerAddr => {
-            " "
-        }
+        Column::State | Column::RecvQ | Column::SendQ | Column::LocalAddr | Column::PeerAddr => " ",
         _ => "",
     }
 }
@@ -344,7 +342,12 @@ TIME-WAIT 0      0          192.0.2.2:42788 203.0.113.80:80
 
     #[test]
     fn netid_column_and_unix() {
-        let mut u = inet(Netid::UnixStream, TcpState::Established, "1.1.1.1:1", "1.1.1.1:1");
+        let mut u = inet(
+            Netid::UnixStream,
+            TcpState::Established,
+            "1.1.1.1:1",
+            "1.1.1.1:1",
+        );
         u.local = crate::model::Endpoint::Unix {
             path: None,
             inode: 0,
