@@ -8,7 +8,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(
     name = "sockeye",
-    version,
+    // Set by build.rs: the package version and the git revision.
+    version = env!("SOCKEYE_VERSION"),
     about = "Linux socket inspector: what ss and netstat show, live, grouped and explained",
     long_about = "Linux socket inspector: what ss and netstat show, but live, grouped by TCP \
 state and by listening socket, with queue depth and TIME-WAIT/CLOSE-WAIT counts highlighted.\n\n\
@@ -37,7 +38,7 @@ pub enum Command {
     Export(ExportArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
-    /// Show the configuration.
+    /// Check the configuration file and show the settings in effect.
     Config(ConfigArgs),
 }
 
@@ -261,6 +262,10 @@ pub struct ExportArgs {
 }
 
 #[derive(Debug, Args, Clone)]
+#[command(after_help = "Examples:
+  sockeye completions bash > ~/.local/share/bash-completion/completions/sockeye
+  sockeye completions zsh > ~/.zfunc/_sockeye     (with fpath+=~/.zfunc)
+  sockeye completions fish > ~/.config/fish/completions/sockeye.fish")]
 pub struct CompletionsArgs {
     /// The shell to generate completions for.
     #[arg(value_enum)]
@@ -268,9 +273,13 @@ pub struct CompletionsArgs {
 }
 
 #[derive(Debug, Args, Clone)]
+#[command(after_help = "Examples:
+  sockeye config                          check the file, print the settings in effect
+  sockeye config --path                   where sockeye looks for the file
+  sockeye config --print-default          the commented sample, every key at its default")]
 pub struct ConfigArgs {
     /// Print the default configuration file, with comments.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "path")]
     pub print_default: bool,
     /// Print the path of the configuration file.
     #[arg(long)]
