@@ -100,7 +100,10 @@ fn assets_name_only_exported_metrics() {
         let used = referenced(&read(name));
         assert!(used.len() >= 5, "{name} uses few metrics: {used:?}");
         let unknown: Vec<_> = used.difference(&exported).collect();
-        assert!(unknown.is_empty(), "{name} names metrics sockeye does not export: {unknown:?}");
+        assert!(
+            unknown.is_empty(),
+            "{name} names metrics sockeye does not export: {unknown:?}"
+        );
     }
 }
 
@@ -112,7 +115,10 @@ fn dashboard_is_grafana_json_with_queries() {
     assert!(panels.len() >= 8);
     let mut ids = BTreeSet::new();
     for p in panels {
-        assert!(ids.insert(p["id"].as_u64().expect("panel id")), "duplicate id");
+        assert!(
+            ids.insert(p["id"].as_u64().expect("panel id")),
+            "duplicate id"
+        );
         assert!(p["gridPos"]["w"].as_u64().is_some_and(|w| w <= 24));
         let targets = p["targets"].as_array().expect("targets");
         assert!(!targets.is_empty(), "{}", p["title"]);
@@ -155,8 +161,14 @@ fn promtool_accepts_config_and_rules() {
     };
     let config = assets().join("prometheus.yml");
     let rules = assets().join("alerts.yml");
-    run_promtool(&promtool, &["check".as_ref(), "config".as_ref(), config.as_os_str()]);
-    run_promtool(&promtool, &["check".as_ref(), "rules".as_ref(), rules.as_os_str()]);
+    run_promtool(
+        &promtool,
+        &["check".as_ref(), "config".as_ref(), config.as_os_str()],
+    );
+    run_promtool(
+        &promtool,
+        &["check".as_ref(), "rules".as_ref(), rules.as_os_str()],
+    );
 }
 
 #[test]
@@ -171,7 +183,9 @@ fn alert_rules_fire_on_the_right_series() {
         )
     };
     let cw = |port: &str| {
-        format!("'sockeye_tcp_port_sockets{{job=\"sockeye\",instance=\"h:9977\",state=\"CLOSE-WAIT\",port=\"{port}\"}}'")
+        format!(
+            "'sockeye_tcp_port_sockets{{job=\"sockeye\",instance=\"h:9977\",state=\"CLOSE-WAIT\",port=\"{port}\"}}'"
+        )
     };
     let tests = format!(
         r#"rule_files:
@@ -244,5 +258,8 @@ tests:
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("alerts_test.yml");
     std::fs::write(&file, tests).unwrap();
-    run_promtool(&promtool, &["test".as_ref(), "rules".as_ref(), file.as_os_str()]);
+    run_promtool(
+        &promtool,
+        &["test".as_ref(), "rules".as_ref(), file.as_os_str()],
+    );
 }

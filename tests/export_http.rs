@@ -217,35 +217,48 @@ fn self_comm() -> String {
 #[test]
 fn listener_queue_matches_ss() {
     let b = backlogged();
-    let exp = start_exporter(&["--interval", "0"]);
-    let m = scrape(exp.addr);
-
     let filter = format!("sport = :{}", b.port);
     let row = ss(&["-Hltn", &filter]);
     assert_eq!(row.len(), 1, "{row:?}");
     let (recv_q, send_q): (f64, f64) = (row[0][1].parse().unwrap(), row[0][2].parse().unwrap());
     assert_eq!((recv_q, send_q), (2.0, 3.0), "ss sees the queue we built");
-
     let port = b.port.to_string();
     let lab = [("address", "127.0.0.1"), ("port", port.as_str())];
-    let len = m.matching("sockeye_listen_queue_length", &lab);
-    let limit = m.matching("sockeye_listen_queue_limit", &lab);
-    assert_eq!(len.len(), 1, "one series for our listener: {len:?}");
-    assert_eq!(len[0].value, recv_q);
-    assert_eq!(limit.len(), 1);
-    assert_eq!(limit[0].value, send_q);
-    // The listener belongs to this test process.
-    assert_eq!(len[0].labels["process"], self_comm());
-    let syn = m.matching("sockeye_listen_syn_recv", &lab);
-    assert_eq!(syn.len(), 1);
-    assert_eq!(syn[0].value, 0.0);
 
-    // Our four ESTAB sockets (two clients, two queued server ends) are among those counted.
-    let estab = m.value(
-        "sockeye_sockets",
-        &[("protocol", "tcp"), ("state", "ESTAB")],
-    );
-    assert!(estab.is_some_and(|n| n >= 4.0), "{estab:?}");
+    for source in ["netlink", "proc"] {
+        let exp = start_exporter(&["--interval", "0", "--source", source]);
+        let m = scrape(exp.addr);
+        assert_eq!(
+            m.value("sockeye_source_info", &[("source", source)]),
+            Some(1.0)
+        );
+        let len = m.matching("sockeye_listen_queue_length", &lab);
+        assert_eq!(
+            len.len(),
+            1,
+            "{source}: one series for our listener: {len:?}"
+        );
+        assert_eq!(len[0].value, recv_q, "{source}");
+        // The listener belongs to this test process.
+        assert_eq!(len[0].labels["process"], self_comm(), "{source}");
+        let limit = m.matching("sockeye_listen_queue_limit", &lab);
+        if source == "netlink" {
+            assert_eq!(limit.len(), 1);
+            assert_eq!(limit[0].value, send_q);
+        } else {
+            // /proc cannot know the limit: no series rather than a wrong 0.
+            assert!(limit.is_empty(), "{limit:?}");
+        }
+        let syn = m.matching("sockeye_listen_syn_recv", &lab);
+        assert_eq!(syn.len(), 1, "{source}");
+        assert_eq!(syn[0].value, 0.0);
+        // Our four ESTAB sockets (two clients, two queued server ends) are among those counted.
+        let estab = m.value(
+            "sockeye_sockets",
+            &[("protocol", "tcp"), ("state", "ESTAB")],
+        );
+        assert!(estab.is_some_and(|n| n >= 4.0), "{source}: {estab:?}");
+    }
     drop(b.listener);
 }
 
