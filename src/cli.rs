@@ -8,7 +8,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(
     name = "sockeye",
-    version,
+    // Set by build.rs: the package version and the git revision.
+    version = env!("SOCKEYE_VERSION"),
     about = "Linux socket inspector: what ss and netstat show, live, grouped and explained",
     long_about = "Linux socket inspector: what ss and netstat show, but live, grouped by TCP \
 state and by listening socket, with queue depth and TIME-WAIT/CLOSE-WAIT counts highlighted.\n\n\
@@ -37,7 +38,7 @@ pub enum Command {
     Export(ExportArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
-    /// Show the configuration.
+    /// Check the configuration file and show the settings in effect.
     Config(ConfigArgs),
 }
 
@@ -77,7 +78,11 @@ pub struct SelectArgs {
     pub filter_file: Option<PathBuf>,
     /// Filter in ss syntax: [state NAME | exclude NAME]... [EXPRESSION], e.g.
     /// `state established '(' dport = :443 or dport = :80 ')'`.
-    #[arg(value_name = "FILTER", allow_hyphen_values = true, trailing_var_arg = true)]
+    #[arg(
+        value_name = "FILTER",
+        allow_hyphen_values = true,
+        trailing_var_arg = true
+    )]
     pub filter: Vec<String>,
 }
 
@@ -247,9 +252,20 @@ pub struct ExportArgs {
     pub top_ports: usize,
     #[arg(long, value_enum, default_value_t = SourceArg::Auto)]
     pub source: SourceArg,
+    /// Longest a scrape waits for a fresh snapshot; past it the last one is served, marked
+    /// stale. Shortened to fit Prometheus's own scrape timeout when it sends one.
+    #[arg(long, default_value_t = 3.0, value_name = "SECS")]
+    pub timeout: f64,
+    /// Do not scan /proc/*/fd for the process label of listeners (cheaper on busy hosts).
+    #[arg(long)]
+    pub no_processes: bool,
 }
 
 #[derive(Debug, Args, Clone)]
+#[command(after_help = "Examples:
+  sockeye completions bash > ~/.local/share/bash-completion/completions/sockeye
+  sockeye completions zsh > ~/.zfunc/_sockeye     (with fpath+=~/.zfunc)
+  sockeye completions fish > ~/.config/fish/completions/sockeye.fish")]
 pub struct CompletionsArgs {
     /// The shell to generate completions for.
     #[arg(value_enum)]
@@ -257,9 +273,13 @@ pub struct CompletionsArgs {
 }
 
 #[derive(Debug, Args, Clone)]
+#[command(after_help = "Examples:
+  sockeye config                          check the file, print the settings in effect
+  sockeye config --path                   where sockeye looks for the file
+  sockeye config --print-default          the commented sample, every key at its default")]
 pub struct ConfigArgs {
     /// Print the default configuration file, with comments.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "path")]
     pub print_default: bool,
     /// Print the path of the configuration file.
     #[arg(long)]

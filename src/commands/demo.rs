@@ -1,9 +1,118 @@
-//! `sockeye demo` and `sockeye attach`. (Skeleton: owned by the demo helper.)
+//! `sockeye demo` and `sockeye attach`.
+
+use std::io::{IsTerminal, Write};
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::Context;
 
 use crate::cli::{AttachArgs, DemoArgs};
+use crate::demo::Demo;
+use crate::demo::control::ControlServer;
+use crate::demo::scenarios::{Kind, MAX_TIME_WAIT_RATE, Options};
+use crate::error::UsageError;
 
-pub fn run(_args: &DemoArgs, _no_config: bool) -> anyhow::Result<()> {
-    anyhow::bail!("demo is not implemented yet")
+/// Validated `demo` arguments.
+struct Plan {
+    kinds: Vec<Kind>,
+    bind: IpAddr,
+    opts: Options,
+}
+
+fn plan(args: &DemoArgs) -> anyhow::Result<Plan> {
+    let bind: IpAddr = args
+        .bind
+        .parse()
+        .map_err(|_| UsageError(format!("--bind: '{}' is not an IP address", args.bind)))?;
+    if !bind.is_loopback() {
+        if !args.allow_non_loopback {
+            return Err(UsageError(format!(
+                "--bind {bind} is not a loopback address; the demo's sockets would be reachable \
+                 from the network. Add --allow-non-loopback if you mean it."
+            ))
+            .into());
+        }
+        eprintln!("sockeye: warning: the demo listens on {bind}, reachable beyond this machine");
+    }
+    if !args.rate.is_finite() || args.rate <= 0.0 || args.rate > MAX_TIME_WAIT_RATE {
+        return Err(UsageError(format!(
+            "--rate must be more than 0 and at most {MAX_TIME_WAIT_RATE} per second"
+        ))
+        .into());
+    }
+    let mut kinds: Vec<Kind> = Vec::new();
+    for k in args.scenarios.iter().map(|a| Kind::from(*a)) {
+        if !kinds.contains(&k) {
+            kinds.push(k);
+        }
+    }
+    if kinds.is_empty() {
+        kinds = Kind::ALL.to_vec();
+    }
+    Ok(Plan {
+        kinds,
+        bind,
+        opts: Options {
+            time_wait_rate: args.rate,
+        },
+    })
+}
+
+pub fn run(args: &DemoArgs, no_config: bool) -> anyhow::Result<()> {
+    let plan = plan(args)?;
+    let headless = args.headless || !std::io::stdout().is_terminal();
+    // Signals first, so a SIGTERM during start-up still ends in a clean exit.
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, Arc::clone(&stop))
+            .context("cannot install a signal handler")?;
+    }
+    let demo = Arc::new(Demo::start(&plan.kinds, plan.bind, args.port, &plan.opts)?);
+    let mut control = match ControlServer::start(args.socket.as_deref(), Arc::clone(&demo)) {
+        Ok(c) => c,
+        Err(e) => {
+            demo.stop();
+            return Err(e);
+        }
+    };
+    let result = if headless {
+        print_banner(&demo, control.path()).map(|()| {
+            while !stop.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        })
+    } else {
+        attach_ui(control.path(), args, no_config, &stop)
+    };
+    control.shutdown();
+    demo.stop();
+    result
+}
+
+fn print_banner(demo: &Demo, control: &std::path::Path) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    for (kind, port) in demo.scenarios() {
+        let addr = std::net::SocketAddr::new(demo.bind, port);
+        writeln!(out, "{:<11} {:<22} {}", kind.as_str(), addr, kind.hint())?;
+    }
+    writeln!(out, "control     {}", control.display())?;
+    writeln!(
+        out,
+        "watch with `sockeye attach` or `ss -tan`; stop with Ctrl-C"
+    )?;
+    out.flush()?;
+    Ok(())
+}
+
+fn attach_ui(
+    _control: &std::path::Path,
+    _args: &DemoArgs,
+    _no_config: bool,
+    _stop: &AtomicBool,
+) -> anyhow::Result<()> {
+    anyhow::bail!("the live view is not available yet; use --headless")
 }
 
 pub fn attach(_args: &AttachArgs, _no_config: bool) -> anyhow::Result<()> {

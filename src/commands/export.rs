@@ -1,7 +1,132 @@
-//! `sockeye export`. (Skeleton: owned by the export helper.)
+//! `sockeye export`: validate the arguments, start the collector and the HTTP server, and
+//! run until SIGINT or SIGTERM.
 
-use crate::cli::ExportArgs;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::Duration;
 
-pub fn run(_args: &ExportArgs, _no_config: bool) -> anyhow::Result<()> {
-    anyhow::bail!("export is not implemented yet")
+use anyhow::Context;
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+
+use crate::cli::{ExportArgs, SourceArg};
+use crate::collect::{Collector, Query, SourcePref};
+use crate::error::UsageError;
+use crate::export::cache::Cache;
+use crate::export::server::{Exporter, ServeOptions};
+
+/// Request-handling threads: enough for Prometheus plus a curl or two.
+const HTTP_THREADS: usize = 4;
+
+pub fn run(args: &ExportArgs, _no_config: bool) -> anyhow::Result<()> {
+    let addr = listen_addr(&args.listen)?;
+    let interval = seconds("--interval", args.interval, 0.0)?;
+    let deadline = seconds("--timeout", args.timeout, 0.05)?;
+    if !addr.ip().is_loopback() {
+        eprintln!(
+            "sockeye: warning: serving metrics on {addr}, which is not loopback: whoever can \
+             reach it sees this host's listeners, ports and process names"
+        );
+    }
+
+    // Register before anything can block, so a signal during start-up is not lost.
+    let mut signals =
+        Signals::new([SIGINT, SIGTERM]).context("cannot install the SIGINT/SIGTERM handlers")?;
+
+    let query = Query {
+        processes: !args.no_processes,
+        counters: true,
+        source: match args.source {
+            SourceArg::Auto => SourcePref::Auto,
+            SourceArg::Netlink => SourcePref::Netlink,
+            SourceArg::Proc => SourcePref::Proc,
+        },
+        ..Query::default()
+    };
+    let mut collector = Collector::new(query);
+    let (mut told_fallback, mut told_processes) = (false, false);
+    let cache = Cache::start(interval, move || {
+        let snap = collector.snapshot().map_err(|e| e.to_string())?;
+        // Each notice once, not once per scrape.
+        if let Some(reason) = &snap.fallback_reason
+            && !std::mem::replace(&mut told_fallback, true)
+        {
+            eprintln!("sockeye: netlink unavailable ({reason}); reading /proc/net instead");
+        }
+        if let Some(note) = &snap.process_note
+            && !std::mem::replace(&mut told_processes, true)
+        {
+            eprintln!("sockeye: {note}");
+        }
+        Ok(snap)
+    })
+    .context("cannot start the collector thread")?;
+
+    let exporter = Exporter::start(
+        addr,
+        Arc::new(cache),
+        ServeOptions {
+            deadline,
+            top_ports: args.top_ports,
+            threads: HTTP_THREADS,
+        },
+    )?;
+    // Tests and scripts read the bound address (port 0 picks a free one) from this line.
+    eprintln!("sockeye: serving http://{}/metrics", exporter.addr());
+
+    if let Some(sig) = signals.forever().next() {
+        let name = if sig == SIGINT { "SIGINT" } else { "SIGTERM" };
+        eprintln!("sockeye: {name} received, stopping");
+    }
+    exporter.shutdown();
+    Ok(())
+}
+
+/// `ADDR:PORT`, an IPv6 address in brackets, or a host name that resolves.
+fn listen_addr(s: &str) -> anyhow::Result<SocketAddr> {
+    if let Ok(a) = s.parse::<SocketAddr>() {
+        return Ok(a);
+    }
+    let bad = |why: String| {
+        UsageError(format!(
+            "invalid --listen '{s}': {why} (e.g. 127.0.0.1:9977 or [::1]:9977)"
+        ))
+    };
+    let mut addrs = s.to_socket_addrs().map_err(|e| bad(e.to_string()))?;
+    Ok(addrs
+        .next()
+        .ok_or_else(|| bad("resolves to no address".into()))?)
+}
+
+fn seconds(flag: &str, v: f64, min: f64) -> anyhow::Result<Duration> {
+    if !v.is_finite() || v < min || v > 86_400.0 {
+        return Err(UsageError(format!(
+            "invalid {flag} {v}: give seconds between {min} and 86400"
+        ))
+        .into());
+    }
+    Ok(Duration::from_secs_f64(v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listen_addresses() {
+        assert_eq!(listen_addr("127.0.0.1:9977").unwrap().port(), 9977);
+        assert!(listen_addr("[::1]:0").unwrap().ip().is_loopback());
+        for bad in ["", "127.0.0.1", "1.2.3.4:99999", "nonsense"] {
+            let err = listen_addr(bad).unwrap_err();
+            assert_eq!(crate::error::exit_code(&err), 2, "{bad}");
+        }
+    }
+
+    #[test]
+    fn second_ranges() {
+        assert!(seconds("--interval", 0.0, 0.0).is_ok());
+        assert!(seconds("--interval", -1.0, 0.0).is_err());
+        assert!(seconds("--interval", f64::NAN, 0.0).is_err());
+        assert!(seconds("--timeout", 0.0, 0.05).is_err());
+    }
 }

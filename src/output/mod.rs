@@ -1,2 +1,10 @@
-//! Output formats over the one socket model: ss-style table, JSON, summary.
-//! (Skeleton: owned by the output/dump helper.)
+//! Output formats over the one socket model: ss-style table, JSON, summary. Every view
+//! renders cells through [`columns`], so a socket reads the same in the table, the JSON
+//! and the TUI.
+
+pub mod columns;
+pub mod format;
+pub mod json;
+pub mod services;
+pub mod summary;
+pub mod table;

@@ -1,0 +1,1 @@
+//! Decoding tests on recorded and hand-built bytes.

@@ -1,0 +1,120 @@
+//! Decoding of one unix_diag answer (`struct unix_diag_msg` + attributes) into a [`Socket`].
+
+use super::inet::{Decoded, cookie, meminfo};
+use super::wire::{
+    AF_UNIX, Attrs, UNIX_DIAG_MEMINFO, UNIX_DIAG_NAME, UNIX_DIAG_PEER, UNIX_DIAG_RQLEN,
+    UNIX_DIAG_UID,
+};
+use crate::collect::Query;
+use crate::model::{Endpoint, Netid, Socket, TcpState};
+
+/// sizeof(struct unix_diag_msg).
+pub const UNIX_DIAG_MSG_LEN: usize = 16;
+
+fn netid_of(sock_type: u8) -> Option<Netid> {
+    match i32::from(sock_type) {
+        libc::SOCK_STREAM => Some(Netid::UnixStream),
+        libc::SOCK_DGRAM => Some(Netid::UnixDgram),
+        libc::SOCK_SEQPACKET => Some(Netid::UnixSeqpacket),
+        _ => None,
+    }
+}
+
+fn u32_of(value: &[u8], off: usize) -> Option<u32> {
+    let s = value.get(off..off + 4)?;
+    Some(u32::from_ne_bytes([s[0], s[1], s[2], s[3]]))
+}
+
+/// The bound name as ss prints it: a path up to its NUL, or an abstract name (leading NUL)
+/// shown with '@'.
+pub fn name(raw: &[u8]) -> Option<Box<str>> {
+    match raw.split_first() {
+        None => None,
+        Some((0, rest)) => {
+            let mut s = String::with_capacity(rest.len() + 1);
+            s.push('@');
+            s.push_str(&String::from_utf8_lossy(rest));
+            Some(s.into())
+        }
+        Some(_) => {
+            let path = raw.split(|b| *b == 0).next().unwrap_or_default();
+            Some(String::from_utf8_lossy(path).into())
+        }
+    }
+}
+
+/// Decode one SOCK_DIAG_BY_FAMILY payload of the unix dump. Only the types in
+/// `query.netids` and the states in `query.states` are kept.
+pub fn decode(payload: &[u8], query: &Query) -> Decoded {
+    let Some(h) = payload.first_chunk::<UNIX_DIAG_MSG_LEN>() else {
+        return Decoded::Bad;
+    };
+    if h[0] != AF_UNIX {
+        return Decoded::Bad;
+    }
+    let Some(netid) = netid_of(h[1]) else {
+        return Decoded::Bad;
+    };
+    let Some(state) = TcpState::from_kernel(h[2]) else {
+        return Decoded::Bad;
+    };
+    if !query.netids.contains(netid) || !query.states.contains(state) {
+        return Decoded::Filtered;
+    }
+    let inode = u64::from(u32::from_ne_bytes([h[4], h[5], h[6], h[7]]));
+    let lo = u32::from_ne_bytes([h[8], h[9], h[10], h[11]]);
+    let hi = u32::from_ne_bytes([h[12], h[13], h[14], h[15]]);
+
+    let mut path = None;
+    let mut peer = 0u64;
+    let mut queues = None;
+    let mut uid = None;
+    let mut memory = None;
+    let mut attrs = Attrs::new(&payload[UNIX_DIAG_MSG_LEN..]);
+    for (kind, value) in attrs.by_ref() {
+        match kind {
+            UNIX_DIAG_NAME => path = name(value),
+            UNIX_DIAG_PEER => peer = u64::from(u32_of(value, 0).unwrap_or(0)),
+            // For a listener: accept-queue length and backlog; otherwise the bytes queued
+            // for reading and writing. Read here because the crate's helper is wrong for
+            // connected sockets.
+            UNIX_DIAG_RQLEN => {
+                if let (Some(r), Some(w)) = (u32_of(value, 0), u32_of(value, 4)) {
+                    queues = Some((r, w));
+                }
+            }
+            UNIX_DIAG_UID => uid = u32_of(value, 0),
+            UNIX_DIAG_MEMINFO if query.memory => memory = Some(meminfo(value)),
+            _ => {}
+        }
+    }
+    if attrs.broken {
+        return Decoded::Bad;
+    }
+    let sock = Socket {
+        netid,
+        state,
+        recv_q: queues.map(|q| q.0),
+        send_q: queues.map(|q| q.1),
+        local: Endpoint::Unix { path, inode },
+        peer: Endpoint::Unix {
+            path: None,
+            inode: peer,
+        },
+        inode,
+        uid,
+        cookie: cookie(lo, hi),
+        ifindex: None,
+        v6only: None,
+        timer: None,
+        tcp_info: None,
+        memory,
+        processes: Vec::new(),
+    };
+    if let Some(keep) = &query.keep
+        && !keep(&sock)
+    {
+        return Decoded::Filtered;
+    }
+    Decoded::Keep(sock)
+}

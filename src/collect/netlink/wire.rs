@@ -1,0 +1,371 @@
+//! The netlink wire format, read by hand: message headers, attribute walking, and the
+//! sock_diag requests (serialized with netlink-packet-sock-diag, plus the bytecode attribute the
+//! crate does not support).
+//!
+//! Why by hand: responses are decoded straight from the receive buffer. The crate's
+//! `NetlinkMessage::<SockDiagMessage>::deserialize` builds a `Box`ed response and an owned NLA
+//! per attribute (tcp_info, congestion name, cgroup id, sockopt, ...) for every socket, and one
+//! undecodable attribute fails the whole message; walking the fixed header and the attributes
+//! over the borrowed bytes costs no allocation beyond the `Socket` itself (see the
+//! `netlink_bench` test for the figures).
+
+use netlink_packet_core::{NLM_F_DUMP, NLM_F_REQUEST, NetlinkHeader, NetlinkMessage};
+use netlink_packet_sock_diag::SockDiagMessage;
+use netlink_packet_sock_diag::inet::{ExtensionFlags, InetRequest, SocketId, StateFlags};
+use netlink_packet_sock_diag::unix::{ShowFlags, StateFlags as UnixStateFlags, UnixRequest};
+
+pub const NLMSG_HDRLEN: usize = 16;
+pub const NLMSG_NOOP: u16 = 1;
+pub const NLMSG_ERROR: u16 = 2;
+pub const NLMSG_DONE: u16 = 3;
+pub const NLMSG_OVERRUN: u16 = 4;
+pub const SOCK_DIAG_BY_FAMILY: u16 = 20;
+
+pub const AF_UNIX: u8 = libc::AF_UNIX as u8;
+pub const AF_INET: u8 = libc::AF_INET as u8;
+pub const AF_INET6: u8 = libc::AF_INET6 as u8;
+pub const IPPROTO_TCP: u8 = libc::IPPROTO_TCP as u8;
+pub const IPPROTO_UDP: u8 = libc::IPPROTO_UDP as u8;
+
+/// inet_diag request attribute carrying filter bytecode.
+pub const INET_DIAG_REQ_BYTECODE: u16 = 1;
+
+// inet_diag response attributes (linux/inet_diag.h).
+pub const INET_DIAG_INFO: u16 = 2;
+pub const INET_DIAG_CONG: u16 = 4;
+pub const INET_DIAG_SKMEMINFO: u16 = 7;
+pub const INET_DIAG_SKV6ONLY: u16 = 11;
+
+// unix_diag response attributes (linux/unix_diag.h).
+pub const UNIX_DIAG_NAME: u16 = 0;
+pub const UNIX_DIAG_PEER: u16 = 2;
+pub const UNIX_DIAG_RQLEN: u16 = 4;
+pub const UNIX_DIAG_MEMINFO: u16 = 5;
+pub const UNIX_DIAG_UID: u16 = 7;
+
+// unix_diag request "show" flags.
+pub const UDIAG_SHOW_NAME: u32 = 0x01;
+pub const UDIAG_SHOW_PEER: u32 = 0x04;
+pub const UDIAG_SHOW_RQLEN: u32 = 0x10;
+pub const UDIAG_SHOW_MEMINFO: u32 = 0x20;
+pub const UDIAG_SHOW_UID: u32 = 0x40;
+
+/// The kernel's TCP_NEW_SYN_RECV, reported for request sockets.
+pub const TCP_NEW_SYN_RECV: u32 = 12;
+
+pub const fn align4(n: usize) -> usize {
+    (n + 3) & !3
+}
+
+/// One netlink message header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MsgHeader {
+    pub len: u32,
+    pub kind: u16,
+    pub flags: u16,
+    pub seq: u32,
+    pub pid: u32,
+}
+
+pub fn ne_u32(b: &[u8; 4]) -> u32 {
+    u32::from_ne_bytes(*b)
+}
+
+fn read_u32(b: &[u8], off: usize) -> Option<u32> {
+    let s = b.get(off..off.checked_add(4)?)?;
+    let a: &[u8; 4] = s.try_into().ok()?;
+    Some(ne_u32(a))
+}
+
+/// What one step through a datagram found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Next<'a> {
+    /// A whole message: its header and its payload (after the 16-byte header).
+    Msg(MsgHeader, &'a [u8]),
+    /// The rest of the datagram cannot be split into messages (bad or truncated length).
+    Broken,
+}
+
+/// Splits a datagram into messages, stepping by each header's aligned length.
+pub struct Messages<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Messages<'a> {
+    pub fn new(datagram: &'a [u8]) -> Messages<'a> {
+        Messages { rest: datagram }
+    }
+}
+
+impl<'a> Iterator for Messages<'a> {
+    type Item = Next<'a>;
+
+    fn next(&mut self) -> Option<Next<'a>> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let Some(h) = self.rest.first_chunk::<NLMSG_HDRLEN>() else {
+            self.rest = &[];
+            return Some(Next::Broken);
+        };
+        let header = MsgHeader {
+            len: u32::from_ne_bytes([h[0], h[1], h[2], h[3]]),
+            kind: u16::from_ne_bytes([h[4], h[5]]),
+            flags: u16::from_ne_bytes([h[6], h[7]]),
+            seq: u32::from_ne_bytes([h[8], h[9], h[10], h[11]]),
+            pid: u32::from_ne_bytes([h[12], h[13], h[14], h[15]]),
+        };
+        let len = header.len as usize;
+        if len < NLMSG_HDRLEN || len > self.rest.len() {
+            self.rest = &[];
+            return Some(Next::Broken);
+        }
+        let payload = &self.rest[NLMSG_HDRLEN..len];
+        // The last message of a datagram may lack its padding.
+        let step = align4(len).min(self.rest.len());
+        self.rest = &self.rest[step..];
+        Some(Next::Msg(header, payload))
+    }
+}
+
+/// The error code of an NLMSG_ERROR or NLMSG_DONE payload, as a positive errno (0: none).
+/// A DONE without payload (old kernels) means success.
+pub fn error_code(payload: &[u8]) -> i32 {
+    match read_u32(payload, 0) {
+        Some(v) => (v as i32).checked_neg().unwrap_or(i32::MAX).max(0),
+        None => 0,
+    }
+}
+
+/// Walks the route attributes after a fixed header: yields (type, value). Stops at the first
+/// malformed attribute and reports it through `broken`.
+pub struct Attrs<'a> {
+    rest: &'a [u8],
+    pub broken: bool,
+}
+
+impl<'a> Attrs<'a> {
+    pub fn new(bytes: &'a [u8]) -> Attrs<'a> {
+        Attrs {
+            rest: bytes,
+            broken: false,
+        }
+    }
+}
+
+impl<'a> Iterator for Attrs<'a> {
+    type Item = (u16, &'a [u8]);
+
+    fn next(&mut self) -> Option<(u16, &'a [u8])> {
+        if self.rest.len() < 4 {
+            // Trailing bytes shorter than an attribute header: padding at most.
+            if self.rest.iter().any(|b| *b != 0) {
+                self.broken = true;
+            }
+            self.rest = &[];
+            return None;
+        }
+        let len = u16::from_ne_bytes([self.rest[0], self.rest[1]]) as usize;
+        // Top two bits are NLA_F_NESTED / NLA_F_NET_BYTEORDER.
+        let kind = u16::from_ne_bytes([self.rest[2], self.rest[3]]) & 0x3fff;
+        if len < 4 || len > self.rest.len() {
+            self.broken = true;
+            self.rest = &[];
+            return None;
+        }
+        let value = &self.rest[4..len];
+        let step = align4(len).min(self.rest.len());
+        self.rest = &self.rest[step..];
+        Some((kind, value))
+    }
+}
+
+fn dump_header(seq: u32) -> NetlinkHeader {
+    let mut h = NetlinkHeader::default();
+    h.flags = NLM_F_REQUEST | NLM_F_DUMP;
+    h.sequence_number = seq;
+    h
+}
+
+fn serialize(msg: SockDiagMessage, seq: u32, out: &mut Vec<u8>) {
+    let mut packet = NetlinkMessage::new(dump_header(seq), msg.into());
+    packet.finalize();
+    out.clear();
+    out.resize(packet.buffer_len(), 0);
+    packet.serialize(&mut out[..]);
+}
+
+/// Serialize an inet_diag dump request into `out`, with the filter bytecode (if any) appended
+/// as an INET_DIAG_REQ_BYTECODE attribute and `nlmsg_len` fixed up (the crate cannot do it).
+/// Returns false when the bytecode is too long for one attribute.
+pub fn inet_request(
+    family: u8,
+    protocol: u8,
+    extensions: u8,
+    states: u32,
+    bytecode: Option<&[u8]>,
+    seq: u32,
+    out: &mut Vec<u8>,
+) -> bool {
+    let socket_id = if family == AF_INET6 {
+        SocketId::new_v6()
+    } else {
+        SocketId::new_v4()
+    };
+    let req = InetRequest {
+        family,
+        protocol,
+        extensions: ExtensionFlags::from_bits_retain(extensions),
+        states: StateFlags::from_bits_retain(states),
+        socket_id,
+    };
+    serialize(SockDiagMessage::InetRequest(req), seq, out);
+    if let Some(bc) = bytecode {
+        let attr_len = 4 + bc.len();
+        let Ok(attr_len16) = u16::try_from(attr_len) else {
+            return false;
+        };
+        out.resize(align4(out.len()), 0);
+        out.extend_from_slice(&attr_len16.to_ne_bytes());
+        out.extend_from_slice(&INET_DIAG_REQ_BYTECODE.to_ne_bytes());
+        out.extend_from_slice(bc);
+        out.resize(align4(out.len()), 0);
+        let total = out.len() as u32;
+        out[0..4].copy_from_slice(&total.to_ne_bytes());
+    }
+    true
+}
+
+/// Serialize a unix_diag dump request into `out`. `states` goes to the kernel as is (the
+/// crate's `StateFlags::all()` only has ESTABLISHED and LISTEN, which misses unconnected
+/// sockets, so the caller passes every bit).
+pub fn unix_request(states: u32, show: u32, seq: u32, out: &mut Vec<u8>) {
+    let req = UnixRequest {
+        state_flags: UnixStateFlags::from_bits_retain(states),
+        inode: 0,
+        show_flags: ShowFlags::from_bits_retain(show),
+        cookie: [0xff; 8],
+    };
+    serialize(SockDiagMessage::UnixRequest(req), seq, out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(kind: u16, seq: u32, payload: &[u8]) -> Vec<u8> {
+        let mut v = Vec::new();
+        v.extend_from_slice(&((16 + payload.len()) as u32).to_ne_bytes());
+        v.extend_from_slice(&kind.to_ne_bytes());
+        v.extend_from_slice(&0u16.to_ne_bytes());
+        v.extend_from_slice(&seq.to_ne_bytes());
+        v.extend_from_slice(&0u32.to_ne_bytes());
+        v.extend_from_slice(payload);
+        v.resize(align4(v.len()), 0);
+        v
+    }
+
+    #[test]
+    fn splits_messages_and_reports_broken_tail() {
+        let mut d = msg(NLMSG_NOOP, 1, &[1, 2, 3]);
+        d.extend(msg(NLMSG_DONE, 1, &0i32.to_ne_bytes()));
+        d.extend_from_slice(&[200, 0, 0, 0, 3, 0]);
+        let got: Vec<_> = Messages::new(&d).collect();
+        assert_eq!(got.len(), 3);
+        match &got[0] {
+            Next::Msg(h, p) => {
+                assert_eq!(h.kind, NLMSG_NOOP);
+                assert_eq!(h.len, 19);
+                assert_eq!(*p, &[1, 2, 3]);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(&got[1], Next::Msg(h, _) if h.kind == NLMSG_DONE));
+        assert_eq!(got[2], Next::Broken);
+    }
+
+    #[test]
+    fn zero_length_message_is_broken_not_a_loop() {
+        let d = [0u8; 32];
+        let got: Vec<_> = Messages::new(&d).collect();
+        assert_eq!(got, vec![Next::Broken]);
+    }
+
+    #[test]
+    fn error_codes() {
+        assert_eq!(error_code(&(-2i32).to_ne_bytes()), 2);
+        assert_eq!(error_code(&0i32.to_ne_bytes()), 0);
+        assert_eq!(error_code(&[]), 0);
+        assert_eq!(error_code(&i32::MIN.to_ne_bytes()), i32::MAX);
+    }
+
+    #[test]
+    fn attrs_walk_and_flag_garbage() {
+        let mut b = Vec::new();
+        b.extend_from_slice(&5u16.to_ne_bytes());
+        b.extend_from_slice(&11u16.to_ne_bytes());
+        b.extend_from_slice(&[1, 0, 0, 0]);
+        b.extend_from_slice(&8u16.to_ne_bytes());
+        b.extend_from_slice(&(0x8000u16 | 4).to_ne_bytes());
+        b.extend_from_slice(b"bbr\0");
+        let mut a = Attrs::new(&b);
+        assert_eq!(a.next(), Some((11, &[1u8][..])));
+        assert_eq!(a.next(), Some((4, &b"bbr\0"[..])));
+        assert_eq!(a.next(), None);
+        assert!(!a.broken);
+
+        let bad = [40u8, 0, 2, 0, 1, 2];
+        let mut a = Attrs::new(&bad);
+        assert_eq!(a.next(), None);
+        assert!(a.broken);
+    }
+
+    #[test]
+    fn inet_request_with_bytecode_fixes_length() {
+        let mut out = Vec::new();
+        assert!(inet_request(
+            AF_INET,
+            IPPROTO_TCP,
+            0,
+            0xffe,
+            Some(&[1, 2, 3, 4, 5, 6, 7, 8]),
+            7,
+            &mut out
+        ));
+        // 16 header + 56 inet_diag_req_v2 + 4 attr header + 8 bytecode
+        assert_eq!(out.len(), 84);
+        assert_eq!(u32::from_ne_bytes([out[0], out[1], out[2], out[3]]), 84);
+        assert_eq!(u16::from_ne_bytes([out[4], out[5]]), SOCK_DIAG_BY_FAMILY);
+        assert_eq!(u32::from_ne_bytes([out[8], out[9], out[10], out[11]]), 7);
+        assert_eq!(out[16], AF_INET);
+        assert_eq!(out[17], IPPROTO_TCP);
+        assert_eq!(
+            u32::from_ne_bytes([out[20], out[21], out[22], out[23]]),
+            0xffe
+        );
+        assert_eq!(u16::from_ne_bytes([out[72], out[73]]), 12);
+        assert_eq!(u16::from_ne_bytes([out[74], out[75]]), 1);
+        assert_eq!(&out[76..84], &[1, 2, 3, 4, 5, 6, 7, 8]);
+
+        let mut plain = Vec::new();
+        inet_request(AF_INET6, IPPROTO_UDP, 0, 2, None, 1, &mut plain);
+        assert_eq!(plain.len(), 72);
+        assert_eq!(plain[16], AF_INET6);
+    }
+
+    #[test]
+    fn unix_request_layout() {
+        let mut out = Vec::new();
+        unix_request(u32::MAX, UDIAG_SHOW_NAME | UDIAG_SHOW_UID, 3, &mut out);
+        assert_eq!(out.len(), 16 + 24);
+        assert_eq!(out[16], AF_UNIX);
+        assert_eq!(
+            u32::from_ne_bytes([out[20], out[21], out[22], out[23]]),
+            u32::MAX
+        );
+        assert_eq!(
+            u32::from_ne_bytes([out[28], out[29], out[30], out[31]]),
+            0x41
+        );
+    }
+}

@@ -1,0 +1,470 @@
+//! Snapshot → metric families, encoded in the OpenMetrics text format by prometheus-client.
+//!
+//! A fresh registry is built for every scrape from one snapshot, so a series exists exactly as
+//! long as what it describes: a listener that closed disappears at the next scrape instead of
+//! lingering with its last value. What the source could not know is left out, never sent as 0.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::{Registry, Unit};
+
+use crate::model::{Endpoint, Netid, Snapshot, Socket, TcpState};
+
+/// Metric name prefix.
+pub const PREFIX: &str = "sockeye";
+
+/// The label value that collects every port outside the top N.
+pub const OTHER_PORT: &str = "other";
+
+/// Content type of what [`render`] produces.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Facts about the scrape itself, not about the sockets.
+#[derive(Clone, Debug, Default)]
+pub struct ScrapeInfo {
+    /// How long collecting the served snapshot took.
+    pub collect_duration: Duration,
+    /// Age of the served snapshot when the scrape was answered.
+    pub snapshot_age: Duration,
+    /// True when the deadline passed and an older snapshot is served instead of a fresh one.
+    pub stale: bool,
+    /// Collections that failed since the exporter started.
+    pub collect_errors: u64,
+    /// Time from the request's arrival to having a snapshot to encode.
+    pub scrape_duration: Duration,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ProtoStateLabels {
+    protocol: &'static str,
+    state: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ListenerLabels {
+    address: String,
+    port: u16,
+    process: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PortLabels {
+    state: &'static str,
+    port: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SourceLabels {
+    source: &'static str,
+}
+
+type IntGauges<L> = Family<L, Gauge>;
+type FloatGauge = Gauge<f64, AtomicU64>;
+
+/// Encode one snapshot (and facts about the scrape) as an OpenMetrics text exposition.
+/// `top_ports` bounds the port label of the CLOSE-WAIT/TIME-WAIT families: the N busiest
+/// ports per state get their own series, every other port is summed into `port="other"`.
+pub fn render(snap: &Snapshot, info: &ScrapeInfo, top_ports: usize) -> String {
+    let registry = build(snap, info, top_ports);
+    let mut out = String::with_capacity(16 * 1024);
+    // Writing into a String cannot fail; an error here would be a bug in the encoder.
+    if encode(&mut out, &registry).is_err() {
+        out.clear();
+        out.push_str("# EOF\n");
+    }
+    out
+}
+
+fn build(snap: &Snapshot, info: &ScrapeInfo, top_ports: usize) -> Registry {
+    let mut reg = Registry::with_prefix(PREFIX);
+
+    let sockets = IntGauges::<ProtoStateLabels>::default();
+    for s in TcpState::ALL {
+        // Every TCP state is always present, so "none" reads as 0 rather than as absent.
+        sockets
+            .get_or_create(&ProtoStateLabels {
+                protocol: Netid::Tcp.as_str(),
+                state: s.ss_name(),
+            })
+            .set(0);
+    }
+    for sock in &snap.sockets {
+        sockets
+            .get_or_create(&ProtoStateLabels {
+                protocol: sock.netid.as_str(),
+                state: sock.state.ss_name(),
+            })
+            .inc();
+    }
+    reg.register(
+        "sockets",
+        "Sockets by protocol (ss netid) and state (ss spelling)",
+        sockets,
+    );
+
+    register_listeners(&mut reg, &snap.sockets);
+    register_ports(&mut reg, &snap.sockets, top_ports);
+    register_queue_bytes(&mut reg, &snap.sockets);
+    if let Some(c) = &snap.counters {
+        register_counters(&mut reg, c);
+    }
+
+    let source = IntGauges::<SourceLabels>::default();
+    source
+        .get_or_create(&SourceLabels {
+            source: snap.source.as_str(),
+        })
+        .set(1);
+    reg.register(
+        "source_info",
+        "Where socket state was read from (netlink sock_diag or /proc/net); always 1",
+        source,
+    );
+
+    let seconds = |name: &str, help: &str, d: Duration, reg: &mut Registry| {
+        let g = FloatGauge::default();
+        g.set(d.as_secs_f64());
+        reg.register_with_unit(name, help, Unit::Seconds, g);
+    };
+    seconds(
+        "scrape_duration",
+        "Time from the scrape request to a snapshot ready to encode",
+        info.scrape_duration,
+        &mut reg,
+    );
+    seconds(
+        "collect_duration",
+        "Time the served snapshot took to collect",
+        info.collect_duration,
+        &mut reg,
+    );
+    seconds(
+        "snapshot_age",
+        "Age of the served snapshot",
+        info.snapshot_age,
+        &mut reg,
+    );
+    let stale = Gauge::<i64>::default();
+    stale.set(i64::from(info.stale));
+    reg.register(
+        "snapshot_stale",
+        "1 when collection missed the scrape deadline and an older snapshot is served",
+        stale,
+    );
+    let errors = Counter::<u64>::default();
+    errors.inc_by(info.collect_errors);
+    reg.register(
+        "collect_errors",
+        "Collections that failed since the exporter started",
+        errors,
+    );
+    reg
+}
+
+/// Per TCP listener: accept-queue length and limit, and the SYN-RECV sockets waiting on it.
+fn register_listeners(reg: &mut Registry, sockets: &[Socket]) {
+    struct Agg {
+        addr: IpAddr,
+        v6only: Option<bool>,
+        len: Option<u64>,
+        limit: Option<u64>,
+        syn_recv: i64,
+    }
+    let mut index: HashMap<ListenerLabels, usize> = HashMap::new();
+    let mut aggs: Vec<(ListenerLabels, Agg)> = Vec::new();
+    // Listeners sharing address, port and process (SO_REUSEPORT groups) are summed: their
+    // queues together are what that service can hold. One unknown part makes the sum unknown.
+    for sock in sockets
+        .iter()
+        .filter(|s| s.netid == Netid::Tcp && s.is_listener())
+    {
+        let Endpoint::Inet { addr, port } = sock.local else {
+            continue;
+        };
+        let labels = ListenerLabels {
+            address: addr.to_string(),
+            port,
+            process: process_label(sock),
+        };
+        let i = *index.entry(labels.clone()).or_insert_with(|| {
+            aggs.push((
+                labels,
+                Agg {
+                    addr,
+                    v6only: sock.v6only,
+                    len: Some(0),
+                    limit: Some(0),
+                    syn_recv: 0,
+                },
+            ));
+            aggs.len() - 1
+        });
+        let agg = &mut aggs[i].1;
+        agg.len = add(agg.len, sock.recv_q);
+        agg.limit = add(agg.limit, sock.send_q);
+    }
+    if aggs.is_empty() {
+        return;
+    }
+
+    let mut by_port: HashMap<u16, Vec<usize>> = HashMap::new();
+    for (i, (labels, _)) in aggs.iter().enumerate() {
+        by_port.entry(labels.port).or_default().push(i);
+    }
+    for sock in sockets
+        .iter()
+        .filter(|s| s.netid == Netid::Tcp && s.state == TcpState::SynRecv)
+    {
+        let Endpoint::Inet { addr, port } = sock.local else {
+            continue;
+        };
+        let Some(candidates) = by_port.get(&port) else {
+            continue;
+        };
+        // The kernel prefers the listener bound to the exact address over a wildcard one.
+        let exact = candidates.iter().find(|&&i| aggs[i].1.addr == addr);
+        let chosen = exact.or_else(|| {
+            candidates
+                .iter()
+                .find(|&&i| wildcard_accepts(aggs[i].1.addr, aggs[i].1.v6only, addr))
+        });
+        if let Some(&i) = chosen {
+            aggs[i].1.syn_recv += 1;
+        }
+    }
+
+    let len = IntGauges::<ListenerLabels>::default();
+    let limit = IntGauges::<ListenerLabels>::default();
+    let syn_recv = IntGauges::<ListenerLabels>::default();
+    for (labels, agg) in &aggs {
+        if let Some(v) = agg.len {
+            len.get_or_create(labels).set(saturate(v));
+        }
+        // Unknown from /proc: the series is left out rather than reported as 0.
+        if let Some(v) = agg.limit {
+            limit.get_or_create(labels).set(saturate(v));
+        }
+        syn_recv.get_or_create(labels).set(agg.syn_recv);
+    }
+    reg.register(
+        "listen_queue_length",
+        "Connections waiting in a TCP listener's accept queue (ss Recv-Q of LISTEN)",
+        len,
+    );
+    reg.register(
+        "listen_queue_limit",
+        "Accept-queue limit of a TCP listener, min(backlog, somaxconn) (ss Send-Q of LISTEN); \
+         absent when the source cannot know it",
+        limit,
+    );
+    reg.register(
+        "listen_syn_recv",
+        "Half-open connections (SYN-RECV) addressed to a TCP listener",
+        syn_recv,
+    );
+}
+
+/// CLOSE-WAIT and TIME-WAIT sockets by local port, top N ports per state plus "other".
+fn register_ports(reg: &mut Registry, sockets: &[Socket], top_ports: usize) {
+    let family = IntGauges::<PortLabels>::default();
+    for state in [TcpState::CloseWait, TcpState::TimeWait] {
+        let mut counts: HashMap<u16, i64> = HashMap::new();
+        for sock in sockets
+            .iter()
+            .filter(|s| s.netid == Netid::Tcp && s.state == state)
+        {
+            if let Some(port) = sock.local_port() {
+                *counts.entry(port).or_default() += 1;
+            }
+        }
+        let mut ranked: Vec<(u16, i64)> = counts.into_iter().collect();
+        ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let split = top_ports.min(ranked.len());
+        for &(port, n) in &ranked[..split] {
+            family
+                .get_or_create(&PortLabels {
+                    state: state.ss_name(),
+                    port: port.to_string(),
+                })
+                .set(n);
+        }
+        let rest: i64 = ranked[split..].iter().map(|&(_, n)| n).sum();
+        family
+            .get_or_create(&PortLabels {
+                state: state.ss_name(),
+                port: OTHER_PORT.to_string(),
+            })
+            .set(rest);
+    }
+    reg.register(
+        "tcp_port_sockets",
+        "TCP sockets in CLOSE-WAIT or TIME-WAIT by local port: the busiest ports, the rest \
+         summed under the port label other",
+        family,
+    );
+}
+
+/// Recv-Q/Send-Q byte totals over connected TCP sockets. A listener's queue fields count
+/// connections, not bytes, and UDP/unix queues are memory, so neither is added in.
+fn register_queue_bytes(reg: &mut Registry, sockets: &[Socket]) {
+    let (mut recv, mut send) = (0u64, 0u64);
+    for sock in sockets.iter().filter(|s| is_connected_tcp(s)) {
+        recv += u64::from(sock.recv_q.unwrap_or(0));
+        send += u64::from(sock.send_q.unwrap_or(0));
+    }
+    let r = Gauge::<i64>::default();
+    r.set(saturate(recv));
+    reg.register_with_unit(
+        "tcp_recv_queue",
+        "Bytes received but not yet read, summed over connected TCP sockets (not listeners)",
+        Unit::Bytes,
+        r,
+    );
+    let s = Gauge::<i64>::default();
+    s.set(saturate(send));
+    reg.register_with_unit(
+        "tcp_send_queue",
+        "Bytes sent but not yet acknowledged, summed over connected TCP sockets (not listeners)",
+        Unit::Bytes,
+        s,
+    );
+}
+
+fn register_counters(reg: &mut Registry, c: &crate::model::KernelCounters) {
+    let counter = |reg: &mut Registry, name: &str, help: &str, v: Option<u64>| {
+        if let Some(v) = v {
+            let m = Counter::<u64>::default();
+            m.inc_by(v);
+            reg.register(name, help, m);
+        }
+    };
+    counter(
+        reg,
+        "tcp_listen_overflows",
+        "Times a TCP accept queue was full (TcpExt ListenOverflows)",
+        c.listen_overflows,
+    );
+    counter(
+        reg,
+        "tcp_listen_drops",
+        "SYNs dropped at a TCP listener for any reason (TcpExt ListenDrops)",
+        c.listen_drops,
+    );
+    counter(
+        reg,
+        "tcp_retrans_segs",
+        "TCP segments retransmitted (Tcp RetransSegs)",
+        c.retrans_segs,
+    );
+    let gauge = |reg: &mut Registry, name: &str, help: &str, v: Option<u64>| {
+        if let Some(v) = v {
+            let g = Gauge::<i64>::default();
+            g.set(saturate(v));
+            reg.register(name, help, g);
+        }
+    };
+    gauge(
+        reg,
+        "tcp_max_tw_buckets",
+        "Most TIME-WAIT sockets the kernel keeps (net.ipv4.tcp_max_tw_buckets)",
+        c.tcp_max_tw_buckets,
+    );
+    gauge(
+        reg,
+        "somaxconn",
+        "Upper bound of any accept-queue limit (net.core.somaxconn)",
+        c.somaxconn,
+    );
+    let (low, high) = match c.ip_local_port_range {
+        Some((l, h)) => (Some(u64::from(l)), Some(u64::from(h))),
+        None => (None, None),
+    };
+    gauge(
+        reg,
+        "ephemeral_port_range_start",
+        "First port of the ephemeral range (net.ipv4.ip_local_port_range)",
+        low,
+    );
+    gauge(
+        reg,
+        "ephemeral_port_range_end",
+        "Last port of the ephemeral range, inclusive (net.ipv4.ip_local_port_range)",
+        high,
+    );
+}
+
+/// ss's "connected": every state but LISTEN and CLOSE.
+fn is_connected_tcp(s: &Socket) -> bool {
+    s.netid == Netid::Tcp && !matches!(s.state, TcpState::Listen | TcpState::Close)
+}
+
+/// Does a listener bound to `listener` (a wildcard) take connections addressed to `local`?
+fn wildcard_accepts(listener: IpAddr, v6only: Option<bool>, local: IpAddr) -> bool {
+    if !listener.is_unspecified() {
+        return false;
+    }
+    match (listener, local) {
+        (IpAddr::V4(_), IpAddr::V4(_)) => true,
+        (IpAddr::V6(_), IpAddr::V6(l)) => {
+            // A dual-stack `::` listener sees IPv4 peers as v4-mapped addresses.
+            l.to_ipv4_mapped().is_none() || v6only != Some(true)
+        }
+        (IpAddr::V6(_), IpAddr::V4(_)) => v6only != Some(true),
+        (IpAddr::V4(_), IpAddr::V6(l)) => l.to_ipv4_mapped().is_some(),
+    }
+}
+
+/// The commands holding a socket, deduplicated (prefork servers share one listener).
+fn process_label(s: &Socket) -> String {
+    let mut names: Vec<&str> = s.processes.iter().map(|p| &*p.command).collect();
+    names.sort_unstable();
+    names.dedup();
+    names.join(",")
+}
+
+fn add(a: Option<u64>, b: Option<u32>) -> Option<u64> {
+    Some(a? + u64::from(b?))
+}
+
+fn saturate(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
+    #[test]
+    fn wildcard_listeners_take_what_the_kernel_gives_them() {
+        let any4 = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+        let any6 = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
+        let lo4 = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let lo6 = IpAddr::V6(Ipv6Addr::LOCALHOST);
+        let mapped = IpAddr::V6(Ipv4Addr::LOCALHOST.to_ipv6_mapped());
+        assert!(wildcard_accepts(any4, None, lo4));
+        assert!(!wildcard_accepts(any4, None, lo6));
+        assert!(wildcard_accepts(any6, Some(false), lo6));
+        assert!(wildcard_accepts(any6, Some(false), mapped));
+        assert!(wildcard_accepts(any6, None, lo4));
+        assert!(!wildcard_accepts(any6, Some(true), mapped));
+        assert!(!wildcard_accepts(any6, Some(true), lo4));
+        assert!(!wildcard_accepts(lo4, None, lo4), "not a wildcard");
+    }
+
+    #[test]
+    fn unknown_parts_make_a_sum_unknown() {
+        assert_eq!(add(Some(1), Some(2)), Some(3));
+        assert_eq!(add(Some(1), None), None);
+        assert_eq!(add(None, Some(2)), None);
+        assert_eq!(saturate(u64::MAX), i64::MAX);
+    }
+}

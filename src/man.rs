@@ -1,0 +1,610 @@
+//! The manual page: what clap knows (synopsis, every subcommand and flag, examples) rendered by
+//! clap_mangen, plus the sections clap cannot write (filter grammar, TCP states, queues, demo
+//! scenarios, files, environment, exit status). `man/sockeye.1` is this output, committed;
+//! `tests/man_page.rs` fails when the two differ.
+
+use clap::{CommandFactory, ValueEnum};
+use clap_mangen::Man;
+use clap_mangen::roff::{Inline, Roff, bold, italic, roman};
+
+use crate::cli::{Cli, ScenarioArg};
+
+/// The whole page, in roff. Deterministic: no date, and the version without the git revision,
+/// so the committed page only changes when the CLI or the text does.
+pub fn render() -> Vec<u8> {
+    let mut cmd = Cli::command()
+        .bin_name("sockeye")
+        .disable_help_subcommand(true);
+    cmd.build();
+
+    let source = format!("sockeye {}", env!("CARGO_PKG_VERSION"));
+    let top = Man::new(cmd.clone())
+        .title("SOCKEYE")
+        .source(source)
+        .manual("User Commands");
+
+    let mut page = Roff::new().render();
+    page.push_str(&piece(|w| top.render_title(w)));
+    page.push_str(&piece(|w| top.render_name_section(w)));
+    page.push_str(&piece(|w| top.render_synopsis_section(w)));
+    page.push_str(&synopsis_of_commands(&cmd));
+    page.push_str(&piece(|w| top.render_description_section(w)));
+    page.push_str(&piece(|w| top.render_options_section(w)));
+    page.push_str(&commands_section(&cmd));
+    page.push_str(&hand_written().render());
+    page.into_bytes()
+}
+
+/// Output of one clap_mangen renderer, without the preamble every renderer repeats.
+fn piece(render: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> String {
+    let mut buf = Vec::new();
+    // Writing into a Vec cannot fail, and clap_mangen writes UTF-8 only.
+    render(&mut buf).expect("rendering into memory cannot fail");
+    let text = String::from_utf8(buf).expect("clap_mangen writes UTF-8");
+    strip_preamble(&text).to_owned()
+}
+
+/// The roff crate starts every document with the same apostrophe-handling preamble (what an
+/// empty document renders to); the page keeps one copy, at the top.
+fn strip_preamble(text: &str) -> &str {
+    static PREAMBLE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let preamble = PREAMBLE.get_or_init(|| Roff::new().render());
+    text.strip_prefix(preamble.as_str()).unwrap_or(text)
+}
+
+/// One short usage line per subcommand under the top-level synopsis (each command's full
+/// synopsis is in its own subsection).
+fn synopsis_of_commands(cmd: &clap::Command) -> String {
+    let mut roff = Roff::new();
+    for sub in visible_subcommands(cmd) {
+        let name = format!("sockeye {}", sub.get_name());
+        let usage = sub.clone().render_usage().to_string();
+        let usage = usage.strip_prefix("Usage: ").unwrap_or(&usage);
+        let rest = usage.strip_prefix(name.as_str()).unwrap_or(usage);
+        roff.control("br", []);
+        roff.text([bold(name), roman(rest)]);
+    }
+    strip_preamble(&roff.render()).to_owned()
+}
+
+fn visible_subcommands(cmd: &clap::Command) -> impl Iterator<Item = &clap::Command> {
+    cmd.get_subcommands().filter(|s| !s.is_hide_set())
+}
+
+/// COMMANDS: each subcommand with its description, options and examples.
+fn commands_section(cmd: &clap::Command) -> String {
+    let mut out = String::from(".SH COMMANDS\n");
+    for sub in visible_subcommands(cmd) {
+        let man = Man::new(sub.clone());
+        let name = format!("sockeye {}", sub.get_name());
+        out.push_str(&format!(".SS \"{name}\"\n"));
+        out.push_str(drop_headings(&piece(|w| man.render_synopsis_section(w))));
+        out.push_str(".PP\n");
+        out.push_str(drop_headings(&piece(|w| man.render_description_section(w))));
+        out.push_str(drop_headings(&piece(|w| man.render_options_section(w))));
+        if let Some(after) = sub.get_after_long_help().or_else(|| sub.get_after_help()) {
+            out.push_str(strip_preamble(&examples(&after.to_string()).render()));
+        }
+    }
+    out
+}
+
+/// clap_mangen's section pieces start with `.SH NAME`; inside COMMANDS they are subsections
+/// already, so the heading lines go.
+fn drop_headings(text: &str) -> &str {
+    match text.strip_prefix(".SH ") {
+        Some(rest) => rest.split_once('\n').map_or("", |(_, body)| body),
+        None => text,
+    }
+}
+
+/// An `after_help` block ("Examples:" then indented lines) as a no-fill block, so the columns
+/// of the examples stay aligned.
+fn examples(after_help: &str) -> Roff {
+    let mut roff = Roff::new();
+    let mut lines = after_help.lines();
+    let title = lines.next().unwrap_or("Examples:").trim();
+    roff.control("PP", []);
+    roff.text([bold(title)]);
+    roff.control("RS", ["4"]);
+    roff.control("nf", []);
+    for line in lines {
+        roff.text([roman(line.trim_start())]);
+    }
+    roff.control("fi", []);
+    roff.control("RE", []);
+    roff
+}
+
+// ---- The sections clap cannot write ---------------------------------------------------------
+
+/// A small builder over roff for prose sections.
+struct Page {
+    roff: Roff,
+}
+
+impl Page {
+    fn new() -> Self {
+        Page { roff: Roff::new() }
+    }
+
+    fn section(&mut self, title: &str) -> &mut Self {
+        self.roff.control("SH", [title]);
+        self
+    }
+
+    fn subsection(&mut self, title: &str) -> &mut Self {
+        self.roff.control("SS", [title]);
+        self
+    }
+
+    fn para(&mut self, text: &str) -> &mut Self {
+        self.roff.control("PP", []);
+        self.roff.text([roman(text)]);
+        self
+    }
+
+    fn para_inlines(&mut self, inlines: Vec<Inline>) -> &mut Self {
+        self.roff.control("PP", []);
+        self.roff.text(inlines);
+        self
+    }
+
+    /// A tagged paragraph: the tag in bold, the text indented under it.
+    fn item(&mut self, tag: &str, text: &str) -> &mut Self {
+        self.roff.control("TP", []);
+        self.roff.text([bold(tag)]);
+        self.roff.text([roman(text)]);
+        self
+    }
+
+    /// Lines kept as they are (commands, grammar), indented.
+    fn verbatim(&mut self, lines: &[&str]) -> &mut Self {
+        self.roff.control("PP", []);
+        self.roff.control("RS", ["4"]);
+        self.roff.control("nf", []);
+        for line in lines {
+            self.roff.text([roman(*line)]);
+        }
+        self.roff.control("fi", []);
+        self.roff.control("RE", []);
+        self
+    }
+
+    /// Example commands, each followed by what it does.
+    fn examples(&mut self, pairs: &[(&str, &str)]) -> &mut Self {
+        for (command, what) in pairs {
+            self.roff.control("TP", []);
+            self.roff.text([bold(*command)]);
+            self.roff.text([roman(*what)]);
+        }
+        self
+    }
+
+    fn render(&self) -> String {
+        strip_preamble(&self.roff.render()).to_owned()
+    }
+}
+
+fn hand_written() -> Page {
+    let mut page = Page::new();
+    filters(&mut page);
+    tcp_states(&mut page);
+    queues(&mut page);
+    demo_scenarios(&mut page);
+    configuration(&mut page);
+    files(&mut page);
+    environment(&mut page);
+    exit_status(&mut page);
+    see_also(&mut page);
+    page
+}
+
+fn filters(page: &mut Page) {
+    page.section("FILTERS")
+        .para(
+            "sockeye dump, sockeye tui and the live view's filter bar accept the filter \
+             language of ss(8), with the same meaning: a state selection, then an expression.",
+        )
+        .verbatim(&["[ state NAME | exclude NAME ]... [ EXPRESSION ]"])
+        .para(
+            "The words come as separate arguments, as with ss; a single quoted argument \
+             holding the whole filter works too. Parentheses are words of their own and must \
+             be quoted for the shell. -F FILE reads the expression from FILE (- for standard \
+             input); lines starting with # are comments. A mistake is reported with the \
+             offending word quoted and marked, and exit status 2.",
+        );
+
+    page.subsection("State selection")
+        .item(
+            "state NAME",
+            "Select sockets in state NAME. May be repeated: the states add up.",
+        )
+        .item(
+            "exclude NAME",
+            "Leave out state NAME. A leading exclude starts from all states.",
+        )
+        .para(
+            "State names (case-insensitive): established, syn-sent, syn-recv, fin-wait-1, \
+             fin-wait-2, time-wait, closed, close-wait, last-ack, listening, closing. \
+             Groups of states:",
+        )
+        .item("all", "Every state.")
+        .item("connected", "Every state except listening and closed.")
+        .item("synchronized", "Every connected state except syn-sent.")
+        .item(
+            "bucket",
+            "syn-recv and time-wait (the kernel's minisockets).",
+        )
+        .item("big", "Every state except the bucket ones.")
+        .para(
+            "Without a state selection, sockeye shows connected sockets except time-wait and \
+             syn-recv; with -l, listening sockets (and unconnected UDP and unix sockets); with \
+             -a, sockets in every state.",
+        );
+
+    page.subsection("Expressions")
+        .item(
+            "sport OP [ADDR]:PORT, dport OP [ADDR]:PORT",
+            "Compare the source (local) or destination (peer) port.",
+        )
+        .item(
+            "src [=] ADDR[/PREFIX][:PORT], dst [=] ADDR[/PREFIX][:PORT]",
+            "Match the local or peer address, optionally a prefix and a port. For unix \
+             sockets, match the socket path with a shell glob pattern.",
+        )
+        .para(
+            "Operators: = == eq, != ne neq, > gt, < lt, >= ge geq, <= le leq. Addresses: \
+             IPv4, IPv6 (in brackets when a port follows, as in [::1]:22), * for any, and \
+             v4-mapped ::ffff:a.b.c.d. Ports are numbers or service names from /etc/services \
+             (:ssh, :https).",
+        )
+        .para(
+            "Conditions combine with and (&& &), or (|| |) and not (!), and group with \
+             parentheses. Adjacent conditions mean and. not binds tightest, then and, then or.",
+        )
+        .para(
+            "The kernel evaluates what it can: the states as the request's state mask and, \
+             for TCP and UDP, the expression as inet_diag bytecode. sockeye re-checks the \
+             whole expression itself, so the netlink and /proc sources select the same \
+             sockets. --explain prints the parsed expression, the state set, the bytecode \
+             and what runs in userspace.",
+        );
+
+    page.subsection("Examples").examples(&[
+        (
+            "sockeye dump -tan state established '(' dport = :443 or dport = :80 ')'",
+            "Established connections to web servers.",
+        ),
+        (
+            "sockeye dump -tn 'dport = :https or sport = :https'",
+            "The same kind of filter as one argument.",
+        ),
+        (
+            "sockeye dump -tan state time-wait dst 10.0.0.0/8",
+            "TIME-WAIT sockets towards one network.",
+        ),
+        (
+            "sockeye dump -tan src [::1]:8080",
+            "Sockets bound to port 8080 on the IPv6 loopback.",
+        ),
+        (
+            "sockeye dump -ltn sport ge :1024 and not sport = :8080",
+            "Listeners on unprivileged ports except 8080.",
+        ),
+        (
+            "sockeye dump -ta exclude time-wait exclude listening",
+            "Everything but TIME-WAIT and listeners.",
+        ),
+        (
+            "sockeye dump -x src '/run/*'",
+            "Unix sockets whose path is under /run.",
+        ),
+        (
+            "sockeye dump -tn --explain dport = :22 and not dst 127.0.0.1",
+            "Show how a filter is understood and what the kernel is asked.",
+        ),
+        (
+            "sockeye dump -tn -F filter.txt",
+            "Read the expression from a file.",
+        ),
+    ]);
+}
+
+fn tcp_states(page: &mut Page) {
+    page.section("TCP STATES")
+        .para("States are spelled as ss prints them; the filter name follows in parentheses.");
+    for (state, meaning) in [
+        (
+            "LISTEN (listening)",
+            "Waiting for connections. Its Recv-Q and Send-Q describe the accept queue (see \
+             QUEUES).",
+        ),
+        (
+            "SYN-SENT (syn-sent)",
+            "connect() sent a SYN and waits for the answer. Many of them: the peer is slow or \
+             unreachable, or its accept queue is full and the kernel drops the SYNs, so the \
+             client retransmits.",
+        ),
+        (
+            "SYN-RECV (syn-recv)",
+            "A SYN arrived on a listener and was answered; the handshake's last ACK has not \
+             come yet. Many of them: a slow client network or a SYN flood \
+             (net.ipv4.tcp_max_syn_backlog bounds them).",
+        ),
+        ("ESTAB (established)", "An open connection: data flows."),
+        (
+            "FIN-WAIT-1 (fin-wait-1)",
+            "This side closed and sent its FIN; the peer has not acknowledged it yet.",
+        ),
+        (
+            "FIN-WAIT-2 (fin-wait-2)",
+            "This side closed and the peer acknowledged, but the peer has not closed. When \
+             the application has already let go, the kernel gives up after \
+             net.ipv4.tcp_fin_timeout seconds.",
+        ),
+        (
+            "CLOSE-WAIT (close-wait)",
+            "The peer closed (its FIN arrived) and the local application has not called \
+             close(). These never time out: a growing number is a bug in the application, \
+             which leaks the sockets and their file descriptors.",
+        ),
+        (
+            "LAST-ACK (last-ack)",
+            "The peer closed first, then this side closed too; waiting for the ACK of the \
+             last FIN.",
+        ),
+        (
+            "CLOSING (closing)",
+            "Both sides closed at the same time; waiting for the ACK of this side's FIN.",
+        ),
+        (
+            "TIME-WAIT (time-wait)",
+            "The side that closed first keeps the connection's addresses and ports for 60 \
+             seconds, so that late segments cannot be mistaken for a new connection. They \
+             belong to no process and show uid 0 and inode 0. Harmless one by one; at a high \
+             connection rate they can use up the ephemeral ports \
+             (net.ipv4.ip_local_port_range) or reach net.ipv4.tcp_max_tw_buckets.",
+        ),
+        (
+            "UNCONN (closed)",
+            "A UDP or unix socket with no peer, such as a bound UDP server. ss prints TCP's \
+             CLOSE state this way too.",
+        ),
+    ] {
+        page.item(state, meaning);
+    }
+}
+
+fn queues(page: &mut Page) {
+    page.section("QUEUES")
+        .para("Recv-Q and Send-Q mean different things for a listener and for a connection.")
+        .item(
+            "Listening sockets",
+            "Recv-Q is the accept queue: connections the kernel has completed and the \
+             application has not accept()ed yet. Send-Q is the queue's limit, the smaller of \
+             the backlog given to listen() and net.core.somaxconn. The queue counts as full \
+             only when its length exceeds the limit, so listen(1) holds two waiting \
+             connections (LISTEN 2 1). The next SYN is then dropped and the client stays in \
+             SYN-SENT, retransmitting, unless net.ipv4.tcp_abort_on_overflow is 1, which \
+             answers with a reset. The kernel counts these drops in ListenOverflows and \
+             ListenDrops (/proc/net/netstat), which sockeye dump -s and the live view show. \
+             Connections waiting in the queue are ESTAB sockets that no process owns yet \
+             (inode 0). The /proc source cannot know the limit: it is shown as - (null in \
+             JSON), never as 0.",
+        )
+        .item(
+            "Connections",
+            "Recv-Q is the number of bytes received and not yet read by the application; \
+             Send-Q the number of bytes sent and not yet acknowledged by the peer. A Recv-Q \
+             that stays up means the application is not reading; a growing Send-Q means the \
+             peer or the network is not keeping up. In CLOSE-WAIT the peer's FIN counts as \
+             one byte of Recv-Q.",
+        )
+        .item(
+            "UDP and unix sockets",
+            "The queues are memory in bytes, bookkeeping included, not payload: one \
+             datagram of 4 bytes can show as several hundred. The /proc source has no queues \
+             for unix sockets.",
+        );
+}
+
+/// What each demo scenario shows. A match, so a new scenario cannot go undocumented.
+fn scenario_text(scenario: ScenarioArg) -> &'static str {
+    match scenario {
+        ScenarioArg::Backlog => {
+            "A single-threaded server with listen(1) that accepts one client and serves it \
+             slowly. Four clients connect: one is served, two wait in the accept queue (the \
+             listener shows Recv-Q 2, Send-Q 1), the fourth stays in SYN-SENT because the \
+             queue is full, and ListenOverflows counts up."
+        }
+        ScenarioArg::Unread => {
+            "A client sends \"hello!\\r\\n\" on a connection the server never reads: the \
+             server's socket shows Recv-Q 8."
+        }
+        ScenarioArg::CloseWait => {
+            "A server that forgets close(): clients close, the server's sockets stay in \
+             CLOSE-WAIT and the clients sit in FIN-WAIT-2 until they time out. New clients \
+             keep arriving slowly, so the leak grows."
+        }
+        ScenarioArg::TimeWait => {
+            "A client that connects, exchanges a line and closes first, at a steady bounded \
+             rate (--rate, default 20 per second): TIME-WAIT climbs to rate times 60 seconds \
+             and holds there."
+        }
+        ScenarioArg::SendQ => {
+            "A server streams a large response to a client that never reads: Send-Q grows on \
+             the server and Recv-Q on the client until the window closes."
+        }
+        ScenarioArg::Echo => {
+            "A well-behaved event-driven echo server whose clients come and go: the healthy \
+             baseline to compare the others with."
+        }
+    }
+}
+
+fn demo_scenarios(page: &mut Page) {
+    page.section("DEMO SCENARIOS").para(
+        "sockeye demo runs the classic socket experiments on loopback, each on its own port, \
+         with its clients built in. Every scenario has hard caps on sockets and rates, and no \
+         traffic leaves the bound address (127.0.0.1 unless --bind and --allow-non-loopback \
+         say otherwise).",
+    );
+    for scenario in ScenarioArg::value_variants() {
+        if let Some(value) = scenario.to_possible_value() {
+            page.item(value.get_name(), scenario_text(*scenario));
+        }
+    }
+    page.para(
+        "The running demo listens on a control socket; sockeye attach finds it, opens the \
+         live view scoped to the demo's sockets with a panel explaining each scenario, and \
+         drives the demo from the keyboard: connect a client, send bytes, close clients, \
+         pause or resume accepting, change the churn rate. Quitting attach leaves the demo \
+         running; SIGINT or SIGTERM stops the demo and removes its sockets and control file.",
+    );
+}
+
+fn configuration(page: &mut Page) {
+    page.section("CONFIGURATION")
+        .para(
+            "Settings come from the command line, then the configuration file, then the \
+             defaults: a flag always wins over the file. The file sets the live view's \
+             default view and interval, the queue highlight thresholds, the theme colors and \
+             the key bindings. Every key is optional. A file that cannot be read or parsed, \
+             or that holds an unknown key or a bad value, is an error naming the file, the \
+             line and the key (exit status 2); it is never silently ignored. --no-config \
+             skips the file.",
+        )
+        .para_inlines(vec![
+            roman("The commented default file is printed by "),
+            bold("sockeye config --print-default"),
+            roman(", and the path sockeye reads by "),
+            bold("sockeye config --path"),
+            roman(". It reads:"),
+        ]);
+    let sample: Vec<&str> = crate::config::DEFAULT_CONFIG.lines().collect();
+    page.verbatim(&sample);
+}
+
+fn files(page: &mut Page) {
+    page.section("FILES")
+        .item(
+            "$XDG_CONFIG_HOME/sockeye/config.toml",
+            "The configuration file; ~/.config/sockeye/config.toml when XDG_CONFIG_HOME is \
+             unset or empty.",
+        )
+        .item(
+            "$XDG_RUNTIME_DIR/sockeye/demo.sock",
+            "The control socket of a running demo (directory mode 0700, socket mode 0600); \
+             /tmp/sockeye-UID/demo.sock when XDG_RUNTIME_DIR is unset.",
+        )
+        .item(
+            "/proc/net/tcp, tcp6, udp, udp6, unix",
+            "The socket tables read by --source proc, and by --source auto when netlink \
+             sock_diag is unavailable.",
+        )
+        .item(
+            "/proc/net/netstat, /proc/net/snmp, /proc/net/sockstat",
+            "Kernel counters: ListenOverflows, ListenDrops, RetransSegs and the socket totals.",
+        )
+        .item(
+            "/proc/PID/fd",
+            "Scanned to find the processes owning each socket (-p). Without privileges, \
+             other users' processes cannot be seen.",
+        )
+        .item("/etc/services", "Port names, unless -n is given.");
+}
+
+fn environment(page: &mut Page) {
+    page.section("ENVIRONMENT")
+        .item(
+            "NO_COLOR",
+            "When set to a non-empty value, the live view uses no colors (bold and reverse \
+             video only).",
+        )
+        .item(
+            "XDG_CONFIG_HOME",
+            "Where the configuration directory is; ~/.config when unset or empty.",
+        )
+        .item("HOME", "Used to find ~/.config.")
+        .item(
+            "XDG_RUNTIME_DIR",
+            "Where the demo's control socket lives (in a sockeye subdirectory); \
+             /tmp/sockeye-UID when unset.",
+        );
+}
+
+fn exit_status(page: &mut Page) {
+    page.section("EXIT STATUS")
+        .item(
+            "0",
+            "Success. A closed output pipe (sockeye dump | head -1) is a normal end.",
+        )
+        .item(
+            "1",
+            "A runtime failure: the kernel or the file system refused something, no demo is \
+             running for attach, an address is in use.",
+        )
+        .item(
+            "2",
+            "A usage error: a bad flag, filter or configuration file, or the live view asked \
+             for without a terminal.",
+        );
+}
+
+fn see_also(page: &mut Page) {
+    page.section("SEE ALSO").para_inlines(vec![
+        bold("ss"),
+        roman("(8), "),
+        bold("netstat"),
+        roman("(8), "),
+        bold("tcp"),
+        roman("(7), "),
+        bold("udp"),
+        roman("(7), "),
+        bold("unix"),
+        roman("(7), "),
+        bold("sock_diag"),
+        roman("(7), "),
+        bold("proc"),
+        roman("(5), "),
+        italic("https://no-color.org"),
+    ]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_scenario_is_described() {
+        let page = String::from_utf8(render()).unwrap();
+        for scenario in ScenarioArg::value_variants() {
+            let name = scenario.to_possible_value().unwrap().get_name().to_owned();
+            assert!(
+                page.contains(&format!("\\fB{}\\fR", name.replace('-', "\\-"))),
+                "scenario {name} missing"
+            );
+        }
+    }
+
+    #[test]
+    fn one_preamble_and_one_title() {
+        let page = String::from_utf8(render()).unwrap();
+        let preamble = Roff::new().render();
+        assert_eq!(page.matches(preamble.trim_end()).count(), 1);
+        assert_eq!(
+            page.matches("\n.TH ").count() + page.starts_with(".TH") as usize,
+            1
+        );
+    }
+
+    #[test]
+    fn no_git_revision_in_the_page() {
+        let page = String::from_utf8(render()).unwrap();
+        assert!(
+            !page.contains("(git "),
+            "the page must not change with every commit"
+        );
+    }
+}

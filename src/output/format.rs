@@ -1,0 +1,364 @@
+//! Text primitives shared by every view, spelled exactly as ss spells them: timers, process
+//! lists, socket memory, tcp_info, and C's `%g`. They append to a caller's `String` so the
+//! hot path never allocates per row.
+
+use std::fmt::Write as _;
+
+use crate::model::{MemInfo, ProcessRef, TcpInfo, TcpState, Timer, TimerKind};
+
+/// Append an unsigned integer (faster than `write!` and never fails).
+pub fn push_u64(out: &mut String, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // The bytes are ASCII digits.
+    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or("?"));
+}
+
+/// Append an IPv4 address in dotted quad.
+pub fn push_ipv4(out: &mut String, a: std::net::Ipv4Addr) {
+    let o = a.octets();
+    push_u64(out, o[0].into());
+    out.push('.');
+    push_u64(out, o[1].into());
+    out.push('.');
+    push_u64(out, o[2].into());
+    out.push('.');
+    push_u64(out, o[3].into());
+}
+
+/// ss's `print_ms_timer`: `59sec`, `119min`, `200ms`, `2.888ms` (sic), and the empty string
+/// for zero.
+pub fn push_ms_timer(out: &mut String, timeout_ms: u64) {
+    let mut secs = timeout_ms / 1000;
+    let minutes = secs / 60;
+    secs %= 60;
+    let mut msecs = timeout_ms % 1000;
+    if minutes > 0 {
+        msecs = 0;
+        push_u64(out, minutes);
+        out.push_str("min");
+        if minutes > 9 {
+            secs = 0;
+        }
+    }
+    if secs > 0 {
+        if secs > 9 {
+            msecs = 0;
+        }
+        push_u64(out, secs);
+        out.push_str(if msecs > 0 { "." } else { "sec" });
+    }
+    if msecs > 0 {
+        let _ = write!(out, "{msecs:03}ms");
+    }
+}
+
+/// `timer:(timewait,59sec,0)`; nothing for no timer or the "off" timer, as ss.
+pub fn push_timer(out: &mut String, timer: Option<&Timer>) -> bool {
+    let Some(t) = timer else { return false };
+    if t.kind == TimerKind::Off {
+        return false;
+    }
+    out.push_str("timer:(");
+    out.push_str(t.kind.ss_name());
+    out.push(',');
+    push_ms_timer(out, t.expires_ms);
+    out.push(',');
+    push_u64(out, t.retrans.into());
+    out.push(')');
+    true
+}
+
+/// `users:(("sshd",pid=1,fd=3),("sshd",pid=2,fd=3))`; nothing when no process is known.
+pub fn push_users(out: &mut String, processes: &[ProcessRef]) -> bool {
+    if processes.is_empty() {
+        return false;
+    }
+    out.push_str("users:(");
+    for (i, p) in processes.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str("(\"");
+        out.push_str(&p.command);
+        out.push_str("\",pid=");
+        push_u64(out, p.pid.into());
+        out.push_str(",fd=");
+        push_u64(out, p.fd.into());
+        out.push(')');
+    }
+    out.push(')');
+    true
+}
+
+/// `skmem:(r0,rb131072,t0,tb16384,f0,w0,o0,bl0,d0)`.
+pub fn push_skmem(out: &mut String, m: &MemInfo) {
+    let fields: [(&str, u32); 9] = [
+        ("skmem:(r", m.rmem_alloc),
+        (",rb", m.rcvbuf),
+        (",t", m.wmem_alloc),
+        (",tb", m.sndbuf),
+        (",f", m.fwd_alloc),
+        (",w", m.wmem_queued),
+        (",o", m.optmem),
+        (",bl", m.backlog),
+        (",d", m.drops),
+    ];
+    for (label, v) in fields {
+        out.push_str(label);
+        push_u64(out, v.into());
+    }
+    out.push(')');
+}
+
+/// C's `printf("%.*g", precision, x)` for finite numbers.
+pub fn push_g(out: &mut String, x: f64, precision: usize) {
+    let p = precision.max(1);
+    if x == 0.0 || !x.is_finite() {
+        out.push('0');
+        return;
+    }
+    // Round to `p` significant digits first, then choose the notation from the rounded
+    // exponent, as C does.
+    let sci = format!("{:.*e}", p - 1, x);
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if exp < -4 || exp >= p as i32 {
+        let m = strip_zeros(mantissa);
+        let sign = if exp < 0 { '-' } else { '+' };
+        let _ = write!(out, "{m}e{sign}{:02}", exp.abs());
+    } else {
+        let decimals = (p as i32 - 1 - exp).max(0) as usize;
+        let fixed = format!("{x:.decimals$}");
+        out.push_str(strip_zeros(&fixed));
+    }
+}
+
+fn strip_zeros(s: &str) -> &str {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        s
+    }
+}
+
+/// ss's `sprint_bw` (bits per second): `%.0f` with -n, else `%.3g` with k/M/G/T.
+pub fn push_bw(out: &mut String, bps: f64, numeric: bool) {
+    if numeric {
+        let _ = write!(out, "{bps:.0}");
+        return;
+    }
+    let (v, suffix) = if bps >= 1e12 {
+        (bps / 1e12, "T")
+    } else if bps >= 1e9 {
+        (bps / 1e9, "G")
+    } else if bps >= 1e6 {
+        (bps / 1e6, "M")
+    } else if bps >= 1e3 {
+        (bps / 1e3, "k")
+    } else {
+        (bps, "")
+    };
+    if suffix.is_empty() {
+        push_g(out, v, 6);
+    } else {
+        push_g(out, v, 3);
+        out.push_str(suffix);
+    }
+}
+
+/// The tcp_info part of ss's `-i` line (`tcp_stats_print`), each item with a leading space.
+/// Items whose kernel flag the model does not carry (TCPI_OPT_*, reordering, fackets) are
+/// left out rather than guessed.
+pub fn push_tcp_info(out: &mut String, i: &TcpInfo, state: TcpState, numeric: bool) {
+    fn item(out: &mut String, label: &str, v: u64) {
+        if v != 0 {
+            out.push(' ');
+            out.push_str(label);
+            push_u64(out, v);
+        }
+    }
+    if let Some(cc) = &i.congestion {
+        out.push(' ');
+        out.push_str(cc);
+    }
+    if i.snd_wscale != 0 || i.rcv_wscale != 0 {
+        let _ = write!(out, " wscale:{},{}", i.snd_wscale, i.rcv_wscale);
+    }
+    if i.rto_us != 0 && i.rto_us != 3_000_000 {
+        out.push_str(" rto:");
+        push_g(out, f64::from(i.rto_us) / 1000.0, 6);
+    }
+    item(out, "backoff:", i.backoff.into());
+    if i.rtt_us != 0 {
+        out.push_str(" rtt:");
+        push_g(out, f64::from(i.rtt_us) / 1000.0, 6);
+        out.push('/');
+        push_g(out, f64::from(i.rttvar_us) / 1000.0, 6);
+    }
+    if i.ato_us != 0 {
+        out.push_str(" ato:");
+        push_g(out, f64::from(i.ato_us) / 1000.0, 6);
+    }
+    item(out, "mss:", i.snd_mss.into());
+    item(out, "pmtu:", i.pmtu.into());
+    item(out, "rcvmss:", i.rcv_mss.into());
+    item(out, "advmss:", i.advmss.into());
+    item(out, "cwnd:", i.snd_cwnd.into());
+    if let Some(t) = i.snd_ssthresh {
+        item(out, "ssthresh:", t.into());
+    }
+    item(out, "bytes_sent:", i.bytes_sent);
+    item(out, "bytes_retrans:", i.bytes_retrans);
+    item(out, "bytes_acked:", i.bytes_acked);
+    item(out, "bytes_received:", i.bytes_received);
+    item(out, "segs_out:", i.segs_out.into());
+    item(out, "segs_in:", i.segs_in.into());
+    item(out, "data_segs_out:", i.data_segs_out.into());
+    item(out, "data_segs_in:", i.data_segs_in.into());
+    if i.rtt_us > 0 && i.snd_mss > 0 && i.snd_cwnd > 0 {
+        let bps = f64::from(i.snd_cwnd) * f64::from(i.snd_mss) * 8_000_000.0 / f64::from(i.rtt_us);
+        out.push_str(" send ");
+        push_bw(out, bps, numeric);
+        out.push_str("bps");
+    }
+    item(out, "lastsnd:", i.last_data_sent_ms.into());
+    item(out, "lastrcv:", i.last_data_recv_ms.into());
+    item(out, "lastack:", i.last_ack_recv_ms.into());
+    if i.pacing_rate != 0 && i.pacing_rate != u64::MAX {
+        out.push_str(" pacing_rate ");
+        push_bw(out, i.pacing_rate as f64 * 8.0, numeric);
+        out.push_str("bps");
+    }
+    if i.delivery_rate != 0 {
+        out.push_str(" delivery_rate ");
+        push_bw(out, i.delivery_rate as f64 * 8.0, numeric);
+        out.push_str("bps");
+    }
+    item(out, "delivered:", i.delivered.into());
+    if i.app_limited {
+        out.push_str(" app_limited");
+    }
+    if i.busy_time_us != 0 {
+        out.push_str(" busy:");
+        push_u64(out, i.busy_time_us / 1000);
+        out.push_str("ms");
+    }
+    item(out, "unacked:", i.unacked.into());
+    if i.retrans != 0 || i.total_retrans != 0 {
+        let _ = write!(out, " retrans:{}/{}", i.retrans, i.total_retrans);
+    }
+    item(out, "lost:", i.lost.into());
+    if state != TcpState::Listen {
+        item(out, "sacked:", i.sacked.into());
+    }
+    item(out, "rcv_space:", i.rcv_space.into());
+    item(out, "rcv_ssthresh:", i.rcv_ssthresh.into());
+    if i.min_rtt_us != 0 && i.min_rtt_us != u32::MAX {
+        out.push_str(" minrtt:");
+        push_g(out, f64::from(i.min_rtt_us) / 1000.0, 6);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn g(x: f64) -> String {
+        let mut s = String::new();
+        push_g(&mut s, x, 6);
+        s
+    }
+
+    #[test]
+    fn g_matches_c() {
+        assert_eq!(g(0.0), "0");
+        assert_eq!(g(204.0), "204");
+        assert_eq!(g(0.05), "0.05");
+        assert_eq!(g(1.2345678), "1.23457");
+        assert_eq!(g(0.00001), "1e-05");
+        assert_eq!(g(1234567.0), "1.23457e+06");
+        assert_eq!(g(0.123), "0.123");
+        let mut s = String::new();
+        push_g(&mut s, 41.94304, 3);
+        assert_eq!(s, "41.9");
+    }
+
+    #[test]
+    fn ms_timer_like_ss() {
+        let t = |ms| {
+            let mut s = String::new();
+            push_ms_timer(&mut s, ms);
+            s
+        };
+        assert_eq!(t(59_000), "59sec");
+        assert_eq!(t(7_140_000), "119min");
+        assert_eq!(t(200), "200ms");
+        assert_eq!(t(2_888), "2.888ms");
+        assert_eq!(t(0), "");
+        assert_eq!(t(65_000), "1min5sec");
+        assert_eq!(t(12_345), "12sec");
+    }
+
+    #[test]
+    fn timer_and_users() {
+        let mut s = String::new();
+        let t = Timer {
+            kind: TimerKind::TimeWait,
+            expires_ms: 59_000,
+            retrans: 0,
+        };
+        assert!(push_timer(&mut s, Some(&t)));
+        assert_eq!(s, "timer:(timewait,59sec,0)");
+        s.clear();
+        let off = Timer {
+            kind: TimerKind::Off,
+            ..t
+        };
+        assert!(!push_timer(&mut s, Some(&off)));
+        assert!(s.is_empty());
+        let procs = vec![
+            ProcessRef {
+                command: "python3".into(),
+                pid: 4000,
+                fd: 3,
+            },
+            ProcessRef {
+                command: "sshd".into(),
+                pid: 1,
+                fd: 7,
+            },
+        ];
+        assert!(push_users(&mut s, &procs));
+        assert_eq!(
+            s,
+            r#"users:(("python3",pid=4000,fd=3),("sshd",pid=1,fd=7))"#
+        );
+    }
+
+    #[test]
+    fn numbers_and_bandwidth() {
+        let mut s = String::new();
+        push_u64(&mut s, 0);
+        s.push(' ');
+        push_u64(&mut s, u64::MAX);
+        assert_eq!(s, "0 18446744073709551615");
+        s.clear();
+        push_bw(&mut s, 41_943_040.0, false);
+        assert_eq!(s, "41.9M");
+        s.clear();
+        push_bw(&mut s, 41_943_040.0, true);
+        assert_eq!(s, "41943040");
+        s.clear();
+        push_skmem(&mut s, &MemInfo::default());
+        assert_eq!(s, "skmem:(r0,rb0,t0,tb0,f0,w0,o0,bl0,d0)");
+    }
+}

@@ -1,0 +1,242 @@
+//! Each scenario, started alone with `sockeye demo --headless`, shows its phenomenon in ss.
+
+mod demo_support;
+
+use demo_support::{DemoProc, eventually, show, ss, tcp_ext};
+
+#[test]
+fn backlog_fills_the_accept_queue_and_leaves_one_client_in_syn_sent() {
+    let before = tcp_ext("ListenOverflows");
+    let demo = DemoProc::start(&["backlog"]);
+    let p = demo.port("backlog");
+    eventually(
+        15,
+        "LISTEN 2 1, one SYN-SENT client, 3 server-side ESTAB",
+        || {
+            let rows = ss(p);
+            let listener = rows.iter().find(|r| r.state == "LISTEN")?;
+            let syn_sent = rows
+                .iter()
+                .filter(|r| r.state == "SYN-SENT" && r.peer_port == p)
+                .count();
+            let server_estab = rows
+                .iter()
+                .filter(|r| r.state == "ESTAB" && r.local_port == p)
+                .count();
+            let client_estab = rows
+                .iter()
+                .filter(|r| r.state == "ESTAB" && r.peer_port == p)
+                .count();
+            (listener.recv_q == 2
+                && listener.send_q == 1
+                && syn_sent == 1
+                && server_estab == 3
+                && client_estab == 3)
+                .then_some(())
+        },
+        || show(p),
+    );
+    // The kernel drops the SYN-SENT client's SYNs (first retransmit after 1 s).
+    if let Some(before) = before {
+        eventually(
+            10,
+            "ListenOverflows to rise",
+            || (tcp_ext("ListenOverflows")? > before).then_some(()),
+            || format!("{:?}", tcp_ext("ListenOverflows")),
+        );
+    }
+    // The seed's step 5: a queued client says hello!\r\n; an un-accepted socket holds it.
+    let reply = demo.request(r#"{"cmd":"send","scenario":"backlog"}"#);
+    assert_eq!(reply["ok"], true, "{reply}");
+    eventually(
+        10,
+        "Recv-Q 8 on a server-side socket",
+        || {
+            ss(p)
+                .iter()
+                .any(|r| r.state == "ESTAB" && r.local_port == p && r.recv_q == 8)
+                .then_some(())
+        },
+        || show(p),
+    );
+}
+
+#[test]
+fn unread_shows_recv_q_8() {
+    let demo = DemoProc::start(&["unread"]);
+    let p = demo.port("unread");
+    eventually(
+        10,
+        "server ESTAB with Recv-Q 8",
+        || {
+            ss(p)
+                .iter()
+                .any(|r| r.state == "ESTAB" && r.local_port == p && r.recv_q == 8)
+                .then_some(())
+        },
+        || show(p),
+    );
+    // A second hello doubles it.
+    let reply = demo.request(r#"{"cmd":"send","scenario":"unread"}"#);
+    assert_eq!(reply["ok"], true, "{reply}");
+    eventually(
+        10,
+        "Recv-Q 16 after a second hello",
+        || {
+            ss(p)
+                .iter()
+                .any(|r| r.state == "ESTAB" && r.local_port == p && r.recv_q == 16)
+                .then_some(())
+        },
+        || show(p),
+    );
+}
+
+#[test]
+fn close_wait_leaks_server_sockets_and_clients_wait_in_fin_wait_2() {
+    let demo = DemoProc::start(&["close-wait"]);
+    let p = demo.port("close-wait");
+    eventually(
+        15,
+        "2 CLOSE-WAIT on the server, FIN-WAIT-2 on the clients",
+        || {
+            let rows = ss(p);
+            let cw = rows
+                .iter()
+                .filter(|r| r.state == "CLOSE-WAIT" && r.local_port == p)
+                .count();
+            let fw2 = rows
+                .iter()
+                .filter(|r| r.state == "FIN-WAIT-2" && r.peer_port == p)
+                .count();
+            (cw >= 2 && fw2 >= 1).then_some(())
+        },
+        || show(p),
+    );
+    // Faster trickle: the leak grows.
+    let reply = demo.request(r#"{"cmd":"rate","scenario":"close-wait","per_sec":2}"#);
+    assert_eq!(reply["ok"], true, "{reply}");
+    eventually(
+        15,
+        "at least 5 CLOSE-WAIT",
+        || {
+            (ss(p)
+                .iter()
+                .filter(|r| r.state == "CLOSE-WAIT" && r.local_port == p)
+                .count()
+                >= 5)
+                .then_some(())
+        },
+        || show(p),
+    );
+}
+
+#[test]
+fn time_wait_climbs_at_the_configured_rate() {
+    let demo = DemoProc::start(&["time-wait", "--rate", "50"]);
+    let p = demo.port("time-wait");
+    let started = std::time::Instant::now();
+    let n = eventually(
+        15,
+        "at least 40 client-side TIME-WAIT",
+        || {
+            let n = ss(p)
+                .iter()
+                .filter(|r| r.state == "TIME-WAIT" && r.peer_port == p)
+                .count();
+            (n >= 40).then_some(n)
+        },
+        || show(p),
+    );
+    // Bounded: at 50/s the count cannot exceed what the elapsed time allows (plus slack).
+    let max = (started.elapsed().as_secs_f64() + 1.0) * 50.0 * 1.2;
+    assert!(
+        (n as f64) <= max,
+        "{n} TIME-WAIT after {:?}",
+        started.elapsed()
+    );
+    // No TIME-WAIT on the server side: the clients close first.
+    assert!(
+        !ss(p)
+            .iter()
+            .any(|r| r.state == "TIME-WAIT" && r.local_port == p),
+        "{}",
+        show(p)
+    );
+}
+
+#[test]
+fn send_q_builds_up_on_the_server_and_recv_q_on_the_client() {
+    let demo = DemoProc::start(&["send-q"]);
+    let p = demo.port("send-q");
+    eventually(
+        15,
+        "server Send-Q > 64 KiB and client Recv-Q > 32 KiB, stable",
+        || {
+            let rows = ss(p);
+            let server = rows
+                .iter()
+                .find(|r| r.state == "ESTAB" && r.local_port == p)?;
+            let client = rows
+                .iter()
+                .find(|r| r.state == "ESTAB" && r.peer_port == p)?;
+            (server.send_q > 64 * 1024 && client.recv_q > 32 * 1024).then_some(())
+        },
+        || show(p),
+    );
+}
+
+#[test]
+fn echo_is_a_healthy_baseline() {
+    let demo = DemoProc::start(&["echo"]);
+    let p = demo.port("echo");
+    eventually(
+        10,
+        "3 client ESTAB, 3 server ESTAB",
+        || {
+            let rows = ss(p);
+            let client = rows
+                .iter()
+                .filter(|r| r.state == "ESTAB" && r.peer_port == p)
+                .count();
+            let server = rows
+                .iter()
+                .filter(|r| r.state == "ESTAB" && r.local_port == p)
+                .count();
+            (client == 3 && server == 3).then_some(())
+        },
+        || show(p),
+    );
+    let rows = ss(p);
+    let listener = rows.iter().find(|r| r.state == "LISTEN").unwrap();
+    assert_eq!(listener.recv_q, 0);
+    assert_eq!(listener.send_q, 128);
+    // Clients come and go: a replacement leaves a client-side TIME-WAIT within a few seconds.
+    eventually(
+        10,
+        "a client-side TIME-WAIT from churn",
+        || {
+            ss(p)
+                .iter()
+                .any(|r| r.state == "TIME-WAIT" && r.peer_port == p)
+                .then_some(())
+        },
+        || show(p),
+    );
+}
+
+#[test]
+fn port_base_gives_consecutive_ports() {
+    // Find a free block of two: bind, note, release; a race would only make this test fail
+    // loudly, never touch anything else.
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = l.local_addr().unwrap().port();
+    drop(l);
+    if base >= 65000 {
+        eprintln!("skipped: ephemeral port too high for a block");
+        return;
+    }
+    let demo = DemoProc::start(&["unread", "echo", "--port", &base.to_string()]);
+    assert_eq!(demo.port("unread"), base);
+    assert_eq!(demo.port("echo"), base + 1);
+}
