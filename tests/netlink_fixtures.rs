@@ -215,7 +215,10 @@ fn unix_paths_abstract_and_unbound() {
 #[test]
 fn extensions_not_asked_are_not_decoded() {
     let out = replay("tcp/ipv4", &Query::default());
-    assert!(out.iter().all(|s| s.tcp_info.is_none() && s.memory.is_none()));
+    assert!(
+        out.iter()
+            .all(|s| s.tcp_info.is_none() && s.memory.is_none())
+    );
 }
 
 #[test]

@@ -39,7 +39,11 @@ fn v6_listener(addr: Ipv6Addr, port: u16) -> OwnedFd {
         sa.sin6_addr.s6_addr = addr.octets();
         let len = std::mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t;
         assert_eq!(
-            libc::bind(fd.as_raw_fd(), (&sa as *const libc::sockaddr_in6).cast(), len),
+            libc::bind(
+                fd.as_raw_fd(),
+                (&sa as *const libc::sockaddr_in6).cast(),
+                len
+            ),
             0
         );
         assert_eq!(libc::listen(fd.as_raw_fd(), 7), 0);
