@@ -176,8 +176,11 @@ fn fake_tree_attribution_and_cache_behaviour() {
     assert_eq!(cache.stats().last_pids_scanned, 0);
 
     // A pid reused by another program (its /proc directory is new): scanned afresh.
+    // (Built aside and renamed in, so the file system cannot hand out the old inode again.)
+    let aside = tempfile::tempdir_in(root).unwrap();
+    fake_process(aside.path(), 300, "reused", 1, &[(9, "socket:[1000]")]);
     fs::remove_dir_all(root.join("300")).unwrap();
-    fake_process(root, 300, "reused", 1, &[(9, "socket:[1000]")]);
+    fs::rename(aside.path().join("300"), root.join("300")).unwrap();
     cache.refresh(root, &[socket(1000)]);
     assert_eq!(cache.stats().last_pids_scanned, 1);
     assert_eq!(
