@@ -19,10 +19,10 @@ pub fn run(args: &TuiArgs, no_config: bool) -> anyhow::Result<()> {
     tui::run_app(options)
 }
 
-/// Defaults, then the configuration file (unless `--no-config`), then NO_COLOR.
-fn settings(_no_config: bool) -> anyhow::Result<TuiSettings> {
-    // The configuration file loader (src/config.rs) fills these in when it lands.
-    let mut s = TuiSettings::default();
+/// Defaults, then the configuration file (unless `--no-config`), then NO_COLOR. A bad file is
+/// a usage error (exit 2). Public so other front ends (attach) layer settings the same way.
+pub fn settings(no_config: bool) -> anyhow::Result<TuiSettings> {
+    let mut s = crate::config::tui_settings(no_config).map_err(UsageError::from)?;
     s.no_color |= TuiSettings::no_color_from_env();
     Ok(s)
 }
@@ -66,6 +66,7 @@ pub fn options(args: &TuiArgs, mut settings: TuiSettings) -> anyhow::Result<AppO
     if let Some(secs) = args.interval {
         settings.interval = TuiSettings::clamp_interval(secs).map_err(UsageError)?;
     }
+    settings.numeric |= args.select.numeric;
     if let Some(v) = args.view {
         settings.view = match v {
             ViewArg::States => View::States,
@@ -83,7 +84,9 @@ pub fn options(args: &TuiArgs, mut settings: TuiSettings) -> anyhow::Result<AppO
         }
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read filter file {}", path.display()))?;
-        filter.extend(tui::query::split_words(&text));
+        for line in text.lines().filter(|l| !l.trim_start().starts_with('#')) {
+            filter.extend(tui::query::split_words(line));
+        }
     }
     filter.extend(args.select.filter.iter().cloned());
     let scope = Scope {
