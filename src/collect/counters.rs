@@ -1,9 +1,196 @@
-//! Kernel counters and sysctls. (Skeleton: the procfs helper owns this file.)
+//! Kernel counters and sysctls: /proc/net/snmp (Tcp), /proc/net/netstat (TcpExt),
+//! /proc/net/sockstat{,6} and a few net sysctls. A missing file or key is `None`, never 0.
+//! Cheap enough to run every second: a handful of small files into one reused buffer.
+//!
+//! Parsed here rather than with the procfs crate: its `Snmp` type fails as a whole when any
+//! of its many fields is missing (and has no TcpExt or sockstat), where we want each value
+//! on its own.
 
+use std::io::Read;
 use std::path::Path;
 
 use crate::model::KernelCounters;
 
-pub fn read(_proc_root: &Path) -> KernelCounters {
-    KernelCounters::default()
+pub fn read(proc_root: &Path) -> KernelCounters {
+    let mut c = KernelCounters::default();
+    let mut buf = Vec::with_capacity(16 * 1024);
+    let net = proc_root.join("net");
+
+    if read_file(&net.join("snmp"), &mut buf) {
+        for_each_counter(&buf, |section, key, value| {
+            if section != b"Tcp" {
+                return;
+            }
+            let slot = match key {
+                b"ActiveOpens" => &mut c.active_opens,
+                b"PassiveOpens" => &mut c.passive_opens,
+                b"AttemptFails" => &mut c.attempt_fails,
+                b"EstabResets" => &mut c.estab_resets,
+                b"CurrEstab" => &mut c.curr_estab,
+                b"InSegs" => &mut c.in_segs,
+                b"OutSegs" => &mut c.out_segs,
+                b"RetransSegs" => &mut c.retrans_segs,
+                b"InErrs" => &mut c.in_errs,
+                b"OutRsts" => &mut c.out_rsts,
+                _ => return,
+            };
+            *slot = number(value);
+        });
+    }
+    if read_file(&net.join("netstat"), &mut buf) {
+        for_each_counter(&buf, |section, key, value| {
+            if section != b"TcpExt" {
+                return;
+            }
+            let slot = match key {
+                b"ListenOverflows" => &mut c.listen_overflows,
+                b"ListenDrops" => &mut c.listen_drops,
+                b"TCPTimeouts" => &mut c.tcp_timeouts,
+                b"TWRecycled" => &mut c.tw_recycled,
+                b"TCPAbortOnData" => &mut c.tcp_abort_on_data,
+                _ => return,
+            };
+            *slot = number(value);
+        });
+    }
+    for file in ["sockstat", "sockstat6"] {
+        if read_file(&net.join(file), &mut buf) {
+            for_each_sockstat(&buf, |section, key, value| {
+                let slot = match (section, key) {
+                    (b"sockets", b"used") => &mut c.sockets_used,
+                    (b"TCP", b"inuse") => &mut c.tcp_inuse,
+                    (b"TCP", b"orphan") => &mut c.tcp_orphan,
+                    (b"TCP", b"tw") => &mut c.tcp_tw,
+                    (b"TCP", b"alloc") => &mut c.tcp_alloc,
+                    (b"TCP", b"mem") => &mut c.tcp_mem_pages,
+                    (b"UDP", b"inuse") => &mut c.udp_inuse,
+                    (b"UDP", b"mem") => &mut c.udp_mem_pages,
+                    (b"UDPLITE", b"inuse") => &mut c.udplite_inuse,
+                    (b"RAW", b"inuse") => &mut c.raw_inuse,
+                    (b"FRAG", b"inuse") => &mut c.frag_inuse,
+                    (b"TCP6", b"inuse") => &mut c.tcp6_inuse,
+                    (b"UDP6", b"inuse") => &mut c.udp6_inuse,
+                    (b"RAW6", b"inuse") => &mut c.raw6_inuse,
+                    (b"FRAG6", b"inuse") => &mut c.frag6_inuse,
+                    _ => return,
+                };
+                *slot = number(value);
+            });
+        }
+    }
+
+    let sys = proc_root.join("sys/net");
+    let mut sysctl = |rel: &str| -> Option<u64> {
+        if read_file(&sys.join(rel), &mut buf) {
+            number(buf.trim_ascii())
+        } else {
+            None
+        }
+    };
+    c.somaxconn = sysctl("core/somaxconn");
+    c.tcp_max_syn_backlog = sysctl("ipv4/tcp_max_syn_backlog");
+    c.tcp_abort_on_overflow = sysctl("ipv4/tcp_abort_on_overflow");
+    c.tcp_max_tw_buckets = sysctl("ipv4/tcp_max_tw_buckets");
+    c.tcp_fin_timeout = sysctl("ipv4/tcp_fin_timeout");
+    if read_file(&sys.join("ipv4/ip_local_port_range"), &mut buf) {
+        let mut it = buf.split(u8::is_ascii_whitespace).filter(|t| !t.is_empty());
+        let low = it
+            .next()
+            .and_then(number)
+            .and_then(|v| u16::try_from(v).ok());
+        let high = it
+            .next()
+            .and_then(number)
+            .and_then(|v| u16::try_from(v).ok());
+        c.ip_local_port_range = low.zip(high);
+    }
+    c
+}
+
+fn read_file(path: &Path, buf: &mut Vec<u8>) -> bool {
+    buf.clear();
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_to_end(buf))
+        .is_ok()
+}
+
+fn number(s: &[u8]) -> Option<u64> {
+    std::str::from_utf8(s).ok()?.parse().ok()
+}
+
+fn tokens(line: &[u8]) -> impl Iterator<Item = &[u8]> {
+    line.split(|b| *b == b' ' || *b == b'\t')
+        .filter(|t| !t.is_empty())
+}
+
+/// `Section: Key1 Key2 ...` followed by `Section: v1 v2 ...` (snmp, netstat).
+fn for_each_counter(text: &[u8], mut f: impl FnMut(&[u8], &[u8], &[u8])) {
+    let mut lines = text
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .peekable();
+    while let Some(header) = lines.next() {
+        let Some(section) = section_of(header) else {
+            continue;
+        };
+        // A value line must carry the same section name; otherwise this line starts anew.
+        if lines.peek().and_then(|l| section_of(l)) != Some(section) {
+            continue;
+        }
+        let Some(values) = lines.next() else { break };
+        for (key, value) in tokens(header).skip(1).zip(tokens(values).skip(1)) {
+            f(section, key, value);
+        }
+    }
+}
+
+/// `Section: key value key value ...` (sockstat).
+fn for_each_sockstat(text: &[u8], mut f: impl FnMut(&[u8], &[u8], &[u8])) {
+    for line in text.split(|b| *b == b'\n') {
+        let Some(section) = section_of(line) else {
+            continue;
+        };
+        let mut it = tokens(line).skip(1);
+        while let (Some(key), Some(value)) = (it.next(), it.next()) {
+            f(section, key, value);
+        }
+    }
+}
+
+fn section_of(line: &[u8]) -> Option<&[u8]> {
+    let first = tokens(line).next()?;
+    first.strip_suffix(b":")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counter_pairs_and_sockstat() {
+        let mut seen = Vec::new();
+        for_each_counter(
+            b"Tcp: A B\nTcp: 1 -1\nUdp: C\nTcp: 5\nUdp: 7\n",
+            |s, k, v| seen.push((s.to_vec(), k.to_vec(), v.to_vec())),
+        );
+        assert_eq!(
+            seen,
+            vec![
+                (b"Tcp".to_vec(), b"A".to_vec(), b"1".to_vec()),
+                (b"Tcp".to_vec(), b"B".to_vec(), b"-1".to_vec()),
+            ]
+        );
+        let mut seen = Vec::new();
+        for_each_sockstat(b"TCP: inuse 3 orphan 0 tw\n", |s, k, v| {
+            seen.push((s.to_vec(), k.to_vec(), v.to_vec()))
+        });
+        assert_eq!(
+            seen,
+            vec![
+                (b"TCP".to_vec(), b"inuse".to_vec(), b"3".to_vec()),
+                (b"TCP".to_vec(), b"orphan".to_vec(), b"0".to_vec()),
+            ]
+        );
+        assert_eq!(number(b"-1"), None);
+    }
 }

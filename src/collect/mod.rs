@@ -195,7 +195,7 @@ impl Collector {
             }
         }
         if self.query.processes {
-            snap.process_note = self.processes.refresh(&self.query.proc_root);
+            snap.process_note = self.processes.refresh(&self.query.proc_root, &snap.sockets);
             self.processes.attach(&mut snap.sockets);
         }
         if self.query.counters {

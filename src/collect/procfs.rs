@@ -1,7 +1,21 @@
-//! /proc/net source. (Skeleton: the procfs helper owns this file.)
+//! /proc/net source: /proc/net/{tcp,tcp6,udp,udp6,unix} into the same [`Socket`] model as
+//! netlink, with what /proc cannot know (a listener's backlog limit, unix queues and peers,
+//! tcp_info, cookies) left as `None`.
+//!
+//! The tables are parsed here rather than with the procfs crate: its net parsers drop the
+//! timer columns and the unix flags (so no timers and no unix listeners), allocate per line,
+//! and fail a whole table on one bad line, where we skip and count it. Each file is read
+//! into one reused buffer and parsed in place as bytes.
+
+mod inet;
+mod lex;
+mod unix;
+
+use std::io::{ErrorKind, Read};
+use std::path::Path;
 
 use crate::collect::Query;
-use crate::model::Socket;
+use crate::model::{Netid, Socket};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProcError {
@@ -12,12 +26,133 @@ pub enum ProcError {
     },
 }
 
+/// A line that is not what the kernel prints; it is skipped and counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Malformed;
+
+/// One line: a socket, a well-formed line the query does not want (`Ok(None)`), or junk.
+type Parsed = Result<Option<Socket>, Malformed>;
+
+#[derive(Clone, Copy)]
+enum Table {
+    Inet { netid: Netid, v6: bool },
+    Unix,
+}
+
 /// Append every socket of the tables in `query`, read from `query.proc_root`/net, to `out`.
+/// A missing table (no IPv6, no unix) is a warning; a malformed line is counted in `skipped`.
 pub fn read(
-    _query: &Query,
-    _out: &mut Vec<Socket>,
-    _warnings: &mut Vec<String>,
-    _skipped: &mut usize,
+    query: &Query,
+    out: &mut Vec<Socket>,
+    warnings: &mut Vec<String>,
+    skipped: &mut usize,
 ) -> Result<(), ProcError> {
+    let net = query.proc_root.join("net");
+    std::fs::metadata(&net).map_err(|source| ProcError::Read {
+        path: net.display().to_string(),
+        source,
+    })?;
+    // /proc/net prints timers in USER_HZ clock ticks; the procfs crate asks the C library.
+    let ticks_per_sec = match ::procfs::ticks_per_second() {
+        0 => 100,
+        n => n,
+    };
+
+    let mut tables: Vec<(&str, Table)> = Vec::with_capacity(5);
+    for (netid, v4name, v6name) in [(Netid::Tcp, "tcp", "tcp6"), (Netid::Udp, "udp", "udp6")] {
+        if query.netids.contains(netid) {
+            if query.ipv4 {
+                tables.push((v4name, Table::Inet { netid, v6: false }));
+            }
+            if query.ipv6 {
+                tables.push((v6name, Table::Inet { netid, v6: true }));
+            }
+        }
+    }
+    if query.netids.iter().any(Netid::is_unix) {
+        tables.push(("unix", Table::Unix));
+    }
+
+    let mut buf = Vec::with_capacity(256 * 1024);
+    for (name, table) in tables {
+        let path = net.join(name);
+        match read_file(&path, &mut buf) {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                warnings.push(format!(
+                    "{} is missing: table skipped (protocol or family not available)",
+                    path.display()
+                ));
+                continue;
+            }
+            Err(source) => {
+                return Err(ProcError::Read {
+                    path: path.display().to_string(),
+                    source,
+                });
+            }
+        }
+        let bad = parse_table(&buf, table, query, ticks_per_sec, out);
+        if bad.count > 0 {
+            *skipped += bad.count;
+            warnings.push(format!(
+                "{}: skipped {} malformed line{} (first at line {})",
+                path.display(),
+                bad.count,
+                if bad.count == 1 { "" } else { "s" },
+                bad.first_line
+            ));
+        }
+    }
     Ok(())
+}
+
+fn read_file(path: &Path, buf: &mut Vec<u8>) -> std::io::Result<()> {
+    buf.clear();
+    std::fs::File::open(path)?.read_to_end(buf)?;
+    Ok(())
+}
+
+#[derive(Default)]
+struct BadLines {
+    count: usize,
+    /// 1-based, counting the header.
+    first_line: usize,
+}
+
+/// Parse a whole table (header line first) and push the sockets the query keeps.
+fn parse_table(
+    text: &[u8],
+    table: Table,
+    query: &Query,
+    ticks_per_sec: u64,
+    out: &mut Vec<Socket>,
+) -> BadLines {
+    let mut bad = BadLines::default();
+    for (i, line) in text.split(|&b| b == b'\n').enumerate().skip(1) {
+        if line.is_empty() {
+            continue;
+        }
+        let parsed = match table {
+            Table::Inet { netid, v6 } => {
+                inet::parse_line(line, netid, v6, query.states, ticks_per_sec)
+            }
+            Table::Unix => unix::parse_line(line, query.netids, query.states),
+        };
+        match parsed {
+            Ok(Some(socket)) => {
+                if query.keep.as_ref().is_none_or(|keep| keep(&socket)) {
+                    out.push(socket);
+                }
+            }
+            Ok(None) => {}
+            Err(Malformed) => {
+                if bad.count == 0 {
+                    bad.first_line = i + 1;
+                }
+                bad.count += 1;
+            }
+        }
+    }
+    bad
 }

@@ -1,7 +1,301 @@
-//! `sockeye dump`. (Skeleton: owned by the output/dump helper.)
+//! `sockeye dump`: flags → [`Query`] → one snapshot → table, JSON or summary on stdout.
+//!
+//! Exit status: 0, 1 for runtime failures (one line on stderr), 2 for usage and filter
+//! errors. A closed stdout is a normal end. Notices go to stderr: the fallback to /proc
+//! (unless `-q`), why some sockets have no process (`-p`, unless `-q`), skipped tables and
+//! records (`--verbose`).
 
-use crate::cli::DumpArgs;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::sync::Arc;
 
-pub fn run(_args: &DumpArgs, _no_config: bool) -> anyhow::Result<()> {
-    anyhow::bail!("dump is not implemented yet")
+use anyhow::Context;
+
+use crate::cli::{DumpArgs, SourceArg};
+use crate::collect::{Collector, NetidSet, Query, SourcePref};
+use crate::error::UsageError;
+use crate::model::{Netid, Snapshot, StateSet, TcpState};
+use crate::output::columns::CellCtx;
+use crate::output::json::{JsonOptions, write_json};
+use crate::output::summary::Summary;
+use crate::output::table::{TableOptions, ss_order, write_table};
+
+pub fn run(args: &DumpArgs, _no_config: bool) -> anyhow::Result<()> {
+    let plan = Plan::from_args(args)?;
+    if args.explain {
+        let mut out = io::stdout().lock();
+        writeln!(out, "{}", plan.explain)?;
+        return Ok(());
+    }
+    let mut collector = Collector::new(plan.query.clone());
+    let mut snap = collector
+        .snapshot()
+        .context("cannot read the socket tables")?;
+    report_notices(args, &snap);
+
+    let stdout = io::stdout();
+    let is_tty = stdout.is_terminal();
+    let mut w = BufWriter::with_capacity(1 << 16, stdout.lock());
+    if args.summary {
+        let summary = Summary::new(&snap);
+        if args.json {
+            summary.write_json(&mut w)?;
+        } else {
+            summary.write_text(&mut w)?;
+        }
+    } else if args.json {
+        ss_order(&mut snap.sockets);
+        let opts = JsonOptions {
+            timers: args.options || args.extended,
+            processes: args.processes,
+            info: args.info,
+            memory: args.memory,
+        };
+        write_json(&mut w, &snap.sockets, snap.source, &opts)?;
+    } else {
+        ss_order(&mut snap.sockets);
+        let opts = TableOptions {
+            show_netid: plan.query.netids.len() != 1,
+            show_state: plan.query.states.single().is_none(),
+            header: !args.no_header,
+            processes: args.processes,
+            timers: args.options || args.extended,
+            extended: args.extended,
+            info: args.info,
+            memory: args.memory,
+            screen_width: if is_tty { terminal_width() } else { None },
+        };
+        let ctx = CellCtx::new(args.select.numeric, snap.source);
+        write_table(&mut w, &snap.sockets, &ctx, &opts)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// Everything decided before touching the kernel.
+struct Plan {
+    query: Query,
+    explain: String,
+}
+
+impl Plan {
+    fn from_args(args: &DumpArgs) -> anyhow::Result<Plan> {
+        let sel = &args.select;
+        let mut words = sel.filter.clone();
+        if let Some(path) = &sel.filter_file {
+            let text = if path.as_os_str() == "-" {
+                io::read_to_string(io::stdin()).context("cannot read the filter from stdin")?
+            } else {
+                std::fs::read_to_string(path).map_err(|e| {
+                    UsageError(format!("cannot read filter file {}: {e}", path.display()))
+                })?
+            };
+            words.extend(text.split_whitespace().map(str::to_string));
+        }
+        let filter = filter_shim::parse(&words).map_err(UsageError)?;
+
+        let mut netids = NetidSet::default();
+        if sel.tcp {
+            netids.insert(Netid::Tcp);
+        }
+        if sel.udp {
+            netids.insert(Netid::Udp);
+        }
+        if sel.unix {
+            netids.insert(Netid::UnixStream);
+            netids.insert(Netid::UnixDgram);
+            netids.insert(Netid::UnixSeqpacket);
+        }
+        let explicit_tables = !netids.is_empty();
+        if !explicit_tables {
+            netids = if sel.ipv4 || sel.ipv6 {
+                NetidSet::of(&[Netid::Tcp, Netid::Udp])
+            } else {
+                NetidSet::ALL
+            };
+        }
+        let (ipv4, ipv6) = match (sel.ipv4, sel.ipv6) {
+            (false, false) | (true, true) => (true, true),
+            (v4, v6) => (v4, v6),
+        };
+
+        let mut states = filter.states(sel.listening, sel.all);
+        // ss: a UDP-only dump without any state selection shows connected UDP sockets only.
+        if filter.explicit_states.is_none()
+            && !sel.listening
+            && !sel.all
+            && netids == NetidSet::of(&[Netid::Udp])
+        {
+            states = StateSet::of(&[TcpState::Established]);
+        }
+        if args.summary {
+            // The summary counts every TCP state.
+            netids = NetidSet::of(&[Netid::Tcp]);
+            states = StateSet::ALL;
+        }
+        if states.is_empty() {
+            return Err(UsageError("no socket states to show with such filter".into()).into());
+        }
+
+        let query = Query {
+            netids,
+            ipv4,
+            ipv6,
+            states,
+            tcp_info: args.info,
+            memory: args.memory,
+            bytecode: if args.summary {
+                None
+            } else {
+                filter.bytecode.clone()
+            },
+            keep: if args.summary {
+                None
+            } else {
+                filter.predicate.clone()
+            },
+            processes: args.processes && !args.summary,
+            counters: args.summary,
+            source: match sel.source {
+                SourceArg::Auto => SourcePref::Auto,
+                SourceArg::Netlink => SourcePref::Netlink,
+                SourceArg::Proc => SourcePref::Proc,
+            },
+            ..Query::default()
+        };
+        let explain = format!(
+            "{}\ntables: {}\nfamilies: {}\nstates: {}",
+            filter.explain,
+            netids
+                .iter()
+                .map(Netid::as_str)
+                .collect::<Vec<_>>()
+                .join(" "),
+            match (ipv4, ipv6) {
+                (true, true) => "ipv4 ipv6",
+                (true, false) => "ipv4",
+                _ => "ipv6",
+            },
+            states
+                .iter()
+                .map(TcpState::filter_name)
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
+        Ok(Plan { query, explain })
+    }
+}
+
+/// The stderr notices: fallback and process attribution once (unless `-q`), warnings and
+/// skipped records under `--verbose`.
+fn report_notices(args: &DumpArgs, snap: &Snapshot) {
+    let mut err = io::stderr().lock();
+    if !args.quiet
+        && let Some(reason) = &snap.fallback_reason
+    {
+        let _ = writeln!(
+            err,
+            "sockeye: netlink is not available ({reason}); reading /proc/net instead \
+             (queues of listeners and unix sockets, tcp_info and memory are unknown)"
+        );
+    }
+    if args.processes
+        && !args.quiet
+        && let Some(note) = &snap.process_note
+    {
+        let _ = writeln!(err, "sockeye: {note}");
+    }
+    if args.verbose {
+        for w in &snap.warnings {
+            let _ = writeln!(err, "sockeye: warning: {w}");
+        }
+        if snap.skipped_records > 0 {
+            let _ = writeln!(
+                err,
+                "sockeye: warning: {} record(s) could not be decoded and were skipped",
+                snap.skipped_records
+            );
+        }
+    }
+}
+
+/// Columns of the terminal on stdout, as ss uses to spread the table.
+fn terminal_width() -> Option<usize> {
+    // SAFETY: TIOCGWINSZ writes a winsize into the zeroed struct we pass; fd 1 is stdout.
+    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut ws) };
+    (rc == 0 && ws.ws_col > 0).then_some(usize::from(ws.ws_col))
+}
+
+/// Stand-in for the filter language until `crate::filter` lands: state clauses only.
+mod filter_shim {
+    use super::*;
+    use crate::collect::SocketPredicate;
+
+    pub struct Parsed {
+        pub explicit_states: Option<StateSet>,
+        pub predicate: Option<SocketPredicate>,
+        pub bytecode: Option<Arc<Vec<u8>>>,
+        pub explain: String,
+    }
+
+    impl Parsed {
+        pub fn states(&self, listening: bool, all: bool) -> StateSet {
+            match self.explicit_states {
+                Some(s) => s,
+                None if all => StateSet::ALL,
+                None if listening => StateSet::of(&[TcpState::Listen, TcpState::Close]),
+                None => StateSet(
+                    StateSet::ALL.0
+                        & !StateSet::of(&[
+                            TcpState::Listen,
+                            TcpState::Close,
+                            TcpState::TimeWait,
+                            TcpState::SynRecv,
+                        ])
+                        .0,
+                ),
+            }
+        }
+    }
+
+    fn lookup(word: &str) -> Option<StateSet> {
+        use TcpState::*;
+        let all_but = |x: &[TcpState]| StateSet(StateSet::ALL.0 & !StateSet::of(x).0);
+        Some(match word.to_ascii_lowercase().as_str() {
+            "all" => StateSet::ALL,
+            "connected" => all_but(&[Close, Listen]),
+            "synchronized" => all_but(&[Close, Listen, SynSent]),
+            "bucket" => StateSet::of(&[SynRecv, TimeWait]),
+            "big" => all_but(&[SynRecv, TimeWait]),
+            "close" | "closed" | "unconnected" => StateSet::of(&[Close]),
+            "syn-rcv" => StateSet::of(&[SynRecv]),
+            w => StateSet::of(&[*TcpState::ALL.iter().find(|s| s.filter_name() == w)?]),
+        })
+    }
+
+    pub fn parse(words: &[String]) -> Result<Parsed, String> {
+        let mut explicit: Option<StateSet> = None;
+        let mut it = words.iter();
+        while let Some(w) = it.next() {
+            let (exclude, name) = match w.as_str() {
+                "state" => (false, it.next()),
+                "exclude" | "excl" => (true, it.next()),
+                other => return Err(format!("filter expressions are not supported yet: {other}")),
+            };
+            let name = name.ok_or_else(|| format!("{w}: missing state name"))?;
+            let set = lookup(name).ok_or_else(|| format!("wrong state name: {name}"))?;
+            let cur = explicit.unwrap_or(if exclude { StateSet::ALL } else { StateSet(0) });
+            explicit = Some(if exclude {
+                StateSet(cur.0 & !set.0)
+            } else {
+                cur.union(set)
+            });
+        }
+        Ok(Parsed {
+            explicit_states: explicit,
+            predicate: None,
+            bytecode: None,
+            explain: "filter: state clauses only".into(),
+        })
+    }
 }

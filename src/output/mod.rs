@@ -4,4 +4,7 @@
 
 pub mod columns;
 pub mod format;
+pub mod json;
 pub mod services;
+pub mod summary;
+pub mod table;

@@ -1,0 +1,316 @@
+//! `--json`: one JSON array of socket objects, streamed one object per line (no document is
+//! built in memory). The schema is documented in README ("JSON schema"); unknown values are
+//! `null`, never 0.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+use serde::ser::{SerializeMap, SerializeSeq, Serializer};
+
+use crate::model::{Endpoint, MemInfo, ProcessRef, Socket, Source, TcpInfo, Timer, TimerKind};
+
+/// Which optional keys to add (they follow the ss flags that ask for them).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct JsonOptions {
+    /// `timer` (`-o`, `-e`)
+    pub timers: bool,
+    /// `processes` (`-p`)
+    pub processes: bool,
+    /// `tcp_info` (`-i`)
+    pub info: bool,
+    /// `memory` (`-m`)
+    pub memory: bool,
+}
+
+/// Write `sockets` as a JSON array to `w`.
+pub fn write_json<'a, W: Write>(
+    w: &mut W,
+    sockets: impl IntoIterator<Item = &'a Socket>,
+    source: Source,
+    opts: &JsonOptions,
+) -> io::Result<()> {
+    w.write_all(b"[")?;
+    for (i, s) in sockets.into_iter().enumerate() {
+        w.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+        serde_json::to_writer(&mut *w, &SocketJson { s, source, opts }).map_err(io::Error::from)?;
+    }
+    w.write_all(b"\n]\n")
+}
+
+/// One socket as a JSON object.
+pub struct SocketJson<'a> {
+    pub s: &'a Socket,
+    pub source: Source,
+    pub opts: &'a JsonOptions,
+}
+
+impl Serialize for SocketJson<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let s = self.s;
+        let mut m = ser.serialize_map(None)?;
+        m.serialize_entry("netid", s.netid.as_str())?;
+        m.serialize_entry("state", s.state.ss_name())?;
+        m.serialize_entry("recv_q", &s.recv_q)?;
+        m.serialize_entry("send_q", &s.send_q)?;
+        match (&s.local, &s.peer) {
+            (Endpoint::Inet { addr: la, port: lp }, Endpoint::Inet { addr: pa, port: pp }) => {
+                m.serialize_entry("local_addr", &Display(la))?;
+                m.serialize_entry("local_port", lp)?;
+                m.serialize_entry("peer_addr", &Display(pa))?;
+                m.serialize_entry("peer_port", pp)?;
+            }
+            (local, peer) => {
+                m.serialize_entry("local_addr", &())?;
+                m.serialize_entry("local_port", &())?;
+                m.serialize_entry("peer_addr", &())?;
+                m.serialize_entry("peer_port", &())?;
+                let path = match local {
+                    Endpoint::Unix { path, .. } => path.as_deref(),
+                    Endpoint::Inet { .. } => None,
+                };
+                m.serialize_entry("path", &path)?;
+                // /proc/net/unix has no peer column: unknown, not "no peer".
+                let peer_inode = match (peer, self.source) {
+                    (Endpoint::Unix { inode, .. }, Source::Netlink) => Some(*inode),
+                    _ => None,
+                };
+                m.serialize_entry("peer_inode", &peer_inode)?;
+            }
+        }
+        m.serialize_entry("inode", &s.inode)?;
+        m.serialize_entry("uid", &s.uid)?;
+        m.serialize_entry("cookie", &s.cookie)?;
+        m.serialize_entry("source", self.source.as_str())?;
+        if self.opts.timers {
+            m.serialize_entry("timer", &s.timer.as_ref().map(TimerJson))?;
+        }
+        if self.opts.processes {
+            m.serialize_entry("processes", &ProcessesJson(&s.processes))?;
+        }
+        if self.opts.info {
+            m.serialize_entry("tcp_info", &s.tcp_info.as_deref().map(TcpInfoJson))?;
+        }
+        if self.opts.memory {
+            m.serialize_entry("memory", &s.memory.as_ref().map(MemJson))?;
+        }
+        m.end()
+    }
+}
+
+/// Serialize through `Display` without an intermediate String.
+struct Display<'a, T>(&'a T);
+
+impl<T: std::fmt::Display> Serialize for Display<'_, T> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        ser.collect_str(self.0)
+    }
+}
+
+struct TimerJson<'a>(&'a Timer);
+
+impl Serialize for TimerJson<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        if self.0.kind == TimerKind::Off {
+            return ser.serialize_none();
+        }
+        let mut m = ser.serialize_map(Some(3))?;
+        m.serialize_entry("kind", self.0.kind.ss_name())?;
+        m.serialize_entry("expires_ms", &self.0.expires_ms)?;
+        m.serialize_entry("retrans", &self.0.retrans)?;
+        m.end()
+    }
+}
+
+struct ProcessesJson<'a>(&'a [ProcessRef]);
+
+impl Serialize for ProcessesJson<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let mut seq = ser.serialize_seq(Some(self.0.len()))?;
+        for p in self.0 {
+            seq.serialize_element(&ProcessJson(p))?;
+        }
+        seq.end()
+    }
+}
+
+struct ProcessJson<'a>(&'a ProcessRef);
+
+impl Serialize for ProcessJson<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let mut m = ser.serialize_map(Some(3))?;
+        m.serialize_entry("command", &*self.0.command)?;
+        m.serialize_entry("pid", &self.0.pid)?;
+        m.serialize_entry("fd", &self.0.fd)?;
+        m.end()
+    }
+}
+
+struct MemJson<'a>(&'a MemInfo);
+
+impl Serialize for MemJson<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let x = self.0;
+        let mut m = ser.serialize_map(Some(9))?;
+        m.serialize_entry("rmem_alloc", &x.rmem_alloc)?;
+        m.serialize_entry("rcvbuf", &x.rcvbuf)?;
+        m.serialize_entry("wmem_alloc", &x.wmem_alloc)?;
+        m.serialize_entry("sndbuf", &x.sndbuf)?;
+        m.serialize_entry("fwd_alloc", &x.fwd_alloc)?;
+        m.serialize_entry("wmem_queued", &x.wmem_queued)?;
+        m.serialize_entry("optmem", &x.optmem)?;
+        m.serialize_entry("backlog", &x.backlog)?;
+        m.serialize_entry("drops", &x.drops)?;
+        m.end()
+    }
+}
+
+struct TcpInfoJson<'a>(&'a TcpInfo);
+
+impl Serialize for TcpInfoJson<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let i = self.0;
+        let mut m = ser.serialize_map(None)?;
+        m.serialize_entry("congestion", &i.congestion.as_deref())?;
+        m.serialize_entry("rtt_us", &i.rtt_us)?;
+        m.serialize_entry("rttvar_us", &i.rttvar_us)?;
+        m.serialize_entry("min_rtt_us", &i.min_rtt_us)?;
+        m.serialize_entry("rto_us", &i.rto_us)?;
+        m.serialize_entry("ato_us", &i.ato_us)?;
+        m.serialize_entry("snd_mss", &i.snd_mss)?;
+        m.serialize_entry("rcv_mss", &i.rcv_mss)?;
+        m.serialize_entry("advmss", &i.advmss)?;
+        m.serialize_entry("pmtu", &i.pmtu)?;
+        m.serialize_entry("snd_cwnd", &i.snd_cwnd)?;
+        m.serialize_entry("snd_ssthresh", &i.snd_ssthresh)?;
+        m.serialize_entry("snd_wscale", &i.snd_wscale)?;
+        m.serialize_entry("rcv_wscale", &i.rcv_wscale)?;
+        m.serialize_entry("unacked", &i.unacked)?;
+        m.serialize_entry("sacked", &i.sacked)?;
+        m.serialize_entry("lost", &i.lost)?;
+        m.serialize_entry("retrans", &i.retrans)?;
+        m.serialize_entry("total_retrans", &i.total_retrans)?;
+        m.serialize_entry("retransmits", &i.retransmits)?;
+        m.serialize_entry("probes", &i.probes)?;
+        m.serialize_entry("backoff", &i.backoff)?;
+        m.serialize_entry("bytes_acked", &i.bytes_acked)?;
+        m.serialize_entry("bytes_received", &i.bytes_received)?;
+        m.serialize_entry("bytes_sent", &i.bytes_sent)?;
+        m.serialize_entry("bytes_retrans", &i.bytes_retrans)?;
+        m.serialize_entry("segs_out", &i.segs_out)?;
+        m.serialize_entry("segs_in", &i.segs_in)?;
+        m.serialize_entry("data_segs_out", &i.data_segs_out)?;
+        m.serialize_entry("data_segs_in", &i.data_segs_in)?;
+        m.serialize_entry("delivery_rate", &i.delivery_rate)?;
+        m.serialize_entry("pacing_rate", &i.pacing_rate)?;
+        m.serialize_entry("delivered", &i.delivered)?;
+        m.serialize_entry("app_limited", &i.app_limited)?;
+        m.serialize_entry("busy_time_us", &i.busy_time_us)?;
+        m.serialize_entry("last_data_sent_ms", &i.last_data_sent_ms)?;
+        m.serialize_entry("last_data_recv_ms", &i.last_data_recv_ms)?;
+        m.serialize_entry("last_ack_recv_ms", &i.last_ack_recv_ms)?;
+        m.serialize_entry("rcv_space", &i.rcv_space)?;
+        m.serialize_entry("rcv_ssthresh", &i.rcv_ssthresh)?;
+        m.serialize_entry("snd_wnd", &i.snd_wnd)?;
+        m.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Netid, TcpState};
+    use crate::output::columns::tests::inet;
+    use serde_json::Value;
+
+    fn parse(sockets: &[Socket], source: Source, opts: JsonOptions) -> Vec<Value> {
+        let mut out = Vec::new();
+        write_json(&mut out, sockets, source, &opts).expect("write");
+        let v: Value = serde_json::from_slice(&out).expect("valid JSON");
+        v.as_array().expect("array").clone()
+    }
+
+    #[test]
+    fn empty_is_an_empty_array() {
+        assert!(parse(&[], Source::Netlink, JsonOptions::default()).is_empty());
+    }
+
+    #[test]
+    fn inet_keys_and_plain_addresses() {
+        let mut s = inet(
+            Netid::Tcp,
+            TcpState::Established,
+            "[::ffff:127.0.0.1]:8080",
+            "[::1]:40000",
+        );
+        s.send_q = None;
+        let v = &parse(&[s], Source::Proc, JsonOptions::default())[0];
+        assert_eq!(v["netid"], "tcp");
+        assert_eq!(v["state"], "ESTAB");
+        assert_eq!(v["local_addr"], "::ffff:127.0.0.1");
+        assert_eq!(v["local_port"], 8080);
+        assert_eq!(v["peer_addr"], "::1");
+        assert_eq!(v["peer_port"], 40000);
+        assert_eq!(v["recv_q"], 0);
+        assert!(v["send_q"].is_null());
+        assert_eq!(v["source"], "proc");
+        assert!(v.get("timer").is_none());
+        assert!(v.get("path").is_none());
+    }
+
+    #[test]
+    fn optional_keys_when_asked() {
+        let mut s = inet(Netid::Tcp, TcpState::TimeWait, "1.2.3.4:5", "6.7.8.9:10");
+        s.timer = Some(Timer {
+            kind: TimerKind::TimeWait,
+            expires_ms: 59_000,
+            retrans: 0,
+        });
+        s.processes.push(ProcessRef {
+            command: "a\"b".into(),
+            pid: 7,
+            fd: 3,
+        });
+        let opts = JsonOptions {
+            timers: true,
+            processes: true,
+            info: true,
+            memory: true,
+        };
+        let v = &parse(&[s], Source::Netlink, opts)[0];
+        assert_eq!(v["timer"]["kind"], "timewait");
+        assert_eq!(v["timer"]["expires_ms"], 59_000);
+        assert_eq!(v["processes"][0]["command"], "a\"b");
+        assert_eq!(v["processes"][0]["pid"], 7);
+        assert!(v["tcp_info"].is_null());
+        assert!(v["memory"].is_null());
+    }
+
+    #[test]
+    fn unix_carries_path_and_peer_inode() {
+        let mut s = inet(
+            Netid::UnixStream,
+            TcpState::Listen,
+            "1.1.1.1:1",
+            "1.1.1.1:1",
+        );
+        s.local = Endpoint::Unix {
+            path: Some("@abstract".into()),
+            inode: 0,
+        };
+        s.peer = Endpoint::Unix {
+            path: None,
+            inode: 0,
+        };
+        let nl = &parse(
+            std::slice::from_ref(&s),
+            Source::Netlink,
+            JsonOptions::default(),
+        )[0];
+        assert_eq!(nl["netid"], "u_str");
+        assert_eq!(nl["path"], "@abstract");
+        assert_eq!(nl["peer_inode"], 0);
+        assert!(nl["local_addr"].is_null());
+        let pr = &parse(&[s], Source::Proc, JsonOptions::default())[0];
+        assert!(pr["peer_inode"].is_null());
+    }
+}

@@ -1,0 +1,288 @@
+//! `-s`: what `ss -s` prints, in its layout, then what ss leaves out: a count for each of the
+//! eleven TCP states, the listen-queue overflow and drop counters, TIME-WAIT against
+//! `tcp_max_tw_buckets`, and where the data came from. Missing counters print as `-`.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::model::{KernelCounters, Netid, Snapshot, TcpState};
+
+/// Everything the summary shows, computed once from a snapshot.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub source: &'static str,
+    pub fallback_reason: Option<String>,
+    /// TCP sockets seen in the snapshot, per state (ss spelling), lifecycle order.
+    pub tcp_states: Vec<(&'static str, u64)>,
+    pub tcp_sockets: u64,
+    pub time_wait: u64,
+    pub tcp_max_tw_buckets: Option<u64>,
+    pub listen_overflows: Option<u64>,
+    pub listen_drops: Option<u64>,
+    pub counters: KernelCountersView,
+}
+
+/// The /proc/net/sockstat and snmp numbers ss -s prints.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct KernelCountersView {
+    pub sockets_used: Option<u64>,
+    pub tcp_total: Option<u64>,
+    pub tcp_estab: Option<u64>,
+    pub tcp_closed: Option<u64>,
+    pub tcp_orphaned: Option<u64>,
+    pub tcp_timewait: Option<u64>,
+    pub raw4: Option<u64>,
+    pub raw6: Option<u64>,
+    pub udp4: Option<u64>,
+    pub udp6: Option<u64>,
+    pub tcp4: Option<u64>,
+    pub tcp6: Option<u64>,
+    pub frag4: Option<u64>,
+    pub frag6: Option<u64>,
+}
+
+fn add(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    Some(a? + b?)
+}
+
+impl Summary {
+    pub fn new(snap: &Snapshot) -> Summary {
+        let mut counts = [0u64; 12];
+        let mut tcp_sockets = 0;
+        for s in snap.sockets.iter().filter(|s| s.netid == Netid::Tcp) {
+            counts[s.state as usize] += 1;
+            tcp_sockets += 1;
+        }
+        let tcp_states = TcpState::LIFECYCLE
+            .iter()
+            .map(|st| (st.ss_name(), counts[*st as usize]))
+            .collect();
+        let k = snap.counters.clone().unwrap_or_default();
+        Summary {
+            source: snap.source.as_str(),
+            fallback_reason: snap.fallback_reason.clone(),
+            tcp_states,
+            tcp_sockets,
+            time_wait: counts[TcpState::TimeWait as usize],
+            tcp_max_tw_buckets: k.tcp_max_tw_buckets,
+            listen_overflows: k.listen_overflows,
+            listen_drops: k.listen_drops,
+            counters: view(&k),
+        }
+    }
+
+    /// The text form.
+    pub fn write_text<W: Write>(&self, w: &mut W) -> io::Result<()> {
+        let c = &self.counters;
+        let n = |v: Option<u64>| v.map_or_else(|| "-".to_string(), |x| x.to_string());
+        writeln!(w, "Total: {}", n(c.sockets_used))?;
+        writeln!(
+            w,
+            "TCP:   {} (estab {}, closed {}, orphaned {}, timewait {})",
+            n(c.tcp_total),
+            n(c.tcp_estab),
+            n(c.tcp_closed),
+            n(c.tcp_orphaned),
+            n(c.tcp_timewait)
+        )?;
+        writeln!(w)?;
+        writeln!(w, "Transport Total     IP        IPv6")?;
+        let rows = [
+            ("RAW", c.raw4, c.raw6),
+            ("UDP", c.udp4, c.udp6),
+            ("TCP", c.tcp4, c.tcp6),
+            (
+                "INET",
+                add(add(c.raw4, c.udp4), c.tcp4),
+                add(add(c.raw6, c.udp6), c.tcp6),
+            ),
+            ("FRAG", c.frag4, c.frag6),
+        ];
+        for (name, v4, v6) in rows {
+            writeln!(
+                w,
+                "{name}\t  {:<9} {:<9} {:<9}",
+                n(add(v4, v6)),
+                n(v4),
+                n(v6)
+            )?;
+        }
+        writeln!(w)?;
+        writeln!(w, "TCP states ({} sockets):", self.tcp_sockets)?;
+        for (name, count) in &self.tcp_states {
+            writeln!(w, "  {name:<11} {count}")?;
+        }
+        writeln!(w)?;
+        writeln!(
+            w,
+            "Listen queue: overflows {}, drops {}",
+            n(self.listen_overflows),
+            n(self.listen_drops)
+        )?;
+        match self.tcp_max_tw_buckets {
+            Some(max) if max > 0 => writeln!(
+                w,
+                "TIME-WAIT: {} of {} (tcp_max_tw_buckets), {:.1}%",
+                self.time_wait,
+                max,
+                self.time_wait as f64 * 100.0 / max as f64
+            )?,
+            _ => writeln!(w, "TIME-WAIT: {} of - (tcp_max_tw_buckets)", self.time_wait)?,
+        }
+        match &self.fallback_reason {
+            Some(reason) if self.source == "proc" => {
+                writeln!(w, "Source: proc (fallback: {reason})")?
+            }
+            _ => writeln!(w, "Source: {}", self.source)?,
+        }
+        Ok(())
+    }
+
+    /// The JSON form (`-s --json`): one object.
+    pub fn write_json<W: Write>(&self, w: &mut W) -> io::Result<()> {
+        let states: serde_json::Map<String, serde_json::Value> = self
+            .tcp_states
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), (*v).into()))
+            .collect();
+        let obj = serde_json::json!({
+            "source": self.source,
+            "fallback_reason": self.fallback_reason,
+            "tcp_sockets": self.tcp_sockets,
+            "tcp_states": states,
+            "time_wait": self.time_wait,
+            "tcp_max_tw_buckets": self.tcp_max_tw_buckets,
+            "listen_overflows": self.listen_overflows,
+            "listen_drops": self.listen_drops,
+            "kernel": self.counters,
+        });
+        serde_json::to_writer_pretty(&mut *w, &obj).map_err(io::Error::from)?;
+        w.write_all(b"\n")
+    }
+}
+
+fn view(k: &KernelCounters) -> KernelCountersView {
+    let tcp_total = add(k.tcp_alloc, k.tcp_tw);
+    let hashed = add(k.tcp_inuse, k.tcp6_inuse);
+    // ss: closed = alloc - (hashed4 + hashed6 - tw)
+    let tcp_closed = match (k.tcp_alloc, hashed, k.tcp_tw) {
+        (Some(a), Some(h), Some(tw)) => {
+            let closed = a as i64 - (h as i64 - tw as i64);
+            Some(closed.max(0) as u64)
+        }
+        _ => None,
+    };
+    KernelCountersView {
+        sockets_used: k.sockets_used,
+        tcp_total,
+        tcp_estab: k.curr_estab,
+        tcp_closed,
+        tcp_orphaned: k.tcp_orphan,
+        tcp_timewait: k.tcp_tw,
+        raw4: k.raw_inuse,
+        raw6: k.raw6_inuse,
+        udp4: k.udp_inuse,
+        udp6: k.udp6_inuse,
+        tcp4: k.tcp_inuse,
+        tcp6: k.tcp6_inuse,
+        frag4: k.frag_inuse,
+        frag6: k.frag6_inuse,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Source;
+    use crate::output::columns::tests::inet;
+    use std::time::SystemTime;
+
+    fn snap(counters: Option<KernelCounters>) -> Snapshot {
+        Snapshot {
+            taken_at: SystemTime::now(),
+            source: Source::Netlink,
+            fallback_reason: None,
+            sockets: vec![
+                inet(Netid::Tcp, TcpState::Listen, "0.0.0.0:1", "0.0.0.0:0"),
+                inet(Netid::Tcp, TcpState::TimeWait, "1.1.1.1:1", "2.2.2.2:2"),
+                inet(Netid::Tcp, TcpState::TimeWait, "1.1.1.1:2", "2.2.2.2:2"),
+                inet(Netid::Udp, TcpState::Close, "0.0.0.0:1", "0.0.0.0:0"),
+            ],
+            counters,
+            warnings: vec![],
+            skipped_records: 0,
+            process_note: None,
+        }
+    }
+
+    #[test]
+    fn ss_layout_then_extras() {
+        // The numbers of a recorded `ss -s` (Total 17, TCP 3 ...).
+        let k = KernelCounters {
+            sockets_used: Some(17),
+            tcp_inuse: Some(1),
+            tcp_orphan: Some(0),
+            tcp_tw: Some(2),
+            tcp_alloc: Some(1),
+            curr_estab: Some(0),
+            udp_inuse: Some(0),
+            raw_inuse: Some(0),
+            frag_inuse: Some(0),
+            tcp6_inuse: Some(0),
+            udp6_inuse: Some(0),
+            raw6_inuse: Some(0),
+            frag6_inuse: Some(0),
+            tcp_max_tw_buckets: Some(200),
+            listen_overflows: Some(3),
+            listen_drops: Some(4),
+            ..KernelCounters::default()
+        };
+        let mut out = Vec::new();
+        Summary::new(&snap(Some(k)))
+            .write_text(&mut out)
+            .expect("write");
+        let text = String::from_utf8(out).expect("utf8");
+        let want_head = "\
+Total: 17
+TCP:   3 (estab 0, closed 2, orphaned 0, timewait 2)
+
+Transport Total     IP        IPv6
+RAW\t  0         0         0        
+UDP\t  0         0         0        
+TCP\t  1         1         0        
+INET\t  1         1         0        
+FRAG\t  0         0         0        
+
+";
+        assert!(text.starts_with(want_head), "{text}");
+        assert!(text.contains("  TIME-WAIT   2\n"), "{text}");
+        assert!(text.contains("  LISTEN      1\n"), "{text}");
+        assert!(text.contains("  CLOSE-WAIT  0\n"), "{text}");
+        assert!(text.contains("Listen queue: overflows 3, drops 4\n"));
+        assert!(text.contains("TIME-WAIT: 2 of 200 (tcp_max_tw_buckets), 1.0%\n"));
+        assert!(text.ends_with("Source: netlink\n"));
+        assert_eq!(text.matches("\n  ").count(), 11);
+    }
+
+    #[test]
+    fn missing_counters_are_dashes_and_json_is_null() {
+        let mut s = snap(None);
+        s.source = Source::Proc;
+        s.fallback_reason = Some("netlink refused: EPERM".into());
+        let sum = Summary::new(&s);
+        let mut out = Vec::new();
+        sum.write_text(&mut out).expect("write");
+        let text = String::from_utf8(out).expect("utf8");
+        assert!(text.starts_with("Total: -\n"));
+        assert!(text.ends_with("Source: proc (fallback: netlink refused: EPERM)\n"));
+        let mut out = Vec::new();
+        sum.write_json(&mut out).expect("write");
+        let v: serde_json::Value = serde_json::from_slice(&out).expect("json");
+        assert_eq!(v["source"], "proc");
+        assert_eq!(v["fallback_reason"], "netlink refused: EPERM");
+        assert_eq!(v["tcp_states"]["TIME-WAIT"], 2);
+        assert!(v["kernel"]["sockets_used"].is_null());
+        assert!(v["listen_overflows"].is_null());
+    }
+}

@@ -1,0 +1,280 @@
+//! Process attribution: the cache on a fake /proc tree (symlinks `socket:[N]` in a tempdir),
+//! and live on this test's own sockets.
+
+use std::fs;
+use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{MetadataExt, symlink};
+use std::path::Path;
+
+use sockeye::collect::processes::ProcessCache;
+use sockeye::collect::{NetidSet, Query, procfs};
+use sockeye::model::{Endpoint, Netid, ProcessRef, Socket, TcpState};
+
+fn socket(inode: u64) -> Socket {
+    Socket {
+        netid: Netid::UnixStream,
+        state: TcpState::Established,
+        recv_q: None,
+        send_q: None,
+        local: Endpoint::Unix { path: None, inode },
+        peer: Endpoint::Unix {
+            path: None,
+            inode: 0,
+        },
+        inode,
+        uid: None,
+        cookie: None,
+        ifindex: None,
+        v6only: None,
+        timer: None,
+        tcp_info: None,
+        memory: None,
+        processes: Vec::new(),
+    }
+}
+
+/// A fake /proc/PID: `stat` naming `comm` and `ppid`, fds linking to sockets or files.
+fn fake_process(root: &Path, pid: u32, comm: &str, ppid: u32, fds: &[(u32, &str)]) {
+    let dir = root.join(pid.to_string());
+    fs::create_dir_all(dir.join("fd")).unwrap();
+    fs::write(
+        dir.join("stat"),
+        format!(
+            "{pid} ({comm}) S {ppid} {pid} {pid} 0 -1 4194304 100 0 0 0 0 0 0 0 20 0 1 0 84361 \
+             3133440 383 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0 1 1 1 1 1 1 1 0\n"
+        ),
+    )
+    .unwrap();
+    for (fd, target) in fds {
+        add_fd(root, pid, *fd, target);
+    }
+}
+
+fn add_fd(root: &Path, pid: u32, fd: u32, target: &str) {
+    symlink(target, root.join(format!("{pid}/fd/{fd}"))).unwrap();
+}
+
+fn refs(cache: &ProcessCache, inode: u64) -> Vec<(String, u32, u32)> {
+    let mut s = [socket(inode)];
+    cache.attach(&mut s);
+    s[0].processes
+        .iter()
+        .map(|p| (p.command.to_string(), p.pid, p.fd))
+        .collect()
+}
+
+fn r(cmd: &str, pid: u32, fd: u32) -> (String, u32, u32) {
+    (cmd.to_string(), pid, fd)
+}
+
+#[test]
+fn fake_tree_attribution_and_cache_behaviour() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    fake_process(
+        root,
+        100,
+        "my server",
+        1,
+        &[
+            (3, "socket:[123]"),
+            (4, "/dev/null"),
+            (5, "socket:[456]"),
+            (6, "pipe:[77]"),
+        ],
+    );
+    fake_process(root, 200, "worker", 100, &[(3, "socket:[123]")]);
+    fake_process(root, 250, "idle", 1, &[(0, "/dev/null")]);
+    fs::create_dir(root.join("self")).unwrap(); // not a pid: ignored
+    fs::write(root.join("uptime"), "1 1\n").unwrap();
+
+    let mut cache = ProcessCache::with_full_rescan_interval(None);
+    let mut sockets = vec![socket(123), socket(456), socket(789), socket(0)];
+    assert_eq!(cache.refresh(root, &sockets), None);
+    cache.attach(&mut sockets);
+    assert_eq!(
+        sockets[0].processes,
+        vec![
+            ProcessRef {
+                command: "my server".into(),
+                pid: 100,
+                fd: 3
+            },
+            ProcessRef {
+                command: "worker".into(),
+                pid: 200,
+                fd: 3
+            }
+        ]
+    );
+    // One Arc per process, shared by all its sockets.
+    assert!(std::sync::Arc::ptr_eq(
+        &sockets[0].processes[0].command,
+        &sockets[1].processes[0].command
+    ));
+    assert_eq!(refs(&cache, 456), vec![r("my server", 100, 5)]);
+    assert!(refs(&cache, 789).is_empty());
+    assert!(sockets[3].processes.is_empty());
+    let s = cache.stats();
+    assert_eq!((s.full_scans, s.last_pids_scanned), (1, 3));
+
+    // Steady state: nothing new, nothing unknown (789 was looked for already): no scan.
+    let sockets = vec![socket(123), socket(456), socket(789), socket(0)];
+    cache.refresh(root, &sockets);
+    assert_eq!(cache.stats().last_pids_scanned, 0);
+    assert_eq!(cache.stats().refreshes, 2);
+
+    // A known process opens a socket: only socket holders are looked at, and the search
+    // stops at the first one that has it (pid 100 comes first).
+    add_fd(root, 100, 7, "socket:[999]");
+    let sockets = vec![socket(123), socket(999)];
+    cache.refresh(root, &sockets);
+    assert_eq!(cache.stats().last_pids_scanned, 1);
+    assert_eq!(refs(&cache, 999), vec![r("my server", 100, 7)]);
+
+    // A socket nobody holds: every known process is looked at once, then never again.
+    let sockets = vec![socket(5555)];
+    cache.refresh(root, &sockets);
+    assert_eq!(cache.stats().last_pids_scanned, 3);
+    cache.refresh(root, &sockets);
+    assert_eq!(cache.stats().last_pids_scanned, 0);
+
+    // A new child sharing a socket its (known) parent opened before forking: the child is
+    // scanned as new and the parent rescanned, so both are shown.
+    add_fd(root, 100, 8, "socket:[1000]");
+    fake_process(root, 300, "child", 100, &[(3, "socket:[1000]")]);
+    cache.refresh(root, &[socket(1000)]);
+    assert_eq!(cache.stats().last_pids_scanned, 2);
+    assert_eq!(
+        refs(&cache, 1000),
+        vec![r("my server", 100, 8), r("child", 300, 3)]
+    );
+
+    // A process exits: its sockets lose it.
+    fs::remove_dir_all(root.join("200")).unwrap();
+    cache.refresh(root, &[socket(123)]);
+    assert_eq!(refs(&cache, 123), vec![r("my server", 100, 3)]);
+    assert_eq!(cache.stats().last_pids_scanned, 0);
+
+    // A pid reused by another program (its /proc directory is new): scanned afresh.
+    fs::remove_dir_all(root.join("300")).unwrap();
+    fake_process(root, 300, "reused", 1, &[(9, "socket:[1000]")]);
+    cache.refresh(root, &[socket(1000)]);
+    assert_eq!(cache.stats().last_pids_scanned, 1);
+    assert_eq!(
+        refs(&cache, 1000),
+        vec![r("my server", 100, 8), r("reused", 300, 9)]
+    );
+    assert_eq!(cache.stats().full_scans, 1);
+}
+
+#[test]
+fn full_rescan_interval_drops_closed_fds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    fake_process(root, 10, "a", 1, &[(3, "socket:[1]")]);
+    fake_process(root, 11, "b", 1, &[(3, "socket:[1]")]);
+    let mut cache = ProcessCache::with_full_rescan_interval(Some(std::time::Duration::ZERO));
+    cache.refresh(root, &[socket(1)]);
+    assert_eq!(refs(&cache, 1).len(), 2);
+    // b closes its copy while a keeps the socket alive: only a full rescan can notice.
+    fs::remove_file(root.join("11/fd/3")).unwrap();
+    cache.refresh(root, &[socket(1)]);
+    assert_eq!(cache.stats().full_scans, 2);
+    assert_eq!(refs(&cache, 1), vec![r("a", 10, 3)]);
+}
+
+#[test]
+fn missing_proc_root_gives_a_note() {
+    let mut cache = ProcessCache::default();
+    let note = cache.refresh(Path::new("/nonexistent-sockeye-proc"), &[socket(1)]);
+    assert!(note.unwrap().contains("cannot list"));
+}
+
+fn own_comm() -> String {
+    fs::read_to_string("/proc/self/comm")
+        .unwrap()
+        .trim_end()
+        .to_string()
+}
+
+fn inode_of(fd: i32) -> u64 {
+    fs::metadata(format!("/proc/self/fd/{fd}")).unwrap().ino()
+}
+
+fn live_sockets(port: u16) -> Vec<Socket> {
+    let q = Query {
+        netids: NetidSet::of(&[Netid::Tcp, Netid::Udp]),
+        keep: Some(std::sync::Arc::new(move |s: &Socket| {
+            s.local_port() == Some(port) || s.peer_port() == Some(port)
+        })),
+        ..Query::default()
+    };
+    let mut out = Vec::new();
+    procfs::read(&q, &mut out, &mut Vec::new(), &mut 0).unwrap();
+    out
+}
+
+#[test]
+fn live_own_sockets_are_attributed_to_this_process() {
+    let pid = std::process::id();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut cache = ProcessCache::with_full_rescan_interval(None);
+
+    let mut sockets = live_sockets(port);
+    cache.refresh(Path::new("/proc"), &sockets);
+    cache.attach(&mut sockets);
+    let l = sockets
+        .iter()
+        .find(|s| s.state == TcpState::Listen)
+        .expect("listener in /proc/net/tcp");
+    assert_eq!(l.inode, inode_of(listener.as_raw_fd()));
+    assert_eq!(
+        l.processes,
+        vec![ProcessRef {
+            command: own_comm().into(),
+            pid,
+            fd: listener.as_raw_fd() as u32
+        }]
+    );
+
+    // Sockets opened after the first refresh are found by the cached path too.
+    let client = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let (server, _) = listener.accept().unwrap();
+    let mut sockets = live_sockets(port);
+    cache.refresh(Path::new("/proc"), &sockets);
+    cache.attach(&mut sockets);
+    for (stream, local_port) in [
+        (&client, client.local_addr().unwrap().port()),
+        (&server, port),
+    ] {
+        let s = sockets
+            .iter()
+            .find(|s| s.state == TcpState::Established && s.local_port() == Some(local_port))
+            .expect("connection in /proc/net/tcp");
+        assert_eq!(s.inode, inode_of(stream.as_raw_fd()));
+        assert_eq!(s.processes.len(), 1, "{:?}", s.processes);
+        assert_eq!(s.processes[0].pid, pid);
+        assert_eq!(s.processes[0].fd, stream.as_raw_fd() as u32);
+    }
+}
+
+#[test]
+fn live_note_for_other_users_processes() {
+    // SAFETY: geteuid cannot fail.
+    if unsafe { libc::geteuid() } == 0 {
+        eprintln!("skipped: needs a non-root user (root can read every /proc/PID/fd)");
+        return;
+    }
+    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let sockets = live_sockets(udp.local_addr().unwrap().port());
+    let mut cache = ProcessCache::default();
+    let note = cache.refresh(Path::new("/proc"), &sockets);
+    // pid 1 belongs to root on any machine this runs on.
+    assert_eq!(
+        note.as_deref(),
+        Some("processes of other users are not shown (run as root to see them)")
+    );
+}
