@@ -206,8 +206,27 @@ pub(crate) fn process_datagram(
 #[doc(hidden)]
 pub type Recorded = (&'static str, u32, Vec<u8>);
 
-pub struct NetlinkSource {
-    sock: NlSocket,
+/// Where requests go and answers come from: the kernel, or a script in tests.
+pub(crate) trait Transport {
+    fn send(&mut self, request: &[u8]) -> io::Result<()>;
+    /// Receive one datagram into `buf`'s spare capacity; returns the datagram's full length
+    /// (larger than what was stored when it was truncated).
+    fn recv(&mut self, buf: &mut Vec<u8>) -> io::Result<usize>;
+}
+
+struct KernelTransport(NlSocket);
+
+impl Transport for KernelTransport {
+    fn send(&mut self, request: &[u8]) -> io::Result<()> {
+        self.0.send(request, 0).map(|_| ())
+    }
+    fn recv(&mut self, buf: &mut Vec<u8>) -> io::Result<usize> {
+        self.0.recv(buf, libc::MSG_TRUNC)
+    }
+}
+
+/// What survives between dumps: buffers, the sequence counter, the previous size.
+pub(crate) struct DumpState {
     /// Receive buffer; `recv` fills its spare capacity, so it is cleared, never shrunk.
     buf: Vec<u8>,
     /// Request buffer, reused.
@@ -216,6 +235,23 @@ pub struct NetlinkSource {
     /// Sockets kept by the previous dump, to size the output once.
     last_count: usize,
     recording: Option<Vec<Recorded>>,
+}
+
+impl DumpState {
+    pub(crate) fn new() -> DumpState {
+        DumpState {
+            buf: Vec::with_capacity(RECV_BUF),
+            req: Vec::with_capacity(256),
+            seq: 0,
+            last_count: 0,
+            recording: None,
+        }
+    }
+}
+
+pub struct NetlinkSource {
+    transport: KernelTransport,
+    state: DumpState,
 }
 
 impl NetlinkSource {
@@ -241,25 +277,22 @@ impl NetlinkSource {
             return Err(NetlinkError::Open(io::Error::last_os_error()));
         }
         Ok(NetlinkSource {
-            sock,
-            buf: Vec::with_capacity(RECV_BUF),
-            req: Vec::with_capacity(256),
-            seq: 0,
-            last_count: 0,
-            recording: None,
+            transport: KernelTransport(sock),
+            state: DumpState::new(),
         })
     }
 
     /// Start (or stop) keeping a copy of every datagram received, for fixtures.
     #[doc(hidden)]
     pub fn set_recording(&mut self, on: bool) {
-        self.recording = on.then(Vec::new);
+        self.state.recording = on.then(Vec::new);
     }
 
     /// The datagrams recorded since recording started.
     #[doc(hidden)]
     pub fn take_recording(&mut self) -> Vec<Recorded> {
-        self.recording
+        self.state
+            .recording
             .as_mut()
             .map(std::mem::take)
             .unwrap_or_default()
@@ -277,145 +310,168 @@ impl NetlinkSource {
         warnings: &mut Vec<String>,
         skipped: &mut usize,
     ) -> Result<(), NetlinkError> {
-        let first = out.len();
-        out.reserve(self.last_count);
-        let mut inet_tables = 0usize;
-        let mut inet_enoent = 0usize;
-        let mut first_enoent = None;
-        for table in tables(query) {
-            let table_start = out.len();
-            let mut bytecode = match table {
-                Table::Inet { .. } => query.bytecode.as_deref().map(|b| b.as_slice()),
-                Table::Unix => None,
-            };
-            if table.is_inet() {
-                inet_tables += 1;
-            }
-            loop {
-                let progress = self.dump_table(table, query, bytecode, out, warnings, skipped)?;
-                let Progress::Failed(errno) = progress else {
-                    break;
-                };
-                out.truncate(table_start);
-                if errno == libc::EINVAL && bytecode.is_some() {
-                    warnings.push(format!(
-                        "{}: kernel rejected the filter bytecode; filtering in userspace",
-                        table.name()
-                    ));
-                    bytecode = None;
-                    continue;
-                }
-                let err = io::Error::from_raw_os_error(errno);
-                if table.is_inet()
-                    && matches!(errno, libc::EPERM | libc::EACCES | libc::EPROTONOSUPPORT)
-                {
-                    return Err(NetlinkError::Refused {
-                        table: table.name(),
-                        source: err,
-                    });
-                }
-                if table.is_inet() && errno == libc::ENOENT {
-                    inet_enoent += 1;
-                    first_enoent.get_or_insert(table.name());
-                }
-                warnings.push(format!(
-                    "{}: the kernel cannot dump this table ({err}); skipped",
-                    table.name()
-                ));
-                break;
-            }
-        }
-        if inet_tables > 0 && inet_enoent == inet_tables {
-            return Err(NetlinkError::Refused {
-                table: first_enoent.unwrap_or("inet"),
-                source: io::Error::from_raw_os_error(libc::ENOENT),
-            });
-        }
-        self.last_count = out.len() - first;
-        Ok(())
+        dump_with(
+            &mut self.transport,
+            &mut self.state,
+            query,
+            out,
+            warnings,
+            skipped,
+        )
     }
+}
 
-    /// Send one dump request and read its answer to the end.
-    fn dump_table(
-        &mut self,
-        table: Table,
-        query: &Query,
-        bytecode: Option<&[u8]>,
-        out: &mut Vec<Socket>,
-        warnings: &mut Vec<String>,
-        skipped: &mut usize,
-    ) -> Result<Progress, NetlinkError> {
-        self.seq = self.seq.wrapping_add(1);
-        let seq = self.seq;
-        match table {
-            Table::Inet {
-                family, protocol, ..
-            } => {
-                let states = inet_states(query);
-                if states == 0 {
-                    return Ok(Progress::Done);
-                }
-                let mut ext = 0u8;
-                if query.tcp_info && protocol == IPPROTO_TCP {
-                    ext |= EXT_INFO | EXT_CONG;
-                }
-                if query.memory {
-                    ext |= EXT_SKMEMINFO;
-                }
-                if !wire::inet_request(family, protocol, ext, states, bytecode, seq, &mut self.req)
-                {
-                    warnings.push(format!(
-                        "{}: filter bytecode too long for the kernel; filtering in userspace",
-                        table.name()
-                    ));
-                    wire::inet_request(family, protocol, ext, states, None, seq, &mut self.req);
-                }
-            }
-            Table::Unix => {
-                let mut show = wire::UDIAG_SHOW_NAME
-                    | wire::UDIAG_SHOW_PEER
-                    | wire::UDIAG_SHOW_RQLEN
-                    | wire::UDIAG_SHOW_UID;
-                if query.memory {
-                    show |= wire::UDIAG_SHOW_MEMINFO;
-                }
-                // Every state bit: unconnected unix sockets are TCP_CLOSE, which the crate's
-                // StateFlags cannot express. States are filtered in userspace.
-                wire::unix_request(u32::MAX, show, seq, &mut self.req);
-            }
-        }
-        if let Err(e) = self.sock.send(&self.req, 0) {
-            return Err(if table.is_inet() {
-                NetlinkError::Refused {
-                    table: table.name(),
-                    source: e,
-                }
-            } else {
-                NetlinkError::Io(e)
-            });
+/// [`NetlinkSource::dump`] over any transport.
+pub(crate) fn dump_with<T: Transport>(
+    transport: &mut T,
+    st: &mut DumpState,
+    query: &Query,
+    out: &mut Vec<Socket>,
+    warnings: &mut Vec<String>,
+    skipped: &mut usize,
+) -> Result<(), NetlinkError> {
+    let first = out.len();
+    out.reserve(st.last_count);
+    let mut inet_tables = 0usize;
+    let mut inet_enoent = 0usize;
+    let mut first_enoent = None;
+    for table in tables(query) {
+        let table_start = out.len();
+        let mut bytecode = match table {
+            Table::Inet { .. } => query.bytecode.as_deref().map(|b| b.as_slice()),
+            Table::Unix => None,
+        };
+        if table.is_inet() {
+            inet_tables += 1;
         }
         loop {
-            self.buf.clear();
-            let n = match self.sock.recv(&mut self.buf, libc::MSG_TRUNC) {
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(NetlinkError::Io(e)),
+            let progress = dump_table(
+                transport, st, table, query, bytecode, out, warnings, skipped,
+            )?;
+            let Progress::Failed(errno) = progress else {
+                break;
             };
-            if n > self.buf.len() {
-                // Cannot happen with a 64 KiB buffer; if it does, the messages cut off are lost.
+            out.truncate(table_start);
+            if errno == libc::EINVAL && bytecode.is_some() {
                 warnings.push(format!(
-                    "{}: a {n}-byte netlink datagram was truncated",
+                    "{}: kernel rejected the filter bytecode; filtering in userspace",
                     table.name()
                 ));
-                *skipped += 1;
+                bytecode = None;
+                continue;
             }
-            if let Some(rec) = self.recording.as_mut() {
-                rec.push((table.name(), seq, self.buf.clone()));
+            let err = io::Error::from_raw_os_error(errno);
+            if table.is_inet()
+                && matches!(errno, libc::EPERM | libc::EACCES | libc::EPROTONOSUPPORT)
+            {
+                return Err(NetlinkError::Refused {
+                    table: table.name(),
+                    source: err,
+                });
             }
-            match process_datagram(&self.buf, seq, table, query, out, skipped) {
-                Progress::More => {}
-                end => return Ok(end),
+            if table.is_inet() && errno == libc::ENOENT {
+                inet_enoent += 1;
+                first_enoent.get_or_insert(table.name());
             }
+            warnings.push(format!(
+                "{}: the kernel cannot dump this table ({err}); skipped",
+                table.name()
+            ));
+            break;
+        }
+    }
+    if inet_tables > 0 && inet_enoent == inet_tables {
+        return Err(NetlinkError::Refused {
+            table: first_enoent.unwrap_or("inet"),
+            source: io::Error::from_raw_os_error(libc::ENOENT),
+        });
+    }
+    st.last_count = out.len() - first;
+    Ok(())
+}
+
+/// Send one dump request and read its answer to the end.
+#[allow(clippy::too_many_arguments)]
+fn dump_table<T: Transport>(
+    transport: &mut T,
+    st: &mut DumpState,
+    table: Table,
+    query: &Query,
+    bytecode: Option<&[u8]>,
+    out: &mut Vec<Socket>,
+    warnings: &mut Vec<String>,
+    skipped: &mut usize,
+) -> Result<Progress, NetlinkError> {
+    st.seq = st.seq.wrapping_add(1);
+    let seq = st.seq;
+    match table {
+        Table::Inet {
+            family, protocol, ..
+        } => {
+            let states = inet_states(query);
+            if states == 0 {
+                return Ok(Progress::Done);
+            }
+            let mut ext = 0u8;
+            if query.tcp_info && protocol == IPPROTO_TCP {
+                ext |= EXT_INFO | EXT_CONG;
+            }
+            if query.memory {
+                ext |= EXT_SKMEMINFO;
+            }
+            if !wire::inet_request(family, protocol, ext, states, bytecode, seq, &mut st.req) {
+                warnings.push(format!(
+                    "{}: filter bytecode too long for the kernel; filtering in userspace",
+                    table.name()
+                ));
+                wire::inet_request(family, protocol, ext, states, None, seq, &mut st.req);
+            }
+        }
+        Table::Unix => {
+            let mut show = wire::UDIAG_SHOW_NAME
+                | wire::UDIAG_SHOW_PEER
+                | wire::UDIAG_SHOW_RQLEN
+                | wire::UDIAG_SHOW_UID;
+            if query.memory {
+                show |= wire::UDIAG_SHOW_MEMINFO;
+            }
+            // Every state bit: unconnected unix sockets are TCP_CLOSE, which the crate's
+            // StateFlags cannot express. States are filtered in userspace.
+            wire::unix_request(u32::MAX, show, seq, &mut st.req);
+        }
+    }
+    if let Err(e) = transport.send(&st.req) {
+        return Err(if table.is_inet() {
+            NetlinkError::Refused {
+                table: table.name(),
+                source: e,
+            }
+        } else {
+            NetlinkError::Io(e)
+        });
+    }
+    loop {
+        st.buf.clear();
+        let n = match transport.recv(&mut st.buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(NetlinkError::Io(e)),
+        };
+        if n > st.buf.len() {
+            // Cannot happen with a 64 KiB buffer (the kernel caps dump datagrams at 32 KiB);
+            // if it does, the messages cut off are lost.
+            warnings.push(format!(
+                "{}: a {n}-byte netlink datagram was truncated",
+                table.name()
+            ));
+            *skipped += 1;
+        }
+        if let Some(rec) = st.recording.as_mut() {
+            rec.push((table.name(), seq, st.buf.clone()));
+        }
+        match process_datagram(&st.buf, seq, table, query, out, skipped) {
+            Progress::More => {}
+            end => return Ok(end),
         }
     }
 }
