@@ -1,0 +1,739 @@
+//! The live view's state and its update functions. The UI thread alone owns an [`App`]; it
+//! applies snapshots ([`App::apply_snapshot`]), keys ([`App::handle_key`]) and mouse events,
+//! and the renderer reads it. Updates return the orders for the collector thread.
+
+use std::cmp::Ordering;
+use std::collections::HashSet;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use ratatui::crossterm::event::MouseEventKind;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent};
+
+use crate::group::{self, ListenerTree, StateCounts, StateGroup, StateGroupKey, StateHistory};
+use crate::model::{Endpoint, Snapshot, Socket, TcpState};
+
+use super::Panel;
+use super::delta::{self, Changes, Tracker};
+use super::query::{self, Needs, QuerySpec};
+use super::settings::{TuiSettings, View};
+use super::worker::Command;
+
+/// A collapsible group, by identity (stable across refreshes).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum GroupId {
+    State(StateGroupKey),
+    /// A listener, by its local endpoint's socket key.
+    Listener(u64),
+    Outbound,
+    Remote(IpAddr, u16),
+}
+
+/// One line of a view's body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Row {
+    /// A state group header (States view).
+    StateGroup(StateGroupKey),
+    /// A listening socket: index into `App::tree.listeners` (Listeners view).
+    Listener(usize),
+    /// The "outbound" section header (Listeners view).
+    OutboundHeader,
+    /// Outbound connections to one remote endpoint: index into `App::tree.outbound`.
+    Remote(usize),
+    /// A socket (index into the snapshot's sockets) at a tree depth.
+    Socket { idx: usize, depth: u8 },
+}
+
+/// What a row is, stable across refreshes, to keep the selection on it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum RowId {
+    Group(GroupId),
+    Socket(u64),
+}
+
+/// Columns the socket tables sort by (`s` cycles, `S` reverses).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortColumn {
+    Local,
+    Peer,
+    RecvQ,
+    SendQ,
+    State,
+    Netid,
+    Process,
+}
+
+impl SortColumn {
+    pub const ALL: [SortColumn; 7] = [
+        SortColumn::Local,
+        SortColumn::Peer,
+        SortColumn::RecvQ,
+        SortColumn::SendQ,
+        SortColumn::State,
+        SortColumn::Netid,
+        SortColumn::Process,
+    ];
+    pub fn title(self) -> &'static str {
+        match self {
+            SortColumn::Local => "Local",
+            SortColumn::Peer => "Peer",
+            SortColumn::RecvQ => "Recv-Q",
+            SortColumn::SendQ => "Send-Q",
+            SortColumn::State => "State",
+            SortColumn::Netid => "Netid",
+            SortColumn::Process => "Process",
+        }
+    }
+    fn next(self) -> SortColumn {
+        let i = SortColumn::ALL.iter().position(|c| *c == self).unwrap_or(0);
+        SortColumn::ALL[(i + 1) % SortColumn::ALL.len()]
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sort {
+    pub column: SortColumn,
+    pub descending: bool,
+}
+
+/// Selection and scroll position of one view.
+#[derive(Clone, Debug, Default)]
+pub struct ViewState {
+    pub rows: Vec<Row>,
+    pub selected: usize,
+    /// First visible row.
+    pub offset: usize,
+}
+
+/// The `/` filter bar.
+#[derive(Clone, Debug, Default)]
+pub struct FilterBar {
+    /// The filter in force (the last one that parsed).
+    pub applied: String,
+    /// Text being edited, when the bar is open.
+    pub input: Option<String>,
+    /// Why the last attempt did not parse (shown inline; `applied` stays in force).
+    pub error: Option<String>,
+}
+
+/// Refresh intervals `+`/`-` step through.
+const INTERVALS_MS: [u64; 9] = [200, 500, 1000, 2000, 5000, 10_000, 20_000, 30_000, 60_000];
+
+pub struct App {
+    pub settings: TuiSettings,
+    pub view: View,
+    pub spec: QuerySpec,
+    /// Header text for the scope (`pid 42`), when scoped.
+    pub scope_label: Option<String>,
+    /// Scoping by process needs processes collected even when hidden.
+    pub scope_needs_processes: bool,
+    pub hostname: String,
+    /// The latest (scoped) snapshot.
+    pub snapshot: Option<Snapshot>,
+    /// Collection time of the latest snapshot.
+    pub elapsed: Option<Duration>,
+    /// The last collection error, until the next good snapshot.
+    pub error: Option<String>,
+    pub counts: StateCounts,
+    pub history: StateHistory,
+    pub groups: Vec<StateGroup>,
+    pub tree: ListenerTree,
+    /// Marks, rates, socket keys and counter deltas of the latest refresh.
+    pub changes: Changes,
+    /// `delta::key` of every socket of the snapshot.
+    pub keys: Vec<u64>,
+    tracker: Tracker,
+    pub views: [ViewState; 3],
+    pub collapsed: HashSet<GroupId>,
+    pub sort: Sort,
+    pub filter: FilterBar,
+    pub paused: bool,
+    pub interval: Duration,
+    pub show_processes: bool,
+    pub help: bool,
+    pub detail: bool,
+    pub panel: Option<Box<dyn Panel>>,
+    /// Body rows visible on screen (set by the terminal loop from the layout), for paging.
+    pub page: usize,
+    pub quit: bool,
+}
+
+fn view_index(v: View) -> usize {
+    match v {
+        View::States => 0,
+        View::Listeners => 1,
+        View::Sockets => 2,
+    }
+}
+
+impl App {
+    pub fn new(settings: TuiSettings, spec: QuerySpec) -> App {
+        let collapsed = [
+            GroupId::State(StateGroupKey::Tcp(TcpState::TimeWait)),
+            GroupId::State(StateGroupKey::Unix),
+        ]
+        .into_iter()
+        .collect();
+        App {
+            view: settings.view,
+            interval: settings.interval,
+            show_processes: settings.processes,
+            history: StateHistory::new(settings.history),
+            filter: FilterBar {
+                applied: spec.filter.join(" "),
+                ..FilterBar::default()
+            },
+            settings,
+            spec,
+            scope_label: None,
+            scope_needs_processes: false,
+            hostname: String::new(),
+            snapshot: None,
+            elapsed: None,
+            error: None,
+            counts: StateCounts::default(),
+            groups: Vec::new(),
+            tree: ListenerTree::default(),
+            changes: Changes::default(),
+            keys: Vec::new(),
+            tracker: Tracker::default(),
+            views: Default::default(),
+            collapsed,
+            sort: Sort {
+                column: SortColumn::Local,
+                descending: false,
+            },
+            paused: false,
+            help: false,
+            detail: false,
+            panel: None,
+            page: 20,
+            quit: false,
+        }
+    }
+
+    /// What the collector must gather for the current view.
+    pub fn needs(&self) -> Needs {
+        Needs {
+            processes: self.show_processes || self.scope_needs_processes,
+            details: self.detail,
+        }
+    }
+
+    /// The query for the filter in force and the current needs.
+    pub fn query(&self) -> Result<crate::collect::Query, String> {
+        query::compose(
+            &self.spec,
+            &query::split_words(&self.filter.applied),
+            self.needs(),
+        )
+    }
+
+    pub fn view_state(&self) -> &ViewState {
+        &self.views[view_index(self.view)]
+    }
+
+    fn view_state_mut(&mut self) -> &mut ViewState {
+        &mut self.views[view_index(self.view)]
+    }
+
+    /// The socket the selection points at: a socket row, or a listener row's listener.
+    pub fn selected_socket(&self) -> Option<usize> {
+        let vs = self.view_state();
+        match vs.rows.get(vs.selected)? {
+            Row::Socket { idx, .. } => Some(*idx),
+            Row::Listener(g) => self.tree.listeners.get(*g).map(|l| l.listener),
+            _ => None,
+        }
+    }
+
+    /// Apply a new snapshot: counts, history, deltas, groups and rows; the selection stays on
+    /// the same socket or group when it still exists.
+    pub fn apply_snapshot(&mut self, snap: Snapshot, elapsed: Option<Duration>) {
+        let selected: Vec<Option<RowId>> = (0..3).map(|v| self.row_id(v)).collect();
+        self.counts = StateCounts::of(&snap.sockets);
+        self.history.push(&self.counts);
+        self.changes = self.tracker.update(&snap);
+        self.keys = snap.sockets.iter().map(delta::key).collect();
+        self.groups = group::by_state(&snap.sockets);
+        self.tree = group::by_listener(&snap.sockets);
+        if let Some(p) = self.panel.as_mut() {
+            p.on_snapshot(&snap);
+        }
+        self.snapshot = Some(snap);
+        self.elapsed = elapsed;
+        self.error = None;
+        self.rebuild(selected);
+    }
+
+    pub fn apply_error(&mut self, msg: String) {
+        self.error = Some(msg);
+    }
+
+    fn row_id(&self, view: usize) -> Option<RowId> {
+        let vs = &self.views[view];
+        Some(match *vs.rows.get(vs.selected)? {
+            Row::StateGroup(k) => RowId::Group(GroupId::State(k)),
+            Row::Listener(g) => RowId::Group(self.listener_group_id(g)?),
+            Row::OutboundHeader => RowId::Group(GroupId::Outbound),
+            Row::Remote(r) => {
+                let rg = self.tree.outbound.get(r)?;
+                RowId::Group(GroupId::Remote(rg.addr, rg.port))
+            }
+            Row::Socket { idx, .. } => RowId::Socket(*self.keys.get(idx)?),
+        })
+    }
+
+    pub fn listener_group_id(&self, g: usize) -> Option<GroupId> {
+        let l = self.tree.listeners.get(g)?;
+        let s = self.snapshot.as_ref()?.sockets.get(l.listener)?;
+        Some(GroupId::Listener(listener_key(s)))
+    }
+
+    fn identity_of(&self, row: &Row) -> Option<RowId> {
+        Some(match *row {
+            Row::StateGroup(k) => RowId::Group(GroupId::State(k)),
+            Row::Listener(g) => RowId::Group(self.listener_group_id(g)?),
+            Row::OutboundHeader => RowId::Group(GroupId::Outbound),
+            Row::Remote(r) => {
+                let rg = self.tree.outbound.get(r)?;
+                RowId::Group(GroupId::Remote(rg.addr, rg.port))
+            }
+            Row::Socket { idx, .. } => RowId::Socket(*self.keys.get(idx)?),
+        })
+    }
+
+    /// Rebuild every view's rows from the groups, the sort and the collapsed set, then put
+    /// each selection back on the row it was on (by identity), or clamp it.
+    fn rebuild(&mut self, selected: Vec<Option<RowId>>) {
+        let Some(snap) = self.snapshot.as_ref() else {
+            return;
+        };
+        let socks = &snap.sockets;
+        let mut order: Vec<usize> = (0..socks.len()).collect();
+        let sort = self.sort;
+        order.sort_unstable_by(|&a, &b| {
+            let o = compare(&socks[a], &socks[b], sort.column).then(a.cmp(&b));
+            if sort.descending { o.reverse() } else { o }
+        });
+        let mut rank = vec![0u32; socks.len()];
+        for (r, &i) in order.iter().enumerate() {
+            rank[i] = r as u32;
+        }
+        let sorted = |v: &[usize]| {
+            let mut v = v.to_vec();
+            v.sort_unstable_by_key(|&i| rank[i]);
+            v
+        };
+
+        let mut states = Vec::with_capacity(socks.len() + self.groups.len());
+        for g in &self.groups {
+            states.push(Row::StateGroup(g.key));
+            if !self.collapsed.contains(&GroupId::State(g.key)) {
+                states.extend(
+                    sorted(&g.members)
+                        .into_iter()
+                        .map(|idx| Row::Socket { idx, depth: 1 }),
+                );
+            }
+        }
+
+        let mut listeners = Vec::new();
+        for (gi, lg) in self.tree.listeners.iter().enumerate() {
+            listeners.push(Row::Listener(gi));
+            let id = GroupId::Listener(listener_key(&socks[lg.listener]));
+            if !self.collapsed.contains(&id) {
+                let kids: Vec<usize> = lg.children().collect();
+                listeners.extend(
+                    sorted(&kids)
+                        .into_iter()
+                        .map(|idx| Row::Socket { idx, depth: 1 }),
+                );
+            }
+        }
+        if !self.tree.outbound.is_empty() {
+            listeners.push(Row::OutboundHeader);
+            if !self.collapsed.contains(&GroupId::Outbound) {
+                for (ri, rg) in self.tree.outbound.iter().enumerate() {
+                    listeners.push(Row::Remote(ri));
+                    if !self.collapsed.contains(&GroupId::Remote(rg.addr, rg.port)) {
+                        listeners.extend(
+                            sorted(&rg.members)
+                                .into_iter()
+                                .map(|idx| Row::Socket { idx, depth: 2 }),
+                        );
+                    }
+                }
+            }
+        }
+
+        let flat: Vec<Row> = order
+            .into_iter()
+            .map(|idx| Row::Socket { idx, depth: 0 })
+            .collect();
+
+        for (v, rows) in [states, listeners, flat].into_iter().enumerate() {
+            let want = selected.get(v).cloned().flatten();
+            self.views[v].rows = rows;
+            let found = want.and_then(|id| {
+                let vs = &self.views[v];
+                // Look near the old position first: the common case is a row that stayed.
+                let start = vs.selected.min(vs.rows.len());
+                let near = start.saturating_sub(64)..(start + 64).min(vs.rows.len());
+                near.clone()
+                    .chain(0..vs.rows.len())
+                    .find(|&i| self.identity_of(&vs.rows[i]).as_ref() == Some(&id))
+            });
+            let page = self.page;
+            let vs = &mut self.views[v];
+            if let Some(i) = found {
+                vs.selected = i;
+            }
+            vs.selected = vs.selected.min(vs.rows.len().saturating_sub(1));
+            vs.offset = scroll(vs.offset, vs.selected, page, vs.rows.len());
+        }
+    }
+
+    fn rebuild_keep(&mut self) {
+        let selected: Vec<Option<RowId>> = (0..3).map(|v| self.row_id(v)).collect();
+        self.rebuild(selected);
+    }
+
+    /// The terminal loop reports how many body rows fit.
+    pub fn set_page(&mut self, rows: usize) {
+        self.page = rows.max(1);
+        for vs in &mut self.views {
+            vs.offset = scroll(vs.offset, vs.selected, self.page, vs.rows.len());
+        }
+    }
+
+    fn move_by(&mut self, delta: isize) {
+        let page = self.page;
+        let vs = self.view_state_mut();
+        if vs.rows.is_empty() {
+            return;
+        }
+        let last = vs.rows.len() - 1;
+        vs.selected = (vs.selected as isize + delta).clamp(0, last as isize) as usize;
+        vs.offset = scroll(vs.offset, vs.selected, page, vs.rows.len());
+    }
+
+    fn move_to(&mut self, pos: usize) {
+        let page = self.page;
+        let vs = self.view_state_mut();
+        vs.selected = pos.min(vs.rows.len().saturating_sub(1));
+        vs.offset = scroll(vs.offset, vs.selected, page, vs.rows.len());
+    }
+
+    /// The collapsible group the selected row is (or belongs to), and that row's index.
+    fn group_at_selection(&self) -> Option<(GroupId, usize)> {
+        let vs = self.view_state();
+        let mut i = vs.selected;
+        loop {
+            let row = vs.rows.get(i)?;
+            match row {
+                Row::Socket { .. } => {}
+                r => {
+                    if let Some(RowId::Group(g)) = self.identity_of(r) {
+                        return Some((g, i));
+                    }
+                }
+            }
+            i = i.checked_sub(1)?;
+        }
+    }
+
+    fn set_collapsed(&mut self, id: GroupId, at: usize, collapse: bool) {
+        if collapse {
+            self.collapsed.insert(id);
+        } else {
+            self.collapsed.remove(&id);
+        }
+        self.view_state_mut().selected = at;
+        self.rebuild_keep();
+    }
+
+    /// Enter on a group toggles it; on a socket, the detail pane.
+    fn activate(&mut self) -> Vec<Command> {
+        let vs = self.view_state();
+        match vs.rows.get(vs.selected) {
+            Some(Row::Socket { .. }) => self.toggle_detail(),
+            Some(row) => {
+                if let Some(RowId::Group(id)) = self.identity_of(&row.clone()) {
+                    let collapse = !self.collapsed.contains(&id);
+                    let at = self.view_state().selected;
+                    self.set_collapsed(id, at, collapse);
+                }
+                Vec::new()
+            }
+            None => Vec::new(),
+        }
+    }
+
+    fn toggle_detail(&mut self) -> Vec<Command> {
+        self.detail = !self.detail;
+        self.requery()
+    }
+
+    fn requery(&mut self) -> Vec<Command> {
+        match self.query() {
+            Ok(q) => vec![Command::SetQuery(q)],
+            Err(e) => {
+                self.filter.error = Some(e);
+                Vec::new()
+            }
+        }
+    }
+
+    fn step_interval(&mut self, longer: bool) -> Vec<Command> {
+        let cur = self.interval.as_millis() as u64;
+        let next = if longer {
+            INTERVALS_MS.iter().copied().find(|&ms| ms > cur)
+        } else {
+            INTERVALS_MS.iter().rev().copied().find(|&ms| ms < cur)
+        };
+        match next {
+            Some(ms) => {
+                self.interval = Duration::from_millis(ms);
+                vec![Command::SetInterval(self.interval)]
+            }
+            None => Vec::new(),
+        }
+    }
+
+    fn set_sort(&mut self, sort: Sort) {
+        self.sort = sort;
+        self.rebuild_keep();
+    }
+
+    /// Apply the filter bar's text: parse it, and on success make it the filter in force.
+    /// On error the bar stays open with the message and the previous filter stays applied.
+    fn submit_filter(&mut self) -> Vec<Command> {
+        let text = self.filter.input.clone().unwrap_or_default();
+        let words = query::split_words(&text);
+        match query::compose(&self.spec, &words, self.needs()) {
+            Ok(q) => {
+                self.filter.applied = words.join(" ");
+                self.filter.input = None;
+                self.filter.error = None;
+                vec![Command::SetQuery(q)]
+            }
+            Err(e) => {
+                self.filter.error = Some(e);
+                Vec::new()
+            }
+        }
+    }
+
+    fn filter_key(&mut self, key: KeyEvent) -> Vec<Command> {
+        let Some(input) = self.filter.input.as_mut() else {
+            return Vec::new();
+        };
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Esc => {
+                self.filter.input = None;
+                self.filter.error = None;
+            }
+            KeyCode::Enter => return self.submit_filter(),
+            KeyCode::Backspace => {
+                input.pop();
+            }
+            KeyCode::Char('u') if ctrl => input.clear(),
+            KeyCode::Char('w') if ctrl => {
+                let keep = input.trim_end().rfind(' ').map_or(0, |i| i + 1);
+                input.truncate(keep);
+            }
+            KeyCode::Char(c) if !ctrl => input.push(c),
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// Handle one key; returns the orders for the collector thread. Sets `quit` on q/Esc.
+    pub fn handle_key(&mut self, key: KeyEvent) -> Vec<Command> {
+        if key.kind == KeyEventKind::Release {
+            return Vec::new();
+        }
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        if ctrl && key.code == KeyCode::Char('c') {
+            self.quit = true;
+            return Vec::new();
+        }
+        if self.filter.input.is_some() {
+            return self.filter_key(key);
+        }
+        let k = self.settings.keys.clone();
+        // Reserved keys: never handed to the panel.
+        match key.code {
+            KeyCode::Esc => {
+                if self.help {
+                    self.help = false;
+                } else if self.detail {
+                    return self.toggle_detail();
+                } else {
+                    self.quit = true;
+                }
+                return Vec::new();
+            }
+            KeyCode::Char(c) if c == k.quit => {
+                self.quit = true;
+                return Vec::new();
+            }
+            KeyCode::Char(c) if c == k.help => {
+                self.help = !self.help;
+                return Vec::new();
+            }
+            KeyCode::Char(c) if c == k.filter => {
+                self.help = false;
+                self.filter.input = Some(self.filter.applied.clone());
+                self.filter.error = None;
+                return Vec::new();
+            }
+            KeyCode::Tab => {
+                self.view = self.view.next();
+                return Vec::new();
+            }
+            KeyCode::BackTab => {
+                self.view = self.view.next().next();
+                return Vec::new();
+            }
+            _ => {}
+        }
+        if let Some(p) = self.panel.as_mut()
+            && p.handle_key(key)
+        {
+            return Vec::new();
+        }
+        let page = self.page as isize;
+        match key.code {
+            KeyCode::Char('1') => self.view = View::States,
+            KeyCode::Char('2') => self.view = View::Listeners,
+            KeyCode::Char('3') => self.view = View::Sockets,
+            KeyCode::Down => self.move_by(1),
+            KeyCode::Up => self.move_by(-1),
+            KeyCode::Char(c) if c == k.down => self.move_by(1),
+            KeyCode::Char(c) if c == k.up => self.move_by(-1),
+            KeyCode::PageDown => self.move_by(page.max(1)),
+            KeyCode::PageUp => self.move_by(-page.max(1)),
+            KeyCode::Home => self.move_to(0),
+            KeyCode::End => self.move_to(usize::MAX),
+            KeyCode::Enter => return self.activate(),
+            KeyCode::Left | KeyCode::Char('h') => {
+                if let Some((id, at)) = self.group_at_selection() {
+                    if self.collapsed.contains(&id) || at != self.view_state().selected {
+                        self.move_to(at);
+                    } else {
+                        self.set_collapsed(id, at, true);
+                    }
+                }
+            }
+            KeyCode::Right | KeyCode::Char('l') => {
+                if let Some((id, at)) = self.group_at_selection()
+                    && self.collapsed.contains(&id)
+                {
+                    self.set_collapsed(id, at, false);
+                }
+            }
+            KeyCode::Char(c) if c == k.sort => self.set_sort(Sort {
+                column: self.sort.column.next(),
+                descending: false,
+            }),
+            KeyCode::Char(c) if c == k.sort_reverse => self.set_sort(Sort {
+                column: self.sort.column,
+                descending: !self.sort.descending,
+            }),
+            KeyCode::Char(c) if c == k.pause => {
+                self.paused = !self.paused;
+                return vec![Command::Pause(self.paused)];
+            }
+            KeyCode::Char(c) if c == k.slower => return self.step_interval(true),
+            KeyCode::Char(c) if c == k.faster => return self.step_interval(false),
+            KeyCode::Char(c) if c == k.processes => {
+                self.show_processes = !self.show_processes;
+                return self.requery();
+            }
+            KeyCode::Char(c) if c == k.detail => return self.toggle_detail(),
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// The wheel moves the selection three rows.
+    pub fn handle_mouse(&mut self, ev: MouseEvent) {
+        match ev.kind {
+            MouseEventKind::ScrollDown => self.move_by(3),
+            MouseEventKind::ScrollUp => self.move_by(-3),
+            _ => {}
+        }
+    }
+}
+
+/// Keep `selected` visible in a window of `page` rows starting at `offset`.
+fn scroll(offset: usize, selected: usize, page: usize, len: usize) -> usize {
+    let page = page.max(1);
+    let mut off = offset.min(len.saturating_sub(page));
+    if selected < off {
+        off = selected;
+    } else if selected >= off + page {
+        off = selected + 1 - page;
+    }
+    off
+}
+
+/// Identity of a listener across refreshes: table and local endpoint.
+fn listener_key(s: &Socket) -> u64 {
+    let mut l = s.clone();
+    l.cookie = None;
+    l.inode = 0;
+    l.peer = Endpoint::Unix {
+        path: None,
+        inode: 0,
+    };
+    delta::key(&l)
+}
+
+fn endpoint_cmp(a: &Endpoint, b: &Endpoint) -> Ordering {
+    match (a, b) {
+        (Endpoint::Inet { addr: a1, port: p1 }, Endpoint::Inet { addr: a2, port: p2 }) => {
+            group::canonical(*a1)
+                .cmp(&group::canonical(*a2))
+                .then(p1.cmp(p2))
+        }
+        (Endpoint::Inet { .. }, Endpoint::Unix { .. }) => Ordering::Less,
+        (Endpoint::Unix { .. }, Endpoint::Inet { .. }) => Ordering::Greater,
+        (
+            Endpoint::Unix {
+                path: p1,
+                inode: i1,
+            },
+            Endpoint::Unix {
+                path: p2,
+                inode: i2,
+            },
+        ) => p1.cmp(p2).then(i1.cmp(i2)),
+    }
+}
+
+/// Order of two sockets by a column; ties fall back to local, then peer endpoint. Unknown
+/// queues sort before zero.
+pub fn compare(a: &Socket, b: &Socket, col: SortColumn) -> Ordering {
+    let primary = match col {
+        SortColumn::Local => Ordering::Equal,
+        SortColumn::Peer => endpoint_cmp(&a.peer, &b.peer),
+        SortColumn::RecvQ => a.recv_q.cmp(&b.recv_q),
+        SortColumn::SendQ => a.send_q.cmp(&b.send_q),
+        SortColumn::State => {
+            let r = |s: &Socket| TcpState::LIFECYCLE.iter().position(|x| *x == s.state);
+            r(a).cmp(&r(b))
+        }
+        SortColumn::Netid => a.netid.cmp(&b.netid),
+        SortColumn::Process => {
+            let p = |s: &Socket| s.processes.first().map(|p| (p.command.clone(), p.pid));
+            p(a).cmp(&p(b))
+        }
+    };
+    primary
+        .then_with(|| endpoint_cmp(&a.local, &b.local))
+        .then_with(|| endpoint_cmp(&a.peer, &b.peer))
+}

@@ -1,0 +1,144 @@
+//! What changed between two refreshes: sockets that appeared, queues that moved, byte rates,
+//! and per-interval deltas of kernel counters.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::time::SystemTime;
+
+use crate::model::{Endpoint, KernelCounters, Snapshot, Socket};
+
+/// Identity of a socket across refreshes: the kernel cookie when known, else a hash of its
+/// table, endpoints and inode.
+pub fn key(s: &Socket) -> u64 {
+    if let Some(c) = s.cookie {
+        return c;
+    }
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    s.netid.hash(&mut h);
+    hash_endpoint(&s.local, &mut h);
+    hash_endpoint(&s.peer, &mut h);
+    s.inode.hash(&mut h);
+    // Keep clear of small cookie values (cookies count up from 1).
+    h.finish() | (1 << 63)
+}
+
+fn hash_endpoint(e: &Endpoint, h: &mut impl Hasher) {
+    match e {
+        Endpoint::Inet { addr, port } => {
+            addr.hash(h);
+            port.hash(h);
+        }
+        Endpoint::Unix { path, inode } => {
+            path.hash(h);
+            inode.hash(h);
+        }
+    }
+}
+
+/// Marks of one socket for one refresh.
+pub const NEW: u8 = 1;
+pub const QUEUE_CHANGED: u8 = 2;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Sample {
+    recv_q: Option<u32>,
+    send_q: Option<u32>,
+    bytes_acked: Option<u64>,
+    bytes_received: Option<u64>,
+}
+
+/// Byte rates of a socket between the last two refreshes (bytes per second).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Rates {
+    pub sent: f64,
+    pub received: f64,
+}
+
+/// Per-interval changes of the kernel counters the header shows. `None` until two readings.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CounterDeltas {
+    pub listen_overflows: Option<u64>,
+    pub listen_drops: Option<u64>,
+    pub retrans_segs: Option<u64>,
+}
+
+/// Remembers the previous refresh.
+#[derive(Default)]
+pub struct Tracker {
+    prev: HashMap<u64, Sample>,
+    prev_time: Option<SystemTime>,
+    prev_counters: Option<KernelCounters>,
+}
+
+/// What [`Tracker::update`] found: marks and rates indexed like the snapshot's sockets.
+#[derive(Clone, Debug, Default)]
+pub struct Changes {
+    pub marks: Vec<u8>,
+    pub rates: Vec<Option<Rates>>,
+    pub counters: CounterDeltas,
+}
+
+impl Tracker {
+    /// Compare `snap` with the previous one. The first snapshot marks nothing.
+    pub fn update(&mut self, snap: &Snapshot) -> Changes {
+        let first = self.prev_time.is_none();
+        let dt = self
+            .prev_time
+            .and_then(|t| snap.taken_at.duration_since(t).ok())
+            .map(|d| d.as_secs_f64())
+            .filter(|d| *d > 0.0);
+        let mut next = HashMap::with_capacity(snap.sockets.len());
+        let mut marks = vec![0u8; snap.sockets.len()];
+        let mut rates = vec![None; snap.sockets.len()];
+        for (i, s) in snap.sockets.iter().enumerate() {
+            let k = key(s);
+            let sample = Sample {
+                recv_q: s.recv_q,
+                send_q: s.send_q,
+                bytes_acked: s.tcp_info.as_ref().map(|t| t.bytes_acked),
+                bytes_received: s.tcp_info.as_ref().map(|t| t.bytes_received),
+            };
+            match self.prev.get(&k) {
+                None if !first => marks[i] |= NEW,
+                None => {}
+                Some(p) => {
+                    if p.recv_q != sample.recv_q || p.send_q != sample.send_q {
+                        marks[i] |= QUEUE_CHANGED;
+                    }
+                    if let (Some(dt), Some(a0), Some(a1), Some(r0), Some(r1)) = (
+                        dt,
+                        p.bytes_acked,
+                        sample.bytes_acked,
+                        p.bytes_received,
+                        sample.bytes_received,
+                    ) {
+                        rates[i] = Some(Rates {
+                            sent: a1.saturating_sub(a0) as f64 / dt,
+                            received: r1.saturating_sub(r0) as f64 / dt,
+                        });
+                    }
+                }
+            }
+            next.insert(k, sample);
+        }
+        let counters = match (&self.prev_counters, &snap.counters) {
+            (Some(a), Some(b)) => {
+                let d = |x: Option<u64>, y: Option<u64>| Some(y?.saturating_sub(x?));
+                CounterDeltas {
+                    listen_overflows: d(a.listen_overflows, b.listen_overflows),
+                    listen_drops: d(a.listen_drops, b.listen_drops),
+                    retrans_segs: d(a.retrans_segs, b.retrans_segs),
+                }
+            }
+            _ => CounterDeltas::default(),
+        };
+        self.prev = next;
+        self.prev_time = Some(snap.taken_at);
+        self.prev_counters = snap.counters.clone();
+        Changes {
+            marks,
+            rates,
+            counters,
+        }
+    }
+}

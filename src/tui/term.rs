@@ -1,0 +1,184 @@
+//! The terminal loop: sets the terminal up and restores it on every way out, merges terminal
+//! events, collector reports and signals into one channel, and redraws after each batch.
+
+use std::io::{IsTerminal, stdout};
+use std::sync::mpsc;
+
+use anyhow::Context;
+use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
+use ratatui::crossterm::execute;
+use ratatui::layout::Rect;
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+
+use crate::collect::Collector;
+use crate::error::UsageError;
+
+use super::app::App;
+use super::scope::Scope;
+use super::worker::{self, Command, Report, SnapshotSource};
+use super::{AppOptions, ui};
+
+/// Everything the UI thread waits for, in one channel.
+enum Input {
+    Terminal(Event),
+    Report(Report),
+    Signal,
+    ReadFailed(String),
+}
+
+/// Restores the terminal when dropped: on return, on error, and while unwinding a panic.
+struct Restore;
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        let _ = execute!(stdout(), DisableMouseCapture);
+        ratatui::restore();
+    }
+}
+
+/// The host name for the header.
+pub fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "-".to_string())
+}
+
+/// Build the app from the options and run it on the real terminal with the real collector.
+pub fn run(options: AppOptions) -> anyhow::Result<()> {
+    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+        return Err(UsageError(
+            "the live view needs a terminal on stdin and stdout; for a one-shot table use `sockeye dump`"
+                .into(),
+        )
+        .into());
+    }
+    let AppOptions {
+        query,
+        scope,
+        settings,
+        panel,
+    } = options;
+    let mut app = App::new(settings, query);
+    app.scope_label = scope.describe();
+    app.scope_needs_processes = scope.needs_processes();
+    app.hostname = hostname();
+    app.panel = panel;
+    let q = app.query().map_err(UsageError)?;
+    run_with(app, Box::new(Collector::new(q)), scope)
+}
+
+/// Run `app` on the real terminal, with snapshots from `source` scoped by `scope`.
+pub fn run_with(mut app: App, source: Box<dyn SnapshotSource>, scope: Scope) -> anyhow::Result<()> {
+    let (tx, rx) = mpsc::channel::<Input>();
+    let (cmd_tx, cmd_rx) = mpsc::channel::<Command>();
+    worker::spawn(
+        source,
+        scope,
+        app.interval,
+        cmd_rx,
+        tx.clone(),
+        Input::Report,
+    )
+    .context("cannot start the collector thread")?;
+
+    let mut signals =
+        Signals::new([SIGINT, SIGTERM, SIGHUP]).context("cannot install signal handlers")?;
+    let signal_handle = signals.handle();
+    {
+        let tx = tx.clone();
+        std::thread::Builder::new()
+            .name("sockeye-signals".into())
+            .spawn(move || {
+                if signals.forever().next().is_some() {
+                    let _ = tx.send(Input::Signal);
+                }
+            })
+            .context("cannot start the signal thread")?;
+    }
+
+    let mut terminal = ratatui::try_init().context("cannot set up the terminal")?;
+    let _restore = Restore;
+    // ratatui's panic hook restores raw mode and the screen; also stop mouse reporting.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = execute!(stdout(), DisableMouseCapture);
+        hook(info);
+    }));
+    execute!(stdout(), EnableMouseCapture).context("cannot enable mouse reporting")?;
+
+    {
+        let tx = tx.clone();
+        std::thread::Builder::new()
+            .name("sockeye-input".into())
+            .spawn(move || {
+                loop {
+                    match event::read() {
+                        Ok(ev) => {
+                            if tx.send(Input::Terminal(ev)).is_err() {
+                                return;
+                            }
+                        }
+                        Err(e) => {
+                            let _ = tx.send(Input::ReadFailed(e.to_string()));
+                            return;
+                        }
+                    }
+                }
+            })
+            .context("cannot start the input thread")?;
+    }
+    drop(tx);
+
+    let result = (|| -> anyhow::Result<()> {
+        let mut dirty = true;
+        loop {
+            if dirty {
+                let size = terminal.size().context("cannot read the terminal size")?;
+                let area = Rect::new(0, 0, size.width, size.height);
+                app.set_page(ui::layout(area, &app).page());
+                terminal
+                    .draw(|f| ui::draw(f, &app))
+                    .context("cannot draw")?;
+            }
+            // Block until something happens, then take everything that queued up meanwhile
+            // before drawing once.
+            let Ok(first) = rx.recv() else {
+                return Ok(());
+            };
+            dirty = false;
+            for input in std::iter::once(first).chain(rx.try_iter()) {
+                match input {
+                    Input::Terminal(Event::Key(k)) => {
+                        for c in app.handle_key(k) {
+                            let _ = cmd_tx.send(c);
+                        }
+                        dirty = true;
+                    }
+                    Input::Terminal(Event::Mouse(m)) => {
+                        app.handle_mouse(m);
+                        dirty = true;
+                    }
+                    Input::Terminal(Event::Resize(..)) => dirty = true,
+                    Input::Terminal(_) => {}
+                    Input::Report(Report::Snapshot { snapshot, elapsed }) => {
+                        app.apply_snapshot(*snapshot, Some(elapsed));
+                        dirty = true;
+                    }
+                    Input::Report(Report::Error(e)) => {
+                        app.apply_error(e);
+                        dirty = true;
+                    }
+                    Input::Signal => app.quit = true,
+                    Input::ReadFailed(e) => anyhow::bail!("cannot read the terminal: {e}"),
+                }
+                if app.quit {
+                    return Ok(());
+                }
+            }
+        }
+    })();
+    let _ = cmd_tx.send(Command::Stop);
+    signal_handle.close();
+    result
+}

@@ -1,0 +1,174 @@
+//! The header: where the data comes from, per-state counts with TIME-WAIT and CLOSE-WAIT
+//! emphasized and their sparklines, counter deltas and exhaustion warnings.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+
+use crate::group::sparkline;
+use crate::model::{Endpoint, Netid, TcpState};
+
+use super::Styles;
+use crate::tui::app::App;
+
+/// Share at which TIME-WAIT buckets or ephemeral ports count as nearly exhausted.
+const NEAR_EXHAUSTION: f64 = 0.8;
+
+pub fn render(area: Rect, buf: &mut Buffer, app: &App, st: &Styles) {
+    let lines = lines(app, st, area.width as usize);
+    for (i, line) in lines.into_iter().take(area.height as usize).enumerate() {
+        buf.set_line(area.x, area.y + i as u16, &line, area.width);
+    }
+}
+
+fn secs(d: std::time::Duration) -> String {
+    let s = d.as_secs_f64();
+    if s < 1.0 || s.fract() != 0.0 {
+        format!("{s:.1}s")
+    } else {
+        format!("{s:.0}s")
+    }
+}
+
+fn lines(app: &App, st: &Styles, width: usize) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    // Line 1: identity and liveness.
+    let mut l1 = vec![
+        Span::styled(" sockeye ", st.accent()),
+        Span::raw(app.hostname.clone()),
+    ];
+    if let Some(snap) = &app.snapshot {
+        l1.push(Span::styled(" · ", st.dim()));
+        l1.push(Span::raw(snap.source.as_str()));
+        if let Some(r) = &snap.fallback_reason {
+            l1.push(Span::styled(format!(" (fallback: {r})"), st.warn()));
+        }
+    }
+    l1.push(Span::styled(" · ", st.dim()));
+    l1.push(Span::raw(format!("every {}", secs(app.interval))));
+    l1.push(Span::styled(" · ", st.dim()));
+    if app.paused {
+        l1.push(Span::styled("PAUSED", st.warn()));
+    } else {
+        l1.push(Span::styled("live", st.changed()));
+    }
+    l1.push(Span::styled(" · ", st.dim()));
+    l1.push(Span::raw(format!("{} sockets", app.counts.total())));
+    if let Some(e) = app.elapsed {
+        l1.push(Span::styled(format!(" · {} ms", e.as_millis()), st.dim()));
+    }
+    if let Some(s) = &app.scope_label {
+        l1.push(Span::styled(" · ", st.dim()));
+        l1.push(Span::styled(s.clone(), st.accent()));
+    }
+    if app.snapshot.is_none() && app.error.is_none() {
+        l1.push(Span::styled(" · collecting…", st.dim()));
+    }
+    out.push(Line::from(l1));
+
+    // Line 2: every TCP state but the two emphasized ones, then UDP and unix.
+    let mut l2 = vec![Span::raw(" ")];
+    for stt in TcpState::LIFECYCLE {
+        if matches!(
+            stt,
+            TcpState::TimeWait | TcpState::CloseWait | TcpState::Close
+        ) {
+            continue;
+        }
+        let n = app.counts.tcp(stt);
+        let style = if n == 0 { st.dim() } else { st.plain() };
+        l2.push(Span::styled(format!("{} ", stt.ss_name()), st.dim()));
+        l2.push(Span::styled(format!("{n}  "), style));
+    }
+    l2.push(Span::styled("UDP ", st.dim()));
+    l2.push(Span::raw(format!("{}  ", app.counts.udp)));
+    l2.push(Span::styled("UNIX ", st.dim()));
+    l2.push(Span::raw(format!("{}", app.counts.unix)));
+
+    // Line 3: TIME-WAIT and CLOSE-WAIT, emphasized, with sparklines.
+    let counters = app.snapshot.as_ref().and_then(|s| s.counters.as_ref());
+    let spark_w = (width.saturating_sub(60) / 2).clamp(8, 40);
+    let tw = app.counts.tcp(TcpState::TimeWait);
+    let cw = app.counts.tcp(TcpState::CloseWait);
+    let mut l3 = vec![
+        Span::styled(" TIME-WAIT ", st.time_wait()),
+        Span::styled(format!("{tw} "), st.time_wait()),
+        Span::styled(
+            sparkline(app.history.get(TcpState::TimeWait).tail(spark_w)),
+            st.time_wait(),
+        ),
+    ];
+    if let Some(max) = counters.and_then(|c| c.tcp_max_tw_buckets)
+        && max > 0
+    {
+        let share = tw as f64 / max as f64;
+        let style = if share >= NEAR_EXHAUSTION {
+            st.alert()
+        } else {
+            st.dim()
+        };
+        l3.push(Span::styled(
+            format!(" of {max} max ({:.0}%)", share * 100.0),
+            style,
+        ));
+    }
+    l3.push(Span::raw("   "));
+    let cw_style = if cw > 0 { st.close_wait() } else { st.dim() };
+    l3.push(Span::styled("CLOSE-WAIT ", cw_style));
+    l3.push(Span::styled(format!("{cw} "), cw_style));
+    l3.push(Span::styled(
+        sparkline(app.history.get(TcpState::CloseWait).tail(spark_w)),
+        cw_style,
+    ));
+    // TIME-WAIT and CLOSE-WAIT come first: small terminals keep only two header lines.
+    out.push(Line::from(l3));
+    out.push(Line::from(l2));
+
+    // Line 4: counter deltas and ephemeral ports.
+    let d = app.changes.counters;
+    let delta = |name: &str, v: Option<u64>| -> Vec<Span<'static>> {
+        let text = v.map_or_else(|| "-".to_string(), |v| format!("+{v}"));
+        let style = if v.unwrap_or(0) > 0 {
+            st.alert()
+        } else {
+            st.plain()
+        };
+        vec![
+            Span::styled(format!(" {name} "), st.dim()),
+            Span::styled(text, style),
+        ]
+    };
+    let mut l4 = Vec::new();
+    l4.extend(delta("ListenOverflows", d.listen_overflows));
+    l4.extend(delta("ListenDrops", d.listen_drops));
+    l4.extend(delta("RetransSegs", d.retrans_segs));
+    if let (Some((lo, hi)), Some(snap)) = (
+        counters.and_then(|c| c.ip_local_port_range),
+        app.snapshot.as_ref(),
+    ) && hi >= lo
+    {
+        let range = u64::from(hi - lo) + 1;
+        let used = snap
+            .sockets
+            .iter()
+            .filter(|s| s.netid == Netid::Tcp && s.state != TcpState::Listen)
+            .filter(|s| matches!(s.local, Endpoint::Inet { port, .. } if (lo..=hi).contains(&port)))
+            .count() as u64;
+        let share = used as f64 / range as f64;
+        let style = if share >= NEAR_EXHAUSTION {
+            st.alert()
+        } else {
+            st.plain()
+        };
+        l4.push(Span::styled("  ephemeral ports ", st.dim()));
+        l4.push(Span::styled(
+            format!("{used}/{range} ({:.0}%)", share * 100.0),
+            style,
+        ));
+        if share >= NEAR_EXHAUSTION {
+            l4.push(Span::styled(" near exhaustion!", st.alert()));
+        }
+    }
+    out.push(Line::from(l4));
+    out
+}

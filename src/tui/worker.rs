@@ -1,0 +1,171 @@
+//! The collector thread: takes a snapshot, scopes it, sends it owned to the UI thread, then
+//! waits for the interval on its command channel, so an interval change, a new query, a pause
+//! or a stop takes effect at once instead of after the sleep.
+
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::collect::{Collector, Query};
+use crate::model::Snapshot;
+
+use super::scope::Scope;
+
+/// Where snapshots come from: the real [`Collector`], or a fixture in tests.
+pub trait SnapshotSource: Send {
+    fn snapshot(&mut self) -> anyhow::Result<Snapshot>;
+    fn set_query(&mut self, query: Query);
+}
+
+impl SnapshotSource for Collector {
+    fn snapshot(&mut self) -> anyhow::Result<Snapshot> {
+        Ok(Collector::snapshot(self)?)
+    }
+    fn set_query(&mut self, query: Query) {
+        Collector::set_query(self, query);
+    }
+}
+
+/// Orders from the UI thread.
+pub enum Command {
+    SetQuery(Query),
+    SetInterval(Duration),
+    Pause(bool),
+    Stop,
+}
+
+/// What the collector thread reports. `elapsed` is the collection time (the header shows it).
+pub enum Report {
+    Snapshot {
+        snapshot: Box<Snapshot>,
+        elapsed: Duration,
+    },
+    Error(String),
+}
+
+/// Start the collector thread. It sends `wrap(report)` on `events` (so the UI thread can
+/// merge it with terminal events into one channel) until told to stop or the receiver is gone.
+pub fn spawn<E: Send + 'static>(
+    mut source: Box<dyn SnapshotSource>,
+    scope: Scope,
+    mut interval: Duration,
+    commands: Receiver<Command>,
+    events: Sender<E>,
+    wrap: fn(Report) -> E,
+) -> std::io::Result<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("sockeye-collector".into())
+        .spawn(move || {
+            let mut paused = false;
+            loop {
+                if !paused {
+                    let t0 = Instant::now();
+                    let report = match source.snapshot() {
+                        Ok(mut snap) => {
+                            snap.sockets = scope.apply(std::mem::take(&mut snap.sockets));
+                            Report::Snapshot {
+                                snapshot: Box::new(snap),
+                                elapsed: t0.elapsed(),
+                            }
+                        }
+                        Err(e) => Report::Error(format!("{e:#}")),
+                    };
+                    if events.send(wrap(report)).is_err() {
+                        return;
+                    }
+                }
+                // Wait for the interval, or until an order arrives. A query change or a resume
+                // collects at once; an interval change restarts the wait.
+                let deadline = Instant::now() + interval;
+                loop {
+                    let wait = if paused {
+                        Duration::from_secs(3600)
+                    } else {
+                        deadline.saturating_duration_since(Instant::now())
+                    };
+                    match commands.recv_timeout(wait) {
+                        Ok(Command::Stop) | Err(RecvTimeoutError::Disconnected) => return,
+                        Ok(Command::SetQuery(q)) => {
+                            source.set_query(q);
+                            break;
+                        }
+                        Ok(Command::Pause(p)) => {
+                            let resumed = paused && !p;
+                            paused = p;
+                            if resumed {
+                                break;
+                            }
+                        }
+                        Ok(Command::SetInterval(d)) => {
+                            interval = d;
+                            if !paused {
+                                break;
+                            }
+                        }
+                        Err(RecvTimeoutError::Timeout) if !paused => break,
+                        Err(RecvTimeoutError::Timeout) => {}
+                    }
+                }
+            }
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Source;
+    use std::sync::mpsc;
+    use std::time::SystemTime;
+
+    struct Fake {
+        n: usize,
+    }
+    impl SnapshotSource for Fake {
+        fn snapshot(&mut self) -> anyhow::Result<Snapshot> {
+            self.n += 1;
+            if self.n == 2 {
+                anyhow::bail!("boom");
+            }
+            Ok(Snapshot {
+                taken_at: SystemTime::now(),
+                source: Source::Proc,
+                fallback_reason: None,
+                sockets: Vec::new(),
+                counters: None,
+                warnings: Vec::new(),
+                skipped_records: 0,
+                process_note: None,
+            })
+        }
+        fn set_query(&mut self, _query: Query) {}
+    }
+
+    #[test]
+    fn collects_reports_errors_and_stops() {
+        let (ctx, crx) = mpsc::channel();
+        let (etx, erx) = mpsc::channel();
+        let h = spawn(
+            Box::new(Fake { n: 0 }),
+            Scope::default(),
+            Duration::from_secs(60),
+            crx,
+            etx,
+            |r| r,
+        )
+        .unwrap();
+        let first = erx.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert!(matches!(first, Report::Snapshot { .. }));
+        // A query change collects at once, without waiting the 60 s interval.
+        ctx.send(Command::SetQuery(Query::default())).unwrap();
+        let second = erx.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert!(matches!(second, Report::Error(ref e) if e == "boom"));
+        ctx.send(Command::Pause(true)).unwrap();
+        ctx.send(Command::SetInterval(Duration::from_millis(200)))
+            .unwrap();
+        assert!(erx.recv_timeout(Duration::from_millis(500)).is_err());
+        ctx.send(Command::Pause(false)).unwrap();
+        assert!(erx.recv_timeout(Duration::from_secs(5)).is_ok());
+        ctx.send(Command::Stop).unwrap();
+        h.join().unwrap();
+    }
+}
