@@ -192,6 +192,7 @@ fn hand_written() -> Page {
     tcp_states(&mut page);
     queues(&mut page);
     demo_scenarios(&mut page);
+    metrics(&mut page);
     configuration(&mut page);
     files(&mut page);
     environment(&mut page);
@@ -464,6 +465,113 @@ fn demo_scenarios(page: &mut Page) {
     );
 }
 
+/// METRICS: written from what the exporter itself serves for a small synthetic snapshot (one
+/// listener, every counter known), so the page lists exactly the metrics, types, labels and
+/// help texts of the code.
+fn metrics(page: &mut Page) {
+    page.section("METRICS").para(
+        "sockeye export serves these at /metrics in the OpenMetrics text format. Every \
+         scrape reads a fresh snapshot or reuses one younger than --interval. Port labels \
+         of the CLOSE-WAIT and TIME-WAIT families are bounded: the --top-ports busiest \
+         ports, the rest summed under port=\"other\".",
+    );
+    for family in metric_families() {
+        let mut tag = family.sample_name.clone();
+        if !family.labels.is_empty() {
+            tag.push_str(&format!("{{{}}}", family.labels.join(",")));
+        }
+        page.item(&tag, &format!("{} ({})", family.help, family.kind));
+    }
+}
+
+struct MetricFamily {
+    sample_name: String,
+    kind: String,
+    help: String,
+    labels: Vec<String>,
+}
+
+fn metric_families() -> Vec<MetricFamily> {
+    use crate::model::{Endpoint, KernelCounters, Netid, Snapshot, Socket, Source, TcpState};
+    use std::net::{IpAddr, Ipv4Addr};
+
+    let counters = KernelCounters {
+        listen_overflows: Some(0),
+        listen_drops: Some(0),
+        retrans_segs: Some(0),
+        somaxconn: Some(4096),
+        tcp_max_tw_buckets: Some(1),
+        ip_local_port_range: Some((32768, 60999)),
+        ..KernelCounters::default()
+    };
+    let listener = Socket {
+        netid: Netid::Tcp,
+        state: TcpState::Listen,
+        recv_q: Some(0),
+        send_q: Some(1),
+        local: Endpoint::Inet {
+            addr: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 80,
+        },
+        peer: Endpoint::Inet {
+            addr: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            port: 0,
+        },
+        inode: 1,
+        uid: Some(0),
+        cookie: None,
+        ifindex: None,
+        v6only: None,
+        timer: None,
+        tcp_info: None,
+        memory: None,
+        processes: Vec::new(),
+    };
+    let snapshot = Snapshot {
+        taken_at: std::time::UNIX_EPOCH,
+        source: Source::Netlink,
+        fallback_reason: None,
+        sockets: vec![listener],
+        counters: Some(counters),
+        warnings: Vec::new(),
+        skipped_records: 0,
+        process_note: None,
+    };
+    let text = crate::export::metrics::render(&snapshot, &Default::default(), 20);
+
+    let mut families: Vec<MetricFamily> = Vec::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# HELP ") {
+            let (name, help) = rest.split_once(' ').unwrap_or((rest, ""));
+            families.push(MetricFamily {
+                sample_name: name.to_owned(),
+                kind: String::new(),
+                help: help.to_owned(),
+                labels: Vec::new(),
+            });
+        } else if let Some(rest) = line.strip_prefix("# TYPE ") {
+            if let (Some(family), Some((_, kind))) = (families.last_mut(), rest.split_once(' ')) {
+                family.kind = kind.to_owned();
+                if kind == "counter" {
+                    family.sample_name.push_str("_total");
+                }
+            }
+        } else if !line.starts_with('#')
+            && let Some(family) = families.last_mut()
+            && family.labels.is_empty()
+            && let Some((_, labels)) = line.split_once('{')
+        {
+            // The label names of the first sample: `{a="x",b="y"} 1` gives a, b.
+            let labels = labels.split_once('}').map_or("", |(l, _)| l);
+            family.labels = labels
+                .split(',')
+                .filter_map(|pair| pair.split_once('=').map(|(k, _)| k.to_owned()))
+                .collect();
+        }
+    }
+    families
+}
+
 fn configuration(page: &mut Page) {
     page.section("CONFIGURATION")
         .para(
@@ -596,6 +704,24 @@ mod tests {
         assert_eq!(
             page.matches("\n.TH ").count() + page.starts_with(".TH") as usize,
             1
+        );
+    }
+
+    #[test]
+    fn metrics_are_listed_with_labels() {
+        let families = metric_families();
+        let find = |name: &str| families.iter().find(|f| f.sample_name == name);
+        let queue = find("sockeye_listen_queue_length").expect("listener metric");
+        assert!(
+            queue.labels.contains(&"port".to_owned()),
+            "{:?}",
+            queue.labels
+        );
+        assert!(find("sockeye_tcp_listen_overflows_total").is_some());
+        assert!(
+            families
+                .iter()
+                .all(|f| !f.help.is_empty() && !f.kind.is_empty())
         );
     }
 
