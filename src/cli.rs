@@ -35,6 +35,24 @@ pub enum Command {
     /// Watch and drive a running demo (or any process with --pid).
     Attach(AttachArgs),
     /// Serve socket metrics for Prometheus at /metrics.
+    ///
+    /// Serves the OpenMetrics text format at /metrics, on loopback unless --listen names
+    /// another address. A scrape reuses a snapshot younger than --interval, otherwise
+    /// collects a new one, and never waits past --timeout: then it gets the last snapshot,
+    /// with sockeye_snapshot_stale 1. Only one collection runs at a time.
+    ///
+    /// Metrics: sockeye_sockets{protocol,state}; per TCP listener {address,port,process}
+    /// sockeye_listen_queue_length, sockeye_listen_queue_limit (absent when read from /proc,
+    /// which cannot know it) and sockeye_listen_syn_recv; sockeye_tcp_port_sockets{state,port}
+    /// for CLOSE-WAIT and TIME-WAIT, the --top-ports busiest ports plus port "other";
+    /// sockeye_tcp_recv_queue_bytes and sockeye_tcp_send_queue_bytes over connected TCP
+    /// sockets (never a listener's queue fields); the counters
+    /// sockeye_tcp_listen_overflows_total, sockeye_tcp_listen_drops_total and
+    /// sockeye_tcp_retrans_segs_total; the gauges sockeye_tcp_max_tw_buckets,
+    /// sockeye_somaxconn, sockeye_ephemeral_port_range_start and _end; and about the exporter
+    /// sockeye_source_info{source}, sockeye_scrape_duration_seconds,
+    /// sockeye_collect_duration_seconds, sockeye_snapshot_age_seconds,
+    /// sockeye_snapshot_stale and sockeye_collect_errors_total.
     Export(ExportArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
@@ -250,6 +268,8 @@ pub struct ExportArgs {
     /// Ports with most CLOSE-WAIT/TIME-WAIT sockets to label; the rest sum into "other".
     #[arg(long, default_value_t = 20, value_name = "N")]
     pub top_ports: usize,
+    /// Where socket state comes from: netlink sock_diag, /proc/net, or netlink with a
+    /// fallback to /proc when netlink is unavailable.
     #[arg(long, value_enum, default_value_t = SourceArg::Auto)]
     pub source: SourceArg,
     /// Longest a scrape waits for a fresh snapshot; past it the last one is served, marked

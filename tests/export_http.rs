@@ -111,14 +111,37 @@ fn http(addr: SocketAddr, method: &str, path: &str) -> HttpResponse {
         .and_then(|l| l.split(' ').nth(1))
         .and_then(|c| c.parse().ok())
         .expect("status line");
-    let headers = lines
+    let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
         .collect();
+    let chunked = headers.iter().any(|(k, v): &(String, String)| {
+        k.eq_ignore_ascii_case("Transfer-Encoding") && v.eq_ignore_ascii_case("chunked")
+    });
+    let body = if chunked {
+        dechunk(body)
+    } else {
+        body.to_string()
+    };
     HttpResponse {
         status,
         headers,
-        body: body.to_string(),
+        body,
+    }
+}
+
+/// Decode a chunked body (tiny_http chunks large responses to HTTP/1.1 clients).
+fn dechunk(mut rest: &str) -> String {
+    let mut out = String::new();
+    loop {
+        let (size, tail) = rest.split_once("\r\n").expect("chunk size line");
+        let size = usize::from_str_radix(size.split(';').next().unwrap().trim(), 16)
+            .expect("hex chunk size");
+        if size == 0 {
+            return out;
+        }
+        out.push_str(&tail[..size]);
+        rest = tail[size..].strip_prefix("\r\n").expect("CRLF after chunk");
     }
 }
 
