@@ -4,7 +4,7 @@
 //! The panel lives on the UI thread and never does I/O there: a worker thread owns the
 //! control connection, refreshes the demo's status every second and carries out key actions.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -107,7 +107,7 @@ impl ScenarioPanel {
     }
 }
 
-fn worker(path: &PathBuf, rx: &Receiver<Request>, shared: &Mutex<Shared>) {
+fn worker(path: &Path, rx: &Receiver<Request>, shared: &Mutex<Shared>) {
     let mut client: Option<ControlClient> = None;
     let mut call = |req: &Request| -> Result<serde_json::Value, String> {
         // One reconnect: the demo closes idle connections, and may have been restarted.
@@ -130,10 +130,17 @@ fn worker(path: &PathBuf, rx: &Receiver<Request>, shared: &Mutex<Shared>) {
             Err(RecvTimeoutError::Timeout) => None,
             Err(RecvTimeoutError::Disconnected) => return,
         };
-        let message = action.map(|req| match call(&req) {
-            Ok(v) if v["ok"] == true => v["message"].as_str().unwrap_or("done").to_string(),
-            Ok(v) => format!("error: {}", v["error"].as_str().unwrap_or("unknown")),
-            Err(e) => e,
+        let message = action.map(|req| {
+            let who = req
+                .scenario()
+                .map_or_else(String::new, |k| format!("{k}: "));
+            match call(&req) {
+                Ok(v) if v["ok"] == true => {
+                    format!("{who}{}", v["message"].as_str().unwrap_or("done"))
+                }
+                Ok(v) => format!("{who}error: {}", v["error"].as_str().unwrap_or("unknown")),
+                Err(e) => e,
+            }
         });
         let status = call(&Request::Status);
         let Ok(mut s) = shared.lock() else { return };
@@ -167,8 +174,8 @@ impl Panel for ScenarioPanel {
     }
 
     fn height(&self) -> u16 {
-        // Border, one row per scenario, a blank, three for the reason, one for messages.
-        (self.scenarios.len() as u16) + 7
+        // Border, one row per scenario, a blank, three for the reason, messages, keys.
+        (self.scenarios.len() as u16) + 8
     }
 
     fn render(&self, area: Rect, buf: &mut Buffer, _snapshot: Option<&Snapshot>) {
@@ -213,7 +220,13 @@ impl Panel for ScenarioPanel {
             lines.push(Line::from(spans));
         }
         let rows = lines.len() as u16;
-        Paragraph::new(lines).render(Rect { height: rows.min(area.height), ..area }, buf);
+        Paragraph::new(lines).render(
+            Rect {
+                height: rows.min(area.height),
+                ..area
+            },
+            buf,
+        );
         let mut y = area.y + rows + 1;
         let bottom = area.y + area.height;
         if let Some((kind, _)) = self.scenarios.get(self.selected)
@@ -223,24 +236,52 @@ impl Panel for ScenarioPanel {
             let view = self.views.get(self.selected).unwrap_or(&empty);
             let why = explain::why(*kind, view, st);
             let h = 3.min(bottom - y);
-            Paragraph::new(why)
-                .wrap(Wrap { trim: true })
-                .render(Rect { y, height: h, ..area }, buf);
+            Paragraph::new(why).wrap(Wrap { trim: true }).render(
+                Rect {
+                    y,
+                    height: h,
+                    ..area
+                },
+                buf,
+            );
             y += h;
         }
+        if y < bottom
+            && let Some(text) = message
+        {
+            Paragraph::new(Line::raw(text)).render(
+                Rect {
+                    y,
+                    height: 1,
+                    ..area
+                },
+                buf,
+            );
+        }
+        y += 1;
         if y < bottom {
-            let text = message.unwrap_or_else(|| {
-                "[ ] scenario  c connect  w send hello  x close  a accept on/off  < > churn  R reset"
-                    .into()
-            });
-            Paragraph::new(Line::styled(text, Style::default().add_modifier(Modifier::DIM)))
-                .render(Rect { y, height: 1, ..area }, buf);
+            let keys = "[ ] scenario   c connect   w send hello!\\r\\n   x close   \
+                        a accept on/off   < > churn   R reset";
+            Paragraph::new(Line::styled(
+                keys,
+                Style::default().add_modifier(Modifier::DIM),
+            ))
+            .render(
+                Rect {
+                    y,
+                    height: 1,
+                    ..area
+                },
+                buf,
+            );
         }
     }
 
     fn handle_key(&mut self, key: KeyEvent) -> bool {
         if key.kind == KeyEventKind::Release
-            || key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+            || key
+                .modifiers
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
         {
             return false;
         }
