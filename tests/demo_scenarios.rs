@@ -233,3 +233,17 @@ fn port_base_gives_consecutive_ports() {
     assert_eq!(demo.port("unread"), base);
     assert_eq!(demo.port("echo"), base + 1);
 }
+
+#[test]
+fn ipv6_loopback_works_too() {
+    if std::net::TcpListener::bind("[::1]:0").is_err() {
+        eprintln!("skipped: no IPv6 loopback");
+        return;
+    }
+    let demo = DemoProc::start(&["unread", "--bind", "::1"]);
+    let p = demo.port("unread");
+    eventually_both(10, "server ESTAB with Recv-Q 8 on ::1", p, |rows| {
+        rows.iter()
+            .any(|r| r.state == "ESTAB" && r.local_port == p && r.recv_q == 8)
+    });
+}
