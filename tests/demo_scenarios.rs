@@ -119,9 +119,9 @@ fn close_wait_leaks_server_sockets_and_clients_wait_in_fin_wait_2() {
 #[test]
 fn time_wait_climbs_at_the_configured_rate() {
     // Few sockets on purpose: TIME-WAIT outlives the test by 60 s on a shared machine.
+    let started = std::time::Instant::now();
     let demo = DemoProc::start(&["time-wait", "--rate", "20"]);
     let p = demo.port("time-wait");
-    let started = std::time::Instant::now();
     let tw = |rows: &[demo_support::Row]| {
         rows.iter()
             .filter(|r| r.state == "TIME-WAIT" && r.peer_port == p)
