@@ -66,6 +66,7 @@ pub fn options(args: &TuiArgs, mut settings: TuiSettings) -> anyhow::Result<AppO
     if let Some(secs) = args.interval {
         settings.interval = TuiSettings::clamp_interval(secs).map_err(UsageError)?;
     }
+    settings.numeric |= args.select.numeric;
     if let Some(v) = args.view {
         settings.view = match v {
             ViewArg::States => View::States,

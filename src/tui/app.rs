@@ -11,7 +11,8 @@ use ratatui::crossterm::event::MouseEventKind;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent};
 
 use crate::group::{self, ListenerTree, StateCounts, StateGroup, StateGroupKey, StateHistory};
-use crate::model::{Endpoint, Snapshot, Socket, TcpState};
+use crate::model::{Endpoint, Snapshot, Socket, Source, TcpState};
+use crate::output::columns::{CellCtx, Column};
 
 use super::Panel;
 use super::delta::{self, Changes, Tracker};
@@ -84,6 +85,18 @@ impl SortColumn {
             SortColumn::Process => "Process",
         }
     }
+    /// The column of the column model this sorts by.
+    pub fn column(self) -> Column {
+        match self {
+            SortColumn::Local => Column::Local,
+            SortColumn::Peer => Column::Peer,
+            SortColumn::RecvQ => Column::RecvQ,
+            SortColumn::SendQ => Column::SendQ,
+            SortColumn::State => Column::State,
+            SortColumn::Netid => Column::Netid,
+            SortColumn::Process => Column::Process,
+        }
+    }
     fn next(self) -> SortColumn {
         let i = SortColumn::ALL.iter().position(|c| *c == self).unwrap_or(0);
         SortColumn::ALL[(i + 1) % SortColumn::ALL.len()]
@@ -153,6 +166,8 @@ pub struct App {
     pub help: bool,
     pub detail: bool,
     pub panel: Option<Box<dyn Panel>>,
+    /// Cell formatting context (numeric ports, the snapshot's source).
+    pub cells: CellCtx,
     /// Body rows visible on screen (set by the terminal loop from the layout), for paging.
     pub page: usize,
     pub quit: bool,
@@ -174,7 +189,9 @@ impl App {
         ]
         .into_iter()
         .collect();
+        let cells = CellCtx::new(settings.numeric, Source::Netlink);
         App {
+            cells,
             view: settings.view,
             interval: settings.interval,
             show_processes: settings.processes,
@@ -259,6 +276,9 @@ impl App {
         self.tree = group::by_listener(&snap.sockets);
         if let Some(p) = self.panel.as_mut() {
             p.on_snapshot(&snap);
+        }
+        if self.cells.source() != snap.source {
+            self.cells = CellCtx::new(self.settings.numeric, snap.source);
         }
         self.snapshot = Some(snap);
         self.elapsed = elapsed;
@@ -693,47 +713,12 @@ fn listener_key(s: &Socket) -> u64 {
     delta::key(&l)
 }
 
-fn endpoint_cmp(a: &Endpoint, b: &Endpoint) -> Ordering {
-    match (a, b) {
-        (Endpoint::Inet { addr: a1, port: p1 }, Endpoint::Inet { addr: a2, port: p2 }) => {
-            group::canonical(*a1)
-                .cmp(&group::canonical(*a2))
-                .then(p1.cmp(p2))
-        }
-        (Endpoint::Inet { .. }, Endpoint::Unix { .. }) => Ordering::Less,
-        (Endpoint::Unix { .. }, Endpoint::Inet { .. }) => Ordering::Greater,
-        (
-            Endpoint::Unix {
-                path: p1,
-                inode: i1,
-            },
-            Endpoint::Unix {
-                path: p2,
-                inode: i2,
-            },
-        ) => p1.cmp(p2).then(i1.cmp(i2)),
-    }
-}
-
-/// Order of two sockets by a column; ties fall back to local, then peer endpoint. Unknown
-/// queues sort before zero.
+/// Order of two sockets by a column (the column model's sort keys, so the live view sorts
+/// like dump); ties fall back to local, then peer endpoint. Unknown values sort last.
 pub fn compare(a: &Socket, b: &Socket, col: SortColumn) -> Ordering {
-    let primary = match col {
-        SortColumn::Local => Ordering::Equal,
-        SortColumn::Peer => endpoint_cmp(&a.peer, &b.peer),
-        SortColumn::RecvQ => a.recv_q.cmp(&b.recv_q),
-        SortColumn::SendQ => a.send_q.cmp(&b.send_q),
-        SortColumn::State => {
-            let r = |s: &Socket| TcpState::LIFECYCLE.iter().position(|x| *x == s.state);
-            r(a).cmp(&r(b))
-        }
-        SortColumn::Netid => a.netid.cmp(&b.netid),
-        SortColumn::Process => {
-            let p = |s: &Socket| s.processes.first().map(|p| (p.command.clone(), p.pid));
-            p(a).cmp(&p(b))
-        }
-    };
-    primary
-        .then_with(|| endpoint_cmp(&a.local, &b.local))
-        .then_with(|| endpoint_cmp(&a.peer, &b.peer))
+    let c = col.column();
+    c.sort_key(a)
+        .cmp(&c.sort_key(b))
+        .then_with(|| Column::Local.sort_key(a).cmp(&Column::Local.sort_key(b)))
+        .then_with(|| Column::Peer.sort_key(a).cmp(&Column::Peer.sort_key(b)))
 }

@@ -1,74 +1,28 @@
-//! Cell text of the live view's tables. The spelling follows ss (`*:80`, `[::1]:443`,
-//! `-` for unknown) so the live view and `sockeye dump` read the same.
+//! Cell text of the live view. Socket cells come from the one column model
+//! ([`crate::output::columns`]), so the live view and `sockeye dump` read the same.
 
-use std::fmt::Write as _;
 use std::net::IpAddr;
 
-use crate::model::{Endpoint, Socket, TcpState};
+use crate::model::{Socket, TcpState};
+use crate::output::columns::{CellCtx, Column};
 
-/// Recv-Q / Send-Q: the number, or `-` when the source could not know.
-pub fn queue(v: Option<u32>) -> String {
-    v.map_or_else(|| "-".to_string(), |v| v.to_string())
-}
-
-/// ss's State column.
-pub fn state(s: &Socket) -> &'static str {
-    s.state.ss_name()
-}
-
-pub fn netid(s: &Socket) -> &'static str {
-    s.netid.as_str()
-}
-
-fn addr_port(addr: IpAddr, port: u16, v6only: Option<bool>, out: &mut String) {
-    let p = |out: &mut String| {
-        if port == 0 {
-            out.push('*');
-        } else {
-            let _ = write!(out, "{port}");
-        }
-    };
-    match addr {
-        IpAddr::V4(a) if a.is_unspecified() => out.push_str("0.0.0.0"),
-        IpAddr::V4(a) => {
-            let _ = write!(out, "{a}");
-        }
-        // A dual-stack wildcard is `*`, a v6-only one `[::]` (as ss prints them).
-        IpAddr::V6(a) if a.is_unspecified() && v6only != Some(true) => out.push('*'),
-        IpAddr::V6(a) => {
-            let _ = write!(out, "[{a}]");
-        }
-    }
-    out.push(':');
-    p(out);
-}
-
-/// `addr:port` as ss prints it; unix: the path (or `*`) and the inode.
-pub fn endpoint(e: &Endpoint, v6only: Option<bool>) -> String {
+/// One cell of the one column model ([`crate::output::columns`]), as `sockeye dump` prints it.
+pub fn text(col: Column, s: &Socket, ctx: &CellCtx) -> String {
     let mut out = String::new();
-    match e {
-        Endpoint::Inet { addr, port } => addr_port(*addr, *port, v6only, &mut out),
-        Endpoint::Unix { path, inode } => {
-            out.push_str(path.as_deref().unwrap_or("*"));
-            let _ = write!(out, " {inode}");
-        }
-    }
+    col.write(s, ctx, &mut out);
     out
 }
 
-pub fn local(s: &Socket) -> String {
-    endpoint(&s.local, s.v6only)
-}
-
-pub fn peer(s: &Socket) -> String {
-    // Peers are never dual-stack wildcards; `::` with port 0 means no peer.
-    match &s.peer {
-        Endpoint::Inet { addr, port: 0 } if addr.is_unspecified() => "*:*".to_string(),
-        e => endpoint(e, Some(true)),
+/// A remote endpoint as a group label: `1.2.3.4:443`, `[::1]:80`.
+pub fn remote(addr: IpAddr, port: u16) -> String {
+    match addr {
+        IpAddr::V4(a) => format!("{a}:{port}"),
+        IpAddr::V6(a) => format!("[{a}]:{port}"),
     }
 }
 
-/// `cmd(pid)` of the first owner, `+N` more; `-` when none is known.
+/// `cmd(pid)` of the first owner, `+N` more; `-` when none is known. Narrower than ss's
+/// `users:((...))`, which the detail pane shows.
 pub fn process(s: &Socket) -> String {
     match s.processes.as_slice() {
         [] => "-".to_string(),
@@ -115,27 +69,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn endpoints_as_ss_prints_them() {
-        let e = |a: &str, port| Endpoint::Inet {
-            addr: a.parse().unwrap(),
-            port,
-        };
-        assert_eq!(endpoint(&e("0.0.0.0", 80), None), "0.0.0.0:80");
-        assert_eq!(endpoint(&e("::", 80), None), "*:80");
-        assert_eq!(endpoint(&e("::", 80), Some(true)), "[::]:80");
-        assert_eq!(endpoint(&e("::1", 0), None), "[::1]:*");
-        assert_eq!(
-            endpoint(
-                &Endpoint::Unix {
-                    path: Some("/run/x".into()),
-                    inode: 5
-                },
-                None
-            ),
-            "/run/x 5"
-        );
-        assert_eq!(queue(None), "-");
+    fn units_and_labels() {
+        assert_eq!(remote("::1".parse().unwrap(), 80), "[::1]:80");
+        assert_eq!(remote("10.0.0.1".parse().unwrap(), 443), "10.0.0.1:443");
         assert_eq!(bytes(1536.0), "1.5K");
+        assert_eq!(bytes(12.0), "12B");
         assert_eq!(duration_ms(59_000), "59sec");
+        assert_eq!(duration_ms(150_000), "2min30sec");
     }
 }

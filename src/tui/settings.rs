@@ -9,6 +9,7 @@
 //! | `view`                | [`View`]          | `States`    | `view = "states"` / `"listeners"` / `"sockets"` ([`View::parse`]) |
 //! | `interval`            | `Duration`        | 1 s         | `interval = 1.0` (seconds, clamp with [`TuiSettings::clamp_interval`]) |
 //! | `processes`           | `bool`            | `true`      | `processes = true`        |
+//! | `numeric`             | `bool`            | `false`     | `numeric = false` (`-n` sets it) |
 //! | `queue_warn`          | `u32` bytes       | 1           | `queue_warn = 1`          |
 //! | `queue_alert`         | `u32` bytes       | 65536       | `queue_alert = 65536`     |
 //! | `history`             | `usize` samples   | 120         | `history = 120`           |
@@ -147,6 +148,8 @@ pub struct TuiSettings {
     pub interval: Duration,
     /// Show (and collect) the owning processes.
     pub processes: bool,
+    /// Ports as numbers, not service names (`-n`).
+    pub numeric: bool,
     /// Recv-Q/Send-Q at or above this many bytes are highlighted (warn color).
     pub queue_warn: u32,
     /// Recv-Q/Send-Q at or above this many bytes are alarming (alert color).
@@ -165,6 +168,7 @@ impl Default for TuiSettings {
             view: View::States,
             interval: Duration::from_secs(1),
             processes: true,
+            numeric: false,
             queue_warn: 1,
             queue_alert: 65536,
             history: 120,

@@ -8,6 +8,7 @@ use ratatui::text::{Line, Span};
 
 use crate::group::AcceptQueue;
 use crate::model::{Netid, Socket, TcpState};
+use crate::output::columns::Column;
 use crate::tui::app::{App, GroupId, Row};
 use crate::tui::cells;
 use crate::tui::delta;
@@ -72,8 +73,20 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App, st: &Styles) {
     h.push_str(&fit("State", cols.state, false, false));
     h.push_str(&fit("Recv-Q ", cols.rq, true, false));
     h.push_str(&fit("Send-Q ", cols.sq, true, false));
-    h.push_str(&fit("Local Address:Port", cols.local, false, false));
-    h.push_str(&fit("Peer Address:Port", cols.peer, false, false));
+    h.push_str(&fit(
+        "Local Address:Port",
+        cols.local.saturating_sub(1),
+        false,
+        false,
+    ));
+    h.push(' ');
+    h.push_str(&fit(
+        "Peer Address:Port",
+        cols.peer.saturating_sub(1),
+        false,
+        false,
+    ));
+    h.push(' ');
     if app.show_processes {
         h.push_str(&fit("Process", cols.process, false, false));
     }
@@ -159,15 +172,14 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App, st: &Styles) {
                     continue;
                 };
                 let collapsed = app.collapsed.contains(&GroupId::Remote(rg.addr, rg.port));
-                let ep = cells::endpoint(
-                    &crate::model::Endpoint::Inet {
-                        addr: rg.addr,
-                        port: rg.port,
-                    },
-                    Some(true),
-                );
+                let ep = cells::remote(rg.addr, rg.port);
+                let g = if rg.members.is_empty() {
+                    "·"
+                } else {
+                    glyph(collapsed)
+                };
                 let mut spans = vec![
-                    Span::styled(format!("   {} ", glyph(collapsed)), st.dim()),
+                    Span::styled(format!("   {g} "), st.dim()),
                     Span::styled(format!("→ {ep}"), st.group()),
                     Span::styled(format!("  {} open", rg.members.len()), st.plain()),
                 ];
@@ -188,6 +200,15 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App, st: &Styles) {
             );
         }
     }
+}
+
+/// An address cell: cut from the left (the port stays visible), one space before the next.
+fn gap(text: &str, w: usize) -> String {
+    let mut s = fit(text, w.saturating_sub(1), false, true);
+    if w > 0 {
+        s.push(' ');
+    }
+    s
 }
 
 fn glyph(collapsed: bool) -> &'static str {
@@ -265,16 +286,26 @@ fn socket_line(
         Span::raw(" ".repeat(cols.lead - 1 - indent)),
     ];
     spans.push(Span::styled(
-        fit(cells::netid(s), cols.netid, false, false),
-        base,
-    ));
-    spans.push(Span::styled(
-        fit(cells::state(s), cols.state, false, false),
+        fit(
+            &cells::text(Column::Netid, s, &app.cells),
+            cols.netid,
+            false,
+            false,
+        ),
         base,
     ));
     spans.push(Span::styled(
         fit(
-            &format!("{} ", cells::queue(s.recv_q)),
+            &cells::text(Column::State, s, &app.cells),
+            cols.state,
+            false,
+            false,
+        ),
+        base,
+    ));
+    spans.push(Span::styled(
+        fit(
+            &format!("{} ", cells::text(Column::RecvQ, s, &app.cells)),
             cols.rq,
             true,
             false,
@@ -283,7 +314,7 @@ fn socket_line(
     ));
     spans.push(Span::styled(
         fit(
-            &format!("{} ", cells::queue(s.send_q)),
+            &format!("{} ", cells::text(Column::SendQ, s, &app.cells)),
             cols.sq,
             true,
             false,
@@ -291,11 +322,11 @@ fn socket_line(
         base.patch(queue_style(st, app, s, s.send_q)).patch(qmod),
     ));
     spans.push(Span::styled(
-        fit(&cells::local(s), cols.local, false, true),
+        gap(&cells::text(Column::Local, s, &app.cells), cols.local),
         base,
     ));
     spans.push(Span::styled(
-        fit(&cells::peer(s), cols.peer, false, true),
+        gap(&cells::text(Column::Peer, s, &app.cells), cols.peer),
         base,
     ));
     if app.show_processes {
@@ -351,11 +382,19 @@ fn listener_line(
             ),
             st.dim(),
         ),
-        Span::styled(fit(cells::netid(l), cols.netid, false, false), st.group()),
+        Span::styled(
+            fit(
+                &cells::text(Column::Netid, l, &app.cells),
+                cols.netid,
+                false,
+                false,
+            ),
+            st.group(),
+        ),
         Span::styled(fit("LISTEN", cols.state, false, false), st.group()),
         Span::styled(
             fit(
-                &format!("{} ", cells::queue(l.recv_q)),
+                &format!("{} ", cells::text(Column::RecvQ, l, &app.cells)),
                 cols.rq,
                 true,
                 false,
@@ -364,14 +403,17 @@ fn listener_line(
         ),
         Span::styled(
             fit(
-                &format!("{} ", cells::queue(l.send_q)),
+                &format!("{} ", cells::text(Column::SendQ, l, &app.cells)),
                 cols.sq,
                 true,
                 false,
             ),
             st.plain(),
         ),
-        Span::styled(fit(&cells::local(l), cols.local, false, true), st.group()),
+        Span::styled(
+            gap(&cells::text(Column::Local, l, &app.cells), cols.local),
+            st.group(),
+        ),
     ];
     spans.push(Span::styled(gauge(&q, 6), qstyle));
     spans.push(Span::styled(format!(" {}", q.label()), qstyle));

@@ -8,6 +8,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget, Wrap};
 
 use crate::group::AcceptQueue;
 use crate::model::{Socket, TcpState};
+use crate::output::columns::Column;
 use crate::tui::app::App;
 use crate::tui::cells;
 
@@ -55,11 +56,22 @@ fn lines(app: &App, st: &Styles, idx: usize, s: &Socket) -> Vec<Line<'static>> {
         st.accent()
     };
     out.push(Line::from(vec![
-        Span::styled(format!("{} ", cells::netid(s)), st.dim()),
-        Span::styled(cells::state(s).to_string(), state_style),
+        Span::styled(
+            format!("{} ", cells::text(Column::Netid, s, &app.cells)),
+            st.dim(),
+        ),
+        Span::styled(cells::text(Column::State, s, &app.cells), state_style),
     ]));
-    out.push(Line::from(kv(st, "local", cells::local(s))));
-    out.push(Line::from(kv(st, "peer ", cells::peer(s))));
+    out.push(Line::from(kv(
+        st,
+        "local",
+        cells::text(Column::Local, s, &app.cells),
+    )));
+    out.push(Line::from(kv(
+        st,
+        "peer ",
+        cells::text(Column::Peer, s, &app.cells),
+    )));
     let mut q = Vec::new();
     if s.state == TcpState::Listen {
         let aq = AcceptQueue::of(s);
@@ -72,8 +84,8 @@ fn lines(app: &App, st: &Styles, idx: usize, s: &Socket) -> Vec<Line<'static>> {
             q.push(Span::styled(" (limit unknown from /proc)", st.dim()));
         }
     } else {
-        q.extend(kv(st, "Recv-Q", cells::queue(s.recv_q)));
-        q.extend(kv(st, "Send-Q", cells::queue(s.send_q)));
+        q.extend(kv(st, "Recv-Q", cells::text(Column::RecvQ, s, &app.cells)));
+        q.extend(kv(st, "Send-Q", cells::text(Column::SendQ, s, &app.cells)));
         if !cells::queues_are_bytes(s) {
             q.push(Span::styled("(memory, not payload bytes)", st.dim()));
         }
@@ -94,11 +106,7 @@ fn lines(app: &App, st: &Styles, idx: usize, s: &Socket) -> Vec<Line<'static>> {
             "- (p shows processes)".to_string()
         }
     } else {
-        s.processes
-            .iter()
-            .map(|p| format!("{} pid={} fd={}", p.command, p.pid, p.fd))
-            .collect::<Vec<_>>()
-            .join(", ")
+        cells::text(Column::Process, s, &app.cells)
     };
     out.push(Line::from(kv(st, "process", procs)));
     let mut ids = kv(st, "uid", opt(s.uid));
@@ -111,16 +119,11 @@ fn lines(app: &App, st: &Styles, idx: usize, s: &Socket) -> Vec<Line<'static>> {
         ids.extend(kv(st, "v6only", v6.to_string()));
     }
     out.push(Line::from(ids));
-    if let Some(t) = s.timer {
+    if s.timer.is_some() {
         out.push(Line::from(kv(
             st,
             "timer",
-            format!(
-                "({},{},{})",
-                t.kind.ss_name(),
-                cells::duration_ms(t.expires_ms),
-                t.retrans
-            ),
+            cells::text(Column::Timer, s, &app.cells),
         )));
     }
     if let Some(r) = app.changes.rates.get(idx).copied().flatten() {

@@ -1,0 +1,379 @@
+//! The live view's state and update logic, without a terminal.
+
+mod tui_common;
+
+use std::time::Duration;
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
+use sockeye::group::StateGroupKey;
+use sockeye::model::TcpState;
+use sockeye::tui::app::{App, GroupId, Row, SortColumn};
+use sockeye::tui::settings::View;
+use sockeye::tui::worker::Command;
+use sockeye::tui::{TuiSettings, delta};
+use tui_common::*;
+
+fn settings() -> TuiSettings {
+    TuiSettings {
+        numeric: true,
+        ..TuiSettings::default()
+    }
+}
+
+fn key(app: &mut App, code: KeyCode) -> Vec<Command> {
+    app.handle_key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        key(app, KeyCode::Char(c));
+    }
+}
+
+fn selected_row(app: &App) -> Row {
+    let vs = app.view_state();
+    vs.rows[vs.selected]
+}
+
+#[test]
+fn states_rows_follow_lifecycle_with_default_collapsed_groups() {
+    let app = app(settings());
+    let headers: Vec<StateGroupKey> = app.views[0]
+        .rows
+        .iter()
+        .filter_map(|r| match r {
+            Row::StateGroup(k) => Some(*k),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        headers,
+        vec![
+            StateGroupKey::Tcp(TcpState::Listen),
+            StateGroupKey::Tcp(TcpState::SynSent),
+            StateGroupKey::Tcp(TcpState::SynRecv),
+            StateGroupKey::Tcp(TcpState::Established),
+            StateGroupKey::Tcp(TcpState::FinWait2),
+            StateGroupKey::Tcp(TcpState::CloseWait),
+            StateGroupKey::Tcp(TcpState::TimeWait),
+            StateGroupKey::Udp,
+            StateGroupKey::Unix,
+        ]
+    );
+    // TIME-WAIT and unix start collapsed: their sockets are not rows.
+    let snap = app.snapshot.as_ref().unwrap();
+    assert!(app.views[0].rows.iter().all(|r| match r {
+        Row::Socket { idx, .. } => snap.sockets[*idx].state != TcpState::TimeWait,
+        _ => true,
+    }));
+    assert_eq!(app.counts.tcp(TcpState::CloseWait), 4);
+    assert_eq!(app.counts.tcp(TcpState::TimeWait), 4);
+}
+
+#[test]
+fn selection_moves_and_clamps() {
+    let mut app = app(settings());
+    app.set_page(5);
+    let n = app.view_state().rows.len();
+    key(&mut app, KeyCode::Up);
+    assert_eq!(app.view_state().selected, 0);
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Char('j'));
+    assert_eq!(app.view_state().selected, 2);
+    key(&mut app, KeyCode::Char('k'));
+    assert_eq!(app.view_state().selected, 1);
+    key(&mut app, KeyCode::PageDown);
+    assert_eq!(app.view_state().selected, 6);
+    assert!(app.view_state().offset <= 6 && app.view_state().offset + 5 > 6);
+    key(&mut app, KeyCode::End);
+    assert_eq!(app.view_state().selected, n - 1);
+    assert_eq!(app.view_state().offset, n - 5);
+    key(&mut app, KeyCode::PageUp);
+    assert_eq!(app.view_state().selected, n - 6);
+    key(&mut app, KeyCode::Home);
+    assert_eq!((app.view_state().selected, app.view_state().offset), (0, 0));
+    app.handle_mouse(MouseEvent {
+        kind: MouseEventKind::ScrollDown,
+        column: 0,
+        row: 0,
+        modifiers: KeyModifiers::NONE,
+    });
+    assert_eq!(app.view_state().selected, 3);
+}
+
+#[test]
+fn views_switch_with_tab_and_digits_and_keep_their_selection() {
+    let mut app = app(settings());
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.view, View::Listeners);
+    assert_eq!(app.view_state().selected, 0);
+    key(&mut app, KeyCode::Char('3'));
+    assert_eq!(app.view, View::Sockets);
+    key(&mut app, KeyCode::BackTab);
+    assert_eq!(app.view, View::Listeners);
+    key(&mut app, KeyCode::Char('1'));
+    assert_eq!(app.view_state().selected, 1);
+}
+
+#[test]
+fn enter_and_arrows_collapse_and_expand_groups() {
+    let mut app = app(settings());
+    let before = app.view_state().rows.len();
+    // Row 0 is the LISTEN group with two listeners.
+    key(&mut app, KeyCode::Enter);
+    assert!(
+        app.collapsed
+            .contains(&GroupId::State(StateGroupKey::Tcp(TcpState::Listen)))
+    );
+    assert_eq!(app.view_state().rows.len(), before - 2);
+    key(&mut app, KeyCode::Right);
+    assert_eq!(app.view_state().rows.len(), before);
+    // Left on a socket goes to its group header, Left again collapses.
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Left);
+    assert_eq!(app.view_state().selected, 0);
+    key(&mut app, KeyCode::Left);
+    assert_eq!(app.view_state().rows.len(), before - 2);
+}
+
+#[test]
+fn enter_on_socket_opens_details_and_asks_for_tcp_info() {
+    let mut app = app(settings());
+    key(&mut app, KeyCode::Down);
+    assert!(matches!(selected_row(&app), Row::Socket { .. }));
+    let cmds = key(&mut app, KeyCode::Enter);
+    assert!(app.detail);
+    match cmds.as_slice() {
+        [Command::SetQuery(q)] => assert!(q.tcp_info && q.memory && q.counters),
+        _ => panic!("expected one query change"),
+    }
+    let cmds = key(&mut app, KeyCode::Esc);
+    assert!(!app.detail && !app.quit);
+    assert!(matches!(cmds.as_slice(), [Command::SetQuery(q)] if !q.tcp_info));
+    key(&mut app, KeyCode::Esc);
+    assert!(app.quit);
+}
+
+#[test]
+fn selection_follows_its_socket_across_refreshes() {
+    let mut app = app(settings());
+    key(&mut app, KeyCode::Char('3'));
+    // Select the curl connection (cookie 20) in the flat table.
+    let snap = app.snapshot.as_ref().unwrap();
+    let pos = app
+        .view_state()
+        .rows
+        .iter()
+        .position(|r| matches!(r, Row::Socket { idx, .. } if snap.sockets[*idx].cookie == Some(20)))
+        .unwrap();
+    for _ in 0..pos {
+        key(&mut app, KeyCode::Down);
+    }
+    // A new refresh with a socket that sorts before it (local 0.0.0.0...).
+    let mut socks = sockets();
+    socks.insert(
+        0,
+        with_cookie(
+            tcp(
+                TcpState::Established,
+                inet("1.0.0.1", 1),
+                inet("1.0.0.2", 2),
+                (0, 0),
+            ),
+            99,
+        ),
+    );
+    app.apply_snapshot(snapshot(socks, 2), None);
+    let snap = app.snapshot.as_ref().unwrap();
+    match selected_row(&app) {
+        Row::Socket { idx, .. } => assert_eq!(snap.sockets[idx].cookie, Some(20)),
+        r => panic!("selection lost: {r:?}"),
+    }
+    assert_eq!(app.view_state().selected, pos + 1);
+}
+
+#[test]
+fn sort_cycles_columns_and_reverses() {
+    let mut app = app(settings());
+    assert_eq!(app.sort.column, SortColumn::Local);
+    key(&mut app, KeyCode::Char('3'));
+    key(&mut app, KeyCode::Char('s'));
+    key(&mut app, KeyCode::Char('s'));
+    assert_eq!(app.sort.column, SortColumn::RecvQ);
+    key(&mut app, KeyCode::Char('S'));
+    assert!(app.sort.descending);
+    let snap = app.snapshot.as_ref().unwrap();
+    let q: Vec<Option<u32>> = app.views[2]
+        .rows
+        .iter()
+        .map(|r| match r {
+            Row::Socket { idx, .. } => snap.sockets[*idx].recv_q,
+            _ => None,
+        })
+        .collect();
+    let mut sorted = q.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(q, sorted);
+    assert_eq!(q[0], Some(16));
+    // Grouped views sort within groups too: the ESTAB group leads with the unread one.
+    key(&mut app, KeyCode::Char('1'));
+    let first_estab = app.views[0]
+        .rows
+        .iter()
+        .skip_while(|r| **r != Row::StateGroup(StateGroupKey::Tcp(TcpState::Established)))
+        .nth(1)
+        .copied();
+    match first_estab {
+        Some(Row::Socket { idx, .. }) => {
+            assert_eq!(app.snapshot.as_ref().unwrap().sockets[idx].recv_q, Some(16))
+        }
+        r => panic!("unexpected {r:?}"),
+    }
+}
+
+#[test]
+fn filter_bar_error_keeps_the_last_good_filter() {
+    let mut app = app(settings());
+    key(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "state close-wait");
+    let cmds = key(&mut app, KeyCode::Enter);
+    assert!(
+        matches!(cmds.as_slice(), [Command::SetQuery(q)] if q.states.single() == Some(TcpState::CloseWait))
+    );
+    assert_eq!(app.filter.applied, "state close-wait");
+    assert!(app.filter.input.is_none());
+
+    key(&mut app, KeyCode::Char('/'));
+    assert_eq!(app.filter.input.as_deref(), Some("state close-wait"));
+    key(&mut app, KeyCode::Backspace);
+    type_text(&mut app, "x-nonsense");
+    // 'q' typed into the bar is text, not quit.
+    type_text(&mut app, "q");
+    assert!(!app.quit);
+    let cmds = key(&mut app, KeyCode::Enter);
+    assert!(
+        cmds.is_empty(),
+        "a bad filter sends nothing to the collector"
+    );
+    assert!(app.filter.error.is_some());
+    assert!(app.filter.input.is_some(), "the bar stays open to fix it");
+    assert_eq!(app.filter.applied, "state close-wait");
+    key(&mut app, KeyCode::Esc);
+    assert!(app.filter.input.is_none() && app.filter.error.is_none());
+    assert_eq!(app.filter.applied, "state close-wait");
+    assert!(!app.quit);
+}
+
+#[test]
+fn pause_interval_and_processes_reach_the_collector() {
+    let mut app = app(settings());
+    assert!(matches!(
+        key(&mut app, KeyCode::Char(' ')).as_slice(),
+        [Command::Pause(true)]
+    ));
+    assert!(app.paused);
+    assert!(matches!(
+        key(&mut app, KeyCode::Char(' ')).as_slice(),
+        [Command::Pause(false)]
+    ));
+    assert!(
+        matches!(key(&mut app, KeyCode::Char('+')).as_slice(), [Command::SetInterval(d)] if *d == Duration::from_secs(2))
+    );
+    key(&mut app, KeyCode::Char('-'));
+    key(&mut app, KeyCode::Char('-'));
+    key(&mut app, KeyCode::Char('-'));
+    assert_eq!(app.interval, Duration::from_millis(200));
+    assert!(
+        key(&mut app, KeyCode::Char('-')).is_empty(),
+        "0.2 s is the floor"
+    );
+    let cmds = key(&mut app, KeyCode::Char('p'));
+    assert!(!app.show_processes);
+    assert!(matches!(cmds.as_slice(), [Command::SetQuery(q)] if !q.processes));
+    app.scope_needs_processes = true;
+    assert!(
+        app.needs().processes,
+        "a process scope keeps attribution on"
+    );
+    assert!(key(&mut app, KeyCode::Char('?')).is_empty());
+    assert!(app.help);
+    key(&mut app, KeyCode::Esc);
+    assert!(!app.help && !app.quit);
+    key(&mut app, KeyCode::Char('q'));
+    assert!(app.quit);
+}
+
+#[test]
+fn ctrl_c_quits_even_in_the_filter_bar() {
+    let mut app = app(settings());
+    key(&mut app, KeyCode::Char('/'));
+    app.handle_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    assert!(app.quit);
+}
+
+#[test]
+fn deltas_mark_new_sockets_and_changed_queues_for_one_refresh() {
+    let mut app = app(settings());
+    let snap = app.snapshot.as_ref().unwrap();
+    let idx_of = |cookie| {
+        snap.sockets
+            .iter()
+            .position(|s| s.cookie == Some(cookie))
+            .unwrap()
+    };
+    assert_eq!(app.changes.marks[idx_of(16)], delta::NEW);
+    assert_eq!(app.changes.marks[idx_of(11)], delta::QUEUE_CHANGED);
+    assert_eq!(app.changes.marks[idx_of(1)], 0);
+    assert_eq!(app.changes.counters.listen_overflows, Some(3));
+    assert_eq!(app.changes.counters.retrans_segs, Some(0));
+    // A third identical refresh clears the marks.
+    let same = app.snapshot.clone().unwrap();
+    app.apply_snapshot(snapshot(same.sockets, 2), None);
+    assert!(app.changes.marks.iter().all(|m| *m == 0));
+    assert_eq!(
+        app.history
+            .get(TcpState::CloseWait)
+            .iter()
+            .collect::<Vec<_>>(),
+        vec![3, 4, 4]
+    );
+}
+
+#[test]
+fn byte_rates_between_refreshes() {
+    let mut app = App::new(settings(), Default::default());
+    let mut s = with_cookie(
+        tcp(
+            TcpState::Established,
+            inet("127.0.0.1", 1),
+            inet("127.0.0.1", 2),
+            (0, 0),
+        ),
+        5,
+    );
+    s.tcp_info = Some(Box::default());
+    app.apply_snapshot(snapshot(vec![s.clone()], 0), None);
+    let info = s.tcp_info.as_mut().unwrap();
+    info.bytes_acked = 2000;
+    info.bytes_received = 500;
+    app.apply_snapshot(snapshot(vec![s], 2), None);
+    let r = app.changes.rates[0].unwrap();
+    assert_eq!((r.sent, r.received), (1000.0, 250.0));
+}
+
+#[test]
+fn listeners_view_tree() {
+    let mut app = app(settings());
+    key(&mut app, KeyCode::Char('2'));
+    let rows = &app.view_state().rows;
+    assert!(matches!(rows[0], Row::Listener(0)));
+    // The full backlog listener: 3 established children + 1 SYN-RECV, then the next listener.
+    assert!(matches!(rows[5], Row::Listener(1)));
+    assert!(rows.contains(&Row::OutboundHeader));
+    let l = &app.tree.listeners[1];
+    assert_eq!((l.close_wait, l.time_wait), (4, 1));
+    // Collapse the first listener.
+    key(&mut app, KeyCode::Enter);
+    assert!(matches!(app.view_state().rows[1], Row::Listener(1)));
+}
