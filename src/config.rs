@@ -1,23 +1,22 @@
 //! The configuration file, layered: command line over file over defaults.
 //!
 //! `$XDG_CONFIG_HOME/sockeye/config.toml` (else `~/.config/sockeye/config.toml`). Every key is
-//! optional; the defaults are the values written in `assets/config.toml` (a test keeps the two
-//! equal). A file that cannot be read or parsed, an unknown key or a bad value is an error
-//! naming the file, the line and the key — never silently ignored.
+//! optional: the file is an overlay on [`TuiSettings::default`], applied with
+//! [`Config::apply_to`] before the command line. `assets/config.toml` spells out every key at
+//! its default (a test keeps the two equal). A file that cannot be read or parsed, an unknown
+//! key or a bad value is an error naming the file, the line and the key — never ignored.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::time::Duration;
 
-use clap::ValueEnum;
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::style::Color;
 use serde::{Deserialize, Serialize};
 
-use crate::cli::ViewArg;
 use crate::error::UsageError;
+use crate::tui::{KeyBindings, Theme, TuiSettings, View};
 
 /// The commented sample, printed by `sockeye config --print-default`.
 pub const DEFAULT_CONFIG: &str = include_str!("../assets/config.toml");
@@ -40,8 +39,8 @@ fn path_from(xdg_config_home: Option<PathBuf>, home: Option<PathBuf>) -> Option<
     Some(base.join("sockeye").join("config.toml"))
 }
 
-/// The configuration in effect: the defaults, overlaid with the file unless `no_config`.
-/// A missing file is not an error; anything wrong with an existing one is.
+/// The file's settings, or nothing set when `no_config` or when there is no file. Anything
+/// wrong with an existing file is an error.
 pub fn load(no_config: bool) -> Result<Config, ConfigError> {
     if no_config {
         return Ok(Config::default());
@@ -52,7 +51,7 @@ pub fn load(no_config: bool) -> Result<Config, ConfigError> {
     }
 }
 
-/// Like [`load`], from a given file; a missing file gives the defaults.
+/// Like [`load`], from a given file; a missing file sets nothing.
 pub fn load_from(path: &Path) -> Result<Config, ConfigError> {
     match std::fs::read_to_string(path) {
         Ok(text) => parse(&text).map_err(|e| e.in_file(path)),
@@ -62,6 +61,14 @@ pub fn load_from(path: &Path) -> Result<Config, ConfigError> {
             source,
         }),
     }
+}
+
+/// The live view's settings: defaults, then the file (unless `no_config`). The caller applies
+/// the command line on top.
+pub fn tui_settings(no_config: bool) -> Result<TuiSettings, ConfigError> {
+    let mut settings = TuiSettings::default();
+    load(no_config)?.apply_to(&mut settings);
+    Ok(settings)
 }
 
 /// Parse the text of a configuration file (errors name no file yet: see `in_file`).
@@ -77,173 +84,158 @@ pub fn parse(text: &str) -> Result<Config, ConfigError> {
 
 // ---- The file's shape ---------------------------------------------------------------------
 
-/// Everything the file can set. Missing keys take the default (`#[serde(default)]`); unknown
-/// keys are errors (`deny_unknown_fields`).
+/// What the file sets. Every field is optional (unset keeps the default); unknown keys are
+/// errors (`deny_unknown_fields`).
 #[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
-    pub view: ViewConfig,
+    pub view: ViewSection,
     pub thresholds: Thresholds,
-    pub theme: Theme,
-    pub keys: Keys,
+    pub theme: ThemeSection,
+    pub keys: KeySection,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct ViewConfig {
+pub struct ViewSection {
     /// The view the live view opens with.
-    pub default: View,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default: Option<ViewName>,
     /// Seconds between refreshes.
-    pub interval: Interval,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval: Option<Interval>,
     /// Show the owning process of each socket.
-    pub processes: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub processes: Option<bool>,
+    /// Refreshes kept for the header's sparklines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<History>,
 }
 
-impl Default for ViewConfig {
-    fn default() -> Self {
-        ViewConfig {
-            default: View(ViewArg::States),
-            interval: Interval(1.0),
-            processes: true,
-        }
-    }
-}
-
-/// Highlight thresholds. Queue depths in bytes, the rest in percent.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+/// Queue depths (bytes) from which Recv-Q/Send-Q are highlighted.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Thresholds {
-    pub recv_q_warn: u64,
-    pub recv_q_alert: u64,
-    pub send_q_warn: u64,
-    pub send_q_alert: u64,
-    pub accept_queue_warn: Percent,
-    pub accept_queue_alert: Percent,
-    pub exhaustion_warn: Percent,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue_warn: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue_alert: Option<u32>,
 }
 
-impl Default for Thresholds {
-    fn default() -> Self {
-        Thresholds {
-            recv_q_warn: 1,
-            recv_q_alert: 64 * 1024,
-            send_q_warn: 64 * 1024,
-            send_q_alert: 1024 * 1024,
-            accept_queue_warn: Percent(50),
-            accept_queue_alert: Percent(100),
-            exhaustion_warn: Percent(80),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Theme {
-    pub warn: ThemeColor,
-    pub alert: ThemeColor,
-    pub time_wait: ThemeColor,
-    pub close_wait: ThemeColor,
-    pub changed: ThemeColor,
-    pub selection: ThemeColor,
-    pub accent: ThemeColor,
-}
-
-impl Default for Theme {
-    fn default() -> Self {
-        Theme {
-            warn: ThemeColor(Color::Yellow),
-            alert: ThemeColor(Color::Red),
-            time_wait: ThemeColor(Color::Yellow),
-            close_wait: ThemeColor(Color::LightRed),
-            changed: ThemeColor(Color::Green),
-            selection: ThemeColor(Color::Blue),
-            accent: ThemeColor(Color::Cyan),
-        }
-    }
-}
-
-/// Declares the key-binding actions once: the struct, its defaults and the list of names.
-macro_rules! key_actions {
-    ($($action:ident: [$($key:expr),*] $(,)?)*) => {
-        /// Key bindings: each action with the keys that trigger it.
-        #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+/// Declares a section whose keys map one to one onto fields of a TuiSettings sub-struct: the
+/// section struct, copying set keys onto the settings, and reading every key back from them.
+macro_rules! mapped_section {
+    ($(#[$doc:meta])* $section:ident of $target:ty, $value:ident: $($field:ident),* $(,)?) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
         #[serde(default, deny_unknown_fields)]
-        pub struct Keys {
-            $(pub $action: Vec<Key>,)*
+        pub struct $section {
+            $(
+                #[serde(skip_serializing_if = "Option::is_none")]
+                pub $field: Option<$value>,
+            )*
         }
 
-        impl Default for Keys {
-            fn default() -> Self {
-                Keys {
-                    $($action: vec![$(Key::parse_static($key)),*],)*
+        impl $section {
+            fn apply_to(&self, target: &mut $target) {
+                $(
+                    if let Some(v) = self.$field {
+                        target.$field = v.0;
+                    }
+                )*
+            }
+
+            fn from_target(target: &$target) -> Self {
+                $section {
+                    $($field: Some($value(target.$field)),)*
                 }
             }
-        }
 
-        impl Keys {
-            /// Every action by name (as in the file) with its keys.
-            pub fn actions(&self) -> Vec<(&'static str, &[Key])> {
-                vec![$((stringify!($action), self.$action.as_slice()),)*]
+            /// Every key by name, with the value set in the file.
+            #[allow(dead_code)] // used for the keys' checks only
+            fn entries(&self) -> Vec<(&'static str, Option<$value>)> {
+                vec![$((stringify!($field), self.$field),)*]
             }
         }
     };
 }
 
-key_actions! {
-    quit: ["q", "Esc"],
-    help: ["?"],
-    next_view: ["Tab"],
-    view_states: ["1"],
-    view_listeners: ["2"],
-    view_sockets: ["3"],
-    up: ["Up", "k"],
-    down: ["Down", "j"],
-    page_up: ["PageUp"],
-    page_down: ["PageDown"],
-    top: ["Home"],
-    bottom: ["End"],
-    select: ["Enter"],
-    filter: ["/"],
-    sort_column: ["s"],
-    sort_reverse: ["S"],
-    pause: ["Space"],
-    slower: ["+"],
-    faster: ["-"],
-    processes: ["p"],
+mapped_section! {
+    /// Theme colors.
+    ThemeSection of Theme, ThemeColor:
+    accent, warn, alert, close_wait, time_wait, changed, group, dim,
 }
 
-impl Keys {
-    /// The action a key press triggers, if any.
-    pub fn action_for(&self, event: &KeyEvent) -> Option<&'static str> {
-        self.actions()
-            .into_iter()
-            .find(|(_, keys)| keys.iter().any(|k| k.matches(event)))
-            .map(|(name, _)| name)
+mapped_section! {
+    /// Letter keys of the live view's actions.
+    KeySection of KeyBindings, KeyChar:
+    quit, help, filter, sort, sort_reverse, pause, processes, slower, faster, down, up, detail,
+}
+
+impl Config {
+    /// Lay the file's settings over `settings`; keys the file does not set are left alone.
+    pub fn apply_to(&self, settings: &mut TuiSettings) {
+        let v = &self.view;
+        if let Some(view) = v.default {
+            settings.view = view.0;
+        }
+        if let Some(interval) = v.interval {
+            settings.interval = interval.as_duration();
+        }
+        if let Some(processes) = v.processes {
+            settings.processes = processes;
+        }
+        if let Some(history) = v.history {
+            settings.history = history.0;
+        }
+        if let Some(warn) = self.thresholds.queue_warn {
+            settings.queue_warn = warn;
+        }
+        if let Some(alert) = self.thresholds.queue_alert {
+            settings.queue_alert = alert;
+        }
+        self.theme.apply_to(&mut settings.theme);
+        self.keys.apply_to(&mut settings.keys);
+    }
+
+    /// Every key, read from `settings`: what `sockeye config` prints as the settings in effect.
+    pub fn from_settings(settings: &TuiSettings) -> Config {
+        Config {
+            view: ViewSection {
+                default: Some(ViewName(settings.view)),
+                interval: Some(Interval(settings.interval.as_secs_f64())),
+                processes: Some(settings.processes),
+                history: Some(History(settings.history)),
+            },
+            thresholds: Thresholds {
+                queue_warn: Some(settings.queue_warn),
+                queue_alert: Some(settings.queue_alert),
+            },
+            theme: ThemeSection::from_target(&settings.theme),
+            keys: KeySection::from_target(&settings.keys),
+        }
     }
 }
 
 // ---- Checked values ----------------------------------------------------------------------
 
-/// The live view's first view.
+/// The live view's first view: "states", "listeners" or "sockets".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct View(pub ViewArg);
+pub struct ViewName(pub View);
 
-impl TryFrom<String> for View {
+impl TryFrom<String> for ViewName {
     type Error = String;
     fn try_from(name: String) -> Result<Self, String> {
-        ViewArg::from_str(&name, true)
-            .map(View)
-            .map_err(|_| format!("'{name}' is not a view (states, listeners or sockets)"))
+        View::parse(&name)
+            .map(ViewName)
+            .ok_or_else(|| format!("'{name}' is not a view (states, listeners or sockets)"))
     }
 }
 
-impl From<View> for String {
-    fn from(view: View) -> String {
-        view.0
-            .to_possible_value()
-            .map(|v| v.get_name().to_owned())
-            .unwrap_or_default()
+impl From<ViewName> for String {
+    fn from(view: ViewName) -> String {
+        view.0.title().to_ascii_lowercase()
     }
 }
 
@@ -253,26 +245,15 @@ impl From<View> for String {
 pub struct Interval(pub f64);
 
 impl Interval {
-    pub const MIN: f64 = 0.2;
-    pub const MAX: f64 = 60.0;
-
-    pub fn as_duration(self) -> std::time::Duration {
-        std::time::Duration::from_secs_f64(self.0)
+    pub fn as_duration(self) -> Duration {
+        Duration::from_secs_f64(self.0)
     }
 }
 
 impl TryFrom<f64> for Interval {
     type Error = String;
     fn try_from(secs: f64) -> Result<Self, String> {
-        if (Self::MIN..=Self::MAX).contains(&secs) {
-            Ok(Interval(secs))
-        } else {
-            Err(format!(
-                "the interval must be from {} to {} seconds, not {secs}",
-                Self::MIN,
-                Self::MAX
-            ))
-        }
+        TuiSettings::clamp_interval(secs).map(|_| Interval(secs))
     }
 }
 
@@ -282,24 +263,33 @@ impl From<Interval> for f64 {
     }
 }
 
-/// A percentage, 1 to 100.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+/// Sparkline samples kept: enough for a minute at the fastest refresh, bounded so memory is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(try_from = "i64", into = "i64")]
-pub struct Percent(pub u8);
+pub struct History(pub usize);
 
-impl TryFrom<i64> for Percent {
+impl History {
+    pub const MIN: usize = 10;
+    pub const MAX: usize = 3600;
+}
+
+impl TryFrom<i64> for History {
     type Error = String;
-    fn try_from(value: i64) -> Result<Self, String> {
-        match u8::try_from(value) {
-            Ok(p) if (1..=100).contains(&p) => Ok(Percent(p)),
-            _ => Err(format!("a percentage must be from 1 to 100, not {value}")),
+    fn try_from(n: i64) -> Result<Self, String> {
+        match usize::try_from(n) {
+            Ok(n) if (Self::MIN..=Self::MAX).contains(&n) => Ok(History(n)),
+            _ => Err(format!(
+                "history must be from {} to {} refreshes, not {n}",
+                Self::MIN,
+                Self::MAX
+            )),
         }
     }
 }
 
-impl From<Percent> for i64 {
-    fn from(p: Percent) -> i64 {
-        i64::from(p.0)
+impl From<History> for i64 {
+    fn from(h: History) -> i64 {
+        i64::try_from(h.0).unwrap_or(i64::MAX)
     }
 }
 
@@ -340,212 +330,107 @@ impl From<ThemeColor> for String {
     }
 }
 
-/// One key: a code and the modifiers that must be held. For characters, Shift is part of the
-/// character itself ("S"), so it is not a modifier.
+/// One printable character, or "Space".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct Key {
-    pub code: KeyCode,
-    pub modifiers: KeyModifiers,
-}
+pub struct KeyChar(pub char);
 
-const NAMED_KEYS: &[(&str, KeyCode)] = &[
-    ("Esc", KeyCode::Esc),
-    ("Enter", KeyCode::Enter),
-    ("Tab", KeyCode::Tab),
-    ("BackTab", KeyCode::BackTab),
-    ("Backspace", KeyCode::Backspace),
-    ("Space", KeyCode::Char(' ')),
-    ("Up", KeyCode::Up),
-    ("Down", KeyCode::Down),
-    ("Left", KeyCode::Left),
-    ("Right", KeyCode::Right),
-    ("PageUp", KeyCode::PageUp),
-    ("PageDown", KeyCode::PageDown),
-    ("Home", KeyCode::Home),
-    ("End", KeyCode::End),
-    ("Insert", KeyCode::Insert),
-    ("Delete", KeyCode::Delete),
-];
+/// Keys the live view handles itself whatever the bindings: views 1-3, h/l to collapse and
+/// expand (the arrows, Enter, Tab, Esc and Ctrl-C are not characters).
+pub const FIXED_KEYS: &[char] = &['1', '2', '3', 'h', 'l'];
 
-const MODIFIERS: &[(&str, KeyModifiers)] = &[
-    ("ctrl-", KeyModifiers::CONTROL),
-    ("alt-", KeyModifiers::ALT),
-    ("shift-", KeyModifiers::SHIFT),
-];
-
-impl Key {
-    /// For the built-in defaults, which are known to parse (a unit test checks them all).
-    fn parse_static(text: &'static str) -> Key {
-        Key::from_str(text).unwrap_or(Key {
-            code: KeyCode::Null,
-            modifiers: KeyModifiers::NONE,
-        })
-    }
-
-    /// Whether a key press is this key. Shift on a character is ignored: terminals report
-    /// "S" with or without it.
-    pub fn matches(&self, event: &KeyEvent) -> bool {
-        let mut modifiers = event.modifiers;
-        if matches!(event.code, KeyCode::Char(_)) {
-            modifiers.remove(KeyModifiers::SHIFT);
-        }
-        // BackTab arrives with Shift held; the name already says it.
-        if event.code == KeyCode::BackTab {
-            modifiers.remove(KeyModifiers::SHIFT);
-        }
-        event.code == self.code && modifiers == self.modifiers
-    }
-}
-
-impl FromStr for Key {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Key, String> {
-        let bad = || {
-            format!(
-                "'{text}' is not a key (a character, or a name such as Esc, Enter, Tab, \
-                 Space, Up, PageDown or F5, optionally after Ctrl-, Alt- or Shift-)"
-            )
-        };
-        let mut rest = text;
-        let mut modifiers = KeyModifiers::NONE;
-        // Strip modifiers while something follows them: "Ctrl--" is Ctrl and '-'.
-        'strip: loop {
-            for (prefix, modifier) in MODIFIERS {
-                if rest.len() > prefix.len()
-                    && rest
-                        .get(..prefix.len())
-                        .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
-                {
-                    modifiers |= *modifier;
-                    rest = &rest[prefix.len()..];
-                    continue 'strip;
-                }
-            }
-            break;
-        }
-        let mut chars = rest.chars();
-        let code = match (chars.next(), chars.next()) {
-            (Some(c), None) if !c.is_control() => KeyCode::Char(c),
-            _ => {
-                if let Some((_, code)) = NAMED_KEYS
-                    .iter()
-                    .find(|(name, _)| name.eq_ignore_ascii_case(rest))
-                {
-                    *code
-                } else if let Some(n) = rest
-                    .strip_prefix(['F', 'f'])
-                    .and_then(|n| n.parse::<u8>().ok())
-                    .filter(|n| (1..=12).contains(n))
-                {
-                    KeyCode::F(n)
-                } else {
-                    return Err(bad());
-                }
-            }
-        };
-        if matches!(code, KeyCode::Char(_)) && modifiers.contains(KeyModifiers::SHIFT) {
-            return Err(format!(
-                "'{text}': write the shifted character itself (\"S\", not \"Shift-s\")"
-            ));
-        }
-        Ok(Key { code, modifiers })
-    }
-}
-
-impl TryFrom<String> for Key {
+impl TryFrom<String> for KeyChar {
     type Error = String;
     fn try_from(text: String) -> Result<Self, String> {
-        Key::from_str(&text)
-    }
-}
-
-impl fmt::Display for Key {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (prefix, modifier) in MODIFIERS {
-            if self.modifiers.contains(*modifier) {
-                let name = &prefix[..prefix.len() - 1];
-                let mut chars = name.chars();
-                if let Some(first) = chars.next() {
-                    write!(f, "{}{}-", first.to_ascii_uppercase(), chars.as_str())?;
+        if text.eq_ignore_ascii_case("space") {
+            return Ok(KeyChar(' '));
+        }
+        let mut chars = text.chars();
+        match (chars.next(), chars.next()) {
+            (Some(c), None) if !c.is_control() && !c.is_whitespace() => {
+                if FIXED_KEYS.contains(&c) {
+                    Err(format!(
+                        "'{c}' is taken by the live view itself (1, 2, 3 switch views; h and l \
+                         collapse and expand)"
+                    ))
+                } else {
+                    Ok(KeyChar(c))
                 }
             }
-        }
-        if let Some((name, _)) = NAMED_KEYS.iter().find(|(_, code)| *code == self.code) {
-            return f.write_str(name);
-        }
-        match self.code {
-            KeyCode::Char(c) => write!(f, "{c}"),
-            KeyCode::F(n) => write!(f, "F{n}"),
-            other => write!(f, "{other:?}"),
+            _ => Err(format!(
+                "'{}' is not a key: give one character, or \"Space\" (arrows, Enter, Tab and \
+                 Esc are fixed)",
+                text.escape_debug()
+            )),
         }
     }
 }
 
-impl From<Key> for String {
-    fn from(key: Key) -> String {
-        key.to_string()
+impl From<KeyChar> for String {
+    fn from(key: KeyChar) -> String {
+        if key.0 == ' ' {
+            "Space".to_owned()
+        } else {
+            key.0.to_string()
+        }
     }
 }
 
 // ---- Checks across keys --------------------------------------------------------------------
 
 impl Config {
-    /// What serde cannot check one key at a time: warn below alert, a key bound twice.
+    /// What serde cannot check one key at a time, on the file laid over the defaults: warn at
+    /// most alert, and no key bound to two actions.
     fn validate(&self, text: &str) -> Result<(), ConfigError> {
-        let t = &self.thresholds;
-        let pairs = [
-            ("recv_q", t.recv_q_warn, t.recv_q_alert),
-            ("send_q", t.send_q_warn, t.send_q_alert),
-            (
-                "accept_queue",
-                u64::from(t.accept_queue_warn.0),
-                u64::from(t.accept_queue_alert.0),
-            ),
-        ];
-        for (name, warn, alert) in pairs {
-            if warn > alert {
-                let key = format!("thresholds.{name}_warn");
-                return Err(invalid(
-                    text,
-                    span_of(text, &key),
-                    Some(key),
-                    &format!("{name}_warn ({warn}) is above {name}_alert ({alert})"),
-                ));
-            }
+        let mut merged = TuiSettings::default();
+        self.apply_to(&mut merged);
+
+        if merged.queue_warn > merged.queue_alert {
+            // Point at the key the file set (both, if it set both: the warn one).
+            let name = if self.thresholds.queue_warn.is_some() {
+                "thresholds.queue_warn"
+            } else {
+                "thresholds.queue_alert"
+            };
+            return Err(invalid(
+                text,
+                span_of(text, name),
+                Some(name.to_owned()),
+                &format!(
+                    "queue_warn ({}) is above queue_alert ({})",
+                    merged.queue_warn, merged.queue_alert
+                ),
+            ));
         }
 
-        let mut bound: HashMap<Key, &str> = HashMap::new();
-        for (action, keys) in self.keys.actions() {
-            if keys.is_empty() {
-                let key = format!("keys.{action}");
+        let set_in_file: Vec<&str> = self
+            .keys
+            .entries()
+            .into_iter()
+            .filter(|(_, v)| v.is_some())
+            .map(|(name, _)| name)
+            .collect();
+        let mut bound: HashMap<char, &str> = HashMap::new();
+        for (action, key) in KeySection::from_target(&merged.keys).entries() {
+            let Some(KeyChar(c)) = key else { continue };
+            if let Some(other) = bound.insert(c, action) {
+                // Blame the action the file set; the other one may be a default.
+                let (culprit, first) = if set_in_file.contains(&action) {
+                    (action, other)
+                } else {
+                    (other, action)
+                };
+                let name = format!("keys.{culprit}");
+                let shown = String::from(KeyChar(c));
                 return Err(invalid(
                     text,
-                    span_of(text, &key),
-                    Some(key),
-                    "give at least one key (an action without keys cannot be used)",
+                    span_of(text, &name),
+                    Some(name),
+                    &format!(
+                        "'{shown}' is also the key of {first}; a key can do one thing only \
+                         (give {first} another key too)"
+                    ),
                 ));
-            }
-            for key in keys {
-                if let Some(other) = bound.insert(*key, action) {
-                    // Point at the action the file set; if both are defaults, that cannot be.
-                    let (culprit, first) = if span_of(text, &format!("keys.{action}")).is_some() {
-                        (action, other)
-                    } else {
-                        (other, action)
-                    };
-                    let path = format!("keys.{culprit}");
-                    return Err(invalid(
-                        text,
-                        span_of(text, &path),
-                        Some(path),
-                        &format!(
-                            "'{key}' is also bound to {first}; a key can do one thing only \
-                             (rebind {first} too)"
-                        ),
-                    ));
-                }
             }
         }
         Ok(())
@@ -787,23 +672,43 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_sample_file_holds_the_defaults() {
-        assert_eq!(parse(DEFAULT_CONFIG).unwrap(), Config::default());
+    fn the_sample_file_sets_every_key_to_its_default() {
+        let sample = parse(DEFAULT_CONFIG).unwrap();
+        assert_eq!(
+            sample,
+            Config::from_settings(&TuiSettings::default()),
+            "assets/config.toml must spell out every key at TuiSettings::default()"
+        );
     }
 
     #[test]
-    fn an_empty_file_is_the_defaults() {
-        assert_eq!(parse("").unwrap(), Config::default());
-        assert_eq!(parse("# nothing\n[view]\n").unwrap(), Config::default());
-    }
-
-    #[test]
-    fn default_keys_all_parse() {
-        for (action, keys) in Keys::default().actions() {
-            for key in keys {
-                assert_ne!(key.code, KeyCode::Null, "default key of {action}");
-            }
+    fn an_empty_file_changes_nothing() {
+        for text in ["", "# nothing\n[view]\n"] {
+            let mut settings = TuiSettings::default();
+            parse(text).unwrap().apply_to(&mut settings);
+            assert_eq!(settings, TuiSettings::default());
         }
+    }
+
+    #[test]
+    fn set_keys_override_and_the_rest_stays() {
+        let config = parse(
+            "[view]\ndefault = \"listeners\"\ninterval = 2.5\n\
+             [thresholds]\nqueue_alert = 100\n\
+             [theme]\nclose_wait = \"#ff5f00\"\n\
+             [keys]\npause = \"p\"\nprocesses = \"Space\"\n",
+        )
+        .unwrap();
+        let mut s = TuiSettings::default();
+        config.apply_to(&mut s);
+        assert_eq!(s.view, View::Listeners);
+        assert_eq!(s.interval, Duration::from_millis(2500));
+        assert_eq!(s.queue_alert, 100);
+        assert_eq!(s.queue_warn, TuiSettings::default().queue_warn);
+        assert_eq!(s.theme.close_wait, Color::Rgb(0xff, 0x5f, 0x00));
+        assert_eq!(s.theme.warn, TuiSettings::default().theme.warn);
+        assert_eq!((s.keys.pause, s.keys.processes), ('p', ' '));
+        assert_eq!(s.keys.quit, 'q');
     }
 
     #[test]
@@ -811,81 +716,37 @@ mod tests {
         let p = |x: Option<&str>, h: Option<&str>| {
             path_from(x.map(PathBuf::from), h.map(PathBuf::from))
         };
+        let home_path = Some(PathBuf::from("/home/u/.config/sockeye/config.toml"));
         assert_eq!(
             p(Some("/x"), Some("/home/u")),
             Some(PathBuf::from("/x/sockeye/config.toml"))
         );
-        assert_eq!(
-            p(None, Some("/home/u")),
-            Some(PathBuf::from("/home/u/.config/sockeye/config.toml"))
-        );
+        assert_eq!(p(None, Some("/home/u")), home_path);
         // Empty or relative XDG_CONFIG_HOME is ignored, as the XDG spec says.
-        assert_eq!(
-            p(Some(""), Some("/home/u")),
-            Some(PathBuf::from("/home/u/.config/sockeye/config.toml"))
-        );
-        assert_eq!(
-            p(Some("rel"), Some("/home/u")),
-            Some(PathBuf::from("/home/u/.config/sockeye/config.toml"))
-        );
+        assert_eq!(p(Some(""), Some("/home/u")), home_path);
+        assert_eq!(p(Some("rel"), Some("/home/u")), home_path);
         assert_eq!(p(None, None), None);
         assert_eq!(p(None, Some("")), None);
     }
 
     #[test]
-    fn keys_parse_and_print_back() {
-        for text in [
-            "q",
-            "?",
-            "S",
-            "-",
-            "+",
-            "Esc",
-            "Enter",
-            "Tab",
-            "BackTab",
-            "Space",
-            "PageUp",
-            "F5",
-            "Ctrl-c",
-            "Alt-x",
-            "Ctrl--",
-            "Shift-Up",
-            "Ctrl-Alt-Delete",
+    fn keys_are_one_character_or_space() {
+        for (text, c) in [
+            ("q", 'q'),
+            ("?", '?'),
+            ("S", 'S'),
+            ("+", '+'),
+            ("Space", ' '),
         ] {
-            let key = Key::from_str(text).unwrap();
-            assert_eq!(key.to_string(), text, "round trip of {text}");
+            assert_eq!(KeyChar::try_from(text.to_owned()), Ok(KeyChar(c)));
+            assert_eq!(String::from(KeyChar(c)), text);
         }
-        assert_eq!(
-            Key::from_str("esc").unwrap().code,
-            KeyCode::Esc,
-            "names are case-insensitive"
-        );
-        for bad in ["", "Escape", "F13", "F0", "Ctrl-", "Shift-s", "\t", "qq"] {
-            assert!(Key::from_str(bad).is_err(), "{bad:?} must be rejected");
+        for bad in ["", " ", "qq", "Esc", "\t", "1", "h"] {
+            assert!(
+                KeyChar::try_from(bad.to_owned()).is_err(),
+                "{bad:?} must be rejected"
+            );
         }
-    }
-
-    #[test]
-    fn keys_match_events() {
-        let keys = Keys::default();
-        let press = |code, modifiers| KeyEvent::new(code, modifiers);
-        assert_eq!(
-            keys.action_for(&press(KeyCode::Char('q'), KeyModifiers::NONE)),
-            Some("quit")
-        );
-        assert_eq!(
-            keys.action_for(&press(KeyCode::Char('S'), KeyModifiers::SHIFT)),
-            Some("sort_reverse")
-        );
-        assert_eq!(
-            keys.action_for(&press(KeyCode::Char(' '), KeyModifiers::NONE)),
-            Some("pause")
-        );
-        assert_eq!(
-            keys.action_for(&press(KeyCode::Char('q'), KeyModifiers::CONTROL)),
-            None
-        );
     }
 
     #[test]
@@ -897,11 +758,15 @@ mod tests {
     }
 
     #[test]
-    fn effective_config_serializes_and_parses_back() {
-        let mut config = parse("[view]\ninterval = 2.5\n[theme]\nwarn = \"#102030\"\n").unwrap();
-        config.keys.quit = vec![Key::from_str("Ctrl-q").unwrap()];
-        let text = toml::to_string(&config).unwrap();
-        assert_eq!(parse(&text).unwrap(), config);
+    fn settings_in_effect_serialize_and_parse_back() {
+        let mut s = TuiSettings::default();
+        parse("[view]\ninterval = 0.5\nhistory = 300\n[theme]\nwarn = \"#102030\"\n")
+            .unwrap()
+            .apply_to(&mut s);
+        let text = toml::to_string(&Config::from_settings(&s)).unwrap();
+        let mut again = TuiSettings::default();
+        parse(&text).unwrap().apply_to(&mut again);
+        assert_eq!(again, s);
     }
 
     fn err(text: &str) -> ConfigError {
@@ -913,7 +778,7 @@ mod tests {
         let e = err("[view]\n\ninterval = 100\n");
         assert_eq!(e.line(), Some(3));
         assert_eq!(e.key(), Some("view.interval"));
-        assert!(e.to_string().contains("from 0.2 to 60"), "{e}");
+        assert!(e.to_string().contains("between 0.2 and 60"), "{e}");
 
         let e = err("[view]\ndefault = \"graph\"\n");
         assert_eq!((e.line(), e.key()), (Some(2), Some("view.default")));
@@ -921,11 +786,11 @@ mod tests {
         let e = err("[theme]\nwarn = \"blurple\"\n");
         assert_eq!((e.line(), e.key()), (Some(2), Some("theme.warn")));
 
-        let e = err("[keys]\nquit = [\"q\", \"Escape\"]\n");
+        let e = err("[keys]\nquit = \"Escape\"\n");
         assert_eq!((e.line(), e.key()), (Some(2), Some("keys.quit")));
 
-        let e = err("[thresholds]\naccept_queue_warn = 0\n");
-        assert_eq!(e.key(), Some("thresholds.accept_queue_warn"));
+        let e = err("[view]\nhistory = 5\n");
+        assert_eq!((e.line(), e.key()), (Some(2), Some("view.history")));
     }
 
     #[test]
@@ -938,19 +803,20 @@ mod tests {
         assert_eq!((e.line(), e.key()), (Some(1), Some("colour")));
 
         let e = err("[view]\n[themes]\nwarn = \"red\"\n");
-        assert_eq!(e.line(), Some(2));
-        assert_eq!(e.key(), Some("themes"));
+        assert_eq!((e.line(), e.key()), (Some(2), Some("themes")));
     }
 
     #[test]
     fn wrong_types_are_errors() {
         let e = err("[view]\nprocesses = \"yes\"\n");
         assert_eq!((e.line(), e.key()), (Some(2), Some("view.processes")));
-        let e = err("[thresholds]\nrecv_q_warn = -1\n");
+        let e = err("[thresholds]\nqueue_warn = -1\n");
         assert_eq!(
             (e.line(), e.key()),
-            (Some(2), Some("thresholds.recv_q_warn"))
+            (Some(2), Some("thresholds.queue_warn"))
         );
+        let e = err("[keys]\nquit = [\"q\"]\n");
+        assert_eq!((e.line(), e.key()), (Some(2), Some("keys.quit")));
         let e = err("view = 3\n");
         assert_eq!((e.line(), e.key()), (Some(1), Some("view")));
     }
@@ -967,27 +833,25 @@ mod tests {
 
     #[test]
     fn checks_across_keys() {
-        let e = err("[thresholds]\nrecv_q_warn = 10\nrecv_q_alert = 5\n");
+        let e = err("[thresholds]\nqueue_warn = 10\nqueue_alert = 5\n");
         assert_eq!(
             (e.line(), e.key()),
-            (Some(2), Some("thresholds.recv_q_warn"))
+            (Some(2), Some("thresholds.queue_warn"))
         );
 
-        // The default Send-Q warn is 65536: an alert below it needs the warn lowered too.
-        let e = err("[thresholds]\nsend_q_alert = 10\n");
-        assert_eq!(e.key(), Some("thresholds.send_q_warn"));
-        assert_eq!(e.line(), None, "the file does not set it");
+        // The default warn is 1: an alert of 0 is below it.
+        let e = err("[thresholds]\nqueue_alert = 0\n");
+        assert_eq!(
+            (e.line(), e.key()),
+            (Some(2), Some("thresholds.queue_alert"))
+        );
 
-        let e = err("[keys]\npause = [\"p\"]\n");
+        let e = err("[keys]\npause = \"p\"\n");
         assert_eq!((e.line(), e.key()), (Some(2), Some("keys.pause")));
-        assert!(e.to_string().contains("also bound to processes"), "{e}");
-
-        let e = err("[keys]\nhelp = []\n");
-        assert_eq!((e.line(), e.key()), (Some(2), Some("keys.help")));
+        assert!(e.to_string().contains("also the key of processes"), "{e}");
 
         // Swapping two keys is fine when both are rebound.
-        let c = parse("[keys]\npause = [\"p\"]\nprocesses = [\"Space\"]\n").unwrap();
-        assert_eq!(c.keys.pause, vec![Key::from_str("p").unwrap()]);
+        parse("[keys]\npause = \"p\"\nprocesses = \"Space\"\n").unwrap();
     }
 
     #[test]
@@ -1005,7 +869,7 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_file_is_the_defaults_and_a_directory_is_an_error() {
+    fn a_missing_file_sets_nothing_and_a_directory_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(
             load_from(&dir.path().join("none.toml")).unwrap(),

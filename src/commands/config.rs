@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use crate::cli::ConfigArgs;
-use crate::config;
+use crate::config::{self, Config};
 use crate::error::UsageError;
 
 pub fn run(args: &ConfigArgs, no_config: bool) -> anyhow::Result<()> {
@@ -21,16 +21,16 @@ pub fn run(args: &ConfigArgs, no_config: bool) -> anyhow::Result<()> {
         writeln!(out, "{}", path.display())?;
         return Ok(out.flush()?);
     }
-    // No flag: check the file and show what is in effect.
+    // No flag: check the file and show every setting in effect (file over defaults).
+    let settings = config::tui_settings(no_config).map_err(UsageError::from)?;
     let source = match (&path, no_config) {
-        (_, true) => "defaults (--no-config)".to_owned(),
-        (None, false) => "defaults (neither XDG_CONFIG_HOME nor HOME is set)".to_owned(),
-        (Some(p), false) if p.exists() => p.display().to_string(),
-        (Some(p), false) => format!("defaults ({} does not exist)", p.display()),
+        (_, true) => "the defaults (--no-config)".to_owned(),
+        (None, false) => "the defaults (neither XDG_CONFIG_HOME nor HOME is set)".to_owned(),
+        (Some(p), false) if p.exists() => format!("{} over the defaults", p.display()),
+        (Some(p), false) => format!("the defaults ({} does not exist)", p.display()),
     };
-    let settings = config::load(no_config).map_err(UsageError::from)?;
-    let text = toml::to_string(&settings)?;
-    writeln!(out, "# The configuration in effect, from {source}")?;
+    let text = toml::to_string(&Config::from_settings(&settings))?;
+    writeln!(out, "# The settings in effect, from {source}.")?;
     writeln!(out, "{text}")?;
     Ok(out.flush()?)
 }

@@ -19,10 +19,10 @@ pub fn run(args: &TuiArgs, no_config: bool) -> anyhow::Result<()> {
     tui::run_app(options)
 }
 
-/// Defaults, then the configuration file (unless `--no-config`), then NO_COLOR.
-fn settings(_no_config: bool) -> anyhow::Result<TuiSettings> {
-    // The configuration file loader (src/config.rs) fills these in when it lands.
-    let mut s = TuiSettings::default();
+/// Defaults, then the configuration file (unless `--no-config`), then NO_COLOR. A bad file is
+/// a usage error (exit 2). Public so other front ends (attach) layer settings the same way.
+pub fn settings(no_config: bool) -> anyhow::Result<TuiSettings> {
+    let mut s = crate::config::tui_settings(no_config).map_err(UsageError::from)?;
     s.no_color |= TuiSettings::no_color_from_env();
     Ok(s)
 }
