@@ -145,15 +145,15 @@ macro_rules! mapped_section {
                 )*
             }
 
-            fn from_target(target: &$target) -> Self {
+            /// Every key read from `target`.
+            pub fn from_target(target: &$target) -> Self {
                 $section {
                     $($field: Some($value(target.$field)),)*
                 }
             }
 
-            /// Every key by name, with the value set in the file.
-            #[allow(dead_code)] // used for the keys' checks only
-            fn entries(&self) -> Vec<(&'static str, Option<$value>)> {
+            /// Every key by name, with its value when set.
+            pub fn entries(&self) -> Vec<(&'static str, Option<$value>)> {
                 vec![$((stringify!($field), self.$field),)*]
             }
         }

@@ -188,6 +188,7 @@ impl Page {
 
 fn hand_written() -> Page {
     let mut page = Page::new();
+    live_view(&mut page);
     filters(&mut page);
     tcp_states(&mut page);
     queues(&mut page);
@@ -199,6 +200,91 @@ fn hand_written() -> Page {
     exit_status(&mut page);
     see_also(&mut page);
     page
+}
+
+fn live_view(page: &mut Page) {
+    page.section("LIVE VIEW")
+        .para(
+            "sockeye (or sockeye tui) opens a live view of the socket table, refreshed every \
+             --interval seconds by a collector thread, so a key press never waits for a \
+             collection. It needs a terminal; sockeye dump is its one-shot sibling over the \
+             same data.",
+        )
+        .item(
+            "Header",
+            "Host, data source (and why it fell back to /proc), interval, live or paused, \
+             the number of sockets; a count for every TCP state with TIME-WAIT and CLOSE-WAIT \
+             emphasized and their recent history as sparklines; the per-refresh increase of \
+             ListenOverflows, ListenDrops and RetransSegs; TIME-WAIT against \
+             net.ipv4.tcp_max_tw_buckets and ephemeral ports in use against \
+             net.ipv4.ip_local_port_range, with a warning as they near exhaustion.",
+        )
+        .item(
+            "States view",
+            "Sockets grouped by TCP state in lifecycle order (LISTEN, SYN-SENT, SYN-RECV, \
+             ESTAB, FIN-WAIT-1, FIN-WAIT-2, CLOSE-WAIT, LAST-ACK, CLOSING, TIME-WAIT), each \
+             group collapsible with its count; UDP and unix sockets in groups of their own.",
+        )
+        .item(
+            "Listeners view",
+            "Each listening socket with its accept queue as a gauge (Recv-Q of Send-Q, red \
+             when full, ? when the source cannot know the limit), its SYN-RECV and \
+             established connections and the owning process; outbound connections grouped \
+             by remote endpoint; TIME-WAIT and CLOSE-WAIT counts per group.",
+        )
+        .item(
+            "Sockets view",
+            "The flat table with ss's columns and the process, sortable by any column.",
+        )
+        .item(
+            "Highlights",
+            "Recv-Q and Send-Q are colored from the configured thresholds; CLOSE-WAIT rows \
+             and sockets with unread data stand out. A + marks a socket that appeared since \
+             the last refresh, a * one whose queues changed.",
+        )
+        .item(
+            "Details",
+            "The selected socket's timer, tcp_info, memory, cookie, uid and processes, with \
+             byte rates between refreshes.",
+        );
+
+    page.subsection("Keys").para(
+        "The letter keys can be changed in the configuration file (the [keys] table); the \
+         defaults are:",
+    );
+    let keys = crate::config::KeySection::from_target(&crate::tui::KeyBindings::default());
+    for (action, key) in keys.entries() {
+        let Some(key) = key else { continue };
+        page.item(&String::from(key), key_action_text(action));
+    }
+    page.para(
+        "Fixed keys: Esc and Ctrl-C quit (Esc closes the help and the details first); Tab, \
+         Shift-Tab and 1, 2, 3 switch views; the arrows, PageUp, PageDown, Home and End move; \
+         Enter expands or collapses a group, or opens a socket's details; the left and right \
+         arrows and h and l collapse and expand the current group; the mouse wheel scrolls.",
+    );
+}
+
+/// What each configurable key does, by its name in the [keys] table.
+fn key_action_text(action: &str) -> &'static str {
+    match action {
+        "quit" => "Quit.",
+        "help" => "Show or hide the help overlay with every key.",
+        "filter" => {
+            "Open the filter bar: an ss filter (see FILTERS) applied live; a mistake shows \
+             inline and the last good filter stays applied."
+        }
+        "sort" => "Sort by the next column.",
+        "sort_reverse" => "Reverse the sort order.",
+        "pause" => "Pause or resume refreshing.",
+        "processes" => "Show or hide (and stop collecting) the owning processes.",
+        "slower" => "Refresh less often.",
+        "faster" => "Refresh more often.",
+        "down" => "Move down.",
+        "up" => "Move up.",
+        "detail" => "Show or hide the details pane.",
+        _ => "",
+    }
 }
 
 fn filters(page: &mut Page) {
@@ -723,6 +809,17 @@ mod tests {
                 .iter()
                 .all(|f| !f.help.is_empty() && !f.kind.is_empty())
         );
+    }
+
+    #[test]
+    fn every_configurable_key_is_described() {
+        let keys = crate::config::KeySection::from_target(&crate::tui::KeyBindings::default());
+        for (action, _) in keys.entries() {
+            assert!(
+                !key_action_text(action).is_empty(),
+                "key {action} undescribed"
+            );
+        }
     }
 
     #[test]

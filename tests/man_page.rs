@@ -61,6 +61,7 @@ fn hand_written_sections_are_present() {
         "DESCRIPTION",
         "OPTIONS",
         "COMMANDS",
+        "\"LIVE VIEW\"",
         "FILTERS",
         "\"TCP STATES\"",
         "QUEUES",

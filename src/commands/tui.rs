@@ -84,7 +84,9 @@ pub fn options(args: &TuiArgs, mut settings: TuiSettings) -> anyhow::Result<AppO
         }
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read filter file {}", path.display()))?;
-        filter.extend(tui::query::split_words(&text));
+        for line in text.lines().filter(|l| !l.trim_start().starts_with('#')) {
+            filter.extend(tui::query::split_words(line));
+        }
     }
     filter.extend(args.select.filter.iter().cloned());
     let scope = Scope {

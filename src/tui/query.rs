@@ -32,7 +32,7 @@ pub struct Needs {
 pub fn compose(spec: &QuerySpec, words: &[String], needs: Needs) -> Result<Query, String> {
     let mut q = spec.base.clone();
     let all = !spec.listening;
-    let filter = shim::Filter::parse(words).map_err(|e| e.to_string())?;
+    let filter = crate::filter::Filter::parse(words).map_err(|e| e.to_string())?;
     q.states = filter.states(spec.listening, all);
     if q.states.is_empty() {
         q.states = StateSet::ALL;
@@ -72,47 +72,6 @@ pub fn split_words(text: &str) -> Vec<String> {
     }
     flush(&mut cur, &mut words);
     words
-}
-
-/// Stand-in for `crate::filter::Filter` until the filter language lands: only state names.
-mod shim {
-    use crate::collect::SocketPredicate;
-    use crate::model::{StateSet, TcpState};
-
-    pub struct Filter(Option<StateSet>);
-
-    impl Filter {
-        pub fn parse(words: &[String]) -> Result<Filter, String> {
-            let mut set: Option<StateSet> = None;
-            let mut it = words.iter();
-            while let Some(w) = it.next() {
-                if w != "state" {
-                    return Err(format!("unsupported filter word `{w}`"));
-                }
-                let name = it.next().ok_or("`state` needs a state name")?;
-                let st = TcpState::ALL
-                    .into_iter()
-                    .find(|s| s.filter_name() == name)
-                    .ok_or_else(|| format!("unknown state `{name}`"))?;
-                set.get_or_insert(StateSet::EMPTY).insert(st);
-            }
-            Ok(Filter(set))
-        }
-        pub fn states(&self, listening: bool, all: bool) -> StateSet {
-            match self.0 {
-                Some(s) => s,
-                None if all => StateSet::ALL,
-                None if listening => StateSet::of(&[TcpState::Listen, TcpState::Close]),
-                None => StateSet::ALL,
-            }
-        }
-        pub fn bytecode(&self) -> Option<Vec<u8>> {
-            None
-        }
-        pub fn predicate(&self) -> Option<SocketPredicate> {
-            None
-        }
-    }
 }
 
 #[cfg(test)]

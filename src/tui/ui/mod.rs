@@ -256,7 +256,7 @@ fn render_bar(area: Rect, buf: &mut Buffer, app: &App, st: &Styles) {
         && area.height > 1
     {
         // The error stays inline; the last good filter is still applied.
-        let msg = e.lines().collect::<Vec<_>>().join("  ");
+        let msg = e.lines().next().unwrap_or("").to_string();
         let line = Line::from(vec![
             Span::styled(msg, st.alert()),
             Span::styled(
