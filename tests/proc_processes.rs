@@ -125,16 +125,34 @@ fn fake_tree_attribution_and_cache_behaviour() {
     assert_eq!(cache.stats().last_pids_scanned, 0);
     assert_eq!(cache.stats().refreshes, 2);
 
-    // A known process opens a socket: only socket holders are looked at, and the search
-    // stops at the first one that has it (pid 100 comes first).
+    // A known process opens a socket. Nobody is known to be accepting connections yet, so
+    // the search waits one refresh (a socket seen once may already be gone under churn)...
     add_fd(root, 100, 7, "socket:[999]");
     let sockets = vec![socket(123), socket(999)];
     cache.refresh(root, &sockets);
-    assert_eq!(cache.stats().last_pids_scanned, 1);
+    assert_eq!(cache.stats().last_pids_scanned, 0);
+    assert!(refs(&cache, 999).is_empty());
+    // ...then looks at socket holders, fewest sockets first (200 has 1, 100 has 2).
+    cache.refresh(root, &sockets);
+    assert_eq!(cache.stats().last_pids_scanned, 2);
     assert_eq!(refs(&cache, 999), vec![r("my server", 100, 7)]);
 
-    // A socket nobody holds: every known process is looked at once, then never again.
+    // pid 100 is now known to gain sockets: its next new socket is found at once, alone.
+    add_fd(root, 100, 10, "socket:[1001]");
+    cache.refresh(root, &[socket(1001)]);
+    assert_eq!(cache.stats().last_pids_scanned, 1);
+    assert_eq!(refs(&cache, 1001), vec![r("my server", 100, 10)]);
+
+    // A socket seen once and gone by the next refresh (churn) costs no wide search.
+    cache.refresh(root, &[socket(7777)]);
+    assert_eq!(cache.stats().last_pids_scanned, 1); // only the active pid 100
+    cache.refresh(root, &[socket(123)]);
+    assert_eq!(cache.stats().last_pids_scanned, 0);
+
+    // A socket nobody holds: searched everywhere once on its second sighting, then never.
     let sockets = vec![socket(5555)];
+    cache.refresh(root, &sockets);
+    assert_eq!(cache.stats().last_pids_scanned, 1);
     cache.refresh(root, &sockets);
     assert_eq!(cache.stats().last_pids_scanned, 3);
     cache.refresh(root, &sockets);
@@ -158,8 +176,11 @@ fn fake_tree_attribution_and_cache_behaviour() {
     assert_eq!(cache.stats().last_pids_scanned, 0);
 
     // A pid reused by another program (its /proc directory is new): scanned afresh.
+    // (Built aside and renamed in, so the file system cannot hand out the old inode again.)
+    let aside = tempfile::tempdir_in(root).unwrap();
+    fake_process(aside.path(), 300, "reused", 1, &[(9, "socket:[1000]")]);
     fs::remove_dir_all(root.join("300")).unwrap();
-    fake_process(root, 300, "reused", 1, &[(9, "socket:[1000]")]);
+    fs::rename(aside.path().join("300"), root.join("300")).unwrap();
     cache.refresh(root, &[socket(1000)]);
     assert_eq!(cache.stats().last_pids_scanned, 1);
     assert_eq!(
@@ -240,10 +261,12 @@ fn live_own_sockets_are_attributed_to_this_process() {
         }]
     );
 
-    // Sockets opened after the first refresh are found by the cached path too.
+    // Sockets opened after the first refresh are found by the cached path too: this
+    // process was not seen gaining sockets before, so by the second refresh that sees them.
     let client = TcpStream::connect(("127.0.0.1", port)).unwrap();
     let (server, _) = listener.accept().unwrap();
     let mut sockets = live_sockets(port);
+    cache.refresh(Path::new("/proc"), &sockets);
     cache.refresh(Path::new("/proc"), &sockets);
     cache.attach(&mut sockets);
     for (stream, local_port) in [

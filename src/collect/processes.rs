@@ -5,18 +5,24 @@
 //! the cache keeps each process's sockets across refreshes and only looks again where
 //! something may have changed:
 //! - a pid seen for the first time (or reused: its /proc directory has a new inode) is
-//!   scanned fully;
-//! - known pids are rescanned only while some socket's inode is still unattributed (inode 0
-//!   never needs attribution), socket holders first, stopping once all are found; a new child
-//!   that holds a previously unknown socket also gets its parent rescanned (fork shares fds);
-//!   inodes nobody was found to hold are remembered so they do not trigger rescans again;
+//!   scanned fully; if it holds a socket not seen before, its parent is rescanned too (a
+//!   fork shares fds);
+//! - sockets whose inode is not attributed yet (inode 0 never needs attribution) are first
+//!   looked for in the processes that recently gained sockets (a server accepting
+//!   connections), cheapest first, stopping once all are found;
+//! - an inode still unknown at the *next* refresh is looked for everywhere (socket holders
+//!   first, fewest fds first, stopping once found), and remembered as ownerless if nobody
+//!   holds it. Waiting one refresh matters: under connection churn, most unknown sockets seen
+//!   in a snapshot are gone (TIME-WAIT, inode 0) by the next one, and searching for them at
+//!   once would rescan every process every second;
 //! - everything is rescanned now and then (`full_rescan_interval`) to drop fds that were
 //!   closed while the socket lived on elsewhere.
 //!
-//! Pids are listed with plain `read_dir` (its d_ino tells pid reuse apart for free), and fds
-//! with `read_dir` + `read_link`, which was ~30% faster than the procfs crate's fd iterator
-//! (that opens a directory fd per process and builds an enum per fd). The procfs crate
-//! parses /proc/PID/stat for the command name and parent pid.
+//! Pids are listed with plain `read_dir` (its d_ino tells pid reuse apart for free). Fds are
+//! read with `readlinkat` relative to the open /proc/PID/fd directory: plain `read_dir` +
+//! `read_link` was already ~30% faster than the procfs crate's fd iterator (which builds an
+//! enum and a PathBuf per fd), and readlinkat spares the path walk and the allocations too.
+//! The procfs crate parses /proc/PID/stat for the command name and parent pid.
 //! Processes exit and fds close mid-scan: ENOENT/ESRCH/EACCES are normal and skipped.
 
 use std::collections::{HashMap, HashSet};
@@ -31,6 +37,9 @@ use crate::model::{ProcessRef, Socket};
 
 /// By default, rescan everything at most this often even when nothing looks unknown.
 pub const DEFAULT_FULL_RESCAN: Duration = Duration::from_secs(30);
+
+/// A process that gained a socket within this many refreshes is searched first.
+const ACTIVE_REFRESHES: u64 = 60;
 
 /// Counters that make the cache's work observable (tests, benchmarks, `--verbose`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -53,6 +62,8 @@ struct PidEntry {
     sockets: Vec<(u64, u32)>,
     /// /proc/PID/fd could not be read (another user's process).
     denied: bool,
+    /// The refresh at which a rescan last found a socket here that was unknown before.
+    gained_at: Option<u64>,
 }
 
 /// inode -> owning processes, cached across refreshes.
@@ -61,8 +72,10 @@ pub struct ProcessCache {
     pids: HashMap<u32, PidEntry>,
     /// inode -> holders, sorted by (pid, fd).
     owners: HashMap<u64, Vec<ProcessRef>>,
-    /// Inodes no readable process held at the last look; they trigger no rescan.
+    /// Inodes no readable process held when searched for; they trigger no rescan.
     unowned: HashSet<u64>,
+    /// Inodes unknown at the last refresh: searched for everywhere if still unknown now.
+    pending: HashSet<u64>,
     full_rescan_interval: Option<Duration>,
     last_full: Option<Instant>,
     stats: ScanStats,
@@ -82,6 +95,7 @@ impl ProcessCache {
             pids: HashMap::new(),
             owners: HashMap::new(),
             unowned: HashSet::new(),
+            pending: HashSet::new(),
             full_rescan_interval: interval,
             last_full: None,
             stats: ScanStats::default(),
@@ -103,6 +117,7 @@ impl ProcessCache {
         }
         self.stats.refreshes += 1;
         self.stats.last_pids_scanned = 0;
+        let now = self.stats.refreshes;
         let listing = match list_pids(proc_root) {
             Ok(l) => l,
             Err(e) => {
@@ -119,7 +134,6 @@ impl ProcessCache {
                 .zip(self.last_full)
                 .is_some_and(|(every, last)| last.elapsed() >= every);
         if full {
-            self.unowned.clear();
             self.last_full = Some(Instant::now());
             self.stats.full_scans += 1;
         }
@@ -139,20 +153,26 @@ impl ProcessCache {
         let mut unknown: HashSet<u64> = sockets
             .iter()
             .map(|s| s.inode)
-            .filter(|i| *i != 0 && !self.owners.contains_key(i) && !self.unowned.contains(i))
+            .filter(|i| {
+                *i != 0 && !self.owners.contains_key(i) && (full || !self.unowned.contains(i))
+            })
             .collect();
 
         // New processes (all of them on a full scan).
         let mut scanned: HashSet<u32> = HashSet::new();
         let mut parents: Vec<u32> = Vec::new();
+        // A full scan finds every socket "new": it must not mark every process as active.
+        let no_inodes = HashSet::new();
+        let news = if full { &no_inodes } else { &unknown };
         for &(pid, dir_ino) in &listing {
             if !full && self.pids.contains_key(&pid) {
                 continue;
             }
-            self.scan(proc_root, pid, dir_ino);
+            self.scan(proc_root, pid, dir_ino, news, now);
             scanned.insert(pid);
             if let Some(e) = self.pids.get(&pid)
-                && e.sockets.iter().any(|(i, _)| unknown.contains(i))
+                && !full
+                && e.gained_at == Some(now)
             {
                 parents.push(e.ppid);
             }
@@ -162,33 +182,50 @@ impl ProcessCache {
             if let Some(dir_ino) = self.pids.get(&ppid).map(|e| e.dir_ino)
                 && scanned.insert(ppid)
             {
-                self.scan(proc_root, ppid, dir_ino);
+                self.scan(proc_root, ppid, dir_ino, &unknown, now);
             }
         }
         unknown.retain(|i| !self.owners.contains_key(i));
 
-        // Still unknown: look again at known processes, socket holders first.
-        if !unknown.is_empty() {
-            let mut candidates: Vec<(bool, u32, u64)> = self
-                .pids
-                .iter()
-                .filter(|(pid, e)| !e.denied && !scanned.contains(pid))
-                .map(|(pid, e)| (e.sockets.is_empty(), *pid, e.dir_ino))
-                .collect();
-            candidates.sort_unstable();
-            for (_, pid, dir_ino) in candidates {
-                self.scan(proc_root, pid, dir_ino);
-                if let Some(e) = self.pids.get(&pid) {
-                    for (i, _) in &e.sockets {
-                        unknown.remove(i);
-                    }
-                }
-                if unknown.is_empty() {
-                    break;
-                }
+        if full {
+            // Every process was read: whatever is still unknown has no readable owner.
+            self.unowned = unknown;
+            self.pending.clear();
+        } else {
+            // Processes that recently gained sockets are the likely owners of new ones.
+            if !unknown.is_empty() {
+                let candidates = self.candidates(&scanned, |e| {
+                    e.gained_at.is_some_and(|at| at + ACTIVE_REFRESHES >= now)
+                });
+                self.search(
+                    proc_root,
+                    candidates,
+                    &mut unknown,
+                    &mut scanned,
+                    now,
+                    |u| u.is_empty(),
+                );
+            }
+            // Unknown twice in a row: the socket lives on, look everywhere.
+            let pending = std::mem::take(&mut self.pending);
+            if unknown.iter().any(|i| pending.contains(i)) {
+                let candidates = self.candidates(&scanned, |_| true);
+                self.search(
+                    proc_root,
+                    candidates,
+                    &mut unknown,
+                    &mut scanned,
+                    now,
+                    |u| !u.iter().any(|i| pending.contains(i)),
+                );
+                let (ownerless, fresh): (HashSet<u64>, HashSet<u64>) =
+                    unknown.into_iter().partition(|i| pending.contains(i));
+                self.unowned.extend(ownerless);
+                self.pending = fresh;
+            } else {
+                self.pending = unknown;
             }
         }
-        self.unowned.extend(unknown);
 
         if self.pids.values().any(|e| e.denied) {
             // SAFETY: geteuid has no preconditions and cannot fail.
@@ -200,6 +237,47 @@ impl ProcessCache {
             })
         } else {
             None
+        }
+    }
+
+    /// Known, readable processes not scanned in this refresh that pass `wanted`: socket
+    /// holders first, then by fewest sockets (the cheapest rescans first).
+    fn candidates(
+        &self,
+        scanned: &HashSet<u32>,
+        wanted: impl Fn(&PidEntry) -> bool,
+    ) -> Vec<(u32, u64)> {
+        let mut c: Vec<(bool, usize, u32, u64)> = self
+            .pids
+            .iter()
+            .filter(|(pid, e)| !e.denied && !scanned.contains(pid) && wanted(e))
+            .map(|(pid, e)| (e.sockets.is_empty(), e.sockets.len(), *pid, e.dir_ino))
+            .collect();
+        c.sort_unstable();
+        c.into_iter().map(|(_, _, pid, ino)| (pid, ino)).collect()
+    }
+
+    /// Rescan `candidates` in order, removing found inodes from `unknown`, until `done`.
+    fn search(
+        &mut self,
+        proc_root: &Path,
+        candidates: Vec<(u32, u64)>,
+        unknown: &mut HashSet<u64>,
+        scanned: &mut HashSet<u32>,
+        now: u64,
+        done: impl Fn(&HashSet<u64>) -> bool,
+    ) {
+        for (pid, dir_ino) in candidates {
+            if done(unknown) {
+                break;
+            }
+            self.scan(proc_root, pid, dir_ino, unknown, now);
+            scanned.insert(pid);
+            if let Some(e) = self.pids.get(&pid) {
+                for (i, _) in &e.sockets {
+                    unknown.remove(i);
+                }
+            }
         }
     }
 
@@ -229,7 +307,8 @@ impl ProcessCache {
     }
 
     /// (Re)read one process. A process that vanished is simply forgotten.
-    fn scan(&mut self, proc_root: &Path, pid: u32, dir_ino: u64) {
+    fn scan(&mut self, proc_root: &Path, pid: u32, dir_ino: u64, unknown: &HashSet<u64>, now: u64) {
+        let mut gained_at = self.pids.get(&pid).and_then(|e| e.gained_at);
         self.forget(pid);
         self.stats.pids_scanned += 1;
         self.stats.last_pids_scanned += 1;
@@ -254,6 +333,9 @@ impl ProcessCache {
                 },
             );
         }
+        if sockets.iter().any(|(i, _)| unknown.contains(i)) {
+            gained_at = Some(now);
+        }
         self.pids.insert(
             pid,
             PidEntry {
@@ -261,6 +343,7 @@ impl ProcessCache {
                 ppid,
                 sockets,
                 denied,
+                gained_at,
             },
         );
     }
@@ -287,22 +370,78 @@ fn parse_pid(name: &[u8]) -> Option<u32> {
 }
 
 /// (socket inode, fd) for every socket among a process's fds.
+///
+/// One `readlinkat` per fd relative to the open fd directory, into a stack buffer: no path
+/// walk and no allocation per fd (std's `read_link` takes a full path and allocates).
 fn scan_fds(fd_dir: &Path) -> std::io::Result<Vec<(u64, u32)>> {
+    let dir = FdDir::open(fd_dir)?;
     let mut out = Vec::new();
-    for entry in std::fs::read_dir(fd_dir)? {
-        let Ok(entry) = entry else { continue };
-        let Some(fd) = parse_pid(entry.file_name().as_bytes()) else {
+    let mut link = [0u8; 64];
+    while let Some(name) = dir.next_name() {
+        let Some(fd) = parse_pid(name.to_bytes()) else {
             continue;
         };
-        // The fd may close between listing and reading the link.
-        let Ok(target) = std::fs::read_link(entry.path()) else {
-            continue;
-        };
-        if let Some(inode) = socket_inode(target.as_os_str().as_bytes()) {
+        // The fd may close between listing and reading the link: then it is skipped.
+        if let Some(target) = dir.read_link(name, &mut link)
+            && let Some(inode) = socket_inode(target)
+        {
             out.push((inode, fd));
         }
     }
     Ok(out)
+}
+
+/// An open directory stream (libc `DIR`), closed on drop.
+struct FdDir(std::ptr::NonNull<libc::DIR>);
+
+impl FdDir {
+    fn open(path: &Path) -> std::io::Result<FdDir> {
+        let c = std::ffi::CString::new(path.as_os_str().as_bytes())
+            .map_err(|_| std::io::Error::from(ErrorKind::InvalidInput))?;
+        // SAFETY: `c` is a valid NUL-terminated string; the result is checked.
+        let dir = unsafe { libc::opendir(c.as_ptr()) };
+        std::ptr::NonNull::new(dir)
+            .map(FdDir)
+            .ok_or_else(std::io::Error::last_os_error)
+    }
+
+    /// Next entry name; `None` at the end or on a read error (the process exited).
+    fn next_name(&self) -> Option<&std::ffi::CStr> {
+        // SAFETY: the stream is open; readdir's entry stays valid until the next readdir or
+        // closedir on this stream, which the borrow of `self` and the caller's loop respect.
+        unsafe {
+            let ent = libc::readdir(self.0.as_ptr());
+            if ent.is_null() {
+                return None;
+            }
+            Some(std::ffi::CStr::from_ptr((*ent).d_name.as_ptr()))
+        }
+    }
+
+    /// The link target of entry `name`, if it fits in `buf` (socket links always do).
+    fn read_link<'b>(&self, name: &std::ffi::CStr, buf: &'b mut [u8]) -> Option<&'b [u8]> {
+        // SAFETY: the stream is open, `name` is NUL-terminated and `buf` is writable for
+        // its length; readlinkat writes at most that many bytes and returns the count.
+        let n = unsafe {
+            libc::readlinkat(
+                libc::dirfd(self.0.as_ptr()),
+                name.as_ptr(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+            )
+        };
+        let n = usize::try_from(n).ok()?;
+        (n < buf.len()).then(|| &buf[..n])
+    }
+}
+
+impl Drop for FdDir {
+    fn drop(&mut self) {
+        // SAFETY: the stream was opened by opendir and is closed exactly once.
+        unsafe {
+            libc::closedir(self.0.as_ptr());
+        }
+    }
 }
 
 /// `socket:[12345]` -> 12345.

@@ -129,7 +129,7 @@ fn parse_table(
     out: &mut Vec<Socket>,
 ) -> BadLines {
     let mut bad = BadLines::default();
-    for (i, line) in text.split(|&b| b == b'\n').enumerate().skip(1) {
+    for (i, line) in lex::Lines::new(text).enumerate().skip(1) {
         if line.is_empty() {
             continue;
         }
