@@ -98,21 +98,29 @@ fn drop_headings(text: &str) -> &str {
     }
 }
 
-/// An `after_help` block ("Examples:" then indented lines) as a no-fill block, so the columns
-/// of the examples stay aligned.
+/// An `after_help` block ("Examples:" then lines of `command   what it does`) as tagged
+/// paragraphs: the command in bold, its explanation under it, so nothing runs off an 80-column
+/// terminal. A line without an explanation is the command alone.
 fn examples(after_help: &str) -> Roff {
     let mut roff = Roff::new();
     let mut lines = after_help.lines();
     let title = lines.next().unwrap_or("Examples:").trim();
     roff.control("PP", []);
     roff.text([bold(title)]);
-    roff.control("RS", ["4"]);
-    roff.control("nf", []);
-    for line in lines {
-        roff.text([roman(line.trim_start())]);
+    for line in lines.map(str::trim).filter(|l| !l.is_empty()) {
+        let (command, what) = match line.find("  ") {
+            Some(at) => (line[..at].trim_end(), line[at..].trim()),
+            None => (line, ""),
+        };
+        if what.is_empty() {
+            roff.control("PP", []);
+            roff.text([bold(command)]);
+        } else {
+            roff.control("TP", ["4"]);
+            roff.text([bold(command)]);
+            roff.text([roman(what)]);
+        }
     }
-    roff.control("fi", []);
-    roff.control("RE", []);
     roff
 }
 

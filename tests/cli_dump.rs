@@ -357,3 +357,39 @@ fn explain_exits_zero() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("time-wait"), "{}", stdout(&o));
 }
+
+#[test]
+fn expressions_and_filter_files() {
+    let pair = tcp_pair(SocketAddr::new(LO4, 0), None, None);
+    let port = pair.port;
+    let expr = format!(":{port}");
+    let rows = json(&["-tn", "dport", "=", &expr]);
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|v| v["peer_port"] == port), "{rows:?}");
+    assert!(rows.iter().any(|v| v["local_port"] == pair.client_port));
+
+    let both = json(&[
+        "-tan", "(", "sport", "=", &expr, "or", "dport", "=", &expr, ")",
+    ]);
+    let states: Vec<&str> = both.iter().filter_map(|v| v["state"].as_str()).collect();
+    assert_eq!(states.len(), 3, "listener, server and client: {both:?}");
+    // The /proc source selects the same sockets.
+    let via_proc = json(&[
+        "-tan", "--source", "proc", "(", "sport", "=", &expr, "or", "dport", "=", &expr, ")",
+    ]);
+    assert_eq!(via_proc.len(), 3, "{via_proc:?}");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("filter");
+    std::fs::write(&file, format!("# a comment\ndport = {expr}\n")).expect("write");
+    let from_file = json(&["-tn", "-F", &file.to_string_lossy()]);
+    assert_eq!(from_file.len(), rows.len(), "{from_file:?}");
+
+    let bad = sockeye(&["dump", "-tn", "dport", "=", ":80", "foo"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains('^'),
+        "points at the bad word: {}",
+        stderr(&bad)
+    );
+}

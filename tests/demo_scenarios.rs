@@ -2,19 +2,21 @@
 
 mod demo_support;
 
-use demo_support::{DemoProc, eventually, show, ss, tcp_ext};
+use demo_support::{DemoProc, eventually, eventually_both, show, ss, tcp_ext};
 
 #[test]
 fn backlog_fills_the_accept_queue_and_leaves_one_client_in_syn_sent() {
     let before = tcp_ext("ListenOverflows");
     let demo = DemoProc::start(&["backlog"]);
     let p = demo.port("backlog");
-    eventually(
+    eventually_both(
         15,
         "LISTEN 2 1, one SYN-SENT client, 3 server-side ESTAB",
-        || {
-            let rows = ss(p);
-            let listener = rows.iter().find(|r| r.state == "LISTEN")?;
+        p,
+        |rows| {
+            let Some(listener) = rows.iter().find(|r| r.state == "LISTEN") else {
+                return false;
+            };
             let syn_sent = rows
                 .iter()
                 .filter(|r| r.state == "SYN-SENT" && r.peer_port == p)
@@ -27,14 +29,12 @@ fn backlog_fills_the_accept_queue_and_leaves_one_client_in_syn_sent() {
                 .iter()
                 .filter(|r| r.state == "ESTAB" && r.peer_port == p)
                 .count();
-            (listener.recv_q == 2
+            listener.recv_q == 2
                 && listener.send_q == 1
                 && syn_sent == 1
                 && server_estab == 3
-                && client_estab == 3)
-                .then_some(())
+                && client_estab == 3
         },
-        || show(p),
     );
     // The kernel drops the SYN-SENT client's SYNs (first retransmit after 1 s).
     if let Some(before) = before {
@@ -48,34 +48,20 @@ fn backlog_fills_the_accept_queue_and_leaves_one_client_in_syn_sent() {
     // The seed's step 5: a queued client says hello!\r\n; an un-accepted socket holds it.
     let reply = demo.request(r#"{"cmd":"send","scenario":"backlog"}"#);
     assert_eq!(reply["ok"], true, "{reply}");
-    eventually(
-        10,
-        "Recv-Q 8 on a server-side socket",
-        || {
-            ss(p)
-                .iter()
-                .any(|r| r.state == "ESTAB" && r.local_port == p && r.recv_q == 8)
-                .then_some(())
-        },
-        || show(p),
-    );
+    eventually_both(10, "Recv-Q 8 on a server-side socket", p, |rows| {
+        rows.iter()
+            .any(|r| r.state == "ESTAB" && r.local_port == p && r.recv_q == 8)
+    });
 }
 
 #[test]
 fn unread_shows_recv_q_8() {
     let demo = DemoProc::start(&["unread"]);
     let p = demo.port("unread");
-    eventually(
-        10,
-        "server ESTAB with Recv-Q 8",
-        || {
-            ss(p)
-                .iter()
-                .any(|r| r.state == "ESTAB" && r.local_port == p && r.recv_q == 8)
-                .then_some(())
-        },
-        || show(p),
-    );
+    eventually_both(10, "server ESTAB with Recv-Q 8", p, |rows| {
+        rows.iter()
+            .any(|r| r.state == "ESTAB" && r.local_port == p && r.recv_q == 8)
+    });
     // A second hello doubles it.
     let reply = demo.request(r#"{"cmd":"send","scenario":"unread"}"#);
     assert_eq!(reply["ok"], true, "{reply}");
@@ -96,11 +82,11 @@ fn unread_shows_recv_q_8() {
 fn close_wait_leaks_server_sockets_and_clients_wait_in_fin_wait_2() {
     let demo = DemoProc::start(&["close-wait"]);
     let p = demo.port("close-wait");
-    eventually(
+    eventually_both(
         15,
         "2 CLOSE-WAIT on the server, FIN-WAIT-2 on the clients",
-        || {
-            let rows = ss(p);
+        p,
+        |rows| {
             let cw = rows
                 .iter()
                 .filter(|r| r.state == "CLOSE-WAIT" && r.local_port == p)
@@ -109,9 +95,8 @@ fn close_wait_leaks_server_sockets_and_clients_wait_in_fin_wait_2() {
                 .iter()
                 .filter(|r| r.state == "FIN-WAIT-2" && r.peer_port == p)
                 .count();
-            (cw >= 2 && fw2 >= 1).then_some(())
+            cw >= 2 && fw2 >= 1
         },
-        || show(p),
     );
     // Faster trickle: the leak grows.
     let reply = demo.request(r#"{"cmd":"rate","scenario":"close-wait","per_sec":2}"#);
@@ -133,28 +118,37 @@ fn close_wait_leaks_server_sockets_and_clients_wait_in_fin_wait_2() {
 
 #[test]
 fn time_wait_climbs_at_the_configured_rate() {
-    let demo = DemoProc::start(&["time-wait", "--rate", "50"]);
+    // Few sockets on purpose: TIME-WAIT outlives the test by 60 s on a shared machine.
+    let demo = DemoProc::start(&["time-wait", "--rate", "20"]);
     let p = demo.port("time-wait");
     let started = std::time::Instant::now();
+    let tw = |rows: &[demo_support::Row]| {
+        rows.iter()
+            .filter(|r| r.state == "TIME-WAIT" && r.peer_port == p)
+            .count()
+    };
     let n = eventually(
         15,
-        "at least 40 client-side TIME-WAIT",
+        "at least 15 client-side TIME-WAIT",
         || {
-            let n = ss(p)
-                .iter()
-                .filter(|r| r.state == "TIME-WAIT" && r.peer_port == p)
-                .count();
-            (n >= 40).then_some(n)
+            let n = tw(&ss(p));
+            (n >= 15).then_some(n)
         },
         || show(p),
     );
-    // Bounded: at 50/s the count cannot exceed what the elapsed time allows (plus slack).
-    let max = (started.elapsed().as_secs_f64() + 1.0) * 50.0 * 1.2;
+    // Stop the churn: what is there stays for 60 s.
+    let r = demo.request(r#"{"cmd":"rate","scenario":"time-wait","per_sec":0}"#);
+    assert_eq!(r["ok"], true, "{r}");
+    // Bounded: at 20/s the count cannot exceed what the elapsed time allows (plus slack).
+    let max = (started.elapsed().as_secs_f64() + 1.0) * 20.0 * 1.2;
     assert!(
         (n as f64) <= max,
         "{n} TIME-WAIT after {:?}",
         started.elapsed()
     );
+    eventually_both(10, "at least 15 client-side TIME-WAIT", p, |rows| {
+        tw(rows) >= 15
+    });
     // No TIME-WAIT on the server side: the clients close first.
     assert!(
         !ss(p)
@@ -163,26 +157,27 @@ fn time_wait_climbs_at_the_configured_rate() {
         "{}",
         show(p)
     );
+    // With the rate at 0 the count no longer grows.
+    let settled = tw(&ss(p));
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(tw(&ss(p)) <= settled, "{}", show(p));
 }
 
 #[test]
 fn send_q_builds_up_on_the_server_and_recv_q_on_the_client() {
     let demo = DemoProc::start(&["send-q"]);
     let p = demo.port("send-q");
-    eventually(
+    eventually_both(
         15,
-        "server Send-Q > 64 KiB and client Recv-Q > 32 KiB, stable",
-        || {
-            let rows = ss(p);
+        "server Send-Q > 64 KiB and client Recv-Q > 32 KiB",
+        p,
+        |rows| {
             let server = rows
                 .iter()
-                .find(|r| r.state == "ESTAB" && r.local_port == p)?;
-            let client = rows
-                .iter()
-                .find(|r| r.state == "ESTAB" && r.peer_port == p)?;
-            (server.send_q > 64 * 1024 && client.recv_q > 32 * 1024).then_some(())
+                .find(|r| r.state == "ESTAB" && r.local_port == p);
+            let client = rows.iter().find(|r| r.state == "ESTAB" && r.peer_port == p);
+            matches!((server, client), (Some(s), Some(c)) if s.send_q > 64 * 1024 && c.recv_q > 32 * 1024)
         },
-        || show(p),
     );
 }
 
@@ -190,11 +185,11 @@ fn send_q_builds_up_on_the_server_and_recv_q_on_the_client() {
 fn echo_is_a_healthy_baseline() {
     let demo = DemoProc::start(&["echo"]);
     let p = demo.port("echo");
-    eventually(
+    eventually_both(
         10,
-        "3 client ESTAB, 3 server ESTAB",
-        || {
-            let rows = ss(p);
+        "3 client ESTAB, 3 server ESTAB, listener 0/128",
+        p,
+        |rows| {
             let client = rows
                 .iter()
                 .filter(|r| r.state == "ESTAB" && r.peer_port == p)
@@ -203,14 +198,12 @@ fn echo_is_a_healthy_baseline() {
                 .iter()
                 .filter(|r| r.state == "ESTAB" && r.local_port == p)
                 .count();
-            (client == 3 && server == 3).then_some(())
+            let listener = rows
+                .iter()
+                .any(|r| r.state == "LISTEN" && r.recv_q == 0 && r.send_q == 128);
+            client == 3 && server == 3 && listener
         },
-        || show(p),
     );
-    let rows = ss(p);
-    let listener = rows.iter().find(|r| r.state == "LISTEN").unwrap();
-    assert_eq!(listener.recv_q, 0);
-    assert_eq!(listener.send_q, 128);
     // Clients come and go: a replacement leaves a client-side TIME-WAIT within a few seconds.
     eventually(
         10,

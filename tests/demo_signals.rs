@@ -6,7 +6,7 @@ mod demo_support;
 use demo_support::{DemoProc, eventually, ss};
 
 fn stops_cleanly(sig: i32) {
-    let mut demo = DemoProc::start(&[]);
+    let mut demo = DemoProc::start(&["--rate", "2"]);
     assert_eq!(demo.ports.len(), 6, "{:?}", demo.ports);
     // Let every scenario get going.
     let p = demo.port("backlog");

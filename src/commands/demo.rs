@@ -2,6 +2,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::net::IpAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -9,10 +10,14 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::cli::{AttachArgs, DemoArgs};
+use crate::collect::{NetidSet, Query};
 use crate::demo::Demo;
-use crate::demo::control::ControlServer;
+use crate::demo::attach::ScenarioPanel;
+use crate::demo::control::{self, ControlClient, ControlServer};
 use crate::demo::scenarios::{Kind, MAX_TIME_WAIT_RATE, Options};
 use crate::error::UsageError;
+use crate::model::Netid;
+use crate::tui::{self, AppOptions, QuerySpec, Scope, TuiSettings};
 
 /// Validated `demo` arguments.
 struct Plan {
@@ -62,7 +67,9 @@ fn plan(args: &DemoArgs) -> anyhow::Result<Plan> {
 
 pub fn run(args: &DemoArgs, no_config: bool) -> anyhow::Result<()> {
     let plan = plan(args)?;
-    let headless = args.headless || !std::io::stdout().is_terminal();
+    // The live view needs a terminal on both ends.
+    let headless =
+        args.headless || !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal();
     // Signals first, so a SIGTERM during start-up still ends in a clean exit.
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
@@ -84,7 +91,7 @@ pub fn run(args: &DemoArgs, no_config: bool) -> anyhow::Result<()> {
             }
         })
     } else {
-        attach_ui(control.path(), args, no_config, &stop)
+        tui_settings(None, no_config).and_then(|s| attach_to(control.path(), s))
     };
     control.shutdown();
     demo.stop();
@@ -106,15 +113,65 @@ fn print_banner(demo: &Demo, control: &std::path::Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn attach_ui(
-    _control: &std::path::Path,
-    _args: &DemoArgs,
-    _no_config: bool,
-    _stop: &AtomicBool,
-) -> anyhow::Result<()> {
-    anyhow::bail!("the live view is not available yet; use --headless")
+pub fn attach(args: &AttachArgs, no_config: bool) -> anyhow::Result<()> {
+    let settings = tui_settings(args.interval, no_config)?;
+    if let Some(pid) = args.pid {
+        if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            anyhow::bail!("no process with pid {pid}");
+        }
+        let options = AppOptions {
+            query: tcp_query(),
+            scope: Scope {
+                pids: vec![pid],
+                ..Scope::default()
+            },
+            settings,
+            panel: None,
+        };
+        return tui::run_app(options);
+    }
+    let path = args
+        .socket
+        .clone()
+        .unwrap_or_else(control::default_socket_path);
+    attach_to(&path, settings)
 }
 
-pub fn attach(_args: &AttachArgs, _no_config: bool) -> anyhow::Result<()> {
-    anyhow::bail!("attach is not implemented yet")
+/// The live view scoped to the demo's ports, with the scenario panel.
+fn attach_to(path: &Path, settings: TuiSettings) -> anyhow::Result<()> {
+    let status = ControlClient::connect(path)?.status()?;
+    let ports = status.scenarios.iter().map(|s| s.port).collect();
+    let panel = ScenarioPanel::new(path, status);
+    let options = AppOptions {
+        query: tcp_query(),
+        scope: Scope {
+            ports,
+            ..Scope::default()
+        },
+        settings,
+        panel: Some(Box::new(panel)),
+    };
+    tui::run_app(options)
+}
+
+/// The demo is all TCP: ask for TCP only, every state.
+fn tcp_query() -> QuerySpec {
+    QuerySpec {
+        base: Query {
+            netids: NetidSet::of(&[Netid::Tcp]),
+            ..Query::default()
+        },
+        filter: Vec::new(),
+        listening: false,
+    }
+}
+
+/// The live view's settings: defaults, NO_COLOR, then --interval.
+fn tui_settings(interval: Option<f64>, _no_config: bool) -> anyhow::Result<TuiSettings> {
+    let mut s = TuiSettings::default();
+    s.no_color |= TuiSettings::no_color_from_env();
+    if let Some(secs) = interval {
+        s.interval = TuiSettings::clamp_interval(secs).map_err(UsageError)?;
+    }
+    Ok(s)
 }

@@ -13,6 +13,7 @@ use anyhow::Context;
 use crate::cli::{DumpArgs, SourceArg};
 use crate::collect::{Collector, NetidSet, Query, SourcePref};
 use crate::error::UsageError;
+use crate::filter::{FamilyOnly, Filter};
 use crate::model::{Netid, Snapshot, StateSet, TcpState};
 use crate::output::columns::CellCtx;
 use crate::output::json::{JsonOptions, write_json};
@@ -80,18 +81,23 @@ struct Plan {
 impl Plan {
     fn from_args(args: &DumpArgs) -> anyhow::Result<Plan> {
         let sel = &args.select;
-        let mut words = sel.filter.clone();
-        if let Some(path) = &sel.filter_file {
-            let text = if path.as_os_str() == "-" {
-                io::read_to_string(io::stdin()).context("cannot read the filter from stdin")?
-            } else {
-                std::fs::read_to_string(path).map_err(|e| {
-                    UsageError(format!("cannot read filter file {}: {e}", path.display()))
-                })?
-            };
-            words.extend(text.split_whitespace().map(str::to_string));
+        let filter = match &sel.filter_file {
+            None => Filter::parse(&sel.filter),
+            Some(path) => {
+                // States may stay on the command line; the expression comes from the file.
+                let text = if path.as_os_str() == "-" {
+                    io::read_to_string(io::stdin()).map_err(|e| {
+                        UsageError(format!("cannot read the filter from stdin: {e}"))
+                    })?
+                } else {
+                    std::fs::read_to_string(path).map_err(|e| {
+                        UsageError(format!("cannot read filter file {}: {e}", path.display()))
+                    })?
+                };
+                Filter::parse_text(&format!("{}\n{text}", sel.filter.join(" ")))
+            }
         }
-        let filter = filter_shim::parse(&words).map_err(UsageError)?;
+        .map_err(|e| UsageError(e.to_string()))?;
 
         let mut netids = NetidSet::default();
         if sel.tcp {
@@ -113,14 +119,35 @@ impl Plan {
                 NetidSet::ALL
             };
         }
-        let (ipv4, ipv6) = match (sel.ipv4, sel.ipv6) {
+        let (mut ipv4, mut ipv6) = match (sel.ipv4, sel.ipv6) {
             (false, false) | (true, true) => (true, true),
             (v4, v6) => (v4, v6),
         };
+        // ss lists only one family when a filter operand names it (`inet6:`, a unix path).
+        match filter.family_only() {
+            Some(FamilyOnly::V4) => {
+                ipv6 = false;
+                netids = NetidSet(netids.0 & NetidSet::of(&[Netid::Tcp, Netid::Udp]).0);
+            }
+            Some(FamilyOnly::V6) => {
+                ipv4 = false;
+                netids = NetidSet(netids.0 & NetidSet::of(&[Netid::Tcp, Netid::Udp]).0);
+            }
+            Some(FamilyOnly::Unix) => {
+                netids = NetidSet(netids.0 & !NetidSet::of(&[Netid::Tcp, Netid::Udp]).0);
+            }
+            None => {}
+        }
+        if !ipv4 && !ipv6 {
+            return Err(UsageError("no families to show with such filter".into()).into());
+        }
+        if netids.is_empty() {
+            return Err(UsageError("no socket tables to show with such filter".into()).into());
+        }
 
         let mut states = filter.states(sel.listening, sel.all);
         // ss: a UDP-only dump without any state selection shows connected UDP sockets only.
-        if filter.explicit_states.is_none()
+        if filter.explicit_states().is_none()
             && !sel.listening
             && !sel.all
             && netids == NetidSet::of(&[Netid::Udp])
@@ -146,12 +173,12 @@ impl Plan {
             bytecode: if args.summary {
                 None
             } else {
-                filter.bytecode.clone()
+                filter.bytecode().map(Arc::new)
             },
             keep: if args.summary {
                 None
             } else {
-                filter.predicate.clone()
+                filter.predicate()
             },
             processes: args.processes && !args.summary,
             counters: args.summary,
@@ -163,8 +190,8 @@ impl Plan {
             ..Query::default()
         };
         let explain = format!(
-            "{}\ntables: {}\nfamilies: {}\nstates: {}",
-            filter.explain,
+            "{}\ntables:     {}\nfamilies:   {}",
+            filter.explain(sel.listening, sel.all).trim_end(),
             netids
                 .iter()
                 .map(Netid::as_str)
@@ -175,11 +202,6 @@ impl Plan {
                 (true, false) => "ipv4",
                 _ => "ipv6",
             },
-            states
-                .iter()
-                .map(TcpState::filter_name)
-                .collect::<Vec<_>>()
-                .join(" "),
         );
         Ok(Plan { query, explain })
     }
@@ -224,78 +246,4 @@ fn terminal_width() -> Option<usize> {
     let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
     let rc = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut ws) };
     (rc == 0 && ws.ws_col > 0).then_some(usize::from(ws.ws_col))
-}
-
-/// Stand-in for the filter language until `crate::filter` lands: state clauses only.
-mod filter_shim {
-    use super::*;
-    use crate::collect::SocketPredicate;
-
-    pub struct Parsed {
-        pub explicit_states: Option<StateSet>,
-        pub predicate: Option<SocketPredicate>,
-        pub bytecode: Option<Arc<Vec<u8>>>,
-        pub explain: String,
-    }
-
-    impl Parsed {
-        pub fn states(&self, listening: bool, all: bool) -> StateSet {
-            match self.explicit_states {
-                Some(s) => s,
-                None if all => StateSet::ALL,
-                None if listening => StateSet::of(&[TcpState::Listen, TcpState::Close]),
-                None => StateSet(
-                    StateSet::ALL.0
-                        & !StateSet::of(&[
-                            TcpState::Listen,
-                            TcpState::Close,
-                            TcpState::TimeWait,
-                            TcpState::SynRecv,
-                        ])
-                        .0,
-                ),
-            }
-        }
-    }
-
-    fn lookup(word: &str) -> Option<StateSet> {
-        use TcpState::*;
-        let all_but = |x: &[TcpState]| StateSet(StateSet::ALL.0 & !StateSet::of(x).0);
-        Some(match word.to_ascii_lowercase().as_str() {
-            "all" => StateSet::ALL,
-            "connected" => all_but(&[Close, Listen]),
-            "synchronized" => all_but(&[Close, Listen, SynSent]),
-            "bucket" => StateSet::of(&[SynRecv, TimeWait]),
-            "big" => all_but(&[SynRecv, TimeWait]),
-            "close" | "closed" | "unconnected" => StateSet::of(&[Close]),
-            "syn-rcv" => StateSet::of(&[SynRecv]),
-            w => StateSet::of(&[*TcpState::ALL.iter().find(|s| s.filter_name() == w)?]),
-        })
-    }
-
-    pub fn parse(words: &[String]) -> Result<Parsed, String> {
-        let mut explicit: Option<StateSet> = None;
-        let mut it = words.iter();
-        while let Some(w) = it.next() {
-            let (exclude, name) = match w.as_str() {
-                "state" => (false, it.next()),
-                "exclude" | "excl" => (true, it.next()),
-                other => return Err(format!("filter expressions are not supported yet: {other}")),
-            };
-            let name = name.ok_or_else(|| format!("{w}: missing state name"))?;
-            let set = lookup(name).ok_or_else(|| format!("wrong state name: {name}"))?;
-            let cur = explicit.unwrap_or(if exclude { StateSet::ALL } else { StateSet(0) });
-            explicit = Some(if exclude {
-                StateSet(cur.0 & !set.0)
-            } else {
-                cur.union(set)
-            });
-        }
-        Ok(Parsed {
-            explicit_states: explicit,
-            predicate: None,
-            bytecode: None,
-            explain: "filter: state clauses only".into(),
-        })
-    }
 }

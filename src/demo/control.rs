@@ -74,6 +74,22 @@ pub enum Request {
     },
 }
 
+impl Request {
+    /// The scenario the request is about, if any.
+    pub fn scenario(&self) -> Option<Kind> {
+        match self {
+            Request::Status => None,
+            Request::Add { scenario, .. }
+            | Request::Send { scenario, .. }
+            | Request::Close { scenario, .. }
+            | Request::Pause { scenario }
+            | Request::Resume { scenario }
+            | Request::Rate { scenario, .. } => Some(*scenario),
+            Request::Reset { scenario } => *scenario,
+        }
+    }
+}
+
 /// The `status` reply.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Status {

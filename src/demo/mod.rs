@@ -2,6 +2,7 @@
 //! that run them (`runtime`), the control socket that drives them (`control`), and the
 //! explanations the attach view shows (`explain`).
 
+pub mod attach;
 pub mod control;
 pub mod explain;
 pub mod net;

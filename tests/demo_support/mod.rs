@@ -227,3 +227,48 @@ pub fn tcp_ext(name: &str) -> Option<u64> {
     let i = head.split_whitespace().position(|h| h == name)?;
     vals.split_whitespace().nth(i)?.parse().ok()
 }
+
+/// TCP sockets with `port` on either end, as `sockeye dump --json` sees them.
+pub fn dump(port: u16) -> Vec<Row> {
+    let out = Command::new(BIN)
+        // Filtered here rather than with a filter expression: this checks the snapshot,
+        // not the filter language.
+        .args(["--no-config", "dump", "-tan", "--json"])
+        .output()
+        .expect("run sockeye dump");
+    assert!(
+        out.status.success(),
+        "sockeye dump failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("dump JSON");
+    v.as_array()
+        .expect("a JSON array")
+        .iter()
+        .map(|s| Row {
+            state: s["state"].as_str().unwrap().to_string(),
+            recv_q: s["recv_q"].as_u64().unwrap(),
+            send_q: s["send_q"].as_u64().unwrap(),
+            local_port: s["local_port"].as_u64().unwrap() as u16,
+            peer_port: s["peer_port"].as_u64().unwrap() as u16,
+        })
+        .filter(|r| r.local_port == port || r.peer_port == port)
+        .collect()
+}
+
+/// Poll until `check` holds on what ss shows, then until it holds on what sockeye's own dump
+/// shows: both oracles must see the phenomenon.
+pub fn eventually_both(secs: u64, what: &str, port: u16, check: impl Fn(&[Row]) -> bool) {
+    eventually(
+        secs,
+        &format!("{what} (ss)"),
+        || check(&ss(port)).then_some(()),
+        || show(port),
+    );
+    eventually(
+        secs,
+        &format!("{what} (sockeye dump)"),
+        || check(&dump(port)).then_some(()),
+        || format!("{:#?}", dump(port)),
+    );
+}

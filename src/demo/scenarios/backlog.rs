@@ -19,7 +19,7 @@ const MAX_CLIENTS: usize = 8;
 /// The served client gets this reply to every line, as in the seed's server.
 const REPLY: &[u8] = b"Hello!\r\n";
 /// A client whose SYNs all went unanswered is replaced, at most this often.
-const RETRY_PAUSE: Duration = Duration::from_secs(5);
+const RETRY_PAUSE: Duration = Duration::from_millis(500);
 
 pub struct Backlog {
     listener: TcpListener,

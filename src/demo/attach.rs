@@ -1,0 +1,395 @@
+//! The scenario panel `sockeye attach` adds to the live view: each scenario, its port, what
+//! the kernel shows right now, why, and keys that drive the demo over the control socket.
+//!
+//! The panel lives on the UI thread and never does I/O there: a worker thread owns the
+//! control connection, refreshes the demo's status every second and carries out key actions.
+
+use std::path::Path;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ratatui::buffer::Buffer;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget, Wrap};
+
+use super::control::{ControlClient, Request, Status};
+use super::explain::{self, PortView};
+use super::scenarios::{Kind, ScenarioStatus};
+use crate::model::Snapshot;
+use crate::tui::Panel;
+
+/// How often the worker asks the demo for its status.
+const STATUS_EVERY: Duration = Duration::from_secs(1);
+
+#[derive(Default)]
+struct Shared {
+    status: Option<Status>,
+    /// The last action's outcome, or why the demo cannot be reached.
+    message: Option<String>,
+}
+
+pub struct ScenarioPanel {
+    scenarios: Vec<(Kind, u16)>,
+    selected: usize,
+    shared: Arc<Mutex<Shared>>,
+    actions: Sender<Request>,
+    views: Vec<PortView>,
+    overflow_base: Option<u64>,
+    overflows: Option<u64>,
+}
+
+impl ScenarioPanel {
+    /// A panel for the demo at `control`, whose first status is `status`.
+    pub fn new(control: &Path, status: Status) -> ScenarioPanel {
+        let scenarios = status.scenarios.iter().map(|s| (s.name, s.port)).collect();
+        let shared = Arc::new(Mutex::new(Shared {
+            status: Some(status),
+            message: None,
+        }));
+        let (tx, rx) = mpsc::channel();
+        let path = control.to_path_buf();
+        let worker_shared = Arc::clone(&shared);
+        // If the thread cannot start, keys only report that the demo is unreachable.
+        let _ = std::thread::Builder::new()
+            .name("attach-control".into())
+            .spawn(move || worker(&path, &rx, &worker_shared));
+        ScenarioPanel {
+            scenarios,
+            selected: 0,
+            shared,
+            actions: tx,
+            views: Vec::new(),
+            overflow_base: None,
+            overflows: None,
+        }
+    }
+
+    fn selected_status(&self) -> Option<ScenarioStatus> {
+        let (kind, _) = *self.scenarios.get(self.selected)?;
+        let shared = self.shared.lock().ok()?;
+        shared
+            .status
+            .as_ref()?
+            .scenarios
+            .iter()
+            .find(|s| s.name == kind)
+            .cloned()
+    }
+
+    fn send(&self, req: Request) {
+        if self.actions.send(req).is_err() {
+            self.note("the control worker has stopped".into());
+        }
+    }
+
+    fn note(&self, msg: String) {
+        if let Ok(mut s) = self.shared.lock() {
+            s.message = Some(msg);
+        }
+    }
+
+    /// The next churn rate for `>` (faster) or `<` (slower).
+    fn next_rate(st: &ScenarioStatus, faster: bool) -> Option<f64> {
+        let rate = st.rate?;
+        let max = st.max_rate.unwrap_or(rate);
+        let next = if faster {
+            if rate <= 0.0 { 0.1 } else { rate * 2.0 }
+        } else if rate <= 0.1 {
+            0.0
+        } else {
+            rate / 2.0
+        };
+        Some((next.min(max) * 100.0).round() / 100.0)
+    }
+}
+
+fn worker(path: &Path, rx: &Receiver<Request>, shared: &Mutex<Shared>) {
+    let mut client: Option<ControlClient> = None;
+    let mut call = |req: &Request| -> Result<serde_json::Value, String> {
+        // One reconnect: the demo closes idle connections, and may have been restarted.
+        for _ in 0..2 {
+            if client.is_none() {
+                client = Some(ControlClient::connect(path).map_err(|e| e.to_string())?);
+            }
+            if let Some(c) = client.as_mut() {
+                match c.raw(&serde_json::to_string(req).map_err(|e| e.to_string())?) {
+                    Ok(v) => return Ok(v),
+                    Err(_) => client = None,
+                }
+            }
+        }
+        Err("the demo does not answer".into())
+    };
+    loop {
+        let action = match rx.recv_timeout(STATUS_EVERY) {
+            Ok(req) => Some(req),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => return,
+        };
+        let message = action.map(|req| {
+            let who = req
+                .scenario()
+                .map_or_else(String::new, |k| format!("{k}: "));
+            match call(&req) {
+                Ok(v) if v["ok"] == true => {
+                    format!("{who}{}", v["message"].as_str().unwrap_or("done"))
+                }
+                Ok(v) => format!("{who}error: {}", v["error"].as_str().unwrap_or("unknown")),
+                Err(e) => e,
+            }
+        });
+        let status = call(&Request::Status);
+        let Ok(mut s) = shared.lock() else { return };
+        match status {
+            Ok(v) => match serde_json::from_value::<Status>(v) {
+                Ok(st) => s.status = Some(st),
+                Err(e) => s.message = Some(format!("unexpected status: {e}")),
+            },
+            Err(e) => {
+                s.status = None;
+                s.message = Some(format!("demo unreachable: {e}"));
+            }
+        }
+        if let Some(m) = message {
+            s.message = Some(m);
+        }
+    }
+}
+
+impl Panel for ScenarioPanel {
+    fn title(&self) -> String {
+        let pid = self
+            .shared
+            .lock()
+            .ok()
+            .and_then(|s| s.status.as_ref().map(|st| st.pid));
+        match pid {
+            Some(pid) => format!("demo (pid {pid}) — scenarios"),
+            None => "demo — not reachable".into(),
+        }
+    }
+
+    fn height(&self) -> u16 {
+        // Border, one row per scenario, a blank, three for the reason, messages, keys.
+        (self.scenarios.len() as u16) + 8
+    }
+
+    fn render(&self, area: Rect, buf: &mut Buffer, _snapshot: Option<&Snapshot>) {
+        if area.height == 0 || area.width == 0 {
+            return;
+        }
+        let shared = self.shared.lock().ok();
+        let status = shared.as_ref().and_then(|s| s.status.as_ref());
+        let message = shared.as_ref().and_then(|s| s.message.clone());
+        let mut lines: Vec<Line> = Vec::new();
+        let empty = PortView::default();
+        for (i, (kind, port)) in self.scenarios.iter().enumerate() {
+            let st = status.and_then(|s| s.scenarios.iter().find(|x| x.name == *kind));
+            let view = self.views.get(i).unwrap_or(&empty);
+            let overflows = (*kind == Kind::Backlog).then_some(self.overflows).flatten();
+            let mut flags = Vec::new();
+            if let Some(st) = st {
+                if !st.accepting {
+                    flags.push("not accepting".to_string());
+                }
+                if let Some(r) = st.rate {
+                    flags.push(format!("{r}/s"));
+                }
+            }
+            let marker = if i == self.selected { "▶ " } else { "  " };
+            let style = if i == self.selected {
+                Style::default().add_modifier(Modifier::BOLD)
+            } else {
+                Style::default()
+            };
+            let mut spans = vec![
+                Span::styled(format!("{marker}{:<11}", kind.as_str()), style),
+                Span::raw(format!(":{port:<6} ")),
+                Span::raw(explain::now_line(*kind, view, overflows)),
+            ];
+            if !flags.is_empty() {
+                spans.push(Span::styled(
+                    format!("  [{}]", flags.join(", ")),
+                    Style::default().add_modifier(Modifier::DIM),
+                ));
+            }
+            lines.push(Line::from(spans));
+        }
+        let rows = lines.len() as u16;
+        Paragraph::new(lines).render(
+            Rect {
+                height: rows.min(area.height),
+                ..area
+            },
+            buf,
+        );
+        let mut y = area.y + rows + 1;
+        let bottom = area.y + area.height;
+        if let Some((kind, _)) = self.scenarios.get(self.selected)
+            && y < bottom
+        {
+            let st = status.and_then(|s| s.scenarios.iter().find(|x| x.name == *kind));
+            let view = self.views.get(self.selected).unwrap_or(&empty);
+            let why = explain::why(*kind, view, st);
+            let h = 3.min(bottom - y);
+            Paragraph::new(why).wrap(Wrap { trim: true }).render(
+                Rect {
+                    y,
+                    height: h,
+                    ..area
+                },
+                buf,
+            );
+            y += h;
+        }
+        if y < bottom
+            && let Some(text) = message
+        {
+            Paragraph::new(Line::raw(text)).render(
+                Rect {
+                    y,
+                    height: 1,
+                    ..area
+                },
+                buf,
+            );
+        }
+        y += 1;
+        if y < bottom {
+            let keys = "[ ] scenario   c connect   w send hello!\\r\\n   x close   \
+                        a accept on/off   < > churn   R reset";
+            Paragraph::new(Line::styled(
+                keys,
+                Style::default().add_modifier(Modifier::DIM),
+            ))
+            .render(
+                Rect {
+                    y,
+                    height: 1,
+                    ..area
+                },
+                buf,
+            );
+        }
+    }
+
+    fn handle_key(&mut self, key: KeyEvent) -> bool {
+        if key.kind == KeyEventKind::Release
+            || key
+                .modifiers
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+        {
+            return false;
+        }
+        let Some(&(kind, _)) = self.scenarios.get(self.selected) else {
+            return false;
+        };
+        match key.code {
+            KeyCode::Char(']') => {
+                self.selected = (self.selected + 1) % self.scenarios.len();
+            }
+            KeyCode::Char('[') => {
+                self.selected = (self.selected + self.scenarios.len() - 1) % self.scenarios.len();
+            }
+            KeyCode::Char('c') => self.send(Request::Add {
+                scenario: kind,
+                count: 1,
+            }),
+            KeyCode::Char('x') => self.send(Request::Close {
+                scenario: kind,
+                count: 1,
+            }),
+            KeyCode::Char('w') => self.send(Request::Send {
+                scenario: kind,
+                data: None,
+            }),
+            KeyCode::Char('a') => {
+                let accepting = self.selected_status().is_none_or(|s| s.accepting);
+                self.send(if accepting {
+                    Request::Pause { scenario: kind }
+                } else {
+                    Request::Resume { scenario: kind }
+                });
+            }
+            KeyCode::Char(c @ ('<' | '>')) => {
+                match self
+                    .selected_status()
+                    .and_then(|st| Self::next_rate(&st, c == '>'))
+                {
+                    Some(per_sec) => self.send(Request::Rate {
+                        scenario: kind,
+                        per_sec,
+                    }),
+                    None => self.note(format!("{kind} has no churn rate")),
+                }
+            }
+            KeyCode::Char('R') => self.send(Request::Reset {
+                scenario: Some(kind),
+            }),
+            _ => return false,
+        }
+        true
+    }
+
+    fn help(&self) -> Vec<(String, String)> {
+        [
+            ("[ ]", "previous / next scenario"),
+            ("c", "connect a client to the scenario"),
+            ("w", "a client sends hello!\\r\\n"),
+            ("x", "close the oldest client"),
+            ("a", "pause / resume accept()"),
+            ("> <", "faster / slower churn (time-wait, close-wait, echo)"),
+            ("R", "reset the scenario"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    }
+
+    fn on_snapshot(&mut self, snapshot: &Snapshot) {
+        self.views = self
+            .scenarios
+            .iter()
+            .map(|(_, port)| explain::port_view(snapshot, *port))
+            .collect();
+        if let Some(now) = snapshot.counters.as_ref().and_then(|c| c.listen_overflows) {
+            let base = *self.overflow_base.get_or_insert(now);
+            self.overflows = Some(now.saturating_sub(base));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn st(rate: Option<f64>, max: Option<f64>) -> ScenarioStatus {
+        ScenarioStatus {
+            name: Kind::TimeWait,
+            port: 1,
+            accepting: true,
+            clients: 0,
+            connecting: 0,
+            server_conns: 0,
+            accepted_total: 0,
+            rate,
+            max_rate: max,
+            max_clients: 1,
+        }
+    }
+
+    #[test]
+    fn churn_keys_double_and_halve_within_bounds() {
+        let f = |r, faster| ScenarioPanel::next_rate(&st(Some(r), Some(200.0)), faster);
+        assert_eq!(f(20.0, true), Some(40.0));
+        assert_eq!(f(20.0, false), Some(10.0));
+        assert_eq!(f(150.0, true), Some(200.0));
+        assert_eq!(f(0.0, true), Some(0.1));
+        assert_eq!(f(0.1, false), Some(0.0));
+        assert_eq!(ScenarioPanel::next_rate(&st(None, None), true), None);
+    }
+}
