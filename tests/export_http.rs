@@ -315,6 +315,48 @@ fn close_wait_by_port_matches_ss() {
 }
 
 #[test]
+fn listen_overflows_counter_follows_the_kernel() {
+    let exp = start_exporter(&["--interval", "0", "--no-processes"]);
+    let counter = |m: &Exposition, name: &str| {
+        m.value(name, &[])
+            .unwrap_or_else(|| panic!("{name} missing: /proc/net/netstat unreadable?"))
+    };
+    let before = scrape(exp.addr);
+    // listen(1) holds two un-accepted connections; the third SYN overflows the queue.
+    let b = listen_with_backlog(1);
+    let port = b.local_addr().unwrap().port();
+    let _held: Vec<TcpStream> = (0..2)
+        .map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap())
+        .collect();
+    let filter = format!("sport = :{port}");
+    wait_until("a full accept queue", Duration::from_secs(5), || {
+        ss(&["-Hltn", &filter]).first().is_some_and(|f| f[1] == "2")
+    });
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let third = TcpStream::connect_timeout(&addr, Duration::from_millis(300));
+    assert!(
+        third.is_err(),
+        "the third connection should wait in SYN-SENT"
+    );
+    let after = scrape(exp.addr);
+    // Other processes on the machine may overflow too: the counter only has to grow by ours.
+    for name in [
+        "sockeye_tcp_listen_overflows_total",
+        "sockeye_tcp_listen_drops_total",
+    ] {
+        assert!(
+            counter(&after, name) >= counter(&before, name) + 1.0,
+            "{name}: {} then {}",
+            counter(&before, name),
+            counter(&after, name)
+        );
+    }
+    let port = port.to_string();
+    let len = after.matching("sockeye_listen_queue_length", &[("port", port.as_str())]);
+    assert_eq!(len.first().map(|s| s.value), Some(2.0));
+}
+
+#[test]
 fn other_paths_methods_and_concurrent_scrapes() {
     let exp = start_exporter(&["--interval", "1"]);
     assert_eq!(http(exp.addr, "GET", "/").status, 404);
@@ -323,6 +365,9 @@ fn other_paths_methods_and_concurrent_scrapes() {
     assert_eq!(post.status, 405);
     assert_eq!(post.header("Allow"), Some("GET, HEAD"));
     assert_eq!(http(exp.addr, "GET", "/metrics?x=1").status, 200);
+    let head = http(exp.addr, "HEAD", "/metrics");
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty(), "HEAD has no body");
 
     let addr = exp.addr;
     let handles: Vec<_> = (0..8)
