@@ -165,7 +165,10 @@ where
         // Requests that piled up during the last collection are served by this one.
         while rx.try_recv().is_ok() {}
         let started = Instant::now();
-        let result = collect();
+        // A bug in one collection must not leave every later scrape waiting on a dead
+        // worker: it counts as a failed collection and the next scrape tries again.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(&mut collect))
+            .unwrap_or_else(|_| Err("the collector panicked".into()));
         let took = started.elapsed();
         let mut st = shared.lock();
         match result {
@@ -285,6 +288,25 @@ mod tests {
             other => panic!("expected nothing, got {other:?}"),
         }
         assert!(cache.errors() >= 1);
+    }
+
+    #[test]
+    fn a_panicking_collection_is_an_error_not_a_dead_worker() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let c = Arc::clone(&calls);
+        let cache = Cache::start(Duration::from_millis(1), move || {
+            if c.fetch_add(1, Ordering::SeqCst) == 0 {
+                panic!("injected");
+            }
+            Ok(empty())
+        })
+        .unwrap();
+        assert!(matches!(cache.get(soon(5000)), Served::Nothing(_)));
+        assert_eq!(cache.errors(), 1);
+        assert!(matches!(
+            cache.get(soon(5000)),
+            Served::Fresh(_) | Served::Stale(_)
+        ));
     }
 
     #[test]
