@@ -105,18 +105,20 @@ impl Cache {
             return Served::Fresh(Arc::clone(e));
         }
         // Joins a collection already under way instead of starting a second one.
-        let waiting_for = if st.collecting {
-            st.generation + 1
-        } else {
+        if !st.collecting {
             self.request(&mut st);
-            st.generation + 1
-        };
+        }
+        let waiting_for = st.generation + 1;
+        let before = st.last.clone();
         loop {
             if st.generation >= waiting_for {
+                let collected_since = |e: &Arc<Entry>| match &before {
+                    Some(b) => !Arc::ptr_eq(b, e),
+                    None => true,
+                };
                 return match (&st.last, st.last_error.as_ref()) {
-                    (Some(e), _) if e.collected_at.elapsed() < self.max_age => {
-                        Served::Fresh(Arc::clone(e))
-                    }
+                    // Collected while this scrape waited: as fresh as it gets.
+                    (Some(e), _) if collected_since(e) => Served::Fresh(Arc::clone(e)),
                     (Some(e), _) => Served::Stale(Arc::clone(e)),
                     (None, err) => Served::Nothing(
                         err.cloned()
