@@ -170,24 +170,51 @@ fn compare(w: &World, flags: &str, filter: &str, failures: &mut Vec<String>) -> 
 #[test]
 fn sockeye_selects_what_ss_selects() {
     let w = build();
-    let mut failures = Vec::new();
-    let mut cases = 0;
-    let mut nonempty = 0;
-    for e in EXPRESSIONS {
-        cases += compare(&w, "-tanuH", e, &mut failures);
-        if !ss_keys(&w, "-tanuH", &words(&w.subst(e)))
-            .unwrap_or_default()
-            .is_empty()
-        {
-            nonempty += 1;
-        }
-    }
+    let mut jobs: Vec<(&str, String)> = EXPRESSIONS
+        .iter()
+        .map(|e| ("-tanuH", e.to_string()))
+        .collect();
     for (flags, states) in STATE_CASES {
         for e in STATE_EXPRESSIONS {
-            cases += compare(&w, flags, &format!("{states} {e}"), &mut failures);
+            jobs.push((flags, format!("{states} {e}")));
         }
     }
+    // Four workers: each case runs ss and two collections.
+    let chunks: Vec<Vec<(&str, String)>> = (0..4)
+        .map(|i| jobs.iter().skip(i).step_by(4).cloned().collect())
+        .collect();
+    let results: Vec<(usize, Vec<String>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .iter()
+            .map(|chunk| {
+                let w = &w;
+                scope.spawn(move || {
+                    let mut failures = Vec::new();
+                    let mut cases = 0;
+                    for (flags, filter) in chunk {
+                        cases += compare(w, flags, filter, &mut failures);
+                    }
+                    (cases, failures)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("worker panicked"))
+            .collect()
+    });
+    let cases: usize = results.iter().map(|r| r.0).sum();
+    let failures: Vec<String> = results.into_iter().flat_map(|r| r.1).collect();
+    let nonempty = EXPRESSIONS
+        .iter()
+        .filter(|e| {
+            !ss_keys(&w, "-tanuH", &words(&w.subst(e)))
+                .unwrap_or_default()
+                .is_empty()
+        })
+        .count();
     eprintln!("filter conformance: {cases} cases compared with ss");
+    assert_eq!(cases, jobs.len(), "{failures:?}");
     assert!(
         failures.is_empty(),
         "{} mismatches:\n{}",

@@ -98,7 +98,7 @@ fn inet_query(f: Option<&Filter>, kernel: bool, user: bool) -> Query {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 150,
+        cases: 64,
         failure_persistence: None,
         ..ProptestConfig::default()
     })]
