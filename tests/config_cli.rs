@@ -174,3 +174,34 @@ fn print_default_and_path_conflict() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn attach_reads_the_same_file_and_honours_no_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_config(dir.path(), "[view]\nbogus = 1\n");
+    // A private runtime dir: no demo runs there, whatever runs on the machine.
+    let runtime = dir.path().join("run");
+    std::fs::create_dir_all(&runtime).unwrap();
+
+    let out = sockeye(dir.path())
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .arg("attach")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with(&format!("sockeye: config: {}", file.display())),
+        "{stderr}"
+    );
+
+    // Without the file, attach gets as far as looking for the demo.
+    let out = sockeye(dir.path())
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .args(["--no-config", "attach"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("no demo is running"), "{stderr}");
+}
