@@ -107,6 +107,9 @@ pub struct ViewSection {
     /// Show the owning process of each socket.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub processes: Option<bool>,
+    /// Ports as numbers (as -n).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub numeric: Option<bool>,
     /// Refreshes kept for the header's sparklines.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<History>,
@@ -185,6 +188,9 @@ impl Config {
         if let Some(processes) = v.processes {
             settings.processes = processes;
         }
+        if let Some(numeric) = v.numeric {
+            settings.numeric = numeric;
+        }
         if let Some(history) = v.history {
             settings.history = history.0;
         }
@@ -205,6 +211,7 @@ impl Config {
                 default: Some(ViewName(settings.view)),
                 interval: Some(Interval(settings.interval.as_secs_f64())),
                 processes: Some(settings.processes),
+                numeric: Some(settings.numeric),
                 history: Some(History(settings.history)),
             },
             thresholds: Thresholds {

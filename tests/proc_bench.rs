@@ -195,3 +195,17 @@ fn fmt(runs: &[(Duration, Duration)]) -> String {
         ms(median(runs.iter().map(|r| r.1).collect())),
     )
 }
+
+#[test]
+#[ignore = "benchmark: run with --release -- --ignored --nocapture"]
+fn bench_counters() {
+    let runs: Vec<(Duration, Duration)> = (0..50)
+        .map(|_| {
+            timed(|| {
+                let c = sockeye::collect::counters::read(Path::new("/proc"));
+                assert!(c.curr_estab.is_some());
+            })
+        })
+        .collect();
+    println!("kernel counters + sysctls: {}", fmt(&runs));
+}

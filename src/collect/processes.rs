@@ -26,6 +26,7 @@
 //! Processes exit and fds close mid-scan: ENOENT/ESRCH/EACCES are normal and skipped.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::io::ErrorKind;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::DirEntryExt;
@@ -37,6 +38,31 @@ use crate::model::{ProcessRef, Socket};
 
 /// By default, rescan everything at most this often even when nothing looks unknown.
 pub const DEFAULT_FULL_RESCAN: Duration = Duration::from_secs(30);
+
+/// Inodes and pids are small kernel-assigned integers, not attacker-chosen keys: a
+/// multiplicative hash is enough and much cheaper than SipHash over 100k sockets a second.
+#[derive(Default)]
+struct IntHasher(u64);
+
+impl Hasher for IntHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type IntMap<K, V> = HashMap<K, V, BuildHasherDefault<IntHasher>>;
+type IntSet<K> = HashSet<K, BuildHasherDefault<IntHasher>>;
 
 /// A process that gained a socket within this many refreshes is searched first.
 const ACTIVE_REFRESHES: u64 = 60;
@@ -69,13 +95,13 @@ struct PidEntry {
 /// inode -> owning processes, cached across refreshes.
 pub struct ProcessCache {
     root: Option<PathBuf>,
-    pids: HashMap<u32, PidEntry>,
+    pids: IntMap<u32, PidEntry>,
     /// inode -> holders, sorted by (pid, fd).
-    owners: HashMap<u64, Vec<ProcessRef>>,
+    owners: IntMap<u64, Vec<ProcessRef>>,
     /// Inodes no readable process held when searched for; they trigger no rescan.
-    unowned: HashSet<u64>,
+    unowned: IntSet<u64>,
     /// Inodes unknown at the last refresh: searched for everywhere if still unknown now.
-    pending: HashSet<u64>,
+    pending: IntSet<u64>,
     full_rescan_interval: Option<Duration>,
     last_full: Option<Instant>,
     stats: ScanStats,
@@ -92,10 +118,10 @@ impl ProcessCache {
     pub fn with_full_rescan_interval(interval: Option<Duration>) -> ProcessCache {
         ProcessCache {
             root: None,
-            pids: HashMap::new(),
-            owners: HashMap::new(),
-            unowned: HashSet::new(),
-            pending: HashSet::new(),
+            pids: IntMap::default(),
+            owners: IntMap::default(),
+            unowned: IntSet::default(),
+            pending: IntSet::default(),
             full_rescan_interval: interval,
             last_full: None,
             stats: ScanStats::default(),
@@ -139,7 +165,7 @@ impl ProcessCache {
         }
 
         // Forget processes that exited or whose pid now names another process.
-        let live: HashMap<u32, u64> = listing.iter().copied().collect();
+        let live: IntMap<u32, u64> = listing.iter().copied().collect();
         let gone: Vec<u32> = self
             .pids
             .iter()
@@ -150,7 +176,7 @@ impl ProcessCache {
             self.forget(pid);
         }
 
-        let mut unknown: HashSet<u64> = sockets
+        let mut unknown: IntSet<u64> = sockets
             .iter()
             .map(|s| s.inode)
             .filter(|i| {
@@ -159,10 +185,10 @@ impl ProcessCache {
             .collect();
 
         // New processes (all of them on a full scan).
-        let mut scanned: HashSet<u32> = HashSet::new();
+        let mut scanned: IntSet<u32> = IntSet::default();
         let mut parents: Vec<u32> = Vec::new();
         // A full scan finds every socket "new": it must not mark every process as active.
-        let no_inodes = HashSet::new();
+        let no_inodes = IntSet::default();
         let news = if full { &no_inodes } else { &unknown };
         for &(pid, dir_ino) in &listing {
             if !full && self.pids.contains_key(&pid) {
@@ -218,7 +244,7 @@ impl ProcessCache {
                     now,
                     |u| !u.iter().any(|i| pending.contains(i)),
                 );
-                let (ownerless, fresh): (HashSet<u64>, HashSet<u64>) =
+                let (ownerless, fresh): (IntSet<u64>, IntSet<u64>) =
                     unknown.into_iter().partition(|i| pending.contains(i));
                 self.unowned.extend(ownerless);
                 self.pending = fresh;
@@ -244,7 +270,7 @@ impl ProcessCache {
     /// holders first, then by fewest sockets (the cheapest rescans first).
     fn candidates(
         &self,
-        scanned: &HashSet<u32>,
+        scanned: &IntSet<u32>,
         wanted: impl Fn(&PidEntry) -> bool,
     ) -> Vec<(u32, u64)> {
         let mut c: Vec<(bool, usize, u32, u64)> = self
@@ -262,10 +288,10 @@ impl ProcessCache {
         &mut self,
         proc_root: &Path,
         candidates: Vec<(u32, u64)>,
-        unknown: &mut HashSet<u64>,
-        scanned: &mut HashSet<u32>,
+        unknown: &mut IntSet<u64>,
+        scanned: &mut IntSet<u32>,
         now: u64,
-        done: impl Fn(&HashSet<u64>) -> bool,
+        done: impl Fn(&IntSet<u64>) -> bool,
     ) {
         for (pid, dir_ino) in candidates {
             if done(unknown) {
@@ -307,7 +333,7 @@ impl ProcessCache {
     }
 
     /// (Re)read one process. A process that vanished is simply forgotten.
-    fn scan(&mut self, proc_root: &Path, pid: u32, dir_ino: u64, unknown: &HashSet<u64>, now: u64) {
+    fn scan(&mut self, proc_root: &Path, pid: u32, dir_ino: u64, unknown: &IntSet<u64>, now: u64) {
         let mut gained_at = self.pids.get(&pid).and_then(|e| e.gained_at);
         self.forget(pid);
         self.stats.pids_scanned += 1;

@@ -22,11 +22,8 @@ pub fn run(args: &ExportArgs, _no_config: bool) -> anyhow::Result<()> {
     let addr = listen_addr(&args.listen)?;
     let interval = seconds("--interval", args.interval, 0.0)?;
     let deadline = seconds("--timeout", args.timeout, 0.05)?;
-    if !addr.ip().is_loopback() {
-        eprintln!(
-            "sockeye: warning: serving metrics on {addr}, which is not loopback: whoever can \
-             reach it sees this host's listeners, ports and process names"
-        );
+    if let Some(warning) = exposure_warning(addr) {
+        eprintln!("sockeye: warning: {warning}");
     }
 
     // Register before anything can block, so a signal during start-up is not lost.
@@ -82,6 +79,20 @@ pub fn run(args: &ExportArgs, _no_config: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Serving beyond loopback was asked for explicitly, but deserves a word: the metrics name
+/// this host's listeners, ports and processes.
+fn exposure_warning(addr: SocketAddr) -> Option<String> {
+    let ip = addr.ip();
+    let loopback = ip.is_loopback()
+        || matches!(ip, std::net::IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()));
+    (!loopback).then(|| {
+        format!(
+            "serving metrics on {addr}, which is not loopback: whoever can reach it sees this \
+             host's listeners, ports and process names"
+        )
+    })
+}
+
 /// `ADDR:PORT`, an IPv6 address in brackets, or a host name that resolves.
 fn listen_addr(s: &str) -> anyhow::Result<SocketAddr> {
     if let Ok(a) = s.parse::<SocketAddr>() {
@@ -119,6 +130,22 @@ mod tests {
         for bad in ["", "127.0.0.1", "1.2.3.4:99999", "nonsense"] {
             let err = listen_addr(bad).unwrap_err();
             assert_eq!(crate::error::exit_code(&err), 2, "{bad}");
+        }
+    }
+
+    #[test]
+    fn warns_beyond_loopback_only() {
+        for quiet in [
+            "127.0.0.1:9977",
+            "127.0.0.2:1",
+            "[::1]:9977",
+            "[::ffff:127.0.0.1]:1",
+        ] {
+            assert_eq!(exposure_warning(quiet.parse().unwrap()), None, "{quiet}");
+        }
+        for loud in ["0.0.0.0:9977", "10.0.0.5:9977", "[::]:9977", "[fe80::1]:1"] {
+            let w = exposure_warning(loud.parse().unwrap());
+            assert!(w.is_some_and(|w| w.contains("not loopback")), "{loud}");
         }
     }
 

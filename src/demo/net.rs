@@ -20,9 +20,18 @@ pub fn listen(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
     Ok(listener)
 }
 
-/// Start a non-blocking connect to `addr`. With `rcvbuf`, SO_RCVBUF is set before the SYN
-/// so the advertised window matches the small buffer.
-pub fn connect(addr: SocketAddr, rcvbuf: Option<u32>) -> io::Result<TcpStream> {
+/// Socket options a client sets before its SYN.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ConnectOpts {
+    /// SO_RCVBUF, so the advertised window matches a small buffer from the start.
+    pub rcvbuf: Option<u32>,
+    /// TCP_SYNCNT: SYN retransmissions before connect() gives up (the default, 6, waits
+    /// about two minutes).
+    pub syn_retries: Option<u8>,
+}
+
+/// Start a non-blocking connect to `addr`.
+pub fn connect(addr: SocketAddr, opts: ConnectOpts) -> io::Result<TcpStream> {
     let family = match addr {
         SocketAddr::V4(_) => libc::AF_INET,
         SocketAddr::V6(_) => libc::AF_INET6,
@@ -40,8 +49,16 @@ pub fn connect(addr: SocketAddr, rcvbuf: Option<u32>) -> io::Result<TcpStream> {
     }
     // SAFETY: fd is a fresh descriptor nobody else owns.
     let owned = unsafe { OwnedFd::from_raw_fd(fd) };
-    if let Some(size) = rcvbuf {
-        set_int_opt(fd, libc::SO_RCVBUF, size as libc::c_int)?;
+    if let Some(size) = opts.rcvbuf {
+        set_int_opt(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, size as libc::c_int)?;
+    }
+    if let Some(n) = opts.syn_retries {
+        set_int_opt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_SYNCNT,
+            libc::c_int::from(n),
+        )?;
     }
     let (storage, len) = sockaddr(addr);
     // SAFETY: storage holds a valid sockaddr of `len` bytes.
@@ -77,15 +94,25 @@ pub fn connect_state(stream: &TcpStream) -> ConnectState {
 }
 
 pub fn set_sndbuf(stream: &TcpStream, size: u32) -> io::Result<()> {
-    set_int_opt(stream.as_raw_fd(), libc::SO_SNDBUF, size as libc::c_int)
+    set_int_opt(
+        stream.as_raw_fd(),
+        libc::SOL_SOCKET,
+        libc::SO_SNDBUF,
+        size as libc::c_int,
+    )
 }
 
-fn set_int_opt(fd: RawFd, opt: libc::c_int, value: libc::c_int) -> io::Result<()> {
+fn set_int_opt(
+    fd: RawFd,
+    level: libc::c_int,
+    opt: libc::c_int,
+    value: libc::c_int,
+) -> io::Result<()> {
     // SAFETY: value is a valid c_int for the duration of the call.
     let rc = unsafe {
         libc::setsockopt(
             fd,
-            libc::SOL_SOCKET,
+            level,
             opt,
             (&raw const value).cast::<libc::c_void>(),
             mem::size_of::<libc::c_int>() as libc::socklen_t,
@@ -155,7 +182,11 @@ mod tests {
     fn nonblocking_connect_completes_on_loopback() {
         let l = listen("127.0.0.1:0".parse().unwrap(), 1).unwrap();
         let addr = l.local_addr().unwrap();
-        let c = connect(addr, Some(4096)).unwrap();
+        let opts = ConnectOpts {
+            rcvbuf: Some(4096),
+            syn_retries: Some(2),
+        };
+        let c = connect(addr, opts).unwrap();
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
             match connect_state(&c) {
@@ -176,7 +207,7 @@ mod tests {
             .unwrap()
             .local_addr()
             .unwrap();
-        let c = connect(port, None).unwrap();
+        let c = connect(port, ConnectOpts::default()).unwrap();
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
             match connect_state(&c) {

@@ -105,18 +105,20 @@ impl Cache {
             return Served::Fresh(Arc::clone(e));
         }
         // Joins a collection already under way instead of starting a second one.
-        let waiting_for = if st.collecting {
-            st.generation + 1
-        } else {
+        if !st.collecting {
             self.request(&mut st);
-            st.generation + 1
-        };
+        }
+        let waiting_for = st.generation + 1;
+        let before = st.last.clone();
         loop {
             if st.generation >= waiting_for {
+                let collected_since = |e: &Arc<Entry>| match &before {
+                    Some(b) => !Arc::ptr_eq(b, e),
+                    None => true,
+                };
                 return match (&st.last, st.last_error.as_ref()) {
-                    (Some(e), _) if e.collected_at.elapsed() < self.max_age => {
-                        Served::Fresh(Arc::clone(e))
-                    }
+                    // Collected while this scrape waited: as fresh as it gets.
+                    (Some(e), _) if collected_since(e) => Served::Fresh(Arc::clone(e)),
                     (Some(e), _) => Served::Stale(Arc::clone(e)),
                     (None, err) => Served::Nothing(
                         err.cloned()
@@ -165,7 +167,10 @@ where
         // Requests that piled up during the last collection are served by this one.
         while rx.try_recv().is_ok() {}
         let started = Instant::now();
-        let result = collect();
+        // A bug in one collection must not leave every later scrape waiting on a dead
+        // worker: it counts as a failed collection and the next scrape tries again.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(&mut collect))
+            .unwrap_or_else(|_| Err("the collector panicked".into()));
         let took = started.elapsed();
         let mut st = shared.lock();
         match result {
@@ -285,6 +290,25 @@ mod tests {
             other => panic!("expected nothing, got {other:?}"),
         }
         assert!(cache.errors() >= 1);
+    }
+
+    #[test]
+    fn a_panicking_collection_is_an_error_not_a_dead_worker() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let c = Arc::clone(&calls);
+        let cache = Cache::start(Duration::from_millis(1), move || {
+            if c.fetch_add(1, Ordering::SeqCst) == 0 {
+                panic!("injected");
+            }
+            Ok(empty())
+        })
+        .unwrap();
+        assert!(matches!(cache.get(soon(5000)), Served::Nothing(_)));
+        assert_eq!(cache.errors(), 1);
+        assert!(matches!(
+            cache.get(soon(5000)),
+            Served::Fresh(_) | Served::Stale(_)
+        ));
     }
 
     #[test]

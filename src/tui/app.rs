@@ -155,8 +155,12 @@ pub struct App {
     pub changes: Changes,
     /// `delta::key` of every socket of the snapshot.
     pub keys: Vec<u64>,
+    /// TCP connections on ephemeral ports and the size of the range, when known.
+    pub ephemeral: Option<(u64, u64)>,
     tracker: Tracker,
     pub views: [ViewState; 3],
+    /// Snapshot indices in sort order.
+    order: Vec<usize>,
     pub collapsed: HashSet<GroupId>,
     pub sort: Sort,
     pub filter: FilterBar,
@@ -213,8 +217,10 @@ impl App {
             tree: ListenerTree::default(),
             changes: Changes::default(),
             keys: Vec::new(),
+            ephemeral: None,
             tracker: Tracker::default(),
             views: Default::default(),
+            order: Vec::new(),
             collapsed,
             sort: Sort {
                 column: SortColumn::Local,
@@ -265,22 +271,51 @@ impl App {
     }
 
     /// Apply a new snapshot: counts, history, deltas, groups and rows; the selection stays on
-    /// the same socket or group when it still exists.
+    /// the same socket or group when it still exists. (The terminal loop gets snapshots
+    /// already prepared by the collector thread and calls [`App::apply_prepared`].)
     pub fn apply_snapshot(&mut self, snap: Snapshot, elapsed: Option<Duration>) {
+        let p = prepare(&mut self.tracker, snap, self.sort);
+        self.apply_prepared(p, elapsed);
+    }
+
+    /// Apply a snapshot prepared (grouped, compared, sorted) off the UI thread.
+    pub fn apply_prepared(&mut self, p: Prepared, elapsed: Option<Duration>) {
         let selected: Vec<Option<RowId>> = (0..3).map(|v| self.row_id(v)).collect();
-        self.counts = StateCounts::of(&snap.sockets);
+        let Prepared {
+            snapshot,
+            counts,
+            groups,
+            tree,
+            mut changes,
+            ephemeral,
+            sort,
+            order,
+        } = p;
+        self.counts = counts;
         self.history.push(&self.counts);
-        self.changes = self.tracker.update(&snap);
-        self.keys = snap.sockets.iter().map(delta::key).collect();
-        self.groups = group::by_state(&snap.sockets);
-        self.tree = group::by_listener(&snap.sockets);
-        if let Some(p) = self.panel.as_mut() {
-            p.on_snapshot(&snap);
+        self.keys = std::mem::take(&mut changes.keys);
+        self.changes = changes;
+        self.ephemeral = ephemeral;
+        self.groups = groups;
+        self.tree = tree;
+        if let Some(panel) = self.panel.as_mut() {
+            panel.on_snapshot(&snapshot);
         }
-        if self.cells.source() != snap.source {
-            self.cells = CellCtx::new(self.settings.numeric, snap.source);
+        if self.cells.source() != snapshot.source {
+            self.cells = CellCtx::new(self.settings.numeric, snapshot.source);
         }
-        self.snapshot = Some(snap);
+        let old = self.snapshot.replace(snapshot);
+        if let Some(old) = old
+            && old.sockets.len() > 10_000
+        {
+            // Freeing 100,000 sockets takes milliseconds: not on the UI thread.
+            let _ = std::thread::Builder::new().spawn(move || drop(old));
+        }
+        if sort == self.sort {
+            self.order = order;
+        } else if let Some(snap) = &self.snapshot {
+            self.order = sorted_order(&snap.sockets, self.sort);
+        }
         self.elapsed = elapsed;
         self.error = None;
         self.rebuild(selected);
@@ -330,65 +365,85 @@ impl App {
             return;
         };
         let socks = &snap.sockets;
-        let mut order: Vec<usize> = (0..socks.len()).collect();
-        let sort = self.sort;
-        order.sort_unstable_by(|&a, &b| {
-            let o = compare(&socks[a], &socks[b], sort.column).then(a.cmp(&b));
-            if sort.descending { o.reverse() } else { o }
-        });
-        let mut rank = vec![0u32; socks.len()];
-        for (r, &i) in order.iter().enumerate() {
-            rank[i] = r as u32;
+        if self.order.len() != socks.len() {
+            self.order = sorted_order(socks, self.sort);
         }
-        let sorted = |v: &[usize]| {
-            let mut v = v.to_vec();
-            v.sort_unstable_by_key(|&i| rank[i]);
-            v
-        };
+        let order = &self.order;
 
+        // Distribute the sorted order into groups: one pass, so every group comes out sorted
+        // without sorting each again.
+        let mut state_of = vec![0u8; socks.len()];
+        for (gi, g) in self.groups.iter().enumerate() {
+            for &i in &g.members {
+                state_of[i] = gi as u8;
+            }
+        }
+        let mut state_buckets: Vec<Vec<usize>> = self
+            .groups
+            .iter()
+            .map(|g| Vec::with_capacity(g.members.len()))
+            .collect();
+        for &i in order {
+            if let Some(b) = state_buckets.get_mut(state_of[i] as usize) {
+                b.push(i);
+            }
+        }
+        drop(state_of);
         let mut states = Vec::with_capacity(socks.len() + self.groups.len());
-        for g in &self.groups {
+        for (g, members) in self.groups.iter().zip(state_buckets) {
             states.push(Row::StateGroup(g.key));
             if !self.collapsed.contains(&GroupId::State(g.key)) {
-                states.extend(
-                    sorted(&g.members)
-                        .into_iter()
-                        .map(|idx| Row::Socket { idx, depth: 1 }),
-                );
+                states.extend(members.into_iter().map(|idx| Row::Socket { idx, depth: 1 }));
             }
         }
 
+        let nl = self.tree.listeners.len();
+        let mut owner = vec![u32::MAX; socks.len()];
+        for (gi, lg) in self.tree.listeners.iter().enumerate() {
+            for i in lg.children() {
+                owner[i] = gi as u32;
+            }
+        }
+        for (ri, rg) in self.tree.outbound.iter().enumerate() {
+            for &i in &rg.members {
+                owner[i] = (nl + ri) as u32;
+            }
+        }
+        let mut tree_buckets: Vec<Vec<usize>> = vec![Vec::new(); nl + self.tree.outbound.len()];
+        for &i in order {
+            if let Some(b) = tree_buckets.get_mut(owner[i] as usize) {
+                b.push(i);
+            }
+        }
+        drop(owner);
+        let mut buckets = tree_buckets.into_iter();
         let mut listeners = Vec::new();
         for (gi, lg) in self.tree.listeners.iter().enumerate() {
             listeners.push(Row::Listener(gi));
+            let kids = buckets.next().unwrap_or_default();
             let id = GroupId::Listener(listener_key(&socks[lg.listener]));
             if !self.collapsed.contains(&id) {
-                let kids: Vec<usize> = lg.children().collect();
-                listeners.extend(
-                    sorted(&kids)
-                        .into_iter()
-                        .map(|idx| Row::Socket { idx, depth: 1 }),
-                );
+                listeners.extend(kids.into_iter().map(|idx| Row::Socket { idx, depth: 1 }));
             }
         }
         if !self.tree.outbound.is_empty() {
             listeners.push(Row::OutboundHeader);
-            if !self.collapsed.contains(&GroupId::Outbound) {
-                for (ri, rg) in self.tree.outbound.iter().enumerate() {
-                    listeners.push(Row::Remote(ri));
-                    if !self.collapsed.contains(&GroupId::Remote(rg.addr, rg.port)) {
-                        listeners.extend(
-                            sorted(&rg.members)
-                                .into_iter()
-                                .map(|idx| Row::Socket { idx, depth: 2 }),
-                        );
-                    }
+            let outbound_open = !self.collapsed.contains(&GroupId::Outbound);
+            for (ri, rg) in self.tree.outbound.iter().enumerate() {
+                let members = buckets.next().unwrap_or_default();
+                if !outbound_open {
+                    continue;
+                }
+                listeners.push(Row::Remote(ri));
+                if !self.collapsed.contains(&GroupId::Remote(rg.addr, rg.port)) {
+                    listeners.extend(members.into_iter().map(|idx| Row::Socket { idx, depth: 2 }));
                 }
             }
         }
 
         let flat: Vec<Row> = order
-            .into_iter()
+            .iter()
+            .copied()
             .map(|idx| Row::Socket { idx, depth: 0 })
             .collect();
 
@@ -521,9 +576,13 @@ impl App {
         }
     }
 
-    fn set_sort(&mut self, sort: Sort) {
+    fn set_sort(&mut self, sort: Sort) -> Vec<Command> {
         self.sort = sort;
+        if let Some(snap) = &self.snapshot {
+            self.order = sorted_order(&snap.sockets, sort);
+        }
         self.rebuild_keep();
+        vec![Command::SetSort(sort)]
     }
 
     /// Apply the filter bar's text: parse it, and on success make it the filter in force.
@@ -655,14 +714,18 @@ impl App {
                     self.set_collapsed(id, at, false);
                 }
             }
-            KeyCode::Char(c) if c == k.sort => self.set_sort(Sort {
-                column: self.sort.column.next(),
-                descending: false,
-            }),
-            KeyCode::Char(c) if c == k.sort_reverse => self.set_sort(Sort {
-                column: self.sort.column,
-                descending: !self.sort.descending,
-            }),
+            KeyCode::Char(c) if c == k.sort => {
+                return self.set_sort(Sort {
+                    column: self.sort.column.next(),
+                    descending: false,
+                });
+            }
+            KeyCode::Char(c) if c == k.sort_reverse => {
+                return self.set_sort(Sort {
+                    column: self.sort.column,
+                    descending: !self.sort.descending,
+                });
+            }
             KeyCode::Char(c) if c == k.pause => {
                 self.paused = !self.paused;
                 return vec![Command::Pause(self.paused)];
@@ -687,6 +750,74 @@ impl App {
             _ => {}
         }
     }
+}
+
+/// Non-listening TCP sockets whose local port is in `ip_local_port_range`, and the range's
+/// size: how close outbound connections are to running out of ports.
+fn ephemeral_in_use(snap: &Snapshot) -> Option<(u64, u64)> {
+    let (lo, hi) = snap.counters.as_ref()?.ip_local_port_range?;
+    if hi < lo {
+        return None;
+    }
+    let used = snap
+        .sockets
+        .iter()
+        .filter(|s| s.netid == crate::model::Netid::Tcp && s.state != TcpState::Listen)
+        .filter(|s| matches!(s.local, Endpoint::Inet { port, .. } if (lo..=hi).contains(&port)))
+        .count() as u64;
+    Some((used, u64::from(hi - lo) + 1))
+}
+
+/// A snapshot with everything derived from it that does not depend on the UI state except
+/// the sort: made by the collector thread so the UI thread only builds rows.
+pub struct Prepared {
+    pub snapshot: Snapshot,
+    pub counts: StateCounts,
+    pub groups: Vec<StateGroup>,
+    pub tree: ListenerTree,
+    pub changes: Changes,
+    pub ephemeral: Option<(u64, u64)>,
+    /// The sort `order` follows.
+    pub sort: Sort,
+    pub order: Vec<usize>,
+}
+
+/// Derive everything from a snapshot: counts, changes since the previous one (`tracker`),
+/// groups, the listener tree, and the order for `sort`.
+pub fn prepare(tracker: &mut Tracker, snapshot: Snapshot, sort: Sort) -> Prepared {
+    Prepared {
+        counts: StateCounts::of(&snapshot.sockets),
+        changes: tracker.update(&snapshot),
+        ephemeral: ephemeral_in_use(&snapshot),
+        groups: group::by_state(&snapshot.sockets),
+        tree: group::by_listener(&snapshot.sockets),
+        order: sorted_order(&snapshot.sockets, sort),
+        sort,
+        snapshot,
+    }
+}
+
+/// Snapshot indices in the order of `sort`. The sort keys are computed once per socket (not
+/// once per comparison); ties fall back to the local (or, sorting by local, the peer)
+/// endpoint, then to snapshot order.
+fn sorted_order(socks: &[Socket], sort: Sort) -> Vec<usize> {
+    let c = sort.column.column();
+    let second = if c == Column::Local {
+        Column::Peer
+    } else {
+        Column::Local
+    };
+    let mut keyed: Vec<_> = socks
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (c.sort_key(s), second.sort_key(s), i as u32))
+        .collect();
+    keyed.sort_unstable();
+    let mut order: Vec<usize> = keyed.into_iter().map(|(_, _, i)| i as usize).collect();
+    if sort.descending {
+        order.reverse();
+    }
+    order
 }
 
 /// Keep `selected` visible in a window of `page` rows starting at `offset`.

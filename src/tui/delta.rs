@@ -1,10 +1,10 @@
 //! What changed between two refreshes: sockets that appeared, queues that moved, byte rates,
 //! and per-interval deltas of kernel counters.
 
-use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::time::SystemTime;
 
+use crate::group::{FastHasher, FastMap};
 use crate::model::{Endpoint, KernelCounters, Snapshot, Socket};
 
 /// Identity of a socket across refreshes: the kernel cookie when known, else a hash of its
@@ -13,7 +13,7 @@ pub fn key(s: &Socket) -> u64 {
     if let Some(c) = s.cookie {
         return c;
     }
-    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut h = FastHasher::default();
     s.netid.hash(&mut h);
     hash_endpoint(&s.local, &mut h);
     hash_endpoint(&s.peer, &mut h);
@@ -65,7 +65,9 @@ pub struct CounterDeltas {
 /// Remembers the previous refresh.
 #[derive(Default)]
 pub struct Tracker {
-    prev: HashMap<u64, Sample>,
+    prev: FastMap<u64, Sample>,
+    /// The map before `prev`, kept to reuse its allocation.
+    spare: FastMap<u64, Sample>,
     prev_time: Option<SystemTime>,
     prev_counters: Option<KernelCounters>,
 }
@@ -73,6 +75,8 @@ pub struct Tracker {
 /// What [`Tracker::update`] found: marks and rates indexed like the snapshot's sockets.
 #[derive(Clone, Debug, Default)]
 pub struct Changes {
+    /// [`key`] of every socket.
+    pub keys: Vec<u64>,
     pub marks: Vec<u8>,
     pub rates: Vec<Option<Rates>>,
     pub counters: CounterDeltas,
@@ -87,11 +91,15 @@ impl Tracker {
             .and_then(|t| snap.taken_at.duration_since(t).ok())
             .map(|d| d.as_secs_f64())
             .filter(|d| *d > 0.0);
-        let mut next = HashMap::with_capacity(snap.sockets.len());
+        let mut next = std::mem::take(&mut self.spare);
+        next.clear();
+        next.reserve(snap.sockets.len());
+        let mut keys = Vec::with_capacity(snap.sockets.len());
         let mut marks = vec![0u8; snap.sockets.len()];
         let mut rates = vec![None; snap.sockets.len()];
         for (i, s) in snap.sockets.iter().enumerate() {
             let k = key(s);
+            keys.push(k);
             let sample = Sample {
                 recv_q: s.recv_q,
                 send_q: s.send_q,
@@ -132,10 +140,11 @@ impl Tracker {
             }
             _ => CounterDeltas::default(),
         };
-        self.prev = next;
+        self.spare = std::mem::replace(&mut self.prev, next);
         self.prev_time = Some(snap.taken_at);
         self.prev_counters = snap.counters.clone();
         Changes {
+            keys,
             marks,
             rates,
             counters,

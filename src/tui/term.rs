@@ -74,6 +74,7 @@ pub fn run_with(mut app: App, source: Box<dyn SnapshotSource>, scope: Scope) -> 
     let (cmd_tx, cmd_rx) = mpsc::channel::<Command>();
     worker::spawn(
         source,
+        app.sort,
         scope,
         app.interval,
         cmd_rx,
@@ -161,8 +162,8 @@ pub fn run_with(mut app: App, source: Box<dyn SnapshotSource>, scope: Scope) -> 
                     }
                     Input::Terminal(Event::Resize(..)) => dirty = true,
                     Input::Terminal(_) => {}
-                    Input::Report(Report::Snapshot { snapshot, elapsed }) => {
-                        app.apply_snapshot(*snapshot, Some(elapsed));
+                    Input::Report(Report::Snapshot { prepared, elapsed }) => {
+                        app.apply_prepared(*prepared, Some(elapsed));
                         dirty = true;
                     }
                     Input::Report(Report::Error(e)) => {

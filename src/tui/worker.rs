@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 use crate::collect::{Collector, Query};
 use crate::model::Snapshot;
 
+use super::app::{Prepared, Sort, prepare};
+use super::delta::Tracker;
 use super::scope::Scope;
 
 /// Where snapshots come from: the real [`Collector`], or a fixture in tests.
@@ -31,13 +33,16 @@ pub enum Command {
     SetQuery(Query),
     SetInterval(Duration),
     Pause(bool),
+    /// The order to prepare snapshots in.
+    SetSort(Sort),
     Stop,
 }
 
-/// What the collector thread reports. `elapsed` is the collection time (the header shows it).
+/// What the collector thread reports. `elapsed` is the collection time (the header shows
+/// it); the snapshot comes prepared (grouped, compared with the previous one, sorted).
 pub enum Report {
     Snapshot {
-        snapshot: Box<Snapshot>,
+        prepared: Box<Prepared>,
         elapsed: Duration,
     },
     Error(String),
@@ -45,8 +50,10 @@ pub enum Report {
 
 /// Start the collector thread. It sends `wrap(report)` on `events` (so the UI thread can
 /// merge it with terminal events into one channel) until told to stop or the receiver is gone.
+#[allow(clippy::too_many_arguments)]
 pub fn spawn<E: Send + 'static>(
     mut source: Box<dyn SnapshotSource>,
+    initial_sort: Sort,
     scope: Scope,
     mut interval: Duration,
     commands: Receiver<Command>,
@@ -57,15 +64,18 @@ pub fn spawn<E: Send + 'static>(
         .name("sockeye-collector".into())
         .spawn(move || {
             let mut paused = false;
+            let mut tracker = Tracker::default();
+            let mut sort = initial_sort;
             loop {
                 if !paused {
                     let t0 = Instant::now();
                     let report = match source.snapshot() {
                         Ok(mut snap) => {
                             snap.sockets = scope.apply(std::mem::take(&mut snap.sockets));
+                            let elapsed = t0.elapsed();
                             Report::Snapshot {
-                                snapshot: Box::new(snap),
-                                elapsed: t0.elapsed(),
+                                prepared: Box::new(prepare(&mut tracker, snap, sort)),
+                                elapsed,
                             }
                         }
                         Err(e) => Report::Error(format!("{e:#}")),
@@ -89,6 +99,7 @@ pub fn spawn<E: Send + 'static>(
                             source.set_query(q);
                             break;
                         }
+                        Ok(Command::SetSort(s)) => sort = s,
                         Ok(Command::Pause(p)) => {
                             let resumed = paused && !p;
                             paused = p;
@@ -146,6 +157,10 @@ mod tests {
         let (etx, erx) = mpsc::channel();
         let h = spawn(
             Box::new(Fake { n: 0 }),
+            crate::tui::app::Sort {
+                column: crate::tui::app::SortColumn::Local,
+                descending: false,
+            },
             Scope::default(),
             Duration::from_secs(60),
             crx,

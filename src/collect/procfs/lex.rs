@@ -21,12 +21,10 @@ impl<'a> Iterator for Fields<'a> {
     type Item = &'a [u8];
 
     fn next(&mut self) -> Option<&'a [u8]> {
-        let start = self.rest.iter().position(|b| !b.is_ascii_whitespace())?;
+        // The kernel separates with spaces; anything at or below ' ' counts as a separator.
+        let start = self.rest.iter().position(|&b| b > b' ')?;
         let rest = &self.rest[start..];
-        let end = rest
-            .iter()
-            .position(|b| b.is_ascii_whitespace())
-            .unwrap_or(rest.len());
+        let end = rest.iter().position(|&b| b <= b' ').unwrap_or(rest.len());
         self.rest = &rest[end..];
         Some(&rest[..end])
     }
@@ -130,14 +128,10 @@ pub(super) fn dec_i64(s: &[u8]) -> Option<i64> {
     }
 }
 
-/// Split `a:b` at its only colon.
+/// Split `a:b` at its first colon (a second colon fails the hex parse of `b`).
 pub(super) fn split_colon(s: &[u8]) -> Option<(&[u8], &[u8])> {
     let i = s.iter().position(|&b| b == b':')?;
-    let (a, b) = (&s[..i], &s[i + 1..]);
-    if b.contains(&b':') {
-        return None;
-    }
-    Some((a, b))
+    Some((&s[..i], &s[i + 1..]))
 }
 
 #[cfg(test)]
@@ -189,6 +183,7 @@ mod tests {
         assert_eq!(dec_i64(b"-"), None);
         assert_eq!(split_colon(b"00:0000"), Some((&b"00"[..], &b"0000"[..])));
         assert_eq!(split_colon(b"0000"), None);
-        assert_eq!(split_colon(b"0:0:0"), None);
+        assert_eq!(split_colon(b"0:0:0"), Some((&b"0"[..], &b"0:0"[..])));
+        assert_eq!(hex_u32(b"0:0"), None);
     }
 }

@@ -12,7 +12,7 @@ use super::{
     Action, Client, Kind, Pacer, ReadOutcome, Scenario, ScenarioStatus, accept_one, check_add,
     check_rate, close_oldest, read_some, send_from_newest,
 };
-use crate::demo::net;
+use crate::demo::net::{self, ConnectOpts};
 
 const BACKLOG: i32 = 16;
 const INITIAL_CLIENTS: u32 = 2;
@@ -63,7 +63,7 @@ impl CloseWait {
 
     fn add(&mut self, n: usize, now: Instant) -> std::io::Result<()> {
         for _ in 0..n {
-            let mut c = Client::start(self.addr, None, now)?;
+            let mut c = Client::start(self.addr, ConnectOpts::default(), now)?;
             c.outbox.extend_from_slice(REQUEST);
             self.clients.push(c);
         }

@@ -11,7 +11,7 @@ use super::{
     Action, Client, Kind, Pacer, ReadOutcome, Scenario, ScenarioStatus, accept_one, check_add,
     check_rate, read_some, send_from_newest, write_some,
 };
-use crate::demo::net;
+use crate::demo::net::{self, ConnectOpts};
 
 const BACKLOG: i32 = 128;
 const INITIAL_POOL: usize = 3;
@@ -67,7 +67,7 @@ impl Echo {
 
     fn fill_pool(&mut self, now: Instant) {
         while self.clients.len() < self.pool {
-            match Client::start(self.addr, None, now) {
+            match Client::start(self.addr, ConnectOpts::default(), now) {
                 Ok(client) => self.clients.push(Talker {
                     client,
                     next_talk: now,

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use super::net::{self, ConnectState};
+use super::net::{self, ConnectOpts, ConnectState};
 use crate::cli::ScenarioArg;
 
 /// The seeds' `telnet` line: 8 bytes, so Recv-Q reads 8.
@@ -192,9 +192,9 @@ pub(crate) struct Client {
 }
 
 impl Client {
-    pub fn start(addr: SocketAddr, rcvbuf: Option<u32>, now: Instant) -> io::Result<Client> {
+    pub fn start(addr: SocketAddr, opts: ConnectOpts, now: Instant) -> io::Result<Client> {
         Ok(Client {
-            stream: net::connect(addr, rcvbuf)?,
+            stream: net::connect(addr, opts)?,
             connected: false,
             since: now,
             outbox: Vec::new(),

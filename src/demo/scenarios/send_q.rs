@@ -8,7 +8,7 @@ use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
 use super::{Action, Client, Kind, Scenario, ScenarioStatus, accept_one, check_add, write_some};
-use crate::demo::net;
+use crate::demo::net::{self, ConnectOpts};
 
 const BACKLOG: i32 = 16;
 const INITIAL_CLIENTS: u32 = 1;
@@ -52,8 +52,14 @@ impl SendQ {
 
     fn add(&mut self, n: usize, now: Instant) -> std::io::Result<()> {
         for _ in 0..n {
-            self.clients
-                .push(Client::start(self.addr, Some(CLIENT_RCVBUF), now)?);
+            self.clients.push(Client::start(
+                self.addr,
+                ConnectOpts {
+                    rcvbuf: Some(CLIENT_RCVBUF),
+                    syn_retries: None,
+                },
+                now,
+            )?);
         }
         Ok(())
     }

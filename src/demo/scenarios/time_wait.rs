@@ -10,7 +10,7 @@ use super::{
     Action, Client, Kind, Pacer, ReadOutcome, Scenario, ScenarioStatus, accept_one, check_rate,
     read_some, write_some,
 };
-use crate::demo::net;
+use crate::demo::net::{self, ConnectOpts};
 
 const BACKLOG: i32 = 128;
 pub const DEFAULT_RATE: f64 = 20.0;
@@ -56,7 +56,7 @@ impl TimeWait {
     }
 
     fn start_client(&mut self, now: Instant) {
-        if let Ok(mut c) = Client::start(self.addr, None, now) {
+        if let Ok(mut c) = Client::start(self.addr, ConnectOpts::default(), now) {
             c.outbox.extend_from_slice(LINE);
             self.clients.push(c);
         }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use super::{
     Action, Client, HELLO, Kind, Scenario, ScenarioStatus, accept_one, check_add, send_from_newest,
 };
-use crate::demo::net;
+use crate::demo::net::{self, ConnectOpts};
 
 const BACKLOG: i32 = 16;
 const INITIAL_CLIENTS: u32 = 1;
@@ -42,7 +42,7 @@ impl Unread {
 
     fn add(&mut self, n: usize, now: Instant) -> std::io::Result<()> {
         for _ in 0..n {
-            let mut c = Client::start(self.addr, None, now)?;
+            let mut c = Client::start(self.addr, ConnectOpts::default(), now)?;
             c.outbox.extend_from_slice(HELLO);
             self.clients.push(c);
         }

@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use crate::group::sparkline;
-use crate::model::{Endpoint, Netid, TcpState};
+use crate::model::TcpState;
 
 use super::Styles;
 use crate::tui::app::App;
@@ -142,18 +142,7 @@ fn lines(app: &App, st: &Styles, width: usize) -> Vec<Line<'static>> {
     l4.extend(delta("ListenOverflows", d.listen_overflows));
     l4.extend(delta("ListenDrops", d.listen_drops));
     l4.extend(delta("RetransSegs", d.retrans_segs));
-    if let (Some((lo, hi)), Some(snap)) = (
-        counters.and_then(|c| c.ip_local_port_range),
-        app.snapshot.as_ref(),
-    ) && hi >= lo
-    {
-        let range = u64::from(hi - lo) + 1;
-        let used = snap
-            .sockets
-            .iter()
-            .filter(|s| s.netid == Netid::Tcp && s.state != TcpState::Listen)
-            .filter(|s| matches!(s.local, Endpoint::Inet { port, .. } if (lo..=hi).contains(&port)))
-            .count() as u64;
+    if let Some((used, range)) = app.ephemeral {
         let share = used as f64 / range as f64;
         let style = if share >= NEAR_EXHAUSTION {
             st.alert()
