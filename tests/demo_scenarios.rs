@@ -220,15 +220,19 @@ fn echo_is_a_healthy_baseline() {
 
 #[test]
 fn port_base_gives_consecutive_ports() {
-    // Find a free block of two: bind, note, release; a race would only make this test fail
-    // loudly, never touch anything else.
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = l.local_addr().unwrap().port();
-    drop(l);
-    if base >= 65000 {
-        eprintln!("skipped: ephemeral port too high for a block");
+    // A free block of two below the ephemeral range (20000-32767): no connection on this
+    // busy machine is handed those ports by the kernel, so only an explicit bind elsewhere
+    // could take them between this check and the demo's bind. (A block found by binding
+    // port 0 raced with every client's ephemeral port, and failed now and then.)
+    let free = |p: u16| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok();
+    let start = 20000 + (std::process::id() % 6000) as u16 * 2;
+    let Some(base) = (0..200u16)
+        .map(|i| 20000 + (start - 20000 + i * 2) % 12000)
+        .find(|&p| free(p) && free(p + 1))
+    else {
+        eprintln!("skipped: no free pair of ports between 20000 and 32000");
         return;
-    }
+    };
     let demo = DemoProc::start(&["unread", "echo", "--port", &base.to_string()]);
     assert_eq!(demo.port("unread"), base);
     assert_eq!(demo.port("echo"), base + 1);
