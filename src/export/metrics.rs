@@ -72,15 +72,22 @@ type FloatGauge = Gauge<f64, AtomicU64>;
 /// Encode one snapshot (and facts about the scrape) as an OpenMetrics text exposition.
 /// `top_ports` bounds the port label of the CLOSE-WAIT/TIME-WAIT families: the N busiest
 /// ports per state get their own series, every other port is summed into `port="other"`.
+/// Writing into a String cannot fail; should the encoder ever report an error anyway, this
+/// returns an empty exposition (the server uses [`try_render`] and answers 500 instead).
 pub fn render(snap: &Snapshot, info: &ScrapeInfo, top_ports: usize) -> String {
+    try_render(snap, info, top_ports).unwrap_or_else(|_| "# EOF\n".to_string())
+}
+
+/// [`render`], reporting an encoder failure.
+pub fn try_render(
+    snap: &Snapshot,
+    info: &ScrapeInfo,
+    top_ports: usize,
+) -> Result<String, std::fmt::Error> {
     let registry = build(snap, info, top_ports);
     let mut out = String::with_capacity(16 * 1024);
-    // Writing into a String cannot fail; an error here would be a bug in the encoder.
-    if encode(&mut out, &registry).is_err() {
-        out.clear();
-        out.push_str("# EOF\n");
-    }
-    out
+    encode(&mut out, &registry)?;
+    Ok(out)
 }
 
 fn build(snap: &Snapshot, info: &ScrapeInfo, top_ports: usize) -> Registry {

@@ -126,7 +126,9 @@ fn handle(req: Request, cache: &Cache, opts: &ServeOptions) {
         collect_errors: cache.errors(),
         scrape_duration: arrived.elapsed(),
     };
-    let body = metrics::render(&entry.snapshot, &info, opts.top_ports);
+    let Ok(body) = metrics::try_render(&entry.snapshot, &info, opts.top_ports) else {
+        return respond(req, text(500, "cannot encode the metrics\n"));
+    };
     let resp =
         Response::from_string(body).with_header(header("Content-Type", metrics::CONTENT_TYPE));
     respond(req, resp);
