@@ -6,7 +6,7 @@
 //! records (`--verbose`).
 
 use std::io::{self, BufWriter, IsTerminal, Write};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 
@@ -14,11 +14,11 @@ use crate::cli::{DumpArgs, SourceArg};
 use crate::collect::{Collector, NetidSet, Query, SourcePref};
 use crate::error::UsageError;
 use crate::filter::{FamilyOnly, Filter};
-use crate::model::{Netid, Snapshot, StateSet, TcpState};
+use crate::model::{Netid, Snapshot, Socket, Source, StateSet, TcpState};
 use crate::output::columns::CellCtx;
 use crate::output::json::{JsonOptions, write_json};
 use crate::output::summary::Summary;
-use crate::output::table::{TableOptions, ss_order, write_table};
+use crate::output::table::{TableOptions, TableRows, ss_order, write_table};
 
 pub fn run(args: &DumpArgs, _no_config: bool) -> anyhow::Result<()> {
     let plan = Plan::from_args(args)?;
@@ -27,14 +27,32 @@ pub fn run(args: &DumpArgs, _no_config: bool) -> anyhow::Result<()> {
         writeln!(out, "{}", plan.explain)?;
         return Ok(());
     }
+    let stdout = io::stdout();
+    let is_tty = stdout.is_terminal();
+    let table_opts = TableOptions {
+        show_netid: plan.query.netids.len() != 1,
+        show_state: plan.query.states.single().is_none(),
+        header: !args.no_header,
+        processes: args.processes,
+        timers: args.options || args.extended,
+        extended: args.extended,
+        info: args.info,
+        memory: args.memory,
+        screen_width: if is_tty { terminal_width() } else { None },
+    };
+    // The plain table is formatted while the kernel's answer is decoded, so the snapshot
+    // never holds the sockets. Process attribution needs the whole table first, and the
+    // summary and JSON read the snapshot.
+    if !args.summary && !args.json && !args.processes {
+        return streamed_table(args, plan.query, table_opts);
+    }
+
     let mut collector = Collector::new(plan.query.clone());
     let mut snap = collector
         .snapshot()
         .context("cannot read the socket tables")?;
     report_notices(args, &snap);
 
-    let stdout = io::stdout();
-    let is_tty = stdout.is_terminal();
     let mut w = BufWriter::with_capacity(1 << 16, stdout.lock());
     if args.summary {
         let summary = Summary::new(&snap);
@@ -54,22 +72,60 @@ pub fn run(args: &DumpArgs, _no_config: bool) -> anyhow::Result<()> {
         write_json(&mut w, &snap.sockets, snap.source, &opts)?;
     } else {
         ss_order(&mut snap.sockets);
-        let opts = TableOptions {
-            show_netid: plan.query.netids.len() != 1,
-            show_state: plan.query.states.single().is_none(),
-            header: !args.no_header,
-            processes: args.processes,
-            timers: args.options || args.extended,
-            extended: args.extended,
-            info: args.info,
-            memory: args.memory,
-            screen_width: if is_tty { terminal_width() } else { None },
-        };
         let ctx = CellCtx::new(args.select.numeric, snap.source);
-        write_table(&mut w, &snap.sockets, &ctx, &opts)?;
+        write_table(&mut w, &snap.sockets, &ctx, &table_opts)?;
     }
     w.flush()?;
     Ok(())
+}
+
+/// The table without `-p`: every decoded socket that passes the filter is formatted into
+/// [`TableRows`] from inside the collector's `keep` hook and then dropped.
+fn streamed_table(args: &DumpArgs, mut query: Query, opts: TableOptions) -> anyhow::Result<()> {
+    let first_source = if query.source == SourcePref::Proc {
+        Source::Proc
+    } else {
+        Source::Netlink
+    };
+    let rows = Arc::new(Mutex::new(TableRows::new(
+        CellCtx::new(args.select.numeric, first_source),
+        opts,
+    )));
+    let sink = Arc::clone(&rows);
+    let filter = query.keep.take();
+    query.keep = Some(Arc::new(move |s: &Socket| {
+        if filter.as_ref().is_none_or(|f| f(s)) {
+            lock(&sink).push(s);
+        }
+        false
+    }));
+    let mut collector = Collector::new(query);
+    let mut snap = collector
+        .snapshot()
+        .context("cannot read the socket tables")?;
+    if snap.fallback_reason.is_some() {
+        // Auto mode tried netlink in this very call: rows it decoded before giving up would
+        // mix with /proc's. Read again, from /proc only (the collector stays there).
+        {
+            let mut r = lock(&rows);
+            r.clear();
+            r.set_source(Source::Proc);
+        }
+        snap = collector
+            .snapshot()
+            .context("cannot read the socket tables")?;
+    }
+    report_notices(args, &snap);
+    drop(collector);
+    let mut w = io::stdout().lock();
+    lock(&rows).write(&mut w)?;
+    w.flush()?;
+    Ok(())
+}
+
+fn lock(rows: &Mutex<TableRows>) -> std::sync::MutexGuard<'_, TableRows> {
+    // A panic while formatting would already have ended the program; never poisoned in use.
+    rows.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Everything decided before touching the kernel.

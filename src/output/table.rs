@@ -11,8 +11,9 @@
 //! - on a terminal, spare width is spread over the columns as ss does; otherwise the output
 //!   is compact.
 //!
-//! Cells are formatted into one reused buffer (no allocation per row): measured in a first
-//! pass, written with padding in a second.
+//! Cells are formatted into one reused buffer (no allocation per row). [`TableRows`] keeps
+//! compact row text while the collector decodes (the dump's path); [`write_table`] measures
+//! and writes a stored snapshot in two passes. Both share the layout code.
 
 use std::io::{self, Write};
 
@@ -40,32 +41,30 @@ pub struct TableOptions {
     pub screen_width: Option<usize>,
 }
 
-/// Format `sockets` as an ss table and write it to `w`.
-///
-/// Two passes over the sockets: the first measures every cell, the second formats it again
-/// and writes it padded. Formatting twice costs a few milliseconds at 30,000 sockets; keeping
-/// the formatted text instead would cost more memory than the sockets themselves.
-pub fn write_table<W: Write>(
-    w: &mut W,
-    sockets: &[Socket],
-    ctx: &CellCtx,
-    opts: &TableOptions,
-) -> io::Result<()> {
-    let cols: Vec<Column> = Column::SS_TABLE
+fn visible_columns(opts: &TableOptions) -> Vec<Column> {
+    Column::SS_TABLE
         .into_iter()
         .filter(|c| match c {
             Column::Netid => opts.show_netid,
             Column::State => opts.show_state,
             _ => true,
         })
-        .collect();
+        .collect()
+}
+
+/// Format `sockets` (already in ss order) as an ss table and write it to `w`.
+///
+/// Two passes over the sockets: the first measures every cell, the second formats it again
+/// and writes it padded, so nothing but the sockets is held in memory.
+pub fn write_table<W: Write>(
+    w: &mut W,
+    sockets: &[Socket],
+    ctx: &CellCtx,
+    opts: &TableOptions,
+) -> io::Result<()> {
+    let cols = visible_columns(opts);
     let mut cell = String::with_capacity(256);
-    let mut max_len = vec![0usize; cols.len()];
-    if opts.header {
-        for (m, c) in max_len.iter_mut().zip(&cols) {
-            *m = c.header().len();
-        }
-    }
+    let mut max_len = header_lengths(&cols, opts);
     for s in sockets {
         for (m, c) in max_len.iter_mut().zip(&cols) {
             cell.clear();
@@ -74,27 +73,160 @@ pub fn write_table<W: Write>(
         }
     }
     let widths = column_widths(&cols, &max_len, opts.screen_width);
-
-    let mut out: Vec<u8> = Vec::with_capacity(1 << 16);
+    let mut out = Writer::new(w);
     if opts.header {
-        for (i, c) in cols.iter().enumerate() {
-            emit(&mut out, &cols, &widths, i, c.header());
-        }
-        out.push(b'\n');
+        out.row(&cols, &widths, cols.iter().map(|c| c.header()))?;
     }
     for s in sockets {
         for (i, c) in cols.iter().enumerate() {
             cell.clear();
             write_cell(*c, s, ctx, opts, &mut cell);
-            emit(&mut out, &cols, &widths, i, &cell);
+            emit(&mut out.buf, &cols, &widths, i, &cell);
         }
-        out.push(b'\n');
-        if out.len() >= (1 << 16) - 1024 {
-            w.write_all(&out)?;
-            out.clear();
+        out.end_row()?;
+    }
+    out.finish()
+}
+
+fn header_lengths(cols: &[Column], opts: &TableOptions) -> Vec<usize> {
+    cols.iter()
+        .map(|c| if opts.header { c.header().len() } else { 0 })
+        .collect()
+}
+
+/// Output buffer flushed to the writer in 64 KiB pieces.
+struct Writer<'a, W: Write> {
+    w: &'a mut W,
+    buf: Vec<u8>,
+}
+
+impl<'a, W: Write> Writer<'a, W> {
+    fn new(w: &'a mut W) -> Self {
+        Writer {
+            w,
+            buf: Vec::with_capacity(1 << 16),
         }
     }
-    w.write_all(&out)
+    fn row<'t>(
+        &mut self,
+        cols: &[Column],
+        widths: &[usize],
+        cells: impl Iterator<Item = &'t str>,
+    ) -> io::Result<()> {
+        for (i, text) in cells.enumerate() {
+            emit(&mut self.buf, cols, widths, i, text);
+        }
+        self.end_row()
+    }
+    fn end_row(&mut self) -> io::Result<()> {
+        self.buf.push(b'\n');
+        if self.buf.len() >= (1 << 16) - 1024 {
+            self.w.write_all(&self.buf)?;
+            self.buf.clear();
+        }
+        Ok(())
+    }
+    fn finish(mut self) -> io::Result<()> {
+        self.w.write_all(&self.buf)?;
+        self.buf.clear();
+        Ok(())
+    }
+}
+
+/// The table built while the collector decodes: each socket is formatted once, as it
+/// arrives, into compact per-table text (about 90 bytes a row instead of a 216-byte
+/// `Socket`), then measured and written in ss order. This is what lets `sockeye dump -tan`
+/// hold less than the snapshot would.
+pub struct TableRows {
+    ctx: CellCtx,
+    opts: TableOptions,
+    cols: Vec<Column>,
+    /// unix, UDP, TCP: ss's table order.
+    tables: [RowText; 3],
+    cell: String,
+}
+
+#[derive(Default)]
+struct RowText {
+    text: String,
+    /// Byte length of every cell, row after row.
+    lens: Vec<u16>,
+}
+
+impl TableRows {
+    pub fn new(ctx: CellCtx, opts: TableOptions) -> TableRows {
+        TableRows {
+            cols: visible_columns(&opts),
+            ctx,
+            opts,
+            tables: Default::default(),
+            cell: String::with_capacity(256),
+        }
+    }
+
+    /// Format one socket's row.
+    pub fn push(&mut self, s: &Socket) {
+        let t = &mut self.tables[table_class(s) as usize];
+        for c in &self.cols {
+            self.cell.clear();
+            write_cell(*c, s, &self.ctx, &self.opts, &mut self.cell);
+            // ss cuts a field at 65535 bytes too.
+            let mut n = self.cell.len().min(usize::from(u16::MAX));
+            while !self.cell.is_char_boundary(n) {
+                n -= 1;
+            }
+            t.text.push_str(&self.cell[..n]);
+            t.lens.push(n as u16);
+        }
+    }
+
+    /// Forget every row (e.g. when a snapshot is taken again from another source).
+    pub fn clear(&mut self) {
+        self.tables = Default::default();
+    }
+
+    /// Format later rows for this source (a /proc unix peer is `-`, not 0).
+    pub fn set_source(&mut self, source: Source) {
+        self.ctx = CellCtx::new(self.ctx.numeric(), source);
+    }
+
+    pub fn len(&self) -> usize {
+        self.tables.iter().map(|t| t.lens.len()).sum::<usize>() / self.cols.len().max(1)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Measure and write the table.
+    pub fn write<W: Write>(&self, w: &mut W) -> io::Result<()> {
+        let n = self.cols.len();
+        let mut max_len = header_lengths(&self.cols, &self.opts);
+        for t in &self.tables {
+            for row in t.lens.chunks(n) {
+                for (m, l) in max_len.iter_mut().zip(row) {
+                    *m = (*m).max(usize::from(*l));
+                }
+            }
+        }
+        let widths = column_widths(&self.cols, &max_len, self.opts.screen_width);
+        let mut out = Writer::new(w);
+        if self.opts.header {
+            out.row(&self.cols, &widths, self.cols.iter().map(|c| c.header()))?;
+        }
+        for t in &self.tables {
+            let mut start = 0;
+            for row in t.lens.chunks(n) {
+                for (i, l) in row.iter().enumerate() {
+                    let end = start + usize::from(*l);
+                    emit(&mut out.buf, &self.cols, &widths, i, &t.text[start..end]);
+                    start = end;
+                }
+                out.end_row()?;
+            }
+        }
+        out.finish()
+    }
 }
 
 fn write_cell(c: Column, s: &Socket, ctx: &CellCtx, opts: &TableOptions, out: &mut String) {
@@ -264,17 +396,20 @@ fn push_tail(out: &mut String, s: &Socket, ctx: &CellCtx, opts: &TableOptions) {
     }
 }
 
+/// ss prints unix sockets, then UDP, then TCP.
+fn table_class(s: &Socket) -> u8 {
+    match s.netid {
+        Netid::UnixStream | Netid::UnixDgram | Netid::UnixSeqpacket => 0,
+        Netid::Udp => 1,
+        Netid::Tcp => 2,
+    }
+}
+
 /// Order sockets as ss prints its tables: unix, then UDP, then TCP; the kernel's order
 /// within a table. In place: sockets are large, so this permutes them instead of letting a
 /// stable sort allocate half the table again.
 pub fn ss_order(sockets: &mut [Socket]) {
-    fn class(s: &Socket) -> u8 {
-        match s.netid {
-            Netid::UnixStream | Netid::UnixDgram | Netid::UnixSeqpacket => 0,
-            Netid::Udp => 1,
-            Netid::Tcp => 2,
-        }
-    }
+    let class = table_class;
     if sockets.is_sorted_by_key(class) {
         return;
     }
@@ -458,6 +593,55 @@ u_str ESTAB 0      0                  * 1600            * 1601
         );
         for line in got.lines() {
             assert_eq!(line.len(), 100, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn streamed_rows_print_like_the_stored_table() {
+        let mut v = vec![
+            inet(Netid::Tcp, TcpState::Listen, "0.0.0.0:2024", "0.0.0.0:0"),
+            inet(Netid::Udp, TcpState::Close, "127.0.0.1:53", "0.0.0.0:0"),
+            inet(
+                Netid::Tcp,
+                TcpState::TimeWait,
+                "192.0.2.2:38682",
+                "203.0.113.80:80",
+            ),
+            inet(Netid::UnixDgram, TcpState::Close, "1.1.1.1:1", "0.0.0.0:0"),
+        ];
+        v[3].local = crate::model::Endpoint::Unix {
+            path: Some("/run/a b".into()),
+            inode: 0,
+        };
+        v[3].peer = crate::model::Endpoint::Unix {
+            path: None,
+            inode: 0,
+        };
+        for header in [true, false] {
+            let opts = TableOptions {
+                show_netid: true,
+                header,
+                timers: true,
+                ..tan()
+            };
+            let ctx = || CellCtx::new(true, Source::Netlink);
+            let mut rows = TableRows::new(ctx(), opts);
+            for s in &v {
+                rows.push(s);
+            }
+            assert_eq!(rows.len(), 4);
+            let mut streamed = Vec::new();
+            rows.write(&mut streamed).expect("write");
+            let mut sorted = v.clone();
+            ss_order(&mut sorted);
+            let mut stored = Vec::new();
+            write_table(&mut stored, &sorted, &ctx(), &opts).expect("write");
+            assert_eq!(
+                String::from_utf8_lossy(&streamed),
+                String::from_utf8_lossy(&stored)
+            );
+            rows.clear();
+            assert!(rows.is_empty());
         }
     }
 
