@@ -752,19 +752,30 @@ impl App {
     }
 }
 
-/// Non-listening TCP sockets whose local port is in `ip_local_port_range`, and the range's
-/// size: how close outbound connections are to running out of ports.
+/// Distinct local ports of non-listening TCP sockets inside `ip_local_port_range`, and the
+/// range's size: how close outbound connections are to running out of ports. (Accepted
+/// connections share their listener's port, so ports are counted once.)
 fn ephemeral_in_use(snap: &Snapshot) -> Option<(u64, u64)> {
     let (lo, hi) = snap.counters.as_ref()?.ip_local_port_range?;
     if hi < lo {
         return None;
     }
-    let used = snap
-        .sockets
-        .iter()
-        .filter(|s| s.netid == crate::model::Netid::Tcp && s.state != TcpState::Listen)
-        .filter(|s| matches!(s.local, Endpoint::Inet { port, .. } if (lo..=hi).contains(&port)))
-        .count() as u64;
+    let mut seen = vec![0u64; 1024]; // one bit per port
+    let mut used = 0u64;
+    for s in &snap.sockets {
+        if s.netid != crate::model::Netid::Tcp || s.state == TcpState::Listen {
+            continue;
+        }
+        if let Endpoint::Inet { port, .. } = s.local
+            && (lo..=hi).contains(&port)
+        {
+            let (w, b) = (usize::from(port / 64), port % 64);
+            if seen[w] & (1 << b) == 0 {
+                seen[w] |= 1 << b;
+                used += 1;
+            }
+        }
+    }
     Some((used, u64::from(hi - lo) + 1))
 }
 

@@ -68,8 +68,23 @@ pub fn run(options: AppOptions) -> anyhow::Result<()> {
     run_with(app, Box::new(Collector::new(q)), scope)
 }
 
+/// glibc gives every thread that allocates its own malloc arena and keeps their memory: with
+/// a collector thread building 100,000-socket snapshots and the UI thread freeing them, that
+/// doubled the resident size (*measured*: 202 MiB against 95 MiB at 123k sockets). Two arenas
+/// are enough for two busy threads. `MALLOC_ARENA_MAX` in the environment still wins.
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: mallopt only tunes the allocator; called before this module starts threads.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 2);
+        }
+    }
+}
+
 /// Run `app` on the real terminal, with snapshots from `source` scoped by `scope`.
 pub fn run_with(mut app: App, source: Box<dyn SnapshotSource>, scope: Scope) -> anyhow::Result<()> {
+    limit_malloc_arenas();
     let (tx, rx) = mpsc::channel::<Input>();
     let (cmd_tx, cmd_rx) = mpsc::channel::<Command>();
     worker::spawn(

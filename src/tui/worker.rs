@@ -72,6 +72,12 @@ pub fn spawn<E: Send + 'static>(
                     let report = match source.snapshot() {
                         Ok(mut snap) => {
                             snap.sockets = scope.apply(std::mem::take(&mut snap.sockets));
+                            // The table grew by doubling: give back up to half of it, since
+                            // this snapshot lives until the next one.
+                            if snap.sockets.capacity() > snap.sockets.len() + snap.sockets.len() / 8
+                            {
+                                snap.sockets.shrink_to_fit();
+                            }
                             let elapsed = t0.elapsed();
                             Report::Snapshot {
                                 prepared: Box::new(prepare(&mut tracker, snap, sort)),
