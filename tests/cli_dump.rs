@@ -25,6 +25,38 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// Filter words selecting sockets with any of `ports` as local or peer port, so a test reads
+/// only its own rows even when the machine holds 100,000 other sockets.
+fn scope(ports: &[u16]) -> Vec<String> {
+    let mut w = vec!["(".to_string()];
+    for (i, p) in ports.iter().enumerate() {
+        if i > 0 {
+            w.push("or".into());
+        }
+        w.extend(
+            [
+                "sport",
+                "=",
+                &format!(":{p}"),
+                "or",
+                "dport",
+                "=",
+                &format!(":{p}"),
+            ]
+            .map(String::from),
+        );
+    }
+    w.push(")".into());
+    w
+}
+
+fn json_in(args: &[&str], ports: &[u16]) -> Vec<Value> {
+    let words = scope(ports);
+    let mut a: Vec<&str> = args.to_vec();
+    a.extend(words.iter().map(String::as_str));
+    json(&a)
+}
+
 fn json(args: &[&str]) -> Vec<Value> {
     let mut a = vec!["dump", "--json"];
     a.extend_from_slice(args);
@@ -34,15 +66,20 @@ fn json(args: &[&str]) -> Vec<Value> {
     v.as_array().expect("array").clone()
 }
 
-fn mine(rows: &[Value], port: u16) -> Vec<&Value> {
+/// This test's own IPv4 loopback socket(s): local port and peer port (0: no peer). Port
+/// numbers alone are not enough on a shared machine (another test may use the same number on
+/// ::1, or as a peer).
+fn mine(rows: &[Value], local: u16, peer: u16) -> Vec<&Value> {
     rows.iter()
-        .filter(|v| v["local_port"] == port || v["peer_port"] == port)
+        .filter(|v| {
+            v["local_addr"] == "127.0.0.1" && v["local_port"] == local && v["peer_port"] == peer
+        })
         .collect()
 }
 
 #[test]
 fn header_netid_and_state_columns_follow_ss() {
-    let o = sockeye(&["dump", "-tn"]);
+    let o = sockeye(&["dump", "-tn", "sport", "=", ":1"]);
     assert!(o.status.success());
     let head = stdout(&o);
     let first = head.lines().next().expect("a header line");
@@ -51,14 +88,22 @@ fn header_netid_and_state_columns_follow_ss() {
     assert!(first.contains("Recv-Q Send-Q"), "{first}");
     assert!(first.contains("Local Address:Port"), "{first}");
 
-    let all = stdout(&sockeye(&["dump", "-n"]));
+    let all = stdout(&sockeye(&["dump", "-n", "sport", "=", ":1"]));
     assert!(all.starts_with("Netid State "), "{all}");
 
-    let tw = stdout(&sockeye(&["dump", "-tn", "state", "time-wait"]));
+    let tw = stdout(&sockeye(&[
+        "dump",
+        "-tn",
+        "state",
+        "time-wait",
+        "sport",
+        "=",
+        ":1",
+    ]));
     assert!(tw.starts_with("Recv-Q "), "one state hides State: {tw}");
 
     // UDP alone defaults to connected sockets only: one state, no State column.
-    let u = stdout(&sockeye(&["dump", "-un"]));
+    let u = stdout(&sockeye(&["dump", "-un", "sport", "=", ":1"]));
     assert!(u.starts_with("Recv-Q "), "{u}");
 
     let h = stdout(&sockeye(&["dump", "-tnH", "state", "listening"]));
@@ -92,68 +137,48 @@ fn state_filters_and_groups() {
     let lport = listener.local_addr().expect("addr").port();
     let tw = time_wait(LO4);
 
-    // Ask only for this test's sockets (the kernel filters them): with 100k sockets on the
-    // machine a full dump per call made this test outlive its TIME-WAIT socket.
-    let only_mine = format!(
-        "( sport = :{lport} or ( sport = :{} and dport = :{} ) )",
-        tw.client_port, tw.port
-    );
-    let json = |args: &[&str]| -> Vec<Value> {
-        let mut a = args.to_vec();
-        a.push(&only_mine);
-        json(&a)
-    };
-    let states = |args: &[&str], port: u16| -> Vec<String> {
-        mine(&json(args), port)
+    let states = |args: &[&str], (local, peer): (u16, u16)| -> Vec<String> {
+        mine(&json_in(args, &[local]), local, peer)
             .iter()
             .map(|v| v["state"].as_str().unwrap_or("").to_string())
             .collect()
     };
-    // The TIME-WAIT socket by its whole port pair: on a busy machine the kernel hands the
-    // same ephemeral port to connections towards other listeners, so other tests' and
-    // demos' TIME-WAIT sockets share `client_port` (seen: five of them).
-    let tw_states = |args: &[&str]| -> Vec<String> {
-        json(args)
-            .iter()
-            .filter(|v| v["local_port"] == tw.client_port && v["peer_port"] == tw.port)
-            .map(|v| v["state"].as_str().unwrap_or("").to_string())
-            .collect()
-    };
-    assert_eq!(states(&["-tn", "state", "listening"], lport), ["LISTEN"]);
-    assert_eq!(states(&["-tn", "state", "LISTENING"], lport), ["LISTEN"]);
-    assert_eq!(states(&["-tln"], lport), ["LISTEN"]);
+    let lk = (lport, 0);
+    let twk = (tw.client_port, tw.port);
+    assert_eq!(states(&["-tn", "state", "listening"], lk), ["LISTEN"]);
+    assert_eq!(states(&["-tn", "state", "LISTENING"], lk), ["LISTEN"]);
+    assert_eq!(states(&["-tln"], lk), ["LISTEN"]);
     // Default: connected minus time-wait and syn-recv.
-    assert!(tw_states(&["-tn"]).is_empty());
-    assert!(states(&["-tn"], lport).is_empty());
-    assert_eq!(tw_states(&["-tn", "state", "time-wait"]), ["TIME-WAIT"]);
-    assert_eq!(tw_states(&["-tn", "state", "bucket"]), ["TIME-WAIT"]);
-    assert!(tw_states(&["-tn", "state", "big"]).is_empty());
-    assert_eq!(states(&["-tn", "state", "big"], lport), ["LISTEN"]);
-    assert!(states(&["-tn", "state", "connected"], lport).is_empty());
-    assert_eq!(tw_states(&["-tn", "state", "connected"]), ["TIME-WAIT"]);
-    assert!(states(&["-tn", "state", "synchronized"], lport).is_empty());
+    assert!(states(&["-tn"], twk).is_empty());
+    assert!(states(&["-tn"], lk).is_empty());
+    assert_eq!(states(&["-tn", "state", "time-wait"], twk), ["TIME-WAIT"]);
+    assert_eq!(states(&["-tn", "state", "bucket"], twk), ["TIME-WAIT"]);
+    assert!(states(&["-tn", "state", "big"], twk).is_empty());
+    assert_eq!(states(&["-tn", "state", "big"], lk), ["LISTEN"]);
+    assert!(states(&["-tn", "state", "connected"], lk).is_empty());
+    assert_eq!(states(&["-tn", "state", "connected"], twk), ["TIME-WAIT"]);
+    assert!(states(&["-tn", "state", "synchronized"], lk).is_empty());
     // Repeated states are a union; exclude starts from all.
     let both = [
-        states(&["-tn", "state", "listening", "state", "time-wait"], lport),
-        tw_states(&["-tn", "state", "listening", "state", "time-wait"]),
+        states(&["-tn", "state", "listening", "state", "time-wait"], lk),
+        states(&["-tn", "state", "listening", "state", "time-wait"], twk),
     ];
     assert_eq!(
         both,
         [vec!["LISTEN".to_string()], vec!["TIME-WAIT".to_string()]]
     );
-    assert!(tw_states(&["-tn", "exclude", "time-wait"]).is_empty());
-    assert_eq!(states(&["-tn", "exclude", "time-wait"], lport), ["LISTEN"]);
-    assert_eq!(states(&["-tan"], lport), ["LISTEN"]);
+    assert!(states(&["-tn", "exclude", "time-wait"], twk).is_empty());
+    assert_eq!(states(&["-tn", "exclude", "time-wait"], lk), ["LISTEN"]);
+    assert_eq!(states(&["-tan"], lk), ["LISTEN"]);
     drop(listener);
 }
 
 #[test]
 fn json_schema_every_key_and_type() {
     let pair = estab_unread(LO4, 3);
-    let rows = json(&["-tanpoim"]);
-    let server = mine(&rows, pair.client_port)
-        .into_iter()
-        .find(|v| v["local_port"] == pair.port)
+    let rows = json_in(&["-tanpoim"], &[pair.port]);
+    let server = *mine(&rows, pair.port, pair.client_port)
+        .first()
         .expect("server side");
     let obj = server.as_object().expect("object");
     for key in [
@@ -202,16 +227,13 @@ fn json_schema_every_key_and_type() {
     );
     assert!(server["memory"]["rcvbuf"].is_u64(), "{}", server["memory"]);
     // The listener's peer: no peer is port 0 and the wildcard address.
-    let l = mine(&rows, pair.port)
-        .into_iter()
-        .find(|v| v["state"] == "LISTEN")
-        .expect("listener");
+    let l = *mine(&rows, pair.port, 0).first().expect("listener");
     assert_eq!(l["peer_port"], 0);
     assert_eq!(l["peer_addr"], "0.0.0.0");
 
     // Optional keys only when asked.
-    let plain = json(&["-tn"]);
-    let s = mine(&plain, pair.client_port)[0]
+    let plain = json_in(&["-tn"], &[pair.port]);
+    let s = mine(&plain, pair.client_port, pair.port)[0]
         .as_object()
         .expect("object")
         .clone();
@@ -251,7 +273,7 @@ fn usage_errors_exit_2_runtime_errors_exit_1() {
         .open("/dev/full")
         .expect("/dev/full");
     let o = Command::new(env!("CARGO_BIN_EXE_sockeye"))
-        .args(["dump", "-a"])
+        .args(["dump", "-t", "sport", "=", ":1"])
         .stdout(full)
         .output()
         .expect("run");
@@ -345,7 +367,15 @@ fn summary_text_and_json() {
 fn proc_source_shows_unknowns_as_dashes() {
     let l = tcp_listener(SocketAddr::new(LO4, 0), 5, None);
     let port = l.local_addr().expect("addr").port();
-    let o = sockeye(&["dump", "-tlnH", "--source", "proc"]);
+    let o = sockeye(&[
+        "dump",
+        "-tlnH",
+        "--source",
+        "proc",
+        "sport",
+        "=",
+        &format!(":{port}"),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     let row = out
@@ -372,7 +402,7 @@ fn expressions_and_filter_files() {
     let pair = tcp_pair(SocketAddr::new(LO4, 0), None, None);
     let port = pair.port;
     let expr = format!(":{port}");
-    let rows = json(&["-tn", "dport", "=", &expr]);
+    let rows = json(&["-tn4", "dport", "=", &expr]);
     assert!(!rows.is_empty());
     assert!(rows.iter().all(|v| v["peer_port"] == port), "{rows:?}");
     assert!(rows.iter().any(|v| v["local_port"] == pair.client_port));
@@ -384,14 +414,14 @@ fn expressions_and_filter_files() {
     assert_eq!(states.len(), 3, "listener, server and client: {both:?}");
     // The /proc source selects the same sockets.
     let via_proc = json(&[
-        "-tan", "--source", "proc", "(", "sport", "=", &expr, "or", "dport", "=", &expr, ")",
+        "-tan4", "--source", "proc", "(", "sport", "=", &expr, "or", "dport", "=", &expr, ")",
     ]);
     assert_eq!(via_proc.len(), 3, "{via_proc:?}");
 
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("filter");
     std::fs::write(&file, format!("# a comment\ndport = {expr}\n")).expect("write");
-    let from_file = json(&["-tn", "-F", &file.to_string_lossy()]);
+    let from_file = json(&["-tn4", "-F", &file.to_string_lossy()]);
     assert_eq!(from_file.len(), rows.len(), "{from_file:?}");
 
     let bad = sockeye(&["dump", "-tn", "dport", "=", ":80", "foo"]);

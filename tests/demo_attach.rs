@@ -60,7 +60,7 @@ impl Tmux {
 
     fn wait_for(&self, what: &str, check: impl Fn(&str) -> bool) -> String {
         eventually(
-            20,
+            15,
             what,
             || {
                 let screen = self.capture();

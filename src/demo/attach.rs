@@ -45,19 +45,25 @@ pub struct ScenarioPanel {
 impl ScenarioPanel {
     /// A panel for the demo at `control`, whose first status is `status`.
     pub fn new(control: &Path, status: Status) -> ScenarioPanel {
+        let (panel, rx) = ScenarioPanel::detached(status);
+        let path = control.to_path_buf();
+        let worker_shared = Arc::clone(&panel.shared);
+        // If the thread cannot start, keys only report that the demo is unreachable.
+        let _ = std::thread::Builder::new()
+            .name("attach-control".into())
+            .spawn(move || worker(&path, &rx, &worker_shared));
+        panel
+    }
+
+    /// The panel without its worker: requests queue on the returned receiver.
+    fn detached(status: Status) -> (ScenarioPanel, Receiver<Request>) {
         let scenarios = status.scenarios.iter().map(|s| (s.name, s.port)).collect();
         let shared = Arc::new(Mutex::new(Shared {
             status: Some(status),
             message: None,
         }));
         let (tx, rx) = mpsc::channel();
-        let path = control.to_path_buf();
-        let worker_shared = Arc::clone(&shared);
-        // If the thread cannot start, keys only report that the demo is unreachable.
-        let _ = std::thread::Builder::new()
-            .name("attach-control".into())
-            .spawn(move || worker(&path, &rx, &worker_shared));
-        ScenarioPanel {
+        let panel = ScenarioPanel {
             scenarios,
             selected: 0,
             shared,
@@ -65,7 +71,8 @@ impl ScenarioPanel {
             views: Vec::new(),
             overflow_base: None,
             overflows: None,
-        }
+        };
+        (panel, rx)
     }
 
     fn selected_status(&self) -> Option<ScenarioStatus> {
@@ -366,6 +373,181 @@ impl Panel for ScenarioPanel {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{Endpoint, KernelCounters, Netid, Socket, Source, TcpState};
+    use ratatui::crossterm::event::KeyEvent;
+    use std::net::{IpAddr, Ipv4Addr};
+
+    fn status_of(kinds: &[(Kind, u16)]) -> Status {
+        Status {
+            pid: 4242,
+            bind: "127.0.0.1".into(),
+            scenarios: kinds
+                .iter()
+                .map(|&(name, port)| ScenarioStatus {
+                    name,
+                    port,
+                    accepting: true,
+                    clients: 4,
+                    connecting: 1,
+                    server_conns: 1,
+                    accepted_total: 1,
+                    rate: (name == Kind::TimeWait).then_some(20.0),
+                    max_rate: (name == Kind::TimeWait).then_some(200.0),
+                    max_clients: 8,
+                })
+                .collect(),
+        }
+    }
+
+    fn tcp(state: TcpState, local: u16, peer: u16, rq: u32, sq: u32) -> Socket {
+        let ep = |port| Endpoint::Inet {
+            addr: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port,
+        };
+        Socket {
+            netid: Netid::Tcp,
+            state,
+            recv_q: Some(rq),
+            send_q: Some(sq),
+            local: ep(local),
+            peer: ep(peer),
+            inode: 0,
+            uid: None,
+            cookie: None,
+            ifindex: None,
+            v6only: None,
+            timer: None,
+            tcp_info: None,
+            memory: None,
+            processes: Vec::new(),
+        }
+    }
+
+    fn snapshot(overflows: u64) -> Snapshot {
+        Snapshot {
+            taken_at: std::time::SystemTime::now(),
+            source: Source::Netlink,
+            fallback_reason: None,
+            sockets: vec![
+                tcp(TcpState::Listen, 7000, 0, 2, 1),
+                tcp(TcpState::Established, 7000, 50001, 0, 0),
+                tcp(TcpState::SynSent, 50004, 7000, 0, 1),
+                tcp(TcpState::Listen, 7003, 0, 0, 128),
+                tcp(TcpState::TimeWait, 50010, 7003, 0, 0),
+            ],
+            counters: Some(KernelCounters {
+                listen_overflows: Some(overflows),
+                ..KernelCounters::default()
+            }),
+            warnings: Vec::new(),
+            skipped_records: 0,
+            process_note: None,
+        }
+    }
+
+    fn text(buf: &Buffer) -> String {
+        let area = buf.area;
+        (0..area.height)
+            .map(|y| {
+                (0..area.width)
+                    .map(|x| buf[(x, y)].symbol().to_string())
+                    .collect::<String>()
+                    .trim_end()
+                    .to_string()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn panel_shows_each_scenario_what_the_kernel_shows_and_why() {
+        let (mut panel, _rx) =
+            ScenarioPanel::detached(status_of(&[(Kind::Backlog, 7000), (Kind::TimeWait, 7003)]));
+        panel.on_snapshot(&snapshot(100));
+        panel.on_snapshot(&snapshot(103));
+        let area = Rect::new(0, 0, 140, panel.height() - 2);
+        let mut buf = Buffer::empty(area);
+        panel.render(area, &mut buf, None);
+        let screen = text(&buf);
+        assert!(
+            screen.contains(
+                "▶ backlog    :7000   LISTEN 2/1 · 1 ESTAB · 1 SYN-SENT · ListenOverflows +3"
+            ),
+            "{screen}"
+        );
+        assert!(
+            screen.contains(
+                "  time-wait  :7003   LISTEN 0/128 · 1 TIME-WAIT (clients) · 0 ESTAB  [20/s]"
+            ),
+            "{screen}"
+        );
+        assert!(
+            screen.contains("Recv-Q 2 on a listener with backlog 1"),
+            "{screen}"
+        );
+        assert!(screen.contains("c connect"), "{screen}");
+        assert_eq!(panel.title(), "demo (pid 4242) — scenarios");
+    }
+
+    #[test]
+    fn keys_become_control_requests() {
+        let (mut panel, rx) =
+            ScenarioPanel::detached(status_of(&[(Kind::Backlog, 7000), (Kind::TimeWait, 7003)]));
+        let key = |c| KeyEvent::from(KeyCode::Char(c));
+        assert!(panel.handle_key(key('c')));
+        assert_eq!(
+            rx.try_recv().unwrap(),
+            Request::Add {
+                scenario: Kind::Backlog,
+                count: 1
+            }
+        );
+        assert!(panel.handle_key(key('w')));
+        assert!(matches!(
+            rx.try_recv().unwrap(),
+            Request::Send {
+                scenario: Kind::Backlog,
+                data: None
+            }
+        ));
+        assert!(panel.handle_key(key('a')));
+        assert_eq!(
+            rx.try_recv().unwrap(),
+            Request::Pause {
+                scenario: Kind::Backlog
+            }
+        );
+        // Backlog has no churn rate: nothing is sent, a note is shown.
+        assert!(panel.handle_key(key('>')));
+        assert!(rx.try_recv().is_err());
+        assert!(panel.handle_key(key(']')));
+        assert!(panel.handle_key(key('>')));
+        assert_eq!(
+            rx.try_recv().unwrap(),
+            Request::Rate {
+                scenario: Kind::TimeWait,
+                per_sec: 40.0
+            }
+        );
+        assert!(panel.handle_key(key('x')));
+        assert_eq!(
+            rx.try_recv().unwrap(),
+            Request::Close {
+                scenario: Kind::TimeWait,
+                count: 1
+            }
+        );
+        assert!(panel.handle_key(key('R')));
+        assert_eq!(
+            rx.try_recv().unwrap(),
+            Request::Reset {
+                scenario: Some(Kind::TimeWait)
+            }
+        );
+        // Keys the views own are left alone.
+        assert!(!panel.handle_key(key('j')));
+        assert!(!panel.handle_key(key('s')));
+    }
 
     fn st(rate: Option<f64>, max: Option<f64>) -> ScenarioStatus {
         ScenarioStatus {

@@ -27,6 +27,11 @@ impl DemoProc {
     }
 
     pub fn start_in(args: &[&str], dir: tempfile::TempDir) -> DemoProc {
+        Self::try_start_in(args, dir).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Start, or say why the demo printed no banner (its stderr).
+    pub fn try_start_in(args: &[&str], dir: tempfile::TempDir) -> Result<DemoProc, String> {
         let mut child = Command::new(BIN)
             .arg("demo")
             .arg("--headless")
@@ -47,7 +52,7 @@ impl DemoProc {
                 }
             }
         });
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(30);
         let mut ports = HashMap::new();
         let mut control = None;
         while control.is_none() {
@@ -57,10 +62,10 @@ impl DemoProc {
                 Err(_) => {
                     let _ = child.kill();
                     let out = child.wait_with_output().unwrap();
-                    panic!(
+                    return Err(format!(
                         "demo printed no banner; stderr: {}",
                         String::from_utf8_lossy(&out.stderr)
-                    );
+                    ));
                 }
             };
             let mut words = line.split_whitespace();
@@ -73,12 +78,12 @@ impl DemoProc {
                 ports.insert(name.to_string(), port.parse().unwrap());
             }
         }
-        DemoProc {
+        Ok(DemoProc {
             child,
             ports,
             control: control.unwrap(),
             runtime_dir: dir,
-        }
+        })
     }
 
     pub fn port(&self, scenario: &str) -> u16 {
@@ -198,7 +203,8 @@ pub fn eventually<T>(
     mut check: impl FnMut() -> Option<T>,
     describe: impl Fn() -> String,
 ) -> T {
-    let deadline = Instant::now() + Duration::from_secs(secs);
+    // Generous: the machine is shared and busy; a passing check returns at once.
+    let deadline = Instant::now() + Duration::from_secs(secs * 3);
     loop {
         if let Some(v) = check() {
             return v;
