@@ -17,7 +17,7 @@ use crate::filter::{FamilyOnly, Filter};
 use crate::model::{Netid, Snapshot, Socket, Source, StateSet, TcpState};
 use crate::output::columns::CellCtx;
 use crate::output::json::{JsonOptions, write_json};
-use crate::output::summary::Summary;
+use crate::output::summary::{StateCounts, Summary};
 use crate::output::table::{TableOptions, TableRows, ss_order, write_table};
 
 pub fn run(args: &DumpArgs, _no_config: bool) -> anyhow::Result<()> {
@@ -46,6 +46,9 @@ pub fn run(args: &DumpArgs, _no_config: bool) -> anyhow::Result<()> {
     if !args.summary && !args.json && !args.processes {
         return streamed_table(args, plan.query, table_opts);
     }
+    if args.summary {
+        return summary(args, plan.query);
+    }
 
     let mut collector = Collector::new(plan.query.clone());
     let mut snap = collector
@@ -54,14 +57,7 @@ pub fn run(args: &DumpArgs, _no_config: bool) -> anyhow::Result<()> {
     report_notices(args, &snap);
 
     let mut w = BufWriter::with_capacity(1 << 16, stdout.lock());
-    if args.summary {
-        let summary = Summary::new(&snap);
-        if args.json {
-            summary.write_json(&mut w)?;
-        } else {
-            summary.write_text(&mut w)?;
-        }
-    } else if args.json {
+    if args.json {
         ss_order(&mut snap.sockets);
         let opts = JsonOptions {
             timers: args.options || args.extended,
@@ -74,6 +70,37 @@ pub fn run(args: &DumpArgs, _no_config: bool) -> anyhow::Result<()> {
         ss_order(&mut snap.sockets);
         let ctx = CellCtx::new(args.select.numeric, snap.source);
         write_table(&mut w, &snap.sockets, &ctx, &table_opts)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// `-s`: TCP sockets are counted per state as they are decoded, never stored.
+fn summary(args: &DumpArgs, mut query: Query) -> anyhow::Result<()> {
+    let counts = Arc::new(Mutex::new(StateCounts::default()));
+    let sink = Arc::clone(&counts);
+    query.keep = Some(Arc::new(move |s: &Socket| {
+        sink.lock().unwrap_or_else(|e| e.into_inner()).add(s);
+        false
+    }));
+    let mut collector = Collector::new(query);
+    let mut snap = collector
+        .snapshot()
+        .context("cannot read the socket tables")?;
+    if snap.fallback_reason.is_some() {
+        // As for the table: count again from /proc alone.
+        *counts.lock().unwrap_or_else(|e| e.into_inner()) = StateCounts::default();
+        snap = collector
+            .snapshot()
+            .context("cannot read the socket tables")?;
+    }
+    report_notices(args, &snap);
+    let summary = Summary::with_counts(&snap, &counts.lock().unwrap_or_else(|e| e.into_inner()));
+    let mut w = io::stdout().lock();
+    if args.json {
+        summary.write_json(&mut w)?;
+    } else {
+        summary.write_text(&mut w)?;
     }
     w.flush()?;
     Ok(())

@@ -8,6 +8,18 @@ use serde::Serialize;
 
 use crate::model::{KernelCounters, Netid, Snapshot, TcpState};
 
+/// TCP sockets per state (indexed by the kernel's state number).
+#[derive(Debug, Clone, Default)]
+pub struct StateCounts(pub [u64; 12]);
+
+impl StateCounts {
+    pub fn add(&mut self, s: &crate::model::Socket) {
+        if s.netid == Netid::Tcp {
+            self.0[s.state as usize] += 1;
+        }
+    }
+}
+
 /// Everything the summary shows, computed once from a snapshot.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
@@ -47,24 +59,28 @@ fn add(a: Option<u64>, b: Option<u64>) -> Option<u64> {
 }
 
 impl Summary {
+    /// From a snapshot holding its TCP sockets.
     pub fn new(snap: &Snapshot) -> Summary {
-        let mut counts = [0u64; 12];
-        let mut tcp_sockets = 0;
-        for s in snap.sockets.iter().filter(|s| s.netid == Netid::Tcp) {
-            counts[s.state as usize] += 1;
-            tcp_sockets += 1;
+        let mut counts = StateCounts::default();
+        for s in &snap.sockets {
+            counts.add(s);
         }
+        Summary::with_counts(snap, &counts)
+    }
+
+    /// From a snapshot whose sockets were counted as they were decoded (and not kept).
+    pub fn with_counts(snap: &Snapshot, counts: &StateCounts) -> Summary {
         let tcp_states = TcpState::LIFECYCLE
             .iter()
-            .map(|st| (st.ss_name(), counts[*st as usize]))
+            .map(|st| (st.ss_name(), counts.0[*st as usize]))
             .collect();
         let k = snap.counters.clone().unwrap_or_default();
         Summary {
             source: snap.source.as_str(),
             fallback_reason: snap.fallback_reason.clone(),
             tcp_states,
-            tcp_sockets,
-            time_wait: counts[TcpState::TimeWait as usize],
+            tcp_sockets: counts.0.iter().sum(),
+            time_wait: counts.0[TcpState::TimeWait as usize],
             tcp_max_tw_buckets: k.tcp_max_tw_buckets,
             listen_overflows: k.listen_overflows,
             listen_drops: k.listen_drops,
