@@ -247,8 +247,8 @@ fn live_view(page: &mut Page) {
         .item(
             "Highlights",
             "Recv-Q and Send-Q are colored from the configured thresholds; CLOSE-WAIT rows \
-             and sockets with unread data stand out. A + marks a socket that appeared since \
-             the last refresh, a * one whose queues changed.",
+             stand out, and a ! marks a connection with unread data. For one refresh, a + \
+             marks a socket that appeared and a * one whose queues changed.",
         )
         .item(
             "Details",
@@ -721,8 +721,8 @@ fn environment(page: &mut Page) {
     page.section("ENVIRONMENT")
         .item(
             "NO_COLOR",
-            "When set to a non-empty value, the live view uses no colors (bold and reverse \
-             video only).",
+            "When set to a non-empty value, the live view uses no colors: bold, underline and \
+             reverse video mark what colors would.",
         )
         .item(
             "XDG_CONFIG_HOME",
