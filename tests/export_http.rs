@@ -36,6 +36,10 @@ struct Exporter {
 fn start_exporter(extra: &[&str]) -> Exporter {
     let mut child = Command::new(env!("CARGO_BIN_EXE_sockeye"))
         .args(["export", "--listen", "127.0.0.1:0"])
+        // A roomy scrape deadline: a debug build collecting with process attribution on a
+        // loaded machine can take seconds, and these tests check values, not the deadline
+        // (the deadline has its own tests in src/export/cache.rs).
+        .args(["--timeout", "30"])
         .args(extra)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
