@@ -138,3 +138,29 @@ fn no_color_uses_no_colors() {
         screen(&mut colored, 100, 30)
     });
 }
+
+/// Under a filter the shown TIME-WAIT count is only part of the kernel's; exhaustion against
+/// tcp_max_tw_buckets must use the system-wide count (sockstat `tw`).
+#[test]
+fn time_wait_exhaustion_is_system_wide_under_a_filter() {
+    let mut app = App::new(settings(), sockeye::tui::QuerySpec::default());
+    let mut snap = tui_common::snapshot(tui_common::sockets(), 0);
+    let shown = snap
+        .sockets
+        .iter()
+        .filter(|s| s.state == sockeye::model::TcpState::TimeWait)
+        .count();
+    let counters = snap.counters.as_mut().unwrap();
+    counters.tcp_tw = Some(250_000);
+    app.apply_snapshot(snap, None);
+    let text = screen(&mut app, 120, 30);
+    let line = text
+        .lines()
+        .find(|l| l.contains("TIME-WAIT"))
+        .expect("a TIME-WAIT header line");
+    assert!(line.contains(&format!("TIME-WAIT {shown} ")), "{line}");
+    assert!(
+        line.contains("250000 system-wide of 262144 max (95%)"),
+        "{line}"
+    );
+}

@@ -101,16 +101,23 @@ fn lines(app: &App, st: &Styles, width: usize) -> Vec<Line<'static>> {
     if let Some(max) = counters.and_then(|c| c.tcp_max_tw_buckets)
         && max > 0
     {
-        let share = tw as f64 / max as f64;
+        // Exhaustion is system-wide: under a filter or a scope the shown count is only part
+        // of it, so compare the kernel's own TIME-WAIT count (sockstat `tw`) when known.
+        let system = counters.and_then(|c| c.tcp_tw);
+        let used = system.unwrap_or(tw as u64);
+        let share = used as f64 / max as f64;
         let style = if share >= NEAR_EXHAUSTION {
             st.alert()
         } else {
             st.dim()
         };
-        l3.push(Span::styled(
-            format!(" of {max} max ({:.0}%)", share * 100.0),
-            style,
-        ));
+        let text = match system {
+            Some(sys) if sys != tw as u64 => {
+                format!(" · {sys} system-wide of {max} max ({:.0}%)", share * 100.0)
+            }
+            _ => format!(" of {max} max ({:.0}%)", share * 100.0),
+        };
+        l3.push(Span::styled(text, style));
     }
     l3.push(Span::raw("   "));
     let cw_style = if cw > 0 { st.close_wait() } else { st.dim() };
