@@ -129,6 +129,7 @@ fn bench_process_refresh() {
 
     let (mut full, mut cached, mut active, mut attach) = (vec![], vec![], vec![], vec![]);
     let mut attributed = 0;
+    let mut links = 0;
     for _ in 0..7 {
         let mut cache = ProcessCache::with_full_rescan_interval(None);
         full.push(timed(|| {
@@ -143,12 +144,14 @@ fn bench_process_refresh() {
         let now = live_sockets();
         cache.refresh(root, &now);
         cache.refresh(root, &now);
-        // ...and its next new socket is looked for at once, by rescanning it (10k fds).
+        // ...and its next new socket is looked for at once, by rescanning it (10k fds, of
+        // which only the new ones' links are read).
         let extra2 = UnixStream::pair().unwrap();
         let now = live_sockets();
         active.push(timed(|| {
             cache.refresh(root, &now);
         }));
+        links = cache.stats().last_links_read;
         // New pids of other programs on a shared machine may be scanned too.
         assert!(cache.stats().last_pids_scanned >= 1);
         drop((extra, extra2));
@@ -159,7 +162,7 @@ fn bench_process_refresh() {
     }
     println!(
         "process refresh over {procs} processes, {} sockets ({} of ours, {attributed} attributed):\n  \
-         full {}\n  cached, nothing new {}\n  new socket in an active 10k-fd process {}\n  \
+         full {}\n  cached, nothing new {}\n  new socket in an active 10k-fd process {} ({links} links read)\n  \
          attach {}",
         sockets.len(),
         pairs.len() * 2,

@@ -137,11 +137,27 @@ fn fake_tree_attribution_and_cache_behaviour() {
     assert_eq!(cache.stats().last_pids_scanned, 2);
     assert_eq!(refs(&cache, 999), vec![r("my server", 100, 7)]);
 
-    // pid 100 is now known to gain sockets: its next new socket is found at once, alone.
+    // pid 100 is now known to gain sockets: its next new socket is found at once, alone,
+    // reading only the new fd's link (its other fds hold sockets still in the snapshot, or
+    // no socket).
     add_fd(root, 100, 10, "socket:[1001]");
-    cache.refresh(root, &[socket(1001)]);
+    cache.refresh(root, &[socket(123), socket(456), socket(999), socket(1001)]);
     assert_eq!(cache.stats().last_pids_scanned, 1);
+    assert_eq!(cache.stats().last_links_read, 1);
     assert_eq!(refs(&cache, 1001), vec![r("my server", 100, 10)]);
+    assert_eq!(refs(&cache, 456), vec![r("my server", 100, 5)]);
+
+    // An fd number reused for a new socket after its old socket closed (456 is gone from
+    // the snapshot): that fd's link is read again.
+    fs::remove_file(root.join("100/fd/5")).unwrap();
+    add_fd(root, 100, 5, "socket:[1002]");
+    cache.refresh(
+        root,
+        &[socket(123), socket(999), socket(1001), socket(1002)],
+    );
+    assert_eq!(cache.stats().last_links_read, 1);
+    assert_eq!(refs(&cache, 1002), vec![r("my server", 100, 5)]);
+    assert!(refs(&cache, 456).is_empty());
 
     // A socket seen once and gone by the next refresh (churn) costs no wide search.
     cache.refresh(root, &[socket(7777)]);

@@ -9,7 +9,9 @@
 //!   fork shares fds);
 //! - sockets whose inode is not attributed yet (inode 0 never needs attribution) are first
 //!   looked for in the processes that recently gained sockets (a server accepting
-//!   connections), cheapest first, stopping once all are found;
+//!   connections), cheapest first, stopping once all are found; such a rescan reads only the
+//!   links of new fd numbers and of fds whose socket left the snapshot, so a server holding
+//!   50k connections is not re-read in full for each one it accepts;
 //! - an inode still unknown at the *next* refresh is looked for everywhere (socket holders
 //!   first, fewest fds first, stopping once found), and remembered as ownerless if nobody
 //!   holds it. Waiting one refresh matters: under connection churn, most unknown sockets seen
@@ -78,14 +80,19 @@ pub struct ScanStats {
     pub pids_scanned: u64,
     /// fd directories read by the last refresh.
     pub last_pids_scanned: usize,
+    /// fd links read (readlinkat calls) by the last refresh.
+    pub last_links_read: usize,
 }
 
 struct PidEntry {
     /// Inode of /proc/PID: a new one means a new process with a reused pid.
     dir_ino: u64,
     ppid: u32,
-    /// (socket inode, fd)
-    sockets: Vec<(u64, u32)>,
+    command: Arc<str>,
+    /// Every fd as (fd, socket inode), sorted by fd; inode 0 for fds that are not sockets.
+    fds: Vec<(u32, u64)>,
+    /// How many of `fds` are sockets.
+    sockets: usize,
     /// /proc/PID/fd could not be read (another user's process).
     denied: bool,
     /// The refresh at which a rescan last found a socket here that was unknown before.
@@ -143,6 +150,7 @@ impl ProcessCache {
         }
         self.stats.refreshes += 1;
         self.stats.last_pids_scanned = 0;
+        self.stats.last_links_read = 0;
         let now = self.stats.refreshes;
         let listing = match list_pids(proc_root) {
             Ok(l) => l,
@@ -194,7 +202,7 @@ impl ProcessCache {
             if !full && self.pids.contains_key(&pid) {
                 continue;
             }
-            self.scan(proc_root, pid, dir_ino, news, now);
+            self.scan(proc_root, pid, dir_ino, news, None);
             scanned.insert(pid);
             if let Some(e) = self.pids.get(&pid)
                 && !full
@@ -208,7 +216,7 @@ impl ProcessCache {
             if let Some(dir_ino) = self.pids.get(&ppid).map(|e| e.dir_ino)
                 && scanned.insert(ppid)
             {
-                self.scan(proc_root, ppid, dir_ino, &unknown, now);
+                self.scan(proc_root, ppid, dir_ino, &unknown, None);
             }
         }
         unknown.retain(|i| !self.owners.contains_key(i));
@@ -218,19 +226,28 @@ impl ProcessCache {
             self.unowned = unknown;
             self.pending.clear();
         } else {
-            // Processes that recently gained sockets are the likely owners of new ones.
+            // Processes that recently gained sockets are the likely owners of new ones. Their
+            // rescan reads only the links of fds that are new or whose socket is gone from
+            // the snapshot (a reused fd number); the rest of the fd table is trusted.
             if !unknown.is_empty() {
                 let candidates = self.candidates(&scanned, |e| {
                     e.gained_at.is_some_and(|at| at + ACTIVE_REFRESHES >= now)
                 });
-                self.search(
-                    proc_root,
-                    candidates,
-                    &mut unknown,
-                    &mut scanned,
-                    now,
-                    |u| u.is_empty(),
-                );
+                if !candidates.is_empty() {
+                    let present: IntSet<u64> = sockets
+                        .iter()
+                        .map(|s| s.inode)
+                        .filter(|i| *i != 0)
+                        .collect();
+                    self.search(
+                        proc_root,
+                        candidates,
+                        &mut unknown,
+                        &mut scanned,
+                        Some(&present),
+                        |u| u.is_empty(),
+                    );
+                }
             }
             // Unknown twice in a row: the socket lives on, look everywhere.
             let pending = std::mem::take(&mut self.pending);
@@ -241,7 +258,7 @@ impl ProcessCache {
                     candidates,
                     &mut unknown,
                     &mut scanned,
-                    now,
+                    None,
                     |u| !u.iter().any(|i| pending.contains(i)),
                 );
                 let (ownerless, fresh): (IntSet<u64>, IntSet<u64>) =
@@ -277,7 +294,7 @@ impl ProcessCache {
             .pids
             .iter()
             .filter(|(pid, e)| !e.denied && !scanned.contains(pid) && wanted(e))
-            .map(|(pid, e)| (e.sockets.is_empty(), e.sockets.len(), *pid, e.dir_ino))
+            .map(|(pid, e)| (e.sockets == 0, e.sockets, *pid, e.dir_ino))
             .collect();
         c.sort_unstable();
         c.into_iter().map(|(_, _, pid, ino)| (pid, ino)).collect()
@@ -290,17 +307,17 @@ impl ProcessCache {
         candidates: Vec<(u32, u64)>,
         unknown: &mut IntSet<u64>,
         scanned: &mut IntSet<u32>,
-        now: u64,
+        present: Option<&IntSet<u64>>,
         done: impl Fn(&IntSet<u64>) -> bool,
     ) {
         for (pid, dir_ino) in candidates {
             if done(unknown) {
                 break;
             }
-            self.scan(proc_root, pid, dir_ino, unknown, now);
+            self.scan(proc_root, pid, dir_ino, unknown, present);
             scanned.insert(pid);
             if let Some(e) = self.pids.get(&pid) {
-                for (i, _) in &e.sockets {
+                for (_, i) in &e.fds {
                     unknown.remove(i);
                 }
             }
@@ -319,33 +336,66 @@ impl ProcessCache {
         }
     }
 
-    fn forget(&mut self, pid: u32) {
-        if let Some(e) = self.pids.remove(&pid) {
-            for (inode, _) in e.sockets {
-                if let Some(refs) = self.owners.get_mut(&inode) {
-                    refs.retain(|r| r.pid != pid);
-                    if refs.is_empty() {
-                        self.owners.remove(&inode);
-                    }
+    fn forget(&mut self, pid: u32) -> Option<PidEntry> {
+        let e = self.pids.remove(&pid)?;
+        for &(_, inode) in &e.fds {
+            if inode == 0 {
+                continue;
+            }
+            if let Some(refs) = self.owners.get_mut(&inode) {
+                refs.retain(|r| r.pid != pid);
+                if refs.is_empty() {
+                    self.owners.remove(&inode);
                 }
             }
         }
+        Some(e)
     }
 
-    /// (Re)read one process. A process that vanished is simply forgotten.
-    fn scan(&mut self, proc_root: &Path, pid: u32, dir_ino: u64, unknown: &IntSet<u64>, now: u64) {
-        let mut gained_at = self.pids.get(&pid).and_then(|e| e.gained_at);
-        self.forget(pid);
+    /// (Re)read one process. A process that vanished is simply forgotten. With `present`
+    /// (the snapshot's inodes) a known process is read incrementally: see `scan_fds`.
+    fn scan(
+        &mut self,
+        proc_root: &Path,
+        pid: u32,
+        dir_ino: u64,
+        unknown: &IntSet<u64>,
+        present: Option<&IntSet<u64>>,
+    ) {
+        let now = self.stats.refreshes;
+        let old = self.forget(pid);
         self.stats.pids_scanned += 1;
         self.stats.last_pids_scanned += 1;
-        let dir = proc_root.join(pid.to_string());
-        let (sockets, denied) = match scan_fds(&dir.join("fd")) {
-            Ok(s) => (s, false),
+        let mut dir = proc_root.join(pid.to_string());
+        dir.push("fd");
+        let previous = old
+            .as_ref()
+            .filter(|o| !o.denied)
+            .zip(present)
+            .map(|(o, p)| (o.fds.as_slice(), p));
+        let (fds, denied) = match scan_fds(&dir, previous, &mut self.stats.last_links_read) {
+            Ok(fds) => (fds, false),
             Err(e) if e.kind() == ErrorKind::PermissionDenied => (Vec::new(), true),
             Err(_) => return, // exited (ENOENT, ESRCH) or not a process directory
         };
-        let (command, ppid) = read_stat(&dir).unwrap_or_else(|| (Arc::from(""), 0));
-        for &(inode, fd) in &sockets {
+        dir.pop();
+        // The same process (same /proc inode) keeps its name: no need to read stat again.
+        let (command, ppid, mut gained_at) = match old {
+            Some(o) => (o.command, o.ppid, o.gained_at),
+            None => {
+                let (command, ppid) = read_stat(&dir).unwrap_or_else(|| (Arc::from(""), 0));
+                (command, ppid, None)
+            }
+        };
+        let mut sockets = 0;
+        for &(fd, inode) in &fds {
+            if inode == 0 {
+                continue;
+            }
+            sockets += 1;
+            if unknown.contains(&inode) {
+                gained_at = Some(now);
+            }
             let refs = self.owners.entry(inode).or_default();
             let at = refs
                 .binary_search_by_key(&(pid, fd), |r| (r.pid, r.fd))
@@ -359,14 +409,13 @@ impl ProcessCache {
                 },
             );
         }
-        if sockets.iter().any(|(i, _)| unknown.contains(i)) {
-            gained_at = Some(now);
-        }
         self.pids.insert(
             pid,
             PidEntry {
                 dir_ino,
                 ppid,
+                command,
+                fds,
                 sockets,
                 denied,
                 gained_at,
@@ -395,25 +444,44 @@ fn parse_pid(name: &[u8]) -> Option<u32> {
     std::str::from_utf8(name).ok()?.parse().ok()
 }
 
-/// (socket inode, fd) for every socket among a process's fds.
+/// A process's last fd list and the inodes of the current snapshot.
+type Previous<'a> = (&'a [(u32, u64)], &'a IntSet<u64>);
+
+/// Every fd of a process as (fd, socket inode or 0), sorted by fd.
 ///
 /// One `readlinkat` per fd relative to the open fd directory, into a stack buffer: no path
 /// walk and no allocation per fd (std's `read_link` takes a full path and allocates).
-fn scan_fds(fd_dir: &Path) -> std::io::Result<Vec<(u64, u32)>> {
+/// With `previous` (the last result for this same process, and the inodes of the current
+/// snapshot), an fd is taken from `previous` without reading its link when it held a socket
+/// that is still in the snapshot, or was no socket: only new fd numbers and fds whose socket
+/// is gone (a closed fd number now reused) are read. A socket hiding behind a reused number
+/// that used to be a file is missed here and found by the next full read.
+fn scan_fds(
+    fd_dir: &Path,
+    previous: Option<Previous<'_>>,
+    links_read: &mut usize,
+) -> std::io::Result<Vec<(u32, u64)>> {
     let dir = FdDir::open(fd_dir)?;
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(previous.map_or(16, |(p, _)| p.len() + 16));
     let mut link = [0u8; 64];
     while let Some(name) = dir.next_name() {
         let Some(fd) = parse_pid(name.to_bytes()) else {
             continue;
         };
-        // The fd may close between listing and reading the link: then it is skipped.
-        if let Some(target) = dir.read_link(name, &mut link)
-            && let Some(inode) = socket_inode(target)
+        if let Some((prev, present)) = previous
+            && let Ok(i) = prev.binary_search_by_key(&fd, |&(fd, _)| fd)
+            && (prev[i].1 == 0 || present.contains(&prev[i].1))
         {
-            out.push((inode, fd));
+            out.push(prev[i]);
+            continue;
+        }
+        *links_read += 1;
+        // The fd may close between listing and reading the link: then it is skipped.
+        if let Some(target) = dir.read_link(name, &mut link) {
+            out.push((fd, socket_inode(target).unwrap_or(0)));
         }
     }
+    out.sort_unstable_by_key(|&(fd, _)| fd);
     Ok(out)
 }
 
