@@ -263,3 +263,39 @@ fn non_loopback_bind_needs_the_extra_flag() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn a_loose_socket_directory_is_made_private() {
+    let dir = tempfile::tempdir().unwrap();
+    let sockdir = dir.path().join("sockeye");
+    std::fs::create_dir(&sockdir).unwrap();
+    std::fs::set_permissions(&sockdir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let demo = DemoProc::start_in(&["echo"], dir);
+    let mode = std::fs::metadata(demo.control.parent().unwrap())
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o700);
+}
+
+#[test]
+fn a_socket_directory_owned_by_someone_else_is_refused() {
+    // SAFETY: getuid cannot fail.
+    if unsafe { libc::getuid() } != 0 {
+        eprintln!("skipped: needs root (to create a directory owned by another user)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sockdir = dir.path().join("sockeye");
+    std::fs::create_dir(&sockdir).unwrap();
+    std::os::unix::fs::chown(&sockdir, Some(65534), Some(65534)).unwrap();
+    let out = std::process::Command::new(demo_support::BIN)
+        .args(["demo", "--headless", "echo"])
+        .env("XDG_RUNTIME_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is not a directory owned by you"), "{err}");
+    assert!(!sockdir.join("demo.sock").exists());
+}
