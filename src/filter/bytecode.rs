@@ -198,6 +198,7 @@ fn cond(c: &Cond) -> Option<Vec<u8>> {
                 (_, None) => None,
             }
         }
+        Cond::UnixPort { .. } => None,
         Cond::Dev { ifindex, .. } => {
             let mut v = op(DEV_COND, 8, 12).to_vec();
             v.extend_from_slice(&ifindex.to_ne_bytes());

@@ -62,6 +62,24 @@ fn cond(c: &Cond, s: &Socket) -> bool {
                 (_, None) => false,
             }
         }
+        Cond::UnixPort { side, op, pattern } => {
+            let eq = || match (side, &s.local) {
+                (Side::Src, Endpoint::Unix { path, .. }) => {
+                    fnmatch(pattern, path.as_deref().unwrap_or(""))
+                }
+                (Side::Dst, Endpoint::Unix { .. }) => fnmatch(pattern, ""),
+                _ => false,
+            };
+            let v = port_value(s, *side);
+            match op {
+                PortOp::Eq => eq(),
+                PortOp::Ne => !eq(),
+                PortOp::Ge => v >= -1,
+                PortOp::Le => v <= -1,
+                PortOp::Gt => v > -1,
+                PortOp::Lt => v < -1,
+            }
+        }
         Cond::Dev { ifindex, .. } => s.ifindex.unwrap_or(0) == *ifindex,
         Cond::AutoBound => match &s.local {
             Endpoint::Inet { port, .. } => is_ephemeral(*port),

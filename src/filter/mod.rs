@@ -24,7 +24,7 @@ use std::io::Read;
 use std::path::Path;
 
 pub use error::{FilterError, Span};
-pub use parse::{Cond, Expr, FamilyOnly};
+pub use parse::{Cond, Expr, FamilyOnly, ParseOptions};
 
 use crate::collect::SocketPredicate;
 use crate::model::{Endpoint, Socket, StateSet};
@@ -45,23 +45,37 @@ impl Filter {
     /// Words as on ss's command line; a single word holding a whole expression is tokenized
     /// too.
     pub fn parse(words: &[String]) -> Result<Filter, FilterError> {
-        Ok(Filter::from_parsed(parse::parse(
-            &lexer::Input::from_words(words),
-        )?))
+        Filter::parse_with(words, ParseOptions::default())
+    }
+
+    /// [`Filter::parse`] for a command line with flags that change how ss reads operands
+    /// (`-x`: every address is a unix path pattern).
+    pub fn parse_with(words: &[String], opts: ParseOptions) -> Result<Filter, FilterError> {
+        let input = lexer::Input::from_words(words);
+        Ok(Filter::from_parsed(parse::parse(&input, opts)?))
     }
 
     /// Read the filter from a file (`-` is standard input); lines starting with `#` are
     /// comments.
     pub fn parse_file(path: &Path) -> Result<Filter, FilterError> {
+        Filter::parse_file_with(path, ParseOptions::default())
+    }
+
+    /// [`Filter::parse_file`] with command-line flags (see [`Filter::parse_with`]).
+    pub fn parse_file_with(path: &Path, opts: ParseOptions) -> Result<Filter, FilterError> {
         let text = read_filter_file(path)?;
-        Filter::parse_text(&text)
+        Filter::parse_text_with(&text, opts)
     }
 
     /// Parse filter text with newlines (what a `-F` file holds).
     pub fn parse_text(text: &str) -> Result<Filter, FilterError> {
-        Ok(Filter::from_parsed(parse::parse(
-            &lexer::Input::from_text(text),
-        )?))
+        Filter::parse_text_with(text, ParseOptions::default())
+    }
+
+    /// [`Filter::parse_text`] with command-line flags.
+    pub fn parse_text_with(text: &str, opts: ParseOptions) -> Result<Filter, FilterError> {
+        let input = lexer::Input::from_text(text);
+        Ok(Filter::from_parsed(parse::parse(&input, opts)?))
     }
 
     fn from_parsed(p: parse::Parsed) -> Filter {

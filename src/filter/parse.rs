@@ -60,6 +60,13 @@ pub enum Cond {
         op: PortOp,
         port: Option<u16>,
     },
+    /// `sport|dport OP WORD` under `-x`, where ss reads WORD as a path pattern: `=` matches
+    /// the pattern against the path like `src`, the orderings compare the inode with -1.
+    UnixPort {
+        side: Side,
+        op: PortOp,
+        pattern: String,
+    },
     /// `dev = NAME` (the interface a socket is bound to).
     Dev { ifindex: u32, name: String },
     /// `autobound`: the local port was picked by the kernel.
@@ -126,6 +133,9 @@ pub fn cond_text(c: &Cond) -> String {
                 None => "*".to_string(),
             }
         ),
+        Cond::UnixPort { side, op, pattern } => {
+            format!("{} {} unix:{pattern}", side_kw(*side, true), op.as_str())
+        }
         Cond::Dev { name, ifindex } => format!("dev = {name} [ifindex {ifindex}]"),
         Cond::AutoBound => "autobound".to_string(),
     }
@@ -214,15 +224,24 @@ pub enum FamilyOnly {
     Unix,
 }
 
+/// How ss reads operands, which depends on the command-line flags.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ParseOptions {
+    /// `-x` was given: ss then reads every src/dst/sport/dport operand as a unix path pattern
+    /// and lists only unix sockets when the expression has one.
+    pub unix: bool,
+}
+
 struct Parser<'a> {
     input: &'a Input,
+    opts: ParseOptions,
     pos: usize,
     family_only: Option<FamilyOnly>,
 }
 
 type R<T> = Result<T, FilterError>;
 
-pub(crate) fn parse(input: &Input) -> R<Parsed> {
+pub(crate) fn parse(input: &Input, opts: ParseOptions) -> R<Parsed> {
     if let Some(t) = input.tokens.get(MAX_TOKENS) {
         return Err(FilterError::at(
             format!("the filter is too long (more than {MAX_TOKENS} words)"),
@@ -231,6 +250,7 @@ pub(crate) fn parse(input: &Input) -> R<Parsed> {
     }
     let mut p = Parser {
         input,
+        opts,
         pos: 0,
         family_only: None,
     };
@@ -474,7 +494,16 @@ impl<'a> Parser<'a> {
             }
         }
         let o = self.operand(kw, "an address")?;
-        let host = hostcond::parse_host(&o.text).map_err(|e| self.operand_err(o, e))?;
+        let host = if self.opts.unix {
+            let pat = o.text.strip_prefix("unix:").unwrap_or(&o.text);
+            HostCond {
+                addr: hostcond::AddrCond::Unix(pat.to_string()),
+                port: None,
+                family_only: None,
+            }
+        } else {
+            hostcond::parse_host(&o.text).map_err(|e| self.operand_err(o, e))?
+        };
         match (&host.addr, host.family_only) {
             (hostcond::AddrCond::Unix(_), _) => self.note_family(FamilyOnly::Unix),
             (_, Some(Family::V4)) => self.note_family(FamilyOnly::V4),
@@ -513,6 +542,16 @@ impl<'a> Parser<'a> {
             }
         }
         let o = self.operand(op_tok, "a port")?;
+        if self.opts.unix {
+            // ss -x: the operand is a path pattern, and orderings compare against "no port".
+            self.note_family(FamilyOnly::Unix);
+            let pat = o.text.strip_prefix("unix:").unwrap_or(&o.text);
+            return Ok(Expr::Cond(Cond::UnixPort {
+                side,
+                op,
+                pattern: pat.to_string(),
+            }));
+        }
         let port = hostcond::parse_port_operand(&o.text).map_err(|e| self.operand_err(o, e))?;
         if port.is_none() && !matches!(op, PortOp::Eq | PortOp::Ne) {
             return Err(self.err(

@@ -679,3 +679,35 @@ fn very_long_filters_are_refused_not_a_crash() {
     assert!(fl.matches(&s));
     assert!(fl.bytecode().is_some_and(|b| bytecode::audit(&b)));
 }
+
+#[test]
+fn unix_mode_reads_operands_as_patterns() {
+    let opts = ParseOptions { unix: true };
+    let fl = Filter::parse_with(&w("src /run/* or sport = :22"), opts).unwrap();
+    assert_eq!(fl.family_only(), Some(FamilyOnly::Unix));
+    assert!(fl.bytecode().is_none());
+    let a = unix(Some("/run/app.sock"), 1000, 2000);
+    assert!(fl.matches(&a));
+    let b = unix(Some(":22"), 1001, 0);
+    assert!(fl.matches(&b));
+    let c = unix(Some("/tmp/x"), 22, 0);
+    assert!(!fl.matches(&c));
+    // Orderings compare the inode with -1 (ss's "no port").
+    let gt = Filter::parse_with(&w("sport gt :99999"), opts).unwrap();
+    assert!(gt.matches(&c));
+    let lt = Filter::parse_with(&w("sport lt :1"), opts).unwrap();
+    assert!(!lt.matches(&c));
+    // An address is a pattern too, and never an error.
+    let ip = Filter::parse_with(&w("src 127.0.0.1"), opts).unwrap();
+    assert!(!ip.matches(&a));
+    let t = tcp(TcpState::Established, "127.0.0.1", 1, "127.0.0.1", 2);
+    assert!(!ip.matches(&t));
+    assert_eq!(ip.expr_text().unwrap(), "(src 127.0.0.1)");
+    assert_eq!(
+        Filter::parse_with(&w("dport = x"), opts)
+            .unwrap()
+            .expr_text()
+            .unwrap(),
+        "(dport = unix:x)"
+    );
+}
