@@ -134,6 +134,34 @@ fn refresh_and_key_cost_at_100k_sockets() {
         }
     }
     assert_eq!(app.snapshot.as_ref().unwrap().sockets.len(), 100_020);
+    // Where prepare's time goes.
+    {
+        let snap = snapshot(big(9), 9);
+        let socks = &snap.sockets;
+        let t = Instant::now();
+        let _ = sockeye::group::StateCounts::of(socks);
+        let counts = t.elapsed();
+        let t = Instant::now();
+        let _ = tracker.update(&snap);
+        let deltas = t.elapsed();
+        let t = Instant::now();
+        let _ = sockeye::group::by_state(socks);
+        let states = t.elapsed();
+        let t = Instant::now();
+        let _ = sockeye::group::by_listener(socks);
+        let listeners = t.elapsed();
+        let t = Instant::now();
+        let _ = sockeye::tui::app::sorted_order(socks, app.sort);
+        let sort = t.elapsed();
+        println!(
+            "  prepare breakdown: counts {:.1} ms, deltas {:.1} ms, by state {:.1} ms, by listener {:.1} ms, sort {:.1} ms",
+            ms(counts),
+            ms(deltas),
+            ms(states),
+            ms(listeners),
+            ms(sort)
+        );
+    }
     let mut keys = Vec::new();
     for (i, code) in [
         KeyCode::Down,

@@ -811,7 +811,7 @@ pub fn prepare(tracker: &mut Tracker, snapshot: Snapshot, sort: Sort) -> Prepare
 /// Snapshot indices in the order of `sort`. The sort keys are computed once per socket (not
 /// once per comparison); ties fall back to the local (or, sorting by local, the peer)
 /// endpoint, then to snapshot order.
-fn sorted_order(socks: &[Socket], sort: Sort) -> Vec<usize> {
+pub fn sorted_order(socks: &[Socket], sort: Sort) -> Vec<usize> {
     let c = sort.column.column();
     let second = if c == Column::Local {
         Column::Peer

@@ -4,7 +4,7 @@
 use std::hash::{Hash, Hasher};
 use std::time::SystemTime;
 
-use crate::group::{FastHasher, FastMap};
+use crate::group::FastHasher;
 use crate::model::{Endpoint, KernelCounters, Snapshot, Socket};
 
 /// Identity of a socket across refreshes: the kernel cookie when known, else a hash of its
@@ -65,7 +65,8 @@ pub struct CounterDeltas {
 /// Remembers the previous refresh.
 #[derive(Default)]
 pub struct Tracker {
-    prev: FastMap<u64, Sample>,
+    /// The previous refresh's samples, sorted by key.
+    prev: Vec<(u64, Sample)>,
     prev_time: Option<SystemTime>,
     prev_counters: Option<KernelCounters>,
 }
@@ -90,27 +91,35 @@ impl Tracker {
             .and_then(|t| snap.taken_at.duration_since(t).ok())
             .map(|d| d.as_secs_f64())
             .filter(|d| *d > 0.0);
-        // A fresh map rather than a recycled one: at 100k sockets a spare map is 12 MiB.
-        let mut next = FastMap::with_capacity_and_hasher(snap.sockets.len(), Default::default());
-        let mut keys = Vec::with_capacity(snap.sockets.len());
-        let mut marks = vec![0u8; snap.sockets.len()];
+        let n = snap.sockets.len();
+        let keys: Vec<u64> = snap.sockets.iter().map(key).collect();
+        let mut marks = vec![0u8; n];
         // Rates need tcp_info (asked for only while the detail pane is open).
         let any_info = snap.sockets.iter().any(|s| s.tcp_info.is_some());
-        let mut rates = if any_info {
-            vec![None; snap.sockets.len()]
-        } else {
-            Vec::new()
-        };
-        for (i, s) in snap.sockets.iter().enumerate() {
-            let k = key(s);
-            keys.push(k);
+        let mut rates = if any_info { vec![None; n] } else { Vec::new() };
+        // Sort-merge with the previous refresh (kept sorted by key): two sorted walks beat
+        // 100,000 hash-map inserts and lookups, and the table is half the size.
+        let mut by_key: Vec<(u64, u32)> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (*k, i as u32))
+            .collect();
+        by_key.sort_unstable();
+        let mut next: Vec<(u64, Sample)> = Vec::with_capacity(n);
+        let mut j = 0;
+        for &(k, i) in &by_key {
+            let i = i as usize;
+            let s = &snap.sockets[i];
             let sample = Sample {
                 recv_q: s.recv_q,
                 send_q: s.send_q,
                 bytes_acked: s.tcp_info.as_ref().map(|t| t.bytes_acked),
                 bytes_received: s.tcp_info.as_ref().map(|t| t.bytes_received),
             };
-            match self.prev.get(&k) {
+            while j < self.prev.len() && self.prev[j].0 < k {
+                j += 1;
+            }
+            match self.prev.get(j).filter(|p| p.0 == k).map(|p| &p.1) {
                 None if !first => marks[i] |= NEW,
                 None => {}
                 Some(p) => {
@@ -131,7 +140,7 @@ impl Tracker {
                     }
                 }
             }
-            next.insert(k, sample);
+            next.push((k, sample));
         }
         let counters = match (&self.prev_counters, &snap.counters) {
             (Some(a), Some(b)) => {

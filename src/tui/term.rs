@@ -68,10 +68,10 @@ pub fn run(options: AppOptions) -> anyhow::Result<()> {
     run_with(app, Box::new(Collector::new(q)), scope)
 }
 
-/// glibc gives every thread that allocates its own malloc arena and keeps their memory: with
-/// a collector thread building 100,000-socket snapshots and the UI thread freeing them, that
-/// doubled the resident size (*measured*: 202 MiB against 95 MiB at 123k sockets). Two arenas
-/// are enough for two busy threads. `MALLOC_ARENA_MAX` in the environment still wins.
+/// glibc gives each allocating thread its own malloc arena and keeps freed memory in it: with
+/// a collector thread building 100,000-socket snapshots and the UI thread freeing them, the
+/// arenas multiply the resident size. Two arenas are enough for two busy threads.
+/// `MALLOC_ARENA_MAX` in the environment still wins.
 fn limit_malloc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
