@@ -7,15 +7,16 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// A private tmux server, killed on drop.
+/// A private tmux server on a socket inside the test's temporary directory (so nothing is
+/// left behind in /tmp/tmux-UID), killed on drop.
 struct Tmux {
-    socket: String,
+    socket: PathBuf,
 }
 
 impl Tmux {
     fn cmd(&self, args: &[&str]) -> std::process::Output {
         Command::new("tmux")
-            .arg("-L")
+            .arg("-S")
             .arg(&self.socket)
             .args(args)
             .output()
@@ -110,7 +111,7 @@ fn counts_follow_the_socket_table_and_q_exits_zero() {
         rc.display()
     );
     let tmux = Tmux {
-        socket: format!("sockeye-tui-test-{}", std::process::id()),
+        socket: dir.path().join("tmux.sock"),
     };
     let out = tmux.cmd(&[
         "new-session",
