@@ -96,11 +96,9 @@ pub struct SelectArgs {
     pub filter_file: Option<PathBuf>,
     /// Filter in ss syntax: [state NAME | exclude NAME]... [EXPRESSION], e.g.
     /// `state established '(' dport = :443 or dport = :80 ')'`.
-    #[arg(
-        value_name = "FILTER",
-        allow_hyphen_values = true,
-        trailing_var_arg = true
-    )]
+    // Options may also follow the filter, as with ss (`-t sport = :22 -n`); no filter word
+    // starts with '-', so an unknown option is reported as one, not as a filter keyword.
+    #[arg(value_name = "FILTER")]
     pub filter: Vec<String>,
 }
 

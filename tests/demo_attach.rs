@@ -29,7 +29,10 @@ impl Tmux {
         );
         // Keep the pane after the command ends so its exit status can be read.
         let script = format!("{command}; echo EXIT=$?; sleep 60");
+        // The script is sh syntax; an account whose login shell is nologin (or fish) would
+        // otherwise run it with that shell and the pane would die at once.
         let st = Command::new("tmux")
+            .env("SHELL", "/bin/sh")
             .args(["-L", &socket, "new-session", "-d", "-x", "160", "-y", "45"])
             .arg(script)
             .status()

@@ -15,7 +15,10 @@ struct Tmux {
 
 impl Tmux {
     fn cmd(&self, args: &[&str]) -> std::process::Output {
+        // The pane's command is sh syntax: don't depend on the account's login shell
+        // (nologin for system users, fish for some people).
         Command::new("tmux")
+            .env("SHELL", "/bin/sh")
             .arg("-S")
             .arg(&self.socket)
             .args(args)

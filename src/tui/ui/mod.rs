@@ -198,6 +198,9 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App) {
 }
 
 fn render_tabs(area: Rect, buf: &mut Buffer, app: &App, st: &Styles) {
+    if area.height == 0 {
+        return; // a terminal one or two lines high: the header took them
+    }
     let mut spans = Vec::new();
     for (i, v) in View::ALL.iter().enumerate() {
         let label = format!(" {} {} ", i + 1, v.title());

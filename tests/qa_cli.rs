@@ -1,0 +1,43 @@
+//! Found by using the product as its users do (QA): each test is one such finding.
+
+use std::process::Command;
+
+fn sockeye(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_sockeye"))
+        .args(args)
+        .output()
+        .expect("run sockeye")
+}
+
+#[test]
+fn options_may_follow_the_filter_as_with_ss() {
+    // `ss -t sport = :22 -n` works (getopt permutes); so must sockeye's.
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let p = format!(":{port}");
+    let o = sockeye(&["dump", "-t", "sport", "=", &p, "-l", "-n", "-H"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let rows: Vec<&str> = out.lines().collect();
+    assert_eq!(rows.len(), 1, "{out}");
+    assert!(
+        rows[0].contains(&format!("127.0.0.1:{port} ")),
+        "-n applied: {out}"
+    );
+}
+
+#[test]
+fn an_unknown_option_is_called_an_option() {
+    for args in [
+        &["dump", "--bogus"][..],
+        &["dump", "-t", "sport", "=", ":22", "-Z"],
+    ] {
+        let o = sockeye(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("unexpected argument") && !err.contains("filter keyword"),
+            "{args:?}: {err}"
+        );
+    }
+}
