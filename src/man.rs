@@ -349,7 +349,10 @@ fn filters(page: &mut Page) {
              sockets, match the socket path with a shell glob pattern.",
         )
         .item("dev NAME", "Match the interface a socket is bound to.")
-        .item("autobound", "Match sockets whose local port the kernel chose rather than bind().")
+        .item(
+            "autobound",
+            "Match sockets whose local port the kernel chose rather than bind().",
+        )
         .para(
             "Operators: = == eq, != ne neq, > gt, < lt, >= ge geq, <= le leq. Addresses: \
              IPv4, IPv6 (in brackets when a port follows, as in [::1]:22), * for any, \
