@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget, Wrap};
 
 use crate::group::AcceptQueue;
-use crate::model::{Socket, TcpState};
+use crate::model::{Socket, TcpState, TimerKind};
 use crate::output::columns::Column;
 use crate::tui::app::App;
 use crate::tui::cells;
@@ -119,7 +119,8 @@ fn lines(app: &App, st: &Styles, idx: usize, s: &Socket) -> Vec<Line<'static>> {
         ids.extend(kv(st, "v6only", v6.to_string()));
     }
     out.push(Line::from(ids));
-    if s.timer.is_some() {
+    // Netlink reports "no timer" as kind Off, which ss (and the Timer cell) print as nothing.
+    if s.timer.is_some_and(|t| t.kind != TimerKind::Off) {
         out.push(Line::from(kv(
             st,
             "timer",
