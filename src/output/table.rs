@@ -9,7 +9,10 @@
 //!   ino:.. sk:..`, and for TCP with `-i`/`-m` a `\n\t` continuation line — ss counts that
 //!   whole text, newline and tab included, as the cell's width;
 //! - on a terminal, spare width is spread over the columns as ss does; otherwise the output
-//!   is compact.
+//!   is compact;
+//! - ss measures a cell when it moves on to the next one, so the very last cell of the output
+//!   (the last row's Process cell) never widens its column; reproduced, so `ss -xlp` with one
+//!   listener and `sockeye dump -xlp` print the same unpadded header.
 //!
 //! Cells are formatted into one reused buffer (no allocation per row). [`TableRows`] keeps
 //! compact row text while the collector decodes (the dump's path); [`write_table`] measures
@@ -65,8 +68,12 @@ pub fn write_table<W: Write>(
     let cols = visible_columns(opts);
     let mut cell = String::with_capacity(256);
     let mut max_len = header_lengths(&cols, opts);
-    for s in sockets {
+    for (row, s) in sockets.iter().enumerate() {
+        let last_row = row + 1 == sockets.len();
         for (m, c) in max_len.iter_mut().zip(&cols) {
+            if last_row && *c == Column::Process {
+                continue; // ss quirk, kept: see the module doc
+            }
             cell.clear();
             write_cell(*c, s, ctx, opts, &mut cell);
             *m = (*m).max(cell.len());
@@ -202,9 +209,15 @@ impl TableRows {
     pub fn write<W: Write>(&self, w: &mut W) -> io::Result<()> {
         let n = self.cols.len();
         let mut max_len = header_lengths(&self.cols, &self.opts);
+        let rows = self.len();
+        let mut seen = 0;
         for t in &self.tables {
             for row in t.lens.chunks(n) {
-                for (m, l) in max_len.iter_mut().zip(row) {
+                seen += 1;
+                for (i, (m, l)) in max_len.iter_mut().zip(row).enumerate() {
+                    if seen == rows && self.cols[i] == Column::Process {
+                        continue; // ss quirk, kept: see the module doc
+                    }
                     *m = (*m).max(usize::from(*l));
                 }
             }
@@ -643,6 +656,47 @@ u_str ESTAB 0      0                  * 1600            * 1601
             rows.clear();
             assert!(rows.is_empty());
         }
+    }
+
+    #[test]
+    fn last_rows_tail_does_not_widen_the_column() {
+        // Recorded from `ss -xlp` (iproute2 6.1) with one unix listener.
+        let mut u = inet(
+            Netid::UnixStream,
+            TcpState::Listen,
+            "1.1.1.1:1",
+            "1.1.1.1:1",
+        );
+        u.local = crate::model::Endpoint::Unix {
+            path: Some("/tmp/sockeye-0/demo.sock".into()),
+            inode: 0,
+        };
+        u.peer = crate::model::Endpoint::Unix {
+            path: None,
+            inode: 0,
+        };
+        u.inode = 1_156_694;
+        u.send_q = Some(4096);
+        u.processes.push(crate::model::ProcessRef {
+            command: "sockeye".into(),
+            pid: 9951,
+            fd: 14,
+        });
+        let opts = TableOptions {
+            show_netid: true,
+            processes: true,
+            ..tan()
+        };
+        let want = "\
+Netid State  Recv-Q Send-Q            Local Address:Port    Peer Address:PortProcess
+u_str LISTEN 0      4096   /tmp/sockeye-0/demo.sock 1156694            * 0    users:((\"sockeye\",pid=9951,fd=14))
+";
+        assert_eq!(render(std::slice::from_ref(&u), opts), want);
+        let mut rows = TableRows::new(CellCtx::new(true, Source::Netlink), opts);
+        rows.push(&u);
+        let mut out = Vec::new();
+        rows.write(&mut out).expect("write");
+        assert_eq!(String::from_utf8_lossy(&out), want);
     }
 
     #[test]
