@@ -270,6 +270,18 @@ pub struct CellCtx {
     ifnames: RefCell<Vec<(u32, Box<str>)>>,
 }
 
+/// Whether the socket is IPv6-only: what netlink says, else (the /proc source has no flag)
+/// what the kernel implies: binding one IPv6 address that is not v4-mapped sets it.
+fn v6only(s: &Socket) -> bool {
+    s.v6only.unwrap_or(match &s.local {
+        Endpoint::Inet {
+            addr: IpAddr::V6(a),
+            ..
+        } => !a.is_unspecified() && a.to_ipv4_mapped().is_none(),
+        _ => false,
+    })
+}
+
 impl CellCtx {
     /// `numeric`: ports as numbers (`-n`). `source`: the snapshot's source.
     pub fn new(numeric: bool, source: Source) -> CellCtx {
@@ -308,7 +320,7 @@ impl CellCtx {
                 match addr {
                     IpAddr::V4(a) => push_ipv4(out, *a),
                     IpAddr::V6(a) => {
-                        if a.is_unspecified() && s.v6only != Some(true) {
+                        if a.is_unspecified() && !v6only(s) {
                             out.push('*');
                         } else {
                             use std::fmt::Write as _;
