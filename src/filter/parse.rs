@@ -422,6 +422,12 @@ impl<'a> Parser<'a> {
 
     fn unknown_word(&self, t: &Token) -> FilterError {
         let w = &t.text;
+        if w.len() > 1 && (w.starts_with('(') || w.ends_with(')')) {
+            return self.err(
+                t,
+                format!("'{w}': parentheses must be separate words, as in ss ('( dport = :80 )')"),
+            );
+        }
         let hint = did_you_mean(w, KEYWORDS);
         if !hint.is_empty() {
             return self.err(t, format!("'{w}' is not a filter keyword{hint}"));

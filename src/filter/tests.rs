@@ -711,3 +711,12 @@ fn unix_mode_reads_operands_as_patterns() {
         "(dport = unix:x)"
     );
 }
+
+#[test]
+fn attached_parentheses_are_explained() {
+    assert_eq!(
+        err("(dport = :80 )"),
+        "filter: '(dport': parentheses must be separate words, as in ss ('( dport = :80 )')\n  \
+         (dport = :80 )\n  ^^^^^^"
+    );
+}
