@@ -166,10 +166,9 @@ fn tcp_query() -> QuerySpec {
     }
 }
 
-/// The live view's settings: defaults, NO_COLOR, then --interval.
-fn tui_settings(interval: Option<f64>, _no_config: bool) -> anyhow::Result<TuiSettings> {
-    let mut s = TuiSettings::default();
-    s.no_color |= TuiSettings::no_color_from_env();
+/// The live view's settings: defaults, the configuration file, NO_COLOR, then --interval.
+fn tui_settings(interval: Option<f64>, no_config: bool) -> anyhow::Result<TuiSettings> {
+    let mut s = crate::commands::tui::settings(no_config)?;
     if let Some(secs) = interval {
         s.interval = TuiSettings::clamp_interval(secs).map_err(UsageError)?;
     }
