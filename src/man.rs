@@ -348,15 +348,24 @@ fn filters(page: &mut Page) {
             "Match the local or peer address, optionally a prefix and a port. For unix \
              sockets, match the socket path with a shell glob pattern.",
         )
+        .item("dev NAME", "Match the interface a socket is bound to.")
+        .item(
+            "autobound",
+            "Match sockets whose local port the kernel chose rather than bind().",
+        )
         .para(
             "Operators: = == eq, != ne neq, > gt, < lt, >= ge geq, <= le leq. Addresses: \
-             IPv4, IPv6 (in brackets when a port follows, as in [::1]:22), * for any, and \
-             v4-mapped ::ffff:a.b.c.d. Ports are numbers or service names from /etc/services \
-             (:ssh, :https).",
+             IPv4, IPv6 (in brackets when a port follows, as in [::1]:22), * for any, \
+             v4-mapped [::ffff:a.b.c.d], and host names. Ports are numbers or service names \
+             from /etc/services (:ssh, :https). As in ss, an IPv4 address also matches its \
+             v4-mapped form, but a v4-mapped address does not match plain IPv4.",
         )
         .para(
             "Conditions combine with and (&& &), or (|| |) and not (!), and group with \
-             parentheses. Adjacent conditions mean and. not binds tightest, then and, then or.",
+             parentheses. Adjacent conditions mean and. not binds tightest; and and or have \
+             the same precedence and group from left to right, as ss really does it: a or b \
+             and c means (a or b) and c. Use parentheses; --explain prints the expression \
+             fully parenthesized.",
         )
         .para(
             "The kernel evaluates what it can: the states as the request's state mask and, \

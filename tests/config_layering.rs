@@ -75,3 +75,15 @@ fn the_live_view_stops_on_a_bad_file_and_no_config_skips_it() {
         .assert()
         .stderr(predicate::str::contains("config").not());
 }
+
+#[test]
+fn attach_reads_the_configuration_too() {
+    let dir = tempfile::tempdir().unwrap();
+    // A bad file stops attach before it looks for a demo: the file is read.
+    sockeye_with_config(dir.path(), "[theme]\nwarn = \"blurple\"\n")
+        .args(["attach", "--socket"])
+        .arg(dir.path().join("no-demo.sock"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("key 'theme.warn'"));
+}

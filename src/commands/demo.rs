@@ -166,8 +166,7 @@ fn tcp_query() -> QuerySpec {
     }
 }
 
-/// The live view's settings, layered as `sockeye tui` does (defaults, the configuration file
-/// unless `--no-config`, NO_COLOR), then --interval.
+/// The live view's settings: defaults, the configuration file, NO_COLOR, then --interval.
 fn tui_settings(interval: Option<f64>, no_config: bool) -> anyhow::Result<TuiSettings> {
     let mut s = crate::commands::tui::settings(no_config)?;
     if let Some(secs) = interval {
