@@ -432,3 +432,35 @@ fn expressions_and_filter_files() {
         stderr(&bad)
     );
 }
+
+/// With -x, ss reads address operands as unix path patterns even when they do not look like
+/// paths; sockeye must too (and select the same socket).
+#[test]
+fn unix_flag_reads_operands_as_path_patterns() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sockeye-x-pattern.sock");
+    let _listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    let pattern = "*sockeye-x-pattern.sock";
+    let ours = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.contains(path.to_str().unwrap()))
+            .map(|l| l.split_whitespace().take(2).collect::<Vec<_>>().join(" "))
+            .collect()
+    };
+    // `sport = PATTERN` is only valid because of -x: without it, the operand is a bad port.
+    for expr in [["src", "", pattern], ["sport", "=", pattern]] {
+        let words: Vec<&str> = expr.iter().copied().filter(|w| !w.is_empty()).collect();
+        let mut args = vec!["dump", "-xaH"];
+        args.extend(&words);
+        let out = sockeye(&args);
+        assert_eq!(out.status.code(), Some(0), "{words:?}: {}", stderr(&out));
+        let ss = std::process::Command::new("ss")
+            .arg("-xaH")
+            .args(&words)
+            .output()
+            .unwrap();
+        let got = ours(&stdout(&out));
+        assert_eq!(got, vec!["u_str LISTEN".to_string()], "{words:?}");
+        assert_eq!(got, ours(&String::from_utf8_lossy(&ss.stdout)), "{words:?}");
+    }
+}

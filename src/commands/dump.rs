@@ -10,10 +10,10 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 
-use crate::cli::{DumpArgs, SourceArg};
+use crate::cli::DumpArgs;
 use crate::collect::{Collector, NetidSet, Query, SourcePref};
 use crate::error::UsageError;
-use crate::filter::{FamilyOnly, Filter};
+use crate::filter::{FamilyOnly, Filter, ParseOptions};
 use crate::model::{Netid, Snapshot, Socket, Source, StateSet, TcpState};
 use crate::output::columns::CellCtx;
 use crate::output::json::{JsonOptions, write_json};
@@ -164,8 +164,10 @@ struct Plan {
 impl Plan {
     fn from_args(args: &DumpArgs) -> anyhow::Result<Plan> {
         let sel = &args.select;
+        // With -x, ss reads every address and port operand as a unix path pattern.
+        let parse_opts = ParseOptions { unix: sel.unix };
         let filter = match &sel.filter_file {
-            None => Filter::parse(&sel.filter),
+            None => Filter::parse_with(&sel.filter, parse_opts),
             Some(path) => {
                 // States may stay on the command line; the expression comes from the file.
                 let text = if path.as_os_str() == "-" {
@@ -177,35 +179,12 @@ impl Plan {
                         UsageError(format!("cannot read filter file {}: {e}", path.display()))
                     })?
                 };
-                Filter::parse_text(&format!("{}\n{text}", sel.filter.join(" ")))
+                Filter::parse_text_with(&format!("{}\n{text}", sel.filter.join(" ")), parse_opts)
             }
         }
         .map_err(|e| UsageError(e.to_string()))?;
 
-        let mut netids = NetidSet::default();
-        if sel.tcp {
-            netids.insert(Netid::Tcp);
-        }
-        if sel.udp {
-            netids.insert(Netid::Udp);
-        }
-        if sel.unix {
-            netids.insert(Netid::UnixStream);
-            netids.insert(Netid::UnixDgram);
-            netids.insert(Netid::UnixSeqpacket);
-        }
-        let explicit_tables = !netids.is_empty();
-        if !explicit_tables {
-            netids = if sel.ipv4 || sel.ipv6 {
-                NetidSet::of(&[Netid::Tcp, Netid::Udp])
-            } else {
-                NetidSet::ALL
-            };
-        }
-        let (mut ipv4, mut ipv6) = match (sel.ipv4, sel.ipv6) {
-            (false, false) | (true, true) => (true, true),
-            (v4, v6) => (v4, v6),
-        };
+        let (mut netids, mut ipv4, mut ipv6) = super::select::tables(sel);
         // ss lists only one family when a filter operand names it (`inet6:`, a unix path).
         match filter.family_only() {
             Some(FamilyOnly::V4) => {
@@ -265,11 +244,7 @@ impl Plan {
             },
             processes: args.processes && !args.summary,
             counters: args.summary,
-            source: match sel.source {
-                SourceArg::Auto => SourcePref::Auto,
-                SourceArg::Netlink => SourcePref::Netlink,
-                SourceArg::Proc => SourcePref::Proc,
-            },
+            source: super::select::source_pref(sel.source),
             ..Query::default()
         };
         let explain = format!(

@@ -9,8 +9,8 @@ use anyhow::Context;
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
-use crate::cli::{ExportArgs, SourceArg};
-use crate::collect::{Collector, Query, SourcePref};
+use crate::cli::ExportArgs;
+use crate::collect::{Collector, Query};
 use crate::error::UsageError;
 use crate::export::cache::Cache;
 use crate::export::server::{Exporter, ServeOptions};
@@ -33,11 +33,7 @@ pub fn run(args: &ExportArgs, _no_config: bool) -> anyhow::Result<()> {
     let query = Query {
         processes: !args.no_processes,
         counters: true,
-        source: match args.source {
-            SourceArg::Auto => SourcePref::Auto,
-            SourceArg::Netlink => SourcePref::Netlink,
-            SourceArg::Proc => SourcePref::Proc,
-        },
+        source: super::select::source_pref(args.source),
         ..Query::default()
     };
     let mut collector = Collector::new(query);

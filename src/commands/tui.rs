@@ -3,10 +3,9 @@
 
 use anyhow::Context;
 
-use crate::cli::{SelectArgs, SourceArg, TuiArgs, ViewArg};
-use crate::collect::{NetidSet, Query, SourcePref};
+use crate::cli::{SelectArgs, TuiArgs, ViewArg};
+use crate::collect::Query;
 use crate::error::UsageError;
-use crate::model::Netid;
 use crate::tui::{self, AppOptions, QuerySpec, Scope, TuiSettings, View};
 
 /// `sockeye` without a subcommand.
@@ -29,36 +28,14 @@ pub fn settings(no_config: bool) -> anyhow::Result<TuiSettings> {
 
 /// The tables, families and source the select flags ask for.
 pub fn base_query(sel: &SelectArgs) -> Query {
-    let mut q = Query::default();
-    if sel.tcp || sel.udp || sel.unix {
-        let mut ids = NetidSet::default();
-        if sel.tcp {
-            ids.insert(Netid::Tcp);
-        }
-        if sel.udp {
-            ids.insert(Netid::Udp);
-        }
-        if sel.unix {
-            ids.insert(Netid::UnixStream);
-            ids.insert(Netid::UnixDgram);
-            ids.insert(Netid::UnixSeqpacket);
-        }
-        q.netids = ids;
+    let (netids, ipv4, ipv6) = super::select::tables(sel);
+    Query {
+        netids,
+        ipv4,
+        ipv6,
+        source: super::select::source_pref(sel.source),
+        ..Query::default()
     }
-    if sel.ipv4 != sel.ipv6 {
-        q.ipv4 = sel.ipv4;
-        q.ipv6 = sel.ipv6;
-        // -4/-6 alone mean inet only, as in ss.
-        if !(sel.tcp || sel.udp || sel.unix) {
-            q.netids = NetidSet::of(&[Netid::Tcp, Netid::Udp]);
-        }
-    }
-    q.source = match sel.source {
-        SourceArg::Auto => SourcePref::Auto,
-        SourceArg::Netlink => SourcePref::Netlink,
-        SourceArg::Proc => SourcePref::Proc,
-    };
-    q
 }
 
 /// Command line (over `settings`) to the live view's options.
@@ -109,6 +86,8 @@ pub fn options(args: &TuiArgs, mut settings: TuiSettings) -> anyhow::Result<AppO
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::collect::NetidSet;
+    use crate::model::Netid;
 
     #[test]
     fn flags_become_options() {
