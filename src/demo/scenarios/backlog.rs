@@ -3,17 +3,20 @@
 //! first is served, two wait in the accept queue (listener Recv-Q 2, Send-Q 1) and the fourth
 //! gets no SYN-ACK, so it stays in SYN-SENT while ListenOverflows counts the dropped SYNs.
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
+use super::common::Base;
 use super::{
-    Action, Client, Kind, ReadOutcome, Scenario, ScenarioStatus, accept_one, check_add,
-    close_oldest, read_some, send_from_newest, write_some,
+    Action, Client, Kind, ReadOutcome, Scenario, ScenarioStatus, check_add, read_some,
+    send_from_newest, write_some,
 };
 use crate::demo::net::{self, ConnectOpts};
 
 const BACKLOG: i32 = 1;
+/// The server holds one connection at a time: the one it is busy with.
+const SERVING: usize = 1;
 const INITIAL_CLIENTS: u32 = 4;
 const MAX_CLIENTS: usize = 8;
 /// The served client gets this reply to every line, as in the seed's server.
@@ -29,46 +32,36 @@ const CLIENT_OPTS: ConnectOpts = ConnectOpts {
 const RETRY_PAUSE: Duration = Duration::from_millis(500);
 
 pub struct Backlog {
-    listener: TcpListener,
-    addr: SocketAddr,
-    accepting: bool,
-    /// The one connection the server is busy with.
-    serving: Option<TcpStream>,
-    clients: Vec<Client>,
+    /// `conns` holds at most the one connection the server is busy with.
+    base: Base<TcpStream>,
     /// Clients of the opening sequence still to connect, one after the other.
     staged: u32,
     /// Replacements for clients whose connect timed out, and when they may start.
     retry_at: Vec<Instant>,
-    accepted_total: u64,
 }
 
 impl Backlog {
     pub fn new(addr: SocketAddr) -> std::io::Result<Backlog> {
-        let listener = net::listen(addr, BACKLOG)?;
-        let addr = listener.local_addr()?;
         Ok(Backlog {
-            listener,
-            addr,
-            accepting: true,
-            serving: None,
-            clients: Vec::new(),
+            base: Base::bind(addr, BACKLOG)?,
             staged: INITIAL_CLIENTS,
             retry_at: Vec::new(),
-            accepted_total: 0,
         })
     }
 
     /// The next staged client may connect once the previous one got through and the server
     /// has taken the first: that order gives exactly "1 served, 2 queued, 1 in SYN-SENT".
     fn ready_for_next_staged(&self) -> bool {
-        if self.clients.iter().any(|c| !c.connected) {
+        if self.base.clients.iter().any(|c| !c.connected) {
             return false;
         }
-        !(self.accepting && self.serving.is_none() && !self.clients.is_empty())
+        !(self.base.accepting && self.base.conns.is_empty() && !self.base.clients.is_empty())
     }
 
     fn serve(&mut self) {
-        let Some(conn) = &self.serving else { return };
+        let Some(conn) = self.base.conns.first() else {
+            return;
+        };
         let mut buf = [0u8; 1024];
         loop {
             match read_some(conn, &mut buf) {
@@ -77,7 +70,7 @@ impl Backlog {
                 }
                 ReadOutcome::Nothing => return,
                 ReadOutcome::Eof | ReadOutcome::Failed => {
-                    self.serving = None;
+                    self.base.conns.clear();
                     return;
                 }
             }
@@ -91,20 +84,14 @@ impl Scenario for Backlog {
     }
 
     fn port(&self) -> u16 {
-        self.addr.port()
+        self.base.port()
     }
 
     fn step(&mut self, now: Instant) {
         self.serve();
-        if self.accepting
-            && self.serving.is_none()
-            && let Some(conn) = accept_one(&self.listener)
-        {
-            self.accepted_total += 1;
-            self.serving = Some(conn);
-        }
+        self.base.accept_pending(SERVING, |s| s);
         let mut failed = 0;
-        self.clients.retain_mut(|c| match c.progress() {
+        self.base.clients.retain_mut(|c| match c.progress() {
             Ok(()) => true,
             Err(_) => {
                 failed += 1;
@@ -118,28 +105,27 @@ impl Scenario for Backlog {
         let due = self.retry_at.iter().filter(|t| **t <= now).count();
         self.retry_at.retain(|t| *t > now);
         for _ in 0..due {
-            if self.clients.len() < MAX_CLIENTS
-                && let Ok(c) = Client::start(self.addr, CLIENT_OPTS, now)
+            if self.base.clients.len() < MAX_CLIENTS
+                && let Ok(c) = Client::start(self.base.addr, CLIENT_OPTS, now)
             {
-                self.clients.push(c);
+                self.base.clients.push(c);
             }
         }
-        if self.staged > 0 && self.ready_for_next_staged() && self.clients.len() < MAX_CLIENTS {
+        if self.staged > 0 && self.ready_for_next_staged() && self.base.clients.len() < MAX_CLIENTS
+        {
             self.staged -= 1;
-            if let Ok(c) = Client::start(self.addr, CLIENT_OPTS, now) {
-                self.clients.push(c);
+            if let Ok(c) = Client::start(self.base.addr, CLIENT_OPTS, now) {
+                self.base.clients.push(c);
             }
         }
     }
 
     fn interest(&self, fds: &mut Vec<libc::pollfd>) {
-        if self.accepting && self.serving.is_none() {
-            fds.push(net::pollfd(self.listener.as_raw_fd(), libc::POLLIN));
-        }
-        if let Some(conn) = &self.serving {
+        self.base.listener_interest(SERVING, fds);
+        for conn in &self.base.conns {
             fds.push(net::pollfd(conn.as_raw_fd(), libc::POLLIN));
         }
-        for c in &self.clients {
+        for c in &self.base.clients {
             c.interest(fds);
         }
     }
@@ -158,50 +144,32 @@ impl Scenario for Backlog {
     fn act(&mut self, action: Action, now: Instant) -> Result<String, String> {
         match action {
             Action::Add(n) => {
-                let n = check_add(n, self.clients.len(), MAX_CLIENTS)?;
+                let n = check_add(n, self.base.clients.len(), MAX_CLIENTS)?;
                 for _ in 0..n {
-                    let c = Client::start(self.addr, CLIENT_OPTS, now)
+                    let c = Client::start(self.base.addr, CLIENT_OPTS, now)
                         .map_err(|e| format!("connect failed: {e}"))?;
-                    self.clients.push(c);
+                    self.base.clients.push(c);
                 }
                 Ok(format!("connecting {n} client(s)"))
             }
-            Action::Send(data) => send_from_newest(&mut self.clients, &data),
+            Action::Send(data) => send_from_newest(&mut self.base.clients, &data),
             Action::Close(n) => {
-                let k = close_oldest(&mut self.clients, n);
+                let k = self.base.close(n);
                 Ok(format!("closed {k} client(s)"))
             }
-            Action::Accepting(on) => {
-                self.accepting = on;
-                Ok(if on { "accepting" } else { "not accepting" }.into())
-            }
+            Action::Accepting(on) => Ok(self.base.set_accepting(on)),
             Action::Rate(_) => Err("backlog has no churn rate".into()),
             Action::Reset => {
-                self.clients.clear();
-                self.serving = None;
-                self.retry_at.clear();
                 // Drain what the kernel already queued so the opening sequence starts clean.
-                while accept_one(&self.listener).is_some() {}
-                self.accepting = true;
+                self.base.reset_base(true);
+                self.retry_at.clear();
                 self.staged = INITIAL_CLIENTS;
-                self.accepted_total = 0;
                 Ok("reset".into())
             }
         }
     }
 
     fn status(&self) -> ScenarioStatus {
-        ScenarioStatus {
-            name: Kind::Backlog,
-            port: self.port(),
-            accepting: self.accepting,
-            clients: self.clients.len(),
-            connecting: self.clients.iter().filter(|c| !c.connected).count(),
-            server_conns: usize::from(self.serving.is_some()),
-            accepted_total: self.accepted_total,
-            rate: None,
-            max_rate: None,
-            max_clients: MAX_CLIENTS,
-        }
+        self.base.status(Kind::Backlog, None, None, MAX_CLIENTS)
     }
 }

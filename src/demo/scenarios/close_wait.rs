@@ -4,13 +4,14 @@
 //! FIN-WAIT-2 until tcp_fin_timeout (60 s). New clients trickle in, so the leak grows — up
 //! to a hard cap.
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
+use super::common::Base;
 use super::{
-    Action, Client, Kind, Pacer, ReadOutcome, Scenario, ScenarioStatus, accept_one, check_add,
-    check_rate, close_oldest, read_some, send_from_newest,
+    Action, Kind, Pacer, ReadOutcome, Scenario, ScenarioStatus, check_add, check_rate, read_some,
+    send_from_newest,
 };
 use crate::demo::net::{self, ConnectOpts};
 
@@ -33,28 +34,16 @@ struct Conn {
 }
 
 pub struct CloseWait {
-    listener: TcpListener,
-    addr: SocketAddr,
-    accepting: bool,
-    conns: Vec<Conn>,
-    clients: Vec<Client>,
+    base: Base<Conn>,
     pacer: Pacer,
-    accepted_total: u64,
 }
 
 impl CloseWait {
     pub fn new(addr: SocketAddr) -> std::io::Result<CloseWait> {
-        let listener = net::listen(addr, BACKLOG)?;
-        let addr = listener.local_addr()?;
         let now = Instant::now();
         let mut s = CloseWait {
-            listener,
-            addr,
-            accepting: true,
-            conns: Vec::new(),
-            clients: Vec::new(),
+            base: Base::bind(addr, BACKLOG)?,
             pacer: Pacer::new(DEFAULT_RATE, now),
-            accepted_total: 0,
         };
         // The pacer's first event is due at once; it brings the first client.
         s.add(INITIAL_CLIENTS as usize - 1, now)?;
@@ -62,16 +51,13 @@ impl CloseWait {
     }
 
     fn add(&mut self, n: usize, now: Instant) -> std::io::Result<()> {
-        for _ in 0..n {
-            let mut c = Client::start(self.addr, ConnectOpts::default(), now)?;
-            c.outbox.extend_from_slice(REQUEST);
-            self.clients.push(c);
-        }
-        Ok(())
+        self.base
+            .start_clients(n, ConnectOpts::default(), REQUEST, now)
     }
 
     fn room(&self) -> bool {
-        self.clients.len() < MAX_CLIENTS && self.conns.len() + self.clients.len() < MAX_LEAKED
+        self.base.clients.len() < MAX_CLIENTS
+            && self.base.conns.len() + self.base.clients.len() < MAX_LEAKED
     }
 }
 
@@ -81,24 +67,16 @@ impl Scenario for CloseWait {
     }
 
     fn port(&self) -> u16 {
-        self.addr.port()
+        self.base.port()
     }
 
     fn step(&mut self, now: Instant) {
-        while self.accepting && self.conns.len() < MAX_LEAKED {
-            match accept_one(&self.listener) {
-                Some(stream) => {
-                    self.accepted_total += 1;
-                    self.conns.push(Conn {
-                        stream,
-                        leaked: false,
-                    });
-                }
-                None => break,
-            }
-        }
+        self.base.accept_pending(MAX_LEAKED, |stream| Conn {
+            stream,
+            leaked: false,
+        });
         let mut buf = [0u8; 1024];
-        for conn in self.conns.iter_mut().filter(|c| !c.leaked) {
+        for conn in self.base.conns.iter_mut().filter(|c| !c.leaked) {
             loop {
                 match read_some(&conn.stream, &mut buf) {
                     ReadOutcome::Data(_) => continue,
@@ -111,7 +89,7 @@ impl Scenario for CloseWait {
                 }
             }
         }
-        self.clients.retain_mut(|c| {
+        self.base.clients.retain_mut(|c| {
             c.progress().is_ok()
                 && !(c.connected && c.outbox.is_empty() && now - c.since >= CLIENT_LIFETIME)
         });
@@ -121,19 +99,18 @@ impl Scenario for CloseWait {
     }
 
     fn interest(&self, fds: &mut Vec<libc::pollfd>) {
-        if self.accepting && self.conns.len() < MAX_LEAKED {
-            fds.push(net::pollfd(self.listener.as_raw_fd(), libc::POLLIN));
-        }
-        for c in self.conns.iter().filter(|c| !c.leaked) {
+        self.base.listener_interest(MAX_LEAKED, fds);
+        for c in self.base.conns.iter().filter(|c| !c.leaked) {
             fds.push(net::pollfd(c.stream.as_raw_fd(), libc::POLLIN));
         }
-        for c in &self.clients {
+        for c in &self.base.clients {
             c.interest(fds);
         }
     }
 
     fn next_due(&self, now: Instant) -> Option<Duration> {
         let closing = self
+            .base
             .clients
             .iter()
             .filter(|c| c.connected)
@@ -150,32 +127,25 @@ impl Scenario for CloseWait {
                         "at the cap of {MAX_LEAKED} leaked sockets; reset to start over"
                     ));
                 }
-                let n = check_add(n, self.clients.len(), MAX_CLIENTS)?;
-                let n = n.min(MAX_LEAKED - self.conns.len() - self.clients.len());
+                let n = check_add(n, self.base.clients.len(), MAX_CLIENTS)?;
+                let n = n.min(MAX_LEAKED - self.base.conns.len() - self.base.clients.len());
                 self.add(n, now)
                     .map_err(|e| format!("connect failed: {e}"))?;
                 Ok(format!("connecting {n} client(s); each closes after 1 s"))
             }
-            Action::Send(data) => send_from_newest(&mut self.clients, &data),
+            Action::Send(data) => send_from_newest(&mut self.base.clients, &data),
             Action::Close(n) => {
-                let k = close_oldest(&mut self.clients, n);
+                let k = self.base.close(n);
                 Ok(format!("closed {k} client(s)"))
             }
-            Action::Accepting(on) => {
-                self.accepting = on;
-                Ok(if on { "accepting" } else { "not accepting" }.into())
-            }
+            Action::Accepting(on) => Ok(self.base.set_accepting(on)),
             Action::Rate(r) => {
                 let r = check_rate(r, MAX_RATE)?;
                 self.pacer.set_rate(r, now);
                 Ok(format!("a new client every {}", per(r)))
             }
             Action::Reset => {
-                self.clients.clear();
-                self.conns.clear();
-                while accept_one(&self.listener).is_some() {}
-                self.accepting = true;
-                self.accepted_total = 0;
+                self.base.reset_base(true);
                 self.pacer.set_rate(DEFAULT_RATE, now);
                 self.add(INITIAL_CLIENTS as usize - 1, now)
                     .map_err(|e| format!("connect failed: {e}"))?;
@@ -185,18 +155,9 @@ impl Scenario for CloseWait {
     }
 
     fn status(&self) -> ScenarioStatus {
-        ScenarioStatus {
-            name: Kind::CloseWait,
-            port: self.port(),
-            accepting: self.accepting,
-            clients: self.clients.len(),
-            connecting: self.clients.iter().filter(|c| !c.connected).count(),
-            server_conns: self.conns.len(),
-            accepted_total: self.accepted_total,
-            rate: Some(self.pacer.rate),
-            max_rate: Some(MAX_RATE),
-            max_clients: MAX_CLIENTS,
-        }
+        let rate = Some(self.pacer.rate);
+        self.base
+            .status(Kind::CloseWait, rate, Some(MAX_RATE), MAX_CLIENTS)
     }
 }
 

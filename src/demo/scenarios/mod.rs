@@ -4,6 +4,7 @@
 
 mod backlog;
 mod close_wait;
+mod common;
 mod echo;
 mod send_q;
 mod time_wait;
@@ -277,12 +278,6 @@ pub(crate) fn accept_one(listener: &TcpListener) -> Option<TcpStream> {
         }
         Err(_) => None,
     }
-}
-
-/// Close the `n` oldest clients; returns how many were closed.
-pub(crate) fn close_oldest(clients: &mut Vec<Client>, n: u32) -> usize {
-    let k = (n as usize).min(clients.len());
-    clients.drain(..k).count()
 }
 
 /// The newest connected client sends `data`.

@@ -3,11 +3,12 @@
 //! server's data waits unacknowledged in its send buffer: Send-Q grows and holds. Buffers are
 //! set small so the numbers stay readable and bounded.
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
-use super::{Action, Client, Kind, Scenario, ScenarioStatus, accept_one, check_add, write_some};
+use super::common::{Base, ServerConn};
+use super::{Action, Kind, Scenario, ScenarioStatus, check_add, write_some};
 use crate::demo::net::{self, ConnectOpts};
 
 const BACKLOG: i32 = 16;
@@ -25,43 +26,32 @@ struct Conn {
     written: u64,
 }
 
+impl ServerConn for Conn {
+    fn stream(&self) -> &TcpStream {
+        &self.stream
+    }
+}
+
 pub struct SendQ {
-    listener: TcpListener,
-    addr: SocketAddr,
-    accepting: bool,
-    conns: Vec<Conn>,
-    clients: Vec<Client>,
-    accepted_total: u64,
+    base: Base<Conn>,
 }
 
 impl SendQ {
     pub fn new(addr: SocketAddr) -> std::io::Result<SendQ> {
-        let listener = net::listen(addr, BACKLOG)?;
-        let addr = listener.local_addr()?;
         let mut s = SendQ {
-            listener,
-            addr,
-            accepting: true,
-            conns: Vec::new(),
-            clients: Vec::new(),
-            accepted_total: 0,
+            base: Base::bind(addr, BACKLOG)?,
         };
         s.add(INITIAL_CLIENTS as usize, Instant::now())?;
         Ok(s)
     }
 
     fn add(&mut self, n: usize, now: Instant) -> std::io::Result<()> {
-        for _ in 0..n {
-            self.clients.push(Client::start(
-                self.addr,
-                ConnectOpts {
-                    rcvbuf: Some(CLIENT_RCVBUF),
-                    syn_retries: None,
-                },
-                now,
-            )?);
-        }
-        Ok(())
+        let opts = ConnectOpts {
+            rcvbuf: Some(CLIENT_RCVBUF),
+            syn_retries: None,
+        };
+        // Nothing to send: these clients only receive (and never read).
+        self.base.start_clients(n, opts, &[], now)
     }
 }
 
@@ -71,22 +61,16 @@ impl Scenario for SendQ {
     }
 
     fn port(&self) -> u16 {
-        self.addr.port()
+        self.base.port()
     }
 
     fn step(&mut self, _now: Instant) {
-        while self.accepting && self.conns.len() < MAX_CLIENTS {
-            match accept_one(&self.listener) {
-                Some(stream) => {
-                    self.accepted_total += 1;
-                    let _ = net::set_sndbuf(&stream, SERVER_SNDBUF);
-                    self.conns.push(Conn { stream, written: 0 });
-                }
-                None => break,
-            }
-        }
+        self.base.accept_pending(MAX_CLIENTS, |stream| {
+            let _ = net::set_sndbuf(&stream, SERVER_SNDBUF);
+            Conn { stream, written: 0 }
+        });
         // Stream until the send buffer is full; POLLOUT says when there is room again.
-        self.conns.retain_mut(|c| {
+        self.base.conns.retain_mut(|c| {
             while c.written < MAX_STREAM {
                 match write_some(&c.stream, &CHUNK) {
                     Ok(0) => break,
@@ -96,17 +80,15 @@ impl Scenario for SendQ {
             }
             true
         });
-        self.clients.retain_mut(|c| c.progress().is_ok());
+        self.base.clients.retain_mut(|c| c.progress().is_ok());
     }
 
     fn interest(&self, fds: &mut Vec<libc::pollfd>) {
-        if self.accepting && self.conns.len() < MAX_CLIENTS {
-            fds.push(net::pollfd(self.listener.as_raw_fd(), libc::POLLIN));
-        }
-        for c in self.conns.iter().filter(|c| c.written < MAX_STREAM) {
+        self.base.listener_interest(MAX_CLIENTS, fds);
+        for c in self.base.conns.iter().filter(|c| c.written < MAX_STREAM) {
             fds.push(net::pollfd(c.stream.as_raw_fd(), libc::POLLOUT));
         }
-        for c in &self.clients {
+        for c in &self.base.clients {
             c.interest(fds);
         }
     }
@@ -118,7 +100,7 @@ impl Scenario for SendQ {
     fn act(&mut self, action: Action, now: Instant) -> Result<String, String> {
         match action {
             Action::Add(n) => {
-                let n = check_add(n, self.clients.len(), MAX_CLIENTS)?;
+                let n = check_add(n, self.base.clients.len(), MAX_CLIENTS)?;
                 self.add(n, now)
                     .map_err(|e| format!("connect failed: {e}"))?;
                 Ok(format!("connecting {n} client(s) that never read"))
@@ -127,26 +109,13 @@ impl Scenario for SendQ {
                 Err("send-q streams from the server on its own; add a client to see another".into())
             }
             Action::Close(n) => {
-                let k = (n as usize).min(self.clients.len());
-                for c in self.clients.drain(..k) {
-                    if let Some(local) = c.local_addr() {
-                        self.conns
-                            .retain(|s| s.stream.peer_addr().map(|p| p != local).unwrap_or(false));
-                    }
-                }
+                let k = self.base.close_with_conns(n);
                 Ok(format!("closed {k} client(s) and their server sockets"))
             }
-            Action::Accepting(on) => {
-                self.accepting = on;
-                Ok(if on { "accepting" } else { "not accepting" }.into())
-            }
+            Action::Accepting(on) => Ok(self.base.set_accepting(on)),
             Action::Rate(_) => Err("send-q has no churn rate".into()),
             Action::Reset => {
-                self.clients.clear();
-                self.conns.clear();
-                while accept_one(&self.listener).is_some() {}
-                self.accepting = true;
-                self.accepted_total = 0;
+                self.base.reset_base(true);
                 self.add(INITIAL_CLIENTS as usize, now)
                     .map_err(|e| format!("connect failed: {e}"))?;
                 Ok("reset".into())
@@ -155,17 +124,6 @@ impl Scenario for SendQ {
     }
 
     fn status(&self) -> ScenarioStatus {
-        ScenarioStatus {
-            name: Kind::SendQ,
-            port: self.port(),
-            accepting: self.accepting,
-            clients: self.clients.len(),
-            connecting: self.clients.iter().filter(|c| !c.connected).count(),
-            server_conns: self.conns.len(),
-            accepted_total: self.accepted_total,
-            rate: None,
-            max_rate: None,
-            max_clients: MAX_CLIENTS,
-        }
+        self.base.status(Kind::SendQ, None, None, MAX_CLIENTS)
     }
 }
