@@ -1,6 +1,6 @@
 //! README screenshots of the live view, rendered from the TUI's own TestBackend buffer to SVG.
-//! Regenerate with `cargo test --test tui_screenshots -- --ignored`; the plain test checks the
-//! renderer.
+//! Regenerate from a real demo run with `cargo test --test tui_screenshots -- --ignored`; the
+//! plain test checks the renderer.
 
 mod tui_common;
 
@@ -146,15 +146,93 @@ fn svg_holds_the_screen_text_and_colors() {
     assert_eq!(s.matches("<text").count(), 30);
 }
 
+/// The README screenshots from a real run: a headless `sockeye demo` on loopback, collected
+/// by the real collector (netlink, processes, tcp_info) and drawn by the real views.
 #[test]
-#[ignore = "writes assets/; run to regenerate the README screenshots"]
-fn write_readme_screenshots() {
+#[ignore = "starts a demo and writes assets/; run to regenerate the README screenshots"]
+fn write_readme_screenshots_from_a_real_demo() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    use std::time::Duration;
+
+    use sockeye::collect::{Collector, NetidSet, Query};
+    use sockeye::model::Netid;
+    use sockeye::tui::QuerySpec;
+    use sockeye::tui::query::{Needs, compose};
+
+    let runtime = tempfile::tempdir().unwrap();
+    let mut demo = Command::new(env!("CARGO_BIN_EXE_sockeye"))
+        .args(["demo", "--headless"])
+        .env("XDG_RUNTIME_DIR", runtime.path())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut ports = Vec::new();
+    for line in BufReader::new(demo.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if line.starts_with("control") {
+            break;
+        }
+        let addr = line.split_whitespace().nth(1).unwrap();
+        ports.push(addr.rsplit(':').next().unwrap().to_string());
+    }
+    assert_eq!(ports.len(), 6, "six scenarios");
+    // Let every phenomenon build up: the queue fills, CLOSE-WAIT leaks, TIME-WAIT climbs.
+    std::thread::sleep(Duration::from_secs(12));
+
+    let mut words = Vec::new();
+    for p in &ports {
+        if !words.is_empty() {
+            words.push("or".to_string());
+        }
+        for w in [
+            "sport",
+            "=",
+            &format!(":{p}"),
+            "or",
+            "dport",
+            "=",
+            &format!(":{p}"),
+        ] {
+            words.push(w.to_string());
+        }
+    }
+    let spec = QuerySpec {
+        base: Query {
+            netids: NetidSet::of(&[Netid::Tcp]),
+            ..Query::default()
+        },
+        filter: words.clone(),
+        listening: false,
+    };
+    let needs = Needs {
+        processes: true,
+        details: true,
+    };
+    let mut collector = Collector::new(compose(&spec, &words, needs).unwrap());
+    let mut a = App::new(
+        TuiSettings {
+            numeric: true,
+            ..TuiSettings::default()
+        },
+        spec,
+    );
+    for _ in 0..2 {
+        a.apply_snapshot(collector.snapshot().unwrap(), None);
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    a.apply_snapshot(collector.snapshot().unwrap(), None);
+    unsafe { libc::kill(demo.id() as i32, libc::SIGINT) };
+    let _ = demo.wait();
+
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut a = app();
-    std::fs::write(dir.join("tui-states.svg"), shot(&mut a, 110, 32)).unwrap();
+    std::fs::write(dir.join("tui-states.svg"), shot(&mut a, 120, 36)).unwrap();
     key(&mut a, KeyCode::Char('2'));
-    std::fs::write(dir.join("tui-listeners.svg"), shot(&mut a, 110, 32)).unwrap();
+    std::fs::write(dir.join("tui-listeners.svg"), shot(&mut a, 120, 36)).unwrap();
+    key(&mut a, KeyCode::Char('3'));
+    std::fs::write(dir.join("tui-sockets.svg"), shot(&mut a, 120, 36)).unwrap();
+    key(&mut a, KeyCode::Char('2'));
+    key(&mut a, KeyCode::Down);
     key(&mut a, KeyCode::Char('i'));
-    std::fs::write(dir.join("tui-detail.svg"), shot(&mut a, 150, 32)).unwrap();
+    std::fs::write(dir.join("tui-detail.svg"), shot(&mut a, 150, 36)).unwrap();
 }

@@ -164,3 +164,29 @@ fn time_wait_exhaustion_is_system_wide_under_a_filter() {
         "{line}"
     );
 }
+
+/// A rebound pause key is what the footer and the help overlay show.
+#[test]
+fn rebound_pause_key_shows_in_footer_and_help() {
+    let mut s = settings();
+    s.keys.pause = 'z';
+    let mut app = tui_common::app(s);
+    let text = screen(&mut app, 120, 30);
+    let footer = text.lines().rev().find(|l| l.contains("quit")).unwrap();
+    assert!(footer.contains(" z pause"), "{footer}");
+    assert!(!footer.contains("space"), "{footer}");
+    key(&mut app, KeyCode::Char('?'));
+    let help = screen(&mut app, 120, 40);
+    assert!(
+        help.lines().any(|l| l
+            .split('│')
+            .any(|cell| cell.trim_start().starts_with("z ") && cell.contains("pause/resume"))),
+        "{help}"
+    );
+    assert!(
+        !help
+            .lines()
+            .any(|l| l.contains("space") && l.contains("pause/resume")),
+        "{help}"
+    );
+}

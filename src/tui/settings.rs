@@ -99,6 +99,15 @@ impl Default for Theme {
     }
 }
 
+/// How a bound key is written in the help and the footer (the space bar as "space").
+pub fn key_label(c: char) -> String {
+    if c == ' ' {
+        "space".into()
+    } else {
+        c.to_string()
+    }
+}
+
 /// Letter keys. Arrows, PgUp/PgDn, Home/End, Enter, Tab, Esc and 1-3 are fixed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyBindings {

@@ -6,6 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
 
 use crate::tui::app::App;
+use crate::tui::settings::key_label;
 
 use super::Styles;
 
@@ -40,7 +41,7 @@ pub fn keys(app: &App) -> Vec<(String, String)> {
             format!("{} {}", k.sort, k.sort_reverse),
             "next sort column, reverse order".into(),
         ),
-        ("space".into(), "pause/resume refreshing".into()),
+        (key_label(k.pause), "pause/resume refreshing".into()),
         (
             format!("{} {}", k.slower, k.faster),
             "refresh less/more often".into(),

@@ -14,7 +14,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Widget};
 
 use super::app::App;
-use super::settings::{Theme, View};
+use super::settings::{Theme, View, key_label};
 
 /// Where each part of the screen goes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -287,7 +287,10 @@ fn render_footer(area: Rect, buf: &mut Buffer, app: &App, st: &Styles) {
         ("Enter".into(), "open"),
         (k.filter.to_string(), "filter"),
         (format!("{}/{}", k.sort, k.sort_reverse), "sort"),
-        ("space".into(), if app.paused { "resume" } else { "pause" }),
+        (
+            key_label(k.pause),
+            if app.paused { "resume" } else { "pause" },
+        ),
         (format!("{}/{}", k.slower, k.faster), "interval"),
         (k.processes.to_string(), "procs"),
         (k.help.to_string(), "help"),
