@@ -23,7 +23,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if error::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("sockeye: {e:#}");
+            eprintln!("sockeye: {}", error::user_message(&e));
             ExitCode::from(error::exit_code(&e))
         }
     }

@@ -464,3 +464,15 @@ fn unix_flag_reads_operands_as_path_patterns() {
         assert_eq!(got, ours(&String::from_utf8_lossy(&ss.stdout)), "{words:?}");
     }
 }
+
+/// OS errors reach the user as one plain line, without Rust's "(os error N)" suffix.
+#[test]
+fn unreadable_filter_file_is_one_plain_line() {
+    let out = sockeye(&["dump", "-F", "/nonexistent/sockeye-filter"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(
+        err,
+        "sockeye: cannot read filter file /nonexistent/sockeye-filter: No such file or directory\n"
+    );
+}
