@@ -485,21 +485,11 @@ mod tests {
 
     fn tcp(state: TcpState, local: Endpoint, peer: Endpoint) -> Socket {
         Socket {
-            netid: Netid::Tcp,
-            state,
             recv_q: Some(0),
             send_q: Some(0),
-            local,
-            peer,
             inode: 1,
             uid: Some(0),
-            cookie: None,
-            ifindex: None,
-            v6only: None,
-            timer: None,
-            tcp_info: None,
-            memory: None,
-            processes: Vec::new(),
+            ..Socket::new(Netid::Tcp, state, local, peer)
         }
     }
 

@@ -343,6 +343,29 @@ pub struct Socket {
 }
 
 impl Socket {
+    /// A socket of which only the table, the state and the two ends are known: queues, uid,
+    /// cookie and the rest unknown, inode 0, no processes. Fixtures and front ends start here
+    /// and fill in what they know.
+    pub fn new(netid: Netid, state: TcpState, local: Endpoint, peer: Endpoint) -> Socket {
+        Socket {
+            netid,
+            state,
+            recv_q: None,
+            send_q: None,
+            local,
+            peer,
+            inode: 0,
+            uid: None,
+            cookie: None,
+            ifindex: None,
+            v6only: None,
+            timer: None,
+            tcp_info: None,
+            memory: None,
+            processes: Vec::new(),
+        }
+    }
+
     pub fn local_port(&self) -> Option<u16> {
         match self.local {
             Endpoint::Inet { port, .. } => Some(port),

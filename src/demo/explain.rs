@@ -200,21 +200,9 @@ mod tests {
 
     fn sock(state: TcpState, local: u16, peer: u16, rq: u32, sq: u32) -> Socket {
         Socket {
-            netid: Netid::Tcp,
-            state,
             recv_q: Some(rq),
             send_q: Some(sq),
-            local: ep(local),
-            peer: ep(peer),
-            inode: 0,
-            uid: None,
-            cookie: None,
-            ifindex: None,
-            v6only: None,
-            timer: None,
-            tcp_info: None,
-            memory: None,
-            processes: Vec::new(),
+            ..Socket::new(Netid::Tcp, state, ep(local), ep(peer))
         }
     }
 
