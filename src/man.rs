@@ -628,7 +628,7 @@ fn metric_families() -> Vec<MetricFamily> {
         timer: None,
         tcp_info: None,
         memory: None,
-        processes: Vec::new(),
+        processes: Default::default(),
     };
     let snapshot = Snapshot {
         taken_at: std::time::UNIX_EPOCH,

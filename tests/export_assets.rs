@@ -49,7 +49,8 @@ fn exported_names() -> BTreeSet<String> {
             command: Arc::from("srv"),
             pid: 1,
             fd: 3,
-        }],
+        }]
+        .into(),
     };
     let snap = Snapshot {
         taken_at: SystemTime::now(),

@@ -40,7 +40,7 @@ fn sock(netid: Netid, state: TcpState, local: Endpoint, peer: Endpoint) -> Socke
         timer: None,
         tcp_info: None,
         memory: None,
-        processes: Vec::new(),
+        processes: Default::default(),
     }
 }
 
@@ -63,11 +63,12 @@ fn listener(addr: IpAddr, port: u16, len: Option<u32>, limit: Option<u32>, cmd: 
     s.recv_q = len;
     s.send_q = limit;
     if !cmd.is_empty() {
-        s.processes.push(ProcessRef {
+        s.processes = vec![ProcessRef {
             command: Arc::from(cmd),
             pid: 4000,
             fd: 3,
-        });
+        }]
+        .into();
     }
     s
 }
@@ -209,13 +210,15 @@ fn shared_listener_names_each_command_once() {
         Some(511),
         "nginx",
     );
+    let mut holders = l.processes.to_vec();
     for (cmd, pid) in [("nginx", 4001), ("nginx", 4002), ("haproxy", 77)] {
-        l.processes.push(ProcessRef {
+        holders.push(ProcessRef {
             command: Arc::from(cmd),
             pid,
             fd: 6,
         });
     }
+    l.processes = holders.into();
     let (_, exp) = scrape(&snapshot(vec![l], None), 20);
     let lab = labels("::", "443", "haproxy,nginx");
     assert_eq!(exp.value("sockeye_listen_queue_limit", &lab), Some(511.0));

@@ -86,7 +86,7 @@ fn tcp_every_field_of_a_connection_with_unread_data() {
         }),
         tcp_info: None,
         memory: None,
-        processes: Vec::new(),
+        processes: Default::default(),
     };
     assert_eq!(*s, expected);
 }

@@ -30,7 +30,7 @@ fn socket(inode: u64) -> Socket {
         timer: None,
         tcp_info: None,
         memory: None,
-        processes: Vec::new(),
+        processes: Default::default(),
     }
 }
 
@@ -94,7 +94,7 @@ fn fake_tree_attribution_and_cache_behaviour() {
     assert_eq!(cache.refresh(root, &sockets), None);
     cache.attach(&mut sockets);
     assert_eq!(
-        sockets[0].processes,
+        sockets[0].processes.to_vec(),
         vec![
             ProcessRef {
                 command: "my server".into(),
@@ -269,7 +269,7 @@ fn live_own_sockets_are_attributed_to_this_process() {
         .expect("listener in /proc/net/tcp");
     assert_eq!(l.inode, inode_of(listener.as_raw_fd()));
     assert_eq!(
-        l.processes,
+        l.processes.to_vec(),
         vec![ProcessRef {
             command: own_comm().into(),
             pid,

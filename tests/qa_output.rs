@@ -25,7 +25,7 @@ fn udp6(local: &str, v6only: Option<bool>) -> Socket {
         timer: None,
         tcp_info: None,
         memory: None,
-        processes: Vec::new(),
+        processes: Default::default(),
     }
 }
 

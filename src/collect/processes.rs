@@ -36,7 +36,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::model::{ProcessRef, Socket};
+use crate::model::{Holders, ProcessRef, Socket};
 
 /// By default, rescan everything at most this often even when nothing looks unknown.
 pub const DEFAULT_FULL_RESCAN: Duration = Duration::from_secs(30);
@@ -103,8 +103,8 @@ struct PidEntry {
 pub struct ProcessCache {
     root: Option<PathBuf>,
     pids: IntMap<u32, PidEntry>,
-    /// inode -> holders, sorted by (pid, fd).
-    owners: IntMap<u64, Vec<ProcessRef>>,
+    /// inode -> holders, sorted by (pid, fd); shared with the snapshots' sockets.
+    owners: IntMap<u64, Holders>,
     /// Inodes no readable process held when searched for; they trigger no rescan.
     unowned: IntSet<u64>,
     /// Inodes unknown at the last refresh: searched for everywhere if still unknown now.
@@ -343,7 +343,7 @@ impl ProcessCache {
                 continue;
             }
             if let Some(refs) = self.owners.get_mut(&inode) {
-                refs.retain(|r| r.pid != pid);
+                *refs = refs.iter().filter(|r| r.pid != pid).cloned().collect();
                 if refs.is_empty() {
                     self.owners.remove(&inode);
                 }
@@ -397,17 +397,22 @@ impl ProcessCache {
                 gained_at = Some(now);
             }
             let refs = self.owners.entry(inode).or_default();
-            let at = refs
-                .binary_search_by_key(&(pid, fd), |r| (r.pid, r.fd))
-                .unwrap_or_else(|at| at);
-            refs.insert(
-                at,
-                ProcessRef {
-                    command: Arc::clone(&command),
-                    pid,
-                    fd,
-                },
-            );
+            let new = ProcessRef {
+                command: Arc::clone(&command),
+                pid,
+                fd,
+            };
+            // Nearly every socket has one holder: build the shared list directly.
+            *refs = if refs.is_empty() {
+                vec![new].into()
+            } else {
+                let mut v = refs.to_vec();
+                let at = v
+                    .binary_search_by_key(&(pid, fd), |r| (r.pid, r.fd))
+                    .unwrap_or_else(|at| at);
+                v.insert(at, new);
+                v.into()
+            };
         }
         self.pids.insert(
             pid,

@@ -51,7 +51,7 @@ fn tcp(state: TcpState, l: &str, lp: u16, r: &str, rp: u16) -> Socket {
         timer: None,
         tcp_info: None,
         memory: None,
-        processes: Vec::new(),
+        processes: Default::default(),
     }
 }
 
@@ -77,7 +77,7 @@ fn unix(path: Option<&str>, inode: u64, peer: u64) -> Socket {
         timer: None,
         tcp_info: None,
         memory: None,
-        processes: Vec::new(),
+        processes: Default::default(),
     }
 }
 

@@ -9,7 +9,7 @@
 //! #   send_q: Some(128), local: Endpoint::Inet { addr: "0.0.0.0".parse().unwrap(), port: 22 },
 //! #   peer: Endpoint::Inet { addr: "0.0.0.0".parse().unwrap(), port: 0 }, inode: 1, uid: Some(0),
 //! #   cookie: Some(1), ifindex: None, v6only: None, timer: None, tcp_info: None, memory: None,
-//! #   processes: vec![] };
+//! #   processes: Default::default() };
 //! let ctx = CellCtx::new(true, Source::Netlink); // numeric, like `-n`
 //! let mut cell = String::new();                   // reuse one buffer for every cell
 //! for col in [Column::State, Column::Local, Column::Peer] {
@@ -440,7 +440,7 @@ pub(crate) mod tests {
             timer: None,
             tcp_info: None,
             memory: None,
-            processes: Vec::new(),
+            processes: Default::default(),
         }
     }
 
@@ -553,11 +553,12 @@ pub(crate) mod tests {
         assert_eq!(cell(Column::Uid, &s, &ctx), "-");
         assert_eq!(cell(Column::Cookie, &s, &ctx), "-");
         assert_eq!(cell(Column::Process, &s, &ctx), "");
-        s.processes.push(ProcessRef {
+        s.processes = vec![ProcessRef {
             command: "sshd".into(),
             pid: 1,
             fd: 3,
-        });
+        }]
+        .into();
         assert_eq!(
             cell(Column::Process, &s, &ctx),
             r#"users:(("sshd",pid=1,fd=3))"#

@@ -265,11 +265,12 @@ mod tests {
             expires_ms: 59_000,
             retrans: 0,
         });
-        s.processes.push(ProcessRef {
+        s.processes = vec![ProcessRef {
             command: "a\"b".into(),
             pid: 7,
             fd: 3,
-        });
+        }]
+        .into();
         let opts = JsonOptions {
             timers: true,
             processes: true,

@@ -677,11 +677,12 @@ u_str ESTAB 0      0                  * 1600            * 1601
         };
         u.inode = 1_156_694;
         u.send_q = Some(4096);
-        u.processes.push(crate::model::ProcessRef {
+        u.processes = vec![crate::model::ProcessRef {
             command: "sockeye".into(),
             pid: 9951,
             fd: 14,
-        });
+        }]
+        .into();
         let opts = TableOptions {
             show_netid: true,
             processes: true,

@@ -31,6 +31,7 @@ pub mod query;
 pub mod scope;
 pub mod settings;
 pub mod term;
+pub mod trace;
 pub mod ui;
 pub mod worker;
 

@@ -3,6 +3,7 @@
 
 use std::io::{IsTerminal, stdout};
 use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
@@ -16,6 +17,7 @@ use crate::error::UsageError;
 
 use super::app::App;
 use super::scope::Scope;
+use super::trace::{Refresh, Trace};
 use super::worker::{self, Command, Report, SnapshotSource};
 use super::{AppOptions, ui};
 
@@ -71,20 +73,32 @@ pub fn run(options: AppOptions) -> anyhow::Result<()> {
 /// glibc gives each allocating thread its own malloc arena and keeps freed memory in it: with
 /// a collector thread building 100,000-socket snapshots and the UI thread freeing them, the
 /// arenas multiply the resident size. Two arenas are enough for two busy threads.
-/// `MALLOC_ARENA_MAX` in the environment still wins.
-fn limit_malloc_arenas() {
+///
+/// glibc also raises its mmap threshold each time a large mmapped block is freed (up to
+/// 32 MiB), after which the per-refresh tables (sockets, keys, orders: 1-20 MiB each) come
+/// from the arenas and their freed space stays resident. A fixed 256 KiB threshold keeps them
+/// in their own mappings, returned to the system when freed (and grown by mremap, without a
+/// copy). `MALLOC_ARENA_MAX` / `MALLOC_MMAP_THRESHOLD_` in the environment still win.
+fn tune_malloc() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+    {
         // SAFETY: mallopt only tunes the allocator; called before this module starts threads.
-        unsafe {
-            libc::mallopt(libc::M_ARENA_MAX, 2);
+        if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+            unsafe {
+                libc::mallopt(libc::M_ARENA_MAX, 2);
+            }
+        }
+        if std::env::var_os("MALLOC_MMAP_THRESHOLD_").is_none() {
+            unsafe {
+                libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
+            }
         }
     }
 }
 
 /// Run `app` on the real terminal, with snapshots from `source` scoped by `scope`.
 pub fn run_with(mut app: App, source: Box<dyn SnapshotSource>, scope: Scope) -> anyhow::Result<()> {
-    limit_malloc_arenas();
+    tune_malloc();
     let (tx, rx) = mpsc::channel::<Input>();
     let (cmd_tx, cmd_rx) = mpsc::channel::<Command>();
     worker::spawn(
@@ -146,16 +160,24 @@ pub fn run_with(mut app: App, source: Box<dyn SnapshotSource>, scope: Scope) -> 
     }
     drop(tx);
 
+    let mut trace = Trace::from_env();
     let result = (|| -> anyhow::Result<()> {
         let mut dirty = true;
+        // Timings of the snapshot applied since the last draw, for `SOCKEYE_TRACE`.
+        let mut pending: Option<Refresh> = None;
         loop {
             if dirty {
+                let t0 = Instant::now();
                 let size = terminal.size().context("cannot read the terminal size")?;
                 let area = Rect::new(0, 0, size.width, size.height);
                 app.set_page(ui::layout(area, &app).page());
                 terminal
                     .draw(|f| ui::draw(f, &app))
                     .context("cannot draw")?;
+                if let Some(mut r) = pending.take() {
+                    r.render = t0.elapsed();
+                    trace.record(&r);
+                }
             }
             // Block until something happens, then take everything that queued up meanwhile
             // before drawing once.
@@ -177,8 +199,21 @@ pub fn run_with(mut app: App, source: Box<dyn SnapshotSource>, scope: Scope) -> 
                     }
                     Input::Terminal(Event::Resize(..)) => dirty = true,
                     Input::Terminal(_) => {}
-                    Input::Report(Report::Snapshot { prepared, elapsed }) => {
+                    Input::Report(Report::Snapshot {
+                        prepared,
+                        elapsed,
+                        prepare,
+                    }) => {
+                        let t0 = Instant::now();
                         app.apply_prepared(*prepared, Some(elapsed));
+                        if trace.enabled() {
+                            pending = Some(Refresh {
+                                collect: elapsed,
+                                prepare,
+                                apply: t0.elapsed(),
+                                render: Duration::ZERO,
+                            });
+                        }
                         dirty = true;
                     }
                     Input::Report(Report::Error(e)) => {

@@ -44,6 +44,8 @@ pub enum Report {
     Snapshot {
         prepared: Box<Prepared>,
         elapsed: Duration,
+        /// Time spent preparing it (for `SOCKEYE_TRACE`).
+        prepare: Duration,
     },
     Error(String),
 }
@@ -72,16 +74,19 @@ pub fn spawn<E: Send + 'static>(
                     let report = match source.snapshot() {
                         Ok(mut snap) => {
                             snap.sockets = scope.apply(std::mem::take(&mut snap.sockets));
-                            // The table grew by doubling: give back up to half of it, since
-                            // this snapshot lives until the next one.
-                            if snap.sockets.capacity() > snap.sockets.len() + snap.sockets.len() / 8
-                            {
+                            // Scoping (or a table that shrank) left much of the allocation
+                            // unused: give it back, since this snapshot lives until the next.
+                            let len = snap.sockets.len();
+                            if snap.sockets.capacity() > len + len / 4 + 1024 {
                                 snap.sockets.shrink_to_fit();
                             }
                             let elapsed = t0.elapsed();
+                            let t1 = Instant::now();
+                            let prepared = Box::new(prepare(&mut tracker, snap, sort));
                             Report::Snapshot {
-                                prepared: Box::new(prepare(&mut tracker, snap, sort)),
+                                prepared,
                                 elapsed,
+                                prepare: t1.elapsed(),
                             }
                         }
                         Err(e) => Report::Error(format!("{e:#}")),

@@ -31,16 +31,17 @@ pub fn tcp(state: TcpState, local: Endpoint, peer: Endpoint, q: (u32, u32)) -> S
         timer: None,
         tcp_info: None,
         memory: None,
-        processes: Vec::new(),
+        processes: Default::default(),
     }
 }
 
 pub fn owned(mut s: Socket, cmd: &str, pid: u32, fd: u32) -> Socket {
-    s.processes.push(ProcessRef {
+    s.processes = vec![ProcessRef {
         command: Arc::from(cmd),
         pid,
         fd,
-    });
+    }]
+    .into();
     s
 }
 

@@ -108,7 +108,7 @@ pub fn decode(payload: &[u8], netid: Netid, query: &Query) -> Decoded {
         timer,
         tcp_info: None,
         memory: None,
-        processes: Vec::new(),
+        processes: Default::default(),
     };
 
     let mut attrs = Attrs::new(&payload[INET_DIAG_MSG_LEN..]);

@@ -109,7 +109,7 @@ pub fn decode(payload: &[u8], query: &Query) -> Decoded {
         timer: None,
         tcp_info: None,
         memory,
-        processes: Vec::new(),
+        processes: Default::default(),
     };
     if let Some(keep) = &query.keep
         && !keep(&sock)

@@ -94,7 +94,7 @@ fn parse(
         timer,
         tcp_info: None,
         memory: None,
-        processes: Vec::new(),
+        processes: Default::default(),
     }))
 }
 

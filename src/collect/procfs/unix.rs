@@ -71,7 +71,7 @@ fn parse(line: &[u8], netids: NetidSet, states: StateSet) -> Option<Option<Socke
         timer: None,
         tcp_info: None,
         memory: None,
-        processes: Vec::new(),
+        processes: Default::default(),
     }))
 }
 

@@ -31,7 +31,7 @@ fn socket(local: IpAddr, lport: u16, peer: IpAddr, pport: u16) -> Socket {
         timer: None,
         tcp_info: None,
         memory: None,
-        processes: Vec::new(),
+        processes: Default::default(),
     }
 }
 
