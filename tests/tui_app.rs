@@ -377,3 +377,80 @@ fn listeners_view_tree() {
     key(&mut app, KeyCode::Enter);
     assert!(matches!(app.view_state().rows[1], Row::Listener(1)));
 }
+
+/// The packed-key fast path and the merge with string keys (unix paths, process names) give
+/// exactly the order of sorting on the full keys, for every column and direction.
+#[test]
+fn sorted_order_equals_sorting_on_full_keys() {
+    use sockeye::model::{Endpoint, Netid};
+    use sockeye::tui::app::{Sort, sorted_order};
+    let mut socks = sockets();
+    for i in 0..300u32 {
+        let port = (i * 7919 % 50) as u16;
+        let mut s = match i % 5 {
+            0 => tcp(
+                TcpState::Established,
+                inet("10.0.0.1", port),
+                inet("::1", 80),
+                (i % 3, 0),
+            ),
+            1 => tcp(
+                TcpState::TimeWait,
+                inet("::ffff:127.0.0.1", port),
+                inet("127.0.0.1", 9),
+                (0, 0),
+            ),
+            2 => {
+                let mut u = tcp(
+                    TcpState::Listen,
+                    inet("0.0.0.0", port),
+                    inet("0.0.0.0", 0),
+                    (0, 5),
+                );
+                u.netid = Netid::UnixStream;
+                u.local = Endpoint::Unix {
+                    path: (i % 3 != 0).then(|| format!("/run/s{}", i % 4).into()),
+                    inode: u64::from(i),
+                };
+                u
+            }
+            3 => {
+                let mut u = tcp(
+                    TcpState::Established,
+                    inet("127.0.0.1", port),
+                    inet("127.0.0.1", 1),
+                    (0, 0),
+                );
+                u.recv_q = None;
+                u
+            }
+            _ => tcp(
+                TcpState::CloseWait,
+                inet("127.0.0.2", port),
+                inet("127.0.0.1", 2),
+                (1, 1),
+            ),
+        };
+        if i % 4 == 0 {
+            s = owned(s, ["b", "a", "c"][(i % 3) as usize], i % 7, 3);
+        }
+        socks.push(s);
+    }
+    for column in SortColumn::ALL {
+        for descending in [false, true] {
+            let c = column.column();
+            let second = if c == sockeye::output::columns::Column::Local {
+                sockeye::output::columns::Column::Peer
+            } else {
+                sockeye::output::columns::Column::Local
+            };
+            let mut want: Vec<usize> = (0..socks.len()).collect();
+            want.sort_by_key(|&i| (c.sort_key(&socks[i]), second.sort_key(&socks[i]), i));
+            if descending {
+                want.reverse();
+            }
+            let got = sorted_order(&socks, Sort { column, descending });
+            assert_eq!(got, want, "{column:?} descending={descending}");
+        }
+    }
+}
