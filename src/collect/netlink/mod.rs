@@ -188,6 +188,9 @@ pub(crate) enum Progress {
     Failed(i32),
 }
 
+/// Capacity of the held-back IPv6 buffer kept between dumps (about 10,000 sockets).
+const HELD_KEEP: usize = 2 << 20;
+
 /// The IPv6 answers of a one-walk dump, held back until it ends so that every IPv4 socket
 /// comes first (they pass through the query's `keep` hook, which may stream them out).
 #[derive(Debug, Default)]
@@ -227,6 +230,10 @@ impl Held {
             rest = &tail[len..];
         }
         self.v6.clear();
+        if self.v6.capacity() > HELD_KEEP {
+            // A huge IPv6 table once: do not keep its buffer for every later dump.
+            self.v6 = Vec::new();
+        }
     }
 }
 
