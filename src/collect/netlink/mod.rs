@@ -188,7 +188,7 @@ pub(crate) enum Progress {
     Failed(i32),
 }
 
-/// Capacity of the held-back IPv6 buffer kept between dumps (about 10,000 sockets).
+/// Capacity of the held-back IPv6 buffer kept between dumps (some 15,000 sockets).
 const HELD_KEEP: usize = 2 << 20;
 
 /// The IPv6 answers of a one-walk dump, held back until it ends so that every IPv4 socket
