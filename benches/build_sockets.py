@@ -2,9 +2,12 @@
 """Build a large TCP socket table on loopback for the dump benchmark.
 
 Creates TIME_WAIT sockets (client closes first, then the server) spread over several
-listeners, plus ESTABLISHED pairs that stay open, then prints one line
-"READY <listeners> <time-wait> <established-pairs> <first-listener-port>" and waits until
-stdin closes (or SIGTERM). Everything binds 127.0.0.1 only.
+listeners, plus ESTABLISHED pairs that stay open, plus a quiet listener with 4 connections,
+then prints one line
+"READY <listeners> <time-wait> <established-pairs> <quiet-port> <busy-port>" and waits until
+stdin closes (or SIGTERM). `dport = :<quiet-port>` selects a handful of sockets (the 4
+client ends); `dport = :<busy-port>` (the first TIME-WAIT listener) a quarter of the
+TIME-WAIT ones. Everything binds 127.0.0.1 only.
 
 usage: build_sockets.py [TIME_WAIT=27000] [PAIRS=3000]
 """
@@ -51,8 +54,16 @@ def main():
         s, _ = pl.accept()
         keep.append((c, s))
 
-    print(f"READY {len(listeners) + 1} {made} {len(keep)} {listeners[0].getsockname()[1]}",
-          flush=True)
+    quiet = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    quiet.bind(("127.0.0.1", 0))
+    quiet.listen(16)
+    for _ in range(4):
+        c = socket.create_connection(quiet.getsockname(), timeout=5)
+        s, _ = quiet.accept()
+        keep.append((c, s))
+
+    print(f"READY {len(listeners) + 2} {made} {n_pairs} {quiet.getsockname()[1]} "
+          f"{listeners[0].getsockname()[1]}", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     try:
         sys.stdin.read()

@@ -5,6 +5,9 @@
 #
 #   benches/dump.sh [TIME_WAIT=27000] [PAIRS=3000]
 #
+# BASELINE=/path/to/another/sockeye adds that build's `dump -tan` and `dport = :P` to the same
+# run (to compare two versions, e.g. one kernel walk for both families against one per family).
+#
 # As root it runs in a private network namespace (unshare -n), so the table is exactly the
 # one it built and nobody else's sockets are disturbed; otherwise it uses the shared loopback.
 # Needs: a release build (cargo build --release), python3, hyperfine, /usr/bin/time.
@@ -31,11 +34,13 @@ fi
 ulimit -n "$(ulimit -Hn)" || true
 
 coproc BUILDER { python3 benches/build_sockets.py "$TW" "$PAIRS"; }
-read -r ready listeners tw pairs port <&"${BUILDER[0]}"
+read -r ready listeners tw pairs port busy <&"${BUILDER[0]}"
 [ "$ready" = READY ] || { echo "builder failed" >&2; exit 1; }
 total=$(ss -tanH | wc -l)
 echo "socket table: $total TCP sockets ($tw TIME-WAIT made, $pairs established pairs, $listeners listeners)"
-echo "kernel: $(uname -r), ss: $(ss -V), cpus: $(nproc)"
+echo "kernel: $(uname -r), ss: $(ss -V), cpus: $(nproc), load: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "dport = :P (P=$port) matches $(ss -tanH dport = ":$port" | wc -l) sockets;" \
+  "dport = :B (B=$busy) matches $(ss -tanH dport = ":$busy" | wc -l)"
 
 cmds=(
   -n "sockeye dump -tan" "$BIN dump -tan"
@@ -49,9 +54,17 @@ if "$BIN" dump -tan dport = ":$port" >/dev/null 2>&1; then
   cmds+=(
     -n "sockeye dump -tan dport = :P" "$BIN dump -tan dport = :$port"
     -n "ss -tan dport = :P" "ss -tan dport = :$port"
+    -n "sockeye dump -tan dport = :B" "$BIN dump -tan dport = :$busy"
+    -n "ss -tan dport = :B" "ss -tan dport = :$busy"
   )
 else
   echo "(this build has no port filters: skipping the dport comparison)"
+fi
+if [ -n "${BASELINE:-}" ]; then
+  cmds+=(
+    -n "baseline dump -tan" "$BASELINE dump -tan"
+    -n "baseline dump -tan dport = :P" "$BASELINE dump -tan dport = :$port"
+  )
 fi
 hyperfine -N --warmup 3 --runs "${RUNS:-20}" --style basic \
   --export-markdown "$OUT/dump.md" --export-json "$OUT/dump.json" "${cmds[@]}"
@@ -69,5 +82,15 @@ if cmp -s <("$BIN" dump -tan state time-wait | sort) <(ss -tan state time-wait |
   echo "output: sockeye dump state time-wait == ss state time-wait (sorted)"
 fi
 
+# Same rows in the same order (IPv4 then IPv6, kernel order) for the filtered dumps.
+for p in "$port" "$busy"; do
+  if cmp -s <("$BIN" dump -tan dport = ":$p") <(ss -tan dport = ":$p"); then
+    echo "output: sockeye dump -tan dport = :$p == ss -tan dport = :$p (unsorted)"
+  else
+    echo "output: sockeye dump -tan dport = :$p differs from ss (TIME-WAIT expiring between the two?)"
+  fi
+done
+
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 kill "$BUILDER_PID" 2>/dev/null || true
 wait 2>/dev/null || true

@@ -247,8 +247,13 @@ impl Plan {
             source: super::select::source_pref(sel.source),
             ..Query::default()
         };
+        let requests = if query.source == SourcePref::Proc {
+            vec!["none: --source proc reads /proc/net".to_string()]
+        } else {
+            crate::collect::netlink::describe_requests(&query)
+        };
         let explain = format!(
-            "{}\ntables:     {}\nfamilies:   {}",
+            "{}\ntables:     {}\nfamilies:   {}\nrequests:   {}",
             filter.explain(sel.listening, sel.all).trim_end(),
             netids
                 .iter()
@@ -260,6 +265,7 @@ impl Plan {
                 (true, false) => "ipv4",
                 _ => "ipv6",
             },
+            requests.join("\n            "),
         );
         Ok(Plan { query, explain })
     }

@@ -1,6 +1,13 @@
 //! netlink sock_diag source: one dump per table (inet family × protocol, and one unix dump),
 //! decoded straight from a reused receive buffer into [`Socket`]s.
 //!
+//! TCP over both families is asked with one legacy TCPDIAG_GETSOCK request: the kernel then
+//! walks its TCP hash tables once for both families, where a request per family walks them
+//! twice (the family is checked per socket, inside the walk). The answer interleaves the
+//! families; IPv4 sockets are decoded as they come and IPv6 ones are held back until the end,
+//! so the order is that of two per-family dumps (ss's). A kernel that refuses the request is
+//! asked per family from then on.
+//!
 //! The dump loop checks sequence numbers, reads NLMSG_DONE's error code, treats NLMSG_ERROR as
 //! a failed table (never the whole dump), and skips undecodable messages by their header
 //! length, counting them.
@@ -12,6 +19,7 @@ mod wire;
 #[cfg(test)]
 mod tests;
 
+use std::collections::VecDeque;
 use std::io;
 use std::os::fd::AsRawFd;
 
@@ -22,8 +30,8 @@ use crate::collect::Query;
 use crate::model::{Netid, Socket, TcpState};
 use inet::Decoded;
 use wire::{
-    AF_INET, AF_INET6, IPPROTO_TCP, IPPROTO_UDP, Messages, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP,
-    NLMSG_OVERRUN, Next, SOCK_DIAG_BY_FAMILY, TCP_NEW_SYN_RECV,
+    AF_INET, AF_INET6, AF_UNSPEC, IPPROTO_TCP, IPPROTO_UDP, Messages, NLMSG_DONE, NLMSG_ERROR,
+    NLMSG_NOOP, NLMSG_OVERRUN, Next, SOCK_DIAG_BY_FAMILY, TCP_NEW_SYN_RECV, TCPDIAG_GETSOCK,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +77,7 @@ const EXT_SKMEMINFO: u8 = 1 << (wire::INET_DIAG_SKMEMINFO - 1);
 /// One kernel table, dumped by one request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Table {
+    /// `family` AF_UNSPEC: both families in one walk (the legacy TCPDIAG_GETSOCK request).
     Inet {
         family: u8,
         protocol: u8,
@@ -84,6 +93,8 @@ impl Table {
     pub(crate) const TCP6: Table = Table::inet(AF_INET6, IPPROTO_TCP, Netid::Tcp, "tcp/ipv6");
     pub(crate) const UDP4: Table = Table::inet(AF_INET, IPPROTO_UDP, Netid::Udp, "udp/ipv4");
     pub(crate) const UDP6: Table = Table::inet(AF_INET6, IPPROTO_UDP, Netid::Udp, "udp/ipv6");
+    pub(crate) const TCP_BOTH: Table =
+        Table::inet(AF_UNSPEC, IPPROTO_TCP, Netid::Tcp, "tcp/ipv4+ipv6");
 
     const fn inet(family: u8, protocol: u8, netid: Netid, name: &'static str) -> Table {
         Table::Inet {
@@ -104,16 +115,26 @@ impl Table {
     fn is_inet(self) -> bool {
         matches!(self, Table::Inet { .. })
     }
+
+    /// Both families in one walk, answered with the request's legacy message type.
+    fn is_compat(self) -> bool {
+        matches!(self, Table::Inet { family, .. } if family == AF_UNSPEC)
+    }
 }
 
-/// The tables a query needs, in ss's order (tcp, udp, unix; IPv4 before IPv6).
-pub(crate) fn tables(query: &Query) -> Vec<Table> {
+/// The tables a query needs, in ss's order (tcp, udp, unix; IPv4 before IPv6). With
+/// `one_walk`, TCP over both families is one table (one request, one kernel walk).
+pub(crate) fn tables(query: &Query, one_walk: bool) -> Vec<Table> {
     let mut t = Vec::with_capacity(5);
     for (netid, v4, v6) in [
         (Netid::Tcp, Table::TCP4, Table::TCP6),
         (Netid::Udp, Table::UDP4, Table::UDP6),
     ] {
         if query.netids.contains(netid) {
+            if netid == Netid::Tcp && one_walk && query.ipv4 && query.ipv6 {
+                t.push(Table::TCP_BOTH);
+                continue;
+            }
             if query.ipv4 {
                 t.push(v4);
             }
@@ -126,6 +147,24 @@ pub(crate) fn tables(query: &Query) -> Vec<Table> {
         t.push(Table::Unix);
     }
     t
+}
+
+/// What [`NetlinkSource::dump`] will send for `query`, one line per request (for
+/// `--explain`). TCP over both families is planned as one walk; the kernel may still refuse
+/// it, and the source then asks per family.
+pub fn describe_requests(query: &Query) -> Vec<String> {
+    tables(query, true)
+        .into_iter()
+        .map(|t| {
+            let what = if t.is_compat() {
+                "one TCPDIAG_GETSOCK dump, one kernel walk for both families \
+                 (per family if the kernel refuses it)"
+            } else {
+                "one SOCK_DIAG_BY_FAMILY dump"
+            };
+            format!("{}: {what}", t.name())
+        })
+        .collect()
 }
 
 /// The kernel's states mask for an inet request: the query's states, plus TCP_NEW_SYN_RECV
@@ -149,10 +188,60 @@ pub(crate) enum Progress {
     Failed(i32),
 }
 
+/// Capacity of the held-back IPv6 buffer kept between dumps (some 15,000 sockets).
+const HELD_KEEP: usize = 2 << 20;
+
+/// The IPv6 answers of a one-walk dump, held back until it ends so that every IPv4 socket
+/// comes first (they pass through the query's `keep` hook, which may stream them out).
+#[derive(Debug, Default)]
+pub(crate) struct Held {
+    /// `inet_diag_msg` payloads, each preceded by its length (u32, native endian).
+    v6: Vec<u8>,
+    /// Socket messages of the current dump received so far (kept, filtered or not).
+    messages: usize,
+}
+
+impl Held {
+    fn reset(&mut self) {
+        self.v6.clear();
+        self.messages = 0;
+    }
+
+    fn hold(&mut self, payload: &[u8]) {
+        // A payload comes from one datagram of at most 64 KiB: its length fits.
+        self.v6
+            .extend_from_slice(&(payload.len() as u32).to_ne_bytes());
+        self.v6.extend_from_slice(payload);
+    }
+
+    /// Decode what was held, in arrival order, and forget it.
+    fn release(&mut self, netid: Netid, query: &Query, out: &mut Vec<Socket>, skipped: &mut usize) {
+        let mut rest = self.v6.as_slice();
+        while let Some((len, tail)) = rest.split_first_chunk::<4>() {
+            let len = u32::from_ne_bytes(*len) as usize;
+            let Some(payload) = tail.get(..len) else {
+                break; // cannot happen: written by `hold`
+            };
+            match inet::decode(payload, netid, query) {
+                Decoded::Keep(s) => out.push(s),
+                Decoded::Filtered => {}
+                Decoded::Bad => *skipped += 1,
+            }
+            rest = &tail[len..];
+        }
+        self.v6.clear();
+        if self.v6.capacity() > HELD_KEEP {
+            // A huge IPv6 table once: do not keep its buffer for every later dump.
+            self.v6 = Vec::new();
+        }
+    }
+}
+
 /// Decode every message of one datagram of the dump of `table` whose request had sequence
 /// number `seq`. Messages of another sequence (a previous, abandoned dump) are ignored; an
 /// undecodable message is skipped and counted; a datagram whose message lengths do not add up
-/// is counted once and its rest dropped.
+/// is counted once and its rest dropped. For a one-walk table, IPv6 answers go to `held` and
+/// are decoded at NLMSG_DONE.
 pub(crate) fn process_datagram(
     data: &[u8],
     seq: u32,
@@ -160,7 +249,9 @@ pub(crate) fn process_datagram(
     query: &Query,
     out: &mut Vec<Socket>,
     skipped: &mut usize,
+    held: &mut Held,
 ) -> Progress {
+    let compat = table.is_compat();
     for next in Messages::new(data) {
         let (header, payload) = match next {
             Next::Msg(h, p) => (h, p),
@@ -173,7 +264,12 @@ pub(crate) fn process_datagram(
             continue;
         }
         match header.kind {
-            SOCK_DIAG_BY_FAMILY => {
+            kind if kind == SOCK_DIAG_BY_FAMILY || (compat && kind == TCPDIAG_GETSOCK) => {
+                held.messages += 1;
+                if compat && payload.first() == Some(&AF_INET6) {
+                    held.hold(payload);
+                    continue;
+                }
                 let decoded = match table {
                     Table::Inet { netid, .. } => inet::decode(payload, netid, query),
                     Table::Unix => unix::decode(payload, query),
@@ -186,7 +282,12 @@ pub(crate) fn process_datagram(
             }
             NLMSG_DONE => {
                 return match wire::error_code(payload) {
-                    0 => Progress::Done,
+                    0 => {
+                        if let Table::Inet { netid, .. } = table {
+                            held.release(netid, query, out, skipped);
+                        }
+                        Progress::Done
+                    }
                     e => Progress::Failed(e),
                 };
             }
@@ -235,6 +336,11 @@ pub(crate) struct DumpState {
     /// Sockets kept by the previous dump, to size the output once.
     last_count: usize,
     recording: Option<Vec<Recorded>>,
+    /// Whether TCP over both families may be asked in one walk; cleared for good the first
+    /// time the kernel refuses that request.
+    one_walk: bool,
+    /// IPv6 answers of the one-walk dump in progress.
+    held: Held,
 }
 
 impl DumpState {
@@ -245,6 +351,8 @@ impl DumpState {
             seq: 0,
             last_count: 0,
             recording: None,
+            one_walk: true,
+            held: Held::default(),
         }
     }
 }
@@ -282,10 +390,25 @@ impl NetlinkSource {
         })
     }
 
-    /// Start (or stop) keeping a copy of every datagram received, for fixtures.
+    /// Start (or stop) keeping a copy of every datagram received, for fixtures. Fixtures hold
+    /// one table each, so while recording TCP is dumped per family.
     #[doc(hidden)]
     pub fn set_recording(&mut self, on: bool) {
         self.state.recording = on.then(Vec::new);
+    }
+
+    /// Ask TCP over both families in one walk (the default) or once per family. The source
+    /// turns it off by itself when the kernel refuses the one-walk request; tests compare
+    /// both ways.
+    #[doc(hidden)]
+    pub fn set_one_walk(&mut self, on: bool) {
+        self.state.one_walk = on;
+    }
+
+    /// Whether TCP over both families is still asked in one walk.
+    #[doc(hidden)]
+    pub fn one_walk(&self) -> bool {
+        self.state.one_walk
     }
 
     /// The datagrams recorded since recording started.
@@ -302,7 +425,8 @@ impl NetlinkSource {
     ///
     /// A table the kernel lacks (ENOENT, EINVAL) is skipped with a warning. The dump is
     /// refused (so auto mode falls back to /proc) when an inet table answers EPERM, EACCES
-    /// or EPROTONOSUPPORT, or when every inet table answers ENOENT.
+    /// or EPROTONOSUPPORT, or when every inet table answers ENOENT. A refused one-walk TCP
+    /// request is not an error: TCP is asked per family instead, now and from then on.
     pub fn dump(
         &mut self,
         query: &Query,
@@ -335,7 +459,8 @@ pub(crate) fn dump_with<T: Transport>(
     let mut inet_tables = 0usize;
     let mut inet_enoent = 0usize;
     let mut first_enoent = None;
-    for table in tables(query) {
+    let mut work: VecDeque<Table> = tables(query, st.one_walk && st.recording.is_none()).into();
+    while let Some(table) = work.pop_front() {
         let table_start = out.len();
         let mut bytecode = match table {
             Table::Inet { .. } => query.bytecode.as_deref().map(|b| b.as_slice()),
@@ -352,6 +477,20 @@ pub(crate) fn dump_with<T: Transport>(
                 break;
             };
             out.truncate(table_start);
+            let err = io::Error::from_raw_os_error(errno);
+            if table.is_compat() && st.held.messages == 0 {
+                // Refused before answering anything (an old or stripped-down kernel, or a
+                // rejected filter): ask per family, which handles the rest as usual.
+                st.one_walk = false;
+                inet_tables -= 1;
+                warnings.push(format!(
+                    "tcp: the kernel refused one request for both families ({err}); \
+                     asking once per family"
+                ));
+                work.push_front(Table::TCP6);
+                work.push_front(Table::TCP4);
+                break;
+            }
             if errno == libc::EINVAL && bytecode.is_some() {
                 warnings.push(format!(
                     "{}: kernel rejected the filter bytecode; filtering in userspace",
@@ -360,7 +499,6 @@ pub(crate) fn dump_with<T: Transport>(
                 bytecode = None;
                 continue;
             }
-            let err = io::Error::from_raw_os_error(errno);
             if table.is_inet()
                 && matches!(errno, libc::EPERM | libc::EACCES | libc::EPROTONOSUPPORT)
             {
@@ -404,6 +542,7 @@ fn dump_table<T: Transport>(
 ) -> Result<Progress, NetlinkError> {
     st.seq = st.seq.wrapping_add(1);
     let seq = st.seq;
+    st.held.reset();
     match table {
         Table::Inet {
             family, protocol, ..
@@ -419,12 +558,17 @@ fn dump_table<T: Transport>(
             if query.memory {
                 ext |= EXT_SKMEMINFO;
             }
-            if !wire::inet_request(family, protocol, ext, states, bytecode, seq, &mut st.req) {
+            let fits = if table.is_compat() {
+                wire::compat_tcp_request(ext, states, bytecode, seq, &mut st.req)
+            } else {
+                wire::inet_request(family, protocol, ext, states, bytecode, seq, &mut st.req)
+            };
+            if !fits {
+                // The request went without it.
                 warnings.push(format!(
                     "{}: filter bytecode too long for the kernel; filtering in userspace",
                     table.name()
                 ));
-                wire::inet_request(family, protocol, ext, states, None, seq, &mut st.req);
             }
         }
         Table::Unix => {
@@ -441,6 +585,12 @@ fn dump_table<T: Transport>(
         }
     }
     if let Err(e) = transport.send(&st.req) {
+        if table.is_compat()
+            && let Some(errno) = e.raw_os_error()
+        {
+            // Refused at once: the caller asks per family.
+            return Ok(Progress::Failed(errno));
+        }
         return Err(if table.is_inet() {
             NetlinkError::Refused {
                 table: table.name(),
@@ -469,7 +619,7 @@ fn dump_table<T: Transport>(
         if let Some(rec) = st.recording.as_mut() {
             rec.push((table.name(), seq, st.buf.clone()));
         }
-        match process_datagram(&st.buf, seq, table, query, out, skipped) {
+        match process_datagram(&st.buf, seq, table, query, out, skipped, &mut st.held) {
             Progress::More => {}
             end => return Ok(end),
         }
@@ -480,12 +630,13 @@ fn dump_table<T: Transport>(
 /// request's sequence number (u32 LE) followed by `[length u32 LE][datagram]` records.
 #[doc(hidden)]
 pub mod fixture {
-    use super::{Progress, Query, Socket, Table, process_datagram};
+    use super::{Held, Progress, Query, Socket, Table, process_datagram};
 
     pub fn table_by_name(name: &str) -> Option<Table> {
         [
             Table::TCP4,
             Table::TCP6,
+            Table::TCP_BOTH,
             Table::UDP4,
             Table::UDP6,
             Table::Unix,
@@ -530,8 +681,9 @@ pub mod fixture {
         out: &mut Vec<Socket>,
         skipped: &mut usize,
     ) -> Result<bool, i32> {
+        let mut held = Held::default();
         for d in datagrams {
-            match process_datagram(d, seq, table, query, out, skipped) {
+            match process_datagram(d, seq, table, query, out, skipped, &mut held) {
                 Progress::More => {}
                 Progress::Done => return Ok(true),
                 Progress::Failed(e) => return Err(e),

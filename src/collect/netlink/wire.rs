@@ -20,7 +20,10 @@ pub const NLMSG_ERROR: u16 = 2;
 pub const NLMSG_DONE: u16 = 3;
 pub const NLMSG_OVERRUN: u16 = 4;
 pub const SOCK_DIAG_BY_FAMILY: u16 = 20;
+/// The legacy inet_diag request type for TCP: its dump walks both families at once.
+pub const TCPDIAG_GETSOCK: u16 = 18;
 
+pub const AF_UNSPEC: u8 = libc::AF_UNSPEC as u8;
 pub const AF_UNIX: u8 = libc::AF_UNIX as u8;
 pub const AF_INET: u8 = libc::AF_INET as u8;
 pub const AF_INET6: u8 = libc::AF_INET6 as u8;
@@ -220,19 +223,58 @@ pub fn inet_request(
         socket_id,
     };
     serialize(SockDiagMessage::InetRequest(req), seq, out);
-    if let Some(bc) = bytecode {
-        let attr_len = 4 + bc.len();
-        let Ok(attr_len16) = u16::try_from(attr_len) else {
-            return false;
-        };
-        out.resize(align4(out.len()), 0);
-        out.extend_from_slice(&attr_len16.to_ne_bytes());
-        out.extend_from_slice(&INET_DIAG_REQ_BYTECODE.to_ne_bytes());
-        out.extend_from_slice(bc);
-        out.resize(align4(out.len()), 0);
-        let total = out.len() as u32;
-        out[0..4].copy_from_slice(&total.to_ne_bytes());
-    }
+    append_bytecode(bytecode, out)
+}
+
+/// sizeof(struct inet_diag_req), the legacy request body.
+pub const INET_DIAG_REQ_LEN: usize = 60;
+
+/// Serialize a legacy TCPDIAG_GETSOCK dump request (`struct inet_diag_req`) into `out`. The
+/// kernel answers it with one walk of the TCP tables for both families (it dumps with
+/// AF_UNSPEC), where two SOCK_DIAG_BY_FAMILY requests walk them twice. The answers are the
+/// same `inet_diag_msg`s, with the request's message type. The crate has no such request, so
+/// it is written by hand. Returns false when the bytecode is too long for one attribute.
+pub fn compat_tcp_request(
+    extensions: u8,
+    states: u32,
+    bytecode: Option<&[u8]>,
+    seq: u32,
+    out: &mut Vec<u8>,
+) -> bool {
+    out.clear();
+    let len = (NLMSG_HDRLEN + INET_DIAG_REQ_LEN) as u32;
+    out.extend_from_slice(&len.to_ne_bytes());
+    out.extend_from_slice(&TCPDIAG_GETSOCK.to_ne_bytes());
+    out.extend_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
+    out.extend_from_slice(&seq.to_ne_bytes());
+    out.extend_from_slice(&0u32.to_ne_bytes()); // nlmsg_pid: the kernel fills it in
+    // idiag_family (unused by a dump), idiag_src_len, idiag_dst_len, idiag_ext.
+    out.extend_from_slice(&[AF_UNSPEC, 0, 0, extensions]);
+    // struct inet_diag_sockid: ports, addresses and interface zero (a dump compares the
+    // request's ports with listeners' when they are non-zero), no cookie.
+    out.extend_from_slice(&[0u8; 4 + 16 + 16 + 4]);
+    out.extend_from_slice(&[0xff; 8]);
+    out.extend_from_slice(&states.to_ne_bytes());
+    out.extend_from_slice(&0u32.to_ne_bytes()); // idiag_dbs
+    append_bytecode(bytecode, out)
+}
+
+/// Append `bytecode` as an INET_DIAG_REQ_BYTECODE attribute and fix `nlmsg_len`. False when
+/// it does not fit in one attribute (the request is left without it).
+fn append_bytecode(bytecode: Option<&[u8]>, out: &mut Vec<u8>) -> bool {
+    let Some(bc) = bytecode else {
+        return true;
+    };
+    let Ok(attr_len) = u16::try_from(4 + bc.len()) else {
+        return false;
+    };
+    out.resize(align4(out.len()), 0);
+    out.extend_from_slice(&attr_len.to_ne_bytes());
+    out.extend_from_slice(&INET_DIAG_REQ_BYTECODE.to_ne_bytes());
+    out.extend_from_slice(bc);
+    out.resize(align4(out.len()), 0);
+    let total = out.len() as u32;
+    out[0..4].copy_from_slice(&total.to_ne_bytes());
     true
 }
 
@@ -351,6 +393,47 @@ mod tests {
         inet_request(AF_INET6, IPPROTO_UDP, 0, 2, None, 1, &mut plain);
         assert_eq!(plain.len(), 72);
         assert_eq!(plain[16], AF_INET6);
+    }
+
+    #[test]
+    fn compat_request_layout() {
+        let mut out = vec![9u8; 3]; // cleared, not appended to
+        assert!(compat_tcp_request(0x4a, 0xfff, None, 42, &mut out));
+        // 16 header + 60 struct inet_diag_req.
+        assert_eq!(out.len(), 76);
+        assert_eq!(u32::from_ne_bytes(out[0..4].try_into().unwrap()), 76);
+        assert_eq!(u16::from_ne_bytes([out[4], out[5]]), TCPDIAG_GETSOCK);
+        assert_eq!(u16::from_ne_bytes([out[6], out[7]]), 0x301, "REQUEST|DUMP");
+        assert_eq!(u32::from_ne_bytes(out[8..12].try_into().unwrap()), 42);
+        assert_eq!(u32::from_ne_bytes(out[12..16].try_into().unwrap()), 0);
+        // family, src_len, dst_len, ext
+        assert_eq!(&out[16..20], &[AF_UNSPEC, 0, 0, 0x4a]);
+        // sockid: sport, dport, src[4], dst[4], if = 0; cookie = none.
+        assert!(out[20..60].iter().all(|b| *b == 0));
+        assert_eq!(&out[60..68], &[0xff; 8]);
+        assert_eq!(u32::from_ne_bytes(out[68..72].try_into().unwrap()), 0xfff);
+        assert_eq!(
+            u32::from_ne_bytes(out[72..76].try_into().unwrap()),
+            0,
+            "dbs"
+        );
+
+        let bc = [1u8, 4, 12, 0, 0, 0, 0x1f, 0x90, 9, 9];
+        assert!(compat_tcp_request(0, 0x400, Some(&bc), 1, &mut out));
+        // The attribute starts right after the 60-byte body, padded to 4.
+        assert_eq!(out.len(), 76 + 4 + 12);
+        assert_eq!(u32::from_ne_bytes(out[0..4].try_into().unwrap()), 92);
+        assert_eq!(u16::from_ne_bytes([out[76], out[77]]), 14);
+        assert_eq!(
+            u16::from_ne_bytes([out[78], out[79]]),
+            INET_DIAG_REQ_BYTECODE
+        );
+        assert_eq!(&out[80..90], &bc);
+        assert_eq!(&out[90..92], &[0, 0]);
+
+        let huge = vec![0u8; 70_000];
+        assert!(!compat_tcp_request(0, 1, Some(&huge), 1, &mut out));
+        assert_eq!(out.len(), 76, "left without the bytecode");
     }
 
     #[test]
