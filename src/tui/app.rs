@@ -277,8 +277,10 @@ impl App {
         self.apply_prepared(p, elapsed);
     }
 
-    /// Apply a snapshot prepared (grouped, compared, sorted) off the UI thread.
-    pub fn apply_prepared(&mut self, p: Prepared, elapsed: Option<Duration>) {
+    /// Apply a snapshot prepared (grouped, compared, sorted) off the UI thread. Returns the
+    /// snapshot it replaces, so the caller can hand its socket table back to the collector
+    /// for reuse (see [`Command::Recycle`]) instead of freeing it here.
+    pub fn apply_prepared(&mut self, p: Prepared, elapsed: Option<Duration>) -> Option<Snapshot> {
         let selected: Vec<Option<RowId>> = (0..3).map(|v| self.row_id(v)).collect();
         let Prepared {
             snapshot,
@@ -304,12 +306,6 @@ impl App {
             self.cells = CellCtx::new(self.settings.numeric, snapshot.source);
         }
         let old = self.snapshot.replace(snapshot);
-        if let Some(old) = old
-            && old.sockets.len() > 10_000
-        {
-            // Freeing 100,000 sockets takes milliseconds: not on the UI thread.
-            let _ = std::thread::Builder::new().spawn(move || drop(old));
-        }
         if sort == self.sort {
             self.order = order;
         } else if let Some(snap) = &self.snapshot {
@@ -318,6 +314,7 @@ impl App {
         self.elapsed = elapsed;
         self.error = None;
         self.rebuild(selected);
+        old
     }
 
     pub fn apply_error(&mut self, msg: String) {

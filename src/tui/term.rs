@@ -205,7 +205,11 @@ pub fn run_with(mut app: App, source: Box<dyn SnapshotSource>, scope: Scope) -> 
                         prepare,
                     }) => {
                         let t0 = Instant::now();
-                        app.apply_prepared(*prepared, Some(elapsed));
+                        if let Some(old) = app.apply_prepared(*prepared, Some(elapsed)) {
+                            // Freeing 100,000 sockets takes milliseconds: the collector
+                            // reuses the table instead, off this thread.
+                            let _ = cmd_tx.send(Command::Recycle(old.sockets));
+                        }
                         if trace.enabled() {
                             pending = Some(Refresh {
                                 collect: elapsed,

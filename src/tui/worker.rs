@@ -7,7 +7,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::collect::{Collector, Query};
-use crate::model::Snapshot;
+use crate::model::{Snapshot, Socket};
 
 use super::app::{Prepared, Sort, prepare};
 use super::delta::Tracker;
@@ -17,6 +17,11 @@ use super::scope::Scope;
 pub trait SnapshotSource: Send {
     fn snapshot(&mut self) -> anyhow::Result<Snapshot>;
     fn set_query(&mut self, query: Query);
+    /// A socket table the UI is done with, to build a later snapshot in (its contents are
+    /// dropped, its allocation kept). By default it is simply dropped.
+    fn recycle(&mut self, sockets: Vec<Socket>) {
+        drop(sockets);
+    }
 }
 
 impl SnapshotSource for Collector {
@@ -25,6 +30,9 @@ impl SnapshotSource for Collector {
     }
     fn set_query(&mut self, query: Query) {
         Collector::set_query(self, query);
+    }
+    fn recycle(&mut self, sockets: Vec<Socket>) {
+        Collector::recycle(self, sockets);
     }
 }
 
@@ -35,6 +43,9 @@ pub enum Command {
     Pause(bool),
     /// The order to prepare snapshots in.
     SetSort(Sort),
+    /// The socket table of a snapshot the UI replaced: reused for a later one, which spares
+    /// allocating (and the kernel zeroing) tens of MiB every refresh.
+    Recycle(Vec<Socket>),
     Stop,
 }
 
@@ -111,6 +122,7 @@ pub fn spawn<E: Send + 'static>(
                             break;
                         }
                         Ok(Command::SetSort(s)) => sort = s,
+                        Ok(Command::Recycle(v)) => source.recycle(v),
                         Ok(Command::Pause(p)) => {
                             let resumed = paused && !p;
                             paused = p;
