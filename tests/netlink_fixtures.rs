@@ -96,7 +96,7 @@ fn tcp4_listeners_pending_and_unread() {
     assert_eq!(info.congestion.as_deref(), Some("bbr"));
     assert_eq!(info.bytes_received, 8);
     assert!(info.rtt_us > 0 && info.snd_mss > 0 && info.snd_cwnd > 0);
-    let mem = unread.memory.unwrap();
+    let mem = unread.memory.as_deref().copied().unwrap();
     assert!(mem.rmem_alloc > 0 && mem.rcvbuf > 0);
 
     let client = at(&out, (LO, unread.peer_port().unwrap()), 40002);

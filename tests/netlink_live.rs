@@ -131,7 +131,7 @@ fn established_with_unread_bytes_and_tcp_info() {
     assert!(info.snd_mss > 0 && info.snd_cwnd > 0);
     assert_eq!(info.bytes_received, 8);
     assert!(info.congestion.as_deref().is_some_and(|c| !c.is_empty()));
-    let mem = s.memory.expect("memory asked for");
+    let mem = s.memory.as_deref().copied().expect("memory asked for");
     assert!(mem.rmem_alloc > 0 && mem.rcvbuf > 0);
 
     // The client end: bytes sent and acknowledged.

@@ -83,7 +83,7 @@ fn tcp_listener_and_connection_with_unread_bytes() {
     );
     assert_eq!(s.timer.map(|t| t.kind), Some(TimerKind::Off));
     assert_eq!(
-        (s.cookie, s.tcp_info.is_none(), s.memory),
+        (s.cookie, s.tcp_info.is_none(), s.memory.clone()),
         (None, true, None)
     );
 }

@@ -454,3 +454,90 @@ fn sorted_order_equals_sorting_on_full_keys() {
         }
     }
 }
+
+/// A rank hint (the previous refresh's order) changes how fast the sort is, never its
+/// result: exact, stale, duplicated, out-of-range and missing ranks all give the same order.
+#[test]
+fn rank_hint_never_changes_the_order() {
+    use sockeye::tui::app::{Sort, ascending_order, sorted_order};
+    use sockeye::tui::delta::NO_RANK;
+    let socks: Vec<_> = sockets()
+        .into_iter()
+        .chain((0..200u16).map(|p| {
+            tcp(
+                TcpState::Established,
+                inet("127.0.0.1", 40000 + p * 37 % 200),
+                inet(if p % 3 == 0 { "::1" } else { "127.0.0.9" }, 80),
+                (0, 0),
+            )
+        }))
+        .collect();
+    let n = socks.len() as u32;
+    for column in SortColumn::ALL {
+        let want = sorted_order(
+            &socks,
+            Sort {
+                column,
+                descending: false,
+            },
+        );
+        let exact: Vec<u32> = {
+            let mut r = vec![0; socks.len()];
+            for (pos, &i) in want.iter().enumerate() {
+                r[i] = pos as u32;
+            }
+            r
+        };
+        let hints: Vec<Vec<u32>> = vec![
+            exact.clone(),
+            exact.iter().map(|r| n - 1 - r).collect(),
+            (0..n)
+                .map(|i| if i % 4 == 0 { NO_RANK } else { i * 7 % n })
+                .collect(),
+            (0..n).map(|i| i % 5).collect(),
+            (0..n).map(|i| i * 1000).collect(),
+            vec![NO_RANK; socks.len()],
+        ];
+        for (h, hint) in hints.iter().enumerate() {
+            assert_eq!(
+                ascending_order(&socks, column, Some(hint)),
+                want,
+                "{column:?}, hint {h}"
+            );
+        }
+        // A hint of the wrong length is ignored.
+        assert_eq!(ascending_order(&socks, column, Some(&[1, 2])), want);
+    }
+}
+
+/// Across refreshes the tracker hands each surviving socket its previous position.
+#[test]
+fn tracker_reports_previous_ranks() {
+    use sockeye::tui::app::{Sort, prepare};
+    use sockeye::tui::delta::{NO_RANK, Tracker};
+    let mut tracker = Tracker::default();
+    let sort = Sort {
+        column: SortColumn::Local,
+        descending: false,
+    };
+    let socks = sockets();
+    let first = prepare(&mut tracker, snapshot(socks.clone(), 1), sort);
+    assert!(first.changes.ranks.iter().all(|&r| r == NO_RANK));
+    let mut again = socks.clone();
+    let newcomer = tcp(
+        TcpState::Established,
+        inet("127.0.0.1", 1),
+        inet("127.0.0.1", 2),
+        (0, 0),
+    );
+    again.push(newcomer);
+    let second = prepare(&mut tracker, snapshot(again, 2), sort);
+    for (pos, &i) in first.order.iter().enumerate() {
+        assert_eq!(second.changes.ranks[i], pos as u32, "socket {i}");
+    }
+    assert_eq!(second.changes.ranks[socks.len()], NO_RANK);
+    assert_eq!(
+        second.order,
+        sockeye::tui::app::sorted_order(&second.snapshot.sockets, sort)
+    );
+}

@@ -91,7 +91,7 @@ impl Serialize for SocketJson<'_> {
             m.serialize_entry("tcp_info", &s.tcp_info.as_deref().map(TcpInfoJson))?;
         }
         if self.opts.memory {
-            m.serialize_entry("memory", &s.memory.as_ref().map(MemJson))?;
+            m.serialize_entry("memory", &s.memory.as_deref().map(MemJson))?;
         }
         m.end()
     }

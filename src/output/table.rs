@@ -546,11 +546,11 @@ u_str ESTAB 0      0                  * 1600            * 1601
         l.uid = Some(0);
         l.inode = 1604;
         l.cookie = Some(1);
-        l.memory = Some(MemInfo {
+        l.memory = Some(Box::new(MemInfo {
             rcvbuf: 131_072,
             sndbuf: 16_384,
             ..MemInfo::default()
-        });
+        }));
         let mut t = inet(
             Netid::Tcp,
             TcpState::TimeWait,

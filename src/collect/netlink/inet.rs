@@ -122,7 +122,7 @@ pub fn decode(payload: &[u8], netid: Netid, query: &Query) -> Decoded {
                 sock.tcp_info = Some(Box::new(tcp_info(value)));
             }
             INET_DIAG_CONG if query.tcp_info => congestion = Some(value),
-            INET_DIAG_SKMEMINFO if query.memory => sock.memory = Some(meminfo(value)),
+            INET_DIAG_SKMEMINFO if query.memory => sock.memory = Some(Box::new(meminfo(value))),
             _ => {}
         }
     }

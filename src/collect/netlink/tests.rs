@@ -416,7 +416,7 @@ fn tcp_info_congestion_and_memory_when_asked() {
     assert_eq!(i.total_retrans, 4);
     assert_eq!(i.snd_wnd, 65_536);
     assert_eq!((i.bytes_acked, i.bytes_sent), (9, 8));
-    let mem = out[0].memory.unwrap();
+    let mem = out[0].memory.as_deref().copied().unwrap();
     assert_eq!((mem.rmem_alloc, mem.rcvbuf, mem.drops), (1, 2, 9));
 }
 

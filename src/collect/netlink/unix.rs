@@ -84,7 +84,7 @@ pub fn decode(payload: &[u8], query: &Query) -> Decoded {
                 }
             }
             UNIX_DIAG_UID => uid = u32_of(value, 0),
-            UNIX_DIAG_MEMINFO if query.memory => memory = Some(meminfo(value)),
+            UNIX_DIAG_MEMINFO if query.memory => memory = Some(Box::new(meminfo(value))),
             _ => {}
         }
     }

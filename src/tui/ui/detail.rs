@@ -198,7 +198,7 @@ fn lines(app: &App, st: &Styles, idx: usize, s: &Socket) -> Vec<Line<'static>> {
         }
         None => {}
     }
-    if let Some(m) = s.memory {
+    if let Some(m) = s.memory.as_deref() {
         out.push(Line::from(kv(
             st,
             "skmem",
