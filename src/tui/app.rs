@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 use std::net::IpAddr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ratatui::crossterm::event::MouseEventKind;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent};
@@ -291,6 +291,7 @@ impl App {
             ephemeral,
             sort,
             order,
+            steps: _,
         } = p;
         self.counts = counts;
         self.history.push(&self.counts);
@@ -787,26 +788,43 @@ pub struct Prepared {
     /// The sort `order` follows.
     pub sort: Sort,
     pub order: Vec<usize>,
+    /// Time taken by each step (for `SOCKEYE_TRACE`).
+    pub steps: [(&'static str, Duration); 4],
 }
 
 /// Derive everything from a snapshot: counts, changes since the previous one (`tracker`),
 /// groups, the listener tree, and the order for `sort`.
 pub fn prepare(tracker: &mut Tracker, snapshot: Snapshot, sort: Sort) -> Prepared {
+    let t0 = Instant::now();
     let changes = tracker.update(&snapshot);
+    let t1 = Instant::now();
     let mut order = ascending_order(&snapshot.sockets, sort.column, Some(&changes.ranks));
     tracker.set_order(&order);
     if sort.descending {
         order.reverse();
     }
+    let t2 = Instant::now();
+    let counts = StateCounts::of(&snapshot.sockets);
+    let ephemeral = ephemeral_in_use(&snapshot);
+    let groups = group::by_state(&snapshot.sockets);
+    let t3 = Instant::now();
+    let tree = group::by_listener(&snapshot.sockets);
+    let t4 = Instant::now();
     Prepared {
-        counts: StateCounts::of(&snapshot.sockets),
+        counts,
         changes,
-        ephemeral: ephemeral_in_use(&snapshot),
-        groups: group::by_state(&snapshot.sockets),
-        tree: group::by_listener(&snapshot.sockets),
+        ephemeral,
+        groups,
+        tree,
         order,
         sort,
         snapshot,
+        steps: [
+            ("deltas", t1 - t0),
+            ("sort", t2 - t1),
+            ("states", t3 - t2),
+            ("listeners", t4 - t3),
+        ],
     }
 }
 

@@ -205,6 +205,7 @@ pub fn run_with(mut app: App, source: Box<dyn SnapshotSource>, scope: Scope) -> 
                         prepare,
                     }) => {
                         let t0 = Instant::now();
+                        let steps = prepared.steps.to_vec();
                         if let Some(old) = app.apply_prepared(*prepared, Some(elapsed)) {
                             // Freeing 100,000 sockets takes milliseconds: the collector
                             // reuses the table instead, off this thread.
@@ -214,6 +215,7 @@ pub fn run_with(mut app: App, source: Box<dyn SnapshotSource>, scope: Scope) -> 
                             pending = Some(Refresh {
                                 collect: elapsed,
                                 prepare,
+                                steps,
                                 apply: t0.elapsed(),
                                 render: Duration::ZERO,
                             });

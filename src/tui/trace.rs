@@ -15,6 +15,8 @@ pub struct Trace {
 pub struct Refresh {
     pub collect: Duration,
     pub prepare: Duration,
+    /// The parts of `prepare`.
+    pub steps: Vec<(&'static str, Duration)>,
     pub apply: Duration,
     pub render: Duration,
 }
@@ -60,6 +62,9 @@ fn format_line(r: &Refresh, rss: Option<f64>) -> String {
         ms(r.render),
         ms(total)
     );
+    for (name, d) in &r.steps {
+        line.push_str(&format!(" {name}={:.1}", ms(*d)));
+    }
     if let Some(rss) = rss {
         line.push_str(&format!(" rss={rss:.1}"));
     }
@@ -91,10 +96,11 @@ mod tests {
             prepare: Duration::from_micros(4_500),
             apply: Duration::from_micros(1_200),
             render: Duration::from_micros(800),
+            steps: vec![("sort", Duration::from_micros(2_000))],
         };
         assert_eq!(
             format_line(&r, Some(40.06)),
-            "collect=12.3 prepare=4.5 apply=1.2 render=0.8 total=18.8 rss=40.1\n"
+            "collect=12.3 prepare=4.5 apply=1.2 render=0.8 total=18.8 sort=2.0 rss=40.1\n"
         );
         assert!(!format_line(&r, None).contains("rss"));
     }
