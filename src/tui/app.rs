@@ -386,7 +386,13 @@ impl App {
             }
         }
         drop(state_of);
-        let mut states = Vec::with_capacity(socks.len() + self.groups.len());
+        // The row tables are refilled in place: at 100,000 sockets, fresh ones would cost
+        // page faults every refresh.
+        let [mut states, mut listeners, mut flat] =
+            std::array::from_fn(|v| std::mem::take(&mut self.views[v].rows));
+        states.clear();
+        listeners.clear();
+        flat.clear();
         for (g, members) in self.groups.iter().zip(state_buckets) {
             states.push(Row::StateGroup(g.key));
             if !self.collapsed.contains(&GroupId::State(g.key)) {
@@ -414,7 +420,6 @@ impl App {
         }
         drop(owner);
         let mut buckets = tree_buckets.into_iter();
-        let mut listeners = Vec::new();
         for (gi, lg) in self.tree.listeners.iter().enumerate() {
             listeners.push(Row::Listener(gi));
             let kids = buckets.next().unwrap_or_default();
@@ -438,11 +443,7 @@ impl App {
             }
         }
 
-        let flat: Vec<Row> = order
-            .iter()
-            .copied()
-            .map(|idx| Row::Socket { idx, depth: 0 })
-            .collect();
+        flat.extend(order.iter().map(|&idx| Row::Socket { idx, depth: 0 }));
 
         for (v, rows) in [states, listeners, flat].into_iter().enumerate() {
             let want = selected.get(v).cloned().flatten();
@@ -798,7 +799,12 @@ pub fn prepare(tracker: &mut Tracker, snapshot: Snapshot, sort: Sort) -> Prepare
     let t0 = Instant::now();
     let changes = tracker.update(&snapshot);
     let t1 = Instant::now();
-    let mut order = ascending_order(&snapshot.sockets, sort.column, Some(&changes.ranks));
+    let mut order = ascending_order_with(
+        &snapshot.sockets,
+        sort.column,
+        Some(&changes.ranks),
+        &mut tracker.sort_scratch,
+    );
     tracker.set_order(&order);
     if sort.descending {
         order.reverse();
@@ -839,16 +845,38 @@ pub fn sorted_order(socks: &[Socket], sort: Sort) -> Vec<usize> {
     order
 }
 
+/// Buffers the per-refresh sort keeps from one refresh to the next: at 100,000 sockets they
+/// hold ~16 MiB, which allocated afresh every second the kernel would map, zero and unmap
+/// again (more time than the sort itself).
+#[derive(Default)]
+pub struct SortScratch {
+    keys: Vec<(PackedKey, PackedKey, u32)>,
+    laid: Vec<(PackedKey, PackedKey, u32)>,
+    at_rank: Vec<u32>,
+}
+
 /// [`sorted_order`], ascending, optionally with each socket's position in the previous
-/// refresh's order (`hint`, [`delta::NO_RANK`] when new). The hint only decides the order in
-/// which the sort sees its input, never the result: laid out in their previous order, a
-/// mostly unchanged table is a few long sorted runs, which the (run-adaptive) stable sort
-/// merges in near-linear time instead of sorting 100,000 keys from scratch every second.
+/// refresh's order (`hint`, [`delta::NO_RANK`] when new).
+pub fn ascending_order(socks: &[Socket], column: SortColumn, hint: Option<&[u32]>) -> Vec<usize> {
+    ascending_order_with(socks, column, hint, &mut SortScratch::default())
+}
+
+/// [`ascending_order`] with buffers kept between refreshes.
+///
+/// The hint only decides how the sort starts, never the result. Laid out in their previous
+/// order, the sockets that stayed form one sorted run when their keys did not change (the
+/// common case for endpoint columns): then only the newcomers are sorted and merged in, in
+/// linear time. Otherwise everything is sorted.
 ///
 /// Sockets whose two keys hold no strings (inet endpoints, numbers) are sorted on packed
 /// integer keys, the rest (unix paths, process names) on the full keys, and the two sorted
-/// runs are merged.
-pub fn ascending_order(socks: &[Socket], column: SortColumn, hint: Option<&[u32]>) -> Vec<usize> {
+/// lists are merged.
+pub fn ascending_order_with(
+    socks: &[Socket],
+    column: SortColumn,
+    hint: Option<&[u32]>,
+    scratch: &mut SortScratch,
+) -> Vec<usize> {
     let c = column.column();
     let second = if c == Column::Local {
         Column::Peer
@@ -857,30 +885,40 @@ pub fn ascending_order(socks: &[Socket], column: SortColumn, hint: Option<&[u32]
     };
     let full = |i: usize| (c.sort_key(&socks[i]), second.sort_key(&socks[i]), i);
     // Keys are computed in snapshot order: one sequential pass over the (large) sockets.
-    let mut fast: Vec<(PackedKey, PackedKey, u32)> = Vec::with_capacity(socks.len());
+    let keys = &mut scratch.keys;
+    keys.clear();
+    keys.reserve(socks.len());
     let mut slow = Vec::new();
     for (i, s) in socks.iter().enumerate() {
         let (a, b) = (c.sort_key(s), second.sort_key(s));
         match (a.packed(), b.packed()) {
-            (Some(pa), Some(pb)) => fast.push((pa, pb, i as u32)),
+            (Some(pa), Some(pb)) => keys.push((pa, pb, i as u32)),
             _ => slow.push((a, b, i)),
         }
     }
-    match hint.filter(|h| h.len() == socks.len()) {
+    slow.sort_unstable();
+    let sorted: &[(PackedKey, PackedKey, u32)] = match hint.filter(|h| h.len() == socks.len()) {
         Some(ranks) => {
-            fast = by_rank(&fast, |e| ranks[e.2 as usize]);
-            slow = by_rank(&slow, |e| ranks[e.2]);
-            fast.sort();
-            slow.sort();
+            let body = lay_out_by_rank(keys, ranks, &mut scratch.at_rank, &mut scratch.laid);
+            let laid = &mut scratch.laid;
+            if laid[..body].is_sorted() {
+                laid[body..].sort_unstable();
+                keys.clear();
+                merge_into(&laid[..body], &laid[body..], keys);
+                keys
+            } else {
+                laid.sort_unstable();
+                laid
+            }
         }
         None => {
-            fast.sort_unstable();
-            slow.sort_unstable();
+            keys.sort_unstable();
+            keys
         }
-    }
+    };
     let mut order = Vec::with_capacity(socks.len());
     let mut slow = slow.into_iter().peekable();
-    for (_, _, i) in fast {
+    for &(_, _, i) in sorted {
         let i = i as usize;
         if slow.peek().is_some() {
             let key = full(i);
@@ -894,31 +932,58 @@ pub fn ascending_order(socks: &[Socket], column: SortColumn, hint: Option<&[u32]
     order
 }
 
-/// `items` laid out by previous rank (`rank_of`), those without one (or sharing one with an
-/// earlier item: two sockets of the same identity) after them in their current order.
-fn by_rank<T: Clone>(items: &[T], rank_of: impl Fn(&T) -> u32) -> Vec<T> {
-    let slots = items
+/// Copy `keys` into `laid` by previous rank: first those with a rank, in rank order, then
+/// those without one (or sharing one with an earlier socket of the same identity) in snapshot
+/// order. Returns how many had a rank.
+fn lay_out_by_rank(
+    keys: &[(PackedKey, PackedKey, u32)],
+    ranks: &[u32],
+    at_rank: &mut Vec<u32>,
+    laid: &mut Vec<(PackedKey, PackedKey, u32)>,
+) -> usize {
+    let slots = keys
         .iter()
-        .map(&rank_of)
+        .map(|k| ranks[k.2 as usize])
         .filter(|&r| r != delta::NO_RANK)
         .max()
         .map_or(0, |r| r as usize + 1);
-    // Positions (4 bytes) are scattered, the items themselves only read once, in order of
-    // rank: cheaper than moving 80-byte items around twice.
-    let mut at_rank = vec![u32::MAX; slots];
+    // Positions (4 bytes) are scattered, the keys themselves copied once, in rank order.
+    at_rank.clear();
+    at_rank.resize(slots, u32::MAX);
     let mut rest = Vec::new();
-    for (pos, item) in items.iter().enumerate() {
-        match at_rank.get_mut(rank_of(item) as usize) {
+    for (pos, k) in keys.iter().enumerate() {
+        match at_rank.get_mut(ranks[k.2 as usize] as usize) {
             Some(slot) if *slot == u32::MAX => *slot = pos as u32,
             _ => rest.push(pos as u32),
         }
     }
-    at_rank
-        .iter()
-        .filter(|&&p| p != u32::MAX)
-        .chain(&rest)
-        .map(|&p| items[p as usize].clone())
-        .collect()
+    laid.clear();
+    laid.reserve(keys.len());
+    laid.extend(
+        at_rank
+            .iter()
+            .filter(|&&p| p != u32::MAX)
+            .map(|&p| keys[p as usize]),
+    );
+    let body = laid.len();
+    laid.extend(rest.iter().map(|&p| keys[p as usize]));
+    body
+}
+
+/// Merge two sorted runs into `out`.
+fn merge_into<T: Ord + Copy>(a: &[T], b: &[T], out: &mut Vec<T>) {
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if b[j] < a[i] {
+            out.push(b[j]);
+            j += 1;
+        } else {
+            out.push(a[i]);
+            i += 1;
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
 }
 
 /// Keep `selected` visible in a window of `page` rows starting at `offset`.

@@ -6,6 +6,7 @@ use std::time::SystemTime;
 
 use crate::group::FastHasher;
 use crate::model::{Endpoint, KernelCounters, Snapshot, Socket};
+use crate::tui::app::SortScratch;
 
 /// Identity of a socket across refreshes: the kernel cookie when known, else a hash of its
 /// table, endpoints and inode.
@@ -74,6 +75,12 @@ pub struct Tracker {
     prev: Vec<(u64, Sample)>,
     /// For each entry of `prev`, the index of its socket in that refresh's snapshot.
     prev_socket: Vec<u32>,
+    /// Buffers kept for the next refresh (see [`SortScratch`]): allocating these tables
+    /// afresh every second costs more in page faults than filling them.
+    spare: Vec<(u64, Sample)>,
+    by_key: Vec<(u64, u32)>,
+    /// The sort's buffers, kept here because the tracker lives as long as the refreshes.
+    pub sort_scratch: SortScratch,
     prev_time: Option<SystemTime>,
     prev_counters: Option<KernelCounters>,
 }
@@ -109,13 +116,13 @@ impl Tracker {
         let mut rates = if any_info { vec![None; n] } else { Vec::new() };
         // Sort-merge with the previous refresh (kept sorted by key): two sorted walks beat
         // 100,000 hash-map inserts and lookups, and the table is half the size.
-        let mut by_key: Vec<(u64, u32)> = keys
-            .iter()
-            .enumerate()
-            .map(|(i, k)| (*k, i as u32))
-            .collect();
+        let mut by_key = std::mem::take(&mut self.by_key);
+        by_key.clear();
+        by_key.extend(keys.iter().enumerate().map(|(i, k)| (*k, i as u32)));
         by_key.sort_unstable();
-        let mut next: Vec<(u64, Sample)> = Vec::with_capacity(n);
+        let mut next = std::mem::take(&mut self.spare);
+        next.clear();
+        next.reserve(n);
         let mut ranks = vec![NO_RANK; n];
         let mut j = 0;
         for &(k, i) in &by_key {
@@ -166,8 +173,10 @@ impl Tracker {
             }
             _ => CounterDeltas::default(),
         };
-        self.prev = next;
-        self.prev_socket = by_key.into_iter().map(|(_, i)| i).collect();
+        self.spare = std::mem::replace(&mut self.prev, next);
+        self.prev_socket.clear();
+        self.prev_socket.extend(by_key.iter().map(|&(_, i)| i));
+        self.by_key = by_key;
         self.prev_time = Some(snap.taken_at);
         self.prev_counters = snap.counters.clone();
         Changes {
