@@ -317,3 +317,59 @@ fn live_note_for_other_users_processes() {
         Some("processes of other users are not shown (run as root to see them)")
     );
 }
+
+/// A periodic rescan lists every fd directory but reads only links it has no reason to trust;
+/// a number closed and reused for another file while its old socket lives on elsewhere is
+/// caught by the deep rescan, every DEEP_EVERY-th time.
+#[test]
+fn periodic_rescans_read_changed_links_only_and_deep_ones_catch_reused_numbers() {
+    use sockeye::collect::processes::DEEP_EVERY;
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    fake_process(root, 10, "a", 1, &[(3, "socket:[1]"), (4, "socket:[2]")]);
+    fake_process(root, 11, "b", 1, &[(3, "socket:[1]"), (5, "/dev/null")]);
+    let socks = [socket(1), socket(2)];
+    let mut cache = ProcessCache::with_full_rescan_interval(Some(std::time::Duration::ZERO));
+    cache.refresh(root, &socks);
+    assert_eq!(
+        cache.stats().last_links_read,
+        4,
+        "the first scan reads every link"
+    );
+
+    cache.refresh(root, &socks);
+    assert_eq!(cache.stats().full_scans, 2);
+    assert_eq!(
+        cache.stats().last_links_read,
+        0,
+        "nothing changed, nothing read"
+    );
+
+    // b opens a socket on a new number: only that link is read.
+    add_fd(root, 11, 6, "socket:[3]");
+    let socks = [socket(1), socket(2), socket(3)];
+    cache.refresh(root, &socks);
+    assert_eq!(cache.stats().last_links_read, 1);
+    assert_eq!(refs(&cache, 3), vec![r("b", 11, 6)]);
+
+    // b closes fd 3 and the number is reused for a file while a keeps socket 1: the light
+    // rescans trust the number; the deep one reads it again.
+    fs::remove_file(root.join("11/fd/3")).unwrap();
+    add_fd(root, 11, 3, "/dev/null");
+    while (cache.stats().full_scans + 1) % DEEP_EVERY != 1 {
+        cache.refresh(root, &socks);
+        assert_eq!(
+            refs(&cache, 1).len(),
+            2,
+            "light rescan {}",
+            cache.stats().full_scans
+        );
+    }
+    cache.refresh(root, &socks);
+    assert_eq!(
+        cache.stats().last_links_read,
+        5,
+        "the deep rescan reads every link"
+    );
+    assert_eq!(refs(&cache, 1), vec![r("a", 10, 3)]);
+}

@@ -219,20 +219,24 @@ pub enum SortKey<'a> {
 /// A [`SortKey`] reduced to fixed-width integers, ordered like the key it came from: sorting
 /// 100,000 of these is several times faster than comparing the enum. Only keys without
 /// strings reduce (numbers, inet endpoints, unknown); see [`SortKey::packed`].
-pub type PackedKey = (u8, u128, u16);
+///
+/// The words hold one 152-bit number, most significant first: an 8-bit rank of the variant
+/// (numbers, IPv4, IPv6, unknown), 128 bits of value (number or address), 16 bits of port.
+pub type PackedKey = [u64; 3];
 
 impl SortKey<'_> {
     /// The key as a [`PackedKey`], when it holds no string.
     pub fn packed(&self) -> Option<PackedKey> {
-        match *self {
-            SortKey::Int(v) => Some((0, u128::from(v), 0)),
+        let (rank, value, port): (u8, u128, u16) = match *self {
+            SortKey::Int(v) => (0, u128::from(v), 0),
             // Family 4 before 6, then address, then port, as the enum orders them.
-            SortKey::Inet { family, addr, port } => {
-                Some((if family == 4 { 1 } else { 2 }, addr, port))
-            }
-            SortKey::Unknown => Some((u8::MAX, 0, 0)),
-            SortKey::Unix { .. } | SortKey::Process(..) => None,
-        }
+            SortKey::Inet { family, addr, port } => (if family == 4 { 1 } else { 2 }, addr, port),
+            SortKey::Unknown => (u8::MAX, 0, 0),
+            SortKey::Unix { .. } | SortKey::Process(..) => return None,
+        };
+        let low = (value << 16) | u128::from(port);
+        let top = (u64::from(rank) << 16) | (value >> 112) as u64;
+        Some([top, (low >> 64) as u64, low as u64])
     }
 }
 
@@ -589,6 +593,56 @@ pub(crate) mod tests {
             retrans: 0,
         });
         assert_eq!(cell(Column::Timer, &s, &ctx), "timer:(keepalive,119min,0)");
+    }
+
+    #[test]
+    fn packed_keys_order_like_the_keys() {
+        let keys = [
+            SortKey::Int(0),
+            SortKey::Int(u64::MAX),
+            SortKey::Inet {
+                family: 4,
+                addr: 0x7f00_0001,
+                port: 1,
+            },
+            SortKey::Inet {
+                family: 4,
+                addr: 0x7f00_0001,
+                port: 65535,
+            },
+            SortKey::Inet {
+                family: 4,
+                addr: 0x7f00_0002,
+                port: 0,
+            },
+            SortKey::Inet {
+                family: 6,
+                addr: 1,
+                port: 80,
+            },
+            SortKey::Inet {
+                family: 6,
+                addr: u128::MAX - 1,
+                port: 65535,
+            },
+            SortKey::Inet {
+                family: 6,
+                addr: u128::MAX,
+                port: 0,
+            },
+            SortKey::Inet {
+                family: 6,
+                addr: u128::MAX,
+                port: 1,
+            },
+            SortKey::Unknown,
+        ];
+        for a in &keys {
+            for b in &keys {
+                assert_eq!(a.cmp(b), a.packed().cmp(&b.packed()), "{a:?} vs {b:?}");
+            }
+        }
+        assert_eq!(SortKey::Process("x", 1).packed(), None);
     }
 
     #[test]

@@ -846,13 +846,13 @@ pub fn sorted_order(socks: &[Socket], sort: Sort) -> Vec<usize> {
 }
 
 /// Buffers the per-refresh sort keeps from one refresh to the next: at 100,000 sockets they
-/// hold ~16 MiB, which allocated afresh every second the kernel would map, zero and unmap
+/// hold ~6 MiB, which allocated afresh every second the kernel would map, zero and unmap
 /// again (more time than the sort itself).
 #[derive(Default)]
 pub struct SortScratch {
     keys: Vec<(PackedKey, PackedKey, u32)>,
-    laid: Vec<(PackedKey, PackedKey, u32)>,
     at_rank: Vec<u32>,
+    body: Vec<u32>,
 }
 
 /// [`sorted_order`], ascending, optionally with each socket's position in the previous
@@ -863,8 +863,8 @@ pub fn ascending_order(socks: &[Socket], column: SortColumn, hint: Option<&[u32]
 
 /// [`ascending_order`] with buffers kept between refreshes.
 ///
-/// The hint only decides how the sort starts, never the result. Laid out in their previous
-/// order, the sockets that stayed form one sorted run when their keys did not change (the
+/// The hint only decides how the sort starts, never the result. Taken in their previous
+/// order, the sockets that stayed are already sorted when their keys did not change (the
 /// common case for endpoint columns): then only the newcomers are sorted and merged in, in
 /// linear time. Otherwise everything is sorted.
 ///
@@ -883,7 +883,6 @@ pub fn ascending_order_with(
     } else {
         Column::Local
     };
-    let full = |i: usize| (c.sort_key(&socks[i]), second.sort_key(&socks[i]), i);
     // Keys are computed in snapshot order: one sequential pass over the (large) sockets.
     let keys = &mut scratch.keys;
     keys.clear();
@@ -897,29 +896,42 @@ pub fn ascending_order_with(
         }
     }
     slow.sort_unstable();
-    let sorted: &[(PackedKey, PackedKey, u32)] = match hint.filter(|h| h.len() == socks.len()) {
-        Some(ranks) => {
-            let body = lay_out_by_rank(keys, ranks, &mut scratch.at_rank, &mut scratch.laid);
-            let laid = &mut scratch.laid;
-            if laid[..body].is_sorted() {
-                laid[body..].sort_unstable();
-                keys.clear();
-                merge_into(&laid[..body], &laid[body..], keys);
-                keys
-            } else {
-                laid.sort_unstable();
-                laid
+    // The packed keys in order, as positions in `keys`.
+    let mut fast: Vec<u32> = Vec::with_capacity(keys.len());
+    let merged = hint
+        .filter(|h| h.len() == socks.len())
+        .is_some_and(|ranks| {
+            let body = &mut scratch.body;
+            let mut tail = by_rank(keys, ranks, &mut scratch.at_rank, body);
+            let key = |p: &u32| &keys[*p as usize];
+            if !body.windows(2).all(|w| key(&w[0]) < key(&w[1])) {
+                return false;
             }
-        }
-        None => {
-            keys.sort_unstable();
-            keys
-        }
-    };
+            tail.sort_unstable_by(|a, b| key(a).cmp(key(b)));
+            let (mut i, mut j) = (0, 0);
+            while i < body.len() && j < tail.len() {
+                if key(&tail[j]) < key(&body[i]) {
+                    fast.push(tail[j]);
+                    j += 1;
+                } else {
+                    fast.push(body[i]);
+                    i += 1;
+                }
+            }
+            fast.extend_from_slice(&body[i..]);
+            fast.extend_from_slice(&tail[j..]);
+            true
+        });
+    if !merged {
+        keys.sort_unstable();
+        fast.clear();
+        fast.extend(0..keys.len() as u32);
+    }
+    let full = |i: usize| (c.sort_key(&socks[i]), second.sort_key(&socks[i]), i);
     let mut order = Vec::with_capacity(socks.len());
     let mut slow = slow.into_iter().peekable();
-    for &(_, _, i) in sorted {
-        let i = i as usize;
+    for p in fast {
+        let i = keys[p as usize].2 as usize;
         if slow.peek().is_some() {
             let key = full(i);
             while let Some(next) = slow.next_if(|k| *k < key) {
@@ -932,22 +944,21 @@ pub fn ascending_order_with(
     order
 }
 
-/// Copy `keys` into `laid` by previous rank: first those with a rank, in rank order, then
-/// those without one (or sharing one with an earlier socket of the same identity) in snapshot
-/// order. Returns how many had a rank.
-fn lay_out_by_rank(
+/// Positions in `keys` by previous rank: into `body` those with a rank, in rank order; the
+/// rest (new sockets, or a second socket claiming a rank: same identity) are returned, in
+/// snapshot order.
+fn by_rank(
     keys: &[(PackedKey, PackedKey, u32)],
     ranks: &[u32],
     at_rank: &mut Vec<u32>,
-    laid: &mut Vec<(PackedKey, PackedKey, u32)>,
-) -> usize {
+    body: &mut Vec<u32>,
+) -> Vec<u32> {
     let slots = keys
         .iter()
         .map(|k| ranks[k.2 as usize])
         .filter(|&r| r != delta::NO_RANK)
         .max()
         .map_or(0, |r| r as usize + 1);
-    // Positions (4 bytes) are scattered, the keys themselves copied once, in rank order.
     at_rank.clear();
     at_rank.resize(slots, u32::MAX);
     let mut rest = Vec::new();
@@ -957,33 +968,9 @@ fn lay_out_by_rank(
             _ => rest.push(pos as u32),
         }
     }
-    laid.clear();
-    laid.reserve(keys.len());
-    laid.extend(
-        at_rank
-            .iter()
-            .filter(|&&p| p != u32::MAX)
-            .map(|&p| keys[p as usize]),
-    );
-    let body = laid.len();
-    laid.extend(rest.iter().map(|&p| keys[p as usize]));
-    body
-}
-
-/// Merge two sorted runs into `out`.
-fn merge_into<T: Ord + Copy>(a: &[T], b: &[T], out: &mut Vec<T>) {
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        if b[j] < a[i] {
-            out.push(b[j]);
-            j += 1;
-        } else {
-            out.push(a[i]);
-            i += 1;
-        }
-    }
-    out.extend_from_slice(&a[i..]);
-    out.extend_from_slice(&b[j..]);
+    body.clear();
+    body.extend(at_rank.iter().copied().filter(|&p| p != u32::MAX));
+    rest
 }
 
 /// Keep `selected` visible in a window of `page` rows starting at `offset`.
