@@ -77,4 +77,10 @@ if [ -s "$trace" ]; then
     END { for (k in s) printf "  %-10s avg %7.1f  max %7.1f\n", k, s[k] / n[k], m[k] }'
 fi
 $TM send-keys q
+if [ -z "${WRAP:-}" ] && command -v hyperfine >/dev/null; then
+  echo "one-shot dumps of the same table (for scale: the kernel dump is most of a refresh):"
+  sleep 1
+  hyperfine -N --warmup 2 --runs 10 --style basic "$BIN dump -tan" "ss -tan" 2>&1 |
+    grep -E "^Benchmark|Time \(mean"
+fi
 if [ -n "${WRAP:-}" ]; then sleep 5; fi
