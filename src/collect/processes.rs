@@ -179,7 +179,7 @@ impl ProcessCache {
             self.stats.full_scans += 1;
         }
         // The first full scan (an empty cache) and every DEEP_EVERYth read every link.
-        let deep = full && (self.stats.full_scans - 1) % DEEP_EVERY == 0;
+        let deep = full && (self.stats.full_scans - 1).is_multiple_of(DEEP_EVERY);
         let present: IntSet<u64> = if full && !deep {
             sockets
                 .iter()

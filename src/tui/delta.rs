@@ -47,8 +47,6 @@ pub const QUEUE_CHANGED: u8 = 2;
 struct Sample {
     recv_q: Option<u32>,
     send_q: Option<u32>,
-    bytes_acked: Option<u64>,
-    bytes_received: Option<u64>,
     /// Position in the previous refresh's sort order (see [`Tracker::set_order`]).
     rank: u32,
 }
@@ -79,6 +77,13 @@ pub struct Tracker {
     /// afresh every second costs more in page faults than filling them.
     spare: Vec<(u64, Sample)>,
     by_key: Vec<(u64, u32)>,
+    radix_buf: Vec<(u64, u32)>,
+    cur: Vec<Sample>,
+    /// Byte counters (acked, received) of `prev` / of the sockets in snapshot order, kept
+    /// only while some socket has tcp_info (the detail pane is open): the samples themselves
+    /// stay small, as they are rebuilt for every socket every refresh.
+    prev_bytes: Vec<Option<(u64, u64)>>,
+    cur_bytes: Vec<Option<(u64, u64)>>,
     /// The sort's buffers, kept here because the tracker lives as long as the refreshes.
     pub sort_scratch: SortScratch,
     prev_time: Option<SystemTime>,
@@ -109,17 +114,41 @@ impl Tracker {
             .map(|d| d.as_secs_f64())
             .filter(|d| *d > 0.0);
         let n = snap.sockets.len();
-        let keys: Vec<u64> = snap.sockets.iter().map(key).collect();
+        // One sequential pass over the (large) sockets; the merge below then reads only the
+        // small samples in key order, not the sockets.
+        let mut keys: Vec<u64> = Vec::with_capacity(n);
+        let mut cur = std::mem::take(&mut self.cur);
+        cur.clear();
+        cur.reserve(n);
+        let mut any_info = false;
+        for s in &snap.sockets {
+            keys.push(key(s));
+            // Rates need tcp_info (asked for only while the detail pane is open).
+            any_info |= s.tcp_info.is_some();
+            cur.push(Sample {
+                recv_q: s.recv_q,
+                send_q: s.send_q,
+                rank: NO_RANK,
+            });
+        }
+        let mut cur_bytes = std::mem::take(&mut self.cur_bytes);
+        cur_bytes.clear();
+        if any_info {
+            cur_bytes.extend(snap.sockets.iter().map(|s| {
+                s.tcp_info
+                    .as_ref()
+                    .map(|t| (t.bytes_acked, t.bytes_received))
+            }));
+        }
+        let mut next_bytes = Vec::with_capacity(if any_info { n } else { 0 });
         let mut marks = vec![0u8; n];
-        // Rates need tcp_info (asked for only while the detail pane is open).
-        let any_info = snap.sockets.iter().any(|s| s.tcp_info.is_some());
         let mut rates = if any_info { vec![None; n] } else { Vec::new() };
         // Sort-merge with the previous refresh (kept sorted by key): two sorted walks beat
         // 100,000 hash-map inserts and lookups, and the table is half the size.
         let mut by_key = std::mem::take(&mut self.by_key);
         by_key.clear();
         by_key.extend(keys.iter().enumerate().map(|(i, k)| (*k, i as u32)));
-        by_key.sort_unstable();
+        radix_sort(&mut by_key, &mut self.radix_buf);
         let mut next = std::mem::take(&mut self.spare);
         next.clear();
         next.reserve(n);
@@ -127,17 +156,12 @@ impl Tracker {
         let mut j = 0;
         for &(k, i) in &by_key {
             let i = i as usize;
-            let s = &snap.sockets[i];
-            let sample = Sample {
-                recv_q: s.recv_q,
-                send_q: s.send_q,
-                bytes_acked: s.tcp_info.as_ref().map(|t| t.bytes_acked),
-                bytes_received: s.tcp_info.as_ref().map(|t| t.bytes_received),
-                rank: NO_RANK,
-            };
+            let sample = cur[i];
             while j < self.prev.len() && self.prev[j].0 < k {
                 j += 1;
             }
+            let bytes = cur_bytes.get(i).copied().flatten();
+            let prev_bytes = self.prev_bytes.get(j).copied().flatten();
             match self.prev.get(j).filter(|p| p.0 == k).map(|p| &p.1) {
                 None if !first => marks[i] |= NEW,
                 None => {}
@@ -146,13 +170,7 @@ impl Tracker {
                     if p.recv_q != sample.recv_q || p.send_q != sample.send_q {
                         marks[i] |= QUEUE_CHANGED;
                     }
-                    if let (Some(dt), Some(a0), Some(a1), Some(r0), Some(r1)) = (
-                        dt,
-                        p.bytes_acked,
-                        sample.bytes_acked,
-                        p.bytes_received,
-                        sample.bytes_received,
-                    ) {
+                    if let (Some(dt), Some((a0, r0)), Some((a1, r1))) = (dt, prev_bytes, bytes) {
                         rates[i] = Some(Rates {
                             sent: a1.saturating_sub(a0) as f64 / dt,
                             received: r1.saturating_sub(r0) as f64 / dt,
@@ -161,6 +179,9 @@ impl Tracker {
                 }
             }
             next.push((k, sample));
+            if any_info {
+                next_bytes.push(bytes);
+            }
         }
         let counters = match (&self.prev_counters, &snap.counters) {
             (Some(a), Some(b)) => {
@@ -177,6 +198,9 @@ impl Tracker {
         self.prev_socket.clear();
         self.prev_socket.extend(by_key.iter().map(|&(_, i)| i));
         self.by_key = by_key;
+        self.cur = cur;
+        self.cur_bytes = cur_bytes;
+        self.prev_bytes = next_bytes;
         self.prev_time = Some(snap.taken_at);
         self.prev_counters = snap.counters.clone();
         Changes {
@@ -199,6 +223,68 @@ impl Tracker {
         }
         for (entry, &i) in self.prev.iter_mut().zip(&self.prev_socket) {
             entry.1.rank = rank_of.get(i as usize).copied().unwrap_or(NO_RANK);
+        }
+    }
+}
+
+/// Sort (key, index) pairs by key, then index: an LSD radix sort, a byte a pass, skipping
+/// the passes where every key has the same byte. Keys are mostly kernel cookies (a counter,
+/// so their high bytes are all zero): three or four passes over 100,000 pairs take ~1 ms,
+/// against ~4 ms for a comparison sort. The input is in index order and every pass is stable,
+/// so equal keys stay in index order, as with sorting the pairs.
+fn radix_sort(v: &mut Vec<(u64, u32)>, buf: &mut Vec<(u64, u32)>) {
+    let mut counts = [[0usize; 256]; 8];
+    for &(k, _) in v.iter() {
+        for (b, c) in counts.iter_mut().enumerate() {
+            c[((k >> (8 * b)) & 0xff) as usize] += 1;
+        }
+    }
+    let n = v.len();
+    for (b, c) in counts.iter().enumerate() {
+        if c.contains(&n) {
+            continue; // every key has the same byte here
+        }
+        let mut start = [0usize; 256];
+        let mut sum = 0;
+        for (d, &x) in c.iter().enumerate() {
+            start[d] = sum;
+            sum += x;
+        }
+        buf.clear();
+        buf.resize(n, (0, 0));
+        for &(k, i) in v.iter() {
+            let d = ((k >> (8 * b)) & 0xff) as usize;
+            buf[start[d]] = (k, i);
+            start[d] += 1;
+        }
+        std::mem::swap(v, buf);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn radix_sort_equals_sorting_the_pairs() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut buf = Vec::new();
+        for (n, mask) in [(0, 0), (1, u64::MAX), (1000, 0xffff), (5000, u64::MAX), (300, 3)] {
+            let mut v: Vec<(u64, u32)> = (0..n).map(|i| (next() & mask, i)).collect();
+            // Cookie-like keys with a hash-like one (bit 63) mixed in.
+            if n > 10 {
+                v[3].0 |= 1 << 63;
+            }
+            let mut want = v.clone();
+            want.sort_unstable();
+            radix_sort(&mut v, &mut buf);
+            assert_eq!(v, want, "n={n} mask={mask:x}");
         }
     }
 }
