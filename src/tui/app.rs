@@ -752,29 +752,50 @@ impl App {
 
 /// Distinct local ports of non-listening TCP sockets inside `ip_local_port_range`, and the
 /// range's size: how close outbound connections are to running out of ports. (Accepted
-/// connections share their listener's port, so ports are counted once.)
-fn ephemeral_in_use(snap: &Snapshot) -> Option<(u64, u64)> {
-    let (lo, hi) = snap.counters.as_ref()?.ip_local_port_range?;
-    if hi < lo {
-        return None;
+/// connections share their listener's port, so ports are counted once.) Fed one socket at a
+/// time, like [`group::StateTally`].
+struct EphemeralTally {
+    range: Option<(u16, u16)>,
+    seen: Vec<u64>, // one bit per port
+    used: u64,
+}
+
+impl EphemeralTally {
+    fn new(snap: &Snapshot) -> EphemeralTally {
+        let range = snap
+            .counters
+            .as_ref()
+            .and_then(|c| c.ip_local_port_range)
+            .filter(|(lo, hi)| lo <= hi);
+        EphemeralTally {
+            range,
+            seen: if range.is_some() { vec![0; 1024] } else { Vec::new() },
+            used: 0,
+        }
     }
-    let mut seen = vec![0u64; 1024]; // one bit per port
-    let mut used = 0u64;
-    for s in &snap.sockets {
+
+    fn add(&mut self, s: &Socket) {
+        let Some((lo, hi)) = self.range else {
+            return;
+        };
         if s.netid != crate::model::Netid::Tcp || s.state == TcpState::Listen {
-            continue;
+            return;
         }
         if let Endpoint::Inet { port, .. } = s.local
             && (lo..=hi).contains(&port)
         {
             let (w, b) = (usize::from(port / 64), port % 64);
-            if seen[w] & (1 << b) == 0 {
-                seen[w] |= 1 << b;
-                used += 1;
+            if self.seen[w] & (1 << b) == 0 {
+                self.seen[w] |= 1 << b;
+                self.used += 1;
             }
         }
     }
-    Some((used, u64::from(hi - lo) + 1))
+
+    fn finish(self) -> Option<(u64, u64)> {
+        let (lo, hi) = self.range?;
+        Some((self.used, u64::from(hi - lo) + 1))
+    }
 }
 
 /// A snapshot with everything derived from it that does not depend on the UI state except
@@ -810,9 +831,15 @@ pub fn prepare(tracker: &mut Tracker, snapshot: Snapshot, sort: Sort) -> Prepare
         order.reverse();
     }
     let t2 = Instant::now();
-    let counts = StateCounts::of(&snapshot.sockets);
-    let ephemeral = ephemeral_in_use(&snapshot);
-    let groups = group::by_state(&snapshot.sockets);
+    // Counts, state groups and ephemeral ports in one walk over the table.
+    let mut tally = group::StateTally::default();
+    let mut ephemeral = EphemeralTally::new(&snapshot);
+    for (i, s) in snapshot.sockets.iter().enumerate() {
+        tally.add(i, s);
+        ephemeral.add(s);
+    }
+    let (counts, groups) = tally.finish();
+    let ephemeral = ephemeral.finish();
     let t3 = Instant::now();
     let tree = group::by_listener(&snapshot.sockets);
     let t4 = Instant::now();
