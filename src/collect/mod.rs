@@ -11,7 +11,7 @@ pub mod procfs;
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::model::{Netid, Snapshot, Socket, Source, StateSet};
 
@@ -142,6 +142,7 @@ pub struct Collector {
     last_len: usize,
     /// A socket table handed back for reuse (see [`Collector::recycle`]).
     spare: Vec<Socket>,
+    steps: [(&'static str, Duration); 3],
 }
 
 impl Collector {
@@ -153,11 +154,18 @@ impl Collector {
             processes: processes::ProcessCache::default(),
             last_len: 0,
             spare: Vec::new(),
+            steps: [("", Duration::ZERO); 3],
         }
     }
 
     pub fn query(&self) -> &Query {
         &self.query
+    }
+
+    /// How long the last snapshot's steps took: the socket dump, process attribution and
+    /// kernel counters (for the live view's `SOCKEYE_TRACE`).
+    pub fn steps(&self) -> &[(&'static str, Duration)] {
+        &self.steps
     }
 
     /// Hand back the socket table of a snapshot that is no longer needed: the next snapshot
@@ -186,6 +194,7 @@ impl Collector {
     /// One snapshot. In auto mode, a netlink failure that means "not available here" switches
     /// this collector to /proc for good, and the reason travels in every snapshot.
     pub fn snapshot(&mut self) -> Result<Snapshot, CollectError> {
+        let t0 = Instant::now();
         let mut snap = Snapshot {
             taken_at: SystemTime::now(),
             source: Source::Netlink,
@@ -219,13 +228,20 @@ impl Collector {
                 Err(e) => return Err(e.into()),
             }
         }
+        let t_sockets = Instant::now();
         if self.query.processes {
             snap.process_note = self.processes.refresh(&self.query.proc_root, &snap.sockets);
             self.processes.attach(&mut snap.sockets);
         }
+        let t_processes = Instant::now();
         if self.query.counters {
             snap.counters = Some(counters::read(&self.query.proc_root));
         }
+        self.steps = [
+            ("sockets", t_sockets - t0),
+            ("processes", t_processes - t_sockets),
+            ("counters", t_processes.elapsed()),
+        ];
         self.last_len = snap.sockets.len();
         Ok(snap)
     }

@@ -203,9 +203,11 @@ pub fn run_with(mut app: App, source: Box<dyn SnapshotSource>, scope: Scope) -> 
                         prepared,
                         elapsed,
                         prepare,
+                        collect_steps,
                     }) => {
                         let t0 = Instant::now();
-                        let steps = prepared.steps.to_vec();
+                        let mut steps = collect_steps;
+                        steps.extend_from_slice(&prepared.steps);
                         if let Some(old) = app.apply_prepared(*prepared, Some(elapsed)) {
                             // Freeing 100,000 sockets takes milliseconds: the collector
                             // reuses the table instead, off this thread.

@@ -22,6 +22,10 @@ pub trait SnapshotSource: Send {
     fn recycle(&mut self, sockets: Vec<Socket>) {
         drop(sockets);
     }
+    /// How long the last snapshot's steps took, when the source knows.
+    fn steps(&self) -> Vec<(&'static str, Duration)> {
+        Vec::new()
+    }
 }
 
 impl SnapshotSource for Collector {
@@ -33,6 +37,9 @@ impl SnapshotSource for Collector {
     }
     fn recycle(&mut self, sockets: Vec<Socket>) {
         Collector::recycle(self, sockets);
+    }
+    fn steps(&self) -> Vec<(&'static str, Duration)> {
+        Collector::steps(self).to_vec()
     }
 }
 
@@ -57,6 +64,8 @@ pub enum Report {
         elapsed: Duration,
         /// Time spent preparing it (for `SOCKEYE_TRACE`).
         prepare: Duration,
+        /// The collection's steps (for `SOCKEYE_TRACE`).
+        collect_steps: Vec<(&'static str, Duration)>,
     },
     Error(String),
 }
@@ -98,6 +107,7 @@ pub fn spawn<E: Send + 'static>(
                                 prepared,
                                 elapsed,
                                 prepare: t1.elapsed(),
+                                collect_steps: source.steps(),
                             }
                         }
                         Err(e) => Report::Error(format!("{e:#}")),
