@@ -373,3 +373,67 @@ fn periodic_rescans_read_changed_links_only_and_deep_ones_catch_reused_numbers()
     );
     assert_eq!(refs(&cache, 1), vec![r("a", 10, 3)]);
 }
+
+/// `attribute` (one lookup per socket) attaches exactly what `refresh` + `attach` do, through
+/// new processes, new sockets, exits, forks and periodic rescans.
+#[test]
+fn attribute_equals_refresh_then_attach() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let mut two_step = ProcessCache::with_full_rescan_interval(None);
+    let mut one_step = ProcessCache::with_full_rescan_interval(None);
+    let check = |two: &mut ProcessCache, one: &mut ProcessCache, inodes: &[u64], step: &str| {
+        let mut a: Vec<Socket> = inodes.iter().map(|&i| socket(i)).collect();
+        let mut b = a.clone();
+        let na = two.refresh(root, &a);
+        two.attach(&mut a);
+        let nb = one.attribute(root, &mut b);
+        assert_eq!(na, nb, "{step}");
+        let owners = |v: &[Socket]| -> Vec<Vec<ProcessRef>> {
+            v.iter().map(|s| s.processes.to_vec()).collect()
+        };
+        assert_eq!(owners(&a), owners(&b), "{step}");
+    };
+    fake_process(root, 10, "srv", 1, &[(3, "socket:[1]"), (4, "socket:[2]")]);
+    check(&mut two_step, &mut one_step, &[1, 2, 0], "first scan");
+    // A new socket in a known process, and a new process.
+    add_fd(root, 10, 5, "socket:[3]");
+    fake_process(root, 20, "cli", 1, &[(3, "socket:[4]")]);
+    check(
+        &mut two_step,
+        &mut one_step,
+        &[1, 2, 3, 4],
+        "new socket and process",
+    );
+    // Unknown for two refreshes: looked for everywhere, then remembered as ownerless.
+    check(
+        &mut two_step,
+        &mut one_step,
+        &[1, 2, 3, 4, 99],
+        "unknown once",
+    );
+    check(
+        &mut two_step,
+        &mut one_step,
+        &[1, 2, 3, 4, 99],
+        "unknown twice",
+    );
+    // A fork shares the sockets; then the server exits while the child keeps them.
+    fake_process(
+        root,
+        30,
+        "worker",
+        10,
+        &[(3, "socket:[1]"), (4, "socket:[2]")],
+    );
+    add_fd(root, 10, 6, "socket:[5]");
+    check(&mut two_step, &mut one_step, &[1, 2, 3, 4, 5], "fork");
+    fs::remove_dir_all(root.join("10")).unwrap();
+    check(
+        &mut two_step,
+        &mut one_step,
+        &[1, 2, 3, 4, 5],
+        "server exited",
+    );
+    assert_eq!(refs(&one_step, 1), vec![r("worker", 30, 3)]);
+}

@@ -230,8 +230,9 @@ impl Collector {
         }
         let t_sockets = Instant::now();
         if self.query.processes {
-            snap.process_note = self.processes.refresh(&self.query.proc_root, &snap.sockets);
-            self.processes.attach(&mut snap.sockets);
+            snap.process_note = self
+                .processes
+                .attribute(&self.query.proc_root, &mut snap.sockets);
         }
         let t_processes = Instant::now();
         if self.query.counters {

@@ -118,6 +118,8 @@ pub struct ProcessCache {
     pending: IntSet<u64>,
     full_rescan_interval: Option<Duration>,
     last_full: Option<Instant>,
+    /// While [`ProcessCache::attribute`] runs: inodes whose owners changed.
+    touched: Option<IntSet<u64>>,
     stats: ScanStats,
 }
 
@@ -138,6 +140,7 @@ impl ProcessCache {
             pending: IntSet::default(),
             full_rescan_interval: interval,
             last_full: None,
+            touched: None,
             stats: ScanStats::default(),
         }
     }
@@ -149,12 +152,70 @@ impl ProcessCache {
     /// Bring the cache up to date for `sockets` (the snapshot about to be attributed).
     /// Returns a note when some processes could not be inspected (not root).
     pub fn refresh(&mut self, proc_root: &Path, sockets: &[Socket]) -> Option<String> {
+        self.set_root(proc_root);
+        let unknown: Vec<u64> = sockets
+            .iter()
+            .map(|s| s.inode)
+            .filter(|i| *i != 0 && !self.owners.contains_key(i))
+            .collect();
+        self.refresh_with(proc_root, sockets, unknown)
+    }
+
+    /// [`refresh`](Self::refresh) then [`attach`](Self::attach), with one cache lookup per
+    /// socket instead of two: what the cache knows is attached first, the rest is what the
+    /// refresh looks for. Sockets whose owners the refresh changed (a process exited or was
+    /// rescanned) are attached again, so the result is the same as refresh + attach.
+    pub fn attribute(&mut self, proc_root: &Path, sockets: &mut [Socket]) -> Option<String> {
+        self.set_root(proc_root);
+        let mut unknown_at = Vec::new();
+        let mut unknown = Vec::new();
+        for (i, s) in sockets.iter_mut().enumerate() {
+            if s.inode == 0 {
+                continue;
+            }
+            match self.owners.get(&s.inode) {
+                Some(refs) => s.processes.clone_from(refs),
+                None => {
+                    unknown_at.push(i);
+                    unknown.push(s.inode);
+                }
+            }
+        }
+        self.touched = Some(IntSet::default());
+        let note = self.refresh_with(proc_root, sockets, unknown);
+        let touched = self.touched.take().unwrap_or_default();
+        if !touched.is_empty() {
+            for s in sockets.iter_mut() {
+                if s.inode != 0 && touched.contains(&s.inode) {
+                    s.processes = self.owners.get(&s.inode).cloned().unwrap_or_default();
+                }
+            }
+        }
+        for i in unknown_at {
+            if let Some(refs) = self.owners.get(&sockets[i].inode) {
+                sockets[i].processes.clone_from(refs);
+            }
+        }
+        note
+    }
+
+    /// Start afresh when asked about another /proc (tests point it at fixture trees).
+    fn set_root(&mut self, proc_root: &Path) {
         if self.root.as_deref() != Some(proc_root) {
             let stats = self.stats;
             *self = ProcessCache::with_full_rescan_interval(self.full_rescan_interval);
             self.stats = stats;
             self.root = Some(proc_root.to_path_buf());
         }
+    }
+
+    /// The refresh, given the snapshot's inodes the cache does not know.
+    fn refresh_with(
+        &mut self,
+        proc_root: &Path,
+        sockets: &[Socket],
+        unknown: Vec<u64>,
+    ) -> Option<String> {
         self.stats.refreshes += 1;
         self.stats.last_pids_scanned = 0;
         self.stats.last_links_read = 0;
@@ -203,12 +264,9 @@ impl ProcessCache {
             self.forget(pid);
         }
 
-        let mut unknown: IntSet<u64> = sockets
-            .iter()
-            .map(|s| s.inode)
-            .filter(|i| {
-                *i != 0 && !self.owners.contains_key(i) && (full || !self.unowned.contains(i))
-            })
+        let mut unknown: IntSet<u64> = unknown
+            .into_iter()
+            .filter(|i| full || !self.unowned.contains(i))
             .collect();
 
         // New processes (all of them on a full scan).
@@ -357,22 +415,55 @@ impl ProcessCache {
 
     fn forget(&mut self, pid: u32) -> Option<PidEntry> {
         let e = self.pids.remove(&pid)?;
-        for &(_, inode) in &e.fds {
-            if inode == 0 {
-                continue;
-            }
-            if let Some(refs) = self.owners.get_mut(&inode) {
-                *refs = refs.iter().filter(|r| r.pid != pid).cloned().collect();
-                if refs.is_empty() {
-                    self.owners.remove(&inode);
-                }
-            }
+        for &(fd, inode) in &e.fds {
+            self.remove_ref(inode, pid, fd);
         }
         Some(e)
     }
 
+    /// Drop `pid`'s `fd` from the holders of `inode`.
+    fn remove_ref(&mut self, inode: u64, pid: u32, fd: u32) {
+        if inode == 0 {
+            return;
+        }
+        if let Some(t) = self.touched.as_mut() {
+            t.insert(inode);
+        }
+        if let Some(refs) = self.owners.get_mut(&inode) {
+            *refs = refs
+                .iter()
+                .filter(|r| (r.pid, r.fd) != (pid, fd))
+                .cloned()
+                .collect();
+            if refs.is_empty() {
+                self.owners.remove(&inode);
+            }
+        }
+    }
+
+    /// Add a holder of `inode`, keeping the list sorted by (pid, fd).
+    fn add_ref(&mut self, inode: u64, new: ProcessRef) {
+        if let Some(t) = self.touched.as_mut() {
+            t.insert(inode);
+        }
+        let refs = self.owners.entry(inode).or_default();
+        // Nearly every socket has one holder: build the shared list directly.
+        *refs = if refs.is_empty() {
+            vec![new].into()
+        } else {
+            let mut v = refs.to_vec();
+            let at = v
+                .binary_search_by_key(&(new.pid, new.fd), |r| (r.pid, r.fd))
+                .unwrap_or_else(|at| at);
+            v.insert(at, new);
+            v.into()
+        };
+    }
+
     /// (Re)read one process. A process that vanished is simply forgotten. With `present`
-    /// (the snapshot's inodes) a known process is read incrementally: see `scan_fds`.
+    /// (the snapshot's inodes) a known process is read incrementally: see `scan_fds`. Only
+    /// the fds that changed since the last read touch the owners table, so rereading a
+    /// process that holds 50,000 sockets costs one directory listing when nothing changed.
     fn scan(
         &mut self,
         proc_root: &Path,
@@ -382,7 +473,7 @@ impl ProcessCache {
         present: Option<&IntSet<u64>>,
     ) {
         let now = self.stats.refreshes;
-        let old = self.forget(pid);
+        let old = self.pids.remove(&pid);
         self.stats.pids_scanned += 1;
         self.stats.last_pids_scanned += 1;
         let mut dir = proc_root.join(pid.to_string());
@@ -395,44 +486,66 @@ impl ProcessCache {
         let (fds, denied) = match scan_fds(&dir, previous, &mut self.stats.last_links_read) {
             Ok(fds) => (fds, false),
             Err(e) if e.kind() == ErrorKind::PermissionDenied => (Vec::new(), true),
-            Err(_) => return, // exited (ENOENT, ESRCH) or not a process directory
+            Err(_) => {
+                // Exited (ENOENT, ESRCH) or not a process directory.
+                for &(fd, inode) in old.as_ref().map_or(&[][..], |o| o.fds.as_slice()) {
+                    self.remove_ref(inode, pid, fd);
+                }
+                return;
+            }
         };
         dir.pop();
         // The same process (same /proc inode) keeps its name: no need to read stat again.
-        let (command, ppid, mut gained_at) = match old {
-            Some(o) => (o.command, o.ppid, o.gained_at),
+        let (command, ppid, mut gained_at, old_fds) = match old {
+            Some(o) => (o.command, o.ppid, o.gained_at, o.fds),
             None => {
                 let (command, ppid) = read_stat(&dir).unwrap_or_else(|| (Arc::from(""), 0));
-                (command, ppid, None)
+                (command, ppid, None, Vec::new())
             }
         };
-        let mut sockets = 0;
-        for &(fd, inode) in &fds {
-            if inode == 0 {
-                continue;
-            }
-            sockets += 1;
-            if unknown.contains(&inode) {
-                gained_at = Some(now);
-            }
-            let refs = self.owners.entry(inode).or_default();
-            let new = ProcessRef {
-                command: Arc::clone(&command),
-                pid,
-                fd,
+        // Both lists are sorted by fd: walk them together. An fd whose target changed is a
+        // removal and an addition.
+        let (mut i, mut j) = (0, 0);
+        while i < old_fds.len() || j < fds.len() {
+            let (o, n) = (old_fds.get(i), fds.get(j));
+            let (gone, new) = match (o, n) {
+                (Some(a), Some(b)) if a.0 == b.0 => {
+                    i += 1;
+                    j += 1;
+                    if a.1 == b.1 {
+                        (None, None)
+                    } else {
+                        (Some(*a), Some(*b))
+                    }
+                }
+                (Some(a), Some(b)) if a.0 < b.0 => {
+                    i += 1;
+                    (Some(*a), None)
+                }
+                (Some(a), None) => {
+                    i += 1;
+                    (Some(*a), None)
+                }
+                (_, Some(b)) => {
+                    j += 1;
+                    (None, Some(*b))
+                }
+                (None, None) => break,
             };
-            // Nearly every socket has one holder: build the shared list directly.
-            *refs = if refs.is_empty() {
-                vec![new].into()
-            } else {
-                let mut v = refs.to_vec();
-                let at = v
-                    .binary_search_by_key(&(pid, fd), |r| (r.pid, r.fd))
-                    .unwrap_or_else(|at| at);
-                v.insert(at, new);
-                v.into()
-            };
+            if let Some((fd, inode)) = gone {
+                self.remove_ref(inode, pid, fd);
+            }
+            if let Some((fd, inode)) = new
+                && inode != 0
+            {
+                if unknown.contains(&inode) {
+                    gained_at = Some(now);
+                }
+                let command = Arc::clone(&command);
+                self.add_ref(inode, ProcessRef { command, pid, fd });
+            }
         }
+        let sockets = fds.iter().filter(|&&(_, inode)| inode != 0).count();
         self.pids.insert(
             pid,
             PidEntry {

@@ -769,7 +769,11 @@ impl EphemeralTally {
             .filter(|(lo, hi)| lo <= hi);
         EphemeralTally {
             range,
-            seen: if range.is_some() { vec![0; 1024] } else { Vec::new() },
+            seen: if range.is_some() {
+                vec![0; 1024]
+            } else {
+                Vec::new()
+            },
             used: 0,
         }
     }

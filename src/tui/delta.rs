@@ -275,7 +275,13 @@ mod tests {
             seed
         };
         let mut buf = Vec::new();
-        for (n, mask) in [(0, 0), (1, u64::MAX), (1000, 0xffff), (5000, u64::MAX), (300, 3)] {
+        for (n, mask) in [
+            (0, 0),
+            (1, u64::MAX),
+            (1000, 0xffff),
+            (5000, u64::MAX),
+            (300, 3),
+        ] {
             let mut v: Vec<(u64, u32)> = (0..n).map(|i| (next() & mask, i)).collect();
             // Cookie-like keys with a hash-like one (bit 63) mixed in.
             if n > 10 {
