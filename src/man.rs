@@ -742,6 +742,12 @@ fn environment(page: &mut Page) {
             "XDG_RUNTIME_DIR",
             "Where the demo's control socket lives (in a sockeye subdirectory); \
              /tmp/sockeye-UID when unset.",
+        )
+        .item(
+            "SOCKEYE_TRACE",
+            "A file the live view appends one line of timings to per refresh (collection \
+             steps, preparation steps, apply, render, in milliseconds, and the resident \
+             memory in MiB), for benchmarks. Unset: nothing is written.",
         );
 }
 
