@@ -437,3 +437,37 @@ fn attribute_equals_refresh_then_attach() {
     );
     assert_eq!(refs(&one_step, 1), vec![r("worker", 30, 3)]);
 }
+
+/// A light periodic rescan is spread over refreshes: each reads about VERIFY_BUDGET fds.
+#[test]
+fn light_rescans_are_spread_over_refreshes() {
+    use sockeye::collect::processes::VERIFY_BUDGET;
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let per_process = VERIFY_BUDGET * 3 / 5; // two processes exhaust one refresh's budget
+    for pid in [10, 11, 12] {
+        fake_process(root, pid, "big", 1, &[(0, "socket:[1]")]);
+        for fd in 1..per_process as u32 {
+            add_fd(root, pid, fd, "/dev/null");
+        }
+    }
+    let socks = [socket(1)];
+    let mut cache = ProcessCache::with_full_rescan_interval(Some(std::time::Duration::ZERO));
+    cache.refresh(root, &socks);
+    assert_eq!(
+        cache.stats().last_pids_scanned,
+        3,
+        "the first scan reads everything"
+    );
+    cache.refresh(root, &socks);
+    assert_eq!(cache.stats().full_scans, 2);
+    assert_eq!(cache.stats().last_pids_scanned, 2, "a budget's worth");
+    // The round goes on where it stopped before a new one starts.
+    cache.refresh(root, &socks);
+    assert_eq!(cache.stats().full_scans, 2);
+    assert_eq!(cache.stats().last_pids_scanned, 1);
+    cache.refresh(root, &socks);
+    assert_eq!(cache.stats().full_scans, 3);
+    assert_eq!(cache.stats().last_pids_scanned, 2);
+    assert_eq!(refs(&cache, 1).len(), 3);
+}

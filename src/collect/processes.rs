@@ -20,7 +20,8 @@
 //! - every process is rescanned now and then (`full_rescan_interval`) to drop fds that were
 //!   closed while the socket lived on elsewhere. Such a rescan lists each fd directory but
 //!   reads only the links of new fd numbers and of fds whose socket left the snapshot: a
-//!   closed fd shows as a missing number. Reading every link again (a "deep" rescan, ~300 ms
+//!   closed fd shows as a missing number. It is spread over refreshes (about
+//!   [`VERIFY_BUDGET`] fds each), so no single refresh lists 100,000 fds. Reading every link again (a "deep" rescan, ~300 ms
 //!   for 100,000 fds) is needed only for a number closed and reused for another file while
 //!   its old socket lives on elsewhere, so it runs every [`DEEP_EVERY`]th time.
 //!
@@ -73,6 +74,9 @@ type IntSet<K> = HashSet<K, BuildHasherDefault<IntHasher>>;
 /// Every this many periodic rescans, one re-reads every fd link (see the module doc).
 pub const DEEP_EVERY: u64 = 10;
 
+/// A light periodic rescan lists at most about this many fds per refresh.
+pub const VERIFY_BUDGET: usize = 20_000;
+
 /// A process that gained a socket within this many refreshes is searched first.
 const ACTIVE_REFRESHES: u64 = 60;
 
@@ -120,6 +124,8 @@ pub struct ProcessCache {
     last_full: Option<Instant>,
     /// While [`ProcessCache::attribute`] runs: inodes whose owners changed.
     touched: Option<IntSet<u64>>,
+    /// Pids the light rescan in progress has yet to read (popped from the end).
+    verify: Vec<u32>,
     stats: ScanStats,
 }
 
@@ -141,6 +147,7 @@ impl ProcessCache {
             full_rescan_interval: interval,
             last_full: None,
             touched: None,
+            verify: Vec::new(),
             stats: ScanStats::default(),
         }
     }
@@ -230,27 +237,24 @@ impl ProcessCache {
             }
         };
 
-        let full = self.last_full.is_none()
+        let due = self.last_full.is_none()
             || self
                 .full_rescan_interval
                 .zip(self.last_full)
                 .is_some_and(|(every, last)| last.elapsed() >= every);
-        if full {
+        // A round still in progress finishes first (the next starts when it is done).
+        let start = due && self.verify.is_empty();
+        if start {
             self.last_full = Some(Instant::now());
             self.stats.full_scans += 1;
         }
-        // The first full scan (an empty cache) and every DEEP_EVERYth read every link.
-        let deep = full && (self.stats.full_scans - 1).is_multiple_of(DEEP_EVERY);
-        let present: IntSet<u64> = if full && !deep {
-            sockets
-                .iter()
-                .map(|s| s.inode)
-                .filter(|i| *i != 0)
-                .collect()
-        } else {
-            IntSet::default()
-        };
-        let light = (full && !deep).then_some(&present);
+        // The first periodic rescan (an empty cache) and every DEEP_EVERYth read every link of
+        // every process at once; the others are light and spread over refreshes.
+        let full = start && (self.stats.full_scans - 1).is_multiple_of(DEEP_EVERY);
+        if start && !full {
+            self.verify = self.pids.keys().copied().collect();
+            self.verify.sort_unstable_by(|a, b| b.cmp(a)); // popped lowest pid first
+        }
 
         // Forget processes that exited or whose pid now names another process.
         let live: IntMap<u32, u64> = listing.iter().copied().collect();
@@ -279,7 +283,7 @@ impl ProcessCache {
             if !full && self.pids.contains_key(&pid) {
                 continue;
             }
-            self.scan(proc_root, pid, dir_ino, news, light);
+            self.scan(proc_root, pid, dir_ino, news, None);
             scanned.insert(pid);
             if let Some(e) = self.pids.get(&pid)
                 && !full
@@ -294,6 +298,29 @@ impl ProcessCache {
                 && scanned.insert(ppid)
             {
                 self.scan(proc_root, ppid, dir_ino, &unknown, None);
+            }
+        }
+        // The light rescan in progress: a slice of the processes per refresh, so the refresh
+        // that starts it does not read 100,000 fd entries at once.
+        if !self.verify.is_empty() {
+            let present: IntSet<u64> = sockets
+                .iter()
+                .map(|s| s.inode)
+                .filter(|i| *i != 0)
+                .collect();
+            let mut budget = VERIFY_BUDGET;
+            while budget > 0
+                && let Some(pid) = self.verify.pop()
+            {
+                let Some(e) = self.pids.get(&pid) else {
+                    continue; // exited meanwhile
+                };
+                if !scanned.insert(pid) {
+                    continue;
+                }
+                budget = budget.saturating_sub(e.fds.len().max(1));
+                let dir_ino = e.dir_ino;
+                self.scan(proc_root, pid, dir_ino, &unknown, Some(&present));
             }
         }
         unknown.retain(|i| !self.owners.contains_key(i));
