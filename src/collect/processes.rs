@@ -21,9 +21,10 @@
 //!   closed while the socket lived on elsewhere. Such a rescan lists each fd directory but
 //!   reads only the links of new fd numbers and of fds whose socket left the snapshot: a
 //!   closed fd shows as a missing number. It is spread over refreshes (about
-//!   [`VERIFY_BUDGET`] fds each), so no single refresh lists 100,000 fds. Reading every link again (a "deep" rescan, ~300 ms
-//!   for 100,000 fds) is needed only for a number closed and reused for another file while
-//!   its old socket lives on elsewhere, so it runs every [`DEEP_EVERY`]th time.
+//!   [`VERIFY_BUDGET`] fds each), so no single refresh lists 100,000 fds. Reading every
+//!   link again (a "deep" rescan, ~300 ms for 100,000 fds, all at once) is needed only for
+//!   a number closed and reused for another file while its old socket lives on elsewhere,
+//!   so it runs every [`DEEP_EVERY`]th time.
 //!
 //! Pids are listed with plain `read_dir` (its d_ino tells pid reuse apart for free). Fds are
 //! read with `readlinkat` relative to the open /proc/PID/fd directory: plain `read_dir` +
@@ -75,7 +76,7 @@ type IntSet<K> = HashSet<K, BuildHasherDefault<IntHasher>>;
 pub const DEEP_EVERY: u64 = 10;
 
 /// A light periodic rescan lists at most about this many fds per refresh.
-pub const VERIFY_BUDGET: usize = 20_000;
+pub const VERIFY_BUDGET: usize = 10_000;
 
 /// A process that gained a socket within this many refreshes is searched first.
 const ACTIVE_REFRESHES: u64 = 60;
