@@ -789,6 +789,13 @@ proptest::proptest! {
 
 // ---------------------------------------------------------------- one walk for both families
 
+/// Dump TCP over both families through `t`: the sockets and the warnings.
+fn dump_tcp_both<T: Transport>(t: &mut T, st: &mut DumpState) -> (Vec<Socket>, Vec<String>) {
+    let (mut out, mut warnings, mut skipped) = (Vec::new(), Vec::new(), 0);
+    dump_with(t, st, &tcp_both(), &mut out, &mut warnings, &mut skipped).unwrap();
+    (out, warnings)
+}
+
 fn tcp_both() -> Query {
     Query {
         netids: NetidSet::of(&[Netid::Tcp]),
@@ -994,16 +1001,7 @@ fn one_walk_refused_on_send_falls_back() {
     }
     let mut t = RefuseCompat(script(interleaving_kernel));
     let mut st = DumpState::new();
-    let (mut out, mut warnings, mut skipped) = (Vec::new(), Vec::new(), 0);
-    dump_with(
-        &mut t,
-        &mut st,
-        &tcp_both(),
-        &mut out,
-        &mut warnings,
-        &mut skipped,
-    )
-    .unwrap();
+    let (out, warnings) = dump_tcp_both(&mut t, &mut st);
     assert_eq!(ports(&out), vec![80, 40000, 443, 40001]);
     assert!(!st.one_walk);
     assert_eq!(warnings.len(), 1);
@@ -1020,16 +1018,7 @@ fn one_walk_failing_midway_is_not_a_refusal() {
         vec![done(seq, 0)]
     });
     let mut st = DumpState::new();
-    let (mut out, mut warnings, mut skipped) = (Vec::new(), Vec::new(), 0);
-    dump_with(
-        &mut t,
-        &mut st,
-        &tcp_both(),
-        &mut out,
-        &mut warnings,
-        &mut skipped,
-    )
-    .unwrap();
+    let (out, warnings) = dump_tcp_both(&mut t, &mut st);
     assert!(
         out.is_empty(),
         "held IPv6 answers of a failed dump are dropped"
@@ -1045,17 +1034,9 @@ fn recording_dumps_tcp_per_family() {
     let mut t = script(interleaving_kernel);
     let mut st = DumpState::new();
     st.recording = Some(Vec::new());
-    let (mut out, mut warnings, mut skipped) = (Vec::new(), Vec::new(), 0);
-    dump_with(
-        &mut t,
-        &mut st,
-        &tcp_both(),
-        &mut out,
-        &mut warnings,
-        &mut skipped,
-    )
-    .unwrap();
+    let (out, _) = dump_tcp_both(&mut t, &mut st);
     assert_eq!(t.requests.len(), 2);
+    assert_eq!(ports(&out), vec![80, 40000, 443, 40001]);
     let rec = st.recording.take().unwrap();
     assert!(rec.iter().all(|r| r.0 == "tcp/ipv4" || r.0 == "tcp/ipv6"));
 }
