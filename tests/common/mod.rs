@@ -155,6 +155,37 @@ pub fn tcp_listener(addr: SocketAddr, backlog: i32, v6only: Option<bool>) -> Tcp
     TcpListener::from(fd)
 }
 
+/// A client bound to `from` (port 0) and connected to `to`.
+pub fn tcp_connect_from(from: IpAddr, to: SocketAddr) -> TcpStream {
+    let family = if from.is_ipv4() {
+        libc::AF_INET
+    } else {
+        libc::AF_INET6
+    };
+    let fd = new_socket(family, libc::SOCK_STREAM);
+    let (sa, len) = sockaddr(SocketAddr::new(from, 0));
+    // SAFETY: sa/len describe a valid sockaddr; plain syscall on our fd.
+    let rc = unsafe {
+        libc::bind(
+            fd.as_raw_fd(),
+            &sa as *const _ as *const libc::sockaddr,
+            len,
+        )
+    };
+    check(rc, "bind");
+    let (sa, len) = sockaddr(to);
+    // SAFETY: as above.
+    let rc = unsafe {
+        libc::connect(
+            fd.as_raw_fd(),
+            &sa as *const _ as *const libc::sockaddr,
+            len,
+        )
+    };
+    check(rc, "connect");
+    TcpStream::from(fd)
+}
+
 /// Start a connection without waiting for it (non-blocking connect). The socket may stay in
 /// SYN-SENT if the listener drops the SYN.
 pub fn tcp_connect_nowait(to: SocketAddr) -> OwnedFd {

@@ -4,11 +4,13 @@
 //! oracle, and sockeye's selection through the library, both restricted to those sockets.
 #![allow(dead_code)]
 
+#[path = "../common/mod.rs"]
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::net::{
     IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket,
 };
-use std::os::fd::FromRawFd;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,102 +22,9 @@ use sockeye::model::{Endpoint, Netid, Snapshot, Socket, StateSet, TcpState};
 /// (netid, local addr, local port, peer addr, peer port): how ss and sockeye rows compare.
 pub type Key = (String, String, u16, String, u16);
 
-fn check(rc: libc::c_int, what: &str) {
-    assert!(rc >= 0, "{what}: {}", std::io::Error::last_os_error());
-}
-
-fn sockaddr(a: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
-    // SAFETY: all-zero sockaddr_storage is valid; we write a smaller sockaddr into it.
-    let mut ss: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
-    let len = match a {
-        SocketAddr::V4(a) => {
-            let sin = libc::sockaddr_in {
-                sin_family: libc::AF_INET as libc::sa_family_t,
-                sin_port: a.port().to_be(),
-                sin_addr: libc::in_addr {
-                    s_addr: u32::from_ne_bytes(a.ip().octets()),
-                },
-                sin_zero: [0; 8],
-            };
-            // SAFETY: sockaddr_storage is larger than sockaddr_in.
-            unsafe { std::ptr::write((&mut ss as *mut libc::sockaddr_storage).cast(), sin) };
-            std::mem::size_of::<libc::sockaddr_in>()
-        }
-        SocketAddr::V6(a) => {
-            let sin6 = libc::sockaddr_in6 {
-                sin6_family: libc::AF_INET6 as libc::sa_family_t,
-                sin6_port: a.port().to_be(),
-                sin6_flowinfo: 0,
-                sin6_addr: libc::in6_addr {
-                    s6_addr: a.ip().octets(),
-                },
-                sin6_scope_id: 0,
-            };
-            // SAFETY: sockaddr_storage is larger than sockaddr_in6.
-            unsafe { std::ptr::write((&mut ss as *mut libc::sockaddr_storage).cast(), sin6) };
-            std::mem::size_of::<libc::sockaddr_in6>()
-        }
-    };
-    (ss, len as libc::socklen_t)
-}
-
 /// A TCP listener; `v6only: Some(false)` makes a dual-stack one.
 fn listener(addr: SocketAddr, v6only: Option<bool>) -> TcpListener {
-    let fam = if addr.is_ipv4() {
-        libc::AF_INET
-    } else {
-        libc::AF_INET6
-    };
-    // SAFETY: plain syscalls on a socket this function owns until it is wrapped.
-    unsafe {
-        let fd = libc::socket(fam, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
-        check(fd, "socket");
-        if let Some(v) = v6only {
-            let one: libc::c_int = v.into();
-            check(
-                libc::setsockopt(
-                    fd,
-                    libc::IPPROTO_IPV6,
-                    libc::IPV6_V6ONLY,
-                    (&one as *const libc::c_int).cast(),
-                    std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-                ),
-                "IPV6_V6ONLY",
-            );
-        }
-        let (sa, len) = sockaddr(addr);
-        check(
-            libc::bind(fd, (&sa as *const libc::sockaddr_storage).cast(), len),
-            "bind",
-        );
-        check(libc::listen(fd, 64), "listen");
-        TcpListener::from_raw_fd(fd)
-    }
-}
-
-/// A client bound to `from` (port 0) connected to `to`.
-fn connect_from(from: IpAddr, to: SocketAddr) -> TcpStream {
-    let fam = if from.is_ipv4() {
-        libc::AF_INET
-    } else {
-        libc::AF_INET6
-    };
-    // SAFETY: plain syscalls on a socket this function owns until it is wrapped.
-    unsafe {
-        let fd = libc::socket(fam, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
-        check(fd, "socket");
-        let (sa, len) = sockaddr(SocketAddr::new(from, 0));
-        check(
-            libc::bind(fd, (&sa as *const libc::sockaddr_storage).cast(), len),
-            "bind",
-        );
-        let (sa, len) = sockaddr(to);
-        check(
-            libc::connect(fd, (&sa as *const libc::sockaddr_storage).cast(), len),
-            "connect",
-        );
-        TcpStream::from_raw_fd(fd)
-    }
+    common::tcp_listener(addr, 64, v6only)
 }
 
 fn port_of(l: &TcpListener) -> u16 {
@@ -178,7 +87,7 @@ pub fn build() -> World {
 
     let mut streams = Vec::new();
     let mut conn = |name: &'static str, from: IpAddr, to: SocketAddr, l: &TcpListener| {
-        let c = connect_from(from, to);
+        let c = common::tcp_connect_from(from, to);
         let s = accept_one(l);
         ports.insert(name, c.local_addr().map(|a| a.port()).unwrap_or(0));
         (c, s)
