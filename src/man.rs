@@ -608,27 +608,22 @@ fn metric_families() -> Vec<MetricFamily> {
         ..KernelCounters::default()
     };
     let listener = Socket {
-        netid: Netid::Tcp,
-        state: TcpState::Listen,
         recv_q: Some(0),
         send_q: Some(1),
-        local: Endpoint::Inet {
-            addr: IpAddr::V4(Ipv4Addr::LOCALHOST),
-            port: 80,
-        },
-        peer: Endpoint::Inet {
-            addr: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-            port: 0,
-        },
         inode: 1,
         uid: Some(0),
-        cookie: None,
-        ifindex: None,
-        v6only: None,
-        timer: None,
-        tcp_info: None,
-        memory: None,
-        processes: Default::default(),
+        ..Socket::new(
+            Netid::Tcp,
+            TcpState::Listen,
+            Endpoint::Inet {
+                addr: IpAddr::V4(Ipv4Addr::LOCALHOST),
+                port: 80,
+            },
+            Endpoint::Inet {
+                addr: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+                port: 0,
+            },
+        )
     };
     let snapshot = Snapshot {
         taken_at: std::time::UNIX_EPOCH,

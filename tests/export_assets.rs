@@ -28,29 +28,25 @@ fn read(name: &str) -> String {
 fn exported_names() -> BTreeSet<String> {
     let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
     let mk = |state, port| Socket {
-        netid: Netid::Tcp,
-        state,
         recv_q: Some(1),
         send_q: Some(5),
-        local: Endpoint::Inet { addr: lo, port },
-        peer: Endpoint::Inet {
-            addr: lo,
-            port: 40000,
-        },
         inode: 1,
         uid: Some(0),
-        cookie: None,
-        ifindex: None,
-        v6only: None,
-        timer: None,
-        tcp_info: None,
-        memory: None,
         processes: vec![ProcessRef {
             command: Arc::from("srv"),
             pid: 1,
             fd: 3,
         }]
         .into(),
+        ..Socket::new(
+            Netid::Tcp,
+            state,
+            Endpoint::Inet { addr: lo, port },
+            Endpoint::Inet {
+                addr: lo,
+                port: 40000,
+            },
+        )
     };
     let snap = Snapshot {
         taken_at: SystemTime::now(),

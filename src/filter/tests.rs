@@ -30,54 +30,34 @@ fn err(s: &str) -> String {
 }
 
 fn tcp(state: TcpState, l: &str, lp: u16, r: &str, rp: u16) -> Socket {
+    let ep = |a: &str, port| Endpoint::Inet {
+        addr: a.parse::<IpAddr>().unwrap(),
+        port,
+    };
     Socket {
-        netid: Netid::Tcp,
-        state,
         recv_q: Some(0),
         send_q: Some(0),
-        local: Endpoint::Inet {
-            addr: l.parse::<IpAddr>().unwrap(),
-            port: lp,
-        },
-        peer: Endpoint::Inet {
-            addr: r.parse::<IpAddr>().unwrap(),
-            port: rp,
-        },
         inode: 1,
         uid: Some(0),
-        cookie: None,
-        ifindex: None,
-        v6only: None,
-        timer: None,
-        tcp_info: None,
-        memory: None,
-        processes: Default::default(),
+        ..Socket::new(Netid::Tcp, state, ep(l, lp), ep(r, rp))
     }
 }
 
 fn unix(path: Option<&str>, inode: u64, peer: u64) -> Socket {
+    let local = Endpoint::Unix {
+        path: path.map(Into::into),
+        inode,
+    };
+    let peer = Endpoint::Unix {
+        path: None,
+        inode: peer,
+    };
     Socket {
-        netid: Netid::UnixStream,
-        state: TcpState::Established,
         recv_q: Some(0),
         send_q: Some(0),
-        local: Endpoint::Unix {
-            path: path.map(Into::into),
-            inode,
-        },
-        peer: Endpoint::Unix {
-            path: None,
-            inode: peer,
-        },
         inode,
         uid: Some(0),
-        cookie: None,
-        ifindex: None,
-        v6only: None,
-        timer: None,
-        tcp_info: None,
-        memory: None,
-        processes: Default::default(),
+        ..Socket::new(Netid::UnixStream, TcpState::Established, local, peer)
     }
 }
 
