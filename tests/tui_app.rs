@@ -541,3 +541,23 @@ fn tracker_reports_previous_ranks() {
         sockeye::tui::app::sorted_order(&second.snapshot.sockets, sort)
     );
 }
+
+/// Applying a snapshot hands back the one it replaces (for the collector to reuse its table).
+#[test]
+fn apply_returns_the_replaced_snapshot() {
+    use sockeye::tui::app::prepare;
+    use sockeye::tui::delta::Tracker;
+    let mut app = App::new(settings(), sockeye::tui::QuerySpec::default());
+    let mut tracker = Tracker::default();
+    let first = prepare(&mut tracker, snapshot(sockets(), 1), app.sort);
+    assert!(app.apply_prepared(first, None).is_none());
+    let second = prepare(&mut tracker, snapshot(sockets(), 2), app.sort);
+    let old = app
+        .apply_prepared(second, None)
+        .expect("the first snapshot comes back");
+    assert_eq!(old.sockets.len(), sockets().len());
+    assert_eq!(
+        app.snapshot.as_ref().map(|s| s.sockets.len()),
+        Some(sockets().len())
+    );
+}

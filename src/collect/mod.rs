@@ -271,3 +271,36 @@ impl Collector {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Endpoint, TcpState};
+
+    /// A table handed back is emptied and the next snapshot is built in its allocation.
+    #[test]
+    fn recycled_table_is_reused() {
+        let mut c = Collector::new(Query::default());
+        let ep = Endpoint::Unix {
+            path: None,
+            inode: 0,
+        };
+        let mut v = Vec::with_capacity(1000);
+        v.push(Socket::new(
+            Netid::UnixStream,
+            TcpState::Established,
+            ep.clone(),
+            ep,
+        ));
+        let at = v.as_ptr();
+        c.recycle(v);
+        let t = c.table();
+        assert!(t.is_empty());
+        assert_eq!(t.as_ptr(), at);
+        assert!(t.capacity() >= 1000);
+        // A smaller table does not replace a larger spare.
+        c.recycle(t);
+        c.recycle(Vec::with_capacity(10));
+        assert!(c.table().capacity() >= 1000);
+    }
+}

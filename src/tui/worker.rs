@@ -163,8 +163,13 @@ mod tests {
 
     struct Fake {
         n: usize,
+        /// Capacities of the tables handed back.
+        recycled: std::sync::Arc<std::sync::Mutex<Vec<usize>>>,
     }
     impl SnapshotSource for Fake {
+        fn recycle(&mut self, sockets: Vec<Socket>) {
+            self.recycled.lock().unwrap().push(sockets.capacity());
+        }
         fn snapshot(&mut self) -> anyhow::Result<Snapshot> {
             self.n += 1;
             if self.n == 2 {
@@ -188,8 +193,12 @@ mod tests {
     fn collects_reports_errors_and_stops() {
         let (ctx, crx) = mpsc::channel();
         let (etx, erx) = mpsc::channel();
+        let recycled = std::sync::Arc::default();
         let h = spawn(
-            Box::new(Fake { n: 0 }),
+            Box::new(Fake {
+                n: 0,
+                recycled: std::sync::Arc::clone(&recycled),
+            }),
             crate::tui::app::Sort {
                 column: crate::tui::app::SortColumn::Local,
                 descending: false,
@@ -213,7 +222,11 @@ mod tests {
         assert!(erx.recv_timeout(Duration::from_millis(500)).is_err());
         ctx.send(Command::Pause(false)).unwrap();
         assert!(erx.recv_timeout(Duration::from_secs(5)).is_ok());
+        // A table handed back reaches the source while the thread waits.
+        ctx.send(Command::Recycle(Vec::with_capacity(4096)))
+            .unwrap();
         ctx.send(Command::Stop).unwrap();
         h.join().unwrap();
+        assert_eq!(*recycled.lock().unwrap(), vec![4096]);
     }
 }
