@@ -10,10 +10,11 @@
 //! - sockets whose inode is not attributed yet (inode 0 never needs attribution) are first
 //!   looked for in the processes that recently gained sockets (a server accepting
 //!   connections), cheapest first, stopping once all are found; such a rescan reads only the
-//!   links of new fd numbers and of fds whose socket left the snapshot, so a server holding
-//!   50k connections is not re-read in full for each one it accepts;
-//! - an inode still unknown at the *next* refresh is looked for everywhere (socket holders
-//!   first, fewest fds first, stopping once found), and remembered as ownerless if nobody
+//!   links of new fd numbers, of fds that were no socket and of fds whose socket left the
+//!   snapshot, so a server holding 50k connections is not re-read in full for each one it
+//!   accepts;
+//! - an inode still unknown at the *next* refresh is looked for everywhere, reading every
+//!   link (socket holders first, fewest fds first, stopping once found), and remembered as ownerless if nobody
 //!   holds it. Waiting one refresh matters: under connection churn, most unknown sockets seen
 //!   in a snapshot are gone (TIME-WAIT, inode 0) by the next one, and searching for them at
 //!   once would rescan every process every second;
@@ -276,6 +277,9 @@ impl ProcessCache {
 
         // New processes (all of them on a full scan).
         let mut scanned: IntSet<u32> = IntSet::default();
+        // Processes whose every link was read this refresh (not a light rescan, which trusts
+        // what it saw before and can miss a socket).
+        let mut read_fully: IntSet<u32> = IntSet::default();
         let mut parents: Vec<u32> = Vec::new();
         // A full scan finds every socket "new": it must not mark every process as active.
         let no_inodes = IntSet::default();
@@ -286,6 +290,7 @@ impl ProcessCache {
             }
             self.scan(proc_root, pid, dir_ino, news, None);
             scanned.insert(pid);
+            read_fully.insert(pid);
             if let Some(e) = self.pids.get(&pid)
                 && !full
                 && e.gained_at == Some(now)
@@ -296,8 +301,9 @@ impl ProcessCache {
         // A known process that opened a socket and then forked holds it too.
         for ppid in parents {
             if let Some(dir_ino) = self.pids.get(&ppid).map(|e| e.dir_ino)
-                && scanned.insert(ppid)
+                && read_fully.insert(ppid)
             {
+                scanned.insert(ppid);
                 self.scan(proc_root, ppid, dir_ino, &unknown, None);
             }
         }
@@ -332,8 +338,8 @@ impl ProcessCache {
             self.pending.clear();
         } else {
             // Processes that recently gained sockets are the likely owners of new ones. Their
-            // rescan reads only the links of fds that are new or whose socket is gone from
-            // the snapshot (a reused fd number); the rest of the fd table is trusted.
+            // rescan reads only the links of fds that are new, were no socket, or whose
+            // socket is gone from the snapshot (a reused fd number); the rest is trusted.
             if !unknown.is_empty() {
                 let candidates = self.candidates(&scanned, |e| {
                     e.gained_at.is_some_and(|at| at + ACTIVE_REFRESHES >= now)
@@ -354,10 +360,11 @@ impl ProcessCache {
                     );
                 }
             }
-            // Unknown twice in a row: the socket lives on, look everywhere.
+            // Unknown twice in a row: the socket lives on, look everywhere, reading every link
+            // (also of the processes a light rescan already looked at).
             let pending = std::mem::take(&mut self.pending);
             if unknown.iter().any(|i| pending.contains(i)) {
-                let candidates = self.candidates(&scanned, |_| true);
+                let candidates = self.candidates(&read_fully, |_| true);
                 self.search(
                     proc_root,
                     candidates,
@@ -618,9 +625,11 @@ type Previous<'a> = (&'a [(u32, u64)], &'a IntSet<u64>);
 /// walk and no allocation per fd (std's `read_link` takes a full path and allocates).
 /// With `previous` (the last result for this same process, and the inodes of the current
 /// snapshot), an fd is taken from `previous` without reading its link when it held a socket
-/// that is still in the snapshot, or was no socket: only new fd numbers and fds whose socket
-/// is gone (a closed fd number now reused) are read. A socket hiding behind a reused number
-/// that used to be a file is missed here and found by the next full read.
+/// that is still in the snapshot: new fd numbers, fds whose socket is gone (a closed number
+/// now reused) and fds that were no socket are read. The last matter: a number that held a
+/// file or a directory a moment ago (the collector's own, when it watches itself) is often
+/// the next socket accepted. A socket behind a number whose old socket lives on elsewhere is
+/// missed here and found by a full read.
 fn scan_fds(
     fd_dir: &Path,
     previous: Option<Previous<'_>>,
@@ -635,7 +644,8 @@ fn scan_fds(
         };
         if let Some((prev, present)) = previous
             && let Ok(i) = prev.binary_search_by_key(&fd, |&(fd, _)| fd)
-            && (prev[i].1 == 0 || present.contains(&prev[i].1))
+            && prev[i].1 != 0
+            && present.contains(&prev[i].1)
         {
             out.push(prev[i]);
             continue;
