@@ -530,3 +530,31 @@ fn a_file_number_reused_for_a_socket_is_attributed() {
     cache.refresh(root, &[socket(1), socket(2), socket(3)]);
     assert_eq!(refs(&cache, 3), vec![r("srv", 10, 4)]);
 }
+
+/// The collector runs the check's slice on its own (beside the kernel dump); the refresh that
+/// follows does not run another one.
+#[test]
+fn a_slice_run_beside_the_dump_is_not_repeated_by_the_refresh() {
+    use sockeye::collect::processes::VERIFY_BUDGET;
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let per_process = VERIFY_BUDGET * 3 / 5;
+    for pid in [10, 11, 12] {
+        fake_process(root, pid, "big", 1, &[(0, "socket:[1]")]);
+        for fd in 1..per_process as u32 {
+            add_fd(root, pid, fd, "socket:[9]");
+        }
+    }
+    let mut socks = vec![socket(1)];
+    let mut cache = ProcessCache::with_full_rescan_interval(Some(std::time::Duration::ZERO));
+    cache.attribute(root, &mut socks); // first, full scan
+    assert!(!cache.verifying());
+    cache.attribute(root, &mut socks); // starts a check and runs its first slice (2 processes)
+    assert!(cache.verifying());
+    cache.verify_slice(root);
+    assert_eq!(cache.stats().last_pids_scanned, 1);
+    assert!(!cache.verifying());
+    cache.attribute(root, &mut socks);
+    assert_eq!(cache.stats().last_pids_scanned, 1, "the slice, not another");
+    assert_eq!(socks[0].processes.len(), 3);
+}

@@ -128,6 +128,8 @@ pub struct ProcessCache {
     touched: Option<IntSet<u64>>,
     /// Pids the light rescan in progress has yet to read (popped from the end).
     verify: Vec<u32>,
+    /// This refresh's slice of it already ran ([`ProcessCache::verify_slice`]).
+    sliced: bool,
     stats: ScanStats,
 }
 
@@ -150,6 +152,7 @@ impl ProcessCache {
             last_full: None,
             touched: None,
             verify: Vec::new(),
+            sliced: false,
             stats: ScanStats::default(),
         }
     }
@@ -208,6 +211,41 @@ impl ProcessCache {
         note
     }
 
+    /// Whether the periodic check for closed fds is in progress (see [`Self::verify_slice`]).
+    pub fn verifying(&self) -> bool {
+        !self.verify.is_empty()
+    }
+
+    /// One slice of the periodic check for closed fds, when one is in progress: about
+    /// [`VERIFY_BUDGET`] fds (at least one process), listing each fd directory and reading
+    /// only links of new numbers and of fds that were no socket. It needs no snapshot, so the
+    /// collector runs it on another thread while the kernel dumps the sockets; the next
+    /// [`refresh`](Self::refresh) or [`attribute`](Self::attribute) then skips it. (A number
+    /// reused for another socket is not seen here; that socket is unknown to the cache and
+    /// the refresh looks for it.)
+    pub fn verify_slice(&mut self, proc_root: &Path) {
+        self.set_root(proc_root);
+        self.stats.last_pids_scanned = 0;
+        self.stats.last_links_read = 0;
+        self.verify_slice_inner(proc_root);
+        self.sliced = true;
+    }
+
+    fn verify_slice_inner(&mut self, proc_root: &Path) {
+        let none = IntSet::default();
+        let mut budget = VERIFY_BUDGET;
+        while budget > 0
+            && let Some(pid) = self.verify.pop()
+        {
+            let Some(e) = self.pids.get(&pid) else {
+                continue; // exited meanwhile
+            };
+            budget = budget.saturating_sub(e.fds.len().max(1));
+            let dir_ino = e.dir_ino;
+            self.scan(proc_root, pid, dir_ino, &none, Read::Sockets);
+        }
+    }
+
     /// Start afresh when asked about another /proc (tests point it at fixture trees).
     fn set_root(&mut self, proc_root: &Path) {
         if self.root.as_deref() != Some(proc_root) {
@@ -226,8 +264,11 @@ impl ProcessCache {
         unknown: Vec<u64>,
     ) -> Option<String> {
         self.stats.refreshes += 1;
-        self.stats.last_pids_scanned = 0;
-        self.stats.last_links_read = 0;
+        let sliced = std::mem::take(&mut self.sliced);
+        if !sliced {
+            self.stats.last_pids_scanned = 0;
+            self.stats.last_links_read = 0;
+        }
         let now = self.stats.refreshes;
         let listing = match list_pids(proc_root) {
             Ok(l) => l,
@@ -288,7 +329,7 @@ impl ProcessCache {
             if !full && self.pids.contains_key(&pid) {
                 continue;
             }
-            self.scan(proc_root, pid, dir_ino, news, None);
+            self.scan(proc_root, pid, dir_ino, news, Read::All);
             scanned.insert(pid);
             read_fully.insert(pid);
             if let Some(e) = self.pids.get(&pid)
@@ -304,31 +345,13 @@ impl ProcessCache {
                 && read_fully.insert(ppid)
             {
                 scanned.insert(ppid);
-                self.scan(proc_root, ppid, dir_ino, &unknown, None);
+                self.scan(proc_root, ppid, dir_ino, &unknown, Read::All);
             }
         }
-        // The light rescan in progress: a slice of the processes per refresh, so the refresh
-        // that starts it does not read 100,000 fd entries at once.
-        if !self.verify.is_empty() {
-            let present: IntSet<u64> = sockets
-                .iter()
-                .map(|s| s.inode)
-                .filter(|i| *i != 0)
-                .collect();
-            let mut budget = VERIFY_BUDGET;
-            while budget > 0
-                && let Some(pid) = self.verify.pop()
-            {
-                let Some(e) = self.pids.get(&pid) else {
-                    continue; // exited meanwhile
-                };
-                if !scanned.insert(pid) {
-                    continue;
-                }
-                budget = budget.saturating_sub(e.fds.len().max(1));
-                let dir_ino = e.dir_ino;
-                self.scan(proc_root, pid, dir_ino, &unknown, Some(&present));
-            }
+        // The check for closed fds in progress, unless this refresh's slice already ran
+        // (the collector runs it while the kernel dumps sockets).
+        if !sliced {
+            self.verify_slice_inner(proc_root);
         }
         unknown.retain(|i| !self.owners.contains_key(i));
 
@@ -355,7 +378,7 @@ impl ProcessCache {
                         candidates,
                         &mut unknown,
                         &mut scanned,
-                        Some(&present),
+                        Read::Present(&present),
                         |u| u.is_empty(),
                     );
                 }
@@ -370,7 +393,7 @@ impl ProcessCache {
                     candidates,
                     &mut unknown,
                     &mut scanned,
-                    None,
+                    Read::All,
                     |u| !u.iter().any(|i| pending.contains(i)),
                 );
                 let (ownerless, fresh): (IntSet<u64>, IntSet<u64>) =
@@ -419,14 +442,14 @@ impl ProcessCache {
         candidates: Vec<(u32, u64)>,
         unknown: &mut IntSet<u64>,
         scanned: &mut IntSet<u32>,
-        present: Option<&IntSet<u64>>,
+        read: Read<'_>,
         done: impl Fn(&IntSet<u64>) -> bool,
     ) {
         for (pid, dir_ino) in candidates {
             if done(unknown) {
                 break;
             }
-            self.scan(proc_root, pid, dir_ino, unknown, present);
+            self.scan(proc_root, pid, dir_ino, unknown, read);
             scanned.insert(pid);
             if let Some(e) = self.pids.get(&pid) {
                 for (_, i) in &e.fds {
@@ -505,7 +528,7 @@ impl ProcessCache {
         pid: u32,
         dir_ino: u64,
         unknown: &IntSet<u64>,
-        present: Option<&IntSet<u64>>,
+        read: Read<'_>,
     ) {
         let now = self.stats.refreshes;
         let old = self.pids.remove(&pid);
@@ -513,11 +536,16 @@ impl ProcessCache {
         self.stats.last_pids_scanned += 1;
         let mut dir = proc_root.join(pid.to_string());
         dir.push("fd");
+        let trust = match read {
+            Read::All => None,
+            Read::Present(p) => Some(Trust::Present(p)),
+            Read::Sockets => Some(Trust::Sockets),
+        };
         let previous = old
             .as_ref()
             .filter(|o| !o.denied)
-            .zip(present)
-            .map(|(o, p)| (o.fds.as_slice(), p));
+            .zip(trust)
+            .map(|(o, t)| (o.fds.as_slice(), t));
         let (fds, denied) = match scan_fds(&dir, previous, &mut self.stats.last_links_read) {
             Ok(fds) => (fds, false),
             Err(e) if e.kind() == ErrorKind::PermissionDenied => (Vec::new(), true),
@@ -617,7 +645,25 @@ fn parse_pid(name: &[u8]) -> Option<u32> {
 }
 
 /// A process's last fd list and the inodes of the current snapshot.
-type Previous<'a> = (&'a [(u32, u64)], &'a IntSet<u64>);
+type Previous<'a> = (&'a [(u32, u64)], Trust<'a>);
+
+/// Which links a rescan of a known process may take from its last reading.
+#[derive(Clone, Copy)]
+enum Read<'a> {
+    /// None: read every link.
+    All,
+    /// Fds that held a socket still in the snapshot (these inodes).
+    Present(&'a IntSet<u64>),
+    /// Fds that held a socket: the check for closed fds, which needs only the numbers.
+    Sockets,
+}
+
+/// [`Read`] without `All`.
+#[derive(Clone, Copy)]
+enum Trust<'a> {
+    Present(&'a IntSet<u64>),
+    Sockets,
+}
 
 /// Every fd of a process as (fd, socket inode or 0), sorted by fd.
 ///
@@ -642,10 +688,13 @@ fn scan_fds(
         let Some(fd) = parse_pid(name.to_bytes()) else {
             continue;
         };
-        if let Some((prev, present)) = previous
+        if let Some((prev, trust)) = previous
             && let Ok(i) = prev.binary_search_by_key(&fd, |&(fd, _)| fd)
             && prev[i].1 != 0
-            && present.contains(&prev[i].1)
+            && match trust {
+                Trust::Present(present) => present.contains(&prev[i].1),
+                Trust::Sockets => true,
+            }
         {
             out.push(prev[i]);
             continue;
