@@ -124,19 +124,11 @@ pub struct StateTally {
 
 impl StateTally {
     pub fn add(&mut self, i: usize, s: &Socket) {
+        self.counts.add(s);
         let slot = match s.netid {
-            Netid::Tcp => {
-                self.counts.tcp[s.state as usize] += 1;
-                s.state as usize
-            }
-            Netid::Udp => {
-                self.counts.udp += 1;
-                12
-            }
-            _ => {
-                self.counts.unix += 1;
-                13
-            }
+            Netid::Tcp => s.state as usize,
+            Netid::Udp => 12,
+            _ => 13,
         };
         if self.keys[slot].is_none() {
             self.keys[slot] = Some(StateGroupKey::of(s));
@@ -169,13 +161,16 @@ impl StateCounts {
     pub fn of(sockets: &[Socket]) -> StateCounts {
         let mut c = StateCounts::default();
         for s in sockets {
-            match s.netid {
-                Netid::Tcp => c.tcp[s.state as usize] += 1,
-                Netid::Udp => c.udp += 1,
-                _ => c.unix += 1,
-            }
+            c.add(s);
         }
         c
+    }
+    pub fn add(&mut self, s: &Socket) {
+        match s.netid {
+            Netid::Tcp => self.tcp[s.state as usize] += 1,
+            Netid::Udp => self.udp += 1,
+            _ => self.unix += 1,
+        }
     }
     pub fn tcp(&self, st: TcpState) -> usize {
         self.tcp[st as usize]

@@ -25,33 +25,8 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-/// Filter words selecting sockets with any of `ports` as local or peer port, so a test reads
-/// only its own rows even when the machine holds 100,000 other sockets.
-fn scope(ports: &[u16]) -> Vec<String> {
-    let mut w = vec!["(".to_string()];
-    for (i, p) in ports.iter().enumerate() {
-        if i > 0 {
-            w.push("or".into());
-        }
-        w.extend(
-            [
-                "sport",
-                "=",
-                &format!(":{p}"),
-                "or",
-                "dport",
-                "=",
-                &format!(":{p}"),
-            ]
-            .map(String::from),
-        );
-    }
-    w.push(")".into());
-    w
-}
-
 fn json_in(args: &[&str], ports: &[u16]) -> Vec<Value> {
-    let words = scope(ports);
+    let words = common::port_filter(ports);
     let mut a: Vec<&str> = args.to_vec();
     a.extend(words.iter().map(String::as_str));
     json(&a)

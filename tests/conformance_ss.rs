@@ -36,24 +36,8 @@ fn sockeye_json(source: &str, args: &[String]) -> Vec<Value> {
 /// Our inet sockets (by port) and every unix socket, read in two dumps so a machine full of
 /// other sockets does not make the test slow.
 fn sockeye_ours(source: &str, ports: &HashSet<u64>) -> Vec<Value> {
-    let mut words: Vec<String> = ["-tuaoe", "("].map(String::from).to_vec();
-    for (i, p) in ports.iter().enumerate() {
-        if i > 0 {
-            words.push("or".into());
-        }
-        for w in [
-            "sport",
-            "=",
-            &format!(":{p}"),
-            "or",
-            "dport",
-            "=",
-            &format!(":{p}"),
-        ] {
-            words.push(w.to_string());
-        }
-    }
-    words.push(")".into());
+    let mut words = vec!["-tuaoe".to_string()];
+    words.extend(common::port_filter(ports));
     let mut v = sockeye_json(source, &words);
     v.extend(sockeye_json(source, &["-xaoe".to_string()]));
     v

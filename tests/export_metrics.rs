@@ -26,21 +26,10 @@ fn any4() -> IpAddr {
 
 fn sock(netid: Netid, state: TcpState, local: Endpoint, peer: Endpoint) -> Socket {
     Socket {
-        netid,
-        state,
         recv_q: Some(0),
         send_q: Some(0),
-        local,
-        peer,
-        inode: 0,
         uid: Some(0),
-        cookie: None,
-        ifindex: None,
-        v6only: None,
-        timer: None,
-        tcp_info: None,
-        memory: None,
-        processes: Default::default(),
+        ..Socket::new(netid, state, local, peer)
     }
 }
 

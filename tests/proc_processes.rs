@@ -12,25 +12,18 @@ use sockeye::collect::{NetidSet, Query, procfs};
 use sockeye::model::{Endpoint, Netid, ProcessRef, Socket, TcpState};
 
 fn socket(inode: u64) -> Socket {
+    let peer = Endpoint::Unix {
+        path: None,
+        inode: 0,
+    };
     Socket {
-        netid: Netid::UnixStream,
-        state: TcpState::Established,
-        recv_q: None,
-        send_q: None,
-        local: Endpoint::Unix { path: None, inode },
-        peer: Endpoint::Unix {
-            path: None,
-            inode: 0,
-        },
         inode,
-        uid: None,
-        cookie: None,
-        ifindex: None,
-        v6only: None,
-        timer: None,
-        tcp_info: None,
-        memory: None,
-        processes: Default::default(),
+        ..Socket::new(
+            Netid::UnixStream,
+            TcpState::Established,
+            Endpoint::Unix { path: None, inode },
+            peer,
+        )
     }
 }
 

@@ -2,6 +2,7 @@
 //! Regenerate from a real demo run with `cargo test --test tui_screenshots -- --ignored`; the
 //! plain test checks the renderer.
 
+mod common;
 mod tui_common;
 
 use std::fmt::Write as _;
@@ -180,23 +181,7 @@ fn write_readme_screenshots_from_a_real_demo() {
     // Let every phenomenon build up: the queue fills, CLOSE-WAIT leaks, TIME-WAIT climbs.
     std::thread::sleep(Duration::from_secs(12));
 
-    let mut words = Vec::new();
-    for p in &ports {
-        if !words.is_empty() {
-            words.push("or".to_string());
-        }
-        for w in [
-            "sport",
-            "=",
-            &format!(":{p}"),
-            "or",
-            "dport",
-            "=",
-            &format!(":{p}"),
-        ] {
-            words.push(w.to_string());
-        }
-    }
+    let words = common::port_filter(&ports);
     let spec = QuerySpec {
         base: Query {
             netids: NetidSet::of(&[Netid::Tcp]),

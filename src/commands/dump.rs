@@ -84,16 +84,9 @@ fn summary(args: &DumpArgs, mut query: Query) -> anyhow::Result<()> {
         false
     }));
     let mut collector = Collector::new(query);
-    let mut snap = collector
-        .snapshot()
-        .context("cannot read the socket tables")?;
-    if snap.fallback_reason.is_some() {
-        // As for the table: count again from /proc alone.
+    let snap = snapshot_from_one_source(&mut collector, || {
         *counts.lock().unwrap_or_else(|e| e.into_inner()) = StateCounts::default();
-        snap = collector
-            .snapshot()
-            .context("cannot read the socket tables")?;
-    }
+    })?;
     report_notices(args, &snap);
     let summary = Summary::with_counts(&snap, &counts.lock().unwrap_or_else(|e| e.into_inner()));
     let mut w = io::stdout().lock();
@@ -127,27 +120,37 @@ fn streamed_table(args: &DumpArgs, mut query: Query, opts: TableOptions) -> anyh
         false
     }));
     let mut collector = Collector::new(query);
-    let mut snap = collector
-        .snapshot()
-        .context("cannot read the socket tables")?;
-    if snap.fallback_reason.is_some() {
-        // Auto mode tried netlink in this very call: rows it decoded before giving up would
-        // mix with /proc's. Read again, from /proc only (the collector stays there).
-        {
-            let mut r = lock(&rows);
-            r.clear();
-            r.set_source(Source::Proc);
-        }
-        snap = collector
-            .snapshot()
-            .context("cannot read the socket tables")?;
-    }
+    let snap = snapshot_from_one_source(&mut collector, || {
+        let mut r = lock(&rows);
+        r.clear();
+        r.set_source(Source::Proc);
+    })?;
     report_notices(args, &snap);
     drop(collector);
     let mut w = io::stdout().lock();
     lock(&rows).write(&mut w)?;
     w.flush()?;
     Ok(())
+}
+
+/// One snapshot whose streamed rows all come from one source. When auto mode tried netlink
+/// in this very call and fell back, what the `keep` hook took from netlink would mix with
+/// /proc's: `discard` drops it and the tables are read again, from /proc only (the
+/// collector stays there).
+fn snapshot_from_one_source(
+    collector: &mut Collector,
+    discard: impl FnOnce(),
+) -> anyhow::Result<Snapshot> {
+    let snap = collector
+        .snapshot()
+        .context("cannot read the socket tables")?;
+    if snap.fallback_reason.is_none() {
+        return Ok(snap);
+    }
+    discard();
+    collector
+        .snapshot()
+        .context("cannot read the socket tables")
 }
 
 fn lock(rows: &Mutex<TableRows>) -> std::sync::MutexGuard<'_, TableRows> {

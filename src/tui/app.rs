@@ -943,36 +943,13 @@ pub fn ascending_order_with(
     }
     slow.sort_unstable();
     // The packed keys in order, as positions in `keys`.
-    let mut fast: Vec<u32> = Vec::with_capacity(keys.len());
-    let merged = hint
+    let hinted = hint
         .filter(|h| h.len() == socks.len())
-        .is_some_and(|ranks| {
-            let body = &mut scratch.body;
-            let mut tail = by_rank(keys, ranks, &mut scratch.at_rank, body);
-            let key = |p: &u32| &keys[*p as usize];
-            if !body.windows(2).all(|w| key(&w[0]) < key(&w[1])) {
-                return false;
-            }
-            tail.sort_unstable_by(|a, b| key(a).cmp(key(b)));
-            let (mut i, mut j) = (0, 0);
-            while i < body.len() && j < tail.len() {
-                if key(&tail[j]) < key(&body[i]) {
-                    fast.push(tail[j]);
-                    j += 1;
-                } else {
-                    fast.push(body[i]);
-                    i += 1;
-                }
-            }
-            fast.extend_from_slice(&body[i..]);
-            fast.extend_from_slice(&tail[j..]);
-            true
-        });
-    if !merged {
+        .and_then(|ranks| merge_by_rank(keys, ranks, &mut scratch.at_rank, &mut scratch.body));
+    let fast = hinted.unwrap_or_else(|| {
         keys.sort_unstable();
-        fast.clear();
-        fast.extend(0..keys.len() as u32);
-    }
+        (0..keys.len() as u32).collect()
+    });
     let full = |i: usize| (c.sort_key(&socks[i]), second.sort_key(&socks[i]), i);
     let mut order = Vec::with_capacity(socks.len());
     let mut slow = slow.into_iter().peekable();
@@ -988,6 +965,37 @@ pub fn ascending_order_with(
     }
     order.extend(slow.map(|k| k.2));
     order
+}
+
+/// The packed keys in order, as positions in `keys`, when the sockets that stayed are still
+/// in their previous order: then only the newcomers are sorted and merged in. `None` when
+/// they are not (a key changed), for a full sort.
+fn merge_by_rank(
+    keys: &[(PackedKey, PackedKey, u32)],
+    ranks: &[u32],
+    at_rank: &mut Vec<u32>,
+    body: &mut Vec<u32>,
+) -> Option<Vec<u32>> {
+    let mut tail = by_rank(keys, ranks, at_rank, body);
+    let key = |p: &u32| &keys[*p as usize];
+    if !body.windows(2).all(|w| key(&w[0]) < key(&w[1])) {
+        return None;
+    }
+    tail.sort_unstable_by(|a, b| key(a).cmp(key(b)));
+    let mut out = Vec::with_capacity(keys.len());
+    let (mut i, mut j) = (0, 0);
+    while i < body.len() && j < tail.len() {
+        if key(&tail[j]) < key(&body[i]) {
+            out.push(tail[j]);
+            j += 1;
+        } else {
+            out.push(body[i]);
+            i += 1;
+        }
+    }
+    out.extend_from_slice(&body[i..]);
+    out.extend_from_slice(&tail[j..]);
+    Some(out)
 }
 
 /// Positions in `keys` by previous rank: into `body` those with a rank, in rank order; the

@@ -113,27 +113,13 @@ mod tests {
     use std::sync::Arc;
 
     fn sock(state: TcpState, local: (&str, u16), peer: (&str, u16), pid: Option<u32>) -> Socket {
+        let ep = |(a, port): (&str, u16)| Endpoint::Inet {
+            addr: a.parse().unwrap(),
+            port,
+        };
         Socket {
-            netid: Netid::Tcp,
-            state,
             recv_q: Some(0),
             send_q: Some(0),
-            local: Endpoint::Inet {
-                addr: local.0.parse().unwrap(),
-                port: local.1,
-            },
-            peer: Endpoint::Inet {
-                addr: peer.0.parse().unwrap(),
-                port: peer.1,
-            },
-            inode: 0,
-            uid: None,
-            cookie: None,
-            ifindex: None,
-            v6only: None,
-            timer: None,
-            tcp_info: None,
-            memory: None,
             processes: pid
                 .map(|pid| ProcessRef {
                     command: Arc::from("srv"),
@@ -142,6 +128,7 @@ mod tests {
                 })
                 .into_iter()
                 .collect(),
+            ..Socket::new(Netid::Tcp, state, ep(local), ep(peer))
         }
     }
 

@@ -206,14 +206,15 @@ pub fn run_with(mut app: App, source: Box<dyn SnapshotSource>, scope: Scope) -> 
                         collect_steps,
                     }) => {
                         let t0 = Instant::now();
-                        let mut steps = collect_steps;
-                        steps.extend_from_slice(&prepared.steps);
+                        let prepare_steps = prepared.steps;
                         if let Some(old) = app.apply_prepared(*prepared, Some(elapsed)) {
                             // Freeing 100,000 sockets takes milliseconds: the collector
                             // reuses the table instead, off this thread.
                             let _ = cmd_tx.send(Command::Recycle(old.sockets));
                         }
                         if trace.enabled() {
+                            let mut steps = collect_steps;
+                            steps.extend_from_slice(&prepare_steps);
                             pending = Some(Refresh {
                                 collect: elapsed,
                                 prepare,

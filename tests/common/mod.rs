@@ -30,6 +30,21 @@ pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
     }
 }
 
+/// Filter words selecting sockets with any of `ports` as local or peer port, parenthesized,
+/// so a test reads only its own rows even when the machine holds 100,000 other sockets.
+pub fn port_filter<P: std::fmt::Display>(ports: impl IntoIterator<Item = P>) -> Vec<String> {
+    let mut w = vec!["(".to_string()];
+    for (i, p) in ports.into_iter().enumerate() {
+        if i > 0 {
+            w.push("or".into());
+        }
+        let port = format!(":{p}");
+        w.extend(["sport", "=", &port, "or", "dport", "=", &port].map(String::from));
+    }
+    w.push(")".into());
+    w
+}
+
 pub fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
     unsafe { libc::geteuid() == 0 }

@@ -17,21 +17,11 @@ pub fn inet(a: &str, port: u16) -> Endpoint {
 
 pub fn tcp(state: TcpState, local: Endpoint, peer: Endpoint, q: (u32, u32)) -> Socket {
     Socket {
-        netid: Netid::Tcp,
-        state,
         recv_q: Some(q.0),
         send_q: Some(q.1),
-        local,
-        peer,
         inode: 1000,
         uid: Some(1000),
-        cookie: None,
-        ifindex: None,
-        v6only: None,
-        timer: None,
-        tcp_info: None,
-        memory: None,
-        processes: Default::default(),
+        ..Socket::new(Netid::Tcp, state, local, peer)
     }
 }
 

@@ -53,25 +53,14 @@ fn parse(line: &[u8], netids: NetidSet, states: StateSet) -> Option<Option<Socke
         Some(p) if !p.is_empty() => Some(Box::from(String::from_utf8_lossy(p).as_ref())),
         _ => None,
     };
+    // /proc/net/unix has no queues, uid or peer: those stay unknown.
+    let peer = Endpoint::Unix {
+        path: None,
+        inode: 0,
+    };
     Some(Some(Socket {
-        netid,
-        state,
-        recv_q: None,
-        send_q: None,
-        local: Endpoint::Unix { path, inode },
-        peer: Endpoint::Unix {
-            path: None,
-            inode: 0,
-        },
         inode,
-        uid: None,
-        cookie: None,
-        ifindex: None,
-        v6only: None,
-        timer: None,
-        tcp_info: None,
-        memory: None,
-        processes: Default::default(),
+        ..Socket::new(netid, state, Endpoint::Unix { path, inode }, peer)
     }))
 }
 

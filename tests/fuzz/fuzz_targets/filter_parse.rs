@@ -10,29 +10,18 @@ use sockeye::filter::{Filter, ParseOptions, bytecode};
 use sockeye::model::{Endpoint, Netid, Socket, TcpState};
 
 fn socket(local: IpAddr, lport: u16, peer: IpAddr, pport: u16) -> Socket {
-    Socket {
-        netid: Netid::Tcp,
-        state: TcpState::Established,
-        recv_q: None,
-        send_q: None,
-        local: Endpoint::Inet {
+    Socket::new(
+        Netid::Tcp,
+        TcpState::Established,
+        Endpoint::Inet {
             addr: local,
             port: lport,
         },
-        peer: Endpoint::Inet {
+        Endpoint::Inet {
             addr: peer,
             port: pport,
         },
-        inode: 0,
-        uid: None,
-        cookie: None,
-        ifindex: None,
-        v6only: None,
-        timer: None,
-        tcp_info: None,
-        memory: None,
-        processes: Default::default(),
-    }
+    )
 }
 
 fuzz_target!(|data: &[u8]| {
