@@ -1,7 +1,7 @@
 //! The manual page: what clap knows (synopsis, every subcommand and flag, examples) rendered by
 //! clap_mangen, plus the sections clap cannot write (filter grammar, TCP states, queues, demo
 //! scenarios, files, environment, exit status). `man/sockeye.1` is this output, committed;
-//! `tests/man_page.rs` fails when the two differ.
+//! `tests/it/cli/man_page.rs` fails when the two differ.
 
 use clap::{CommandFactory, ValueEnum};
 use clap_mangen::Man;

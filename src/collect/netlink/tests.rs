@@ -1,5 +1,5 @@
 //! Decoding tests on hand-built bytes and on datagrams recorded from a real kernel
-//! (tests/fixtures/netlink/, written by `tests/netlink_record.rs`).
+//! (tests/fixtures/netlink/, written by `tests/it/netlink/record.rs`).
 
 use std::collections::VecDeque;
 use std::io;

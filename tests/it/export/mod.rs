@@ -1,0 +1,5 @@
+//! The Prometheus exporter: metrics, HTTP, shipped assets.
+pub mod common;
+mod assets;
+mod http;
+mod metrics;

@@ -1,0 +1,16 @@
+//! All integration tests in one binary (one link instead of one per file), grouped by the
+//! feature they test. Run one group with `cargo test --test it tui::`, one file with
+//! `cargo test --test it filter::conformance`.
+
+pub mod common;
+
+mod cli;
+mod config;
+mod conformance_ss;
+mod demo;
+mod export;
+mod filter;
+mod netlink;
+mod output;
+mod proc;
+mod tui;

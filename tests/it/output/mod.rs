@@ -1,0 +1,2 @@
+//! Cell text of the output columns.
+mod columns;
