@@ -13,4 +13,5 @@ pub mod group;
 pub mod man;
 pub mod model;
 pub mod output;
+pub mod text;
 pub mod tui;

@@ -7,7 +7,6 @@
 //! dual-stack listener on `::` is reachable from nowhere). Otherwise it works on the shared
 //! loopback, looks only at its own ports and paths, and skips the dual-stack case.
 
-
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::AsRawFd;

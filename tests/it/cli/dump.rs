@@ -1,7 +1,6 @@
 //! `sockeye dump` from the outside: flags, state filters and groups, the JSON schema, exit
 //! codes, the closed pipe, `-H`, `-s`. Tests look only at their own loopback sockets.
 
-
 use std::io::Read;
 use std::net::SocketAddr;
 use std::process::{Command, Output, Stdio};

@@ -1,6 +1,6 @@
 //! The command line: dump flags and output, usage errors, help, man page, completions.
-mod dump;
-mod usage;
 mod completions;
+mod dump;
 mod help;
 mod man_page;
+mod usage;

@@ -1,6 +1,5 @@
 //! `sockeye attach` (and `sockeye demo` on a terminal) in a real terminal: tmux.
 
-
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;

@@ -1,7 +1,6 @@
 //! The control socket: status, every action, and bad requests that must get an error reply
 //! while the demo keeps running.
 
-
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;

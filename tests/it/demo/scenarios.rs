@@ -1,6 +1,5 @@
 //! Each scenario, started alone with `sockeye demo --headless`, shows its phenomenon in ss.
 
-
 use crate::demo::support::{DemoProc, eventually, eventually_both, show, ss, tcp_ext};
 
 #[test]

@@ -1,7 +1,6 @@
 //! SIGINT and SIGTERM end the demo cleanly: exit 0, no socket left on its ports (beyond the
 //! kernel's TIME-WAIT, which no process owns), no control file.
 
-
 use crate::demo::support::{DemoProc, eventually, ss};
 
 fn stops_cleanly(sig: i32) {

@@ -1,7 +1,6 @@
 //! The monitoring assets (scrape config, alert rules, Grafana dashboard) only name metrics the
 //! exporter really emits, and the alert rules fire when they should (`promtool test rules`).
 
-
 use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};

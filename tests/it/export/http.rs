@@ -1,7 +1,6 @@
 //! `sockeye export` over HTTP, on sockets this test creates on loopback: values must match ss.
 //! Ends with a real Prometheus scraping the exporter and answering a query about our listener.
 
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::FromRawFd;

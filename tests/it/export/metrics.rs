@@ -1,6 +1,5 @@
 //! Snapshot → metrics text, on hand-built snapshots: every exposition must parse strictly.
 
-
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};

@@ -1,5 +1,5 @@
 //! The Prometheus exporter: metrics, HTTP, shipped assets.
-pub mod common;
 mod assets;
+pub mod common;
 mod http;
 mod metrics;

@@ -2,7 +2,6 @@
 //! creates on loopback, `ss <flags> <filter>` and sockeye's selection (netlink with bytecode,
 //! and /proc with userspace filtering) agree, restricted to the test's own sockets.
 
-
 use crate::filter::support::*;
 use sockeye::collect::SourcePref;
 use sockeye::filter::Filter;

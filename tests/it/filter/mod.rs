@@ -1,5 +1,5 @@
 //! The filter language against ss, random bytecode against the kernel, unix path patterns.
-pub mod support;
 mod conformance;
 mod proptest;
+pub mod support;
 mod unix;

@@ -10,7 +10,6 @@
 //! - no input makes the parser (or anything after it) panic, and every program the compiler
 //!   emits passes the kernel's audit rules.
 
-
 use std::sync::OnceLock;
 
 use crate::filter::support::*;

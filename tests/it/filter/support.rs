@@ -4,7 +4,6 @@
 //! oracle, and sockeye's selection through the library, both restricted to those sockets.
 #![allow(dead_code)]
 
-
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::net::{
     IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket,

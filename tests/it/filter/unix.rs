@@ -2,7 +2,6 @@
 //! sport/dport compare — both with `-x` (every operand is a path pattern) and without it
 //! (`unix:` patterns, ports compared with inodes).
 
-
 use std::collections::{BTreeSet, HashSet};
 use std::os::fd::AsRawFd;
 use std::os::linux::net::SocketAddrExt;

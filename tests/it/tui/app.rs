@@ -1,8 +1,8 @@
 //! The live view's state and update logic, without a terminal.
 
-
 use std::time::Duration;
 
+use crate::tui::common::*;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
 use sockeye::group::StateGroupKey;
 use sockeye::model::TcpState;
@@ -10,7 +10,6 @@ use sockeye::tui::app::{App, GroupId, Row, SortColumn};
 use sockeye::tui::settings::View;
 use sockeye::tui::worker::Command;
 use sockeye::tui::{TuiSettings, delta};
-use crate::tui::common::*;
 
 fn settings() -> TuiSettings {
     TuiSettings {

@@ -1,13 +1,12 @@
 //! Details pane findings from QA: what a socket lacks is said, never an empty label.
 
-
+use crate::tui::common::{inet, snapshot, tcp};
 use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
 use sockeye::model::{TcpState, Timer, TimerKind};
 use sockeye::tui::app::App;
 use sockeye::tui::{QuerySpec, TuiSettings, ui};
-use crate::tui::common::{inet, snapshot, tcp};
 
 fn screen(app: &mut App, w: u16, h: u16) -> Vec<String> {
     let area = Rect::new(0, 0, w, h);

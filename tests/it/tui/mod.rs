@@ -1,6 +1,6 @@
 //! The live view: app logic, snapshots, screenshots, a real terminal, tiny sizes, perf.
-pub mod common;
 mod app;
+pub mod common;
 mod detail;
 mod perf;
 mod screenshots;

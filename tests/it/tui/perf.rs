@@ -2,9 +2,9 @@
 //! snapshot. Run with
 //! `cargo test --release --test it tui::perf -- --ignored --nocapture`.
 
-
 use std::time::{Duration, Instant};
 
+use crate::tui::common::*;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -13,7 +13,6 @@ use sockeye::model::{Socket, TcpState};
 use sockeye::tui::app::{App, prepare};
 use sockeye::tui::delta::Tracker;
 use sockeye::tui::{QuerySpec, TuiSettings, ui};
-use crate::tui::common::*;
 
 /// 20 listeners with 2,500 connections each, 40,000 outbound connections to 200 remote
 /// endpoints, 10,000 TIME-WAIT: 100,020 TCP sockets.

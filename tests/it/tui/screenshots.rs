@@ -2,7 +2,6 @@
 //! Regenerate from a real demo run with `cargo test --test it tui::screenshots -- --ignored`; the
 //! plain test checks the renderer.
 
-
 use std::fmt::Write as _;
 
 use ratatui::Terminal;

@@ -1,6 +1,5 @@
 //! Screen snapshots of the live view (TestBackend + insta), fed from fixture snapshots.
 
-
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};

@@ -2,7 +2,6 @@
 //! sliver and tmux panes can be 1x1. Every view, with help, details and the filter bar open,
 //! is drawn at every size up to 40x14 (and a few wide-but-flat ones).
 
-
 use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
