@@ -67,7 +67,7 @@ impl StateGroupKey {
         match s.netid {
             Netid::Tcp => StateGroupKey::Tcp(s.state),
             Netid::Udp => StateGroupKey::Udp,
-            _ => StateGroupKey::Unix,
+            Netid::UnixStream | Netid::UnixDgram | Netid::UnixSeqpacket => StateGroupKey::Unix,
         }
     }
 
@@ -128,7 +128,7 @@ impl StateTally {
         let slot = match s.netid {
             Netid::Tcp => s.state as usize,
             Netid::Udp => 12,
-            _ => 13,
+            Netid::UnixStream | Netid::UnixDgram | Netid::UnixSeqpacket => 13,
         };
         if self.keys[slot].is_none() {
             self.keys[slot] = Some(StateGroupKey::of(s));
@@ -169,7 +169,7 @@ impl StateCounts {
         match s.netid {
             Netid::Tcp => self.tcp[s.state as usize] += 1,
             Netid::Udp => self.udp += 1,
-            _ => self.unix += 1,
+            Netid::UnixStream | Netid::UnixDgram | Netid::UnixSeqpacket => self.unix += 1,
         }
     }
     pub fn tcp(&self, st: TcpState) -> usize {
@@ -298,6 +298,27 @@ fn match_rank(laddr: IpAddr, v6only: Option<bool>, caddr: IpAddr) -> Option<u8> 
     }
 }
 
+/// What a socket is filed under when grouping by listener: a TCP port, or the path of a unix
+/// stream or seqpacket socket. The other kinds never listen.
+enum ListenKey<'a> {
+    Port { addr: IpAddr, port: u16 },
+    Path(&'a str),
+}
+
+fn listen_key(s: &Socket) -> Option<ListenKey<'_>> {
+    match s.netid {
+        Netid::Tcp => match s.local {
+            Endpoint::Inet { addr, port } => Some(ListenKey::Port { addr, port }),
+            Endpoint::Unix { .. } => None,
+        },
+        Netid::UnixStream | Netid::UnixSeqpacket => match &s.local {
+            Endpoint::Unix { path: Some(p), .. } => Some(ListenKey::Path(p)),
+            Endpoint::Unix { path: None, .. } | Endpoint::Inet { .. } => None,
+        },
+        Netid::Udp | Netid::UnixDgram => None,
+    }
+}
+
 /// Group sockets by listener. A connection belongs to the listener on its local port whose
 /// address covers it best (exact address, then the family's wildcard, then a dual-stack `::`
 /// listener); TCP connections that belong to no listener are outbound and grouped by peer.
@@ -310,14 +331,14 @@ pub fn by_listener(sockets: &[Socket]) -> ListenerTree {
         if s.state != TcpState::Listen {
             continue;
         }
-        match (&s.netid, &s.local) {
-            (Netid::Tcp, Endpoint::Inet { port, .. }) => {
-                by_port.entry(*port).or_default().push(tree.listeners.len());
+        match listen_key(s) {
+            Some(ListenKey::Port { port, .. }) => {
+                by_port.entry(port).or_default().push(tree.listeners.len());
             }
-            (Netid::UnixStream | Netid::UnixSeqpacket, Endpoint::Unix { path: Some(p), .. }) => {
+            Some(ListenKey::Path(p)) => {
                 by_path.entry(p).or_insert(tree.listeners.len());
             }
-            _ => continue,
+            None => continue,
         }
         tree.listeners.push(ListenerGroup {
             listener: i,
@@ -330,15 +351,15 @@ pub fn by_listener(sockets: &[Socket]) -> ListenerTree {
         if s.state == TcpState::Listen {
             continue;
         }
-        let owner = match (&s.netid, &s.local) {
-            (Netid::Tcp, Endpoint::Inet { addr, port }) => by_port.get(port).and_then(|cands| {
+        let owner = match listen_key(s) {
+            Some(ListenKey::Port { addr, port }) => by_port.get(&port).and_then(|cands| {
                 cands
                     .iter()
                     .filter_map(|&g| {
                         let l = &sockets[tree.listeners[g].listener];
                         match l.local {
                             Endpoint::Inet { addr: la, .. } => {
-                                match_rank(la, l.v6only, *addr).map(|r| (r, g))
+                                match_rank(la, l.v6only, addr).map(|r| (r, g))
                             }
                             Endpoint::Unix { .. } => None,
                         }
@@ -347,10 +368,8 @@ pub fn by_listener(sockets: &[Socket]) -> ListenerTree {
                     .min_by_key(|&(r, g)| (std::cmp::Reverse(r), g))
                     .map(|(_, g)| g)
             }),
-            (Netid::UnixStream | Netid::UnixSeqpacket, Endpoint::Unix { path: Some(p), .. }) => {
-                by_path.get(&**p).copied()
-            }
-            _ => None,
+            Some(ListenKey::Path(p)) => by_path.get(p).copied(),
+            None => None,
         };
         if let Some(g) = owner {
             let grp = &mut tree.listeners[g];

@@ -13,5 +13,6 @@ pub mod group;
 pub mod man;
 pub mod model;
 pub mod output;
+pub mod tables;
 pub mod text;
 pub mod tui;

@@ -6,47 +6,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-/// Which table a socket came from, spelled as ss's Netid column.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Netid {
-    Tcp,
-    Udp,
-    UnixStream,
-    UnixDgram,
-    UnixSeqpacket,
-}
-
-impl Netid {
-    pub const ALL: [Netid; 5] = [
-        Netid::Tcp,
-        Netid::Udp,
-        Netid::UnixStream,
-        Netid::UnixDgram,
-        Netid::UnixSeqpacket,
-    ];
-
-    /// ss spelling, also the JSON `netid` value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Netid::Tcp => "tcp",
-            Netid::Udp => "udp",
-            Netid::UnixStream => "u_str",
-            Netid::UnixDgram => "u_dgr",
-            Netid::UnixSeqpacket => "u_seq",
-        }
-    }
-
-    pub fn is_unix(self) -> bool {
-        matches!(
-            self,
-            Netid::UnixStream | Netid::UnixDgram | Netid::UnixSeqpacket
-        )
-    }
-
-    pub fn is_inet(self) -> bool {
-        !self.is_unix()
-    }
-}
+pub use crate::tables::{FamilyClass, Netid, NetidSet};
 
 /// Kernel socket states (include/net/tcp_states.h). UDP and unix reuse them: a connected one
 /// is `Established`, an unconnected one `Close` (printed UNCONN), a unix listener `Listen`.

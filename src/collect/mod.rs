@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::model::{Netid, Snapshot, Socket, Source, StateSet};
+use crate::model::{Snapshot, Socket, Source, StateSet};
 
 /// Which source the user asked for (`--source`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -25,34 +25,8 @@ pub enum SourcePref {
     Proc,
 }
 
-/// A set of tables (one bit per [`Netid`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub struct NetidSet(pub u8);
-
-impl NetidSet {
-    pub const ALL: NetidSet = NetidSet(0b1_1111);
-    fn bit(n: Netid) -> u8 {
-        1 << (n as u8)
-    }
-    pub fn of(ids: &[Netid]) -> NetidSet {
-        NetidSet(ids.iter().fold(0, |m, n| m | Self::bit(*n)))
-    }
-    pub fn contains(self, n: Netid) -> bool {
-        self.0 & Self::bit(n) != 0
-    }
-    pub fn insert(&mut self, n: Netid) {
-        self.0 |= Self::bit(n);
-    }
-    pub fn len(self) -> usize {
-        (self.0 & Self::ALL.0).count_ones() as usize
-    }
-    pub fn is_empty(self) -> bool {
-        self.len() == 0
-    }
-    pub fn iter(self) -> impl Iterator<Item = Netid> {
-        Netid::ALL.into_iter().filter(move |n| self.contains(*n))
-    }
-}
+/// Sets of tables are the registry's (moved to [`crate::tables`]).
+pub use crate::tables::NetidSet;
 
 /// A userspace predicate applied to every socket as it is decoded, so rejected sockets are
 /// never stored. The filter language compiles to one of these.
@@ -297,7 +271,7 @@ impl Collector {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Endpoint, TcpState};
+    use crate::model::{Endpoint, Netid, TcpState};
 
     /// A table handed back is emptied and the next snapshot is built in its allocation.
     #[test]

@@ -16,6 +16,7 @@ use std::path::Path;
 
 use crate::collect::Query;
 use crate::model::{Netid, Socket};
+use crate::tables::ProcFiles;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProcError {
@@ -59,18 +60,24 @@ pub fn read(
     };
 
     let mut tables: Vec<(&str, Table)> = Vec::with_capacity(5);
-    for (netid, v4name, v6name) in [(Netid::Tcp, "tcp", "tcp6"), (Netid::Udp, "udp", "udp6")] {
-        if query.netids.contains(netid) {
-            if query.ipv4 {
-                tables.push((v4name, Table::Inet { netid, v6: false }));
-            }
-            if query.ipv6 {
-                tables.push((v6name, Table::Inet { netid, v6: true }));
-            }
+    // The inet kinds of the table registry, in its (ss's) order.
+    for netid in query.netids.iter() {
+        let ProcFiles::Inet { v4, v6 } = netid.kind().proc else {
+            continue;
+        };
+        if query.ipv4 {
+            tables.push((v4, Table::Inet { netid, v6: false }));
+        }
+        if query.ipv6 {
+            tables.push((v6, Table::Inet { netid, v6: true }));
         }
     }
-    if query.netids.iter().any(Netid::is_unix) {
-        tables.push(("unix", Table::Unix));
+    let unix_file = query.netids.iter().find_map(|n| match n.kind().proc {
+        ProcFiles::Unix { file, .. } => Some(file),
+        ProcFiles::Inet { .. } => None,
+    });
+    if let Some(file) = unix_file {
+        tables.push((file, Table::Unix));
     }
 
     let mut buf = Vec::with_capacity(256 * 1024);

@@ -28,6 +28,7 @@ use netlink_sys::{Socket as NlSocket, SocketAddr};
 
 use crate::collect::Query;
 use crate::model::{Netid, Socket, TcpState};
+use crate::tables::Diag;
 use inet::Decoded;
 use wire::{
     AF_INET, AF_INET6, AF_UNSPEC, IPPROTO_TCP, IPPROTO_UDP, Messages, NLMSG_DONE, NLMSG_ERROR,
@@ -126,21 +127,20 @@ impl Table {
 /// `one_walk`, TCP over both families is one table (one request, one kernel walk).
 pub(crate) fn tables(query: &Query, one_walk: bool) -> Vec<Table> {
     let mut t = Vec::with_capacity(5);
-    for (netid, v4, v6) in [
-        (Netid::Tcp, Table::TCP4, Table::TCP6),
-        (Netid::Udp, Table::UDP4, Table::UDP6),
-    ] {
-        if query.netids.contains(netid) {
-            if netid == Netid::Tcp && one_walk && query.ipv4 && query.ipv6 {
-                t.push(Table::TCP_BOTH);
-                continue;
-            }
-            if query.ipv4 {
-                t.push(v4);
-            }
-            if query.ipv6 {
-                t.push(v6);
-            }
+    // The inet kinds of the table registry, in its (ss's) order.
+    for netid in query.netids.iter() {
+        let Diag::Inet { protocol, names } = netid.kind().diag else {
+            continue;
+        };
+        if protocol == IPPROTO_TCP && one_walk && query.ipv4 && query.ipv6 {
+            t.push(Table::TCP_BOTH);
+            continue;
+        }
+        if query.ipv4 {
+            t.push(Table::inet(AF_INET, protocol, netid, names[0]));
+        }
+        if query.ipv6 {
+            t.push(Table::inet(AF_INET6, protocol, netid, names[1]));
         }
     }
     if query.netids.iter().any(Netid::is_unix) {

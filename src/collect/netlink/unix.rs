@@ -12,12 +12,7 @@ use crate::model::{Endpoint, Netid, Socket, TcpState};
 pub const UNIX_DIAG_MSG_LEN: usize = 16;
 
 fn netid_of(sock_type: u8) -> Option<Netid> {
-    match i32::from(sock_type) {
-        libc::SOCK_STREAM => Some(Netid::UnixStream),
-        libc::SOCK_DGRAM => Some(Netid::UnixDgram),
-        libc::SOCK_SEQPACKET => Some(Netid::UnixSeqpacket),
-        _ => None,
-    }
+    Netid::of_unix_type(sock_type)
 }
 
 fn u32_of(value: &[u8], off: usize) -> Option<u32> {

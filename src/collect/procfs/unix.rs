@@ -29,12 +29,7 @@ fn parse(line: &[u8], netids: NetidSet, states: StateSet) -> Option<Option<Socke
     let _refcount = hex_u32(f.next()?)?;
     let _protocol = hex_u32(f.next()?)?;
     let flags = hex_u32(f.next()?)?;
-    let netid = match hex_u32(f.next()?)? {
-        1 => Netid::UnixStream,
-        2 => Netid::UnixDgram,
-        5 => Netid::UnixSeqpacket,
-        _ => return None,
-    };
+    let netid = Netid::of_unix_type(u8::try_from(hex_u32(f.next()?)?).ok()?)?;
     // The kernel prints SS_CONNECTED/SS_CONNECTING exactly when sk_state is ESTABLISHED (2 is
     // an accepted-but-not-yet-accept()ed connection), and SS_UNCONNECTED/SS_DISCONNECTING
     // otherwise. Mapping by that keeps /proc in agreement with netlink, which reports

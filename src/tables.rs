@@ -1,0 +1,341 @@
+//! The table registry: every kind of socket table sockeye reads (ss's Netid column) is one
+//! entry here — its ss spelling, the flags and names that select it, its family class, how
+//! sock_diag asks for it and which /proc/net files hold it. [`Netid`], [`Netid::ALL`] and
+//! every set of kinds ([`NetidSet::ALL`], [`NetidSet::of_class`]...) derive from it.
+//!
+//! A new kind is one entry in [`registry!`] below plus its decoder; every `match` over
+//! [`Netid`] is exhaustive, so the compiler then lists each place that must say what the new
+//! kind does (grouping, ss's table order...).
+
+/// Which addresses a table holds, as ss's `-f` families group them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FamilyClass {
+    /// IPv4 and IPv6 (`-f inet`, `-f inet6`; narrowed by `-4`/`-6`).
+    Inet,
+    /// `-f unix`.
+    Unix,
+}
+
+impl FamilyClass {
+    /// The `-f` names that select this class.
+    pub fn family_names(self) -> &'static [&'static str] {
+        match self {
+            FamilyClass::Inet => &["inet", "inet6"],
+            FamilyClass::Unix => &["unix"],
+        }
+    }
+}
+
+/// The short flag that selects a kind (`-t`, `-u`, `-x`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Flag {
+    Tcp,
+    Udp,
+    Unix,
+}
+
+impl Flag {
+    pub fn short(self) -> char {
+        match self {
+            Flag::Tcp => 't',
+            Flag::Udp => 'u',
+            Flag::Unix => 'x',
+        }
+    }
+}
+
+/// How netlink sock_diag asks for a kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Diag {
+    /// One SOCK_DIAG_BY_FAMILY request per family (AF_INET, AF_INET6) for `protocol`;
+    /// `names` label the two requests (IPv4, IPv6) in errors and `--explain`.
+    Inet {
+        protocol: u8,
+        names: [&'static str; 2],
+    },
+    /// Part of the one AF_UNIX dump, told apart by the answer's `udiag_type`.
+    Unix { sock_type: u8 },
+}
+
+/// Which /proc/net files hold a kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProcFiles {
+    /// One file per family (`tcp`, `tcp6`).
+    Inet { v4: &'static str, v6: &'static str },
+    /// Lines of `file` whose Type column is `sock_type`.
+    Unix { file: &'static str, sock_type: u8 },
+}
+
+/// One registry entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TableKind {
+    /// ss's Netid column, also the JSON `netid` value.
+    pub ss_name: &'static str,
+    pub class: FamilyClass,
+    pub flag: Flag,
+    /// The `-A`/`--query` names that include this kind.
+    pub query_names: &'static [&'static str],
+    pub diag: Diag,
+    pub proc: ProcFiles,
+}
+
+const SOCK_STREAM: u8 = libc::SOCK_STREAM as u8;
+const SOCK_DGRAM: u8 = libc::SOCK_DGRAM as u8;
+const SOCK_SEQPACKET: u8 = libc::SOCK_SEQPACKET as u8;
+
+/// Declares [`Netid`] (one variant per entry, in ss's table order), [`Netid::ALL`] and
+/// [`Netid::kind`] from one list, so no set of kinds can be forgotten.
+macro_rules! registry {
+    ($($(#[$doc:meta])* $variant:ident => $entry:expr,)*) => {
+        /// Which table a socket came from, spelled as ss's Netid column. In ss's table order.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Netid {
+            $($(#[$doc])* $variant,)*
+        }
+
+        const KINDS: &[TableKind] = &[$($entry,)*];
+
+        impl Netid {
+            /// Every kind, in ss's table order.
+            pub const ALL: [Netid; KINDS.len()] = [$(Netid::$variant,)*];
+        }
+    };
+}
+
+registry! {
+    Tcp => TableKind {
+        ss_name: "tcp",
+        class: FamilyClass::Inet,
+        flag: Flag::Tcp,
+        query_names: &["all", "inet", "tcp"],
+        diag: Diag::Inet { protocol: libc::IPPROTO_TCP as u8, names: ["tcp/ipv4", "tcp/ipv6"] },
+        proc: ProcFiles::Inet { v4: "tcp", v6: "tcp6" },
+    },
+    Udp => TableKind {
+        ss_name: "udp",
+        class: FamilyClass::Inet,
+        flag: Flag::Udp,
+        query_names: &["all", "inet", "udp"],
+        diag: Diag::Inet { protocol: libc::IPPROTO_UDP as u8, names: ["udp/ipv4", "udp/ipv6"] },
+        proc: ProcFiles::Inet { v4: "udp", v6: "udp6" },
+    },
+    UnixStream => TableKind {
+        ss_name: "u_str",
+        class: FamilyClass::Unix,
+        flag: Flag::Unix,
+        query_names: &["all", "unix", "unix_stream", "u_str"],
+        diag: Diag::Unix { sock_type: SOCK_STREAM },
+        proc: ProcFiles::Unix { file: "unix", sock_type: SOCK_STREAM },
+    },
+    UnixDgram => TableKind {
+        ss_name: "u_dgr",
+        class: FamilyClass::Unix,
+        flag: Flag::Unix,
+        query_names: &["all", "unix", "unix_dgram", "u_dgr"],
+        diag: Diag::Unix { sock_type: SOCK_DGRAM },
+        proc: ProcFiles::Unix { file: "unix", sock_type: SOCK_DGRAM },
+    },
+    UnixSeqpacket => TableKind {
+        ss_name: "u_seq",
+        class: FamilyClass::Unix,
+        flag: Flag::Unix,
+        query_names: &["all", "unix", "unix_seqpacket", "u_seq"],
+        diag: Diag::Unix { sock_type: SOCK_SEQPACKET },
+        proc: ProcFiles::Unix { file: "unix", sock_type: SOCK_SEQPACKET },
+    },
+}
+
+impl Netid {
+    /// This kind's registry entry.
+    pub fn kind(self) -> &'static TableKind {
+        &KINDS[self as usize]
+    }
+
+    /// ss spelling, also the JSON `netid` value.
+    pub fn as_str(self) -> &'static str {
+        self.kind().ss_name
+    }
+
+    pub fn class(self) -> FamilyClass {
+        self.kind().class
+    }
+
+    pub fn is_unix(self) -> bool {
+        self.class() == FamilyClass::Unix
+    }
+
+    pub fn is_inet(self) -> bool {
+        self.class() == FamilyClass::Inet
+    }
+
+    /// The unix kind of a socket type (`udiag_type`, /proc/net/unix's Type column).
+    pub fn of_unix_type(sock_type: u8) -> Option<Netid> {
+        Netid::ALL
+            .into_iter()
+            .find(|n| matches!(n.kind().diag, Diag::Unix { sock_type: t } if t == sock_type))
+    }
+
+    /// The kind ss spells `name` (`tcp`, `u_str`...).
+    pub fn from_ss_name(name: &str) -> Option<Netid> {
+        Netid::ALL.into_iter().find(|n| n.as_str() == name)
+    }
+}
+
+/// A set of kinds (one bit per [`Netid`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct NetidSet(pub u32);
+
+impl NetidSet {
+    /// Every kind in the registry.
+    pub const ALL: NetidSet = {
+        let mut bits = 0;
+        let mut i = 0;
+        while i < Netid::ALL.len() {
+            bits |= 1 << (Netid::ALL[i] as u32);
+            i += 1;
+        }
+        NetidSet(bits)
+    };
+    pub const EMPTY: NetidSet = NetidSet(0);
+
+    fn bit(n: Netid) -> u32 {
+        1 << (n as u32)
+    }
+    pub fn of(ids: &[Netid]) -> NetidSet {
+        NetidSet(ids.iter().fold(0, |m, n| m | Self::bit(*n)))
+    }
+    /// The kinds matching `pred`, from the registry.
+    pub fn of_kinds(pred: impl Fn(Netid) -> bool) -> NetidSet {
+        NetidSet::of(
+            &Netid::ALL
+                .into_iter()
+                .filter(|n| pred(*n))
+                .collect::<Vec<_>>(),
+        )
+    }
+    /// Every kind of a family class (`FamilyClass::Inet`: tcp and udp today).
+    pub fn of_class(class: FamilyClass) -> NetidSet {
+        NetidSet::of_kinds(|n| n.class() == class)
+    }
+    /// The kinds a short flag selects (`-x`: the three unix kinds).
+    pub fn of_flag(flag: Flag) -> NetidSet {
+        NetidSet::of_kinds(|n| n.kind().flag == flag)
+    }
+    /// The kinds an `-A`/`--query` name selects (`inet`, `unix_dgram`, `all`...); `None` for a
+    /// name ss does not know here.
+    pub fn of_query_name(name: &str) -> Option<NetidSet> {
+        let set = NetidSet::of_kinds(|n| n.kind().query_names.contains(&name));
+        (!set.is_empty()).then_some(set)
+    }
+    /// The kinds an `-f`/`--family` name selects.
+    pub fn of_family_name(name: &str) -> Option<NetidSet> {
+        let set = NetidSet::of_kinds(|n| n.class().family_names().contains(&name));
+        (!set.is_empty()).then_some(set)
+    }
+    pub fn contains(self, n: Netid) -> bool {
+        self.0 & Self::bit(n) != 0
+    }
+    pub fn insert(&mut self, n: Netid) {
+        self.0 |= Self::bit(n);
+    }
+    pub fn union(self, o: NetidSet) -> NetidSet {
+        NetidSet(self.0 | o.0)
+    }
+    pub fn intersect(self, o: NetidSet) -> NetidSet {
+        NetidSet(self.0 & o.0)
+    }
+    pub fn without(self, o: NetidSet) -> NetidSet {
+        NetidSet(self.0 & !o.0)
+    }
+    pub fn len(self) -> usize {
+        (self.0 & Self::ALL.0).count_ones() as usize
+    }
+    pub fn is_empty(self) -> bool {
+        self.len() == 0
+    }
+    pub fn iter(self) -> impl Iterator<Item = Netid> {
+        Netid::ALL.into_iter().filter(move |n| self.contains(*n))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_its_own_bit_and_entry() {
+        assert_eq!(NetidSet::ALL.len(), Netid::ALL.len());
+        assert_eq!(KINDS.len(), Netid::ALL.len());
+        for (i, n) in Netid::ALL.into_iter().enumerate() {
+            assert_eq!(n as usize, i);
+            assert_eq!(Netid::from_ss_name(n.as_str()), Some(n));
+            assert!(n.kind().query_names.contains(&"all"), "{n:?}");
+            assert!(NetidSet::of_flag(n.kind().flag).contains(n));
+        }
+    }
+
+    #[test]
+    fn spellings_are_ss_netids() {
+        let names: Vec<&str> = Netid::ALL.iter().map(|n| n.as_str()).collect();
+        assert_eq!(names, ["tcp", "udp", "u_str", "u_dgr", "u_seq"]);
+    }
+
+    #[test]
+    fn sets_derive_from_the_registry() {
+        let inet = NetidSet::of(&[Netid::Tcp, Netid::Udp]);
+        let unix = NetidSet::of(&[Netid::UnixStream, Netid::UnixDgram, Netid::UnixSeqpacket]);
+        assert_eq!(NetidSet::of_class(FamilyClass::Inet), inet);
+        assert_eq!(NetidSet::of_class(FamilyClass::Unix), unix);
+        assert_eq!(NetidSet::of_flag(Flag::Unix), unix);
+        assert_eq!(NetidSet::of_flag(Flag::Tcp), NetidSet::of(&[Netid::Tcp]));
+        assert_eq!(inet.union(unix), NetidSet::ALL);
+        assert_eq!(NetidSet::ALL.without(inet), unix);
+        assert_eq!(NetidSet::ALL.intersect(inet), inet);
+        assert!(Netid::Tcp.is_inet() && !Netid::Tcp.is_unix());
+        assert!(Netid::UnixDgram.is_unix() && !Netid::UnixDgram.is_inet());
+    }
+
+    #[test]
+    fn ss_query_and_family_names() {
+        assert_eq!(NetidSet::of_query_name("all"), Some(NetidSet::ALL));
+        assert_eq!(
+            NetidSet::of_query_name("inet"),
+            Some(NetidSet::of_class(FamilyClass::Inet))
+        );
+        assert_eq!(
+            NetidSet::of_query_name("unix_dgram"),
+            Some(NetidSet::of(&[Netid::UnixDgram]))
+        );
+        assert_eq!(
+            NetidSet::of_query_name("u_seq"),
+            Some(NetidSet::of(&[Netid::UnixSeqpacket]))
+        );
+        assert_eq!(NetidSet::of_query_name("bogus"), None);
+        assert_eq!(
+            NetidSet::of_family_name("inet6"),
+            Some(NetidSet::of_class(FamilyClass::Inet))
+        );
+        assert_eq!(
+            NetidSet::of_family_name("unix"),
+            Some(NetidSet::of_class(FamilyClass::Unix))
+        );
+        assert_eq!(NetidSet::of_family_name("link"), None);
+    }
+
+    #[test]
+    fn unix_types_map_to_kinds() {
+        assert_eq!(Netid::of_unix_type(1), Some(Netid::UnixStream));
+        assert_eq!(Netid::of_unix_type(2), Some(Netid::UnixDgram));
+        assert_eq!(Netid::of_unix_type(5), Some(Netid::UnixSeqpacket));
+        assert_eq!(Netid::of_unix_type(3), None);
+        for n in Netid::ALL {
+            match (n.kind().diag, n.kind().proc) {
+                (Diag::Unix { sock_type: a }, ProcFiles::Unix { sock_type: b, .. }) => {
+                    assert_eq!(a, b)
+                }
+                (Diag::Inet { .. }, ProcFiles::Inet { .. }) => {}
+                other => panic!("{n:?}: netlink and /proc disagree on the class: {other:?}"),
+            }
+        }
+    }
+}
