@@ -53,7 +53,7 @@ pub fn load(no_config: bool) -> Result<Config, ConfigError> {
 
 /// Like [`load`], from a given file; a missing file sets nothing.
 pub fn load_from(path: &Path) -> Result<Config, ConfigError> {
-    match std::fs::read_to_string(path) {
+    match crate::input::read_text(path, crate::input::CONFIG_LIMIT) {
         Ok(text) => parse(&text).map_err(|e| e.in_file(path)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
         Err(source) => Err(ConfigError::Read {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::cli::{AttachArgs, DemoArgs};
-use crate::collect::{NetidSet, Query};
+use crate::collect::NetidSet;
 use crate::demo::Demo;
 use crate::demo::attach::ScenarioPanel;
 use crate::demo::control::{self, ControlClient, ControlServer};
@@ -156,14 +156,7 @@ fn attach_to(path: &Path, settings: TuiSettings) -> anyhow::Result<()> {
 
 /// The demo is all TCP: ask for TCP only, every state.
 fn tcp_query() -> QuerySpec {
-    QuerySpec {
-        base: Query {
-            netids: NetidSet::of(&[Netid::Tcp]),
-            ..Query::default()
-        },
-        filter: Vec::new(),
-        listening: false,
-    }
+    QuerySpec::of_tables(NetidSet::of(&[Netid::Tcp]))
 }
 
 /// The live view's settings: defaults, the configuration file, NO_COLOR, then --interval.

@@ -11,17 +11,17 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context;
 
 use crate::cli::DumpArgs;
-use crate::collect::{Collector, NetidSet, Query, SourcePref};
+use crate::collect::{Collector, Query, SourcePref};
 use crate::error::UsageError;
-use crate::filter::{FamilyOnly, Filter, ParseOptions};
-use crate::model::{Netid, Snapshot, Socket, Source, StateSet, TcpState};
+use crate::model::{Snapshot, Socket, Source};
 use crate::output::columns::CellCtx;
 use crate::output::json::{JsonOptions, write_json};
 use crate::output::summary::{StateCounts, Summary};
 use crate::output::table::{TableOptions, TableRows, ss_order, write_table};
+use crate::selection::{Options, Request};
 
-pub fn run(args: &DumpArgs, _no_config: bool) -> anyhow::Result<()> {
-    let plan = Plan::from_args(args)?;
+pub fn run(args: &DumpArgs, no_config: bool) -> anyhow::Result<()> {
+    let plan = Plan::from_args(args, no_config)?;
     if args.explain {
         let mut out = io::stdout().lock();
         writeln!(out, "{}", plan.explain)?;
@@ -44,7 +44,7 @@ pub fn run(args: &DumpArgs, _no_config: bool) -> anyhow::Result<()> {
     // never holds the sockets. Process attribution needs the whole table first, and the
     // summary and JSON read the snapshot.
     if !args.summary && !args.json && !args.processes {
-        return streamed_table(args, plan.query, table_opts);
+        return streamed_table(args, plan.numeric, plan.query, table_opts);
     }
     if args.summary {
         return summary(args, plan.query);
@@ -68,7 +68,7 @@ pub fn run(args: &DumpArgs, _no_config: bool) -> anyhow::Result<()> {
         write_json(&mut w, &snap.sockets, snap.source, &opts)?;
     } else {
         ss_order(&mut snap.sockets);
-        let ctx = CellCtx::new(args.select.numeric, snap.source);
+        let ctx = CellCtx::new(plan.numeric, snap.source);
         write_table(&mut w, &snap.sockets, &ctx, &table_opts)?;
     }
     w.flush()?;
@@ -101,14 +101,19 @@ fn summary(args: &DumpArgs, mut query: Query) -> anyhow::Result<()> {
 
 /// The table without `-p`: every decoded socket that passes the filter is formatted into
 /// [`TableRows`] from inside the collector's `keep` hook and then dropped.
-fn streamed_table(args: &DumpArgs, mut query: Query, opts: TableOptions) -> anyhow::Result<()> {
+fn streamed_table(
+    args: &DumpArgs,
+    numeric: bool,
+    mut query: Query,
+    opts: TableOptions,
+) -> anyhow::Result<()> {
     let first_source = if query.source == SourcePref::Proc {
         Source::Proc
     } else {
         Source::Netlink
     };
     let rows = Arc::new(Mutex::new(TableRows::new(
-        CellCtx::new(args.select.numeric, first_source),
+        CellCtx::new(numeric, first_source),
         opts,
     )));
     let sink = Arc::clone(&rows);
@@ -161,116 +166,31 @@ fn lock(rows: &Mutex<TableRows>) -> std::sync::MutexGuard<'_, TableRows> {
 /// Everything decided before touching the kernel.
 struct Plan {
     query: Query,
+    numeric: bool,
     explain: String,
 }
 
 impl Plan {
-    fn from_args(args: &DumpArgs) -> anyhow::Result<Plan> {
-        let sel = &args.select;
-        // With -x, ss reads every address and port operand as a unix path pattern.
-        let parse_opts = ParseOptions { unix: sel.unix };
-        let filter = match &sel.filter_file {
-            None => Filter::parse_with(&sel.filter, parse_opts),
-            Some(path) => {
-                // States may stay on the command line; the expression comes from the file.
-                let text = if path.as_os_str() == "-" {
-                    io::read_to_string(io::stdin()).map_err(|e| {
-                        UsageError(format!("cannot read the filter from stdin: {e}"))
-                    })?
-                } else {
-                    std::fs::read_to_string(path).map_err(|e| {
-                        UsageError(format!("cannot read filter file {}: {e}", path.display()))
-                    })?
-                };
-                Filter::parse_text_with(&format!("{}\n{text}", sel.filter.join(" ")), parse_opts)
-            }
-        }
-        .map_err(|e| UsageError(e.to_string()))?;
-
-        let (mut netids, mut ipv4, mut ipv6) = super::select::tables(sel);
-        // ss lists only one family when a filter operand names it (`inet6:`, a unix path).
-        match filter.family_only() {
-            Some(FamilyOnly::V4) => {
-                ipv6 = false;
-                netids = NetidSet(netids.0 & NetidSet::of(&[Netid::Tcp, Netid::Udp]).0);
-            }
-            Some(FamilyOnly::V6) => {
-                ipv4 = false;
-                netids = NetidSet(netids.0 & NetidSet::of(&[Netid::Tcp, Netid::Udp]).0);
-            }
-            Some(FamilyOnly::Unix) => {
-                netids = NetidSet(netids.0 & !NetidSet::of(&[Netid::Tcp, Netid::Udp]).0);
-            }
-            None => {}
-        }
-        if !ipv4 && !ipv6 {
-            return Err(UsageError("no families to show with such filter".into()).into());
-        }
-        if netids.is_empty() {
-            return Err(UsageError("no socket tables to show with such filter".into()).into());
-        }
-
-        let mut states = filter.states(sel.listening, sel.all);
-        // ss: a UDP-only dump without any state selection shows connected UDP sockets only.
-        if filter.explicit_states().is_none()
-            && !sel.listening
-            && !sel.all
-            && netids == NetidSet::of(&[Netid::Udp])
-        {
-            states = StateSet::of(&[TcpState::Established]);
-        }
-        if args.summary {
-            // The summary counts every TCP state.
-            netids = NetidSet::of(&[Netid::Tcp]);
-            states = StateSet::ALL;
-        }
-        if states.is_empty() {
-            return Err(UsageError("no socket states to show with such filter".into()).into());
-        }
-
-        let query = Query {
-            netids,
-            ipv4,
-            ipv6,
-            states,
-            tcp_info: args.info,
-            memory: args.memory,
-            bytecode: if args.summary {
-                None
-            } else {
-                filter.bytecode().map(Arc::new)
-            },
-            keep: if args.summary {
-                None
-            } else {
-                filter.predicate()
-            },
-            processes: args.processes && !args.summary,
-            counters: args.summary,
-            source: super::select::source_pref(sel.source),
-            ..Query::default()
-        };
-        let requests = if query.source == SourcePref::Proc {
-            vec!["none: --source proc reads /proc/net".to_string()]
+    /// The one selection (flags, filter, `-F` file, configuration), plus what dump shows.
+    fn from_args(args: &DumpArgs, no_config: bool) -> anyhow::Result<Plan> {
+        let config = crate::config::load(no_config).map_err(UsageError::from)?;
+        let options = if args.summary {
+            Options::SUMMARY
         } else {
-            crate::collect::netlink::describe_requests(&query)
+            Options::DUMP
         };
-        let explain = format!(
-            "{}\ntables:     {}\nfamilies:   {}\nrequests:   {}",
-            filter.explain(sel.listening, sel.all).trim_end(),
-            netids
-                .iter()
-                .map(Netid::as_str)
-                .collect::<Vec<_>>()
-                .join(" "),
-            match (ipv4, ipv6) {
-                (true, true) => "ipv4 ipv6",
-                (true, false) => "ipv4",
-                _ => "ipv6",
-            },
-            requests.join("\n            "),
-        );
-        Ok(Plan { query, explain })
+        let selection = Request::from_args(&args.select, &config, options)?.resolve()?;
+        let explain = selection.explain();
+        let mut query = selection.query;
+        query.tcp_info = args.info;
+        query.memory = args.memory;
+        query.processes = args.processes && !args.summary;
+        query.counters = args.summary;
+        Ok(Plan {
+            query,
+            numeric: selection.numeric,
+            explain,
+        })
     }
 }
 

@@ -9,16 +9,17 @@ use anyhow::Context;
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
-use crate::cli::ExportArgs;
-use crate::collect::{Collector, Query};
+use crate::cli::{ExportArgs, SelectArgs};
+use crate::collect::Collector;
 use crate::error::UsageError;
 use crate::export::cache::Cache;
 use crate::export::server::{Exporter, ServeOptions};
+use crate::selection::{Options, Request};
 
 /// Request-handling threads: enough for Prometheus plus a curl or two.
 const HTTP_THREADS: usize = 4;
 
-pub fn run(args: &ExportArgs, _no_config: bool) -> anyhow::Result<()> {
+pub fn run(args: &ExportArgs, no_config: bool) -> anyhow::Result<()> {
     let addr = listen_addr(&args.listen)?;
     let interval = seconds("--interval", args.interval, 0.0)?;
     let deadline = seconds("--timeout", args.timeout, 0.05)?;
@@ -30,12 +31,16 @@ pub fn run(args: &ExportArgs, _no_config: bool) -> anyhow::Result<()> {
     let mut signals =
         Signals::new([SIGINT, SIGTERM]).context("cannot install the SIGINT/SIGTERM handlers")?;
 
-    let query = Query {
-        processes: !args.no_processes,
-        counters: true,
-        source: super::select::source_pref(args.source),
-        ..Query::default()
+    // Every table and state (the exporter takes no filter); the configuration file has no
+    // key for it, so with or without --no-config nothing is read from it.
+    let _ = no_config;
+    let select = SelectArgs {
+        source: args.source,
+        ..SelectArgs::default()
     };
+    let mut query = Request::of_flags(&select, Options::EXPORT).resolve()?.query;
+    query.processes = !args.no_processes;
+    query.counters = true;
     let mut collector = Collector::new(query);
     let (mut told_fallback, mut told_processes) = (false, false);
     let cache = Cache::start(interval, move || {

@@ -5,5 +5,4 @@ pub mod config;
 pub mod demo;
 pub mod dump;
 pub mod export;
-pub mod select;
 pub mod tui;

@@ -1,11 +1,10 @@
 //! `sockeye` and `sockeye tui`: turn the command line into [`AppOptions`] and run the live
 //! view.
 
-use anyhow::Context;
-
-use crate::cli::{SelectArgs, TuiArgs, ViewArg};
-use crate::collect::Query;
+use crate::cli::{TuiArgs, ViewArg};
+use crate::config::Config;
 use crate::error::UsageError;
+use crate::selection::{Options, Request};
 use crate::tui::{self, AppOptions, QuerySpec, Scope, TuiSettings, View};
 
 /// `sockeye` without a subcommand.
@@ -26,18 +25,6 @@ pub fn settings(no_config: bool) -> anyhow::Result<TuiSettings> {
     Ok(s)
 }
 
-/// The tables, families and source the select flags ask for.
-pub fn base_query(sel: &SelectArgs) -> Query {
-    let (netids, ipv4, ipv6) = super::select::tables(sel);
-    Query {
-        netids,
-        ipv4,
-        ipv6,
-        source: super::select::source_pref(sel.source),
-        ..Query::default()
-    }
-}
-
 /// Command line (over `settings`) to the live view's options.
 pub fn options(args: &TuiArgs, mut settings: TuiSettings) -> anyhow::Result<AppOptions> {
     if let Some(secs) = args.interval {
@@ -51,32 +38,16 @@ pub fn options(args: &TuiArgs, mut settings: TuiSettings) -> anyhow::Result<AppO
             ViewArg::Sockets => View::Sockets,
         };
     }
-    let mut filter = Vec::new();
-    if let Some(path) = &args.select.filter_file {
-        if path.as_os_str() == "-" {
-            return Err(UsageError(
-                "the live view reads keys from standard input: give -F a file, not '-'".into(),
-            )
-            .into());
-        }
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read filter file {}", path.display()))?;
-        for line in text.lines().filter(|l| !l.trim_start().starts_with('#')) {
-            filter.extend(tui::query::split_words(line));
-        }
-    }
-    filter.extend(args.select.filter.iter().cloned());
+    // The configuration's selection keys are already in `settings` (numeric); the file's
+    // problems were reported when the settings were read.
+    let request = Request::from_args(&args.select, &Config::default(), Options::LIVE)?;
     let scope = Scope {
         pids: args.pid.into_iter().collect(),
         process_names: args.process.iter().cloned().collect(),
         ports: Vec::new(),
     };
     Ok(AppOptions {
-        query: QuerySpec {
-            base: base_query(&args.select),
-            filter,
-            listening: args.select.listening && !args.select.all,
-        },
+        query: QuerySpec::new(request),
         scope,
         settings,
         panel: None,
@@ -102,11 +73,20 @@ mod tests {
         assert_eq!(o.settings.interval.as_millis(), 2500);
         assert_eq!(o.settings.view, View::Listeners);
         assert_eq!(o.scope.pids, vec![42]);
-        assert_eq!(o.query.base.netids, NetidSet::of(&[Netid::Tcp]));
-        assert!(o.query.base.ipv4 && !o.query.base.ipv6);
+        assert_eq!(o.query.request.tables, NetidSet::of(&[Netid::Tcp]));
+        assert!(o.query.request.ipv4 && !o.query.request.ipv6);
         assert_eq!(o.query.filter, vec!["state", "listening"]);
 
         args.interval = Some(0.05);
+        let e = options(&args, TuiSettings::default()).err().unwrap();
+        assert_eq!(crate::error::exit_code(&e), 2);
+    }
+
+    /// A missing filter file is a usage error (exit 2), as in dump.
+    #[test]
+    fn a_missing_filter_file_is_a_usage_error() {
+        let mut args = TuiArgs::default();
+        args.select.filter_file = Some("/nonexistent/sockeye-filter".into());
         let e = options(&args, TuiSettings::default()).err().unwrap();
         assert_eq!(crate::error::exit_code(&e), 2);
     }

@@ -20,7 +20,6 @@ mod lexer;
 pub mod parse;
 pub mod state;
 
-use std::io::Read;
 use std::path::Path;
 
 pub use error::{FilterError, Span};
@@ -173,26 +172,19 @@ impl Filter {
 }
 
 fn read_filter_file(path: &Path) -> Result<String, FilterError> {
-    let shown = path.display();
-    let mut bytes = Vec::new();
-    let res = if path == Path::new("-") {
-        std::io::stdin().lock().read_to_end(&mut bytes)
-    } else {
-        std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut bytes))
-    };
-    if let Err(e) = res {
+    // The one reader of user-named files: never blocks on a FIFO, reads regular files only,
+    // and at most a few MiB.
+    crate::input::read_text_or_stdin(path, crate::input::FILTER_LIMIT).map_err(|e| {
         let what = if path == Path::new("-") {
             "standard input".to_string()
         } else {
-            format!("'{shown}'")
+            format!("'{}'", crate::text::escape(&path.to_string_lossy()))
         };
-        return Err(FilterError::plain(format!(
+        FilterError::plain(format!(
             "cannot read the filter file {what}: {}",
             strip_os_error(&e)
-        )));
-    }
-    String::from_utf8(bytes)
-        .map_err(|_| FilterError::plain(format!("the filter file '{shown}' is not UTF-8 text")))
+        ))
+    })
 }
 
 /// "No such file or directory (os error 2)" → "No such file or directory".

@@ -1,21 +1,36 @@
 //! Turning the command line's selection and the filter bar's text into a collector
-//! [`Query`].
-
-use std::sync::Arc;
+//! [`Query`], by the one resolver every front end uses ([`crate::selection`]).
 
 use crate::collect::Query;
-use crate::model::StateSet;
+use crate::model::NetidSet;
+use crate::selection::{Options, Request};
 
-/// What to collect: the base query (tables, families, source, procfs root) and the ss filter
-/// words. The live view always collects kernel counters; it asks for tcp_info and memory only
-/// while the detail pane is open, and for processes while they are shown or a scope needs them.
+pub use crate::selection::split_words;
+
+/// What to collect: the command line's selection (tables, families, source, -l/-a, -x) and
+/// the ss filter words the view starts with. The live view always collects kernel counters;
+/// it asks for tcp_info and memory only while the detail pane is open, and for processes while
+/// they are shown or a scope needs them.
 #[derive(Clone, Debug, Default)]
 pub struct QuerySpec {
-    pub base: Query,
+    pub request: Request,
     /// The ss filter, as words (`state`, `time-wait`, `dport`, `=`, `:443`...).
     pub filter: Vec<String>,
-    /// `-l`: listening sockets only (when the filter names no state).
-    pub listening: bool,
+}
+
+impl QuerySpec {
+    /// The filter words of the command line (and its `-F` file) over `request`.
+    pub fn new(request: Request) -> QuerySpec {
+        QuerySpec {
+            filter: request.filter_words(),
+            request,
+        }
+    }
+
+    /// Only these tables, every state, no filter (the demo watches TCP).
+    pub fn of_tables(tables: NetidSet) -> QuerySpec {
+        QuerySpec::new(Request::of_tables(tables, Options::LIVE))
+    }
 }
 
 /// What the view currently needs from the collector besides the filter.
@@ -30,15 +45,7 @@ pub struct Needs {
 /// Without a state in the filter the live view shows every state (TIME-WAIT and SYN-RECV
 /// included), or only listeners with `-l`.
 pub fn compose(spec: &QuerySpec, words: &[String], needs: Needs) -> Result<Query, String> {
-    let mut q = spec.base.clone();
-    let all = !spec.listening;
-    let filter = crate::filter::Filter::parse(words).map_err(|e| e.to_string())?;
-    q.states = filter.states(spec.listening, all);
-    if q.states.is_empty() {
-        q.states = StateSet::ALL;
-    }
-    q.bytecode = filter.bytecode().map(Arc::new);
-    q.keep = filter.predicate();
+    let mut q = spec.request.resolve_words(words).map_err(|e| e.0)?.query;
     q.processes = needs.processes;
     q.tcp_info = needs.details;
     q.memory = needs.details;
@@ -46,57 +53,29 @@ pub fn compose(spec: &QuerySpec, words: &[String], needs: Needs) -> Result<Query
     Ok(q)
 }
 
-/// Split the filter bar's text into words: whitespace separates, single and double quotes
-/// group, and parentheses stand alone (`(dport = :80)` works as ss's `'(' dport = :80 ')'`).
-pub fn split_words(text: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut cur = String::new();
-    let mut quote: Option<char> = None;
-    let flush = |cur: &mut String, words: &mut Vec<String>| {
-        if !cur.is_empty() {
-            words.push(std::mem::take(cur));
-        }
-    };
-    for c in text.chars() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), c) => cur.push(c),
-            (None, '\'' | '"') => quote = Some(c),
-            (None, c) if c.is_whitespace() => flush(&mut cur, &mut words),
-            (None, '(' | ')') => {
-                flush(&mut cur, &mut words);
-                words.push(c.to_string());
-            }
-            (None, c) => cur.push(c),
-        }
-    }
-    flush(&mut cur, &mut words);
-    words
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{Netid, StateSet, TcpState};
+
+    fn w(text: &str) -> Vec<String> {
+        split_words(text)
+    }
 
     #[test]
-    fn split_words_handles_quotes_and_parens() {
-        assert_eq!(
-            split_words("state established '(' dport = :443 or(dport = :80)"),
-            vec![
-                "state",
-                "established",
-                "(",
-                "dport",
-                "=",
-                ":443",
-                "or",
-                "(",
-                "dport",
-                "=",
-                ":80",
-                ")"
-            ]
-        );
-        assert!(split_words("   ").is_empty());
+    fn compose_adds_what_the_view_needs() {
+        let spec = QuerySpec::of_tables(NetidSet::of(&[Netid::Tcp]));
+        let needs = Needs {
+            processes: true,
+            details: false,
+        };
+        let q = compose(&spec, &w("state close-wait"), needs).unwrap();
+        assert_eq!(q.netids, NetidSet::of(&[Netid::Tcp]));
+        assert_eq!(q.states, StateSet::of(&[TcpState::CloseWait]));
+        assert!(q.processes && q.counters && !q.tcp_info && !q.memory);
+        assert_eq!(compose(&spec, &[], needs).unwrap().states, StateSet::ALL);
+        let e = compose(&spec, &w("exclude all"), needs).unwrap_err();
+        assert_eq!(e, "no socket states to show with such filter");
+        assert!(compose(&spec, &w("dport = :80 foo"), needs).is_err());
     }
 }

@@ -23,13 +23,9 @@ pub struct Refresh {
 
 impl Trace {
     pub fn from_env() -> Trace {
-        let file = std::env::var_os("SOCKEYE_TRACE").and_then(|p| {
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(p)
-                .ok()
-        });
+        // Never a FIFO or a device: opening one could block the live view, or write forever.
+        let file = std::env::var_os("SOCKEYE_TRACE")
+            .and_then(|p| crate::input::open_append(std::path::Path::new(&p)).ok());
         Trace { file }
     }
 

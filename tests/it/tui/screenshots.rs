@@ -153,7 +153,7 @@ fn write_readme_screenshots_from_a_real_demo() {
     use std::process::{Command, Stdio};
     use std::time::Duration;
 
-    use sockeye::collect::{Collector, NetidSet, Query};
+    use sockeye::collect::{Collector, NetidSet};
     use sockeye::model::Netid;
     use sockeye::tui::QuerySpec;
     use sockeye::tui::query::{Needs, compose};
@@ -180,12 +180,8 @@ fn write_readme_screenshots_from_a_real_demo() {
 
     let words = crate::common::port_filter(&ports);
     let spec = QuerySpec {
-        base: Query {
-            netids: NetidSet::of(&[Netid::Tcp]),
-            ..Query::default()
-        },
         filter: words.clone(),
-        listening: false,
+        ..QuerySpec::of_tables(NetidSet::of(&[Netid::Tcp]))
     };
     let needs = Needs {
         processes: true,
