@@ -91,7 +91,8 @@ pub struct SelectArgs {
     /// fallback to /proc when netlink is unavailable.
     #[arg(long, value_enum, default_value_t = SourceArg::Auto)]
     pub source: SourceArg,
-    /// Read the filter expression from FILE ('-' for standard input).
+    /// Read the filter expression from FILE ('-' for standard input in dump): a regular file
+    /// of at most 4 MiB, read after the FILTER words.
     #[arg(short = 'F', long = "filter-file", value_name = "FILE")]
     pub filter_file: Option<PathBuf>,
     /// Filter in ss syntax: [state NAME | exclude NAME]... [EXPRESSION], e.g.

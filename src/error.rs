@@ -1,4 +1,5 @@
-//! Errors that decide the exit status. Everything else is a runtime failure (exit 1).
+//! Errors that decide the exit status, and the one table of exit statuses (the man page's
+//! EXIT STATUS section is generated from it).
 
 /// A mistake in what the user typed: exit status 2. The message is complete (may span lines,
 /// e.g. a filter error with a caret under the offending word).
@@ -6,13 +7,56 @@
 #[error("{0}")]
 pub struct UsageError(pub String);
 
+/// Every exit status sockeye uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Exit {
+    Success = 0,
+    Failure = 1,
+    Usage = 2,
+}
+
+impl Exit {
+    pub const ALL: [Exit; 3] = [Exit::Success, Exit::Failure, Exit::Usage];
+
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// What the status means, for the man page.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Exit::Success => {
+                "Success. A closed output pipe (sockeye dump | head -1) is a normal end, and so \
+                 is quitting the live view (q, SIGINT, SIGTERM, SIGHUP) or stopping the \
+                 exporter (SIGINT, SIGTERM)."
+            }
+            Exit::Failure => {
+                "A runtime failure: the kernel or the file system refused something, no demo \
+                 is running for attach, an address is in use."
+            }
+            Exit::Usage => {
+                "A usage error, in every command alike: a bad flag or value, a filter that does \
+                 not parse or selects nothing, a filter file (-F) that is missing, unreadable \
+                 or not a regular file, a bad configuration file, or the live view asked for \
+                 without a terminal."
+            }
+        }
+    }
+
+    /// The status for an error that reached the top.
+    pub fn of(err: &anyhow::Error) -> Exit {
+        if err.chain().any(|e| e.is::<UsageError>()) {
+            Exit::Usage
+        } else {
+            Exit::Failure
+        }
+    }
+}
+
 /// Exit status for an error that reached the top.
 pub fn exit_code(err: &anyhow::Error) -> u8 {
-    if err.chain().any(|e| e.is::<UsageError>()) {
-        2
-    } else {
-        1
-    }
+    Exit::of(err).code()
 }
 
 /// True when the error is a closed pipe (`sockeye dump | head -1`): a normal end.
@@ -48,6 +92,23 @@ pub fn user_message(err: &anyhow::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exit_statuses_are_one_table() {
+        let codes: Vec<u8> = Exit::ALL.iter().map(|e| e.code()).collect();
+        assert_eq!(codes, [0, 1, 2]);
+        let usage = anyhow::Error::new(UsageError("bad".into())).context("reading flags");
+        assert_eq!(exit_code(&usage), Exit::Usage.code());
+        assert_eq!(exit_code(&anyhow::anyhow!("kernel said no")), 1);
+        // clap reports its own usage errors with the same status.
+        assert_eq!(
+            Exit::Usage.code() as i32,
+            clap::error::Error::<clap::error::DefaultFormatter>::new(
+                clap::error::ErrorKind::UnknownArgument
+            )
+            .exit_code()
+        );
+    }
 
     #[test]
     fn os_error_numbers_are_dropped_and_the_rest_kept() {

@@ -678,8 +678,9 @@ fn configuration(page: &mut Page) {
              default view and interval, the queue highlight thresholds, the theme colors and \
              the key bindings. Every key is optional. A file that cannot be read or parsed, \
              or that holds an unknown key or a bad value, is an error naming the file, the \
-             line and the key (exit status 2); it is never silently ignored. --no-config \
-             skips the file.",
+             line and the key (exit status 2); it is never silently ignored. It must be a \
+             regular file of at most 1 MiB. --no-config skips the file. The file's numeric \
+             key applies to dump too (as -n).",
         )
         .para_inlines(vec![
             roman("The commented default file is printed by "),
@@ -742,26 +743,18 @@ fn environment(page: &mut Page) {
             "SOCKEYE_TRACE",
             "A file the live view appends one line of timings to per refresh (collection \
              steps, preparation steps, apply, render, in milliseconds, and the resident \
-             memory in MiB), for benchmarks. Unset: nothing is written.",
+             memory in MiB), for benchmarks. Unset: nothing is written. It must be a \
+             regular file (created when missing): a FIFO, a device or a directory is refused \
+             and nothing is traced.",
         );
 }
 
 fn exit_status(page: &mut Page) {
-    page.section("EXIT STATUS")
-        .item(
-            "0",
-            "Success. A closed output pipe (sockeye dump | head -1) is a normal end.",
-        )
-        .item(
-            "1",
-            "A runtime failure: the kernel or the file system refused something, no demo is \
-             running for attach, an address is in use.",
-        )
-        .item(
-            "2",
-            "A usage error: a bad flag, filter or configuration file, or the live view asked \
-             for without a terminal.",
-        );
+    page.section("EXIT STATUS");
+    // From the one table the program exits by.
+    for exit in crate::error::Exit::ALL {
+        page.item(&exit.code().to_string(), exit.meaning());
+    }
 }
 
 fn see_also(page: &mut Page) {

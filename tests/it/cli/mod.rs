@@ -2,5 +2,6 @@
 mod completions;
 mod dump;
 mod help;
+mod input_files;
 mod man_page;
 mod usage;
