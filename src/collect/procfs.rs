@@ -60,22 +60,22 @@ pub fn read(
     };
 
     let mut tables: Vec<(&str, Table)> = Vec::with_capacity(5);
-    // The inet kinds of the table registry, in its (ss's) order.
+    // In the table registry's (ss's) order; every kind of file handled here.
+    let mut unix_file = None;
     for netid in query.netids.iter() {
-        let ProcFiles::Inet { v4, v6 } = netid.kind().proc else {
-            continue;
-        };
-        if query.ipv4 {
-            tables.push((v4, Table::Inet { netid, v6: false }));
-        }
-        if query.ipv6 {
-            tables.push((v6, Table::Inet { netid, v6: true }));
+        match netid.kind().proc {
+            ProcFiles::Inet { v4, v6 } => {
+                if query.ipv4 {
+                    tables.push((v4, Table::Inet { netid, v6: false }));
+                }
+                if query.ipv6 {
+                    tables.push((v6, Table::Inet { netid, v6: true }));
+                }
+            }
+            // One file holds every unix kind.
+            ProcFiles::Unix { file, .. } => unix_file = Some(file),
         }
     }
-    let unix_file = query.netids.iter().find_map(|n| match n.kind().proc {
-        ProcFiles::Unix { file, .. } => Some(file),
-        ProcFiles::Inet { .. } => None,
-    });
     if let Some(file) = unix_file {
         tables.push((file, Table::Unix));
     }

@@ -127,23 +127,27 @@ impl Table {
 /// `one_walk`, TCP over both families is one table (one request, one kernel walk).
 pub(crate) fn tables(query: &Query, one_walk: bool) -> Vec<Table> {
     let mut t = Vec::with_capacity(5);
-    // The inet kinds of the table registry, in its (ss's) order.
+    // In the table registry's (ss's) order; every kind of request handled here.
+    let mut unix = false;
     for netid in query.netids.iter() {
-        let Diag::Inet { protocol, names } = netid.kind().diag else {
-            continue;
-        };
-        if protocol == IPPROTO_TCP && one_walk && query.ipv4 && query.ipv6 {
-            t.push(Table::TCP_BOTH);
-            continue;
-        }
-        if query.ipv4 {
-            t.push(Table::inet(AF_INET, protocol, netid, names[0]));
-        }
-        if query.ipv6 {
-            t.push(Table::inet(AF_INET6, protocol, netid, names[1]));
+        match netid.kind().diag {
+            Diag::Inet { protocol, names } => {
+                if protocol == IPPROTO_TCP && one_walk && query.ipv4 && query.ipv6 {
+                    t.push(Table::TCP_BOTH);
+                    continue;
+                }
+                if query.ipv4 {
+                    t.push(Table::inet(AF_INET, protocol, netid, names[0]));
+                }
+                if query.ipv6 {
+                    t.push(Table::inet(AF_INET6, protocol, netid, names[1]));
+                }
+            }
+            // One dump answers every unix kind.
+            Diag::Unix { .. } => unix = true,
         }
     }
-    if query.netids.iter().any(Netid::is_unix) {
+    if unix {
         t.push(Table::Unix);
     }
     t
