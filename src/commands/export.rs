@@ -31,14 +31,17 @@ pub fn run(args: &ExportArgs, no_config: bool) -> anyhow::Result<()> {
     let mut signals =
         Signals::new([SIGINT, SIGTERM]).context("cannot install the SIGINT/SIGTERM handlers")?;
 
-    // Every table and state (the exporter takes no filter); the configuration file has no
-    // key for it, so with or without --no-config nothing is read from it.
-    let _ = no_config;
+    // Every table and state (the exporter takes no filter), through the one selection: the
+    // configuration file is read (and a bad one reported) as by every front end, unless
+    // --no-config. No key of it changes the metrics today.
+    let config = crate::config::load(no_config).map_err(UsageError::from)?;
     let select = SelectArgs {
         source: args.source,
         ..SelectArgs::default()
     };
-    let mut query = Request::of_flags(&select, Options::EXPORT).resolve()?.query;
+    let mut query = Request::from_args(&select, &config, Options::EXPORT)?
+        .resolve()?
+        .query;
     query.processes = !args.no_processes;
     query.counters = true;
     let mut collector = Collector::new(query);

@@ -91,7 +91,8 @@ fn a_fifo_as_the_configuration_file_is_refused_at_once() {
     std::fs::create_dir(dir.path().join("sockeye")).unwrap();
     fifo(&dir.path().join("sockeye"), "config.toml");
     let env = [("XDG_CONFIG_HOME", dir.path())];
-    for args in [&["config"][..], &["dump", "-t"][..]] {
+    let export = ["export", "--listen", "127.0.0.1:0"];
+    for args in [&["config"][..], &["dump", "-t"][..], &export[..]] {
         let out = sockeye_quickly(args, &env);
         assert_one_line_usage(&out, "it is a FIFO, not a regular file");
     }
