@@ -17,6 +17,15 @@ pub enum FamilyClass {
 }
 
 impl FamilyClass {
+    /// The address families netlink and /proc report for this class (what sock_diag asks
+    /// per request, `sdiag_family`).
+    pub fn address_families(self) -> &'static [u8] {
+        match self {
+            FamilyClass::Inet => &[libc::AF_INET as u8, libc::AF_INET6 as u8],
+            FamilyClass::Unix => &[libc::AF_UNIX as u8],
+        }
+    }
+
     /// The `-f` names that select this class.
     pub fn family_names(self) -> &'static [&'static str] {
         match self {
@@ -320,6 +329,12 @@ mod tests {
             Some(NetidSet::of_class(FamilyClass::Unix))
         );
         assert_eq!(NetidSet::of_family_name("link"), None);
+        // Inet requests name one family each, IPv4 first, as the diag names do.
+        assert_eq!(
+            FamilyClass::Inet.address_families(),
+            [libc::AF_INET as u8, libc::AF_INET6 as u8]
+        );
+        assert_eq!(FamilyClass::Unix.address_families(), [libc::AF_UNIX as u8]);
     }
 
     #[test]
