@@ -1,7 +1,8 @@
 //! Per-refresh timings for benchmarks: with `SOCKEYE_TRACE=FILE` in the environment the live
 //! view appends one line per applied snapshot (`collect=12.3 prepare=4.5 apply=1.2
 //! render=0.8 total=18.8 rss=40.1`, milliseconds and MiB). Off by default; a file that cannot
-//! be written turns tracing off rather than disturbing the screen.
+//! be written, or that is not a regular file (a FIFO, a device), turns tracing off rather than
+//! disturbing the screen or blocking it.
 
 use std::fs::File;
 use std::io::Write;
@@ -23,9 +24,13 @@ pub struct Refresh {
 
 impl Trace {
     pub fn from_env() -> Trace {
+        Trace::to(std::env::var_os("SOCKEYE_TRACE").as_deref())
+    }
+
+    /// Tracing to `path` (none: off).
+    fn to(path: Option<&std::ffi::OsStr>) -> Trace {
         // Never a FIFO or a device: opening one could block the live view, or write forever.
-        let file = std::env::var_os("SOCKEYE_TRACE")
-            .and_then(|p| crate::input::open_append(std::path::Path::new(&p)).ok());
+        let file = path.and_then(|p| crate::input::open_append(std::path::Path::new(p)).ok());
         Trace { file }
     }
 
@@ -99,6 +104,29 @@ mod tests {
             "collect=12.3 prepare=4.5 apply=1.2 render=0.8 total=18.8 sort=2.0 rss=40.1\n"
         );
         assert!(!format_line(&r, None).contains("rss"));
+    }
+
+    #[test]
+    fn only_regular_files_are_traced_to() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("trace");
+        assert!(Trace::to(Some(file.as_os_str())).enabled());
+        assert!(!Trace::to(None).enabled());
+        assert!(!Trace::to(Some(dir.path().as_os_str())).enabled());
+        assert!(!Trace::to(Some("/dev/null".as_ref())).enabled());
+        // A FIFO nobody reads: refused at once, not waited on.
+        let fifo = dir.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(Trace::to(Some(fifo.as_os_str())).enabled());
+        });
+        let enabled = rx
+            .recv_timeout(Duration::from_secs(2))
+            .expect("blocked on a FIFO");
+        assert!(!enabled);
     }
 
     #[test]
