@@ -15,6 +15,7 @@ use crate::error::UsageError;
 use crate::export::cache::Cache;
 use crate::export::server::{Exporter, ServeOptions};
 use crate::selection::{Options, Request};
+use crate::text::stderr_line;
 
 /// Request-handling threads: enough for Prometheus plus a curl or two.
 const HTTP_THREADS: usize = 4;
@@ -24,7 +25,7 @@ pub fn run(args: &ExportArgs, no_config: bool) -> anyhow::Result<()> {
     let interval = seconds("--interval", args.interval, 0.0)?;
     let deadline = seconds("--timeout", args.timeout, 0.05)?;
     if let Some(warning) = exposure_warning(addr) {
-        eprintln!("sockeye: warning: {warning}");
+        stderr_line(&format!("warning: {warning}"));
     }
 
     // Register before anything can block, so a signal during start-up is not lost.
@@ -52,12 +53,14 @@ pub fn run(args: &ExportArgs, no_config: bool) -> anyhow::Result<()> {
         if let Some(reason) = &snap.fallback_reason
             && !std::mem::replace(&mut told_fallback, true)
         {
-            eprintln!("sockeye: netlink unavailable ({reason}); reading /proc/net instead");
+            stderr_line(&format!(
+                "netlink unavailable ({reason}); reading /proc/net instead"
+            ));
         }
         if let Some(note) = &snap.process_note
             && !std::mem::replace(&mut told_processes, true)
         {
-            eprintln!("sockeye: {note}");
+            stderr_line(note);
         }
         Ok(snap)
     })
@@ -73,11 +76,11 @@ pub fn run(args: &ExportArgs, no_config: bool) -> anyhow::Result<()> {
         },
     )?;
     // Tests and scripts read the bound address (port 0 picks a free one) from this line.
-    eprintln!("sockeye: serving http://{}/metrics", exporter.addr());
+    stderr_line(&format!("serving http://{}/metrics", exporter.addr()));
 
     if let Some(sig) = signals.forever().next() {
         let name = if sig == SIGINT { "SIGINT" } else { "SIGTERM" };
-        eprintln!("sockeye: {name} received, stopping");
+        stderr_line(&format!("{name} received, stopping"));
     }
     exporter.shutdown();
     Ok(())
