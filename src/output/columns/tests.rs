@@ -221,3 +221,146 @@ fn sort_keys_are_typed_and_unknown_last() {
     assert_eq!(Column::LocalAddr.align(), Align::Right);
     assert_eq!(Column::Local.align(), Align::Left);
 }
+
+#[test]
+fn the_registry_lists_every_column_once_in_declaration_order() {
+    for (i, c) in Column::ALL.iter().enumerate() {
+        assert_eq!(*c as usize, i, "{c:?} out of place in Column::ALL");
+        assert_eq!(Column::parse(c.spec().name), Some(*c));
+        assert_eq!(Column::parse(&c.spec().name.to_uppercase()), Some(*c));
+        assert!(!c.header().is_empty() && !c.title().is_empty());
+    }
+    assert_eq!(Column::ALL.len(), Column::Source as usize + 1);
+    // Every column with a JSON key is in the schema order, once; no other is.
+    for c in Column::ALL {
+        let listed = Column::JSON.iter().filter(|j| **j == c).count();
+        assert_eq!(listed, usize::from(c.spec().json.is_some()), "{c:?}");
+    }
+    assert_eq!(Column::parse("nope"), None);
+}
+
+#[test]
+fn column_lists_from_the_config_are_checked() {
+    let list = |names: &[&str]| {
+        ColumnList::try_from(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+    };
+    assert_eq!(
+        list(&["netid", "Local", " recv-q "]),
+        Ok(ColumnList(vec![
+            Column::Netid,
+            Column::Local,
+            Column::RecvQ
+        ]))
+    );
+    let e = list(&["netid", "bogus\x1b"]).unwrap_err();
+    assert!(e.contains("'bogus\\x1b' is not a column"), "{e}");
+    assert!(e.contains("local, peer, recv-q"), "{e}");
+    assert!(list(&["peer", "peer"]).unwrap_err().contains("twice"));
+    assert!(list(&[]).is_err());
+    let names: Vec<String> = ColumnList(Column::COMPACT.to_vec()).into();
+    assert_eq!(
+        names,
+        [
+            "netid", "state", "recv-q", "send-q", "local", "peer", "process"
+        ]
+    );
+}
+
+fn hostile_unix() -> Socket {
+    let mut s = inet(
+        Netid::UnixStream,
+        TcpState::Listen,
+        "1.1.1.1:1",
+        "1.1.1.1:1",
+    );
+    s.local = Endpoint::Unix {
+        path: Some("/tmp/a\nb\x1b]0;x\x07\u{9b}2J\\.sock".into()),
+        inode: 0,
+    };
+    s.peer = Endpoint::Unix {
+        path: None,
+        inode: 0,
+    };
+    s.processes = vec![ProcessRef {
+        command: "ev\x1b[2Jil\n".into(),
+        pid: 7,
+        fd: 3,
+    }]
+    .into();
+    s
+}
+
+#[test]
+fn terminal_text_is_escaped_in_every_column() {
+    let s = hostile_unix();
+    let ctx = CellCtx::new(true, Source::Netlink);
+    assert_eq!(
+        cell(Column::Local, &s, &ctx),
+        "/tmp/a\\nb\\x1b]0;x\\x07\\u{009b}2J\\\\.sock 1234"
+    );
+    assert_eq!(
+        cell(Column::Process, &s, &ctx),
+        r#"users:(("ev\x1b[2Jil\n",pid=7,fd=3))"#
+    );
+    let mut compact = String::new();
+    Column::Process.write_compact(&s, &ctx, &mut compact);
+    assert_eq!(compact, "ev\\x1b[2Jil\\n(7)");
+    // Whatever the column, no control character reaches the terminal.
+    for c in Column::ALL {
+        let text = cell(c, &s, &ctx);
+        assert!(!text.chars().any(char::is_control), "{c:?}: {text:?}");
+        let mut text = String::new();
+        c.write_compact(&s, &ctx, &mut text);
+        assert!(!text.chars().any(char::is_control), "{c:?}: {text:?}");
+    }
+    // JSON keeps the exact text.
+    assert!(matches!(
+        Column::Path.json(&s, Source::Netlink),
+        JsonValue::Str(p) if p == "/tmp/a\nb\x1b]0;x\x07\u{9b}2J\\.sock"
+    ));
+    assert!(matches!(
+        Column::Process.json(&s, Source::Netlink),
+        JsonValue::Processes([p]) if &*p.command == "ev\x1b[2Jil\n"
+    ));
+}
+
+#[test]
+fn abstract_names_show_nul_as_at() {
+    let mut s = hostile_unix();
+    s.local = Endpoint::Unix {
+        path: Some("@name\0with\0nuls".into()),
+        inode: 0,
+    };
+    let ctx = CellCtx::new(true, Source::Netlink);
+    assert_eq!(cell(Column::LocalAddr, &s, &ctx), "@name@with@nuls ");
+    assert_eq!(cell(Column::Path, &s, &ctx), "@name@with@nuls");
+}
+
+#[test]
+fn proc_has_no_unix_peer_in_text_and_json_alike() {
+    let mut s = hostile_unix();
+    s.peer = Endpoint::Unix {
+        path: None,
+        inode: 99,
+    };
+    let nl = CellCtx::new(true, Source::Netlink);
+    let pr = CellCtx::new(true, Source::Proc);
+    assert_eq!(cell(Column::PeerPort, &s, &nl), "99");
+    assert_eq!(cell(Column::PeerInode, &s, &nl), "99");
+    assert_eq!(
+        Column::PeerInode.json(&s, Source::Netlink),
+        JsonValue::U64(99)
+    );
+    assert_eq!(cell(Column::PeerPort, &s, &pr), "-");
+    assert_eq!(cell(Column::PeerInode, &s, &pr), "-");
+    assert_eq!(Column::PeerInode.json(&s, Source::Proc), JsonValue::Null);
+    // Inet sockets have address keys, no unix keys.
+    let t = inet(Netid::Tcp, TcpState::Listen, "[::1]:22", "[::]:0");
+    assert_eq!(Column::Path.json(&t, Source::Proc), JsonValue::Absent);
+    assert_eq!(
+        Column::LocalAddr.json(&t, Source::Proc),
+        JsonValue::Addr("::1".parse().unwrap())
+    );
+    assert_eq!(Column::LocalAddr.json(&s, Source::Proc), JsonValue::Null);
+    assert_eq!(cell(Column::Source, &t, &pr), "proc");
+}

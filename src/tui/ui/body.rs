@@ -428,3 +428,37 @@ fn gauge(q: &AcceptQueue, w: usize) -> String {
         None => format!("▕{}▏", "?".repeat(w)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_layout_shares_the_width_as_before() {
+        // The live view's historical widths: fixed 6/11/7/7, addresses 36% each and the
+        // process the rest, or the addresses half each without processes.
+        for width in [40usize, 80, 123, 160, 301] {
+            let rest = width.saturating_sub(2 + 6 + 11 + 7 + 7);
+            let on = Layout::new(width, 2, &Column::COMPACT, true);
+            let widths: Vec<usize> = on.cols.iter().map(|c| c.1).collect();
+            let (l, p) = (rest * 36 / 100, rest * 36 / 100);
+            assert_eq!(widths, [6, 11, 7, 7, l, p, rest - l - p], "{width}");
+            let off = Layout::new(width, 2, &Column::COMPACT, false);
+            let widths: Vec<usize> = off.cols.iter().map(|c| c.1).collect();
+            assert_eq!(widths, [6, 11, 7, 7, rest / 2, rest - rest / 2], "{width}");
+        }
+        let custom = Layout::new(100, 2, &[Column::Uid, Column::Path], true);
+        assert_eq!(custom.cols, [(Column::Uid, 7), (Column::Path, 91)]);
+    }
+
+    #[test]
+    fn cells_fit_as_their_column_says() {
+        assert_eq!(cell("12", 7, Fit::Right), "    12 ");
+        assert_eq!(cell("127.0.0.1:8080", 9, Fit::KeepEnd), "….1:8080 ");
+        assert_eq!(cell("ESTAB", 7, Fit::Left), "ESTAB  ");
+        assert_eq!(
+            header_cell("Local Address:Port", 9, Fit::KeepEnd),
+            "Local A… "
+        );
+    }
+}
