@@ -133,7 +133,10 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App, st: &Styles) {
         let msg = if app.filter.applied.is_empty() {
             " no sockets".to_string()
         } else {
-            format!(" no sockets match `{}`", app.filter.applied)
+            format!(
+                " no sockets match `{}`",
+                crate::text::escape(&app.filter.applied)
+            )
         };
         buf.set_line(
             area.x,
