@@ -36,9 +36,12 @@ fn v6only(s: &Socket) -> bool {
     })
 }
 
+/// Local and peer (address, port) of an inet socket.
+pub(super) type InetEnds = ((IpAddr, u16), (IpAddr, u16));
+
 /// Both ends as (address, port) when the socket is an inet socket: then JSON has address
 /// keys, otherwise unix keys.
-pub(super) fn inet_ends(s: &Socket) -> Option<((IpAddr, u16), (IpAddr, u16))> {
+pub(super) fn inet_ends(s: &Socket) -> Option<InetEnds> {
     match (&s.local, &s.peer) {
         (Endpoint::Inet { addr: la, port: lp }, Endpoint::Inet { addr: pa, port: pp }) => {
             Some(((*la, *lp), (*pa, *pp)))

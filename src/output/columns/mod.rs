@@ -44,7 +44,7 @@ use std::borrow::Cow;
 use std::net::IpAddr;
 
 pub use cell::CellCtx;
-use cell::{End, inet_ends, push_unix_name, unix_peer_inode};
+use cell::{End, InetEnds, inet_ends, push_unix_name, unix_peer_inode};
 pub use key::{PackedKey, SortKey};
 use key::{endpoint_key, opt_key, port_key};
 
@@ -403,9 +403,7 @@ impl Column {
         let inet = inet_ends(s);
         let opt = |v: Option<u64>| v.map_or(JsonValue::Null, JsonValue::U64);
         // Address keys hold null for a unix socket; unix keys are absent for an inet one.
-        let addr = |f: fn(((IpAddr, u16), (IpAddr, u16))) -> JsonValue<'static>| {
-            inet.map_or(JsonValue::Null, f)
-        };
+        let addr = |f: fn(InetEnds) -> JsonValue<'static>| inet.map_or(JsonValue::Null, f);
         let unix = |v: JsonValue<'a>| -> JsonValue<'a> {
             if inet.is_some() { JsonValue::Absent } else { v }
         };
