@@ -49,7 +49,7 @@ pub use key::{PackedKey, SortKey};
 use key::{endpoint_key, opt_key, port_key};
 
 use super::format::{push_timer, push_u64, push_users};
-use crate::model::{ProcessRef, Socket, Source, TcpState, Timer, TimerKind};
+use crate::model::{Endpoint, ProcessRef, Socket, Source, TcpState, Timer, TimerKind};
 
 /// How a column is aligned in the ss table (ss: addresses right, everything else left).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -384,9 +384,7 @@ impl Column {
             }
             Column::Path => match (&s.local, inet_ends(s)) {
                 (_, Some(_)) => out.push('-'),
-                (crate::model::Endpoint::Unix { path: Some(p), .. }, None) => {
-                    push_unix_name(out, p)
-                }
+                (Endpoint::Unix { path: Some(p), .. }, None) => push_unix_name(out, p),
                 _ => out.push('*'),
             },
             Column::PeerInode => match inet_ends(s) {
@@ -417,7 +415,7 @@ impl Column {
             Column::PeerAddr => addr(|(_, p)| JsonValue::Addr(p.0)),
             Column::PeerPort => addr(|(_, p)| JsonValue::U64(p.1.into())),
             Column::Path => unix(match &s.local {
-                crate::model::Endpoint::Unix { path: Some(p), .. } => JsonValue::Str(p),
+                Endpoint::Unix { path: Some(p), .. } => JsonValue::Str(p),
                 _ => JsonValue::Null,
             }),
             Column::PeerInode => unix(opt(unix_peer_inode(s, source))),
@@ -461,12 +459,12 @@ impl Column {
                 _ => SortKey::Unknown,
             },
             Column::Path => match &s.local {
-                crate::model::Endpoint::Unix { path: Some(p), .. } => SortKey::Process(p, 0),
+                Endpoint::Unix { path: Some(p), .. } => SortKey::Process(p, 0),
                 _ => SortKey::Unknown,
             },
             Column::PeerInode => match &s.peer {
-                crate::model::Endpoint::Unix { inode, .. } => SortKey::Int(*inode),
-                crate::model::Endpoint::Inet { .. } => SortKey::Unknown,
+                Endpoint::Unix { inode, .. } => SortKey::Int(*inode),
+                Endpoint::Inet { .. } => SortKey::Unknown,
             },
             // One snapshot has one source.
             Column::Source => SortKey::Int(0),
