@@ -113,6 +113,9 @@ pub struct ViewSection {
     /// Refreshes kept for the header's sparklines.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<History>,
+    /// The socket table's columns, checked by the column model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub columns: Option<crate::output::columns::ColumnList>,
 }
 
 /// Queue depths (bytes) from which Recv-Q/Send-Q are highlighted.
@@ -194,6 +197,9 @@ impl Config {
         if let Some(history) = v.history {
             settings.history = history.0;
         }
+        if let Some(columns) = &v.columns {
+            settings.columns.clone_from(&columns.0);
+        }
         if let Some(warn) = self.thresholds.queue_warn {
             settings.queue_warn = warn;
         }
@@ -213,6 +219,7 @@ impl Config {
                 processes: Some(settings.processes),
                 numeric: Some(settings.numeric),
                 history: Some(History(settings.history)),
+                columns: Some(crate::output::columns::ColumnList(settings.columns.clone())),
             },
             thresholds: Thresholds {
                 queue_warn: Some(settings.queue_warn),

@@ -200,6 +200,7 @@ fn hand_written() -> Page {
     filters(&mut page);
     tcp_states(&mut page);
     queues(&mut page);
+    escaping(&mut page);
     demo_scenarios(&mut page);
     metrics(&mut page);
     configuration(&mut page);
@@ -670,18 +671,33 @@ fn metric_families() -> Vec<MetricFamily> {
     families
 }
 
+fn escaping(page: &mut Page) {
+    page.section("ESCAPING").para(
+        "Process names and unix socket paths are chosen by other users. In tables and in the \
+         live view they are escaped, so they can neither send sequences to the terminal nor \
+         forge a row: a backslash prints as \\\\, newline, return and tab as \\n, \\r and \\t, \
+         other control bytes as \\xNN (C1 controls as \\u{NNNN}). As in ss, the NULs of an \
+         abstract unix name print as @. --json keeps the exact strings, escaped by JSON.",
+    );
+}
+
 fn configuration(page: &mut Page) {
     page.section("CONFIGURATION")
         .para(
             "Settings come from the command line, then the configuration file, then the \
              defaults: a flag always wins over the file. The file sets the live view's \
-             default view and interval, the queue highlight thresholds, the theme colors and \
-             the key bindings. Every key is optional. A file that cannot be read or parsed, \
-             or that holds an unknown key or a bad value, is an error naming the file, the \
-             line and the key (exit status 2); it is never silently ignored. It must be a \
-             regular file of at most 1 MiB. --no-config skips the file. The file's numeric \
-             key applies to dump too (as -n).",
+             default view and interval, the queue highlight thresholds, the socket table's \
+             columns, the theme colors and the key bindings. Every key is optional. A file \
+             that cannot be read or parsed, or that holds an unknown key or a bad value, is an \
+             error naming the file, the line and the key (exit status 2); it is never silently \
+             ignored. It must be a regular file of at most 1 MiB. --no-config skips the file. \
+             The file's numeric key applies to dump too (as -n).",
         )
+        .para(&format!(
+            "columns under [view] lists the socket table's columns in order; the names are: \
+             {}. The s key cycles the sort through the columns shown.",
+            crate::output::columns::Column::names()
+        ))
         .para_inlines(vec![
             roman("The commented default file is printed by "),
             bold("sockeye config --print-default"),

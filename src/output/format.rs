@@ -78,7 +78,8 @@ pub fn push_timer(out: &mut String, timer: Option<&Timer>) -> bool {
 }
 
 /// `users:(("sshd",pid=1,fd=3),("sshd",pid=2,fd=3))`; nothing when no process is known.
-pub fn push_users(out: &mut String, processes: &[ProcessRef]) -> bool {
+/// Unescaped: terminal text takes it through [`super::columns::Column::Process`].
+pub(crate) fn push_users(out: &mut String, processes: &[ProcessRef]) -> bool {
     if processes.is_empty() {
         return false;
     }

@@ -1,13 +1,15 @@
 //! `--json`: one JSON array of socket objects, streamed one object per line (no document is
 //! built in memory). The schema is documented in README ("JSON schema"); unknown values are
-//! `null`, never 0.
+//! `null`, never 0. Keys and values come from the column model ([`Column::JSON`]); only the
+//! nested `tcp_info` and `memory` objects are spelled here.
 
 use std::io::{self, Write};
 
 use serde::Serialize;
 use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 
-use crate::model::{Endpoint, MemInfo, ProcessRef, Socket, Source, TcpInfo, Timer, TimerKind};
+use super::columns::{Column, JsonValue, JsonWhen};
+use crate::model::{MemInfo, ProcessRef, Socket, Source, TcpInfo, Timer, TimerKind};
 
 /// Which optional keys to add (they follow the ss flags that ask for them).
 #[derive(Clone, Copy, Debug, Default)]
@@ -48,44 +50,25 @@ impl Serialize for SocketJson<'_> {
     fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
         let s = self.s;
         let mut m = ser.serialize_map(None)?;
-        m.serialize_entry("netid", s.netid.as_str())?;
-        m.serialize_entry("state", s.state.ss_name())?;
-        m.serialize_entry("recv_q", &s.recv_q)?;
-        m.serialize_entry("send_q", &s.send_q)?;
-        match (&s.local, &s.peer) {
-            (Endpoint::Inet { addr: la, port: lp }, Endpoint::Inet { addr: pa, port: pp }) => {
-                m.serialize_entry("local_addr", &Display(la))?;
-                m.serialize_entry("local_port", lp)?;
-                m.serialize_entry("peer_addr", &Display(pa))?;
-                m.serialize_entry("peer_port", pp)?;
+        for col in Column::JSON {
+            let Some(key) = col.spec().json else { continue };
+            let wanted = match key.when {
+                JsonWhen::Always => true,
+                JsonWhen::Timers => self.opts.timers,
+                JsonWhen::Processes => self.opts.processes,
+            };
+            if !wanted {
+                continue;
             }
-            (local, peer) => {
-                m.serialize_entry("local_addr", &())?;
-                m.serialize_entry("local_port", &())?;
-                m.serialize_entry("peer_addr", &())?;
-                m.serialize_entry("peer_port", &())?;
-                let path = match local {
-                    Endpoint::Unix { path, .. } => path.as_deref(),
-                    Endpoint::Inet { .. } => None,
-                };
-                m.serialize_entry("path", &path)?;
-                // /proc/net/unix has no peer column: unknown, not "no peer".
-                let peer_inode = match (peer, self.source) {
-                    (Endpoint::Unix { inode, .. }, Source::Netlink) => Some(*inode),
-                    _ => None,
-                };
-                m.serialize_entry("peer_inode", &peer_inode)?;
+            match col.json(s, self.source) {
+                JsonValue::Absent => {}
+                JsonValue::Null => m.serialize_entry(key.key, &())?,
+                JsonValue::Str(v) => m.serialize_entry(key.key, v)?,
+                JsonValue::Addr(a) => m.serialize_entry(key.key, &Display(&a))?,
+                JsonValue::U64(v) => m.serialize_entry(key.key, &v)?,
+                JsonValue::Timer(t) => m.serialize_entry(key.key, &t.map(TimerJson))?,
+                JsonValue::Processes(p) => m.serialize_entry(key.key, &ProcessesJson(p))?,
             }
-        }
-        m.serialize_entry("inode", &s.inode)?;
-        m.serialize_entry("uid", &s.uid)?;
-        m.serialize_entry("cookie", &s.cookie)?;
-        m.serialize_entry("source", self.source.as_str())?;
-        if self.opts.timers {
-            m.serialize_entry("timer", &s.timer.as_ref().map(TimerJson))?;
-        }
-        if self.opts.processes {
-            m.serialize_entry("processes", &ProcessesJson(&s.processes))?;
         }
         if self.opts.info {
             m.serialize_entry("tcp_info", &s.tcp_info.as_deref().map(TcpInfoJson))?;
@@ -218,7 +201,7 @@ impl Serialize for TcpInfoJson<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Netid, TcpState};
+    use crate::model::{Endpoint, Netid, TcpState};
     use crate::output::columns::tests::inet;
     use serde_json::Value;
 

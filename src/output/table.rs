@@ -21,7 +21,7 @@
 use std::io::{self, Write};
 
 use super::columns::{Align, CellCtx, Column};
-use super::format::{push_skmem, push_tcp_info, push_timer, push_u64, push_users};
+use super::format::{push_skmem, push_tcp_info, push_timer, push_u64};
 use crate::model::{Netid, Socket, Source};
 
 /// What to show, from the dump flags.
@@ -355,7 +355,8 @@ fn column_widths(cols: &[Column], max_len: &[usize], screen: Option<usize>) -> V
 fn push_tail(out: &mut String, s: &Socket, ctx: &CellCtx, opts: &TableOptions) {
     if opts.processes && !s.processes.is_empty() {
         out.push(' ');
-        push_users(out, &s.processes);
+        // Through the column model: process names are escaped there.
+        Column::Process.write(s, ctx, out);
     }
     if s.netid.is_unix() {
         if opts.memory

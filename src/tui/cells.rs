@@ -6,10 +6,18 @@ use std::net::IpAddr;
 use crate::model::{Socket, TcpState};
 use crate::output::columns::{CellCtx, Column};
 
-/// One cell of the one column model ([`crate::output::columns`]), as `sockeye dump` prints it.
+/// One cell of the one column model ([`crate::output::columns`]), as `sockeye dump` prints it
+/// (escaped).
 pub fn text(col: Column, s: &Socket, ctx: &CellCtx) -> String {
     let mut out = String::new();
     col.write(s, ctx, &mut out);
+    out
+}
+
+/// One cell in the live view's compact spelling ([`Column::write_compact`], escaped).
+pub fn compact(col: Column, s: &Socket, ctx: &CellCtx) -> String {
+    let mut out = String::new();
+    col.write_compact(s, ctx, &mut out);
     out
 }
 
@@ -18,16 +26,6 @@ pub fn remote(addr: IpAddr, port: u16) -> String {
     match addr {
         IpAddr::V4(a) => format!("{a}:{port}"),
         IpAddr::V6(a) => format!("[{a}]:{port}"),
-    }
-}
-
-/// `cmd(pid)` of the first owner, `+N` more; `-` when none is known. Narrower than ss's
-/// `users:((...))`, which the detail pane shows.
-pub fn process(s: &Socket) -> String {
-    match s.processes.as_slice() {
-        [] => "-".to_string(),
-        [p] => format!("{}({})", p.command, p.pid),
-        [p, rest @ ..] => format!("{}({}) +{}", p.command, p.pid, rest.len()),
     }
 }
 

@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use crate::group::FastHasher;
 use crate::model::{Endpoint, KernelCounters, Snapshot, Socket};
-use crate::tui::app::SortScratch;
+use crate::tui::sort::SortScratch;
 
 /// Identity of a socket across refreshes: the kernel cookie when known, else a hash of its
 /// table, endpoints and inode.

@@ -30,6 +30,7 @@ pub mod delta;
 pub mod query;
 pub mod scope;
 pub mod settings;
+pub mod sort;
 pub mod term;
 pub mod trace;
 pub mod ui;

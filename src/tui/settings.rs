@@ -13,6 +13,7 @@
 //! | `queue_warn`          | `u32` bytes       | 1           | `queue_warn = 1`          |
 //! | `queue_alert`         | `u32` bytes       | 65536       | `queue_alert = 65536`     |
 //! | `history`             | `usize` samples   | 120         | `history = 120`           |
+//! | `columns`             | `Vec<Column>`     | [`Column::COMPACT`](crate::output::columns::Column::COMPACT) | `columns = ["netid", "state", ...]` ([`ColumnList`](crate::output::columns::ColumnList)) |
 //! | `theme.*`             | ratatui `Color`   | see [`Theme`] | `[tui.theme] close_wait = "magenta"` (`Color::from_str`: names, `#rrggbb`, indexed) |
 //! | `keys.*`              | `char`            | see [`KeyBindings`] | `[tui.keys] quit = "q"` (one character) |
 //!
@@ -165,6 +166,8 @@ pub struct TuiSettings {
     pub queue_alert: u32,
     /// Samples kept for the header's sparklines (one per refresh).
     pub history: usize,
+    /// The socket table's columns, in order (the column model's names in the config file).
+    pub columns: Vec<crate::output::columns::Column>,
     pub theme: Theme,
     pub keys: KeyBindings,
     /// Monochrome: set when `NO_COLOR` is in the environment.
@@ -181,6 +184,7 @@ impl Default for TuiSettings {
             queue_warn: 1,
             queue_alert: 65536,
             history: 120,
+            columns: crate::output::columns::Column::COMPACT.to_vec(),
             theme: Theme::default(),
             keys: KeyBindings::default(),
             no_color: false,

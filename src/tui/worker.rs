@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 use crate::collect::{Collector, Query};
 use crate::model::{Snapshot, Socket};
 
-use super::app::{Prepared, Sort, prepare};
+use super::app::{Prepared, prepare};
 use super::delta::Tracker;
 use super::scope::Scope;
+use super::sort::Sort;
 
 /// Where snapshots come from: the real [`Collector`], or a fixture in tests.
 pub trait SnapshotSource: Send {
@@ -199,8 +200,8 @@ mod tests {
                 n: 0,
                 recycled: std::sync::Arc::clone(&recycled),
             }),
-            crate::tui::app::Sort {
-                column: crate::tui::app::SortColumn::Local,
+            crate::tui::sort::Sort {
+                column: crate::output::columns::Column::Local,
                 descending: false,
             },
             Scope::default(),

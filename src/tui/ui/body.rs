@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 
 use crate::group::AcceptQueue;
 use crate::model::{Netid, Socket, TcpState};
-use crate::output::columns::Column;
+use crate::output::columns::{Column, Fit};
 use crate::tui::app::{App, GroupId, Row};
 use crate::tui::cells;
 use crate::tui::delta;
@@ -16,41 +16,76 @@ use crate::tui::settings::View;
 
 use super::{Styles, fit};
 
-/// Column widths for a body of a given width.
-#[derive(Clone, Copy, Debug)]
-struct Cols {
+/// The columns shown and their widths for a body of a given width: after the lead (change
+/// mark, tree indent), each column gets its minimum, and the flexible ones share the rest by
+/// their weights (the last takes what rounding leaves).
+#[derive(Clone, Debug)]
+struct Layout {
     lead: usize,
-    netid: usize,
-    state: usize,
-    rq: usize,
-    sq: usize,
-    local: usize,
-    peer: usize,
-    process: usize,
+    cols: Vec<(Column, usize)>,
 }
 
-impl Cols {
-    fn new(width: usize, lead: usize, processes: bool) -> Cols {
-        let (netid, state, rq, sq) = (6, 11, 7, 7);
-        let rest = width.saturating_sub(lead + netid + state + rq + sq);
-        let (local, peer, process) = if processes {
-            let l = rest * 36 / 100;
-            let p = rest * 36 / 100;
-            (l, p, rest - l - p)
-        } else {
-            (rest / 2, rest - rest / 2, 0)
-        };
-        Cols {
-            lead,
-            netid,
-            state,
-            rq,
-            sq,
-            local,
-            peer,
-            process,
+impl Layout {
+    fn new(width: usize, lead: usize, columns: &[Column], processes: bool) -> Layout {
+        let shown: Vec<Column> = columns
+            .iter()
+            .copied()
+            .filter(|c| processes || *c != Column::Process)
+            .collect();
+        let fixed: usize = shown.iter().map(|c| usize::from(c.spec().tui.min)).sum();
+        let rest = width.saturating_sub(lead + fixed);
+        let total: usize = shown.iter().map(|c| usize::from(c.spec().tui.share)).sum();
+        let last_flex = shown.iter().rposition(|c| c.spec().tui.share > 0);
+        let mut given = 0;
+        let cols = shown
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let t = c.spec().tui;
+                let extra = if t.share == 0 {
+                    0
+                } else if Some(i) == last_flex {
+                    rest - given
+                } else {
+                    let e = rest * usize::from(t.share) / total;
+                    given += e;
+                    e
+                };
+                (*c, usize::from(t.min) + extra)
+            })
+            .collect();
+        Layout { lead, cols }
+    }
+}
+
+/// A cell fitted to its width as its column says.
+fn cell(text: &str, w: usize, f: Fit) -> String {
+    match f {
+        Fit::Left => fit(text, w, false, false),
+        Fit::Right => fit(&format!("{text} "), w, true, false),
+        Fit::KeepEnd => gap(text, w),
+    }
+}
+
+/// A header cell: like [`cell`], but a header is cut at its end.
+fn header_cell(text: &str, w: usize, f: Fit) -> String {
+    match f {
+        Fit::Left => fit(text, w, false, false),
+        Fit::Right => fit(&format!("{text} "), w, true, false),
+        Fit::KeepEnd => {
+            let mut s = fit(text, w.saturating_sub(1), false, false);
+            s.push(' ');
+            s
         }
     }
+}
+
+/// Whether a listener row shows this column (the peer side belongs to its connections).
+fn listener_shows(c: Column) -> bool {
+    !matches!(
+        c,
+        Column::Peer | Column::PeerAddr | Column::PeerPort | Column::PeerInode | Column::Process
+    )
 }
 
 fn lead_for(view: View) -> usize {
@@ -65,30 +100,16 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App, st: &Styles) {
     if area.height == 0 {
         return;
     }
-    let cols = Cols::new(area.width as usize, lead_for(app.view), app.show_processes);
+    let cols = Layout::new(
+        area.width as usize,
+        lead_for(app.view),
+        &app.settings.columns,
+        app.show_processes,
+    );
     // Column header.
-    let mut h = String::new();
-    h.push_str(&" ".repeat(cols.lead));
-    h.push_str(&fit("Netid", cols.netid, false, false));
-    h.push_str(&fit("State", cols.state, false, false));
-    h.push_str(&fit("Recv-Q ", cols.rq, true, false));
-    h.push_str(&fit("Send-Q ", cols.sq, true, false));
-    h.push_str(&fit(
-        "Local Address:Port",
-        cols.local.saturating_sub(1),
-        false,
-        false,
-    ));
-    h.push(' ');
-    h.push_str(&fit(
-        "Peer Address:Port",
-        cols.peer.saturating_sub(1),
-        false,
-        false,
-    ));
-    h.push(' ');
-    if app.show_processes {
-        h.push_str(&fit("Process", cols.process, false, false));
+    let mut h = " ".repeat(cols.lead);
+    for &(c, w) in &cols.cols {
+        h.push_str(&header_cell(c.header(), w, c.spec().tui.fit));
     }
     buf.set_line(
         area.x,
@@ -112,7 +133,10 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App, st: &Styles) {
         let msg = if app.filter.applied.is_empty() {
             " no sockets".to_string()
         } else {
-            format!(" no sockets match `{}`", app.filter.applied)
+            format!(
+                " no sockets match `{}`",
+                crate::text::escape(&app.filter.applied)
+            )
         };
         buf.set_line(
             area.x,
@@ -256,7 +280,7 @@ fn mark(app: &App, st: &Styles, idx: usize) -> Span<'static> {
 fn socket_line(
     app: &App,
     st: &Styles,
-    cols: &Cols,
+    cols: &Layout,
     sockets: &[Socket],
     idx: usize,
     depth: u8,
@@ -285,58 +309,15 @@ fn socket_line(
         mark(app, st, idx),
         Span::raw(" ".repeat(cols.lead - 1 - indent)),
     ];
-    spans.push(Span::styled(
-        fit(
-            &cells::text(Column::Netid, s, &app.cells),
-            cols.netid,
-            false,
-            false,
-        ),
-        base,
-    ));
-    spans.push(Span::styled(
-        fit(
-            &cells::text(Column::State, s, &app.cells),
-            cols.state,
-            false,
-            false,
-        ),
-        base,
-    ));
-    spans.push(Span::styled(
-        fit(
-            &format!("{} ", cells::text(Column::RecvQ, s, &app.cells)),
-            cols.rq,
-            true,
-            false,
-        ),
-        base.patch(queue_style(st, app, s, s.recv_q)).patch(qmod),
-    ));
-    spans.push(Span::styled(
-        fit(
-            &format!("{} ", cells::text(Column::SendQ, s, &app.cells)),
-            cols.sq,
-            true,
-            false,
-        ),
-        base.patch(queue_style(st, app, s, s.send_q)).patch(qmod),
-    ));
-    spans.push(Span::styled(
-        gap(&cells::text(Column::Local, s, &app.cells), cols.local),
-        base,
-    ));
-    spans.push(Span::styled(
-        gap(&cells::text(Column::Peer, s, &app.cells), cols.peer),
-        base,
-    ));
-    if app.show_processes {
-        let p = cells::process(s);
-        let pstyle = if s.processes.is_empty() {
-            st.dim()
-        } else {
-            base
+    for &(c, w) in &cols.cols {
+        let style = match c {
+            Column::RecvQ => base.patch(queue_style(st, app, s, s.recv_q)).patch(qmod),
+            Column::SendQ => base.patch(queue_style(st, app, s, s.send_q)).patch(qmod),
+            Column::Process if s.processes.is_empty() => st.dim(),
+            _ => base,
         };
-        spans.push(Span::styled(fit(&p, cols.process, false, false), pstyle));
+        let text = cells::compact(c, s, &app.cells);
+        spans.push(Span::styled(cell(&text, w, c.spec().tui.fit), style));
     }
     if unread && !close_wait && spans[1].content == " " {
         // Unread data stands out even in an ordinary ESTAB row.
@@ -350,7 +331,7 @@ fn socket_line(
 fn listener_line(
     app: &App,
     st: &Styles,
-    cols: &Cols,
+    cols: &Layout,
     sockets: &[Socket],
     g: usize,
 ) -> Line<'static> {
@@ -382,39 +363,27 @@ fn listener_line(
             ),
             st.dim(),
         ),
-        Span::styled(
-            fit(
-                &cells::text(Column::Netid, l, &app.cells),
-                cols.netid,
-                false,
-                false,
-            ),
-            st.group(),
-        ),
-        Span::styled(fit("LISTEN", cols.state, false, false), st.group()),
-        Span::styled(
-            fit(
-                &format!("{} ", cells::text(Column::RecvQ, l, &app.cells)),
-                cols.rq,
-                true,
-                false,
-            ),
-            qstyle,
-        ),
-        Span::styled(
-            fit(
-                &format!("{} ", cells::text(Column::SendQ, l, &app.cells)),
-                cols.sq,
-                true,
-                false,
-            ),
-            st.plain(),
-        ),
-        Span::styled(
-            gap(&cells::text(Column::Local, l, &app.cells), cols.local),
-            st.group(),
-        ),
     ];
+    // The local side, aligned with the socket rows; a peer-side column before the last
+    // local one stays blank.
+    let upto = cols.cols.iter().rposition(|(c, _)| listener_shows(*c));
+    for &(c, w) in &cols.cols[..upto.map_or(0, |u| u + 1)] {
+        if !listener_shows(c) {
+            spans.push(Span::raw(" ".repeat(w)));
+            continue;
+        }
+        let style = match c {
+            Column::RecvQ => qstyle,
+            Column::Netid | Column::State | Column::Local | Column::LocalAddr => st.group(),
+            _ => st.plain(),
+        };
+        let text = match c {
+            // Every row of the tree is a listener.
+            Column::State => "LISTEN".to_string(),
+            _ => cells::compact(c, l, &app.cells),
+        };
+        spans.push(Span::styled(cell(&text, w, c.spec().tui.fit), style));
+    }
     spans.push(Span::styled(gauge(&q, 6), qstyle));
     spans.push(Span::styled(format!(" {}", q.label()), qstyle));
     if q.is_full() {
@@ -437,8 +406,9 @@ fn listener_line(
         ));
     }
     counts_spans(&mut spans, st, lg.close_wait, lg.time_wait);
-    if app.show_processes {
-        spans.push(Span::styled(format!("  {}", cells::process(l)), st.dim()));
+    if app.show_processes && app.settings.columns.contains(&Column::Process) {
+        let p = cells::compact(Column::Process, l, &app.cells);
+        spans.push(Span::styled(format!("  {p}"), st.dim()));
     }
     Line::from(spans)
 }
@@ -459,5 +429,39 @@ fn gauge(q: &AcceptQueue, w: usize) -> String {
             format!("▕{}{}▏", "█".repeat(full), "░".repeat(w - full))
         }
         None => format!("▕{}▏", "?".repeat(w)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_layout_shares_the_width_as_before() {
+        // The live view's historical widths: fixed 6/11/7/7, addresses 36% each and the
+        // process the rest, or the addresses half each without processes.
+        for width in [40usize, 80, 123, 160, 301] {
+            let rest = width.saturating_sub(2 + 6 + 11 + 7 + 7);
+            let on = Layout::new(width, 2, &Column::COMPACT, true);
+            let widths: Vec<usize> = on.cols.iter().map(|c| c.1).collect();
+            let (l, p) = (rest * 36 / 100, rest * 36 / 100);
+            assert_eq!(widths, [6, 11, 7, 7, l, p, rest - l - p], "{width}");
+            let off = Layout::new(width, 2, &Column::COMPACT, false);
+            let widths: Vec<usize> = off.cols.iter().map(|c| c.1).collect();
+            assert_eq!(widths, [6, 11, 7, 7, rest / 2, rest - rest / 2], "{width}");
+        }
+        let custom = Layout::new(100, 2, &[Column::Uid, Column::Path], true);
+        assert_eq!(custom.cols, [(Column::Uid, 7), (Column::Path, 91)]);
+    }
+
+    #[test]
+    fn cells_fit_as_their_column_says() {
+        assert_eq!(cell("12", 7, Fit::Right), "    12 ");
+        assert_eq!(cell("127.0.0.1:8080", 9, Fit::KeepEnd), "….1:8080 ");
+        assert_eq!(cell("ESTAB", 7, Fit::Left), "ESTAB  ");
+        assert_eq!(
+            header_cell("Local Address:Port", 9, Fit::KeepEnd),
+            "Local A… "
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! The command line: dump flags and output, usage errors, help, man page, completions.
 mod completions;
 mod dump;
+mod escaping;
 mod help;
 mod input_files;
 mod man_page;

@@ -6,7 +6,8 @@ use crate::tui::common::*;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
 use sockeye::group::StateGroupKey;
 use sockeye::model::TcpState;
-use sockeye::tui::app::{App, GroupId, Row, SortColumn};
+use sockeye::output::columns::Column;
+use sockeye::tui::app::{App, GroupId, Row};
 use sockeye::tui::settings::View;
 use sockeye::tui::worker::Command;
 use sockeye::tui::{TuiSettings, delta};
@@ -194,11 +195,11 @@ fn selection_follows_its_socket_across_refreshes() {
 #[test]
 fn sort_cycles_columns_and_reverses() {
     let mut app = app(settings());
-    assert_eq!(app.sort.column, SortColumn::Local);
+    assert_eq!(app.sort.column, Column::Local);
     key(&mut app, KeyCode::Char('3'));
     key(&mut app, KeyCode::Char('s'));
     key(&mut app, KeyCode::Char('s'));
-    assert_eq!(app.sort.column, SortColumn::RecvQ);
+    assert_eq!(app.sort.column, Column::RecvQ);
     key(&mut app, KeyCode::Char('S'));
     assert!(app.sort.descending);
     let snap = app.snapshot.as_ref().unwrap();
@@ -381,7 +382,7 @@ fn listeners_view_tree() {
 #[test]
 fn sorted_order_equals_sorting_on_full_keys() {
     use sockeye::model::{Endpoint, Netid};
-    use sockeye::tui::app::{Sort, sorted_order};
+    use sockeye::tui::sort::{Sort, sorted_order};
     let mut socks = sockets();
     for i in 0..300u32 {
         let port = (i * 7919 % 50) as u16;
@@ -434,9 +435,9 @@ fn sorted_order_equals_sorting_on_full_keys() {
         }
         socks.push(s);
     }
-    for column in SortColumn::ALL {
+    for column in Column::ALL {
         for descending in [false, true] {
-            let c = column.column();
+            let c = column;
             let second = if c == sockeye::output::columns::Column::Local {
                 sockeye::output::columns::Column::Peer
             } else {
@@ -457,8 +458,8 @@ fn sorted_order_equals_sorting_on_full_keys() {
 /// result: exact, stale, duplicated, out-of-range and missing ranks all give the same order.
 #[test]
 fn rank_hint_never_changes_the_order() {
-    use sockeye::tui::app::{Sort, ascending_order, sorted_order};
     use sockeye::tui::delta::NO_RANK;
+    use sockeye::tui::sort::{Sort, ascending_order, sorted_order};
     let socks: Vec<_> = sockets()
         .into_iter()
         .chain((0..200u16).map(|p| {
@@ -471,7 +472,7 @@ fn rank_hint_never_changes_the_order() {
         }))
         .collect();
     let n = socks.len() as u32;
-    for column in SortColumn::ALL {
+    for column in Column::ALL {
         let want = sorted_order(
             &socks,
             Sort {
@@ -511,11 +512,12 @@ fn rank_hint_never_changes_the_order() {
 /// Across refreshes the tracker hands each surviving socket its previous position.
 #[test]
 fn tracker_reports_previous_ranks() {
-    use sockeye::tui::app::{Sort, prepare};
+    use sockeye::tui::app::prepare;
     use sockeye::tui::delta::{NO_RANK, Tracker};
+    use sockeye::tui::sort::Sort;
     let mut tracker = Tracker::default();
     let sort = Sort {
-        column: SortColumn::Local,
+        column: Column::Local,
         descending: false,
     };
     let socks = sockets();
@@ -536,7 +538,7 @@ fn tracker_reports_previous_ranks() {
     assert_eq!(second.changes.ranks[socks.len()], NO_RANK);
     assert_eq!(
         second.order,
-        sockeye::tui::app::sorted_order(&second.snapshot.sockets, sort)
+        sockeye::tui::sort::sorted_order(&second.snapshot.sockets, sort)
     );
 }
 

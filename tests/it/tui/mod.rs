@@ -1,5 +1,6 @@
 //! The live view: app logic, snapshots, screenshots, a real terminal, tiny sizes, perf.
 mod app;
+mod columns;
 pub mod common;
 mod detail;
 mod perf;

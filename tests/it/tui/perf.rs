@@ -160,11 +160,11 @@ fn refresh_and_key_cost_at_100k_sockets() {
                 .unwrap()
         };
         let sort = best(&|| {
-            let _ = sockeye::tui::app::sorted_order(socks, app.sort);
+            let _ = sockeye::tui::sort::sorted_order(socks, app.sort);
         });
         let hinted = best(&|| {
             let _ =
-                sockeye::tui::app::ascending_order(socks, app.sort.column, Some(&changes.ranks));
+                sockeye::tui::sort::ascending_order(socks, app.sort.column, Some(&changes.ranks));
         });
         println!(
             "  prepare breakdown: counts {:.1} ms, deltas {:.1} ms, by state {:.1} ms, by listener {:.1} ms, sort {:.1} ms from scratch, {:.1} ms with the previous order as hint",

@@ -1,0 +1,201 @@
+//! What cells need besides the socket, and the address rules every front end shares: ss's
+//! spelling of endpoints for text, the plain values for JSON, and the one rule for what
+//! /proc cannot know (a unix socket's peer).
+
+use std::cell::{OnceCell, RefCell};
+use std::net::IpAddr;
+
+use super::super::format::{push_ipv4, push_u64};
+use super::super::services::{Proto, Services};
+use crate::model::{Endpoint, Netid, Socket, Source};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum End {
+    Local,
+    Peer,
+}
+
+/// What cells need besides the socket: numeric or named ports, where the data came from
+/// (a /proc unix socket's peer is unknown, not 0), and lazily loaded lookup tables.
+pub struct CellCtx {
+    numeric: bool,
+    source: Source,
+    services: OnceCell<Services>,
+    ifnames: RefCell<Vec<(u32, Box<str>)>>,
+}
+
+/// Whether the socket is IPv6-only: what netlink says, else (the /proc source has no flag)
+/// what the kernel implies: binding one IPv6 address that is not v4-mapped sets it.
+fn v6only(s: &Socket) -> bool {
+    s.v6only.unwrap_or(match &s.local {
+        Endpoint::Inet {
+            addr: IpAddr::V6(a),
+            ..
+        } => !a.is_unspecified() && a.to_ipv4_mapped().is_none(),
+        _ => false,
+    })
+}
+
+/// Local and peer (address, port) of an inet socket.
+pub(super) type InetEnds = ((IpAddr, u16), (IpAddr, u16));
+
+/// Both ends as (address, port) when the socket is an inet socket: then JSON has address
+/// keys, otherwise unix keys.
+pub(super) fn inet_ends(s: &Socket) -> Option<InetEnds> {
+    match (&s.local, &s.peer) {
+        (Endpoint::Inet { addr: la, port: lp }, Endpoint::Inet { addr: pa, port: pp }) => {
+            Some(((*la, *lp), (*pa, *pp)))
+        }
+        _ => None,
+    }
+}
+
+/// The inode of a unix socket's peer, `None` when the source cannot know it: /proc/net/unix
+/// has no peer column, so "unknown", not "no peer". The one rule for text and JSON.
+pub(super) fn unix_peer_inode(s: &Socket, source: Source) -> Option<u64> {
+    match (&s.peer, source) {
+        (Endpoint::Unix { inode, .. }, Source::Netlink) => Some(*inode),
+        _ => None,
+    }
+}
+
+/// A unix name as ss prints it: an abstract name (shown with a leading '@') has its other
+/// NULs shown as '@' too. Escaping of the rest happens on the whole cell.
+pub(super) fn push_unix_name(out: &mut String, p: &str) {
+    if p.starts_with('@') && p.contains('\0') {
+        out.extend(p.chars().map(|c| if c == '\0' { '@' } else { c }));
+    } else {
+        out.push_str(p);
+    }
+}
+
+impl CellCtx {
+    /// `numeric`: ports as numbers (`-n`). `source`: the snapshot's source.
+    pub fn new(numeric: bool, source: Source) -> CellCtx {
+        CellCtx {
+            numeric,
+            source,
+            services: OnceCell::new(),
+            ifnames: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Use this service table instead of reading /etc/services (tests).
+    pub fn with_services(mut self, services: Services) -> CellCtx {
+        self.services = OnceCell::from(services);
+        self
+    }
+
+    pub fn numeric(&self) -> bool {
+        self.numeric
+    }
+
+    pub fn source(&self) -> Source {
+        self.source
+    }
+
+    fn services(&self) -> &Services {
+        self.services.get_or_init(Services::load)
+    }
+
+    /// The address half with its delimiter: `127.0.0.1:`, `[::1]:`, `*:`, `1.2.3.4%eth0:`,
+    /// unix `path ` / `* `.
+    pub(super) fn write_addr(&self, s: &Socket, end: End, out: &mut String) {
+        let e = if end == End::Local { &s.local } else { &s.peer };
+        match e {
+            Endpoint::Inet { addr, .. } => {
+                match addr {
+                    IpAddr::V4(a) => push_ipv4(out, *a),
+                    IpAddr::V6(a) => {
+                        if a.is_unspecified() && !v6only(s) {
+                            out.push('*');
+                        } else {
+                            use std::fmt::Write as _;
+                            out.push('[');
+                            let _ = write!(out, "{a}");
+                            out.push(']');
+                        }
+                    }
+                }
+                if end == End::Local
+                    && let Some(idx) = s.ifindex.filter(|i| *i != 0)
+                {
+                    out.push('%');
+                    self.push_ifname(idx, out);
+                }
+                out.push(':');
+            }
+            Endpoint::Unix { path, .. } => {
+                // ss prints the peer of a unix socket as `*` and identifies it by inode.
+                match (end, path) {
+                    (End::Local, Some(p)) => push_unix_name(out, p),
+                    _ => out.push('*'),
+                }
+                out.push(' ');
+            }
+        }
+    }
+
+    /// The port half: number or service name, `*` for port 0; unix: the inode (the peer's
+    /// inode for the peer end, `-` when the source cannot know it).
+    pub(super) fn write_port(&self, s: &Socket, end: End, out: &mut String) {
+        let e = if end == End::Local { &s.local } else { &s.peer };
+        match e {
+            Endpoint::Inet { port, .. } => {
+                if *port == 0 {
+                    out.push('*');
+                    return;
+                }
+                if !self.numeric {
+                    let proto = if s.netid == Netid::Udp {
+                        Proto::Udp
+                    } else {
+                        Proto::Tcp
+                    };
+                    if let Some(name) = self.services().name(*port, proto) {
+                        out.push_str(name);
+                        return;
+                    }
+                }
+                push_u64(out, (*port).into());
+            }
+            Endpoint::Unix { .. } => {
+                if end == End::Local {
+                    push_u64(out, s.inode);
+                } else {
+                    match unix_peer_inode(s, self.source) {
+                        Some(inode) => push_u64(out, inode),
+                        None => out.push('-'),
+                    }
+                }
+            }
+        }
+    }
+
+    fn push_ifname(&self, idx: u32, out: &mut String) {
+        let mut cache = self.ifnames.borrow_mut();
+        if let Some((_, name)) = cache.iter().find(|(i, _)| *i == idx) {
+            out.push_str(name);
+            return;
+        }
+        let name: Box<str> = interface_name(idx)
+            .unwrap_or_else(|| format!("if{idx}"))
+            .into();
+        out.push_str(&name);
+        cache.push((idx, name));
+    }
+}
+
+/// The interface name for an index, via if_indextoname(3).
+fn interface_name(idx: u32) -> Option<String> {
+    let mut buf = [0 as libc::c_char; libc::IF_NAMESIZE];
+    // SAFETY: buf holds IF_NAMESIZE bytes as the function requires; on success it is a
+    // NUL-terminated string inside buf.
+    let p = unsafe { libc::if_indextoname(idx, buf.as_mut_ptr()) };
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: on success buf holds a NUL-terminated string.
+    let c = unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) };
+    Some(c.to_string_lossy().into_owned())
+}
