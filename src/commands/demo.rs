@@ -13,8 +13,9 @@ use crate::cli::{AttachArgs, DemoArgs};
 use crate::collect::{NetidSet, Query};
 use crate::demo::Demo;
 use crate::demo::attach::ScenarioPanel;
-use crate::demo::control::{self, ControlClient, ControlServer};
-use crate::demo::scenarios::{Kind, MAX_TIME_WAIT_RATE, Options};
+use crate::demo::control::{self, ControlClient};
+use crate::demo::scenarios::{self, Kind, MAX_TIME_WAIT_RATE, Options};
+use crate::demo::server::ControlServer;
 use crate::error::UsageError;
 use crate::model::Netid;
 use crate::tui::{self, AppOptions, QuerySpec, Scope, TuiSettings};
@@ -39,7 +40,9 @@ fn plan(args: &DemoArgs) -> anyhow::Result<Plan> {
             ))
             .into());
         }
-        eprintln!("sockeye: warning: the demo listens on {bind}, reachable beyond this machine");
+        crate::text::stderr_line(&format!(
+            "warning: the demo listens on {bind}, reachable beyond this machine"
+        ));
     }
     if !args.rate.is_finite() || args.rate <= 0.0 || args.rate > MAX_TIME_WAIT_RATE {
         return Err(UsageError(format!(
@@ -48,13 +51,13 @@ fn plan(args: &DemoArgs) -> anyhow::Result<Plan> {
         .into());
     }
     let mut kinds: Vec<Kind> = Vec::new();
-    for k in args.scenarios.iter().map(|a| Kind::from(*a)) {
-        if !kinds.contains(&k) {
-            kinds.push(k);
+    for k in &args.scenarios {
+        if !kinds.contains(k) {
+            kinds.push(*k);
         }
     }
     if kinds.is_empty() {
-        kinds = Kind::ALL.to_vec();
+        kinds = scenarios::all().collect();
     }
     Ok(Plan {
         kinds,

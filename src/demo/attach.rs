@@ -17,8 +17,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use super::control::{ControlClient, Request, Status};
-use super::explain::{self, PortView};
 use super::scenarios::{Kind, ScenarioStatus};
+use super::view::{self, PortView};
 use crate::model::Snapshot;
 use crate::tui::Panel;
 
@@ -197,7 +197,6 @@ impl Panel for ScenarioPanel {
         for (i, (kind, port)) in self.scenarios.iter().enumerate() {
             let st = status.and_then(|s| s.scenarios.iter().find(|x| x.name == *kind));
             let view = self.views.get(i).unwrap_or(&empty);
-            let overflows = (*kind == Kind::Backlog).then_some(self.overflows).flatten();
             let mut flags = Vec::new();
             if let Some(st) = st {
                 if !st.accepting {
@@ -216,7 +215,7 @@ impl Panel for ScenarioPanel {
             let mut spans = vec![
                 Span::styled(format!("{marker}{:<11}", kind.as_str()), style),
                 Span::raw(format!(":{port:<6} ")),
-                Span::raw(explain::now_line(*kind, view, overflows)),
+                Span::raw(kind.now_line(view, self.overflows)),
             ];
             if !flags.is_empty() {
                 spans.push(Span::styled(
@@ -241,7 +240,7 @@ impl Panel for ScenarioPanel {
         {
             let st = status.and_then(|s| s.scenarios.iter().find(|x| x.name == *kind));
             let view = self.views.get(self.selected).unwrap_or(&empty);
-            let why = explain::why(*kind, view, st);
+            let why = kind.why(view, st);
             let h = 3.min(bottom - y);
             Paragraph::new(why).wrap(Wrap { trim: true }).render(
                 Rect {
@@ -361,7 +360,7 @@ impl Panel for ScenarioPanel {
         self.views = self
             .scenarios
             .iter()
-            .map(|(_, port)| explain::port_view(snapshot, *port))
+            .map(|(_, port)| view::port_view(snapshot, *port))
             .collect();
         if let Some(now) = snapshot.counters.as_ref().and_then(|c| c.listen_overflows) {
             let base = *self.overflow_base.get_or_insert(now);
@@ -377,22 +376,26 @@ mod tests {
     use ratatui::crossterm::event::KeyEvent;
     use std::net::{IpAddr, Ipv4Addr};
 
-    fn status_of(kinds: &[(Kind, u16)]) -> Status {
+    fn kind(name: &str) -> Kind {
+        crate::demo::scenarios::parse(name).unwrap()
+    }
+
+    fn status_of(kinds: &[(&str, u16)]) -> Status {
         Status {
             pid: 4242,
             bind: "127.0.0.1".into(),
             scenarios: kinds
                 .iter()
                 .map(|&(name, port)| ScenarioStatus {
-                    name,
+                    name: kind(name),
                     port,
                     accepting: true,
                     clients: 4,
                     connecting: 1,
                     server_conns: 1,
                     accepted_total: 1,
-                    rate: (name == Kind::TimeWait).then_some(20.0),
-                    max_rate: (name == Kind::TimeWait).then_some(200.0),
+                    rate: (name == "time-wait").then_some(20.0),
+                    max_rate: (name == "time-wait").then_some(200.0),
                     max_clients: 8,
                 })
                 .collect(),
@@ -450,7 +453,7 @@ mod tests {
     #[test]
     fn panel_shows_each_scenario_what_the_kernel_shows_and_why() {
         let (mut panel, _rx) =
-            ScenarioPanel::detached(status_of(&[(Kind::Backlog, 7000), (Kind::TimeWait, 7003)]));
+            ScenarioPanel::detached(status_of(&[("backlog", 7000), ("time-wait", 7003)]));
         panel.on_snapshot(&snapshot(100));
         panel.on_snapshot(&snapshot(103));
         let area = Rect::new(0, 0, 140, panel.height() - 2);
@@ -480,29 +483,29 @@ mod tests {
     #[test]
     fn keys_become_control_requests() {
         let (mut panel, rx) =
-            ScenarioPanel::detached(status_of(&[(Kind::Backlog, 7000), (Kind::TimeWait, 7003)]));
+            ScenarioPanel::detached(status_of(&[("backlog", 7000), ("time-wait", 7003)]));
         let key = |c| KeyEvent::from(KeyCode::Char(c));
         assert!(panel.handle_key(key('c')));
         assert_eq!(
             rx.try_recv().unwrap(),
             Request::Add {
-                scenario: Kind::Backlog,
+                scenario: kind("backlog"),
                 count: 1
             }
         );
         assert!(panel.handle_key(key('w')));
-        assert!(matches!(
+        assert_eq!(
             rx.try_recv().unwrap(),
             Request::Send {
-                scenario: Kind::Backlog,
+                scenario: kind("backlog"),
                 data: None
             }
-        ));
+        );
         assert!(panel.handle_key(key('a')));
         assert_eq!(
             rx.try_recv().unwrap(),
             Request::Pause {
-                scenario: Kind::Backlog
+                scenario: kind("backlog")
             }
         );
         // Backlog has no churn rate: nothing is sent, a note is shown.
@@ -513,7 +516,7 @@ mod tests {
         assert_eq!(
             rx.try_recv().unwrap(),
             Request::Rate {
-                scenario: Kind::TimeWait,
+                scenario: kind("time-wait"),
                 per_sec: 40.0
             }
         );
@@ -521,7 +524,7 @@ mod tests {
         assert_eq!(
             rx.try_recv().unwrap(),
             Request::Close {
-                scenario: Kind::TimeWait,
+                scenario: kind("time-wait"),
                 count: 1
             }
         );
@@ -529,7 +532,7 @@ mod tests {
         assert_eq!(
             rx.try_recv().unwrap(),
             Request::Reset {
-                scenario: Some(Kind::TimeWait)
+                scenario: Some(kind("time-wait"))
             }
         );
         // Keys the views own are left alone.
@@ -539,7 +542,7 @@ mod tests {
 
     fn st(rate: Option<f64>, max: Option<f64>) -> ScenarioStatus {
         ScenarioStatus {
-            name: Kind::TimeWait,
+            name: kind("time-wait"),
             port: 1,
             accepting: true,
             clients: 0,
