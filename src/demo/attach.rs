@@ -16,7 +16,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
-use super::control::{ControlClient, Request, Status};
+use super::control::{ControlClient, Request, Status, request_line};
 use super::scenarios::{Kind, ScenarioStatus};
 use super::view::{self, PortView};
 use crate::model::Snapshot;
@@ -123,7 +123,7 @@ fn worker(path: &Path, rx: &Receiver<Request>, shared: &Mutex<Shared>) {
                 client = Some(ControlClient::connect(path).map_err(|e| e.to_string())?);
             }
             if let Some(c) = client.as_mut() {
-                match c.raw(&serde_json::to_string(req).map_err(|e| e.to_string())?) {
+                match c.raw(&request_line(req).map_err(|e| e.to_string())?) {
                     Ok(v) => return Ok(v),
                     Err(_) => client = None,
                 }

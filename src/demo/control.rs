@@ -132,6 +132,11 @@ pub fn parse_line(line: &[u8]) -> Result<Option<Request>, String> {
     parse_request(text).map(Some)
 }
 
+/// A request as the line a client sends (without the newline).
+pub fn request_line(req: &Request) -> serde_json::Result<String> {
+    serde_json::to_string(req)
+}
+
 /// Apply a request to the demo and build the reply.
 pub fn handle(demo: &Demo, req: Request) -> serde_json::Value {
     let act = |kind: Kind, action: Action| match demo.act(kind, action) {
@@ -258,8 +263,7 @@ impl ControlClient {
 
     /// Send a request; an error reply becomes an Err carrying its message.
     pub fn call(&mut self, req: &Request) -> anyhow::Result<serde_json::Value> {
-        let line = serde_json::to_string(req)?;
-        let reply = self.raw(&line)?;
+        let reply = self.raw(&request_line(req)?)?;
         if reply.get("ok") == Some(&serde_json::Value::Bool(true)) {
             Ok(reply)
         } else {
@@ -310,6 +314,31 @@ mod tests {
         ] {
             assert!(parse_request(bad).is_err(), "accepted {bad}");
         }
+    }
+
+    #[test]
+    fn lines_parse_like_the_fuzz_target_expects() {
+        for line in [
+            &b""[..],
+            b"   ",
+            b"\xff\xfe",
+            b"{\"cmd\":\"send\",\"scenario\":\"unread\",\"data\":\"\\u0000\\u001b[2J\"}",
+            b"{\"cmd\":\"rate\",\"scenario\":\"echo\",\"per_sec\":1e308}",
+            b"{\"cmd\":\"add\",\"scenario\":\"echo\",\"count\":18446744073709551616}",
+            b"{\"cmd\":\"reset\",\"scenario\":null}",
+            &[b'['; 5000],
+        ] {
+            match parse_line(line) {
+                Ok(Some(req)) => {
+                    let again = request_line(&req).unwrap();
+                    assert!(parse_request(&again).is_ok(), "{again}");
+                }
+                Ok(None) => assert!(line.iter().all(u8::is_ascii_whitespace)),
+                Err(e) => assert!(!e.is_empty()),
+            }
+        }
+        assert!(parse_line(&[b'['; 5000]).unwrap_err().contains("too large"));
+        assert!(parse_line(b"\xff").unwrap_err().contains("UTF-8"));
     }
 
     #[test]
