@@ -531,6 +531,21 @@ fn demo_scenarios(page: &mut Page) {
          pause or resume accepting, change the churn rate. Quitting attach leaves the demo \
          running; SIGINT or SIGTERM stops the demo and removes its sockets and control file.",
     );
+    page.para(
+        "The caps hold whatever requests arrive: each scenario opens new connections at no more \
+         than its rate cap, its schedule, add requests and replacements counted together \
+         (time-wait 200 per second, every other scenario 10), after a first burst of at most \
+         its client cap; no sequence of requests multiplies a rate. A control request must \
+         arrive whole within 3 seconds of its first byte, and at most 8 control connections \
+         are served at once.",
+    );
+    page.para(
+        "sockeye attach talks to a control socket only when it is the user's own: the \
+         directory and the socket are not symbolic links and belong to the user (the \
+         directory may also be root's), the directory is not writable by others unless \
+         sticky, and the process listening on the socket runs as the user (SO_PEERCRED). \
+         Otherwise it says why and exits with status 1 before sending anything.",
+    );
 }
 
 /// METRICS: written from what the exporter itself serves for a small synthetic snapshot (one
