@@ -85,7 +85,7 @@ pub fn check_path(path: &Path) -> Result<(), Untrusted> {
             ));
         }
         Ok(meta) => {
-            let d = dir.display();
+            let d = crate::text::escape(&dir.display().to_string()).into_owned();
             if meta.file_type().is_symlink() {
                 return Err(untrusted(path, format!("{d} is a symbolic link")));
             }

@@ -39,7 +39,7 @@ pub static REGISTRY: &[&Spec] = &[
 
 /// Every scenario, in registry order.
 pub fn all() -> impl Iterator<Item = Kind> {
-    REGISTRY.iter().map(|s| Kind(*s))
+    REGISTRY.iter().map(|s| Kind(s))
 }
 
 /// The scenario with this name.
