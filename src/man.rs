@@ -522,7 +522,15 @@ fn demo_scenarios(page: &mut Page) {
     );
     // From the registry: every scenario documents itself.
     for kind in crate::demo::scenarios::all() {
-        page.item(kind.as_str(), kind.spec().man);
+        let spec = kind.spec();
+        let mut text = spec.man.to_string();
+        for c in spec.commands {
+            text.push_str(&format!(
+                " Command {} ({{\"cmd\":\"do\",\"scenario\":\"{}\",\"action\":\"{}\"}}): {}",
+                c.name, spec.name, c.name, c.help
+            ));
+        }
+        page.item(spec.name, &text);
     }
     page.para(
         "The running demo listens on a control socket; sockeye attach finds it, opens the \

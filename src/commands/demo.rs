@@ -23,6 +23,8 @@ use crate::tui::{self, AppOptions, QuerySpec, Scope, TuiSettings};
 /// Validated `demo` arguments.
 struct Plan {
     kinds: Vec<Kind>,
+    /// Scenarios left out because they cannot run here, and why.
+    unavailable: Vec<(Kind, String)>,
     bind: IpAddr,
     opts: Options,
 }
@@ -50,17 +52,28 @@ fn plan(args: &DemoArgs) -> anyhow::Result<Plan> {
         ))
         .into());
     }
+    let named = !args.scenarios.is_empty();
+    let wanted: Vec<Kind> = if named {
+        args.scenarios.clone()
+    } else {
+        scenarios::all().collect()
+    };
     let mut kinds: Vec<Kind> = Vec::new();
-    for k in &args.scenarios {
-        if !kinds.contains(k) {
-            kinds.push(*k);
+    let mut unavailable = Vec::new();
+    for k in wanted {
+        if kinds.contains(&k) || unavailable.iter().any(|(u, _)| *u == k) {
+            continue;
         }
-    }
-    if kinds.is_empty() {
-        kinds = scenarios::all().collect();
+        match (k.spec().unavailable)() {
+            None => kinds.push(k),
+            // Named on the command line: say why it cannot run; by default: list it.
+            Some(why) if named => anyhow::bail!("scenario {k} cannot run here: {why}"),
+            Some(why) => unavailable.push((k, why)),
+        }
     }
     Ok(Plan {
         kinds,
+        unavailable,
         bind,
         opts: Options {
             time_wait_rate: args.rate,
@@ -88,7 +101,7 @@ pub fn run(args: &DemoArgs, no_config: bool) -> anyhow::Result<()> {
         }
     };
     let result = if headless {
-        print_banner(&demo, control.path()).map(|()| {
+        print_banner(&demo, &plan.unavailable, control.path()).map(|()| {
             while !stop.load(Ordering::SeqCst) {
                 std::thread::sleep(Duration::from_millis(100));
             }
@@ -101,11 +114,18 @@ pub fn run(args: &DemoArgs, no_config: bool) -> anyhow::Result<()> {
     result
 }
 
-fn print_banner(demo: &Demo, control: &std::path::Path) -> anyhow::Result<()> {
+fn print_banner(
+    demo: &Demo,
+    unavailable: &[(Kind, String)],
+    control: &std::path::Path,
+) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     for (kind, port) in demo.scenarios() {
         let addr = std::net::SocketAddr::new(demo.bind, port);
         writeln!(out, "{:<11} {:<22} {}", kind.as_str(), addr, kind.hint())?;
+    }
+    for (kind, why) in unavailable {
+        writeln!(out, "{:<11} {:<22} unavailable: {why}", kind.as_str(), "-")?;
     }
     writeln!(out, "control     {}", control.display())?;
     writeln!(

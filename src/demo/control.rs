@@ -5,7 +5,8 @@
 //! `{"cmd":"status"}`, `{"cmd":"add","scenario":"backlog","count":1}`,
 //! `{"cmd":"send","scenario":"unread","data":"hello!\r\n"}`, `{"cmd":"close","scenario":"echo","count":1}`,
 //! `{"cmd":"pause","scenario":"backlog"}`, `{"cmd":"resume","scenario":"backlog"}`,
-//! `{"cmd":"rate","scenario":"time-wait","per_sec":50}`, `{"cmd":"reset"}` (all) or with a scenario.
+//! `{"cmd":"rate","scenario":"time-wait","per_sec":50}`, `{"cmd":"reset"}` (all) or with a scenario,
+//! and a scenario's own commands (its `Spec::commands`): `{"cmd":"do","scenario":S,"action":A}`.
 //! Replies: `{"ok":true,...}` or `{"ok":false,"error":"..."}`.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -64,6 +65,10 @@ pub enum Request {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         scenario: Option<Kind>,
     },
+    Do {
+        scenario: Kind,
+        action: String,
+    },
 }
 
 impl Request {
@@ -76,7 +81,8 @@ impl Request {
             | Request::Close { scenario, .. }
             | Request::Pause { scenario }
             | Request::Resume { scenario }
-            | Request::Rate { scenario, .. } => Some(*scenario),
+            | Request::Rate { scenario, .. }
+            | Request::Do { scenario, .. } => Some(*scenario),
             Request::Reset { scenario } => *scenario,
         }
     }
@@ -113,6 +119,20 @@ pub fn parse_request(line: &str) -> Result<Request, String> {
         }
         Request::Rate { per_sec, .. } if !per_sec.is_finite() || *per_sec < 0.0 => {
             return Err("per_sec must be a number >= 0".into());
+        }
+        Request::Do { scenario, action }
+            if !scenario.spec().commands.iter().any(|c| c.name == action) =>
+        {
+            let known: Vec<&str> = scenario.spec().commands.iter().map(|c| c.name).collect();
+            let (quoted, _) = crate::text::excerpt(action, 0, 40);
+            return Err(if known.is_empty() {
+                format!("{scenario} has no commands of its own (asked for {quoted})")
+            } else {
+                format!(
+                    "{scenario} has no command {quoted}; it has {}",
+                    known.join(", ")
+                )
+            });
         }
         _ => {}
     }
@@ -168,6 +188,7 @@ pub fn handle(demo: &Demo, req: Request) -> serde_json::Value {
         Request::Resume { scenario } => act(scenario, Action::Accepting(true)),
         Request::Rate { scenario, per_sec } => act(scenario, Action::Rate(per_sec)),
         Request::Reset { scenario: Some(k) } => act(k, Action::Reset),
+        Request::Do { scenario, action } => act(scenario, Action::Command(action)),
         Request::Reset { scenario: None } => {
             let mut errors = Vec::new();
             for (k, _) in demo.scenarios() {
@@ -310,6 +331,8 @@ mod tests {
             r#"{"cmd":"add","scenario":"echo","extra":1}"#,
             r#"{"cmd":"rate","scenario":"time-wait","per_sec":-3}"#,
             r#"{"cmd":"send","scenario":"unread","data":""}"#,
+            r#"{"cmd":"do","scenario":"echo","action":"explode"}"#,
+            r#"{"cmd":"do","scenario":"echo"}"#,
             r#"[1,2]"#,
         ] {
             assert!(parse_request(bad).is_err(), "accepted {bad}");

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::common::{Base, ReadOutcome, Rules, ServerConn, read_some};
 use super::pacer::Pacer;
-use super::spec::{Common, Kind, Scenario, Seen, Spec};
+use super::spec::{Common, Kind, Scenario, Seen, Spec, runs_anywhere};
 use crate::demo::net::{self, ConnectOpts};
 use crate::demo::view::listener;
 
@@ -24,6 +24,8 @@ pub static SPEC: Spec = Spec {
     now,
     why,
     build: |addr, _| Ok(Box::new(CloseWait::new(addr)?)),
+    commands: &[],
+    unavailable: runs_anywhere,
 };
 
 fn now(s: &Seen<'_>) -> String {

@@ -43,6 +43,7 @@ pub fn act(s: &mut dyn Scenario, action: Action, now: Instant) -> Result<String,
             pacer.set_rate(r, now);
             Ok(s.rate_message(r))
         }
+        Action::Command(name) => s.command(&name, now),
         Action::Reset => {
             s.base_mut().reset();
             if let Some(p) = s.pacer_mut() {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use super::common::{Base, EchoConn, ReadOutcome, Rules, read_some};
 use super::pacer::Pacer;
-use super::spec::{Common, Kind, Scenario, Seen, Spec};
+use super::spec::{Common, Kind, Scenario, Seen, Spec, runs_anywhere};
 use crate::demo::net::{self, ConnectOpts};
 use crate::demo::view::listener;
 
@@ -22,6 +22,8 @@ pub static SPEC: Spec = Spec {
     now,
     why,
     build: |addr, _| Ok(Box::new(Echo::new(addr)?)),
+    commands: &[],
+    unavailable: runs_anywhere,
 };
 
 fn now(s: &Seen<'_>) -> String {

@@ -25,7 +25,7 @@ use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use serde::{Deserialize, Deserializer};
 
 pub use common::{HELLO, MAX_SEND, act, status};
-pub use spec::{Action, Kind, Options, Scenario, ScenarioStatus, Seen, Spec};
+pub use spec::{Action, Command, Kind, Options, Scenario, ScenarioStatus, Seen, Spec};
 
 /// Every scenario, in the order `sockeye demo` starts them and the docs list them.
 pub static REGISTRY: &[&Spec] = &[

@@ -8,7 +8,7 @@ use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
 use super::common::{Base, DEFAULT_CONNECT_RATE, Rules, ServerConn, write_some};
-use super::spec::{Common, Kind, Scenario, Seen, Spec};
+use super::spec::{Common, Kind, Scenario, Seen, Spec, runs_anywhere};
 use crate::demo::net::{self, ConnectOpts};
 use crate::demo::view::listener;
 
@@ -21,6 +21,8 @@ pub static SPEC: Spec = Spec {
     now,
     why,
     build: |addr, _| Ok(Box::new(SendQ::new(addr)?)),
+    commands: &[],
+    unavailable: runs_anywhere,
 };
 
 fn now(s: &Seen<'_>) -> String {

@@ -28,6 +28,23 @@ pub struct Spec {
     pub why: fn(&Seen<'_>) -> String,
     /// Bind the listener on `addr` and build the scenario.
     pub build: fn(SocketAddr, &Options) -> io::Result<Box<dyn Scenario>>,
+    /// Control commands of its own (`{"cmd":"do","scenario":NAME,"action":ACTION}`), run by
+    /// `Scenario::command`; the common ones (add, send, ...) need no entry.
+    pub commands: &'static [Command],
+    /// Why the scenario cannot run on this machine (privileges, kernel), or None.
+    pub unavailable: fn() -> Option<String>,
+}
+
+/// A scenario's own control command.
+pub struct Command {
+    pub name: &'static str,
+    /// One line for the man page.
+    pub help: &'static str,
+}
+
+/// `Spec::unavailable` of a scenario that runs anywhere.
+pub fn runs_anywhere() -> Option<String> {
+    None
 }
 
 /// What an explanation is drawn from: the kernel's view of the port, the demo's status of
@@ -128,6 +145,8 @@ pub enum Action {
     Rate(f64),
     /// Close everything and start the scenario over.
     Reset,
+    /// One of the scenario's own commands (validated against its `Spec::commands`).
+    Command(String),
 }
 
 /// What a scenario reports in `status`.
@@ -192,6 +211,10 @@ pub trait Scenario: Send {
     fn close(&mut self, n: usize) -> String {
         let k = self.base_mut().close_oldest(n);
         format!("closed {k} client(s)")
+    }
+    /// Run one of the scenario's own commands (listed in its `Spec::commands`).
+    fn command(&mut self, name: &str, _now: Instant) -> Result<String, String> {
+        Err(format!("{} has no command {name}", self.kind()))
     }
     /// Start over: the shared state is already reset; put the opening picture back.
     fn restart(&mut self, now: Instant) -> Result<String, String> {

@@ -6,7 +6,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use super::common::{Base, DEFAULT_CONNECT_RATE, HELLO, Rules};
-use super::spec::{Common, Kind, Scenario, Seen, Spec};
+use super::spec::{Common, Kind, Scenario, Seen, Spec, runs_anywhere};
 use crate::demo::net::ConnectOpts;
 use crate::demo::view::listener;
 
@@ -19,6 +19,8 @@ pub static SPEC: Spec = Spec {
     now,
     why,
     build: |addr, _| Ok(Box::new(Unread::new(addr)?)),
+    commands: &[],
+    unavailable: runs_anywhere,
 };
 
 fn now(s: &Seen<'_>) -> String {
