@@ -132,6 +132,11 @@ mod tests {
             }
         }
         assert_eq!(c.peer_addr().unwrap(), addr);
+        // The options were set before the SYN (the kernel doubles SO_RCVBUF).
+        let sock = SockRef::from(&c);
+        assert!(sock.recv_buffer_size().unwrap() >= 4096);
+        assert!(sock.nonblocking().unwrap());
+        assert!(l.accept().is_ok());
     }
 
     #[test]

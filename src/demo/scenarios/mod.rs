@@ -5,6 +5,10 @@
 //!
 //! Layers, each using only those above it: `spec` and `pacer` (types), `common` (the shared
 //! state and the control actions), the scenario files, then this registry.
+//!
+//! A new scenario: a file with its `SPEC` and a `Scenario` impl (unread.rs is the smallest to
+//! start from; `Rules` sets its caps), plus `mod` and a `REGISTRY` line here. Its own control
+//! commands go in `Spec::commands`, a reason it cannot run in `Spec::unavailable`.
 
 mod common;
 mod pacer;
