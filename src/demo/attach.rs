@@ -342,17 +342,37 @@ impl Panel for ScenarioPanel {
     }
 
     fn help(&self) -> Vec<(String, String)> {
+        // The scenarios with a churn rate, as the demo reports them.
+        let churn: Vec<&str> = self
+            .scenarios
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .filter(|name| {
+                self.shared.lock().ok().is_some_and(|s| {
+                    s.status.as_ref().is_some_and(|st| {
+                        st.scenarios
+                            .iter()
+                            .any(|x| x.name.as_str() == *name && x.max_rate.is_some())
+                    })
+                })
+            })
+            .collect();
+        let churn = if churn.is_empty() {
+            "faster / slower churn".to_string()
+        } else {
+            format!("faster / slower churn ({})", churn.join(", "))
+        };
         [
-            ("[ ]", "previous / next scenario"),
-            ("c", "connect a client to the scenario"),
-            ("w", "a client sends hello!\\r\\n"),
-            ("x", "close the oldest client"),
-            ("a", "pause / resume accept()"),
-            ("> <", "faster / slower churn (time-wait, close-wait, echo)"),
-            ("R", "reset the scenario"),
+            ("[ ]", "previous / next scenario".to_string()),
+            ("c", "connect a client to the scenario".to_string()),
+            ("w", "a client sends hello!\\r\\n".to_string()),
+            ("x", "close the oldest client".to_string()),
+            ("a", "pause / resume accept()".to_string()),
+            ("> <", churn),
+            ("R", "reset the scenario".to_string()),
         ]
         .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .map(|(k, v)| (k.to_string(), v))
         .collect()
     }
 
@@ -478,6 +498,15 @@ mod tests {
         );
         assert!(screen.contains("c connect"), "{screen}");
         assert_eq!(panel.title(), "demo (pid 4242) — scenarios");
+        // The churn keys name the scenarios that have a rate, as the demo reports them.
+        assert!(
+            panel
+                .help()
+                .iter()
+                .any(|(k, v)| k == "> <" && v == "faster / slower churn (time-wait)"),
+            "{:?}",
+            panel.help()
+        );
     }
 
     #[test]
