@@ -114,7 +114,7 @@ fn a_flood_of_add_requests_keeps_every_connection_rate_under_its_cap() {
         "unread accepted {unread_accepted} connections in {secs:.1} s (cap {OTHER_CAP}/s)"
     );
     // The flood was real: the caps, not a slow demo, held the numbers.
-    assert!(tw_accepted >= 100, "time-wait accepted only {tw_accepted}");
+    assert!(tw_accepted >= 50, "time-wait accepted only {tw_accepted}");
 }
 
 #[test]

@@ -123,24 +123,37 @@ fn a_socket_served_by_another_user_is_refused() {
             let _ = self.0.wait();
         }
     }
-    let _demo = Kill(
-        Command::new(BIN)
-            .args(["--no-config", "demo", "--headless", "echo", "--socket"])
-            .arg(&path)
-            .env_remove("XDG_RUNTIME_DIR")
-            .env("HOME", "/")
-            .uid(NOBODY)
-            .gid(NOBODY)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let spawned = Command::new(BIN)
+        .args(["--no-config", "demo", "--headless", "echo", "--socket"])
+        .arg(&path)
+        .env_remove("XDG_RUNTIME_DIR")
+        .env("HOME", "/")
+        .uid(NOBODY)
+        .gid(NOBODY)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
+    let demo = match spawned {
+        Ok(child) => std::sync::Mutex::new(Kill(child)),
+        Err(e) => {
+            eprintln!("skipped: cannot run sockeye as uid {NOBODY}: {e}");
+            return;
+        }
+    };
     eventually(
         10,
         "the other user's demo to listen",
-        || path.exists().then_some(()),
+        || {
+            let exited = demo.lock().unwrap().0.try_wait().unwrap();
+            assert!(
+                exited.is_none(),
+                "the demo as uid {NOBODY} exited: {exited:?}"
+            );
+            // Bound and made 0600: from then on the demo leaves the file alone.
+            let mode = std::fs::symlink_metadata(&path).ok()?.permissions().mode();
+            (mode & 0o777 == 0o600).then_some(())
+        },
         || format!("{} missing", path.display()),
     );
     std::os::unix::fs::chown(&sockdir, Some(0), Some(0)).unwrap();
