@@ -8,9 +8,9 @@ use std::net::{SocketAddr, TcpStream};
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
-use super::common::{Base, ReadOutcome, Rules, ServerConn, read_some};
+use super::common::{Base, DEFAULT_CONNECT_RATE, ReadOutcome, Rules, ServerConn, read_some};
 use super::pacer::Pacer;
-use super::spec::{Common, Kind, Scenario, Seen, Spec, runs_anywhere};
+use super::spec::{AT_RATE_CAP, Common, Kind, Scenario, Seen, Spec, runs_anywhere};
 use crate::demo::net::{self, ConnectOpts};
 use crate::demo::view::listener;
 
@@ -67,7 +67,7 @@ const RULES: Rules = Rules {
     drain_on_reset: true,
     close_server_end: false,
     // Adds come on top of the trickle; MAX_LEAKED bounds the total anyway.
-    connect_rate: 10.0,
+    connect_rate: DEFAULT_CONNECT_RATE,
 };
 
 struct Conn {
@@ -189,8 +189,10 @@ impl Scenario for CloseWait {
                 "at the cap of {MAX_LEAKED} leaked sockets; reset to start over"
             ));
         }
-        let k = self.base.start_clients(n.min(room), now);
-        Ok(format!("connecting {k} client(s); each closes after 1 s"))
+        match self.base.start_clients(n.min(room), now) {
+            0 => Err(AT_RATE_CAP.into()),
+            k => Ok(format!("connecting {k} client(s); each closes after 1 s")),
+        }
     }
 
     fn restart(&mut self, now: Instant) -> Result<String, String> {

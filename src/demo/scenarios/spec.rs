@@ -200,8 +200,10 @@ pub trait Scenario: Send {
     }
     /// Connect `n` more clients (`n` is already within the caps).
     fn add(&mut self, n: usize, now: Instant) -> Result<String, String> {
-        let k = self.base_mut().start_clients(n, now);
-        Ok(format!("connecting {k} client(s)"))
+        match self.base_mut().start_clients(n, now) {
+            0 => Err(AT_RATE_CAP.into()),
+            k => Ok(format!("connecting {k} client(s)")),
+        }
     }
     /// The newest connected client sends `data`.
     fn send(&mut self, data: &[u8]) -> Result<String, String> {
@@ -222,6 +224,10 @@ pub trait Scenario: Send {
         Ok("reset".into())
     }
 }
+
+/// The reply when the connection budget is spent (or the connect failed at once).
+pub const AT_RATE_CAP: &str =
+    "no client started: at the cap on new connections per second; try again in a moment";
 
 /// The state every scenario shares, as the common action code sees it (implemented by
 /// `common::Base`). Every new connection goes through `start_clients`, which holds the

@@ -159,13 +159,13 @@ impl Scenario for TimeWait {
     }
 
     fn add(&mut self, n: usize, now: Instant) -> Result<String, String> {
-        let k = self.base.start_clients(n, now);
-        if k == 0 {
-            return Err(format!(
-                "at the cap of {MAX_RATE} connections/s; try again in a moment"
-            ));
+        match self.base.start_clients(n, now) {
+            0 => Err(format!(
+                "at the cap of {MAX_RATE} connections/s, the schedule's included; \
+                 try again in a moment"
+            )),
+            k => Ok(format!("{k} extra connection(s)")),
         }
-        Ok(format!("{k} extra connection(s)"))
     }
 
     fn send(&mut self, _data: &[u8]) -> Result<String, String> {
