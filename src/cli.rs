@@ -190,22 +190,6 @@ pub struct TuiArgs {
     pub process: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum)]
-pub enum ScenarioArg {
-    /// listen(1) server that accepts slowly: accept-queue overflow, SYN-SENT client.
-    Backlog,
-    /// A connection the server never reads: Recv-Q 8.
-    Unread,
-    /// A server that forgets close(): CLOSE-WAIT leak, FIN-WAIT-2 clients.
-    CloseWait,
-    /// Clients that close first at a steady rate: TIME-WAIT churn.
-    TimeWait,
-    /// A server streaming to a client that never reads: Send-Q build-up.
-    SendQ,
-    /// A well-behaved echo server with clients coming and going.
-    Echo,
-}
-
 #[derive(Debug, Args, Clone)]
 #[command(after_help = "Examples:
   sockeye demo                            every scenario, watched in the live view
@@ -214,8 +198,8 @@ pub enum ScenarioArg {
   sockeye attach                          watch and drive a running demo")]
 pub struct DemoArgs {
     /// Scenarios to run (default: all).
-    #[arg(value_enum, value_name = "SCENARIO")]
-    pub scenarios: Vec<ScenarioArg>,
+    #[arg(value_name = "SCENARIO", value_parser = crate::demo::scenarios::KindParser)]
+    pub scenarios: Vec<crate::demo::Kind>,
     /// Address to bind (loopback by default).
     #[arg(long, default_value = "127.0.0.1", value_name = "ADDR")]
     pub bind: String,

@@ -3,11 +3,11 @@
 //! scenarios, files, environment, exit status). `man/sockeye.1` is this output, committed;
 //! `tests/it/cli/man_page.rs` fails when the two differ.
 
-use clap::{CommandFactory, ValueEnum};
+use clap::CommandFactory;
 use clap_mangen::Man;
 use clap_mangen::roff::{Inline, Roff, bold, italic, roman};
 
-use crate::cli::{Cli, ScenarioArg};
+use crate::cli::Cli;
 
 /// The whole page, in roff. Deterministic: no date, and the version without the git revision,
 /// so the committed page only changes when the CLI or the text does.
@@ -514,40 +514,6 @@ fn queues(page: &mut Page) {
         );
 }
 
-/// What each demo scenario shows. A match, so a new scenario cannot go undocumented.
-fn scenario_text(scenario: ScenarioArg) -> &'static str {
-    match scenario {
-        ScenarioArg::Backlog => {
-            "A single-threaded server with listen(1) that accepts one client and serves it \
-             slowly. Four clients connect: one is served, two wait in the accept queue (the \
-             listener shows Recv-Q 2, Send-Q 1), the fourth stays in SYN-SENT because the \
-             queue is full, and ListenOverflows counts up."
-        }
-        ScenarioArg::Unread => {
-            "A client sends \"hello!\\r\\n\" on a connection the server never reads: the \
-             server's socket shows Recv-Q 8."
-        }
-        ScenarioArg::CloseWait => {
-            "A server that forgets close(): clients close, the server's sockets stay in \
-             CLOSE-WAIT and the clients sit in FIN-WAIT-2 until they time out. New clients \
-             keep arriving slowly, so the leak grows."
-        }
-        ScenarioArg::TimeWait => {
-            "A client that connects, exchanges a line and closes first, at a steady bounded \
-             rate (--rate, default 20 per second): TIME-WAIT climbs to rate times 60 seconds \
-             and holds there."
-        }
-        ScenarioArg::SendQ => {
-            "A server streams a large response to a client that never reads: Send-Q grows on \
-             the server and Recv-Q on the client until the window closes."
-        }
-        ScenarioArg::Echo => {
-            "A well-behaved event-driven echo server whose clients come and go: the healthy \
-             baseline to compare the others with."
-        }
-    }
-}
-
 fn demo_scenarios(page: &mut Page) {
     page.section("DEMO SCENARIOS").para(
         "sockeye demo runs the classic socket experiments on loopback, each on its own port, \
@@ -555,10 +521,17 @@ fn demo_scenarios(page: &mut Page) {
          traffic leaves the bound address (127.0.0.1 unless --bind and --allow-non-loopback \
          say otherwise).",
     );
-    for scenario in ScenarioArg::value_variants() {
-        if let Some(value) = scenario.to_possible_value() {
-            page.item(value.get_name(), scenario_text(*scenario));
+    // From the registry: every scenario documents itself.
+    for kind in crate::demo::scenarios::all() {
+        let spec = kind.spec();
+        let mut text = spec.man.to_string();
+        for c in spec.commands {
+            text.push_str(&format!(
+                " Command {} ({{\"cmd\":\"do\",\"scenario\":\"{}\",\"action\":\"{}\"}}): {}",
+                c.name, spec.name, c.name, c.help
+            ));
         }
+        page.item(spec.name, &text);
     }
     page.para(
         "The running demo listens on a control socket; sockeye attach finds it, opens the \
@@ -566,6 +539,21 @@ fn demo_scenarios(page: &mut Page) {
          drives the demo from the keyboard: connect a client, send bytes, close clients, \
          pause or resume accepting, change the churn rate. Quitting attach leaves the demo \
          running; SIGINT or SIGTERM stops the demo and removes its sockets and control file.",
+    );
+    page.para(
+        "The caps hold whatever requests arrive: each scenario opens new connections at no more \
+         than its rate cap, its schedule, add requests and replacements counted together \
+         (time-wait 200 per second, every other scenario 10), after a first burst of at most \
+         its client cap; no sequence of requests multiplies a rate. A control request must \
+         arrive whole within 3 seconds of its first byte, and at most 8 control connections \
+         are served at once.",
+    );
+    page.para(
+        "sockeye attach talks to a control socket only when it is the user's own: the \
+         directory and the socket are not symbolic links and belong to the user (the \
+         directory may also be root's), the directory is not writable by others unless \
+         sticky, and the process listening on the socket runs as the user (SO_PEERCRED). \
+         Otherwise it says why and exits with status 1 before sending anything.",
     );
 }
 
@@ -800,8 +788,8 @@ mod tests {
     #[test]
     fn every_scenario_is_described() {
         let page = String::from_utf8(render()).unwrap();
-        for scenario in ScenarioArg::value_variants() {
-            let name = scenario.to_possible_value().unwrap().get_name().to_owned();
+        for kind in crate::demo::scenarios::all() {
+            let name = kind.as_str();
             assert!(
                 page.contains(&format!("\\fB{}\\fR", name.replace('-', "\\-"))),
                 "scenario {name} missing"

@@ -13,8 +13,9 @@ use crate::cli::{AttachArgs, DemoArgs};
 use crate::collect::NetidSet;
 use crate::demo::Demo;
 use crate::demo::attach::ScenarioPanel;
-use crate::demo::control::{self, ControlClient, ControlServer};
-use crate::demo::scenarios::{Kind, MAX_TIME_WAIT_RATE, Options};
+use crate::demo::control::{self, ControlClient};
+use crate::demo::scenarios::{self, Kind, MAX_TIME_WAIT_RATE, Options};
+use crate::demo::server::ControlServer;
 use crate::error::UsageError;
 use crate::model::Netid;
 use crate::tui::{self, AppOptions, QuerySpec, Scope, TuiSettings};
@@ -22,6 +23,8 @@ use crate::tui::{self, AppOptions, QuerySpec, Scope, TuiSettings};
 /// Validated `demo` arguments.
 struct Plan {
     kinds: Vec<Kind>,
+    /// Scenarios left out because they cannot run here, and why.
+    unavailable: Vec<(Kind, String)>,
     bind: IpAddr,
     opts: Options,
 }
@@ -39,7 +42,9 @@ fn plan(args: &DemoArgs) -> anyhow::Result<Plan> {
             ))
             .into());
         }
-        eprintln!("sockeye: warning: the demo listens on {bind}, reachable beyond this machine");
+        crate::text::stderr_line(&format!(
+            "warning: the demo listens on {bind}, reachable beyond this machine"
+        ));
     }
     if !args.rate.is_finite() || args.rate <= 0.0 || args.rate > MAX_TIME_WAIT_RATE {
         return Err(UsageError(format!(
@@ -47,17 +52,28 @@ fn plan(args: &DemoArgs) -> anyhow::Result<Plan> {
         ))
         .into());
     }
+    let named = !args.scenarios.is_empty();
+    let wanted: Vec<Kind> = if named {
+        args.scenarios.clone()
+    } else {
+        scenarios::all().collect()
+    };
     let mut kinds: Vec<Kind> = Vec::new();
-    for k in args.scenarios.iter().map(|a| Kind::from(*a)) {
-        if !kinds.contains(&k) {
-            kinds.push(k);
+    let mut unavailable = Vec::new();
+    for k in wanted {
+        if kinds.contains(&k) || unavailable.iter().any(|(u, _)| *u == k) {
+            continue;
         }
-    }
-    if kinds.is_empty() {
-        kinds = Kind::ALL.to_vec();
+        match (k.spec().unavailable)() {
+            None => kinds.push(k),
+            // Named on the command line: say why it cannot run; by default: list it.
+            Some(why) if named => anyhow::bail!("scenario {k} cannot run here: {why}"),
+            Some(why) => unavailable.push((k, why)),
+        }
     }
     Ok(Plan {
         kinds,
+        unavailable,
         bind,
         opts: Options {
             time_wait_rate: args.rate,
@@ -85,7 +101,7 @@ pub fn run(args: &DemoArgs, no_config: bool) -> anyhow::Result<()> {
         }
     };
     let result = if headless {
-        print_banner(&demo, control.path()).map(|()| {
+        print_banner(&demo, &plan.unavailable, control.path()).map(|()| {
             while !stop.load(Ordering::SeqCst) {
                 std::thread::sleep(Duration::from_millis(100));
             }
@@ -98,11 +114,18 @@ pub fn run(args: &DemoArgs, no_config: bool) -> anyhow::Result<()> {
     result
 }
 
-fn print_banner(demo: &Demo, control: &std::path::Path) -> anyhow::Result<()> {
+fn print_banner(
+    demo: &Demo,
+    unavailable: &[(Kind, String)],
+    control: &std::path::Path,
+) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     for (kind, port) in demo.scenarios() {
         let addr = std::net::SocketAddr::new(demo.bind, port);
         writeln!(out, "{:<11} {:<22} {}", kind.as_str(), addr, kind.hint())?;
+    }
+    for (kind, why) in unavailable {
+        writeln!(out, "{:<11} {:<22} unavailable: {why}", kind.as_str(), "-")?;
     }
     writeln!(out, "control     {}", control.display())?;
     writeln!(

@@ -16,9 +16,9 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
-use super::control::{ControlClient, Request, Status};
-use super::explain::{self, PortView};
+use super::control::{ControlClient, Request, Status, request_line};
 use super::scenarios::{Kind, ScenarioStatus};
+use super::view::{self, PortView};
 use crate::model::Snapshot;
 use crate::tui::Panel;
 
@@ -123,7 +123,7 @@ fn worker(path: &Path, rx: &Receiver<Request>, shared: &Mutex<Shared>) {
                 client = Some(ControlClient::connect(path).map_err(|e| e.to_string())?);
             }
             if let Some(c) = client.as_mut() {
-                match c.raw(&serde_json::to_string(req).map_err(|e| e.to_string())?) {
+                match c.raw(&request_line(req).map_err(|e| e.to_string())?) {
                     Ok(v) => return Ok(v),
                     Err(_) => client = None,
                 }
@@ -197,7 +197,6 @@ impl Panel for ScenarioPanel {
         for (i, (kind, port)) in self.scenarios.iter().enumerate() {
             let st = status.and_then(|s| s.scenarios.iter().find(|x| x.name == *kind));
             let view = self.views.get(i).unwrap_or(&empty);
-            let overflows = (*kind == Kind::Backlog).then_some(self.overflows).flatten();
             let mut flags = Vec::new();
             if let Some(st) = st {
                 if !st.accepting {
@@ -216,7 +215,7 @@ impl Panel for ScenarioPanel {
             let mut spans = vec![
                 Span::styled(format!("{marker}{:<11}", kind.as_str()), style),
                 Span::raw(format!(":{port:<6} ")),
-                Span::raw(explain::now_line(*kind, view, overflows)),
+                Span::raw(kind.now_line(view, self.overflows)),
             ];
             if !flags.is_empty() {
                 spans.push(Span::styled(
@@ -241,7 +240,7 @@ impl Panel for ScenarioPanel {
         {
             let st = status.and_then(|s| s.scenarios.iter().find(|x| x.name == *kind));
             let view = self.views.get(self.selected).unwrap_or(&empty);
-            let why = explain::why(*kind, view, st);
+            let why = kind.why(view, st);
             let h = 3.min(bottom - y);
             Paragraph::new(why).wrap(Wrap { trim: true }).render(
                 Rect {
@@ -343,17 +342,37 @@ impl Panel for ScenarioPanel {
     }
 
     fn help(&self) -> Vec<(String, String)> {
+        // The scenarios with a churn rate, as the demo reports them.
+        let churn: Vec<&str> = self
+            .scenarios
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .filter(|name| {
+                self.shared.lock().ok().is_some_and(|s| {
+                    s.status.as_ref().is_some_and(|st| {
+                        st.scenarios
+                            .iter()
+                            .any(|x| x.name.as_str() == *name && x.max_rate.is_some())
+                    })
+                })
+            })
+            .collect();
+        let churn = if churn.is_empty() {
+            "faster / slower churn".to_string()
+        } else {
+            format!("faster / slower churn ({})", churn.join(", "))
+        };
         [
-            ("[ ]", "previous / next scenario"),
-            ("c", "connect a client to the scenario"),
-            ("w", "a client sends hello!\\r\\n"),
-            ("x", "close the oldest client"),
-            ("a", "pause / resume accept()"),
-            ("> <", "faster / slower churn (time-wait, close-wait, echo)"),
-            ("R", "reset the scenario"),
+            ("[ ]", "previous / next scenario".to_string()),
+            ("c", "connect a client to the scenario".to_string()),
+            ("w", "a client sends hello!\\r\\n".to_string()),
+            ("x", "close the oldest client".to_string()),
+            ("a", "pause / resume accept()".to_string()),
+            ("> <", churn),
+            ("R", "reset the scenario".to_string()),
         ]
         .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .map(|(k, v)| (k.to_string(), v))
         .collect()
     }
 
@@ -361,7 +380,7 @@ impl Panel for ScenarioPanel {
         self.views = self
             .scenarios
             .iter()
-            .map(|(_, port)| explain::port_view(snapshot, *port))
+            .map(|(_, port)| view::port_view(snapshot, *port))
             .collect();
         if let Some(now) = snapshot.counters.as_ref().and_then(|c| c.listen_overflows) {
             let base = *self.overflow_base.get_or_insert(now);
@@ -377,22 +396,26 @@ mod tests {
     use ratatui::crossterm::event::KeyEvent;
     use std::net::{IpAddr, Ipv4Addr};
 
-    fn status_of(kinds: &[(Kind, u16)]) -> Status {
+    fn kind(name: &str) -> Kind {
+        crate::demo::scenarios::parse(name).unwrap()
+    }
+
+    fn status_of(kinds: &[(&str, u16)]) -> Status {
         Status {
             pid: 4242,
             bind: "127.0.0.1".into(),
             scenarios: kinds
                 .iter()
                 .map(|&(name, port)| ScenarioStatus {
-                    name,
+                    name: kind(name),
                     port,
                     accepting: true,
                     clients: 4,
                     connecting: 1,
                     server_conns: 1,
                     accepted_total: 1,
-                    rate: (name == Kind::TimeWait).then_some(20.0),
-                    max_rate: (name == Kind::TimeWait).then_some(200.0),
+                    rate: (name == "time-wait").then_some(20.0),
+                    max_rate: (name == "time-wait").then_some(200.0),
                     max_clients: 8,
                 })
                 .collect(),
@@ -450,7 +473,7 @@ mod tests {
     #[test]
     fn panel_shows_each_scenario_what_the_kernel_shows_and_why() {
         let (mut panel, _rx) =
-            ScenarioPanel::detached(status_of(&[(Kind::Backlog, 7000), (Kind::TimeWait, 7003)]));
+            ScenarioPanel::detached(status_of(&[("backlog", 7000), ("time-wait", 7003)]));
         panel.on_snapshot(&snapshot(100));
         panel.on_snapshot(&snapshot(103));
         let area = Rect::new(0, 0, 140, panel.height() - 2);
@@ -475,34 +498,43 @@ mod tests {
         );
         assert!(screen.contains("c connect"), "{screen}");
         assert_eq!(panel.title(), "demo (pid 4242) — scenarios");
+        // The churn keys name the scenarios that have a rate, as the demo reports them.
+        assert!(
+            panel
+                .help()
+                .iter()
+                .any(|(k, v)| k == "> <" && v == "faster / slower churn (time-wait)"),
+            "{:?}",
+            panel.help()
+        );
     }
 
     #[test]
     fn keys_become_control_requests() {
         let (mut panel, rx) =
-            ScenarioPanel::detached(status_of(&[(Kind::Backlog, 7000), (Kind::TimeWait, 7003)]));
+            ScenarioPanel::detached(status_of(&[("backlog", 7000), ("time-wait", 7003)]));
         let key = |c| KeyEvent::from(KeyCode::Char(c));
         assert!(panel.handle_key(key('c')));
         assert_eq!(
             rx.try_recv().unwrap(),
             Request::Add {
-                scenario: Kind::Backlog,
+                scenario: kind("backlog"),
                 count: 1
             }
         );
         assert!(panel.handle_key(key('w')));
-        assert!(matches!(
+        assert_eq!(
             rx.try_recv().unwrap(),
             Request::Send {
-                scenario: Kind::Backlog,
+                scenario: kind("backlog"),
                 data: None
             }
-        ));
+        );
         assert!(panel.handle_key(key('a')));
         assert_eq!(
             rx.try_recv().unwrap(),
             Request::Pause {
-                scenario: Kind::Backlog
+                scenario: kind("backlog")
             }
         );
         // Backlog has no churn rate: nothing is sent, a note is shown.
@@ -513,7 +545,7 @@ mod tests {
         assert_eq!(
             rx.try_recv().unwrap(),
             Request::Rate {
-                scenario: Kind::TimeWait,
+                scenario: kind("time-wait"),
                 per_sec: 40.0
             }
         );
@@ -521,7 +553,7 @@ mod tests {
         assert_eq!(
             rx.try_recv().unwrap(),
             Request::Close {
-                scenario: Kind::TimeWait,
+                scenario: kind("time-wait"),
                 count: 1
             }
         );
@@ -529,7 +561,7 @@ mod tests {
         assert_eq!(
             rx.try_recv().unwrap(),
             Request::Reset {
-                scenario: Some(Kind::TimeWait)
+                scenario: Some(kind("time-wait"))
             }
         );
         // Keys the views own are left alone.
@@ -539,7 +571,7 @@ mod tests {
 
     fn st(rate: Option<f64>, max: Option<f64>) -> ScenarioStatus {
         ScenarioStatus {
-            name: Kind::TimeWait,
+            name: kind("time-wait"),
             port: 1,
             accepting: true,
             clients: 0,

@@ -5,35 +5,28 @@
 //! `{"cmd":"status"}`, `{"cmd":"add","scenario":"backlog","count":1}`,
 //! `{"cmd":"send","scenario":"unread","data":"hello!\r\n"}`, `{"cmd":"close","scenario":"echo","count":1}`,
 //! `{"cmd":"pause","scenario":"backlog"}`, `{"cmd":"resume","scenario":"backlog"}`,
-//! `{"cmd":"rate","scenario":"time-wait","per_sec":50}`, `{"cmd":"reset"}` (all) or with a scenario.
+//! `{"cmd":"rate","scenario":"time-wait","per_sec":50}`, `{"cmd":"reset"}` (all) or with a scenario,
+//! and a scenario's own commands (its `Spec::commands`): `{"cmd":"do","scenario":S,"action":A}`.
 //! Replies: `{"ok":true,...}` or `{"ok":false,"error":"..."}`.
 
-use std::fs;
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, PermissionsExt};
-use std::os::unix::net::{UnixListener, UnixStream};
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::thread::JoinHandle;
+use std::os::unix::net::UnixStream;
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 
-use super::net;
 use super::runtime::Demo;
 use super::scenarios::{Action, Kind, MAX_SEND, ScenarioStatus};
+use super::trust::{self, Untrusted};
+
+pub use super::trust::default_socket_path;
 
 /// Longest request line, newline excluded.
 pub const MAX_REQUEST: usize = 4096;
 /// Most clients one `add` or `close` may name.
 pub const MAX_COUNT: u32 = 64;
-/// A connection that sends nothing for this long is closed.
-const READ_TIMEOUT: Duration = Duration::from_secs(10);
-const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
-/// Control connections served at once.
-const MAX_CONNECTIONS: usize = 8;
 
 fn one() -> u32 {
     1
@@ -72,6 +65,10 @@ pub enum Request {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         scenario: Option<Kind>,
     },
+    Do {
+        scenario: Kind,
+        action: String,
+    },
 }
 
 impl Request {
@@ -84,7 +81,8 @@ impl Request {
             | Request::Close { scenario, .. }
             | Request::Pause { scenario }
             | Request::Resume { scenario }
-            | Request::Rate { scenario, .. } => Some(*scenario),
+            | Request::Rate { scenario, .. }
+            | Request::Do { scenario, .. } => Some(*scenario),
             Request::Reset { scenario } => *scenario,
         }
     }
@@ -122,9 +120,41 @@ pub fn parse_request(line: &str) -> Result<Request, String> {
         Request::Rate { per_sec, .. } if !per_sec.is_finite() || *per_sec < 0.0 => {
             return Err("per_sec must be a number >= 0".into());
         }
+        Request::Do { scenario, action }
+            if !scenario.spec().commands.iter().any(|c| c.name == action) =>
+        {
+            let known: Vec<&str> = scenario.spec().commands.iter().map(|c| c.name).collect();
+            let (quoted, _) = crate::text::excerpt(action, 0, 40);
+            return Err(if known.is_empty() {
+                format!("{scenario} has no commands of its own (asked for {quoted})")
+            } else {
+                format!(
+                    "{scenario} has no command {quoted}; it has {}",
+                    known.join(", ")
+                )
+            });
+        }
         _ => {}
     }
     Ok(req)
+}
+
+/// Parse one request line as it arrives (newline and a trailing CR removed). Ok(None) for a
+/// blank line, which gets no reply; errors are the text of the error reply.
+pub fn parse_line(line: &[u8]) -> Result<Option<Request>, String> {
+    if line.len() > MAX_REQUEST {
+        return Err(format!("request too large (limit {MAX_REQUEST} bytes)"));
+    }
+    if line.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let text = std::str::from_utf8(line).map_err(|_| "request is not UTF-8".to_string())?;
+    parse_request(text).map(Some)
+}
+
+/// A request as the line a client sends (without the newline).
+pub fn request_line(req: &Request) -> serde_json::Result<String> {
+    serde_json::to_string(req)
 }
 
 /// Apply a request to the demo and build the reply.
@@ -158,6 +188,7 @@ pub fn handle(demo: &Demo, req: Request) -> serde_json::Value {
         Request::Resume { scenario } => act(scenario, Action::Accepting(true)),
         Request::Rate { scenario, per_sec } => act(scenario, Action::Rate(per_sec)),
         Request::Reset { scenario: Some(k) } => act(k, Action::Reset),
+        Request::Do { scenario, action } => act(scenario, Action::Command(action)),
         Request::Reset { scenario: None } => {
             let mut errors = Vec::new();
             for (k, _) in demo.scenarios() {
@@ -174,50 +205,8 @@ pub fn handle(demo: &Demo, req: Request) -> serde_json::Value {
     }
 }
 
-fn error_reply(msg: &str) -> serde_json::Value {
+pub(crate) fn error_reply(msg: &str) -> serde_json::Value {
     serde_json::json!({"ok": false, "error": msg})
-}
-
-// ---- where the socket lives ----------------------------------------------------------------
-
-/// `$XDG_RUNTIME_DIR/sockeye/demo.sock`, else `/tmp/sockeye-$UID/demo.sock`.
-pub fn default_socket_path() -> PathBuf {
-    socket_dir().join("demo.sock")
-}
-
-fn socket_dir() -> PathBuf {
-    match std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from) {
-        Some(dir) if dir.is_absolute() => dir.join("sockeye"),
-        _ => {
-            // SAFETY: getuid(2) cannot fail.
-            let uid = unsafe { libc::getuid() };
-            PathBuf::from(format!("/tmp/sockeye-{uid}"))
-        }
-    }
-}
-
-/// Create the private directory (0700), refusing one that belongs to someone else.
-fn ensure_private_dir(dir: &Path) -> anyhow::Result<()> {
-    match fs::DirBuilder::new().mode(0o700).create(dir) {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-        Err(e) => return Err(e).with_context(|| format!("cannot create {}", dir.display())),
-    }
-    let meta =
-        fs::symlink_metadata(dir).with_context(|| format!("cannot inspect {}", dir.display()))?;
-    // SAFETY: getuid(2) cannot fail.
-    let uid = unsafe { libc::getuid() };
-    if !meta.is_dir() || meta.uid() != uid {
-        bail!(
-            "{} is not a directory owned by you; remove it or use --socket",
-            dir.display()
-        );
-    }
-    if meta.mode() & 0o077 != 0 {
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
-            .with_context(|| format!("cannot make {} private", dir.display()))?;
-    }
-    Ok(())
 }
 
 // ---- client side -----------------------------------------------------------------------------
@@ -229,6 +218,8 @@ pub enum ConnectError {
     NotRunning,
     #[error("cannot reach the demo at {path}: {source}")]
     Io { path: String, source: io::Error },
+    #[error(transparent)]
+    Untrusted(#[from] Untrusted),
 }
 
 /// One connection to a demo's control socket.
@@ -238,7 +229,18 @@ pub struct ControlClient {
 }
 
 impl ControlClient {
+    /// Connect to the demo at `path` after checking that the place is the user's own, and
+    /// that the process listening there runs as the user (see `trust`), before sending
+    /// anything.
     pub fn connect(path: &Path) -> Result<ControlClient, ConnectError> {
+        trust::check_path(path)?;
+        let client = Self::connect_unchecked(path)?;
+        trust::check_peer(path, &client.writer)?;
+        Ok(client)
+    }
+
+    /// Connect without the checks: only for the demo's own probe of a socket file in its way.
+    pub(crate) fn connect_unchecked(path: &Path) -> Result<ControlClient, ConnectError> {
         let stream = UnixStream::connect(path).map_err(|e| match e.raw_os_error() {
             Some(libc::ENOENT) | Some(libc::ECONNREFUSED) => ConnectError::NotRunning,
             _ => ConnectError::Io {
@@ -282,8 +284,7 @@ impl ControlClient {
 
     /// Send a request; an error reply becomes an Err carrying its message.
     pub fn call(&mut self, req: &Request) -> anyhow::Result<serde_json::Value> {
-        let line = serde_json::to_string(req)?;
-        let reply = self.raw(&line)?;
+        let reply = self.raw(&request_line(req)?)?;
         if reply.get("ok") == Some(&serde_json::Value::Bool(true)) {
             Ok(reply)
         } else {
@@ -301,187 +302,6 @@ impl ControlClient {
     }
 }
 
-// ---- server side -----------------------------------------------------------------------------
-
-/// The bound control socket; removes its file when dropped (if it is still ours).
-pub struct ControlServer {
-    path: PathBuf,
-    identity: (u64, u64),
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-/// Bind the control socket at `path` (None: the default place). A socket left by a dead demo
-/// is replaced; a live demo is an error naming its pid.
-pub fn bind(path: Option<&Path>) -> anyhow::Result<(UnixListener, PathBuf)> {
-    let path = match path {
-        Some(p) => p.to_path_buf(),
-        None => {
-            let dir = socket_dir();
-            ensure_private_dir(&dir)?;
-            dir.join("demo.sock")
-        }
-    };
-    if let Ok(meta) = fs::symlink_metadata(&path) {
-        if !meta.file_type().is_socket() {
-            bail!("{} exists and is not a socket", path.display());
-        }
-        match ControlClient::connect(&path) {
-            Ok(mut c) => {
-                let pid = c
-                    .status()
-                    .map(|s| s.pid.to_string())
-                    .unwrap_or_else(|_| "unknown".into());
-                bail!(
-                    "a demo is already running (pid {pid}); its control socket is {}",
-                    path.display()
-                );
-            }
-            Err(ConnectError::NotRunning) => {
-                // Stale: its demo died without cleaning up.
-                fs::remove_file(&path)
-                    .with_context(|| format!("cannot remove stale {}", path.display()))?;
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    let listener = UnixListener::bind(&path)
-        .with_context(|| format!("cannot create the control socket {}", path.display()))?;
-    fs::set_permissions(&path, fs::Permissions::from_mode(0o600))
-        .with_context(|| format!("cannot set permissions on {}", path.display()))?;
-    Ok((listener, path))
-}
-
-impl ControlServer {
-    /// Bind and serve requests for `demo` on a background thread.
-    pub fn start(path: Option<&Path>, demo: Arc<Demo>) -> anyhow::Result<ControlServer> {
-        let (listener, path) = bind(path)?;
-        let meta = fs::symlink_metadata(&path)?;
-        listener.set_nonblocking(true)?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&stop);
-        let thread = std::thread::Builder::new()
-            .name("demo-control".into())
-            .spawn(move || accept_loop(&listener, &demo, &flag))
-            .context("cannot start the control thread")?;
-        Ok(ControlServer {
-            path,
-            identity: (meta.dev(), meta.ino()),
-            stop,
-            thread: Some(thread),
-        })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Stop accepting and remove the socket file.
-    pub fn shutdown(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-        // Only remove the file if it is still the one we bound.
-        if let Ok(meta) = fs::symlink_metadata(&self.path)
-            && (meta.dev(), meta.ino()) == self.identity
-        {
-            let _ = fs::remove_file(&self.path);
-        }
-    }
-}
-
-impl Drop for ControlServer {
-    fn drop(&mut self) {
-        self.shutdown();
-    }
-}
-
-fn accept_loop(listener: &UnixListener, demo: &Arc<Demo>, stop: &AtomicBool) {
-    use std::os::fd::AsRawFd;
-    let active = Arc::new(AtomicUsize::new(0));
-    while !stop.load(Ordering::SeqCst) {
-        let mut fds = [net::pollfd(listener.as_raw_fd(), libc::POLLIN)];
-        net::poll(&mut fds, 100);
-        let Ok((mut stream, _)) = listener.accept() else {
-            continue;
-        };
-        if active.load(Ordering::SeqCst) >= MAX_CONNECTIONS {
-            let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
-            let _ = writeln!(stream, "{}", error_reply("too many control connections"));
-            continue;
-        }
-        active.fetch_add(1, Ordering::SeqCst);
-        let demo = Arc::clone(demo);
-        let count = Arc::clone(&active);
-        let spawned = std::thread::Builder::new()
-            .name("demo-control-conn".into())
-            .spawn(move || {
-                serve_connection(stream, &demo);
-                count.fetch_sub(1, Ordering::SeqCst);
-            });
-        if spawned.is_err() {
-            active.fetch_sub(1, Ordering::SeqCst);
-        }
-    }
-}
-
-/// Serve requests on one connection until EOF, an idle timeout, or an oversized line.
-fn serve_connection(stream: UnixStream, demo: &Demo) {
-    if stream.set_nonblocking(false).is_err()
-        || stream.set_read_timeout(Some(READ_TIMEOUT)).is_err()
-        || stream.set_write_timeout(Some(WRITE_TIMEOUT)).is_err()
-    {
-        return;
-    }
-    let Ok(mut writer) = stream.try_clone() else {
-        return;
-    };
-    let mut reader = BufReader::new(stream);
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        // One byte more than allowed tells an oversized line from a full one.
-        let limit = (MAX_REQUEST + 2) as u64;
-        match reader.by_ref().take(limit).read_until(b'\n', &mut line) {
-            Ok(0) | Err(_) => return,
-            Ok(_) => {}
-        }
-        let complete = line.last() == Some(&b'\n');
-        if complete {
-            line.pop();
-            if line.last() == Some(&b'\r') {
-                line.pop();
-            }
-        }
-        if line.len() > MAX_REQUEST {
-            // The rest of the line cannot be resynchronised: answer and hang up.
-            let _ = writeln!(
-                writer,
-                "{}",
-                error_reply(&format!("request too large (limit {MAX_REQUEST} bytes)"))
-            );
-            return;
-        }
-        if line.iter().all(u8::is_ascii_whitespace) {
-            if !complete {
-                return;
-            }
-            continue;
-        }
-        let reply = match std::str::from_utf8(&line) {
-            Err(_) => error_reply("request is not UTF-8"),
-            Ok(text) => match parse_request(text) {
-                Ok(req) => handle(demo, req),
-                Err(e) => error_reply(&e),
-            },
-        };
-        if writeln!(writer, "{reply}").is_err() || !complete {
-            return;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -492,7 +312,7 @@ mod tests {
         assert_eq!(
             parse_request(r#"{"cmd":"add","scenario":"close-wait"}"#),
             Ok(Request::Add {
-                scenario: Kind::CloseWait,
+                scenario: crate::demo::scenarios::parse("close-wait").unwrap(),
                 count: 1
             })
         );
@@ -511,6 +331,8 @@ mod tests {
             r#"{"cmd":"add","scenario":"echo","extra":1}"#,
             r#"{"cmd":"rate","scenario":"time-wait","per_sec":-3}"#,
             r#"{"cmd":"send","scenario":"unread","data":""}"#,
+            r#"{"cmd":"do","scenario":"echo","action":"explode"}"#,
+            r#"{"cmd":"do","scenario":"echo"}"#,
             r#"[1,2]"#,
         ] {
             assert!(parse_request(bad).is_err(), "accepted {bad}");
@@ -518,9 +340,34 @@ mod tests {
     }
 
     #[test]
+    fn lines_parse_like_the_fuzz_target_expects() {
+        for line in [
+            &b""[..],
+            b"   ",
+            b"\xff\xfe",
+            b"{\"cmd\":\"send\",\"scenario\":\"unread\",\"data\":\"\\u0000\\u001b[2J\"}",
+            b"{\"cmd\":\"rate\",\"scenario\":\"echo\",\"per_sec\":1e308}",
+            b"{\"cmd\":\"add\",\"scenario\":\"echo\",\"count\":18446744073709551616}",
+            b"{\"cmd\":\"reset\",\"scenario\":null}",
+            &[b'['; 5000],
+        ] {
+            match parse_line(line) {
+                Ok(Some(req)) => {
+                    let again = request_line(&req).unwrap();
+                    assert!(parse_request(&again).is_ok(), "{again}");
+                }
+                Ok(None) => assert!(line.iter().all(u8::is_ascii_whitespace)),
+                Err(e) => assert!(!e.is_empty()),
+            }
+        }
+        assert!(parse_line(&[b'['; 5000]).unwrap_err().contains("too large"));
+        assert!(parse_line(b"\xff").unwrap_err().contains("UTF-8"));
+    }
+
+    #[test]
     fn request_round_trips_through_json() {
         let req = Request::Rate {
-            scenario: Kind::TimeWait,
+            scenario: crate::demo::scenarios::parse("time-wait").unwrap(),
             per_sec: 50.0,
         };
         let line = serde_json::to_string(&req).unwrap();
@@ -534,7 +381,7 @@ mod tests {
     #[test]
     fn default_path_prefers_xdg_runtime_dir() {
         // Only inspects the shape; the environment is the test runner's.
-        let p = default_socket_path();
+        let p = trust::default_socket_path();
         assert!(p.ends_with("demo.sock"));
         assert!(p.is_absolute());
     }

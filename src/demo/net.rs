@@ -1,23 +1,22 @@
 //! Socket helpers for what std cannot do: a listen backlog other than 128, a receive buffer
-//! set before the handshake, and a connect that does not wait for the handshake.
+//! set before the handshake, and a connect that does not wait for the handshake. socket2
+//! does the work; only TCP_SYNCNT, which it does not offer, is a raw setsockopt.
 
 use std::io;
-use std::mem;
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, RawFd};
 
-/// A non-blocking listener on `addr` with exactly `backlog` as the accept-queue limit.
-/// std binds with SO_REUSEADDR and listens with 128; Linux lets a second `listen()` on a
-/// listening socket change the limit, so no connection can arrive under the wrong one
-/// before any client of ours exists.
+use socket2::{Domain, Protocol, SockRef, Socket, Type};
+
+/// A non-blocking listener on `addr` with exactly `backlog` as the accept-queue limit
+/// (SO_REUSEADDR as std sets it). No connection can arrive before listen() sets the limit.
 pub fn listen(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
-    let listener = TcpListener::bind(addr)?;
-    // SAFETY: listen(2) on a valid fd we own.
-    if unsafe { libc::listen(listener.as_raw_fd(), backlog) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    listener.set_nonblocking(true)?;
-    Ok(listener)
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(backlog)?;
+    socket.set_nonblocking(true)?;
+    Ok(socket.into())
 }
 
 /// Socket options a client sets before its SYN.
@@ -32,44 +31,23 @@ pub struct ConnectOpts {
 
 /// Start a non-blocking connect to `addr`.
 pub fn connect(addr: SocketAddr, opts: ConnectOpts) -> io::Result<TcpStream> {
-    let family = match addr {
-        SocketAddr::V4(_) => libc::AF_INET,
-        SocketAddr::V6(_) => libc::AF_INET6,
-    };
-    // SAFETY: plain socket(2); the fd is wrapped in OwnedFd at once.
-    let fd = unsafe {
-        libc::socket(
-            family,
-            libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
-            0,
-        )
-    };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: fd is a fresh descriptor nobody else owns.
-    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    let socket = Socket::new(
+        Domain::for_address(addr),
+        Type::STREAM.nonblocking(),
+        Some(Protocol::TCP),
+    )?;
     if let Some(size) = opts.rcvbuf {
-        set_int_opt(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, size as libc::c_int)?;
+        socket.set_recv_buffer_size(size as usize)?;
     }
     if let Some(n) = opts.syn_retries {
-        set_int_opt(
-            fd,
-            libc::IPPROTO_TCP,
-            libc::TCP_SYNCNT,
-            libc::c_int::from(n),
-        )?;
+        set_syn_retries(socket.as_raw_fd(), n)?;
     }
-    let (storage, len) = sockaddr(addr);
-    // SAFETY: storage holds a valid sockaddr of `len` bytes.
-    let rc = unsafe { libc::connect(fd, (&raw const storage).cast::<libc::sockaddr>(), len) };
-    if rc != 0 {
-        let err = io::Error::last_os_error();
-        if err.raw_os_error() != Some(libc::EINPROGRESS) {
-            return Err(err);
-        }
+    match socket.connect(&addr.into()) {
+        Ok(()) => {}
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(e) => return Err(e),
     }
-    Ok(TcpStream::from(owned))
+    Ok(socket.into())
 }
 
 /// Where a non-blocking connect stands.
@@ -94,69 +72,25 @@ pub fn connect_state(stream: &TcpStream) -> ConnectState {
 }
 
 pub fn set_sndbuf(stream: &TcpStream, size: u32) -> io::Result<()> {
-    set_int_opt(
-        stream.as_raw_fd(),
-        libc::SOL_SOCKET,
-        libc::SO_SNDBUF,
-        size as libc::c_int,
-    )
+    SockRef::from(stream).set_send_buffer_size(size as usize)
 }
 
-fn set_int_opt(
-    fd: RawFd,
-    level: libc::c_int,
-    opt: libc::c_int,
-    value: libc::c_int,
-) -> io::Result<()> {
-    // SAFETY: value is a valid c_int for the duration of the call.
+fn set_syn_retries(fd: RawFd, n: u8) -> io::Result<()> {
+    let value = libc::c_int::from(n);
+    // SAFETY: setsockopt(2) on a valid fd, with a c_int that lives for the call and its size.
     let rc = unsafe {
         libc::setsockopt(
             fd,
-            level,
-            opt,
+            libc::IPPROTO_TCP,
+            libc::TCP_SYNCNT,
             (&raw const value).cast::<libc::c_void>(),
-            mem::size_of::<libc::c_int>() as libc::socklen_t,
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
         )
     };
     if rc != 0 {
         return Err(io::Error::last_os_error());
     }
     Ok(())
-}
-
-fn sockaddr(addr: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
-    // SAFETY: sockaddr_storage is plain data; all-zero is a valid value.
-    let mut storage: libc::sockaddr_storage = unsafe { mem::zeroed() };
-    let len = match addr {
-        SocketAddr::V4(a) => {
-            let sin = libc::sockaddr_in {
-                sin_family: libc::AF_INET as libc::sa_family_t,
-                sin_port: a.port().to_be(),
-                sin_addr: libc::in_addr {
-                    s_addr: u32::from_ne_bytes(a.ip().octets()),
-                },
-                sin_zero: [0; 8],
-            };
-            // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_in.
-            unsafe { (&raw mut storage).cast::<libc::sockaddr_in>().write(sin) };
-            mem::size_of::<libc::sockaddr_in>()
-        }
-        SocketAddr::V6(a) => {
-            let sin6 = libc::sockaddr_in6 {
-                sin6_family: libc::AF_INET6 as libc::sa_family_t,
-                sin6_port: a.port().to_be(),
-                sin6_flowinfo: a.flowinfo(),
-                sin6_addr: libc::in6_addr {
-                    s6_addr: a.ip().octets(),
-                },
-                sin6_scope_id: a.scope_id(),
-            };
-            // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_in6.
-            unsafe { (&raw mut storage).cast::<libc::sockaddr_in6>().write(sin6) };
-            mem::size_of::<libc::sockaddr_in6>()
-        }
-    };
-    (storage, len as libc::socklen_t)
 }
 
 /// Wait until one of `fds` is ready or `timeout_ms` passes. EINTR counts as a timeout.
@@ -198,6 +132,11 @@ mod tests {
             }
         }
         assert_eq!(c.peer_addr().unwrap(), addr);
+        // The options were set before the SYN (the kernel doubles SO_RCVBUF).
+        let sock = SockRef::from(&c);
+        assert!(sock.recv_buffer_size().unwrap() >= 4096);
+        assert!(sock.nonblocking().unwrap());
+        assert!(l.accept().is_ok());
     }
 
     #[test]

@@ -65,7 +65,7 @@ impl Demo {
         for s in built {
             let (tx, rx) = mpsc::channel();
             let kind = s.kind();
-            let port = s.port();
+            let port = s.base().port();
             let flag = Arc::clone(&stop);
             let thread = std::thread::Builder::new()
                 .name(format!("demo-{kind}"))
@@ -152,10 +152,10 @@ fn drive(mut s: Box<dyn Scenario>, rx: Receiver<Request>, stop: &AtomicBool) {
         while let Ok(req) = rx.try_recv() {
             match req {
                 Request::Status(reply) => {
-                    let _ = reply.send(s.status());
+                    let _ = reply.send(scenarios::status(s.as_ref()));
                 }
                 Request::Act(action, reply) => {
-                    let _ = reply.send(s.act(action, now));
+                    let _ = reply.send(scenarios::act(s.as_mut(), action, now));
                 }
             }
         }

@@ -7,29 +7,93 @@ use std::net::{SocketAddr, TcpStream};
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
-use super::common::Base;
-use super::{
-    Action, Client, Kind, ReadOutcome, Scenario, ScenarioStatus, check_add, read_some,
-    send_from_newest, write_some,
-};
+use super::common::{Base, DEFAULT_CONNECT_RATE, ReadOutcome, Rules, read_some, write_some};
+use super::spec::{Common, Kind, Scenario, Seen, Spec, runs_anywhere};
 use crate::demo::net::{self, ConnectOpts};
+use crate::demo::view::listener;
 
-const BACKLOG: i32 = 1;
+pub static SPEC: Spec = Spec {
+    name: "backlog",
+    about: "listen(1) server that accepts slowly: accept-queue overflow, SYN-SENT client",
+    hint: "listener LISTEN Recv-Q 2 Send-Q 1, one served client, the 4th in SYN-SENT, \
+           ListenOverflows rising",
+    man: "A single-threaded server with listen(1) that accepts one client and serves it \
+          slowly. Four clients connect: one is served, two wait in the accept queue (the \
+          listener shows Recv-Q 2, Send-Q 1), the fourth stays in SYN-SENT because the \
+          queue is full, and ListenOverflows counts up.",
+    now,
+    why,
+    build: |addr, _| Ok(Box::new(Backlog::new(addr)?)),
+    commands: &[],
+    unavailable: runs_anywhere,
+};
+
+fn now(s: &Seen<'_>) -> String {
+    let v = s.view;
+    let mut line = format!(
+        "{} · {} ESTAB · {} SYN-SENT",
+        listener(v),
+        v.server.established,
+        v.client.syn_sent
+    );
+    if let Some(n) = s.overflows {
+        line.push_str(&format!(" · ListenOverflows +{n}"));
+    }
+    line
+}
+
+fn why(s: &Seen<'_>) -> String {
+    let accepting = s.status.is_none_or(|s| s.accepting);
+    let (queued, limit) = match s.view.listen_q {
+        Some((Some(r), Some(s))) => (r, s),
+        _ => (0, 1),
+    };
+    if queued > limit {
+        format!(
+            "Recv-Q {queued} on a listener with backlog {limit}: the kernel queues \
+             backlog+1 connections and drops the next SYN, so the fourth client waits \
+             in SYN-SENT and retransmits (each drop counts in ListenOverflows)."
+        )
+    } else if !accepting {
+        format!(
+            "The server is not calling accept(): finished handshakes wait in the accept \
+             queue (Recv-Q {queued}, limit {limit}) — connected for the client, unknown \
+             to the application (inode 0)."
+        )
+    } else {
+        format!(
+            "A single-threaded server serves one client; the others wait in the accept \
+             queue (Recv-Q {queued} of limit {limit}). Add clients to overflow it."
+        )
+    }
+}
+
 /// The server holds one connection at a time: the one it is busy with.
 const SERVING: usize = 1;
 const INITIAL_CLIENTS: u32 = 4;
-const MAX_CLIENTS: usize = 8;
 /// The served client gets this reply to every line, as in the seed's server.
 const REPLY: &[u8] = b"Hello!\r\n";
-/// Few SYN retries: the client in SYN-SENT gives up after 15-20 s (measured on 6.18 with
-/// tcp_syn_linear_timeouts=4: retransmits 1 s apart, then backing off) and is replaced, so
-/// ListenOverflows keeps rising instead of the retransmits backing off for two minutes.
-const CLIENT_OPTS: ConnectOpts = ConnectOpts {
-    rcvbuf: None,
-    syn_retries: Some(3),
-};
 /// A client whose SYNs all went unanswered is replaced, at most this often.
 const RETRY_PAUSE: Duration = Duration::from_millis(500);
+
+const RULES: Rules = Rules {
+    backlog: 1,
+    max_clients: 8,
+    // The opening clients are staged one by one in `step`.
+    initial: 0,
+    // Few SYN retries: the client in SYN-SENT gives up after 15-20 s (retransmits 1 s apart
+    // with tcp_syn_linear_timeouts, then backing off) and is replaced, so ListenOverflows
+    // keeps rising instead of the retransmits backing off for two minutes.
+    connect: ConnectOpts {
+        rcvbuf: None,
+        syn_retries: Some(3),
+    },
+    payload: &[],
+    // Drain what the kernel already queued so the opening sequence starts clean.
+    drain_on_reset: true,
+    close_server_end: false,
+    connect_rate: DEFAULT_CONNECT_RATE,
+};
 
 pub struct Backlog {
     /// `conns` holds at most the one connection the server is busy with.
@@ -43,7 +107,7 @@ pub struct Backlog {
 impl Backlog {
     pub fn new(addr: SocketAddr) -> std::io::Result<Backlog> {
         Ok(Backlog {
-            base: Base::bind(addr, BACKLOG)?,
+            base: Base::bind(addr, RULES)?,
             staged: INITIAL_CLIENTS,
             retry_at: Vec::new(),
         })
@@ -80,43 +144,34 @@ impl Backlog {
 
 impl Scenario for Backlog {
     fn kind(&self) -> Kind {
-        Kind::Backlog
+        Kind(&SPEC)
     }
 
-    fn port(&self) -> u16 {
-        self.base.port()
+    fn base(&self) -> &dyn Common {
+        &self.base
+    }
+
+    fn base_mut(&mut self) -> &mut dyn Common {
+        &mut self.base
     }
 
     fn step(&mut self, now: Instant) {
         self.serve();
         self.base.accept_pending(SERVING, |s| s);
-        let mut failed = 0;
-        self.base.clients.retain_mut(|c| match c.progress() {
-            Ok(()) => true,
-            Err(_) => {
-                failed += 1;
-                false
-            }
-        });
+        let failed = self.base.progress_clients();
         // A SYN-SENT client gives up after tcp_syn_retries; keep the experiment visible.
         for _ in 0..failed {
             self.retry_at.push(now + RETRY_PAUSE);
         }
         let due = self.retry_at.iter().filter(|t| **t <= now).count();
         self.retry_at.retain(|t| *t > now);
-        for _ in 0..due {
-            if self.base.clients.len() < MAX_CLIENTS
-                && let Ok(c) = Client::start(self.base.addr, CLIENT_OPTS, now)
-            {
-                self.base.clients.push(c);
-            }
-        }
-        if self.staged > 0 && self.ready_for_next_staged() && self.base.clients.len() < MAX_CLIENTS
+        self.base.start_clients(due, now);
+        if self.staged > 0
+            && self.ready_for_next_staged()
+            && self.base.clients.len() < RULES.max_clients
         {
             self.staged -= 1;
-            if let Ok(c) = Client::start(self.base.addr, CLIENT_OPTS, now) {
-                self.base.clients.push(c);
-            }
+            self.base.start_clients(1, now);
         }
     }
 
@@ -141,35 +196,9 @@ impl Scenario for Backlog {
         retry.into_iter().chain(staging).min()
     }
 
-    fn act(&mut self, action: Action, now: Instant) -> Result<String, String> {
-        match action {
-            Action::Add(n) => {
-                let n = check_add(n, self.base.clients.len(), MAX_CLIENTS)?;
-                for _ in 0..n {
-                    let c = Client::start(self.base.addr, CLIENT_OPTS, now)
-                        .map_err(|e| format!("connect failed: {e}"))?;
-                    self.base.clients.push(c);
-                }
-                Ok(format!("connecting {n} client(s)"))
-            }
-            Action::Send(data) => send_from_newest(&mut self.base.clients, &data),
-            Action::Close(n) => {
-                let k = self.base.close(n);
-                Ok(format!("closed {k} client(s)"))
-            }
-            Action::Accepting(on) => Ok(self.base.set_accepting(on)),
-            Action::Rate(_) => Err("backlog has no churn rate".into()),
-            Action::Reset => {
-                // Drain what the kernel already queued so the opening sequence starts clean.
-                self.base.reset_base(true);
-                self.retry_at.clear();
-                self.staged = INITIAL_CLIENTS;
-                Ok("reset".into())
-            }
-        }
-    }
-
-    fn status(&self) -> ScenarioStatus {
-        self.base.status(Kind::Backlog, None, None, MAX_CLIENTS)
+    fn restart(&mut self, _now: Instant) -> Result<String, String> {
+        self.retry_at.clear();
+        self.staged = INITIAL_CLIENTS;
+        Ok("reset".into())
     }
 }

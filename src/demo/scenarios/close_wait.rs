@@ -8,29 +8,78 @@ use std::net::{SocketAddr, TcpStream};
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
-use super::common::Base;
-use super::{
-    Action, Kind, Pacer, ReadOutcome, Scenario, ScenarioStatus, check_add, check_rate, read_some,
-    send_from_newest,
-};
+use super::common::{Base, DEFAULT_CONNECT_RATE, ReadOutcome, Rules, ServerConn, read_some};
+use super::pacer::Pacer;
+use super::spec::{AT_RATE_CAP, Common, Kind, Scenario, Seen, Spec, runs_anywhere};
 use crate::demo::net::{self, ConnectOpts};
+use crate::demo::view::listener;
 
-const BACKLOG: i32 = 16;
-const INITIAL_CLIENTS: u32 = 2;
-/// Open client sockets at once.
-const MAX_CLIENTS: usize = 16;
+pub static SPEC: Spec = Spec {
+    name: "close-wait",
+    about: "A server that forgets close(): CLOSE-WAIT leak, FIN-WAIT-2 clients",
+    hint: "server sockets pile up in CLOSE-WAIT, clients in FIN-WAIT-2 (60 s)",
+    man: "A server that forgets close(): clients close, the server's sockets stay in \
+          CLOSE-WAIT and the clients sit in FIN-WAIT-2 until they time out. New clients \
+          keep arriving slowly, so the leak grows.",
+    now,
+    why,
+    build: |addr, _| Ok(Box::new(CloseWait::new(addr)?)),
+    commands: &[],
+    unavailable: runs_anywhere,
+};
+
+fn now(s: &Seen<'_>) -> String {
+    format!(
+        "{} · {} CLOSE-WAIT · {} FIN-WAIT (clients)",
+        listener(s.view),
+        s.view.server.close_wait,
+        s.view.client.fin_wait
+    )
+}
+
+fn why(s: &Seen<'_>) -> String {
+    format!(
+        "{} CLOSE-WAIT: the clients closed (their FIN arrived) but the server never calls \
+         close(), so each socket waits forever; the clients' halves give up after \
+         tcp_fin_timeout (60 s) in FIN-WAIT-2.",
+        s.view.server.close_wait
+    )
+}
+
 /// Leaked server sockets: the trickle stops here.
 const MAX_LEAKED: usize = 64;
 pub const DEFAULT_RATE: f64 = 0.2;
 pub const MAX_RATE: f64 = 2.0;
 /// How long a client stays before closing.
 const CLIENT_LIFETIME: Duration = Duration::from_secs(1);
-const REQUEST: &[u8] = b"GET / HTTP/1.0\r\n\r\n";
+
+const RULES: Rules = Rules {
+    backlog: 16,
+    // Open client sockets at once.
+    max_clients: 16,
+    // The pacer's first event is due at once; it brings the second client.
+    initial: 1,
+    connect: ConnectOpts {
+        rcvbuf: None,
+        syn_retries: None,
+    },
+    payload: b"GET / HTTP/1.0\r\n\r\n",
+    drain_on_reset: true,
+    close_server_end: false,
+    // Adds come on top of the trickle; MAX_LEAKED bounds the total anyway.
+    connect_rate: DEFAULT_CONNECT_RATE,
+};
 
 struct Conn {
     stream: TcpStream,
     /// The peer closed and the server (wrongly) did nothing about it.
     leaked: bool,
+}
+
+impl ServerConn for Conn {
+    fn stream(&self) -> &TcpStream {
+        &self.stream
+    }
 }
 
 pub struct CloseWait {
@@ -41,33 +90,39 @@ pub struct CloseWait {
 impl CloseWait {
     pub fn new(addr: SocketAddr) -> std::io::Result<CloseWait> {
         let now = Instant::now();
-        let mut s = CloseWait {
-            base: Base::bind(addr, BACKLOG)?,
-            pacer: Pacer::new(DEFAULT_RATE, now),
-        };
-        // The pacer's first event is due at once; it brings the first client.
-        s.add(INITIAL_CLIENTS as usize - 1, now)?;
-        Ok(s)
+        let mut base = Base::bind(addr, RULES)?;
+        base.start_initial(now);
+        Ok(CloseWait {
+            base,
+            pacer: Pacer::new(DEFAULT_RATE, MAX_RATE, now),
+        })
     }
 
-    fn add(&mut self, n: usize, now: Instant) -> std::io::Result<()> {
-        self.base
-            .start_clients(n, ConnectOpts::default(), REQUEST, now)
-    }
-
-    fn room(&self) -> bool {
-        self.base.clients.len() < MAX_CLIENTS
-            && self.base.conns.len() + self.base.clients.len() < MAX_LEAKED
+    /// How many more clients fit under the cap on leaked sockets.
+    fn room(&self) -> usize {
+        MAX_LEAKED.saturating_sub(self.base.conns.len() + self.base.clients.len())
     }
 }
 
 impl Scenario for CloseWait {
     fn kind(&self) -> Kind {
-        Kind::CloseWait
+        Kind(&SPEC)
     }
 
-    fn port(&self) -> u16 {
-        self.base.port()
+    fn base(&self) -> &dyn Common {
+        &self.base
+    }
+
+    fn base_mut(&mut self) -> &mut dyn Common {
+        &mut self.base
+    }
+
+    fn pacer(&self) -> Option<&Pacer> {
+        Some(&self.pacer)
+    }
+
+    fn pacer_mut(&mut self) -> Option<&mut Pacer> {
+        Some(&mut self.pacer)
     }
 
     fn step(&mut self, now: Instant) {
@@ -93,8 +148,8 @@ impl Scenario for CloseWait {
             c.progress().is_ok()
                 && !(c.connected && c.outbox.is_empty() && now - c.since >= CLIENT_LIFETIME)
         });
-        if self.pacer.due(now) && self.room() {
-            let _ = self.add(1, now);
+        if self.pacer.due(now) && self.room() > 0 {
+            self.base.start_clients(1, now);
         }
     }
 
@@ -119,52 +174,29 @@ impl Scenario for CloseWait {
         closing.into_iter().chain(self.pacer.until_due(now)).min()
     }
 
-    fn act(&mut self, action: Action, now: Instant) -> Result<String, String> {
-        match action {
-            Action::Add(n) => {
-                if !self.room() {
-                    return Err(format!(
-                        "at the cap of {MAX_LEAKED} leaked sockets; reset to start over"
-                    ));
-                }
-                let n = check_add(n, self.base.clients.len(), MAX_CLIENTS)?;
-                let n = n.min(MAX_LEAKED - self.base.conns.len() - self.base.clients.len());
-                self.add(n, now)
-                    .map_err(|e| format!("connect failed: {e}"))?;
-                Ok(format!("connecting {n} client(s); each closes after 1 s"))
-            }
-            Action::Send(data) => send_from_newest(&mut self.base.clients, &data),
-            Action::Close(n) => {
-                let k = self.base.close(n);
-                Ok(format!("closed {k} client(s)"))
-            }
-            Action::Accepting(on) => Ok(self.base.set_accepting(on)),
-            Action::Rate(r) => {
-                let r = check_rate(r, MAX_RATE)?;
-                self.pacer.set_rate(r, now);
-                Ok(format!("a new client every {}", per(r)))
-            }
-            Action::Reset => {
-                self.base.reset_base(true);
-                self.pacer.set_rate(DEFAULT_RATE, now);
-                self.add(INITIAL_CLIENTS as usize - 1, now)
-                    .map_err(|e| format!("connect failed: {e}"))?;
-                Ok("reset: leaked sockets closed".into())
-            }
+    fn rate_message(&self, rate: f64) -> String {
+        if rate <= 0.0 {
+            "a new client every never (stopped)".into()
+        } else {
+            format!("a new client every {:.1} s", 1.0 / rate)
         }
     }
 
-    fn status(&self) -> ScenarioStatus {
-        let rate = Some(self.pacer.rate);
-        self.base
-            .status(Kind::CloseWait, rate, Some(MAX_RATE), MAX_CLIENTS)
+    fn add(&mut self, n: usize, now: Instant) -> Result<String, String> {
+        let room = self.room();
+        if room == 0 {
+            return Err(format!(
+                "at the cap of {MAX_LEAKED} leaked sockets; reset to start over"
+            ));
+        }
+        match self.base.start_clients(n.min(room), now) {
+            0 => Err(AT_RATE_CAP.into()),
+            k => Ok(format!("connecting {k} client(s); each closes after 1 s")),
+        }
     }
-}
 
-fn per(rate: f64) -> String {
-    if rate <= 0.0 {
-        "never (stopped)".into()
-    } else {
-        format!("{:.1} s", 1.0 / rate)
+    fn restart(&mut self, now: Instant) -> Result<String, String> {
+        self.base.start_initial(now);
+        Ok("reset: leaked sockets closed".into())
     }
 }

@@ -7,14 +7,45 @@ use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
-use super::common::{AsClient, Base, EchoConn};
-use super::{
-    Action, Client, Kind, Pacer, ReadOutcome, Scenario, ScenarioStatus, check_add, check_rate,
-    read_some, send_from_newest,
-};
+use super::common::{Base, EchoConn, ReadOutcome, Rules, read_some};
+use super::pacer::Pacer;
+use super::spec::{Common, Kind, Scenario, Seen, Spec, runs_anywhere};
 use crate::demo::net::{self, ConnectOpts};
+use crate::demo::view::listener;
 
-const BACKLOG: i32 = 128;
+pub static SPEC: Spec = Spec {
+    name: "echo",
+    about: "A well-behaved echo server with clients coming and going",
+    hint: "healthy baseline: queues at 0, clients come and go",
+    man: "A well-behaved event-driven echo server whose clients come and go: the healthy \
+          baseline to compare the others with.",
+    now,
+    why,
+    build: |addr, _| Ok(Box::new(Echo::new(addr)?)),
+    commands: &[],
+    unavailable: runs_anywhere,
+};
+
+fn now(s: &Seen<'_>) -> String {
+    let v = s.view;
+    format!(
+        "{} · {} ESTAB · max Recv-Q {} · {} TIME-WAIT",
+        listener(v),
+        v.server.established + v.client.established,
+        v.server_max_recv_q.max(v.client_max_recv_q),
+        v.client.time_wait
+    )
+}
+
+fn why(s: &Seen<'_>) -> String {
+    format!(
+        "Healthy: an event-driven server reads each socket as soon as poll() says it is \
+         ready, so queues stay at 0. Clients that leave close first: {} short-lived \
+         TIME-WAIT on their side is normal.",
+        s.view.client.time_wait
+    )
+}
+
 const INITIAL_POOL: usize = 3;
 const MAX_CLIENTS: usize = 16;
 pub const DEFAULT_RATE: f64 = 0.5;
@@ -22,19 +53,24 @@ pub const MAX_RATE: f64 = 10.0;
 /// Each client says something this often.
 const TALK_EVERY: Duration = Duration::from_millis(700);
 
-struct Talker {
-    client: Client,
-    next_talk: Instant,
-}
-
-impl AsClient for Talker {
-    fn client(&self) -> &Client {
-        &self.client
-    }
-}
+const RULES: Rules = Rules {
+    backlog: 128,
+    max_clients: MAX_CLIENTS,
+    initial: INITIAL_POOL,
+    connect: ConnectOpts {
+        rcvbuf: None,
+        syn_retries: None,
+    },
+    payload: &[],
+    // No drain, as before: queued connections are simply accepted and echoed.
+    drain_on_reset: false,
+    close_server_end: false,
+    // Replacements of clients that leave, closed ones refilled: all within this.
+    connect_rate: MAX_RATE,
+};
 
 pub struct Echo {
-    base: Base<EchoConn, Talker>,
+    base: Base<EchoConn>,
     /// How many clients the pool keeps.
     pool: usize,
     pacer: Pacer,
@@ -43,9 +79,9 @@ pub struct Echo {
 
 impl Echo {
     pub fn new(addr: SocketAddr) -> std::io::Result<Echo> {
-        let base = Base::bind(addr, BACKLOG)?;
+        let base = Base::bind(addr, RULES)?;
         let now = Instant::now();
-        let mut pacer = Pacer::new(DEFAULT_RATE, now);
+        let mut pacer = Pacer::new(DEFAULT_RATE, MAX_RATE, now);
         // Let the pool settle before the first replacement.
         pacer.due(now);
         Ok(Echo {
@@ -57,25 +93,30 @@ impl Echo {
     }
 
     fn fill_pool(&mut self, now: Instant) {
-        while self.base.clients.len() < self.pool {
-            match Client::start(self.base.addr, ConnectOpts::default(), now) {
-                Ok(client) => self.base.clients.push(Talker {
-                    client,
-                    next_talk: now,
-                }),
-                Err(_) => break,
-            }
-        }
+        let missing = self.pool.saturating_sub(self.base.clients.len());
+        self.base.start_clients(missing, now);
     }
 }
 
 impl Scenario for Echo {
     fn kind(&self) -> Kind {
-        Kind::Echo
+        Kind(&SPEC)
     }
 
-    fn port(&self) -> u16 {
-        self.base.port()
+    fn base(&self) -> &dyn Common {
+        &self.base
+    }
+
+    fn base_mut(&mut self) -> &mut dyn Common {
+        &mut self.base
+    }
+
+    fn pacer(&self) -> Option<&Pacer> {
+        Some(&self.pacer)
+    }
+
+    fn pacer_mut(&mut self) -> Option<&mut Pacer> {
+        Some(&mut self.pacer)
     }
 
     fn step(&mut self, now: Instant) {
@@ -83,28 +124,27 @@ impl Scenario for Echo {
         let mut buf = [0u8; 1024];
         self.base.conns.retain_mut(|c| c.serve(&mut buf));
         let mut lines = self.lines;
-        self.base.clients.retain_mut(|t| {
-            if t.client.progress().is_err() {
+        self.base.clients.retain_mut(|c| {
+            if c.progress().is_err() {
                 return false;
             }
-            if !t.client.connected {
+            if !c.connected {
                 return true;
             }
             // Read the echoes so nothing sits in Recv-Q.
             loop {
-                match read_some(&t.client.stream, &mut buf) {
+                match read_some(&c.stream, &mut buf) {
                     ReadOutcome::Data(_) => continue,
                     ReadOutcome::Nothing => break,
                     ReadOutcome::Eof | ReadOutcome::Failed => return false,
                 }
             }
-            if now >= t.next_talk {
+            if now >= c.next {
                 lines += 1;
-                t.client
-                    .outbox
+                c.outbox
                     .extend_from_slice(format!("ping {lines}\r\n").as_bytes());
-                t.next_talk = now + TALK_EVERY;
-                if t.client.flush().is_err() {
+                c.next = now + TALK_EVERY;
+                if c.flush().is_err() {
                     return false;
                 }
             }
@@ -123,11 +163,11 @@ impl Scenario for Echo {
         for c in &self.base.conns {
             c.interest(fds);
         }
-        for t in &self.base.clients {
-            if t.client.connected {
-                fds.push(net::pollfd(t.client.stream.as_raw_fd(), libc::POLLIN));
+        for c in &self.base.clients {
+            if c.connected {
+                fds.push(net::pollfd(c.stream.as_raw_fd(), libc::POLLIN));
             }
-            t.client.interest(fds);
+            c.interest(fds);
         }
     }
 
@@ -136,60 +176,33 @@ impl Scenario for Echo {
             .base
             .clients
             .iter()
-            .filter(|t| t.client.connected)
-            .map(|t| t.next_talk.saturating_duration_since(now))
+            .filter(|c| c.connected)
+            .map(|c| c.next.saturating_duration_since(now))
             .min();
         talk.into_iter().chain(self.pacer.until_due(now)).min()
     }
 
-    fn act(&mut self, action: Action, now: Instant) -> Result<String, String> {
-        match action {
-            Action::Add(n) => {
-                let n = check_add(n, self.pool, MAX_CLIENTS)?;
-                self.pool += n;
-                self.fill_pool(now);
-                Ok(format!("pool of {} clients", self.pool))
-            }
-            Action::Send(data) => {
-                let Some(t) = self
-                    .base
-                    .clients
-                    .iter_mut()
-                    .rev()
-                    .find(|t| t.client.connected)
-                else {
-                    return Err("no connected client to send from".into());
-                };
-                send_from_newest(std::slice::from_mut(&mut t.client), &data)
-            }
-            Action::Close(n) => {
-                let k = (n as usize).min(self.pool);
-                self.pool -= k;
-                let drop_n = self.base.clients.len().saturating_sub(self.pool);
-                self.base.clients.drain(..drop_n);
-                Ok(format!("pool of {} clients", self.pool))
-            }
-            Action::Accepting(on) => Ok(self.base.set_accepting(on)),
-            Action::Rate(r) => {
-                let r = check_rate(r, MAX_RATE)?;
-                self.pacer.set_rate(r, now);
-                Ok(format!("{r} client replacements/s"))
-            }
-            Action::Reset => {
-                // No drain, as before: queued connections are simply accepted and echoed.
-                self.base.reset_base(false);
-                self.pool = INITIAL_POOL;
-                self.pacer.set_rate(DEFAULT_RATE, now);
-                self.pacer.due(now);
-                self.fill_pool(now);
-                Ok("reset".into())
-            }
-        }
+    fn rate_message(&self, rate: f64) -> String {
+        format!("{rate} client replacements/s")
     }
 
-    fn status(&self) -> ScenarioStatus {
-        let rate = Some(self.pacer.rate);
-        self.base
-            .status(Kind::Echo, rate, Some(MAX_RATE), MAX_CLIENTS)
+    fn add(&mut self, n: usize, now: Instant) -> Result<String, String> {
+        self.pool = (self.pool + n).min(MAX_CLIENTS);
+        self.fill_pool(now);
+        Ok(format!("pool of {} clients", self.pool))
+    }
+
+    fn close(&mut self, n: usize) -> String {
+        self.pool -= n.min(self.pool);
+        let drop_n = self.base.clients.len().saturating_sub(self.pool);
+        self.base.clients.drain(..drop_n);
+        format!("pool of {} clients", self.pool)
+    }
+
+    fn restart(&mut self, now: Instant) -> Result<String, String> {
+        self.pool = INITIAL_POOL;
+        self.pacer.due(now);
+        self.fill_pool(now);
+        Ok("reset".into())
     }
 }

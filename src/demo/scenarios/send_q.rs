@@ -7,19 +7,63 @@ use std::net::{SocketAddr, TcpStream};
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
-use super::common::{Base, ServerConn};
-use super::{Action, Kind, Scenario, ScenarioStatus, check_add, write_some};
+use super::common::{Base, DEFAULT_CONNECT_RATE, Rules, ServerConn, write_some};
+use super::spec::{Common, Kind, Scenario, Seen, Spec, runs_anywhere};
 use crate::demo::net::{self, ConnectOpts};
+use crate::demo::view::listener;
 
-const BACKLOG: i32 = 16;
-const INITIAL_CLIENTS: u32 = 1;
-const MAX_CLIENTS: usize = 8;
+pub static SPEC: Spec = Spec {
+    name: "send-q",
+    about: "A server streaming to a client that never reads: Send-Q build-up",
+    hint: "server Send-Q and client Recv-Q grow until the window closes",
+    man: "A server streams a large response to a client that never reads: Send-Q grows on \
+          the server and Recv-Q on the client until the window closes.",
+    now,
+    why,
+    build: |addr, _| Ok(Box::new(SendQ::new(addr)?)),
+    commands: &[],
+    unavailable: runs_anywhere,
+};
+
+fn now(s: &Seen<'_>) -> String {
+    format!(
+        "{} · server Send-Q {} · client Recv-Q {}",
+        listener(s.view),
+        s.view.server_max_send_q,
+        s.view.client_max_recv_q
+    )
+}
+
+fn why(s: &Seen<'_>) -> String {
+    format!(
+        "Send-Q {} on the server: bytes sent but not acknowledged. The client never reads, \
+         its receive buffer is full (Recv-Q {}) and it advertises a zero window, so the \
+         server's data waits.",
+        s.view.server_max_send_q, s.view.client_max_recv_q
+    )
+}
+
 /// SO_RCVBUF of the clients and SO_SNDBUF of the server's sockets (the kernel doubles both).
 pub const CLIENT_RCVBUF: u32 = 64 * 1024;
 pub const SERVER_SNDBUF: u32 = 64 * 1024;
 /// Hard cap on what the server writes to one connection.
 const MAX_STREAM: u64 = 16 * 1024 * 1024;
 const CHUNK: [u8; 16 * 1024] = [b'x'; 16 * 1024];
+
+const RULES: Rules = Rules {
+    backlog: 16,
+    max_clients: 8,
+    initial: 1,
+    connect: ConnectOpts {
+        rcvbuf: Some(CLIENT_RCVBUF),
+        syn_retries: None,
+    },
+    // Nothing to send: these clients only receive (and never read).
+    payload: &[],
+    drain_on_reset: true,
+    close_server_end: true,
+    connect_rate: DEFAULT_CONNECT_RATE,
+};
 
 struct Conn {
     stream: TcpStream,
@@ -38,34 +82,27 @@ pub struct SendQ {
 
 impl SendQ {
     pub fn new(addr: SocketAddr) -> std::io::Result<SendQ> {
-        let mut s = SendQ {
-            base: Base::bind(addr, BACKLOG)?,
-        };
-        s.add(INITIAL_CLIENTS as usize, Instant::now())?;
-        Ok(s)
-    }
-
-    fn add(&mut self, n: usize, now: Instant) -> std::io::Result<()> {
-        let opts = ConnectOpts {
-            rcvbuf: Some(CLIENT_RCVBUF),
-            syn_retries: None,
-        };
-        // Nothing to send: these clients only receive (and never read).
-        self.base.start_clients(n, opts, &[], now)
+        let mut base = Base::bind(addr, RULES)?;
+        base.start_initial(Instant::now());
+        Ok(SendQ { base })
     }
 }
 
 impl Scenario for SendQ {
     fn kind(&self) -> Kind {
-        Kind::SendQ
+        Kind(&SPEC)
     }
 
-    fn port(&self) -> u16 {
-        self.base.port()
+    fn base(&self) -> &dyn Common {
+        &self.base
+    }
+
+    fn base_mut(&mut self) -> &mut dyn Common {
+        &mut self.base
     }
 
     fn step(&mut self, _now: Instant) {
-        self.base.accept_pending(MAX_CLIENTS, |stream| {
+        self.base.accept_pending(RULES.max_clients, |stream| {
             let _ = net::set_sndbuf(&stream, SERVER_SNDBUF);
             Conn { stream, written: 0 }
         });
@@ -80,11 +117,11 @@ impl Scenario for SendQ {
             }
             true
         });
-        self.base.clients.retain_mut(|c| c.progress().is_ok());
+        self.base.progress_clients();
     }
 
     fn interest(&self, fds: &mut Vec<libc::pollfd>) {
-        self.base.listener_interest(MAX_CLIENTS, fds);
+        self.base.listener_interest(RULES.max_clients, fds);
         for c in self.base.conns.iter().filter(|c| c.written < MAX_STREAM) {
             fds.push(net::pollfd(c.stream.as_raw_fd(), libc::POLLOUT));
         }
@@ -97,33 +134,12 @@ impl Scenario for SendQ {
         None
     }
 
-    fn act(&mut self, action: Action, now: Instant) -> Result<String, String> {
-        match action {
-            Action::Add(n) => {
-                let n = check_add(n, self.base.clients.len(), MAX_CLIENTS)?;
-                self.add(n, now)
-                    .map_err(|e| format!("connect failed: {e}"))?;
-                Ok(format!("connecting {n} client(s) that never read"))
-            }
-            Action::Send(_) => {
-                Err("send-q streams from the server on its own; add a client to see another".into())
-            }
-            Action::Close(n) => {
-                let k = self.base.close_with_conns(n);
-                Ok(format!("closed {k} client(s) and their server sockets"))
-            }
-            Action::Accepting(on) => Ok(self.base.set_accepting(on)),
-            Action::Rate(_) => Err("send-q has no churn rate".into()),
-            Action::Reset => {
-                self.base.reset_base(true);
-                self.add(INITIAL_CLIENTS as usize, now)
-                    .map_err(|e| format!("connect failed: {e}"))?;
-                Ok("reset".into())
-            }
-        }
+    fn send(&mut self, _data: &[u8]) -> Result<String, String> {
+        Err("send-q streams from the server on its own; add a client to see another".into())
     }
 
-    fn status(&self) -> ScenarioStatus {
-        self.base.status(Kind::SendQ, None, None, MAX_CLIENTS)
+    fn close(&mut self, n: usize) -> String {
+        let k = self.base.close_oldest(n);
+        format!("closed {k} client(s) and their server sockets")
     }
 }

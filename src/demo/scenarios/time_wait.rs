@@ -1,56 +1,111 @@
 //! The seeds' echo client at a steady rate: connect, send a line, read the reply, close
 //! first. The side that closes first keeps TIME-WAIT for 60 s, so the count climbs to
-//! rate x 60 and holds. The rate is capped; connections in flight are capped too.
+//! rate x 60 and holds. The rate is capped — over the schedule and every added connection
+//! together — and so are connections in flight.
 
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
-use super::common::{Base, EchoConn};
-use super::{Action, Kind, Pacer, ReadOutcome, Scenario, ScenarioStatus, check_rate, read_some};
+use super::common::{Base, EchoConn, ReadOutcome, Rules, read_some};
+use super::pacer::Pacer;
+use super::spec::{Common, Kind, Options, Scenario, Seen, Spec, runs_anywhere};
 use crate::demo::net::{self, ConnectOpts};
+use crate::demo::view::listener;
 
-const BACKLOG: i32 = 128;
+pub static SPEC: Spec = Spec {
+    name: "time-wait",
+    about: "Clients that close first at a steady rate: TIME-WAIT churn",
+    hint: "TIME-WAIT on the client side climbing to rate x 60 s",
+    man: "A client that connects, exchanges a line and closes first, at a steady bounded \
+          rate (--rate, default 20 per second): TIME-WAIT climbs to rate times 60 seconds \
+          and holds there.",
+    now,
+    why,
+    build: |addr, opts| Ok(Box::new(TimeWait::new(addr, opts)?)),
+    commands: &[],
+    unavailable: runs_anywhere,
+};
+
+fn now(s: &Seen<'_>) -> String {
+    let v = s.view;
+    format!(
+        "{} · {} TIME-WAIT (clients) · {} ESTAB",
+        listener(v),
+        v.client.time_wait,
+        v.client.established + v.server.established
+    )
+}
+
+fn why(s: &Seen<'_>) -> String {
+    let rate = s.status.and_then(|s| s.rate).unwrap_or(0.0);
+    format!(
+        "{} TIME-WAIT: the side that closes first keeps the connection for 60 s so \
+         late segments cannot corrupt a new one; at {rate}/s the count settles near \
+         {:.0}. No process owns them (inode 0).",
+        s.view.client.time_wait,
+        rate * 60.0
+    )
+}
+
 pub const DEFAULT_RATE: f64 = 20.0;
+/// The documented cap: connections per second, the schedule and `add` requests together.
 pub const MAX_RATE: f64 = 200.0;
 /// Connections in flight at once (client side); also the server's cap.
 const MAX_IN_FLIGHT: usize = 64;
 /// A client that has not finished by then is dropped.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
-const LINE: &[u8] = b"ping\r\n";
+
+const RULES: Rules = Rules {
+    backlog: 128,
+    max_clients: MAX_IN_FLIGHT,
+    initial: 0,
+    connect: ConnectOpts {
+        rcvbuf: None,
+        syn_retries: None,
+    },
+    payload: b"ping\r\n",
+    // No drain, as before: queued connections are simply accepted and echoed.
+    drain_on_reset: false,
+    close_server_end: false,
+    connect_rate: MAX_RATE,
+};
 
 pub struct TimeWait {
     base: Base<EchoConn>,
     pacer: Pacer,
-    default_rate: f64,
 }
 
 impl TimeWait {
-    pub fn new(addr: SocketAddr, rate: f64) -> std::io::Result<TimeWait> {
-        let base = Base::bind(addr, BACKLOG)?;
-        let rate = rate.clamp(0.0, MAX_RATE);
+    pub fn new(addr: SocketAddr, opts: &Options) -> std::io::Result<TimeWait> {
+        let base = Base::bind(addr, RULES)?;
+        let rate = opts.time_wait_rate.clamp(0.0, MAX_RATE);
         Ok(TimeWait {
             base,
-            pacer: Pacer::new(rate, Instant::now()),
-            default_rate: rate,
+            pacer: Pacer::new(rate, MAX_RATE, Instant::now()),
         })
-    }
-
-    fn start_client(&mut self, now: Instant) {
-        // A failed connect is skipped; the pacer tries again at its next tick.
-        let _ = self
-            .base
-            .start_clients(1, ConnectOpts::default(), LINE, now);
     }
 }
 
 impl Scenario for TimeWait {
     fn kind(&self) -> Kind {
-        Kind::TimeWait
+        Kind(&SPEC)
     }
 
-    fn port(&self) -> u16 {
-        self.base.port()
+    fn base(&self) -> &dyn Common {
+        &self.base
+    }
+
+    fn base_mut(&mut self) -> &mut dyn Common {
+        &mut self.base
+    }
+
+    fn pacer(&self) -> Option<&Pacer> {
+        Some(&self.pacer)
+    }
+
+    fn pacer_mut(&mut self) -> Option<&mut Pacer> {
+        Some(&mut self.pacer)
     }
 
     fn step(&mut self, now: Instant) {
@@ -67,8 +122,8 @@ impl Scenario for TimeWait {
             }
             true
         });
-        if self.pacer.due(now) && self.base.clients.len() < MAX_IN_FLIGHT {
-            self.start_client(now);
+        if self.pacer.due(now) {
+            self.base.start_clients(1, now);
         }
     }
 
@@ -96,43 +151,33 @@ impl Scenario for TimeWait {
         timeout.into_iter().chain(self.pacer.until_due(now)).min()
     }
 
-    fn act(&mut self, action: Action, now: Instant) -> Result<String, String> {
-        match action {
-            Action::Add(n) => {
-                let n = super::check_add(n, self.base.clients.len(), MAX_IN_FLIGHT)?;
-                for _ in 0..n {
-                    self.start_client(now);
-                }
-                Ok(format!("{n} extra connection(s)"))
-            }
-            Action::Send(_) => {
-                Err("time-wait clients send on their own; change the rate instead".into())
-            }
-            Action::Close(n) => {
-                let k = self.base.close(n);
-                Ok(format!("closed {k} client(s) in flight"))
-            }
-            Action::Accepting(on) => Ok(self.base.set_accepting(on)),
-            Action::Rate(r) => {
-                let r = check_rate(r, MAX_RATE)?;
-                self.pacer.set_rate(r, now);
-                Ok(format!(
-                    "{r} connections/s: TIME-WAIT will settle near {:.0}",
-                    r * 60.0
-                ))
-            }
-            Action::Reset => {
-                // No drain, as before: queued connections are simply accepted and echoed.
-                self.base.reset_base(false);
-                self.pacer.set_rate(self.default_rate, now);
-                Ok("reset (existing TIME-WAIT sockets expire on their own)".into())
-            }
+    fn rate_message(&self, rate: f64) -> String {
+        format!(
+            "{rate} connections/s: TIME-WAIT will settle near {:.0}",
+            rate * 60.0
+        )
+    }
+
+    fn add(&mut self, n: usize, now: Instant) -> Result<String, String> {
+        match self.base.start_clients(n, now) {
+            0 => Err(format!(
+                "at the cap of {MAX_RATE} connections/s, the schedule's included; \
+                 try again in a moment"
+            )),
+            k => Ok(format!("{k} extra connection(s)")),
         }
     }
 
-    fn status(&self) -> ScenarioStatus {
-        let rate = Some(self.pacer.rate);
-        self.base
-            .status(Kind::TimeWait, rate, Some(MAX_RATE), MAX_IN_FLIGHT)
+    fn send(&mut self, _data: &[u8]) -> Result<String, String> {
+        Err("time-wait clients send on their own; change the rate instead".into())
+    }
+
+    fn close(&mut self, n: usize) -> String {
+        let k = self.base.close_oldest(n);
+        format!("closed {k} client(s) in flight")
+    }
+
+    fn restart(&mut self, _now: Instant) -> Result<String, String> {
+        Ok("reset (existing TIME-WAIT sockets expire on their own)".into())
     }
 }

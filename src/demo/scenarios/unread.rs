@@ -5,13 +5,55 @@
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use super::common::Base;
-use super::{Action, HELLO, Kind, Scenario, ScenarioStatus, check_add, send_from_newest};
+use super::common::{Base, DEFAULT_CONNECT_RATE, HELLO, Rules};
+use super::spec::{Common, Kind, Scenario, Seen, Spec, runs_anywhere};
 use crate::demo::net::ConnectOpts;
+use crate::demo::view::listener;
 
-const BACKLOG: i32 = 16;
-const INITIAL_CLIENTS: u32 = 1;
-const MAX_CLIENTS: usize = 32;
+pub static SPEC: Spec = Spec {
+    name: "unread",
+    about: "A connection the server never reads: Recv-Q 8",
+    hint: "server socket ESTAB with Recv-Q 8 (hello!\\r\\n never read)",
+    man: "A client sends \"hello!\\r\\n\" on a connection the server never reads: the \
+          server's socket shows Recv-Q 8.",
+    now,
+    why,
+    build: |addr, _| Ok(Box::new(Unread::new(addr)?)),
+    commands: &[],
+    unavailable: runs_anywhere,
+};
+
+fn now(s: &Seen<'_>) -> String {
+    format!(
+        "{} · {} ESTAB · max Recv-Q {}",
+        listener(s.view),
+        s.view.server.established,
+        s.view.server_max_recv_q
+    )
+}
+
+fn why(s: &Seen<'_>) -> String {
+    format!(
+        "Recv-Q {} on the server's socket: bytes the kernel received and acknowledged \
+         but the application never read (hello!\\r\\n is 8 bytes). The sender saw success.",
+        s.view.server_max_recv_q
+    )
+}
+
+const RULES: Rules = Rules {
+    backlog: 16,
+    max_clients: 32,
+    initial: 1,
+    connect: ConnectOpts {
+        rcvbuf: None,
+        syn_retries: None,
+    },
+    payload: HELLO,
+    drain_on_reset: true,
+    // This scenario is about unread bytes; the forgotten close() is the close-wait scenario.
+    close_server_end: true,
+    connect_rate: DEFAULT_CONNECT_RATE,
+};
 
 pub struct Unread {
     base: Base<TcpStream>,
@@ -19,35 +61,32 @@ pub struct Unread {
 
 impl Unread {
     pub fn new(addr: SocketAddr) -> std::io::Result<Unread> {
-        let mut s = Unread {
-            base: Base::bind(addr, BACKLOG)?,
-        };
-        s.add(INITIAL_CLIENTS as usize, Instant::now())?;
-        Ok(s)
-    }
-
-    fn add(&mut self, n: usize, now: Instant) -> std::io::Result<()> {
-        self.base
-            .start_clients(n, ConnectOpts::default(), HELLO, now)
+        let mut base = Base::bind(addr, RULES)?;
+        base.start_initial(Instant::now());
+        Ok(Unread { base })
     }
 }
 
 impl Scenario for Unread {
     fn kind(&self) -> Kind {
-        Kind::Unread
+        Kind(&SPEC)
     }
 
-    fn port(&self) -> u16 {
-        self.base.port()
+    fn base(&self) -> &dyn Common {
+        &self.base
+    }
+
+    fn base_mut(&mut self) -> &mut dyn Common {
+        &mut self.base
     }
 
     fn step(&mut self, _now: Instant) {
-        self.base.accept_pending(MAX_CLIENTS, |s| s);
-        self.base.clients.retain_mut(|c| c.progress().is_ok());
+        self.base.accept_pending(RULES.max_clients, |s| s);
+        self.base.progress_clients();
     }
 
     fn interest(&self, fds: &mut Vec<libc::pollfd>) {
-        self.base.listener_interest(MAX_CLIENTS, fds);
+        self.base.listener_interest(RULES.max_clients, fds);
         for c in &self.base.clients {
             c.interest(fds);
         }
@@ -57,35 +96,8 @@ impl Scenario for Unread {
         None
     }
 
-    fn act(&mut self, action: Action, now: Instant) -> Result<String, String> {
-        match action {
-            Action::Add(n) => {
-                let n = check_add(n, self.base.clients.len(), MAX_CLIENTS)?;
-                self.add(n, now)
-                    .map_err(|e| format!("connect failed: {e}"))?;
-                Ok(format!(
-                    "connecting {n} client(s), each sending hello!\\r\\n"
-                ))
-            }
-            Action::Send(data) => send_from_newest(&mut self.base.clients, &data),
-            Action::Close(n) => {
-                // Close the client and the server's end of it too: this scenario is about
-                // unread bytes; the forgotten close() is the close-wait scenario.
-                let k = self.base.close_with_conns(n);
-                Ok(format!("closed {k} client(s) and their server sockets"))
-            }
-            Action::Accepting(on) => Ok(self.base.set_accepting(on)),
-            Action::Rate(_) => Err("unread has no churn rate".into()),
-            Action::Reset => {
-                self.base.reset_base(true);
-                self.add(INITIAL_CLIENTS as usize, now)
-                    .map_err(|e| format!("connect failed: {e}"))?;
-                Ok("reset".into())
-            }
-        }
-    }
-
-    fn status(&self) -> ScenarioStatus {
-        self.base.status(Kind::Unread, None, None, MAX_CLIENTS)
+    fn close(&mut self, n: usize) -> String {
+        let k = self.base.close_oldest(n);
+        format!("closed {k} client(s) and their server sockets")
     }
 }

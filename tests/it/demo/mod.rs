@@ -1,6 +1,8 @@
 //! The demo server and attach, run as the user runs them.
 mod attach;
+mod caps;
 mod control;
 mod scenarios;
 mod signals;
 pub mod support;
+mod trust;
