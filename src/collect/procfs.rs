@@ -11,10 +11,9 @@ mod inet;
 mod lex;
 mod unix;
 
-use std::io::{ErrorKind, Read};
-use std::path::Path;
+use std::io::ErrorKind;
 
-use crate::collect::Query;
+use crate::collect::{Host, Query};
 use crate::model::{Netid, Socket};
 
 #[derive(Debug, thiserror::Error)]
@@ -39,17 +38,17 @@ enum Table {
     Unix,
 }
 
-/// Append every socket of the tables in `query`, read from `query.proc_root`/net, to `out`.
+/// Append every socket of the tables in `query`, read from `host`'s /proc/net, to `out`.
 /// A missing table (no IPv6, no unix) is a warning; a malformed line is counted in `skipped`.
 pub fn read(
+    host: &Host,
     query: &Query,
     out: &mut Vec<Socket>,
     warnings: &mut Vec<String>,
     skipped: &mut usize,
 ) -> Result<(), ProcError> {
-    let net = query.proc_root.join("net");
-    std::fs::metadata(&net).map_err(|source| ProcError::Read {
-        path: net.display().to_string(),
+    host.check_net().map_err(|source| ProcError::Read {
+        path: host.net_path("").display().to_string(),
         source,
     })?;
     // /proc/net prints timers in USER_HZ clock ticks; the procfs crate asks the C library.
@@ -75,8 +74,8 @@ pub fn read(
 
     let mut buf = Vec::with_capacity(256 * 1024);
     for (name, table) in tables {
-        let path = net.join(name);
-        match read_file(&path, &mut buf) {
+        let path = host.net_path(name);
+        match host.read_net(name, &mut buf) {
             Ok(()) => {}
             Err(e) if e.kind() == ErrorKind::NotFound => {
                 warnings.push(format!(
@@ -104,12 +103,6 @@ pub fn read(
             ));
         }
     }
-    Ok(())
-}
-
-fn read_file(path: &Path, buf: &mut Vec<u8>) -> std::io::Result<()> {
-    buf.clear();
-    std::fs::File::open(path)?.read_to_end(buf)?;
     Ok(())
 }
 

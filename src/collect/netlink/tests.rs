@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::wire::*;
 use super::*;
 use crate::collect::{NetidSet, Query};
-use crate::model::{Endpoint, StateSet, Timer, TimerKind};
+use crate::model::{Endpoint, Netid, StateSet, TcpState, Timer, TimerKind};
 
 // ---------------------------------------------------------------- builders
 
