@@ -8,6 +8,7 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use super::Transport;
 use super::fixture;
 use super::table::Table;
 use super::wire::{
@@ -108,11 +109,13 @@ impl FakeLink {
             queue: VecDeque::new(),
         }
     }
+}
 
+impl Transport for FakeLink {
     /// Queue the answer to `request`: the recorded datagrams of the tables it asks for, with
     /// the request's sequence number, and one NLMSG_DONE at the end (the one-walk TCP request
     /// gets both families' sockets in one answer, as the kernel does).
-    pub(crate) fn send(&mut self, request: &[u8]) -> io::Result<()> {
+    fn send(&mut self, request: &[u8]) -> io::Result<()> {
         let invalid = || io::Error::from_raw_os_error(libc::EINVAL);
         let kind = u16::from_ne_bytes(
             request
@@ -155,7 +158,7 @@ impl FakeLink {
         Ok(())
     }
 
-    pub(crate) fn recv(&mut self, buf: &mut Vec<u8>) -> io::Result<usize> {
+    fn recv(&mut self, buf: &mut Vec<u8>) -> io::Result<usize> {
         let n = self.kernel.recvs.fetch_add(1, Ordering::Relaxed) + 1;
         let failure = {
             let mut f = self
@@ -209,4 +212,143 @@ fn done(seq: u32) -> Vec<u8> {
     v.extend_from_slice(&0u32.to_ne_bytes());
     v.extend_from_slice(&0i32.to_ne_bytes());
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::collect::netlink::{DumpState, NetlinkError, OVERRUN_RETRIES, dump_with};
+    use crate::collect::{NetidSet, Query};
+    use crate::model::{Netid, Socket};
+
+    fn recorded() -> FakeNetlink {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/netlink");
+        FakeNetlink::load_dir(&dir).unwrap()
+    }
+
+    struct Dumped {
+        result: Result<(), NetlinkError>,
+        sockets: Vec<Socket>,
+        warnings: Vec<String>,
+    }
+
+    fn dump(kernel: &Arc<FakeNetlink>, q: &Query) -> Dumped {
+        let mut link = FakeLink::new(Arc::clone(kernel));
+        let mut st = DumpState::new();
+        let (mut sockets, mut warnings, mut skipped) = (Vec::new(), Vec::new(), 0);
+        let result = dump_with(
+            &mut link,
+            &mut st,
+            q,
+            &mut sockets,
+            &mut warnings,
+            &mut skipped,
+        );
+        assert_eq!(skipped, 0);
+        Dumped {
+            result,
+            sockets,
+            warnings,
+        }
+    }
+
+    fn key(s: &Socket) -> (Netid, u64, Option<u16>, Option<u16>) {
+        (s.netid, s.inode, s.local_port(), s.peer_port())
+    }
+
+    #[test]
+    fn recorded_tables_answer_one_walk_and_per_family() {
+        let kernel = Arc::new(recorded());
+        let d = dump(&kernel, &Query::default());
+        d.result.unwrap();
+        assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+        for netid in [Netid::Tcp, Netid::Udp, Netid::UnixStream] {
+            assert!(d.sockets.iter().any(|s| s.netid == netid), "{netid:?}");
+        }
+        // One walk for TCP: IPv4 first, then IPv6, as per family.
+        let tcp: Vec<bool> = d
+            .sockets
+            .iter()
+            .filter(|s| s.netid == Netid::Tcp)
+            .map(|s| matches!(s.local, crate::model::Endpoint::Inet { addr, .. } if addr.is_ipv6()))
+            .collect();
+        assert!(tcp.windows(2).all(|w| w[0] <= w[1]), "{tcp:?}");
+        assert!(tcp.contains(&true) && tcp.contains(&false));
+    }
+
+    #[test]
+    fn enobufs_mid_dump_asks_again_and_gets_the_same_sockets() {
+        let kernel = Arc::new(recorded());
+        let clean = dump(&kernel, &Query::default());
+        let restarts = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::clone(&restarts);
+        let q = Query {
+            on_restart: Some(Arc::new(move || {
+                seen.fetch_add(1, Ordering::Relaxed);
+            })),
+            ..Query::default()
+        };
+        // The third recv of the dump: after the first tables answered.
+        kernel.fail_recv(3, libc::ENOBUFS);
+        let d = dump(&kernel, &q);
+        d.result.unwrap();
+        assert_eq!(restarts.load(Ordering::Relaxed), 1);
+        let keys = |v: &[Socket]| v.iter().map(key).collect::<Vec<_>>();
+        assert_eq!(keys(&d.sockets), keys(&clean.sockets));
+        assert_eq!(d.warnings.len(), 1, "{:?}", d.warnings);
+        assert!(d.warnings[0].contains("ENOBUFS"), "{:?}", d.warnings);
+    }
+
+    #[test]
+    fn enobufs_every_time_gives_up_without_falling_back() {
+        let kernel = Arc::new(recorded());
+        for n in 1..=OVERRUN_RETRIES + 1 {
+            kernel.fail_recv(n, libc::ENOBUFS);
+        }
+        let q = Query {
+            netids: NetidSet::of(&[Netid::Udp]),
+            ..Query::default()
+        };
+        let d = dump(&kernel, &q);
+        let e = d.result.unwrap_err();
+        assert!(
+            matches!(e, NetlinkError::Overrun { attempts, .. } if attempts == OVERRUN_RETRIES + 1),
+            "{e}"
+        );
+        assert!(!e.is_unavailable());
+        assert!(d.sockets.is_empty());
+        // Then the kernel answers again.
+        dump(&kernel, &q).result.unwrap();
+    }
+
+    #[test]
+    fn eperm_or_eacces_mid_dump_is_a_refusal() {
+        for errno in [libc::EPERM, libc::EACCES] {
+            for table in [Netid::Tcp, Netid::UnixStream] {
+                let kernel = Arc::new(recorded());
+                kernel.fail_recv(2, errno);
+                let q = Query {
+                    netids: NetidSet::of(&[table]),
+                    ..Query::default()
+                };
+                let e = dump(&kernel, &q).result.unwrap_err();
+                assert!(matches!(e, NetlinkError::Refused { .. }), "{e}");
+                assert!(e.is_unavailable(), "{e}");
+            }
+        }
+    }
+
+    #[test]
+    fn other_recv_errors_stay_io_errors() {
+        let kernel = Arc::new(recorded());
+        kernel.fail_recv(1, libc::EIO);
+        let e = dump(&kernel, &Query::default()).result.unwrap_err();
+        assert!(
+            matches!(e, NetlinkError::Io(_)) && !e.is_unavailable(),
+            "{e}"
+        );
+    }
 }
