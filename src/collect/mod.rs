@@ -322,14 +322,47 @@ impl Collector {
 
     fn read_proc(&mut self, snap: &mut Snapshot) -> Result<(), procfs::ProcError> {
         snap.source = Source::Proc;
-        procfs::read(
+        // A unix row that a socket path could have forged is checked against netlink's
+        // inodes, dumped once, only when such a row comes up, and only where netlink works
+        // (`--source proc`; after a fallback it is known not to).
+        let can_ask = self.fallback_reason.is_none();
+        let (host, netlink) = (&self.host, &mut self.netlink);
+        let mut known: Option<Option<rustc_hash::FxHashSet<u64>>> = None;
+        let mut verify = |inode: u64| -> Option<bool> {
+            known
+                .get_or_insert_with(|| unix_inodes(host, netlink))
+                .as_ref()
+                .map(|set| set.contains(&inode))
+        };
+        procfs::read_with(
             &self.host,
             &self.query,
+            can_ask.then_some(&mut verify as procfs::Verify<'_>),
             &mut snap.sockets,
             &mut snap.warnings,
             &mut snap.skipped_records,
         )
     }
+}
+
+/// The inodes of every unix socket, from netlink; `None` when netlink cannot say.
+fn unix_inodes(
+    host: &Host,
+    netlink: &mut Option<netlink::NetlinkSource>,
+) -> Option<rustc_hash::FxHashSet<u64>> {
+    let source = match netlink {
+        Some(s) => s,
+        None => netlink.insert(host.open_netlink().ok()?),
+    };
+    let query = Query {
+        netids: NetidSet::of(&[Netid::UnixStream, Netid::UnixDgram, Netid::UnixSeqpacket]),
+        ..Query::default()
+    };
+    let mut sockets = Vec::new();
+    source
+        .dump(&query, &mut sockets, &mut Vec::new(), &mut 0)
+        .ok()?;
+    Some(sockets.iter().map(|s| s.inode).collect())
 }
 
 #[cfg(test)]

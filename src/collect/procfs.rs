@@ -11,6 +11,8 @@ mod inet;
 mod lex;
 mod unix;
 
+pub use unix::Verify;
+
 use std::io::ErrorKind;
 
 use crate::collect::{Host, Query};
@@ -40,9 +42,24 @@ enum Table {
 
 /// Append every socket of the tables in `query`, read from `host`'s /proc/net, to `out`.
 /// A missing table (no IPv6, no unix) is a warning; a malformed line is counted in `skipped`.
+/// Unix rows that could be forged by a path are judged on the file alone (see
+/// [`read_with`]).
 pub fn read(
     host: &Host,
     query: &Query,
+    out: &mut Vec<Socket>,
+    warnings: &mut Vec<String>,
+    skipped: &mut usize,
+) -> Result<(), ProcError> {
+    read_with(host, query, None, out, warnings, skipped)
+}
+
+/// [`read`], asking `verify` (netlink, where available) whether a unix row that could be
+/// part of the path before it is a real socket. It is called only for such rows.
+pub fn read_with(
+    host: &Host,
+    query: &Query,
+    mut verify: Option<Verify<'_>>,
     out: &mut Vec<Socket>,
     warnings: &mut Vec<String>,
     skipped: &mut usize,
@@ -91,7 +108,30 @@ pub fn read(
                 });
             }
         }
-        let bad = parse_table(&buf, table, query, ticks_per_sec, out);
+        let bad = match table {
+            Table::Inet { netid, v6 } => parse_inet(&buf, netid, v6, query, ticks_per_sec, out),
+            Table::Unix => {
+                let read = unix::parse_table(
+                    &buf,
+                    query,
+                    verify
+                        .as_mut()
+                        .map(|v| &mut **v as &mut dyn FnMut(u64) -> Option<bool>),
+                    out,
+                );
+                if read.joined > 0 {
+                    warnings.push(format!(
+                        "{}: {} socket path{} held a newline (first: inode {}); the lines \
+                         after it were read as part of the path, not as sockets",
+                        path.display(),
+                        read.joined,
+                        if read.joined == 1 { "" } else { "s" },
+                        read.first_joined
+                    ));
+                }
+                read.bad
+            }
+        };
         if bad.count > 0 {
             *skipped += bad.count;
             warnings.push(format!(
@@ -113,29 +153,24 @@ struct BadLines {
     first_line: usize,
 }
 
-/// Parse a whole table (header line first) and push the sockets the query keeps.
-fn parse_table(
+/// Parse a whole inet table (header line first) and push the sockets the query keeps.
+fn parse_inet(
     text: &[u8],
-    table: Table,
+    netid: Netid,
+    v6: bool,
     query: &Query,
     ticks_per_sec: u64,
     out: &mut Vec<Socket>,
 ) -> BadLines {
     let mut bad = BadLines::default();
-    // About one socket per 150 bytes (tcp; unix lines are shorter): reserving up front saves
-    // re-copying a large Vec while it grows, and pages never filled are never touched.
+    // About one socket per 150 bytes: reserving up front saves re-copying a large Vec while
+    // it grows, and pages never filled are never touched.
     out.reserve(text.len() / 150);
     for (i, line) in lex::Lines::new(text).enumerate().skip(1) {
         if line.is_empty() {
             continue;
         }
-        let parsed = match table {
-            Table::Inet { netid, v6 } => {
-                inet::parse_line(line, netid, v6, query.states, ticks_per_sec)
-            }
-            Table::Unix => unix::parse_line(line, query.netids, query.states),
-        };
-        match parsed {
+        match inet::parse_line(line, netid, v6, query.states, ticks_per_sec) {
             Ok(Some(socket)) => {
                 if query.keep.as_ref().is_none_or(|keep| keep(&socket)) {
                     out.push(socket);

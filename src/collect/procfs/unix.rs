@@ -1,4 +1,5 @@
-//! One line of /proc/net/unix.
+//! One line of /proc/net/unix, and the whole table read so that a socket path cannot
+//! forge a row.
 //!
 //! ```text
 //! Num       RefCount Protocol Flags    Type St Inode Path
@@ -8,28 +9,68 @@
 //! or SOCK_SEQPACKET (5); St is the `socket_state`: 1 unconnected, 2 connecting, 3 connected,
 //! 4 disconnecting; Inode is decimal; the path follows one space and may itself contain
 //! spaces; abstract names already start with '@'. There are no queues, no peer and no uid.
+//!
+//! The kernel prints the path byte for byte, newlines included, so anyone who can bind a
+//! socket can make the file show extra lines, even whole rows of made-up sockets. The table
+//! is therefore read row by row, not line by line:
+//! - a row must have the kernel's exact shape (`%pK: %08X %08X %08X %04X %02X %lu`);
+//! - a line that is no row, after a row with a path, continues that path: it is joined back
+//!   with its newline (shown escaped as `\n` in tables) and counted in a warning;
+//! - a well-formed row that *could* continue the previous path (the path would stay within
+//!   the 108 bytes a socket name can print as) is a forgery when its inode is also another
+//!   row's, or when netlink, asked where available, does not know the inode. Without
+//!   netlink a forged row with a fresh inode cannot be told from a real one (README).
 
-use super::lex::{Fields, dec_u64, hex_u32};
+use rustc_hash::FxHashMap;
+
+use super::BadLines;
+use super::lex::{Fields, Lines, dec_u64, hex_u32};
+#[cfg(test)]
 use super::{Malformed, Parsed};
-use crate::collect::NetidSet;
+use crate::collect::{NetidSet, Query};
 use crate::model::{Endpoint, Netid, Socket, StateSet, TcpState};
 
 const SO_ACCEPTCON: u32 = 1 << 16;
 
-pub(super) fn parse_line(line: &[u8], netids: NetidSet, states: StateSet) -> Parsed {
-    parse(line, netids, states).ok_or(Malformed)
+/// The longest path text the kernel prints: 108 bytes of `sun_path` (an abstract name's
+/// leading NUL printed as '@').
+pub(super) const MAX_PATH_TEXT: usize = 108;
+
+/// Whether a socket with this inode exists (netlink's view); `None` when it cannot be asked.
+pub type Verify<'a> = &'a mut dyn FnMut(u64) -> Option<bool>;
+
+/// The fields of one row, before the query's filter.
+struct Row<'a> {
+    netid: Netid,
+    state: TcpState,
+    inode: u64,
+    path: &'a [u8],
 }
 
-fn parse(line: &[u8], netids: NetidSet, states: StateSet) -> Option<Option<Socket>> {
-    let mut f = Fields::new(line);
-    let num = f.next()?;
-    if num.last() != Some(&b':') {
+/// One row, in the kernel's exact shape, or `None`.
+fn parse_row(line: &[u8]) -> Option<Row<'_>> {
+    let colon = line.iter().position(|&b| b == b':')?;
+    let num = &line[..colon];
+    if !(num.len() == 8 || num.len() == 16) || !num.iter().all(u8::is_ascii_hexdigit) {
         return None;
     }
-    let _refcount = hex_u32(f.next()?)?;
-    let _protocol = hex_u32(f.next()?)?;
-    let flags = hex_u32(f.next()?)?;
-    let netid = match hex_u32(f.next()?)? {
+    let rest = line[colon + 1..].strip_prefix(b" ")?;
+    // RefCount, Protocol, Flags, Type, St: fixed-width upper-case hex, one space apart.
+    let mut fixed = [0u32; 5];
+    let mut at = 0;
+    for (slot, width) in fixed.iter_mut().zip([8, 8, 8, 4, 2]) {
+        let field = rest.get(at..at + width)?;
+        if field.iter().any(u8::is_ascii_lowercase) {
+            return None;
+        }
+        *slot = hex_u32(field)?;
+        if rest.get(at + width) != Some(&b' ') {
+            return None;
+        }
+        at += width + 1;
+    }
+    let [_refcount, _protocol, flags, kind, st] = fixed;
+    let netid = match kind {
         1 => Netid::UnixStream,
         2 => Netid::UnixDgram,
         5 => Netid::UnixSeqpacket,
@@ -39,29 +80,191 @@ fn parse(line: &[u8], netids: NetidSet, states: StateSet) -> Option<Option<Socke
     // an accepted-but-not-yet-accept()ed connection), and SS_UNCONNECTED/SS_DISCONNECTING
     // otherwise. Mapping by that keeps /proc in agreement with netlink, which reports
     // sk_state (ss's own /proc path prints 2 as SYN-SENT, which netlink never shows).
-    let state = match hex_u32(f.next()?)? {
+    let state = match st {
         _ if flags & SO_ACCEPTCON != 0 => TcpState::Listen,
         2 | 3 => TcpState::Established,
         1 | 4 => TcpState::Close,
         _ => return None,
     };
+    let mut f = Fields::new(&rest[at..]);
     let inode = dec_u64(f.next()?)?;
-    if !netids.contains(netid) || !states.contains(state) {
-        return Some(None);
-    }
-    let path = match f.rest().strip_prefix(b" ") {
-        Some(p) if !p.is_empty() => Some(Box::from(String::from_utf8_lossy(p).as_ref())),
-        _ => None,
+    let path = match f.rest() {
+        b"" => &[][..],
+        p => p.strip_prefix(b" ").filter(|p| !p.is_empty())?,
     };
+    Some(Row {
+        netid,
+        state,
+        inode,
+        path,
+    })
+}
+
+#[cfg(test)]
+pub(super) fn parse_line(line: &[u8], netids: NetidSet, states: StateSet) -> Parsed {
+    let row = parse_row(line).ok_or(Malformed)?;
+    Ok(build(&row, row.path, netids, states))
+}
+
+fn build(row: &Row<'_>, path: &[u8], netids: NetidSet, states: StateSet) -> Option<Socket> {
+    if !netids.contains(row.netid) || !states.contains(row.state) {
+        return None;
+    }
+    let path = (!path.is_empty()).then(|| Box::from(String::from_utf8_lossy(path).as_ref()));
     // /proc/net/unix has no queues, uid or peer: those stay unknown.
     let peer = Endpoint::Unix {
         path: None,
         inode: 0,
     };
-    Some(Some(Socket {
-        inode,
-        ..Socket::new(netid, state, Endpoint::Unix { path, inode }, peer)
-    }))
+    Some(Socket {
+        inode: row.inode,
+        ..Socket::new(
+            row.netid,
+            row.state,
+            Endpoint::Unix {
+                path,
+                inode: row.inode,
+            },
+            peer,
+        )
+    })
+}
+
+/// What reading the table found besides sockets.
+#[derive(Default)]
+pub(super) struct UnixRead {
+    pub(super) bad: BadLines,
+    /// Paths that held a newline (lines joined back into the path before them).
+    pub(super) joined: usize,
+    /// Inode of the first socket whose path was joined.
+    pub(super) first_joined: u64,
+}
+
+/// The row being read: its fields, and its path once a continuation was joined to it.
+struct Pending<'a> {
+    row: Row<'a>,
+    joined: Option<Vec<u8>>,
+}
+
+impl Pending<'_> {
+    fn path_len(&self) -> usize {
+        self.joined.as_ref().map_or(self.row.path.len(), Vec::len)
+    }
+
+    /// Whether `line` fits as the rest of this row's path.
+    fn can_continue(&self, line: &[u8]) -> bool {
+        !self.row.path.is_empty() && self.path_len() + 1 + line.len() <= MAX_PATH_TEXT
+    }
+
+    fn join(&mut self, line: &[u8]) {
+        let path = self.joined.get_or_insert_with(|| self.row.path.to_vec());
+        path.push(b'\n');
+        path.extend_from_slice(line);
+    }
+}
+
+/// Parse the whole table (header line first) and push the sockets the query keeps.
+///
+/// Rows with inode 0 are connections still waiting in a listener's queue: unix_diag never
+/// lists them, so neither do we. Both sources then show the same sockets, and the one
+/// we follow is netlink's (ss's): such a row has no inode, no process and no address of
+/// its own — the listener's path only — so it tells nothing the listener's own row does
+/// not, and its count is the listener's Recv-Q under netlink.
+pub(super) fn parse_table(
+    text: &[u8],
+    query: &Query,
+    mut verify: Option<&mut dyn FnMut(u64) -> Option<bool>>,
+    out: &mut Vec<Socket>,
+) -> UnixRead {
+    let mut read = UnixRead::default();
+    // How often each inode appears in the file, counted only once a row is in doubt.
+    let mut inodes: Option<FxHashMap<u64, u32>> = None;
+    let mut pending: Option<Pending<'_>> = None;
+    let flush = |p: Pending<'_>, read: &mut UnixRead, out: &mut Vec<Socket>| {
+        if p.joined.is_some() {
+            if read.joined == 0 {
+                read.first_joined = p.row.inode;
+            }
+            read.joined += 1;
+        }
+        if p.row.inode == 0 {
+            return;
+        }
+        let path = p.joined.as_deref().unwrap_or(p.row.path);
+        if let Some(s) = build(&p.row, path, query.netids, query.states)
+            && query.keep.as_ref().is_none_or(|keep| keep(&s))
+        {
+            out.push(s);
+        }
+    };
+    for (i, line) in Lines::new(text).enumerate().skip(1) {
+        if line.is_empty() {
+            // An empty line inside a path is a path byte too.
+            if let Some(p) = pending.as_mut()
+                && p.can_continue(line)
+            {
+                p.join(line);
+            }
+            continue;
+        }
+        match parse_row(line) {
+            Some(row) => {
+                if let Some(p) = pending.as_mut()
+                    && p.can_continue(line)
+                    && forged(&row, text, &mut inodes, &mut verify)
+                {
+                    p.join(line);
+                    continue;
+                }
+                if let Some(p) = pending.take() {
+                    flush(p, &mut read, out);
+                }
+                pending = Some(Pending { row, joined: None });
+            }
+            None => match pending.as_mut() {
+                Some(p) if p.can_continue(line) => p.join(line),
+                _ => {
+                    if read.bad.count == 0 {
+                        read.bad.first_line = i + 1;
+                    }
+                    read.bad.count += 1;
+                }
+            },
+        }
+    }
+    if let Some(p) = pending.take() {
+        flush(p, &mut read, out);
+    }
+    read
+}
+
+/// A well-formed row that could be the rest of the previous path: forged when its inode is
+/// also another row's (a real socket's, copied), or when netlink does not know it.
+fn forged(
+    row: &Row<'_>,
+    text: &[u8],
+    inodes: &mut Option<FxHashMap<u64, u32>>,
+    verify: &mut Option<&mut dyn FnMut(u64) -> Option<bool>>,
+) -> bool {
+    let counts = inodes.get_or_insert_with(|| {
+        let mut m = FxHashMap::default();
+        for line in Lines::new(text).skip(1) {
+            if let Some(r) = parse_row(line) {
+                *m.entry(r.inode).or_insert(0) += 1;
+            }
+        }
+        m
+    });
+    if row.inode == 0 {
+        return false; // dropped either way (see `parse_table`)
+    }
+    if counts.get(&row.inode).copied().unwrap_or(0) > 1 {
+        return true;
+    }
+    match verify.as_mut().and_then(|v| v(row.inode)) {
+        Some(real) => !real,
+        None => false,
+    }
 }
 
 #[cfg(test)]
