@@ -17,8 +17,8 @@
 //! - a line that is no row, after a row with a path, continues that path: it is joined back
 //!   with its newline (shown escaped as `\n` in tables) and counted in a warning;
 //! - a well-formed row that *could* continue the previous path (the path would stay within
-//!   the 108 bytes a socket name can print as) is a forgery when its inode is also another
-//!   row's, or when netlink, asked where available, does not know the inode. Without
+//!   the 108 bytes a socket name can print as) is a forgery when a row no path can hold has
+//!   its inode, or when netlink, asked where available, does not know the inode. Without
 //!   netlink a forged row with a fresh inode cannot be told from a real one (README).
 
 use rustc_hash::FxHashMap;
@@ -177,8 +177,8 @@ pub(super) fn parse_table(
     out: &mut Vec<Socket>,
 ) -> UnixRead {
     let mut read = UnixRead::default();
-    // How often each inode appears in the file, counted only once a row is in doubt.
-    let mut inodes: Option<FxHashMap<u64, u32>> = None;
+    // Inodes of the rows no path can hold, counted once a row is in doubt.
+    let mut certain: Option<FxHashMap<u64, u32>> = None;
     let mut pending: Option<Pending<'_>> = None;
     let flush = |p: Pending<'_>, read: &mut UnixRead, out: &mut Vec<Socket>| {
         if p.joined.is_some() {
@@ -211,7 +211,7 @@ pub(super) fn parse_table(
             Some(row) => {
                 if let Some(p) = pending.as_mut()
                     && p.can_continue(line)
-                    && forged(&row, text, &mut inodes, &mut verify)
+                    && forged(&row, text, &mut certain, &mut verify)
                 {
                     p.join(line);
                     continue;
@@ -238,33 +238,48 @@ pub(super) fn parse_table(
     read
 }
 
-/// A well-formed row that could be the rest of the previous path: forged when its inode is
-/// also another row's (a real socket's, copied), or when netlink does not know it.
+/// A well-formed row that could be the rest of the previous path: forged when a row that
+/// is not in doubt has the same inode (a real socket's, copied), or when netlink does not
+/// know the inode.
 fn forged(
     row: &Row<'_>,
     text: &[u8],
-    inodes: &mut Option<FxHashMap<u64, u32>>,
+    certain: &mut Option<FxHashMap<u64, u32>>,
     verify: &mut Option<&mut dyn FnMut(u64) -> Option<bool>>,
 ) -> bool {
-    let counts = inodes.get_or_insert_with(|| {
-        let mut m = FxHashMap::default();
-        for line in Lines::new(text).skip(1) {
-            if let Some(r) = parse_row(line) {
-                *m.entry(r.inode).or_insert(0) += 1;
-            }
-        }
-        m
-    });
     if row.inode == 0 {
         return false; // dropped either way (see `parse_table`)
     }
-    if counts.get(&row.inode).copied().unwrap_or(0) > 1 {
+    let certain = certain.get_or_insert_with(|| certain_inodes(text));
+    if certain.contains_key(&row.inode) {
         return true;
     }
     match verify.as_mut().and_then(|v| v(row.inode)) {
         Some(real) => !real,
         None => false,
     }
+}
+
+/// How often each inode appears in rows that no path can hold: a row right after the
+/// header or after a row without a path, or too long to fit in what is left of the path
+/// before it. (Judged on the lines as they are: joining only makes paths longer.)
+fn certain_inodes(text: &[u8]) -> FxHashMap<u64, u32> {
+    let mut m = FxHashMap::default();
+    // The length of the path the previous line may be part of; `None`: no path.
+    let mut open_path: Option<usize> = None;
+    for line in Lines::new(text).skip(1) {
+        match parse_row(line) {
+            Some(r) => {
+                if open_path.is_none_or(|len| len + 1 + line.len() > MAX_PATH_TEXT) {
+                    *m.entry(r.inode).or_insert(0) += 1;
+                }
+                open_path = (!r.path.is_empty()).then_some(r.path.len());
+            }
+            // A line that continues a path: a row after it may continue it too.
+            None => open_path = Some(0),
+        }
+    }
+    m
 }
 
 #[cfg(test)]
@@ -328,5 +343,134 @@ mod tests {
         assert!(bad("ffff8881: 00000002 00000000 00000000 0001 07 17"));
         assert!(bad("ffff8881: 00000002 00000000"));
         assert!(bad("ffff8881: 00000002 00000000 0000X000 0001 01 17"));
+    }
+
+    const HEADER: &str = "Num       RefCount Protocol Flags    Type St Inode Path\n";
+
+    fn table(
+        rows: &str,
+        verify: Option<&mut dyn FnMut(u64) -> Option<bool>>,
+    ) -> (Vec<Socket>, UnixRead) {
+        let text = format!("{HEADER}{rows}");
+        let mut out = Vec::new();
+        let read = parse_table(text.as_bytes(), &Query::default(), verify, &mut out);
+        (out, read)
+    }
+
+    fn path_of(s: &Socket) -> Option<&str> {
+        match &s.local {
+            Endpoint::Unix { path, .. } => path.as_deref(),
+            _ => None,
+        }
+    }
+
+    const REAL: &str = "000000006f1d65fc: 00000002 00000000 00010000 0001 01 24808 /tmp/x\n";
+    const OTHER: &str = "00000000609e34ff: 00000003 00000000 00000000 0001 03 24811\n";
+
+    #[test]
+    fn a_newline_in_a_path_joins_the_next_line_back() {
+        let (out, read) = table(&format!("{REAL}and more\n\nend\n{OTHER}"), None);
+        assert_eq!(out.len(), 2);
+        assert_eq!(path_of(&out[0]), Some("/tmp/x\nand more\n\nend"));
+        assert_eq!(
+            (read.joined, read.first_joined, read.bad.count),
+            (1, 24808, 0)
+        );
+    }
+
+    #[test]
+    fn a_forged_row_copying_a_real_inode_is_part_of_the_path() {
+        let forged = "0000000000000000: 00000002 00000000 00010000 0001 01 24811 /etc\n";
+        // OTHER first: no path can hold it, so its inode is certainly real.
+        let (out, read) = table(&format!("{OTHER}{REAL}{forged}"), None);
+        assert_eq!(out.len(), 2, "{out:?}");
+        assert_eq!(out[0].inode, 24811);
+        assert_eq!(
+            path_of(&out[1]),
+            Some(&*format!("/tmp/x\n{}", forged.trim_end()))
+        );
+        assert_eq!(read.joined, 1);
+        // The same forged row before the real one: both are in doubt, neither is joined
+        // without netlink.
+        let (out, _) = table(&format!("{REAL}{forged}{OTHER}"), None);
+        assert_eq!(out.len(), 3, "{out:?}");
+    }
+
+    #[test]
+    fn a_forged_row_with_a_fresh_inode_is_judged_by_netlink() {
+        let forged = "0000000000000000: 00000002 00000000 00010000 0001 01 99999 /etc\n";
+        let rows = format!("{REAL}{forged}{OTHER}");
+        let mut asked = Vec::new();
+        let mut netlink = |inode: u64| {
+            asked.push(inode);
+            Some(inode != 99999)
+        };
+        let (out, read) = table(&rows, Some(&mut netlink));
+        assert_eq!(
+            out.iter().map(|s| s.inode).collect::<Vec<_>>(),
+            vec![24808, 24811]
+        );
+        assert_eq!(read.joined, 1);
+        // Asked only about the rows that could continue a path (not the first row).
+        assert_eq!(asked, vec![99999]);
+
+        // Netlink knows it: a real socket after all.
+        let mut real = |_: u64| Some(true);
+        let (out, read) = table(&rows, Some(&mut real));
+        assert_eq!(out.len(), 3);
+        assert_eq!(read.joined, 0);
+        // Without netlink, /proc alone cannot tell (documented).
+        let (out, _) = table(&rows, None);
+        assert_eq!(out.len(), 3);
+    }
+
+    #[test]
+    fn a_row_too_long_to_be_in_a_path_is_a_row() {
+        let long = format!("/{}", "p".repeat(60));
+        let first = format!("000000006f1d65fc: 00000002 00000000 00010000 0001 01 24808 {long}\n");
+        let mut never = |_: u64| -> Option<bool> { panic!("not in doubt") };
+        let (out, read) = table(&format!("{first}{OTHER}"), Some(&mut never));
+        assert_eq!(out.len(), 2);
+        assert_eq!(read.joined, 0);
+        // Nor is a line that does not fit in what is left of a path.
+        let junk = "j".repeat(MAX_PATH_TEXT);
+        let (out, read) = table(&format!("{REAL}{junk}\n"), None);
+        assert_eq!((out.len(), read.joined, read.bad.count), (1, 0, 1));
+    }
+
+    #[test]
+    fn queued_connections_are_not_listed() {
+        let queued = "00000000d3d8af14: 00000003 00000000 00000000 0001 02     0 /tmp/x\n";
+        let (out, read) = table(&format!("{OTHER}{queued}{queued}"), None);
+        assert_eq!(out.iter().map(|s| s.inode).collect::<Vec<_>>(), vec![24811]);
+        assert_eq!(read.bad.count, 0);
+    }
+
+    #[test]
+    fn rows_not_in_the_kernels_shape_are_malformed() {
+        let bad = |l: &str| parse_row(l.as_bytes()).is_none();
+        assert!(!bad(
+            "000000006f1d65fc: 00000002 00000000 00010000 0001 01 24808 /a"
+        ));
+        assert!(
+            bad("000000006f1d65fc: 00000002 00000000 0001000a 0001 01 24808"),
+            "lower case"
+        );
+        assert!(
+            bad("000000006f1d65fc:  00000002 00000000 00010000 0001 01 24808"),
+            "two spaces"
+        );
+        assert!(
+            bad("000000006f1d65fc: 0000002 00000000 00010000 0001 01 24808"),
+            "width"
+        );
+        assert!(
+            bad("0006f1d65fc: 00000002 00000000 00010000 0001 01 24808"),
+            "Num width"
+        );
+        assert!(
+            bad("000000006f1d65fc: 00000002 00000000 00010000 0001 01"),
+            "no inode"
+        );
     }
 }

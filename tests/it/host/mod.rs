@@ -4,3 +4,4 @@ mod counters;
 mod failing_netlink;
 mod fake_host;
 mod tree;
+mod unix_rows;
