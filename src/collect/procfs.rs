@@ -187,3 +187,36 @@ fn parse_inet(
     }
     bad
 }
+
+/// One table's text parsed as `name` ("tcp", "tcp6", "udp", "udp6", "unix"), for the fuzz
+/// targets: the sockets kept and the lines skipped.
+#[doc(hidden)]
+pub fn parse_for_fuzz(
+    name: &str,
+    text: &[u8],
+    query: &Query,
+    verify: Option<Verify<'_>>,
+) -> (Vec<Socket>, usize) {
+    let mut out = Vec::new();
+    let bad = match name {
+        "unix" => {
+            unix::parse_table(
+                text,
+                query,
+                verify.map(|v| v as &mut dyn FnMut(u64) -> Option<bool>),
+                &mut out,
+            )
+            .bad
+        }
+        _ => {
+            let (netid, v6) = match name {
+                "tcp" => (Netid::Tcp, false),
+                "tcp6" => (Netid::Tcp, true),
+                "udp" => (Netid::Udp, false),
+                _ => (Netid::Udp, true),
+            };
+            parse_inet(text, netid, v6, query, 100, &mut out)
+        }
+    };
+    (out, bad.count)
+}

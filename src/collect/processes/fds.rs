@@ -179,7 +179,16 @@ pub(super) fn socket_inode(link: &[u8]) -> Option<u64> {
 /// Command name (comm, as ss shows it) and parent pid, from /proc/PID/stat.
 pub(super) fn read_stat(pid_dir: &Path) -> Option<(Arc<str>, u32)> {
     use ::procfs::FromRead;
-    let stat = ::procfs::process::Stat::from_file(pid_dir.join("stat")).ok()?;
+    stat_fields(::procfs::process::Stat::from_file(pid_dir.join("stat")).ok()?)
+}
+
+/// [`read_stat`] on the bytes of a stat file.
+pub(super) fn parse_stat(bytes: &[u8]) -> Option<(Arc<str>, u32)> {
+    use ::procfs::FromRead;
+    stat_fields(::procfs::process::Stat::from_read(bytes).ok()?)
+}
+
+fn stat_fields(stat: ::procfs::process::Stat) -> Option<(Arc<str>, u32)> {
     Some((
         Arc::from(stat.comm.as_str()),
         u32::try_from(stat.ppid).unwrap_or(0),

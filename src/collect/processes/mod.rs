@@ -42,6 +42,17 @@ mod fds;
 mod holders;
 mod refresh;
 
+/// The parsers of /proc process files, on bytes, for the fuzz targets: an fd link
+/// (`socket:[N]`), a pid or fd name, and /proc/PID/stat (command and parent pid).
+#[doc(hidden)]
+pub fn parse_for_fuzz(link: &[u8]) -> (Option<u64>, Option<u32>, Option<(Arc<str>, u32)>) {
+    (
+        fds::socket_inode(link),
+        fds::parse_pid(link),
+        fds::parse_stat(link),
+    )
+}
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
