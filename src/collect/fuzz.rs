@@ -16,7 +16,7 @@ pub fn proc_net_table(data: &[u8]) {
     let _ = procfs::parse_for_fuzz(name, text, &q, None);
     if name == "unix" {
         // Netlink's answer made up from the inode: some known, some not, some unaskable.
-        let mut odd = |inode: u64| (inode % 3 != 0).then_some(inode % 2 == 0);
+        let mut odd = |inode: u64| (!inode.is_multiple_of(3)).then_some(inode.is_multiple_of(2));
         let _ = procfs::parse_for_fuzz(name, text, &q, Some(&mut odd));
     }
 }

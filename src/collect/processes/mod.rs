@@ -42,10 +42,13 @@ mod fds;
 mod holders;
 mod refresh;
 
+/// A process's command name and parent pid.
+pub type Command = (Arc<str>, u32);
+
 /// The parsers of /proc process files, on bytes, for the fuzz targets: an fd link
 /// (`socket:[N]`), a pid or fd name, and /proc/PID/stat (command and parent pid).
 #[doc(hidden)]
-pub fn parse_for_fuzz(link: &[u8]) -> (Option<u64>, Option<u32>, Option<(Arc<str>, u32)>) {
+pub fn parse_for_fuzz(link: &[u8]) -> (Option<u64>, Option<u32>, Option<Command>) {
     (
         fds::socket_inode(link),
         fds::parse_pid(link),
@@ -252,8 +255,6 @@ impl ProcessCache {
             self.root = Some(proc_root.to_path_buf());
         }
     }
-
-    /// The refresh, given the snapshot's inodes the cache does not know.
 
     /// Fill `processes` of every socket whose inode is known (sorted by pid, then fd).
     pub fn attach(&self, sockets: &mut [Socket]) {

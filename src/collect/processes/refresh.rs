@@ -9,6 +9,7 @@ use super::{ACTIVE_REFRESHES, DEEP_EVERY, IntMap, IntSet, PidEntry, ProcessCache
 use crate::model::Socket;
 
 impl ProcessCache {
+    /// The refresh, given the snapshot's inodes the cache does not know.
     pub(super) fn refresh_with(
         &mut self,
         proc_root: &Path,
