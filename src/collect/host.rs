@@ -8,12 +8,13 @@
 //!   `PID/stat`, and `sys/class/net/NAME/ifindex` for interface names) plus, optionally, a
 //!   [`FakeNetlink`] answering dumps from recorded datagrams (tests/fixtures/netlink/*.bin);
 //!   without one, opening netlink is refused as a sandbox refuses it;
-//! - a network namespace (next issue) is one more constructor of the same shape: netlink
-//!   opened once on a thread that entered the namespace (`setns`; the socket stays tied to
-//!   it), `net` set to that thread's `/proc/TID/net` (or `/proc/PID/net` of a process inside
-//!   when entering is not allowed), sysctls read on that thread, interface names asked
-//!   through a socket opened there, and `proc` left at the machine's /proc (socket inodes are
-//!   unique machine-wide, so one fd scan serves every namespace).
+//! - [`Host::in_netns`]: another network namespace. A dedicated thread enters it (`setns`,
+//!   never the main thread) and stays there: netlink sockets are opened on it (a socket
+//!   stays tied to the namespace it was made in, whichever thread uses it later), sysctls
+//!   and interface names are asked on it, and /proc/net is read as that thread's
+//!   `/proc/PID/task/TID/net`. `proc` stays the machine's /proc: socket inodes are unique
+//!   machine-wide, so one fd scan serves every namespace. (Without CAP_SYS_ADMIN, the next
+//!   step is a host whose `net` is `/proc/PID/net` of a process inside.)
 //!
 //! Dispatch is per file read or per netlink datagram, never per socket.
 
@@ -48,6 +49,8 @@ enum Netlink {
     Fake(Arc<FakeNetlink>),
     /// socket() fails with this errno (a fake host without netlink).
     Refused(i32),
+    /// Opened on the thread that entered a namespace.
+    Netns(Arc<netns::NsThread>),
 }
 
 impl Default for Host {
@@ -84,6 +87,22 @@ impl Host {
         }
     }
 
+    /// The network namespace of the namespace file `ns` (`/run/netns/NAME`,
+    /// `/proc/PID/ns/net`). Needs CAP_SYS_ADMIN to enter it.
+    pub fn in_netns(ns: &Path) -> io::Result<Host> {
+        let thread = Arc::new(netns::NsThread::enter(ns)?);
+        let net = PathBuf::from(format!(
+            "/proc/{}/task/{}/net",
+            std::process::id(),
+            thread.tid()
+        ));
+        Ok(Host {
+            net,
+            netlink: Netlink::Netns(thread),
+            ..Host::current()
+        })
+    }
+
     /// The same host with netlink answered by `kernel`.
     pub fn with_netlink(mut self, kernel: Arc<FakeNetlink>) -> Host {
         self.netlink = Netlink::Fake(kernel);
@@ -112,7 +131,17 @@ impl Host {
 
     /// Read /proc/sys/net/`rel` (e.g. "core/somaxconn") into `buf` (cleared first).
     pub fn read_sysctl(&self, rel: &str, buf: &mut Vec<u8>) -> io::Result<()> {
-        read_into(&self.sys_net.join(rel), buf)
+        let path = self.sys_net.join(rel);
+        match &self.netlink {
+            // /proc/sys/net follows the reading thread's namespace, not a path.
+            Netlink::Netns(t) => t
+                .run(move || {
+                    let mut b = Vec::new();
+                    read_into(&path, &mut b).map(|()| b)
+                })?
+                .map(|b| *buf = b),
+            _ => read_into(&path, buf),
+        }
     }
 
     /// The text of /etc/services, if readable.
@@ -128,11 +157,15 @@ impl Host {
             Netlink::Refused(errno) => {
                 Err(NetlinkError::Open(io::Error::from_raw_os_error(*errno)))
             }
+            Netlink::Netns(t) => t.run(NetlinkSource::open).map_err(NetlinkError::Open)?,
         }
     }
 
     /// The name of interface `index` in this host's namespace.
     pub fn interface_name(&self, index: u32) -> Option<String> {
+        if let Netlink::Netns(t) = &self.netlink {
+            return t.run(move || kernel_interface_name(index)).ok()?;
+        }
         match &self.class_net {
             None => kernel_interface_name(index),
             Some(dir) => std::fs::read_dir(dir).ok()?.flatten().find_map(|e| {
@@ -140,6 +173,84 @@ impl Host {
                 (text.trim().parse::<u32>().ok()? == index)
                     .then(|| e.file_name().to_string_lossy().into_owned())
             }),
+        }
+    }
+}
+
+mod netns {
+    //! The thread that lives in another network namespace and runs what must run there.
+
+    use std::io;
+    use std::os::fd::AsRawFd;
+    use std::path::Path;
+    use std::sync::Mutex;
+    use std::sync::mpsc::{Sender, channel};
+
+    type Job = Box<dyn FnOnce() + Send>;
+
+    #[derive(Debug)]
+    pub(super) struct NsThread {
+        jobs: Mutex<Sender<Job>>,
+        tid: i32,
+    }
+
+    impl NsThread {
+        /// Start a thread, enter the namespace of file `ns` on it, and keep it there until
+        /// the last handle is dropped.
+        pub(super) fn enter(ns: &Path) -> io::Result<NsThread> {
+            let file = std::fs::File::open(ns)?;
+            let (jobs, inbox) = channel::<Job>();
+            let (ready, entered) = channel::<io::Result<i32>>();
+            std::thread::Builder::new()
+                .name("sockeye-netns".into())
+                .spawn(move || {
+                    // SAFETY: setns on a valid namespace fd we own; it changes only this
+                    // thread's network namespace. gettid has no preconditions.
+                    let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
+                    let entered = if rc == 0 {
+                        // SAFETY: gettid has no preconditions and cannot fail.
+                        Ok(unsafe { libc::gettid() })
+                    } else {
+                        Err(io::Error::last_os_error())
+                    };
+                    let ok = entered.is_ok();
+                    drop(file);
+                    if ready.send(entered).is_err() || !ok {
+                        return;
+                    }
+                    for job in inbox {
+                        job();
+                    }
+                })?;
+            let tid = entered
+                .recv()
+                .map_err(|_| io::Error::other("the namespace thread ended early"))??;
+            Ok(NsThread {
+                jobs: Mutex::new(jobs),
+                tid,
+            })
+        }
+
+        pub(super) fn tid(&self) -> i32 {
+            self.tid
+        }
+
+        /// Run `f` on the namespace's thread and return its result.
+        pub(super) fn run<T: Send + 'static>(
+            &self,
+            f: impl FnOnce() -> T + Send + 'static,
+        ) -> io::Result<T> {
+            let (tx, rx) = channel();
+            let job: Job = Box::new(move || {
+                let _ = tx.send(f());
+            });
+            self.jobs
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .send(job)
+                .map_err(|_| io::Error::other("the namespace thread is gone"))?;
+            rx.recv()
+                .map_err(|_| io::Error::other("the namespace thread is gone"))
         }
     }
 }

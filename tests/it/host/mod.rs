@@ -3,5 +3,6 @@
 mod counters;
 mod failing_netlink;
 mod fake_host;
+mod netns;
 mod tree;
 mod unix_rows;
