@@ -712,7 +712,10 @@ fn files(page: &mut Page) {
         .item(
             "/proc/net/tcp, tcp6, udp, udp6, unix",
             "The socket tables read by --source proc, and by --source auto when netlink \
-             sock_diag is unavailable.",
+             sock_diag is unavailable or refused mid-dump. A unix socket path holding a \
+             newline cannot add rows: lines it prints are read back into the path (shown \
+             as \\n), checked against netlink where it works. Connections still waiting in a \
+             unix listener's queue are not listed, as netlink never lists them.",
         )
         .item(
             "/proc/net/netstat, /proc/net/snmp, /proc/net/sockstat",

@@ -6,112 +6,126 @@
 //! of its many fields is missing (and has no TcpExt or sockstat), where we want each value
 //! on its own.
 
-use std::io::Read;
-use std::path::Path;
-
+use crate::collect::Host;
 use crate::model::KernelCounters;
 
-pub fn read(proc_root: &Path) -> KernelCounters {
-    let mut c = KernelCounters::default();
+/// The counters and sysctls of `host`'s network namespace.
+pub fn read(host: &Host) -> KernelCounters {
     let mut buf = Vec::with_capacity(16 * 1024);
-    let net = proc_root.join("net");
-
-    if read_file(&net.join("snmp"), &mut buf) {
-        for_each_counter(&buf, |section, key, value| {
-            if section != b"Tcp" {
-                return;
-            }
-            let slot = match key {
-                b"ActiveOpens" => &mut c.active_opens,
-                b"PassiveOpens" => &mut c.passive_opens,
-                b"AttemptFails" => &mut c.attempt_fails,
-                b"EstabResets" => &mut c.estab_resets,
-                b"CurrEstab" => &mut c.curr_estab,
-                b"InSegs" => &mut c.in_segs,
-                b"OutSegs" => &mut c.out_segs,
-                b"RetransSegs" => &mut c.retrans_segs,
-                b"InErrs" => &mut c.in_errs,
-                b"OutRsts" => &mut c.out_rsts,
-                _ => return,
-            };
-            *slot = number(value);
-        });
+    let mut c = KernelCounters::default();
+    if host.read_net("snmp", &mut buf).is_ok() {
+        parse_snmp(&buf, &mut c);
     }
-    if read_file(&net.join("netstat"), &mut buf) {
-        for_each_counter(&buf, |section, key, value| {
-            if section != b"TcpExt" {
-                return;
-            }
-            let slot = match key {
-                b"ListenOverflows" => &mut c.listen_overflows,
-                b"ListenDrops" => &mut c.listen_drops,
-                b"TCPTimeouts" => &mut c.tcp_timeouts,
-                b"TWRecycled" => &mut c.tw_recycled,
-                b"TCPAbortOnData" => &mut c.tcp_abort_on_data,
-                _ => return,
-            };
-            *slot = number(value);
-        });
+    if host.read_net("netstat", &mut buf).is_ok() {
+        parse_netstat(&buf, &mut c);
     }
     for file in ["sockstat", "sockstat6"] {
-        if read_file(&net.join(file), &mut buf) {
-            for_each_sockstat(&buf, |section, key, value| {
-                let slot = match (section, key) {
-                    (b"sockets", b"used") => &mut c.sockets_used,
-                    (b"TCP", b"inuse") => &mut c.tcp_inuse,
-                    (b"TCP", b"orphan") => &mut c.tcp_orphan,
-                    (b"TCP", b"tw") => &mut c.tcp_tw,
-                    (b"TCP", b"alloc") => &mut c.tcp_alloc,
-                    (b"TCP", b"mem") => &mut c.tcp_mem_pages,
-                    (b"UDP", b"inuse") => &mut c.udp_inuse,
-                    (b"UDP", b"mem") => &mut c.udp_mem_pages,
-                    (b"UDPLITE", b"inuse") => &mut c.udplite_inuse,
-                    (b"RAW", b"inuse") => &mut c.raw_inuse,
-                    (b"FRAG", b"inuse") => &mut c.frag_inuse,
-                    (b"TCP6", b"inuse") => &mut c.tcp6_inuse,
-                    (b"UDP6", b"inuse") => &mut c.udp6_inuse,
-                    (b"RAW6", b"inuse") => &mut c.raw6_inuse,
-                    (b"FRAG6", b"inuse") => &mut c.frag6_inuse,
-                    _ => return,
-                };
-                *slot = number(value);
-            });
+        if host.read_net(file, &mut buf).is_ok() {
+            parse_sockstat(&buf, &mut c);
         }
     }
-
-    let sys = proc_root.join("sys/net");
     let mut sysctl = |rel: &str| -> Option<u64> {
-        if read_file(&sys.join(rel), &mut buf) {
-            number(buf.trim_ascii())
-        } else {
-            None
-        }
+        host.read_sysctl(rel, &mut buf).ok()?;
+        parse_sysctl(&buf)
     };
     c.somaxconn = sysctl("core/somaxconn");
     c.tcp_max_syn_backlog = sysctl("ipv4/tcp_max_syn_backlog");
     c.tcp_abort_on_overflow = sysctl("ipv4/tcp_abort_on_overflow");
     c.tcp_max_tw_buckets = sysctl("ipv4/tcp_max_tw_buckets");
     c.tcp_fin_timeout = sysctl("ipv4/tcp_fin_timeout");
-    if read_file(&sys.join("ipv4/ip_local_port_range"), &mut buf) {
-        let mut it = buf.split(u8::is_ascii_whitespace).filter(|t| !t.is_empty());
-        let low = it
-            .next()
-            .and_then(number)
-            .and_then(|v| u16::try_from(v).ok());
-        let high = it
-            .next()
-            .and_then(number)
-            .and_then(|v| u16::try_from(v).ok());
-        c.ip_local_port_range = low.zip(high);
+    if host
+        .read_sysctl("ipv4/ip_local_port_range", &mut buf)
+        .is_ok()
+    {
+        c.ip_local_port_range = parse_port_range(&buf);
     }
     c
 }
 
-fn read_file(path: &Path, buf: &mut Vec<u8>) -> bool {
-    buf.clear();
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_to_end(buf))
-        .is_ok()
+/// A sysctl holding one number.
+pub fn parse_sysctl(text: &[u8]) -> Option<u64> {
+    number(text.trim_ascii())
+}
+
+/// `ip_local_port_range`: two port numbers.
+pub fn parse_port_range(text: &[u8]) -> Option<(u16, u16)> {
+    let mut it = text
+        .split(u8::is_ascii_whitespace)
+        .filter(|t| !t.is_empty());
+    let mut port = || {
+        it.next()
+            .and_then(number)
+            .and_then(|v| u16::try_from(v).ok())
+    };
+    let low = port();
+    let high = port();
+    low.zip(high)
+}
+
+/// /proc/net/snmp: the Tcp section.
+pub fn parse_snmp(buf: &[u8], c: &mut KernelCounters) {
+    for_each_counter(buf, |section, key, value| {
+        if section != b"Tcp" {
+            return;
+        }
+        let slot = match key {
+            b"ActiveOpens" => &mut c.active_opens,
+            b"PassiveOpens" => &mut c.passive_opens,
+            b"AttemptFails" => &mut c.attempt_fails,
+            b"EstabResets" => &mut c.estab_resets,
+            b"CurrEstab" => &mut c.curr_estab,
+            b"InSegs" => &mut c.in_segs,
+            b"OutSegs" => &mut c.out_segs,
+            b"RetransSegs" => &mut c.retrans_segs,
+            b"InErrs" => &mut c.in_errs,
+            b"OutRsts" => &mut c.out_rsts,
+            _ => return,
+        };
+        *slot = number(value);
+    });
+}
+
+/// /proc/net/netstat: the TcpExt section.
+pub fn parse_netstat(buf: &[u8], c: &mut KernelCounters) {
+    for_each_counter(buf, |section, key, value| {
+        if section != b"TcpExt" {
+            return;
+        }
+        let slot = match key {
+            b"ListenOverflows" => &mut c.listen_overflows,
+            b"ListenDrops" => &mut c.listen_drops,
+            b"TCPTimeouts" => &mut c.tcp_timeouts,
+            b"TWRecycled" => &mut c.tw_recycled,
+            b"TCPAbortOnData" => &mut c.tcp_abort_on_data,
+            _ => return,
+        };
+        *slot = number(value);
+    });
+}
+
+/// /proc/net/sockstat or sockstat6.
+pub fn parse_sockstat(buf: &[u8], c: &mut KernelCounters) {
+    for_each_sockstat(buf, |section, key, value| {
+        let slot = match (section, key) {
+            (b"sockets", b"used") => &mut c.sockets_used,
+            (b"TCP", b"inuse") => &mut c.tcp_inuse,
+            (b"TCP", b"orphan") => &mut c.tcp_orphan,
+            (b"TCP", b"tw") => &mut c.tcp_tw,
+            (b"TCP", b"alloc") => &mut c.tcp_alloc,
+            (b"TCP", b"mem") => &mut c.tcp_mem_pages,
+            (b"UDP", b"inuse") => &mut c.udp_inuse,
+            (b"UDP", b"mem") => &mut c.udp_mem_pages,
+            (b"UDPLITE", b"inuse") => &mut c.udplite_inuse,
+            (b"RAW", b"inuse") => &mut c.raw_inuse,
+            (b"FRAG", b"inuse") => &mut c.frag_inuse,
+            (b"TCP6", b"inuse") => &mut c.tcp6_inuse,
+            (b"UDP6", b"inuse") => &mut c.udp6_inuse,
+            (b"RAW6", b"inuse") => &mut c.raw6_inuse,
+            (b"FRAG6", b"inuse") => &mut c.frag6_inuse,
+            _ => return,
+        };
+        *slot = number(value);
+    });
 }
 
 fn number(s: &[u8]) -> Option<u64> {

@@ -3,13 +3,19 @@
 //!
 //! Sources: netlink sock_diag (default) and /proc/net (fallback, or on request). Process
 //! attribution scans /proc/*/fd; kernel counters come from /proc/net/{snmp,netstat,sockstat}.
+//! Every one of those reads goes through the collector's [`Host`], which decides what is
+//! read: this machine, a fake tree in tests, or (next) another network namespace.
 
 pub mod counters;
+#[doc(hidden)]
+pub mod fuzz;
+pub mod host;
 pub mod netlink;
 pub mod processes;
 pub mod procfs;
 
-use std::path::PathBuf;
+pub use host::Host;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -55,8 +61,9 @@ pub struct Query {
     /// Read kernel counters and sysctls.
     pub counters: bool,
     pub source: SourcePref,
-    /// Root of procfs (tests point it at a fixture tree).
-    pub proc_root: PathBuf,
+    /// Called when the collector throws away what it decoded so far and dumps again (the
+    /// kernel overran a netlink dump): a `keep` hook that streams sockets out drops them.
+    pub on_restart: Option<Arc<dyn Fn() + Send + Sync>>,
 }
 
 impl Default for Query {
@@ -73,7 +80,7 @@ impl Default for Query {
             processes: false,
             counters: false,
             source: SourcePref::Auto,
-            proc_root: PathBuf::from("/proc"),
+            on_restart: None,
         }
     }
 }
@@ -108,6 +115,8 @@ pub enum CollectError {
 /// process cache, and the decision to fall back.
 pub struct Collector {
     query: Query,
+    /// What is read: every OS access of a snapshot goes through it.
+    host: Host,
     netlink: Option<netlink::NetlinkSource>,
     fallback_reason: Option<String>,
     processes: processes::ProcessCache,
@@ -120,9 +129,16 @@ pub struct Collector {
 }
 
 impl Collector {
+    /// A collector of this machine's sockets.
     pub fn new(query: Query) -> Collector {
+        Collector::on_host(query, Host::current())
+    }
+
+    /// A collector of `host`'s sockets (a fake host in tests; a namespace next).
+    pub fn on_host(query: Query, host: Host) -> Collector {
         Collector {
             query,
+            host,
             netlink: None,
             fallback_reason: None,
             processes: processes::ProcessCache::default(),
@@ -134,6 +150,11 @@ impl Collector {
 
     pub fn query(&self) -> &Query {
         &self.query
+    }
+
+    /// The host this collector reads.
+    pub fn host(&self) -> &Host {
+        &self.host
     }
 
     /// How long the last snapshot's steps took: the socket dump, process attribution and
@@ -183,7 +204,7 @@ impl Collector {
             // The process cache's periodic check for closed fds needs no snapshot: it runs
             // while the kernel dumps the sockets (at 100,000 fds a slice is ~15 ms).
             let mut cache = std::mem::take(&mut self.processes);
-            let root = self.query.proc_root.clone();
+            let root = self.host.proc_root().to_path_buf();
             let result = std::thread::scope(|scope| {
                 let slice = scope.spawn(|| cache.verify_slice(&root));
                 let result = self.read_sockets(&mut snap);
@@ -201,11 +222,11 @@ impl Collector {
         if self.query.processes {
             snap.process_note = self
                 .processes
-                .attribute(&self.query.proc_root, &mut snap.sockets);
+                .attribute(self.host.proc_root(), &mut snap.sockets);
         }
         let t_processes = Instant::now();
         if self.query.counters {
-            snap.counters = Some(counters::read(&self.query.proc_root));
+            snap.counters = Some(counters::read(&self.host));
         }
         self.steps = [
             ("sockets", t_sockets - t0),
@@ -230,6 +251,7 @@ impl Collector {
         match self.read_netlink(snap) {
             Ok(()) => Ok(()),
             Err(e) if self.query.source == SourcePref::Auto && e.is_unavailable() => {
+                // Refused (socket() or a recv mid-dump): /proc for good, announced once.
                 let reason = e.to_string();
                 self.netlink = None;
                 self.fallback_reason = Some(reason.clone());
@@ -239,6 +261,21 @@ impl Collector {
                 snap.skipped_records = 0;
                 Ok(self.read_proc(snap)?)
             }
+            Err(e @ netlink::NetlinkError::Overrun { .. })
+                if self.query.source == SourcePref::Auto =>
+            {
+                // Overrun on every retry (a host under heavy churn): this snapshot comes from
+                // /proc, the next one tries netlink again.
+                snap.sockets.clear();
+                snap.warnings.clear();
+                snap.skipped_records = 0;
+                if let Some(restart) = &self.query.on_restart {
+                    restart();
+                }
+                snap.warnings
+                    .push(format!("{e}; this snapshot was read from /proc"));
+                Ok(self.read_proc(snap)?)
+            }
             Err(e) => Err(e.into()),
         }
     }
@@ -246,7 +283,7 @@ impl Collector {
     fn read_netlink(&mut self, snap: &mut Snapshot) -> Result<(), netlink::NetlinkError> {
         let source = match self.netlink.as_mut() {
             Some(s) => s,
-            None => self.netlink.insert(netlink::NetlinkSource::open()?),
+            None => self.netlink.insert(self.host.open_netlink()?),
         };
         snap.source = Source::Netlink;
         source.dump(
@@ -259,13 +296,47 @@ impl Collector {
 
     fn read_proc(&mut self, snap: &mut Snapshot) -> Result<(), procfs::ProcError> {
         snap.source = Source::Proc;
-        procfs::read(
+        // A unix row that a socket path could have forged is checked against netlink's
+        // inodes, dumped once, only when such a row comes up, and only where netlink works
+        // (`--source proc`; after a fallback it is known not to).
+        let can_ask = self.fallback_reason.is_none();
+        let (host, netlink) = (&self.host, &mut self.netlink);
+        let mut known: Option<Option<rustc_hash::FxHashSet<u64>>> = None;
+        let mut verify = |inode: u64| -> Option<bool> {
+            known
+                .get_or_insert_with(|| unix_inodes(host, netlink))
+                .as_ref()
+                .map(|set| set.contains(&inode))
+        };
+        procfs::read_with(
+            &self.host,
             &self.query,
+            can_ask.then_some(&mut verify as procfs::Verify<'_>),
             &mut snap.sockets,
             &mut snap.warnings,
             &mut snap.skipped_records,
         )
     }
+}
+
+/// The inodes of every unix socket, from netlink; `None` when netlink cannot say.
+fn unix_inodes(
+    host: &Host,
+    netlink: &mut Option<netlink::NetlinkSource>,
+) -> Option<rustc_hash::FxHashSet<u64>> {
+    let source = match netlink {
+        Some(s) => s,
+        None => netlink.insert(host.open_netlink().ok()?),
+    };
+    let query = Query {
+        netids: NetidSet::of_kinds(crate::tables::Netid::is_unix),
+        ..Query::default()
+    };
+    let mut sockets = Vec::new();
+    source
+        .dump(&query, &mut sockets, &mut Vec::new(), &mut 0)
+        .ok()?;
+    Some(sockets.iter().map(|s| s.inode).collect())
 }
 
 #[cfg(test)]

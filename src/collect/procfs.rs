@@ -11,10 +11,11 @@ mod inet;
 mod lex;
 mod unix;
 
-use std::io::{ErrorKind, Read};
-use std::path::Path;
+pub use unix::Verify;
 
-use crate::collect::Query;
+use std::io::ErrorKind;
+
+use crate::collect::{Host, Query};
 use crate::model::{Netid, Socket};
 use crate::tables::ProcFiles;
 
@@ -40,17 +41,32 @@ enum Table {
     Unix,
 }
 
-/// Append every socket of the tables in `query`, read from `query.proc_root`/net, to `out`.
+/// Append every socket of the tables in `query`, read from `host`'s /proc/net, to `out`.
 /// A missing table (no IPv6, no unix) is a warning; a malformed line is counted in `skipped`.
+/// Unix rows that could be forged by a path are judged on the file alone (see
+/// [`read_with`]).
 pub fn read(
+    host: &Host,
     query: &Query,
     out: &mut Vec<Socket>,
     warnings: &mut Vec<String>,
     skipped: &mut usize,
 ) -> Result<(), ProcError> {
-    let net = query.proc_root.join("net");
-    std::fs::metadata(&net).map_err(|source| ProcError::Read {
-        path: net.display().to_string(),
+    read_with(host, query, None, out, warnings, skipped)
+}
+
+/// [`read`], asking `verify` (netlink, where available) whether a unix row that could be
+/// part of the path before it is a real socket. It is called only for such rows.
+pub fn read_with(
+    host: &Host,
+    query: &Query,
+    mut verify: Option<Verify<'_>>,
+    out: &mut Vec<Socket>,
+    warnings: &mut Vec<String>,
+    skipped: &mut usize,
+) -> Result<(), ProcError> {
+    host.check_net().map_err(|source| ProcError::Read {
+        path: host.net_path("").display().to_string(),
         source,
     })?;
     // /proc/net prints timers in USER_HZ clock ticks; the procfs crate asks the C library.
@@ -82,8 +98,8 @@ pub fn read(
 
     let mut buf = Vec::with_capacity(256 * 1024);
     for (name, table) in tables {
-        let path = net.join(name);
-        match read_file(&path, &mut buf) {
+        let path = host.net_path(name);
+        match host.read_net(name, &mut buf) {
             Ok(()) => {}
             Err(e) if e.kind() == ErrorKind::NotFound => {
                 warnings.push(format!(
@@ -99,7 +115,30 @@ pub fn read(
                 });
             }
         }
-        let bad = parse_table(&buf, table, query, ticks_per_sec, out);
+        let bad = match table {
+            Table::Inet { netid, v6 } => parse_inet(&buf, netid, v6, query, ticks_per_sec, out),
+            Table::Unix => {
+                let read = unix::parse_table(
+                    &buf,
+                    query,
+                    verify
+                        .as_mut()
+                        .map(|v| &mut **v as &mut dyn FnMut(u64) -> Option<bool>),
+                    out,
+                );
+                if read.joined > 0 {
+                    warnings.push(format!(
+                        "{}: {} socket path{} held a newline (first: inode {}); the lines \
+                         after it were read as part of the path, not as sockets",
+                        path.display(),
+                        read.joined,
+                        if read.joined == 1 { "" } else { "s" },
+                        read.first_joined
+                    ));
+                }
+                read.bad
+            }
+        };
         if bad.count > 0 {
             *skipped += bad.count;
             warnings.push(format!(
@@ -114,12 +153,6 @@ pub fn read(
     Ok(())
 }
 
-fn read_file(path: &Path, buf: &mut Vec<u8>) -> std::io::Result<()> {
-    buf.clear();
-    std::fs::File::open(path)?.read_to_end(buf)?;
-    Ok(())
-}
-
 #[derive(Default)]
 struct BadLines {
     count: usize,
@@ -127,29 +160,24 @@ struct BadLines {
     first_line: usize,
 }
 
-/// Parse a whole table (header line first) and push the sockets the query keeps.
-fn parse_table(
+/// Parse a whole inet table (header line first) and push the sockets the query keeps.
+fn parse_inet(
     text: &[u8],
-    table: Table,
+    netid: Netid,
+    v6: bool,
     query: &Query,
     ticks_per_sec: u64,
     out: &mut Vec<Socket>,
 ) -> BadLines {
     let mut bad = BadLines::default();
-    // About one socket per 150 bytes (tcp; unix lines are shorter): reserving up front saves
-    // re-copying a large Vec while it grows, and pages never filled are never touched.
+    // About one socket per 150 bytes: reserving up front saves re-copying a large Vec while
+    // it grows, and pages never filled are never touched.
     out.reserve(text.len() / 150);
     for (i, line) in lex::Lines::new(text).enumerate().skip(1) {
         if line.is_empty() {
             continue;
         }
-        let parsed = match table {
-            Table::Inet { netid, v6 } => {
-                inet::parse_line(line, netid, v6, query.states, ticks_per_sec)
-            }
-            Table::Unix => unix::parse_line(line, query.netids, query.states),
-        };
-        match parsed {
+        match inet::parse_line(line, netid, v6, query.states, ticks_per_sec) {
             Ok(Some(socket)) => {
                 if query.keep.as_ref().is_none_or(|keep| keep(&socket)) {
                     out.push(socket);
@@ -165,4 +193,37 @@ fn parse_table(
         }
     }
     bad
+}
+
+/// One table's text parsed as `name` ("tcp", "tcp6", "udp", "udp6", "unix"), for the fuzz
+/// targets: the sockets kept and the lines skipped.
+#[doc(hidden)]
+pub fn parse_for_fuzz(
+    name: &str,
+    text: &[u8],
+    query: &Query,
+    verify: Option<Verify<'_>>,
+) -> (Vec<Socket>, usize) {
+    let mut out = Vec::new();
+    let bad = match name {
+        "unix" => {
+            unix::parse_table(
+                text,
+                query,
+                verify.map(|v| v as &mut dyn FnMut(u64) -> Option<bool>),
+                &mut out,
+            )
+            .bad
+        }
+        _ => {
+            let (netid, v6) = match name {
+                "tcp" => (Netid::Tcp, false),
+                "tcp6" => (Netid::Tcp, true),
+                "udp" => (Netid::Udp, false),
+                _ => (Netid::Udp, true),
+            };
+            parse_inet(text, netid, v6, query, 100, &mut out)
+        }
+    };
+    (out, bad.count)
 }

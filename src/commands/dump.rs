@@ -83,6 +83,10 @@ fn summary(args: &DumpArgs, mut query: Query) -> anyhow::Result<()> {
         sink.lock().unwrap_or_else(|e| e.into_inner()).add(s);
         false
     }));
+    let reset = Arc::clone(&counts);
+    query.on_restart = Some(Arc::new(move || {
+        *reset.lock().unwrap_or_else(|e| e.into_inner()) = StateCounts::default();
+    }));
     let mut collector = Collector::new(query);
     let snap = snapshot_from_one_source(&mut collector, || {
         *counts.lock().unwrap_or_else(|e| e.into_inner()) = StateCounts::default();
@@ -124,6 +128,8 @@ fn streamed_table(
         }
         false
     }));
+    let restart = Arc::clone(&rows);
+    query.on_restart = Some(Arc::new(move || lock(&restart).clear()));
     let mut collector = Collector::new(query);
     let snap = snapshot_from_one_source(&mut collector, || {
         let mut r = lock(&rows);

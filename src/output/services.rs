@@ -6,7 +6,8 @@
 //! Parsed once, lazily, and only when a name is actually needed (never with `-n`).
 
 use std::collections::HashMap;
-use std::path::Path;
+
+use crate::collect::{Host, counters};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Proto {
@@ -22,11 +23,21 @@ pub struct Services {
 }
 
 impl Services {
-    /// Read `/etc/services` and `/proc/sys/net/ipv4/ip_local_port_range`. A missing file
-    /// means no names (ports print as numbers), as with ss.
+    /// [`Services::load_from`] this machine.
     pub fn load() -> Services {
-        let text = std::fs::read_to_string("/etc/services").unwrap_or_default();
-        let range = read_port_range(Path::new("/proc/sys/net/ipv4/ip_local_port_range"));
+        Services::load_from(&Host::current())
+    }
+
+    /// Read `host`'s `/etc/services` and `net.ipv4.ip_local_port_range` (the ephemeral range
+    /// is per network namespace). A missing file means no names (ports print as numbers), as
+    /// with ss.
+    pub fn load_from(host: &Host) -> Services {
+        let text = host.services_text().unwrap_or_default();
+        let mut buf = Vec::new();
+        let range = host
+            .read_sysctl("ipv4/ip_local_port_range", &mut buf)
+            .ok()
+            .and_then(|()| counters::parse_port_range(&buf));
         Services::parse(&text, range)
     }
 
@@ -66,15 +77,6 @@ impl Services {
             return None;
         }
         self.names.get(&(port, proto)).map(|s| &**s)
-    }
-}
-
-fn read_port_range(path: &Path) -> Option<(u16, u16)> {
-    let text = std::fs::read_to_string(path).ok()?;
-    let mut it = text.split_whitespace().map(|w| w.parse::<u16>());
-    match (it.next(), it.next()) {
-        (Some(Ok(a)), Some(Ok(b))) => Some((a, b)),
-        _ => None,
     }
 }
 

@@ -15,7 +15,8 @@ pub struct StateCounts(pub [u64; 12]);
 impl StateCounts {
     pub fn add(&mut self, s: &crate::model::Socket) {
         if s.netid == Netid::Tcp {
-            self.0[s.state as usize] += 1;
+            let n = &mut self.0[s.state as usize];
+            *n = n.saturating_add(1);
         }
     }
 }
@@ -54,8 +55,11 @@ pub struct KernelCountersView {
     pub frag6: Option<u64>,
 }
 
+/// The sum of two kernel counters, unknown when either is or when it does not fit: a
+/// kernel reporting absurd values must never make the summary print a wrapped number (a
+/// saturated u64::MAX would look like a real count too).
 fn add(a: Option<u64>, b: Option<u64>) -> Option<u64> {
-    Some(a? + b?)
+    a?.checked_add(b?)
 }
 
 impl Summary {
@@ -79,7 +83,7 @@ impl Summary {
             source: snap.source.as_str(),
             fallback_reason: snap.fallback_reason.clone(),
             tcp_states,
-            tcp_sockets: counts.0.iter().sum(),
+            tcp_sockets: counts.0.iter().fold(0u64, |a, b| a.saturating_add(*b)),
             time_wait: counts.0[TcpState::TimeWait as usize],
             tcp_max_tw_buckets: k.tcp_max_tw_buckets,
             listen_overflows: k.listen_overflows,
@@ -182,10 +186,11 @@ fn view(k: &KernelCounters) -> KernelCountersView {
     let tcp_total = add(k.tcp_alloc, k.tcp_tw);
     let hashed = add(k.tcp_inuse, k.tcp6_inuse);
     // ss: closed = alloc - (hashed4 + hashed6 - tw)
+    // In i128: any u64 inputs fit, so nothing wraps; a result beyond u64 is unknown.
     let tcp_closed = match (k.tcp_alloc, hashed, k.tcp_tw) {
         (Some(a), Some(h), Some(tw)) => {
-            let closed = a as i64 - (h as i64 - tw as i64);
-            Some(closed.max(0) as u64)
+            let closed = i128::from(a) - (i128::from(h) - i128::from(tw));
+            u64::try_from(closed.max(0)).ok()
         }
         _ => None,
     };
@@ -279,6 +284,67 @@ FRAG\t  0         0         0
         assert!(text.contains("TIME-WAIT: 2 of 200 (tcp_max_tw_buckets), 1.0%\n"));
         assert!(text.ends_with("Source: netlink\n"));
         assert_eq!(text.matches("\n  ").count(), 11);
+    }
+
+    /// Counters near u64::MAX (a kernel reporting absurd values): every sum is unknown or
+    /// exact, never wrapped.
+    #[test]
+    fn huge_counters_never_wrap() {
+        let huge = u64::MAX - 1;
+        let k = KernelCounters {
+            sockets_used: Some(huge),
+            tcp_inuse: Some(huge),
+            tcp6_inuse: Some(huge),
+            tcp_tw: Some(huge),
+            tcp_alloc: Some(huge),
+            udp_inuse: Some(huge),
+            udp6_inuse: Some(3),
+            raw_inuse: Some(0),
+            raw6_inuse: Some(0),
+            frag_inuse: Some(huge),
+            frag6_inuse: Some(huge),
+            ..KernelCounters::default()
+        };
+        let sum = Summary::new(&snap(Some(k)));
+        let c = &sum.counters;
+        assert_eq!(c.tcp_total, None, "alloc + tw does not fit");
+        // alloc - (inuse4 + inuse6 - tw): inuse4 + inuse6 does not fit, so unknown.
+        assert_eq!(c.tcp_closed, None);
+        let mut out = Vec::new();
+        sum.write_text(&mut out).expect("write");
+        let text = String::from_utf8(out).expect("utf8");
+        assert!(text.contains("TCP:   - (estab -, closed -"), "{text}");
+        assert!(
+            text.contains(&format!("UDP\t  -         {huge} 3")),
+            "{text}"
+        );
+        assert!(text.contains("FRAG\t  -  "), "{text}");
+        // Nothing printed is a wrapped small number or a negative one.
+        assert!(!text.contains("18446744073709551615"), "{text}");
+        assert!(
+            !text.split_whitespace().any(|w| w.starts_with('-')
+                && w.len() > 1
+                && w[1..].starts_with(|c: char| c.is_ascii_digit())),
+            "{text}"
+        );
+
+        // Exact where it fits: closed = alloc - (h - tw) with tw > h.
+        let k = KernelCounters {
+            tcp_inuse: Some(1),
+            tcp6_inuse: Some(1),
+            tcp_tw: Some(huge),
+            tcp_alloc: Some(5),
+            ..KernelCounters::default()
+        };
+        assert_eq!(view(&k).tcp_closed, None, "beyond u64");
+        let k = KernelCounters {
+            tcp_inuse: Some(huge),
+            tcp6_inuse: Some(0),
+            tcp_tw: Some(0),
+            tcp_alloc: Some(1),
+            ..KernelCounters::default()
+        };
+        assert_eq!(view(&k).tcp_closed, Some(0), "negative is clamped to 0");
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod conformance_ss;
 mod demo;
 mod export;
 mod filter;
+mod host;
 mod netlink;
 mod output;
 mod proc;

@@ -186,16 +186,7 @@ impl CellCtx {
     }
 }
 
-/// The interface name for an index, via if_indextoname(3).
+/// The interface name for an index, asked of the host handle (this machine's namespace).
 fn interface_name(idx: u32) -> Option<String> {
-    let mut buf = [0 as libc::c_char; libc::IF_NAMESIZE];
-    // SAFETY: buf holds IF_NAMESIZE bytes as the function requires; on success it is a
-    // NUL-terminated string inside buf.
-    let p = unsafe { libc::if_indextoname(idx, buf.as_mut_ptr()) };
-    if p.is_null() {
-        return None;
-    }
-    // SAFETY: on success buf holds a NUL-terminated string.
-    let c = unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) };
-    Some(c.to_string_lossy().into_owned())
+    crate::collect::Host::current().interface_name(idx)
 }

@@ -56,8 +56,15 @@ fn hostile_process(dir: &std::path::Path, fds: &[i32]) -> Reaped {
     // SAFETY: only dup2 (async-signal-safe) runs between fork and exec.
     unsafe {
         cmd.pre_exec(move || {
+            // First out of the way (a source fd may itself be 3 or 4 in a busy test binary),
+            // then onto 3, 4, ...
             for (i, fd) in fds.iter().enumerate() {
-                if libc::dup2(*fd, 3 + i as i32) < 0 {
+                if libc::dup2(*fd, 200 + i as i32) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            for i in 0..fds.len() as i32 {
+                if libc::dup2(200 + i, 3 + i) < 0 || libc::close(200 + i) < 0 {
                     return Err(std::io::Error::last_os_error());
                 }
             }

@@ -61,16 +61,16 @@ fn bench_parse_30k_tcp_lines() {
     let q = Query {
         netids: NetidSet::of(&[Netid::Tcp]),
         ipv6: false,
-        proc_root: dir.path().to_path_buf(),
         ..Query::default()
     };
+    let host = sockeye::collect::Host::fake(dir.path());
     let mut times = Vec::new();
     let mut out: Vec<Socket> = Vec::new();
     for _ in 0..25 {
         out = Vec::new();
         let mut skipped = 0;
         times.push(timed(|| {
-            procfs::read(&q, &mut out, &mut Vec::new(), &mut skipped).unwrap();
+            procfs::read(&host, &q, &mut out, &mut Vec::new(), &mut skipped).unwrap();
         }));
         assert_eq!(skipped, 0);
     }
@@ -103,7 +103,14 @@ fn bench_parse_30k_tcp_lines() {
 fn live_sockets() -> Vec<Socket> {
     let q = Query::default();
     let mut out = Vec::new();
-    procfs::read(&q, &mut out, &mut Vec::new(), &mut 0).unwrap();
+    procfs::read(
+        &sockeye::collect::Host::current(),
+        &q,
+        &mut out,
+        &mut Vec::new(),
+        &mut 0,
+    )
+    .unwrap();
     out
 }
 
@@ -205,7 +212,7 @@ fn bench_counters() {
     let runs: Vec<(Duration, Duration)> = (0..50)
         .map(|_| {
             timed(|| {
-                let c = sockeye::collect::counters::read(Path::new("/proc"));
+                let c = sockeye::collect::counters::read(&sockeye::collect::Host::current());
                 assert!(c.curr_estab.is_some());
             })
         })

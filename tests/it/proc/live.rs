@@ -5,7 +5,6 @@ use std::net::{IpAddr, Ipv6Addr, TcpListener, TcpStream, UdpSocket};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::UnixListener;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -22,12 +21,18 @@ fn read(netids: &[Netid], keep: impl Fn(&Socket) -> bool + Send + Sync + 'static
     let q = Query {
         netids: NetidSet::of(netids),
         keep: Some(Arc::new(keep)),
-        proc_root: PathBuf::from("/proc"),
         ..Query::default()
     };
     let mut out = Vec::new();
     // Other processes' lines are not ours to judge: skipped lines are not asserted on.
-    procfs::read(&q, &mut out, &mut Vec::new(), &mut 0).unwrap();
+    procfs::read(
+        &sockeye::collect::Host::current(),
+        &q,
+        &mut out,
+        &mut Vec::new(),
+        &mut 0,
+    )
+    .unwrap();
     out
 }
 
@@ -190,7 +195,7 @@ fn udp_and_unix() {
 
 #[test]
 fn live_counters_are_present() {
-    let c = counters::read(std::path::Path::new("/proc"));
+    let c = counters::read(&sockeye::collect::Host::current());
     assert!(c.active_opens.is_some() && c.curr_estab.is_some() && c.retrans_segs.is_some());
     assert!(c.listen_overflows.is_some() && c.listen_drops.is_some());
     assert!(c.sockets_used.is_some() && c.tcp_tw.is_some());

@@ -243,7 +243,14 @@ fn live_sockets(port: u16) -> Vec<Socket> {
         ..Query::default()
     };
     let mut out = Vec::new();
-    procfs::read(&q, &mut out, &mut Vec::new(), &mut 0).unwrap();
+    procfs::read(
+        &sockeye::collect::Host::current(),
+        &q,
+        &mut out,
+        &mut Vec::new(),
+        &mut 0,
+    )
+    .unwrap();
     out
 }
 

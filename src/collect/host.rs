@@ -1,0 +1,309 @@
+//! The host handle: every read of the operating system the collector makes goes through
+//! one [`Host`] — the netlink sock_diag socket, /proc/net/*, /proc/sys/net/*, the
+//! /proc/PID/fd scan, interface names and /etc/services. Which machine (or namespace) is
+//! read is decided once, by the constructor:
+//!
+//! - [`Host::current`]: this process's network namespace, as every command does today;
+//! - [`Host::fake`]: a directory tree standing in for /proc (`net/`, `sys/net/`, `PID/fd/`,
+//!   `PID/stat`, and `sys/class/net/NAME/ifindex` for interface names) plus, optionally, a
+//!   [`FakeNetlink`] answering dumps from recorded datagrams (tests/fixtures/netlink/*.bin);
+//!   without one, opening netlink is refused as a sandbox refuses it;
+//! - [`Host::in_netns`]: another network namespace. A dedicated thread enters it (`setns`,
+//!   never the main thread) and stays there: netlink sockets are opened on it (a socket
+//!   stays tied to the namespace it was made in, whichever thread uses it later), sysctls
+//!   and interface names are asked on it, and /proc/net is read as that thread's
+//!   `/proc/PID/task/TID/net`. `proc` stays the machine's /proc: socket inodes are unique
+//!   machine-wide, so one fd scan serves every namespace. (Without CAP_SYS_ADMIN, the next
+//!   step is a host whose `net` is `/proc/PID/net` of a process inside.)
+//!
+//! Dispatch is per file read or per netlink datagram, never per socket.
+
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::netlink::fake::{FakeLink, FakeNetlink};
+use super::netlink::{NetlinkError, NetlinkSource};
+
+/// Which machine (or namespace) the collector reads. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Host {
+    /// The machine's /proc: per-process directories (the fd scan, /proc/PID/stat).
+    proc: PathBuf,
+    /// /proc/net as the namespace read sees it.
+    net: PathBuf,
+    /// /proc/sys/net as the namespace read sees it.
+    sys_net: PathBuf,
+    /// Where /etc/services is.
+    services: PathBuf,
+    /// Interface names from a `sys/class/net` tree (the fake host); `None`: ask the kernel.
+    class_net: Option<PathBuf>,
+    netlink: Netlink,
+}
+
+#[derive(Clone, Debug)]
+enum Netlink {
+    /// A sock_diag socket opened by the calling thread.
+    Kernel,
+    /// Answers recorded beforehand.
+    Fake(Arc<FakeNetlink>),
+    /// socket() fails with this errno (a fake host without netlink).
+    Refused(i32),
+    /// Opened on the thread that entered a namespace.
+    Netns(Arc<netns::NsThread>),
+}
+
+impl Default for Host {
+    fn default() -> Host {
+        Host::current()
+    }
+}
+
+impl Host {
+    /// This process's own host and network namespace.
+    pub fn current() -> Host {
+        Host {
+            proc: PathBuf::from("/proc"),
+            net: PathBuf::from("/proc/net"),
+            sys_net: PathBuf::from("/proc/sys/net"),
+            services: PathBuf::from("/etc/services"),
+            class_net: None,
+            netlink: Netlink::Kernel,
+        }
+    }
+
+    /// A host whose /proc is the directory `root` (tests, fixtures). Netlink is refused
+    /// (EPERM, as under a sandbox) until [`Host::with_netlink`] gives it recorded answers;
+    /// services are read from `root/etc/services` if present.
+    pub fn fake(root: impl Into<PathBuf>) -> Host {
+        let root = root.into();
+        Host {
+            net: root.join("net"),
+            sys_net: root.join("sys/net"),
+            services: root.join("etc/services"),
+            class_net: Some(root.join("sys/class/net")),
+            proc: root,
+            netlink: Netlink::Refused(libc::EPERM),
+        }
+    }
+
+    /// The network namespace of the namespace file `ns` (`/run/netns/NAME`,
+    /// `/proc/PID/ns/net`). Needs CAP_SYS_ADMIN to enter it.
+    pub fn in_netns(ns: &Path) -> io::Result<Host> {
+        let thread = Arc::new(netns::NsThread::enter(ns)?);
+        let net = PathBuf::from(format!(
+            "/proc/{}/task/{}/net",
+            std::process::id(),
+            thread.tid()
+        ));
+        Ok(Host {
+            net,
+            netlink: Netlink::Netns(thread),
+            ..Host::current()
+        })
+    }
+
+    /// The same host with netlink answered by `kernel`.
+    pub fn with_netlink(mut self, kernel: Arc<FakeNetlink>) -> Host {
+        self.netlink = Netlink::Fake(kernel);
+        self
+    }
+
+    /// The directory holding one directory per process (`/proc` on the real host).
+    pub fn proc_root(&self) -> &Path {
+        &self.proc
+    }
+
+    /// The path of a /proc/net file, for messages.
+    pub fn net_path(&self, name: &str) -> PathBuf {
+        self.net.join(name)
+    }
+
+    /// The /proc/net directory exists (a fake host pointed at a wrong tree does not).
+    pub fn check_net(&self) -> io::Result<()> {
+        std::fs::metadata(&self.net).map(|_| ())
+    }
+
+    /// Read /proc/net/`name` into `buf` (cleared first).
+    pub fn read_net(&self, name: &str, buf: &mut Vec<u8>) -> io::Result<()> {
+        read_into(&self.net.join(name), buf)
+    }
+
+    /// Read /proc/sys/net/`rel` (e.g. "core/somaxconn") into `buf` (cleared first).
+    pub fn read_sysctl(&self, rel: &str, buf: &mut Vec<u8>) -> io::Result<()> {
+        let path = self.sys_net.join(rel);
+        match &self.netlink {
+            // /proc/sys/net follows the reading thread's namespace, not a path.
+            Netlink::Netns(t) => t
+                .run(move || {
+                    let mut b = Vec::new();
+                    read_into(&path, &mut b).map(|()| b)
+                })?
+                .map(|b| *buf = b),
+            _ => read_into(&path, buf),
+        }
+    }
+
+    /// The text of /etc/services, if readable.
+    pub fn services_text(&self) -> Option<String> {
+        std::fs::read_to_string(&self.services).ok()
+    }
+
+    /// A sock_diag source for this host's namespace.
+    pub fn open_netlink(&self) -> Result<NetlinkSource, NetlinkError> {
+        match &self.netlink {
+            Netlink::Kernel => NetlinkSource::open(),
+            Netlink::Fake(k) => Ok(NetlinkSource::fake(FakeLink::new(Arc::clone(k)))),
+            Netlink::Refused(errno) => {
+                Err(NetlinkError::Open(io::Error::from_raw_os_error(*errno)))
+            }
+            Netlink::Netns(t) => t.run(NetlinkSource::open).map_err(NetlinkError::Open)?,
+        }
+    }
+
+    /// The name of interface `index` in this host's namespace.
+    pub fn interface_name(&self, index: u32) -> Option<String> {
+        if let Netlink::Netns(t) = &self.netlink {
+            return t.run(move || kernel_interface_name(index)).ok()?;
+        }
+        match &self.class_net {
+            None => kernel_interface_name(index),
+            Some(dir) => std::fs::read_dir(dir).ok()?.flatten().find_map(|e| {
+                let text = std::fs::read_to_string(e.path().join("ifindex")).ok()?;
+                (text.trim().parse::<u32>().ok()? == index)
+                    .then(|| e.file_name().to_string_lossy().into_owned())
+            }),
+        }
+    }
+}
+
+mod netns {
+    //! The thread that lives in another network namespace and runs what must run there.
+
+    use std::io;
+    use std::os::fd::AsRawFd;
+    use std::path::Path;
+    use std::sync::Mutex;
+    use std::sync::mpsc::{Sender, channel};
+
+    type Job = Box<dyn FnOnce() + Send>;
+
+    #[derive(Debug)]
+    pub(super) struct NsThread {
+        jobs: Mutex<Sender<Job>>,
+        tid: i32,
+    }
+
+    impl NsThread {
+        /// Start a thread, enter the namespace of file `ns` on it, and keep it there until
+        /// the last handle is dropped.
+        pub(super) fn enter(ns: &Path) -> io::Result<NsThread> {
+            let file = std::fs::File::open(ns)?;
+            let (jobs, inbox) = channel::<Job>();
+            let (ready, entered) = channel::<io::Result<i32>>();
+            std::thread::Builder::new()
+                .name("sockeye-netns".into())
+                .spawn(move || {
+                    // SAFETY: setns on a valid namespace fd we own; it changes only this
+                    // thread's network namespace. gettid has no preconditions.
+                    let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
+                    let entered = if rc == 0 {
+                        // SAFETY: gettid has no preconditions and cannot fail.
+                        Ok(unsafe { libc::gettid() })
+                    } else {
+                        Err(io::Error::last_os_error())
+                    };
+                    let ok = entered.is_ok();
+                    drop(file);
+                    if ready.send(entered).is_err() || !ok {
+                        return;
+                    }
+                    for job in inbox {
+                        job();
+                    }
+                })?;
+            let tid = entered
+                .recv()
+                .map_err(|_| io::Error::other("the namespace thread ended early"))??;
+            Ok(NsThread {
+                jobs: Mutex::new(jobs),
+                tid,
+            })
+        }
+
+        pub(super) fn tid(&self) -> i32 {
+            self.tid
+        }
+
+        /// Run `f` on the namespace's thread and return its result.
+        pub(super) fn run<T: Send + 'static>(
+            &self,
+            f: impl FnOnce() -> T + Send + 'static,
+        ) -> io::Result<T> {
+            let (tx, rx) = channel();
+            let job: Job = Box::new(move || {
+                let _ = tx.send(f());
+            });
+            self.jobs
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .send(job)
+                .map_err(|_| io::Error::other("the namespace thread is gone"))?;
+            rx.recv()
+                .map_err(|_| io::Error::other("the namespace thread is gone"))
+        }
+    }
+}
+
+fn read_into(path: &Path, buf: &mut Vec<u8>) -> io::Result<()> {
+    buf.clear();
+    std::fs::File::open(path)?.read_to_end(buf)?;
+    Ok(())
+}
+
+/// if_indextoname(3): asks the kernel through a socket, in the caller's namespace.
+fn kernel_interface_name(index: u32) -> Option<String> {
+    let mut buf = [0 as libc::c_char; libc::IF_NAMESIZE];
+    // SAFETY: `buf` holds IF_NAMESIZE bytes, as if_indextoname requires; the result is
+    // checked for NULL before the buffer is read as a NUL-terminated string.
+    let p = unsafe { libc::if_indextoname(index, buf.as_mut_ptr()) };
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: on success if_indextoname wrote a NUL-terminated name into `buf`.
+    let name = unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) };
+    Some(name.to_string_lossy().into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fake_host_reads_its_tree_and_refuses_netlink() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("net")).unwrap();
+        std::fs::create_dir_all(dir.path().join("sys/net/core")).unwrap();
+        std::fs::create_dir_all(dir.path().join("sys/class/net/eth7")).unwrap();
+        std::fs::write(dir.path().join("net/unix"), "x").unwrap();
+        std::fs::write(dir.path().join("sys/net/core/somaxconn"), "4096\n").unwrap();
+        std::fs::write(dir.path().join("sys/class/net/eth7/ifindex"), "7\n").unwrap();
+        let h = Host::fake(dir.path());
+        let mut buf = Vec::new();
+        h.read_net("unix", &mut buf).unwrap();
+        assert_eq!(buf, b"x");
+        h.read_sysctl("core/somaxconn", &mut buf).unwrap();
+        assert_eq!(buf, b"4096\n");
+        assert_eq!(h.interface_name(7).as_deref(), Some("eth7"));
+        assert_eq!(h.interface_name(8), None);
+        assert!(h.check_net().is_ok());
+        let e = h.open_netlink().err().unwrap();
+        assert!(e.is_unavailable());
+        assert_eq!(h.proc_root(), dir.path());
+    }
+
+    #[test]
+    fn current_host_names_loopback() {
+        assert_eq!(Host::current().interface_name(1).as_deref(), Some("lo"));
+    }
+}
