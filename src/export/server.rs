@@ -418,10 +418,6 @@ impl Reactor {
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if out_of_resources(&e) => {
-                    // The pending connection stays queued; free a descriptor and retry soon
-                    // instead of spinning on a listener that stays readable.
-                    shed_one(&mut self.conns);
-                    self.accept_paused_until = Some(now + ACCEPT_BACKOFF);
                     if self
                         .told_out_of_fds
                         .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(60))
@@ -432,7 +428,14 @@ impl Reactor {
                              connections and retrying"
                         ));
                     }
-                    return;
+                    // The pending connection stays queued. Free a descriptor and take it at
+                    // once (the queue may hold a real scrape behind many idle ones); with
+                    // nothing to free, wait a little instead of spinning on a listener that
+                    // stays readable.
+                    if !shed_one(&mut self.conns) {
+                        self.accept_paused_until = Some(now + ACCEPT_BACKOFF);
+                        return;
+                    }
                 }
                 // ECONNABORTED and the like concern one client; keep accepting.
                 Err(_) => {}
