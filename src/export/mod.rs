@@ -4,10 +4,13 @@
 //! - [`cache`]: one collection at a time, reuse within the interval, a deadline per scrape.
 //! - [`request`]: an HTTP/1.x request head under strict limits (httparse).
 //! - [`response`]: routing, the scrape itself, the bytes of an answer.
-//! - [`server`]: the HTTP server (one poll thread, a few workers, no async runtime).
+//! - [`server`]: the HTTP server (one poll thread, a few workers, no async runtime), with
+//!   `reactor` (that thread) and `conn` (one connection's state machine).
 
 pub mod cache;
+mod conn;
 pub mod metrics;
+mod reactor;
 pub mod request;
 pub mod response;
 pub mod server;

@@ -17,9 +17,8 @@
 //! kept-alive connection closes after [`IDLE_TIMEOUT`] without a request. One request per
 //! connection is in flight; pipelined ones wait in a buffer bounded by the head limit.
 
-use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::os::fd::AsRawFd;
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener};
 use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -28,8 +27,8 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use super::cache::Cache;
-use super::request::{self, MAX_HEAD, Method, Parse};
-use super::response::{self, Response, Route};
+use super::reactor::Reactor;
+use super::response::{self, Response};
 
 /// How the server answers.
 #[derive(Clone, Debug)]
@@ -54,14 +53,26 @@ pub const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// A connection without a request in flight (new, or kept alive) closes after this.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
-/// After an error answer the input is read and dropped this long (or up to
-/// [`LINGER_BYTES`]) so the answer is not lost to a reset.
-const LINGER: Duration = Duration::from_secs(2);
-const LINGER_BYTES: usize = 64 * 1024;
-/// Pause before accepting again when the process is out of descriptors.
-const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
-/// Longest poll wait; stop and timeouts are also checked then.
-const TICK: Duration = Duration::from_secs(1);
+
+/// The server's bounds. [`Limits::default`] holds the documented figures; tests shorten them.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub max_connections: usize,
+    pub head_timeout: Duration,
+    pub write_timeout: Duration,
+    pub idle_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_connections: connection_cap(),
+            head_timeout: HEAD_TIMEOUT,
+            write_timeout: WRITE_TIMEOUT,
+            idle_timeout: IDLE_TIMEOUT,
+        }
+    }
+}
 
 /// A running exporter: stop it with [`Exporter::shutdown`].
 pub struct Exporter {
@@ -74,6 +85,16 @@ pub struct Exporter {
 impl Exporter {
     /// Bind `addr` and start answering.
     pub fn start(addr: SocketAddr, cache: Arc<Cache>, opts: ServeOptions) -> anyhow::Result<Self> {
+        Exporter::start_with(addr, cache, opts, Limits::default())
+    }
+
+    /// [`Exporter::start`] with other bounds.
+    pub fn start_with(
+        addr: SocketAddr,
+        cache: Arc<Cache>,
+        opts: ServeOptions,
+        limits: Limits,
+    ) -> anyhow::Result<Self> {
         use anyhow::Context;
         let listener =
             TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
@@ -117,7 +138,7 @@ impl Exporter {
             stop: Arc::clone(&stop),
             conns: Vec::new(),
             next_id: 0,
-            cap: connection_cap(),
+            limits,
             accept_paused_until: None,
             told_out_of_fds: None,
         };
@@ -167,19 +188,19 @@ fn connection_cap() -> usize {
 }
 
 /// A scrape for a worker.
-struct Job {
-    conn: u64,
-    head_only: bool,
-    close: bool,
-    scrape_timeout: Option<Duration>,
-    arrived: Instant,
+pub(super) struct Job {
+    pub(super) conn: u64,
+    pub(super) head_only: bool,
+    pub(super) close: bool,
+    pub(super) scrape_timeout: Option<Duration>,
+    pub(super) arrived: Instant,
 }
 
 /// A worker's answer, back to the connection thread.
-struct Done {
-    conn: u64,
-    out: Vec<u8>,
-    close: bool,
+pub(super) struct Done {
+    pub(super) conn: u64,
+    pub(super) out: Vec<u8>,
+    pub(super) close: bool,
 }
 
 fn worker(
@@ -221,428 +242,178 @@ fn worker(
     }
 }
 
-fn wake(waker: &UnixStream) {
+pub(super) fn wake(waker: &UnixStream) {
     // A full socket already holds a wake-up; nothing else can go wrong that matters.
     let _ = (&*waker).write(&[1]);
-}
-
-enum State {
-    /// No request in flight: new, or kept alive after an answer.
-    Idle { since: Instant },
-    /// Part of a head has arrived.
-    Reading { started: Instant },
-    /// A worker is answering.
-    Busy,
-    Writing {
-        out: Vec<u8>,
-        sent: usize,
-        deadline: Instant,
-        close: bool,
-    },
-    /// Answered and shut for writing; reading what the client still sends, then closing.
-    Draining { until: Instant, read: usize },
-}
-
-struct Conn {
-    id: u64,
-    stream: TcpStream,
-    buf: Vec<u8>,
-    state: State,
-    closed: bool,
-}
-
-struct Reactor {
-    listener: Option<TcpListener>,
-    wake: UnixStream,
-    jobs: Sender<Job>,
-    done: Receiver<Done>,
-    stop: Arc<AtomicBool>,
-    conns: Vec<Conn>,
-    next_id: u64,
-    cap: usize,
-    accept_paused_until: Option<Instant>,
-    told_out_of_fds: Option<Instant>,
-}
-
-/// How long answers under way may take to finish after a stop.
-const STOP_GRACE: Duration = Duration::from_secs(2);
-
-impl Reactor {
-    fn run(mut self) {
-        let mut stopping_since: Option<Instant> = None;
-        let mut fds: Vec<libc::pollfd> = Vec::new();
-        loop {
-            let now = Instant::now();
-            self.drain_wake();
-            self.take_answers(now);
-            if self.stop.load(Ordering::SeqCst) {
-                let since = *stopping_since.get_or_insert(now);
-                // Closing the listener first: new connections are refused from here on.
-                self.listener = None;
-                for c in &mut self.conns {
-                    if !matches!(c.state, State::Busy | State::Writing { .. }) {
-                        c.closed = true;
-                    }
-                }
-                self.conns.retain(|c| !c.closed);
-                if self.conns.is_empty() || now.duration_since(since) >= STOP_GRACE {
-                    return;
-                }
-            }
-            let next = self.expire(now);
-            self.conns.retain(|c| !c.closed);
-
-            fds.clear();
-            fds.push(pollfd(self.wake.as_raw_fd(), libc::POLLIN));
-            let accepting = self
-                .listener
-                .as_ref()
-                .filter(|_| self.accept_paused_until.is_none_or(|t| now >= t));
-            fds.push(match accepting {
-                Some(l) => pollfd(l.as_raw_fd(), libc::POLLIN),
-                None => pollfd(-1, 0),
-            });
-            for c in &self.conns {
-                fds.push(match c.state {
-                    State::Idle { .. } | State::Reading { .. } | State::Draining { .. } => {
-                        pollfd(c.stream.as_raw_fd(), libc::POLLIN)
-                    }
-                    State::Writing { .. } => pollfd(c.stream.as_raw_fd(), libc::POLLOUT),
-                    // Nothing to do until the worker answers; a negative fd is ignored.
-                    State::Busy => pollfd(-1, 0),
-                });
-            }
-            let mut wait = next
-                .map_or(TICK, |t| t.saturating_duration_since(now))
-                .min(TICK);
-            if let Some(t) = self.accept_paused_until {
-                wait = wait.min(t.saturating_duration_since(now));
-            }
-            let ms = libc::c_int::try_from(wait.as_millis() + 1).unwrap_or(1000);
-            // SAFETY: `fds` is a live, correctly sized array of pollfd for the whole call.
-            let rc = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
-            if rc < 0 {
-                if io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
-                    thread::sleep(Duration::from_millis(10));
-                }
-                continue;
-            }
-            let now = Instant::now();
-            for (i, fd) in fds.iter().enumerate().skip(2) {
-                if fd.fd >= 0 && fd.revents != 0 {
-                    if let Some(c) = self.conns.get_mut(i - 2) {
-                        on_ready(c, &self.jobs, now);
-                    }
-                }
-            }
-            self.conns.retain(|c| !c.closed);
-            if fds[1].fd >= 0 && fds[1].revents != 0 {
-                self.accept(now);
-            }
-        }
-    }
-
-    fn drain_wake(&mut self) {
-        let mut scratch = [0u8; 64];
-        while matches!((&self.wake).read(&mut scratch), Ok(n) if n > 0) {}
-    }
-
-    /// Hand finished answers to their connections.
-    fn take_answers(&mut self, now: Instant) {
-        while let Ok(done) = self.done.try_recv() {
-            let Some(c) = self.conns.iter_mut().find(|c| c.id == done.conn) else {
-                continue;
-            };
-            c.state = State::Writing {
-                out: done.out,
-                sent: 0,
-                deadline: now + WRITE_TIMEOUT,
-                close: done.close,
-            };
-            advance(c, &self.jobs, now);
-        }
-    }
-
-    /// Close what ran out of time; the earliest deadline still ahead.
-    fn expire(&mut self, now: Instant) -> Option<Instant> {
-        let mut next: Option<Instant> = None;
-        for c in &mut self.conns {
-            let deadline = match c.state {
-                State::Idle { since } => since + IDLE_TIMEOUT,
-                State::Reading { started } => started + HEAD_TIMEOUT,
-                State::Writing { deadline, .. } => deadline,
-                State::Draining { until, .. } => until,
-                State::Busy => continue,
-            };
-            if now < deadline {
-                next = Some(next.map_or(deadline, |n| n.min(deadline)));
-                continue;
-            }
-            if let State::Reading { .. } = c.state {
-                // A slow client may still take the reason; it has WRITE_TIMEOUT to do so.
-                c.buf.clear();
-                let r = Response::text(408, "request head not complete in time\n");
-                c.state = writing(r.encode(false, true), true, now);
-                advance(c, &self.jobs, now);
-            } else {
-                c.closed = true;
-            }
-        }
-        next
-    }
-
-    fn accept(&mut self, now: Instant) {
-        let Some(listener) = self.listener.as_ref() else {
-            return;
-        };
-        // Bounded, so a flood of connections cannot starve the ones already open.
-        for _ in 0..MAX_CONNECTIONS {
-            match listener.accept() {
-                Ok((stream, _)) => {
-                    if self.conns.len() >= self.cap && !shed_one(&mut self.conns) {
-                        refuse(stream);
-                        continue;
-                    }
-                    if stream.set_nonblocking(true).is_err() {
-                        continue;
-                    }
-                    let _ = stream.set_nodelay(true);
-                    self.next_id += 1;
-                    self.conns.push(Conn {
-                        id: self.next_id,
-                        stream,
-                        buf: Vec::new(),
-                        state: State::Idle { since: now },
-                        closed: false,
-                    });
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(e) if out_of_resources(&e) => {
-                    if self
-                        .told_out_of_fds
-                        .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(60))
-                    {
-                        self.told_out_of_fds = Some(now);
-                        crate::text::stderr_line(&format!(
-                            "sockeye: accepting a connection failed ({e}); closing idle \
-                             connections and retrying"
-                        ));
-                    }
-                    // The pending connection stays queued. Free a descriptor and take it at
-                    // once (the queue may hold a real scrape behind many idle ones); with
-                    // nothing to free, wait a little instead of spinning on a listener that
-                    // stays readable.
-                    if !shed_one(&mut self.conns) {
-                        self.accept_paused_until = Some(now + ACCEPT_BACKOFF);
-                        return;
-                    }
-                }
-                // ECONNABORTED and the like concern one client; keep accepting.
-                Err(_) => {}
-            }
-        }
-    }
-}
-
-/// Close the connection that matters least: one draining, else the longest idle, else
-/// the slowest head. Never one being answered. False when every one is.
-fn shed_one(conns: &mut Vec<Conn>) -> bool {
-    let rank = |c: &Conn| match c.state {
-        State::Draining { until, .. } => Some((0, until)),
-        State::Idle { since } => Some((1, since)),
-        State::Reading { started } => Some((2, started)),
-        State::Busy | State::Writing { .. } => None,
-    };
-    let victim = conns
-        .iter()
-        .enumerate()
-        .filter_map(|(i, c)| rank(c).map(|r| (r, i)))
-        .min()
-        .map(|(_, i)| i);
-    match victim {
-        Some(i) => {
-            conns.swap_remove(i);
-            true
-        }
-        None => false,
-    }
-}
-
-/// The connection is ready: read or write, then move it on.
-fn on_ready(c: &mut Conn, jobs: &Sender<Job>, now: Instant) {
-    match &mut c.state {
-        State::Idle { .. } | State::Reading { .. } => {
-            let room = MAX_HEAD.saturating_sub(c.buf.len());
-            let mut chunk = [0u8; 4096];
-            let want = room.min(chunk.len());
-            if want == 0 {
-                // Cannot happen: a full buffer is always either a head or a rejection.
-                c.closed = true;
-                return;
-            }
-            match c.stream.read(&mut chunk[..want]) {
-                Ok(0) => c.closed = true,
-                Ok(n) => {
-                    c.buf.extend_from_slice(&chunk[..n]);
-                    if let State::Idle { .. } = c.state {
-                        c.state = State::Reading { started: now };
-                    }
-                    advance(c, jobs, now);
-                }
-                Err(e) if is_transient(&e) => {}
-                Err(_) => c.closed = true,
-            }
-        }
-        State::Writing { .. } => advance(c, jobs, now),
-        State::Draining { read, .. } => {
-            let mut chunk = [0u8; 4096];
-            match c.stream.read(&mut chunk) {
-                Ok(0) => c.closed = true,
-                Ok(n) => {
-                    *read += n;
-                    if *read > LINGER_BYTES {
-                        c.closed = true;
-                    }
-                }
-                Err(e) if is_transient(&e) => {}
-                Err(_) => c.closed = true,
-            }
-        }
-        State::Busy => {}
-    }
-}
-
-/// Move a connection as far as it goes without blocking: finish writing, then parse what
-/// is buffered (pipelined requests), answering what can be answered at once.
-fn advance(c: &mut Conn, jobs: &Sender<Job>, now: Instant) {
-    loop {
-        match &mut c.state {
-            State::Writing {
-                out,
-                sent,
-                deadline: _,
-                close,
-            } => {
-                while *sent < out.len() {
-                    match c.stream.write(&out[*sent..]) {
-                        Ok(0) => {
-                            c.closed = true;
-                            return;
-                        }
-                        Ok(n) => *sent += n,
-                        Err(e) if is_transient(&e) => return,
-                        Err(_) => {
-                            c.closed = true;
-                            return;
-                        }
-                    }
-                }
-                if *close {
-                    let _ = c.stream.shutdown(Shutdown::Write);
-                    c.buf = Vec::new();
-                    c.state = State::Draining {
-                        until: now + LINGER,
-                        read: 0,
-                    };
-                    return;
-                }
-                c.state = State::Idle { since: now };
-            }
-            State::Idle { .. } | State::Reading { .. } => {
-                if c.buf.is_empty() {
-                    c.state = State::Idle { since: now };
-                    return;
-                }
-                match request::parse(&c.buf) {
-                    Ok(Parse::Partial) => {
-                        if let State::Idle { .. } = c.state {
-                            c.state = State::Reading { started: now };
-                        }
-                        return;
-                    }
-                    Ok(Parse::Complete(head, used)) => {
-                        c.buf.drain(..used.min(c.buf.len()));
-                        // A body is never read, so the connection cannot be reused after it.
-                        let close = !head.keep_alive || head.has_body;
-                        let head_only = head.method == Method::Head;
-                        match response::route(&head) {
-                            Route::Now(r) => {
-                                c.state = writing(r.encode(head_only, close), close, now)
-                            }
-                            Route::Scrape => {
-                                let job = Job {
-                                    conn: c.id,
-                                    head_only,
-                                    close,
-                                    scrape_timeout: head.scrape_timeout,
-                                    arrived: now,
-                                };
-                                if jobs.send(job).is_err() {
-                                    c.closed = true;
-                                } else {
-                                    c.state = State::Busy;
-                                }
-                                return;
-                            }
-                        }
-                    }
-                    Err(reject) => {
-                        c.buf.clear();
-                        let r = Response::rejected(reject);
-                        c.state = writing(r.encode(false, true), true, now);
-                    }
-                }
-            }
-            State::Busy | State::Draining { .. } => return,
-        }
-    }
-}
-
-fn writing(out: Vec<u8>, close: bool, now: Instant) -> State {
-    State::Writing {
-        out,
-        sent: 0,
-        deadline: now + WRITE_TIMEOUT,
-        close,
-    }
-}
-
-/// Over the connection limit with every connection busy: say so, briefly, and close.
-fn refuse(stream: TcpStream) {
-    if stream.set_nonblocking(true).is_ok() {
-        let r = Response::text(503, "too many connections\n");
-        // A fresh socket's send buffer takes this whole; if not, the client gets less.
-        let _ = (&stream).write(&r.encode(false, true));
-        let _ = stream.shutdown(Shutdown::Write);
-    }
-}
-
-fn pollfd(fd: libc::c_int, events: libc::c_short) -> libc::pollfd {
-    libc::pollfd {
-        fd,
-        events,
-        revents: 0,
-    }
-}
-
-fn is_transient(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
-    )
-}
-
-/// accept(2) failing for want of descriptors or memory: the listener is fine.
-fn out_of_resources(e: &io::Error) -> bool {
-    matches!(
-        e.raw_os_error(),
-        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
-    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{Snapshot, Source};
+    use std::io::Read;
+    use std::net::TcpStream;
+    use std::time::SystemTime;
+
+    fn empty() -> Snapshot {
+        Snapshot {
+            taken_at: SystemTime::now(),
+            source: Source::Proc,
+            fallback_reason: None,
+            sockets: Vec::new(),
+            counters: None,
+            warnings: Vec::new(),
+            skipped_records: 0,
+            process_note: None,
+        }
+    }
+
+    /// A server on an ephemeral loopback port with short bounds; `slow` makes every
+    /// collection take that long.
+    fn server(limits: Limits, slow: Duration) -> Exporter {
+        let cache = Cache::start(Duration::ZERO, move || {
+            thread::sleep(slow);
+            Ok(empty())
+        })
+        .unwrap();
+        let opts = ServeOptions {
+            deadline: Duration::from_secs(5),
+            top_ports: 5,
+            threads: 2,
+        };
+        let addr = SocketAddr::from(([127, 0, 0, 1], 0));
+        Exporter::start_with(addr, Arc::new(cache), opts, limits).unwrap()
+    }
+
+    fn short() -> Limits {
+        Limits {
+            max_connections: 8,
+            head_timeout: Duration::from_millis(300),
+            write_timeout: Duration::from_millis(300),
+            idle_timeout: Duration::from_millis(300),
+        }
+    }
+
+    fn connect(addr: SocketAddr) -> TcpStream {
+        let s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s
+    }
+
+    /// Everything until the server closes, with how long that took.
+    fn read_all(mut s: &TcpStream) -> (String, Duration) {
+        let started = Instant::now();
+        let mut raw = Vec::new();
+        let _ = s.read_to_end(&mut raw);
+        (
+            String::from_utf8_lossy(&raw).into_owned(),
+            started.elapsed(),
+        )
+    }
+
+    /// One answer on a kept-alive connection: reads until the body's length is in.
+    fn read_one(mut s: &TcpStream) -> String {
+        let mut raw = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            let text = String::from_utf8_lossy(&raw).into_owned();
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let len: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Content-Length: "))
+                    .and_then(|v| v.parse().ok())
+                    .unwrap();
+                if body.len() >= len {
+                    return text;
+                }
+            }
+            let n = s.read(&mut chunk).unwrap();
+            assert!(n > 0, "closed mid-answer: {text}");
+            raw.extend_from_slice(&chunk[..n]);
+        }
+    }
+
+    const SCRAPE: &[u8] = b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+
+    #[test]
+    fn keep_alive_then_the_idle_timeout() {
+        let exp = server(short(), Duration::ZERO);
+        let mut s = connect(exp.addr());
+        for _ in 0..3 {
+            s.write_all(SCRAPE).unwrap();
+            let answer = read_one(&s);
+            assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+            assert!(answer.contains("Connection: keep-alive\r\n"));
+        }
+        let (rest, waited) = read_all(&s);
+        assert_eq!(rest, "", "closed without a word");
+        assert!(waited < Duration::from_secs(3), "idle for {waited:?}");
+        exp.shutdown();
+    }
+
+    #[test]
+    fn a_head_must_arrive_whole_in_time_however_it_drips() {
+        let exp = server(short(), Duration::ZERO);
+        let mut s = connect(exp.addr());
+        let started = Instant::now();
+        for &b in b"GET /metrics HTTP/1.1\r\nX-Drip: aaaaaaaaaaaaaaaaaaaaaaaaaaaa" {
+            if s.write_all(&[b]).is_err() {
+                break;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        let (answer, _) = read_all(&s);
+        assert!(answer.starts_with("HTTP/1.1 408 "), "{answer:?}");
+        assert!(started.elapsed() < Duration::from_secs(3));
+        exp.shutdown();
+    }
+
+    #[test]
+    fn over_the_cap_the_oldest_idle_connection_is_shed() {
+        let limits = Limits {
+            max_connections: 2,
+            idle_timeout: Duration::from_secs(60),
+            ..short()
+        };
+        let exp = server(limits, Duration::ZERO);
+        let oldest = connect(exp.addr());
+        thread::sleep(Duration::from_millis(50));
+        let _second = connect(exp.addr());
+        thread::sleep(Duration::from_millis(50));
+        let mut third = connect(exp.addr());
+        let (rest, waited) = read_all(&oldest);
+        assert_eq!(rest, "");
+        assert!(waited < Duration::from_secs(3));
+        third.write_all(SCRAPE).unwrap();
+        assert!(read_one(&third).starts_with("HTTP/1.1 200 "));
+        exp.shutdown();
+    }
+
+    #[test]
+    fn with_every_connection_busy_a_new_one_gets_503() {
+        let limits = Limits {
+            max_connections: 1,
+            ..short()
+        };
+        let exp = server(limits, Duration::from_millis(1500));
+        let mut busy = connect(exp.addr());
+        busy.write_all(SCRAPE).unwrap();
+        thread::sleep(Duration::from_millis(200));
+        let refused = connect(exp.addr());
+        let (answer, _) = read_all(&refused);
+        assert!(answer.starts_with("HTTP/1.1 503 "), "{answer:?}");
+        assert!(read_one(&busy).starts_with("HTTP/1.1 "));
+        exp.shutdown();
+    }
+
+    #[test]
+    fn shutdown_closes_the_listener() {
+        let exp = server(short(), Duration::ZERO);
+        let addr = exp.addr();
+        let _idle = connect(addr);
+        exp.shutdown();
+        assert!(TcpStream::connect(addr).is_err());
+    }
 
     #[test]
     fn the_connection_cap_is_bounded() {
