@@ -340,4 +340,37 @@ mod tests {
             Some(Duration::from_secs(86_400))
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_get_a_verdict(data in proptest::collection::vec(proptest::num::u8::ANY, 0..600)) {
+            match parse(&data) {
+                Ok(Parse::Complete(_, used)) => proptest::prop_assert!(used <= data.len()),
+                Ok(Parse::Partial) => {}
+                Err(r) => proptest::prop_assert!([400, 414, 431, 505].contains(&r.status)),
+            }
+        }
+
+        #[test]
+        fn a_valid_request_is_partial_until_its_last_byte(
+            method in "GET|HEAD|POST|OPTIONS",
+            path in "/[a-z0-9/?=&%.-]{0,40}",
+            minor in 0u8..2,
+            headers in proptest::collection::vec(("[A-Za-z][A-Za-z0-9-]{0,20}", "[ -~]{0,40}"), 0..10),
+        ) {
+            let mut raw = format!("{method} {path} HTTP/1.{minor}\r\n");
+            for (k, v) in &headers {
+                raw.push_str(&format!("{k}: {v}\r\n"));
+            }
+            raw.push_str("\r\n");
+            let raw = raw.as_bytes();
+            for cut in 0..raw.len() {
+                proptest::prop_assert_eq!(parse(&raw[..cut]), Ok(Parse::Partial), "cut {}", cut);
+            }
+            match parse(raw) {
+                Ok(Parse::Complete(_, used)) => proptest::prop_assert_eq!(used, raw.len()),
+                other => proptest::prop_assert!(false, "{:?}", other),
+            }
+        }
+    }
 }

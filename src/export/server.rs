@@ -44,9 +44,9 @@ pub struct ServeOptions {
 /// Most connections open at once.
 pub const MAX_CONNECTIONS: usize = 64;
 /// Descriptors kept free for the collector (netlink, /proc) below RLIMIT_NOFILE.
-const FD_RESERVE: u64 = 16;
+pub const FD_RESERVE: u64 = 16;
 /// Fewest connections allowed however low RLIMIT_NOFILE is.
-const MIN_CONNECTIONS: usize = 4;
+pub const MIN_CONNECTIONS: usize = 4;
 /// From a request's first byte to its complete head.
 pub const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
 /// From a response being ready to its last byte taken by the client.
