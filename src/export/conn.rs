@@ -1,7 +1,7 @@
 //! One connection's state machine: read a head, hand a scrape to a worker or answer at once,
 //! write without blocking, keep alive or linger and close. Runs on the HTTP thread only.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::net::{Shutdown, TcpStream};
 use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
@@ -121,7 +121,7 @@ pub(super) fn advance(c: &mut Conn, jobs: &Sender<Job>, now: Instant) {
                 close,
             } => {
                 while *sent < out.len() {
-                    match c.stream.write(&out[*sent..]) {
+                    match send(&c.stream, &out[*sent..]) {
                         Ok(0) => {
                             c.closed = true;
                             return;
@@ -209,4 +209,10 @@ pub(super) fn is_transient(e: &io::Error) -> bool {
         e.kind(),
         io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
     )
+}
+
+/// write(2) without SIGPIPE: a client that has gone away is an error here, never a signal
+/// that could end the process (whatever the binary does with SIGPIPE).
+pub(super) fn send(stream: &TcpStream, buf: &[u8]) -> io::Result<usize> {
+    socket2::SockRef::from(stream).send_with_flags(buf, libc::MSG_NOSIGNAL)
 }

@@ -2,7 +2,7 @@
 //! accepting (with the connection cap and EMFILE handling), timeouts, and answers coming
 //! back from the workers.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
@@ -12,7 +12,7 @@ use std::sync::mpsc::{Receiver, Sender};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::conn::{Conn, State, advance, on_ready, shed_one, writing};
+use super::conn::{Conn, State, advance, on_ready, send, shed_one, writing};
 use super::response::Response;
 use super::server::{Done, Job, Limits, MAX_CONNECTIONS};
 
@@ -210,8 +210,17 @@ impl Reactor {
                         return;
                     }
                 }
-                // ECONNABORTED and the like concern one client; keep accepting.
-                Err(_) => {}
+                // A connection that died in the queue concerns one client; keep accepting.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::ConnectionAborted | io::ErrorKind::Interrupted
+                    ) => {}
+                // Anything else may persist: retry soon rather than spin.
+                Err(_) => {
+                    self.accept_paused_until = Some(now + ACCEPT_BACKOFF);
+                    return;
+                }
             }
         }
     }
@@ -222,7 +231,7 @@ fn refuse(stream: TcpStream) {
     if stream.set_nonblocking(true).is_ok() {
         let r = Response::text(503, "too many connections\n");
         // A fresh socket's send buffer takes this whole; if not, the client gets less.
-        let _ = (&stream).write(&r.encode(false, true));
+        let _ = send(&stream, &r.encode(false, true));
         let _ = stream.shutdown(Shutdown::Write);
     }
 }

@@ -117,16 +117,17 @@ impl Exporter {
         let job_rx = Arc::new(Mutex::new(job_rx));
         let mut threads = Vec::new();
         for i in 0..opts.threads.max(1) {
-            let (jobs, done, waker, cache, opts) = (
+            let (jobs, done, waker, cache, opts, stop) = (
                 Arc::clone(&job_rx),
                 done_tx.clone(),
                 Arc::clone(&waker),
                 Arc::clone(&cache),
                 opts.clone(),
+                Arc::clone(&stop),
             );
             let handle = thread::Builder::new()
                 .name(format!("sockeye-http-{i}"))
-                .spawn(move || worker(&jobs, &done, &waker, &cache, &opts))
+                .spawn(move || worker(&jobs, &done, &waker, &cache, &opts, &stop))
                 .context("cannot start an HTTP worker thread")?;
             threads.push(handle);
         }
@@ -209,6 +210,7 @@ fn worker(
     waker: &UnixStream,
     cache: &Cache,
     opts: &ServeOptions,
+    stop: &AtomicBool,
 ) {
     loop {
         // The lock is only held while waiting; the channel ends when the reactor does.
@@ -216,6 +218,10 @@ fn worker(
             Ok(job) => job,
             Err(_) => return,
         };
+        // Scrapes still queued at a stop are dropped: the stop must not wait for them.
+        if stop.load(Ordering::SeqCst) {
+            continue;
+        }
         // A bug in one answer must not shrink the pool or leave a connection waiting.
         let resp = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             response::scrape(
