@@ -11,8 +11,8 @@
 //! silent or non-reading client costs its own connection and nothing else.
 //!
 //! Limits (figures in the man page and README): at most [`MAX_CONNECTIONS`] connections
-//! (fewer under a low RLIMIT_NOFILE); a new one beyond that sheds the oldest idle one, or
-//! gets 503 when none is idle. A head must arrive whole within [`HEAD_TIMEOUT`] of its first
+//! (fewer under a low RLIMIT_NOFILE); a new one beyond that sheds the oldest idle one (else
+//! the slowest half-sent head), or gets 503 when every one is being answered. A head must arrive whole within [`HEAD_TIMEOUT`] of its first
 //! byte (dripping does not extend it), a response must be taken within [`WRITE_TIMEOUT`], a
 //! kept-alive connection closes after [`IDLE_TIMEOUT`] without a request. One request per
 //! connection is in flight; pipelined ones wait in a buffer bounded by the head limit.
