@@ -257,7 +257,7 @@ pub(super) fn wake(waker: &UnixStream) {
 mod tests {
     use super::*;
     use crate::model::{Snapshot, Source};
-    use std::io::Read;
+    use std::io::{self, Read};
     use std::net::TcpStream;
     use std::time::SystemTime;
 
@@ -409,6 +409,37 @@ mod tests {
         let (answer, _) = read_all(&refused);
         assert!(answer.starts_with("HTTP/1.1 503 "), "{answer:?}");
         assert!(read_one(&busy).starts_with("HTTP/1.1 "));
+        exp.shutdown();
+    }
+
+    #[test]
+    fn a_client_that_does_not_read_is_dropped_at_the_write_timeout() {
+        let exp = server(short(), Duration::ZERO);
+        let sock =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        sock.set_recv_buffer_size(4096).unwrap();
+        sock.connect(&exp.addr().into()).unwrap();
+        let mut s: TcpStream = sock.into();
+        let n = 2000;
+        s.write_all(&SCRAPE.repeat(n)).unwrap();
+        // Long past the write timeout; then what the server managed to send, and how it ends.
+        thread::sleep(Duration::from_millis(1500));
+        s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        let mut raw = Vec::new();
+        let mut chunk = [0u8; 65536];
+        let ended = loop {
+            match s.read(&mut chunk) {
+                Ok(0) => break "closed",
+                Ok(k) => raw.extend_from_slice(&chunk[..k]),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break "still open",
+                Err(_) => break "reset",
+            }
+        };
+        let answers = String::from_utf8_lossy(&raw)
+            .matches("HTTP/1.1 200")
+            .count();
+        assert_ne!(ended, "still open", "{answers} of {n} answers");
+        assert!(answers < n, "every answer was taken: nothing to time out");
         exp.shutdown();
     }
 
