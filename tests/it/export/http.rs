@@ -101,14 +101,14 @@ pub(super) fn spawn_exporter(args: &[&str], nofile: Option<u64>) -> Exporter {
     }
 }
 
-pub(super) struct HttpResponse {
-    pub(super) status: u16,
-    pub(super) headers: Vec<(String, String)>,
-    pub(super) body: String,
+struct HttpResponse {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
 }
 
 impl HttpResponse {
-    pub(super) fn header(&self, name: &str) -> Option<&str> {
+    fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -117,7 +117,7 @@ impl HttpResponse {
 }
 
 /// A minimal HTTP/1.1 client: one request per connection, bounded by timeouts.
-pub(super) fn http(addr: SocketAddr, method: &str, path: &str) -> HttpResponse {
+fn http(addr: SocketAddr, method: &str, path: &str) -> HttpResponse {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
     s.set_write_timeout(Some(Duration::from_secs(5))).unwrap();
