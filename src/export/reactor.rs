@@ -18,6 +18,8 @@ use super::server::{Done, Job, Limits, MAX_CONNECTIONS};
 
 /// Pause before accepting again when the process is out of descriptors.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+/// Connections accepted per turn of the loop (a fraction of the connection cap).
+const ACCEPT_BATCH: usize = MAX_CONNECTIONS / 4;
 /// Longest poll wait; stop and timeouts are also checked then.
 const TICK: Duration = Duration::from_secs(1);
 
@@ -166,8 +168,9 @@ impl Reactor {
         let Some(listener) = self.listener.as_ref() else {
             return;
         };
-        // Bounded, so a flood of connections cannot starve the ones already open.
-        for _ in 0..MAX_CONNECTIONS {
+        // A few per turn, so the requests of those just accepted are read before a flood of
+        // new connections could shed them, and so a flood cannot starve the open ones.
+        for _ in 0..ACCEPT_BATCH.min(self.limits.max_connections).max(1) {
             match listener.accept() {
                 Ok((stream, _)) => {
                     if self.conns.len() >= self.limits.max_connections.max(1)
