@@ -18,8 +18,9 @@ use super::server::{Done, Job, Limits, MAX_CONNECTIONS};
 
 /// Pause before accepting again when the process is out of descriptors.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
-/// Connections accepted per turn of the loop (a fraction of the connection cap).
-const ACCEPT_BATCH: usize = MAX_CONNECTIONS / 4;
+/// Most connections accepted per turn of the loop, so a flood of them cannot starve the
+/// connections already open.
+const ACCEPT_BATCH: usize = 4 * MAX_CONNECTIONS;
 /// Longest poll wait; stop and timeouts are also checked then.
 const TICK: Duration = Duration::from_secs(1);
 
@@ -168,9 +169,7 @@ impl Reactor {
         let Some(listener) = self.listener.as_ref() else {
             return;
         };
-        // A few per turn, so the requests of those just accepted are read before a flood of
-        // new connections could shed them, and so a flood cannot starve the open ones.
-        for _ in 0..ACCEPT_BATCH.min(self.limits.max_connections).max(1) {
+        for _ in 0..ACCEPT_BATCH {
             match listener.accept() {
                 Ok((stream, _)) => {
                     if self.conns.len() >= self.limits.max_connections.max(1)
@@ -184,13 +183,19 @@ impl Reactor {
                     }
                     let _ = stream.set_nodelay(true);
                     self.next_id += 1;
-                    self.conns.push(Conn {
+                    let mut c = Conn {
                         id: self.next_id,
                         stream,
                         buf: Vec::new(),
                         state: State::Idle { since: now },
                         closed: false,
-                    });
+                    };
+                    // A client usually sends its request with the handshake done: reading it
+                    // now takes the connection out of the idle ones a flood could shed.
+                    on_ready(&mut c, &self.jobs, now);
+                    if !c.closed {
+                        self.conns.push(c);
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if out_of_resources(&e) => {

@@ -96,8 +96,7 @@ impl Exporter {
         limits: Limits,
     ) -> anyhow::Result<Self> {
         use anyhow::Context;
-        let listener =
-            TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
+        let listener = listen(addr).with_context(|| format!("cannot listen on {addr}"))?;
         let addr = listener
             .local_addr()
             .with_context(|| format!("cannot read the address bound for {addr}"))?;
@@ -170,6 +169,21 @@ impl Exporter {
             let _ = t.join();
         }
     }
+}
+
+/// The kernel's queue of connections not yet accepted. Longer than std's default, so a burst
+/// of connections waits there instead of having its SYNs dropped (the kernel caps it at
+/// net.core.somaxconn).
+const LISTEN_BACKLOG: i32 = 1024;
+
+/// Bind and listen as std does (SO_REUSEADDR, close-on-exec), with [`LISTEN_BACKLOG`].
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(LISTEN_BACKLOG)?;
+    Ok(socket.into())
 }
 
 /// MAX_CONNECTIONS, or fewer when RLIMIT_NOFILE would not leave the collector room.

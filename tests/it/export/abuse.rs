@@ -229,6 +229,35 @@ fn held_idle_connections_are_bounded_and_shed() {
 }
 
 #[test]
+fn a_connection_flood() {
+    let exp = start();
+    let addr = exp.addr;
+    // Silent connections opened as fast as they go, each held a little: 800 in all, fewer
+    // than the listen backlog, so what is tested is the server keeping up (SYNs dropped on
+    // a full kernel queue would cost any server a second), and the machine's ephemeral
+    // ports are left to the other tests.
+    let flood = Abusers::spawn(4, move |stop| {
+        let mut ring = std::collections::VecDeque::new();
+        for _ in 0..200 {
+            if stop.load(Ordering::SeqCst) {
+                break;
+            }
+            if let Some(s) = connect(addr) {
+                ring.push_back(s);
+            }
+            if ring.len() > 30 {
+                ring.pop_front();
+            }
+        }
+        while !stop.load(Ordering::SeqCst) {
+            thread::sleep(Duration::from_millis(20));
+        }
+    });
+    probe_throughout(&exp, "a connection flood", WINDOW);
+    drop(flood);
+}
+
+#[test]
 fn an_endless_header_line_is_cut_off_with_431() {
     let exp = start();
     let pid = exp.proc.0.id();
