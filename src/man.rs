@@ -574,6 +574,35 @@ fn metrics(page: &mut Page) {
         }
         page.item(&tag, &format!("{} ({})", family.help, family.kind));
     }
+    page.subsection("HTTP limits").para(&http_limits());
+}
+
+/// The exporter's HTTP bounds, with the figures taken from the server's constants.
+fn http_limits() -> String {
+    use crate::export::request::{MAX_HEAD, MAX_HEADERS, MAX_REQUEST_LINE};
+    use crate::export::server::{
+        FD_RESERVE, HEAD_TIMEOUT, IDLE_TIMEOUT, MAX_CONNECTIONS, MIN_CONNECTIONS, WRITE_TIMEOUT,
+    };
+    format!(
+        "Only GET and HEAD of /metrics are answered (404 for another path, 405 for another \
+         method), over HTTP/1.0 and 1.1 with keep-alive and pipelining. At most \
+         {MAX_CONNECTIONS} connections are open (fewer under a low RLIMIT_NOFILE: the limit \
+         minus {FD_RESERVE}, at least {MIN_CONNECTIONS}); one more closes the oldest idle connection, or gets 503 when \
+         every one is being answered. A request head must arrive whole within {head} s of \
+         its first byte however it trickles in (else 408), an answer must be taken by the \
+         client within {write} s, and a connection without a request closes after {idle} s. \
+         A request line over {line} KiB is refused with 414, a head over {headk} KiB or \
+         with more than {MAX_HEADERS} fields with 431, an HTTP version other than 1.0 and \
+         1.1 with 505, anything malformed with 400; each closes the connection, and so does \
+         a request with a body (bodies are not read). When file descriptors run out, idle \
+         connections are closed and accepting goes on. One thread serves every connection \
+         and a fixed pool of a few more answers scrapes.",
+        head = HEAD_TIMEOUT.as_secs(),
+        write = WRITE_TIMEOUT.as_secs(),
+        idle = IDLE_TIMEOUT.as_secs(),
+        line = MAX_REQUEST_LINE / 1024,
+        headk = MAX_HEAD / 1024,
+    )
 }
 
 struct MetricFamily {

@@ -2,8 +2,15 @@
 //!
 //! - [`metrics`]: one snapshot → metric families in the OpenMetrics text format.
 //! - [`cache`]: one collection at a time, reuse within the interval, a deadline per scrape.
-//! - [`server`]: the HTTP server (tiny_http, a few worker threads, no async runtime).
+//! - [`request`]: an HTTP/1.x request head under strict limits (httparse).
+//! - [`response`]: routing, the scrape itself, the bytes of an answer.
+//! - [`server`]: the HTTP server (one poll thread, a few workers, no async runtime), with
+//!   `reactor` (that thread) and `conn` (one connection's state machine).
 
 pub mod cache;
+mod conn;
 pub mod metrics;
+mod reactor;
+pub mod request;
+pub mod response;
 pub mod server;

@@ -15,7 +15,7 @@ use crate::export::common::{Exposition, parse};
 const STARTUP: Duration = Duration::from_secs(20);
 
 /// A child process killed (and reaped) however the test ends.
-struct Proc(Child);
+pub(super) struct Proc(pub(super) Child);
 
 impl Drop for Proc {
     fn drop(&mut self) {
@@ -25,25 +25,48 @@ impl Drop for Proc {
 }
 
 /// A running `sockeye export`, with the address it printed.
-struct Exporter {
-    proc: Proc,
-    addr: SocketAddr,
-    stderr: mpsc::Receiver<String>,
+pub(super) struct Exporter {
+    pub(super) proc: Proc,
+    pub(super) addr: SocketAddr,
+    pub(super) stderr: mpsc::Receiver<String>,
 }
 
 fn start_exporter(extra: &[&str]) -> Exporter {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sockeye"))
-        .args(["export", "--listen", "127.0.0.1:0"])
-        // A roomy scrape deadline: a debug build collecting with process attribution on a
-        // loaded machine can take seconds, and these tests check values, not the deadline
-        // (the deadline has its own tests in src/export/cache.rs).
-        .args(["--timeout", "30"])
-        .args(extra)
+    // A roomy scrape deadline: a debug build collecting with process attribution on a
+    // loaded machine can take seconds, and these tests check values, not the deadline
+    // (the deadline has its own tests in src/export/cache.rs).
+    let mut args = vec!["--timeout", "30"];
+    args.extend_from_slice(extra);
+    spawn_exporter(&args, None)
+}
+
+/// `sockeye export --listen 127.0.0.1:0 ARGS`, with RLIMIT_NOFILE set to `nofile` if given;
+/// returns once it has printed the address it serves.
+pub(super) fn spawn_exporter(args: &[&str], nofile: Option<u64>) -> Exporter {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sockeye"));
+    cmd.args(["export", "--listen", "127.0.0.1:0"])
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn sockeye export");
+        .stderr(Stdio::piped());
+    if let Some(n) = nofile {
+        let lim = libc::rlimit {
+            rlim_cur: n,
+            rlim_max: n,
+        };
+        // SAFETY: setrlimit is async-signal-safe and touches only the child being started.
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) == 0 {
+                    Ok(())
+                } else {
+                    Err(std::io::Error::last_os_error())
+                }
+            });
+        }
+    }
+    let mut child = cmd.spawn().expect("spawn sockeye export");
     let stderr = child.stderr.take().expect("stderr is piped");
     let proc = Proc(child);
     let (tx, rx) = mpsc::channel();
@@ -132,7 +155,7 @@ fn http(addr: SocketAddr, method: &str, path: &str) -> HttpResponse {
     }
 }
 
-/// Decode a chunked body (tiny_http chunks large responses to HTTP/1.1 clients).
+/// Decode a chunked body (in case a response is ever sent chunked).
 fn dechunk(mut rest: &str) -> String {
     let mut out = String::new();
     loop {

@@ -1,4 +1,5 @@
-//! The Prometheus exporter: metrics, HTTP, shipped assets.
+//! The Prometheus exporter: metrics, HTTP, hostile HTTP clients, shipped assets.
+mod abuse;
 mod assets;
 pub mod common;
 mod http;
