@@ -15,8 +15,8 @@ use signal_hook::iterator::Signals;
 use crate::collect::Collector;
 use crate::error::UsageError;
 
-use super::app::App;
 use super::scope::Scope;
+use super::state::App;
 use super::trace::{Refresh, Trace};
 use super::worker::{self, Command, Report, SnapshotSource};
 use super::{AppOptions, ui};
