@@ -79,10 +79,13 @@ pub fn run(options: AppOptions) -> anyhow::Result<()> {
 /// from the arenas and their freed space stays resident. A fixed 256 KiB threshold keeps them
 /// in their own mappings, returned to the system when freed (and grown by mremap, without a
 /// copy). `MALLOC_ARENA_MAX` / `MALLOC_MMAP_THRESHOLD_` in the environment still win.
-fn tune_malloc() {
+///
+/// glibc documents mallopt as MT-unsafe: call this first thing in `main`, before any thread
+/// exists (`demo` and `attach` start theirs before the live view opens).
+pub fn tune_malloc() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
-        // SAFETY: mallopt only tunes the allocator; called before this module starts threads.
+        // SAFETY: mallopt only tunes the allocator; main calls this before spawning threads.
         if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
             unsafe {
                 libc::mallopt(libc::M_ARENA_MAX, 2);
@@ -98,7 +101,6 @@ fn tune_malloc() {
 
 /// Run `app` on the real terminal, with snapshots from `source` scoped by `scope`.
 pub fn run_with(mut app: App, source: Box<dyn SnapshotSource>, scope: Scope) -> anyhow::Result<()> {
-    tune_malloc();
     let (tx, rx) = mpsc::channel::<Input>();
     let (cmd_tx, cmd_rx) = mpsc::channel::<Command>();
     worker::spawn(
