@@ -254,6 +254,18 @@ fn live_view(page: &mut Page) {
             "Details",
             "The selected socket's timer, tcp_info, memory, cookie, uid and processes, with \
              byte rates between refreshes.",
+        )
+        .item(
+            "Filter bar",
+            "A filter that names hosts is resolved off the screen's thread: the bar says \
+             resolving… and the last good filter stays in force until the names resolve, or \
+             for at most 5 seconds; Esc gives up. A paste arrives whole.",
+        )
+        .item(
+            "Terminal",
+            "The terminal is restored on every way out: q, errors, SIGINT, SIGTERM, SIGHUP \
+             and SIGQUIT (after which sockeye dies of it). Ctrl-Z and SIGTSTP restore it and \
+             stop; fg takes it again and redraws.",
         );
 
     keys(page);

@@ -15,6 +15,8 @@ pub enum Action {
     Back,
     /// Quit, also from the filter bar.
     Interrupt,
+    /// Ctrl-Z: give the terminal back and stop, as a shell job does.
+    Suspend,
     NextView,
     PrevView,
     Show(View),
@@ -49,6 +51,7 @@ impl Action {
             Action::Quit
             | Action::Back
             | Action::Interrupt
+            | Action::Suspend
             | Action::NextView
             | Action::PrevView
             | Action::Help
@@ -162,6 +165,13 @@ pub const BINDINGS: &[Binding] = &[
         Join(" "),
         Hidden,
         Entry("Quit, also while the filter bar is open."),
+    ),
+    row(
+        Key::Ctrl('z'),
+        Action::Suspend,
+        Hidden,
+        Hidden,
+        Entry("Suspend: the shell gets the terminal back; fg returns to the view."),
     ),
     row(
         Key::Tab,

@@ -30,6 +30,7 @@ pub mod cells;
 pub mod delta;
 pub mod prepare;
 pub mod query;
+pub mod resolve;
 pub mod scope;
 pub mod settings;
 pub mod state;

@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use std::net::IpAddr;
 use std::time::Duration;
 
+use crate::collect::Query;
 use crate::group::{ListenerTree, StateCounts, StateGroup, StateGroupKey, StateHistory};
 use crate::model::{Endpoint, Snapshot, Socket, Source, TcpState};
 use crate::output::columns::CellCtx;
@@ -15,6 +16,7 @@ use super::app::{Sort, SortColumn, sorted_order};
 use super::delta::{self, Changes};
 use super::prepare::{Prepared, Preparer, prepare};
 use super::query::{self, Needs, QuerySpec};
+use super::resolve::{Compiler, Job};
 use super::settings::{TuiSettings, View};
 
 /// A collapsible group, by identity (stable across refreshes).
@@ -59,7 +61,7 @@ pub struct ViewState {
 }
 
 /// The `/` filter bar.
-#[derive(Clone, Debug, Default)]
+#[derive(Default)]
 pub struct FilterBar {
     /// The filter in force (the last one that parsed).
     pub applied: String,
@@ -67,6 +69,24 @@ pub struct FilterBar {
     pub input: Option<String>,
     /// Why the last attempt did not parse (shown inline; `applied` stays in force).
     pub error: Option<String>,
+    /// A filter being compiled off the UI thread (resolving host names); `applied` stays in
+    /// force until it is done.
+    pub resolving: Option<Job>,
+    /// The query `applied` compiled to, so that a change of needs (processes, details) does
+    /// not resolve its host names again on the UI thread.
+    pub compiled: Option<Query>,
+    pub compiler: Compiler,
+}
+
+impl std::fmt::Debug for FilterBar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FilterBar")
+            .field("applied", &self.applied)
+            .field("input", &self.input)
+            .field("error", &self.error)
+            .field("resolving", &self.resolving.as_ref().map(|j| &j.text))
+            .finish_non_exhaustive()
+    }
 }
 
 pub struct App {
@@ -112,6 +132,8 @@ pub struct App {
     /// Body rows visible on screen (set by the terminal loop from the layout), for paging.
     pub page: usize,
     pub quit: bool,
+    /// Ctrl-Z: the terminal loop gives the terminal back and stops the process.
+    pub suspend: bool,
 }
 
 fn view_index(v: View) -> usize {
@@ -169,6 +191,7 @@ impl App {
             panel: None,
             page: 20,
             quit: false,
+            suspend: false,
         }
     }
 
@@ -181,12 +204,15 @@ impl App {
     }
 
     /// The query for the filter in force and the current needs.
-    pub fn query(&self) -> Result<crate::collect::Query, String> {
-        query::compose(
-            &self.spec,
-            &query::split_words(&self.filter.applied),
-            self.needs(),
-        )
+    pub fn query(&self) -> Result<Query, String> {
+        match &self.filter.compiled {
+            Some(q) => Ok(with_needs(q.clone(), self.needs())),
+            None => query::compose(
+                &self.spec,
+                &query::split_words(&self.filter.applied),
+                self.needs(),
+            ),
+        }
     }
 
     pub fn view_state(&self) -> &ViewState {
@@ -441,4 +467,12 @@ fn listener_key(s: &Socket) -> u64 {
         inode: 0,
     };
     delta::key(&l)
+}
+
+/// `q` with the needs of the moment: what [`query::compose`] sets from [`Needs`].
+pub(super) fn with_needs(mut q: Query, needs: Needs) -> Query {
+    q.processes = needs.processes;
+    q.tcp_info = needs.details;
+    q.memory = needs.details;
+    q
 }

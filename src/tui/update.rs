@@ -2,7 +2,9 @@
 //! ([`crate::config::keys::BINDINGS`]), and each action changes the [`App`] and returns the
 //! orders for the collector thread.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use crate::collect::Query;
 
 use ratatui::crossterm::event::{
     KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind,
@@ -10,11 +12,15 @@ use ratatui::crossterm::event::{
 
 use super::app::{Sort, sorted_order};
 use super::query;
+use super::resolve::{self, Poll};
 use crate::config::keys::{BINDINGS, Key, KeyBindings};
 
 use super::settings::Action;
-use super::state::{App, GroupId, Row, RowId, scroll};
+use super::state::{App, GroupId, Row, RowId, scroll, with_needs};
 use super::worker::Command;
+
+/// The longest text the filter bar takes (a paste beyond it is cut).
+pub const MAX_FILTER_INPUT: usize = 64 * 1024;
 
 /// Refresh intervals `+`/`-` step through.
 const INTERVALS_MS: [u64; 9] = [200, 500, 1000, 2000, 5000, 10_000, 20_000, 30_000, 60_000];
@@ -123,22 +129,95 @@ impl App {
         vec![Command::SetSort(sort)]
     }
 
-    /// Apply the filter bar's text: parse it, and on success make it the filter in force.
-    /// On error the bar stays open with the message and the previous filter stays applied.
+    /// Apply the filter bar's text: compile it (off this thread: it may name hosts), and on
+    /// success make it the filter in force. On error the bar stays open with the message and
+    /// the previous filter stays applied; while host names resolve, the bar says so.
     fn submit_filter(&mut self) -> Vec<Command> {
         let text = self.filter.input.clone().unwrap_or_default();
         let words = query::split_words(&text);
-        match query::compose(&self.spec, &words, self.needs()) {
+        let job = match self.filter.compiler.start(&self.spec, words, self.needs()) {
+            Ok(job) => job,
+            Err(e) => {
+                self.filter.error = Some(e);
+                return Vec::new();
+            }
+        };
+        match job.wait(resolve::QUICK) {
+            Poll::Done(result) => self.finish_filter(job.words, result),
+            Poll::Pending | Poll::TimedOut => {
+                self.filter.input = None;
+                self.filter.error = None;
+                self.filter.resolving = Some(job);
+                Vec::new()
+            }
+        }
+    }
+
+    /// Called by the terminal loop while a filter resolves: applies it when done, gives up at
+    /// its deadline (the filter in force stays).
+    pub fn poll_filter(&mut self, now: Instant) -> Vec<Command> {
+        let Some(job) = self.filter.resolving.as_ref() else {
+            return Vec::new();
+        };
+        match job.poll(now) {
+            Poll::Pending => Vec::new(),
+            Poll::Done(result) => {
+                let words = self
+                    .filter
+                    .resolving
+                    .take()
+                    .map(|j| j.words)
+                    .unwrap_or_default();
+                self.finish_filter(words, result)
+            }
+            Poll::TimedOut => {
+                let job = self.filter.resolving.take();
+                let (secs, text) =
+                    job.map_or((0, String::new()), |j| (j.deadline().as_secs(), j.text));
+                self.filter.input = Some(text);
+                self.filter.error = Some(format!(
+                    "host names did not resolve within {secs} s; the filter in force stays"
+                ));
+                Vec::new()
+            }
+        }
+    }
+
+    fn finish_filter(&mut self, words: Vec<String>, result: Result<Query, String>) -> Vec<Command> {
+        match result {
             Ok(q) => {
+                let q = with_needs(q, self.needs());
                 self.filter.applied = words.join(" ");
                 self.filter.input = None;
                 self.filter.error = None;
+                self.filter.compiled = Some(q.clone());
                 vec![Command::SetQuery(q)]
             }
             Err(e) => {
+                if self.filter.input.is_none() {
+                    self.filter.input = Some(words.join(" "));
+                }
                 self.filter.error = Some(e);
                 Vec::new()
             }
+        }
+    }
+
+    /// Pasted text (bracketed paste: one event however long) goes into the open filter bar,
+    /// line breaks and other control characters as spaces, up to [`MAX_FILTER_INPUT`].
+    pub fn handle_paste(&mut self, text: &str) {
+        let Some(input) = self.filter.input.as_mut() else {
+            return;
+        };
+        for c in text.chars() {
+            if input.len() >= MAX_FILTER_INPUT {
+                self.filter.error = Some(format!(
+                    "the filter bar holds at most {} KiB",
+                    MAX_FILTER_INPUT / 1024
+                ));
+                return;
+            }
+            input.push(if c.is_control() { ' ' } else { c });
         }
     }
 
@@ -161,7 +240,7 @@ impl App {
                 let keep = input.trim_end().rfind(' ').map_or(0, |i| i + 1);
                 input.truncate(keep);
             }
-            KeyCode::Char(c) if !ctrl => input.push(c),
+            KeyCode::Char(c) if !ctrl && input.len() < MAX_FILTER_INPUT => input.push(c),
             _ => {}
         }
         Vec::new()
@@ -173,8 +252,12 @@ impl App {
             return Vec::new();
         }
         let action = action_of(&self.settings.keys, key);
-        if action == Some(Action::Interrupt) {
-            self.quit = true;
+        if let Some(a @ (Action::Interrupt | Action::Suspend)) = action {
+            return self.perform(a);
+        }
+        if action == Some(Action::Back) && self.filter.resolving.is_some() {
+            // Esc gives up on a filter still resolving; the one in force stays.
+            self.filter.resolving = None;
             return Vec::new();
         }
         if self.filter.input.is_some() {
@@ -202,6 +285,7 @@ impl App {
         let page = self.page as isize;
         match action {
             Action::Quit | Action::Interrupt => self.quit = true,
+            Action::Suspend => self.suspend = true,
             Action::Back => {
                 if self.help {
                     self.help = false;
@@ -311,5 +395,153 @@ fn matches(keys: &KeyBindings, bound: Key, code: KeyCode, ctrl: bool) -> bool {
         | (Key::Home, KeyCode::Home)
         | (Key::End, KeyCode::End) => true,
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    use super::*;
+    use crate::tui::query::QuerySpec;
+    use crate::tui::resolve::fake;
+    use crate::tui::settings::TuiSettings;
+
+    fn app(gate: &fake::Gate, deadline: Duration) -> App {
+        let mut app = App::new(TuiSettings::default(), QuerySpec::default());
+        app.filter.compiler = fake::compiler(gate.clone(), deadline);
+        app
+    }
+
+    fn press(app: &mut App, code: KeyCode) -> Vec<Command> {
+        app.handle_key(KeyEvent::new(code, KeyModifiers::NONE))
+    }
+
+    fn submit(app: &mut App, text: &str) -> Vec<Command> {
+        press(app, KeyCode::Char('/'));
+        app.filter.input = Some(text.into());
+        press(app, KeyCode::Enter)
+    }
+
+    fn poll_until_done(app: &mut App) -> Vec<Command> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while app.filter.resolving.is_some() && Instant::now() < deadline {
+            let cmds = app.poll_filter(Instant::now());
+            if !cmds.is_empty() {
+                return cmds;
+            }
+            std::thread::yield_now();
+        }
+        Vec::new()
+    }
+
+    #[test]
+    fn a_filter_without_lookups_applies_at_once() {
+        let gate = fake::Gate::default();
+        let mut app = app(&gate, resolve::DEADLINE);
+        let cmds = submit(&mut app, "dport = :80");
+        assert!(matches!(cmds.as_slice(), [Command::SetQuery(_)]));
+        assert_eq!(app.filter.applied, "dport = :80");
+        assert!(app.filter.resolving.is_none());
+    }
+
+    #[test]
+    fn a_slow_lookup_resolves_in_the_background_and_keys_keep_working() {
+        let gate = fake::Gate::default();
+        let mut app = app(&gate, resolve::DEADLINE);
+        submit(&mut app, "dport = :80");
+        let cmds = submit(&mut app, "dst slow.example");
+        assert!(cmds.is_empty(), "nothing applied yet");
+        assert!(app.filter.resolving.is_some());
+        assert!(app.filter.input.is_none(), "the bar closes while resolving");
+        assert_eq!(
+            app.filter.applied, "dport = :80",
+            "the last good filter stays"
+        );
+        // The UI is not blocked: keys act meanwhile.
+        press(&mut app, KeyCode::Tab);
+        assert_eq!(app.view, crate::tui::settings::View::Listeners);
+        assert!(app.poll_filter(Instant::now()).is_empty());
+        gate.open();
+        let cmds = poll_until_done(&mut app);
+        assert!(
+            matches!(cmds.as_slice(), [Command::SetQuery(_)]),
+            "applied when done"
+        );
+        assert_eq!(app.filter.applied, "dst slow.example");
+        // A later change of needs reuses the compiled filter (no second lookup).
+        let cmds = press(&mut app, KeyCode::Char('p'));
+        assert!(matches!(cmds.as_slice(), [Command::SetQuery(q)] if !q.processes));
+    }
+
+    #[test]
+    fn a_lookup_past_its_deadline_keeps_the_filter_in_force() {
+        let gate = fake::Gate::default();
+        let mut app = app(&gate, Duration::from_millis(150));
+        submit(&mut app, "dport = :80");
+        assert!(submit(&mut app, "dst slow.example").is_empty());
+        let late = Instant::now() + Duration::from_secs(1);
+        assert!(app.poll_filter(late).is_empty());
+        assert!(app.filter.resolving.is_none());
+        assert_eq!(app.filter.applied, "dport = :80");
+        assert_eq!(app.filter.input.as_deref(), Some("dst slow.example"));
+        assert!(
+            app.filter
+                .error
+                .as_deref()
+                .unwrap_or("")
+                .contains("did not resolve")
+        );
+        gate.open();
+    }
+
+    #[test]
+    fn esc_gives_up_on_a_lookup_and_q_still_quits() {
+        let gate = fake::Gate::default();
+        let mut app = app(&gate, resolve::DEADLINE);
+        submit(&mut app, "dst slow.example");
+        press(&mut app, KeyCode::Esc);
+        assert!(app.filter.resolving.is_none());
+        assert!(!app.quit);
+        assert_eq!(app.filter.applied, "");
+        submit(&mut app, "dst slow.example");
+        press(&mut app, KeyCode::Char('q'));
+        assert!(app.quit, "q quits while a filter resolves");
+        gate.open();
+    }
+
+    #[test]
+    fn a_paste_arrives_whole_with_line_breaks_as_spaces() {
+        let gate = fake::Gate::default();
+        let mut app = app(&gate, resolve::DEADLINE);
+        // Outside the bar a paste does nothing.
+        app.handle_paste("q");
+        assert!(!app.quit && app.filter.input.is_none());
+        press(&mut app, KeyCode::Char('/'));
+        let long = "dport = :80 or ".repeat(400) + "dport = :81\n";
+        assert!(long.len() > 4096);
+        app.handle_paste(&long);
+        let input = app.filter.input.clone().unwrap();
+        assert_eq!(input.len(), long.len());
+        assert!(input.ends_with("dport = :81 "));
+        // Bounded: a huge paste is cut at the limit, with a note.
+        app.handle_paste(&"x".repeat(MAX_FILTER_INPUT * 2));
+        assert_eq!(
+            app.filter.input.as_ref().map(String::len),
+            Some(MAX_FILTER_INPUT)
+        );
+        assert!(app.filter.error.is_some());
+    }
+
+    #[test]
+    fn ctrl_z_asks_the_terminal_loop_to_suspend_even_in_the_filter_bar() {
+        let gate = fake::Gate::default();
+        let mut app = app(&gate, resolve::DEADLINE);
+        press(&mut app, KeyCode::Char('/'));
+        app.handle_key(KeyEvent::new(KeyCode::Char('z'), KeyModifiers::CONTROL));
+        assert!(app.suspend);
+        assert_eq!(app.filter.input.as_deref(), Some(""), "z is not typed");
     }
 }

@@ -236,11 +236,27 @@ fn render_bar(area: Rect, buf: &mut Buffer, app: &App, st: &Styles) {
     }
     Clear.render(area, buf);
     let line = if let Some(input) = &app.filter.input {
+        const HINT: &str = "   Enter apply · Esc cancel";
+        // The cursor is at the end: a text longer than the bar shows its end.
+        let room = usize::from(area.width).saturating_sub(2 + HINT.chars().count());
+        let n = input.chars().count();
+        let shown = if n > room && room > 1 {
+            let tail: String = input.chars().skip(n - (room - 1)).collect();
+            format!("…{tail}")
+        } else {
+            input.clone()
+        };
         Line::from(vec![
             Span::styled("/", st.accent()),
-            Span::raw(input.clone()),
+            Span::raw(shown),
             Span::styled("█", st.dim()),
-            Span::styled("   Enter apply · Esc cancel", st.dim()),
+            Span::styled(HINT, st.dim()),
+        ])
+    } else if let Some(job) = &app.filter.resolving {
+        Line::from(vec![
+            Span::styled("resolving… ", st.accent()),
+            Span::raw(job.text.clone()),
+            Span::styled("   Esc cancels · the filter in force stays", st.dim()),
         ])
     } else if let Some(e) = &app.error {
         Line::from(Span::styled(format!("collection failed: {e}"), st.alert()))
