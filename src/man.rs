@@ -258,7 +258,7 @@ fn live_view(page: &mut Page) {
         .item(
             "Filter bar",
             "A filter that names hosts is resolved off the screen's thread: the bar says \
-             resolving… and the last good filter stays in force until the names resolve, or \
+             so and the last good filter stays in force until the names resolve, or \
              for at most 5 seconds; Esc gives up. A paste arrives whole.",
         )
         .item(
