@@ -8,7 +8,7 @@ use crate::error::UsageError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("config: cannot read {}: {source}", path.display())]
+    #[error("config: cannot read {}: {source}", shown_path(path))]
     Read {
         path: PathBuf,
         source: std::io::Error,
@@ -78,7 +78,7 @@ fn render_invalid(
 ) -> String {
     let mut out = String::from("config: ");
     if let Some(path) = path {
-        out.push_str(&path.display().to_string());
+        out.push_str(&shown_path(path));
     }
     if let Some(line) = line {
         out.push_str(&format!(
@@ -87,7 +87,7 @@ fn render_invalid(
         ));
     }
     if let Some(key) = key {
-        out.push_str(&format!(", key '{key}'"));
+        out.push_str(&format!(", key '{}'", quote(key)));
     }
     out.push_str(": ");
     out.push_str(message);
@@ -116,24 +116,55 @@ pub(super) fn invalid(
         line,
         key,
         // toml's messages end with a newline or span several lines; one line reads better.
-        message: message.trim().replace('\n', "; "),
+        // They may quote the value (`invalid type: string "…"`): bounded, escaped.
+        message: bounded(&message.trim().replace('\n', "; "), MAX_MESSAGE),
         snippet,
     }
 }
 
-/// The 1-based line holding `span.start`, and that line with the span underlined.
+/// Characters of a line shown around the error's spot (the file may hold a 50 MB value).
+const WINDOW: usize = 80;
+/// Characters of a message kept (toml's may quote a whole value).
+const MAX_MESSAGE: usize = 240;
+/// Characters of a value quoted in a message.
+const MAX_QUOTE: usize = 40;
+
+/// A path for a message: escaped (it comes from the environment).
+fn shown_path(path: &Path) -> String {
+    crate::text::escape(&path.display().to_string()).into_owned()
+}
+
+/// `s` escaped and cut to about `max` characters, with `…` where cut.
+fn bounded(s: &str, max: usize) -> String {
+    // The window is centred on the offset given: from the start, twice as wide.
+    crate::text::excerpt(s, 0, 2 * max).0
+}
+
+/// A value or key quoted in a message: escaped, at most [`MAX_QUOTE`] characters.
+pub(super) fn quote(s: &str) -> String {
+    bounded(s, MAX_QUOTE)
+}
+
+/// The 1-based line holding `span.start`, and a window of that line around it (escaped, at
+/// most [`WINDOW`] characters) with the span underlined.
 pub(super) fn snippet(text: &str, span: Range<usize>) -> (usize, String) {
     let start = floor_char_boundary(text, span.start.min(text.len()));
     let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
     let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
     let line_no = text[..line_start].matches('\n').count() + 1;
     let line = text[line_start..line_end].trim_end_matches('\r');
-    let column = text[line_start..start].chars().count();
-    let end = floor_char_boundary(text, span.end.clamp(start, line_end));
-    let width = text[start..end].chars().count().max(1);
+    let at = (start - line_start).min(line.len());
+    let (window, column) = crate::text::excerpt(line, at, WINDOW);
+    let end = floor_char_boundary(
+        line,
+        span.end.saturating_sub(line_start).clamp(at, line.len()),
+    );
+    let spanned = crate::text::escape(&line[at..end]).chars().count();
+    let room = window.chars().count().saturating_sub(column);
+    let width = spanned.min(room).max(1);
     let gutter = line_no.to_string().len();
     let snippet = format!(
-        "{:gutter$} | {line}\n{:gutter$} | {}{}",
+        "{:gutter$} | {window}\n{:gutter$} | {}{}",
         line_no,
         "",
         " ".repeat(column),

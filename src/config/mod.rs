@@ -50,8 +50,25 @@ pub fn load(no_config: bool) -> Result<Config, ConfigError> {
         return Ok(Config::default());
     }
     match path() {
-        Some(path) => load_from(&path),
+        Some(path) => load_default(&path),
         None => Ok(Config::default()),
+    }
+}
+
+/// [`load_from`] for the default path, which nobody named: when it cannot even be looked at
+/// (a parent directory not accessible, such as another user's HOME under sudo, or not a
+/// directory), a one-line warning and the defaults. A file that is there but bad stays an
+/// error.
+fn load_default(path: &Path) -> Result<Config, ConfigError> {
+    match load_from(path) {
+        Err(ConfigError::Read { path, source }) if std::fs::symlink_metadata(&path).is_err() => {
+            crate::text::stderr_line(&format!(
+                "warning: cannot read the configuration file {}: {source}; using the defaults",
+                crate::text::escape(&path.display().to_string())
+            ));
+            Ok(Config::default())
+        }
+        other => other,
     }
 }
 
@@ -503,5 +520,51 @@ mod tests {
             load_from(dir.path()),
             Err(ConfigError::Read { .. })
         ));
+    }
+
+    #[test]
+    fn a_default_path_that_cannot_be_looked_at_gives_the_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        // A "directory" on the way that is a file: the path cannot be looked at (root, as
+        // these tests run, passes every permission check, so no unreadable directory).
+        let file = dir.path().join("home");
+        std::fs::write(&file, "").unwrap();
+        let path = file.join(".config/sockeye/config.toml");
+        assert_eq!(load_default(&path).unwrap(), Config::default());
+        // Named explicitly, the same path is an error.
+        assert!(matches!(load_from(&path), Err(ConfigError::Read { .. })));
+        // A file that is there but cannot be read (a directory) stays an error.
+        assert!(load_default(dir.path()).is_err());
+    }
+
+    #[test]
+    fn a_huge_value_is_not_echoed_whole() {
+        let huge = "x".repeat(1 << 20);
+        for text in [
+            format!("[view]\ndefault = \"{huge}\"\n"),
+            format!("[view]\nprocesses = \"{huge}\"\n"),
+            format!("[theme]\nwarn = \"{huge}\"\n"),
+            format!("[keys]\nquit = \"{huge}\"\n"),
+            format!("[keys]\n{huge} = \"q\"\n"),
+            format!("[view]\ninterval = 1.0 {huge}\n"),
+        ] {
+            let e = err(&text).to_string();
+            assert!(e.len() < 1024, "{} bytes: {}", e.len(), &e[..200]);
+            assert!(e.contains('^'), "{e}");
+        }
+    }
+
+    #[test]
+    fn the_excerpt_points_at_the_spot_in_a_long_line_and_is_escaped() {
+        let text = format!(
+            "[view]\ndefault = \"{}\x1b]0;owned\x07\"\n",
+            "a".repeat(5000)
+        );
+        let e = err(&text).to_string();
+        assert!(!e.contains('\x1b') && !e.contains('\x07'), "{e:?}");
+        assert_eq!(e.lines().count(), 3, "{e}");
+        let (source, caret) = (e.lines().nth(1).unwrap(), e.lines().nth(2).unwrap());
+        assert!(source.chars().count() < 100, "{source}");
+        assert!(caret.trim_end().ends_with('^'), "{caret}");
     }
 }

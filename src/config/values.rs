@@ -10,6 +10,7 @@ use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::error::quote;
 use super::keys::{self, KeyBindings};
 use super::settings::{TuiSettings, View};
 
@@ -21,9 +22,12 @@ pub struct ViewName(pub View);
 impl TryFrom<String> for ViewName {
     type Error = String;
     fn try_from(name: String) -> Result<Self, String> {
-        View::parse(&name)
-            .map(ViewName)
-            .ok_or_else(|| format!("'{name}' is not a view (states, listeners or sockets)"))
+        View::parse(&name).map(ViewName).ok_or_else(|| {
+            format!(
+                "'{}' is not a view (states, listeners or sockets)",
+                quote(&name)
+            )
+        })
     }
 }
 
@@ -97,8 +101,9 @@ impl TryFrom<String> for ThemeColor {
     fn try_from(name: String) -> Result<Self, String> {
         Color::from_str(&name).map(ThemeColor).map_err(|_| {
             format!(
-                "'{name}' is not a color (a name such as \"red\" or \"light-blue\", a \
-                 palette index such as \"208\", or \"#rrggbb\")"
+                "'{}' is not a color (a name such as \"red\" or \"light-blue\", a \
+                 palette index such as \"208\", or \"#rrggbb\")",
+                quote(&name)
             )
         })
     }
@@ -151,7 +156,7 @@ impl TryFrom<String> for KeyChar {
             _ => Err(format!(
                 "'{}' is not a key: give one character, or \"Space\" (arrows, Enter, Tab and \
                  Esc are fixed)",
-                text.escape_debug()
+                quote(&text)
             )),
         }
     }
@@ -233,7 +238,7 @@ impl<'de> Deserialize<'de> for KeyName {
                     .collect();
                 serde::de::Error::custom(format!(
                     "unknown field `{}`, expected one of {}",
-                    crate::text::escape(&name),
+                    quote(&name),
                     known.join(", ")
                 ))
             })
