@@ -471,9 +471,44 @@ pub fn entries(
     out
 }
 
+/// The README's key table: the help overlay's entries at the default keys, letters quoted.
+pub fn markdown_table() -> String {
+    let label = |k: &KeyBindings, key: Key| match key {
+        Key::Rebindable { .. } | Key::Char(_) => match k.char_of(key) {
+            Some(' ') => "space".to_owned(),
+            Some(c) => format!("`{c}`"),
+            None => String::new(),
+        },
+        other => k.label(other),
+    };
+    let mut out = String::from("| Key | |\n|---|---|\n");
+    for (keys, text, _) in entries(&KeyBindings::default(), |b| b.help, label) {
+        out.push_str(&format!("| {keys} | {text} |\n"));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// README.md holds [`markdown_table`] between its markers.
+    #[test]
+    fn the_readme_key_table_is_the_help() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+        let readme = std::fs::read_to_string(path).unwrap();
+        let (begin, end) = ("<!-- keys: from src/config/keys.rs -->\n", "<!-- /keys -->");
+        let start = readme.find(begin).expect("README key table marker") + begin.len();
+        let len = readme[start..]
+            .find(end)
+            .expect("README key table end marker");
+        let want = markdown_table();
+        assert_eq!(
+            &readme[start..start + len],
+            want,
+            "README.md's key table must be:\n{want}"
+        );
+    }
 
     #[test]
     fn rebindable_names_are_unique_and_defaults_distinct_from_fixed_keys() {

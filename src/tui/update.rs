@@ -544,4 +544,26 @@ mod tests {
         assert!(app.suspend);
         assert_eq!(app.filter.input.as_deref(), Some(""), "z is not typed");
     }
+
+    #[test]
+    fn every_rebindable_key_follows_its_binding() {
+        use crate::config::keys::rebindable_keys;
+        for (name, default, action) in rebindable_keys() {
+            let mut keys = KeyBindings::default();
+            let ev = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+            assert_eq!(action_of(&keys, ev(default)), Some(action), "{name}");
+            assert!(keys.set(name, 'x'));
+            assert_eq!(action_of(&keys, ev('x')), Some(action), "{name} rebound");
+            assert_ne!(
+                action_of(&keys, ev(default)),
+                Some(action),
+                "{name} default freed"
+            );
+        }
+        // Ctrl-C interrupts even when `c` is rebound to quit.
+        let mut keys = KeyBindings::default();
+        keys.set("quit", 'c');
+        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(action_of(&keys, ctrl_c), Some(Action::Interrupt));
+    }
 }
