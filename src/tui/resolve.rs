@@ -134,6 +134,7 @@ impl Job {
 }
 
 /// A compiler whose lookups block until released: for tests of the UI's states.
+#[cfg(test)]
 pub mod fake {
     use std::sync::{Arc, Condvar, Mutex};
     use std::time::Duration;
