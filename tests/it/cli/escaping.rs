@@ -53,11 +53,18 @@ fn hostile_process(dir: &std::path::Path, fds: &[i32]) -> Reaped {
     let fds = fds.to_vec();
     let mut cmd = Command::new(&link);
     cmd.arg("60");
-    // SAFETY: only dup2 (async-signal-safe) runs between fork and exec.
+    // SAFETY: only dup2 and fcntl (async-signal-safe) run between fork and exec.
     unsafe {
         cmd.pre_exec(move || {
             for (i, fd) in fds.iter().enumerate() {
-                if libc::dup2(*fd, 3 + i as i32) < 0 {
+                let target = 3 + i as i32;
+                // dup2 onto itself keeps close-on-exec: clear it by hand then.
+                let rc = if *fd == target {
+                    libc::fcntl(target, libc::F_SETFD, 0)
+                } else {
+                    libc::dup2(*fd, target)
+                };
+                if rc < 0 {
                     return Err(std::io::Error::last_os_error());
                 }
             }
