@@ -7,6 +7,7 @@ use sockeye::cli::{Cli, Command};
 use sockeye::{commands, error};
 
 fn main() -> ExitCode {
+    sockeye::tui::term::tune_malloc();
     let cli = Cli::parse();
     let no_config = cli.no_config;
     let result = match cli.command {

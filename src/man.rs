@@ -255,44 +255,63 @@ fn live_view(page: &mut Page) {
             "Details",
             "The selected socket's timer, tcp_info, memory, cookie, uid and processes, with \
              byte rates between refreshes.",
+        )
+        .item(
+            "Filter bar",
+            "A filter that names hosts is resolved off the screen's thread: the bar says \
+             so and the last good filter stays in force until the names resolve, or \
+             for at most 5 seconds; Esc gives up. A paste arrives whole.",
+        )
+        .item(
+            "Terminal",
+            "The terminal is restored on every way out: q, errors, SIGINT, SIGTERM, SIGHUP \
+             and SIGQUIT (after which sockeye dies of it). Ctrl-Z and SIGTSTP restore it and \
+             stop; fg takes it again and redraws.",
         );
 
-    page.subsection("Keys").para(
-        "The letter keys can be changed in the configuration file (the [keys] table); the \
-         defaults are:",
-    );
-    let keys = crate::config::KeySection::from_target(&crate::tui::KeyBindings::default());
-    for (action, key) in keys.entries() {
-        let Some(key) = key else { continue };
-        page.item(&String::from(key), key_action_text(action));
-    }
-    page.para(
-        "Fixed keys: Esc and Ctrl-C quit (Esc closes the help and the details first); Tab, \
-         Shift-Tab and 1, 2, 3 switch views; the arrows, PageUp, PageDown, Home and End move; \
-         Enter expands or collapses a group, or opens a socket's details; the left and right \
-         arrows and h and l collapse and expand the current group; the mouse wheel scrolls.",
-    );
+    keys(page);
 }
 
-/// What each configurable key does, by its name in the [keys] table.
-fn key_action_text(action: &str) -> &'static str {
-    match action {
-        "quit" => "Quit.",
-        "help" => "Show or hide the help overlay with every key.",
-        "filter" => {
-            "Open the filter bar: an ss filter (see FILTERS) applied live; a mistake shows \
-             inline and the last good filter stays applied."
+/// The Keys subsection, from the bindings table: the rebindable keys at their defaults with
+/// their names in the [keys] table, then the fixed ones.
+fn keys(page: &mut Page) {
+    use crate::config::keys::{Binding, Key, KeyBindings, Show, entries};
+    page.subsection("Keys").para(
+        "The letter keys can be changed in the configuration file (the [keys] table, by the \
+         names in parentheses); the defaults are:",
+    );
+    let defaults = KeyBindings::default();
+    let rebindable = |b: &Binding| matches!(b.key, Key::Rebindable { .. });
+    let label = |k: &KeyBindings, key: Key| match key {
+        Key::Rebindable { name, .. } => {
+            let c = k.char_of(key).unwrap_or(' ');
+            format!("{} ({name})", String::from(crate::config::KeyChar(c)))
         }
-        "sort" => "Sort by the next column.",
-        "sort_reverse" => "Reverse the sort order.",
-        "pause" => "Pause or resume refreshing.",
-        "processes" => "Show or hide (and stop collecting) the owning processes.",
-        "slower" => "Refresh less often.",
-        "faster" => "Refresh more often.",
-        "down" => "Move down.",
-        "up" => "Move up.",
-        "detail" => "Show or hide the details pane.",
-        _ => "",
+        // Plain words: the arrows of the help overlay are not in groff's input set.
+        Key::Up => "Up".into(),
+        Key::Down => "Down".into(),
+        Key::Left => "Left".into(),
+        Key::Right => "Right".into(),
+        Key::PageUp => "PageUp".into(),
+        Key::PageDown => "PageDown".into(),
+        Key::Wheel => "the mouse wheel".into(),
+        other => k.label(other),
+    };
+    let pick = |want: bool| {
+        move |b: &Binding| {
+            if rebindable(b) == want {
+                b.man
+            } else {
+                Show::Hidden
+            }
+        }
+    };
+    for (keys, text, _) in entries(&defaults, pick(true), label) {
+        page.item(&keys, text);
+    }
+    page.para("Fixed keys, whatever the configuration says:");
+    for (keys, text, _) in entries(&defaults, pick(false), label) {
+        page.item(&keys, text);
     }
 }
 
@@ -859,12 +878,14 @@ mod tests {
     }
 
     #[test]
-    fn every_configurable_key_is_described() {
-        let keys = crate::config::KeySection::from_target(&crate::tui::KeyBindings::default());
-        for (action, _) in keys.entries() {
+    fn every_key_is_in_the_page() {
+        use crate::config::keys::{BINDINGS, Show};
+        assert!(BINDINGS.iter().all(|b| b.man != Show::Hidden));
+        let page = String::from_utf8(render()).unwrap();
+        for (name, _, _) in crate::config::keys::rebindable_keys() {
             assert!(
-                !key_action_text(action).is_empty(),
-                "key {action} undescribed"
+                page.contains(&format!("({name})")),
+                "key {name} undescribed"
             );
         }
     }

@@ -235,8 +235,6 @@ fn report_notices(args: &DumpArgs, snap: &Snapshot) {
 
 /// Columns of the terminal on stdout, as ss uses to spread the table.
 fn terminal_width() -> Option<usize> {
-    // SAFETY: TIOCGWINSZ writes a winsize into the zeroed struct we pass; fd 1 is stdout.
-    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut ws) };
-    (rc == 0 && ws.ws_col > 0).then_some(usize::from(ws.ws_col))
+    let ws = crossterm::terminal::window_size().ok()?;
+    (ws.columns > 0).then_some(usize::from(ws.columns))
 }

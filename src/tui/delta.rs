@@ -6,7 +6,6 @@ use std::time::SystemTime;
 
 use crate::group::FastHasher;
 use crate::model::{Endpoint, KernelCounters, Snapshot, Socket};
-use crate::tui::sort::SortScratch;
 
 /// Identity of a socket across refreshes: the kernel cookie when known, else a hash of its
 /// table, endpoints and inode.
@@ -73,7 +72,7 @@ pub struct Tracker {
     prev: Vec<(u64, Sample)>,
     /// For each entry of `prev`, the index of its socket in that refresh's snapshot.
     prev_socket: Vec<u32>,
-    /// Buffers kept for the next refresh (see [`SortScratch`]): allocating these tables
+    /// Buffers kept for the next refresh: allocating these tables
     /// afresh every second costs more in page faults than filling them.
     spare: Vec<(u64, Sample)>,
     by_key: Vec<(u64, u32)>,
@@ -84,8 +83,6 @@ pub struct Tracker {
     /// stay small, as they are rebuilt for every socket every refresh.
     prev_bytes: Vec<Option<(u64, u64)>>,
     cur_bytes: Vec<Option<(u64, u64)>>,
-    /// The sort's buffers, kept here because the tracker lives as long as the refreshes.
-    pub sort_scratch: SortScratch,
     prev_time: Option<SystemTime>,
     prev_counters: Option<KernelCounters>,
 }

@@ -3,8 +3,9 @@
 //! Shape (The Elm Architecture, as bottom does it):
 //! - a collector thread ([`worker`]) takes snapshots and sends them, owned, over a channel; it
 //!   sleeps with a cancellable wait and obeys interval, query and pause changes sent to it;
-//! - the UI thread alone owns the [`app::App`] state, applies snapshots, keys and mouse events,
-//!   and redraws with [`ui::draw`], a pure function of that state;
+//! - the UI thread alone owns the [`state::App`] state (the model), turns keys into
+//!   [`settings::Action`]s by one bindings table and applies them and the snapshots
+//!   ([`update`]), and redraws with [`ui::draw`], a pure function of that state;
 //! - a key never waits for a collection.
 //!
 //! # Extension point: `sockeye attach` and other front ends
@@ -24,16 +25,19 @@
 //! # Ok::<(), anyhow::Error>(())
 //! ```
 
-pub mod app;
 pub mod cells;
 pub mod delta;
+pub mod prepare;
 pub mod query;
+pub mod resolve;
 pub mod scope;
 pub mod settings;
 pub mod sort;
+pub mod state;
 pub mod term;
 pub mod trace;
 pub mod ui;
+pub mod update;
 pub mod worker;
 
 use ratatui::buffer::Buffer;

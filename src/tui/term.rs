@@ -6,17 +6,23 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
+use ratatui::DefaultTerminal;
+use ratatui::crossterm::cursor::Show;
+use ratatui::crossterm::event::{
+    self, DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+    Event,
+};
 use ratatui::crossterm::execute;
+use ratatui::crossterm::terminal::{Clear, ClearType, EnterAlternateScreen, enable_raw_mode};
 use ratatui::layout::Rect;
-use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use signal_hook::consts::{SIGCONT, SIGHUP, SIGINT, SIGQUIT, SIGSTOP, SIGTERM, SIGTSTP};
 use signal_hook::iterator::Signals;
 
 use crate::collect::Collector;
 use crate::error::UsageError;
 
-use super::app::App;
 use super::scope::Scope;
+use super::state::App;
 use super::trace::{Refresh, Trace};
 use super::worker::{self, Command, Report, SnapshotSource};
 use super::{AppOptions, ui};
@@ -25,18 +31,57 @@ use super::{AppOptions, ui};
 enum Input {
     Terminal(Event),
     Report(Report),
-    Signal,
+    Signal(i32),
     ReadFailed(String),
 }
+
+/// Signals the loop handles: the three that quit, SIGQUIT (quit, then die of it), and job
+/// control (SIGTSTP suspends as Ctrl-Z does, SIGCONT redraws).
+const SIGNALS: [i32; 6] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGCONT];
 
 /// Restores the terminal when dropped: on return, on error, and while unwinding a panic.
 struct Restore;
 
 impl Drop for Restore {
     fn drop(&mut self) {
-        let _ = execute!(stdout(), DisableMouseCapture);
-        ratatui::restore();
+        leave();
     }
+}
+
+/// Give the terminal back as it was: no mouse reporting or bracketed paste, cooked mode, the
+/// main screen, a visible cursor. Every step is tried whatever the others do.
+fn leave() {
+    let _ = execute!(stdout(), DisableBracketedPaste, DisableMouseCapture);
+    ratatui::restore();
+    let _ = execute!(stdout(), Show);
+}
+
+/// Take the terminal (again, after a suspend): raw mode, the alternate screen, mouse
+/// reporting, bracketed paste (a paste arrives as one event however long), and a full redraw.
+fn enter(terminal: &mut DefaultTerminal) -> anyhow::Result<()> {
+    enable_raw_mode().context("cannot set up the terminal")?;
+    execute!(
+        stdout(),
+        EnterAlternateScreen,
+        Clear(ClearType::All),
+        EnableMouseCapture,
+        EnableBracketedPaste
+    )
+    .context("cannot set up the terminal")?;
+    // The screen is blank: make the next draw diff against a blank buffer, so it redraws
+    // everything. (Terminal::clear would ask the terminal for the cursor position, which
+    // the input thread's pending read would swallow.)
+    terminal.swap_buffers();
+    Ok(())
+}
+
+/// Ctrl-Z or SIGTSTP, as htop and vim do it: restore the terminal, stop (the shell takes
+/// over), and on `fg` take the terminal again.
+fn suspend(terminal: &mut DefaultTerminal) -> anyhow::Result<()> {
+    leave();
+    // SIGSTOP cannot be caught: the process stops here, and continues on SIGCONT.
+    signal_hook::low_level::raise(SIGSTOP).context("cannot stop")?;
+    enter(terminal)
 }
 
 /// The host name for the header.
@@ -67,6 +112,7 @@ pub fn run(options: AppOptions) -> anyhow::Result<()> {
     app.hostname = hostname();
     app.panel = panel;
     let q = app.query().map_err(UsageError)?;
+    app.filter.compiled = Some(q.clone());
     run_with(app, Box::new(Collector::new(q)), scope)
 }
 
@@ -79,10 +125,13 @@ pub fn run(options: AppOptions) -> anyhow::Result<()> {
 /// from the arenas and their freed space stays resident. A fixed 256 KiB threshold keeps them
 /// in their own mappings, returned to the system when freed (and grown by mremap, without a
 /// copy). `MALLOC_ARENA_MAX` / `MALLOC_MMAP_THRESHOLD_` in the environment still win.
-fn tune_malloc() {
+///
+/// glibc documents mallopt as MT-unsafe: call this first thing in `main`, before any thread
+/// exists (`demo` and `attach` start theirs before the live view opens).
+pub fn tune_malloc() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
-        // SAFETY: mallopt only tunes the allocator; called before this module starts threads.
+        // SAFETY: mallopt only tunes the allocator; main calls this before spawning threads.
         if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
             unsafe {
                 libc::mallopt(libc::M_ARENA_MAX, 2);
@@ -96,9 +145,11 @@ fn tune_malloc() {
     }
 }
 
+/// How often the loop looks at a filter that is resolving host names.
+const RESOLVE_TICK: Duration = Duration::from_millis(100);
+
 /// Run `app` on the real terminal, with snapshots from `source` scoped by `scope`.
 pub fn run_with(mut app: App, source: Box<dyn SnapshotSource>, scope: Scope) -> anyhow::Result<()> {
-    tune_malloc();
     let (tx, rx) = mpsc::channel::<Input>();
     let (cmd_tx, cmd_rx) = mpsc::channel::<Command>();
     worker::spawn(
@@ -112,30 +163,31 @@ pub fn run_with(mut app: App, source: Box<dyn SnapshotSource>, scope: Scope) -> 
     )
     .context("cannot start the collector thread")?;
 
-    let mut signals =
-        Signals::new([SIGINT, SIGTERM, SIGHUP]).context("cannot install signal handlers")?;
+    let mut signals = Signals::new(SIGNALS).context("cannot install signal handlers")?;
     let signal_handle = signals.handle();
     {
         let tx = tx.clone();
         std::thread::Builder::new()
             .name("sockeye-signals".into())
             .spawn(move || {
-                if signals.forever().next().is_some() {
-                    let _ = tx.send(Input::Signal);
+                for sig in signals.forever() {
+                    if tx.send(Input::Signal(sig)).is_err() {
+                        return;
+                    }
                 }
             })
             .context("cannot start the signal thread")?;
     }
 
     let mut terminal = ratatui::try_init().context("cannot set up the terminal")?;
-    let _restore = Restore;
+    let restore = Restore;
     // ratatui's panic hook restores raw mode and the screen; also stop mouse reporting.
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        let _ = execute!(stdout(), DisableMouseCapture);
+        let _ = execute!(stdout(), DisableBracketedPaste, DisableMouseCapture);
         hook(info);
     }));
-    execute!(stdout(), EnableMouseCapture).context("cannot enable mouse reporting")?;
+    enter(&mut terminal)?;
 
     {
         let tx = tx.clone();
@@ -161,6 +213,8 @@ pub fn run_with(mut app: App, source: Box<dyn SnapshotSource>, scope: Scope) -> 
     drop(tx);
 
     let mut trace = Trace::from_env();
+    // The signal to die of once the terminal is restored (SIGQUIT).
+    let mut die_of = None;
     let result = (|| -> anyhow::Result<()> {
         let mut dirty = true;
         // Timings of the snapshot applied since the last draw, for `SOCKEYE_TRACE`.
@@ -179,13 +233,28 @@ pub fn run_with(mut app: App, source: Box<dyn SnapshotSource>, scope: Scope) -> 
                     trace.record(&r);
                 }
             }
-            // Block until something happens, then take everything that queued up meanwhile
-            // before drawing once.
-            let Ok(first) = rx.recv() else {
-                return Ok(());
+            // Block until something happens (while a filter resolves, at most a tick), then
+            // take everything that queued up meanwhile before drawing once.
+            let first = if app.filter.resolving.is_some() {
+                match rx.recv_timeout(RESOLVE_TICK) {
+                    Ok(input) => Some(input),
+                    Err(mpsc::RecvTimeoutError::Timeout) => None,
+                    Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
+                }
+            } else {
+                match rx.recv() {
+                    Ok(input) => Some(input),
+                    Err(_) => return Ok(()),
+                }
             };
             dirty = false;
-            for input in std::iter::once(first).chain(rx.try_iter()) {
+            if app.filter.resolving.is_some() {
+                for c in app.poll_filter(Instant::now()) {
+                    let _ = cmd_tx.send(c);
+                }
+                dirty |= app.filter.resolving.is_none();
+            }
+            for input in first.into_iter().chain(rx.try_iter()) {
                 match input {
                     Input::Terminal(Event::Key(k)) => {
                         for c in app.handle_key(k) {
@@ -195,6 +264,10 @@ pub fn run_with(mut app: App, source: Box<dyn SnapshotSource>, scope: Scope) -> 
                     }
                     Input::Terminal(Event::Mouse(m)) => {
                         app.handle_mouse(m);
+                        dirty = true;
+                    }
+                    Input::Terminal(Event::Paste(text)) => {
+                        app.handle_paste(&text);
                         dirty = true;
                     }
                     Input::Terminal(Event::Resize(..)) => dirty = true,
@@ -229,16 +302,39 @@ pub fn run_with(mut app: App, source: Box<dyn SnapshotSource>, scope: Scope) -> 
                         app.apply_error(e);
                         dirty = true;
                     }
-                    Input::Signal => app.quit = true,
+                    Input::Signal(SIGTSTP) => app.suspend = true,
+                    Input::Signal(SIGCONT) => {
+                        // Stopped from outside (SIGSTOP) the shell may have changed the
+                        // terminal: take it again and redraw everything.
+                        enter(&mut terminal)?;
+                        dirty = true;
+                    }
+                    Input::Signal(sig) => {
+                        if sig == SIGQUIT {
+                            die_of = Some(sig);
+                        }
+                        app.quit = true;
+                    }
                     Input::ReadFailed(e) => anyhow::bail!("cannot read the terminal: {e}"),
                 }
                 if app.quit {
                     return Ok(());
+                }
+                if app.suspend {
+                    app.suspend = false;
+                    suspend(&mut terminal)?;
+                    dirty = true;
                 }
             }
         }
     })();
     let _ = cmd_tx.send(Command::Stop);
     signal_handle.close();
+    drop(restore);
+    drop(terminal);
+    if let Some(sig) = die_of {
+        // The terminal is back to normal: now die of the signal, as without a handler.
+        let _ = signal_hook::low_level::emulate_default_handler(sig);
+    }
     result
 }

@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 use crate::collect::{Collector, Query};
 use crate::model::{Snapshot, Socket};
 
-use super::app::{Prepared, prepare};
-use super::delta::Tracker;
+use super::prepare::{Prepared, Preparer, prepare};
 use super::scope::Scope;
 use super::sort::Sort;
 
@@ -87,7 +86,7 @@ pub fn spawn<E: Send + 'static>(
         .name("sockeye-collector".into())
         .spawn(move || {
             let mut paused = false;
-            let mut tracker = Tracker::default();
+            let mut preparer = Preparer::default();
             let mut sort = initial_sort;
             loop {
                 if !paused {
@@ -103,7 +102,7 @@ pub fn spawn<E: Send + 'static>(
                             }
                             let elapsed = t0.elapsed();
                             let t1 = Instant::now();
-                            let prepared = Box::new(prepare(&mut tracker, snap, sort));
+                            let prepared = Box::new(prepare(&mut preparer, snap, sort));
                             Report::Snapshot {
                                 prepared,
                                 elapsed,

@@ -9,10 +9,10 @@ use ratatui::text::{Line, Span};
 use crate::group::AcceptQueue;
 use crate::model::{Netid, Socket, TcpState};
 use crate::output::columns::{Column, Fit};
-use crate::tui::app::{App, GroupId, Row};
 use crate::tui::cells;
 use crate::tui::delta;
 use crate::tui::settings::View;
+use crate::tui::state::{App, GroupId, Row};
 
 use super::{Styles, fit};
 

@@ -9,8 +9,8 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget, Wrap};
 use crate::group::AcceptQueue;
 use crate::model::{Socket, TcpState, TimerKind};
 use crate::output::columns::Column;
-use crate::tui::app::App;
 use crate::tui::cells;
+use crate::tui::state::App;
 
 use super::Styles;
 

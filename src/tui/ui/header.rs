@@ -9,7 +9,7 @@ use crate::group::sparkline;
 use crate::model::TcpState;
 
 use super::Styles;
-use crate::tui::app::App;
+use crate::tui::state::App;
 
 /// Share at which TIME-WAIT buckets or ephemeral ports count as nearly exhausted.
 const NEAR_EXHAUSTION: f64 = 0.8;

@@ -5,51 +5,17 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
 
-use crate::tui::app::App;
-use crate::tui::settings::key_label;
+use crate::config::keys::{KeyBindings, entries};
+use crate::tui::state::App;
 
 use super::Styles;
 
-/// The key list (also used by tests and the README).
+/// The key list, from the bindings table (also used by tests and the README).
 pub fn keys(app: &App) -> Vec<(String, String)> {
-    let k = &app.settings.keys;
-    let mut v: Vec<(String, String)> = vec![
-        (
-            format!("{} Esc Ctrl-C", k.quit),
-            "quit (Esc closes help/details first)".into(),
-        ),
-        (
-            "Tab 1 2 3".into(),
-            "switch view: States, Listeners, Sockets".into(),
-        ),
-        (format!("↑ ↓ {} {}", k.up, k.down), "move".into()),
-        (
-            "PgUp PgDn Home End".into(),
-            "move by page, to first/last".into(),
-        ),
-        (
-            "Enter".into(),
-            "expand/collapse a group; details of a socket".into(),
-        ),
-        ("← → h l".into(), "collapse/expand the current group".into()),
-        (k.detail.to_string(), "details pane on/off".into()),
-        (
-            k.filter.to_string(),
-            "filter (ss syntax, e.g. state close-wait dport = :80)".into(),
-        ),
-        (
-            format!("{} {}", k.sort, k.sort_reverse),
-            "next sort column, reverse order".into(),
-        ),
-        (key_label(k.pause), "pause/resume refreshing".into()),
-        (
-            format!("{} {}", k.slower, k.faster),
-            "refresh less/more often".into(),
-        ),
-        (k.processes.to_string(), "processes on/off".into()),
-        ("wheel".into(), "scroll".into()),
-        (k.help.to_string(), "this help".into()),
-    ];
+    let mut v: Vec<(String, String)> = entries(&app.settings.keys, |b| b.help, KeyBindings::label)
+        .into_iter()
+        .map(|(keys, text, _)| (keys, text.to_owned()))
+        .collect();
     if let Some(p) = &app.panel {
         v.extend(p.help());
     }

@@ -13,8 +13,9 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Widget};
 
-use super::app::App;
-use super::settings::{Theme, View, key_label};
+use super::settings::{Action, Theme, View};
+use super::state::App;
+use crate::config::keys::{KeyBindings, entries};
 
 /// Where each part of the screen goes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -235,11 +236,27 @@ fn render_bar(area: Rect, buf: &mut Buffer, app: &App, st: &Styles) {
     }
     Clear.render(area, buf);
     let line = if let Some(input) = &app.filter.input {
+        const HINT: &str = "   Enter apply · Esc cancel";
+        // The cursor is at the end: a text longer than the bar shows its end.
+        let room = usize::from(area.width).saturating_sub(2 + HINT.chars().count());
+        let n = input.chars().count();
+        let shown = if n > room && room > 1 {
+            let tail: String = input.chars().skip(n - (room - 1)).collect();
+            format!("…{tail}")
+        } else {
+            input.clone()
+        };
         Line::from(vec![
             Span::styled("/", st.accent()),
-            Span::raw(input.clone()),
+            Span::raw(shown),
             Span::styled("█", st.dim()),
-            Span::styled("   Enter apply · Esc cancel", st.dim()),
+            Span::styled(HINT, st.dim()),
+        ])
+    } else if let Some(job) = &app.filter.resolving {
+        Line::from(vec![
+            Span::styled("resolving… ", st.accent()),
+            Span::raw(job.text.clone()),
+            Span::styled("   Esc cancels · the filter in force stays", st.dim()),
         ])
     } else if let Some(e) = &app.error {
         Line::from(Span::styled(format!("collection failed: {e}"), st.alert()))
@@ -279,22 +296,16 @@ fn render_footer(area: Rect, buf: &mut Buffer, app: &App, st: &Styles) {
     if area.height == 0 {
         return;
     }
-    let k = &app.settings.keys;
-    let items = [
-        (k.quit.to_string(), "quit"),
-        ("Tab".into(), "view"),
-        ("↑↓".into(), "move"),
-        ("Enter".into(), "open"),
-        (k.filter.to_string(), "filter"),
-        (format!("{}/{}", k.sort, k.sort_reverse), "sort"),
-        (
-            key_label(k.pause),
-            if app.paused { "resume" } else { "pause" },
-        ),
-        (format!("{}/{}", k.slower, k.faster), "interval"),
-        (k.processes.to_string(), "procs"),
-        (k.help.to_string(), "help"),
-    ];
+    let items = entries(&app.settings.keys, |b| b.footer, KeyBindings::label)
+        .into_iter()
+        .map(|(key, what, action)| {
+            let what = if action == Action::Pause && app.paused {
+                "resume"
+            } else {
+                what
+            };
+            (key, what)
+        });
     let mut spans = Vec::new();
     for (key, what) in items {
         spans.push(Span::styled(format!(" {key}"), st.accent()));

@@ -205,3 +205,39 @@ fn attach_reads_the_same_file_and_honours_no_config() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("no demo is running"), "{stderr}");
 }
+
+/// A huge value is quoted as a short window with a caret, not echoed whole.
+#[test]
+fn a_huge_value_gives_a_short_message() {
+    let dir = tempfile::tempdir().unwrap();
+    // Under the reader's size cap (crate::input::CONFIG_LIMIT), so the parser sees it.
+    let huge = "y".repeat(512 << 10);
+    write_config(dir.path(), &format!("[theme]\nwarn = \"{huge}\"\n"));
+    let out = sockeye(dir.path()).arg("config").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.len() < 1024, "{} bytes of stderr", stderr.len());
+    assert!(
+        stderr.contains("theme.warn") && stderr.contains('^'),
+        "{stderr}"
+    );
+}
+
+/// The default file under a path that cannot be looked at (here a file where a directory
+/// should be; another user's HOME under sudo is the usual case) warns once and goes on with
+/// the defaults.
+#[test]
+fn an_unreachable_default_path_warns_and_uses_the_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_a_dir = dir.path().join("file");
+    std::fs::write(&not_a_dir, "").unwrap();
+    let out = sockeye(&not_a_dir).arg("config").output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("warning") && stderr.contains("defaults"),
+        "{stderr}"
+    );
+    assert!(!out.stdout.is_empty(), "the settings in effect are printed");
+}

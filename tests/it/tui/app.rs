@@ -7,8 +7,8 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, Mou
 use sockeye::group::StateGroupKey;
 use sockeye::model::TcpState;
 use sockeye::output::columns::Column;
-use sockeye::tui::app::{App, GroupId, Row};
 use sockeye::tui::settings::View;
+use sockeye::tui::state::{App, GroupId, Row};
 use sockeye::tui::worker::Command;
 use sockeye::tui::{TuiSettings, delta};
 
@@ -512,10 +512,10 @@ fn rank_hint_never_changes_the_order() {
 /// Across refreshes the tracker hands each surviving socket its previous position.
 #[test]
 fn tracker_reports_previous_ranks() {
-    use sockeye::tui::app::prepare;
-    use sockeye::tui::delta::{NO_RANK, Tracker};
+    use sockeye::tui::delta::NO_RANK;
+    use sockeye::tui::prepare::{Preparer, prepare};
     use sockeye::tui::sort::Sort;
-    let mut tracker = Tracker::default();
+    let mut tracker = Preparer::default();
     let sort = Sort {
         column: Column::Local,
         descending: false,
@@ -545,10 +545,9 @@ fn tracker_reports_previous_ranks() {
 /// Applying a snapshot hands back the one it replaces (for the collector to reuse its table).
 #[test]
 fn apply_returns_the_replaced_snapshot() {
-    use sockeye::tui::app::prepare;
-    use sockeye::tui::delta::Tracker;
+    use sockeye::tui::prepare::{Preparer, prepare};
     let mut app = App::new(settings(), sockeye::tui::QuerySpec::default());
-    let mut tracker = Tracker::default();
+    let mut tracker = Preparer::default();
     let first = prepare(&mut tracker, snapshot(sockets(), 1), app.sort);
     assert!(app.apply_prepared(first, None).is_none());
     let second = prepare(&mut tracker, snapshot(sockets(), 2), app.sort);

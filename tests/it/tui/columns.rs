@@ -8,8 +8,8 @@ use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use sockeye::model::{Endpoint, Netid, TcpState};
 use sockeye::output::columns::Column;
-use sockeye::tui::app::App;
 use sockeye::tui::settings::View;
+use sockeye::tui::state::App;
 use sockeye::tui::{TuiSettings, ui};
 
 fn screen(app: &App, w: u16, h: u16) -> Vec<String> {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use sockeye::model::*;
-use sockeye::tui::app::App;
+use sockeye::tui::state::App;
 use sockeye::tui::{QuerySpec, TuiSettings};
 
 pub fn inet(a: &str, port: u16) -> Endpoint {

@@ -5,7 +5,7 @@ use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
 use sockeye::model::{TcpState, Timer, TimerKind};
-use sockeye::tui::app::App;
+use sockeye::tui::state::App;
 use sockeye::tui::{QuerySpec, TuiSettings, ui};
 
 fn screen(app: &mut App, w: u16, h: u16) -> Vec<String> {

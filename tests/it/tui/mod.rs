@@ -6,5 +6,6 @@ mod detail;
 mod perf;
 mod screenshots;
 mod snapshots;
+mod terminal;
 mod tiny;
 mod tmux;

@@ -10,8 +10,8 @@ use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
 use sockeye::model::{Socket, TcpState};
-use sockeye::tui::app::{App, prepare};
-use sockeye::tui::delta::Tracker;
+use sockeye::tui::prepare::{Preparer, prepare};
+use sockeye::tui::state::App;
 use sockeye::tui::{QuerySpec, TuiSettings, ui};
 
 /// 20 listeners with 2,500 connections each, 40,000 outbound connections to 200 remote
@@ -112,7 +112,7 @@ fn refresh_and_key_cost_at_100k_sockets() {
     );
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
     app.set_page(ui::layout(Rect::new(0, 0, w, h), &app).page());
-    let mut tracker = Tracker::default();
+    let mut tracker = Preparer::default();
     let mut prep = Vec::new();
     let mut refresh = Vec::new();
     let mut render = Vec::new();
@@ -140,7 +140,7 @@ fn refresh_and_key_cost_at_100k_sockets() {
         let _ = sockeye::group::StateCounts::of(socks);
         let counts = t.elapsed();
         let t = Instant::now();
-        let changes = tracker.update(&snap);
+        let changes = tracker.tracker.update(&snap);
         let deltas = t.elapsed();
         let t = Instant::now();
         let _ = sockeye::group::by_state(socks);

@@ -10,7 +10,7 @@ use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier};
-use sockeye::tui::app::App;
+use sockeye::tui::state::App;
 use sockeye::tui::{TuiSettings, ui};
 
 const FG: &str = "#d4d4d4";

@@ -5,8 +5,8 @@ use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
 use ratatui::style::Color;
-use sockeye::tui::app::App;
 use sockeye::tui::settings::View;
+use sockeye::tui::state::App;
 use sockeye::tui::{TuiSettings, ui};
 
 fn settings() -> TuiSettings {
@@ -167,7 +167,7 @@ fn time_wait_exhaustion_is_system_wide_under_a_filter() {
 #[test]
 fn rebound_pause_key_shows_in_footer_and_help() {
     let mut s = settings();
-    s.keys.pause = 'z';
+    s.keys.set("pause", 'z');
     let mut app = crate::tui::common::app(s);
     let text = screen(&mut app, 120, 30);
     let footer = text.lines().rev().find(|l| l.contains("quit")).unwrap();

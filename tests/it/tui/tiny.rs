@@ -5,7 +5,7 @@
 use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
-use sockeye::tui::app::App;
+use sockeye::tui::state::App;
 use sockeye::tui::{TuiSettings, ui};
 
 fn key(app: &mut App, code: KeyCode) {

@@ -6,20 +6,24 @@
 //! its default (a test keeps the two equal). A file that cannot be read or parsed, an unknown
 //! key or a bad value is an error naming the file, the line and the key — never ignored.
 
-use std::collections::HashMap;
-use std::ops::Range;
-use std::path::{Path, PathBuf};
-use std::str::FromStr;
-use std::time::Duration;
+pub mod error;
+pub mod keys;
+pub mod settings;
+pub mod values;
 
-use ratatui::style::Color;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
 use serde::{Deserialize, Serialize};
 
-use crate::error::UsageError;
-use crate::tui::{KeyBindings, Theme, TuiSettings, View};
+pub use error::ConfigError;
+use error::{invalid, key_at, key_on_line, span_of};
+pub use keys::KeyBindings;
+pub use settings::{Theme, TuiSettings, View};
+pub use values::{History, Interval, KeyChar, KeySection, ThemeColor, ViewName};
 
 /// The commented sample, printed by `sockeye config --print-default`.
-pub const DEFAULT_CONFIG: &str = include_str!("../assets/config.toml");
+pub const DEFAULT_CONFIG: &str = include_str!("../../assets/config.toml");
 
 /// Where the configuration file is: `$XDG_CONFIG_HOME/sockeye/config.toml`, else
 /// `$HOME/.config/sockeye/config.toml`. None when neither variable gives an absolute path
@@ -46,8 +50,25 @@ pub fn load(no_config: bool) -> Result<Config, ConfigError> {
         return Ok(Config::default());
     }
     match path() {
-        Some(path) => load_from(&path),
+        Some(path) => load_default(&path),
         None => Ok(Config::default()),
+    }
+}
+
+/// [`load_from`] for the default path, which nobody named: when it cannot even be looked at
+/// (a parent directory not accessible, such as another user's HOME under sudo, or not a
+/// directory), a one-line warning and the defaults. A file that is there but bad stays an
+/// error.
+fn load_default(path: &Path) -> Result<Config, ConfigError> {
+    match load_from(path) {
+        Err(ConfigError::Read { path, source }) if std::fs::symlink_metadata(&path).is_err() => {
+            crate::text::stderr_line(&format!(
+                "warning: cannot read the configuration file {}: {source}; using the defaults",
+                crate::text::escape(&path.display().to_string())
+            ));
+            Ok(Config::default())
+        }
+        other => other,
     }
 }
 
@@ -172,12 +193,6 @@ mapped_section! {
     accent, warn, alert, close_wait, time_wait, changed, group, dim,
 }
 
-mapped_section! {
-    /// Letter keys of the live view's actions.
-    KeySection of KeyBindings, KeyChar:
-    quit, help, filter, sort, sort_reverse, pause, processes, slower, faster, down, up, detail,
-}
-
 impl Config {
     /// Lay the file's settings over `settings`; keys the file does not set are left alone.
     pub fn apply_to(&self, settings: &mut TuiSettings) {
@@ -227,165 +242,6 @@ impl Config {
             },
             theme: ThemeSection::from_target(&settings.theme),
             keys: KeySection::from_target(&settings.keys),
-        }
-    }
-}
-
-// ---- Checked values ----------------------------------------------------------------------
-
-/// The live view's first view: "states", "listeners" or "sockets".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct ViewName(pub View);
-
-impl TryFrom<String> for ViewName {
-    type Error = String;
-    fn try_from(name: String) -> Result<Self, String> {
-        View::parse(&name)
-            .map(ViewName)
-            .ok_or_else(|| format!("'{name}' is not a view (states, listeners or sockets)"))
-    }
-}
-
-impl From<ViewName> for String {
-    fn from(view: ViewName) -> String {
-        view.0.title().to_ascii_lowercase()
-    }
-}
-
-/// Seconds between refreshes, 0.2 to 60 as `--interval`.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
-#[serde(try_from = "f64", into = "f64")]
-pub struct Interval(pub f64);
-
-impl Interval {
-    pub fn as_duration(self) -> Duration {
-        Duration::from_secs_f64(self.0)
-    }
-}
-
-impl TryFrom<f64> for Interval {
-    type Error = String;
-    fn try_from(secs: f64) -> Result<Self, String> {
-        TuiSettings::clamp_interval(secs).map(|_| Interval(secs))
-    }
-}
-
-impl From<Interval> for f64 {
-    fn from(interval: Interval) -> f64 {
-        interval.0
-    }
-}
-
-/// Sparkline samples kept: enough for a minute at the fastest refresh, bounded so memory is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(try_from = "i64", into = "i64")]
-pub struct History(pub usize);
-
-impl History {
-    pub const MIN: usize = 10;
-    pub const MAX: usize = 3600;
-}
-
-impl TryFrom<i64> for History {
-    type Error = String;
-    fn try_from(n: i64) -> Result<Self, String> {
-        match usize::try_from(n) {
-            Ok(n) if (Self::MIN..=Self::MAX).contains(&n) => Ok(History(n)),
-            _ => Err(format!(
-                "history must be from {} to {} refreshes, not {n}",
-                Self::MIN,
-                Self::MAX
-            )),
-        }
-    }
-}
-
-impl From<History> for i64 {
-    fn from(h: History) -> i64 {
-        i64::try_from(h.0).unwrap_or(i64::MAX)
-    }
-}
-
-/// A theme color: ratatui's names, a palette index or `#rrggbb`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct ThemeColor(pub Color);
-
-impl TryFrom<String> for ThemeColor {
-    type Error = String;
-    fn try_from(name: String) -> Result<Self, String> {
-        Color::from_str(&name).map(ThemeColor).map_err(|_| {
-            format!(
-                "'{name}' is not a color (a name such as \"red\" or \"light-blue\", a \
-                 palette index such as \"208\", or \"#rrggbb\")"
-            )
-        })
-    }
-}
-
-impl From<ThemeColor> for String {
-    fn from(color: ThemeColor) -> String {
-        match color.0 {
-            Color::Rgb(r, g, b) => format!("#{r:02x}{g:02x}{b:02x}"),
-            Color::Indexed(i) => i.to_string(),
-            // Display gives "LightRed"; the file spells it "light-red".
-            named => {
-                let mut out = String::new();
-                for (i, c) in named.to_string().chars().enumerate() {
-                    if c.is_ascii_uppercase() && i > 0 {
-                        out.push('-');
-                    }
-                    out.push(c.to_ascii_lowercase());
-                }
-                out
-            }
-        }
-    }
-}
-
-/// One printable character, or "Space".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct KeyChar(pub char);
-
-/// Keys the live view handles itself whatever the bindings: views 1-3, h/l to collapse and
-/// expand (the arrows, Enter, Tab, Esc and Ctrl-C are not characters).
-pub const FIXED_KEYS: &[char] = &['1', '2', '3', 'h', 'l'];
-
-impl TryFrom<String> for KeyChar {
-    type Error = String;
-    fn try_from(text: String) -> Result<Self, String> {
-        if text.eq_ignore_ascii_case("space") {
-            return Ok(KeyChar(' '));
-        }
-        let mut chars = text.chars();
-        match (chars.next(), chars.next()) {
-            (Some(c), None) if !c.is_control() && !c.is_whitespace() => {
-                if FIXED_KEYS.contains(&c) {
-                    Err(format!(
-                        "'{c}' is taken by the live view itself (1, 2, 3 switch views; h and l \
-                         collapse and expand)"
-                    ))
-                } else {
-                    Ok(KeyChar(c))
-                }
-            }
-            _ => Err(format!(
-                "'{}' is not a key: give one character, or \"Space\" (arrows, Enter, Tab and \
-                 Esc are fixed)",
-                text.escape_debug()
-            )),
-        }
-    }
-}
-
-impl From<KeyChar> for String {
-    fn from(key: KeyChar) -> String {
-        if key.0 == ' ' {
-            "Space".to_owned()
-        } else {
-            key.0.to_string()
         }
     }
 }
@@ -451,239 +307,14 @@ impl Config {
     }
 }
 
-// ---- Errors ----------------------------------------------------------------------------------
-
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("config: cannot read {}: {source}", path.display())]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    /// A syntax error, an unknown key or a bad value. `line` is 1-based; `snippet` shows the
-    /// line with the offending part underlined.
-    #[error("{}", render_invalid(path.as_deref(), *line, key.as_deref(), message, snippet))]
-    Invalid {
-        path: Option<PathBuf>,
-        line: Option<usize>,
-        key: Option<String>,
-        message: String,
-        snippet: String,
-    },
-}
-
-impl ConfigError {
-    fn in_file(self, file: &Path) -> ConfigError {
-        match self {
-            ConfigError::Invalid {
-                line,
-                key,
-                message,
-                snippet,
-                ..
-            } => ConfigError::Invalid {
-                path: Some(file.to_owned()),
-                line,
-                key,
-                message,
-                snippet,
-            },
-            other => other,
-        }
-    }
-
-    /// The 1-based line of the problem, when known.
-    pub fn line(&self) -> Option<usize> {
-        match self {
-            ConfigError::Invalid { line, .. } => *line,
-            ConfigError::Read { .. } => None,
-        }
-    }
-
-    /// The dotted key at fault (`view.interval`), when known.
-    pub fn key(&self) -> Option<&str> {
-        match self {
-            ConfigError::Invalid { key, .. } => key.as_deref(),
-            ConfigError::Read { .. } => None,
-        }
-    }
-}
-
-/// A bad configuration file is a usage mistake: exit status 2.
-impl From<ConfigError> for UsageError {
-    fn from(e: ConfigError) -> UsageError {
-        UsageError(e.to_string())
-    }
-}
-
-fn render_invalid(
-    path: Option<&Path>,
-    line: Option<usize>,
-    key: Option<&str>,
-    message: &str,
-    snippet: &str,
-) -> String {
-    let mut out = String::from("config: ");
-    if let Some(path) = path {
-        out.push_str(&path.display().to_string());
-    }
-    if let Some(line) = line {
-        out.push_str(&format!(
-            "{}line {line}",
-            if path.is_some() { ", " } else { "" }
-        ));
-    }
-    if let Some(key) = key {
-        out.push_str(&format!(", key '{key}'"));
-    }
-    out.push_str(": ");
-    out.push_str(message);
-    if !snippet.is_empty() {
-        out.push('\n');
-        out.push_str(snippet);
-    }
-    out
-}
-
-fn invalid(
-    text: &str,
-    span: Option<Range<usize>>,
-    key: Option<String>,
-    message: &str,
-) -> ConfigError {
-    let (line, snippet) = match &span {
-        Some(span) => {
-            let (line, snippet) = snippet(text, span.clone());
-            (Some(line), snippet)
-        }
-        None => (None, String::new()),
-    };
-    ConfigError::Invalid {
-        path: None,
-        line,
-        key,
-        // toml's messages end with a newline or span several lines; one line reads better.
-        message: message.trim().replace('\n', "; "),
-        snippet,
-    }
-}
-
-/// The 1-based line holding `span.start`, and that line with the span underlined.
-fn snippet(text: &str, span: Range<usize>) -> (usize, String) {
-    let start = floor_char_boundary(text, span.start.min(text.len()));
-    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
-    let line_no = text[..line_start].matches('\n').count() + 1;
-    let line = text[line_start..line_end].trim_end_matches('\r');
-    let column = text[line_start..start].chars().count();
-    let end = floor_char_boundary(text, span.end.clamp(start, line_end));
-    let width = text[start..end].chars().count().max(1);
-    let gutter = line_no.to_string().len();
-    let snippet = format!(
-        "{:gutter$} | {line}\n{:gutter$} | {}{}",
-        line_no,
-        "",
-        " ".repeat(column),
-        "^".repeat(width)
-    );
-    (line_no, snippet)
-}
-
-fn floor_char_boundary(text: &str, mut index: usize) -> usize {
-    while index > 0 && !text.is_char_boundary(index) {
-        index -= 1;
-    }
-    index
-}
-
-/// The dotted path of the innermost key whose key or value holds the error's position, found
-/// on the spanned parse tree (toml's errors carry a span but not the key).
-fn key_at(text: &str, span: Option<Range<usize>>) -> Option<String> {
-    let at = span?.start;
-    let root = toml::de::DeTable::parse(text).ok()?;
-    let mut path = Vec::new();
-    let mut table = root.get_ref();
-    'descend: loop {
-        for (key, value) in table.iter() {
-            let in_key = key.span().contains(&at);
-            let in_value = value.span().contains(&at);
-            if in_key || in_value {
-                path.push(key.get_ref().to_string());
-                if in_value && let Some(inner) = value.get_ref().as_table() {
-                    table = inner;
-                    continue 'descend;
-                }
-                break 'descend;
-            }
-        }
-        // A table header `[view]`'s span may not cover its keys: search the keys' tables.
-        let mut found = None;
-        for (key, value) in table.iter() {
-            if let Some(inner) = value.get_ref().as_table()
-                && inner
-                    .iter()
-                    .any(|(k, v)| k.span().contains(&at) || v.span().contains(&at))
-            {
-                found = Some((key.get_ref().to_string(), inner));
-                break;
-            }
-        }
-        match found {
-            Some((name, inner)) => {
-                path.push(name);
-                table = inner;
-            }
-            None => break,
-        }
-    }
-    (!path.is_empty()).then(|| path.join("."))
-}
-
-/// For a syntax error (no parse tree): the `name =` on the error's line, under the last
-/// `[table]` header above it.
-fn key_on_line(text: &str, span: Option<Range<usize>>) -> Option<String> {
-    let at = floor_char_boundary(text, span?.start.min(text.len()));
-    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
-    let line = text[line_start..].lines().next().unwrap_or("");
-    let (name, _) = line.split_once('=')?;
-    let name = name.trim();
-    let bare = |s: &str| {
-        !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
-    };
-    if !bare(name) {
-        return None;
-    }
-    let table = text[..line_start].lines().rev().find_map(|l| {
-        let l = l.trim();
-        let inner = l.strip_prefix('[')?.strip_suffix(']')?.trim();
-        bare(inner).then(|| inner.to_owned())
-    });
-    Some(match table {
-        Some(table) => format!("{table}.{name}"),
-        None => name.to_owned(),
-    })
-}
-
-/// The span of a dotted key's value in the text, when the file sets it.
-fn span_of(text: &str, dotted: &str) -> Option<Range<usize>> {
-    let root = toml::de::DeTable::parse(text).ok()?;
-    let mut table = root.get_ref();
-    let mut parts = dotted.split('.').peekable();
-    while let Some(part) = parts.next() {
-        let (_, value) = table.iter().find(|(k, _)| k.get_ref() == part)?;
-        if parts.peek().is_none() {
-            return Some(value.span());
-        }
-        table = value.get_ref().as_table()?;
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use ratatui::style::Color;
+
     use super::*;
+    use crate::error::UsageError;
 
     #[test]
     fn the_sample_file_sets_every_key_to_its_default() {
@@ -721,8 +352,11 @@ mod tests {
         assert_eq!(s.queue_warn, TuiSettings::default().queue_warn);
         assert_eq!(s.theme.close_wait, Color::Rgb(0xff, 0x5f, 0x00));
         assert_eq!(s.theme.warn, TuiSettings::default().theme.warn);
-        assert_eq!((s.keys.pause, s.keys.processes), ('p', ' '));
-        assert_eq!(s.keys.quit, 'q');
+        assert_eq!(
+            (s.keys.get("pause"), s.keys.get("processes")),
+            (Some('p'), Some(' '))
+        );
+        assert_eq!(s.keys.get("quit"), Some('q'));
     }
 
     #[test]
@@ -893,5 +527,51 @@ mod tests {
             load_from(dir.path()),
             Err(ConfigError::Read { .. })
         ));
+    }
+
+    #[test]
+    fn a_default_path_that_cannot_be_looked_at_gives_the_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        // A "directory" on the way that is a file: the path cannot be looked at (root, as
+        // these tests run, passes every permission check, so no unreadable directory).
+        let file = dir.path().join("home");
+        std::fs::write(&file, "").unwrap();
+        let path = file.join(".config/sockeye/config.toml");
+        assert_eq!(load_default(&path).unwrap(), Config::default());
+        // Named explicitly, the same path is an error.
+        assert!(matches!(load_from(&path), Err(ConfigError::Read { .. })));
+        // A file that is there but cannot be read (a directory) stays an error.
+        assert!(load_default(dir.path()).is_err());
+    }
+
+    #[test]
+    fn a_huge_value_is_not_echoed_whole() {
+        let huge = "x".repeat(1 << 20);
+        for text in [
+            format!("[view]\ndefault = \"{huge}\"\n"),
+            format!("[view]\nprocesses = \"{huge}\"\n"),
+            format!("[theme]\nwarn = \"{huge}\"\n"),
+            format!("[keys]\nquit = \"{huge}\"\n"),
+            format!("[keys]\n{huge} = \"q\"\n"),
+            format!("[view]\ninterval = 1.0 {huge}\n"),
+        ] {
+            let e = err(&text).to_string();
+            assert!(e.len() < 1024, "{} bytes: {}", e.len(), &e[..200]);
+            assert!(e.contains('^'), "{e}");
+        }
+    }
+
+    #[test]
+    fn the_excerpt_points_at_the_spot_in_a_long_line_and_is_escaped() {
+        let text = format!(
+            "[view]\ndefault = \"{}\x1b]0;owned\x07\"\n",
+            "a".repeat(5000)
+        );
+        let e = err(&text).to_string();
+        assert!(!e.contains('\x1b') && !e.contains('\x07'), "{e:?}");
+        assert_eq!(e.lines().count(), 3, "{e}");
+        let (source, caret) = (e.lines().nth(1).unwrap(), e.lines().nth(2).unwrap());
+        assert!(source.chars().count() < 100, "{source}");
+        assert!(caret.trim_end().ends_with('^'), "{caret}");
     }
 }

@@ -1,0 +1,478 @@
+//! The live view's state (the model, in TEA terms). The UI thread alone owns an [`App`]; it
+//! applies prepared snapshots ([`App::apply_prepared`]), keys and mouse events (see
+//! [`super::update`]), and the renderer reads it.
+
+use std::collections::HashSet;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use crate::collect::Query;
+use crate::group::{ListenerTree, StateCounts, StateGroup, StateGroupKey, StateHistory};
+use crate::model::{Endpoint, Snapshot, Socket, Source, TcpState};
+use crate::output::columns::{CellCtx, Column};
+
+use super::Panel;
+use super::delta::{self, Changes};
+use super::prepare::{Prepared, Preparer, prepare};
+use super::query::{self, Needs, QuerySpec};
+use super::resolve::{Compiler, Job};
+use super::settings::{TuiSettings, View};
+use super::sort::{Sort, sorted_order};
+
+/// A collapsible group, by identity (stable across refreshes).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum GroupId {
+    State(StateGroupKey),
+    /// A listener, by its local endpoint's socket key.
+    Listener(u64),
+    Outbound,
+    Remote(IpAddr, u16),
+}
+
+/// One line of a view's body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Row {
+    /// A state group header (States view).
+    StateGroup(StateGroupKey),
+    /// A listening socket: index into `App::tree.listeners` (Listeners view).
+    Listener(usize),
+    /// The "outbound" section header (Listeners view).
+    OutboundHeader,
+    /// Outbound connections to one remote endpoint: index into `App::tree.outbound`.
+    Remote(usize),
+    /// A socket (index into the snapshot's sockets) at a tree depth.
+    Socket { idx: usize, depth: u8 },
+}
+
+/// What a row is, stable across refreshes, to keep the selection on it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum RowId {
+    Group(GroupId),
+    Socket(u64),
+}
+
+/// Selection and scroll position of one view.
+#[derive(Clone, Debug, Default)]
+pub struct ViewState {
+    pub rows: Vec<Row>,
+    pub selected: usize,
+    /// First visible row.
+    pub offset: usize,
+}
+
+/// The `/` filter bar.
+#[derive(Default)]
+pub struct FilterBar {
+    /// The filter in force (the last one that parsed).
+    pub applied: String,
+    /// Text being edited, when the bar is open.
+    pub input: Option<String>,
+    /// Why the last attempt did not parse (shown inline; `applied` stays in force).
+    pub error: Option<String>,
+    /// A filter being compiled off the UI thread (resolving host names); `applied` stays in
+    /// force until it is done.
+    pub resolving: Option<Job>,
+    /// The query `applied` compiled to, so that a change of needs (processes, details) does
+    /// not resolve its host names again on the UI thread.
+    pub compiled: Option<Query>,
+    pub compiler: Compiler,
+}
+
+impl std::fmt::Debug for FilterBar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FilterBar")
+            .field("applied", &self.applied)
+            .field("input", &self.input)
+            .field("error", &self.error)
+            .field("resolving", &self.resolving.as_ref().map(|j| &j.text))
+            .finish_non_exhaustive()
+    }
+}
+
+pub struct App {
+    pub settings: TuiSettings,
+    pub view: View,
+    pub spec: QuerySpec,
+    /// Header text for the scope (`pid 42`), when scoped.
+    pub scope_label: Option<String>,
+    /// Scoping by process needs processes collected even when hidden.
+    pub scope_needs_processes: bool,
+    pub hostname: String,
+    /// The latest (scoped) snapshot.
+    pub snapshot: Option<Snapshot>,
+    /// Collection time of the latest snapshot.
+    pub elapsed: Option<Duration>,
+    /// The last collection error, until the next good snapshot.
+    pub error: Option<String>,
+    pub counts: StateCounts,
+    pub history: StateHistory,
+    pub groups: Vec<StateGroup>,
+    pub tree: ListenerTree,
+    /// Marks, rates, socket keys and counter deltas of the latest refresh.
+    pub changes: Changes,
+    /// `delta::key` of every socket of the snapshot.
+    pub keys: Vec<u64>,
+    /// TCP connections on ephemeral ports and the size of the range, when known.
+    pub ephemeral: Option<(u64, u64)>,
+    preparer: Preparer,
+    pub views: [ViewState; 3],
+    /// Snapshot indices in sort order.
+    pub(super) order: Vec<usize>,
+    pub collapsed: HashSet<GroupId>,
+    pub sort: Sort,
+    pub filter: FilterBar,
+    pub paused: bool,
+    pub interval: Duration,
+    pub show_processes: bool,
+    pub help: bool,
+    pub detail: bool,
+    pub panel: Option<Box<dyn Panel>>,
+    /// Cell formatting context (numeric ports, the snapshot's source).
+    pub cells: CellCtx,
+    /// Body rows visible on screen (set by the terminal loop from the layout), for paging.
+    pub page: usize,
+    pub quit: bool,
+    /// Ctrl-Z: the terminal loop gives the terminal back and stops the process.
+    pub suspend: bool,
+}
+
+fn view_index(v: View) -> usize {
+    match v {
+        View::States => 0,
+        View::Listeners => 1,
+        View::Sockets => 2,
+    }
+}
+
+impl App {
+    pub fn new(settings: TuiSettings, spec: QuerySpec) -> App {
+        let collapsed = [
+            GroupId::State(StateGroupKey::Tcp(TcpState::TimeWait)),
+            GroupId::State(StateGroupKey::Unix),
+        ]
+        .into_iter()
+        .collect();
+        let cells = CellCtx::new(settings.numeric, Source::Netlink);
+        App {
+            cells,
+            view: settings.view,
+            interval: settings.interval,
+            show_processes: settings.processes,
+            history: StateHistory::new(settings.history),
+            filter: FilterBar {
+                applied: spec.filter.join(" "),
+                ..FilterBar::default()
+            },
+            settings,
+            spec,
+            scope_label: None,
+            scope_needs_processes: false,
+            hostname: String::new(),
+            snapshot: None,
+            elapsed: None,
+            error: None,
+            counts: StateCounts::default(),
+            groups: Vec::new(),
+            tree: ListenerTree::default(),
+            changes: Changes::default(),
+            keys: Vec::new(),
+            ephemeral: None,
+            preparer: Preparer::default(),
+            views: Default::default(),
+            order: Vec::new(),
+            collapsed,
+            sort: Sort {
+                column: Column::Local,
+                descending: false,
+            },
+            paused: false,
+            help: false,
+            detail: false,
+            panel: None,
+            page: 20,
+            quit: false,
+            suspend: false,
+        }
+    }
+
+    /// What the collector must gather for the current view.
+    pub fn needs(&self) -> Needs {
+        Needs {
+            processes: self.show_processes || self.scope_needs_processes,
+            details: self.detail,
+        }
+    }
+
+    /// The query for the filter in force and the current needs.
+    pub fn query(&self) -> Result<Query, String> {
+        match &self.filter.compiled {
+            Some(q) => Ok(with_needs(q.clone(), self.needs())),
+            None => query::compose(
+                &self.spec,
+                &query::split_words(&self.filter.applied),
+                self.needs(),
+            ),
+        }
+    }
+
+    pub fn view_state(&self) -> &ViewState {
+        &self.views[view_index(self.view)]
+    }
+
+    pub(super) fn view_state_mut(&mut self) -> &mut ViewState {
+        &mut self.views[view_index(self.view)]
+    }
+
+    /// The socket the selection points at: a socket row, or a listener row's listener.
+    pub fn selected_socket(&self) -> Option<usize> {
+        let vs = self.view_state();
+        match vs.rows.get(vs.selected)? {
+            Row::Socket { idx, .. } => Some(*idx),
+            Row::Listener(g) => self.tree.listeners.get(*g).map(|l| l.listener),
+            _ => None,
+        }
+    }
+
+    /// Apply a new snapshot: counts, history, deltas, groups and rows; the selection stays on
+    /// the same socket or group when it still exists. (The terminal loop gets snapshots
+    /// already prepared by the collector thread and calls [`App::apply_prepared`].)
+    pub fn apply_snapshot(&mut self, snap: Snapshot, elapsed: Option<Duration>) {
+        let p = prepare(&mut self.preparer, snap, self.sort);
+        self.apply_prepared(p, elapsed);
+    }
+
+    /// Apply a snapshot prepared (grouped, compared, sorted) off the UI thread. Returns the
+    /// snapshot it replaces, so the caller can hand its socket table back to the collector
+    /// for reuse (see [`Command::Recycle`]) instead of freeing it here.
+    pub fn apply_prepared(&mut self, p: Prepared, elapsed: Option<Duration>) -> Option<Snapshot> {
+        let selected: Vec<Option<RowId>> = (0..3).map(|v| self.row_id(v)).collect();
+        let Prepared {
+            snapshot,
+            counts,
+            groups,
+            tree,
+            mut changes,
+            ephemeral,
+            sort,
+            order,
+            steps: _,
+        } = p;
+        self.counts = counts;
+        self.history.push(&self.counts);
+        self.keys = std::mem::take(&mut changes.keys);
+        self.changes = changes;
+        self.ephemeral = ephemeral;
+        self.groups = groups;
+        self.tree = tree;
+        if let Some(panel) = self.panel.as_mut() {
+            panel.on_snapshot(&snapshot);
+        }
+        if self.cells.source() != snapshot.source {
+            self.cells = CellCtx::new(self.settings.numeric, snapshot.source);
+        }
+        let old = self.snapshot.replace(snapshot);
+        if sort == self.sort {
+            self.order = order;
+        } else if let Some(snap) = &self.snapshot {
+            self.order = sorted_order(&snap.sockets, self.sort);
+        }
+        self.elapsed = elapsed;
+        self.error = None;
+        self.rebuild(selected);
+        old
+    }
+
+    pub fn apply_error(&mut self, msg: String) {
+        self.error = Some(msg);
+    }
+
+    pub(super) fn row_id(&self, view: usize) -> Option<RowId> {
+        let vs = &self.views[view];
+        Some(match *vs.rows.get(vs.selected)? {
+            Row::StateGroup(k) => RowId::Group(GroupId::State(k)),
+            Row::Listener(g) => RowId::Group(self.listener_group_id(g)?),
+            Row::OutboundHeader => RowId::Group(GroupId::Outbound),
+            Row::Remote(r) => {
+                let rg = self.tree.outbound.get(r)?;
+                RowId::Group(GroupId::Remote(rg.addr, rg.port))
+            }
+            Row::Socket { idx, .. } => RowId::Socket(*self.keys.get(idx)?),
+        })
+    }
+
+    pub fn listener_group_id(&self, g: usize) -> Option<GroupId> {
+        let l = self.tree.listeners.get(g)?;
+        let s = self.snapshot.as_ref()?.sockets.get(l.listener)?;
+        Some(GroupId::Listener(listener_key(s)))
+    }
+
+    pub(super) fn identity_of(&self, row: &Row) -> Option<RowId> {
+        Some(match *row {
+            Row::StateGroup(k) => RowId::Group(GroupId::State(k)),
+            Row::Listener(g) => RowId::Group(self.listener_group_id(g)?),
+            Row::OutboundHeader => RowId::Group(GroupId::Outbound),
+            Row::Remote(r) => {
+                let rg = self.tree.outbound.get(r)?;
+                RowId::Group(GroupId::Remote(rg.addr, rg.port))
+            }
+            Row::Socket { idx, .. } => RowId::Socket(*self.keys.get(idx)?),
+        })
+    }
+
+    /// Rebuild every view's rows from the groups, the sort and the collapsed set, then put
+    /// each selection back on the row it was on (by identity), or clamp it.
+    pub(super) fn rebuild(&mut self, selected: Vec<Option<RowId>>) {
+        let Some(snap) = self.snapshot.as_ref() else {
+            return;
+        };
+        let socks = &snap.sockets;
+        if self.order.len() != socks.len() {
+            self.order = sorted_order(socks, self.sort);
+        }
+        let order = &self.order;
+
+        // Distribute the sorted order into groups: one pass, so every group comes out sorted
+        // without sorting each again.
+        let mut state_of = vec![0u8; socks.len()];
+        for (gi, g) in self.groups.iter().enumerate() {
+            for &i in &g.members {
+                state_of[i] = gi as u8;
+            }
+        }
+        let mut state_buckets: Vec<Vec<usize>> = self
+            .groups
+            .iter()
+            .map(|g| Vec::with_capacity(g.members.len()))
+            .collect();
+        for &i in order {
+            if let Some(b) = state_buckets.get_mut(state_of[i] as usize) {
+                b.push(i);
+            }
+        }
+        drop(state_of);
+        // The row tables are refilled in place: at 100,000 sockets, fresh ones would cost
+        // page faults every refresh.
+        let [mut states, mut listeners, mut flat] =
+            std::array::from_fn(|v| std::mem::take(&mut self.views[v].rows));
+        states.clear();
+        listeners.clear();
+        flat.clear();
+        for (g, members) in self.groups.iter().zip(state_buckets) {
+            states.push(Row::StateGroup(g.key));
+            if !self.collapsed.contains(&GroupId::State(g.key)) {
+                states.extend(members.into_iter().map(|idx| Row::Socket { idx, depth: 1 }));
+            }
+        }
+
+        let nl = self.tree.listeners.len();
+        let mut owner = vec![u32::MAX; socks.len()];
+        for (gi, lg) in self.tree.listeners.iter().enumerate() {
+            for i in lg.children() {
+                owner[i] = gi as u32;
+            }
+        }
+        for (ri, rg) in self.tree.outbound.iter().enumerate() {
+            for &i in &rg.members {
+                owner[i] = (nl + ri) as u32;
+            }
+        }
+        let mut tree_buckets: Vec<Vec<usize>> = vec![Vec::new(); nl + self.tree.outbound.len()];
+        for &i in order {
+            if let Some(b) = tree_buckets.get_mut(owner[i] as usize) {
+                b.push(i);
+            }
+        }
+        drop(owner);
+        let mut buckets = tree_buckets.into_iter();
+        for (gi, lg) in self.tree.listeners.iter().enumerate() {
+            listeners.push(Row::Listener(gi));
+            let kids = buckets.next().unwrap_or_default();
+            let id = GroupId::Listener(listener_key(&socks[lg.listener]));
+            if !self.collapsed.contains(&id) {
+                listeners.extend(kids.into_iter().map(|idx| Row::Socket { idx, depth: 1 }));
+            }
+        }
+        if !self.tree.outbound.is_empty() {
+            listeners.push(Row::OutboundHeader);
+            let outbound_open = !self.collapsed.contains(&GroupId::Outbound);
+            for (ri, rg) in self.tree.outbound.iter().enumerate() {
+                let members = buckets.next().unwrap_or_default();
+                if !outbound_open {
+                    continue;
+                }
+                listeners.push(Row::Remote(ri));
+                if !self.collapsed.contains(&GroupId::Remote(rg.addr, rg.port)) {
+                    listeners.extend(members.into_iter().map(|idx| Row::Socket { idx, depth: 2 }));
+                }
+            }
+        }
+
+        flat.extend(order.iter().map(|&idx| Row::Socket { idx, depth: 0 }));
+
+        for (v, rows) in [states, listeners, flat].into_iter().enumerate() {
+            let want = selected.get(v).cloned().flatten();
+            self.views[v].rows = rows;
+            let found = want.and_then(|id| {
+                let vs = &self.views[v];
+                // Look near the old position first: the common case is a row that stayed.
+                let start = vs.selected.min(vs.rows.len());
+                let near = start.saturating_sub(64)..(start + 64).min(vs.rows.len());
+                near.clone()
+                    .chain(0..vs.rows.len())
+                    .find(|&i| self.identity_of(&vs.rows[i]).as_ref() == Some(&id))
+            });
+            let page = self.page;
+            let vs = &mut self.views[v];
+            if let Some(i) = found {
+                vs.selected = i;
+            }
+            vs.selected = vs.selected.min(vs.rows.len().saturating_sub(1));
+            vs.offset = scroll(vs.offset, vs.selected, page, vs.rows.len());
+        }
+    }
+
+    pub(super) fn rebuild_keep(&mut self) {
+        let selected: Vec<Option<RowId>> = (0..3).map(|v| self.row_id(v)).collect();
+        self.rebuild(selected);
+    }
+
+    /// The terminal loop reports how many body rows fit.
+    pub fn set_page(&mut self, rows: usize) {
+        self.page = rows.max(1);
+        for vs in &mut self.views {
+            vs.offset = scroll(vs.offset, vs.selected, self.page, vs.rows.len());
+        }
+    }
+}
+
+/// Keep `selected` visible in a window of `page` rows starting at `offset`.
+pub(super) fn scroll(offset: usize, selected: usize, page: usize, len: usize) -> usize {
+    let page = page.max(1);
+    let mut off = offset.min(len.saturating_sub(page));
+    if selected < off {
+        off = selected;
+    } else if selected >= off + page {
+        off = selected + 1 - page;
+    }
+    off
+}
+
+/// Identity of a listener across refreshes: table and local endpoint.
+fn listener_key(s: &Socket) -> u64 {
+    let mut l = s.clone();
+    l.cookie = None;
+    l.inode = 0;
+    l.peer = Endpoint::Unix {
+        path: None,
+        inode: 0,
+    };
+    delta::key(&l)
+}
+
+/// `q` with the needs of the moment: what [`query::compose`] sets from [`Needs`].
+pub(super) fn with_needs(mut q: Query, needs: Needs) -> Query {
+    q.processes = needs.processes;
+    q.tcp_info = needs.details;
+    q.memory = needs.details;
+    q
+}
