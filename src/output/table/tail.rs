@@ -1,0 +1,65 @@
+//! The last cell: processes, timers, extended details and the TCP continuation line.
+
+use super::TableOptions;
+use crate::model::{Netid, Socket, Source};
+use crate::output::columns::{CellCtx, Column};
+use crate::output::format::{push_skmem, push_tcp_info, push_timer, push_u64};
+
+/// The last cell: processes, timer, details, and the TCP continuation line, in ss's order.
+pub(super) fn push_tail(out: &mut String, s: &Socket, ctx: &CellCtx, opts: &TableOptions) {
+    if opts.processes && !s.processes.is_empty() {
+        out.push(' ');
+        // Through the column model: process names are escaped there.
+        Column::Process.write(s, ctx, out);
+    }
+    if s.netid.is_unix() {
+        if opts.memory
+            && let Some(m) = &s.memory
+        {
+            out.push(' ');
+            push_skmem(out, m);
+        }
+        return;
+    }
+    if opts.timers && s.timer.is_some() {
+        let mark = out.len();
+        out.push(' ');
+        if !push_timer(out, s.timer.as_ref()) {
+            out.truncate(mark);
+        }
+    }
+    if opts.extended {
+        if let Some(uid) = s.uid.filter(|u| *u != 0) {
+            out.push_str(" uid:");
+            push_u64(out, uid.into());
+        }
+        out.push_str(" ino:");
+        push_u64(out, s.inode);
+        if let Some(cookie) = s.cookie {
+            use std::fmt::Write as _;
+            let _ = write!(out, " sk:{cookie:x}");
+        }
+        if let (Some(v6), crate::model::Endpoint::Inet { addr, .. }) = (s.v6only, &s.local)
+            && addr.is_ipv6()
+        {
+            out.push_str(if v6 { " v6only:1" } else { " v6only:0" });
+        }
+    }
+    // ss's /proc path prints no continuation line; its netlink path prints one for every
+    // TCP socket with -i or -m (empty for TIME-WAIT), and for UDP with -m.
+    let continuation = opts.memory || (opts.info && s.netid == Netid::Tcp);
+    if continuation && ctx.source() == Source::Netlink {
+        out.push_str("\n\t");
+        if opts.memory
+            && let Some(m) = &s.memory
+        {
+            out.push(' ');
+            push_skmem(out, m);
+        }
+        if opts.info
+            && let Some(info) = &s.tcp_info
+        {
+            push_tcp_info(out, info, s.state, ctx.numeric());
+        }
+    }
+}
