@@ -173,7 +173,7 @@ impl Filter {
 }
 
 fn read_filter_file(path: &Path) -> Result<String, FilterError> {
-    let shown = path.display();
+    let shown = crate::text::escape(&path.to_string_lossy()).into_owned();
     let mut bytes = Vec::new();
     let res = if path == Path::new("-") {
         std::io::stdin().lock().read_to_end(&mut bytes)

@@ -4,3 +4,4 @@ mod dump;
 mod help;
 mod man_page;
 mod usage;
+mod writes;
