@@ -1,6 +1,7 @@
 //! Filter errors: one message that quotes the offending word, the input line, and carets under
 //! the word.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use crate::text::{escape, excerpt};
@@ -87,23 +88,35 @@ fn caret_window(span: &Span) -> (String, usize, usize) {
     let beyond = span.col.saturating_sub(chars);
     let (shown, col) = if chars <= WINDOW {
         (
-            escape(line).into_owned(),
-            escape(&line[..at]).chars().count(),
+            controls_escaped(line).into_owned(),
+            controls_escaped(&line[..at]).chars().count(),
         )
     } else {
         excerpt(line, at, WINDOW)
     };
     let marked: String = line[at..].chars().take(span.width).collect();
     let room = shown.chars().count().saturating_sub(col).max(1);
-    let width = escape(&marked).chars().count().clamp(1, room);
+    let width = controls_escaped(&marked).chars().count().clamp(1, room);
     (shown, col + beyond, width)
 }
 
-/// A user's word as quoted inside a message: escaped, and cut with `…` past `WORD` characters.
+/// The user's own text as typed, unless it holds a control character: then escaped (which
+/// doubles backslashes too, so the escape stays unambiguous). Short filters without control
+/// characters are quoted exactly as they were typed.
+fn controls_escaped(s: &str) -> Cow<'_, str> {
+    if s.chars().any(char::is_control) {
+        escape(s)
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+/// A user's word as quoted inside a message: escaped when it holds control characters, and
+/// cut with `…` past `WORD` characters.
 pub(crate) fn shown(word: &str) -> String {
     let mut cut: String = word.chars().take(WORD).collect();
     let long = cut.len() < word.len();
-    cut = escape(&cut).into_owned();
+    cut = controls_escaped(&cut).into_owned();
     if long {
         cut.push('…');
     }
@@ -235,6 +248,16 @@ mod tests {
             "{msg}"
         );
         assert_eq!(caret_under(&msg), '\\', "{msg}");
+    }
+
+    #[test]
+    fn backslashes_the_user_typed_are_quoted_as_typed() {
+        let msg = err_of(&["sport", "=", ":a\\\\b"]);
+        assert_eq!(
+            msg,
+            "filter: 'a\\b' is not a port number or a service name from /etc/services\n  \
+             sport = :a\\\\b\n          ^^^^^"
+        );
     }
 
     #[test]
