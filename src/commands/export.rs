@@ -23,7 +23,7 @@ pub fn run(args: &ExportArgs, _no_config: bool) -> anyhow::Result<()> {
     let interval = seconds("--interval", args.interval, 0.0)?;
     let deadline = seconds("--timeout", args.timeout, 0.05)?;
     if let Some(warning) = exposure_warning(addr) {
-        eprintln!("sockeye: warning: {warning}");
+        crate::text::stderr_line(&format!("warning: {warning}"));
     }
 
     // Register before anything can block, so a signal during start-up is not lost.
@@ -44,12 +44,14 @@ pub fn run(args: &ExportArgs, _no_config: bool) -> anyhow::Result<()> {
         if let Some(reason) = &snap.fallback_reason
             && !std::mem::replace(&mut told_fallback, true)
         {
-            eprintln!("sockeye: netlink unavailable ({reason}); reading /proc/net instead");
+            crate::text::stderr_line(&format!(
+                "netlink unavailable ({reason}); reading /proc/net instead"
+            ));
         }
         if let Some(note) = &snap.process_note
             && !std::mem::replace(&mut told_processes, true)
         {
-            eprintln!("sockeye: {note}");
+            crate::text::stderr_line(note);
         }
         Ok(snap)
     })
@@ -65,11 +67,11 @@ pub fn run(args: &ExportArgs, _no_config: bool) -> anyhow::Result<()> {
         },
     )?;
     // Tests and scripts read the bound address (port 0 picks a free one) from this line.
-    eprintln!("sockeye: serving http://{}/metrics", exporter.addr());
+    crate::text::stderr_line(&format!("serving http://{}/metrics", exporter.addr()));
 
     if let Some(sig) = signals.forever().next() {
         let name = if sig == SIGINT { "SIGINT" } else { "SIGTERM" };
-        eprintln!("sockeye: {name} received, stopping");
+        crate::text::stderr_line(&format!("{name} received, stopping"));
     }
     exporter.shutdown();
     Ok(())

@@ -111,3 +111,37 @@ fn a_usage_error_with_a_closed_stderr_pipe_keeps_its_exit_status() {
     let status = child.wait().expect("wait");
     assert_eq!(status.code(), Some(2));
 }
+
+#[test]
+fn the_exporter_serves_and_stops_with_a_full_stderr() {
+    // A free port (the exporter says which it bound only on stderr, which is full here).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let mut child = sockeye()
+        .args([
+            "--no-config",
+            "export",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .stdout(Stdio::null())
+        .stderr(dev_full())
+        .spawn()
+        .expect("spawn sockeye");
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+    let up = crate::common::wait_until(std::time::Duration::from_secs(10), || {
+        std::net::TcpStream::connect(addr).is_ok() || child.try_wait().unwrap().is_some()
+    });
+    let early = child.try_wait().unwrap();
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    assert!(
+        up && early.is_none(),
+        "the exporter died at start: {status:?}"
+    );
+    assert_ne!(status.code(), Some(101), "panicked");
+    assert!(status.success(), "{status:?}");
+}
