@@ -27,14 +27,25 @@ pub fn announce_skip(why: &str) {
 
 /// Skip (false) with a clear line locally, or fail under CI, when `available` is false.
 pub fn require(available: bool, what: &str) -> bool {
-    if available {
-        return true;
+    match decide(available, what, under_ci()) {
+        Ok(Some(skip)) => {
+            announce_skip(&skip);
+            false
+        }
+        Ok(None) => true,
+        Err(failure) => panic!("{failure}"),
     }
-    if under_ci() {
-        panic!("{what}; CI must run every test (a skip would pass silently)");
+}
+
+/// What `require` does: run (None), skip with this line, or fail with this message.
+fn decide(available: bool, what: &str, ci: bool) -> Result<Option<String>, String> {
+    match (available, ci) {
+        (true, _) => Ok(None),
+        (false, true) => Err(format!(
+            "{what}; CI must run every test (a skip would pass silently)"
+        )),
+        (false, false) => Ok(Some(format!("{what} (under CI=true this fails)"))),
     }
-    announce_skip(&format!("{what} (under CI=true this fails)"));
-    false
 }
 
 /// `tool` on PATH, if there.
@@ -87,13 +98,15 @@ mod tests {
 
     #[test]
     fn a_missing_tool_fails_under_ci_and_skips_otherwise() {
-        // The test binary's threads share the environment: read CI, never set it here.
-        if under_ci() {
-            let r = std::panic::catch_unwind(|| require_tool("no-such-tool-sockeye", "nothing"));
-            assert!(r.is_err(), "a missing tool must fail under CI");
-        } else {
-            assert!(!require_tool("no-such-tool-sockeye", "nothing"));
-        }
+        let missing = find_tool("no-such-tool-sockeye").is_some();
+        let fail = decide(missing, "x is not installed", true).unwrap_err();
+        assert!(fail.contains("CI must run every test"), "{fail}");
+        let skip = decide(missing, "x is not installed", false).unwrap();
+        assert_eq!(
+            skip.as_deref(),
+            Some("x is not installed (under CI=true this fails)")
+        );
+        assert_eq!(decide(true, "x", true), Ok(None));
         assert!(require_tool("sh", "dash"));
     }
 }
