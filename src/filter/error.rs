@@ -1,7 +1,10 @@
 //! Filter errors: one message that quotes the offending word, the input line, and carets under
 //! the word.
 
+use std::borrow::Cow;
 use std::fmt;
+
+use crate::text::{escape, excerpt};
 
 /// Where in the input an error points: the line as the user typed it and the character range.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,14 +27,14 @@ pub struct FilterError {
 impl FilterError {
     pub(crate) fn at(message: impl Into<String>, span: Span) -> FilterError {
         FilterError {
-            message: message.into(),
+            message: bounded(message.into()),
             span: Some(span),
         }
     }
 
     pub(crate) fn plain(message: impl Into<String>) -> FilterError {
         FilterError {
-            message: message.into(),
+            message: bounded(message.into()),
             span: None,
         }
     }
@@ -51,22 +54,83 @@ impl fmt::Display for FilterError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "filter: {}", self.message)?;
         if let Some(span) = &self.span {
-            // Tabs would break the caret alignment: show them as spaces.
-            let line: String = span
-                .line
-                .chars()
-                .map(|c| if c == '\t' { ' ' } else { c })
-                .collect();
-            write!(
-                f,
-                "\n  {}\n  {}{}",
-                line.trim_end(),
-                " ".repeat(span.col),
-                "^".repeat(span.width.max(1))
-            )?;
+            let (line, col, width) = caret_window(span);
+            write!(f, "\n  {line}\n  {}{}", " ".repeat(col), "^".repeat(width))?;
         }
         Ok(())
     }
+}
+
+/// Longest input line quoted whole under an error; longer lines are cut to a window of about
+/// this many characters around the marked word, so a huge filter never echoes whole.
+const WINDOW: usize = 80;
+/// Longest user word quoted whole inside a message.
+const WORD: usize = 40;
+/// Cap on the message itself, whatever it quotes.
+const MESSAGE: usize = 300;
+
+/// The line to show (escaped, at most about `WINDOW` characters), and the caret column and
+/// width in it.
+fn caret_window(span: &Span) -> (String, usize, usize) {
+    // Tabs would break the caret alignment: show them as spaces.
+    let line: String = span
+        .line
+        .chars()
+        .map(|c| if c == '\t' { ' ' } else { c })
+        .collect();
+    let line = line.trim_end();
+    let chars = line.chars().count();
+    let at = line
+        .char_indices()
+        .nth(span.col)
+        .map_or(line.len(), |(i, _)| i);
+    // An end-of-input span points just past the last word.
+    let beyond = span.col.saturating_sub(chars);
+    let (shown, col) = if chars <= WINDOW {
+        (
+            controls_escaped(line).into_owned(),
+            controls_escaped(&line[..at]).chars().count(),
+        )
+    } else {
+        excerpt(line, at, WINDOW)
+    };
+    let marked: String = line[at..].chars().take(span.width).collect();
+    let room = shown.chars().count().saturating_sub(col).max(1);
+    let width = controls_escaped(&marked).chars().count().clamp(1, room);
+    (shown, col + beyond, width)
+}
+
+/// The user's own text as typed, unless it holds a control character: then escaped (which
+/// doubles backslashes too, so the escape stays unambiguous). Short filters without control
+/// characters are quoted exactly as they were typed.
+fn controls_escaped(s: &str) -> Cow<'_, str> {
+    if s.chars().any(char::is_control) {
+        escape(s)
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+/// A user's word as quoted inside a message: escaped when it holds control characters, and
+/// cut with `…` past `WORD` characters.
+pub(crate) fn shown(word: &str) -> String {
+    let mut cut: String = word.chars().take(WORD).collect();
+    let long = cut.len() < word.len();
+    cut = controls_escaped(&cut).into_owned();
+    if long {
+        cut.push('…');
+    }
+    cut
+}
+
+/// A message bounded in length whatever it quotes (the words in it are already `shown`).
+fn bounded(message: String) -> String {
+    if message.chars().count() <= MESSAGE {
+        return message;
+    }
+    let mut cut: String = message.chars().take(MESSAGE).collect();
+    cut.push('…');
+    cut
 }
 
 /// Optimal-string-alignment distance (Levenshtein plus adjacent transpositions), for
@@ -99,6 +163,11 @@ pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
 
 /// The closest candidate within a small distance, if any.
 pub(crate) fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    // The distance is at least the difference in length, and its table is quadratic: a huge
+    // word is never close to a keyword.
+    if word.len() > WORD {
+        return None;
+    }
     let lower = word.to_ascii_lowercase();
     let limit = if lower.chars().count() <= 3 { 1 } else { 2 };
     candidates
@@ -114,5 +183,103 @@ pub(crate) fn did_you_mean(word: &str, candidates: &[&str]) -> String {
     match suggest(word, candidates) {
         Some(s) => format!(" (did you mean '{s}'?)"),
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::filter::Filter;
+
+    fn err_of(words: &[&str]) -> String {
+        let words: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+        Filter::parse(&words).map(|_| ()).unwrap_err().to_string()
+    }
+
+    /// The caret line's first caret, as a character column of the quoted line above it.
+    fn caret_under(msg: &str) -> char {
+        let lines: Vec<&str> = msg.lines().collect();
+        let quoted = lines[lines.len() - 2];
+        let carets = lines[lines.len() - 1];
+        let col = carets.chars().position(|c| c == '^').unwrap();
+        quoted.chars().nth(col).unwrap()
+    }
+
+    #[test]
+    fn a_huge_filter_is_quoted_as_a_short_window_with_the_caret_in_place() {
+        let mut text = "( ".repeat(5_000);
+        text.push_str("bogus");
+        let msg = err_of(&[&text]);
+        assert!(msg.len() < 400, "{} bytes: {msg}", msg.len());
+        assert!(msg.contains('…'), "{msg}");
+        assert_eq!(caret_under(&msg), '(', "{msg}");
+
+        let msg = err_of(&[&format!("{} bogus", "sport = :1 or ".repeat(100))]);
+        assert!(msg.len() < 400, "{msg}");
+        assert_eq!(caret_under(&msg), 'b', "{msg}");
+    }
+
+    #[test]
+    fn a_huge_word_is_cut_inside_the_message_too() {
+        let word = "(".repeat(10_000);
+        let msg = err_of(&[&word]);
+        assert!(msg.len() < 400, "{} bytes: {msg}", msg.len());
+        assert!(msg.starts_with("filter: '((((("), "{msg}");
+        assert!(
+            msg.contains("…': parentheses must be separate words"),
+            "{msg}"
+        );
+        let msg = err_of(&["dport", "=", &format!(":{}", "9".repeat(100_000))]);
+        assert!(msg.len() < 400, "{msg}");
+    }
+
+    #[test]
+    fn control_characters_are_escaped_and_the_caret_follows_them() {
+        let msg = err_of(&["src", "1.2.3.4", "or", "\x1b]0;x\x07bad"]);
+        assert!(!msg.contains('\x1b') && !msg.contains('\x07'), "{msg:?}");
+        assert!(
+            msg.contains("'\\x1b]0;x\\x07bad' is not a filter keyword"),
+            "{msg}"
+        );
+        let last = msg.lines().last().unwrap();
+        assert_eq!(
+            last.trim_start().chars().count(),
+            "\\x1b]0;x\\x07bad".len(),
+            "{msg}"
+        );
+        assert_eq!(caret_under(&msg), '\\', "{msg}");
+    }
+
+    #[test]
+    fn backslashes_the_user_typed_are_quoted_as_typed() {
+        let msg = err_of(&["sport", "=", ":a\\\\b"]);
+        assert_eq!(
+            msg,
+            "filter: 'a\\b' is not a port number or a service name from /etc/services\n  \
+             sport = :a\\\\b\n          ^^^^^"
+        );
+    }
+
+    #[test]
+    fn an_end_of_input_caret_of_a_long_line_stays_bounded() {
+        let text = format!("{}sport =", "sport = :1 and ".repeat(300));
+        let msg = err_of(&[&text]);
+        assert!(msg.len() < 400, "{msg}");
+        assert!(msg.contains("needs a port after it"), "{msg}");
+    }
+
+    #[test]
+    fn a_long_plain_message_is_capped() {
+        let e = FilterError::plain("x".repeat(10_000));
+        assert!(e.to_string().chars().count() <= MESSAGE + 10);
+    }
+
+    #[test]
+    fn shown_words_are_escaped_and_cut() {
+        assert_eq!(shown("sprot"), "sprot");
+        assert_eq!(shown("a\nb"), "a\\nb");
+        let long = shown(&"y".repeat(100));
+        assert_eq!(long.chars().count(), WORD + 1);
+        assert!(long.ends_with('…'));
     }
 }

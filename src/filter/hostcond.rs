@@ -7,6 +7,8 @@ use std::collections::HashMap;
 use std::net::{Ipv6Addr, ToSocketAddrs};
 use std::sync::OnceLock;
 
+use super::error::shown;
+
 /// An address family an address condition is bound to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Family {
@@ -161,16 +163,20 @@ pub fn parse_port(text: &str) -> Result<Option<u16>, OperandError> {
     }
     match services().get(text) {
         Some((Some(t), Some(u))) if t != u => Err(OperandError::Port(format!(
-            "service '{text}' is ambiguous: port {t} for tcp, {u} for udp"
+            "service '{}' is ambiguous: port {t} for tcp, {u} for udp",
+            shown(text)
         ))),
         Some((Some(p), _)) | Some((None, Some(p))) => Ok(Some(*p)),
         _ => {
             let looks_numeric = text.chars().any(|c| c.is_ascii_digit())
                 && !text.chars().any(|c| c.is_ascii_alphabetic());
             Err(OperandError::Port(if looks_numeric {
-                format!("'{text}' is not a port number")
+                format!("'{}' is not a port number", shown(text))
             } else {
-                format!("'{text}' is not a port number or a service name from /etc/services")
+                format!(
+                    "'{}' is not a port number or a service name from /etc/services",
+                    shown(text)
+                )
             }))
         }
     }
@@ -220,7 +226,8 @@ fn parse_prefix(s: &str, forced: Option<Family>) -> Result<Option<Prefix>, Opera
     if matches!(a, "default" | "any" | "all") {
         if mask.is_some() {
             return Err(OperandError::Address(format!(
-                "'{a}' takes no prefix length"
+                "'{}' takes no prefix length",
+                shown(a)
             )));
         }
         return Ok(None);
@@ -228,7 +235,7 @@ fn parse_prefix(s: &str, forced: Option<Family>) -> Result<Option<Prefix>, Opera
     let mut p = if a.contains(':') && forced != Some(Family::V4) {
         let v6: Ipv6Addr = a
             .parse()
-            .map_err(|_| OperandError::Address(format!("'{a}' is not an IPv6 address")))?;
+            .map_err(|_| OperandError::Address(format!("'{}' is not an IPv6 address", shown(a))))?;
         Prefix {
             family: Family::V6,
             bytes: v6.octets(),
@@ -236,7 +243,7 @@ fn parse_prefix(s: &str, forced: Option<Family>) -> Result<Option<Prefix>, Opera
         }
     } else if forced != Some(Family::V6) {
         let v4 = parse_ipv4(a)
-            .ok_or_else(|| OperandError::Address(format!("'{a}' is not an address")))?;
+            .ok_or_else(|| OperandError::Address(format!("'{}' is not an address", shown(a))))?;
         let mut bytes = [0u8; 16];
         bytes[..4].copy_from_slice(&v4);
         Prefix {
@@ -246,14 +253,16 @@ fn parse_prefix(s: &str, forced: Option<Family>) -> Result<Option<Prefix>, Opera
         }
     } else {
         return Err(OperandError::Address(format!(
-            "'{a}' is not an IPv6 address"
+            "'{}' is not an IPv6 address",
+            shown(a)
         )));
     };
     if let Some(m) = mask {
         let max = p.len;
         p.len = parse_prefix_len(m, max).ok_or_else(|| {
             OperandError::Address(format!(
-                "'/{m}' is not a prefix length for {} (0 to {max})",
+                "'/{}' is not a prefix length for {} (0 to {max})",
+                shown(m),
                 if max == 32 { "IPv4" } else { "IPv6" }
             ))
         })?;
@@ -338,7 +347,8 @@ fn parse_inet_host(word: &str) -> Result<HostCond, OperandError> {
     let (addr, port): (&str, Option<&str>) = if let Some(rest) = s.strip_prefix('[') {
         let Some(close) = rest.find(']') else {
             return Err(OperandError::Address(format!(
-                "'{word}' has '[' without a closing ']'"
+                "'{}' has '[' without a closing ']'",
+                shown(word)
             )));
         };
         (&rest[..close], Some(&rest[close + 1..]))
@@ -369,7 +379,9 @@ fn parse_inet_host(word: &str) -> Result<HostCond, OperandError> {
                 None => {
                     if addr.contains(':') && !s.starts_with('[') {
                         return Err(OperandError::Address(format!(
-                            "'{word}' is not an address (write IPv6 addresses in brackets: [{s}])"
+                            "'{}' is not an address (write IPv6 addresses in brackets: [{}])",
+                            shown(word),
+                            shown(s)
                         )));
                     }
                     return Err(e);
@@ -392,8 +404,10 @@ pub fn parse_port_operand(word: &str) -> Result<Option<u16>, OperandError> {
         Err(e) if p.contains(':') || p.contains('.') && !p.starts_with('.') => {
             let _ = e;
             Err(OperandError::Port(format!(
-                "'{word}' is not a port: sport and dport take a port only (for an address use \
-                 src or dst, e.g. 'dst {word}')"
+                "'{}' is not a port: sport and dport take a port only (for an address use \
+                 src or dst, e.g. 'dst {}')",
+                shown(word),
+                shown(word)
             )))
         }
         Err(e) => Err(e),

@@ -4,6 +4,7 @@
 //! from so errors can point at it.
 
 use super::error::Span;
+use super::parse::MAX_TOKENS;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Token {
@@ -34,6 +35,9 @@ impl Input {
         let mut line = String::new();
         let mut col = 0;
         for (i, w) in words.iter().enumerate() {
+            if input.full() {
+                break;
+            }
             if i > 0 {
                 line.push(' ');
                 col += 1;
@@ -50,6 +54,9 @@ impl Input {
     pub fn from_text(text: &str) -> Input {
         let mut input = Input::default();
         for raw in text.lines() {
+            if input.full() {
+                break;
+            }
             let idx = input.lines.len();
             input.lines.push(raw.to_string());
             if raw.trim_start().starts_with('#') {
@@ -63,27 +70,31 @@ impl Input {
         input
     }
 
+    /// Split `s` into tokens. Stops once there are more tokens than the parser accepts:
+    /// the parser refuses such input anyway, and a huge input must not become millions of
+    /// tokens first.
     fn split_into(&mut self, s: &str, line: usize, base_col: usize) {
-        let chars: Vec<char> = s.chars().collect();
+        let mut chars = s.chars().peekable();
         let mut i = 0;
-        while i < chars.len() {
-            while i < chars.len() && is_space(chars[i]) {
+        while self.tokens.len() <= MAX_TOKENS {
+            while chars.next_if(|c| is_space(*c)).is_some() {
                 i += 1;
             }
-            if i >= chars.len() {
+            if chars.peek().is_none() {
                 break;
             }
             let start = i;
             let mut text = String::new();
-            while i < chars.len() && !is_space(chars[i]) {
-                if chars[i] == '\\' {
-                    i += 1;
-                    if i >= chars.len() {
-                        break;
-                    }
-                }
-                text.push(chars[i]);
+            while let Some(mut c) = chars.next_if(|c| !is_space(*c)) {
                 i += 1;
+                if c == '\\' {
+                    let Some(next) = chars.next() else {
+                        break;
+                    };
+                    i += 1;
+                    c = next;
+                }
+                text.push(c);
             }
             self.tokens.push(Token {
                 text,
@@ -92,6 +103,11 @@ impl Input {
                 width: i - start,
             });
         }
+    }
+
+    /// True once the input holds more tokens than the parser accepts.
+    fn full(&self) -> bool {
+        self.tokens.len() > MAX_TOKENS
     }
 
     pub fn span(&self, tok: &Token) -> Span {
@@ -183,5 +199,24 @@ mod tests {
         assert_eq!(i.tokens[0].line, 1);
         assert_eq!(i.tokens[0].col, 2);
         assert_eq!(i.tokens[3].line, 3);
+    }
+
+    #[test]
+    fn huge_input_stops_one_token_past_the_limit() {
+        let i = Input::from_text(&"( \n".repeat(100_000));
+        assert_eq!(i.tokens.len(), MAX_TOKENS + 1);
+        assert!(i.lines.len() <= MAX_TOKENS + 1);
+        let i = Input::from_words(&vec!["x".to_string(); 100_000]);
+        assert_eq!(i.tokens.len(), MAX_TOKENS + 1);
+        let i = Input::from_words(&["a b ".repeat(100_000)]);
+        assert_eq!(i.tokens.len(), MAX_TOKENS + 1);
+    }
+
+    #[test]
+    fn escapes_count_in_the_width() {
+        let i = Input::from_words(&["a\\ b c\\".to_string()]);
+        assert_eq!(texts(&i), ["a b", "c"]);
+        assert_eq!((i.tokens[0].col, i.tokens[0].width), (0, 4));
+        assert_eq!((i.tokens[1].col, i.tokens[1].width), (5, 2));
     }
 }

@@ -10,7 +10,7 @@
 //! (`a or b and c` is `(a or b) and c`), `not` binds tightest, and adjacency is `and`.
 //! Operator words are case-sensitive, as in ss; state names are not.
 
-use super::error::{FilterError, did_you_mean};
+use super::error::{FilterError, did_you_mean, shown};
 use super::hostcond::{self, Family, HostCond, OperandError};
 use super::lexer::{Input, Token};
 use super::state;
@@ -275,7 +275,7 @@ pub(crate) fn parse(input: &Input, opts: ParseOptions) -> R<Parsed> {
 /// Nesting limit: deeper input is refused rather than risking the stack.
 const MAX_DEPTH: usize = 200;
 /// Length limit: evaluation and compilation recurse over the tree, so its size is bounded.
-const MAX_TOKENS: usize = 4096;
+pub(crate) const MAX_TOKENS: usize = 4096;
 
 impl<'a> Parser<'a> {
     fn peek(&self) -> Option<&'a Token> {
@@ -308,14 +308,17 @@ impl<'a> Parser<'a> {
             }
             self.pos += 1;
             let Some(name) = self.next() else {
-                return Err(self.err(t, format!("'{}' needs a state name after it", t.text)));
+                return Err(self.err(
+                    t,
+                    format!("'{}' needs a state name after it", shown(&t.text)),
+                ));
             };
             let Some(s) = state::lookup(&name.text) else {
                 return Err(self.err(
                     name,
                     format!(
                         "'{}' is not a state name{}",
-                        name.text,
+                        shown(&name.text),
                         did_you_mean(&name.text, state::STATE_WORDS)
                     ),
                 ));
@@ -338,9 +341,10 @@ impl<'a> Parser<'a> {
                     self.pos += 1;
                     match self.peek_kind() {
                         None | Some(Kind::RParen) | Some(Kind::Or) | Some(Kind::And) => {
-                            return Err(
-                                self.err(t, format!("'{}' needs a condition after it", t.text))
-                            );
+                            return Err(self.err(
+                                t,
+                                format!("'{}' needs a condition after it", shown(&t.text)),
+                            ));
                         }
                         _ => {}
                     }
@@ -384,36 +388,43 @@ impl<'a> Parser<'a> {
             Kind::Not => {
                 match self.peek_kind() {
                     None | Some(Kind::RParen) | Some(Kind::Or) | Some(Kind::And) => {
-                        return Err(self.err(t, format!("'{}' needs a condition after it", t.text)));
+                        return Err(self.err(
+                            t,
+                            format!("'{}' needs a condition after it", shown(&t.text)),
+                        ));
                     }
                     _ => {}
                 }
                 Ok(Expr::Not(Box::new(self.expr(depth + 1)?)))
             }
             Kind::RParen => Err(self.err(t, "')' has no matching '('".into())),
-            Kind::Or | Kind::And => {
-                Err(self.err(t, format!("'{}' needs a condition before it", t.text)))
-            }
+            Kind::Or | Kind::And => Err(self.err(
+                t,
+                format!("'{}' needs a condition before it", shown(&t.text)),
+            )),
             Kind::Src | Kind::Dst => self.host(t),
             Kind::Sport | Kind::Dport => self.port(t),
             Kind::Dev => self.dev(t),
             Kind::AutoBound => Ok(Expr::Cond(Cond::AutoBound)),
             Kind::Fwmark | Kind::Cgroup => Err(self.err(
                 t,
-                format!("'{}' is an ss filter sockeye does not support", t.text),
+                format!(
+                    "'{}' is an ss filter sockeye does not support",
+                    shown(&t.text)
+                ),
             )),
             Kind::State => Err(self.err(
                 t,
                 format!(
                     "'{}' must come before the expression (ss reads state clauses first)",
-                    t.text
+                    shown(&t.text)
                 ),
             )),
             Kind::Ge | Kind::Le | Kind::Ne | Kind::Eq | Kind::Gt | Kind::Lt => Err(self.err(
                 t,
                 format!(
                     "'{}' needs a keyword before it (src, dst, sport or dport)",
-                    t.text
+                    shown(&t.text)
                 ),
             )),
             Kind::Word => Err(self.unknown_word(t)),
@@ -421,19 +432,20 @@ impl<'a> Parser<'a> {
     }
 
     fn unknown_word(&self, t: &Token) -> FilterError {
-        let w = &t.text;
-        if w.len() > 1 && (w.starts_with('(') || w.ends_with(')')) {
+        let raw = &t.text;
+        let w = shown(raw);
+        if raw.len() > 1 && (raw.starts_with('(') || raw.ends_with(')')) {
             return self.err(
                 t,
                 format!("'{w}': parentheses must be separate words, as in ss ('( dport = :80 )')"),
             );
         }
-        let hint = did_you_mean(w, KEYWORDS);
+        let hint = did_you_mean(&t.text, KEYWORDS);
         if !hint.is_empty() {
             return self.err(t, format!("'{w}' is not a filter keyword{hint}"));
         }
-        let addressy = w.starts_with([':', '[', '*', '/'])
-            || w.chars().next().is_some_and(|c| c.is_ascii_digit());
+        let addressy = raw.starts_with([':', '[', '*', '/'])
+            || raw.chars().next().is_some_and(|c| c.is_ascii_digit());
         if addressy {
             self.err(
                 t,
@@ -456,10 +468,14 @@ impl<'a> Parser<'a> {
     /// The operand word after a keyword (and its operator).
     fn operand(&mut self, kw: &Token, what: &str) -> R<&'a Token> {
         match self.peek() {
-            None => Err(self.err(kw, format!("'{}' needs {what} after it", kw.text))),
+            None => Err(self.err(kw, format!("'{}' needs {what} after it", shown(&kw.text)))),
             Some(o) if classify(&o.text) != Kind::Word => Err(self.err(
                 o,
-                format!("'{}' needs {what} after it, not '{}'", kw.text, o.text),
+                format!(
+                    "'{}' needs {what} after it, not '{}'",
+                    shown(&kw.text),
+                    shown(&o.text)
+                ),
             )),
             Some(o) => {
                 self.pos += 1;
@@ -492,7 +508,8 @@ impl<'a> Parser<'a> {
                         op,
                         format!(
                             "'{}' takes only '=' (for the opposite, write 'not {} ADDR')",
-                            kw.text, kw.text
+                            shown(&kw.text),
+                            shown(&kw.text)
                         ),
                     ));
                 }
@@ -564,7 +581,7 @@ impl<'a> Parser<'a> {
                 o,
                 format!(
                     "'{}' needs a port number to compare with, not '*'",
-                    op_tok.text
+                    shown(&op_tok.text)
                 ),
             ));
         }
@@ -584,8 +601,12 @@ impl<'a> Parser<'a> {
             }
         }
         let o = self.operand(kw, "an interface name")?;
-        let ifindex = ifindex(&o.text)
-            .ok_or_else(|| self.err(o, format!("'{}' is not a network interface", o.text)))?;
+        let ifindex = ifindex(&o.text).ok_or_else(|| {
+            self.err(
+                o,
+                format!("'{}' is not a network interface", shown(&o.text)),
+            )
+        })?;
         let c = Expr::Cond(Cond::Dev {
             ifindex,
             name: o.text.clone(),

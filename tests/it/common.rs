@@ -13,6 +13,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+pub mod skip;
+pub use skip::{require, require_non_root, require_root, require_tool};
+
 pub const LO4: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 pub const LO6: IpAddr = IpAddr::V6(Ipv6Addr::LOCALHOST);
 

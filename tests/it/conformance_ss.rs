@@ -86,12 +86,8 @@ fn as_u64(v: &Value) -> Option<u64> {
 #[test]
 fn dump_json_matches_ss_for_both_sources() {
     let private = enter_private_netns();
-    if !private {
-        eprintln!(
-            "note: not root — comparing on the shared loopback by port; \
-             dual-stack case skipped: needs root"
-        );
-    }
+    // Not root: compare on the shared loopback by port, without the dual-stack case.
+    crate::common::require(private, "the dual-stack case needs root (a private netns)");
     let dir = tempfile::tempdir().expect("tempdir");
 
     let backlog = backlog_overflow(LO4);
@@ -106,8 +102,27 @@ fn dump_json_matches_ss_for_both_sources() {
     let ux = unix_streams(dir.path());
     let (_dg_path, dgram) = unix_dgram(dir.path());
 
-    // Let queues settle (Send-Q build-up, FINs) before the two readings.
-    std::thread::sleep(Duration::from_millis(300));
+    // Let queues settle (Send-Q build-up, FINs) before the two readings: until two ss
+    // readings in a row agree.
+    let mut args = vec!["-tanH".to_string()];
+    args.extend(crate::common::port_filter([
+        sendq.port,
+        cw_empty.port,
+        cw_data.port,
+        tw.port,
+        unread.port,
+    ]));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut last = Vec::new();
+    let settled = crate::common::wait_until(Duration::from_secs(5), || {
+        let now = crate::common::ss(&args);
+        std::mem::replace(&mut last, now) == last
+    });
+    assert!(
+        settled,
+        "the socket table never settled:\n{}",
+        last.join("\n")
+    );
 
     let mut ports: HashSet<u64> = [
         backlog.port,

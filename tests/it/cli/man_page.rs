@@ -89,8 +89,7 @@ fn hand_written_sections_are_present() {
 
 #[test]
 fn groff_renders_the_page_without_warnings() {
-    if Command::new("groff").arg("--version").output().is_err() {
-        eprintln!("skipped: groff is not installed");
+    if !crate::common::require_tool("groff", "groff-base") {
         return;
     }
     let dir = tempfile::tempdir().expect("temp dir");

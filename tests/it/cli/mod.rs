@@ -6,3 +6,4 @@ mod help;
 mod input_files;
 mod man_page;
 mod usage;
+mod writes;

@@ -278,9 +278,7 @@ fn a_loose_socket_directory_is_made_private() {
 
 #[test]
 fn a_socket_directory_owned_by_someone_else_is_refused() {
-    // SAFETY: getuid cannot fail.
-    if unsafe { libc::getuid() } != 0 {
-        eprintln!("skipped: needs root (to create a directory owned by another user)");
+    if !crate::common::require_root("to create a directory owned by another user") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -243,8 +243,10 @@ fn port_base_gives_consecutive_ports() {
 
 #[test]
 fn ipv6_loopback_works_too() {
-    if std::net::TcpListener::bind("[::1]:0").is_err() {
-        eprintln!("skipped: no IPv6 loopback");
+    if !crate::common::require(
+        std::net::TcpListener::bind("[::1]:0").is_ok(),
+        "no IPv6 loopback",
+    ) {
         return;
     }
     let demo = DemoProc::start(&["unread", "--bind", "::1"]);

@@ -472,8 +472,10 @@ fn find_in_path(bin: &str) -> Option<std::path::PathBuf> {
 
 #[test]
 fn prometheus_scrapes_the_accept_queue_of_our_listener() {
+    if !crate::common::require_tool("prometheus", "prometheus") {
+        return;
+    }
     let Some(prometheus) = find_in_path("prometheus") else {
-        eprintln!("skipped: the prometheus binary is not installed (apt-get install prometheus)");
         return;
     };
     let b = backlogged();

@@ -151,7 +151,14 @@ fn time_wait_has_a_timer_and_no_owner() {
     let cport = c.local_addr().unwrap().port();
     let (server, _) = l.accept().unwrap();
     drop(c); // the client closes first: it ends in TIME-WAIT
-    std::thread::sleep(Duration::from_millis(20));
+    assert!(
+        crate::common::wait_until(Duration::from_secs(3), || {
+            crate::common::tcp_state_of(cport)
+                .iter()
+                .any(|s| s == "FIN-WAIT-2")
+        }),
+        "client never reached FIN-WAIT-2"
+    );
     drop(server);
     let q = Query {
         states: StateSet::of(&[TcpState::TimeWait]),
@@ -248,7 +255,7 @@ fn ipv6_listeners_report_v6only() {
         v6_listener(Ipv6Addr::LOCALHOST, true),
         v6_listener(mapped, false),
     ) else {
-        println!("skipped: no IPv6 loopback here");
+        crate::common::require(false, "no IPv6 loopback here");
         return;
     };
     let q = Query {

@@ -16,6 +16,7 @@ use std::os::unix::net::{UnixDatagram, UnixListener, UnixStream};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::common::{tcp_state_of, wait_until};
 use sockeye::collect::Query;
 use sockeye::collect::netlink::{NetlinkSource, fixture};
 
@@ -66,9 +67,15 @@ fn record_fixtures() {
     let (_accepted, _) = srv.accept().unwrap();
     c.write_all(b"12345678").unwrap();
     let tw = TcpStream::connect("127.0.0.1:40002").unwrap();
+    let tw_port = tw.local_addr().unwrap().port();
     let (tw_srv, _) = srv.accept().unwrap();
     drop(tw);
-    std::thread::sleep(Duration::from_millis(50));
+    let state_is = |want: &str| {
+        wait_until(Duration::from_secs(3), || {
+            tcp_state_of(tw_port).iter().any(|s| s == want)
+        })
+    };
+    assert!(state_is("FIN-WAIT-2"), "client never reached FIN-WAIT-2");
     drop(tw_srv);
 
     // tcp/ipv6: v6-only on ::1 (forced by the kernel), dual-stack on ::ffff:127.0.0.1,
@@ -91,7 +98,7 @@ fn record_fixtures() {
     let abs = std::os::unix::net::SocketAddr::from_abstract_name("sockeye-fixture").unwrap();
     let _ua = UnixListener::bind_addr(&abs).unwrap();
     let _ud = UnixDatagram::unbound().unwrap();
-    std::thread::sleep(Duration::from_millis(50));
+    assert!(state_is("TIME-WAIT"), "client never reached TIME-WAIT");
 
     let q = Query {
         tcp_info: true,

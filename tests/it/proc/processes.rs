@@ -303,9 +303,7 @@ fn live_own_sockets_are_attributed_to_this_process() {
 
 #[test]
 fn live_note_for_other_users_processes() {
-    // SAFETY: geteuid cannot fail.
-    if unsafe { libc::geteuid() } == 0 {
-        eprintln!("skipped: needs a non-root user (root can read every /proc/PID/fd)");
+    if !crate::common::require_non_root("root can read every /proc/PID/fd") {
         return;
     }
     let udp = UdpSocket::bind("127.0.0.1:0").unwrap();

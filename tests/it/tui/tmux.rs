@@ -93,8 +93,7 @@ fn read_rc(path: &Path) -> Option<String> {
 
 #[test]
 fn counts_follow_the_socket_table_and_q_exits_zero() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        println!("skipped: tmux is not installed");
+    if !crate::common::require_tool("tmux", "tmux") {
         return;
     }
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
