@@ -86,7 +86,12 @@ pub fn user_message(err: &anyhow::Error) -> String {
         }
     }
     out.push_str(rest);
-    out
+    // Untrusted parts were escaped where they were formatted; this is the backstop for any
+    // that were not (a kernel or library message quoting a path, say).
+    match crate::text::escape_controls(&out) {
+        std::borrow::Cow::Borrowed(_) => out,
+        std::borrow::Cow::Owned(escaped) => escaped,
+    }
 }
 
 #[cfg(test)]

@@ -68,6 +68,25 @@ fn push_escaped(out: &mut String, c: char) {
     }
 }
 
+/// A backstop for whole messages (errors, notices) whose untrusted parts were escaped where
+/// they were formatted: any control character still present except the newlines that
+/// separate a message's own lines (a filter error's caret line) is escaped. Backslashes are
+/// left alone, so parts escaped already are not escaped twice.
+pub fn escape_controls(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| c.is_control() && c != '\n') {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c == '\n' || !c.is_control() {
+            out.push(c);
+        } else {
+            push_escaped(&mut out, c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// A short, escaped window of `text` around byte offset `at`, for error messages that point
 /// at a spot in a long input (a filter, a config value): at most about `max` characters, with
 /// `…` where text was cut. Returns the window and the column (in characters) of `at` within
@@ -104,10 +123,11 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 
 /// Write `sockeye: MSG` and a newline to stderr. A failed write (closed or full stderr) is
 /// ignored: there is nowhere left to report it, and it must never panic as `eprintln!` does.
-/// `msg` must already be escaped where it holds untrusted text.
+/// `msg` should already be escaped where it holds untrusted text; control characters other
+/// than its own newlines are escaped here as a backstop.
 pub fn stderr_line(msg: &str) {
     let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "sockeye: {msg}");
+    let _ = writeln!(err, "sockeye: {}", escape_controls(msg));
     let _ = err.flush();
 }
 
@@ -132,6 +152,13 @@ mod tests {
         assert_eq!(escape("\u{9b}2J"), "\\u{009b}2J");
         assert_eq!(escape("a\\nb"), "a\\\\nb");
         assert!(!escape("\x00\x01\x1f\u{85}").chars().any(|c| c.is_control()));
+    }
+
+    #[test]
+    fn messages_keep_their_lines_but_lose_control_characters() {
+        assert_eq!(escape_controls("bad filter\n  ^ here"), "bad filter\n  ^ here");
+        assert_eq!(escape_controls("path a\\x1b\x1b[2J"), "path a\\x1b\\x1b[2J");
+        assert_eq!(escape_controls("tab\there\r"), "tab\\there\\r");
     }
 
     #[test]
