@@ -96,6 +96,9 @@ pub struct SelectArgs {
         value_parser = parse_query
     )]
     pub query: Vec<String>,
+    /// Where the selection flags stood (ss's meaning depends on it).
+    #[arg(skip)]
+    pub order: crate::cli_order::ArgOrder,
     /// Show sockets in every state.
     #[arg(short = 'a', long = "all")]
     pub all: bool,

@@ -71,12 +71,8 @@ pub fn resolve(sel: &SelectArgs) -> SsTables {
     let mut dbs = Dbs::default();
     let mut fams: u16 = 0;
     let mut named = false;
-    for (flag, given) in [
-        (Flag::Tcp, sel.tcp),
-        (Flag::Udp, sel.udp),
-        (Flag::Unix, sel.unix),
-    ] {
-        if given {
+    for (flag, given) in [(Flag::Tcp, sel.tcp), (Flag::Udp, sel.udp)] {
+        if given && !sel.order.before_query.contains(&flag) {
             let of_flag = Dbs {
                 kinds: NetidSet::of_flag(flag),
                 unread: 0,
@@ -85,7 +81,12 @@ pub fn resolve(sel: &SelectArgs) -> SsTables {
             named = true;
         }
     }
-    for (fam, given) in [(SsFamily::Inet, sel.ipv4), (SsFamily::Inet6, sel.ipv6)] {
+    // -x is a family to ss (AF_UNIX), not a table flag.
+    for (fam, given) in [
+        (SsFamily::Inet, sel.ipv4),
+        (SsFamily::Inet6, sel.ipv6),
+        (SsFamily::Unix, sel.unix),
+    ] {
         if given {
             fams |= fam.bit();
             named = true;
@@ -121,6 +122,12 @@ pub fn resolve(sel: &SelectArgs) -> SsTables {
         if dbs.kinds.intersect(of_fam.kinds).is_empty() && dbs.unread & of_fam.unread == 0 {
             dbs.set(of_fam, true);
         }
+    }
+    // ss's preferred family (the last given) narrows inet to itself: `-4 -6` is IPv6 only.
+    match sel.order.preferred {
+        Some(SsFamily::Inet) => fams &= !SsFamily::Inet6.bit(),
+        Some(SsFamily::Inet6) => fams &= !SsFamily::Inet.bit(),
+        _ => {}
     }
     let (mut ipv4, mut ipv6) = (
         fams & SsFamily::Inet.bit() != 0,
