@@ -70,3 +70,52 @@ pub fn order_of(m: &ArgMatches, sel: &SelectArgs) -> ArgOrder {
         before_query,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order(args: &[&str]) -> ArgOrder {
+        let m = Cli::command()
+            .try_get_matches_from(["sockeye", "dump"].iter().chain(args))
+            .unwrap();
+        let cli = Cli::from_arg_matches(&m).unwrap();
+        let Some(Command::Dump(d)) = cli.command else {
+            panic!("not dump")
+        };
+        order_of(m.subcommand().unwrap().1, &d.select)
+    }
+
+    #[test]
+    fn the_last_family_is_preferred() {
+        assert_eq!(order(&[]).preferred, None);
+        assert_eq!(order(&["-4", "-6"]).preferred, Some(SsFamily::Inet6));
+        assert_eq!(order(&["-6", "-4"]).preferred, Some(SsFamily::Inet));
+        assert_eq!(order(&["-46"]).preferred, Some(SsFamily::Inet6));
+        assert_eq!(order(&["-4", "-x"]).preferred, Some(SsFamily::Unix));
+        assert_eq!(
+            order(&["-f", "unix", "-f", "inet6", "-4", "-f", "link"]).preferred,
+            Some(SsFamily::Link)
+        );
+        assert_eq!(
+            order(&["-f", "link", "-6"]).preferred,
+            Some(SsFamily::Inet6)
+        );
+    }
+
+    #[test]
+    fn table_flags_before_the_first_query_are_dropped() {
+        assert!(order(&["-t", "-u"]).before_query.is_empty());
+        assert_eq!(order(&["-t", "-A", "udp"]).before_query, [Flag::Tcp]);
+        assert_eq!(
+            order(&["-tu", "-A", "udp"]).before_query,
+            [Flag::Tcp, Flag::Udp]
+        );
+        assert!(order(&["-A", "udp", "-t"]).before_query.is_empty());
+        assert!(
+            order(&["-A", "udp", "-u", "-A", "tcp"])
+                .before_query
+                .is_empty()
+        );
+    }
+}

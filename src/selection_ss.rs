@@ -251,6 +251,35 @@ mod tests {
     }
 
     #[test]
+    fn the_order_of_the_command_line_counts() {
+        use crate::cli_order::ArgOrder;
+        // -4 -6: IPv6 only; -6 -4: IPv4 only; a later non-inet family narrows nothing.
+        let both = |preferred| {
+            resolve(&sel(|s| {
+                s.ipv4 = true;
+                s.ipv6 = true;
+                s.order = ArgOrder {
+                    preferred,
+                    before_query: vec![],
+                };
+            }))
+        };
+        let t = both(Some(SsFamily::Inet6));
+        assert!(!t.ipv4 && t.ipv6);
+        let t = both(Some(SsFamily::Inet));
+        assert!(t.ipv4 && !t.ipv6);
+        let t = both(Some(SsFamily::Unix));
+        assert!(t.ipv4 && t.ipv6);
+        // -t -A udp: the first -A drops the earlier -t.
+        let t = resolve(&sel(|s| {
+            s.tcp = true;
+            s.query = q(&["udp"]);
+            s.order.before_query = vec![Flag::Tcp];
+        }));
+        assert_eq!(t.netids, NetidSet::of(&[Netid::Udp]));
+    }
+
+    #[test]
     fn every_ss_query_name_is_known() {
         for name in [
             "all",
