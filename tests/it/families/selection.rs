@@ -163,3 +163,23 @@ fn unknown_family_and_table_names_are_refused_as_ss_does() {
         assert!(err.contains(want), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn verbose_names_the_tables_left_out() {
+    let run = |args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_sockeye"))
+            .args(["dump", "-q", "--verbose", "-H", "sport", "=", ":1"])
+            .args(args)
+            .output()
+            .expect("run sockeye");
+        assert!(o.status.success(), "{args:?}");
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    let err = run(&["-A", "tcp,raw,netlink"]);
+    assert!(
+        err.contains("tables not shown: raw nl (sockeye does not read them yet)"),
+        "{err}"
+    );
+    let err = run(&["-t"]);
+    assert!(!err.contains("tables not shown"), "{err}");
+}
