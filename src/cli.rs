@@ -81,6 +81,24 @@ pub struct SelectArgs {
     /// Show only listening sockets (and unconnected UDP/unix ones).
     #[arg(short = 'l', long = "listening")]
     pub listening: bool,
+    /// Only these families, as ss -f (repeatable): inet, inet6, link, unix, netlink, vsock,
+    /// tipc, xdp. Combined with -t -u -x -4 -6 -A as ss combines them.
+    #[arg(short = 'f', long = "family", value_name = "FAMILY", value_parser = parse_family)]
+    pub family: Vec<crate::tables::SsFamily>,
+    /// Only these tables, as ss -A (comma-separated, repeatable; !NAME removes one): all,
+    /// inet, tcp, mptcp, udp, raw, unix, unix_dgram, unix_stream, unix_seqpacket, packet,
+    /// packet_raw, packet_dgram, netlink, dccp, sctp, vsock_stream, vsock_dgram, tipc, xdp.
+    #[arg(
+        short = 'A',
+        long = "query",
+        visible_alias = "socket",
+        value_name = "QUERY",
+        value_parser = parse_query
+    )]
+    pub query: Vec<String>,
+    /// Where the selection flags stood (ss's meaning depends on it).
+    #[arg(skip)]
+    pub order: crate::cli_order::ArgOrder,
     /// Show sockets in every state.
     #[arg(short = 'a', long = "all")]
     pub all: bool,
@@ -101,6 +119,28 @@ pub struct SelectArgs {
     // starts with '-', so an unknown option is reported as one, not as a filter keyword.
     #[arg(value_name = "FILTER")]
     pub filter: Vec<String>,
+}
+
+/// `-f NAME`: one of ss's family names.
+fn parse_family(name: &str) -> Result<crate::tables::SsFamily, String> {
+    crate::tables::SsFamily::from_name(name).ok_or_else(|| {
+        format!(
+            "\"{}\" is invalid family (one of: {})",
+            crate::text::escape(name),
+            crate::tables::SsFamily::ALL.map(|f| f.name()).join(", ")
+        )
+    })
+}
+
+/// `-A LIST`: ss's table names, comma-separated.
+fn parse_query(list: &str) -> Result<String, String> {
+    match list.split(',').find(|n| !crate::tables::is_query_name(n)) {
+        Some(bad) => Err(format!(
+            "\"{}\" is illegal socket table id",
+            crate::text::escape(bad)
+        )),
+        None => Ok(list.to_string()),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]

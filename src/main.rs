@@ -3,13 +3,12 @@
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
-use sockeye::cli::{Cli, Command};
+use sockeye::cli::Command;
 use sockeye::{commands, error, text};
 
 fn main() -> ExitCode {
     sockeye::tui::term::tune_malloc();
-    let cli = match Cli::try_parse() {
+    let cli = match sockeye::cli_order::try_parse_ordered() {
         Ok(cli) => cli,
         Err(e) => return clap_message(&e),
     };

@@ -197,6 +197,7 @@ impl Page {
 fn hand_written() -> Page {
     let mut page = Page::new();
     live_view(&mut page);
+    tables_and_families(&mut page);
     filters(&mut page);
     tcp_states(&mut page);
     queues(&mut page);
@@ -313,6 +314,21 @@ fn keys(page: &mut Page) {
     for (keys, text, _) in entries(&defaults, pick(false), label) {
         page.item(&keys, text);
     }
+}
+
+fn tables_and_families(page: &mut Page) {
+    page.section("TABLES AND FAMILIES").para(
+        "-t -u -x -4 -6, -f/--family (inet, inet6, link, unix, netlink, vsock, tipc, xdp) and \
+         -A/--query/--socket (all, inet, tcp, mptcp, udp, raw, unix, unix_dgram, unix_stream, \
+         unix_seqpacket, packet, packet_raw, packet_dgram, netlink, dccp, sctp, vsock_stream, \
+         vsock_dgram, tipc, xdp; comma-separated, !NAME removes one) combine as in ss(8): a \
+         table named without any of its families brings them; a family named without any of \
+         its tables brings them all, so -x -4 shows unix and the IPv4 inet tables; the family \
+         given last narrows inet to itself (-4 -6 shows IPv6 only); the first -A drops a -t \
+         or -u given before it. sockeye reads the tcp, udp and unix tables; a selection of \
+         only other tables is refused (exit status 2), and within a wider one they are left \
+         out.",
+    );
 }
 
 fn filters(page: &mut Page) {

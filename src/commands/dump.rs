@@ -220,6 +220,14 @@ fn report_notices(args: &DumpArgs, snap: &Snapshot) {
         let _ = writeln!(err, "sockeye: {note}");
     }
     if args.verbose {
+        let unread = crate::selection::ss::resolve(&args.select).unread;
+        if !unread.is_empty() {
+            let _ = writeln!(
+                err,
+                "sockeye: tables not shown: {} (sockeye does not read them yet)",
+                unread.join(" ")
+            );
+        }
         for w in &snap.warnings {
             let _ = writeln!(err, "sockeye: warning: {w}");
         }

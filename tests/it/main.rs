@@ -9,6 +9,7 @@ mod config;
 mod conformance_ss;
 mod demo;
 mod export;
+mod families;
 mod filter;
 mod host;
 mod netlink;

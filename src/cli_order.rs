@@ -1,0 +1,121 @@
+//! Where the selection flags stood on the command line: ss's meaning depends on it. The last
+//! family given (`-4`, `-6`, `-x`, `-f NAME`) is ss's preferred family, and `-4 -6` shows
+//! IPv6 only; the first `-A` drops the table flags (`-t`, `-u`) given before it.
+
+use clap::{ArgMatches, CommandFactory, FromArgMatches};
+
+use crate::cli::{Cli, Command, SelectArgs};
+use crate::tables::{Flag, SsFamily};
+
+/// The order facts [`crate::selection`] needs (empty when the arguments were built in code).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ArgOrder {
+    /// The family given last, if any.
+    pub preferred: Option<SsFamily>,
+    /// Table flags given only before the first `-A` (ss drops them).
+    pub before_query: Vec<Flag>,
+}
+
+/// Parse the command line as [`clap::Parser::try_parse`], plus the order of the selection
+/// flags of the subcommand that has them.
+pub fn try_parse_ordered() -> Result<Cli, clap::Error> {
+    let matches = Cli::command().try_get_matches()?;
+    let mut cli = Cli::from_arg_matches(&matches)?;
+    if let Some((_, sub)) = matches.subcommand()
+        && let Some(sel) = select_mut(&mut cli)
+    {
+        sel.order = order_of(sub, sel);
+    }
+    Ok(cli)
+}
+
+fn select_mut(cli: &mut Cli) -> Option<&mut SelectArgs> {
+    match cli.command.as_mut()? {
+        Command::Dump(a) => Some(&mut a.select),
+        Command::Tui(a) => Some(&mut a.select),
+        _ => None,
+    }
+}
+
+fn last_index(m: &ArgMatches, id: &str) -> Option<usize> {
+    // Flags left at their default (false) have an index too: only count given ones.
+    if m.value_source(id) != Some(clap::parser::ValueSource::CommandLine) {
+        return None;
+    }
+    m.indices_of(id).and_then(|i| i.max())
+}
+
+pub fn order_of(m: &ArgMatches, sel: &SelectArgs) -> ArgOrder {
+    let mut fams: Vec<(usize, SsFamily)> = Vec::new();
+    for (id, fam) in [
+        ("ipv4", SsFamily::Inet),
+        ("ipv6", SsFamily::Inet6),
+        ("unix", SsFamily::Unix),
+    ] {
+        if let Some(i) = last_index(m, id) {
+            fams.push((i, fam));
+        }
+    }
+    if let Some(idx) = m.indices_of("family") {
+        fams.extend(idx.zip(sel.family.iter().copied()));
+    }
+    let first_query = m.indices_of("query").and_then(|mut i| i.next());
+    let before_query = [(Flag::Tcp, "tcp"), (Flag::Udp, "udp")]
+        .into_iter()
+        .filter(|(_, id)| matches!((last_index(m, id), first_query), (Some(t), Some(q)) if t < q))
+        .map(|(f, _)| f)
+        .collect();
+    ArgOrder {
+        preferred: fams.into_iter().max_by_key(|(i, _)| *i).map(|(_, f)| f),
+        before_query,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order(args: &[&str]) -> ArgOrder {
+        let m = Cli::command()
+            .try_get_matches_from(["sockeye", "dump"].iter().chain(args))
+            .unwrap();
+        let cli = Cli::from_arg_matches(&m).unwrap();
+        let Some(Command::Dump(d)) = cli.command else {
+            panic!("not dump")
+        };
+        order_of(m.subcommand().unwrap().1, &d.select)
+    }
+
+    #[test]
+    fn the_last_family_is_preferred() {
+        assert_eq!(order(&[]).preferred, None);
+        assert_eq!(order(&["-4", "-6"]).preferred, Some(SsFamily::Inet6));
+        assert_eq!(order(&["-6", "-4"]).preferred, Some(SsFamily::Inet));
+        assert_eq!(order(&["-46"]).preferred, Some(SsFamily::Inet6));
+        assert_eq!(order(&["-4", "-x"]).preferred, Some(SsFamily::Unix));
+        assert_eq!(
+            order(&["-f", "unix", "-f", "inet6", "-4", "-f", "link"]).preferred,
+            Some(SsFamily::Link)
+        );
+        assert_eq!(
+            order(&["-f", "link", "-6"]).preferred,
+            Some(SsFamily::Inet6)
+        );
+    }
+
+    #[test]
+    fn table_flags_before_the_first_query_are_dropped() {
+        assert!(order(&["-t", "-u"]).before_query.is_empty());
+        assert_eq!(order(&["-t", "-A", "udp"]).before_query, [Flag::Tcp]);
+        assert_eq!(
+            order(&["-tu", "-A", "udp"]).before_query,
+            [Flag::Tcp, Flag::Udp]
+        );
+        assert!(order(&["-A", "udp", "-t"]).before_query.is_empty());
+        assert!(
+            order(&["-A", "udp", "-u", "-A", "tcp"])
+                .before_query
+                .is_empty()
+        );
+    }
+}
