@@ -118,7 +118,9 @@ pub enum SourceArg {
   sockeye dump -ltnp                     TCP listeners with their processes
   sockeye dump -tn dport = :443          connections to port 443
   sockeye dump -s                        summary with per-state counts
-  sockeye dump -ta --json | jq '.[] | select(.state == \"CLOSE-WAIT\")'")]
+  sockeye dump -ta --json | jq '.[] | select(.state == \"CLOSE-WAIT\")'
+  sockeye dump -E -tn --json             follow TCP sockets as they close
+  sockeye dump -K -tn state close-wait sport = :8080   close leaked CLOSE-WAIT (root)")]
 pub struct DumpArgs {
     #[command(flatten)]
     pub select: SelectArgs,
