@@ -17,7 +17,7 @@ use anyhow::Context;
 
 use crate::cli::DumpArgs;
 use crate::collect::host::Host;
-use crate::collect::netlink::events::{EventSource, Received, group_mask};
+use crate::collect::netlink::events::{EventSource, RCVBUF_BYTES, Received, group_mask};
 use crate::collect::{Query, SourcePref};
 use crate::error::UsageError;
 use crate::model::{Socket, Source};
@@ -33,7 +33,7 @@ pub fn run(args: &DumpArgs, no_config: bool) -> anyhow::Result<()> {
     let sock = host
         .open_diag_socket()
         .context("cannot open a netlink sock_diag socket")?;
-    let mut source = EventSource::subscribe(sock, group_mask(&query))
+    let mut source = EventSource::subscribe(sock, group_mask(&query), rcvbuf_bytes())
         .context("cannot subscribe to the sock_diag destroy events")?;
     if args.verbose {
         text::stderr_line(&format!(
@@ -109,12 +109,15 @@ pub fn run(args: &DumpArgs, no_config: bool) -> anyhow::Result<()> {
         }
         if got == Received::Overrun || events.is_empty() {
             // Quiet moments and overruns: report drops, notice a closed output.
-            let now = socket_drops(fd).unwrap_or(drops);
-            if now > drops {
-                report_lost(&mut out, args.json, now - drops, time)?;
-                drops = now;
-            } else if got == Received::Overrun {
-                report_lost(&mut out, args.json, 0, time)?;
+            match socket_drops(fd) {
+                Some(now) if now > drops => {
+                    report_lost(&mut out, args.json, now - drops, time)?;
+                    drops = now;
+                }
+                Some(_) => {}
+                // No drop counter (a kernel before SO_MEMINFO): say so without a count.
+                None if got == Received::Overrun => report_lost(&mut out, args.json, 0, time)?,
+                None => {}
             }
             if output_closed(&out) {
                 return Ok(());
@@ -126,6 +129,15 @@ pub fn run(args: &DumpArgs, no_config: bool) -> anyhow::Result<()> {
         report_lost(&mut out, args.json, now - drops, SystemTime::now())?;
     }
     Ok(())
+}
+
+/// The receive buffer to ask for. `SOCKEYE_EVENTS_RCVBUF` (bytes) overrides it, so tests
+/// can make the kernel drop events on purpose.
+fn rcvbuf_bytes() -> usize {
+    std::env::var("SOCKEYE_EVENTS_RCVBUF")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(RCVBUF_BYTES)
 }
 
 /// The selection of dump, with every state by default, and the refusals that are -E's own.

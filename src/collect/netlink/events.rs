@@ -74,13 +74,14 @@ pub struct EventSource {
 
 impl EventSource {
     /// Subscribe `sock` (a fresh NETLINK_SOCK_DIAG socket, opened in the namespace to
-    /// watch) to the groups of `mask`.
-    pub fn subscribe(mut sock: NlSocket, mask: u32) -> io::Result<EventSource> {
+    /// watch) to the groups of `mask`, asking for a receive buffer of `rcvbuf` bytes
+    /// ([`RCVBUF_BYTES`] normally).
+    pub fn subscribe(mut sock: NlSocket, mask: u32, rcvbuf: usize) -> io::Result<EventSource> {
         sock.bind(&SocketAddr::new(0, mask))?;
         let fd = sock.as_raw_fd();
         // Forced first (root); the plain option is capped by rmem_max but always allowed.
-        if setsockopt_int(fd, libc::SO_RCVBUFFORCE, RCVBUF_BYTES).is_err() {
-            let _ = setsockopt_int(fd, libc::SO_RCVBUF, RCVBUF_BYTES);
+        if setsockopt_int(fd, libc::SO_RCVBUFFORCE, rcvbuf).is_err() {
+            let _ = setsockopt_int(fd, libc::SO_RCVBUF, rcvbuf);
         }
         let tv = libc::timeval {
             tv_sec: 0,
