@@ -158,7 +158,14 @@ pub fn decode_events(datagram: &[u8], query: &Query, out: &mut Vec<Socket>) -> u
             continue;
         };
         match inet::decode(payload, netid, query) {
-            Decoded::Keep(s) => {
+            Decoded::Keep(mut s) => {
+                // A UDP socket being freed reports a write queue of -1 (ss prints -1): the
+                // queue is gone, so it is unknown, not four billion bytes.
+                for q in [&mut s.recv_q, &mut s.send_q] {
+                    if *q == Some(u32::MAX) {
+                        *q = None;
+                    }
+                }
                 if family_wanted(&s, query) {
                     out.push(s);
                 }
@@ -253,6 +260,7 @@ mod tests {
         p[8..12].copy_from_slice(&[127, 0, 0, 1]);
         p[24..28].copy_from_slice(&[127, 0, 0, 1]);
         p[44..52].copy_from_slice(&[1, 0, 0, 0, 0, 0, 0, 0]);
+        p[60..64].copy_from_slice(&u32::MAX.to_ne_bytes());
         p.extend_from_slice(&5u16.to_ne_bytes());
         p.extend_from_slice(&INET_DIAG_PROTOCOL.to_ne_bytes());
         p.extend_from_slice(&[proto, 0, 0, 0]);
@@ -281,6 +289,8 @@ mod tests {
             }
         );
         assert_eq!(out[0].cookie, Some(1));
+        assert_eq!(out[1].send_q, None, "-1 is unknown");
+        assert_eq!(out[1].recv_q, Some(0));
     }
 
     #[test]
