@@ -158,7 +158,9 @@ pub enum SourceArg {
   sockeye dump -ltnp                     TCP listeners with their processes
   sockeye dump -tn dport = :443          connections to port 443
   sockeye dump -s                        summary with per-state counts
-  sockeye dump -ta --json | jq '.[] | select(.state == \"CLOSE-WAIT\")'")]
+  sockeye dump -ta --json | jq '.[] | select(.state == \"CLOSE-WAIT\")'
+  sockeye dump -E -tn --json             follow TCP sockets as they close
+  sockeye dump -K -tn state close-wait sport = :8080   close leaked CLOSE-WAIT (root)")]
 pub struct DumpArgs {
     #[command(flatten)]
     pub select: SelectArgs,
@@ -195,6 +197,23 @@ pub struct DumpArgs {
     /// Report skipped tables and records on standard error.
     #[arg(long)]
     pub verbose: bool,
+    /// Follow destroy events: print each TCP/UDP socket as the kernel frees it, until
+    /// interrupted (as ss -E).
+    #[arg(short = 'E', long = "events", conflicts_with_all = ["summary", "processes", "memory", "kill"])]
+    pub events: bool,
+    /// Close every socket the filter selects (SOCK_DESTROY, needs CAP_NET_ADMIN; as ss -K).
+    /// Needs a filter expression, or --kill-all.
+    #[arg(short = 'K', long = "kill", conflicts_with_all = ["summary"])]
+    pub kill: bool,
+    /// With -K: allow an empty filter (close every selected socket).
+    #[arg(long, requires = "kill")]
+    pub kill_all: bool,
+    /// With -K: also close listening sockets (takes services down).
+    #[arg(long, requires = "kill")]
+    pub kill_listeners: bool,
+    /// With -K: list what would be closed, close nothing.
+    #[arg(long, requires = "kill")]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

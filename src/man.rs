@@ -201,6 +201,7 @@ fn hand_written() -> Page {
     filters(&mut page);
     tcp_states(&mut page);
     queues(&mut page);
+    events_and_kill(&mut page);
     escaping(&mut page);
     demo_scenarios(&mut page);
     metrics(&mut page);
@@ -546,6 +547,33 @@ fn queues(page: &mut Page) {
             "The queues are memory in bytes, bookkeeping included, not payload: one \
              datagram of 4 bytes can show as several hundred. The /proc source has no queues \
              for unix sockets.",
+        );
+}
+
+fn events_and_kill(page: &mut Page) {
+    page.section("DESTROY EVENTS AND CLOSING SOCKETS")
+        .item(
+            "dump -E",
+            "Follows the kernel's sock_diag destroy events for TCP and UDP (IPv4 and IPv6) in \
+             the current network namespace and prints each socket as it is freed, in the \
+             layout of ss -E, flushed per event (into a pipe too). The dump flags and filter \
+             apply; states default to all (a freed socket is in state CLOSE, printed UNCONN). \
+             --json writes one object per line: the dump schema plus event (\"destroy\") and \
+             time (RFC 3339, UTC), with tcp_info at destruction under -i. Unix and other \
+             families have no events. Runs until SIGINT, SIGTERM or a closed output (status \
+             0). Needs no privilege. Events the kernel drops when the receive queue is full \
+             are counted and reported on stderr (and as an event \"lost\" line with a count \
+             in JSON mode).",
+        )
+        .item(
+            "dump -K",
+            "Closes every socket the filter selects (SOCK_DESTROY; the owner sees \
+             ECONNABORTED) and prints the closed ones as dump does. Each socket not closed is \
+             listed on standard error with the reason (no CAP_NET_ADMIN in the socket's \
+             network namespace, kernel without CONFIG_INET_DIAG_DESTROY, a unix socket) and \
+             the exit status is 1. A filter expression or state is required unless \
+             --kill-all; listening sockets are kept unless --kill-listeners, TIME-WAIT \
+             sockets unless the filter names state time-wait; --dry-run closes nothing.",
         );
 }
 

@@ -57,6 +57,12 @@ impl Options {
         summary: true,
         ..Options::DUMP
     };
+    /// `sockeye dump -E`: dump's rules, every state by default (destroyed sockets are
+    /// reported in the state they were freed in).
+    pub const EVENTS: Options = Options {
+        default_states: DefaultStates::Every,
+        ..Options::DUMP
+    };
     /// The live view (`sockeye`, `tui`, `demo`, `attach`).
     pub const LIVE: Options = Options {
         default_states: DefaultStates::Every,

@@ -161,6 +161,20 @@ impl Host {
         }
     }
 
+    /// A bare NETLINK_SOCK_DIAG socket in this host's namespace, for destroy events and
+    /// SOCK_DESTROY (not for dumps). The fake host has none.
+    pub fn open_diag_socket(&self) -> io::Result<netlink_sys::Socket> {
+        let open = || netlink_sys::Socket::new(netlink_sys::protocols::NETLINK_SOCK_DIAG);
+        match &self.netlink {
+            Netlink::Kernel => open(),
+            Netlink::Netns(t) => t.run(open)?,
+            Netlink::Fake(_) => Err(io::Error::other(
+                "a recorded host has no live sock_diag socket",
+            )),
+            Netlink::Refused(errno) => Err(io::Error::from_raw_os_error(*errno)),
+        }
+    }
+
     /// The name of interface `index` in this host's namespace.
     pub fn interface_name(&self, index: u32) -> Option<String> {
         if let Netlink::Netns(t) = &self.netlink {

@@ -21,6 +21,12 @@ use crate::output::table::{TableOptions, TableRows, ss_order, write_table};
 use crate::selection::{Options, Request};
 
 pub fn run(args: &DumpArgs, no_config: bool) -> anyhow::Result<()> {
+    if args.events {
+        return crate::commands::events::run(args, no_config);
+    }
+    if args.kill {
+        return crate::commands::kill::run(args, no_config);
+    }
     let plan = Plan::from_args(args, no_config)?;
     if args.explain {
         let mut out = io::stdout().lock();

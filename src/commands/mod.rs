@@ -4,5 +4,7 @@ pub mod completions;
 pub mod config;
 pub mod demo;
 pub mod dump;
+pub mod events;
 pub mod export;
+pub mod kill;
 pub mod tui;

@@ -8,6 +8,7 @@ mod cli;
 mod config;
 mod conformance_ss;
 mod demo;
+mod events;
 mod export;
 mod families;
 mod filter;

@@ -19,7 +19,9 @@
 //! (recorded answers), `fake` (the fake host's kernel).
 
 mod datagram;
+pub mod destroy;
 mod dump;
+pub mod events;
 pub mod fake;
 pub mod fixture;
 mod inet;

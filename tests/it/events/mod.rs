@@ -1,0 +1,4 @@
+//! `dump -E` (destroy events) and `dump -K` (closing sockets), run as the binary.
+
+mod follow;
+mod kill;
