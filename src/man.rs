@@ -810,6 +810,13 @@ fn exit_status(page: &mut Page) {
     for exit in crate::error::Exit::ALL {
         page.item(&exit.code().to_string(), exit.meaning());
     }
+    page.para(
+        "The one exception: sockeye check exits as a monitoring plugin (Nagios, Icinga) \
+         does, so cron, CI and monitoring systems read its status directly:",
+    );
+    for exit in crate::error::CheckExit::ALL {
+        page.item(&exit.code().to_string(), exit.meaning());
+    }
 }
 
 fn see_also(page: &mut Page) {
