@@ -196,17 +196,25 @@ fn stuck<'a>(
     out
 }
 
-/// Group stuck sockets by their holder (or local address when none is known), worst first.
-fn by_owner<'a>(stuck: Vec<(Vec<u64>, &'a Socket)>) -> Vec<(String, Vec<(Vec<u64>, &'a Socket)>)> {
+/// Group stuck sockets by their listener (server side: the local port is a listener's) or
+/// else their holder (or local address when none is known), worst first.
+fn by_owner<'a>(
+    w: &Window<'_>,
+    stuck: Vec<(Vec<u64>, &'a Socket)>,
+) -> Vec<(String, Vec<(Vec<u64>, &'a Socket)>)> {
+    let lst = w.last().map(listeners).unwrap_or_default();
     let mut groups: Vec<(String, Vec<(Vec<u64>, &Socket)>)> = Vec::new();
     for (v, s) in stuck {
-        let who = match holder(s) {
-            h if h.is_empty() => format!("local {}", endpoint(&s.local)),
-            h => h,
+        let who = holder(s);
+        let listener = s.local_port().and_then(|p| lst.get(&p));
+        let key = match (listener, who.is_empty()) {
+            (Some(l), _) => with_holder(format!("listener {}", endpoint(&l.local)), &who),
+            (None, false) => who,
+            (None, true) => format!("local {}", endpoint(&s.local)),
         };
-        match groups.iter_mut().find(|(k, _)| *k == who) {
+        match groups.iter_mut().find(|(k, _)| *k == key) {
             Some((_, g)) => g.push((v, s)),
-            None => groups.push((who, vec![(v, s)])),
+            None => groups.push((key, vec![(v, s)])),
         }
     }
     groups
@@ -228,8 +236,12 @@ fn sample_lines(group: &[(Vec<u64>, &Socket)], what: &str) -> Vec<String> {
             endpoint(&s.peer),
             series(v, 6)
         );
-        if let Some(timer) = s.timer.filter(|t| t.kind == TimerKind::Probe) {
-            line.push_str(&format!(", persist timer, {} probe(s)", timer.retrans));
+        match s.timer.filter(|t| t.kind == TimerKind::Probe) {
+            Some(t) if t.retrans > 0 => {
+                line.push_str(&format!(", persist timer, {} probe(s)", t.retrans))
+            }
+            Some(_) => line.push_str(", persist timer"),
+            None => {}
         }
         lines.push(line);
     }
@@ -238,7 +250,7 @@ fn sample_lines(group: &[(Vec<u64>, &Socket)], what: &str) -> Vec<String> {
 
 /// ESTAB sockets whose Recv-Q never drains over the window: the application is not reading.
 pub fn stuck_receiver(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
-    by_owner(stuck(w, t.recv_q_min, |s| s.recv_q))
+    by_owner(w, stuck(w, t.recv_q_min, |s| s.recv_q))
         .into_iter()
         .map(|(place, group)| Finding {
             rule: Rule::StuckReceiver,
@@ -264,7 +276,7 @@ pub fn stuck_receiver(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
 /// ESTAB sockets whose Send-Q never drains: the peer is not reading (zero window; the
 /// persist timer probes it) or the path is gone.
 pub fn stuck_sender(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
-    by_owner(stuck(w, t.send_q_min, |s| s.send_q))
+    by_owner(w, stuck(w, t.send_q_min, |s| s.send_q))
         .into_iter()
         .map(|(place, group)| {
             let persist = group
