@@ -301,8 +301,7 @@ pub struct ConfigArgs {
 #[command(after_help = "Examples:
   sockeye check                           watch 3 s, report findings
   sockeye check -t sport = :8080          only port 8080's sockets
-  sockeye check --window 10 --json        for scripts
-Exit status: 0 OK, 1 warning, 2 critical, 3 could not check.")]
+  sockeye check --window 10 --json        for scripts")]
 pub struct CheckArgs {
     #[command(flatten)]
     pub select: SelectArgs,

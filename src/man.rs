@@ -200,6 +200,7 @@ fn hand_written() -> Page {
     filters(&mut page);
     tcp_states(&mut page);
     queues(&mut page);
+    findings(&mut page);
     escaping(&mut page);
     demo_scenarios(&mut page);
     metrics(&mut page);
@@ -715,6 +716,23 @@ fn escaping(page: &mut Page) {
          other control bytes as \\xNN (C1 controls as \\u{NNNN}). As in ss, the NULs of an \
          abstract unix name print as @. --json keeps the exact strings, escaped by JSON.",
     );
+}
+
+/// FINDINGS: the rules of sockeye check, from the rules' own summaries.
+fn findings(page: &mut Page) {
+    page.section("FINDINGS").para(
+        "sockeye check watches the selection for --window seconds (default 3), taking seven \
+         snapshots with processes and kernel counters, and reports each problem it finds as \
+         one block: the rule, the severity, where (a listener, a process, a destination or \
+         the host), the evidence, why it happens, what to do and the threshold crossed; \
+         --json prints the same as one object. Rules judge trends over the window, never a \
+         single sample. Host-wide counters are blamed only when no filter or table flag \
+         narrows the selection. Thresholds are keys of the configuration file's [findings] \
+         table.",
+    );
+    for rule in crate::findings::Rule::ALL {
+        page.item(rule.name(), rule.summary());
+    }
 }
 
 fn configuration(page: &mut Page) {

