@@ -9,13 +9,17 @@ use super::{
 };
 use crate::model::{Netid, Socket, TcpState, TimerKind};
 
+/// A listener's (queue, limit) per snapshot, its local address and holder.
+type ListenerSamples = (Vec<Option<(u32, u32)>>, String, String);
+/// A stuck socket: its queue per snapshot, and the socket as last seen.
+type Stuck<'a> = (Vec<u64>, &'a Socket);
+
 /// A TCP listener whose accept queue is full (Recv-Q above the backlog: the kernel drops
 /// SYNs, critical) in the last snapshot, or at least `accept_queue_ratio` full in every one.
 pub fn accept_queue_overflow(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
     let n = w.snaps.len();
     // Per listener: (queue, limit) per snapshot, holder.
-    let mut seen: FxHashMap<SockKey, (Vec<Option<(u32, u32)>>, String, String)> =
-        FxHashMap::default();
+    let mut seen: FxHashMap<SockKey, ListenerSamples> = FxHashMap::default();
     for (i, snap) in w.snaps.iter().enumerate() {
         for s in &snap.sockets {
             if s.netid != Netid::Tcp || s.state != TcpState::Listen {
@@ -201,9 +205,9 @@ fn stuck<'a>(
 fn by_owner<'a>(
     w: &Window<'_>,
     stuck: Vec<(Vec<u64>, &'a Socket)>,
-) -> Vec<(String, Vec<(Vec<u64>, &'a Socket)>)> {
+) -> Vec<(String, Vec<Stuck<'a>>)> {
     let lst = w.last().map(listeners).unwrap_or_default();
-    let mut groups: Vec<(String, Vec<(Vec<u64>, &Socket)>)> = Vec::new();
+    let mut groups: Vec<(String, Vec<Stuck<'a>>)> = Vec::new();
     for (v, s) in stuck {
         let who = holder(s);
         let listener = s.local_port().and_then(|p| lst.get(&p));
