@@ -61,10 +61,10 @@ pub enum Command {
     /// Watch for a few seconds and report what is wrong: findings with evidence and a fix.
     ///
     /// Rules: close-wait-leak, accept-queue-overflow, syn-backlog-pressure,
-    /// port-exhaustion, stuck-receiver, stuck-sender, retransmissions. Thresholds come from
-    /// the configuration file's [findings] table. Exit status as a monitoring plugin
-    /// (Nagios/Icinga): 0 nothing found, 1 a warning, 2 a critical finding, 3 could not
-    /// check (usage errors included).
+    /// port-exhaustion, fin-wait-2-pile-up, stuck-receiver, stuck-sender, retransmissions.
+    /// Thresholds come from the configuration file's [findings] table. Exit status as a
+    /// monitoring plugin (Nagios/Icinga): 0 nothing found, 1 a warning, 2 a critical
+    /// finding, 3 could not check (usage errors included).
     Check(CheckArgs),
 }
 

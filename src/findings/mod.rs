@@ -41,17 +41,19 @@ pub enum Rule {
     AcceptQueueOverflow,
     SynBacklogPressure,
     PortExhaustion,
+    FinWait2PileUp,
     StuckReceiver,
     StuckSender,
     Retransmissions,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 7] = [
+    pub const ALL: [Rule; 8] = [
         Rule::CloseWaitLeak,
         Rule::AcceptQueueOverflow,
         Rule::SynBacklogPressure,
         Rule::PortExhaustion,
+        Rule::FinWait2PileUp,
         Rule::StuckReceiver,
         Rule::StuckSender,
         Rule::Retransmissions,
@@ -63,6 +65,7 @@ impl Rule {
             Rule::AcceptQueueOverflow => "accept-queue-overflow",
             Rule::SynBacklogPressure => "syn-backlog-pressure",
             Rule::PortExhaustion => "port-exhaustion",
+            Rule::FinWait2PileUp => "fin-wait-2-pile-up",
             Rule::StuckReceiver => "stuck-receiver",
             Rule::StuckSender => "stuck-sender",
             Rule::Retransmissions => "retransmissions",
@@ -93,6 +96,11 @@ impl Rule {
                  ephemeral ports, as a fraction of ip_local_port_range; and, for the whole \
                  host, TIME-WAIT as a fraction of tcp_max_tw_buckets (port_pressure_warn, \
                  port_pressure_critical). Never suggests tcp_tw_recycle."
+            }
+            Rule::FinWait2PileUp => {
+                "At least fin_wait2_min FIN-WAIT-2 sockets toward one destination, never \
+                 decreasing over the window: this side closed and the peer never closes its \
+                 end."
             }
             Rule::StuckReceiver => {
                 "ESTAB sockets whose Recv-Q is at least recv_q_min bytes in every snapshot and \
@@ -175,6 +183,7 @@ pub fn evaluate(window: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
     out.extend(queues::accept_queue_overflow(window, t));
     out.extend(queues::syn_backlog_pressure(window, t));
     out.extend(states::port_exhaustion(window, t));
+    out.extend(states::fin_wait2_pile_up(window, t));
     out.extend(queues::stuck_receiver(window, t));
     out.extend(queues::stuck_sender(window, t));
     out.extend(counters::retransmissions(window, t));

@@ -237,6 +237,51 @@ pub fn port_exhaustion(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
     out
 }
 
+/// FIN-WAIT-2 sockets toward one destination whose count never decreases and reaches
+/// `fin_wait2_min`: the peer acknowledged our FIN but never sends its own.
+pub fn fin_wait2_pile_up(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
+    let n = w.snaps.len();
+    let mut per: FxHashMap<String, Vec<u64>> = FxHashMap::default();
+    for (i, snap) in w.snaps.iter().enumerate() {
+        for s in &snap.sockets {
+            if s.netid == Netid::Tcp && s.state == TcpState::FinWait2 {
+                per.entry(endpoint(&s.peer)).or_insert_with(|| vec![0; n])[i] += 1;
+            }
+        }
+    }
+    let fin_timeout = w.counters().and_then(|c| c.tcp_fin_timeout);
+    let mut out = Vec::new();
+    for (dest, counts) in per {
+        let last = counts[n - 1];
+        if last < t.fin_wait2_min || !never_decreases(&counts) {
+            continue;
+        }
+        let timeout = fin_timeout.map_or("net.ipv4.tcp_fin_timeout".to_string(), |s| {
+            format!("net.ipv4.tcp_fin_timeout ({s} s)")
+        });
+        out.push(Finding {
+            rule: Rule::FinWait2PileUp,
+            severity: Severity::Warning,
+            place: format!("toward {dest}"),
+            evidence: vec![format!("FIN-WAIT-2 sockets: {}", series(&counts, 8))],
+            why: "This side closed and the peer acknowledged, but the peer never closes its \
+                  end (there, the connection sits in CLOSE-WAIT): a leak in the peer \
+                  application."
+                .into(),
+            action: format!(
+                "Fix the peer: it does not close() connections its client ended (run sockeye \
+                 check there for a close-wait-leak). Sockets this side has already closed end \
+                 after {timeout}; lowering it frees them sooner."
+            ),
+            threshold: format!(
+                "fin_wait2_min = {} toward one destination, count never decreasing",
+                t.fin_wait2_min
+            ),
+        });
+    }
+    out
+}
+
 fn level(ratio: f64, t: &Thresholds) -> Option<Severity> {
     if ratio >= t.port_pressure_critical {
         Some(Severity::Critical)
@@ -358,6 +403,39 @@ mod tests {
         let f = close_wait_leak(&win(&snaps), &Thresholds::default());
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].place, "client pid 7");
+    }
+
+    #[test]
+    fn fin_wait_2_toward_one_peer_piles_up_and_a_falling_count_does_not() {
+        let fw = |n: u16| -> Vec<Socket> {
+            (0..n)
+                .map(|i| {
+                    tcp(
+                        TcpState::FinWait2,
+                        ("127.0.0.1", 40000 + i),
+                        ("127.0.0.1", 7000),
+                    )
+                })
+                .collect()
+        };
+        let t = Thresholds {
+            fin_wait2_min: 3,
+            ..Thresholds::default()
+        };
+        let c = counters(|c| c.tcp_fin_timeout = Some(60));
+        let snaps = window_of(vec![fw(2), fw(3), fw(4)], Some(c.clone()));
+        let f = fin_wait2_pile_up(&win(&snaps), &t);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].place, "toward 127.0.0.1:7000");
+        assert!(
+            f[0].action.contains("tcp_fin_timeout (60 s)"),
+            "{}",
+            f[0].action
+        );
+        let snaps = window_of(vec![fw(5), fw(3), fw(4)], Some(c));
+        assert!(fin_wait2_pile_up(&win(&snaps), &t).is_empty());
+        let snaps = window_of(vec![fw(5), fw(5)], None);
+        assert!(fin_wait2_pile_up(&win(&snaps), &Thresholds::default()).is_empty());
     }
 
     fn toward(n: u16, state: TcpState) -> Vec<Socket> {

@@ -21,6 +21,8 @@ pub struct Thresholds {
     pub port_pressure_warn: f64,
     /// ... and that are critical.
     pub port_pressure_critical: f64,
+    /// FIN-WAIT-2 sockets toward one destination, never decreasing, that warn.
+    pub fin_wait2_min: u64,
     /// Recv-Q bytes that, never draining over the window, make a stuck receiver.
     pub recv_q_min: u64,
     /// Send-Q bytes that, never draining over the window, make a stuck sender.
@@ -40,6 +42,7 @@ impl Default for Thresholds {
             syn_recv_min: 128,
             port_pressure_warn: 0.5,
             port_pressure_critical: 0.9,
+            fin_wait2_min: 100,
             recv_q_min: 1,
             send_q_min: 1,
             retrans_ratio: 0.02,
@@ -65,6 +68,8 @@ pub struct FindingsSection {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub port_pressure_critical: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub fin_wait2_min: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub recv_q_min: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub send_q_min: Option<u64>,
@@ -83,6 +88,7 @@ macro_rules! each_key {
             syn_recv_min,
             port_pressure_warn,
             port_pressure_critical,
+            fin_wait2_min,
             recv_q_min,
             send_q_min,
             retrans_ratio,
@@ -128,6 +134,7 @@ impl FindingsSection {
             ("close_wait_min", t.close_wait_min),
             ("close_wait_critical", t.close_wait_critical),
             ("syn_recv_min", t.syn_recv_min),
+            ("fin_wait2_min", t.fin_wait2_min),
             ("recv_q_min", t.recv_q_min),
             ("send_q_min", t.send_q_min),
             ("retrans_min_segs", t.retrans_min_segs),

@@ -82,6 +82,23 @@ fn close_wait_scenario_is_a_close_wait_leak() {
 }
 
 #[test]
+fn close_wait_scenario_clients_pile_up_in_fin_wait_2() {
+    let (code, f) = finds(
+        "close-wait",
+        "fin-wait-2-pile-up",
+        "[findings]\nfin_wait2_min = 2\nclose_wait_min = 2\n",
+    );
+    assert_eq!(code, 1, "{f:#}");
+    assert!(
+        f["where"]
+            .as_str()
+            .unwrap()
+            .starts_with("toward 127.0.0.1:"),
+        "{f:#}"
+    );
+}
+
+#[test]
 fn backlog_scenario_is_a_critical_accept_queue_overflow() {
     let (code, f) = finds("backlog", "accept-queue-overflow", "");
     assert_eq!(code, 2, "{f:#}");
