@@ -726,8 +726,8 @@ fn findings(page: &mut Page) {
          one block: the rule, the severity, where (a listener, a process, a destination or \
          the host), the evidence, why it happens, what to do and the threshold crossed; \
          --json prints the same as one object. Rules judge trends over the window, never a \
-         single sample. Host-wide counters are blamed only when no filter or table flag \
-         narrows the selection. Thresholds are keys of the configuration file's [findings] \
+         single sample. Host-wide counters are blamed only when the selection holds every TCP \
+         socket (no filter, no -l, -4 or -6). Thresholds are keys of the configuration file's [findings] \
          table.",
     );
     for rule in crate::findings::Rule::ALL {

@@ -54,8 +54,9 @@ pub fn run(args: &CheckArgs, no_config: bool) -> anyhow::Result<CheckExit> {
         ..Options::LIVE
     };
     let request = Request::from_args(&args.select, &config, options)?;
+    // The host's TCP counters speak for the selection only when it holds every TCP socket.
     let whole_host = request.filter_words().is_empty()
-        && request.tables == crate::model::NetidSet::ALL
+        && request.tables.contains(crate::model::Netid::Tcp)
         && request.ipv4
         && request.ipv6
         && !request.listening;
