@@ -58,6 +58,14 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Check the configuration file and show the settings in effect.
     Config(ConfigArgs),
+    /// Watch for a few seconds and report what is wrong: findings with evidence and a fix.
+    ///
+    /// Rules: close-wait-leak, accept-queue-overflow, syn-backlog-pressure,
+    /// port-exhaustion, fin-wait-2-pile-up, stuck-receiver, stuck-sender, retransmissions.
+    /// Thresholds come from the configuration file's [findings] table. Exit status as a
+    /// monitoring plugin (Nagios/Icinga): 0 nothing found, 1 a warning, 2 a critical
+    /// finding, 3 could not check (usage errors included).
+    Check(CheckArgs),
 }
 
 /// What to look at: tables, families, source and the ss filter. Shared by dump and tui.
@@ -346,4 +354,20 @@ pub struct ConfigArgs {
     /// Print the path of the configuration file.
     #[arg(long)]
     pub path: bool,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+#[command(after_help = "Examples:
+  sockeye check                           watch 3 s, report findings
+  sockeye check -t sport = :8080          only port 8080's sockets
+  sockeye check --window 10 --json        for scripts")]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Seconds to watch (0.5 to 600); several snapshots are taken over it.
+    #[arg(long, value_name = "SECS", default_value_t = 3.0)]
+    pub window: f64,
+    /// Print one JSON object: {window_seconds, sockets, findings: [...]}.
+    #[arg(long)]
+    pub json: bool,
 }

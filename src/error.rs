@@ -54,6 +54,44 @@ impl Exit {
     }
 }
 
+/// The one documented exception to [`Exit`]: `sockeye check` exits as a monitoring plugin
+/// (Nagios/Icinga) does, so cron, CI and monitoring systems can read its status directly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum CheckExit {
+    Ok = 0,
+    Warning = 1,
+    Critical = 2,
+    /// Could not check: usage errors included (clap's and sockeye's), and runtime failures.
+    Unknown = 3,
+}
+
+impl CheckExit {
+    pub const ALL: [CheckExit; 4] = [
+        CheckExit::Ok,
+        CheckExit::Warning,
+        CheckExit::Critical,
+        CheckExit::Unknown,
+    ];
+
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// What the status means, for the man page.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            CheckExit::Ok => "check: nothing found.",
+            CheckExit::Warning => "check: at least one warning, nothing critical.",
+            CheckExit::Critical => "check: at least one critical finding.",
+            CheckExit::Unknown => {
+                "check: could not check: a usage error (bad flag, filter or configuration) \
+                 or a runtime failure."
+            }
+        }
+    }
+}
+
 /// Exit status for an error that reached the top.
 pub fn exit_code(err: &anyhow::Error) -> u8 {
     Exit::of(err).code()
@@ -102,6 +140,8 @@ mod tests {
     fn exit_statuses_are_one_table() {
         let codes: Vec<u8> = Exit::ALL.iter().map(|e| e.code()).collect();
         assert_eq!(codes, [0, 1, 2]);
+        let check: Vec<u8> = CheckExit::ALL.iter().map(|e| e.code()).collect();
+        assert_eq!(check, [0, 1, 2, 3]);
         let usage = anyhow::Error::new(UsageError("bad".into())).context("reading flags");
         assert_eq!(exit_code(&usage), Exit::Usage.code());
         assert_eq!(exit_code(&anyhow::anyhow!("kernel said no")), 1);

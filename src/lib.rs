@@ -10,6 +10,7 @@ pub mod demo;
 pub mod error;
 pub mod export;
 pub mod filter;
+pub mod findings;
 pub mod group;
 pub mod input;
 pub mod man;

@@ -10,6 +10,11 @@ fn main() -> ExitCode {
     sockeye::tui::term::tune_malloc();
     let cli = match sockeye::cli_order::try_parse_ordered() {
         Ok(cli) => cli,
+        // check exits as a monitoring plugin: 3 for a usage error too (--help stays 0).
+        Err(e) if e.use_stderr() && commands::check::invoked() => {
+            let _ = clap_message(&e);
+            return ExitCode::from(error::CheckExit::Unknown.code());
+        }
         Err(e) => return clap_message(&e),
     };
     let no_config = cli.no_config;
@@ -22,6 +27,7 @@ fn main() -> ExitCode {
         Some(Command::Export(args)) => commands::export::run(&args, no_config),
         Some(Command::Completions(args)) => commands::completions::run(&args),
         Some(Command::Config(args)) => commands::config::run(&args, no_config),
+        Some(Command::Check(args)) => return commands::check::main(&args, no_config),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -202,6 +202,7 @@ fn hand_written() -> Page {
     tcp_states(&mut page);
     queues(&mut page);
     events_and_kill(&mut page);
+    findings(&mut page);
     escaping(&mut page);
     demo_scenarios(&mut page);
     metrics(&mut page);
@@ -761,6 +762,23 @@ fn escaping(page: &mut Page) {
     );
 }
 
+/// FINDINGS: the rules of sockeye check, from the rules' own summaries.
+fn findings(page: &mut Page) {
+    page.section("FINDINGS").para(
+        "sockeye check watches the selection for --window seconds (default 3), taking seven \
+         snapshots with processes and kernel counters, and reports each problem it finds as \
+         one block: the rule, the severity, where (a listener, a process, a destination or \
+         the host), the evidence, why it happens, what to do and the threshold crossed; \
+         --json prints the same as one object. Rules judge trends over the window, never a \
+         single sample. Host-wide counters are blamed only when the selection holds every TCP \
+         socket (no filter, no -l, -4 or -6). Thresholds are keys of the configuration file's [findings] \
+         table.",
+    );
+    for rule in crate::findings::Rule::ALL {
+        page.item(rule.name(), rule.summary());
+    }
+}
+
 fn configuration(page: &mut Page) {
     page.section("CONFIGURATION")
         .para(
@@ -852,6 +870,13 @@ fn exit_status(page: &mut Page) {
     page.section("EXIT STATUS");
     // From the one table the program exits by.
     for exit in crate::error::Exit::ALL {
+        page.item(&exit.code().to_string(), exit.meaning());
+    }
+    page.para(
+        "The one exception: sockeye check exits as a monitoring plugin (Nagios, Icinga) \
+         does, so cron, CI and monitoring systems read its status directly:",
+    );
+    for exit in crate::error::CheckExit::ALL {
         page.item(&exit.code().to_string(), exit.meaning());
     }
 }

@@ -1,5 +1,6 @@
 //! One module per subcommand: turn validated arguments into work. Thin glue over the library.
 
+pub mod check;
 pub mod completions;
 pub mod config;
 pub mod demo;

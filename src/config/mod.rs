@@ -114,6 +114,8 @@ pub struct Config {
     pub thresholds: Thresholds,
     pub theme: ThemeSection,
     pub keys: KeySection,
+    /// Thresholds of `sockeye check`'s rules.
+    pub findings: crate::findings::thresholds::FindingsSection,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
@@ -242,6 +244,9 @@ impl Config {
             },
             theme: ThemeSection::from_target(&settings.theme),
             keys: KeySection::from_target(&settings.keys),
+            findings: crate::findings::thresholds::FindingsSection::from_thresholds(
+                &crate::findings::Thresholds::default(),
+            ),
         }
     }
 }
@@ -271,6 +276,11 @@ impl Config {
                     merged.queue_warn, merged.queue_alert
                 ),
             ));
+        }
+
+        if let Some((key, why)) = self.findings.problem() {
+            let name = format!("findings.{key}");
+            return Err(invalid(text, span_of(text, &name), Some(name), &why));
         }
 
         let set_in_file: Vec<&str> = self

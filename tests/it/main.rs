@@ -4,6 +4,7 @@
 
 pub mod common;
 
+mod check;
 mod cli;
 mod config;
 mod conformance_ss;

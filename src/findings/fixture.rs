@@ -1,0 +1,106 @@
+//! Synthetic snapshot sequences for the rules' tests.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use super::Window;
+use crate::model::{
+    Endpoint, KernelCounters, Netid, ProcessRef, Snapshot, Socket, Source, TcpState, Timer,
+    TimerKind,
+};
+
+fn inet(ip: &str, port: u16) -> Endpoint {
+    Endpoint::Inet {
+        addr: ip.parse().unwrap(),
+        port,
+    }
+}
+
+pub fn tcp(state: TcpState, local: (&str, u16), peer: (&str, u16)) -> Socket {
+    Socket::new(
+        Netid::Tcp,
+        state,
+        inet(local.0, local.1),
+        inet(peer.0, peer.1),
+    )
+}
+
+pub trait Build {
+    fn cookie(self, c: u64) -> Socket;
+    fn owned(self, cmd: &str, pid: u32) -> Socket;
+    fn queues(self, recv: u32, send: u32) -> Socket;
+    fn persist(self, probes: u32) -> Socket;
+}
+
+impl Build for Socket {
+    fn cookie(mut self, c: u64) -> Socket {
+        self.cookie = Some(c);
+        self
+    }
+    fn owned(mut self, cmd: &str, pid: u32) -> Socket {
+        self.processes = vec![ProcessRef {
+            command: Arc::from(cmd),
+            pid,
+            fd: 3,
+        }]
+        .into();
+        self
+    }
+    fn queues(mut self, recv: u32, send: u32) -> Socket {
+        self.recv_q = Some(recv);
+        self.send_q = Some(send);
+        self
+    }
+    fn persist(mut self, probes: u32) -> Socket {
+        self.timer = Some(Timer {
+            kind: TimerKind::Probe,
+            expires_ms: 1000,
+            retrans: probes,
+        });
+        self
+    }
+}
+
+pub fn counters(f: impl FnOnce(&mut KernelCounters)) -> KernelCounters {
+    let mut c = KernelCounters::default();
+    f(&mut c);
+    c
+}
+
+fn snap(i: usize, sockets: Vec<Socket>, counters: Option<KernelCounters>) -> Snapshot {
+    Snapshot {
+        taken_at: SystemTime::UNIX_EPOCH + Duration::from_secs(1000 + i as u64),
+        source: Source::Netlink,
+        fallback_reason: None,
+        sockets,
+        counters,
+        warnings: vec![],
+        skipped_records: 0,
+        process_note: None,
+    }
+}
+
+/// Snapshots one second apart, each with the same counters.
+pub fn window_of(rounds: Vec<Vec<Socket>>, c: Option<KernelCounters>) -> Vec<Snapshot> {
+    rounds
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| snap(i, s, c.clone()))
+        .collect()
+}
+
+/// Snapshots one second apart, with these counters each.
+pub fn counted(rounds: Vec<(Vec<Socket>, KernelCounters)>) -> Vec<Snapshot> {
+    rounds
+        .into_iter()
+        .enumerate()
+        .map(|(i, (s, c))| snap(i, s, Some(c)))
+        .collect()
+}
+
+pub fn win(snaps: &[Snapshot]) -> Window<'_> {
+    Window {
+        snaps,
+        whole_host: true,
+    }
+}

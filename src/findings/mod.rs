@@ -1,0 +1,301 @@
+//! Findings: what is wrong, where, the evidence, why and what to do. Each rule is a small
+//! function over a window of snapshots (oldest first) and its kernel counters; a rule only
+//! speaks when a threshold of [`Thresholds`] is crossed, and says which.
+//!
+//! Rules look at trends, not single samples: a count that rises and falls is churn, not a
+//! leak, and a queue that drains at all is slow, not stuck.
+
+pub mod counters;
+pub mod queues;
+pub mod render;
+pub mod states;
+pub mod thresholds;
+
+use std::fmt::Write as _;
+
+use rustc_hash::FxHashMap;
+
+use crate::model::{Endpoint, KernelCounters, Snapshot, Socket, TcpState};
+pub use thresholds::Thresholds;
+
+/// How bad a finding is; the order is the report's order (worst first when sorted down).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Warning,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// The rules, by the name they report under.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Rule {
+    CloseWaitLeak,
+    AcceptQueueOverflow,
+    SynBacklogPressure,
+    PortExhaustion,
+    FinWait2PileUp,
+    StuckReceiver,
+    StuckSender,
+    Retransmissions,
+}
+
+impl Rule {
+    pub const ALL: [Rule; 8] = [
+        Rule::CloseWaitLeak,
+        Rule::AcceptQueueOverflow,
+        Rule::SynBacklogPressure,
+        Rule::PortExhaustion,
+        Rule::FinWait2PileUp,
+        Rule::StuckReceiver,
+        Rule::StuckSender,
+        Rule::Retransmissions,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Rule::CloseWaitLeak => "close-wait-leak",
+            Rule::AcceptQueueOverflow => "accept-queue-overflow",
+            Rule::SynBacklogPressure => "syn-backlog-pressure",
+            Rule::PortExhaustion => "port-exhaustion",
+            Rule::FinWait2PileUp => "fin-wait-2-pile-up",
+            Rule::StuckReceiver => "stuck-receiver",
+            Rule::StuckSender => "stuck-sender",
+            Rule::Retransmissions => "retransmissions",
+        }
+    }
+
+    /// What the rule looks for and its threshold keys, for the man page.
+    pub fn summary(self) -> &'static str {
+        match self {
+            Rule::CloseWaitLeak => {
+                "CLOSE-WAIT sockets of one listener or process whose count never decreases \
+                 over the window and grows, or is held by the same sockets throughout \
+                 (close_wait_min, close_wait_critical). A count that rises and falls is churn, \
+                 not a leak."
+            }
+            Rule::AcceptQueueOverflow => {
+                "A TCP listener whose accept queue is full (Recv-Q above the backlog: \
+                 critical) or at least accept_queue_ratio full in every snapshot; says whether \
+                 the listen() backlog or net.core.somaxconn limits, with ListenOverflows and \
+                 ListenDrops."
+            }
+            Rule::SynBacklogPressure => {
+                "At least syn_recv_min SYN-RECV sockets on one listener (critical from 90% of \
+                 tcp_max_syn_backlog)."
+            }
+            Rule::PortExhaustion => {
+                "Connections from one local address to one destination ip:port, from \
+                 ephemeral ports, as a fraction of ip_local_port_range; and, for the whole \
+                 host, TIME-WAIT as a fraction of tcp_max_tw_buckets (port_pressure_warn, \
+                 port_pressure_critical). Never suggests tcp_tw_recycle."
+            }
+            Rule::FinWait2PileUp => {
+                "At least fin_wait2_min FIN-WAIT-2 sockets toward one destination, never \
+                 decreasing over the window: this side closed and the peer never closes its \
+                 end."
+            }
+            Rule::StuckReceiver => {
+                "ESTAB sockets whose Recv-Q is at least recv_q_min bytes in every snapshot and \
+                 never decreases: the application is not reading."
+            }
+            Rule::StuckSender => {
+                "ESTAB sockets whose Send-Q is at least send_q_min bytes in every snapshot and \
+                 never decreases; the persist timer says the peer's window is zero."
+            }
+            Rule::Retransmissions => {
+                "For the whole host: RetransSegs over OutSegs across the window at least \
+                 retrans_ratio (critical at 5 times it), once retrans_min_segs were sent."
+            }
+        }
+    }
+}
+
+/// One problem found.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Finding {
+    pub rule: Rule,
+    pub severity: Severity,
+    /// Where: a listener, a process, a destination or "host". Already escaped.
+    pub place: String,
+    /// The numbers that show it, one line each.
+    pub evidence: Vec<String>,
+    pub why: String,
+    pub action: String,
+    /// The threshold crossed, with its configuration key.
+    pub threshold: String,
+}
+
+/// What the rules look at: snapshots oldest first, all of the same selection.
+pub struct Window<'a> {
+    pub snaps: &'a [Snapshot],
+    /// The selection is the whole host (no filter): host-wide counters may be blamed on it.
+    /// With a filter, a counter rising elsewhere on the host says nothing about the sockets
+    /// asked for.
+    pub whole_host: bool,
+}
+
+impl Window<'_> {
+    pub fn first(&self) -> Option<&Snapshot> {
+        self.snaps.first()
+    }
+    pub fn last(&self) -> Option<&Snapshot> {
+        self.snaps.last()
+    }
+    /// Seconds from the first snapshot to the last (0 for fewer than two).
+    pub fn seconds(&self) -> f64 {
+        match (self.first(), self.last()) {
+            (Some(a), Some(b)) => b
+                .taken_at
+                .duration_since(a.taken_at)
+                .map(|d| d.as_secs_f64())
+                .unwrap_or(0.0),
+            _ => 0.0,
+        }
+    }
+    /// The counters of the last snapshot.
+    pub fn counters(&self) -> Option<&KernelCounters> {
+        self.last()?.counters.as_ref()
+    }
+    /// How much a counter rose from the first snapshot to the last; `None` when either is
+    /// unknown. A counter that went down (namespace recreated, wrapped) rose by nothing.
+    pub fn rise(&self, get: impl Fn(&KernelCounters) -> Option<u64>) -> Option<u64> {
+        let a = get(self.first()?.counters.as_ref()?)?;
+        let b = get(self.last()?.counters.as_ref()?)?;
+        Some(b.saturating_sub(a))
+    }
+}
+
+/// Every rule over the window, worst first, then by rule and place.
+pub fn evaluate(window: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if window.snaps.len() < 2 {
+        return out;
+    }
+    out.extend(states::close_wait_leak(window, t));
+    out.extend(queues::accept_queue_overflow(window, t));
+    out.extend(queues::syn_backlog_pressure(window, t));
+    out.extend(states::port_exhaustion(window, t));
+    out.extend(states::fin_wait2_pile_up(window, t));
+    out.extend(queues::stuck_receiver(window, t));
+    out.extend(queues::stuck_sender(window, t));
+    out.extend(counters::retransmissions(window, t));
+    out.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.rule.cmp(&b.rule))
+            .then_with(|| a.place.cmp(&b.place))
+    });
+    out
+}
+
+/// The worst severity, if any: what `check`'s exit status reports.
+pub fn worst(findings: &[Finding]) -> Option<Severity> {
+    findings.iter().map(|f| f.severity).max()
+}
+
+// ---- Helpers the rules share ---------------------------------------------------------------
+
+/// A socket's identity across snapshots: the kernel cookie when known, else its two ends.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum SockKey {
+    Cookie(u64),
+    Ends(String),
+}
+
+pub(crate) fn key_of(s: &Socket) -> SockKey {
+    match s.cookie {
+        Some(c) => SockKey::Cookie(c),
+        None => SockKey::Ends(format!(
+            "{} {} {}",
+            s.netid.as_str(),
+            endpoint(&s.local),
+            endpoint(&s.peer)
+        )),
+    }
+}
+
+/// `addr:port` (IPv6 bracketed) or a unix path, escaped for output.
+pub(crate) fn endpoint(e: &Endpoint) -> String {
+    match e {
+        Endpoint::Inet { addr, port } => match addr {
+            std::net::IpAddr::V4(a) => format!("{a}:{port}"),
+            std::net::IpAddr::V6(a) => format!("[{a}]:{port}"),
+        },
+        Endpoint::Unix { path, inode } => match path {
+            Some(p) => crate::text::escape(p).into_owned(),
+            None => format!("* {inode}"),
+        },
+    }
+}
+
+/// `("cmd",pid=N)` for the first holder, escaped; empty when no process is known.
+pub(crate) fn holder(s: &Socket) -> String {
+    match s.processes.first() {
+        Some(p) => format!("{} pid {}", crate::text::escape(&p.command), p.pid),
+        None => String::new(),
+    }
+}
+
+/// `what` followed by ` (holder)` when a holder is known.
+pub(crate) fn with_holder(what: String, holder: &str) -> String {
+    if holder.is_empty() {
+        what
+    } else {
+        format!("{what} ({holder})")
+    }
+}
+
+/// Listening TCP sockets of a snapshot by local port and address: which listener a
+/// server-side connection belongs to.
+pub(crate) fn listeners(snap: &Snapshot) -> FxHashMap<u16, &Socket> {
+    let mut map = FxHashMap::default();
+    for s in &snap.sockets {
+        if s.state == TcpState::Listen
+            && s.netid == crate::model::Netid::Tcp
+            && let Some(p) = s.local_port()
+        {
+            map.entry(p).or_insert(s);
+        }
+    }
+    map
+}
+
+/// Per-minute rate of a change over `secs`.
+pub(crate) fn per_minute(delta: f64, secs: f64) -> f64 {
+    if secs > 0.0 { delta * 60.0 / secs } else { 0.0 }
+}
+
+/// A sequence as `a → b → c`, at most `max` items (the middle elided).
+pub(crate) fn series(values: &[u64], max: usize) -> String {
+    let mut out = String::new();
+    let n = values.len();
+    for (i, v) in values.iter().enumerate() {
+        if n > max && i >= max / 2 && i < n - max / 2 {
+            if i == max / 2 {
+                out.push_str(" → …");
+            }
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(" → ");
+        }
+        let _ = write!(out, "{v}");
+    }
+    out
+}
+
+/// True when no step goes down.
+pub(crate) fn never_decreases(values: &[u64]) -> bool {
+    values.windows(2).all(|w| w[1] >= w[0])
+}
+
+#[cfg(test)]
+pub(crate) mod fixture;

@@ -1,0 +1,474 @@
+//! Rules over queues: listeners' accept queues and SYN-RECV, connections whose Recv-Q or
+//! Send-Q does not drain.
+
+use rustc_hash::FxHashMap;
+
+use super::{
+    Finding, Rule, Severity, SockKey, Thresholds, Window, endpoint, holder, key_of, listeners,
+    never_decreases, series, with_holder,
+};
+use crate::model::{Netid, Socket, TcpState, TimerKind};
+
+/// A listener's (queue, limit) per snapshot, its local address and holder.
+type ListenerSamples = (Vec<Option<(u32, u32)>>, String, String);
+/// A stuck socket: its queue per snapshot, and the socket as last seen.
+type Stuck<'a> = (Vec<u64>, &'a Socket);
+
+/// A TCP listener whose accept queue is full (Recv-Q above the backlog: the kernel drops
+/// SYNs, critical) in the last snapshot, or at least `accept_queue_ratio` full in every one.
+pub fn accept_queue_overflow(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
+    let n = w.snaps.len();
+    // Per listener: (queue, limit) per snapshot, holder.
+    let mut seen: FxHashMap<SockKey, ListenerSamples> = FxHashMap::default();
+    for (i, snap) in w.snaps.iter().enumerate() {
+        for s in &snap.sockets {
+            if s.netid != Netid::Tcp || s.state != TcpState::Listen {
+                continue;
+            }
+            let (Some(q), Some(limit)) = (s.recv_q, s.send_q) else {
+                continue;
+            };
+            let e = seen
+                .entry(key_of(s))
+                .or_insert_with(|| (vec![None; n], endpoint(&s.local), holder(s)));
+            e.0[i] = Some((q, limit));
+        }
+    }
+    let overflows = w.rise(|c| c.listen_overflows);
+    let drops = w.rise(|c| c.listen_drops);
+    let c = w.counters();
+    let mut out = Vec::new();
+    for (_, (samples, local, who)) in seen {
+        let Some(Some((q, limit))) = samples.last().copied() else {
+            continue;
+        };
+        let full = q > limit;
+        let filling = samples.iter().all(|s| {
+            s.is_some_and(|(q, limit)| {
+                q > 0 && f64::from(q) >= t.accept_queue_ratio * f64::from(limit)
+            })
+        });
+        if !full && !filling {
+            continue;
+        }
+        let queued: Vec<u64> = samples
+            .iter()
+            .map(|s| s.map_or(0, |(q, _)| u64::from(q)))
+            .collect();
+        let mut evidence = vec![format!(
+            "accept queue (Recv-Q): {} of backlog {limit}",
+            series(&queued, 8)
+        )];
+        if let (Some(o), Some(d)) = (overflows, drops)
+            && w.whole_host | full
+        {
+            evidence.push(format!(
+                "host-wide ListenOverflows +{o}, ListenDrops +{d} in the window"
+            ));
+        }
+        let somaxconn = c.and_then(|c| c.somaxconn);
+        let syn_backlog = c.and_then(|c| c.tcp_max_syn_backlog);
+        let limits = match somaxconn {
+            Some(m) if u64::from(limit) >= m => format!(
+                "The backlog {limit} is capped by net.core.somaxconn ({m}): raise somaxconn and \
+                 the listen() backlog together."
+            ),
+            Some(m) => format!(
+                "The application's listen() backlog ({limit}) is the limit, not \
+                 net.core.somaxconn ({m}): ask for a larger backlog."
+            ),
+            None => format!("The backlog is {limit} (somaxconn unknown)."),
+        };
+        let syn = syn_backlog.map_or(String::new(), |s| {
+            format!(" net.ipv4.tcp_max_syn_backlog ({s}) bounds the half-open (SYN) queue, not this one.")
+        });
+        out.push(Finding {
+            rule: Rule::AcceptQueueOverflow,
+            severity: if full {
+                Severity::Critical
+            } else {
+                Severity::Warning
+            },
+            place: with_holder(format!("listener {local}"), &who),
+            evidence,
+            why: if full {
+                "The accept queue is full: finished handshakes wait for accept() and the \
+                 kernel drops new SYNs (ListenOverflows), so clients retry and stall in \
+                 SYN-SENT."
+                    .into()
+            } else {
+                "The accept queue stays nearly full: the application accepts more slowly \
+                 than connections arrive."
+                    .into()
+            },
+            action: format!(
+                "Accept faster (more acceptor threads, a non-blocking accept loop, less work \
+                 before the next accept()). {limits}{syn}"
+            ),
+            threshold: format!(
+                "queue full (Recv-Q above the backlog) is critical; accept_queue_ratio = {} \
+                 over the whole window warns",
+                t.accept_queue_ratio
+            ),
+        });
+    }
+    out
+}
+
+/// Many SYN-RECV sockets on one listening port in the last snapshot (a SYN flood, or a
+/// client that never completes handshakes).
+pub fn syn_backlog_pressure(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let Some(last) = w.last() else { return out };
+    let lst = listeners(last);
+    let mut per: FxHashMap<String, (u64, String)> = FxHashMap::default();
+    for s in &last.sockets {
+        if s.netid != Netid::Tcp || s.state != TcpState::SynRecv {
+            continue;
+        }
+        let l = s.local_port().and_then(|p| lst.get(&p));
+        let place = l.map_or_else(|| endpoint(&s.local), |l| endpoint(&l.local));
+        let e = per
+            .entry(place)
+            .or_insert_with(|| (0, l.map_or(String::new(), |l| holder(l))));
+        e.0 += 1;
+    }
+    let max_syn = w.counters().and_then(|c| c.tcp_max_syn_backlog);
+    for (place, (count, who)) in per {
+        if count < t.syn_recv_min {
+            continue;
+        }
+        let critical = max_syn.is_some_and(|m| count as f64 >= 0.9 * m as f64);
+        let mut evidence = vec![format!("{count} SYN-RECV sockets")];
+        if let Some(m) = max_syn {
+            evidence.push(format!("net.ipv4.tcp_max_syn_backlog {m}"));
+        }
+        out.push(Finding {
+            rule: Rule::SynBacklogPressure,
+            severity: if critical {
+                Severity::Critical
+            } else {
+                Severity::Warning
+            },
+            place: with_holder(format!("listener {place}"), &who),
+            evidence,
+            why: "Half-open connections wait for the client's final ACK: a SYN flood, or \
+                  clients (or a middlebox) that lose the SYN-ACK. Past the SYN backlog the \
+                  kernel answers with syncookies or drops SYNs."
+                .into(),
+            action: "Check where the SYNs come from (sockeye dump -tn state syn-recv); keep \
+                     net.ipv4.tcp_syncookies=1; raise net.ipv4.tcp_max_syn_backlog and the \
+                     listen() backlog; filter the source upstream if it is a flood."
+                .into(),
+            threshold: format!(
+                "syn_recv_min = {} (critical at 90% of tcp_max_syn_backlog)",
+                t.syn_recv_min
+            ),
+        });
+    }
+    out
+}
+
+/// Connected TCP sockets whose queue (chosen by `queue`) is at least `min` bytes in every
+/// snapshot and never goes down: per socket, the samples and the socket of the last one.
+fn stuck<'a>(
+    w: &'a Window<'_>,
+    min: u64,
+    queue: impl Fn(&Socket) -> Option<u32>,
+) -> Vec<(Vec<u64>, &'a Socket)> {
+    let n = w.snaps.len();
+    let mut per: FxHashMap<SockKey, (Vec<u64>, Option<&Socket>)> = FxHashMap::default();
+    for (i, snap) in w.snaps.iter().enumerate() {
+        for s in &snap.sockets {
+            if s.netid != Netid::Tcp || s.state != TcpState::Established {
+                continue;
+            }
+            let Some(q) = queue(s).map(u64::from).filter(|q| *q >= min) else {
+                continue;
+            };
+            let e = per.entry(key_of(s)).or_insert_with(|| (vec![0; n], None));
+            e.0[i] = q;
+            e.1 = Some(s);
+        }
+    }
+    let mut out: Vec<(Vec<u64>, &Socket)> = per
+        .into_values()
+        .filter_map(|(v, s)| Some((v, s?)))
+        .filter(|(v, _)| v.iter().all(|q| *q >= min.max(1)) && never_decreases(v))
+        .collect();
+    out.sort_by(|a, b| b.0[n - 1].cmp(&a.0[n - 1]));
+    out
+}
+
+/// Group stuck sockets by their listener (server side: the local port is a listener's) or
+/// else their holder (or local address when none is known), worst first.
+fn by_owner<'a>(
+    w: &Window<'_>,
+    stuck: Vec<(Vec<u64>, &'a Socket)>,
+) -> Vec<(String, Vec<Stuck<'a>>)> {
+    let lst = w.last().map(listeners).unwrap_or_default();
+    let mut groups: Vec<(String, Vec<Stuck<'a>>)> = Vec::new();
+    for (v, s) in stuck {
+        let who = holder(s);
+        let listener = s.local_port().and_then(|p| lst.get(&p));
+        let key = match (listener, who.is_empty()) {
+            (Some(l), _) => with_holder(format!("listener {}", endpoint(&l.local)), &who),
+            (None, false) => who,
+            (None, true) => format!("local {}", endpoint(&s.local)),
+        };
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, g)) => g.push((v, s)),
+            None => groups.push((key, vec![(v, s)])),
+        }
+    }
+    groups
+}
+
+fn sample_lines(group: &[(Vec<u64>, &Socket)], what: &str) -> Vec<String> {
+    let total: u64 = group
+        .iter()
+        .map(|(v, _)| v.last().copied().unwrap_or(0))
+        .sum();
+    let mut lines = vec![format!(
+        "{} connection(s), {total} bytes {what} in all",
+        group.len()
+    )];
+    for (v, s) in group.iter().take(3) {
+        let mut line = format!(
+            "{} → {}: {} bytes",
+            endpoint(&s.local),
+            endpoint(&s.peer),
+            series(v, 6)
+        );
+        match s.timer.filter(|t| t.kind == TimerKind::Probe) {
+            Some(t) if t.retrans > 0 => {
+                line.push_str(&format!(", persist timer, {} probe(s)", t.retrans))
+            }
+            Some(_) => line.push_str(", persist timer"),
+            None => {}
+        }
+        lines.push(line);
+    }
+    lines
+}
+
+/// ESTAB sockets whose Recv-Q never drains over the window: the application is not reading.
+pub fn stuck_receiver(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
+    by_owner(w, stuck(w, t.recv_q_min, |s| s.recv_q))
+        .into_iter()
+        .map(|(place, group)| Finding {
+            rule: Rule::StuckReceiver,
+            severity: Severity::Warning,
+            place,
+            evidence: sample_lines(&group, "unread (Recv-Q)"),
+            why: "Data arrived and sits in the receive queue: the application does not read \
+                  these sockets (blocked, busy elsewhere, or a lost wakeup). When the queue \
+                  fills, the window closes and the peer stalls."
+                .into(),
+            action: "See what the process is doing instead of reading (a stack dump, strace \
+                     -p PID); check for a blocked event loop or a reader that stopped on an \
+                     error."
+                .into(),
+            threshold: format!(
+                "recv_q_min = {} bytes in every snapshot, never decreasing",
+                t.recv_q_min
+            ),
+        })
+        .collect()
+}
+
+/// ESTAB sockets whose Send-Q never drains: the peer is not reading (zero window; the
+/// persist timer probes it) or the path is gone.
+pub fn stuck_sender(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
+    by_owner(w, stuck(w, t.send_q_min, |s| s.send_q))
+        .into_iter()
+        .map(|(place, group)| {
+            let persist = group
+                .iter()
+                .any(|(_, s)| s.timer.is_some_and(|t| t.kind == TimerKind::Probe));
+            Finding {
+                rule: Rule::StuckSender,
+                severity: Severity::Warning,
+                place,
+                evidence: sample_lines(&group, "unsent or unacknowledged (Send-Q)"),
+                why: if persist {
+                    "The peer advertises a zero window: it does not read, so nothing more can \
+                     be sent and the persist timer keeps probing."
+                        .into()
+                } else {
+                    "Sent data is not acknowledged and does not drain: the peer does not read \
+                     (zero window) or the path drops packets."
+                        .into()
+                },
+                action: "Look at the peer: why it stopped reading (sockeye there shows its \
+                         Recv-Q full). Put a timeout on writes so a stalled peer cannot hold \
+                         the sender forever."
+                    .into(),
+                threshold: format!(
+                    "send_q_min = {} bytes in every snapshot, never decreasing",
+                    t.send_q_min
+                ),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::*;
+    use super::*;
+
+    fn listener(q: u32, limit: u32) -> Socket {
+        tcp(TcpState::Listen, ("127.0.0.1", 7001), ("0.0.0.0", 0))
+            .queues(q, limit)
+            .cookie(1)
+            .owned("srv", 9)
+    }
+
+    #[test]
+    fn a_full_accept_queue_is_critical_and_says_which_limit() {
+        let c0 = counters(|c| {
+            c.somaxconn = Some(4096);
+            c.tcp_max_syn_backlog = Some(512);
+            c.listen_overflows = Some(10);
+            c.listen_drops = Some(10);
+        });
+        let mut c1 = c0.clone();
+        c1.listen_overflows = Some(14);
+        c1.listen_drops = Some(14);
+        let snaps = counted(vec![(vec![listener(1, 1)], c0), (vec![listener(2, 1)], c1)]);
+        let f = accept_queue_overflow(&win(&snaps), &Thresholds::default());
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Critical);
+        assert_eq!(f[0].place, "listener 127.0.0.1:7001 (srv pid 9)");
+        assert!(
+            f[0].evidence[0].contains("1 → 2 of backlog 1"),
+            "{:?}",
+            f[0].evidence
+        );
+        assert!(f[0].evidence[1].contains("ListenOverflows +4"));
+        assert!(
+            f[0].action.contains("listen() backlog (1) is the limit"),
+            "{}",
+            f[0].action
+        );
+        assert!(f[0].action.contains("tcp_max_syn_backlog (512)"));
+    }
+
+    #[test]
+    fn somaxconn_named_when_it_caps_the_backlog() {
+        let c = counters(|c| c.somaxconn = Some(128));
+        let snaps = window_of(
+            vec![vec![listener(129, 128)], vec![listener(129, 128)]],
+            Some(c),
+        );
+        let f = accept_queue_overflow(&win(&snaps), &Thresholds::default());
+        assert!(
+            f[0].action.contains("capped by net.core.somaxconn (128)"),
+            "{}",
+            f[0].action
+        );
+    }
+
+    #[test]
+    fn a_queue_that_fills_only_once_is_not_reported() {
+        let snaps = window_of(
+            vec![
+                vec![listener(0, 10)],
+                vec![listener(10, 10)],
+                vec![listener(3, 10)],
+            ],
+            None,
+        );
+        assert!(accept_queue_overflow(&win(&snaps), &Thresholds::default()).is_empty());
+        // Held at 90% throughout: a warning.
+        let snaps = window_of(vec![vec![listener(9, 10)], vec![listener(10, 10)]], None);
+        let f = accept_queue_overflow(&win(&snaps), &Thresholds::default());
+        assert_eq!(f[0].severity, Severity::Warning);
+    }
+
+    #[test]
+    fn many_syn_recv_on_a_listener() {
+        let syn: Vec<Socket> = (0..130)
+            .map(|i| {
+                tcp(
+                    TcpState::SynRecv,
+                    ("127.0.0.1", 7001),
+                    ("10.1.1.1", 1000 + i),
+                )
+            })
+            .chain([listener(0, 128)])
+            .collect();
+        let snaps = window_of(
+            vec![syn.clone(), syn],
+            Some(counters(|c| c.tcp_max_syn_backlog = Some(1024))),
+        );
+        let f = syn_backlog_pressure(&win(&snaps), &Thresholds::default());
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].severity, Severity::Warning);
+        assert!(f[0].evidence[0].contains("130 SYN-RECV"));
+        assert_eq!(f[0].place, "listener 127.0.0.1:7001 (srv pid 9)");
+    }
+
+    fn conn(recv: u32, send: u32) -> Socket {
+        tcp(
+            TcpState::Established,
+            ("127.0.0.1", 7002),
+            ("127.0.0.1", 50000),
+        )
+        .queues(recv, send)
+        .cookie(5)
+        .owned("app", 3)
+    }
+
+    #[test]
+    fn a_recv_q_that_never_drains_is_a_stuck_receiver_and_one_that_drains_is_not() {
+        let snaps = window_of(
+            vec![vec![conn(100, 0)], vec![conn(100, 0)], vec![conn(300, 0)]],
+            None,
+        );
+        let f = stuck_receiver(&win(&snaps), &Thresholds::default());
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].place, "app pid 3");
+        assert!(
+            f[0].evidence[1].contains("100 → 100 → 300"),
+            "{:?}",
+            f[0].evidence
+        );
+        let snaps = window_of(
+            vec![vec![conn(100, 0)], vec![conn(50, 0)], vec![conn(300, 0)]],
+            None,
+        );
+        assert!(stuck_receiver(&win(&snaps), &Thresholds::default()).is_empty());
+        // Empty in one snapshot: it was read.
+        let snaps = window_of(
+            vec![vec![conn(100, 0)], vec![conn(0, 0)], vec![conn(300, 0)]],
+            None,
+        );
+        assert!(stuck_receiver(&win(&snaps), &Thresholds::default()).is_empty());
+    }
+
+    #[test]
+    fn a_send_q_held_with_the_persist_timer_is_a_zero_window() {
+        let snaps = window_of(
+            vec![vec![conn(0, 5000)], vec![conn(0, 5000).persist(3)]],
+            None,
+        );
+        let f = stuck_sender(&win(&snaps), &Thresholds::default());
+        assert_eq!(f.len(), 1);
+        assert!(f[0].why.contains("zero window"));
+        assert!(
+            f[0].evidence[1].contains("persist timer, 3 probe(s)"),
+            "{:?}",
+            f[0].evidence
+        );
+        let t = Thresholds {
+            send_q_min: 10_000,
+            ..Thresholds::default()
+        };
+        assert!(stuck_sender(&win(&snaps), &t).is_empty());
+        // A listener's queue fields are not a Send-Q.
+        let snaps = window_of(vec![vec![listener(0, 4096)], vec![listener(0, 4096)]], None);
+        assert!(stuck_sender(&win(&snaps), &Thresholds::default()).is_empty());
+    }
+}
