@@ -23,6 +23,7 @@ fn main() -> ExitCode {
         Some(Command::Export(args)) => commands::export::run(&args, no_config),
         Some(Command::Completions(args)) => commands::completions::run(&args),
         Some(Command::Config(args)) => commands::config::run(&args, no_config),
+        Some(Command::Record(args)) => commands::record::run(&args, no_config),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

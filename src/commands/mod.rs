@@ -5,4 +5,5 @@ pub mod config;
 pub mod demo;
 pub mod dump;
 pub mod export;
+pub mod record;
 pub mod tui;
