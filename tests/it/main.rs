@@ -14,4 +14,5 @@ mod host;
 mod netlink;
 mod output;
 mod proc;
+mod record;
 mod tui;
