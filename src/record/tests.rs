@@ -264,9 +264,13 @@ fn size_per_socket_per_frame() {
     let path = dir.path().join("r.rec");
     let mut w = Writer::create(&path, header(), 1 << 34).unwrap();
     let (mut full, mut delta, mut nd) = (0, 0, 0);
+    let mut spent = Duration::ZERO;
     for t in 0..30u32 {
         let v: Vec<Socket> = (t * 100..t * 100 + 10_000).map(sock).collect();
-        let written = w.push(&snap(u64::from(t), v)).unwrap();
+        let s = snap(u64::from(t), v);
+        let t0 = std::time::Instant::now();
+        let written = w.push(&s).unwrap();
+        spent += t0.elapsed();
         if written.full {
             full = written.bytes;
         } else {
@@ -276,7 +280,16 @@ fn size_per_socket_per_frame() {
     }
     let full_per = full as f64 / 10_000.0;
     let delta_per = delta as f64 / f64::from(nd) / 10_000.0;
-    println!("full frame: {full_per:.2} B/socket; delta frame (1% churn): {delta_per:.3} B/socket");
+    let t0 = std::time::Instant::now();
+    let rec = Recording::open(&path).unwrap();
+    let last = rec.moment(rec.frames.len() - 1);
+    let read = t0.elapsed();
+    assert_eq!(last.sockets.len(), 10_000);
+    println!(
+        "full frame: {full_per:.2} B/socket; delta frame (1% churn): {delta_per:.3} B/socket; \
+         {:?} a frame to write, {read:?} to read 30 frames and rebuild the last (this build)",
+        spent / 30
+    );
     assert!(full_per < 20.0, "{full_per}");
     assert!(delta_per < 1.0, "{delta_per}");
 }
