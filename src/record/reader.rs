@@ -190,8 +190,10 @@ impl Table {
             Body::Full(sockets) => {
                 self.slots.clear();
                 self.index.clear();
+                // Every socket, even two sharing a key (the writer makes the next frame full).
                 for s in sockets {
-                    self.upsert(s);
+                    self.index.insert(Key::of(s), self.slots.len());
+                    self.slots.push(Some(s.clone()));
                 }
             }
             Body::Delta { vanished, upserted } => {

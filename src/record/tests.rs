@@ -293,3 +293,21 @@ fn size_per_socket_per_frame() {
     assert!(full_per < 20.0, "{full_per}");
     assert!(delta_per < 1.0, "{delta_per}");
 }
+
+#[test]
+fn sockets_sharing_a_key_all_read_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut twin = unix();
+    twin.state = TcpState::Listen;
+    let snaps = vec![
+        snap(0, vec![unix(), twin.clone()]),
+        snap(1, vec![unix(), twin]),
+        snap(2, vec![unix()]),
+        snap(3, vec![unix(), sock(1)]),
+    ];
+    let path = record(dir.path(), &snaps, 1 << 30);
+    let rec = Recording::open(&path).unwrap();
+    for (i, want) in snaps.iter().enumerate() {
+        assert_eq!(rec.moment(i).sockets, want.sockets, "moment {i}");
+    }
+}

@@ -82,7 +82,11 @@ impl Writer {
         }
         self.file.write_all(&out.0)?;
         self.len += out.0.len() as u64;
-        self.since_full = if full || rotated {
+        // After a frame with shared keys the next one is full too: a delta against the
+        // deduplicated table could not remove the extra socket a reader keeps.
+        self.since_full = if !unique {
+            0
+        } else if full || rotated {
             1
         } else {
             self.since_full + 1
