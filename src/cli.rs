@@ -66,6 +66,15 @@ pub enum Command {
     /// monitoring plugin (Nagios/Icinga): 0 nothing found, 1 a warning, 2 a critical
     /// finding, 3 could not check (usage errors included).
     Check(CheckArgs),
+    /// Record snapshots to a file, for `dump --from` later (a flight recorder).
+    ///
+    /// Writes the selected sockets (with what -p, -i, -m collect) and the kernel counters
+    /// every --interval until SIGINT or SIGTERM (a clean end) or for --duration. The file
+    /// holds periodic full frames and deltas between them, each checksummed and compressed,
+    /// so it reads while it is written and a cut tail loses only the last frame. Rotation
+    /// keeps FILE, FILE.1, FILE.2 and FILE.3, each at most a quarter of --max-size. The
+    /// format is in FORMAT.md.
+    Record(RecordArgs),
 }
 
 /// What to look at: tables, families, source and the ss filter. Shared by dump and tui.
@@ -222,6 +231,21 @@ pub struct DumpArgs {
     /// With -K: list what would be closed, close nothing.
     #[arg(long, requires = "kill")]
     pub dry_run: bool,
+    /// Read a recording made by `sockeye record` instead of the kernel.
+    #[arg(long, value_name = "FILE")]
+    pub from: Option<PathBuf>,
+    /// With --from: the moment to print, RFC 3339, HH:MM[:SS] (local time on the
+    /// recording's day) or +DURATION from its start (+90s, +5m); default the last.
+    #[arg(
+        long,
+        value_name = "TIME",
+        requires = "from",
+        conflicts_with = "between"
+    )]
+    pub at: Option<String>,
+    /// With --from: the sockets that appeared or vanished after T1 up to T2.
+    #[arg(long, num_args = 2, value_names = ["T1", "T2"], requires = "from")]
+    pub between: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -329,6 +353,47 @@ pub struct ExportArgs {
     /// Do not scan /proc/*/fd for the process label of listeners (cheaper on busy hosts).
     #[arg(long)]
     pub no_processes: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+#[command(after_help = "Examples:
+  sockeye record -o /tmp/s.rec --duration 10m      every socket, 1 s apart, 10 minutes
+  sockeye record -tp -o s.rec --max-size 1G state close-wait
+  sockeye dump --from s.rec --at 03:12 -tn          the TCP table at 03:12
+  sockeye dump --from s.rec --at +90s -s            the summary 90 s in
+  sockeye dump --from s.rec --between 03:10 03:15 --json")]
+pub struct RecordArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// The recording to write; an existing one is rotated to FILE.1 first.
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "FILE",
+        default_value = "sockeye.rec"
+    )]
+    pub output: PathBuf,
+    /// Seconds between snapshots (0.05 to 3600).
+    #[arg(long, value_name = "SECS", default_value_t = 1.0)]
+    pub interval: f64,
+    /// Stop after this long (90s, 10m, 2h, 1d); default until SIGINT or SIGTERM.
+    #[arg(long, value_name = "D")]
+    pub duration: Option<String>,
+    /// Most bytes the recording and its rotated files take together (K, M, G; default 256M).
+    #[arg(long, value_name = "SIZE")]
+    pub max_size: Option<String>,
+    /// Record the processes using each socket.
+    #[arg(short = 'p', long = "processes")]
+    pub processes: bool,
+    /// Record internal TCP information (tcp_info).
+    #[arg(short = 'i', long = "info")]
+    pub info: bool,
+    /// Record socket memory usage.
+    #[arg(short = 'm', long = "memory")]
+    pub memory: bool,
+    /// No line on standard error at the end.
+    #[arg(short = 'q', long = "quiet")]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args, Clone)]

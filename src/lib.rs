@@ -16,6 +16,7 @@ pub mod input;
 pub mod man;
 pub mod model;
 pub mod output;
+pub mod record;
 pub mod selection;
 pub mod tables;
 pub mod text;

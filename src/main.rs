@@ -28,6 +28,7 @@ fn main() -> ExitCode {
         Some(Command::Completions(args)) => commands::completions::run(&args),
         Some(Command::Config(args)) => commands::config::run(&args, no_config),
         Some(Command::Check(args)) => return commands::check::main(&args, no_config),
+        Some(Command::Record(args)) => commands::record::run(&args, no_config),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -206,6 +206,7 @@ fn hand_written() -> Page {
     escaping(&mut page);
     demo_scenarios(&mut page);
     metrics(&mut page);
+    recording(&mut page);
     configuration(&mut page);
     files(&mut page);
     environment(&mut page);
@@ -750,6 +751,27 @@ fn metric_families() -> Vec<MetricFamily> {
         }
     }
     families
+}
+
+fn recording(page: &mut Page) {
+    page.section("RECORDING")
+        .para(
+            "sockeye record writes the selected sockets (with what -p, -i and -m collect) and \
+             the kernel counters every --interval seconds to a file, until SIGINT or SIGTERM \
+             or for --duration. dump --from FILE prints a moment of it with every dump flag and \
+             filter; --at takes RFC 3339, HH:MM[:SS] (local time on the recording's day) or \
+             +DURATION from its start (+90s, +5m) and defaults to the last moment; --between \
+             T1 T2 lists the sockets that appeared or vanished after T1 up to T2.",
+        )
+        .para(
+            "The file holds a full frame every 60 frames and deltas between them, each \
+             checksummed (CRC-32) and compressed (LZ4); it reads while it is written, and a cut \
+             or damaged tail is skipped with a warning naming its byte offset. --max-size \
+             (default 256M) bounds FILE and its rotations FILE.1 to FILE.3 together. A file \
+             that is not a recording or is of a newer major format version is refused (exit \
+             2); an empty one, or one cut before its first frame, exits 1. The format is \
+             specified in FORMAT.md.",
+        );
 }
 
 fn escaping(page: &mut Page) {

@@ -156,7 +156,10 @@ mod tests {
 
     #[test]
     fn messages_keep_their_lines_but_lose_control_characters() {
-        assert_eq!(escape_controls("bad filter\n  ^ here"), "bad filter\n  ^ here");
+        assert_eq!(
+            escape_controls("bad filter\n  ^ here"),
+            "bad filter\n  ^ here"
+        );
         assert_eq!(escape_controls("path a\\x1b\x1b[2J"), "path a\\x1b\\x1b[2J");
         assert_eq!(escape_controls("tab\there\r"), "tab\\there\\r");
     }

@@ -21,6 +21,9 @@ use crate::output::table::{TableOptions, TableRows, ss_order, write_table};
 use crate::selection::{Options, Request};
 
 pub fn run(args: &DumpArgs, no_config: bool) -> anyhow::Result<()> {
+    if let Some(path) = &args.from {
+        return crate::record::dump::run(args, path, no_config);
+    }
     if args.events {
         return crate::commands::events::run(args, no_config);
     }

@@ -8,4 +8,5 @@ pub mod dump;
 pub mod events;
 pub mod export;
 pub mod kill;
+pub mod record;
 pub mod tui;

@@ -17,4 +17,5 @@ mod host;
 mod netlink;
 mod output;
 mod proc;
+mod record;
 mod tui;

@@ -1,0 +1,107 @@
+//! `dump --from` on files that are not whole recordings: one clear line and the exit status
+//! the issue names, a cut tail read up to the cut.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn sockeye(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sockeye"))
+        .arg("--no-config")
+        .args(args)
+        .output()
+        .expect("run sockeye")
+}
+
+fn from(path: &Path) -> Output {
+    sockeye(&["dump", "-ta", "--from", path.to_str().unwrap()])
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A short real recording (a filter selecting nothing on the machine but loopback port 1).
+fn small_recording(dir: &Path) -> std::path::PathBuf {
+    let p = dir.join("small.rec");
+    let o = sockeye(&[
+        "record",
+        "-t",
+        "--interval",
+        "0.05",
+        "--duration",
+        "300ms",
+        "-q",
+        "-o",
+        p.to_str().unwrap(),
+        "sport",
+        "=",
+        ":1",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    p
+}
+
+#[test]
+fn not_a_recording_empty_or_newer_is_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("junk");
+    std::fs::write(&junk, b"hello, world\n").unwrap();
+    let o = from(&junk);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("not a sockeye recording"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(stderr(&o).lines().count(), 1);
+
+    let empty = dir.path().join("empty");
+    std::fs::write(&empty, b"").unwrap();
+    let o = from(&empty);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("empty"), "{}", stderr(&o));
+
+    let rec = small_recording(dir.path());
+    let mut data = std::fs::read(&rec).unwrap();
+    data[8] = data[8].wrapping_add(1);
+    let newer = dir.path().join("newer");
+    std::fs::write(&newer, &data).unwrap();
+    let o = from(&newer);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("newer sockeye"), "{}", stderr(&o));
+    assert_eq!(stderr(&o).lines().count(), 1);
+}
+
+#[test]
+fn a_cut_tail_reads_up_to_the_cut_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = small_recording(dir.path());
+    let data = std::fs::read(&rec).unwrap();
+    let cut = dir.path().join("cut");
+    std::fs::write(&cut, &data[..data.len() - 3]).unwrap();
+    let o = from(&cut);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("byte offset"), "{}", stderr(&o));
+
+    // Cut inside the first frame: nothing to show.
+    let (_, first) = sockeye::record::frame::decode_header(&data).unwrap();
+    std::fs::write(&cut, &data[..first + 4]).unwrap();
+    let o = from(&cut);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("no complete frame"), "{}", stderr(&o));
+
+    // A time before the recording: a usage error.
+    let o = sockeye(&[
+        "dump",
+        "--from",
+        rec.to_str().unwrap(),
+        "--at",
+        "1970-01-01T00:00:00Z",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("before the recording starts"),
+        "{}",
+        stderr(&o)
+    );
+}

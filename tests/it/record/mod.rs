@@ -1,0 +1,4 @@
+//! `sockeye record` and `dump --from`: recordings of the test's own loopback sockets.
+
+mod files;
+mod roundtrip;
