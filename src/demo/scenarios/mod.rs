@@ -18,6 +18,7 @@ mod backlog;
 mod close_wait;
 mod echo;
 mod send_q;
+mod states;
 mod time_wait;
 mod unread;
 
@@ -39,6 +40,7 @@ pub static REGISTRY: &[&Spec] = &[
     &time_wait::SPEC,
     &send_q::SPEC,
     &echo::SPEC,
+    &states::SPEC,
 ];
 
 /// Every scenario, in registry order.

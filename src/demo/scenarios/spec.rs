@@ -170,6 +170,9 @@ pub struct ScenarioStatus {
     pub max_rate: Option<f64>,
     /// Hard cap on embedded clients.
     pub max_clients: usize,
+    /// Ports of the scenario's own besides `port` (listeners, bound sockets).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra_ports: Vec<u16>,
 }
 
 /// A running scenario, driven by one thread (see `runtime`). `step`, `interest` and
@@ -187,6 +190,10 @@ pub trait Scenario: Send {
     /// How long until a timer of the scenario is due (None: nothing scheduled).
     fn next_due(&self, now: Instant) -> Option<Duration>;
 
+    /// Ports the scenario holds besides its listener's (reported in status).
+    fn extra_ports(&self) -> Vec<u16> {
+        Vec::new()
+    }
     /// The churn schedule, for scenarios that have one.
     fn pacer(&self) -> Option<&Pacer> {
         None
