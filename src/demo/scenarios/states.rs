@@ -692,3 +692,51 @@ impl Scenario for States {
         Ok("reset: every state is being set up again".into())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_recipe_reaches_its_target_state_in_process() {
+        let mut s = States::new("127.0.0.1:0".parse().unwrap()).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let now = Instant::now();
+            s.step(now);
+            let held = Recipe::HELD.iter().all(|r| {
+                s.pairs.iter().any(|p| {
+                    let (want_s, want_c) = r.target();
+                    p.recipe == *r
+                        && p.done()
+                        && p.server.as_ref().and_then(|x| tcp_state(x.as_raw_fd()))
+                            == Some(want_s)
+                        && p.client.as_ref().and_then(|x| tcp_state(x.as_raw_fd()))
+                            == Some(want_c)
+                })
+            });
+            let syn_sent = s
+                .syn_sent
+                .clients
+                .iter()
+                .any(|c| tcp_state(c.as_raw_fd()) == Some(2));
+            if held && syn_sent {
+                break;
+            }
+            assert!(now < deadline, "recipes did not settle: {}", s.list());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(s.extra_ports().len(), 3);
+        assert!(s.extra_ports().iter().all(|p| *p != 0));
+        assert!(s.list().contains("TCP_DEFER_ACCEPT"));
+    }
+
+    #[test]
+    fn recipes_that_fill_a_window_shrink_the_clients_buffer() {
+        for r in Recipe::HELD {
+            let fills = r.calls().contains(&Call::ServerFill);
+            assert_eq!(r.rcvbuf().is_some(), fills, "{r:?}");
+        }
+        assert!(Recipe::TimeWait.calls().starts_with(&[Call::ClientClose]));
+    }
+}

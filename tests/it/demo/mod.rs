@@ -4,5 +4,6 @@ mod caps;
 mod control;
 mod scenarios;
 mod signals;
+mod states;
 pub mod support;
 mod trust;
