@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
 use super::common::{Base, DEFAULT_CONNECT_RATE, ReadOutcome, Rules, read_some, write_some};
+use super::pacer::Budget;
 use super::spec::{Command, Common, Kind, Scenario, Seen, Spec, runs_anywhere};
 use crate::demo::net::{self, ConnectOpts, ConnectState};
 use crate::demo::view::listener;
@@ -31,7 +32,7 @@ pub static SPEC: Spec = Spec {
           waits behind data); TIME-WAIT (a client closes first, every 20 s); SYN-RECV (a \
           client that sends nothing to a TCP_DEFER_ACCEPT listener); SYN-SENT (a connect to \
           a listener whose accept queue is full); and a socket bound but never listening or \
-          connected (bound-inactive, shown only by ss ≥ 6.8). Sockets that leave their \
+          connected (bound-inactive, shown only by ss 6.8 and later). Sockets that leave their \
           state are re-created.",
     now,
     why,
@@ -95,8 +96,13 @@ const RULES: Rules = Rules {
     payload: b"",
     drain_on_reset: true,
     close_server_end: true,
-    connect_rate: DEFAULT_CONNECT_RATE,
+    // Half the common cap: the recipes' own connections take the other half.
+    connect_rate: DEFAULT_CONNECT_RATE / 2.0,
 };
+
+/// The recipes' connections (pairs, SYN-RECV and SYN-SENT clients): their rate and burst.
+const RECIPE_RATE: f64 = DEFAULT_CONNECT_RATE / 2.0;
+const RECIPE_BURST: usize = 12;
 
 // Linux TCP states as TCP_INFO reports them (include/net/tcp_states.h).
 const ESTABLISHED: u8 = 1;
@@ -419,7 +425,10 @@ impl Side {
             .is_none_or(|t| now.duration_since(t) >= RETRY)
     }
 
-    fn start(&mut self, opts: ConnectOpts, now: Instant) {
+    fn start(&mut self, opts: ConnectOpts, budget: &mut Budget, now: Instant) {
+        if !budget.take(now) {
+            return;
+        }
         self.last_start = Some(now);
         if let Ok(c) = net::connect(self.addr, opts) {
             self.clients.push(c);
@@ -456,6 +465,7 @@ pub struct States {
     syn_recv: Side,
     syn_sent: Side,
     bound: Socket,
+    budget: Budget,
 }
 
 impl States {
@@ -484,6 +494,7 @@ impl States {
             syn_recv: Side::new(deferred, now)?,
             syn_sent: Side::new(full, now)?,
             bound,
+            budget: Budget::new(RECIPE_RATE, RECIPE_BURST, now),
         };
         s.step(now);
         Ok(s)
@@ -498,6 +509,9 @@ impl States {
     }
 
     fn start_pair(&mut self, recipe: Recipe, now: Instant) {
+        if !self.budget.take(now) {
+            return;
+        }
         self.started.retain(|(r, _)| *r != recipe);
         self.started.push((recipe, now));
         if let Ok(p) = Pair::start(self.base.addr, recipe) {
@@ -561,7 +575,7 @@ impl States {
         side.clients
             .retain(|c| !left && !old && !matches!(net::connect_state(c), ConnectState::Failed(_)));
         if side.clients.is_empty() && side.may_start(now) {
-            side.start(ConnectOpts::default(), now);
+            side.start(ConnectOpts::default(), &mut self.budget, now);
         }
     }
 
@@ -577,7 +591,7 @@ impl States {
         let waiting = side.clients.len() - connected;
         // Two fill the queue (backlog 1 holds two), then one waits in SYN-SENT.
         if side.clients.len() < 3 && waiting == 0 && side.may_start(now) {
-            side.start(ConnectOpts::default(), now);
+            side.start(ConnectOpts::default(), &mut self.budget, now);
         }
         // More than three: a queued connection went away and a SYN got through; start over.
         if side.clients.len() > 3 || connected == 3 {
@@ -709,10 +723,8 @@ mod tests {
                     let (want_s, want_c) = r.target();
                     p.recipe == *r
                         && p.done()
-                        && p.server.as_ref().and_then(|x| tcp_state(x.as_raw_fd()))
-                            == Some(want_s)
-                        && p.client.as_ref().and_then(|x| tcp_state(x.as_raw_fd()))
-                            == Some(want_c)
+                        && p.server.as_ref().and_then(|x| tcp_state(x.as_raw_fd())) == Some(want_s)
+                        && p.client.as_ref().and_then(|x| tcp_state(x.as_raw_fd())) == Some(want_c)
                 })
             });
             let syn_sent = s

@@ -78,8 +78,7 @@ fn states_holds_every_tcp_state_and_a_bound_inactive_socket() {
         );
     }
     assert!(
-        r.iter()
-            .any(|r| r.state == "TIME-WAIT" && r.peer_port == p),
+        r.iter().any(|r| r.state == "TIME-WAIT" && r.peer_port == p),
         "client-side TIME-WAIT: {r:#?}"
     );
     let sr = ss(extra[0]);
