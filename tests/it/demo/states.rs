@@ -124,4 +124,21 @@ fn states_holds_every_tcp_state_and_a_bound_inactive_socket() {
     let reply = demo.request(r#"{"cmd":"reset","scenario":"states"}"#);
     assert_eq!(reply["ok"], true, "{reply}");
     every_state_within(15, &listeners, ss, "ss, after reset");
+
+    // Stopping resets the held connections: nothing is left but TIME-WAIT, which no process
+    // owns (no orphan waits in FIN-WAIT-1 or LAST-ACK on a window that never opens).
+    let mut demo = demo;
+    let status = demo.signal(libc::SIGTERM);
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    eventually(
+        10,
+        "only TIME-WAIT left on the scenario's ports",
+        || {
+            rows(&listeners, ss)
+                .iter()
+                .all(|r| r.state == "TIME-WAIT")
+                .then_some(())
+        },
+        || format!("{:#?}", rows(&listeners, ss)),
+    );
 }
