@@ -17,6 +17,7 @@ mod spec;
 mod backlog;
 mod close_wait;
 mod echo;
+mod reuseaddr;
 mod send_q;
 mod states;
 mod time_wait;
@@ -41,6 +42,7 @@ pub static REGISTRY: &[&Spec] = &[
     &send_q::SPEC,
     &echo::SPEC,
     &states::SPEC,
+    &reuseaddr::SPEC,
 ];
 
 /// Every scenario, in registry order.

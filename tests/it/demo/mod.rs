@@ -2,6 +2,7 @@
 mod attach;
 mod caps;
 mod control;
+mod reuseaddr;
 mod scenarios;
 mod signals;
 mod states;
