@@ -21,6 +21,7 @@ mod reuseaddr;
 mod send_q;
 mod states;
 mod time_wait;
+mod udp;
 mod unread;
 
 use std::ffi::OsStr;
@@ -43,6 +44,7 @@ pub static REGISTRY: &[&Spec] = &[
     &echo::SPEC,
     &states::SPEC,
     &reuseaddr::SPEC,
+    &udp::SPEC,
 ];
 
 /// Every scenario, in registry order.

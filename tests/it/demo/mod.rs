@@ -8,3 +8,4 @@ mod signals;
 mod states;
 pub mod support;
 mod trust;
+mod udp;
