@@ -223,3 +223,51 @@ impl Scenario for Udp {
         Ok("reset: server not reading, queue emptied".into())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demo::view::PortView;
+
+    #[test]
+    fn explanation_follows_whether_the_server_reads() {
+        let mut u = Udp::new("127.0.0.1:0".parse().unwrap()).unwrap();
+        let view = PortView::default();
+        let st = u.base.status(Kind(&SPEC));
+        let seen = Seen {
+            view: &view,
+            status: Some(&st),
+            overflows: None,
+        };
+        assert!(now(&seen).contains("not reading"), "{}", now(&seen));
+        assert!(why(&seen).contains("RcvbufErrors"));
+        u.base.set_accepting(true);
+        let st = u.base.status(Kind(&SPEC));
+        let seen = Seen {
+            view: &view,
+            status: Some(&st),
+            overflows: None,
+        };
+        assert!(
+            now(&seen).starts_with("UDP server reading"),
+            "{}",
+            now(&seen)
+        );
+        assert!(why(&seen).contains("reads every datagram"));
+    }
+
+    #[test]
+    fn a_server_that_reads_drains_what_was_queued() {
+        let mut u = Udp::new("127.0.0.1:0".parse().unwrap()).unwrap();
+        for _ in 0..3 {
+            u.base.send_from_newest(DATAGRAM).unwrap();
+        }
+        u.base.set_accepting(true);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while u.base.read_total < 3 {
+            assert!(Instant::now() < deadline, "read {}", u.base.read_total);
+            u.step(Instant::now());
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
