@@ -33,6 +33,7 @@ pub static SPEC: Spec = Spec {
         help: "restart the server now; the reply says what each bind() returned",
     }],
     unavailable: runs_anywhere,
+    tables: super::spec::TCP,
 };
 
 fn now(s: &Seen<'_>) -> String {

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::pacer::Pacer;
 use crate::demo::view::PortView;
+use crate::model::Netid;
 
 /// One scenario's entry in the registry (`scenarios::REGISTRY`).
 pub struct Spec {
@@ -33,7 +34,12 @@ pub struct Spec {
     pub commands: &'static [Command],
     /// Why the scenario cannot run on this machine (privileges, kernel), or None.
     pub unavailable: fn() -> Option<String>,
+    /// The socket tables its sockets are in (what attach asks the live view for).
+    pub tables: &'static [Netid],
 }
+
+/// `Spec::tables` of a TCP scenario.
+pub const TCP: &[Netid] = &[Netid::Tcp];
 
 /// A scenario's own control command.
 pub struct Command {

@@ -42,6 +42,7 @@ pub static SPEC: Spec = Spec {
         help: "each held socket: its ports, its state, the calls that put it there",
     }],
     unavailable: runs_anywhere,
+    tables: super::spec::TCP,
 };
 
 fn now(s: &Seen<'_>) -> String {

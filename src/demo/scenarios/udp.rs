@@ -30,6 +30,7 @@ pub static SPEC: Spec = Spec {
     build: |addr, _| Ok(Box::new(Udp::new(addr)?)),
     commands: &[],
     unavailable: runs_anywhere,
+    tables: &[crate::model::Netid::Udp],
 };
 
 fn reading(s: &Seen<'_>) -> bool {
