@@ -143,7 +143,7 @@ pub fn attach(args: &AttachArgs, no_config: bool) -> anyhow::Result<()> {
             anyhow::bail!("no process with pid {pid}");
         }
         let options = AppOptions {
-            query: tcp_query(),
+            query: scenario_query(&[]),
             scope: Scope {
                 pids: vec![pid],
                 ..Scope::default()
@@ -163,10 +163,19 @@ pub fn attach(args: &AttachArgs, no_config: bool) -> anyhow::Result<()> {
 /// The live view scoped to the demo's ports, with the scenario panel.
 fn attach_to(path: &Path, settings: TuiSettings) -> anyhow::Result<()> {
     let status = ControlClient::connect(path)?.status()?;
-    let ports = status.scenarios.iter().map(|s| s.port).collect();
+    let ports = status
+        .scenarios
+        .iter()
+        .flat_map(|s| std::iter::once(s.port).chain(s.extra_ports.iter().copied()))
+        .collect();
+    let tables: Vec<Netid> = status
+        .scenarios
+        .iter()
+        .flat_map(|s| s.name.spec().tables.iter().copied())
+        .collect();
     let panel = ScenarioPanel::new(path, status);
     let options = AppOptions {
-        query: tcp_query(),
+        query: scenario_query(&tables),
         scope: Scope {
             ports,
             ..Scope::default()
@@ -177,9 +186,12 @@ fn attach_to(path: &Path, settings: TuiSettings) -> anyhow::Result<()> {
     tui::run_app(options)
 }
 
-/// The demo is all TCP: ask for TCP only, every state.
-fn tcp_query() -> QuerySpec {
-    QuerySpec::of_tables(NetidSet::of(&[Netid::Tcp]))
+/// The tables the running scenarios' sockets are in (TCP when none says), every state.
+fn scenario_query(tables: &[Netid]) -> QuerySpec {
+    if tables.is_empty() {
+        return QuerySpec::of_tables(NetidSet::of(&[Netid::Tcp]));
+    }
+    QuerySpec::of_tables(NetidSet::of(tables))
 }
 
 /// The live view's settings: defaults, the configuration file, NO_COLOR, then --interval.

@@ -417,6 +417,7 @@ mod tests {
                     rate: (name == "time-wait").then_some(20.0),
                     max_rate: (name == "time-wait").then_some(200.0),
                     max_clients: 8,
+                    extra_ports: Vec::new(),
                 })
                 .collect(),
         }
@@ -581,6 +582,7 @@ mod tests {
             rate,
             max_rate: max,
             max_clients: 1,
+            extra_ports: Vec::new(),
         }
     }
 

@@ -26,6 +26,7 @@ pub static SPEC: Spec = Spec {
     build: |addr, _| Ok(Box::new(CloseWait::new(addr)?)),
     commands: &[],
     unavailable: runs_anywhere,
+    tables: super::spec::TCP,
 };
 
 fn now(s: &Seen<'_>) -> String {

@@ -57,6 +57,7 @@ pub fn act(s: &mut dyn Scenario, action: Action, now: Instant) -> Result<String,
 /// What `status` reports for a scenario.
 pub fn status(s: &dyn Scenario) -> ScenarioStatus {
     let mut st = s.base().status(s.kind());
+    st.extra_ports = s.extra_ports();
     if let Some(p) = s.pacer() {
         st.rate = Some(p.rate);
         st.max_rate = Some(p.max_rate);
@@ -367,6 +368,7 @@ impl<C: ServerConn> Common for Base<C> {
             rate: None,
             max_rate: None,
             max_clients: self.rules.max_clients,
+            extra_ports: Vec::new(),
         }
     }
 }

@@ -17,8 +17,11 @@ mod spec;
 mod backlog;
 mod close_wait;
 mod echo;
+mod reuseaddr;
 mod send_q;
+mod states;
 mod time_wait;
+mod udp;
 mod unread;
 
 use std::ffi::OsStr;
@@ -39,6 +42,9 @@ pub static REGISTRY: &[&Spec] = &[
     &time_wait::SPEC,
     &send_q::SPEC,
     &echo::SPEC,
+    &states::SPEC,
+    &reuseaddr::SPEC,
+    &udp::SPEC,
 ];
 
 /// Every scenario, in registry order.

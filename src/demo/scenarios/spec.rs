@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::pacer::Pacer;
 use crate::demo::view::PortView;
+use crate::model::Netid;
 
 /// One scenario's entry in the registry (`scenarios::REGISTRY`).
 pub struct Spec {
@@ -33,7 +34,12 @@ pub struct Spec {
     pub commands: &'static [Command],
     /// Why the scenario cannot run on this machine (privileges, kernel), or None.
     pub unavailable: fn() -> Option<String>,
+    /// The socket tables its sockets are in (what attach asks the live view for).
+    pub tables: &'static [Netid],
 }
+
+/// `Spec::tables` of a TCP scenario.
+pub const TCP: &[Netid] = &[Netid::Tcp];
 
 /// A scenario's own control command.
 pub struct Command {
@@ -170,6 +176,9 @@ pub struct ScenarioStatus {
     pub max_rate: Option<f64>,
     /// Hard cap on embedded clients.
     pub max_clients: usize,
+    /// Ports of the scenario's own besides `port` (listeners, bound sockets).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra_ports: Vec<u16>,
 }
 
 /// A running scenario, driven by one thread (see `runtime`). `step`, `interest` and
@@ -187,6 +196,10 @@ pub trait Scenario: Send {
     /// How long until a timer of the scenario is due (None: nothing scheduled).
     fn next_due(&self, now: Instant) -> Option<Duration>;
 
+    /// Ports the scenario holds besides its listener's (reported in status).
+    fn extra_ports(&self) -> Vec<u16> {
+        Vec::new()
+    }
     /// The churn schedule, for scenarios that have one.
     fn pacer(&self) -> Option<&Pacer> {
         None

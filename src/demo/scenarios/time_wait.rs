@@ -25,6 +25,7 @@ pub static SPEC: Spec = Spec {
     build: |addr, opts| Ok(Box::new(TimeWait::new(addr, opts)?)),
     commands: &[],
     unavailable: runs_anywhere,
+    tables: super::spec::TCP,
 };
 
 fn now(s: &Seen<'_>) -> String {

@@ -21,6 +21,7 @@ pub static SPEC: Spec = Spec {
     build: |addr, _| Ok(Box::new(Unread::new(addr)?)),
     commands: &[],
     unavailable: runs_anywhere,
+    tables: super::spec::TCP,
 };
 
 fn now(s: &Seen<'_>) -> String {

@@ -2,7 +2,10 @@
 mod attach;
 mod caps;
 mod control;
+mod reuseaddr;
 mod scenarios;
 mod signals;
+mod states;
 pub mod support;
 mod trust;
+mod udp;

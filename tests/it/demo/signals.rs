@@ -5,7 +5,7 @@ use crate::demo::support::{DemoProc, eventually, ss};
 
 fn stops_cleanly(sig: i32) {
     let mut demo = DemoProc::start(&["--rate", "2"]);
-    assert_eq!(demo.ports.len(), 6, "{:?}", demo.ports);
+    assert_eq!(demo.ports.len(), 9, "{:?}", demo.ports);
     // Let every scenario get going.
     let p = demo.port("backlog");
     eventually(
