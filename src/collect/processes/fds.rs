@@ -178,13 +178,19 @@ pub(super) fn socket_inode(link: &[u8]) -> Option<u64> {
 
 /// Command name (comm, as ss shows it) and parent pid, from /proc/PID/stat.
 pub(super) fn read_stat(pid_dir: &Path) -> Option<(Arc<str>, u32)> {
-    use ::procfs::FromRead;
-    stat_fields(::procfs::process::Stat::from_file(pid_dir.join("stat")).ok()?)
+    parse_stat(&std::fs::read(pid_dir.join("stat")).ok()?)
 }
 
 /// [`read_stat`] on the bytes of a stat file.
 pub(super) fn parse_stat(bytes: &[u8]) -> Option<(Arc<str>, u32)> {
     use ::procfs::FromRead;
+    // procfs slices between the first '(' and the last ')' and panics when they are out of
+    // order (found by fuzzing); the kernel's "PID (COMM) S ..." always has them in order.
+    let open = bytes.iter().position(|&b| b == b'(')?;
+    let close = bytes.iter().rposition(|&b| b == b')')?;
+    if open >= close {
+        return None;
+    }
     stat_fields(::procfs::process::Stat::from_read(bytes).ok()?)
 }
 
@@ -198,6 +204,14 @@ fn stat_fields(stat: ::procfs::process::Stat) -> Option<(Arc<str>, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stat_with_its_parentheses_out_of_order_is_refused_not_a_panic() {
+        assert_eq!(parse_stat(b"))(\0\0\0"), None);
+        assert_eq!(parse_stat(b")("), None);
+        let (comm, ppid) = parse_stat(b"12 (a) (b)) S 7 12 12 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1\n").unwrap();
+        assert_eq!((&*comm, ppid), ("a) (b)", 7));
+    }
 
     #[test]
     fn link_and_name_parsing() {
