@@ -155,6 +155,19 @@ pub struct DumpArgs {
     /// Report skipped tables and records on standard error.
     #[arg(long)]
     pub verbose: bool,
+    /// Read network namespace NAME (a name under /run/netns, as ss), a namespace file
+    /// (/proc/PID/ns/net, /run/docker/netns/ID) or pid:PID.
+    #[arg(
+        short = 'N',
+        long = "net",
+        value_name = "NAME",
+        conflicts_with = "all_netns"
+    )]
+    pub net: Option<String>,
+    /// Read every network namespace on the machine (/run/netns, /run/docker/netns, every
+    /// process's), the host's own included; the table gets a Netns column.
+    #[arg(long)]
+    pub all_netns: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -4,5 +4,6 @@ pub mod completions;
 pub mod config;
 pub mod demo;
 pub mod dump;
+pub mod dump_netns;
 pub mod export;
 pub mod tui;
