@@ -12,6 +12,7 @@ mod export;
 mod filter;
 mod host;
 mod netlink;
+mod netns;
 mod output;
 mod proc;
 mod tui;

@@ -1,0 +1,258 @@
+//! Needs root (ip netns add, setns); skips with a line otherwise.
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::MetadataExt;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use crate::common::{require_root, require_tool};
+
+static SEQ: AtomicUsize = AtomicUsize::new(0);
+
+/// A named namespace with loopback up and, optionally, a listener held by a process inside;
+/// the process is killed and the namespace deleted on drop, whatever the test did.
+struct TestNs {
+    name: String,
+    holder: Option<Child>,
+    port: u16,
+}
+
+impl TestNs {
+    fn add() -> TestNs {
+        let name = format!(
+            "sockeye-test-{}-{}",
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::Relaxed)
+        );
+        let ok = Command::new("ip").args(["netns", "add", &name]).status();
+        assert!(ok.is_ok_and(|s| s.success()), "ip netns add {name}");
+        let ns = TestNs {
+            name,
+            holder: None,
+            port: 0,
+        };
+        let up = Command::new("ip")
+            .args(["-n", &ns.name, "link", "set", "lo", "up"])
+            .status();
+        assert!(up.is_ok_and(|s| s.success()));
+        ns
+    }
+
+    /// Add a namespace with a TCP listener on 127.0.0.1 (ephemeral port) inside.
+    fn with_listener() -> TestNs {
+        let mut ns = TestNs::add();
+        let code = "import socket,sys\n\
+                    s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(7)\n\
+                    print(s.getsockname()[1], flush=True); sys.stdin.read()";
+        let mut child = Command::new("ip")
+            .args(["netns", "exec", &ns.name, "python3", "-c", code])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        ns.holder = Some(child);
+        ns.port = line.trim().parse().expect("the holder prints its port");
+        ns
+    }
+
+    fn inode(&self) -> u64 {
+        std::fs::metadata(format!("/run/netns/{}", self.name))
+            .unwrap()
+            .ino()
+    }
+
+    fn pid(&self) -> u32 {
+        self.holder.as_ref().unwrap().id()
+    }
+}
+
+impl Drop for TestNs {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.holder.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+    }
+}
+
+fn available() -> bool {
+    require_root("ip netns add, setns")
+        && require_tool("ip", "iproute2")
+        && require_tool("python3", "python3")
+}
+
+fn sockeye(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sockeye"))
+        .args(["--no-config", "dump"])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "sockeye failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn ss_n(name: &str, args: &[&str]) -> String {
+    let o = Command::new("ss")
+        .args(["-N", name])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    String::from_utf8(o.stdout).unwrap()
+}
+
+#[test]
+fn dump_in_a_named_namespace_matches_ss() {
+    if !available() || !require_tool("ss", "iproute2") {
+        return;
+    }
+    let ns = TestNs::with_listener();
+    for args in [
+        &["-tln"][..],
+        &["-tan"],
+        &["-tlnp"],
+        &["-tln", "sport", ">", ":1024"],
+    ] {
+        let ours = stdout(&sockeye(&[&["-N", &ns.name][..], args].concat()));
+        let theirs = ss_n(&ns.name, args);
+        assert_eq!(ours, theirs, "dump -N {} {args:?}", ns.name);
+    }
+    let ours = stdout(&sockeye(&["-N", &ns.name, "-tln"]));
+    assert!(ours.contains(&format!("127.0.0.1:{}", ns.port)), "{ours}");
+    // The same namespace by its holder's pid and by path.
+    let by_pid = stdout(&sockeye(&["-N", &format!("pid:{}", ns.pid()), "-tln"]));
+    let by_path = stdout(&sockeye(&[
+        "-N",
+        &format!("/run/netns/{}", ns.name),
+        "-tln",
+    ]));
+    assert_eq!(by_pid, ours);
+    assert_eq!(by_path, ours);
+}
+
+#[test]
+fn json_in_a_namespace_names_it() {
+    if !available() {
+        return;
+    }
+    let ns = TestNs::with_listener();
+    let out = stdout(&sockeye(&["-N", &ns.name, "-tln", "--json"]));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let socks = v.as_array().unwrap();
+    assert_eq!(socks.len(), 1, "{out}");
+    assert_eq!(socks[0]["local_port"], ns.port);
+    assert_eq!(socks[0]["netns"]["inode"], ns.inode());
+    assert_eq!(socks[0]["netns"]["name"], ns.name.as_str());
+    assert!(socks[0]["container"].is_null());
+    // Without -N, no netns key: the schema stays as it was.
+    let plain = stdout(&sockeye(&["-tln", "--json"]));
+    assert!(!plain.contains("\"netns\""));
+}
+
+#[test]
+fn all_netns_lists_every_namespace_with_the_hosts_own() {
+    if !available() {
+        return;
+    }
+    let a = TestNs::with_listener();
+    let b = TestNs::with_listener();
+    let here = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let here_port = here.local_addr().unwrap().port();
+    let own = std::fs::metadata("/proc/self/ns/net").unwrap().ino();
+
+    let out = stdout(&sockeye(&["--all-netns", "-tln", "--json"]));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let find = |port: u16, inode: u64| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["local_port"] == port && s["netns"]["inode"] == inode)
+            .count()
+    };
+    assert_eq!(find(a.port, a.inode()), 1, "{out}");
+    assert_eq!(find(b.port, b.inode()), 1, "{out}");
+    assert_eq!(find(here_port, own), 1, "the host's own sockets: {out}");
+    let named = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["local_port"] == a.port && s["netns"]["inode"] == a.inode())
+        .unwrap();
+    assert_eq!(named["netns"]["name"], a.name.as_str());
+
+    // The table: a Netns column naming the namespace.
+    let table = stdout(&sockeye(&["--all-netns", "-tln"]));
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(lines[0].starts_with("Netns "), "{table}");
+    let row = lines
+        .iter()
+        .find(|l| l.contains(&format!("127.0.0.1:{}", a.port)))
+        .unwrap();
+    assert!(row.starts_with(&a.name), "{row}");
+    // Without --all-netns (and with -N) there is no such column, as in ss.
+    let one = stdout(&sockeye(&["-N", &a.name, "-tln"]));
+    assert!(one.starts_with("State "), "{one}");
+
+    // -s: one summary per namespace.
+    let s = stdout(&sockeye(&["--all-netns", "-s"]));
+    assert!(
+        s.contains(&format!("Netns {} (net:[{}]):", a.name, a.inode())),
+        "{s}"
+    );
+}
+
+#[test]
+fn namespaces_vanishing_while_read_are_dropped_quietly() {
+    if !available() {
+        return;
+    }
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|sc| {
+        sc.spawn(|| {
+            while !stop.load(Ordering::Relaxed) {
+                drop(TestNs::add());
+            }
+        });
+        for _ in 0..8 {
+            let o = sockeye(&["--all-netns", "-tan"]);
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            assert!(
+                o.stderr.is_empty(),
+                "{}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
+        stop.store(true, Ordering::Relaxed);
+    });
+}
+
+#[test]
+fn a_namespace_that_is_gone_is_one_clear_error() {
+    if !available() {
+        return;
+    }
+    let ns = TestNs::add();
+    let name = ns.name.clone();
+    drop(ns);
+    let o = sockeye(&["-N", &name, "-tln"]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains(&format!("/run/netns/{name}")), "{err}");
+    let o = sockeye(&["-N", "pid:nope", "-tln"]);
+    assert!(!o.status.success());
+}
