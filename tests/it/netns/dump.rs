@@ -256,3 +256,57 @@ fn a_namespace_that_is_gone_is_one_clear_error() {
     let o = sockeye(&["-N", "pid:nope", "-tln"]);
     assert!(!o.status.success());
 }
+
+/// Run as root, the test drops to `nobody` for sockeye: one namespace holds a listener of a
+/// `nobody` process (readable through its /proc/PID/net), another only root's (not readable).
+#[test]
+fn unprivileged_reads_its_own_processes_namespaces_and_names_the_rest_once() {
+    if !available() || !require_tool("setpriv", "util-linux") {
+        return;
+    }
+    let drop_to_nobody = ["--reuid=65534", "--regid=65534", "--clear-groups"];
+    let mut mine = TestNs::add();
+    let code = "import socket,sys\n\
+                s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(3)\n\
+                print(s.getsockname()[1], flush=True); sys.stdin.read()";
+    let mut child = Command::new("ip")
+        .args(["netns", "exec", &mine.name, "setpriv"])
+        .args(drop_to_nobody)
+        .args(["/usr/bin/python3", "-c", code])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    mine.holder = Some(child);
+    mine.port = line.trim().parse().expect("the holder prints its port");
+    let theirs = TestNs::with_listener();
+
+    let o = Command::new("setpriv")
+        .args(drop_to_nobody)
+        .args([
+            env!("CARGO_BIN_EXE_sockeye"),
+            "--no-config",
+            "dump",
+            "--all-netns",
+            "-tln",
+        ])
+        .output()
+        .unwrap();
+    let out = stdout(&o);
+    let row = out
+        .lines()
+        .find(|l| l.contains(&format!("127.0.0.1:{}", mine.port)))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(row.starts_with(&mine.name), "{row}");
+    assert!(!out.contains(&format!(":{} ", theirs.port)), "{out}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(lines[0].contains("could not be read"), "{err}");
+    assert!(lines[0].contains(&theirs.name), "{err}");
+    assert!(!lines[0].contains(&mine.name), "{err}");
+}
