@@ -225,6 +225,10 @@ fn namespaces_vanishing_while_read_are_dropped_quietly() {
         sc.spawn(|| {
             while !stop.load(Ordering::Relaxed) {
                 drop(TestNs::add());
+                // An unnamed namespace held only by a short-lived process.
+                let _ = Command::new("unshare")
+                    .args(["-n", "sleep", "0.02"])
+                    .status();
             }
         });
         for _ in 0..8 {
@@ -309,4 +313,56 @@ fn unprivileged_reads_its_own_processes_namespaces_and_names_the_rest_once() {
     assert!(lines[0].contains("could not be read"), "{err}");
     assert!(lines[0].contains(&theirs.name), "{err}");
     assert!(!lines[0].contains(&mine.name), "{err}");
+}
+
+/// An unnamed namespace (`unshare -n`) held only by a process: found through /proc, named
+/// null in JSON and `net:[INODE]` in the table.
+#[test]
+fn all_netns_finds_a_namespace_only_a_process_holds() {
+    if !available() || !require_tool("unshare", "util-linux") {
+        return;
+    }
+    let code = "import socket,sys\n\
+                s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(2)\n\
+                print(s.getsockname()[1], flush=True); sys.stdin.read()";
+    let mut child = Command::new("unshare")
+        .args(["-n", "python3", "-c", code])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Killed even if an assertion fails.
+    struct Kill(Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let holder = Kill(child);
+    let port: u16 = line.trim().parse().expect("the holder prints its port");
+    // unshare execs python3: the holder's pid is the process inside.
+    let inode = std::fs::metadata(format!("/proc/{}/ns/net", holder.0.id()))
+        .unwrap()
+        .ino();
+    let out = stdout(&sockeye(&["--all-netns", "-tln", "--json"]));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let s = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["local_port"] == port && s["netns"]["inode"] == inode)
+        .unwrap_or_else(|| panic!("port {port} in net:[{inode}]: {out}"));
+    assert!(s["netns"]["name"].is_null());
+    assert!(s["container"].is_null());
+    let table = stdout(&sockeye(&["--all-netns", "-tln"]));
+    let row = table
+        .lines()
+        .find(|l| l.contains(&format!("127.0.0.1:{port} ")))
+        .unwrap_or_else(|| panic!("{table}"));
+    assert!(row.starts_with(&format!("net:[{inode}] ")), "{row}");
 }
