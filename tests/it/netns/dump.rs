@@ -231,6 +231,14 @@ fn namespaces_vanishing_while_read_are_dropped_quietly() {
                     .status();
             }
         });
+        // Stops the churn even when an assertion fails (the scope would wait forever).
+        struct Stop<'a>(&'a AtomicBool);
+        impl Drop for Stop<'_> {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::Relaxed);
+            }
+        }
+        let _stop = Stop(&stop);
         for _ in 0..8 {
             let o = sockeye(&["--all-netns", "-tan"]);
             assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -240,7 +248,6 @@ fn namespaces_vanishing_while_read_are_dropped_quietly() {
                 String::from_utf8_lossy(&o.stderr)
             );
         }
-        stop.store(true, Ordering::Relaxed);
     });
 }
 
