@@ -246,6 +246,19 @@ pub struct DumpArgs {
     /// With --from: the sockets that appeared or vanished after T1 up to T2.
     #[arg(long, num_args = 2, value_names = ["T1", "T2"], requires = "from")]
     pub between: Option<Vec<String>>,
+    /// Read network namespace NAME (a name under /run/netns, as ss), a namespace file
+    /// (/proc/PID/ns/net, /run/docker/netns/ID) or pid:PID.
+    #[arg(
+        short = 'N',
+        long = "net",
+        value_name = "NAME",
+        conflicts_with = "all_netns"
+    )]
+    pub net: Option<String>,
+    /// Read every network namespace on the machine (/run/netns, /run/docker/netns, every
+    /// process's), the host's own included; the table gets a Netns column.
+    #[arg(long)]
+    pub all_netns: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -203,6 +203,7 @@ fn hand_written() -> Page {
     queues(&mut page);
     events_and_kill(&mut page);
     findings(&mut page);
+    namespaces(&mut page);
     escaping(&mut page);
     demo_scenarios(&mut page);
     metrics(&mut page);
@@ -517,6 +518,36 @@ fn tcp_states(page: &mut Page) {
     ] {
         page.item(state, meaning);
     }
+}
+
+fn namespaces(page: &mut Page) {
+    page.section("NETWORK NAMESPACES")
+        .para(
+            "sockeye dump reads the caller's network namespace unless told otherwise. \
+             -N NAME (--net NAME) reads one other namespace, as ss -N does: NAME is a name \
+             under /run/netns, a path to a namespace file (/proc/PID/ns/net, \
+             /run/docker/netns/ID) or pid:PID. The output is exactly ss's; --json adds \
+             \"netns\": {\"inode\", \"name\"} and \"container\" to every socket.",
+        )
+        .para(
+            "--all-netns reads every network namespace on the machine: those under \
+             /run/netns and /run/docker/netns and those held by any process or thread \
+             (/proc/*/ns/net, /proc/*/task/*/ns/net), each once (by device and inode); the \
+             caller's own is one of them. The table gets a leading Netns column (the \
+             container or pod name, else the /run/netns name, else net:[INODE]); -s prints \
+             one summary per namespace; --json gives every socket its netns and container \
+             objects. Container identity comes from /proc/PID/cgroup of a process inside \
+             (docker, containerd and Kubernetes, CRI-O, podman scopes and cgroupfs paths), \
+             names from docker's config.v2.json or the OCI bundle's annotations; unknown \
+             fields are null. Container names are escaped in tables.",
+        )
+        .para(
+            "Entering a namespace needs CAP_SYS_ADMIN. Without it, a namespace holding one of \
+             the caller's own processes is read through that process's /proc/PID/net (the \
+             /proc source: listeners' backlog limits unknown); the others are named in one \
+             line on standard error with the reason, and the rest are still shown. A \
+             namespace that disappears while it is read is left out quietly.",
+        );
 }
 
 fn queues(page: &mut Page) {

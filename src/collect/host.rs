@@ -103,6 +103,17 @@ impl Host {
         })
     }
 
+    /// Another namespace read without entering it: `/proc/PID/net` of a process inside
+    /// (`net`). Netlink is refused (its socket would be this process's namespace), so the
+    /// collector reads /proc; sysctls stay this namespace's.
+    pub fn through_proc_net(net: PathBuf) -> Host {
+        Host {
+            net,
+            netlink: Netlink::Refused(libc::EPERM),
+            ..Host::current()
+        }
+    }
+
     /// The same host with netlink answered by `kernel`.
     pub fn with_netlink(mut self, kernel: Arc<FakeNetlink>) -> Host {
         self.netlink = Netlink::Fake(kernel);

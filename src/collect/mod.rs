@@ -6,10 +6,12 @@
 //! Every one of those reads goes through the collector's [`Host`], which decides what is
 //! read: this machine, a fake tree in tests, or (next) another network namespace.
 
+pub mod container;
 pub mod counters;
 #[doc(hidden)]
 pub mod fuzz;
 pub mod host;
+pub mod namespaces;
 pub mod netlink;
 pub mod processes;
 pub mod procfs;

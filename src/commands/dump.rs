@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context;
 
 use crate::cli::DumpArgs;
-use crate::collect::{Collector, Query, SourcePref};
+use crate::collect::{Collector, Host, Query, SourcePref};
 use crate::error::UsageError;
 use crate::model::{Snapshot, Socket, Source};
 use crate::output::columns::CellCtx;
@@ -49,17 +49,20 @@ pub fn run(args: &DumpArgs, no_config: bool) -> anyhow::Result<()> {
         memory: args.memory,
         screen_width: if is_tty { terminal_width() } else { None },
     };
+    if args.all_netns {
+        return super::dump_netns::run_all(args, plan.query, plan.numeric, table_opts);
+    }
     // The plain table is formatted while the kernel's answer is decoded, so the snapshot
     // never holds the sockets. Process attribution needs the whole table first, and the
     // summary and JSON read the snapshot.
     if !args.summary && !args.json && !args.processes {
-        return streamed_table(args, plan.numeric, plan.query, table_opts);
+        return streamed_table(args, plan.numeric, plan.query, table_opts, plan.host);
     }
     if args.summary {
-        return summary(args, plan.query);
+        return summary(args, plan.query, plan.host);
     }
 
-    let mut collector = Collector::new(plan.query.clone());
+    let mut collector = Collector::on_host(plan.query.clone(), plan.host);
     let mut snap = collector
         .snapshot()
         .context("cannot read the socket tables")?;
@@ -74,7 +77,10 @@ pub fn run(args: &DumpArgs, no_config: bool) -> anyhow::Result<()> {
             info: args.info,
             memory: args.memory,
         };
-        write_json(&mut w, &snap.sockets, snap.source, &opts)?;
+        match &plan.netns {
+            Some(ns) => super::dump_netns::write_json_in(&mut w, &snap, ns, &opts)?,
+            None => write_json(&mut w, &snap.sockets, snap.source, &opts)?,
+        }
     } else {
         ss_order(&mut snap.sockets);
         let ctx = CellCtx::new(plan.numeric, snap.source);
@@ -85,7 +91,7 @@ pub fn run(args: &DumpArgs, no_config: bool) -> anyhow::Result<()> {
 }
 
 /// `-s`: TCP sockets are counted per state as they are decoded, never stored.
-fn summary(args: &DumpArgs, mut query: Query) -> anyhow::Result<()> {
+fn summary(args: &DumpArgs, mut query: Query, host: Host) -> anyhow::Result<()> {
     let counts = Arc::new(Mutex::new(StateCounts::default()));
     let sink = Arc::clone(&counts);
     query.keep = Some(Arc::new(move |s: &Socket| {
@@ -96,7 +102,7 @@ fn summary(args: &DumpArgs, mut query: Query) -> anyhow::Result<()> {
     query.on_restart = Some(Arc::new(move || {
         *reset.lock().unwrap_or_else(|e| e.into_inner()) = StateCounts::default();
     }));
-    let mut collector = Collector::new(query);
+    let mut collector = Collector::on_host(query, host);
     let snap = snapshot_from_one_source(&mut collector, || {
         *counts.lock().unwrap_or_else(|e| e.into_inner()) = StateCounts::default();
     })?;
@@ -119,6 +125,7 @@ fn streamed_table(
     numeric: bool,
     mut query: Query,
     opts: TableOptions,
+    host: Host,
 ) -> anyhow::Result<()> {
     let first_source = if query.source == SourcePref::Proc {
         Source::Proc
@@ -139,7 +146,7 @@ fn streamed_table(
     }));
     let restart = Arc::clone(&rows);
     query.on_restart = Some(Arc::new(move || lock(&restart).clear()));
-    let mut collector = Collector::new(query);
+    let mut collector = Collector::on_host(query, host);
     let snap = snapshot_from_one_source(&mut collector, || {
         let mut r = lock(&rows);
         r.clear();
@@ -183,6 +190,9 @@ struct Plan {
     query: Query,
     numeric: bool,
     explain: String,
+    /// `-N`: the namespace read (the host's own otherwise).
+    netns: Option<crate::collect::namespaces::Netns>,
+    host: Host,
 }
 
 impl Plan {
@@ -201,10 +211,13 @@ impl Plan {
         query.memory = args.memory;
         query.processes = args.processes && !args.summary;
         query.counters = args.summary;
+        let (netns, host) = super::dump_netns::host_for(args)?;
         Ok(Plan {
             query,
             numeric: selection.numeric,
             explain,
+            netns,
+            host,
         })
     }
 }

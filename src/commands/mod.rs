@@ -5,6 +5,7 @@ pub mod completions;
 pub mod config;
 pub mod demo;
 pub mod dump;
+pub mod dump_netns;
 pub mod events;
 pub mod export;
 pub mod kill;

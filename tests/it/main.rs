@@ -15,6 +15,7 @@ mod families;
 mod filter;
 mod host;
 mod netlink;
+mod netns;
 mod output;
 mod proc;
 mod record;
