@@ -181,24 +181,27 @@ pub(super) fn read_stat(pid_dir: &Path) -> Option<(Arc<str>, u32)> {
     parse_stat(&std::fs::read(pid_dir.join("stat")).ok()?)
 }
 
-/// [`read_stat`] on the bytes of a stat file.
+/// [`read_stat`] on the bytes of a stat file: "PID (COMM) S PPID ...". Parsed by hand: the
+/// procfs crate's parser panics on malformed input (found by fuzzing), and only two fields
+/// are needed. COMM may hold spaces and parentheses, so it runs from the first '(' to the
+/// last ')'.
 pub(super) fn parse_stat(bytes: &[u8]) -> Option<(Arc<str>, u32)> {
-    use ::procfs::FromRead;
-    // procfs slices between the first '(' and the last ')' and panics when they are out of
-    // order (found by fuzzing); the kernel's "PID (COMM) S ..." always has them in order.
     let open = bytes.iter().position(|&b| b == b'(')?;
     let close = bytes.iter().rposition(|&b| b == b')')?;
-    if open >= close {
+    if open == 0 || open >= close {
         return None;
     }
-    stat_fields(::procfs::process::Stat::from_read(bytes).ok()?)
-}
-
-fn stat_fields(stat: ::procfs::process::Stat) -> Option<(Arc<str>, u32)> {
-    Some((
-        Arc::from(stat.comm.as_str()),
-        u32::try_from(stat.ppid).unwrap_or(0),
-    ))
+    let pid = std::str::from_utf8(&bytes[..open]).ok()?.trim();
+    if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let comm = String::from_utf8_lossy(&bytes[open + 1..close]);
+    let mut rest = std::str::from_utf8(&bytes[close + 1..])
+        .ok()?
+        .split_ascii_whitespace();
+    let _state = rest.next()?;
+    let ppid = rest.next()?.parse::<u32>().ok()?;
+    Some((Arc::from(comm.as_ref()), ppid))
 }
 
 #[cfg(test)]
@@ -209,6 +212,9 @@ mod tests {
     fn a_stat_with_its_parentheses_out_of_order_is_refused_not_a_panic() {
         assert_eq!(parse_stat(b"))(\0\0\0"), None);
         assert_eq!(parse_stat(b")("), None);
+        assert_eq!(parse_stat(b"(x) S 1"), None);
+        assert_eq!(parse_stat(b"1 (x)"), None);
+        assert_eq!(parse_stat(b"1 (x) S -1"), None);
         let (comm, ppid) = parse_stat(b"12 (a) (b)) S 7 12 12 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1\n").unwrap();
         assert_eq!((&*comm, ppid), ("a) (b)", 7));
     }
