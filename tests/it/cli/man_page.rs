@@ -25,7 +25,7 @@ fn committed_man_page_is_up_to_date() {
     let committed = std::fs::read(&path).unwrap_or_default();
     assert!(
         committed == generated,
-        "man/sockeye.1 is out of date with the CLI definitions (src/cli.rs) or src/man.rs.\n\
+        "man/sockeye.1 is out of date with the CLI definitions (src/cli.rs) or src/man/.\n\
          It is a generated file: regenerate it and commit the result with\n\
          \n    SOCKEYE_UPDATE_MAN=1 cargo test --test it cli::man_page\n"
     );
