@@ -459,6 +459,28 @@ pub struct Snapshot {
     pub process_note: Option<String>,
 }
 
+impl Snapshot {
+    /// A snapshot of `sockets` with no fallback, warnings, skipped records or notes: what a
+    /// recording's moment, a fixture or a test starts from.
+    pub fn new(
+        taken_at: SystemTime,
+        source: Source,
+        sockets: Vec<Socket>,
+        counters: Option<KernelCounters>,
+    ) -> Snapshot {
+        Snapshot {
+            taken_at,
+            source,
+            fallback_reason: None,
+            sockets,
+            counters,
+            warnings: Vec::new(),
+            skipped_records: 0,
+            process_note: None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -276,16 +276,7 @@ mod tests {
     use std::time::SystemTime;
 
     fn empty() -> Snapshot {
-        Snapshot {
-            taken_at: SystemTime::now(),
-            source: Source::Proc,
-            fallback_reason: None,
-            sockets: Vec::new(),
-            counters: None,
-            warnings: Vec::new(),
-            skipped_records: 0,
-            process_note: None,
-        }
+        Snapshot::new(SystemTime::now(), Source::Proc, Vec::new(), None)
     }
 
     /// A server on an ephemeral loopback port with short bounds; `slow` makes every

@@ -68,16 +68,12 @@ pub fn counters(f: impl FnOnce(&mut KernelCounters)) -> KernelCounters {
 }
 
 fn snap(i: usize, sockets: Vec<Socket>, counters: Option<KernelCounters>) -> Snapshot {
-    Snapshot {
-        taken_at: SystemTime::UNIX_EPOCH + Duration::from_secs(1000 + i as u64),
-        source: Source::Netlink,
-        fallback_reason: None,
+    Snapshot::new(
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1000 + i as u64),
+        Source::Netlink,
         sockets,
         counters,
-        warnings: vec![],
-        skipped_records: 0,
-        process_note: None,
-    }
+    )
 }
 
 /// Snapshots one second apart, each with the same counters.

@@ -239,16 +239,7 @@ fn snapshot(
     counters: Option<KernelCounters>,
     sockets: Vec<Socket>,
 ) -> Snapshot {
-    Snapshot {
-        taken_at: at,
-        source,
-        fallback_reason: None,
-        sockets,
-        counters,
-        warnings: Vec::new(),
-        skipped_records: 0,
-        process_note: None,
-    }
+    Snapshot::new(at, source, sockets, counters)
 }
 
 /// One frame at `off`: envelope, checksum, decompression, decoding.

@@ -94,20 +94,16 @@ fn unix() -> Socket {
 }
 
 fn snap(at: u64, sockets: Vec<Socket>) -> Snapshot {
-    Snapshot {
-        taken_at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000 + at),
-        source: Source::Netlink,
-        fallback_reason: None,
+    Snapshot::new(
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000 + at),
+        Source::Netlink,
         sockets,
-        counters: Some(KernelCounters {
+        Some(KernelCounters {
             listen_overflows: Some(at),
             ip_local_port_range: Some((32768, 60999)),
             ..KernelCounters::default()
         }),
-        warnings: Vec::new(),
-        skipped_records: 0,
-        process_note: None,
-    }
+    )
 }
 
 fn header() -> Header {

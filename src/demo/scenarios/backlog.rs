@@ -8,7 +8,7 @@ use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
 use super::common::{Base, DEFAULT_CONNECT_RATE, ReadOutcome, Rules, read_some, write_some};
-use super::spec::{Common, Kind, Scenario, Seen, Spec, runs_anywhere};
+use super::spec::{Common, Kind, Scenario, Seen, Spec, runs_anywhere, scenario_parts};
 use crate::demo::net::{self, ConnectOpts};
 use crate::demo::view::listener;
 
@@ -144,17 +144,7 @@ impl Backlog {
 }
 
 impl Scenario for Backlog {
-    fn kind(&self) -> Kind {
-        Kind(&SPEC)
-    }
-
-    fn base(&self) -> &dyn Common {
-        &self.base
-    }
-
-    fn base_mut(&mut self) -> &mut dyn Common {
-        &mut self.base
-    }
+    scenario_parts!();
 
     fn step(&mut self, now: Instant) {
         self.serve();

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::common::{Base, DEFAULT_CONNECT_RATE, ReadOutcome, Rules, ServerConn, read_some};
 use super::pacer::Pacer;
-use super::spec::{AT_RATE_CAP, Common, Kind, Scenario, Seen, Spec, runs_anywhere};
+use super::spec::{AT_RATE_CAP, Common, Kind, Scenario, Seen, Spec, runs_anywhere, scenario_parts};
 use crate::demo::net::{self, ConnectOpts};
 use crate::demo::view::listener;
 
@@ -106,25 +106,7 @@ impl CloseWait {
 }
 
 impl Scenario for CloseWait {
-    fn kind(&self) -> Kind {
-        Kind(&SPEC)
-    }
-
-    fn base(&self) -> &dyn Common {
-        &self.base
-    }
-
-    fn base_mut(&mut self) -> &mut dyn Common {
-        &mut self.base
-    }
-
-    fn pacer(&self) -> Option<&Pacer> {
-        Some(&self.pacer)
-    }
-
-    fn pacer_mut(&mut self) -> Option<&mut Pacer> {
-        Some(&mut self.pacer)
-    }
+    scenario_parts!(paced);
 
     fn step(&mut self, now: Instant) {
         self.base.accept_pending(MAX_LEAKED, |stream| Conn {

@@ -35,16 +35,7 @@ fn sock(state: TcpState, local: u16, peer: u16, rq: u32, sq: u32) -> Socket {
 }
 
 fn snap(sockets: Vec<Socket>) -> Snapshot {
-    Snapshot {
-        taken_at: SystemTime::now(),
-        source: Source::Netlink,
-        fallback_reason: None,
-        sockets,
-        counters: None,
-        warnings: Vec::new(),
-        skipped_records: 0,
-        process_note: None,
-    }
+    Snapshot::new(SystemTime::now(), Source::Netlink, sockets, None)
 }
 
 fn backlog_snapshot() -> Snapshot {

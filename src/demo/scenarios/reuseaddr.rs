@@ -12,7 +12,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 
 use super::common::{Base, DEFAULT_CONNECT_RATE, ReadOutcome, Rules, read_some};
 use super::pacer::Pacer;
-use super::spec::{Command, Common, Kind, Scenario, Seen, Spec, runs_anywhere};
+use super::spec::{Command, Common, Kind, Scenario, Seen, Spec, runs_anywhere, scenario_parts};
 use crate::demo::net::{self, ConnectOpts};
 use crate::demo::view::listener;
 
@@ -142,25 +142,7 @@ impl ReuseAddr {
 }
 
 impl Scenario for ReuseAddr {
-    fn kind(&self) -> Kind {
-        Kind(&SPEC)
-    }
-
-    fn base(&self) -> &dyn Common {
-        &self.base
-    }
-
-    fn base_mut(&mut self) -> &mut dyn Common {
-        &mut self.base
-    }
-
-    fn pacer(&self) -> Option<&Pacer> {
-        Some(&self.pacer)
-    }
-
-    fn pacer_mut(&mut self) -> Option<&mut Pacer> {
-        Some(&mut self.pacer)
-    }
+    scenario_parts!(paced);
 
     fn step(&mut self, now: Instant) {
         if self.listening() {

@@ -8,7 +8,7 @@ use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
 use super::common::{Base, DEFAULT_CONNECT_RATE, Rules, ServerConn, write_some};
-use super::spec::{Common, Kind, Scenario, Seen, Spec, runs_anywhere};
+use super::spec::{Common, Kind, Scenario, Seen, Spec, runs_anywhere, scenario_parts};
 use crate::demo::net::{self, ConnectOpts};
 use crate::demo::view::listener;
 
@@ -90,17 +90,7 @@ impl SendQ {
 }
 
 impl Scenario for SendQ {
-    fn kind(&self) -> Kind {
-        Kind(&SPEC)
-    }
-
-    fn base(&self) -> &dyn Common {
-        &self.base
-    }
-
-    fn base_mut(&mut self) -> &mut dyn Common {
-        &mut self.base
-    }
+    scenario_parts!();
 
     fn step(&mut self, _now: Instant) {
         self.base.accept_pending(RULES.max_clients, |stream| {

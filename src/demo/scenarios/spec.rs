@@ -181,6 +181,33 @@ pub struct ScenarioStatus {
     pub extra_ports: Vec<u16>,
 }
 
+/// The accessors every scenario writes the same way, inside its `impl Scenario`: `kind` from
+/// the file's `SPEC`, `base` from its `base` field and, with `paced`, `pacer` from its `pacer`
+/// field. The caller's scope must have `Kind`, `Common` (and `Pacer`) imported.
+macro_rules! scenario_parts {
+    () => {
+        fn kind(&self) -> Kind {
+            Kind(&SPEC)
+        }
+        fn base(&self) -> &dyn Common {
+            &self.base
+        }
+        fn base_mut(&mut self) -> &mut dyn Common {
+            &mut self.base
+        }
+    };
+    (paced) => {
+        scenario_parts!();
+        fn pacer(&self) -> Option<&Pacer> {
+            Some(&self.pacer)
+        }
+        fn pacer_mut(&mut self) -> Option<&mut Pacer> {
+            Some(&mut self.pacer)
+        }
+    };
+}
+pub(crate) use scenario_parts;
+
 /// A running scenario, driven by one thread (see `runtime`). `step`, `interest` and
 /// `next_due` run it; the control actions are applied by `common::act`, which validates
 /// them, enforces the caps and calls the hooks below, most of which have a shared default.

@@ -14,7 +14,7 @@ use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
 use super::common::{Base, DEFAULT_CONNECT_RATE, ReadOutcome, Rules, read_some, write_some};
 use super::pacer::Budget;
-use super::spec::{Command, Common, Kind, Scenario, Seen, Spec, runs_anywhere};
+use super::spec::{Command, Common, Kind, Scenario, Seen, Spec, runs_anywhere, scenario_parts};
 use crate::demo::net::{self, ConnectOpts, ConnectState};
 use crate::demo::view::listener;
 
@@ -636,17 +636,7 @@ impl States {
 }
 
 impl Scenario for States {
-    fn kind(&self) -> Kind {
-        Kind(&SPEC)
-    }
-
-    fn base(&self) -> &dyn Common {
-        &self.base
-    }
-
-    fn base_mut(&mut self) -> &mut dyn Common {
-        &mut self.base
-    }
+    scenario_parts!();
 
     fn step(&mut self, now: Instant) {
         self.base.progress_clients();

@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 use socket2::SockRef;
 
 use super::pacer::Pacer;
-use super::spec::{Common, Kind, Scenario, ScenarioStatus, Seen, Spec, runs_anywhere};
+use super::spec::{
+    Common, Kind, Scenario, ScenarioStatus, Seen, Spec, runs_anywhere, scenario_parts,
+};
 use crate::demo::net;
 
 pub static SPEC: Spec = Spec {
@@ -161,25 +163,7 @@ impl Udp {
 }
 
 impl Scenario for Udp {
-    fn kind(&self) -> Kind {
-        Kind(&SPEC)
-    }
-
-    fn base(&self) -> &dyn Common {
-        &self.base
-    }
-
-    fn base_mut(&mut self) -> &mut dyn Common {
-        &mut self.base
-    }
-
-    fn pacer(&self) -> Option<&Pacer> {
-        Some(&self.pacer)
-    }
-
-    fn pacer_mut(&mut self) -> Option<&mut Pacer> {
-        Some(&mut self.pacer)
-    }
+    scenario_parts!(paced);
 
     fn step(&mut self, now: Instant) {
         if self.pacer.due(now) {

@@ -6,7 +6,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use super::common::{Base, DEFAULT_CONNECT_RATE, HELLO, Rules};
-use super::spec::{Common, Kind, Scenario, Seen, Spec, runs_anywhere};
+use super::spec::{Common, Kind, Scenario, Seen, Spec, runs_anywhere, scenario_parts};
 use crate::demo::net::ConnectOpts;
 use crate::demo::view::listener;
 
@@ -69,17 +69,7 @@ impl Unread {
 }
 
 impl Scenario for Unread {
-    fn kind(&self) -> Kind {
-        Kind(&SPEC)
-    }
-
-    fn base(&self) -> &dyn Common {
-        &self.base
-    }
-
-    fn base_mut(&mut self) -> &mut dyn Common {
-        &mut self.base
-    }
+    scenario_parts!();
 
     fn step(&mut self, _now: Instant) {
         self.base.accept_pending(RULES.max_clients, |s| s);
