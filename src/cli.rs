@@ -75,6 +75,14 @@ pub enum Command {
     /// keeps FILE, FILE.1, FILE.2 and FILE.3, each at most a quarter of --max-size. The
     /// format is in FORMAT.md.
     Record(RecordArgs),
+    /// Print sockets as net-tools netstat does (also when sockeye is run as `netstat`).
+    ///
+    /// Takes netstat's socket options (-t -u -x -l -a -n -p -e -o -W -4 -6 -c, combined as
+    /// -tanp, long ones as --tcp --listening --programs...) and prints its layout byte for
+    /// byte: the "Active Internet connections" and "Active UNIX domain sockets" sections,
+    /// netstat's columns, widths, address truncation (none with -W), state spellings,
+    /// User/Inode, PID/Program name and timers.
+    Netstat(crate::cli_netstat::NetstatArgs),
 }
 
 /// What to look at: tables, families, source and the ss filter. Shared by dump and tui.
