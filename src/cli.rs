@@ -81,7 +81,11 @@ pub enum Command {
     /// -tanp, long ones as --tcp --listening --programs...) and prints its layout byte for
     /// byte: the "Active Internet connections" and "Active UNIX domain sockets" sections,
     /// netstat's columns, widths, address truncation (none with -W), state spellings,
-    /// User/Inode, PID/Program name and timers.
+    /// User/Inode, PID/Program name and timers. Unix RefCnt comes from /proc/net/unix and
+    /// argv[0] from /proc/PID/cmdline, where netstat reads them. Lists sockets only: the
+    /// routing table (-r), interfaces (-i), statistics (-s), multicast groups (-g),
+    /// masquerading (-M) and raw sockets (-w, not read yet) are refused with status 2. Reads
+    /// no configuration file.
     Netstat(crate::cli_netstat::NetstatArgs),
 }
 

@@ -13,10 +13,7 @@ use clap::{ArgAction, Args};
   sockeye netstat -tano                   plus timers
   sockeye netstat -xa                     unix domain sockets
   sockeye netstat -c -tn                  again every second until interrupted
-  ln -s $(command -v sockeye) ~/bin/netstat; netstat -ant | grep 8080
-
-Shows sockets only: the routing table (-r), interfaces (-i), statistics (-s), multicast
-groups (-g) and masquerading (-M) are refused. Reads no configuration file."
+  ln -s $(command -v sockeye) ~/bin/netstat; netstat -ant | grep 8080"
 )]
 pub struct NetstatArgs {
     /// TCP sockets.
@@ -78,19 +75,19 @@ pub struct NetstatArgs {
     #[arg(short = 'v', long = "verbose")]
     pub verbose: bool,
     /// Refused: the routing table is not a socket listing.
-    #[arg(short = 'r', long = "route", hide = true)]
+    #[arg(short = 'r', long = "route")]
     pub route: bool,
     /// Refused: interfaces are not a socket listing.
-    #[arg(short = 'i', long = "interfaces", hide = true)]
+    #[arg(short = 'i', long = "interfaces")]
     pub interfaces: bool,
     /// Refused: statistics are not a socket listing.
-    #[arg(short = 's', long = "statistics", hide = true)]
+    #[arg(short = 's', long = "statistics")]
     pub statistics: bool,
     /// Refused: multicast groups are not a socket listing.
-    #[arg(short = 'g', long = "groups", hide = true)]
+    #[arg(short = 'g', long = "groups")]
     pub groups: bool,
     /// Refused: masqueraded connections are not a socket listing.
-    #[arg(short = 'M', long = "masquerade", hide = true)]
+    #[arg(short = 'M', long = "masquerade")]
     pub masquerade: bool,
 }
 
