@@ -210,6 +210,11 @@ pub fn run(args: &NetstatArgs) -> anyhow::Result<()> {
             .snapshot()
             .context("cannot read the socket tables")?;
         lookup.refresh(tables.unix);
+        if let Some(reason) = &snap.fallback_reason {
+            text::stderr_line(&format!(
+                "netlink is not available ({reason}); reading /proc/net instead"
+            ));
+        }
         if layout.programs && snap.process_note.is_some() {
             let mut err = io::stderr().lock();
             let _ = err.write_all(
@@ -218,8 +223,9 @@ pub fn run(args: &NetstatArgs) -> anyhow::Result<()> {
             );
         }
         let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
-        print(&mut out, snap, &tables, &layout, &mut lookup)?;
-        out.flush()?;
+        print(&mut out, snap, &tables, &layout, &mut lookup)
+            .and_then(|()| out.flush())
+            .context("cannot write to standard output")?;
         drop(out);
         if !args.continuous {
             return Ok(());

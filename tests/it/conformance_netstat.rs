@@ -453,3 +453,20 @@ fn untrusted_unix_paths_are_escaped() {
     assert!(rows[0].ends_with("evil\\n\\x1b[2Jname"), "{}", rows[0]);
     let _ = std::io::stderr().flush();
 }
+
+#[test]
+fn a_full_stdout_is_one_line_and_status_1() {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("open /dev/full");
+    let out = Command::new(SOCKEYE)
+        .args(["netstat", "-xa"])
+        .stdout(full)
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("cannot write to standard output"), "{err}");
+}
