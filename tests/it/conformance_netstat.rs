@@ -68,6 +68,14 @@ const FLAG_SETS: &[&[&str]] = &[
     ],
     &["--udp", "--listening", "--numeric", "--wide"],
     &["--unix", "--all", "--program"],
+    &["-x", "-4", "-n"],
+    &["-6", "-x", "-a", "-n"],
+    &["-tanee"],
+    &["-A", "unix"],
+    &["--inet", "-n"],
+    &["-tu", "-a", "-n", "-l"],
+    &["-n"],
+    &["-e"],
 ];
 
 /// Everything the test made, kept alive while the tables are compared.
