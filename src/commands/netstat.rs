@@ -435,6 +435,41 @@ mod tests {
     }
 
     #[test]
+    fn names_come_from_the_host() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        for d in ["etc", "net", "42"] {
+            std::fs::create_dir_all(root.join(d)).expect("mkdir");
+        }
+        let write = |p: &str, text: &[u8]| std::fs::write(root.join(p), text).expect("write");
+        write(
+            "etc/passwd",
+            b"root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/a:/bin/sh\n",
+        );
+        write("etc/services", b"ssh 22/tcp\nhigh 40000/tcp\n");
+        write("42/cmdline", b"/usr/sbin/sshd\0-D\0");
+        write(
+            "net/unix",
+            b"Num       RefCount Protocol Flags    Type St Inode Path\n\
+              0000000000000000: 00000003 00000000 00000000 0001 03 900\n\
+              0000000000000000: 00000002 00000000 00010000 0001 01 901 /run/x.sock\n",
+        );
+        let mut l = HostLookup::new(Host::fake(root), &Layout::default());
+        l.refresh(true);
+        assert_eq!(l.user(1000).as_deref(), Some("alice"));
+        assert_eq!(l.user(7), None);
+        assert_eq!(l.program(42).as_deref(), Some("sshd"));
+        assert_eq!(l.program(43), None);
+        assert_eq!(l.unix_refcnt(900), Some(3));
+        assert_eq!(l.unix_refcnt(901), Some(2));
+        assert_eq!(l.unix_refcnt(902), None);
+        assert_eq!(l.service(22, "tcp").as_deref(), Some("ssh"));
+        // getservbyport names ephemeral ports too (ss does not).
+        assert_eq!(l.service(40000, "tcp").as_deref(), Some("high"));
+        assert_eq!(l.service(22, "raw"), None);
+    }
+
+    #[test]
     fn argv0_as_netstat_shortens_it() {
         assert_eq!(argv0(b"/usr/bin/python3\0-m\0http.server\0"), "python3");
         assert_eq!(argv0(b"./server\0--port\0"), "./server");

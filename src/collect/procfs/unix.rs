@@ -452,6 +452,19 @@ mod tests {
     }
 
     #[test]
+    fn reference_counts_by_inode_and_unknown_when_an_inode_repeats() {
+        let text = b"Num       RefCount Protocol Flags    Type St Inode Path\n\
+            0000000000000000: 00000003 00000000 00000000 0001 03 900\n\
+            0000000000000000: 00000002 00000000 00010000 0001 01 901 /a\n\
+            0000000000000000: 00000005 00000000 00000000 0001 03 901\n\
+            0000000000000000: 00000002 00000000 00000000 0001 02 0 /a\n";
+        let r = unix_refcounts(text);
+        assert_eq!(r.get(&900), Some(&Some(3)));
+        assert_eq!(r.get(&901), Some(&None));
+        assert_eq!(r.get(&0), None);
+    }
+
+    #[test]
     fn queued_connections_are_not_listed() {
         let queued = "00000000d3d8af14: 00000003 00000000 00000000 0001 02     0 /tmp/x\n";
         let (out, read) = table(&format!("{OTHER}{queued}{queued}"), None);
