@@ -24,6 +24,9 @@ use crate::common::*;
 
 const SOCKEYE: &str = env!("CARGO_BIN_EXE_sockeye");
 
+/// An IPv6 address longer than netstat's column (added to lo in the private namespace).
+const LONG_V6: &str = "2001:db8:1234:5678:9abc:def0:1234:5678";
+
 /// The flag sets compared: every socket option sockeye netstat takes, alone and combined.
 const FLAG_SETS: &[&[&str]] = &[
     &["-tan"],
@@ -122,6 +125,24 @@ fn scene(dir: &Path, private: bool) -> Scene {
         let dual = dual_stack();
         ports.insert(dual.port);
         g.push(Box::new(dual));
+        // An address too long for netstat's 22 bytes: cut without -W, whole with it.
+        let long: IpAddr = LONG_V6.parse().expect("address");
+        let added = Command::new("ip")
+            .args([
+                "-6",
+                "addr",
+                "add",
+                &format!("{LONG_V6}/128"),
+                "dev",
+                "lo",
+                "nodad",
+            ])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(added, "cannot add {LONG_V6} to lo in the private namespace");
+        let wide = tcp_pair(SocketAddr::new(long, 0), None, Some(true));
+        ports.insert(wide.port);
+        g.push(Box::new(wide));
     }
     for ip in [LO4, LO6] {
         let u = udp(ip);
@@ -329,6 +350,16 @@ fn the_scene_holds_every_state_netstat_spells() {
         "@sockeye-netstat-",
     ] {
         assert!(text.contains(want), "no {want:?} in\n{text}");
+    }
+    if private {
+        // The long address is cut to 23 bytes here, as netstat cuts it...
+        assert!(
+            text.contains("tcp6       0      0 2001:db8:1234:567:"),
+            "{text}"
+        );
+        let wide = run(SOCKEYE, &["netstat"], &["-tanW"]);
+        // ...and whole with -W.
+        assert!(String::from_utf8_lossy(&wide.stdout).contains(&format!("{LONG_V6}:")));
     }
 }
 
