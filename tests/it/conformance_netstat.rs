@@ -174,7 +174,10 @@ fn scene(dir: &Path, private: bool) -> Scene {
     seq.bind(&socket2::SockAddr::unix(&seq_path).expect("addr"))
         .expect("bind seqpacket");
     seq.listen(4).expect("listen seqpacket");
-    let name = format!("sockeye-netstat-{}", std::process::id());
+    // Unique per scene: tests of one process share the namespace when not root.
+    static SCENES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = SCENES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = format!("sockeye-netstat-{}-{n}", std::process::id());
     let abstract_addr =
         <std::os::unix::net::SocketAddr as std::os::linux::net::SocketAddrExt>::from_abstract_name(
             name.as_bytes(),
