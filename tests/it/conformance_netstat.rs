@@ -1,9 +1,10 @@
 //! Conformance against net-tools netstat: the test builds the classic socket situations
-//! (listeners, an established pair, unread data, CLOSE-WAIT and its FIN-WAIT-2 orphan,
-//! TIME-WAIT, keepalive, IPv6, UDP bound and connected, unix stream/dgram/seqpacket with
-//! paths, an abstract name and an unnamed pair), then runs `netstat ARGS` and
-//! `sockeye netstat ARGS` over a table of flag sets and compares them line by line. Only the
-//! seconds left on a timer may differ (they change from one moment to the next).
+//! (listeners, a full accept queue and a client in SYN_SENT, an established pair, unread
+//! data, CLOSE-WAIT and its FIN-WAIT-2 orphan, TIME-WAIT, keepalive, IPv6, a long IPv6
+//! address, UDP bound and connected, unix stream/dgram/seqpacket with paths, an abstract name
+//! and an unnamed pair), then runs `netstat ARGS` and `sockeye netstat ARGS` over a table of
+//! flag sets and compares them line by line. Only the seconds left on a timer (and the count
+//! of a SYN being retransmitted) may differ: they change from one moment to the next.
 //!
 //! As root the test runs in a private network namespace (unix sockets are per namespace
 //! too), so both tables are the test's alone and are compared whole, headers included.
@@ -95,6 +96,10 @@ fn scene(dir: &Path, private: bool) -> Scene {
     let mut ports = HashSet::new();
     let mut inodes = HashSet::new();
 
+    // A listener whose accept queue overflowed (Recv-Q 2) and a client left in SYN_SENT.
+    let overflow = backlog_overflow(LO4);
+    ports.insert(overflow.port);
+    g.push(Box::new(overflow));
     let pair = tcp_pair(SocketAddr::new(LO4, 0), None, None);
     socket2::SockRef::from(&pair.client)
         .set_keepalive(true)
@@ -228,7 +233,8 @@ fn run(program: &str, pre: &[&str], args: &[&str]) -> Output {
         .unwrap_or_else(|e| panic!("run {program}: {e}"))
 }
 
-/// Timer seconds change from one moment to the next: `(59.87/0/0)` becomes `(S/0/0)`.
+/// Timer seconds change from one moment to the next: `(59.87/0/0)` becomes `(S/0/0)`; so
+/// does the retransmit count of a retransmit timer.
 fn without_seconds(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
     let mut rest = line;
@@ -244,6 +250,13 @@ fn without_seconds(line: &str) -> String {
         }
     }
     out.push_str(rest);
+    // A retransmit timer's count grows while a SYN goes unanswered: `on (S/2/0)` too.
+    if let Some(at) = out.find(" on (S/") {
+        let from = at + " on (S/".len();
+        if let Some(len) = out[from..].find('/') {
+            out.replace_range(from..from + len, "R");
+        }
+    }
     out
 }
 
@@ -341,6 +354,8 @@ fn the_scene_holds_every_state_netstat_spells() {
         " CLOSE_WAIT ",
         " FIN_WAIT2 ",
         " TIME_WAIT ",
+        " SYN_SENT ",
+        "on (S/R/0)",
         "tcp6 ",
         "udp6 ",
         "keepalive (S/0/0)",
