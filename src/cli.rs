@@ -77,6 +77,18 @@ pub enum Command {
     /// keeps FILE, FILE.1, FILE.2 and FILE.3, each at most a quarter of --max-size. The
     /// format is in FORMAT.md.
     Record(RecordArgs),
+    /// Print sockets as net-tools netstat does (also when sockeye is run as `netstat`).
+    ///
+    /// Takes netstat's socket options (-t -u -x -l -a -n -p -e -o -W -4 -6 -c, combined as
+    /// -tanp, long ones as --tcp --listening --programs...) and prints its layout byte for
+    /// byte: the "Active Internet connections" and "Active UNIX domain sockets" sections,
+    /// netstat's columns, widths, address truncation (none with -W), state spellings,
+    /// User/Inode, PID/Program name and timers. Unix RefCnt comes from /proc/net/unix and
+    /// argv[0] from /proc/PID/cmdline, where netstat reads them. Lists sockets only: the
+    /// routing table (-r), interfaces (-i), statistics (-s), multicast groups (-g),
+    /// masquerading (-M) and raw sockets (-w, not read yet) are refused with status 2. Reads
+    /// no configuration file.
+    Netstat(crate::cli_netstat::NetstatArgs),
 }
 
 /// What to look at: tables, families, source and the ss filter. Shared by dump and tui.
