@@ -369,6 +369,7 @@ impl<C: ServerConn> Common for Base<C> {
             max_rate: None,
             max_clients: self.rules.max_clients,
             extra_ports: Vec::new(),
+            paths: Vec::new(),
         }
     }
 }

@@ -54,11 +54,23 @@ pub fn runs_anywhere() -> Option<String> {
 }
 
 /// What an explanation is drawn from: the kernel's view of the port, the demo's status of
-/// the scenario (when known) and ListenOverflows growth since attach (when known).
+/// the scenario (when known) and the kernel counters' growth since attach (when known).
 pub struct Seen<'a> {
     pub view: &'a PortView,
     pub status: Option<&'a ScenarioStatus>,
-    pub overflows: Option<u64>,
+    pub growth: Growth,
+}
+
+/// How much kernel counters grew since attach started watching; None: not known (no
+/// snapshot with the counter yet, or the kernel does not have it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Growth {
+    /// TcpExt ListenOverflows.
+    pub listen_overflows: Option<u64>,
+    /// Udp RcvbufErrors.
+    pub udp_rcvbuf_errors: Option<u64>,
+    /// Udp InErrors.
+    pub udp_in_errors: Option<u64>,
 }
 
 /// A scenario, by its registry entry. Compared and serialized by name.
@@ -78,12 +90,17 @@ impl Kind {
         self.0.hint
     }
 
-    /// One line: what the kernel shows now. `overflows` is ListenOverflows growth since attach.
-    pub fn now_line(self, view: &PortView, overflows: Option<u64>) -> String {
+    /// One line: what the kernel shows now, with the counters' growth since attach.
+    pub fn now_line(
+        self,
+        view: &PortView,
+        status: Option<&ScenarioStatus>,
+        growth: Growth,
+    ) -> String {
         (self.0.now)(&Seen {
             view,
-            status: None,
-            overflows,
+            status,
+            growth,
         })
     }
 
@@ -92,7 +109,7 @@ impl Kind {
         (self.0.why)(&Seen {
             view,
             status,
-            overflows: None,
+            growth: Growth::default(),
         })
     }
 }
@@ -130,10 +147,13 @@ impl Serialize for Kind {
 }
 
 /// Options that shape scenarios at start.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Options {
     /// TIME-WAIT churn rate (per second).
     pub time_wait_rate: f64,
+    /// The demo's control directory, where the unix scenario puts its sockets (None: that
+    /// scenario cannot start).
+    pub unix_dir: Option<std::path::PathBuf>,
 }
 
 /// A validated control action for one scenario.
@@ -179,6 +199,9 @@ pub struct ScenarioStatus {
     /// Ports of the scenario's own besides `port` (listeners, bound sockets).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub extra_ports: Vec<u16>,
+    /// Unix socket paths of the scenario's own (a scenario without a port has these).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
 }
 
 /// The accessors every scenario writes the same way, inside its `impl Scenario`: `kind` from

@@ -9,3 +9,4 @@ mod states;
 pub mod support;
 mod trust;
 mod udp;
+mod unix;
