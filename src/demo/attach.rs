@@ -37,8 +37,9 @@ pub struct ScenarioPanel {
     selected: usize,
     shared: Arc<Mutex<Shared>>,
     actions: Sender<Request>,
-    /// Each scenario's unix socket paths (from the first status), beside `scenarios`.
-    paths: Vec<Vec<String>>,
+    /// Each scenario's extra ports and unix socket paths (from the first status), beside
+    /// `scenarios`.
+    extra: Vec<(Vec<u16>, Vec<String>)>,
     views: Vec<PortView>,
     /// The counters at the first snapshot that had them, and their growth since.
     counter_base: Growth,
@@ -61,7 +62,11 @@ impl ScenarioPanel {
     /// The panel without its worker: requests queue on the returned receiver.
     fn detached(status: Status) -> (ScenarioPanel, Receiver<Request>) {
         let scenarios = status.scenarios.iter().map(|s| (s.name, s.port)).collect();
-        let paths = status.scenarios.iter().map(|s| s.paths.clone()).collect();
+        let extra = status
+            .scenarios
+            .iter()
+            .map(|s| (s.extra_ports.clone(), s.paths.clone()))
+            .collect();
         let shared = Arc::new(Mutex::new(Shared {
             status: Some(status),
             message: None,
@@ -72,7 +77,7 @@ impl ScenarioPanel {
             selected: 0,
             shared,
             actions: tx,
-            paths,
+            extra,
             views: Vec::new(),
             counter_base: Growth::default(),
             growth: Growth::default(),
@@ -387,13 +392,14 @@ impl Panel for ScenarioPanel {
     }
 
     fn on_snapshot(&mut self, snapshot: &Snapshot) {
-        let none = Vec::new();
+        let none = (Vec::new(), Vec::new());
         self.views = self
             .scenarios
             .iter()
             .enumerate()
             .map(|(i, (_, port))| {
-                view::scenario_view(snapshot, *port, self.paths.get(i).unwrap_or(&none))
+                let (ports, paths) = self.extra.get(i).unwrap_or(&none);
+                view::scenario_view(snapshot, *port, ports, paths)
             })
             .collect();
         let Some(c) = snapshot.counters.as_ref() else {

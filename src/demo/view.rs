@@ -20,6 +20,8 @@ pub struct PortView {
     /// Unix sockets bound to one of the scenario's paths (listeners, accepted ends, datagram
     /// sockets), in snapshot order.
     pub unix: Vec<UnixSeen>,
+    /// (port, Recv-Q, Send-Q) of the listeners on the scenario's extra ports.
+    pub extra_listen: Vec<(u16, Option<u32>, Option<u32>)>,
 }
 
 /// One unix socket on a scenario's path, as the kernel shows it.
@@ -80,13 +82,22 @@ pub fn port_view(snapshot: &Snapshot, port: u16) -> PortView {
     v
 }
 
-/// `port_view`, plus the unix sockets bound to one of `paths`.
-pub fn scenario_view(snapshot: &Snapshot, port: u16, paths: &[String]) -> PortView {
+/// `port_view`, plus the listeners on `extra` ports and the unix sockets bound to `paths`.
+pub fn scenario_view(snapshot: &Snapshot, port: u16, extra: &[u16], paths: &[String]) -> PortView {
     let mut v = if port == 0 {
         PortView::default()
     } else {
         port_view(snapshot, port)
     };
+    for s in snapshot
+        .sockets
+        .iter()
+        .filter(|s| is_tcp(s) && s.state == TcpState::Listen)
+    {
+        if let Some(p) = s.local_port().filter(|p| extra.contains(p)) {
+            v.extra_listen.push((p, s.recv_q, s.send_q));
+        }
+    }
     if paths.is_empty() {
         return v;
     }

@@ -20,6 +20,7 @@ mod echo;
 mod reuseaddr;
 mod send_q;
 mod states;
+mod threads;
 mod time_wait;
 mod udp;
 mod unix;
@@ -47,6 +48,7 @@ pub static REGISTRY: &[&Spec] = &[
     &reuseaddr::SPEC,
     &udp::SPEC,
     &unix::SPEC,
+    &threads::SPEC,
 ];
 
 /// Every scenario, in registry order.

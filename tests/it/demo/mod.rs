@@ -7,6 +7,7 @@ mod scenarios;
 mod signals;
 mod states;
 pub mod support;
+mod threads;
 mod trust;
 mod udp;
 mod unix;
