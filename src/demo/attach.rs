@@ -449,6 +449,7 @@ mod tests {
                     max_clients: 8,
                     extra_ports: Vec::new(),
                     paths: Vec::new(),
+                    focus: None,
                 })
                 .collect(),
         }
@@ -615,6 +616,7 @@ mod tests {
             max_clients: 1,
             extra_ports: Vec::new(),
             paths: Vec::new(),
+            focus: None,
         }
     }
 

@@ -58,6 +58,7 @@ pub fn act(s: &mut dyn Scenario, action: Action, now: Instant) -> Result<String,
 pub fn status(s: &dyn Scenario) -> ScenarioStatus {
     let mut st = s.base().status(s.kind());
     st.extra_ports = s.extra_ports();
+    st.focus = s.focus();
     if let Some(p) = s.pacer() {
         st.rate = Some(p.rate);
         st.max_rate = Some(p.max_rate);
@@ -370,6 +371,7 @@ impl<C: ServerConn> Common for Base<C> {
             max_clients: self.rules.max_clients,
             extra_ports: Vec::new(),
             paths: Vec::new(),
+            focus: None,
         }
     }
 }

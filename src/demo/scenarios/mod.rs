@@ -22,6 +22,7 @@ mod send_q;
 mod states;
 mod threads;
 mod time_wait;
+mod tour;
 mod udp;
 mod unix;
 mod unread;
@@ -34,7 +35,9 @@ use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use serde::{Deserialize, Deserializer};
 
 pub use common::{HELLO, MAX_SEND, act, status};
-pub use spec::{Action, Command, Growth, Kind, Options, Scenario, ScenarioStatus, Seen, Spec};
+pub use spec::{
+    Action, Command, Focus, Growth, Kind, Options, Scenario, ScenarioStatus, Seen, Spec,
+};
 
 /// Every scenario, in the order `sockeye demo` starts them and the docs list them.
 pub static REGISTRY: &[&Spec] = &[
@@ -49,6 +52,7 @@ pub static REGISTRY: &[&Spec] = &[
     &udp::SPEC,
     &unix::SPEC,
     &threads::SPEC,
+    &tour::SPEC,
 ];
 
 /// Every scenario, in registry order.

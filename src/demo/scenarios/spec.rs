@@ -202,6 +202,22 @@ pub struct ScenarioStatus {
     /// Unix socket paths of the scenario's own (a scenario without a port has these).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub paths: Vec<String>,
+    /// The connection pair a guided scenario (the tour) is walking, and where it stands.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub focus: Option<Focus>,
+}
+
+/// One step of a guided walk over a connection pair: which step, what each end shows after
+/// it and why, and the pair's ports (the client's is None before it exists).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Focus {
+    pub step: usize,
+    pub steps: usize,
+    pub client_state: String,
+    pub server_state: String,
+    pub says: String,
+    pub server_port: u16,
+    pub client_port: Option<u16>,
 }
 
 /// The accessors every scenario writes the same way, inside its `impl Scenario`: `kind` from
@@ -249,6 +265,10 @@ pub trait Scenario: Send {
     /// Ports the scenario holds besides its listener's (reported in status).
     fn extra_ports(&self) -> Vec<u16> {
         Vec::new()
+    }
+    /// The pair a guided scenario is walking (reported in status).
+    fn focus(&self) -> Option<Focus> {
+        None
     }
     /// The churn schedule, for scenarios that have one.
     fn pacer(&self) -> Option<&Pacer> {

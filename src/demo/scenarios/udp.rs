@@ -139,6 +139,7 @@ impl Common for UdpBase {
             max_clients: 1,
             extra_ports: Vec::new(),
             paths: Vec::new(),
+            focus: None,
         }
     }
 }

@@ -333,6 +333,7 @@ impl Common for UnixBase {
                 .iter()
                 .map(|f| f.path.display().to_string())
                 .collect(),
+            focus: None,
         }
     }
 }

@@ -8,6 +8,7 @@ mod signals;
 mod states;
 pub mod support;
 mod threads;
+mod tour;
 mod trust;
 mod udp;
 mod unix;

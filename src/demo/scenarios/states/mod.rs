@@ -8,9 +8,9 @@
 //! Modules: `recipe` (the pairs and the calls that put them in their states), `side` (the
 //! SYN-RECV and SYN-SENT listeners), `sockopt` (TCP_INFO and the raw options).
 
-mod recipe;
+pub(super) mod recipe;
 mod side;
-mod sockopt;
+pub(super) mod sockopt;
 
 use std::io;
 use std::net::{SocketAddr, TcpStream};

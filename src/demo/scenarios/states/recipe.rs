@@ -240,7 +240,7 @@ impl Drop for Pair {
 }
 
 /// Read and discard; true once the peer's FIN is seen.
-fn see_eof(s: &TcpStream) -> io::Result<bool> {
+pub fn see_eof(s: &TcpStream) -> io::Result<bool> {
     let mut buf = [0u8; 512];
     loop {
         match read_some(s, &mut buf) {
@@ -253,7 +253,7 @@ fn see_eof(s: &TcpStream) -> io::Result<bool> {
 }
 
 /// Write zeros until the socket takes no more; whether it took anything.
-fn fill(s: &TcpStream) -> io::Result<bool> {
+pub fn fill(s: &TcpStream) -> io::Result<bool> {
     let chunk = [0u8; 4096];
     let mut wrote = false;
     // Bounded: the send buffer is small, so this ends after a few rounds.
