@@ -177,6 +177,30 @@ fn worker(path: &Path, rx: &Receiver<Request>, shared: &Mutex<Shared>) {
     }
 }
 
+impl ScenarioPanel {
+    /// The tour scenario, when the demo runs it.
+    fn tour(&self) -> Option<Kind> {
+        self.scenarios
+            .iter()
+            .map(|(k, _)| *k)
+            .find(|k| k.as_str() == "tour")
+    }
+
+    /// Where the tour stands, from the last status.
+    fn focus(&self) -> Option<crate::demo::scenarios::Focus> {
+        let tour = self.tour()?;
+        let shared = self.shared.lock().ok()?;
+        shared
+            .status
+            .as_ref()?
+            .scenarios
+            .iter()
+            .find(|s| s.name == tour)?
+            .focus
+            .clone()
+    }
+}
+
 impl Panel for ScenarioPanel {
     fn title(&self) -> String {
         let pid = self
@@ -282,7 +306,7 @@ impl Panel for ScenarioPanel {
         y += 1;
         if y < bottom {
             let keys = "[ ] scenario   c connect   w send hello!\\r\\n   x close   \
-                        a accept on/off   < > churn   R reset";
+                        a accept on/off   < > churn   R reset   n tour step";
             Paragraph::new(Line::styled(
                 keys,
                 Style::default().add_modifier(Modifier::DIM),
@@ -389,6 +413,34 @@ impl Panel for ScenarioPanel {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect()
+    }
+
+    fn tour_next(&mut self) {
+        match self.tour() {
+            Some(tour) => {
+                // The tour is what the panel shows from now on.
+                if let Some(i) = self.scenarios.iter().position(|(k, _)| *k == tour) {
+                    self.selected = i;
+                }
+                self.send(Request::Do {
+                    scenario: tour,
+                    action: "next".into(),
+                });
+            }
+            None => {
+                self.note("the demo is not running the tour scenario (sockeye demo tour)".into())
+            }
+        }
+    }
+
+    fn marked(&self) -> Vec<(u16, u16)> {
+        let Some(f) = self.focus() else {
+            return Vec::new();
+        };
+        let Some(c) = f.client_port else {
+            return Vec::new();
+        };
+        vec![(c, f.server_port), (f.server_port, c)]
     }
 
     fn on_snapshot(&mut self, snapshot: &Snapshot) {
@@ -735,5 +787,51 @@ mod tests {
             "{screen}"
         );
         assert!(screen.contains("EAGAIN"), "{screen}");
+    }
+
+    #[test]
+    fn the_tour_key_moves_the_tour_and_marks_its_pair() {
+        let mut status = status_of(&[("backlog", 7000), ("tour", 7011)]);
+        let (mut panel, rx) = ScenarioPanel::detached(status.clone());
+        assert!(panel.marked().is_empty());
+        panel.tour_next();
+        assert_eq!(
+            rx.try_recv().unwrap(),
+            Request::Do {
+                scenario: kind("tour"),
+                action: "next".into()
+            }
+        );
+        // The panel follows the tour.
+        assert_eq!(panel.selected, 1);
+        status.scenarios[1].focus = Some(crate::demo::scenarios::Focus {
+            step: 2,
+            steps: 11,
+            client_state: "SYN-SENT".into(),
+            server_state: "LISTEN".into(),
+            says: "connect(): the client sends a SYN".into(),
+            server_port: 7011,
+            client_port: Some(50123),
+        });
+        if let Ok(mut s) = panel.shared.lock() {
+            s.status = Some(status);
+        }
+        assert_eq!(panel.marked(), vec![(50123, 7011), (7011, 50123)]);
+        let area = Rect::new(0, 0, 140, panel.height() - 2);
+        let mut buf = Buffer::empty(area);
+        panel.render(area, &mut buf, None);
+        let screen = text(&buf);
+        assert!(
+            screen.contains("▶ tour       :7011   step 2/11: client SYN-SENT · server LISTEN"),
+            "{screen}"
+        );
+        assert!(
+            screen.contains("connect(): the client sends a SYN"),
+            "{screen}"
+        );
+        // Without the tour scenario the key only says so.
+        let (mut plain, rx) = ScenarioPanel::detached(status_of(&[("backlog", 7000)]));
+        plain.tour_next();
+        assert!(rx.try_recv().is_err());
     }
 }
