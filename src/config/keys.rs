@@ -212,6 +212,13 @@ pub const BINDINGS: &[Binding] = &[
         Join(", "),
     ),
     row(
+        Key::Char('6'),
+        Action::Show(View::Lifecycle),
+        Join(" "),
+        Hidden,
+        Join(", "),
+    ),
+    row(
         Key::Up,
         Action::Up,
         Entry("move"),

@@ -27,6 +27,7 @@
 
 pub mod cells;
 pub mod delta;
+pub mod lifecycle;
 pub mod prepare;
 pub mod query;
 pub mod resolve;

@@ -93,6 +93,7 @@ fn lead_for(view: View) -> usize {
         View::States => 4,
         View::Listeners => 6,
         View::Sockets => 2,
+        View::Lifecycle => 4,
     }
 }
 
