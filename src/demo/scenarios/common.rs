@@ -59,6 +59,7 @@ pub fn status(s: &dyn Scenario) -> ScenarioStatus {
     let mut st = s.base().status(s.kind());
     st.extra_ports = s.extra_ports();
     st.focus = s.focus();
+    st.paths.extend(s.paths());
     if let Some(p) = s.pacer() {
         st.rate = Some(p.rate);
         st.max_rate = Some(p.max_rate);

@@ -14,6 +14,7 @@ mod common;
 mod pacer;
 mod spec;
 
+mod abort;
 mod backlog;
 mod close_wait;
 mod echo;
@@ -53,6 +54,7 @@ pub static REGISTRY: &[&Spec] = &[
     &unix::SPEC,
     &threads::SPEC,
     &tour::SPEC,
+    &abort::SPEC,
 ];
 
 /// Every scenario, in registry order.
@@ -167,7 +169,8 @@ mod tests {
             unix_dir: Some(dir.path().to_path_buf()),
             ..Options::default()
         };
-        for k in all() {
+        // abort needs root: as another user it is listed unavailable instead.
+        for k in all().filter(|k| (k.spec().unavailable)().is_none()) {
             let s = create(k, addr, &opts).unwrap();
             assert_eq!(s.kind(), k);
             let st = status(s.as_ref());

@@ -270,6 +270,10 @@ pub trait Scenario: Send {
     fn focus(&self) -> Option<Focus> {
         None
     }
+    /// Paths of the scenario's own besides what its shared state reports (status `paths`).
+    fn paths(&self) -> Vec<String> {
+        Vec::new()
+    }
     /// The churn schedule, for scenarios that have one.
     fn pacer(&self) -> Option<&Pacer> {
         None

@@ -1,4 +1,5 @@
 //! The demo server and attach, run as the user runs them.
+mod abort;
 mod attach;
 mod caps;
 mod control;
