@@ -496,15 +496,19 @@ impl Scenario for Tour {
     }
 
     fn interest(&self, fds: &mut Vec<libc::pollfd>) {
-        for s in self
-            .client
-            .iter()
-            .chain(self.server.iter())
-            .chain(self.fillers.iter())
-        {
-            fds.push(net::pollfd(s.as_raw_fd(), libc::POLLIN | libc::POLLOUT));
+        // Held states leave sockets readable (unread data) and writable for good, so only
+        // what the current step waits for is polled; the rest is paced by `next_due`.
+        match self.work {
+            Work::Fillers => {
+                for f in &self.fillers {
+                    fds.push(net::pollfd(f.as_raw_fd(), libc::POLLOUT));
+                }
+            }
+            Work::Handshake => {
+                fds.push(net::pollfd(self.base.listener.as_raw_fd(), libc::POLLIN));
+            }
+            _ => {}
         }
-        fds.push(net::pollfd(self.base.listener.as_raw_fd(), libc::POLLIN));
     }
 
     fn next_due(&self, _now: Instant) -> Option<Duration> {
