@@ -314,6 +314,7 @@ pub struct TuiArgs {
   sockeye demo                            every scenario, watched in the live view
   sockeye demo backlog unread             two scenarios only
   sockeye demo --headless --port 7000     print the ports, run until Ctrl-C
+  sockeye demo unix udp                   unix sockets (in the control socket's directory), UDP
   sockeye attach                          watch and drive a running demo")]
 pub struct DemoArgs {
     /// Scenarios to run (default: all).
@@ -334,7 +335,8 @@ pub struct DemoArgs {
     /// Do not open the live view: print the ports and run until SIGINT/SIGTERM.
     #[arg(long)]
     pub headless: bool,
-    /// Control socket path (default: $XDG_RUNTIME_DIR/sockeye/demo.sock).
+    /// Control socket path (default: $XDG_RUNTIME_DIR/sockeye/demo.sock); the unix
+    /// scenario's sockets go in the same directory.
     #[arg(long, value_name = "PATH")]
     pub socket: Option<PathBuf>,
 }

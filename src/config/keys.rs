@@ -41,6 +41,8 @@ pub enum Action {
     /// The mouse wheel (handled as a mouse event; listed for the help).
     Scroll,
     Help,
+    /// The demo's guided tour: its next step (handed to the panel; nothing without one).
+    TourNext,
 }
 
 impl Action {
@@ -73,7 +75,8 @@ impl Action {
             | Action::Slower
             | Action::Faster
             | Action::Processes
-            | Action::Scroll => false,
+            | Action::Scroll
+            | Action::TourNext => false,
         }
     }
 }
@@ -204,6 +207,13 @@ pub const BINDINGS: &[Binding] = &[
     row(
         Key::Char('3'),
         Action::Show(View::Sockets),
+        Join(" "),
+        Hidden,
+        Join(", "),
+    ),
+    row(
+        Key::Char('6'),
+        Action::Show(View::Lifecycle),
         Join(" "),
         Hidden,
         Join(", "),
@@ -341,6 +351,16 @@ pub const BINDINGS: &[Binding] = &[
         Entry("scroll"),
         Hidden,
         Entry("Scroll."),
+    ),
+    row(
+        rebindable("tour_next", 'n'),
+        Action::TourNext,
+        Entry("demo: next step of the guided tour"),
+        Hidden,
+        Entry(
+            "In the demo (sockeye demo, sockeye attach): the guided tour's next step, one \
+             connection pair moved on by one TCP transition, both ends marked.",
+        ),
     ),
     row(
         rebindable("help", '?'),

@@ -48,6 +48,7 @@ views! {
     States = "states", "States", '1', "Sockets grouped by TCP state.";
     Listeners = "listeners", "Listeners", '2', "Listening sockets with their queues and connections.";
     Sockets = "sockets", "Sockets", '3', "The flat socket table.";
+    Lifecycle = "lifecycle", "Lifecycle", '6', "The TCP state machine, live: each state's count and trend, each transition's rate; a state's sockets below.";
 }
 
 impl Default for View {
@@ -106,10 +107,13 @@ mod tests {
             assert_eq!(View::parse(v.name()), Some(v));
             assert_eq!(View::parse(&v.name().to_ascii_uppercase()), Some(v));
             assert_eq!(v.next().prev(), v);
-            assert_eq!(v.key(), char::from(b'1' + i as u8), "keys follow Tab order");
+            // Keys ascend in Tab order (views 4 and 5 may not be there yet).
+            if i > 0 {
+                assert!(v.key() > View::ALL[i - 1].key(), "keys follow Tab order");
+            }
         }
         assert_eq!(View::parse("nope"), None);
         assert_eq!(View::default(), View::States);
-        assert_eq!(View::names(), "states, listeners or sockets");
+        assert!(View::names().starts_with("states, listeners, sockets"));
     }
 }
