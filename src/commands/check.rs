@@ -55,14 +55,15 @@ pub fn run(args: &CheckArgs, no_config: bool) -> anyhow::Result<CheckExit> {
     };
     let request = Request::from_args(&args.select, &config, options)?;
     // The host's TCP counters speak for the selection only when it holds every TCP socket.
-    let whole_host = request.filter_words().is_empty()
-        && request.tables.contains(crate::model::Netid::Tcp)
-        && request.ipv4
-        && request.ipv6
-        && !request.listening;
+    let whole_host =
+        request.filter_words().is_empty() && request.ipv4 && request.ipv6 && !request.listening;
     let mut query = request.resolve()?.query;
     query.processes = true;
     query.counters = true;
+    // UDP drops need each socket's buffer and drop count; per-peer retransmit rates need
+    // tcp_info.
+    query.memory = true;
+    query.tcp_info = true;
     let mut collector = Collector::new(query);
 
     let step = Duration::from_secs_f64(args.window / f64::from(SAMPLES - 1));
@@ -81,6 +82,7 @@ pub fn run(args: &CheckArgs, no_config: bool) -> anyhow::Result<CheckExit> {
     let window = Window {
         snaps: &snaps,
         whole_host,
+        tables: request.tables,
     };
     let found = findings::evaluate(&window, &thresholds);
     let sockets = snaps.last().map_or(0, |s| s.sockets.len());

@@ -203,7 +203,7 @@ pub fn port_exhaustion(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
             });
         }
     }
-    if w.whole_host
+    if w.host_wide(Netid::Tcp)
         && let Some(c) = counters
         && let (Some(tw), Some(max)) = (c.tcp_tw, c.tcp_max_tw_buckets)
         && max > 0
@@ -527,6 +527,7 @@ mod tests {
         let filtered = Window {
             snaps: &snaps,
             whole_host: false,
+            tables: crate::tables::NetidSet::ALL,
         };
         assert!(port_exhaustion(&filtered, &Thresholds::default()).is_empty());
     }

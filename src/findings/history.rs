@@ -1,0 +1,212 @@
+//! A window of snapshots kept between refreshes, for the front ends that run the rules on
+//! every refresh (the live view, the exporter): earlier snapshots are kept distilled, only
+//! the sockets a rule compares over time (listeners, queues that are not empty, closing
+//! states, UDP sockets with memory, connections with tcp_info), so the window costs a small
+//! fraction of one table; the newest snapshot is looked at whole.
+
+use std::time::Duration;
+
+use super::{Finding, Thresholds, Window, evaluate};
+use crate::collect::Query;
+use crate::model::{Netid, Snapshot, Socket, StateSet, TcpState};
+use crate::tables::NetidSet;
+
+/// What the selection covers, for the host-wide rules (see [`Window::whole_host`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Coverage {
+    pub whole_host: bool,
+    pub tables: NetidSet,
+}
+
+impl Coverage {
+    /// A query covers the host when nothing filters its sockets: no filter expression, every
+    /// state, both families. `scoped` is a scope applied after collection (a pid, ports).
+    pub fn of_query(q: &Query, scoped: bool) -> Coverage {
+        Coverage {
+            whole_host: !scoped
+                && q.keep.is_none()
+                && q.bytecode.is_none()
+                && q.states == StateSet::ALL
+                && q.ipv4
+                && q.ipv6,
+            tables: q.netids,
+        }
+    }
+}
+
+/// The snapshots of the last `span`, oldest first (the newest is pushed, evaluated, and kept
+/// distilled).
+pub struct History {
+    snaps: Vec<Snapshot>,
+    span: Duration,
+    pub coverage: Coverage,
+    pub thresholds: Thresholds,
+}
+
+/// Snapshots kept at most, whatever the interval: the rules look at trends, a dozen samples
+/// show them.
+const MAX_KEPT: usize = 12;
+
+impl History {
+    pub fn new(span: Duration, coverage: Coverage, thresholds: Thresholds) -> History {
+        History {
+            snaps: Vec::new(),
+            span,
+            coverage,
+            thresholds,
+        }
+    }
+
+    /// Forget the window (the selection changed: the old snapshots hold other sockets).
+    pub fn clear(&mut self) {
+        self.snaps.clear();
+    }
+
+    /// Snapshots in the window now (the newest included once observed).
+    pub fn len(&self) -> usize {
+        self.snaps.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.snaps.is_empty()
+    }
+
+    /// Run the rules over the window ending with `snap`, then keep it distilled. Returns the
+    /// findings and `snap` back, untouched.
+    pub fn observe(&mut self, snap: Snapshot) -> (Vec<Finding>, Snapshot) {
+        // Older than the span (or from the future: the clock went back): out.
+        let now = snap.taken_at;
+        let span = self.span;
+        self.snaps
+            .retain(|s| now.duration_since(s.taken_at).is_ok_and(|age| age <= span));
+        while self.snaps.len() >= MAX_KEPT {
+            self.snaps.remove(0);
+        }
+        let kept = distill(&snap);
+        self.snaps.push(snap);
+        let found = evaluate(
+            &Window {
+                snaps: &self.snaps,
+                whole_host: self.coverage.whole_host,
+                tables: self.coverage.tables,
+            },
+            &self.thresholds,
+        );
+        let n = self.snaps.len() - 1;
+        let snap = std::mem::replace(&mut self.snaps[n], kept);
+        (found, snap)
+    }
+}
+
+/// The sockets any rule compares across snapshots (the newest is always looked at whole):
+/// what [`History`] keeps of an earlier snapshot.
+pub fn distill(snap: &Snapshot) -> Snapshot {
+    let sockets: Vec<Socket> = snap.sockets.iter().filter(|s| kept(s)).cloned().collect();
+    Snapshot::new(snap.taken_at, snap.source, sockets, snap.counters.clone())
+}
+
+fn kept(s: &Socket) -> bool {
+    let queued = s.recv_q.is_some_and(|q| q > 0) || s.send_q.is_some_and(|q| q > 0);
+    match s.netid {
+        Netid::Tcp => match s.state {
+            TcpState::Listen | TcpState::CloseWait | TcpState::FinWait2 => true,
+            TcpState::Established => queued || s.tcp_info.is_some(),
+            _ => false,
+        },
+        Netid::Udp => s.memory.is_some() || queued,
+        Netid::UnixStream | Netid::UnixSeqpacket => s.state == TcpState::Listen,
+        #[allow(unreachable_patterns)]
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::*;
+    use super::*;
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    fn at(secs: u64, sockets: Vec<Socket>) -> Snapshot {
+        Snapshot::new(
+            UNIX_EPOCH + Duration::from_secs(secs),
+            crate::model::Source::Netlink,
+            sockets,
+            None,
+        )
+    }
+
+    fn leak(n: u16) -> Vec<Socket> {
+        let mut v: Vec<Socket> = (0..n)
+            .map(|i| {
+                tcp(
+                    TcpState::CloseWait,
+                    ("127.0.0.1", 7000),
+                    ("127.0.0.1", 40000 + i),
+                )
+                .cookie(u64::from(i))
+            })
+            .collect();
+        v.push(tcp(TcpState::Listen, ("127.0.0.1", 7000), ("0.0.0.0", 0)).cookie(999));
+        // Noise a rule never compares: idle connections and TIME-WAIT.
+        v.extend((0..50).map(|i| {
+            tcp(
+                TcpState::TimeWait,
+                ("127.0.0.1", 30000 + i),
+                ("127.0.0.1", 80),
+            )
+        }));
+        v
+    }
+
+    #[test]
+    fn the_window_finds_what_evaluate_finds_on_whole_snapshots() {
+        let cov = Coverage {
+            whole_host: true,
+            tables: NetidSet::ALL,
+        };
+        let mut h = History::new(Duration::from_secs(10), cov, Thresholds::default());
+        let rounds: Vec<Snapshot> = (0..4)
+            .map(|i| at(100 + i, leak(5 + 2 * i as u16)))
+            .collect();
+        let mut last = Vec::new();
+        for r in &rounds {
+            let (found, back) = h.observe(r.clone());
+            assert_eq!(back.sockets.len(), r.sockets.len(), "given back whole");
+            last = found;
+        }
+        let direct = evaluate(&win(&rounds), &Thresholds::default());
+        assert_eq!(last, direct);
+        assert_eq!(last[0].rule, super::super::Rule::CloseWaitLeak);
+        // Kept distilled: the TIME-WAIT noise is not held.
+        assert!(h.snaps.iter().all(|s| s.sockets.len() < 20));
+    }
+
+    #[test]
+    fn old_snapshots_leave_the_window() {
+        let cov = Coverage {
+            whole_host: true,
+            tables: NetidSet::ALL,
+        };
+        let mut h = History::new(Duration::from_secs(5), cov, Thresholds::default());
+        for i in 0..30 {
+            h.observe(at(100 + i, leak(1)));
+        }
+        assert_eq!(h.len(), 6);
+        // A clock that went back empties the window rather than mixing times.
+        h.observe(at(50, leak(1)));
+        assert_eq!(h.len(), 1);
+        let _ = SystemTime::now();
+    }
+
+    #[test]
+    fn a_filtered_query_does_not_cover_the_host() {
+        let q = Query::default();
+        assert!(Coverage::of_query(&q, false).whole_host);
+        assert!(!Coverage::of_query(&q, true).whole_host);
+        let q = Query {
+            ipv6: false,
+            ..Query::default()
+        };
+        assert!(!Coverage::of_query(&q, false).whole_host);
+    }
+}
