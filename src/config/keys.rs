@@ -38,6 +38,8 @@ pub enum Action {
     Slower,
     Faster,
     Processes,
+    /// Show or hide the findings panel.
+    Findings,
     /// The mouse wheel (handled as a mouse event; listed for the help).
     Scroll,
     Help,
@@ -73,6 +75,7 @@ impl Action {
             | Action::Slower
             | Action::Faster
             | Action::Processes
+            | Action::Findings
             | Action::Scroll => false,
         }
     }
@@ -334,6 +337,14 @@ pub const BINDINGS: &[Binding] = &[
         Entry("processes on/off"),
         Entry("procs"),
         Entry("Show or hide (and stop collecting) the owning processes."),
+    ),
+    row(
+        rebindable("findings", 'f'),
+        Action::Findings,
+        Entry("findings panel on/off"),
+        // The header names the key whenever there are findings.
+        Hidden,
+        Entry("Show or hide the findings: what is wrong, where, the evidence, why and what to do."),
     ),
     row(
         Key::Wheel,

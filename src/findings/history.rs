@@ -38,7 +38,7 @@ impl Coverage {
 /// distilled).
 pub struct History {
     snaps: Vec<Snapshot>,
-    span: Duration,
+    pub span: Duration,
     pub coverage: Coverage,
     pub thresholds: Thresholds,
 }

@@ -83,6 +83,8 @@ pub struct Prepared {
     pub order: Vec<usize>,
     /// Time taken by each step (for `SOCKEYE_TRACE`).
     pub steps: [(&'static str, Duration); 4],
+    /// The findings over the window ending with this snapshot (filled by the worker).
+    pub findings: Vec<crate::findings::Finding>,
 }
 
 /// Derive everything from a snapshot: counts, changes since the previous one (`preparer`),
@@ -144,5 +146,6 @@ pub fn prepare(preparer: &mut Preparer, snapshot: Snapshot, sort: Sort) -> Prepa
             ("states", t_states),
             ("listeners", t_tree),
         ],
+        findings: Vec::new(),
     }
 }

@@ -3,6 +3,7 @@
 
 mod body;
 mod detail;
+mod findings;
 mod header;
 mod help;
 
@@ -25,6 +26,8 @@ pub struct Areas {
     /// The view, its column header line included.
     pub body: Rect,
     pub detail: Option<Rect>,
+    /// The findings panel (`f`), below the view.
+    pub findings: Option<Rect>,
     pub panel: Option<Rect>,
     /// Filter bar (open, or showing an error) or status line.
     pub bar: Rect,
@@ -82,6 +85,10 @@ pub fn layout(area: Rect, app: &App) -> Areas {
         take_bottom(&mut rest, h)
     });
     let mut body = rest;
+    let findings = app.show_findings.then(|| {
+        let h = (body.height / 2).max(6).min(body.height.saturating_sub(3));
+        take_bottom(&mut body, h)
+    });
     let detail = if app.detail {
         if body.width >= 120 {
             let w = (body.width * 2 / 5).max(48);
@@ -103,6 +110,7 @@ pub fn layout(area: Rect, app: &App) -> Areas {
         tabs,
         body,
         detail,
+        findings,
         panel,
         bar,
         footer,
@@ -182,6 +190,9 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App) {
     body::render(a.body, buf, app, &st);
     if let Some(d) = a.detail {
         detail::render(d, buf, app, &st);
+    }
+    if let Some(f) = a.findings {
+        findings::render(f, buf, app, &st);
     }
     if let (Some(pa), Some(p)) = (a.panel, app.panel.as_ref()) {
         let block = Block::new()
