@@ -73,7 +73,7 @@ pub fn peer_retransmits(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
         if p.backing_off.is_empty() && !lossy {
             continue;
         }
-        p.backing_off.sort_by(|a, b| b.0.cmp(&a.0));
+        p.backing_off.sort_by_key(|b| std::cmp::Reverse(b.0));
         let worst = p.backing_off.first().map_or(0, |b| b.0);
         let critical = u64::from(worst) >= t.retrans_backoff_critical
             || (lossy && ratio >= 5.0 * t.retrans_ratio);
