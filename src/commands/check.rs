@@ -162,7 +162,7 @@ impl Checked {
 /// big table cost little more than one.
 pub fn keep(i: u32, snap: Snapshot) -> Snapshot {
     if i + 1 < SAMPLES {
-        findings::history::distill(&snap)
+        findings::history::distill_with(&snap, i == 0)
     } else {
         snap
     }

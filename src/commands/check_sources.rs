@@ -13,7 +13,7 @@ use crate::collect::namespaces::{self, Netns};
 use crate::collect::{Collector, Query, container};
 use crate::error::UsageError;
 use crate::findings::Thresholds;
-use crate::findings::history::{Coverage, distill};
+use crate::findings::history::{Coverage, distill_with};
 use crate::findings::render::InNetns;
 use crate::model::Snapshot;
 use crate::record::reader::Recording;
@@ -147,7 +147,11 @@ pub fn recording(
             let mut snap = rec.moment(i);
             snap.sockets
                 .retain(|s| crate::record::dump::wanted(query, s));
-            if k == last { snap } else { distill(&snap) }
+            if k == last {
+                snap
+            } else {
+                distill_with(&snap, k == 0)
+            }
         })
         .collect();
     Ok(Checked::of(&snaps, coverage, t, None))

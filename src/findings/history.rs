@@ -101,16 +101,34 @@ impl History {
 /// The sockets any rule compares across snapshots (the newest is always looked at whole):
 /// what [`History`] keeps of an earlier snapshot.
 pub fn distill(snap: &Snapshot) -> Snapshot {
-    let sockets: Vec<Socket> = snap.sockets.iter().filter(|s| kept(s)).cloned().collect();
+    distill_with(snap, true)
+}
+
+/// [`distill`]; without `rates`, connections are kept for their queues only and lose their
+/// tcp_info (only the window's first snapshot is a baseline for the per-peer retransmit
+/// rates: `check` keeps the middle ones lean, at tens of thousands of connections).
+pub fn distill_with(snap: &Snapshot, rates: bool) -> Snapshot {
+    let sockets: Vec<Socket> = snap
+        .sockets
+        .iter()
+        .filter(|s| kept(s, rates))
+        .map(|s| {
+            let mut s = s.clone();
+            if !rates {
+                s.tcp_info = None;
+            }
+            s
+        })
+        .collect();
     Snapshot::new(snap.taken_at, snap.source, sockets, snap.counters.clone())
 }
 
-fn kept(s: &Socket) -> bool {
+fn kept(s: &Socket, rates: bool) -> bool {
     let queued = s.recv_q.is_some_and(|q| q > 0) || s.send_q.is_some_and(|q| q > 0);
     match s.netid {
         Netid::Tcp => match s.state {
             TcpState::Listen | TcpState::CloseWait | TcpState::FinWait2 => true,
-            TcpState::Established => queued || s.tcp_info.is_some(),
+            TcpState::Established => queued || (rates && s.tcp_info.is_some()),
             _ => false,
         },
         Netid::Udp => s.memory.is_some() || queued,
@@ -196,6 +214,20 @@ mod tests {
         h.observe(at(50, leak(1)));
         assert_eq!(h.len(), 1);
         let _ = SystemTime::now();
+    }
+
+    #[test]
+    fn without_rates_connections_are_kept_for_their_queues_only() {
+        let idle = tcp(TcpState::Established, ("10.0.0.1", 1), ("10.0.0.2", 2)).segs(10, 0);
+        let busy = tcp(TcpState::Established, ("10.0.0.1", 3), ("10.0.0.2", 4))
+            .queues(5, 0)
+            .segs(10, 0);
+        let snap = at(1, vec![idle, busy]);
+        assert_eq!(distill(&snap).sockets.len(), 2);
+        let lean = distill_with(&snap, false);
+        assert_eq!(lean.sockets.len(), 1);
+        assert!(lean.sockets[0].tcp_info.is_none());
+        assert_eq!(lean.sockets[0].recv_q, Some(5));
     }
 
     #[test]

@@ -317,3 +317,98 @@ fn all_netns_names_the_namespace_of_each_finding() {
     assert_eq!(o.status.code(), Some(2));
     drop(ns);
 }
+
+/// A client whose SYN a full listener keeps dropping retransmits it with the timer doubling:
+/// peer-retransmits for 127.0.0.1 once the timer has fired retrans_backoff_min times.
+#[test]
+fn a_syn_retransmitted_to_a_full_listener_is_a_peer_backing_off() {
+    let overflow = crate::common::backlog_overflow("127.0.0.1".parse().unwrap());
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join("sockeye")).unwrap();
+    std::fs::write(
+        home.path().join("sockeye/config.toml"),
+        "[findings]\nretrans_backoff_min = 2\n",
+    )
+    .unwrap();
+    let filter = format!("dport = :{}", overflow.port);
+    // The SYN is sent again after 1 s, then 2 s: two retransmits within about 3 s.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let o = Command::new(BIN)
+            .args(["check", "-t", "--json", "--window", "0.5", &filter])
+            .env("XDG_CONFIG_HOME", home.path())
+            .output()
+            .unwrap();
+        let j = json(&o);
+        if let Some(f) = findings_of(&j, "peer-retransmits").first() {
+            assert_eq!(f["where"], "peer 127.0.0.1", "{f:#}");
+            assert!(
+                f["evidence"][1]
+                    .as_str()
+                    .unwrap()
+                    .contains(&format!(":{}: ", overflow.port)),
+                "{f:#}"
+            );
+            assert!(
+                f["threshold"]
+                    .as_str()
+                    .unwrap()
+                    .contains("retrans_backoff_min = 2")
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "no peer-retransmits: {j:#}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    drop(overflow);
+}
+
+/// With net.ipv4.tcp_syncookies = 2 every SYN is answered with a cookie: connections made
+/// during the window make SyncookiesSent rise (in a private namespace, so the host-wide
+/// counters are the test's own).
+#[test]
+fn syn_cookies_sent_in_a_private_namespace_are_a_syncookies_finding() {
+    if !(require_root("unshare -n, sysctl") && require_tool("ip", "iproute2")) {
+        return;
+    }
+    assert!(crate::common::enter_private_netns(), "private namespace");
+    std::fs::write("/proc/sys/net/ipv4/tcp_syncookies", "2").unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    // Threads made now share this thread's namespace.
+    let clients = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        while !flag.load(Ordering::Relaxed) {
+            if let Ok(c) = std::net::TcpStream::connect(addr) {
+                held.push(c);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
+    let o = sockeye(&["check", "-t", "--json", "--window", "1"]);
+    stop.store(true, Ordering::Relaxed);
+    let _ = clients.join();
+    drop(listener);
+    let j = json(&o);
+    let f = findings_of(&j, "syncookies");
+    assert_eq!(f.len(), 1, "{j:#}");
+    assert_eq!(f[0]["where"], "host");
+    assert!(
+        f[0]["evidence"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("SyncookiesSent +"),
+        "{:#}",
+        f[0]
+    );
+    assert!(
+        f[0]["evidence"][1]
+            .as_str()
+            .unwrap()
+            .contains("net.ipv4.tcp_syncookies 2"),
+        "{:#}",
+        f[0]
+    );
+}
