@@ -52,7 +52,9 @@ pub enum Command {
     /// sockeye_somaxconn, sockeye_ephemeral_port_range_start and _end; and about the exporter
     /// sockeye_source_info{source}, sockeye_scrape_duration_seconds,
     /// sockeye_collect_duration_seconds, sockeye_snapshot_age_seconds,
-    /// sockeye_snapshot_stale and sockeye_collect_errors_total.
+    /// sockeye_snapshot_stale and sockeye_collect_errors_total; and the findings (see check)
+    /// over the collections of the last five minutes: sockeye_finding{rule,severity,where}
+    /// and sockeye_findings{rule,severity}.
     Export(ExportArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
@@ -61,8 +63,11 @@ pub enum Command {
     /// Watch for a few seconds and report what is wrong: findings with evidence and a fix.
     ///
     /// Rules: close-wait-leak, accept-queue-overflow, syn-backlog-pressure,
-    /// port-exhaustion, fin-wait-2-pile-up, stuck-receiver, stuck-sender, retransmissions.
-    /// Thresholds come from the configuration file's [findings] table. Exit status as a
+    /// port-exhaustion, fin-wait-2-pile-up, stuck-receiver, stuck-sender, retransmissions,
+    /// orphans, udp-receive-drops, unix-listener-full, syncookies, peer-retransmits. Works on
+    /// one namespace (-N), every namespace (--all-netns) or a recording (--from). Every
+    /// finding names the threshold it crossed; thresholds come from the configuration
+    /// file's [findings] table. Exit status as a
     /// monitoring plugin (Nagios/Icinga): 0 nothing found, 1 a warning, 2 a critical
     /// finding, 3 could not check (usage errors included).
     Check(CheckArgs),
