@@ -110,6 +110,11 @@ impl Drop for Flood {
 
 #[test]
 fn a_udp_socket_nobody_reads_is_udp_receive_drops() {
+    // RcvbufErrors is per namespace, and other tests watch the host's: as root, drop
+    // datagrams in a namespace of this test's own.
+    if crate::common::is_root() {
+        assert!(crate::common::enter_private_netns(), "private namespace");
+    }
     let flood = Flood::start();
     let filter = format!("sport = :{}", flood.port);
     let o = sockeye(&["check", "-u", "--json", "--window", "1", &filter]);
@@ -375,22 +380,24 @@ fn syn_cookies_sent_in_a_private_namespace_are_a_syncookies_finding() {
     std::fs::write("/proc/sys/net/ipv4/tcp_syncookies", "2").unwrap();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
+    listener.set_nonblocking(true).unwrap();
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
-    // Threads made now share this thread's namespace.
+    // Threads made now share this thread's namespace. Connections are accepted and closed,
+    // so the accept queue never fills (a full one drops SYNs before any cookie is sent).
     let clients = std::thread::spawn(move || {
-        let mut held = Vec::new();
         while !flag.load(Ordering::Relaxed) {
-            if let Ok(c) = std::net::TcpStream::connect(addr) {
-                held.push(c);
+            let c = std::net::TcpStream::connect(addr);
+            while let Ok((s, _)) = listener.accept() {
+                drop(s);
             }
+            drop(c);
             std::thread::sleep(Duration::from_millis(20));
         }
     });
     let o = sockeye(&["check", "-t", "--json", "--window", "1"]);
     stop.store(true, Ordering::Relaxed);
     let _ = clients.join();
-    drop(listener);
     let j = json(&o);
     let f = findings_of(&j, "syncookies");
     assert_eq!(f.len(), 1, "{j:#}");
