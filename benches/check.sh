@@ -42,12 +42,9 @@ measure() {
   for _ in $(seq "$RUNS"); do
     /usr/bin/time -a -o "$tmp" -f "%e %U %S %M" "$@" >/dev/null 2>&1 || true
   done
-  sort -n -k1 "$tmp" | awk -v n="$RUNS" -v name="$name" '
-    { wall[NR]=$1; cpu[NR]=$2+$3; rss[NR]=$4 }
-    END {
-      asort(cpu); asort(rss); m=int((n+1)/2)
-      printf "  %-32s wall %6.2f s   cpu %6.3f s   rss %7d KiB\n", name, wall[m], cpu[m], rss[m]
-    }'
+  col() { awk "{ print $1 }" "$tmp" | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p"; }
+  printf '  %-32s wall %6.2f s   cpu %6.3f s   rss %7d KiB\n' "$name" \
+    "$(col '$1')" "$(col '$2 + $3')" "$(col '$4')"
 }
 echo "median of $RUNS runs:"
 measure "dump -tan" "$BIN" --no-config dump -tan

@@ -242,3 +242,86 @@ mod tests {
         assert!(!Coverage::of_query(&q, false).whole_host);
     }
 }
+
+/// `cargo test --release --lib findings::history::perf -- --ignored --nocapture`: the rules'
+/// own cost at 100,000 connections (README "Findings" has the figures).
+#[cfg(test)]
+mod perf {
+    use super::super::fixture::*;
+    use super::*;
+    use std::time::{Instant, UNIX_EPOCH};
+
+    fn table(round: u64) -> Snapshot {
+        let sockets: Vec<Socket> = (0..100_000u32)
+            .map(|i| {
+                let peer = format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255);
+                let mut s = tcp(
+                    TcpState::Established,
+                    ("10.0.0.1", 40000 + (i % 20000) as u16),
+                    (&peer, 443),
+                )
+                .cookie(u64::from(i))
+                .queues(0, 0)
+                .segs(1000 + round as u32, 0);
+                s.inode = u64::from(i) + 1;
+                s
+            })
+            .collect();
+        Snapshot::new(
+            UNIX_EPOCH + Duration::from_secs(1000 + round),
+            crate::model::Source::Netlink,
+            sockets,
+            Some(counters(|c| c.ip_local_port_range = Some((32768, 60999)))),
+        )
+    }
+
+    #[test]
+    #[ignore]
+    fn rules_over_100k_connections() {
+        let cov = Coverage {
+            whole_host: true,
+            tables: NetidSet::ALL,
+        };
+        // check: seven snapshots, the first a rates baseline, the middle lean.
+        let mut snaps: Vec<Snapshot> = (0..7)
+            .map(|i| {
+                let t = table(i);
+                match i {
+                    0 => distill_with(&t, true),
+                    6 => t,
+                    _ => distill_with(&t, false),
+                }
+            })
+            .collect();
+        let t0 = Instant::now();
+        let found = evaluate(
+            &Window {
+                snaps: &snaps,
+                whole_host: true,
+                tables: NetidSet::ALL,
+            },
+            &Thresholds::default(),
+        );
+        let rules = t0.elapsed();
+        snaps.clear();
+        // The live view: one observe per refresh over a window of ten (no tcp_info there).
+        let mut h = History::new(Duration::from_secs(60), cov, Thresholds::default());
+        let mut observe = Duration::ZERO;
+        for i in 0..10 {
+            let mut t = table(i);
+            for s in &mut t.sockets {
+                s.tcp_info = None;
+            }
+            let t0 = Instant::now();
+            let _ = h.observe(t);
+            observe = t0.elapsed();
+        }
+        eprintln!(
+            "100,000 connections: evaluate over 7 snapshots {:.1} ms ({} findings); live view \
+             observe (distill + evaluate over 10) {:.1} ms",
+            rules.as_secs_f64() * 1000.0,
+            found.len(),
+            observe.as_secs_f64() * 1000.0
+        );
+    }
+}

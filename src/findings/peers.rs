@@ -40,25 +40,50 @@ pub fn peer_retransmits(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
             Some((key_of(s), (i.segs_out, i.total_retrans)))
         })
         .collect();
+    // Only peers with something to report get an entry (most tables have none); their
+    // connections are counted in a second pass.
     let mut peers: FxHashMap<IpAddr, Peer> = FxHashMap::default();
     for s in last.sockets.iter().filter(tcp_conn) {
         let Endpoint::Inet { addr, .. } = s.peer else {
             continue;
         };
-        let p = peers.entry(addr).or_default();
-        p.connections += 1;
         if let Some(timer) = s.timer
             && timer.kind == TimerKind::Retransmit
             && u64::from(timer.retrans) >= t.retrans_backoff_min
         {
-            p.backing_off.push((timer.retrans, s));
+            peers
+                .entry(addr)
+                .or_default()
+                .backing_off
+                .push((timer.retrans, s));
         }
-        if let (Some(i), Some(&(out0, re0))) = (s.tcp_info.as_deref(), before.get(&key_of(s))) {
+        if let (Some(i), Some(&(out0, re0))) = (s.tcp_info.as_deref(), before.get(&key_of(s)))
             // Counters of one socket only grow; a smaller value is another socket.
-            if i.segs_out >= out0 && i.total_retrans >= re0 {
-                p.sent += u64::from(i.segs_out - out0);
-                p.retransmitted += u64::from(i.total_retrans - re0);
-            }
+            && i.segs_out >= out0
+            && i.total_retrans > re0
+        {
+            let p = peers.entry(addr).or_default();
+            p.sent += u64::from(i.segs_out - out0);
+            p.retransmitted += u64::from(i.total_retrans - re0);
+        }
+    }
+    if peers.is_empty() {
+        return vec![];
+    }
+    // What was sent without loss counts too, toward the same peers.
+    for s in last.sockets.iter().filter(tcp_conn) {
+        let Endpoint::Inet { addr, .. } = s.peer else {
+            continue;
+        };
+        let Some(p) = peers.get_mut(&addr) else {
+            continue;
+        };
+        p.connections += 1;
+        if let (Some(i), Some(&(out0, re0))) = (s.tcp_info.as_deref(), before.get(&key_of(s)))
+            && i.segs_out >= out0
+            && i.total_retrans == re0
+        {
+            p.sent += u64::from(i.segs_out - out0);
         }
     }
     let secs = w.seconds();

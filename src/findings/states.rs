@@ -148,11 +148,23 @@ pub fn port_exhaustion(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
         && high >= low
     {
         let range = u64::from(high - low) + 1;
+        // No destination can cross the threshold when all connections from ephemeral ports
+        // together do not: one cheap pass spares the per-destination map.
+        let ephemeral = last
+            .sockets
+            .iter()
+            .filter(|s| {
+                s.netid == Netid::Tcp
+                    && s.state != TcpState::Listen
+                    && s.local_port().is_some_and(|p| (low..=high).contains(&p))
+            })
+            .count();
+        let possible = ephemeral as f64 / range as f64 >= t.port_pressure_warn;
         // (local addr, peer addr, peer port) -> (all, TIME-WAIT); text only for the few
         // that cross the threshold (this walks every connection of the table).
         let mut per_dest: FxHashMap<(std::net::IpAddr, std::net::IpAddr, u16), (u64, u64)> =
             FxHashMap::default();
-        for s in &last.sockets {
+        for s in last.sockets.iter().filter(|_| possible) {
             if s.netid != Netid::Tcp || s.state == TcpState::Listen {
                 continue;
             }
