@@ -54,7 +54,9 @@ pub enum Command {
     /// sockeye_somaxconn, sockeye_ephemeral_port_range_start and _end; and about the exporter
     /// sockeye_source_info{source}, sockeye_scrape_duration_seconds,
     /// sockeye_collect_duration_seconds, sockeye_snapshot_age_seconds,
-    /// sockeye_snapshot_stale and sockeye_collect_errors_total.
+    /// sockeye_snapshot_stale and sockeye_collect_errors_total; and the findings (see check)
+    /// over the collections of the last five minutes: sockeye_finding{rule,severity,where}
+    /// and sockeye_findings{rule,severity}.
     Export(ExportArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
@@ -63,8 +65,11 @@ pub enum Command {
     /// Watch for a few seconds and report what is wrong: findings with evidence and a fix.
     ///
     /// Rules: close-wait-leak, accept-queue-overflow, syn-backlog-pressure,
-    /// port-exhaustion, fin-wait-2-pile-up, stuck-receiver, stuck-sender, retransmissions.
-    /// Thresholds come from the configuration file's [findings] table. Exit status as a
+    /// port-exhaustion, fin-wait-2-pile-up, stuck-receiver, stuck-sender, retransmissions,
+    /// orphans, udp-receive-drops, unix-listener-full, syncookies, peer-retransmits. Works on
+    /// one namespace (-N), every namespace (--all-netns) or a recording (--from). Every
+    /// finding names the threshold it crossed; thresholds come from the configuration
+    /// file's [findings] table. Exit status as a
     /// monitoring plugin (Nagios/Icinga): 0 nothing found, 1 a warning, 2 a critical
     /// finding, 3 could not check (usage errors included).
     Check(CheckArgs),
@@ -455,14 +460,46 @@ pub struct ConfigArgs {
 #[command(after_help = "Examples:
   sockeye check                           watch 3 s, report findings
   sockeye check -t sport = :8080          only port 8080's sockets
-  sockeye check --window 10 --json        for scripts")]
+  sockeye check --window 10 --json        for scripts
+  sockeye check --all-netns               every namespace; findings name theirs
+  sockeye check --from rec.sck            the last 3 s of a recording
+  sockeye check --from rec.sck --between 10:00 10:05   a recorded window")]
 pub struct CheckArgs {
     #[command(flatten)]
     pub select: SelectArgs,
-    /// Seconds to watch (0.5 to 600); several snapshots are taken over it.
+    /// Seconds to watch (0.5 to 600); several snapshots are taken over it. With --from:
+    /// the recorded seconds looked at, ending at --at (default the recording's end).
     #[arg(long, value_name = "SECS", default_value_t = 3.0)]
     pub window: f64,
     /// Print one JSON object: {window_seconds, sockets, findings: [...]}.
     #[arg(long)]
     pub json: bool,
+    /// Check network namespace NAME (a name under /run/netns, a namespace file or
+    /// pid:PID), as dump -N.
+    #[arg(
+        short = 'N',
+        long = "net",
+        value_name = "NAME",
+        conflicts_with = "all_netns"
+    )]
+    pub net: Option<String>,
+    /// Check every network namespace on the machine, each on its own; every finding names
+    /// its namespace (and container).
+    #[arg(long)]
+    pub all_netns: bool,
+    /// Check a recording made by `sockeye record` instead of the kernel.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["net", "all_netns"])]
+    pub from: Option<PathBuf>,
+    /// With --from: the end of the window (RFC 3339, HH:MM[:SS] or +DURATION, as dump
+    /// --at); default the recording's last frame.
+    #[arg(
+        long,
+        value_name = "TIME",
+        requires = "from",
+        conflicts_with = "between"
+    )]
+    pub at: Option<String>,
+    /// With --from: the window is the recording from T1 to T2 (--window is not used).
+    #[arg(long, num_args = 2, value_names = ["T1", "T2"], requires = "from")]
+    pub between: Option<Vec<String>>,
 }

@@ -410,15 +410,25 @@ pub struct KernelCounters {
     pub retrans_segs: Option<u64>,
     pub in_errs: Option<u64>,
     pub out_rsts: Option<u64>,
-    // /proc/net/snmp, Udp:
-    pub udp_in_errors: Option<u64>,
-    pub udp_rcvbuf_errors: Option<u64>,
     // /proc/net/netstat, TcpExt:
     pub listen_overflows: Option<u64>,
     pub listen_drops: Option<u64>,
     pub tcp_timeouts: Option<u64>,
     pub tw_recycled: Option<u64>,
     pub tcp_abort_on_data: Option<u64>,
+    /// SYN cookies sent (the SYN queue overflowed), received back valid, and failed.
+    pub syncookies_sent: Option<u64>,
+    pub syncookies_recv: Option<u64>,
+    pub syncookies_failed: Option<u64>,
+    /// SYNs dropped because the SYN queue was full and cookies were off.
+    pub tcp_req_q_full_drop: Option<u64>,
+    /// Orphaned connections reset for lack of memory or past tcp_max_orphans.
+    pub tcp_abort_on_memory: Option<u64>,
+    // /proc/net/snmp Udp plus /proc/net/snmp6 Udp6 (summed; unknown when either overflows):
+    pub udp_in_datagrams: Option<u64>,
+    /// Datagrams dropped because a socket's receive buffer was full.
+    pub udp_rcvbuf_errors: Option<u64>,
+    pub udp_in_errors: Option<u64>,
     // /proc/net/sockstat and sockstat6:
     pub sockets_used: Option<u64>,
     pub tcp_inuse: Option<u64>,
@@ -442,6 +452,10 @@ pub struct KernelCounters {
     pub tcp_max_tw_buckets: Option<u64>,
     pub ip_local_port_range: Option<(u16, u16)>,
     pub tcp_fin_timeout: Option<u64>,
+    pub tcp_max_orphans: Option<u64>,
+    pub tcp_syncookies: Option<u64>,
+    pub rmem_default: Option<u64>,
+    pub rmem_max: Option<u64>,
 }
 
 /// Everything one collection saw, at one moment, from one source.

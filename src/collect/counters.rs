@@ -19,6 +19,9 @@ pub fn read(host: &Host) -> KernelCounters {
     if host.read_net("netstat", &mut buf).is_ok() {
         parse_netstat(&buf, &mut c);
     }
+    if host.read_net("snmp6", &mut buf).is_ok() {
+        parse_snmp6(&buf, &mut c);
+    }
     for file in ["sockstat", "sockstat6"] {
         if host.read_net(file, &mut buf).is_ok() {
             parse_sockstat(&buf, &mut c);
@@ -33,6 +36,10 @@ pub fn read(host: &Host) -> KernelCounters {
     c.tcp_abort_on_overflow = sysctl("ipv4/tcp_abort_on_overflow");
     c.tcp_max_tw_buckets = sysctl("ipv4/tcp_max_tw_buckets");
     c.tcp_fin_timeout = sysctl("ipv4/tcp_fin_timeout");
+    c.tcp_max_orphans = sysctl("ipv4/tcp_max_orphans");
+    c.tcp_syncookies = sysctl("ipv4/tcp_syncookies");
+    c.rmem_default = sysctl("core/rmem_default");
+    c.rmem_max = sysctl("core/rmem_max");
     if host
         .read_sysctl("ipv4/ip_local_port_range", &mut buf)
         .is_ok()
@@ -62,13 +69,14 @@ pub fn parse_port_range(text: &[u8]) -> Option<(u16, u16)> {
     low.zip(high)
 }
 
-/// /proc/net/snmp: the Tcp section and the Udp drop counters.
+/// /proc/net/snmp: the Tcp and Udp sections.
 pub fn parse_snmp(buf: &[u8], c: &mut KernelCounters) {
     for_each_counter(buf, |section, key, value| {
         if section == b"Udp" {
             let slot = match key {
-                b"InErrors" => &mut c.udp_in_errors,
+                b"InDatagrams" => &mut c.udp_in_datagrams,
                 b"RcvbufErrors" => &mut c.udp_rcvbuf_errors,
+                b"InErrors" => &mut c.udp_in_errors,
                 _ => return,
             };
             *slot = number(value);
@@ -106,10 +114,34 @@ pub fn parse_netstat(buf: &[u8], c: &mut KernelCounters) {
             b"TCPTimeouts" => &mut c.tcp_timeouts,
             b"TWRecycled" => &mut c.tw_recycled,
             b"TCPAbortOnData" => &mut c.tcp_abort_on_data,
+            b"SyncookiesSent" => &mut c.syncookies_sent,
+            b"SyncookiesRecv" => &mut c.syncookies_recv,
+            b"SyncookiesFailed" => &mut c.syncookies_failed,
+            b"TCPReqQFullDrop" => &mut c.tcp_req_q_full_drop,
+            b"TCPAbortOnMemory" => &mut c.tcp_abort_on_memory,
             _ => return,
         };
         *slot = number(value);
     });
+}
+
+/// /proc/net/snmp6 (`Name value` lines): the Udp6 counters, added to the IPv4 ones read
+/// before. A sum that does not fit is unknown, never wrapped; a v6 counter alone (no
+/// /proc/net/snmp) is not the host's total, so it stays unknown too.
+pub fn parse_snmp6(buf: &[u8], c: &mut KernelCounters) {
+    for line in buf.split(|b| *b == b'\n') {
+        let mut it = tokens(line);
+        let (Some(key), Some(value)) = (it.next(), it.next()) else {
+            continue;
+        };
+        let slot = match key {
+            b"Udp6InDatagrams" => &mut c.udp_in_datagrams,
+            b"Udp6RcvbufErrors" => &mut c.udp_rcvbuf_errors,
+            b"Udp6InErrors" => &mut c.udp_in_errors,
+            _ => continue,
+        };
+        *slot = slot.zip(number(value)).and_then(|(a, b)| a.checked_add(b));
+    }
 }
 
 /// /proc/net/sockstat or sockstat6.
@@ -233,6 +265,37 @@ mod tests {
         // Missing: unknown, not 0.
         let mut c = KernelCounters::default();
         parse_snmp(b"Tcp: InErrs\nTcp: 4\n", &mut c);
+        assert_eq!(c.udp_in_errors, None);
+        assert_eq!(c.udp_rcvbuf_errors, None);
+    }
+
+    #[test]
+    fn udp_drops_and_syncookies_are_read_and_v6_is_added() {
+        let mut c = KernelCounters::default();
+        parse_snmp(
+            b"Udp: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors\nUdp: 10 0 3 9 2\n",
+            &mut c,
+        );
+        parse_netstat(
+            b"TcpExt: SyncookiesSent SyncookiesRecv SyncookiesFailed TCPAbortOnMemory\n\
+              TcpExt: 5 1 2 7\n",
+            &mut c,
+        );
+        parse_snmp6(
+            b"Udp6InDatagrams                 \t4\nUdp6RcvbufErrors \t5\nUdp6InErrors 18446744073709551615\n",
+            &mut c,
+        );
+        assert_eq!(c.udp_in_datagrams, Some(14));
+        assert_eq!(c.udp_rcvbuf_errors, Some(7));
+        // 3 + u64::MAX does not fit: unknown.
+        assert_eq!(c.udp_in_errors, None);
+        assert_eq!(c.syncookies_sent, Some(5));
+        assert_eq!(c.syncookies_recv, Some(1));
+        assert_eq!(c.syncookies_failed, Some(2));
+        assert_eq!(c.tcp_abort_on_memory, Some(7));
+        // Udp6 alone is not the host's total.
+        let mut c = KernelCounters::default();
+        parse_snmp6(b"Udp6RcvbufErrors 5\n", &mut c);
         assert_eq!(c.udp_rcvbuf_errors, None);
     }
 }

@@ -12,10 +12,15 @@ use signal_hook::iterator::Signals;
 use crate::cli::{ExportArgs, SelectArgs};
 use crate::collect::Collector;
 use crate::error::UsageError;
-use crate::export::cache::Cache;
+use crate::export::cache::{Cache, Collected};
 use crate::export::server::{Exporter, ServeOptions};
+use crate::findings::history::{Coverage, History};
 use crate::selection::{Options, Request};
 use crate::text::stderr_line;
+
+/// The findings' window: the collections of the last five minutes (one per scrape, at most
+/// once per --interval).
+const FINDINGS_SPAN: Duration = Duration::from_secs(300);
 
 /// Request-handling threads: enough for Prometheus plus a curl or two.
 const HTTP_THREADS: usize = 4;
@@ -45,6 +50,14 @@ pub fn run(args: &ExportArgs, no_config: bool) -> anyhow::Result<()> {
         .query;
     query.processes = !args.no_processes;
     query.counters = true;
+    // Socket memory names the UDP socket that drops (the findings' udp-receive-drops).
+    query.memory = true;
+    // The findings look at the scrapes of the last minutes (a trend needs two).
+    let mut history = History::new(
+        FINDINGS_SPAN,
+        Coverage::of_query(&query, false),
+        config.findings.thresholds(),
+    );
     let mut collector = Collector::new(query);
     let (mut told_fallback, mut told_processes) = (false, false);
     let cache = Cache::start(interval, move || {
@@ -62,7 +75,8 @@ pub fn run(args: &ExportArgs, no_config: bool) -> anyhow::Result<()> {
         {
             stderr_line(note);
         }
-        Ok(snap)
+        let (findings, snapshot) = history.observe(snap);
+        Ok(Collected { snapshot, findings })
     })
     .context("cannot start the collector thread")?;
 

@@ -1,6 +1,7 @@
 //! One module per subcommand: turn validated arguments into work. Thin glue over the library.
 
 pub mod check;
+pub mod check_sources;
 pub mod completions;
 pub mod config;
 pub mod demo;

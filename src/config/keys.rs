@@ -38,6 +38,8 @@ pub enum Action {
     Slower,
     Faster,
     Processes,
+    /// Show or hide the findings panel.
+    Findings,
     /// The mouse wheel (handled as a mouse event; listed for the help).
     Scroll,
     Help,
@@ -76,7 +78,8 @@ impl Action {
             | Action::Faster
             | Action::Processes
             | Action::Scroll
-            | Action::TourNext => false,
+            | Action::TourNext
+            | Action::Findings => false,
         }
     }
 }
@@ -344,6 +347,14 @@ pub const BINDINGS: &[Binding] = &[
         Entry("processes on/off"),
         Entry("procs"),
         Entry("Show or hide (and stop collecting) the owning processes."),
+    ),
+    row(
+        rebindable("findings", 'f'),
+        Action::Findings,
+        Entry("findings panel on/off"),
+        // The header names the key whenever there are findings.
+        Hidden,
+        Entry("Show or hide the findings: what is wrong, where, the evidence, why and what to do."),
     ),
     row(
         Key::Wheel,

@@ -226,6 +226,7 @@ impl Config {
         }
         self.theme.apply_to(&mut settings.theme);
         self.keys.apply_to(&mut settings.keys);
+        settings.findings = self.findings.thresholds();
     }
 
     /// Every key, read from `settings`: what `sockeye config` prints as the settings in effect.
@@ -246,7 +247,7 @@ impl Config {
             theme: ThemeSection::from_target(&settings.theme),
             keys: KeySection::from_target(&settings.keys),
             findings: crate::findings::thresholds::FindingsSection::from_thresholds(
-                &crate::findings::Thresholds::default(),
+                &settings.findings,
             ),
         }
     }

@@ -88,6 +88,8 @@ pub struct TuiSettings {
     pub keys: KeyBindings,
     /// Monochrome: set when `NO_COLOR` is in the environment.
     pub no_color: bool,
+    /// The findings' thresholds (the `[findings]` table), for the findings panel.
+    pub findings: crate::findings::Thresholds,
 }
 
 impl Default for TuiSettings {
@@ -104,6 +106,7 @@ impl Default for TuiSettings {
             theme: Theme::default(),
             keys: KeyBindings::default(),
             no_color: false,
+            findings: crate::findings::Thresholds::default(),
         }
     }
 }

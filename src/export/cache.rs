@@ -11,12 +11,31 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::findings::Finding;
 use crate::model::Snapshot;
+
+/// What one collection gives: the snapshot and the findings over the window ending with it.
+#[derive(Debug)]
+pub struct Collected {
+    pub snapshot: Snapshot,
+    pub findings: Vec<Finding>,
+}
+
+impl From<Snapshot> for Collected {
+    fn from(snapshot: Snapshot) -> Collected {
+        Collected {
+            snapshot,
+            findings: Vec::new(),
+        }
+    }
+}
 
 /// A snapshot with the facts of its collection.
 #[derive(Debug)]
 pub struct Entry {
     pub snapshot: Snapshot,
+    /// The findings over the window ending with this snapshot.
+    pub findings: Vec<Finding>,
     /// When the collection finished.
     pub collected_at: Instant,
     /// How long it took.
@@ -66,9 +85,10 @@ pub struct Cache {
 impl Cache {
     /// Start the worker with a collect function and ask for a first snapshot right away, so
     /// the first scrape rarely waits. Snapshots younger than `max_age` are reused.
-    pub fn start<F>(max_age: Duration, collect: F) -> std::io::Result<Cache>
+    pub fn start<F, C>(max_age: Duration, collect: F) -> std::io::Result<Cache>
     where
-        F: FnMut() -> Result<Snapshot, String> + Send + 'static,
+        F: FnMut() -> Result<C, String> + Send + 'static,
+        C: Into<Collected>,
     {
         let shared = Arc::new(Shared {
             state: Mutex::new(State::default()),
@@ -158,9 +178,10 @@ impl Cache {
     }
 }
 
-fn worker<F>(rx: Receiver<()>, shared: Arc<Shared>, mut collect: F)
+fn worker<F, C>(rx: Receiver<()>, shared: Arc<Shared>, mut collect: F)
 where
-    F: FnMut() -> Result<Snapshot, String>,
+    F: FnMut() -> Result<C, String>,
+    C: Into<Collected>,
 {
     // Ends when the cache (the only sender) is dropped.
     while rx.recv().is_ok() {
@@ -174,9 +195,11 @@ where
         let took = started.elapsed();
         let mut st = shared.lock();
         match result {
-            Ok(snapshot) => {
+            Ok(collected) => {
+                let Collected { snapshot, findings } = collected.into();
                 st.last = Some(Arc::new(Entry {
                     snapshot,
+                    findings,
                     collected_at: Instant::now(),
                     took,
                 }));
@@ -275,7 +298,10 @@ mod tests {
 
     #[test]
     fn failures_are_counted_and_reported() {
-        let cache = Cache::start(Duration::from_secs(1), || Err("netlink: boom".into())).unwrap();
+        let cache = Cache::start(Duration::from_secs(1), || {
+            Err::<Snapshot, _>("netlink: boom".into())
+        })
+        .unwrap();
         match cache.get(soon(5000)) {
             Served::Nothing(reason) => assert!(reason.contains("boom"), "{reason}"),
             other => panic!("expected nothing, got {other:?}"),

@@ -84,7 +84,19 @@ pub fn try_render(
     info: &ScrapeInfo,
     top_ports: usize,
 ) -> Result<String, std::fmt::Error> {
-    let registry = build(snap, info, top_ports);
+    try_render_with(snap, &[], info, top_ports)
+}
+
+/// [`try_render`], with the findings over the window ending with `snap` as
+/// `sockeye_finding` gauges (see [`super::findings`]).
+pub fn try_render_with(
+    snap: &Snapshot,
+    findings: &[crate::findings::Finding],
+    info: &ScrapeInfo,
+    top_ports: usize,
+) -> Result<String, std::fmt::Error> {
+    let mut registry = build(snap, info, top_ports);
+    super::findings::register(&mut registry, findings);
     let mut out = String::with_capacity(16 * 1024);
     encode(&mut out, &registry)?;
     Ok(out)

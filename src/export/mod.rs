@@ -1,6 +1,7 @@
 //! Prometheus exporter: `sockeye export` serves the socket table as metrics at /metrics.
 //!
 //! - [`metrics`]: one snapshot → metric families in the OpenMetrics text format.
+//! - [`findings`]: the findings over the exporter's window as `sockeye_finding` gauges.
 //! - [`cache`]: one collection at a time, reuse within the interval, a deadline per scrape.
 //! - [`request`]: an HTTP/1.x request head under strict limits (httparse).
 //! - [`response`]: routing, the scrape itself, the bytes of an answer.
@@ -9,6 +10,7 @@
 
 pub mod cache;
 mod conn;
+pub mod findings;
 pub mod metrics;
 mod reactor;
 pub mod request;

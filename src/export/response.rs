@@ -125,7 +125,7 @@ pub fn scrape(
         collect_errors: cache.errors(),
         scrape_duration: arrived.elapsed(),
     };
-    match metrics::try_render(&entry.snapshot, &info, top_ports) {
+    match metrics::try_render_with(&entry.snapshot, &entry.findings, &info, top_ports) {
         Ok(body) => Response {
             status: 200,
             content_type: metrics::CONTENT_TYPE,

@@ -98,5 +98,66 @@ pub fn win(snaps: &[Snapshot]) -> Window<'_> {
     Window {
         snaps,
         whole_host: true,
+        tables: crate::tables::NetidSet::ALL,
+    }
+}
+
+pub fn udp(local: (&str, u16)) -> Socket {
+    Socket::new(
+        Netid::Udp,
+        TcpState::Close,
+        inet(local.0, local.1),
+        inet("0.0.0.0", 0),
+    )
+}
+
+pub fn unix_listener(path: &str, inode: u64, queue: u32, backlog: u32) -> Socket {
+    let mut s = Socket::new(
+        Netid::UnixStream,
+        TcpState::Listen,
+        Endpoint::Unix {
+            path: Some(path.into()),
+            inode,
+        },
+        Endpoint::Unix {
+            path: None,
+            inode: 0,
+        },
+    );
+    s.inode = inode;
+    s.queues(queue, backlog)
+}
+
+pub trait Mem {
+    fn mem(self, rmem_alloc: u32, rcvbuf: u32, drops: u32) -> Socket;
+    fn retrans_timer(self, retrans: u32) -> Socket;
+    fn segs(self, out: u32, total_retrans: u32) -> Socket;
+}
+
+impl Mem for Socket {
+    fn mem(mut self, rmem_alloc: u32, rcvbuf: u32, drops: u32) -> Socket {
+        self.memory = Some(Box::new(crate::model::MemInfo {
+            rmem_alloc,
+            rcvbuf,
+            drops,
+            ..Default::default()
+        }));
+        self
+    }
+    fn retrans_timer(mut self, retrans: u32) -> Socket {
+        self.timer = Some(Timer {
+            kind: TimerKind::Retransmit,
+            expires_ms: 1000,
+            retrans,
+        });
+        self
+    }
+    fn segs(mut self, out: u32, total_retrans: u32) -> Socket {
+        self.tcp_info = Some(Box::new(crate::model::TcpInfo {
+            segs_out: out,
+            total_retrans,
+            ..Default::default()
+        }));
+        self
     }
 }

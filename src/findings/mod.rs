@@ -6,16 +6,21 @@
 //! leak, and a queue that drains at all is slow, not stuck.
 
 pub mod counters;
+pub mod history;
+pub mod peers;
 pub mod queues;
 pub mod render;
 pub mod states;
 pub mod thresholds;
+pub mod udp;
+pub mod unix;
 
 use std::fmt::Write as _;
 
 use rustc_hash::FxHashMap;
 
-use crate::model::{Endpoint, KernelCounters, Snapshot, Socket, TcpState};
+use crate::model::{Endpoint, KernelCounters, Netid, Snapshot, Socket, TcpState};
+use crate::tables::NetidSet;
 pub use thresholds::Thresholds;
 
 /// How bad a finding is; the order is the report's order (worst first when sorted down).
@@ -45,10 +50,15 @@ pub enum Rule {
     StuckReceiver,
     StuckSender,
     Retransmissions,
+    Orphans,
+    UdpReceiveDrops,
+    UnixListenerFull,
+    Syncookies,
+    PeerRetransmits,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 8] = [
+    pub const ALL: [Rule; 13] = [
         Rule::CloseWaitLeak,
         Rule::AcceptQueueOverflow,
         Rule::SynBacklogPressure,
@@ -57,6 +67,11 @@ impl Rule {
         Rule::StuckReceiver,
         Rule::StuckSender,
         Rule::Retransmissions,
+        Rule::Orphans,
+        Rule::UdpReceiveDrops,
+        Rule::UnixListenerFull,
+        Rule::Syncookies,
+        Rule::PeerRetransmits,
     ];
 
     pub fn name(self) -> &'static str {
@@ -69,6 +84,11 @@ impl Rule {
             Rule::StuckReceiver => "stuck-receiver",
             Rule::StuckSender => "stuck-sender",
             Rule::Retransmissions => "retransmissions",
+            Rule::Orphans => "orphans",
+            Rule::UdpReceiveDrops => "udp-receive-drops",
+            Rule::UnixListenerFull => "unix-listener-full",
+            Rule::Syncookies => "syncookies",
+            Rule::PeerRetransmits => "peer-retransmits",
         }
     }
 
@@ -114,6 +134,34 @@ impl Rule {
                 "For the whole host: RetransSegs over OutSegs across the window at least \
                  retrans_ratio (critical at 5 times it), once retrans_min_segs were sent."
             }
+            Rule::Orphans => {
+                "For the whole host: orphaned TCP sockets (closed by their process, still \
+                 finishing) as a fraction of net.ipv4.tcp_max_orphans (orphans_warn, \
+                 orphans_critical); TCPAbortOnMemory rising (orphans reset) is critical."
+            }
+            Rule::UdpReceiveDrops => {
+                "A UDP socket whose drop count rises over the window by udp_drops_min \
+                 (critical) or whose receive queue is at least udp_rcvbuf_ratio of its \
+                 receive buffer (warning); for the whole host, RcvbufErrors rising by \
+                 udp_drops_min."
+            }
+            Rule::UnixListenerFull => {
+                "A unix stream or seqpacket listener whose queue of connections waiting for \
+                 accept() is full (above its backlog: critical) or at least \
+                 accept_queue_ratio full in every snapshot."
+            }
+            Rule::Syncookies => {
+                "For the whole host: SyncookiesSent, SyncookiesFailed or TCPReqQFullDrop \
+                 rising by syncookies_min over the window (critical when SYNs are dropped \
+                 or cookies fail), with the SYN-RECV sockets per listener and \
+                 tcp_max_syn_backlog."
+            }
+            Rule::PeerRetransmits => {
+                "TCP connections grouped by peer address: a retransmit timer backing off \
+                 (at least retrans_backoff_min retransmits of one segment, critical at \
+                 retrans_backoff_critical), or, with tcp_info, retransmitted over sent \
+                 segments at least retrans_ratio once retrans_min_segs were sent."
+            }
         }
     }
 }
@@ -140,9 +188,16 @@ pub struct Window<'a> {
     /// With a filter, a counter rising elsewhere on the host says nothing about the sockets
     /// asked for.
     pub whole_host: bool,
+    /// The tables selected: a table's host-wide counters speak only when it is one of them.
+    pub tables: NetidSet,
 }
 
 impl Window<'_> {
+    /// The host-wide counters of `netid` describe the selection: no filter, and the table
+    /// is selected.
+    pub fn host_wide(&self, netid: Netid) -> bool {
+        self.whole_host && self.tables.contains(netid)
+    }
     pub fn first(&self) -> Option<&Snapshot> {
         self.snaps.first()
     }
@@ -187,6 +242,11 @@ pub fn evaluate(window: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
     out.extend(queues::stuck_receiver(window, t));
     out.extend(queues::stuck_sender(window, t));
     out.extend(counters::retransmissions(window, t));
+    out.extend(counters::orphans(window, t));
+    out.extend(counters::syncookies(window, t));
+    out.extend(udp::receive_drops(window, t));
+    out.extend(unix::listener_full(window, t));
+    out.extend(peers::peer_retransmits(window, t));
     out.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
@@ -259,7 +319,7 @@ pub(crate) fn listeners(snap: &Snapshot) -> FxHashMap<u16, &Socket> {
     let mut map = FxHashMap::default();
     for s in &snap.sockets {
         if s.state == TcpState::Listen
-            && s.netid == crate::model::Netid::Tcp
+            && s.netid == Netid::Tcp
             && let Some(p) = s.local_port()
         {
             map.entry(p).or_insert(s);

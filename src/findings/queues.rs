@@ -60,7 +60,7 @@ pub fn accept_queue_overflow(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
             series(&queued, 8)
         )];
         if let (Some(o), Some(d)) = (overflows, drops)
-            && w.whole_host | full
+            && w.host_wide(Netid::Tcp) | full
         {
             evidence.push(format!(
                 "host-wide ListenOverflows +{o}, ListenDrops +{d} in the window"

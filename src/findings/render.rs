@@ -4,10 +4,50 @@ use std::io::{self, Write};
 
 use super::Finding;
 
+/// The network namespace a finding was made in (`--all-netns`, `-N`): its label
+/// (`/run/netns` name or `net:[INODE]`) and the container inside, both already escaped.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InNetns {
+    pub label: String,
+    pub inode: u64,
+    pub container: Option<String>,
+}
+
+/// A finding and, when checking other namespaces than one's own, where it was made.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Located {
+    pub finding: Finding,
+    pub netns: Option<InNetns>,
+}
+
+impl From<Finding> for Located {
+    fn from(finding: Finding) -> Located {
+        Located {
+            finding,
+            netns: None,
+        }
+    }
+}
+
+/// Worst first, then by rule, namespace and place.
+pub fn sort(found: &mut [Located]) {
+    found.sort_by(|a, b| {
+        b.finding
+            .severity
+            .cmp(&a.finding.severity)
+            .then(a.finding.rule.cmp(&b.finding.rule))
+            .then_with(|| {
+                let ns = |l: &Located| l.netns.as_ref().map(|n| n.label.clone());
+                ns(a).cmp(&ns(b))
+            })
+            .then_with(|| a.finding.place.cmp(&b.finding.place))
+    });
+}
+
 /// One block per finding; "no findings" and the window when there are none.
 pub fn write_text(
     w: &mut impl Write,
-    findings: &[Finding],
+    findings: &[Located],
     sockets: usize,
     secs: f64,
 ) -> io::Result<()> {
@@ -17,13 +57,23 @@ pub fn write_text(
             "OK: no findings ({sockets} sockets watched for {secs:.1} s)"
         );
     }
-    for (i, f) in findings.iter().enumerate() {
+    for (i, l) in findings.iter().enumerate() {
+        let f = &l.finding;
         if i > 0 {
             writeln!(w)?;
         }
+        let inside = match &l.netns {
+            Some(InNetns {
+                container: Some(c),
+                label,
+                ..
+            }) => format!("  [netns {label}, container {c}]"),
+            Some(n) => format!("  [netns {}]", n.label),
+            None => String::new(),
+        };
         writeln!(
             w,
-            "{} {}  {}",
+            "{} {}  {}{inside}",
             f.severity.as_str().to_uppercase(),
             f.rule.name(),
             f.place
@@ -39,11 +89,14 @@ pub fn write_text(
 }
 
 /// `{"window_seconds":..,"sockets":..,"findings":[{rule,severity,where,evidence,why,do,threshold}]}`.
-pub fn to_json(findings: &[Finding], sockets: usize, secs: f64) -> serde_json::Value {
+/// With namespaces, each finding also has `netns` ({name, inode}) and `container` (a name
+/// or null).
+pub fn to_json(findings: &[Located], sockets: usize, secs: f64) -> serde_json::Value {
     let list: Vec<serde_json::Value> = findings
         .iter()
-        .map(|f| {
-            serde_json::json!({
+        .map(|l| {
+            let f = &l.finding;
+            let mut v = serde_json::json!({
                 "rule": f.rule.name(),
                 "severity": f.severity.as_str(),
                 "where": f.place,
@@ -51,7 +104,15 @@ pub fn to_json(findings: &[Finding], sockets: usize, secs: f64) -> serde_json::V
                 "why": f.why,
                 "do": f.action,
                 "threshold": f.threshold,
-            })
+            });
+            if let (Some(n), Some(obj)) = (&l.netns, v.as_object_mut()) {
+                obj.insert(
+                    "netns".into(),
+                    serde_json::json!({"name": n.label, "inode": n.inode}),
+                );
+                obj.insert("container".into(), serde_json::json!(n.container));
+            }
+            v
         })
         .collect();
     serde_json::json!({
@@ -81,7 +142,7 @@ mod tests {
     #[test]
     fn text_blocks_and_json() {
         let mut out = Vec::new();
-        write_text(&mut out, &[finding()], 10, 3.0).unwrap();
+        write_text(&mut out, &[finding().into()], 10, 3.0).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert_eq!(
             text,
@@ -95,9 +156,33 @@ mod tests {
                 .unwrap()
                 .starts_with("OK: no findings")
         );
-        let j = to_json(&[finding()], 10, 3.04);
+        let j = to_json(&[finding().into()], 10, 3.04);
         assert_eq!(j["findings"][0]["rule"], "stuck-receiver");
         assert_eq!(j["findings"][0]["where"], "app pid 3");
         assert_eq!(j["window_seconds"], 3.0);
+        assert!(j["findings"][0].get("netns").is_none());
+    }
+
+    #[test]
+    fn a_finding_names_its_namespace_and_container() {
+        let l = Located {
+            finding: finding(),
+            netns: Some(InNetns {
+                label: "web".into(),
+                inode: 4026532281,
+                container: Some("shop".into()),
+            }),
+        };
+        let mut out = Vec::new();
+        write_text(&mut out, std::slice::from_ref(&l), 10, 3.0).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.starts_with("WARNING stuck-receiver  app pid 3  [netns web, container shop]\n"),
+            "{text}"
+        );
+        let j = to_json(&[l], 10, 3.0);
+        assert_eq!(j["findings"][0]["netns"]["name"], "web");
+        assert_eq!(j["findings"][0]["netns"]["inode"], 4026532281u64);
+        assert_eq!(j["findings"][0]["container"], "shop");
     }
 }

@@ -148,33 +148,54 @@ pub fn port_exhaustion(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
         && high >= low
     {
         let range = u64::from(high - low) + 1;
-        // (local addr, destination) -> (all, TIME-WAIT)
-        let mut per_dest: FxHashMap<(String, String), (u64, u64)> = FxHashMap::default();
-        for s in &last.sockets {
+        // No destination can cross the threshold when all connections from ephemeral ports
+        // together do not: one cheap pass spares the per-destination map.
+        let ephemeral = last
+            .sockets
+            .iter()
+            .filter(|s| {
+                s.netid == Netid::Tcp
+                    && s.state != TcpState::Listen
+                    && s.local_port().is_some_and(|p| (low..=high).contains(&p))
+            })
+            .count();
+        let possible = ephemeral as f64 / range as f64 >= t.port_pressure_warn;
+        // (local addr, peer addr, peer port) -> (all, TIME-WAIT); text only for the few
+        // that cross the threshold (this walks every connection of the table).
+        let mut per_dest: FxHashMap<(std::net::IpAddr, std::net::IpAddr, u16), (u64, u64)> =
+            FxHashMap::default();
+        for s in last.sockets.iter().filter(|_| possible) {
             if s.netid != Netid::Tcp || s.state == TcpState::Listen {
                 continue;
             }
-            let (Some(lp), Some(pp)) = (s.local_port(), s.peer_port()) else {
+            let (
+                crate::model::Endpoint::Inet {
+                    addr: local,
+                    port: lp,
+                },
+                crate::model::Endpoint::Inet {
+                    addr: peer,
+                    port: pp,
+                },
+            ) = (&s.local, &s.peer)
+            else {
                 continue;
             };
-            if pp == 0 || lp < low || lp > high {
+            if *pp == 0 || *lp < low || *lp > high {
                 continue;
             }
-            let local = match &s.local {
-                crate::model::Endpoint::Inet { addr, .. } => addr.to_string(),
-                _ => continue,
-            };
-            let e = per_dest.entry((local, endpoint(&s.peer))).or_default();
+            let e = per_dest.entry((*local, *peer, *pp)).or_default();
             e.0 += 1;
             if s.state == TcpState::TimeWait {
                 e.1 += 1;
             }
         }
-        for ((local, dest), (all, tw)) in per_dest {
+        for ((local, peer, port), (all, tw)) in per_dest {
             let ratio = all as f64 / range as f64;
             let Some(severity) = level(ratio, t) else {
                 continue;
             };
+            let dest = endpoint(&crate::model::Endpoint::Inet { addr: peer, port });
             out.push(Finding {
                 rule: Rule::PortExhaustion,
                 severity,
@@ -203,7 +224,7 @@ pub fn port_exhaustion(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
             });
         }
     }
-    if w.whole_host
+    if w.host_wide(Netid::Tcp)
         && let Some(c) = counters
         && let (Some(tw), Some(max)) = (c.tcp_tw, c.tcp_max_tw_buckets)
         && max > 0
@@ -527,6 +548,7 @@ mod tests {
         let filtered = Window {
             snaps: &snaps,
             whole_host: false,
+            tables: crate::tables::NetidSet::ALL,
         };
         assert!(port_exhaustion(&filtered, &Thresholds::default()).is_empty());
     }

@@ -31,6 +31,21 @@ pub struct Thresholds {
     pub retrans_ratio: f64,
     /// ... once at least this many segments were sent (a quiet host's ratio means nothing).
     pub retrans_min_segs: u64,
+    /// Orphaned TCP sockets as a fraction of net.ipv4.tcp_max_orphans that warn ...
+    pub orphans_warn: f64,
+    /// ... and that are critical.
+    pub orphans_critical: f64,
+    /// Datagrams dropped (a socket's drop count, or host-wide RcvbufErrors) over the window
+    /// that report UDP receive-buffer drops.
+    pub udp_drops_min: u64,
+    /// A UDP socket's queued bytes as a fraction of its receive buffer that warn.
+    pub udp_rcvbuf_ratio: f64,
+    /// SYN cookies sent or failed, or SYNs dropped, over the window that report.
+    pub syncookies_min: u64,
+    /// Retransmits of one segment (the retransmit timer backing off) that warn ...
+    pub retrans_backoff_min: u64,
+    /// ... and that are critical.
+    pub retrans_backoff_critical: u64,
 }
 
 impl Default for Thresholds {
@@ -47,6 +62,13 @@ impl Default for Thresholds {
             send_q_min: 1,
             retrans_ratio: 0.02,
             retrans_min_segs: 1000,
+            orphans_warn: 0.5,
+            orphans_critical: 0.9,
+            udp_drops_min: 1,
+            udp_rcvbuf_ratio: 0.9,
+            syncookies_min: 1,
+            retrans_backoff_min: 3,
+            retrans_backoff_critical: 8,
         }
     }
 }
@@ -77,6 +99,20 @@ pub struct FindingsSection {
     pub retrans_ratio: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retrans_min_segs: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub orphans_warn: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub orphans_critical: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub udp_drops_min: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub udp_rcvbuf_ratio: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub syncookies_min: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retrans_backoff_min: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retrans_backoff_critical: Option<u64>,
 }
 
 macro_rules! each_key {
@@ -92,7 +128,14 @@ macro_rules! each_key {
             recv_q_min,
             send_q_min,
             retrans_ratio,
-            retrans_min_segs
+            retrans_min_segs,
+            orphans_warn,
+            orphans_critical,
+            udp_drops_min,
+            udp_rcvbuf_ratio,
+            syncookies_min,
+            retrans_backoff_min,
+            retrans_backoff_critical
         )
     };
 }
@@ -124,6 +167,9 @@ impl FindingsSection {
             ("port_pressure_warn", t.port_pressure_warn),
             ("port_pressure_critical", t.port_pressure_critical),
             ("retrans_ratio", t.retrans_ratio),
+            ("orphans_warn", t.orphans_warn),
+            ("orphans_critical", t.orphans_critical),
+            ("udp_rcvbuf_ratio", t.udp_rcvbuf_ratio),
         ];
         for (name, v) in ratios {
             if !(v > 0.0 && v <= 1.0) {
@@ -138,6 +184,10 @@ impl FindingsSection {
             ("recv_q_min", t.recv_q_min),
             ("send_q_min", t.send_q_min),
             ("retrans_min_segs", t.retrans_min_segs),
+            ("udp_drops_min", t.udp_drops_min),
+            ("syncookies_min", t.syncookies_min),
+            ("retrans_backoff_min", t.retrans_backoff_min),
+            ("retrans_backoff_critical", t.retrans_backoff_critical),
         ];
         for (name, v) in counts {
             if v == 0 {
@@ -168,6 +218,32 @@ impl FindingsSection {
                 format!(
                     "port_pressure_warn ({}) is above port_pressure_critical ({})",
                     t.port_pressure_warn, t.port_pressure_critical
+                ),
+            ));
+        }
+        if t.orphans_warn > t.orphans_critical {
+            return Some((
+                blame(
+                    "orphans_warn",
+                    "orphans_critical",
+                    self.orphans_warn.is_some(),
+                ),
+                format!(
+                    "orphans_warn ({}) is above orphans_critical ({})",
+                    t.orphans_warn, t.orphans_critical
+                ),
+            ));
+        }
+        if t.retrans_backoff_min > t.retrans_backoff_critical {
+            return Some((
+                blame(
+                    "retrans_backoff_min",
+                    "retrans_backoff_critical",
+                    self.retrans_backoff_min.is_some(),
+                ),
+                format!(
+                    "retrans_backoff_min ({}) is above retrans_backoff_critical ({})",
+                    t.retrans_backoff_min, t.retrans_backoff_critical
                 ),
             ));
         }
@@ -212,5 +288,20 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(s.problem().unwrap().0, "retrans_ratio");
+        let s = FindingsSection {
+            orphans_critical: Some(0.3),
+            ..Default::default()
+        };
+        assert_eq!(s.problem().unwrap().0, "orphans_critical");
+        let s = FindingsSection {
+            retrans_backoff_min: Some(20),
+            ..Default::default()
+        };
+        assert_eq!(s.problem().unwrap().0, "retrans_backoff_min");
+        let s = FindingsSection {
+            udp_drops_min: Some(0),
+            ..Default::default()
+        };
+        assert_eq!(s.problem().unwrap().0, "udp_drops_min");
     }
 }

@@ -209,16 +209,31 @@ pub(super) fn escaping(page: &mut Page) {
 
 /// FINDINGS: the rules of sockeye check, from the rules' own summaries.
 pub(super) fn findings(page: &mut Page) {
-    page.section("FINDINGS").para(
-        "sockeye check watches the selection for --window seconds (default 3), taking seven \
-         snapshots with processes and kernel counters, and reports each problem it finds as \
-         one block: the rule, the severity, where (a listener, a process, a destination or \
-         the host), the evidence, why it happens, what to do and the threshold crossed; \
-         --json prints the same as one object. Rules judge trends over the window, never a \
-         single sample. Host-wide counters are blamed only when the selection holds every TCP \
-         socket (no filter, no -l, -4 or -6). Thresholds are keys of the configuration file's [findings] \
-         table.",
-    );
+    page.section("FINDINGS")
+        .para(
+            "sockeye check watches the selection for --window seconds (default 3), taking seven \
+             snapshots with processes, kernel counters, socket memory and tcp_info, and reports \
+             each problem it finds as one block: the rule, the severity, where (a listener, a \
+             process, a destination, a peer or the host), the evidence, why it happens, what to \
+             do and the threshold crossed; --json prints the same as one object. Rules judge \
+             trends over the window, never a single sample. Host-wide counters are blamed only \
+             when the selection holds every socket of their table (no filter, no -l, -4 or -6). \
+             Thresholds are keys of the configuration file's [findings] table.",
+        )
+        .para(
+            "-N NAME checks one network namespace and --all-netns every one, each on its own; \
+             each finding then names its namespace and container. --from FILE checks a \
+             recording: the --window seconds ending at --at (default its last frame), or the \
+             frames from T1 to T2 with --between, at most 60 of them, evenly spread. A window \
+             holding one frame is a usage error (exit 3).",
+        )
+        .para(
+            "The live view runs the same rules on the collector thread over its last 10 s (or \
+             five refreshes): the header counts findings by severity and f shows them. sockeye \
+             export serves sockeye_finding{rule,severity,where} (1 for each of the 50 worst) and \
+             sockeye_findings{rule,severity} counts, over its collections of the last five \
+             minutes.",
+        );
     for rule in crate::findings::Rule::ALL {
         page.item(rule.name(), rule.summary());
     }

@@ -87,6 +87,8 @@ pub struct Prepared {
     pub moves: super::lifecycle::Moves,
     /// Time taken by each step (for `SOCKEYE_TRACE`).
     pub steps: [(&'static str, Duration); 4],
+    /// The findings over the window ending with this snapshot (filled by the worker).
+    pub findings: Vec<crate::findings::Finding>,
 }
 
 /// Derive everything from a snapshot: counts, changes since the previous one (`preparer`),
@@ -161,5 +163,6 @@ pub fn prepare(preparer: &mut Preparer, snapshot: Snapshot, sort: Sort) -> Prepa
             ("states", t_states),
             ("listeners", t_tree),
         ],
+        findings: Vec::new(),
     }
 }

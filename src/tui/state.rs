@@ -128,6 +128,10 @@ pub struct App {
     pub show_processes: bool,
     pub help: bool,
     pub detail: bool,
+    /// The findings over the worker's window, worst first (from the latest refresh).
+    pub findings: Vec<crate::findings::Finding>,
+    /// The findings panel (`f`) is open.
+    pub show_findings: bool,
     pub panel: Option<Box<dyn Panel>>,
     /// Cell formatting context (numeric ports, the snapshot's source).
     pub cells: CellCtx,
@@ -183,6 +187,8 @@ impl App {
             paused: false,
             help: false,
             detail: false,
+            findings: Vec::new(),
+            show_findings: false,
             panel: None,
             page: 20,
             quit: false,
@@ -252,8 +258,10 @@ impl App {
             order,
             moves,
             steps: _,
+            findings,
         } = p;
         self.moves = moves;
+        self.findings = findings;
         self.counts = counts;
         self.history.push(&self.counts);
         self.keys = std::mem::take(&mut changes.keys);

@@ -152,6 +152,13 @@ const RESOLVE_TICK: Duration = Duration::from_millis(100);
 pub fn run_with(mut app: App, source: Box<dyn SnapshotSource>, scope: Scope) -> anyhow::Result<()> {
     let (tx, rx) = mpsc::channel::<Input>();
     let (cmd_tx, cmd_rx) = mpsc::channel::<Command>();
+    // What the findings may blame on the host, from the query the collector starts with.
+    let coverage = app
+        .filter
+        .compiled
+        .as_ref()
+        .map(|q| crate::findings::history::Coverage::of_query(q, !scope.is_empty()));
+    let _ = cmd_tx.send(Command::Findings(app.settings.findings.clone(), coverage));
     worker::spawn(
         source,
         app.sort,

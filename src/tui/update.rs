@@ -350,6 +350,7 @@ impl App {
                 return self.requery();
             }
             Action::Detail => return self.toggle_detail(),
+            Action::Findings => self.show_findings = !self.show_findings,
             Action::Scroll => {}
             Action::TourNext => {
                 if let Some(p) = self.panel.as_mut() {

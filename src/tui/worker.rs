@@ -7,7 +7,10 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::collect::{Collector, Query};
+use crate::findings::Thresholds;
+use crate::findings::history::{Coverage, History};
 use crate::model::{Snapshot, Socket};
+use crate::tables::NetidSet;
 
 use super::prepare::{Prepared, Preparer, prepare};
 use super::scope::Scope;
@@ -43,6 +46,9 @@ impl SnapshotSource for Collector {
     }
 }
 
+/// The shortest window the live view's findings look at.
+const FINDINGS_SPAN: Duration = Duration::from_secs(10);
+
 /// Orders from the UI thread.
 pub enum Command {
     SetQuery(Query),
@@ -53,6 +59,9 @@ pub enum Command {
     /// The socket table of a snapshot the UI replaced: reused for a later one, which spares
     /// allocating (and the kernel zeroing) tens of MiB every refresh.
     Recycle(Vec<Socket>),
+    /// The findings' thresholds, and what the query in force covers (None: not the whole
+    /// host, host-wide rules stay quiet).
+    Findings(Thresholds, Option<Coverage>),
     Stop,
 }
 
@@ -88,6 +97,16 @@ pub fn spawn<E: Send + 'static>(
             let mut paused = false;
             let mut preparer = Preparer::default();
             let mut sort = initial_sort;
+            // The findings' window: a few refreshes, at least ten seconds.
+            let span = |interval: Duration| (interval * 5).max(FINDINGS_SPAN);
+            let mut findings = History::new(
+                span(interval),
+                Coverage {
+                    whole_host: false,
+                    tables: NetidSet::ALL,
+                },
+                Thresholds::default(),
+            );
             loop {
                 if !paused {
                     let t0 = Instant::now();
@@ -102,7 +121,9 @@ pub fn spawn<E: Send + 'static>(
                             }
                             let elapsed = t0.elapsed();
                             let t1 = Instant::now();
-                            let prepared = Box::new(prepare(&mut preparer, snap, sort));
+                            let (found, snap) = findings.observe(snap);
+                            let mut prepared = Box::new(prepare(&mut preparer, snap, sort));
+                            prepared.findings = found;
                             Report::Snapshot {
                                 prepared,
                                 elapsed,
@@ -128,8 +149,17 @@ pub fn spawn<E: Send + 'static>(
                     match commands.recv_timeout(wait) {
                         Ok(Command::Stop) | Err(RecvTimeoutError::Disconnected) => return,
                         Ok(Command::SetQuery(q)) => {
+                            // Other sockets from now on: trends start over.
+                            findings.coverage = Coverage::of_query(&q, !scope.is_empty());
+                            findings.clear();
                             source.set_query(q);
                             break;
+                        }
+                        Ok(Command::Findings(t, coverage)) => {
+                            findings.thresholds = t;
+                            if let Some(c) = coverage {
+                                findings.coverage = c;
+                            }
                         }
                         Ok(Command::SetSort(s)) => sort = s,
                         Ok(Command::Recycle(v)) => source.recycle(v),
@@ -142,6 +172,7 @@ pub fn spawn<E: Send + 'static>(
                         }
                         Ok(Command::SetInterval(d)) => {
                             interval = d;
+                            findings.span = span(d);
                             if !paused {
                                 break;
                             }
@@ -228,5 +259,74 @@ mod tests {
         ctx.send(Command::Stop).unwrap();
         h.join().unwrap();
         assert_eq!(*recycled.lock().unwrap(), vec![4096]);
+    }
+
+    /// A source whose CLOSE-WAIT count only grows, a second apart.
+    struct Leak(u64);
+    impl SnapshotSource for Leak {
+        fn snapshot(&mut self) -> anyhow::Result<Snapshot> {
+            use crate::model::{Endpoint, Netid, TcpState};
+            self.0 += 1;
+            let ep = |port| Endpoint::Inet {
+                addr: "127.0.0.1".parse().unwrap(),
+                port,
+            };
+            let mut sockets = vec![Socket::new(Netid::Tcp, TcpState::Listen, ep(7000), ep(0))];
+            for i in 0..(4 + 2 * self.0) {
+                let mut s = Socket::new(
+                    Netid::Tcp,
+                    TcpState::CloseWait,
+                    ep(7000),
+                    ep(40000 + i as u16),
+                );
+                s.cookie = Some(i);
+                sockets.push(s);
+            }
+            Ok(Snapshot::new(
+                SystemTime::UNIX_EPOCH + Duration::from_secs(1000 + self.0),
+                Source::Netlink,
+                sockets,
+                None,
+            ))
+        }
+        fn set_query(&mut self, _query: Query) {}
+    }
+
+    #[test]
+    fn findings_come_with_the_prepared_snapshot_over_the_window() {
+        let (ctx, crx) = mpsc::channel();
+        let (etx, erx) = mpsc::channel();
+        let t = Thresholds {
+            close_wait_min: 3,
+            ..Thresholds::default()
+        };
+        ctx.send(Command::Findings(t, None)).unwrap();
+        let h = spawn(
+            Box::new(Leak(0)),
+            crate::tui::sort::Sort {
+                column: crate::output::columns::Column::Local,
+                descending: false,
+            },
+            Scope::default(),
+            Duration::from_millis(200),
+            crx,
+            etx,
+            |r| r,
+        )
+        .unwrap();
+        let mut got = Vec::new();
+        for _ in 0..3 {
+            match erx.recv_timeout(Duration::from_secs(5)).unwrap() {
+                Report::Snapshot { prepared, .. } => got.push(prepared.findings.clone()),
+                Report::Error(e) => panic!("{e}"),
+            }
+        }
+        ctx.send(Command::Stop).unwrap();
+        h.join().unwrap();
+        // One snapshot is no trend; from the second on, the leak is found.
+        assert!(got[0].is_empty());
+        assert_eq!(got[2].len(), 1, "{:#?}", got[2]);
+        assert_eq!(got[2][0].rule, crate::findings::Rule::CloseWaitLeak);
+        assert!(got[2][0].threshold.contains("close_wait_min = 3"));
     }
 }

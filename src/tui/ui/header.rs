@@ -54,6 +54,31 @@ fn lines(app: &App, st: &Styles, width: usize) -> Vec<Line<'static>> {
     }
     l1.push(Span::styled(" · ", st.dim()));
     l1.push(Span::raw(format!("{} sockets", app.counts.total())));
+    // Findings, by severity, whenever there are any (the f key opens them).
+    let critical = app
+        .findings
+        .iter()
+        .filter(|f| f.severity == crate::findings::Severity::Critical)
+        .count();
+    let warnings = app.findings.len() - critical;
+    if critical + warnings > 0 {
+        l1.push(Span::styled(" · ", st.dim()));
+        if critical > 0 {
+            l1.push(Span::styled(format!("{critical} critical"), st.alert()));
+        }
+        if warnings > 0 {
+            if critical > 0 {
+                l1.push(Span::raw(" "));
+            }
+            l1.push(Span::styled(format!("{warnings} warning(s)"), st.warn()));
+        }
+        let key = app
+            .settings
+            .keys
+            .of(crate::config::keys::Action::Findings)
+            .map_or(String::new(), |k| format!(" ({k})"));
+        l1.push(Span::styled(key, st.dim()));
+    }
     if let Some(e) = app.elapsed {
         l1.push(Span::styled(format!(" · {} ms", e.as_millis()), st.dim()));
     }

@@ -30,6 +30,16 @@ const LEGEND: [&str; 4] = [
 ];
 
 pub fn render(area: Rect, buf: &mut Buffer, app: &App, st: &Styles) {
+    // The header's first line (host, source, refresh) stays visible over the overlay.
+    let area = if area.height > 2 {
+        Rect {
+            y: area.y + 1,
+            height: area.height - 1,
+            ..area
+        }
+    } else {
+        area
+    };
     let keys = keys(app);
     let key_w = keys
         .iter()

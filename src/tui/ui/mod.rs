@@ -3,6 +3,7 @@
 
 mod body;
 mod detail;
+mod findings;
 mod header;
 mod help;
 mod lifecycle;
@@ -28,6 +29,8 @@ pub struct Areas {
     /// The Lifecycle view's state diagram, above its list (when the body has room).
     pub diagram: Option<Rect>,
     pub detail: Option<Rect>,
+    /// The findings panel (`f`), below the view.
+    pub findings: Option<Rect>,
     pub panel: Option<Rect>,
     /// Filter bar (open, or showing an error) or status line.
     pub bar: Rect,
@@ -85,6 +88,10 @@ pub fn layout(area: Rect, app: &App) -> Areas {
         take_bottom(&mut rest, h)
     });
     let mut body = rest;
+    let findings = app.show_findings.then(|| {
+        let h = (body.height / 2).max(6).min(body.height.saturating_sub(3));
+        take_bottom(&mut body, h)
+    });
     let detail = if app.detail {
         if body.width >= 120 {
             let w = (body.width * 2 / 5).max(48);
@@ -109,6 +116,7 @@ pub fn layout(area: Rect, app: &App) -> Areas {
         body,
         diagram,
         detail,
+        findings,
         panel,
         bar,
         footer,
@@ -191,6 +199,9 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App) {
     }
     if let Some(d) = a.detail {
         detail::render(d, buf, app, &st);
+    }
+    if let Some(f) = a.findings {
+        findings::render(f, buf, app, &st);
     }
     if let (Some(pa), Some(p)) = (a.panel, app.panel.as_ref()) {
         let block = Block::new()

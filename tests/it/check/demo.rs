@@ -9,11 +9,15 @@ use crate::demo::support::{BIN, DemoProc};
 
 /// Run `check --json` over `port`'s sockets with `config` as the configuration file.
 fn check(port: u16, config: &str, window: &str) -> (i32, serde_json::Value) {
+    check_in("-t", port, config, window)
+}
+
+fn check_in(tables: &str, port: u16, config: &str, window: &str) -> (i32, serde_json::Value) {
     let home = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(home.path().join("sockeye")).unwrap();
     std::fs::write(home.path().join("sockeye/config.toml"), config).unwrap();
     let out = Command::new(BIN)
-        .args(["check", "-t", "--json", "--window", window])
+        .args(["check", tables, "--json", "--window", window])
         .args(port_filter([port]))
         .env("XDG_CONFIG_HOME", home.path())
         .output()
@@ -31,11 +35,15 @@ fn check(port: u16, config: &str, window: &str) -> (i32, serde_json::Value) {
 /// Check until `rule` is found on `port` (the demo's phenomenon takes a moment to build
 /// up), or fail at the deadline with the last answer.
 fn finds(scenario: &str, rule: &str, config: &str) -> (i32, serde_json::Value) {
+    finds_in("-t", scenario, rule, config)
+}
+
+fn finds_in(tables: &str, scenario: &str, rule: &str, config: &str) -> (i32, serde_json::Value) {
     let demo = DemoProc::start(&[scenario]);
     let port = demo.port(scenario);
     let deadline = Instant::now() + Duration::from_secs(40);
     loop {
-        let (code, json) = check(port, config, "1.5");
+        let (code, json) = check_in(tables, port, config, "1.5");
         let hit = json["findings"]
             .as_array()
             .unwrap()
@@ -140,6 +148,16 @@ fn time_wait_scenario_is_port_pressure_with_the_threshold_lowered() {
         "{f:#}"
     );
     assert!(!f["do"].as_str().unwrap().contains("tcp_tw_recycle=1"));
+}
+
+#[test]
+fn udp_scenario_is_udp_receive_drops() {
+    let (code, f) = finds_in("-u", "udp", "udp-receive-drops", "");
+    assert!(code == 1 || code == 2, "{f:#}");
+    assert!(
+        f["evidence"][0].as_str().unwrap().contains("of buffer"),
+        "{f:#}"
+    );
 }
 
 #[test]

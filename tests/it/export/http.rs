@@ -556,3 +556,52 @@ fn percent_encode(s: &str) -> String {
         })
         .collect()
 }
+
+/// A unix listener with backlog 1 and two clients it never accepts shows as a
+/// `sockeye_finding` from the second collection on (a trend needs two), and is counted.
+#[test]
+fn a_full_unix_listener_is_a_finding_gauge() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("full.sock");
+    let l = socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::STREAM, None).unwrap();
+    l.bind(&socket2::SockAddr::unix(&path).unwrap()).unwrap();
+    l.listen(1).unwrap();
+    let _clients: Vec<_> = (0..2)
+        .map(|_| std::os::unix::net::UnixStream::connect(&path).unwrap())
+        .collect();
+    let ex = start_exporter(&["--interval", "0"]);
+    let place = format!("unix listener {}", path.display());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let e = scrape(ex.addr);
+        let hit = e
+            .matching(
+                "sockeye_finding",
+                &[("rule", "unix-listener-full"), ("severity", "critical")],
+            )
+            .into_iter()
+            .any(|s| {
+                s.labels.get("where").is_some_and(|w| w.starts_with(&place)) && s.value == 1.0
+            });
+        if hit {
+            let n = e
+                .value(
+                    "sockeye_findings",
+                    &[("rule", "unix-listener-full"), ("severity", "critical")],
+                )
+                .unwrap();
+            assert!(n >= 1.0);
+            assert_eq!(
+                e.value(
+                    "sockeye_findings",
+                    &[("rule", "orphans"), ("severity", "warning")]
+                ),
+                Some(0.0)
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "no finding for {place}");
+        thread::sleep(Duration::from_millis(100));
+    }
+    drop(l);
+}

@@ -235,3 +235,36 @@ fn lifecycle_view_draws_the_state_machine_and_degrades_to_a_list() {
     assert!(!small.contains("connect()"), "{small}");
     insta::assert_snapshot!("lifecycle_80x24", small);
 }
+
+fn finding() -> sockeye::findings::Finding {
+    sockeye::findings::Finding {
+        rule: sockeye::findings::Rule::UnixListenerFull,
+        severity: sockeye::findings::Severity::Critical,
+        place: "unix listener /run/app.sock (app pid 5)".into(),
+        evidence: vec!["connections waiting for accept() (Recv-Q): 2 → 2 → 2 of backlog 1".into()],
+        why: "The queue is past the listen() backlog: a new client's connect() blocks, or \
+              fails with EAGAIN on a non-blocking socket, until the server accepts."
+            .into(),
+        action: "See why the server does not accept; give listen() a larger backlog.".into(),
+        threshold: "queue above the backlog is critical".into(),
+    }
+}
+
+#[test]
+fn findings_in_the_header_and_the_f_panel() {
+    let mut app = crate::tui::common::app(settings());
+    app.findings = vec![finding()];
+    let closed = screen(&mut app, 100, 30);
+    assert!(closed.contains("1 critical (f)"), "{closed}");
+    key(&mut app, KeyCode::Char('f'));
+    assert!(app.show_findings);
+    insta::assert_snapshot!("findings_panel_100x30", screen(&mut app, 100, 30));
+    key(&mut app, KeyCode::Char('f'));
+    assert!(!app.show_findings);
+    // None: the header says nothing, the panel says why it is empty.
+    app.findings.clear();
+    key(&mut app, KeyCode::Char('f'));
+    let empty = screen(&mut app, 100, 30);
+    assert!(!empty.contains("critical"), "{empty}");
+    assert!(empty.contains("no findings"), "{empty}");
+}

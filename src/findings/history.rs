@@ -1,0 +1,327 @@
+//! A window of snapshots kept between refreshes, for the front ends that run the rules on
+//! every refresh (the live view, the exporter): earlier snapshots are kept distilled, only
+//! the sockets a rule compares over time (listeners, queues that are not empty, closing
+//! states, UDP sockets with memory, connections with tcp_info), so the window costs a small
+//! fraction of one table; the newest snapshot is looked at whole.
+
+use std::time::Duration;
+
+use super::{Finding, Thresholds, Window, evaluate};
+use crate::collect::Query;
+use crate::model::{Netid, Snapshot, Socket, StateSet, TcpState};
+use crate::tables::NetidSet;
+
+/// What the selection covers, for the host-wide rules (see [`Window::whole_host`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Coverage {
+    pub whole_host: bool,
+    pub tables: NetidSet,
+}
+
+impl Coverage {
+    /// A query covers the host when nothing filters its sockets: no filter expression, every
+    /// state, both families. `scoped` is a scope applied after collection (a pid, ports).
+    pub fn of_query(q: &Query, scoped: bool) -> Coverage {
+        Coverage {
+            whole_host: !scoped
+                && q.keep.is_none()
+                && q.bytecode.is_none()
+                && q.states == StateSet::ALL
+                && q.ipv4
+                && q.ipv6,
+            tables: q.netids,
+        }
+    }
+}
+
+/// The snapshots of the last `span`, oldest first (the newest is pushed, evaluated, and kept
+/// distilled).
+pub struct History {
+    snaps: Vec<Snapshot>,
+    pub span: Duration,
+    pub coverage: Coverage,
+    pub thresholds: Thresholds,
+}
+
+/// Snapshots kept at most, whatever the interval: the rules look at trends, a dozen samples
+/// show them.
+const MAX_KEPT: usize = 12;
+
+impl History {
+    pub fn new(span: Duration, coverage: Coverage, thresholds: Thresholds) -> History {
+        History {
+            snaps: Vec::new(),
+            span,
+            coverage,
+            thresholds,
+        }
+    }
+
+    /// Forget the window (the selection changed: the old snapshots hold other sockets).
+    pub fn clear(&mut self) {
+        self.snaps.clear();
+    }
+
+    /// Snapshots in the window now (the newest included once observed).
+    pub fn len(&self) -> usize {
+        self.snaps.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.snaps.is_empty()
+    }
+
+    /// Run the rules over the window ending with `snap`, then keep it distilled. Returns the
+    /// findings and `snap` back, untouched.
+    pub fn observe(&mut self, snap: Snapshot) -> (Vec<Finding>, Snapshot) {
+        // Older than the span (or from the future: the clock went back): out.
+        let now = snap.taken_at;
+        let span = self.span;
+        self.snaps
+            .retain(|s| now.duration_since(s.taken_at).is_ok_and(|age| age <= span));
+        while self.snaps.len() >= MAX_KEPT {
+            self.snaps.remove(0);
+        }
+        let kept = distill(&snap);
+        self.snaps.push(snap);
+        let found = evaluate(
+            &Window {
+                snaps: &self.snaps,
+                whole_host: self.coverage.whole_host,
+                tables: self.coverage.tables,
+            },
+            &self.thresholds,
+        );
+        let n = self.snaps.len() - 1;
+        let snap = std::mem::replace(&mut self.snaps[n], kept);
+        (found, snap)
+    }
+}
+
+/// The sockets any rule compares across snapshots (the newest is always looked at whole):
+/// what [`History`] keeps of an earlier snapshot.
+pub fn distill(snap: &Snapshot) -> Snapshot {
+    distill_with(snap, true)
+}
+
+/// [`distill`]; without `rates`, connections are kept for their queues only and lose their
+/// tcp_info (only the window's first snapshot is a baseline for the per-peer retransmit
+/// rates: `check` keeps the middle ones lean, at tens of thousands of connections).
+pub fn distill_with(snap: &Snapshot, rates: bool) -> Snapshot {
+    let sockets: Vec<Socket> = snap
+        .sockets
+        .iter()
+        .filter(|s| kept(s, rates))
+        .map(|s| {
+            let mut s = s.clone();
+            if !rates {
+                s.tcp_info = None;
+            }
+            s
+        })
+        .collect();
+    Snapshot::new(snap.taken_at, snap.source, sockets, snap.counters.clone())
+}
+
+fn kept(s: &Socket, rates: bool) -> bool {
+    let queued = s.recv_q.is_some_and(|q| q > 0) || s.send_q.is_some_and(|q| q > 0);
+    match s.netid {
+        Netid::Tcp => match s.state {
+            TcpState::Listen | TcpState::CloseWait | TcpState::FinWait2 => true,
+            TcpState::Established => queued || (rates && s.tcp_info.is_some()),
+            _ => false,
+        },
+        Netid::Udp => s.memory.is_some() || queued,
+        Netid::UnixStream | Netid::UnixSeqpacket => s.state == TcpState::Listen,
+        #[allow(unreachable_patterns)]
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::*;
+    use super::*;
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    fn at(secs: u64, sockets: Vec<Socket>) -> Snapshot {
+        Snapshot::new(
+            UNIX_EPOCH + Duration::from_secs(secs),
+            crate::model::Source::Netlink,
+            sockets,
+            None,
+        )
+    }
+
+    fn leak(n: u16) -> Vec<Socket> {
+        let mut v: Vec<Socket> = (0..n)
+            .map(|i| {
+                tcp(
+                    TcpState::CloseWait,
+                    ("127.0.0.1", 7000),
+                    ("127.0.0.1", 40000 + i),
+                )
+                .cookie(u64::from(i))
+            })
+            .collect();
+        v.push(tcp(TcpState::Listen, ("127.0.0.1", 7000), ("0.0.0.0", 0)).cookie(999));
+        // Noise a rule never compares: idle connections and TIME-WAIT.
+        v.extend((0..50).map(|i| {
+            tcp(
+                TcpState::TimeWait,
+                ("127.0.0.1", 30000 + i),
+                ("127.0.0.1", 80),
+            )
+        }));
+        v
+    }
+
+    #[test]
+    fn the_window_finds_what_evaluate_finds_on_whole_snapshots() {
+        let cov = Coverage {
+            whole_host: true,
+            tables: NetidSet::ALL,
+        };
+        let mut h = History::new(Duration::from_secs(10), cov, Thresholds::default());
+        let rounds: Vec<Snapshot> = (0..4)
+            .map(|i| at(100 + i, leak(5 + 2 * i as u16)))
+            .collect();
+        let mut last = Vec::new();
+        for r in &rounds {
+            let (found, back) = h.observe(r.clone());
+            assert_eq!(back.sockets.len(), r.sockets.len(), "given back whole");
+            last = found;
+        }
+        let direct = evaluate(&win(&rounds), &Thresholds::default());
+        assert_eq!(last, direct);
+        assert_eq!(last[0].rule, super::super::Rule::CloseWaitLeak);
+        // Kept distilled: the TIME-WAIT noise is not held.
+        assert!(h.snaps.iter().all(|s| s.sockets.len() < 20));
+    }
+
+    #[test]
+    fn old_snapshots_leave_the_window() {
+        let cov = Coverage {
+            whole_host: true,
+            tables: NetidSet::ALL,
+        };
+        let mut h = History::new(Duration::from_secs(5), cov, Thresholds::default());
+        for i in 0..30 {
+            h.observe(at(100 + i, leak(1)));
+        }
+        assert_eq!(h.len(), 6);
+        // A clock that went back empties the window rather than mixing times.
+        h.observe(at(50, leak(1)));
+        assert_eq!(h.len(), 1);
+        let _ = SystemTime::now();
+    }
+
+    #[test]
+    fn without_rates_connections_are_kept_for_their_queues_only() {
+        let idle = tcp(TcpState::Established, ("10.0.0.1", 1), ("10.0.0.2", 2)).segs(10, 0);
+        let busy = tcp(TcpState::Established, ("10.0.0.1", 3), ("10.0.0.2", 4))
+            .queues(5, 0)
+            .segs(10, 0);
+        let snap = at(1, vec![idle, busy]);
+        assert_eq!(distill(&snap).sockets.len(), 2);
+        let lean = distill_with(&snap, false);
+        assert_eq!(lean.sockets.len(), 1);
+        assert!(lean.sockets[0].tcp_info.is_none());
+        assert_eq!(lean.sockets[0].recv_q, Some(5));
+    }
+
+    #[test]
+    fn a_filtered_query_does_not_cover_the_host() {
+        let q = Query::default();
+        assert!(Coverage::of_query(&q, false).whole_host);
+        assert!(!Coverage::of_query(&q, true).whole_host);
+        let q = Query {
+            ipv6: false,
+            ..Query::default()
+        };
+        assert!(!Coverage::of_query(&q, false).whole_host);
+    }
+}
+
+/// `cargo test --release --lib findings::history::perf -- --ignored --nocapture`: the rules'
+/// own cost at 100,000 connections (README "Findings" has the figures).
+#[cfg(test)]
+mod perf {
+    use super::super::fixture::*;
+    use super::*;
+    use std::time::{Instant, UNIX_EPOCH};
+
+    fn table(round: u64) -> Snapshot {
+        let sockets: Vec<Socket> = (0..100_000u32)
+            .map(|i| {
+                let peer = format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255);
+                let mut s = tcp(
+                    TcpState::Established,
+                    ("10.0.0.1", 40000 + (i % 20000) as u16),
+                    (&peer, 443),
+                )
+                .cookie(u64::from(i))
+                .queues(0, 0)
+                .segs(1000 + round as u32, 0);
+                s.inode = u64::from(i) + 1;
+                s
+            })
+            .collect();
+        Snapshot::new(
+            UNIX_EPOCH + Duration::from_secs(1000 + round),
+            crate::model::Source::Netlink,
+            sockets,
+            Some(counters(|c| c.ip_local_port_range = Some((32768, 60999)))),
+        )
+    }
+
+    #[test]
+    #[ignore]
+    fn rules_over_100k_connections() {
+        let cov = Coverage {
+            whole_host: true,
+            tables: NetidSet::ALL,
+        };
+        // check: seven snapshots, the first a rates baseline, the middle lean.
+        let mut snaps: Vec<Snapshot> = (0..7)
+            .map(|i| {
+                let t = table(i);
+                match i {
+                    0 => distill_with(&t, true),
+                    6 => t,
+                    _ => distill_with(&t, false),
+                }
+            })
+            .collect();
+        let t0 = Instant::now();
+        let found = evaluate(
+            &Window {
+                snaps: &snaps,
+                whole_host: true,
+                tables: NetidSet::ALL,
+            },
+            &Thresholds::default(),
+        );
+        let rules = t0.elapsed();
+        snaps.clear();
+        // The live view: one observe per refresh over a window of ten (no tcp_info there).
+        let mut h = History::new(Duration::from_secs(60), cov, Thresholds::default());
+        let mut observe = Duration::ZERO;
+        for i in 0..10 {
+            let mut t = table(i);
+            for s in &mut t.sockets {
+                s.tcp_info = None;
+            }
+            let t0 = Instant::now();
+            let _ = h.observe(t);
+            observe = t0.elapsed();
+        }
+        eprintln!(
+            "100,000 connections: evaluate over 7 snapshots {:.1} ms ({} findings); live view \
+             observe (distill + evaluate over 10) {:.1} ms",
+            rules.as_secs_f64() * 1000.0,
+            found.len(),
+            observe.as_secs_f64() * 1000.0
+        );
+    }
+}
