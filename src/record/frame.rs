@@ -267,15 +267,30 @@ impl Frame {
         e.buf
     }
 
-    pub fn decode(buf: &[u8], netids: &[Option<Netid>]) -> Result<Frame, DecodeError> {
+    /// What an index needs of a payload: whether it is full, its time and source.
+    pub fn head(buf: &[u8]) -> Result<(bool, SystemTime, Source), DecodeError> {
         let mut d = Dec::new(buf);
+        let (kind, at, source) = Frame::head_from(&mut d)?;
+        Ok((kind == KIND_FULL, at, source))
+    }
+
+    fn head_from(d: &mut Dec) -> Result<(u8, SystemTime, Source), DecodeError> {
         let kind = d.u8()?;
+        if kind != KIND_FULL && kind != KIND_DELTA {
+            return Err(DecodeError::Bad("frame kind"));
+        }
         let at = from_micros(d.ivar()?);
         let source = match d.u8()? {
             0 => Source::Netlink,
             1 => Source::Proc,
             _ => return Err(DecodeError::Bad("source")),
         };
+        Ok((kind, at, source))
+    }
+
+    pub fn decode(buf: &[u8], netids: &[Option<Netid>]) -> Result<Frame, DecodeError> {
+        let mut d = Dec::new(buf);
+        let (kind, at, source) = Frame::head_from(&mut d)?;
         let counters = match d.u8()? {
             0 => None,
             _ => Some(codec::get_counters(&mut d)?),
