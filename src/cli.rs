@@ -395,6 +395,11 @@ pub struct RecordArgs {
     /// Most bytes the recording and its rotated files take together (K, M, G; default 256M).
     #[arg(long, value_name = "SIZE")]
     pub max_size: Option<String>,
+    /// When frames are forced to the disk: `frame` (after each, the default: a crash or a
+    /// power cut loses at most the last interval), a duration (`10s`: at most that much is
+    /// lost), or `never` (the kernel writes back when it will).
+    #[arg(long, value_name = "POLICY", default_value = "frame")]
+    pub fsync: String,
     /// Record the processes using each socket.
     #[arg(short = 'p', long = "processes")]
     pub processes: bool,

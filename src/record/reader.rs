@@ -131,7 +131,15 @@ impl Recording {
                 Err(e) => warnings.push(format!("{e}; that file is skipped")),
             }
         }
-        parts.push(Part::open(path)?);
+        match Part::open(path) {
+            Ok(p) => parts.push(p),
+            // The recorder rotated and could not start the new file (a full disk): the
+            // older files still read.
+            Err(e) if !parts.is_empty() && !e.is_usage() => {
+                warnings.push(format!("{e}; reading the older files"));
+            }
+            Err(e) => return Err(e),
+        }
         let shown = crate::text::escape(&path.to_string_lossy()).into_owned();
         let rec = Recording::build(parts, warnings);
         if rec.index.is_empty() {

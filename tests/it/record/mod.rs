@@ -1,4 +1,5 @@
 //! `sockeye record` and `dump --from`: recordings of the test's own loopback sockets.
 
+mod durability;
 mod files;
 mod roundtrip;
