@@ -10,4 +10,5 @@ pub mod events;
 pub mod export;
 pub mod kill;
 pub mod record;
+pub mod replay;
 pub mod tui;

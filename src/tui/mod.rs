@@ -29,6 +29,7 @@ pub mod cells;
 pub mod delta;
 pub mod prepare;
 pub mod query;
+pub mod replay;
 pub mod resolve;
 pub mod scope;
 pub mod settings;

@@ -127,6 +127,8 @@ pub struct App {
     pub help: bool,
     pub detail: bool,
     pub panel: Option<Box<dyn Panel>>,
+    /// Set when the view replays a recording (`sockeye replay`).
+    pub replay: Option<super::replay::ReplayView>,
     /// Cell formatting context (numeric ports, the snapshot's source).
     pub cells: CellCtx,
     /// Body rows visible on screen (set by the terminal loop from the layout), for paging.
@@ -189,6 +191,7 @@ impl App {
             help: false,
             detail: false,
             panel: None,
+            replay: None,
             page: 20,
             quit: false,
             suspend: false,

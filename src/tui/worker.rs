@@ -10,6 +10,7 @@ use crate::collect::{Collector, Query};
 use crate::model::{Snapshot, Socket};
 
 use super::prepare::{Prepared, Preparer, prepare};
+use super::replay;
 use super::scope::Scope;
 use super::sort::Sort;
 
@@ -25,6 +26,17 @@ pub trait SnapshotSource: Send {
     /// How long the last snapshot's steps took, when the source knows.
     fn steps(&self) -> Vec<(&'static str, Duration)> {
         Vec::new()
+    }
+    /// An order for a source that moves through time (a recording); others ignore it.
+    fn control(&mut self, _order: replay::Order) {}
+    /// Where such a source is, sent with each snapshot.
+    fn position(&self) -> Option<replay::Position> {
+        None
+    }
+    /// The wait before the next snapshot, when the source sets it (a replay's play speed);
+    /// None: the UI's refresh interval.
+    fn interval(&self) -> Option<Duration> {
+        None
     }
 }
 
@@ -53,6 +65,8 @@ pub enum Command {
     /// The socket table of a snapshot the UI replaced: reused for a later one, which spares
     /// allocating (and the kernel zeroing) tens of MiB every refresh.
     Recycle(Vec<Socket>),
+    /// Move through a recording (see [`SnapshotSource::control`]); a snapshot follows at once.
+    Replay(replay::Order),
     Stop,
 }
 
@@ -66,6 +80,8 @@ pub enum Report {
         prepare: Duration,
         /// The collection's steps (for `SOCKEYE_TRACE`).
         collect_steps: Vec<(&'static str, Duration)>,
+        /// Where a replay is (None live).
+        replay: Option<Box<replay::Position>>,
     },
     Error(String),
 }
@@ -108,6 +124,7 @@ pub fn spawn<E: Send + 'static>(
                                 elapsed,
                                 prepare: t1.elapsed(),
                                 collect_steps: source.steps(),
+                                replay: source.position().map(Box::new),
                             }
                         }
                         Err(e) => Report::Error(format!("{e:#}")),
@@ -118,7 +135,7 @@ pub fn spawn<E: Send + 'static>(
                 }
                 // Wait for the interval, or until an order arrives. A query change or a resume
                 // collects at once; an interval change restarts the wait.
-                let deadline = Instant::now() + interval;
+                let deadline = Instant::now() + source.interval().unwrap_or(interval);
                 loop {
                     let wait = if paused {
                         Duration::from_secs(3600)
@@ -133,6 +150,10 @@ pub fn spawn<E: Send + 'static>(
                         }
                         Ok(Command::SetSort(s)) => sort = s,
                         Ok(Command::Recycle(v)) => source.recycle(v),
+                        Ok(Command::Replay(order)) => {
+                            source.control(order);
+                            break;
+                        }
                         Ok(Command::Pause(p)) => {
                             let resumed = paused && !p;
                             paused = p;
