@@ -18,10 +18,7 @@ pub fn run(args: &ReplayArgs, no_config: bool) -> anyhow::Result<()> {
         process: None,
     };
     let options = super::tui::options(&tui_args, super::tui::settings(no_config)?)?;
-    term::require_terminal(
-        "replay needs a terminal on stdin and stdout; for one moment as a table use \
-         `sockeye dump --from FILE --at TIME`",
-    )?;
+    // The file and the time first: a wrong one is worth saying also without a terminal.
     let rec = crate::record::dump::open(&args.file)?;
     let at = match &args.at {
         None => 0,
@@ -36,6 +33,10 @@ pub fn run(args: &ReplayArgs, no_config: bool) -> anyhow::Result<()> {
             })?
         }
     };
+    term::require_terminal(
+        "replay needs a terminal on stdin and stdout; for one moment as a table use \
+         `sockeye dump --from FILE --at TIME`",
+    )?;
     let mut app = App::new(options.settings, options.query);
     let q = app.query().map_err(UsageError)?;
     app.filter.compiled = Some(q.clone());

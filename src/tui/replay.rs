@@ -215,6 +215,9 @@ impl SnapshotSource for ReplaySource {
                 }
             }
             Order::Jump { forward, by } => {
+                let past_end = forward && now + by > self.rec.end();
+                let before_start =
+                    !forward && now.checked_sub(by).is_none_or(|t| t < self.rec.start());
                 let i = if forward {
                     let t = now + by;
                     // At least one frame on, also when a gap follows.
@@ -229,6 +232,11 @@ impl SnapshotSource for ReplaySource {
                         .unwrap_or(0)
                 };
                 self.go(i);
+                if past_end {
+                    self.note = Some("the end of the recording".into());
+                } else if before_start {
+                    self.note = Some("the start of the recording".into());
+                }
             }
             Order::GoTo(t) => match self.rec.frame_at(t) {
                 Some(i) => {

@@ -141,3 +141,36 @@ fn a_full_disk_ends_the_recording_cleanly() {
     let v: serde_json::Value = serde_json::from_str(json).unwrap();
     assert_eq!(v.as_array().map(Vec::len), Some(200), "{json:.200}");
 }
+
+/// `replay` names a wrong file in one line (exit 2), and without a terminal says what to
+/// use instead.
+#[test]
+fn replay_refuses_a_stranger_and_needs_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("junk");
+    std::fs::write(&junk, b"not a recording").unwrap();
+    let o = sockeye(&["replay", junk.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("not a sockeye recording"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(stderr(&o).lines().count(), 1);
+    let (rec, _l) = listener_recording(dir.path());
+    let o = sockeye(&["replay", rec.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("dump --from"), "{}", stderr(&o));
+    let o = sockeye(&[
+        "replay",
+        rec.to_str().unwrap(),
+        "--at",
+        "1970-01-01T00:00:00Z",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("before the recording"),
+        "{}",
+        stderr(&o)
+    );
+}

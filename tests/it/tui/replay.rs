@@ -273,3 +273,111 @@ fn the_live_view_has_no_replay_keys() {
     let cmds = app.handle_key(KeyEvent::new(KeyCode::Char('.'), KeyModifiers::NONE));
     assert!(cmds.is_empty());
 }
+
+/// A real terminal: record the test's own sockets while CLOSE-WAIT grows, replay the file in
+/// tmux, move through it with the keys and quit with status 0.
+#[test]
+fn replay_in_tmux_moves_through_the_recording() {
+    use super::tmux::{Tmux, close_wait, count_after, read_rc, wait_for};
+    if !crate::common::require_tool("tmux", "tmux") {
+        return;
+    }
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut keep = Vec::new();
+    close_wait(&listener, &mut keep);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("r.rec");
+    let bin = env!("CARGO_BIN_EXE_sockeye");
+    let filter = format!("( sport = :{port} or dport = :{port} )");
+    let mut recorder = std::process::Command::new(bin)
+        .args(["--no-config", "record", "-t", "-q", "--interval", "0.1"])
+        .arg("-o")
+        .arg(&file)
+        .args(filter.split(' '))
+        .spawn()
+        .unwrap();
+    let frames = || Recording::open(&file).map_or(0, |r| r.len());
+    let wait_frames = |n: usize| {
+        let t0 = std::time::Instant::now();
+        while frames() < n {
+            assert!(
+                t0.elapsed() < Duration::from_secs(20),
+                "the recorder is slow"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    wait_frames(3);
+    close_wait(&listener, &mut keep);
+    close_wait(&listener, &mut keep);
+    let n = frames();
+    wait_frames(n + 3);
+    // SIGTERM ends a recording cleanly.
+    let pid = i32::try_from(recorder.id()).unwrap();
+    // SAFETY: a signal to the child this test started.
+    unsafe {
+        libc::kill(pid, libc::SIGTERM);
+    }
+    assert!(recorder.wait().unwrap().success());
+
+    let rc = dir.path().join("rc");
+    let tmux = Tmux {
+        socket: dir.path().join("tmux.sock"),
+    };
+    let cmd = format!(
+        "{bin} --no-config replay -n {} ; echo $? > {}",
+        file.display(),
+        rc.display()
+    );
+    let out = tmux.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        "t",
+        "-x",
+        "140",
+        "-y",
+        "40",
+        &cmd,
+    ]);
+    assert!(out.status.success(), "tmux: {out:?}");
+    let _ = tmux.cmd(&["set-option", "-t", "t", "remain-on-exit", "on"]);
+    let first = wait_for(&tmux, Duration::from_secs(15), "the first moment", |s| {
+        s.contains("REPLAY") && s.contains("frame 1/") && count_after(s, "CLOSE-WAIT ") == Some(1)
+    });
+    assert!(first.contains(&format!("127.0.0.1:{port}")), "{first}");
+    // A minute on: past the end of this short recording, its last moment.
+    tmux.cmd(&["send-keys", "-t", "t", ">"]);
+    wait_for(&tmux, Duration::from_secs(10), "the last moment", |s| {
+        count_after(s, "CLOSE-WAIT ") == Some(3) && s.contains("of the recording")
+    });
+    // Back to the start by a typed time, then one step on.
+    tmux.cmd(&["send-keys", "-t", "t", "g", "+", "0", "s", "Enter"]);
+    wait_for(&tmux, Duration::from_secs(10), "the start again", |s| {
+        s.contains("frame 1/") && count_after(s, "CLOSE-WAIT ") == Some(1)
+    });
+    tmux.cmd(&["send-keys", "-t", "t", "."]);
+    wait_for(&tmux, Duration::from_secs(10), "frame 2", |s| {
+        s.contains("frame 2/")
+    });
+    // Playing at 60x reaches the end.
+    tmux.cmd(&["send-keys", "-t", "t", "]", "]", "]", "]", "]", "Space"]);
+    wait_for(&tmux, Duration::from_secs(15), "the end, played", |s| {
+        count_after(s, "CLOSE-WAIT ") == Some(3) && s.contains("60x")
+    });
+    tmux.cmd(&["send-keys", "-t", "t", "q"]);
+    let t0 = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = read_rc(&rc) {
+            break s;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "replay did not exit on q"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(status, "0");
+    drop(keep);
+}
