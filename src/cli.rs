@@ -79,8 +79,8 @@ pub enum Command {
     ///
     /// Every view, the filter, sort, details and the history sparklines work as live, on the
     /// moment shown. A timeline under the tabs shows the recording's span and the moment;
-    /// `,` `.` step one interval, `<` `>` a minute, `g` goes to a time (as --at takes it),
-    /// space plays and pauses, `[` `]` set the speed. FILE.1 … FILE.3 beside FILE are read
+    /// , and . step one interval, < and > a minute, g goes to a time (as --at takes it),
+    /// space plays and pauses, [ and ] set the speed. FILE.1 to FILE.3 beside FILE are read
     /// with it, in time order; gaps between them are shown. Killing and the demo's keys are
     /// not available (the sockets are not live).
     Replay(ReplayArgs),
@@ -287,7 +287,7 @@ pub enum ViewArg {
                                           TCP only, at 03:10 of the recording's day
   sockeye replay r.rec --at +5m --view listeners state close-wait")]
 pub struct ReplayArgs {
-    /// The recording (its rotated files FILE.1 … FILE.3 are read with it).
+    /// The recording (its rotated files FILE.1 to FILE.3 are read with it).
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
     /// The moment to open at: RFC 3339, HH:MM[:SS] (the recording's day) or +DURATION from
