@@ -40,7 +40,7 @@ rm -f "$REC" "$REC".[123]
 /usr/bin/time -f '%U %S %e %M' -o "$OUT/record.time" \
   "$BIN" --no-config record -a -q --interval 1 --duration "${MINUTES}m" -o "$REC"
 read -r user sys wall maxkb <"$OUT/record.time"
-bytes=$(cat "$REC" "$REC".[123] 2>/dev/null | wc -c)
+bytes=$(du -cb "$REC"* | tail -1 | cut -f1)
 echo "recorded ${MINUTES} min: $(ls "$REC"* | wc -l) file(s), $bytes bytes" \
   "($(awk -v b="$bytes" -v m="$MINUTES" 'BEGIN{printf "%.1f MiB, %.0f MiB/hour", b/1048576, b/1048576*60/m}'))"
 echo "recorder: $(awk -v u="$user" -v s="$sys" -v w="$wall" 'BEGIN{printf "%.1f%% of a core (user %.1f s, sys %.1f s over %.0f s)", (u+s)/w*100, u, s, w}'), peak RSS $((maxkb / 1024)) MiB"

@@ -229,30 +229,13 @@ impl Frame {
     /// The uncompressed payload: kind, time (µs since the epoch, zigzag), source, counters,
     /// then the body.
     pub fn encode(&self) -> Vec<u8> {
-        let mut e = Enc::default();
-        e.u8(match self.body {
+        let kind = match self.body {
             Body::Full(_) => KIND_FULL,
             Body::Delta { .. } => KIND_DELTA,
-        });
-        e.ivar(micros(self.at));
-        e.u8(match self.source {
-            Source::Netlink => 0,
-            Source::Proc => 1,
-        });
-        match &self.counters {
-            Some(k) => {
-                e.u8(1);
-                codec::put_counters(&mut e, k);
-            }
-            None => e.u8(0),
-        }
+        };
+        let mut e = encode_head(kind, self.at, self.source, self.counters.as_ref());
         match &self.body {
-            Body::Full(sockets) => {
-                e.var(sockets.len() as u64);
-                for s in sockets {
-                    codec::put_socket(&mut e, s);
-                }
-            }
+            Body::Full(sockets) => put_sockets(&mut e, sockets),
             Body::Delta { vanished, upserted } => {
                 e.var(vanished.len() as u64);
                 for k in vanished {
@@ -324,6 +307,50 @@ impl Frame {
             counters,
             body,
         })
+    }
+}
+
+/// The payload of a full frame of `sockets` (what [`Frame::encode`] gives for one, without
+/// building the frame).
+pub fn encode_full(
+    at: SystemTime,
+    source: Source,
+    counters: Option<&KernelCounters>,
+    sockets: &[Socket],
+) -> Vec<u8> {
+    let mut e = encode_head(KIND_FULL, at, source, counters);
+    put_sockets(&mut e, sockets);
+    e.buf
+}
+
+/// Kind, time, source and counters.
+fn encode_head(
+    kind: u8,
+    at: SystemTime,
+    source: Source,
+    counters: Option<&KernelCounters>,
+) -> Enc {
+    let mut e = Enc::default();
+    e.u8(kind);
+    e.ivar(micros(at));
+    e.u8(match source {
+        Source::Netlink => 0,
+        Source::Proc => 1,
+    });
+    match counters {
+        Some(k) => {
+            e.u8(1);
+            codec::put_counters(&mut e, k);
+        }
+        None => e.u8(0),
+    }
+    e
+}
+
+fn put_sockets(e: &mut Enc, sockets: &[Socket]) {
+    e.var(sockets.len() as u64);
+    for s in sockets {
+        codec::put_socket(e, s);
     }
 }
 

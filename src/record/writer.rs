@@ -104,11 +104,13 @@ impl Writer {
 
     /// Appends the snapshot as a full frame or a delta against the previous one.
     pub fn push(&mut self, snap: &Snapshot) -> io::Result<Written> {
-        let mut next: FxHashMap<Key, crate::model::Socket> = FxHashMap::default();
+        // The snapshot's sockets by key, as indices: at 100,000 sockets a copy of the table
+        // is tens of MiB, and only what changed needs copying into `prev`.
+        let mut next: FxHashMap<Key, usize> = FxHashMap::default();
         next.reserve(snap.sockets.len());
         let mut unique = true;
-        for s in &snap.sockets {
-            unique &= next.insert(Key::of(s), s.clone()).is_none();
+        for (i, s) in snap.sockets.iter().enumerate() {
+            unique &= next.insert(Key::of(s), i).is_none();
         }
         // Two sockets with one key (only /proc can give that) cannot be told apart in a delta.
         let full = !unique || self.since_full == 0 || self.since_full >= FULL_EVERY;
@@ -139,7 +141,18 @@ impl Writer {
         } else {
             self.since_full + 1
         };
-        self.prev = next;
+        // `prev` becomes this snapshot: vanished sockets removed, changed and new ones copied.
+        self.prev.retain(|k, _| next.contains_key(k));
+        for (k, i) in next {
+            let s = &snap.sockets[i];
+            match self.prev.get_mut(&k) {
+                Some(p) if p == s => {}
+                Some(p) => p.clone_from(s),
+                None => {
+                    self.prev.insert(k, s.clone());
+                }
+            }
+        }
         Ok(Written {
             bytes: out.0.len() as u64,
             uncompressed: out.1,
@@ -148,14 +161,10 @@ impl Writer {
         })
     }
 
-    fn seal(
-        &self,
-        snap: &Snapshot,
-        full: bool,
-        next: &FxHashMap<Key, crate::model::Socket>,
-    ) -> (Vec<u8>, u64) {
-        let body = if full {
-            Body::Full(snap.sockets.clone())
+    fn seal(&self, snap: &Snapshot, full: bool, next: &FxHashMap<Key, usize>) -> (Vec<u8>, u64) {
+        let payload = if full {
+            // Encoded straight from the snapshot, without a copy of its table.
+            frame::encode_full(snap.taken_at, snap.source, snap.counters.as_ref(), &snap.sockets)
         } else {
             let vanished = self
                 .prev
@@ -169,15 +178,14 @@ impl Writer {
                 .filter(|s| self.prev.get(&Key::of(s)) != Some(*s))
                 .cloned()
                 .collect();
-            Body::Delta { vanished, upserted }
+            Frame {
+                at: snap.taken_at,
+                source: snap.source,
+                counters: snap.counters.clone(),
+                body: Body::Delta { vanished, upserted },
+            }
+            .encode()
         };
-        let f = Frame {
-            at: snap.taken_at,
-            source: snap.source,
-            counters: snap.counters.clone(),
-            body,
-        };
-        let payload = f.encode();
         (frame::seal(&payload), payload.len() as u64)
     }
 
