@@ -324,12 +324,7 @@ pub fn encode_full(
 }
 
 /// Kind, time, source and counters.
-fn encode_head(
-    kind: u8,
-    at: SystemTime,
-    source: Source,
-    counters: Option<&KernelCounters>,
-) -> Enc {
+fn encode_head(kind: u8, at: SystemTime, source: Source, counters: Option<&KernelCounters>) -> Enc {
     let mut e = Enc::default();
     e.u8(kind);
     e.ivar(micros(at));

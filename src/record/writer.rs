@@ -164,7 +164,12 @@ impl Writer {
     fn seal(&self, snap: &Snapshot, full: bool, next: &FxHashMap<Key, usize>) -> (Vec<u8>, u64) {
         let payload = if full {
             // Encoded straight from the snapshot, without a copy of its table.
-            frame::encode_full(snap.taken_at, snap.source, snap.counters.as_ref(), &snap.sockets)
+            frame::encode_full(
+                snap.taken_at,
+                snap.source,
+                snap.counters.as_ref(),
+                &snap.sockets,
+            )
         } else {
             let vanished = self
                 .prev
