@@ -109,6 +109,19 @@ impl ReplaySource {
     /// Bring the cursor and the history to `pos`, counting every frame on the way.
     fn settle(&mut self) -> anyhow::Result<()> {
         let target = self.pos;
+        // Back within the window (half of it kept at least): the counts are known, only the
+        // moment is rebuilt.
+        let keep = self.history_len.div_ceil(2);
+        if let (Some((front, _)), Some((back, _))) = (self.history.front(), self.history.back())
+            && *front + keep <= target
+            && target < *back
+        {
+            while self.history.back().is_some_and(|(j, _)| *j > target) {
+                self.history.pop_back();
+            }
+            self.cursor.seek(&self.rec, target, |_, _| {})?;
+            return Ok(());
+        }
         let contiguous = self
             .history
             .back()
