@@ -9,6 +9,7 @@ pub mod dump_netns;
 pub mod events;
 pub mod export;
 pub mod kill;
+pub mod netstat;
 pub mod record;
 pub mod replay;
 pub mod tui;
