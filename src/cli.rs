@@ -82,6 +82,15 @@ pub enum Command {
     /// keeps FILE, FILE.1, FILE.2 and FILE.3, each at most a quarter of --max-size. The
     /// format is in FORMAT.md.
     Record(RecordArgs),
+    /// Open the live view on a recording: move through it, play it back at 1x to 60x.
+    ///
+    /// Every view, the filter, sort, details and the history sparklines work as live, on the
+    /// moment shown. A timeline under the tabs shows the recording's span and the moment;
+    /// , and . step one interval, < and > a minute, g goes to a time (as --at takes it),
+    /// space plays and pauses, [ and ] set the speed. FILE.1 to FILE.3 beside FILE are read
+    /// with it, in time order; gaps between them are shown. Killing and the demo's keys are
+    /// not available (the sockets are not live).
+    Replay(ReplayArgs),
     /// Print sockets as net-tools netstat does (also when sockeye is run as `netstat`).
     ///
     /// Takes netstat's socket options (-t -u -x -l -a -n -p -e -o -W -4 -6 -c, combined as
@@ -291,6 +300,27 @@ impl ValueEnum for View {
     }
 }
 
+#[derive(Debug, Args, Clone)]
+#[command(after_help = "Examples:
+  sockeye replay sockeye.rec              from the start, paused (space plays)
+  sockeye replay /var/lib/sockeye/sockets.rec --at 03:10 -t
+                                          TCP only, at 03:10 of the recording's day
+  sockeye replay r.rec --at +5m --view listeners state close-wait")]
+pub struct ReplayArgs {
+    /// The recording (its rotated files FILE.1 to FILE.3 are read with it).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The moment to open at: RFC 3339, HH:MM[:SS] (the recording's day) or +DURATION from
+    /// its start; default its start.
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// The view to open with (default states or the config file's).
+    #[arg(long, value_enum)]
+    pub view: Option<View>,
+    #[command(flatten)]
+    pub select: SelectArgs,
+}
+
 #[derive(Debug, Args, Clone, Default)]
 #[command(after_help = "Examples:
   sockeye                                 live view of every socket
@@ -417,6 +447,11 @@ pub struct RecordArgs {
     /// Most bytes the recording and its rotated files take together (K, M, G; default 256M).
     #[arg(long, value_name = "SIZE")]
     pub max_size: Option<String>,
+    /// When frames are forced to the disk: `frame` (after each, the default: a crash or a
+    /// power cut loses at most the last interval), a duration (`10s`: at most that much is
+    /// lost), or `never` (the kernel writes back when it will).
+    #[arg(long, value_name = "POLICY", default_value = "frame")]
+    pub fsync: String,
     /// Record the processes using each socket.
     #[arg(short = 'p', long = "processes")]
     pub processes: bool,

@@ -45,6 +45,12 @@ pub fn open_append(path: &Path) -> io::Result<File> {
     open(path, OpenOptions::new().create(true).append(true))
 }
 
+/// Open the regular file at `path` for reading (recordings, read at offsets rather than
+/// whole), refusing FIFOs, devices and directories without blocking.
+pub fn open_regular(path: &Path) -> io::Result<File> {
+    open(path, OpenOptions::new().read(true))
+}
+
 fn open(path: &Path, opts: &mut OpenOptions) -> io::Result<File> {
     let file = match opts
         .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)

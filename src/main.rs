@@ -35,6 +35,7 @@ fn main() -> ExitCode {
         Some(Command::Config(args)) => commands::config::run(&args, no_config),
         Some(Command::Check(args)) => return commands::check::main(&args, no_config),
         Some(Command::Record(args)) => commands::record::run(&args, no_config),
+        Some(Command::Replay(args)) => commands::replay::run(&args, no_config),
         Some(Command::Netstat(args)) => commands::netstat::run(&args),
     };
     match result {

@@ -140,20 +140,20 @@ pub fn recording(
     }
     let picked = spread(from, to, MAX_FRAMES);
     let last = picked.len() - 1;
-    let snaps: Vec<Snapshot> = picked
+    let snaps = picked
         .iter()
         .enumerate()
         .map(|(k, &i)| {
-            let mut snap = rec.moment(i);
+            let mut snap = rec.moment(i)?;
             snap.sockets
                 .retain(|s| crate::record::dump::wanted(query, s));
-            if k == last {
+            Ok(if k == last {
                 snap
             } else {
                 distill_with(&snap, k == 0)
-            }
+            })
         })
-        .collect();
+        .collect::<Result<Vec<Snapshot>, crate::record::ReadError>>()?;
     Ok(Checked::of(&snaps, coverage, t, None))
 }
 
@@ -177,7 +177,7 @@ fn window_of(args: &CheckArgs, rec: &Recording) -> anyhow::Result<(usize, usize)
         // T1 names the first frame at or after it; T2 the last at or before it.
         let to = frame(t2)?;
         let at1 = parse_moment(t1, rec.start()).map_err(UsageError)?;
-        let from = rec.frames.partition_point(|f| f.at < at1);
+        let from = rec.entries().partition_point(|f| f.at < at1);
         if from > to {
             return Err(UsageError(format!(
                 "--between: {} is before {} (or no frame lies between them)",
@@ -190,12 +190,14 @@ fn window_of(args: &CheckArgs, rec: &Recording) -> anyhow::Result<(usize, usize)
     }
     let to = match &args.at {
         Some(t) => frame(t)?,
-        None => rec.frames.len() - 1,
+        None => rec.len().saturating_sub(1),
     };
-    let end = rec.frames[to].at;
+    let Some(end) = rec.entries().get(to).map(|f| f.at) else {
+        return Err(UsageError("the recording holds no frame".into()).into());
+    };
     let span = std::time::Duration::from_secs_f64(args.window);
-    let from =
-        rec.frames[..=to].partition_point(|f| end.duration_since(f.at).is_ok_and(|age| age > span));
+    let from = rec.entries()[..=to]
+        .partition_point(|f| end.duration_since(f.at).is_ok_and(|age| age > span));
     Ok((from, to))
 }
 

@@ -12,4 +12,5 @@ pub mod export;
 pub mod kill;
 pub mod netstat;
 pub mod record;
+pub mod replay;
 pub mod tui;

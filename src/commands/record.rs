@@ -12,6 +12,7 @@ use crate::cli::RecordArgs;
 use crate::collect::Collector;
 use crate::error::UsageError;
 use crate::record::when::{parse_duration, parse_size};
+use crate::record::writer::SyncPolicy;
 use crate::record::{Collected, Header, Writer};
 use crate::selection::{DefaultStates, Options, Request, StdinFilter};
 use crate::text;
@@ -39,6 +40,7 @@ pub fn run(args: &RecordArgs, no_config: bool) -> anyhow::Result<()> {
     if max_size < 64 << 10 {
         return Err(UsageError("--max-size: at least 64K".into()).into());
     }
+    let sync = sync_policy(&args.fsync)?;
     let selection = Request::from_args(&args.select, &config, RECORD)?.resolve()?;
     let mut query = selection.query;
     query.processes = args.processes;
@@ -61,6 +63,7 @@ pub fn run(args: &RecordArgs, no_config: bool) -> anyhow::Result<()> {
     let header = Header::new(interval, collected, SystemTime::now());
     let mut writer = Writer::create(&path, header, max_size)
         .with_context(|| format!("cannot create the recording {shown}"))?;
+    writer.set_sync(sync);
     let mut collector = Collector::new(query);
     let began = Instant::now();
     let mut frames = 0u64;
@@ -69,9 +72,15 @@ pub fn run(args: &RecordArgs, no_config: bool) -> anyhow::Result<()> {
         let snap = collector
             .snapshot()
             .context("cannot read the socket tables")?;
-        writer
-            .push(&snap)
-            .with_context(|| format!("cannot write to {shown}"))?;
+        if let Err(e) = writer.push(&snap) {
+            if e.raw_os_error() == Some(libc::ENOSPC) || e.raw_os_error() == Some(libc::EDQUOT) {
+                anyhow::bail!(
+                    "the disk is full: recording to {shown} stopped after {frames} frame(s); \
+                     the file ends with its last whole frame and reads as it is"
+                );
+            }
+            return Err(e).with_context(|| format!("cannot write to {shown}"));
+        }
         frames += 1;
         let sockets = snap.sockets;
         collector.recycle(sockets);
@@ -103,6 +112,19 @@ fn done(shown: &str, frames: u64, quiet: bool) -> anyhow::Result<()> {
         text::stderr_line(&format!("recorded {frames} frame(s) to {shown}"));
     }
     Ok(())
+}
+
+fn sync_policy(text: &str) -> anyhow::Result<SyncPolicy> {
+    Ok(match text {
+        "frame" => SyncPolicy::EveryFrame,
+        "never" => SyncPolicy::Never,
+        d => SyncPolicy::Every(parse_duration(d).map_err(|e| {
+            UsageError(format!(
+                "--fsync {}: {e} (frame, never or a duration such as 10s)",
+                text::escape(d)
+            ))
+        })?),
+    })
 }
 
 fn check_interval(secs: f64) -> anyhow::Result<f64> {

@@ -45,6 +45,24 @@ pub enum Action {
     Help,
     /// The demo's guided tour: its next step (handed to the panel; nothing without one).
     TourNext,
+    /// Moving through a recording (`sockeye replay`); nothing in the live view.
+    Replay(ReplayKey),
+}
+
+/// The keys that move through a recording.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplayKey {
+    /// One interval (frame) back or forward.
+    Back,
+    Forward,
+    /// A minute back or forward.
+    MinuteBack,
+    MinuteForward,
+    /// Prompt for a time.
+    GoTo,
+    /// Play slower or faster (1x to 60x).
+    Slower,
+    Faster,
 }
 
 impl Action {
@@ -79,8 +97,49 @@ impl Action {
             | Action::Processes
             | Action::Scroll
             | Action::TourNext
-            | Action::Findings => false,
+            | Action::Findings
+            | Action::Replay(_) => false,
         }
+    }
+
+    /// Actions that need live sockets (or a live collector): a replay refuses them and says
+    /// why. (Killing a socket belongs here: a recording's sockets may be long gone.)
+    pub fn live_only(self) -> bool {
+        match self {
+            // The tour drives the demo's sockets.
+            Action::Slower | Action::Faster | Action::TourNext => true,
+            Action::Quit
+            | Action::Back
+            | Action::Interrupt
+            | Action::Suspend
+            | Action::NextView
+            | Action::PrevView
+            | Action::Help
+            | Action::Filter
+            | Action::Show(_)
+            | Action::Up
+            | Action::Down
+            | Action::PageUp
+            | Action::PageDown
+            | Action::First
+            | Action::Last
+            | Action::Activate
+            | Action::Collapse
+            | Action::Expand
+            | Action::Detail
+            | Action::Sort
+            | Action::SortReverse
+            | Action::Pause
+            | Action::Processes
+            | Action::Scroll
+            | Action::Findings
+            | Action::Replay(_) => false,
+        }
+    }
+
+    /// Actions only a replay has; the live view's help and footer leave them out.
+    pub fn replay_only(self) -> bool {
+        matches!(self, Action::Replay(_))
     }
 }
 
@@ -357,6 +416,58 @@ pub const BINDINGS: &[Binding] = &[
         Entry("Show or hide the findings: what is wrong, where, the evidence, why and what to do."),
     ),
     row(
+        rebindable("step_back", ','),
+        Action::Replay(ReplayKey::Back),
+        Entry("replay: one interval back/forward"),
+        Entry("step"),
+        Entry("In a replay: one interval back."),
+    ),
+    row(
+        rebindable("step_forward", '.'),
+        Action::Replay(ReplayKey::Forward),
+        Join(" "),
+        Join(""),
+        Entry("In a replay: one interval forward."),
+    ),
+    row(
+        rebindable("minute_back", '<'),
+        Action::Replay(ReplayKey::MinuteBack),
+        Entry("replay: a minute back/forward"),
+        Entry("±1m"),
+        Entry("In a replay: a minute back."),
+    ),
+    row(
+        rebindable("minute_forward", '>'),
+        Action::Replay(ReplayKey::MinuteForward),
+        Join(" "),
+        Join(""),
+        Entry("In a replay: a minute forward."),
+    ),
+    row(
+        rebindable("goto", 'g'),
+        Action::Replay(ReplayKey::GoTo),
+        Entry("replay: go to a time (RFC 3339, HH:MM[:SS], +90s)"),
+        Entry("go to"),
+        Entry(
+            "In a replay: go to a time, typed as --at takes it (RFC 3339, HH:MM[:SS] on the \
+             recording's day, +DURATION from its start).",
+        ),
+    ),
+    row(
+        rebindable("play_slower", '['),
+        Action::Replay(ReplayKey::Slower),
+        Entry("replay: play slower/faster (1x 2x 5x 10x 30x 60x)"),
+        Entry("speed"),
+        Entry("In a replay: play slower (down to 1x)."),
+    ),
+    row(
+        rebindable("play_faster", ']'),
+        Action::Replay(ReplayKey::Faster),
+        Join(" "),
+        Join(""),
+        Entry("In a replay: play faster (up to 60x)."),
+    ),
+    row(
         Key::Wheel,
         Action::Scroll,
         Entry("scroll"),
@@ -486,12 +597,29 @@ pub fn entries(
     show: impl Fn(&Binding) -> Show,
     label: impl Fn(&KeyBindings, Key) -> String,
 ) -> Vec<(String, &'static str, Action)> {
+    entries_where(keys, show, label, |_| true)
+}
+
+/// [`entries`] of the rows whose action `keep` accepts (the live view leaves out the replay
+/// keys, a replay the live-only ones); a row joining a left-out entry is left out with it.
+pub fn entries_where(
+    keys: &KeyBindings,
+    show: impl Fn(&Binding) -> Show,
+    label: impl Fn(&KeyBindings, Key) -> String,
+    keep: impl Fn(Action) -> bool,
+) -> Vec<(String, &'static str, Action)> {
     let mut out: Vec<(String, &'static str, Action)> = Vec::new();
+    let mut joining = true;
     for b in BINDINGS {
         match show(b) {
-            Entry(text) => out.push((label(keys, b.key), text, b.action)),
+            Entry(text) => {
+                joining = keep(b.action);
+                if joining {
+                    out.push((label(keys, b.key), text, b.action));
+                }
+            }
             Join(sep) => {
-                if let Some(last) = out.last_mut() {
+                if joining && let Some(last) = out.last_mut() {
                     last.0.push_str(sep);
                     last.0.push_str(&label(keys, b.key));
                 }

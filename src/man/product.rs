@@ -194,6 +194,24 @@ pub(super) fn recording(page: &mut Page) {
              that is not a recording or is of a newer major format version is refused (exit \
              2); an empty one, or one cut before its first frame, exits 1. The format is \
              specified in FORMAT.md.",
+        )
+        .para(
+            "dump --from FILE and replay FILE read FILE.3, FILE.2, FILE.1 and FILE as one \
+             recording in time order; a gap between two files (the recorder was stopped) is \
+             noted. Opening a recording indexes its frames without decoding them, so any \
+             moment is rebuilt from the full frame before it and at most 59 deltas. --fsync \
+             frame (the default) forces every frame to the disk, so a crash loses at most the \
+             last interval; --fsync DURATION syncs at most that often, --fsync never leaves it \
+             to the kernel. A full disk ends the recording with one line and exit status 1; \
+             the partial frame is cut off, so the file reads as it is.",
+        )
+        .para(
+            "sockeye replay FILE [--at TIME] opens the live view on the recording, paused at \
+             its start or at TIME. Every view, the filter, sorting, the details pane and the \
+             history sparklines work on the moment shown; a timeline line shows the span, the \
+             moment and gaps. Keys: , and . one interval back and forward, < and > a minute, g \
+             go to a TIME, space play and pause, [ and ] the speed (1x to 60x). The refresh \
+             interval keys, killing and the demo's keys are not available in a replay.",
         );
 }
 

@@ -53,13 +53,28 @@ pub fn run(args: &DumpArgs, path: &Path, no_config: bool) -> anyhow::Result<()> 
             ))
             .into());
         }
+        if !args.quiet {
+            for g in rec.gaps.iter().filter(|g| g.next > from && g.next <= to) {
+                text::stderr_line(&format!("note: {}", gap_text(g)));
+            }
+        }
         return between_out(args, &rec, &query, from, to);
     }
     let i = match &args.at {
         Some(t) => moment(&rec, t)?,
-        None => rec.frames.len() - 1,
+        None => rec.len() - 1,
     };
-    let mut snap = rec.moment(i);
+    if !args.quiet
+        && let Some(t) = &args.at
+        && let Some(g) = rec.gaps.iter().find(|g| g.next == i + 1)
+        && parse_moment(t, rec.start()).is_ok_and(|at| at > g.from)
+    {
+        text::stderr_line(&format!(
+            "note: {}; showing the last moment before it",
+            gap_text(g)
+        ));
+    }
+    let mut snap = rec.moment(i)?;
     snap.sockets.retain(|s| wanted(&query, s));
     ss_order(&mut snap.sockets);
 
@@ -101,11 +116,22 @@ pub fn open(path: &Path) -> anyhow::Result<Recording> {
         Err(e) if e.is_usage() => return Err(UsageError(e.to_string()).into()),
         Err(e) => return Err(e.into()),
     };
-    let shown = text::escape(&path.to_string_lossy()).into_owned();
     for w in &rec.warnings {
-        text::stderr_line(&format!("warning: {shown}: {w}"));
+        text::stderr_line(&format!("warning: {w}"));
     }
     Ok(rec)
+}
+
+/// A gap between two files of a recording, in words.
+pub fn gap_text(g: &super::reader::Gap) -> String {
+    let secs = g.to.duration_since(g.from).unwrap_or_default().as_secs();
+    format!(
+        "nothing was recorded from {} to {} ({}; the recorder was stopped or a rotated \
+         file is missing)",
+        format_rfc3339(g.from),
+        format_rfc3339(g.to),
+        super::when::format_span(std::time::Duration::from_secs(secs))
+    )
 }
 
 /// The frame a TIME names: the last one taken at or before it.
@@ -172,15 +198,15 @@ fn between_out(
     from: usize,
     to: usize,
 ) -> anyhow::Result<()> {
-    let mut changes = rec.changes(from, to);
+    let mut changes = rec.changes(from, to)?;
     changes.appeared.retain(|(_, s)| wanted(query, s));
     changes.vanished.retain(|(_, s)| wanted(query, s));
-    let source = rec.frames[to].source;
+    let source = rec.entries()[to].source;
     let mut w = BufWriter::with_capacity(1 << 16, io::stdout().lock());
     if args.json {
         let doc = BetweenJson {
-            from: rec.frames[from].at,
-            to: rec.frames[to].at,
+            from: rec.entries()[from].at,
+            to: rec.entries()[to].at,
             appeared: &changes.appeared,
             vanished: &changes.vanished,
             source,

@@ -229,30 +229,13 @@ impl Frame {
     /// The uncompressed payload: kind, time (µs since the epoch, zigzag), source, counters,
     /// then the body.
     pub fn encode(&self) -> Vec<u8> {
-        let mut e = Enc::default();
-        e.u8(match self.body {
+        let kind = match self.body {
             Body::Full(_) => KIND_FULL,
             Body::Delta { .. } => KIND_DELTA,
-        });
-        e.ivar(micros(self.at));
-        e.u8(match self.source {
-            Source::Netlink => 0,
-            Source::Proc => 1,
-        });
-        match &self.counters {
-            Some(k) => {
-                e.u8(1);
-                codec::put_counters(&mut e, k);
-            }
-            None => e.u8(0),
-        }
+        };
+        let mut e = encode_head(kind, self.at, self.source, self.counters.as_ref());
         match &self.body {
-            Body::Full(sockets) => {
-                e.var(sockets.len() as u64);
-                for s in sockets {
-                    codec::put_socket(&mut e, s);
-                }
-            }
+            Body::Full(sockets) => put_sockets(&mut e, sockets),
             Body::Delta { vanished, upserted } => {
                 e.var(vanished.len() as u64);
                 for k in vanished {
@@ -267,15 +250,30 @@ impl Frame {
         e.buf
     }
 
-    pub fn decode(buf: &[u8], netids: &[Option<Netid>]) -> Result<Frame, DecodeError> {
+    /// What an index needs of a payload: whether it is full, its time and source.
+    pub fn head(buf: &[u8]) -> Result<(bool, SystemTime, Source), DecodeError> {
         let mut d = Dec::new(buf);
+        let (kind, at, source) = Frame::head_from(&mut d)?;
+        Ok((kind == KIND_FULL, at, source))
+    }
+
+    fn head_from(d: &mut Dec) -> Result<(u8, SystemTime, Source), DecodeError> {
         let kind = d.u8()?;
+        if kind != KIND_FULL && kind != KIND_DELTA {
+            return Err(DecodeError::Bad("frame kind"));
+        }
         let at = from_micros(d.ivar()?);
         let source = match d.u8()? {
             0 => Source::Netlink,
             1 => Source::Proc,
             _ => return Err(DecodeError::Bad("source")),
         };
+        Ok((kind, at, source))
+    }
+
+    pub fn decode(buf: &[u8], netids: &[Option<Netid>]) -> Result<Frame, DecodeError> {
+        let mut d = Dec::new(buf);
+        let (kind, at, source) = Frame::head_from(&mut d)?;
         let counters = match d.u8()? {
             0 => None,
             _ => Some(codec::get_counters(&mut d)?),
@@ -309,6 +307,45 @@ impl Frame {
             counters,
             body,
         })
+    }
+}
+
+/// The payload of a full frame of `sockets` (what [`Frame::encode`] gives for one, without
+/// building the frame).
+pub fn encode_full(
+    at: SystemTime,
+    source: Source,
+    counters: Option<&KernelCounters>,
+    sockets: &[Socket],
+) -> Vec<u8> {
+    let mut e = encode_head(KIND_FULL, at, source, counters);
+    put_sockets(&mut e, sockets);
+    e.buf
+}
+
+/// Kind, time, source and counters.
+fn encode_head(kind: u8, at: SystemTime, source: Source, counters: Option<&KernelCounters>) -> Enc {
+    let mut e = Enc::default();
+    e.u8(kind);
+    e.ivar(micros(at));
+    e.u8(match source {
+        Source::Netlink => 0,
+        Source::Proc => 1,
+    });
+    match counters {
+        Some(k) => {
+            e.u8(1);
+            codec::put_counters(&mut e, k);
+        }
+        None => e.u8(0),
+    }
+    e
+}
+
+fn put_sockets(e: &mut Enc, sockets: &[Socket]) {
+    e.var(sockets.len() as u64);
+    for s in sockets {
+        codec::put_socket(e, s);
     }
 }
 

@@ -1,5 +1,5 @@
-//! The flight recorder: `sockeye record` writes snapshots to a file, `dump --from` reads any
-//! moment back. FORMAT.md (repository root) specifies the file.
+//! The flight recorder: `sockeye record` writes snapshots to a file, `dump --from` and
+//! `replay` read any moment back. FORMAT.md (repository root) specifies the file.
 //!
 //! Compression is LZ4 (lz4_flex, pure Rust): a frame compresses in well under a millisecond
 //! per thousand sockets with no C toolchain in the build, and socket tables are repetitive
@@ -7,15 +7,18 @@
 
 pub mod codec;
 pub mod crc;
+pub mod cursor;
 pub mod dump;
 pub mod frame;
 pub mod reader;
+pub mod table;
 pub mod when;
 pub mod writer;
 
 #[cfg(test)]
 mod tests;
 
+pub use cursor::Cursor;
 pub use frame::{Collected, Header};
 pub use reader::{ReadError, Recording};
 pub use writer::Writer;

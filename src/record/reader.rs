@@ -1,13 +1,22 @@
-//! Reads a recording: the header, then frames until the end or the first frame that is cut
-//! short or fails its checksum (a warning names its offset; everything before it reads).
+//! Reads a recording: its files (FILE.3 … FILE.1, FILE, oldest first, as rotation left them)
+//! as one sequence of frames, through an index built on open, so that reading any moment
+//! decodes only the frames since the full frame before it. A frame that is cut short or fails
+//! its checksum ends its file's part of the index (a warning names the file and offset;
+//! everything before it reads).
 
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
 use std::path::Path;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use rustc_hash::FxHashMap;
 
+use super::cursor::Cursor;
 use super::frame::{self, Body, Frame, Header, HeaderError, Key};
-use crate::model::{KernelCounters, Snapshot, Socket, Source};
+use super::table::Table;
+use super::writer::{GENERATIONS, generation};
+use crate::model::{Snapshot, Socket, Source};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
@@ -20,6 +29,12 @@ pub enum ReadError {
     Header { path: String, source: HeaderError },
     #[error("{path}: no complete frame (the file is cut before its first one)")]
     NoFrame { path: String },
+    #[error("{path}: {why} at byte offset {offset}")]
+    Frame {
+        path: String,
+        offset: u64,
+        why: String,
+    },
 }
 
 impl ReadError {
@@ -35,110 +50,271 @@ impl ReadError {
     }
 }
 
-/// A recording, its frames decoded (they are small: deltas between periodic full frames).
+/// Where a file's bytes are: an open file, read at offsets (a recording of hundreds of MiB
+/// is never held in memory), or bytes handed over whole (tests, the fuzzer).
+enum Store {
+    File(File),
+    Mem(Vec<u8>),
+}
+
+impl Store {
+    fn read_at(&self, off: u64, buf: &mut [u8]) -> io::Result<()> {
+        match self {
+            Store::File(f) => f.read_exact_at(buf, off),
+            Store::Mem(m) => {
+                let start = usize::try_from(off).map_err(|_| io::ErrorKind::UnexpectedEof)?;
+                let src = m
+                    .get(start..start.saturating_add(buf.len()))
+                    .ok_or(io::ErrorKind::UnexpectedEof)?;
+                buf.copy_from_slice(src);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// One file of the recording.
+struct Part {
+    /// Its path, escaped for display.
+    name: String,
+    header: Header,
+    store: Store,
+}
+
+/// One frame in the index: where it is and what it is, without its sockets.
+#[derive(Clone, Copy, Debug)]
+pub struct Entry {
+    part: u16,
+    off: u64,
+    len: u32,
+    pub at: SystemTime,
+    pub full: bool,
+    pub source: Source,
+}
+
+/// Time between two files of the recording in which nothing was recorded (the recorder was
+/// stopped, or a rotated file is missing).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Gap {
+    pub from: SystemTime,
+    pub to: SystemTime,
+    /// The index of the first frame after the gap.
+    pub next: usize,
+}
+
+/// A recording: its files, oldest first, and the index of their frames in time order.
 pub struct Recording {
+    /// The newest file's header, with `collected` only what every file collected and
+    /// `started` when the oldest one started.
     pub header: Header,
-    pub frames: Vec<Frame>,
-    /// Why reading stopped early (at most one: the first damaged frame ends the read).
+    parts: Vec<Part>,
+    index: Vec<Entry>,
+    /// Why parts of it could not be read (damaged tails, unreadable older files).
     pub warnings: Vec<String>,
+    pub gaps: Vec<Gap>,
 }
 
 impl Recording {
+    /// The recording at `path` with the older files rotation keeps beside it (`path.1` …
+    /// `path.3`), read as one. The named file must be a recording; an older one that is not
+    /// is skipped with a warning.
     pub fn open(path: &Path) -> Result<Recording, ReadError> {
+        let mut parts = Vec::new();
+        let mut warnings = Vec::new();
+        for n in (1..GENERATIONS).rev() {
+            let p = generation(path, n);
+            if !p.is_file() {
+                continue;
+            }
+            match Part::open(&p) {
+                Ok(part) => parts.push(part),
+                Err(e) => warnings.push(format!("{e}; that file is skipped")),
+            }
+        }
+        match Part::open(path) {
+            Ok(p) => parts.push(p),
+            // The recorder rotated and could not start the new file (a full disk): the
+            // older files still read.
+            Err(e) if !parts.is_empty() && !e.is_usage() => {
+                warnings.push(format!("{e}; reading the older files"));
+            }
+            Err(e) => return Err(e),
+        }
         let shown = crate::text::escape(&path.to_string_lossy()).into_owned();
-        let data = std::fs::read(path).map_err(|source| ReadError::Io {
-            path: shown.clone(),
-            source,
-        })?;
-        let rec = Recording::parse(&data).map_err(|source| ReadError::Header {
-            path: shown.clone(),
-            source,
-        })?;
-        if rec.frames.is_empty() {
+        let rec = Recording::build(parts, warnings);
+        if rec.index.is_empty() {
             return Err(ReadError::NoFrame { path: shown });
         }
         Ok(rec)
     }
 
-    /// The header must be whole; frames read up to the first damaged one.
+    /// One file alone (no rotated siblings).
+    pub fn open_file(path: &Path) -> Result<Recording, ReadError> {
+        let shown = crate::text::escape(&path.to_string_lossy()).into_owned();
+        let rec = Recording::build(vec![Part::open(path)?], Vec::new());
+        if rec.index.is_empty() {
+            return Err(ReadError::NoFrame { path: shown });
+        }
+        Ok(rec)
+    }
+
+    /// A recording held in memory. The header must be whole; frames read up to the first
+    /// damaged one.
     pub fn parse(data: &[u8]) -> Result<Recording, HeaderError> {
-        let (header, mut off) = frame::decode_header(data)?;
-        let mut frames = Vec::new();
-        let mut warnings = Vec::new();
-        while off < data.len() {
-            match read_frame(data, off, &header) {
-                Ok((f, next)) => {
-                    // A delta before any full frame has nothing to apply to.
-                    if !frames.is_empty() || matches!(f.body, Body::Full(_)) {
-                        frames.push(f);
-                    }
-                    off = next;
-                }
-                Err(why) => {
-                    warnings.push(format!(
-                        "{why} at byte offset {off}; the {} byte(s) from there on are skipped",
-                        data.len() - off
-                    ));
-                    break;
-                }
+        let (header, first) = frame::decode_header(data)?;
+        let part = Part {
+            name: "the recording".into(),
+            header,
+            store: Store::Mem(data.to_vec()),
+        };
+        let mut rec = Recording::build_with(vec![(part, first as u64, data.len() as u64)]);
+        // In memory the file name would only repeat itself.
+        for w in &mut rec.warnings {
+            if let Some(rest) = w.strip_prefix("the recording: ") {
+                *w = rest.to_string();
             }
         }
-        Ok(Recording {
+        Ok(rec)
+    }
+
+    fn build(parts: Vec<(Part, u64, u64)>, mut warnings: Vec<String>) -> Recording {
+        let mut rec = Recording::build_with(parts);
+        warnings.append(&mut rec.warnings);
+        rec.warnings = warnings;
+        rec
+    }
+
+    fn build_with(parts: Vec<(Part, u64, u64)>) -> Recording {
+        let mut index = Vec::new();
+        let mut warnings = Vec::new();
+        let mut gaps = Vec::new();
+        let mut kept = Vec::with_capacity(parts.len());
+        for (part, first, total) in parts {
+            let before = index.len();
+            let n = kept.len() as u16;
+            scan(n, &part, first, total, &mut index, &mut warnings);
+            if before > 0 && index.len() > before {
+                let (prev, next) = (index[before - 1].at, index[before].at);
+                let slack = part.header.interval * 2 + Duration::from_secs(1);
+                match next.duration_since(prev) {
+                    Ok(d) if d > slack => gaps.push(Gap {
+                        from: prev,
+                        to: next,
+                        next: before,
+                    }),
+                    Ok(_) => {}
+                    Err(_) => warnings.push(format!(
+                        "{} starts before the file before it ends (the clock was set back?); \
+                         moments are read in file order",
+                        part.name
+                    )),
+                }
+            }
+            kept.push(part);
+        }
+        let newest = kept.last().map(|p| p.header.clone());
+        let mut header = newest.unwrap_or_else(|| {
+            Header::new(
+                Duration::from_secs(1),
+                Default::default(),
+                SystemTime::now(),
+            )
+        });
+        if let Some(first) = kept.first() {
+            header.started = first.header.started;
+        }
+        for p in &kept {
+            let c = p.header.collected;
+            header.collected.processes &= c.processes;
+            header.collected.tcp_info &= c.tcp_info;
+            header.collected.memory &= c.memory;
+        }
+        Recording {
             header,
-            frames,
+            parts: kept,
+            index,
             warnings,
-        })
+            gaps,
+        }
+    }
+
+    /// Frames in the recording.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+    /// The index: each frame's time, kind and source.
+    pub fn entries(&self) -> &[Entry] {
+        &self.index
+    }
+    /// The files read, oldest first (escaped for display).
+    pub fn files(&self) -> Vec<&str> {
+        self.parts.iter().map(|p| p.name.as_str()).collect()
     }
 
     pub fn start(&self) -> SystemTime {
-        self.frames.first().map_or(self.header.started, |f| f.at)
+        self.index.first().map_or(self.header.started, |f| f.at)
     }
     pub fn end(&self) -> SystemTime {
-        self.frames.last().map_or(self.header.started, |f| f.at)
+        self.index.last().map_or(self.header.started, |f| f.at)
     }
 
     /// The index of the last frame taken at or before `t`; None when `t` is before the first.
     pub fn frame_at(&self, t: SystemTime) -> Option<usize> {
-        let n = self.frames.partition_point(|f| f.at <= t);
+        let n = self.index.partition_point(|f| f.at <= t);
         n.checked_sub(1)
+    }
+
+    /// The last full frame at or before `i`: where rebuilding moment `i` starts.
+    pub fn full_before(&self, i: usize) -> usize {
+        self.index[..=i.min(self.index.len().saturating_sub(1))]
+            .iter()
+            .rposition(|e| e.full)
+            .unwrap_or(0)
+    }
+
+    /// Frame `i`, decoded.
+    pub fn frame(&self, i: usize) -> Result<Frame, ReadError> {
+        let e = self.index.get(i).ok_or_else(|| ReadError::Frame {
+            path: "the recording".into(),
+            offset: 0,
+            why: format!("no frame {i}"),
+        })?;
+        let part = &self.parts[usize::from(e.part)];
+        let fail = |why: String| ReadError::Frame {
+            path: part.name.clone(),
+            offset: e.off,
+            why,
+        };
+        let payload = load(&part.store, e.off, e.len).map_err(fail)?;
+        Frame::decode(&payload, &part.header.netids)
+            .map_err(|err| fail(format!("undecodable frame ({err})")))
     }
 
     /// The moment of frame `i` as a snapshot: the last full frame at or before it, with the
     /// deltas up to it applied.
-    pub fn moment(&self, i: usize) -> Snapshot {
-        let mut table = Table::default();
-        let i = i.min(self.frames.len().saturating_sub(1));
-        let first = self.frames[..=i]
-            .iter()
-            .rposition(|f| matches!(f.body, Body::Full(_)))
-            .unwrap_or(0);
-        for f in &self.frames[first..=i] {
-            table.apply(&f.body);
-        }
-        let f = &self.frames[i];
-        snapshot(f.at, f.source, f.counters.clone(), table.into_sockets())
+    pub fn moment(&self, i: usize) -> Result<Snapshot, ReadError> {
+        let mut c = Cursor::default();
+        c.seek(self, i, |_, _| {})?;
+        Ok(c.snapshot())
     }
 
     /// What changed in the frames after `from` up to and including `to`: sockets that
     /// appeared (as first seen) and that vanished (as last seen), each with its moment.
-    pub fn changes(&self, from: usize, to: usize) -> Changes {
+    pub fn changes(&self, from: usize, to: usize) -> Result<Changes, ReadError> {
         let mut out = Changes::default();
-        let first = self.frames[..=from]
-            .iter()
-            .rposition(|f| matches!(f.body, Body::Full(_)))
-            .unwrap_or(0);
         let mut table = Table::default();
-        for f in &self.frames[first..=from] {
-            table.apply(&f.body);
+        for j in self.full_before(from)..=from.min(self.len().saturating_sub(1)) {
+            table.apply(&self.frame(j)?.body);
         }
-        for f in self.frames.iter().take(to + 1).skip(from + 1) {
-            let before: FxHashMap<Key, Socket> = match &f.body {
-                // A full frame is compared with the table as it was.
-                Body::Full(_) => table.map(),
-                Body::Delta { .. } => FxHashMap::default(),
-            };
+        for j in (from + 1)..=to.min(self.len().saturating_sub(1)) {
+            let f = self.frame(j)?;
             match &f.body {
+                // A full frame is compared with the table as it was.
                 Body::Full(sockets) => {
+                    let before: FxHashMap<Key, Socket> = table.map();
                     let now: FxHashMap<Key, &Socket> =
                         sockets.iter().map(|s| (Key::of(s), s)).collect();
                     for (k, s) in &before {
@@ -167,93 +343,126 @@ impl Recording {
             }
             table.apply(&f.body);
         }
-        out
+        Ok(out)
     }
 }
 
-#[derive(Default, Debug)]
-pub struct Changes {
-    pub appeared: Vec<(SystemTime, Socket)>,
-    pub vanished: Vec<(SystemTime, Socket)>,
-}
-
-/// The sockets of a moment, in the order the recording first saw them.
-#[derive(Default)]
-struct Table {
-    slots: Vec<Option<Socket>>,
-    index: FxHashMap<Key, usize>,
-}
-
-impl Table {
-    fn apply(&mut self, body: &Body) {
-        match body {
-            Body::Full(sockets) => {
-                self.slots.clear();
-                self.index.clear();
-                // Every socket, even two sharing a key (the writer makes the next frame full).
-                for s in sockets {
-                    self.index.insert(Key::of(s), self.slots.len());
-                    self.slots.push(Some(s.clone()));
-                }
+impl Part {
+    fn open(path: &Path) -> Result<(Part, u64, u64), ReadError> {
+        let name = crate::text::escape(&path.to_string_lossy()).into_owned();
+        let io = |source| ReadError::Io {
+            path: name.clone(),
+            source,
+        };
+        let file = crate::input::open_regular(path).map_err(io)?;
+        let total = file.metadata().map_err(io)?.len();
+        // The header is small; its length field is capped by what the file holds.
+        let mut head = vec![0u8; total.min(64 << 10) as usize];
+        file.read_exact_at(&mut head, 0).map_err(io)?;
+        let header = match frame::decode_header(&head) {
+            Ok((h, first)) => Ok((h, first)),
+            // A header body longer than the first 64 KiB (tables named at length).
+            Err(HeaderError::Damaged) if total > head.len() as u64 => {
+                let mut all = vec![
+                    0u8;
+                    usize::try_from(total).map_err(|_| {
+                        io(io::Error::other("the header is impossibly long"))
+                    })?
+                ];
+                file.read_exact_at(&mut all, 0).map_err(io)?;
+                frame::decode_header(&all)
             }
-            Body::Delta { vanished, upserted } => {
-                for k in vanished {
-                    if let Some(i) = self.index.remove(k) {
-                        self.slots[i] = None;
-                    }
+            Err(e) => Err(e),
+        };
+        let (header, first) = header.map_err(|source| ReadError::Header {
+            path: name.clone(),
+            source,
+        })?;
+        Ok((
+            Part {
+                name,
+                header,
+                store: Store::File(file),
+            },
+            first as u64,
+            total,
+        ))
+    }
+}
+
+/// Index one file's frames from `off` to `total`: envelope, checksum, decompression and the
+/// payload's head. Deltas before the file's first full frame have nothing to apply to and
+/// are left out.
+fn scan(
+    part_no: u16,
+    part: &Part,
+    mut off: u64,
+    total: u64,
+    index: &mut Vec<Entry>,
+    warnings: &mut Vec<String>,
+) {
+    let mut seen_full = false;
+    while off < total {
+        let step = envelope(&part.store, off, total).and_then(|len| {
+            let payload = load(&part.store, off, len)?;
+            let (full, at, source) =
+                Frame::head(&payload).map_err(|e| format!("undecodable frame ({e})"))?;
+            Ok((len, full, at, source))
+        });
+        match step {
+            Ok((len, full, at, source)) => {
+                seen_full |= full;
+                if seen_full {
+                    index.push(Entry {
+                        part: part_no,
+                        off,
+                        len,
+                        at,
+                        full,
+                        source,
+                    });
                 }
-                for s in upserted {
-                    self.upsert(s);
-                }
+                off += frame::ENVELOPE as u64 + u64::from(len);
+            }
+            Err(why) => {
+                warnings.push(format!(
+                    "{}: {why} at byte offset {off}; the {} byte(s) from there on are skipped",
+                    part.name,
+                    total - off
+                ));
+                break;
             }
         }
     }
-    fn upsert(&mut self, s: &Socket) {
-        let k = Key::of(s);
-        match self.index.get(&k) {
-            Some(&i) => self.slots[i] = Some(s.clone()),
-            None => {
-                self.index.insert(k, self.slots.len());
-                self.slots.push(Some(s.clone()));
-            }
-        }
-    }
-    fn get(&self, k: &Key) -> Option<&Socket> {
-        self.index.get(k).and_then(|i| self.slots[*i].as_ref())
-    }
-    fn map(&self) -> FxHashMap<Key, Socket> {
-        self.slots
-            .iter()
-            .flatten()
-            .map(|s| (Key::of(s), s.clone()))
-            .collect()
-    }
-    fn into_sockets(self) -> Vec<Socket> {
-        self.slots.into_iter().flatten().collect()
-    }
 }
 
-fn snapshot(
-    at: SystemTime,
-    source: Source,
-    counters: Option<KernelCounters>,
-    sockets: Vec<Socket>,
-) -> Snapshot {
-    Snapshot::new(at, source, sockets, counters)
-}
-
-/// One frame at `off`: envelope, checksum, decompression, decoding.
-fn read_frame(data: &[u8], off: usize, header: &Header) -> Result<(Frame, usize), String> {
-    let env = data
-        .get(off..off + frame::ENVELOPE)
-        .ok_or("truncated frame header")?;
-    let len = u32::from_le_bytes([env[0], env[1], env[2], env[3]]) as usize;
-    let crc = u32::from_le_bytes([env[4], env[5], env[6], env[7]]);
-    if len > frame::MAX_FRAME {
+/// The compressed length of the frame at `off`, checked against what the file holds.
+fn envelope(store: &Store, off: u64, total: u64) -> Result<u32, String> {
+    if total - off < frame::ENVELOPE as u64 {
+        return Err("truncated frame header".into());
+    }
+    let mut env = [0u8; frame::ENVELOPE];
+    store
+        .read_at(off, &mut env)
+        .map_err(|e| format!("unreadable frame ({e})"))?;
+    let len = u32::from_le_bytes([env[0], env[1], env[2], env[3]]);
+    if len as usize > frame::MAX_FRAME {
         return Err("corrupted frame (impossible length)".into());
     }
-    let start = off + frame::ENVELOPE;
-    let block = data.get(start..start + len).ok_or("truncated frame")?;
+    if total - off - (frame::ENVELOPE as u64) < u64::from(len) {
+        return Err("truncated frame".into());
+    }
+    Ok(len)
+}
+
+/// The payload of the frame at `off` whose block is `len` bytes: checksum, decompression.
+fn load(store: &Store, off: u64, len: u32) -> Result<Vec<u8>, String> {
+    let mut buf = vec![0u8; frame::ENVELOPE + len as usize];
+    store
+        .read_at(off, &mut buf)
+        .map_err(|e| format!("unreadable frame ({e})"))?;
+    let crc = u32::from_le_bytes([buf[4], buf[5], buf[6], buf[7]]);
+    let block = &buf[frame::ENVELOPE..];
     if super::crc::crc32(block) != crc {
         return Err("corrupted frame (checksum mismatch)".into());
     }
@@ -263,12 +472,14 @@ fn read_frame(data: &[u8], off: usize, header: &Header) -> Result<(Frame, usize)
         .get(..4)
         .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
         .ok_or("corrupted frame (no size)")?;
-    if size > frame::MAX_FRAME || size > len.saturating_mul(256).saturating_add(64) {
+    if size > frame::MAX_FRAME || size > block.len().saturating_mul(256).saturating_add(64) {
         return Err("corrupted frame (impossible size)".into());
     }
-    let payload = lz4_flex::block::decompress_size_prepended(block)
-        .map_err(|e| format!("corrupted frame ({e})"))?;
-    let f =
-        Frame::decode(&payload, &header.netids).map_err(|e| format!("undecodable frame ({e})"))?;
-    Ok((f, start + len))
+    lz4_flex::block::decompress_size_prepended(block).map_err(|e| format!("corrupted frame ({e})"))
+}
+
+#[derive(Default, Debug)]
+pub struct Changes {
+    pub appeared: Vec<(SystemTime, Socket)>,
+    pub vanished: Vec<(SystemTime, Socket)>,
 }

@@ -145,10 +145,10 @@ fn every_moment_reads_back_as_it_was() {
     let path = record(dir.path(), &snaps, 1 << 30);
     let rec = Recording::open(&path).unwrap();
     assert!(rec.warnings.is_empty(), "{:?}", rec.warnings);
-    assert_eq!(rec.frames.len(), snaps.len());
-    assert!(matches!(rec.frames[1].body, frame::Body::Delta { .. }));
+    assert_eq!(rec.len(), snaps.len());
+    assert!(!rec.entries()[1].full);
     for (i, want) in snaps.iter().enumerate() {
-        let got = rec.moment(i);
+        let got = rec.moment(i).unwrap();
         assert_eq!(got.taken_at, want.taken_at);
         assert_eq!(got.counters, want.counters);
         let mut a = got.sockets.clone();
@@ -158,7 +158,7 @@ fn every_moment_reads_back_as_it_was() {
         b.sort_by_key(key);
         assert_eq!(a, b, "moment {i}");
     }
-    let ch = rec.changes(0, 1);
+    let ch = rec.changes(0, 1).unwrap();
     assert_eq!(ch.appeared.len(), 1); // sock(20)
     assert_eq!(ch.vanished.len(), 2); // sock(0) and the unix socket
 }
@@ -181,7 +181,7 @@ fn a_cut_or_damaged_tail_is_skipped_with_its_offset() {
             Ok(r) => {
                 assert!(cut >= first);
                 let whole_frames = bounds.iter().filter(|b| **b <= cut).count() - 1;
-                assert_eq!(r.frames.len(), whole_frames, "cut at {cut}");
+                assert_eq!(r.len(), whole_frames, "cut at {cut}");
                 if bounds.contains(&cut) {
                     assert!(r.warnings.is_empty(), "{:?}", r.warnings);
                 } else {
@@ -198,7 +198,7 @@ fn a_cut_or_damaged_tail_is_skipped_with_its_offset() {
     let mut bad = data.clone();
     bad[last_off] ^= 0x40;
     let r = Recording::parse(&bad).unwrap();
-    assert_eq!(r.frames.len(), whole.frames.len() - 1);
+    assert_eq!(r.len(), whole.len() - 1);
     assert_eq!(r.warnings.len(), 1);
     assert!(r.warnings[0].contains("checksum"), "{:?}", r.warnings);
     assert!(r.warnings[0].contains("byte offset"), "{:?}", r.warnings);
@@ -238,16 +238,16 @@ fn rotation_keeps_the_size_bounded_and_each_file_readable() {
     for n in 0..super::writer::GENERATIONS {
         let p = generation(&path, n);
         total += std::fs::metadata(&p).unwrap().len();
-        let r = Recording::open(&p).unwrap();
+        let r = Recording::open_file(&p).unwrap();
         assert!(r.warnings.is_empty());
-        assert!(matches!(r.frames[0].body, frame::Body::Full(_)));
+        assert!(r.entries()[0].full);
     }
     assert!(!generation(&path, super::writer::GENERATIONS).exists());
     assert!(total <= max, "{total} > {max}");
     // The newest data is in the live file.
-    let live = Recording::open(&path).unwrap();
+    let live = Recording::open_file(&path).unwrap();
     assert_eq!(
-        live.moment(live.frames.len() - 1).sockets,
+        live.moment(live.len() - 1).unwrap().sockets,
         (1999..2049).map(sock).collect::<Vec<_>>()
     );
 }
@@ -278,7 +278,7 @@ fn size_per_socket_per_frame() {
     let delta_per = delta as f64 / f64::from(nd) / 10_000.0;
     let t0 = std::time::Instant::now();
     let rec = Recording::open(&path).unwrap();
-    let last = rec.moment(rec.frames.len() - 1);
+    let last = rec.moment(rec.len() - 1).unwrap();
     let read = t0.elapsed();
     assert_eq!(last.sockets.len(), 10_000);
     println!(
@@ -304,6 +304,75 @@ fn sockets_sharing_a_key_all_read_back() {
     let path = record(dir.path(), &snaps, 1 << 30);
     let rec = Recording::open(&path).unwrap();
     for (i, want) in snaps.iter().enumerate() {
-        assert_eq!(rec.moment(i).sockets, want.sockets, "moment {i}");
+        assert_eq!(rec.moment(i).unwrap().sockets, want.sockets, "moment {i}");
+    }
+}
+
+/// FILE.3 … FILE read as one recording in time order; a restart between two files is a gap.
+#[test]
+fn rotated_files_read_as_one_recording_with_gaps_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.rec");
+    let mut w = Writer::create(&path, header(), 64 << 10).unwrap();
+    for t in 0..600u32 {
+        let v: Vec<Socket> = (t..t + 50).map(sock).collect();
+        w.push(&snap(u64::from(t), v)).unwrap();
+    }
+    drop(w);
+    // A restart an hour later: the file before rotates away.
+    let mut w = Writer::create(&path, header(), 64 << 10).unwrap();
+    for t in 4200..4210u32 {
+        w.push(&snap(u64::from(t), (t..t + 50).map(sock).collect()))
+            .unwrap();
+    }
+    drop(w);
+    let rec = Recording::open(&path).unwrap();
+    assert!(rec.warnings.is_empty(), "{:?}", rec.warnings);
+    assert_eq!(rec.files().len(), 4);
+    let times: Vec<_> = rec.entries().iter().map(|e| e.at).collect();
+    assert!(times.windows(2).all(|w| w[0] < w[1]), "time order");
+    assert_eq!(rec.gaps.len(), 1, "{:?}", rec.gaps);
+    let g = &rec.gaps[0];
+    assert_eq!(g.from, snap(599, Vec::new()).taken_at);
+    assert_eq!(g.to, snap(4200, Vec::new()).taken_at);
+    assert_eq!(rec.entries()[g.next].at, g.to);
+    // More than the live file alone, and each moment is the one recorded.
+    let live = Recording::open_file(&path).unwrap();
+    assert_eq!(live.len(), 10);
+    assert!(rec.len() > 10);
+    let first = rec.entries()[0].at;
+    let t0 = first
+        .duration_since(snap(0, Vec::new()).taken_at)
+        .unwrap()
+        .as_secs() as u32;
+    assert_eq!(
+        rec.moment(0).unwrap().sockets,
+        (t0..t0 + 50).map(sock).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        rec.moment(g.next - 1).unwrap().sockets,
+        (599..649).map(sock).collect::<Vec<_>>()
+    );
+}
+
+/// A cursor moved back and forth gives the moment rebuilt from scratch, and applies only
+/// the frames in between when moving forward.
+#[test]
+fn a_cursor_steps_both_ways() {
+    let dir = tempfile::tempdir().unwrap();
+    let snaps: Vec<Snapshot> = (0..150u32)
+        .map(|t| snap(u64::from(t), (t..t + 30).map(sock).collect()))
+        .collect();
+    let path = record(dir.path(), &snaps, 1 << 30);
+    let rec = Recording::open(&path).unwrap();
+    let mut c = crate::record::Cursor::default();
+    for i in [3usize, 4, 70, 2, 149, 148, 61, 62] {
+        let mut applied = 0;
+        c.seek(&rec, i, |_, _| applied += 1).unwrap();
+        assert_eq!(c.snapshot().sockets, snaps[i].sockets, "at {i}");
+        assert_eq!(c.snapshot().taken_at, snaps[i].taken_at);
+        if i == 4 || i == 62 {
+            assert_eq!(applied, 1, "one step forward applies one frame");
+        }
     }
 }

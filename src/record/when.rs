@@ -173,6 +173,17 @@ pub fn parse_rfc3339(t: &str) -> Option<SystemTime> {
 }
 
 /// RFC 3339 in UTC with millisecond precision (`2026-12-02T03:12:00.000Z`).
+/// A span in words a person reads at a glance: `45s`, `12m 5s`, `3h 2m`, `2d 4h`.
+pub fn format_span(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m {}s", s / 60, s % 60),
+        3600..86400 => format!("{}h {}m", s / 3600, s % 3600 / 60),
+        _ => format!("{}d {}h", s / 86400, s % 86400 / 3600),
+    }
+}
+
 pub fn format_rfc3339(t: SystemTime) -> String {
     let us = micros(t);
     let secs = us.div_euclid(1_000_000);

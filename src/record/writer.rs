@@ -4,6 +4,7 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use rustc_hash::FxHashMap;
 
@@ -25,6 +26,19 @@ pub struct Written {
     pub rotated: bool,
 }
 
+/// When written frames are forced to the disk (fdatasync). The page cache alone may keep
+/// them unwritten for tens of seconds (the kernel's writeback delay): a power cut or a crash
+/// of the machine would lose all of that, not just the last interval.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyncPolicy {
+    /// After every frame: a crash loses at most the frame being written.
+    EveryFrame,
+    /// At most this often: a crash loses at most this long.
+    Every(Duration),
+    /// Never (the kernel writes back when it will); for scratch recordings on slow disks.
+    Never,
+}
+
 pub struct Writer {
     path: PathBuf,
     file: File,
@@ -34,6 +48,8 @@ pub struct Writer {
     max_size: u64,
     prev: FxHashMap<Key, crate::model::Socket>,
     since_full: u32,
+    sync: SyncPolicy,
+    synced: Instant,
 }
 
 impl Writer {
@@ -52,16 +68,49 @@ impl Writer {
             max_size,
             prev: FxHashMap::default(),
             since_full: 0,
+            sync: SyncPolicy::EveryFrame,
+            synced: Instant::now(),
         })
+    }
+
+    pub fn set_sync(&mut self, sync: SyncPolicy) {
+        self.sync = sync;
+    }
+
+    /// Bytes in the live file (all of them whole frames).
+    pub fn bytes(&self) -> u64 {
+        self.len
+    }
+
+    /// Append whole or not at all: a failed write (a full disk) is cut back off, so the file
+    /// ends with its last whole frame and reads without a warning.
+    fn append(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if let Err(e) = self.file.write_all(bytes) {
+            let _ = self.file.set_len(self.len);
+            return Err(e);
+        }
+        self.len += bytes.len() as u64;
+        let due = match self.sync {
+            SyncPolicy::EveryFrame => true,
+            SyncPolicy::Every(d) => self.synced.elapsed() >= d,
+            SyncPolicy::Never => false,
+        };
+        if due {
+            self.file.sync_data()?;
+            self.synced = Instant::now();
+        }
+        Ok(())
     }
 
     /// Appends the snapshot as a full frame or a delta against the previous one.
     pub fn push(&mut self, snap: &Snapshot) -> io::Result<Written> {
-        let mut next: FxHashMap<Key, crate::model::Socket> = FxHashMap::default();
+        // The snapshot's sockets by key, as indices: at 100,000 sockets a copy of the table
+        // is tens of MiB, and only what changed needs copying into `prev`.
+        let mut next: FxHashMap<Key, usize> = FxHashMap::default();
         next.reserve(snap.sockets.len());
         let mut unique = true;
-        for s in &snap.sockets {
-            unique &= next.insert(Key::of(s), s.clone()).is_none();
+        for (i, s) in snap.sockets.iter().enumerate() {
+            unique &= next.insert(Key::of(s), i).is_none();
         }
         // Two sockets with one key (only /proc can give that) cannot be told apart in a delta.
         let full = !unique || self.since_full == 0 || self.since_full >= FULL_EVERY;
@@ -69,7 +118,9 @@ impl Writer {
         let mut rotated = false;
         let limit = self.max_size / u64::from(GENERATIONS);
         if self.len + out.0.len() as u64 > limit && self.len > frame::ENVELOPE as u64 + 64 {
-            self.file.flush()?;
+            if self.sync != SyncPolicy::Never {
+                self.file.sync_data()?;
+            }
             rotate(&self.path)?;
             let (file, len) = start(&self.path, &self.header)?;
             self.file = file;
@@ -80,8 +131,7 @@ impl Writer {
                 out = self.seal(snap, true, &next);
             }
         }
-        self.file.write_all(&out.0)?;
-        self.len += out.0.len() as u64;
+        self.append(&out.0)?;
         // After a frame with shared keys the next one is full too: a delta against the
         // deduplicated table could not remove the extra socket a reader keeps.
         self.since_full = if !unique {
@@ -91,7 +141,18 @@ impl Writer {
         } else {
             self.since_full + 1
         };
-        self.prev = next;
+        // `prev` becomes this snapshot: vanished sockets removed, changed and new ones copied.
+        self.prev.retain(|k, _| next.contains_key(k));
+        for (k, i) in next {
+            let s = &snap.sockets[i];
+            match self.prev.get_mut(&k) {
+                Some(p) if p == s => {}
+                Some(p) => p.clone_from(s),
+                None => {
+                    self.prev.insert(k, s.clone());
+                }
+            }
+        }
         Ok(Written {
             bytes: out.0.len() as u64,
             uncompressed: out.1,
@@ -100,14 +161,15 @@ impl Writer {
         })
     }
 
-    fn seal(
-        &self,
-        snap: &Snapshot,
-        full: bool,
-        next: &FxHashMap<Key, crate::model::Socket>,
-    ) -> (Vec<u8>, u64) {
-        let body = if full {
-            Body::Full(snap.sockets.clone())
+    fn seal(&self, snap: &Snapshot, full: bool, next: &FxHashMap<Key, usize>) -> (Vec<u8>, u64) {
+        let payload = if full {
+            // Encoded straight from the snapshot, without a copy of its table.
+            frame::encode_full(
+                snap.taken_at,
+                snap.source,
+                snap.counters.as_ref(),
+                &snap.sockets,
+            )
         } else {
             let vanished = self
                 .prev
@@ -121,15 +183,14 @@ impl Writer {
                 .filter(|s| self.prev.get(&Key::of(s)) != Some(*s))
                 .cloned()
                 .collect();
-            Body::Delta { vanished, upserted }
+            Frame {
+                at: snap.taken_at,
+                source: snap.source,
+                counters: snap.counters.clone(),
+                body: Body::Delta { vanished, upserted },
+            }
+            .encode()
         };
-        let f = Frame {
-            at: snap.taken_at,
-            source: snap.source,
-            counters: snap.counters.clone(),
-            body,
-        };
-        let payload = f.encode();
         (frame::seal(&payload), payload.len() as u64)
     }
 
@@ -148,7 +209,8 @@ pub fn generation(path: &Path, n: u32) -> PathBuf {
     PathBuf::from(s)
 }
 
-/// FILE → FILE.1 → … ; the oldest generation is dropped.
+/// FILE → FILE.1 → … ; the oldest generation is dropped. The directory is synced so the
+/// new names survive a crash.
 fn rotate(path: &Path) -> io::Result<()> {
     for n in (0..GENERATIONS - 1).rev() {
         let from = generation(path, n);
@@ -156,12 +218,32 @@ fn rotate(path: &Path) -> io::Result<()> {
             fs::rename(&from, generation(path, n + 1))?;
         }
     }
+    sync_dir(path);
     Ok(())
 }
 
+/// Best effort: a directory that cannot be opened or synced (some file systems refuse)
+/// costs only the durability of the names.
+fn sync_dir(path: &Path) {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+/// A new file with its header; one that could not be written whole is removed again, so a
+/// full disk never leaves a file without a header (the rotated ones still read).
 fn start(path: &Path, header: &Header) -> io::Result<(File, u64)> {
     let mut file = OpenOptions::new().write(true).create_new(true).open(path)?;
     let h = header.encode();
-    file.write_all(&h)?;
+    if let Err(e) = file.write_all(&h).and_then(|()| file.sync_data()) {
+        drop(file);
+        let _ = fs::remove_file(path);
+        return Err(e);
+    }
+    sync_dir(path);
     Ok((file, h.len() as u64))
 }

@@ -30,6 +30,7 @@ pub mod delta;
 pub mod lifecycle;
 pub mod prepare;
 pub mod query;
+pub mod replay;
 pub mod resolve;
 pub mod scope;
 pub mod settings;

@@ -133,6 +133,8 @@ pub struct App {
     /// The findings panel (`f`) is open.
     pub show_findings: bool,
     pub panel: Option<Box<dyn Panel>>,
+    /// Set when the view replays a recording (`sockeye replay`).
+    pub replay: Option<super::replay::ReplayView>,
     /// Cell formatting context (numeric ports, the snapshot's source).
     pub cells: CellCtx,
     /// Body rows visible on screen (set by the terminal loop from the layout), for paging.
@@ -190,6 +192,7 @@ impl App {
             findings: Vec::new(),
             show_findings: false,
             panel: None,
+            replay: None,
             page: 20,
             quit: false,
             suspend: false,

@@ -93,13 +93,9 @@ pub fn hostname() -> String {
 
 /// Build the app from the options and run it on the real terminal with the real collector.
 pub fn run(options: AppOptions) -> anyhow::Result<()> {
-    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
-        return Err(UsageError(
-            "the live view needs a terminal on stdin and stdout; for a one-shot table use `sockeye dump`"
-                .into(),
-        )
-        .into());
-    }
+    require_terminal(
+        "the live view needs a terminal on stdin and stdout; for a one-shot table use `sockeye dump`",
+    )?;
     let AppOptions {
         query,
         scope,
@@ -114,6 +110,14 @@ pub fn run(options: AppOptions) -> anyhow::Result<()> {
     let q = app.query().map_err(UsageError)?;
     app.filter.compiled = Some(q.clone());
     run_with(app, Box::new(Collector::new(q)), scope)
+}
+
+/// A usage error saying `why` unless stdin and stdout are terminals.
+pub fn require_terminal(why: &str) -> anyhow::Result<()> {
+    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+        return Err(UsageError(why.into()).into());
+    }
+    Ok(())
 }
 
 /// glibc gives each allocating thread its own malloc arena and keeps freed memory in it: with
@@ -284,6 +288,7 @@ pub fn run_with(mut app: App, source: Box<dyn SnapshotSource>, scope: Scope) -> 
                         elapsed,
                         prepare,
                         collect_steps,
+                        replay,
                     }) => {
                         let t0 = Instant::now();
                         let prepare_steps = prepared.steps;
@@ -291,6 +296,9 @@ pub fn run_with(mut app: App, source: Box<dyn SnapshotSource>, scope: Scope) -> 
                             // Freeing 100,000 sockets takes milliseconds: the collector
                             // reuses the table instead, off this thread.
                             let _ = cmd_tx.send(Command::Recycle(old.sockets));
+                        }
+                        if let Some(p) = replay {
+                            app.apply_position(*p);
                         }
                         if trace.enabled() {
                             let mut steps = collect_steps;

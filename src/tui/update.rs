@@ -260,13 +260,18 @@ impl App {
             self.filter.resolving = None;
             return Vec::new();
         }
+        if let Some(cmds) = self.replay_prompt_key(key) {
+            return cmds;
+        }
         if self.filter.input.is_some() {
             return self.filter_key(key);
         }
         let Some(action) = action else {
-            // Unbound keys still reach the panel.
+            // Unbound keys still reach the panel; a replay says why they do nothing.
             if let Some(p) = self.panel.as_mut() {
                 p.handle_key(key);
+            } else if let KeyCode::Char(c) = key.code {
+                self.replay_unbound(c);
             }
             return Vec::new();
         };
@@ -282,6 +287,9 @@ impl App {
 
     /// Do what `action` says.
     pub fn perform(&mut self, action: Action) -> Vec<Command> {
+        if let Some(cmds) = self.replay_action(action) {
+            return cmds;
+        }
         let page = self.page as isize;
         match action {
             Action::Quit | Action::Interrupt => self.quit = true,
@@ -352,6 +360,8 @@ impl App {
             Action::Detail => return self.toggle_detail(),
             Action::Findings => self.show_findings = !self.show_findings,
             Action::Scroll => {}
+            // Only a replay moves through time (`replay_action` above).
+            Action::Replay(_) => {}
             Action::TourNext => {
                 if let Some(p) = self.panel.as_mut() {
                     p.tour_next();

@@ -13,6 +13,7 @@ use crate::model::{Snapshot, Socket};
 use crate::tables::NetidSet;
 
 use super::prepare::{Prepared, Preparer, prepare};
+use super::replay;
 use super::scope::Scope;
 use super::sort::Sort;
 
@@ -28,6 +29,17 @@ pub trait SnapshotSource: Send {
     /// How long the last snapshot's steps took, when the source knows.
     fn steps(&self) -> Vec<(&'static str, Duration)> {
         Vec::new()
+    }
+    /// An order for a source that moves through time (a recording); others ignore it.
+    fn control(&mut self, _order: replay::Order) {}
+    /// Where such a source is, sent with each snapshot.
+    fn position(&self) -> Option<replay::Position> {
+        None
+    }
+    /// The wait before the next snapshot, when the source sets it (a replay's play speed);
+    /// None: the UI's refresh interval.
+    fn interval(&self) -> Option<Duration> {
+        None
     }
 }
 
@@ -62,6 +74,8 @@ pub enum Command {
     /// The findings' thresholds, and what the query in force covers (None: not the whole
     /// host, host-wide rules stay quiet).
     Findings(Thresholds, Option<Coverage>),
+    /// Move through a recording (see [`SnapshotSource::control`]); a snapshot follows at once.
+    Replay(replay::Order),
     Stop,
 }
 
@@ -75,6 +89,8 @@ pub enum Report {
         prepare: Duration,
         /// The collection's steps (for `SOCKEYE_TRACE`).
         collect_steps: Vec<(&'static str, Duration)>,
+        /// Where a replay is (None live).
+        replay: Option<Box<replay::Position>>,
     },
     Error(String),
 }
@@ -129,6 +145,7 @@ pub fn spawn<E: Send + 'static>(
                                 elapsed,
                                 prepare: t1.elapsed(),
                                 collect_steps: source.steps(),
+                                replay: source.position().map(Box::new),
                             }
                         }
                         Err(e) => Report::Error(format!("{e:#}")),
@@ -139,7 +156,7 @@ pub fn spawn<E: Send + 'static>(
                 }
                 // Wait for the interval, or until an order arrives. A query change or a resume
                 // collects at once; an interval change restarts the wait.
-                let deadline = Instant::now() + interval;
+                let deadline = Instant::now() + source.interval().unwrap_or(interval);
                 loop {
                     let wait = if paused {
                         Duration::from_secs(3600)
@@ -163,6 +180,10 @@ pub fn spawn<E: Send + 'static>(
                         }
                         Ok(Command::SetSort(s)) => sort = s,
                         Ok(Command::Recycle(v)) => source.recycle(v),
+                        Ok(Command::Replay(order)) => {
+                            source.control(order);
+                            break;
+                        }
                         Ok(Command::Pause(p)) => {
                             let resumed = paused && !p;
                             paused = p;

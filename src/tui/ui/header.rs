@@ -47,7 +47,12 @@ fn lines(app: &App, st: &Styles, width: usize) -> Vec<Line<'static>> {
     l1.push(Span::styled(" · ", st.dim()));
     l1.push(Span::raw(format!("every {}", secs(app.interval))));
     l1.push(Span::styled(" · ", st.dim()));
-    if app.paused {
+    if let Some(r) = &app.replay {
+        l1.push(Span::styled("REPLAY", st.warn()));
+        if !r.label.is_empty() {
+            l1.push(Span::raw(format!(" {}", r.label)));
+        }
+    } else if app.paused {
         l1.push(Span::styled("PAUSED", st.warn()));
     } else {
         l1.push(Span::styled("live", st.changed()));

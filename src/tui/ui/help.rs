@@ -5,19 +5,31 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
 
-use crate::config::keys::{KeyBindings, entries};
+use crate::config::keys::{KeyBindings, entries_where};
 use crate::tui::state::App;
 
 use super::Styles;
 
 /// The key list, from the bindings table (also used by tests and the README).
 pub fn keys(app: &App) -> Vec<(String, String)> {
-    let mut v: Vec<(String, String)> = entries(&app.settings.keys, |b| b.help, KeyBindings::label)
-        .into_iter()
-        .map(|(keys, text, _)| (keys, text.to_owned()))
-        .collect();
+    let mut v: Vec<(String, String)> = entries_where(
+        &app.settings.keys,
+        |b| b.help,
+        KeyBindings::label,
+        |a| super::shown(app, a),
+    )
+    .into_iter()
+    .map(|(keys, text, _)| (keys, text.to_owned()))
+    .collect();
     if let Some(p) = &app.panel {
         v.extend(p.help());
+    }
+    if app.replay.is_some() {
+        v.push((
+            String::new(),
+            "in a replay: no refresh interval, no killing, no demo keys (the sockets are not live)"
+                .into(),
+        ));
     }
     v
 }

@@ -7,6 +7,7 @@ mod findings;
 mod header;
 mod help;
 mod lifecycle;
+mod timeline;
 
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
@@ -17,13 +18,15 @@ use ratatui::widgets::{Block, Borders, Clear, Widget};
 
 use super::settings::{Action, Theme, View};
 use super::state::App;
-use crate::config::keys::{KeyBindings, entries};
+use crate::config::keys::{KeyBindings, entries_where};
 
 /// Where each part of the screen goes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Areas {
     pub header: Rect,
     pub tabs: Rect,
+    /// A replay's timeline (empty live).
+    pub timeline: Rect,
     /// The view, its column header line included.
     pub body: Rect,
     /// The Lifecycle view's state diagram, above its list (when the body has room).
@@ -72,6 +75,11 @@ pub fn layout(area: Rect, app: &App) -> Areas {
     };
     let header = take_top(&mut rest, header_h);
     let tabs = take_top(&mut rest, 1);
+    let timeline = if app.replay.is_some() {
+        take_top(&mut rest, 1)
+    } else {
+        Rect::default()
+    };
     let footer = if area.height >= 10 {
         take_bottom(&mut rest, 1)
     } else {
@@ -113,6 +121,7 @@ pub fn layout(area: Rect, app: &App) -> Areas {
     Areas {
         header,
         tabs,
+        timeline,
         body,
         diagram,
         detail,
@@ -193,6 +202,9 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App) {
     let st = Styles::new(app);
     header::render(a.header, buf, app, &st);
     render_tabs(a.tabs, buf, app, &st);
+    if let Some(r) = &app.replay {
+        timeline::render(a.timeline, buf, r, &st);
+    }
     body::render(a.body, buf, app, &st);
     if let Some(d) = a.diagram {
         lifecycle::render(d, buf, app, &st);
@@ -316,22 +328,43 @@ fn render_footer(area: Rect, buf: &mut Buffer, app: &App, st: &Styles) {
     if area.height == 0 {
         return;
     }
-    let items = entries(&app.settings.keys, |b| b.footer, KeyBindings::label)
-        .into_iter()
-        .map(|(key, what, action)| {
-            let what = if action == Action::Pause && app.paused {
-                "resume"
-            } else {
-                what
-            };
-            (key, what)
-        });
+    let items = entries_where(
+        &app.settings.keys,
+        |b| b.footer,
+        KeyBindings::label,
+        |a| shown(app, a),
+    )
+    .into_iter()
+    .map(|(key, what, action)| {
+        let what = match (&app.replay, action) {
+            (Some(r), Action::Pause) => {
+                if r.playing {
+                    "pause"
+                } else {
+                    "play"
+                }
+            }
+            (None, Action::Pause) if app.paused => "resume",
+            _ => what,
+        };
+        (key, what)
+    });
     let mut spans = Vec::new();
     for (key, what) in items {
         spans.push(Span::styled(format!(" {key}"), st.accent()));
         spans.push(Span::styled(format!(" {what} "), st.dim()));
     }
     buf.set_line(area.x, area.y, &Line::from(spans), area.width);
+}
+
+/// Whether the help and the footer list `a`: the live view leaves out the replay keys, a
+/// replay the live-only ones.
+pub fn shown(app: &App, a: Action) -> bool {
+    if app.replay.is_some() {
+        !a.live_only()
+    } else {
+        !a.replay_only()
+    }
 }
 
 /// Pad or cut `s` to exactly `w` columns. Cut text keeps its end (the port of an address)

@@ -8,13 +8,19 @@ use sockeye::record::reader::Recording;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(rec) = Recording::parse(data) {
-        let n = rec.frames.len();
+        let n = rec.len();
         for i in 0..n.min(16) {
             let _ = rec.moment(i);
         }
         if n > 0 {
             let _ = rec.changes(0, n - 1);
             let _ = rec.frame_at(rec.end());
+            // Stepping back and forth as replay does.
+            let mut c = sockeye::record::Cursor::default();
+            for i in [n - 1, 0, n / 2, n - 1] {
+                let _ = c.seek(&rec, i, |_, _| {});
+                let _ = c.snapshot();
+            }
         }
     }
 });

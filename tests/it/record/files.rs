@@ -105,3 +105,81 @@ fn a_cut_tail_reads_up_to_the_cut_with_a_warning() {
         stderr(&o)
     );
 }
+
+/// Two recordings into one FILE with the recorder stopped in between: dump reads FILE.1 and
+/// FILE as one, and a moment inside the gap says what was not recorded.
+#[test]
+fn rotated_files_read_as_one_and_a_gap_is_noted() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = format!(":{}", l.local_addr().unwrap().port());
+    let p = dir.path().join("g.rec");
+    let rec = |filter: &[&str]| {
+        let mut args = vec![
+            "record",
+            "-t",
+            "--interval",
+            "0.05",
+            "--duration",
+            "200ms",
+            "-q",
+            "-o",
+            p.to_str().unwrap(),
+        ];
+        args.extend_from_slice(filter);
+        let o = sockeye(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+    };
+    rec(&["sport", "=", &port]);
+    let first_end = std::time::SystemTime::now();
+    // The gap: more than twice the interval plus a second.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    rec(&["sport", "=", &port]);
+    assert!(dir.path().join("g.rec.1").exists());
+
+    let mid =
+        sockeye::record::when::format_rfc3339(first_end + std::time::Duration::from_millis(700));
+    let o = sockeye(&[
+        "dump",
+        "-tl",
+        "--json",
+        "--from",
+        p.to_str().unwrap(),
+        "--at",
+        &mid,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("nothing was recorded from"),
+        "{}",
+        stderr(&o)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        v.as_array().map(Vec::len),
+        Some(1),
+        "the listener, from FILE.1"
+    );
+
+    // The start of the set is FILE.1's: +0s reads there without a note.
+    let o = sockeye(&["dump", "-tl", "--from", p.to_str().unwrap(), "--at", "+0s"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+    // --between across the gap says so too.
+    let o = sockeye(&[
+        "dump",
+        "-t",
+        "--json",
+        "--from",
+        p.to_str().unwrap(),
+        "--between",
+        "+0s",
+        "+10m",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("nothing was recorded from"),
+        "{}",
+        stderr(&o)
+    );
+}

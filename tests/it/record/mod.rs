@@ -1,4 +1,6 @@
 //! `sockeye record` and `dump --from`: recordings of the test's own loopback sockets.
 
+mod bench;
+mod durability;
 mod files;
 mod roundtrip;

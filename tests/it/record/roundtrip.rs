@@ -59,7 +59,7 @@ fn moment_after(path: &Path, after: SystemTime) -> String {
         let Ok(rec) = Recording::open(path) else {
             return false;
         };
-        let later: Vec<_> = rec.frames.iter().filter(|f| f.at > after).collect();
+        let later: Vec<_> = rec.entries().iter().filter(|f| f.at > after).collect();
         if later.len() >= 2 {
             // Millisecond precision truncates: the second frame's time is past the first.
             pick = Some(format_rfc3339(later[1].at));

@@ -4,6 +4,7 @@ mod columns;
 pub mod common;
 mod detail;
 mod perf;
+mod replay;
 mod screenshots;
 mod snapshots;
 mod terminal;

@@ -9,12 +9,12 @@ use std::time::{Duration, Instant};
 
 /// A private tmux server on a socket inside the test's temporary directory (so nothing is
 /// left behind in /tmp/tmux-UID), killed on drop.
-struct Tmux {
-    socket: PathBuf,
+pub(super) struct Tmux {
+    pub(super) socket: PathBuf,
 }
 
 impl Tmux {
-    fn cmd(&self, args: &[&str]) -> std::process::Output {
+    pub(super) fn cmd(&self, args: &[&str]) -> std::process::Output {
         // The pane's command is sh syntax: don't depend on the account's login shell
         // (nologin for system users, fish for some people).
         Command::new("tmux")
@@ -25,7 +25,7 @@ impl Tmux {
             .output()
             .expect("run tmux")
     }
-    fn screen(&self) -> String {
+    pub(super) fn screen(&self) -> String {
         String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-t", "t"]).stdout).into_owned()
     }
 }
@@ -37,14 +37,19 @@ impl Drop for Tmux {
 }
 
 /// The number after `label` on the screen's header (e.g. `TIME-WAIT 3`).
-fn count_after(screen: &str, label: &str) -> Option<usize> {
+pub(super) fn count_after(screen: &str, label: &str) -> Option<usize> {
     let line = screen.lines().find(|l| l.contains(label))?;
     let rest = &line[line.find(label)? + label.len()..];
     rest.split_whitespace().next()?.parse().ok()
 }
 
 /// Poll the screen until `ok` holds, at most `limit`.
-fn wait_for(tmux: &Tmux, limit: Duration, what: &str, ok: impl Fn(&str) -> bool) -> String {
+pub(super) fn wait_for(
+    tmux: &Tmux,
+    limit: Duration,
+    what: &str,
+    ok: impl Fn(&str) -> bool,
+) -> String {
     let deadline = Instant::now() + limit;
     loop {
         let s = tmux.screen();
@@ -59,7 +64,7 @@ fn wait_for(tmux: &Tmux, limit: Duration, what: &str, ok: impl Fn(&str) -> bool)
 }
 
 /// A server socket left in CLOSE-WAIT: the client closes, the server never does.
-fn close_wait(listener: &TcpListener, keep: &mut Vec<TcpStream>) {
+pub(super) fn close_wait(listener: &TcpListener, keep: &mut Vec<TcpStream>) {
     let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
     let (server, _) = listener.accept().unwrap();
     drop(client);
@@ -84,7 +89,7 @@ fn time_wait(listener: &TcpListener) {
     drop(client);
 }
 
-fn read_rc(path: &Path) -> Option<String> {
+pub(super) fn read_rc(path: &Path) -> Option<String> {
     std::fs::read_to_string(path)
         .ok()
         .map(|s| s.trim().to_string())
