@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod cli_order;
+pub mod closed;
 pub mod collect;
 pub mod commands;
 pub mod config;
