@@ -1,6 +1,7 @@
 //! Prometheus exporter: `sockeye export` serves the socket table as metrics at /metrics.
 //!
 //! - [`metrics`]: one snapshot → metric families in the OpenMetrics text format.
+//! - [`closed`]: connections closed since the start (destroy events or snapshot comparison).
 //! - [`cache`]: one collection at a time, reuse within the interval, a deadline per scrape.
 //! - [`request`]: an HTTP/1.x request head under strict limits (httparse).
 //! - [`response`]: routing, the scrape itself, the bytes of an answer.
@@ -8,6 +9,7 @@
 //!   `reactor` (that thread) and `conn` (one connection's state machine).
 
 pub mod cache;
+pub mod closed;
 mod conn;
 pub mod metrics;
 mod reactor;

@@ -122,9 +122,27 @@ impl EventSource {
         })
     }
 
-    /// The socket, for its counters (SO_MEMINFO).
+    /// The socket, for poll(2).
     pub fn fd(&self) -> i32 {
         self.sock.as_raw_fd()
+    }
+
+    /// Messages the kernel dropped for this socket so far (SK_MEMINFO_DROPS of
+    /// SO_MEMINFO); `None` on a kernel without it.
+    pub fn drops(&self) -> Option<u64> {
+        let mut v = [0u32; 9];
+        let mut len = std::mem::size_of_val(&v) as libc::socklen_t;
+        // SAFETY: a valid fd and a pointer/length pair describing `v`.
+        let rc = unsafe {
+            libc::getsockopt(
+                self.sock.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_MEMINFO,
+                v.as_mut_ptr().cast(),
+                &mut len,
+            )
+        };
+        (rc == 0 && len as usize >= std::mem::size_of_val(&v)).then(|| u64::from(v[8]))
     }
 
     /// Wait up to a fraction of a second for one datagram and append the events in it that

@@ -34,7 +34,7 @@ impl Sub {
     pub fn open(ns: Option<Netns>, host: Host, query: &Query, rcvbuf: usize) -> io::Result<Sub> {
         let sock = host.open_diag_socket()?;
         let source = EventSource::subscribe(sock, group_mask(query), rcvbuf)?;
-        let drops = socket_drops(source.fd()).unwrap_or(0);
+        let drops = source.drops().unwrap_or(0);
         let label = ns.as_ref().map_or_else(String::new, |n| {
             let c = n
                 .pids
@@ -68,7 +68,7 @@ impl Sub {
 
     /// Events the kernel dropped since the last call (`None`: no drop counter).
     pub fn new_drops(&mut self) -> Option<u64> {
-        let now = socket_drops(self.source.fd())?;
+        let now = self.source.drops()?;
         let n = now.saturating_sub(self.drops);
         self.drops = now;
         Some(n)
@@ -122,21 +122,4 @@ pub fn wait_any(subs: &[Sub], timeout: Duration, ready: &mut Vec<usize>) -> io::
             .map(|(i, _)| i),
     );
     Ok(())
-}
-
-/// Messages the kernel dropped for this socket so far (SK_MEMINFO_DROPS).
-fn socket_drops(fd: i32) -> Option<u64> {
-    let mut v = [0u32; 9];
-    let mut len = std::mem::size_of_val(&v) as libc::socklen_t;
-    // SAFETY: a valid fd and a pointer/length pair describing `v`.
-    let rc = unsafe {
-        libc::getsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_MEMINFO,
-            v.as_mut_ptr().cast(),
-            &mut len,
-        )
-    };
-    (rc == 0 && len as usize >= std::mem::size_of_val(&v)).then(|| u64::from(v[8]))
 }
