@@ -57,7 +57,7 @@ struct Seen {
 
 /// First sightings by socket cookie. Two generations are kept: a socket freed just before
 /// a scan is missing from it, but its event may be read after that scan.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct Births {
     cur: FxHashMap<u64, Seen>,
     prev: FxHashMap<u64, Seen>,

@@ -209,6 +209,13 @@ pub const BINDINGS: &[Binding] = &[
         Join(", "),
     ),
     row(
+        Key::Char('5'),
+        Action::Show(View::Closed),
+        Join(" "),
+        Hidden,
+        Join(", "),
+    ),
+    row(
         Key::Up,
         Action::Up,
         Entry("move"),

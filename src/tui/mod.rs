@@ -26,7 +26,9 @@
 //! ```
 
 pub mod cells;
+pub mod closed;
 pub mod delta;
+pub mod events;
 pub mod prepare;
 pub mod query;
 pub mod resolve;

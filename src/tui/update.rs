@@ -76,7 +76,7 @@ impl App {
     fn activate(&mut self) -> Vec<Command> {
         let vs = self.view_state();
         match vs.rows.get(vs.selected) {
-            Some(Row::Socket { .. }) => self.toggle_detail(),
+            Some(Row::Socket { .. } | Row::Closed(_)) => self.toggle_detail(),
             Some(row) => {
                 if let Some(RowId::Group(id)) = self.identity_of(&row.clone()) {
                     let collapse = !self.collapsed.contains(&id);
@@ -191,6 +191,9 @@ impl App {
                 self.filter.input = None;
                 self.filter.error = None;
                 self.filter.compiled = Some(q.clone());
+                // Closed connections are here already: filter them now, not at the next
+                // snapshot.
+                self.refresh_closed();
                 vec![Command::SetQuery(q)]
             }
             Err(e) => {

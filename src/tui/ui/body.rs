@@ -93,10 +93,14 @@ fn lead_for(view: View) -> usize {
         View::States => 4,
         View::Listeners => 6,
         View::Sockets => 2,
+        View::Closed => 1,
     }
 }
 
 pub fn render(area: Rect, buf: &mut Buffer, app: &App, st: &Styles) {
+    if app.view == View::Closed {
+        return super::closed::render(area, buf, app, st);
+    }
     if area.height == 0 {
         return;
     }
@@ -177,6 +181,7 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App, st: &Styles) {
                 Line::from(spans)
             }
             Row::Listener(g) => listener_line(app, st, &cols, &snap.sockets, g),
+            Row::Closed(_) => continue,
             Row::OutboundHeader => {
                 let collapsed = app.collapsed.contains(&GroupId::Outbound);
                 Line::from(vec![

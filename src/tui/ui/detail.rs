@@ -23,9 +23,16 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App, st: &Styles) {
     let sock = app
         .selected_socket()
         .and_then(|i| app.snapshot.as_ref()?.sockets.get(i).map(|s| (i, s)));
-    let lines = match sock {
-        Some((i, s)) => lines(app, st, i, s),
-        None => vec![Line::from(Span::styled(
+    let lines = match (app.selected_closed(), sock) {
+        // A closed connection: how and when it ended, then its final state as freed (the
+        // tcp_info at destruction); no rates (usize::MAX is no snapshot index).
+        (Some(c), _) => {
+            let mut v = vec![Line::from(closed_spans(st, c))];
+            v.extend(lines(app, st, usize::MAX, &c.socket));
+            v
+        }
+        (None, Some((i, s))) => lines(app, st, i, s),
+        (None, None) => vec![Line::from(Span::styled(
             "Select a socket or a listener.",
             st.dim(),
         ))],
@@ -34,6 +41,25 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App, st: &Styles) {
         .wrap(Wrap { trim: false })
         .block(block)
         .render(area, buf);
+}
+
+/// When and how a closed connection ended, how long it lived, its last state seen.
+fn closed_spans(st: &Styles, c: &crate::tui::closed::Closed) -> Vec<Span<'static>> {
+    let mut spans = Vec::new();
+    spans.extend(kv(st, "closed", crate::commands::events::rfc3339(c.at)));
+    spans.extend(kv(st, "ended", c.ending.as_str().to_string()));
+    spans.extend(kv(
+        st,
+        "lived",
+        c.lifetime.map_or_else(|| "-".to_string(), |l| l.text()),
+    ));
+    spans.extend(kv(
+        st,
+        "last seen",
+        c.last_state
+            .map_or_else(|| "-".to_string(), |s| s.ss_name().to_string()),
+    ));
+    spans
 }
 
 fn kv(st: &Styles, k: &str, v: String) -> Vec<Span<'static>> {

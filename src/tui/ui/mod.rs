@@ -2,6 +2,7 @@
 //! position is part of the state (kept by the update functions from [`layout`]'s page size).
 
 mod body;
+mod closed;
 mod detail;
 mod header;
 mod help;
@@ -215,17 +216,24 @@ fn render_tabs(area: Rect, buf: &mut Buffer, app: &App, st: &Styles) {
         }
     }
     spans.push(Span::raw("  sort "));
-    spans.push(Span::styled(
-        format!(
+    let sort = match (app.view, closed::default_sort(app)) {
+        (View::Closed, true) => "newest first".to_string(),
+        _ => format!(
             "{}{}",
             app.sort.column.title(),
             if app.sort.descending { "↓" } else { "↑" }
         ),
-        st.accent(),
-    ));
+    };
+    spans.push(Span::styled(sort, st.accent()));
     if !app.filter.applied.is_empty() {
         spans.push(Span::raw("  filter "));
         spans.push(Span::styled(app.filter.applied.clone(), st.accent()));
+    }
+    if app.view == View::Closed {
+        spans.push(Span::styled(
+            crate::text::escape(&closed::source_note(app)).into_owned(),
+            st.dim(),
+        ));
     }
     buf.set_line(area.x, area.y, &Line::from(spans), area.width);
 }
