@@ -38,6 +38,8 @@ pub enum Action {
     Slower,
     Faster,
     Processes,
+    /// Close the selected socket, or a group's sockets, after a confirmation.
+    Kill,
     /// The mouse wheel (handled as a mouse event; listed for the help).
     Scroll,
     Help,
@@ -73,6 +75,7 @@ impl Action {
             | Action::Slower
             | Action::Faster
             | Action::Processes
+            | Action::Kill
             | Action::Scroll => false,
         }
     }
@@ -341,6 +344,17 @@ pub const BINDINGS: &[Binding] = &[
         Entry("processes on/off"),
         Entry("procs"),
         Entry("Show or hide (and stop collecting) the owning processes."),
+    ),
+    row(
+        rebindable("kill", 'K'),
+        Action::Kill,
+        Entry("close the selected socket or group (asks first; root)"),
+        Hidden,
+        Entry(
+            "Close the selected socket, or the connections of the selected group, with \
+             SOCK_DESTROY after a confirmation naming them (listeners and TIME-WAIT are kept; \
+             needs CAP_NET_ADMIN).",
+        ),
     ),
     row(
         Key::Wheel,

@@ -29,6 +29,7 @@ pub mod cells;
 pub mod closed;
 pub mod delta;
 pub mod events;
+pub mod kill;
 pub mod prepare;
 pub mod query;
 pub mod resolve;

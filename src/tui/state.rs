@@ -143,6 +143,10 @@ pub struct App {
     /// The snapshots are the live kernel's, so its destroy events describe them (not so
     /// for a recording).
     pub live_events: bool,
+    /// `K`'s confirmation, while it is asked.
+    pub confirm: Option<super::kill::KillPlan>,
+    /// A one-line result (of `K`), until the next key.
+    pub notice: Option<String>,
 }
 
 impl App {
@@ -195,6 +199,8 @@ impl App {
             suspend: false,
             closed: ClosedLog::default(),
             live_events: false,
+            confirm: None,
+            notice: None,
         }
     }
 

@@ -258,6 +258,16 @@ impl App {
         if let Some(a @ (Action::Interrupt | Action::Suspend)) = action {
             return self.perform(a);
         }
+        self.notice = None;
+        if let Some(plan) = self.confirm.take() {
+            // Only `y` closes; any other key cancels.
+            self.notice = Some(if key.code == KeyCode::Char('y') {
+                super::kill::execute(&plan)
+            } else {
+                "nothing closed".into()
+            });
+            return Vec::new();
+        }
         if action == Some(Action::Back) && self.filter.resolving.is_some() {
             // Esc gives up on a filter still resolving; the one in force stays.
             self.filter.resolving = None;
@@ -314,6 +324,10 @@ impl App {
             Action::First => self.move_to(0),
             Action::Last => self.move_to(usize::MAX),
             Action::Activate => return self.activate(),
+            Action::Kill => match super::kill::plan(self) {
+                Ok(p) => self.confirm = Some(p),
+                Err(why) => self.notice = Some(why),
+            },
             Action::Collapse => {
                 if let Some((id, at)) = self.group_at_selection() {
                     if self.collapsed.contains(&id) || at != self.view_state().selected {

@@ -260,6 +260,13 @@ fn render_bar(area: Rect, buf: &mut Buffer, app: &App, st: &Styles) {
             Span::styled("█", st.dim()),
             Span::styled(HINT, st.dim()),
         ])
+    } else if let Some(plan) = &app.confirm {
+        Line::from(vec![
+            Span::styled(format!("Close {}? ", plan.what), st.alert()),
+            Span::styled("y closes · any other key cancels", st.dim()),
+        ])
+    } else if let Some(note) = &app.notice {
+        Line::from(Span::styled(note.clone(), st.accent()))
     } else if let Some(job) = &app.filter.resolving {
         Line::from(vec![
             Span::styled("resolving… ", st.accent()),
