@@ -32,6 +32,7 @@ pub mod events;
 pub mod kill;
 pub mod prepare;
 pub mod query;
+pub mod rates;
 pub mod resolve;
 pub mod scope;
 pub mod settings;

@@ -143,6 +143,8 @@ pub struct App {
     /// The snapshots are the live kernel's, so its destroy events describe them (not so
     /// for a recording).
     pub live_events: bool,
+    /// Connections opened and closed per second, per listener and remote endpoint.
+    pub rates: super::rates::Rates,
     /// `K`'s confirmation, while it is asked.
     pub confirm: Option<super::kill::KillPlan>,
     /// A one-line result (of `K`), until the next key.
@@ -201,6 +203,7 @@ impl App {
             live_events: false,
             confirm: None,
             notice: None,
+            rates: Default::default(),
         }
     }
 
@@ -283,6 +286,13 @@ impl App {
         self.ephemeral = ephemeral;
         self.groups = groups;
         self.tree = tree;
+        self.rates.observe(
+            snapshot.taken_at,
+            &self.tree,
+            &snapshot.sockets,
+            &self.changes.marks,
+            &self.closed,
+        );
         if let Some(panel) = self.panel.as_mut() {
             panel.on_snapshot(&snapshot);
         }

@@ -31,7 +31,19 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App, st: &Styles) {
             v.extend(lines(app, st, usize::MAX, &c.socket));
             v
         }
-        (None, Some((i, s))) => lines(app, st, i, s),
+        (None, Some((i, s))) => {
+            let mut v = lines(app, st, i, s);
+            if s.state == TcpState::Listen
+                && let Some(port) = s.local_port()
+            {
+                v.push(rates_line(
+                    app,
+                    st,
+                    crate::tui::rates::RateKey::Listener(port),
+                ));
+            }
+            v
+        }
         (None, None) => vec![Line::from(Span::styled(
             "Select a socket or a listener.",
             st.dim(),
@@ -41,6 +53,33 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App, st: &Styles) {
         .wrap(Wrap { trim: false })
         .block(block)
         .render(area, buf);
+}
+
+/// Opened and closed per second (last refresh) with sparklines of the last refreshes.
+fn rates_line(app: &App, st: &Styles, key: crate::tui::rates::RateKey) -> Line<'static> {
+    use crate::tui::rates::per_second;
+    let Some((o, c)) = app.rates.now(key) else {
+        return Line::from(Span::styled(
+            "opened/closed per second: after two refreshes",
+            st.dim(),
+        ));
+    };
+    let series = app.rates.of(key);
+    let spark = |f: fn(&crate::tui::rates::Sample) -> u64| {
+        series.map_or_else(String::new, |s| crate::group::sparkline(s.iter().map(f)))
+    };
+    let mut spans = Vec::new();
+    spans.extend(kv(
+        st,
+        "opened",
+        format!("{} {}", per_second(o), spark(|s| s.opened)),
+    ));
+    spans.extend(kv(
+        st,
+        "closed",
+        format!("{} {}", per_second(c), spark(|s| s.closed)),
+    ));
+    Line::from(spans)
 }
 
 /// When and how a closed connection ended, how long it lived, its last state seen.
