@@ -22,6 +22,8 @@ use crate::text::stderr_line;
 
 /// Request-handling threads: enough for Prometheus plus a curl or two.
 const HTTP_THREADS: usize = 4;
+/// Below this many file descriptors the exporter counts closes from snapshots.
+const MIN_FDS_FOR_EVENTS: libc::rlim_t = 64;
 /// The least time between two looks at the listeners from the events thread.
 const LISTENER_REFRESH: Duration = Duration::from_millis(100);
 
@@ -103,9 +105,25 @@ fn count_closes(limit: usize) -> Arc<ClosedCounter> {
         ..Query::default()
     };
     query.tcp_info = false;
-    let source = Host::current()
-        .open_diag_socket()
-        .and_then(|s| EventSource::subscribe(s, group_mask(&query), RCVBUF_BYTES));
+    // The events thread keeps two descriptors; under a very low RLIMIT_NOFILE they are the
+    // server's and the collector's to have.
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into the struct we pass.
+    let low = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0
+        && lim.rlim_cur < MIN_FDS_FOR_EVENTS;
+    let source = if low {
+        Err(std::io::Error::other(format!(
+            "RLIMIT_NOFILE {} is below {MIN_FDS_FOR_EVENTS}",
+            lim.rlim_cur
+        )))
+    } else {
+        Host::current()
+            .open_diag_socket()
+            .and_then(|s| EventSource::subscribe(s, group_mask(&query), RCVBUF_BYTES))
+    };
     let mut source = match source {
         Ok(s) => s,
         Err(e) => {

@@ -36,7 +36,7 @@ impl Follower {
         Follower::of(sockeye_cmd(prefix, args))
     }
 
-    fn of(mut cmd: Command) -> Follower {
+    pub(super) fn of(mut cmd: Command) -> Follower {
         let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -100,6 +100,10 @@ impl Follower {
             }
         }
         None
+    }
+
+    pub(super) fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Every line read so far.
@@ -309,10 +313,10 @@ fn rows_match_ss_dash_e_for_the_same_close() {
     let b = rows(&mut theirs);
     assert!(!ours_rows.is_empty(), "no rows from sockeye");
     assert_eq!(ours_rows, b, "sockeye -E rows differ from ss -E");
-    // The header comes with the first event, padded to its widths, byte for byte as ss's.
+    // The header's padding depends on the first message each received, which differs on a
+    // busy machine; netns.rs compares it in a quiet namespace.
     let header = ours.seen.first().cloned().unwrap_or_default();
     assert!(header.starts_with("State"), "{header}");
-    assert_eq!(Some(&header), theirs.seen.first(), "headers differ");
 }
 
 #[test]

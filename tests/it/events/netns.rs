@@ -20,6 +20,13 @@ struct Churn {
 
 impl Churn {
     fn start() -> Churn {
+        let mut c = Churn::quiet();
+        c.churn();
+        c
+    }
+
+    /// The namespace alone, nothing closing in it yet.
+    fn quiet() -> Churn {
         let name = format!(
             "sockeye-ev-{}-{}",
             std::process::id(),
@@ -27,11 +34,16 @@ impl Churn {
         );
         let ok = Command::new("ip").args(["netns", "add", &name]).status();
         assert!(ok.is_ok_and(|s| s.success()), "ip netns add {name}");
-        let mut c = Churn { name, child: None };
+        let c = Churn { name, child: None };
         let up = Command::new("ip")
             .args(["-n", &c.name, "link", "set", "lo", "up"])
             .status();
         assert!(up.is_ok_and(|s| s.success()));
+        c
+    }
+
+    fn churn(&mut self) {
+        let c = self;
         let code = "import socket,time\n\
                     l=socket.socket(); l.bind(('127.0.0.1',7)); l.listen(8)\n\
                     while True:\n \
@@ -44,8 +56,71 @@ impl Churn {
                 .spawn()
                 .expect("python3 in the namespace"),
         );
-        c
     }
+}
+
+/// `pid` has a sock_diag socket subscribed to a multicast group (its namespace's
+/// /proc/PID/net/netlink: protocol 4, groups not 0).
+fn subscribed(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/net/netlink")).is_ok_and(|t| {
+        t.lines().skip(1).any(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            f.len() > 3 && f[1] == "4" && f[3] != "00000000"
+        })
+    })
+}
+
+#[test]
+fn the_header_and_rows_match_ss_in_a_quiet_namespace() {
+    if !available() || !require_tool("ss", "iproute2") || !require_tool("stdbuf", "coreutils") {
+        return;
+    }
+    let mut ns = Churn::quiet();
+    let exec = |args: &[&str]| {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", &ns.name]).args(args);
+        c
+    };
+    let mut ours = Follower::of(exec(&[
+        env!("CARGO_BIN_EXE_sockeye"),
+        "--no-config",
+        "dump",
+        "-E",
+        "-tn",
+    ]));
+    let mut theirs = Follower::of(exec(&["stdbuf", "-oL", "ss", "-E", "-tn"]));
+    let end = std::time::Instant::now() + Duration::from_secs(10);
+    while !(subscribed(ours.pid()) && subscribed(theirs.pid())) {
+        assert!(
+            std::time::Instant::now() < end,
+            "the followers never subscribed"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Both see the same messages from the first on: the same header and rows.
+    ns.churn();
+    let n = 4;
+    let take = |f: &mut Follower| -> Vec<String> {
+        let end = std::time::Instant::now() + Duration::from_secs(10);
+        while f.seen_lines().len() < n && std::time::Instant::now() < end {
+            let _ = f.wait_line(Duration::from_millis(100), |_| false);
+        }
+        f.seen_lines().into_iter().take(n).collect()
+    };
+    let a = take(&mut ours);
+    let b = take(&mut theirs);
+    assert_eq!(a.len(), n, "{a:?}");
+    assert_eq!(a[0], b[0], "the header, byte for byte");
+    let words = |l: &String| -> Vec<String> {
+        l.split_whitespace()
+            .filter(|w| !w.starts_with("ended:") && !w.starts_with("lifetime:"))
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(
+        a[1..].iter().map(words).collect::<Vec<_>>(),
+        b[1..].iter().map(words).collect::<Vec<_>>()
+    );
 }
 
 impl Drop for Churn {
