@@ -11,7 +11,7 @@ mod inet;
 mod lex;
 mod unix;
 
-pub use unix::Verify;
+pub use unix::{Verify, unix_refcounts};
 
 use std::io::ErrorKind;
 

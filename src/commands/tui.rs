@@ -41,6 +41,7 @@ pub fn options(args: &TuiArgs, mut settings: TuiSettings) -> anyhow::Result<AppO
         pids: args.pid.into_iter().collect(),
         process_names: args.process.iter().cloned().collect(),
         ports: Vec::new(),
+        unix_paths: Vec::new(),
     };
     Ok(AppOptions {
         query: QuerySpec::new(request),

@@ -43,6 +43,8 @@ pub enum Action {
     /// The mouse wheel (handled as a mouse event; listed for the help).
     Scroll,
     Help,
+    /// The demo's guided tour: its next step (handed to the panel; nothing without one).
+    TourNext,
 }
 
 impl Action {
@@ -76,7 +78,8 @@ impl Action {
             | Action::Faster
             | Action::Processes
             | Action::Kill
-            | Action::Scroll => false,
+            | Action::Scroll
+            | Action::TourNext => false,
         }
     }
 }
@@ -219,6 +222,13 @@ pub const BINDINGS: &[Binding] = &[
         Join(", "),
     ),
     row(
+        Key::Char('6'),
+        Action::Show(View::Lifecycle),
+        Join(" "),
+        Hidden,
+        Join(", "),
+    ),
+    row(
         Key::Up,
         Action::Up,
         Entry("move"),
@@ -350,11 +360,7 @@ pub const BINDINGS: &[Binding] = &[
         Action::Kill,
         Entry("close the selected socket or group (asks first; root)"),
         Hidden,
-        Entry(
-            "Close the selected socket, or the connections of the selected group, with \
-             SOCK_DESTROY after a confirmation naming them (listeners and TIME-WAIT are kept; \
-             needs CAP_NET_ADMIN).",
-        ),
+        Entry("Close the selected socket or group's connections, once confirmed."),
     ),
     row(
         Key::Wheel,
@@ -362,6 +368,16 @@ pub const BINDINGS: &[Binding] = &[
         Entry("scroll"),
         Hidden,
         Entry("Scroll."),
+    ),
+    row(
+        rebindable("tour_next", 'n'),
+        Action::TourNext,
+        Entry("demo: next step of the guided tour"),
+        Hidden,
+        Entry(
+            "In the demo (sockeye demo, sockeye attach): the guided tour's next step, one \
+             connection pair moved on by one TCP transition, both ends marked.",
+        ),
     ),
     row(
         rebindable("help", '?'),

