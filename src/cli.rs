@@ -205,6 +205,7 @@ pub enum SourceArg {
   sockeye dump -s                        summary with per-state counts
   sockeye dump -ta --json | jq '.[] | select(.state == \"CLOSE-WAIT\")'
   sockeye dump -E -tn --json             follow TCP sockets as they close
+  sockeye dump -E --all-netns -tn        ... in every network namespace
   sockeye dump -K -tn state close-wait sport = :8080   close leaked CLOSE-WAIT (root)")]
 pub struct DumpArgs {
     #[command(flatten)]
@@ -242,8 +243,10 @@ pub struct DumpArgs {
     /// Report skipped tables and records on standard error.
     #[arg(long)]
     pub verbose: bool,
-    /// Follow destroy events: print each TCP/UDP socket as the kernel frees it, until
-    /// interrupted (as ss -E).
+    /// Follow destroy events: print each TCP/UDP socket as the kernel frees it, how its
+    /// connection ended (ended:orderly|reset|timeout|refused|aborted|unknown) and, when a
+    /// scan saw it, its lifetime, until interrupted (as ss -E). With -N or --all-netns, one
+    /// subscription per namespace.
     #[arg(short = 'E', long = "events", conflicts_with_all = ["summary", "processes", "memory", "kill"])]
     pub events: bool,
     /// Close every socket the filter selects (SOCK_DESTROY, needs CAP_NET_ADMIN; as ss -K).
@@ -396,7 +399,8 @@ pub struct AttachArgs {
 #[command(after_help = "Examples:
   sockeye export                          serve http://127.0.0.1:9977/metrics
   sockeye export --listen 0.0.0.0:9977    on every interface (explicit)
-  curl -s 127.0.0.1:9977/metrics | grep sockeye_listen")]
+  curl -s 127.0.0.1:9977/metrics | grep sockeye_listen
+  curl -s 127.0.0.1:9977/metrics | grep sockeye_tcp_connections_closed")]
 pub struct ExportArgs {
     /// Address to serve /metrics on.
     #[arg(long, default_value = "127.0.0.1:9977", value_name = "ADDR:PORT")]

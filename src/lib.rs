@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod cli_netstat;
 pub mod cli_order;
+pub mod closed;
 pub mod collect;
 pub mod commands;
 pub mod config;

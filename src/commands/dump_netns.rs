@@ -150,11 +150,11 @@ fn write_one<W: Write>(
     w.write_all(b"}")
 }
 
-fn netns_json(ns: &Netns) -> serde_json::Value {
+pub(crate) fn netns_json(ns: &Netns) -> serde_json::Value {
     serde_json::json!({ "inode": ns.inode, "name": ns.name })
 }
 
-fn container_json(c: &Container) -> serde_json::Value {
+pub(crate) fn container_json(c: &Container) -> serde_json::Value {
     serde_json::json!({
         "runtime": c.runtime,
         "id": c.id,
@@ -240,7 +240,7 @@ fn write_summaries<W: Write>(w: &mut W, reads: &[Read], json: bool) -> io::Resul
     Ok(())
 }
 
-fn reason(e: &io::Error) -> String {
+pub(crate) fn reason(e: &io::Error) -> String {
     match e.raw_os_error() {
         Some(libc::EPERM) => {
             "entering needs CAP_SYS_ADMIN and no process of yours is inside".into()
@@ -250,7 +250,7 @@ fn reason(e: &io::Error) -> String {
 }
 
 /// One line naming the namespaces that could not be read, grouped by why.
-fn unreadable_line(failed: &[(String, String)]) -> String {
+pub(crate) fn unreadable_line(failed: &[(String, String)]) -> String {
     let mut by_reason: Vec<(&str, Vec<&str>)> = Vec::new();
     for (label, why) in failed {
         match by_reason.iter_mut().find(|(r, _)| *r == why.as_str()) {

@@ -3,18 +3,21 @@
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 use crate::cli::{ExportArgs, SelectArgs};
-use crate::collect::Collector;
+use crate::collect::netlink::events::{EventSource, RCVBUF_BYTES, Received, group_mask};
+use crate::collect::{Collector, Host, Query};
 use crate::error::UsageError;
 use crate::export::cache::{Cache, Collected};
+use crate::export::closed::{CloseSource, ClosedCounter};
 use crate::export::server::{Exporter, ServeOptions};
 use crate::findings::history::{Coverage, History};
+use crate::model::{Netid, NetidSet, StateSet, TcpState};
 use crate::selection::{Options, Request};
 use crate::text::stderr_line;
 
@@ -24,6 +27,10 @@ const FINDINGS_SPAN: Duration = Duration::from_secs(300);
 
 /// Request-handling threads: enough for Prometheus plus a curl or two.
 const HTTP_THREADS: usize = 4;
+/// Below this many file descriptors the exporter counts closes from snapshots.
+const MIN_FDS_FOR_EVENTS: libc::rlim_t = 64;
+/// The least time between two looks at the listeners from the events thread.
+const LISTENER_REFRESH: Duration = Duration::from_millis(100);
 
 pub fn run(args: &ExportArgs, no_config: bool) -> anyhow::Result<()> {
     let addr = listen_addr(&args.listen)?;
@@ -58,10 +65,13 @@ pub fn run(args: &ExportArgs, no_config: bool) -> anyhow::Result<()> {
         Coverage::of_query(&query, false),
         config.findings.thresholds(),
     );
+    let closed = count_closes(args.top_ports);
+    let closed_seen = Arc::clone(&closed);
     let mut collector = Collector::new(query);
     let (mut told_fallback, mut told_processes) = (false, false);
     let cache = Cache::start(interval, move || {
         let snap = collector.snapshot().map_err(|e| e.to_string())?;
+        closed_seen.observe(&snap);
         // Each notice once, not once per scrape.
         if let Some(reason) = &snap.fallback_reason
             && !std::mem::replace(&mut told_fallback, true)
@@ -87,6 +97,7 @@ pub fn run(args: &ExportArgs, no_config: bool) -> anyhow::Result<()> {
             deadline,
             top_ports: args.top_ports,
             threads: HTTP_THREADS,
+            closed: Some(closed),
         },
     )?;
     // Tests and scripts read the bound address (port 0 picks a free one) from this line.
@@ -98,6 +109,96 @@ pub fn run(args: &ExportArgs, no_config: bool) -> anyhow::Result<()> {
     }
     exporter.shutdown();
     Ok(())
+}
+
+/// Count closed TCP connections from the destroy events on a thread of their own; when the
+/// subscription is refused (or fails later), from snapshot comparison, said once.
+fn count_closes(limit: usize) -> Arc<ClosedCounter> {
+    let mut query = Query {
+        netids: NetidSet::of(&[Netid::Tcp]),
+        ..Query::default()
+    };
+    query.tcp_info = false;
+    // The events thread keeps two descriptors; under a very low RLIMIT_NOFILE they are the
+    // server's and the collector's to have.
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into the struct we pass.
+    let low = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0
+        && lim.rlim_cur < MIN_FDS_FOR_EVENTS;
+    let source = if low {
+        Err(std::io::Error::other(format!(
+            "RLIMIT_NOFILE {} is below {MIN_FDS_FOR_EVENTS}",
+            lim.rlim_cur
+        )))
+    } else {
+        Host::current()
+            .open_diag_socket()
+            .and_then(|s| EventSource::subscribe(s, group_mask(&query), RCVBUF_BYTES))
+    };
+    let mut source = match source {
+        Ok(s) => s,
+        Err(e) => {
+            stderr_line(&format!(
+                "no destroy events ({e}); closed connections are counted by comparing snapshots"
+            ));
+            return Arc::new(ClosedCounter::new(CloseSource::Snapshots, limit));
+        }
+    };
+    let counter = Arc::new(ClosedCounter::new(CloseSource::Events, limit));
+    let c = Arc::clone(&counter);
+    let mut listeners = Collector::new(Query {
+        netids: NetidSet::of(&[Netid::Tcp]),
+        states: StateSet::of(&[TcpState::Listen]),
+        ..Query::default()
+    });
+    let mut refreshed: Option<Instant> = None;
+    let spawned = std::thread::Builder::new()
+        .name("sockeye-events".into())
+        .spawn(move || {
+            let mut events = Vec::new();
+            let mut drops = source.drops().unwrap_or(0);
+            loop {
+                events.clear();
+                match source.recv(&query, &mut events) {
+                    Ok(Received::Overrun | Received::Empty) => {
+                        if let Some(now) = source.drops() {
+                            c.lost(now.saturating_sub(drops));
+                            drops = now;
+                        }
+                    }
+                    Ok(Received::Events) => {
+                        for e in &events {
+                            let Some(ending) = e.ending else { continue };
+                            // A close no known listener explains: perhaps a service that
+                            // just started; look again (at most ten times a second).
+                            if !c.knows_service_of(&e.socket)
+                                && refreshed.is_none_or(|t| t.elapsed() >= LISTENER_REFRESH)
+                                && let Ok(snap) = listeners.snapshot()
+                            {
+                                c.set_listeners(snap.sockets.iter().filter_map(|s| s.local_port()));
+                                refreshed = Some(Instant::now());
+                            }
+                            c.record(&e.socket, ending);
+                        }
+                    }
+                    Err(e) => {
+                        stderr_line(&format!(
+                            "destroy events failed ({e}); closed connections are counted by \
+                             comparing snapshots from now on"
+                        ));
+                        c.fall_back_to_snapshots();
+                        return;
+                    }
+                }
+            }
+        });
+    if spawned.is_err() {
+        counter.fall_back_to_snapshots();
+    }
+    counter
 }
 
 /// Serving beyond loopback was asked for explicitly, but deserves a word: the metrics name

@@ -127,7 +127,7 @@ pub fn run(args: &DumpArgs, no_config: bool) -> anyhow::Result<()> {
 }
 
 /// `tcp CLOSE-WAIT 127.0.0.1:8080 -> 127.0.0.1:41234`, for the failure lines.
-fn describe(s: &Socket) -> String {
+pub(crate) fn describe(s: &Socket) -> String {
     format!(
         "{} {} {} -> {}",
         s.netid.as_str(),

@@ -40,6 +40,8 @@ pub enum Action {
     Processes,
     /// Show or hide the findings panel.
     Findings,
+    /// Close the selected socket, or a group's sockets, after a confirmation.
+    Kill,
     /// The mouse wheel (handled as a mouse event; listed for the help).
     Scroll,
     Help,
@@ -95,6 +97,7 @@ impl Action {
             | Action::Slower
             | Action::Faster
             | Action::Processes
+            | Action::Kill
             | Action::Scroll
             | Action::TourNext
             | Action::Findings
@@ -107,7 +110,7 @@ impl Action {
     pub fn live_only(self) -> bool {
         match self {
             // The tour drives the demo's sockets.
-            Action::Slower | Action::Faster | Action::TourNext => true,
+            Action::Slower | Action::Faster | Action::TourNext | Action::Kill => true,
             Action::Quit
             | Action::Back
             | Action::Interrupt
@@ -269,6 +272,13 @@ pub const BINDINGS: &[Binding] = &[
     row(
         Key::Char('3'),
         Action::Show(View::Sockets),
+        Join(" "),
+        Hidden,
+        Join(", "),
+    ),
+    row(
+        Key::Char('5'),
+        Action::Show(View::Closed),
         Join(" "),
         Hidden,
         Join(", "),
@@ -466,6 +476,13 @@ pub const BINDINGS: &[Binding] = &[
         Join(" "),
         Join(""),
         Entry("In a replay: play faster (up to 60x)."),
+    ),
+    row(
+        rebindable("kill", 'K'),
+        Action::Kill,
+        Entry("close the selected socket or group (asks first; root)"),
+        Hidden,
+        Entry("Close the selected socket or group's connections, once confirmed."),
     ),
     row(
         Key::Wheel,

@@ -48,6 +48,7 @@ views! {
     States = "states", "States", '1', "Sockets grouped by TCP state.";
     Listeners = "listeners", "Listeners", '2', "Listening sockets with their queues and connections.";
     Sockets = "sockets", "Sockets", '3', "The flat socket table.";
+    Closed = "closed", "Closed", '5', "Connections that closed lately, newest first: how they ended, bytes, lifetime.";
     Lifecycle = "lifecycle", "Lifecycle", '6', "The TCP state machine, live: each state's count and trend, each transition's rate; a state's sockets below.";
 }
 

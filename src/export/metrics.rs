@@ -16,6 +16,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::{Registry, Unit};
 
+use super::closed::ClosedTotals;
 use crate::model::{Endpoint, Netid, Snapshot, Socket, TcpState};
 
 /// Metric name prefix.
@@ -40,6 +41,8 @@ pub struct ScrapeInfo {
     pub collect_errors: u64,
     /// Time from the request's arrival to having a snapshot to encode.
     pub scrape_duration: Duration,
+    /// Connections closed since the start (`None`: not counted, e.g. a fixture).
+    pub closed: Option<ClosedTotals>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -64,6 +67,12 @@ struct PortLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct SourceLabels {
     source: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ClosedLabels {
+    port: String,
+    reason: &'static str,
 }
 
 type IntGauges<L> = Family<L, Gauge>;
@@ -136,6 +145,10 @@ fn build(snap: &Snapshot, info: &ScrapeInfo, top_ports: usize) -> Registry {
         register_counters(&mut reg, c);
     }
 
+    if let Some(c) = &info.closed {
+        register_closed(&mut reg, c);
+    }
+
     let source = IntGauges::<SourceLabels>::default();
     source
         .get_or_create(&SourceLabels {
@@ -186,6 +199,45 @@ fn build(snap: &Snapshot, info: &ScrapeInfo, top_ports: usize) -> Registry {
         errors,
     );
     reg
+}
+
+/// TCP connections closed since the start, by service port and how they ended, and where
+/// that comes from (see [`super::closed`]).
+fn register_closed(reg: &mut Registry, c: &ClosedTotals) {
+    let closed = Family::<ClosedLabels, Counter<u64>>::default();
+    for ((port, reason), n) in &c.counts {
+        closed
+            .get_or_create(&ClosedLabels {
+                port: port.clone(),
+                reason: reason.as_str(),
+            })
+            .inc_by(*n);
+    }
+    reg.register(
+        "tcp_connections_closed",
+        "TCP connections closed since the exporter started, by service port (the first \
+         --top-ports ports seen, the rest summed as other) and how they ended",
+        closed,
+    );
+    let lost = Counter::<u64>::default();
+    lost.inc_by(c.lost);
+    reg.register(
+        "events_lost",
+        "Destroy events the kernel dropped (closes the counts above miss)",
+        lost,
+    );
+    let source = IntGauges::<SourceLabels>::default();
+    source
+        .get_or_create(&SourceLabels {
+            source: c.source.as_str(),
+        })
+        .set(1);
+    reg.register(
+        "closed_source_info",
+        "Where closed connections are counted from: destroy events, or snapshots compared \
+         (misses connections shorter than the interval, reason unknown); always 1",
+        source,
+    );
 }
 
 /// Per TCP listener: accept-queue length and limit, and the SYN-RECV sockets waiting on it.

@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use super::cache::{Cache, Served};
+use super::closed::ClosedCounter;
 use super::metrics::{self, ScrapeInfo};
 use super::request::{Head, Method, Reject};
 
@@ -106,6 +107,7 @@ pub fn scrape(
     ours: Duration,
     theirs: Option<Duration>,
     top_ports: usize,
+    closed: Option<&ClosedCounter>,
     arrived: Instant,
 ) -> Response {
     let deadline = arrived
@@ -124,6 +126,7 @@ pub fn scrape(
         stale,
         collect_errors: cache.errors(),
         scrape_duration: arrived.elapsed(),
+        closed: closed.map(ClosedCounter::totals),
     };
     match metrics::try_render_with(&entry.snapshot, &entry.findings, &info, top_ports) {
         Ok(body) => Response {

@@ -27,6 +27,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use super::cache::Cache;
+use super::closed::ClosedCounter;
 use super::reactor::Reactor;
 use super::response::{self, Response};
 
@@ -39,6 +40,8 @@ pub struct ServeOptions {
     pub top_ports: usize,
     /// Threads that answer scrapes (connections are handled by one more).
     pub threads: usize,
+    /// Closed-connection counters to serve, if counted.
+    pub closed: Option<Arc<ClosedCounter>>,
 }
 
 /// Most connections open at once.
@@ -243,6 +246,7 @@ fn worker(
                 opts.deadline,
                 job.scrape_timeout,
                 opts.top_ports,
+                opts.closed.as_deref(),
                 job.arrived,
             )
         }))
@@ -291,6 +295,7 @@ mod tests {
             deadline: Duration::from_secs(5),
             top_ports: 5,
             threads: 2,
+            closed: None,
         };
         let addr = SocketAddr::from(([127, 0, 0, 1], 0));
         Exporter::start_with(addr, Arc::new(cache), opts, limits).unwrap()

@@ -53,7 +53,14 @@ pub(super) fn metrics(page: &mut Page) {
         "sockeye export serves these at /metrics in the OpenMetrics text format. Every \
          scrape reads a fresh snapshot or reuses one younger than --interval. Port labels \
          of the CLOSE-WAIT and TIME-WAIT families are bounded: the --top-ports busiest \
-         ports, the rest summed under port=\"other\".",
+         ports, the rest summed under port=\"other\". Closed connections are counted from \
+         the kernel's destroy events (a thread of their own, from the start) under their \
+         service port (the local port when a listener holds it, else the peer's; the first \
+         --top-ports ports seen get a series, later ones count under port=\"other\") and \
+         reason (orderly, reset, timeout, refused, aborted, unknown: see DESTROY EVENTS); \
+         when the kernel refuses the subscription, from consecutive snapshots compared \
+         (reason unknown, connections shorter than the interval missed), which \
+         sockeye_closed_source_info says.",
     );
     for family in metric_families() {
         let mut tag = family.sample_name.clone();
@@ -141,7 +148,16 @@ pub(super) fn metric_families() -> Vec<MetricFamily> {
         skipped_records: 0,
         process_note: None,
     };
-    let text = crate::export::metrics::render(&snapshot, &Default::default(), 20);
+    // One closed connection, so the closed-connection families show with their labels.
+    let info = crate::export::metrics::ScrapeInfo {
+        closed: Some(crate::export::closed::ClosedTotals {
+            source: crate::export::closed::CloseSource::Events,
+            counts: vec![(("80".into(), crate::closed::Ending::Orderly), 1)],
+            lost: 0,
+        }),
+        ..Default::default()
+    };
+    let text = crate::export::metrics::render(&snapshot, &info, 20);
 
     let mut families: Vec<MetricFamily> = Vec::new();
     for line in text.lines() {

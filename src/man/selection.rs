@@ -278,7 +278,35 @@ pub(super) fn events_and_kill(page: &mut Page) {
              families have no events. Runs until SIGINT, SIGTERM or a closed output (status \
              0). Needs no privilege. Events the kernel drops when the receive queue is full \
              are counted and reported on stderr (and as an event \"lost\" line with a count \
-             in JSON mode).",
+             in JSON mode). A state selection is ignored with a note (every socket is freed \
+             in state CLOSE). The header comes with the first event, padded as ss pads it.",
+        )
+        .item(
+            "How it ended",
+            "Each TCP connection's row ends with ended:REASON (JSON \"ended\", null for \
+             listeners and UDP), read from its tcp_info at destruction: timeout (the kernel \
+             was still retransmitting or probing an unanswering peer), refused (never \
+             established, a RST came back), reset (data unacknowledged or this end's FIN \
+             never acknowledged: a RST sent or received), orderly (this end's FIN sent and \
+             acknowledged, nothing in flight), aborted (already disconnected by the kernel: a \
+             failed connect or SO_LINGER 0; the counters are reset then), unknown (the \
+             counters do not tell). The kernel gives no reason itself; these rules are \
+             sockeye's reading of the counters.",
+        )
+        .item(
+            "Lifetime",
+            "The kernel sends no event at a socket's birth, so dump -E lists the followed \
+             namespaces' TCP/UDP sockets once a second: a socket a scan saw gets \
+             lifetime:MIN-MAX (JSON \"lifetime\": {\"min_ms\", \"max_ms\"}), bounded by the \
+             first scan that listed it and the one before; >MIN when it was there at the \
+             first scan. Shorter-lived sockets have none (null).",
+        )
+        .item(
+            "-E -N NAME, -E --all-netns",
+            "One subscription per network namespace (the kernel delivers a namespace's \
+             events only inside it): -N follows one, --all-netns every one sockeye can enter \
+             (CAP_SYS_ADMIN; the others are named in one line) with a leading Netns column \
+             (JSON: netns), and looks for new namespaces every 5 s.",
         )
         .item(
             "dump -K",

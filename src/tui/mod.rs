@@ -26,10 +26,14 @@
 //! ```
 
 pub mod cells;
+pub mod closed;
 pub mod delta;
+pub mod events;
+pub mod kill;
 pub mod lifecycle;
 pub mod prepare;
 pub mod query;
+pub mod rates;
 pub mod replay;
 pub mod resolve;
 pub mod scope;

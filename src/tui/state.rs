@@ -12,6 +12,7 @@ use crate::model::{Endpoint, Snapshot, Socket, Source, TcpState};
 use crate::output::columns::{CellCtx, Column};
 
 use super::Panel;
+use super::closed::ClosedLog;
 use super::delta::{self, Changes};
 use super::prepare::{Prepared, Preparer, prepare};
 use super::query::{self, Needs, QuerySpec};
@@ -42,6 +43,8 @@ pub enum Row {
     Remote(usize),
     /// A socket (index into the snapshot's sockets) at a tree depth.
     Socket { idx: usize, depth: u8 },
+    /// A closed connection (Closed view), by its number in [`App::closed`].
+    Closed(u64),
 }
 
 /// What a row is, stable across refreshes, to keep the selection on it.
@@ -49,6 +52,7 @@ pub enum Row {
 pub(super) enum RowId {
     Group(GroupId),
     Socket(u64),
+    Closed(u64),
 }
 
 /// Selection and scroll position of one view.
@@ -142,6 +146,17 @@ pub struct App {
     pub quit: bool,
     /// Ctrl-Z: the terminal loop gives the terminal back and stops the process.
     pub suspend: bool,
+    /// The Closed view's connections.
+    pub closed: ClosedLog,
+    /// The snapshots are the live kernel's, so its destroy events describe them (not so
+    /// for a recording).
+    pub live_events: bool,
+    /// Connections opened and closed per second, per listener and remote endpoint.
+    pub rates: super::rates::Rates,
+    /// `K`'s confirmation, while it is asked.
+    pub confirm: Option<super::kill::KillPlan>,
+    /// A one-line result (of `K`), until the next key.
+    pub notice: Option<String>,
 }
 
 impl App {
@@ -196,6 +211,11 @@ impl App {
             page: 20,
             quit: false,
             suspend: false,
+            closed: ClosedLog::default(),
+            live_events: false,
+            confirm: None,
+            notice: None,
+            rates: Default::default(),
         }
     }
 
@@ -237,6 +257,15 @@ impl App {
         }
     }
 
+    /// The closed connection the selection points at (Closed view).
+    pub fn selected_closed(&self) -> Option<&super::closed::Closed> {
+        let vs = self.view_state();
+        match vs.rows.get(vs.selected)? {
+            Row::Closed(seq) => self.closed.by_seq(*seq),
+            _ => None,
+        }
+    }
+
     /// Apply a new snapshot: counts, history, deltas, groups and rows; the selection stays on
     /// the same socket or group when it still exists. (The terminal loop gets snapshots
     /// already prepared by the collector thread and calls [`App::apply_prepared`].)
@@ -266,12 +295,20 @@ impl App {
         self.moves = moves;
         self.findings = findings;
         self.counts = counts;
+        self.closed.observe(&snapshot);
         self.history.push(&self.counts);
         self.keys = std::mem::take(&mut changes.keys);
         self.changes = changes;
         self.ephemeral = ephemeral;
         self.groups = groups;
         self.tree = tree;
+        self.rates.observe(
+            snapshot.taken_at,
+            &self.tree,
+            &snapshot.sockets,
+            &self.changes.marks,
+            &self.closed,
+        );
         if let Some(panel) = self.panel.as_mut() {
             panel.on_snapshot(&snapshot);
         }
@@ -305,6 +342,7 @@ impl App {
                 RowId::Group(GroupId::Remote(rg.addr, rg.port))
             }
             Row::Socket { idx, .. } => RowId::Socket(*self.keys.get(idx)?),
+            Row::Closed(seq) => RowId::Closed(seq),
         })
     }
 
@@ -324,6 +362,7 @@ impl App {
                 RowId::Group(GroupId::Remote(rg.addr, rg.port))
             }
             Row::Socket { idx, .. } => RowId::Socket(*self.keys.get(idx)?),
+            Row::Closed(seq) => RowId::Closed(seq),
         })
     }
 
@@ -352,6 +391,7 @@ impl App {
                 View::Sockets => {
                     rows.extend(self.order.iter().map(|&idx| Row::Socket { idx, depth: 0 }))
                 }
+                View::Closed => self.closed_rows(rows),
                 View::Lifecycle => self.lifecycle_rows(rows),
             }
         }
@@ -468,6 +508,56 @@ impl App {
                 }
             }
         }
+    }
+
+    /// The Closed view: the kept closed connections the filter expression keeps (states
+    /// aside: every freed socket is CLOSE), newest first, or by the sort column when one
+    /// other than the default is chosen.
+    fn closed_rows(&self, rows: &mut Vec<Row>) {
+        let keep = self.query().ok().and_then(|q| q.keep);
+        let kept = self
+            .closed
+            .entries
+            .iter()
+            .rev()
+            .filter(|c| keep.as_ref().is_none_or(|k| k(&c.socket)));
+        // The default sort means the view's own order: newest first.
+        if self.sort.column == Column::Local && !self.sort.descending {
+            rows.extend(kept.map(|c| Row::Closed(c.seq)));
+            return;
+        }
+        let mut v: Vec<_> = kept.collect();
+        v.sort_by(|a, b| {
+            let o = self
+                .sort
+                .column
+                .sort_key(&a.socket)
+                .cmp(&self.sort.column.sort_key(&b.socket));
+            if self.sort.descending { o.reverse() } else { o }
+        });
+        rows.extend(v.into_iter().map(|c| Row::Closed(c.seq)));
+    }
+
+    /// Refill the Closed view's rows alone (closes arrive between snapshots). At the top it
+    /// stays at the top, following the newest; elsewhere it stays on the same connection.
+    pub fn refresh_closed(&mut self) {
+        let v = View::Closed.index();
+        let at_top = self.views[v].selected == 0;
+        let want = self.row_id(v);
+        let mut rows = std::mem::take(&mut self.views[v].rows);
+        rows.clear();
+        self.closed_rows(&mut rows);
+        let page = self.page;
+        let vs = &mut self.views[v];
+        vs.rows = rows;
+        if !at_top
+            && let Some(RowId::Closed(seq)) = want
+            && let Some(i) = vs.rows.iter().position(|r| *r == Row::Closed(seq))
+        {
+            vs.selected = i;
+        }
+        vs.selected = vs.selected.min(vs.rows.len().saturating_sub(1));
+        vs.offset = scroll(vs.offset, vs.selected, page, vs.rows.len());
     }
 
     pub(super) fn rebuild_keep(&mut self) {

@@ -21,7 +21,9 @@ use signal_hook::iterator::Signals;
 use crate::collect::Collector;
 use crate::error::UsageError;
 
+use super::events::ClosedReport;
 use super::scope::Scope;
+use super::settings::View;
 use super::state::App;
 use super::trace::{Refresh, Trace};
 use super::worker::{self, Command, Report, SnapshotSource};
@@ -31,6 +33,7 @@ use super::{AppOptions, ui};
 enum Input {
     Terminal(Event),
     Report(Report),
+    Closed(ClosedReport),
     Signal(i32),
     ReadFailed(String),
 }
@@ -107,6 +110,7 @@ pub fn run(options: AppOptions) -> anyhow::Result<()> {
     app.scope_needs_processes = scope.needs_processes();
     app.hostname = hostname();
     app.panel = panel;
+    app.live_events = true;
     let q = app.query().map_err(UsageError)?;
     app.filter.compiled = Some(q.clone());
     run_with(app, Box::new(Collector::new(q)), scope)
@@ -173,6 +177,13 @@ pub fn run_with(mut app: App, source: Box<dyn SnapshotSource>, scope: Scope) -> 
         Input::Report,
     )
     .context("cannot start the collector thread")?;
+
+    if app.live_events {
+        super::events::spawn(tx.clone(), Input::Closed);
+    } else {
+        app.closed
+            .without_events("the view is not of the live kernel".into());
+    }
 
     let mut signals = Signals::new(SIGNALS).context("cannot install signal handlers")?;
     let signal_handle = signals.handle();
@@ -312,6 +323,16 @@ pub fn run_with(mut app: App, source: Box<dyn SnapshotSource>, scope: Scope) -> 
                             });
                         }
                         dirty = true;
+                    }
+                    Input::Closed(ClosedReport::Batch { events, lost }) => {
+                        app.closed.push_events(events);
+                        app.closed.lost += lost;
+                        app.refresh_closed();
+                        dirty |= app.view == View::Closed;
+                    }
+                    Input::Closed(ClosedReport::Unavailable(why)) => {
+                        app.closed.without_events(why);
+                        dirty |= app.view == View::Closed;
                     }
                     Input::Report(Report::Error(e)) => {
                         app.apply_error(e);

@@ -76,7 +76,7 @@ impl App {
     fn activate(&mut self) -> Vec<Command> {
         let vs = self.view_state();
         match vs.rows.get(vs.selected) {
-            Some(Row::Socket { .. }) => self.toggle_detail(),
+            Some(Row::Socket { .. } | Row::Closed(_)) => self.toggle_detail(),
             Some(row) => {
                 if let Some(RowId::Group(id)) = self.identity_of(&row.clone()) {
                     let collapse = !self.collapsed.contains(&id);
@@ -191,6 +191,9 @@ impl App {
                 self.filter.input = None;
                 self.filter.error = None;
                 self.filter.compiled = Some(q.clone());
+                // Closed connections are here already: filter them now, not at the next
+                // snapshot.
+                self.refresh_closed();
                 vec![Command::SetQuery(q)]
             }
             Err(e) => {
@@ -254,6 +257,16 @@ impl App {
         let action = action_of(&self.settings.keys, key);
         if let Some(a @ (Action::Interrupt | Action::Suspend)) = action {
             return self.perform(a);
+        }
+        self.notice = None;
+        if let Some(plan) = self.confirm.take() {
+            // Only `y` closes; any other key cancels.
+            self.notice = Some(if key.code == KeyCode::Char('y') {
+                super::kill::execute(&plan)
+            } else {
+                "nothing closed".into()
+            });
+            return Vec::new();
         }
         if action == Some(Action::Back) && self.filter.resolving.is_some() {
             // Esc gives up on a filter still resolving; the one in force stays.
@@ -319,6 +332,10 @@ impl App {
             Action::First => self.move_to(0),
             Action::Last => self.move_to(usize::MAX),
             Action::Activate => return self.activate(),
+            Action::Kill => match super::kill::plan(self) {
+                Ok(p) => self.confirm = Some(p),
+                Err(why) => self.notice = Some(why),
+            },
             Action::Collapse => {
                 if let Some((id, at)) = self.group_at_selection() {
                     if self.collapsed.contains(&id) || at != self.view_state().selected {

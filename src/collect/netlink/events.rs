@@ -13,6 +13,8 @@ use netlink_sys::{Socket as NlSocket, SocketAddr};
 use super::inet::{self, Decoded};
 use super::wire::{Attrs, Messages, NLMSG_ERROR, Next, SOCK_DIAG_BY_FAMILY};
 use super::wire::{IPPROTO_TCP, IPPROTO_UDP};
+use crate::closed::Ending;
+use crate::closed::ending::classify;
 use crate::collect::Query;
 use crate::model::{Endpoint, Netid, Socket};
 
@@ -23,6 +25,15 @@ const SKNLGRP_INET6_TCP_DESTROY: u32 = 3;
 const SKNLGRP_INET6_UDP_DESTROY: u32 = 4;
 /// `INET_DIAG_PROTOCOL`: the u8 protocol the broadcast carries (the message has none).
 const INET_DIAG_PROTOCOL: u16 = 10;
+/// `INET_DIAG_INFO`: struct tcp_info, sent with every TCP destroy event.
+const INET_DIAG_INFO: u16 = 2;
+
+/// One socket the kernel freed, and how its connection ended (`None`: not a connection).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Destroyed {
+    pub socket: Socket,
+    pub ending: Option<Ending>,
+}
 
 /// The receive buffer asked for: a burst of closes must fit while the writer catches up.
 /// SO_RCVBUFFORCE (CAP_NET_ADMIN) gets it whole; SO_RCVBUF is capped by net.core.rmem_max.
@@ -55,8 +66,10 @@ pub fn group_mask(query: &Query) -> u32 {
 /// What one wait for events brought.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Received {
-    /// Zero or more events were appended (zero: the wait timed out).
+    /// One datagram was read; the events in it that the query keeps were appended.
     Events,
+    /// Nothing came within the wait (or, without waiting, nothing was queued).
+    Empty,
     /// The kernel dropped events because the queue was full (ENOBUFS); how many is unknown
     /// to the kernel too, so the caller counts one drop episode.
     Overrun,
@@ -109,16 +122,48 @@ impl EventSource {
         })
     }
 
-    /// The socket, for its counters (SO_MEMINFO).
+    /// The socket, for poll(2).
     pub fn fd(&self) -> i32 {
         self.sock.as_raw_fd()
     }
 
+    /// Messages the kernel dropped for this socket so far (SK_MEMINFO_DROPS of
+    /// SO_MEMINFO); `None` on a kernel without it.
+    pub fn drops(&self) -> Option<u64> {
+        let mut v = [0u32; 9];
+        let mut len = std::mem::size_of_val(&v) as libc::socklen_t;
+        // SAFETY: a valid fd and a pointer/length pair describing `v`.
+        let rc = unsafe {
+            libc::getsockopt(
+                self.sock.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_MEMINFO,
+                v.as_mut_ptr().cast(),
+                &mut len,
+            )
+        };
+        (rc == 0 && len as usize >= std::mem::size_of_val(&v)).then(|| u64::from(v[8]))
+    }
+
     /// Wait up to a fraction of a second for one datagram and append the events in it that
     /// `query` keeps to `out`.
-    pub fn recv(&mut self, query: &Query, out: &mut Vec<Socket>) -> io::Result<Received> {
+    pub fn recv(&mut self, query: &Query, out: &mut Vec<Destroyed>) -> io::Result<Received> {
+        self.recv_flags(query, out, 0)
+    }
+
+    /// [`EventSource::recv`] without waiting (for a caller that polls several sources).
+    pub fn recv_now(&mut self, query: &Query, out: &mut Vec<Destroyed>) -> io::Result<Received> {
+        self.recv_flags(query, out, libc::MSG_DONTWAIT)
+    }
+
+    fn recv_flags(
+        &mut self,
+        query: &Query,
+        out: &mut Vec<Destroyed>,
+        flags: i32,
+    ) -> io::Result<Received> {
         self.buf.clear();
-        match self.sock.recv(&mut self.buf, 0) {
+        match self.sock.recv(&mut self.buf, flags) {
             Ok(_) => {}
             Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => return Ok(Received::Overrun),
             Err(e)
@@ -129,7 +174,7 @@ impl EventSource {
                         | io::ErrorKind::Interrupted
                 ) =>
             {
-                return Ok(Received::Events);
+                return Ok(Received::Empty);
             }
             Err(e) => return Err(e),
         }
@@ -140,7 +185,7 @@ impl EventSource {
 
 /// Decode every event of one datagram into `out` (those `query` keeps); returns how many
 /// messages could not be decoded.
-pub fn decode_events(datagram: &[u8], query: &Query, out: &mut Vec<Socket>) -> usize {
+pub fn decode_events(datagram: &[u8], query: &Query, out: &mut Vec<Destroyed>) -> usize {
     let mut bad = 0;
     for next in Messages::new(datagram) {
         let (h, payload) = match next {
@@ -167,7 +212,15 @@ pub fn decode_events(datagram: &[u8], query: &Query, out: &mut Vec<Socket>) -> u
                     }
                 }
                 if family_wanted(&s, query) {
-                    out.push(s);
+                    // Classified from tcp_info whether or not the query keeps it.
+                    let raw = attr(payload, INET_DIAG_INFO);
+                    let decoded = match (&s.tcp_info, raw) {
+                        (None, Some(v)) => Some(inet::tcp_info(v)),
+                        _ => None,
+                    };
+                    let info = s.tcp_info.as_deref().or(decoded.as_ref());
+                    let ending = classify(&s, info, raw.map_or(0, <[u8]>::len));
+                    out.push(Destroyed { socket: s, ending });
                 }
             }
             Decoded::Filtered => {}
@@ -177,12 +230,15 @@ pub fn decode_events(datagram: &[u8], query: &Query, out: &mut Vec<Socket>) -> u
     bad
 }
 
+/// The value of a message's attribute `kind`.
+fn attr(payload: &[u8], kind: u16) -> Option<&[u8]> {
+    let attrs = payload.get(inet::INET_DIAG_MSG_LEN..)?;
+    Attrs::new(attrs).find(|(k, _)| *k == kind).map(|(_, v)| v)
+}
+
 /// The table of a broadcast message, from its INET_DIAG_PROTOCOL attribute.
 fn netid_of(payload: &[u8]) -> Option<Netid> {
-    let attrs = payload.get(inet::INET_DIAG_MSG_LEN..)?;
-    let proto = Attrs::new(attrs)
-        .find(|(kind, _)| *kind == INET_DIAG_PROTOCOL)
-        .and_then(|(_, v)| v.first().copied())?;
+    let proto = attr(payload, INET_DIAG_PROTOCOL).and_then(|v| v.first().copied())?;
     match proto {
         IPPROTO_TCP => Some(Netid::Tcp),
         IPPROTO_UDP => Some(Netid::Udp),
@@ -279,18 +335,20 @@ mod tests {
         let mut out = Vec::new();
         assert_eq!(decode_events(&d, &Query::default(), &mut out), 0);
         assert_eq!(out.len(), 2);
-        assert_eq!(out[0].netid, Netid::Tcp);
-        assert_eq!(out[1].netid, Netid::Udp);
+        assert_eq!(out[0].socket.netid, Netid::Tcp);
+        assert_eq!(out[1].socket.netid, Netid::Udp);
+        assert_eq!(out[0].ending, Some(Ending::Unknown), "no tcp_info");
+        assert_eq!(out[1].ending, None, "UDP");
         assert_eq!(
-            out[0].local,
+            out[0].socket.local,
             Endpoint::Inet {
                 addr: [127, 0, 0, 1].into(),
                 port: 4000
             }
         );
-        assert_eq!(out[0].cookie, Some(1));
-        assert_eq!(out[1].send_q, None, "-1 is unknown");
-        assert_eq!(out[1].recv_q, Some(0));
+        assert_eq!(out[0].socket.cookie, Some(1));
+        assert_eq!(out[1].socket.send_q, None, "-1 is unknown");
+        assert_eq!(out[1].socket.recv_q, Some(0));
     }
 
     #[test]

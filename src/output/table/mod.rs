@@ -18,6 +18,7 @@
 //! compact row text while the collector decodes (the dump's path); [`write_table`] measures
 //! and writes a stored snapshot in two passes. Both share the layout code.
 
+mod follow;
 mod layout;
 mod order;
 mod rows;
@@ -30,6 +31,7 @@ use std::io::{self, Write};
 
 use super::columns::{CellCtx, Column};
 use crate::model::Socket;
+pub use follow::FollowRows;
 use layout::column_widths;
 pub use order::ss_order;
 pub use rows::TableRows;
@@ -107,9 +109,22 @@ pub fn write_table<W: Write>(
     out.finish()
 }
 
+/// The widths columns start from: the header's (when shown), and 6 for the queues, which ss
+/// prints with `%-6d` (so `-H` tables are as wide as with the header).
 fn header_lengths(cols: &[Column], opts: &TableOptions) -> Vec<usize> {
     cols.iter()
-        .map(|c| if opts.header { c.header().len() } else { 0 })
+        .map(|c| {
+            let queue = if matches!(c, Column::RecvQ | Column::SendQ) {
+                6
+            } else {
+                0
+            };
+            if opts.header {
+                c.header().len().max(queue)
+            } else {
+                queue
+            }
+        })
         .collect()
 }
 

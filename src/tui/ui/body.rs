@@ -11,6 +11,7 @@ use crate::model::{Netid, Socket, TcpState};
 use crate::output::columns::{Column, Fit};
 use crate::tui::cells;
 use crate::tui::delta;
+use crate::tui::rates::{RateKey, per_second};
 use crate::tui::settings::View;
 use crate::tui::state::{App, GroupId, Row};
 
@@ -93,11 +94,15 @@ fn lead_for(view: View) -> usize {
         View::States => 4,
         View::Listeners => 6,
         View::Sockets => 2,
+        View::Closed => 1,
         View::Lifecycle => 4,
     }
 }
 
 pub fn render(area: Rect, buf: &mut Buffer, app: &App, st: &Styles) {
+    if app.view == View::Closed {
+        return super::closed::render(area, buf, app, st);
+    }
     if area.height == 0 {
         return;
     }
@@ -188,6 +193,7 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App, st: &Styles) {
                 Line::from(spans)
             }
             Row::Listener(g) => listener_line(app, st, &cols, &snap.sockets, g),
+            Row::Closed(_) => continue,
             Row::OutboundHeader => {
                 let collapsed = app.collapsed.contains(&GroupId::Outbound);
                 Line::from(vec![
@@ -219,6 +225,7 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App, st: &Styles) {
                     Span::styled(format!("  {} open", rg.members.len()), st.plain()),
                 ];
                 counts_spans(&mut spans, st, rg.close_wait, rg.time_wait);
+                rate_spans(&mut spans, app, st, RateKey::Remote(rg.addr, rg.port));
                 Line::from(spans)
             }
         };
@@ -263,6 +270,22 @@ fn gap(text: &str, w: usize) -> String {
 
 fn glyph(collapsed: bool) -> &'static str {
     if collapsed { "▸" } else { "▾" }
+}
+
+/// `  +2.0/s -0.5/s ▁▃▂` : opened and closed per second over the last refresh, and the
+/// closes of the last refreshes as a sparkline (nothing before two refreshes).
+pub(super) fn rate_spans(spans: &mut Vec<Span<'static>>, app: &App, st: &Styles, key: RateKey) {
+    let Some((opened, closed)) = app.rates.now(key) else {
+        return;
+    };
+    spans.push(Span::styled(
+        format!("  +{} -{} ", per_second(opened), per_second(closed)),
+        st.dim(),
+    ));
+    if let Some(series) = app.rates.of(key) {
+        let tail = series.iter().rev().take(10).rev().map(|s| s.closed);
+        spans.push(Span::styled(crate::group::sparkline(tail), st.dim()));
+    }
 }
 
 fn counts_spans(spans: &mut Vec<Span<'static>>, st: &Styles, close_wait: usize, time_wait: usize) {
@@ -435,6 +458,9 @@ fn listener_line(
     if app.show_processes && app.settings.columns.contains(&Column::Process) {
         let p = cells::compact(Column::Process, l, &app.cells);
         spans.push(Span::styled(format!("  {p}"), st.dim()));
+    }
+    if let Some(port) = l.local_port() {
+        rate_spans(&mut spans, app, st, RateKey::Listener(port));
     }
     Line::from(spans)
 }

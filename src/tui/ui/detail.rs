@@ -23,9 +23,28 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App, st: &Styles) {
     let sock = app
         .selected_socket()
         .and_then(|i| app.snapshot.as_ref()?.sockets.get(i).map(|s| (i, s)));
-    let lines = match sock {
-        Some((i, s)) => lines(app, st, i, s),
-        None => vec![Line::from(Span::styled(
+    let lines = match (app.selected_closed(), sock) {
+        // A closed connection: how and when it ended, then its final state as freed (the
+        // tcp_info at destruction); no rates (usize::MAX is no snapshot index).
+        (Some(c), _) => {
+            let mut v = vec![Line::from(closed_spans(st, c))];
+            v.extend(lines(app, st, usize::MAX, &c.socket));
+            v
+        }
+        (None, Some((i, s))) => {
+            let mut v = lines(app, st, i, s);
+            if s.state == TcpState::Listen
+                && let Some(port) = s.local_port()
+            {
+                v.push(rates_line(
+                    app,
+                    st,
+                    crate::tui::rates::RateKey::Listener(port),
+                ));
+            }
+            v
+        }
+        (None, None) => vec![Line::from(Span::styled(
             "Select a socket or a listener.",
             st.dim(),
         ))],
@@ -34,6 +53,52 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App, st: &Styles) {
         .wrap(Wrap { trim: false })
         .block(block)
         .render(area, buf);
+}
+
+/// Opened and closed per second (last refresh) with sparklines of the last refreshes.
+fn rates_line(app: &App, st: &Styles, key: crate::tui::rates::RateKey) -> Line<'static> {
+    use crate::tui::rates::per_second;
+    let Some((o, c)) = app.rates.now(key) else {
+        return Line::from(Span::styled(
+            "opened/closed per second: after two refreshes",
+            st.dim(),
+        ));
+    };
+    let series = app.rates.of(key);
+    let spark = |f: fn(&crate::tui::rates::Sample) -> u64| {
+        series.map_or_else(String::new, |s| crate::group::sparkline(s.iter().map(f)))
+    };
+    let mut spans = Vec::new();
+    spans.extend(kv(
+        st,
+        "opened",
+        format!("{} {}", per_second(o), spark(|s| s.opened)),
+    ));
+    spans.extend(kv(
+        st,
+        "closed",
+        format!("{} {}", per_second(c), spark(|s| s.closed)),
+    ));
+    Line::from(spans)
+}
+
+/// When and how a closed connection ended, how long it lived, its last state seen.
+fn closed_spans(st: &Styles, c: &crate::tui::closed::Closed) -> Vec<Span<'static>> {
+    let mut spans = Vec::new();
+    spans.extend(kv(st, "closed", crate::commands::events::rfc3339(c.at)));
+    spans.extend(kv(st, "ended", c.ending.as_str().to_string()));
+    spans.extend(kv(
+        st,
+        "lived",
+        c.lifetime.map_or_else(|| "-".to_string(), |l| l.text()),
+    ));
+    spans.extend(kv(
+        st,
+        "last seen",
+        c.last_state
+            .map_or_else(|| "-".to_string(), |s| s.ss_name().to_string()),
+    ));
+    spans
 }
 
 fn kv(st: &Styles, k: &str, v: String) -> Vec<Span<'static>> {

@@ -61,10 +61,13 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App, st: &Styles) {
         + 2;
     let want_h = keys.len() as u16 + LEGEND.len() as u16 + 3;
     let w = area.width.min(84);
-    let h = area.height.min(want_h);
+    // The first line (the header naming the host) stays visible when there is room.
+    let top = u16::from(area.height > 2);
+    let room = area.height - top;
+    let h = room.min(want_h);
     let popup = Rect {
         x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
+        y: area.y + top + (room - h) / 2,
         width: w,
         height: h,
     };

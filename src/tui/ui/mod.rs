@@ -2,6 +2,7 @@
 //! position is part of the state (kept by the update functions from [`layout`]'s page size).
 
 mod body;
+mod closed;
 mod detail;
 mod findings;
 mod header;
@@ -247,17 +248,24 @@ fn render_tabs(area: Rect, buf: &mut Buffer, app: &App, st: &Styles) {
         }
     }
     spans.push(Span::raw("  sort "));
-    spans.push(Span::styled(
-        format!(
+    let sort = match (app.view, closed::default_sort(app)) {
+        (View::Closed, true) => "newest first".to_string(),
+        _ => format!(
             "{}{}",
             app.sort.column.title(),
             if app.sort.descending { "↓" } else { "↑" }
         ),
-        st.accent(),
-    ));
+    };
+    spans.push(Span::styled(sort, st.accent()));
     if !app.filter.applied.is_empty() {
         spans.push(Span::raw("  filter "));
         spans.push(Span::styled(app.filter.applied.clone(), st.accent()));
+    }
+    if app.view == View::Closed {
+        spans.push(Span::styled(
+            crate::text::escape(&closed::source_note(app)).into_owned(),
+            st.dim(),
+        ));
     }
     buf.set_line(area.x, area.y, &Line::from(spans), area.width);
 }
@@ -284,6 +292,13 @@ fn render_bar(area: Rect, buf: &mut Buffer, app: &App, st: &Styles) {
             Span::styled("█", st.dim()),
             Span::styled(HINT, st.dim()),
         ])
+    } else if let Some(plan) = &app.confirm {
+        Line::from(vec![
+            Span::styled(format!("Close {}? ", plan.what), st.alert()),
+            Span::styled("y closes · any other key cancels", st.dim()),
+        ])
+    } else if let Some(note) = &app.notice {
+        Line::from(Span::styled(note.clone(), st.accent()))
     } else if let Some(job) = &app.filter.resolving {
         Line::from(vec![
             Span::styled("resolving… ", st.accent()),

@@ -605,3 +605,38 @@ fn a_full_unix_listener_is_a_finding_gauge() {
     }
     drop(l);
 }
+
+#[test]
+fn closed_connections_are_counted_by_port_and_how_they_ended() {
+    // Every port its own series: other tests' closes must not push ours into "other".
+    let exp = start_exporter(&["--no-processes", "--top-ports", "1000000"]);
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port().to_string();
+    const N: usize = 5;
+    for _ in 0..N {
+        let mut c = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        let (mut s, _) = l.accept().unwrap();
+        c.write_all(b"ping").unwrap();
+        let mut b = [0u8; 4];
+        s.read_exact(&mut b).unwrap();
+        drop(c);
+        drop(s);
+    }
+    // Both ends of each connection, counted under the listener's port.
+    let want = (2 * N) as f64;
+    let counted = |exp: &Exporter| {
+        scrape(exp.addr).value(
+            "sockeye_tcp_connections_closed_total",
+            &[("port", &port), ("reason", "orderly")],
+        )
+    };
+    wait_until("the closes are counted", Duration::from_secs(10), || {
+        counted(&exp) == Some(want)
+    });
+    let m = scrape(exp.addr);
+    assert_eq!(
+        m.value("sockeye_closed_source_info", &[("source", "events")]),
+        Some(1.0)
+    );
+    assert_eq!(m.value("sockeye_events_lost_total", &[]), Some(0.0));
+}

@@ -80,6 +80,7 @@ fn scrape(snap: &Snapshot, top: usize) -> (String, Exposition) {
         stale: false,
         collect_errors: 2,
         scrape_duration: Duration::from_millis(13),
+        closed: None,
     };
     let text = render(snap, &info, top);
     let exp = parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));

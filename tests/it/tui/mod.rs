@@ -3,6 +3,7 @@ mod app;
 mod columns;
 pub mod common;
 mod detail;
+mod kill;
 mod perf;
 mod replay;
 mod screenshots;

@@ -189,6 +189,84 @@ fn rebound_pause_key_shows_in_footer_and_help() {
     );
 }
 
+/// A closed connection for the Closed view: `local` → `peer` ports, closed `secs` after
+/// 2026-12-02T00:00:00Z.
+fn closed(
+    local: u16,
+    peer: u16,
+    secs: u64,
+    ending: sockeye::closed::Ending,
+) -> (
+    std::time::SystemTime,
+    sockeye::collect::netlink::events::Destroyed,
+) {
+    use sockeye::model::{Endpoint, Netid, Socket, TcpInfo, TcpState};
+    let mut s = Socket::new(
+        Netid::Tcp,
+        TcpState::Close,
+        Endpoint::Inet {
+            addr: [10, 0, 0, 1].into(),
+            port: local,
+        },
+        Endpoint::Inet {
+            addr: [192, 0, 2, 7].into(),
+            port: peer,
+        },
+    );
+    s.cookie = Some(u64::from(local));
+    s.tcp_info = Some(Box::new(TcpInfo {
+        bytes_sent: 1500 * u64::from(local % 7 + 1),
+        bytes_received: 320,
+        total_retrans: u32::from(local % 3),
+        ..TcpInfo::default()
+    }));
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_796_169_600 + secs);
+    (
+        at,
+        sockeye::collect::netlink::events::Destroyed {
+            socket: s,
+            ending: Some(ending),
+        },
+    )
+}
+
+#[test]
+fn closed_view_newest_first_filtered_with_final_details() {
+    use sockeye::closed::Ending;
+    let mut app = crate::tui::common::app(settings());
+    app.closed.push_events(vec![
+        closed(41000, 443, 1, Ending::Orderly),
+        closed(41001, 443, 2, Ending::Reset),
+        closed(41002, 5432, 3, Ending::Timeout),
+    ]);
+    app.refresh_closed();
+    key(&mut app, KeyCode::Char('5'));
+    assert_eq!(app.view, View::Closed);
+    let s = screen(&mut app, 120, 16);
+    // Newest first; the header says where closes come from.
+    let reset = s.find("41001").expect("a row");
+    assert!(s.find("41002").expect("a row") < reset, "{s}");
+    assert!(reset < s.find("41000").expect("a row"), "{s}");
+    assert!(
+        s.contains("from destroy events") && s.contains("newest first"),
+        "{s}"
+    );
+    insta::assert_snapshot!("closed_120x16", s);
+    // The filter applies to closed connections too.
+    key(&mut app, KeyCode::Char('/'));
+    for c in "dport = :443".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    key(&mut app, KeyCode::Enter);
+    let s = screen(&mut app, 120, 16);
+    assert!(!s.contains("41002") && s.contains("41001"), "{s}");
+    // Enter: the details, with how and when it ended and the final tcp_info.
+    key(&mut app, KeyCode::Enter);
+    let s = screen(&mut app, 120, 30);
+    assert!(s.contains("ended reset"), "{s}");
+    insta::assert_snapshot!("closed_detail_120x30", s);
+}
+
 /// The fixture, then a refresh in which connections move along the diagram's edges.
 fn lifecycle_app() -> App {
     use crate::tui::common::{inet, snapshot, sockets, tcp};

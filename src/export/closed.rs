@@ -1,0 +1,277 @@
+//! `sockeye_tcp_connections_closed_total{port, reason}`: TCP connections closed since the
+//! exporter started, counted from the kernel's destroy events (reason from
+//! [`crate::closed::ending`]) or, when the subscription is refused, from snapshots compared
+//! with the previous one (reason `unknown`; a connection that opened and closed between two
+//! collections is not seen).
+//!
+//! Labels stay bounded as the port series do: `port` is the service port (the local port
+//! when a listener holds it, else the peer's), and the first `limit` ports seen get their own
+//! series; later ones are summed into `port="other"`. A counter never moves to another
+//! series, so every series is monotonic.
+
+use std::sync::Mutex;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use super::metrics::OTHER_PORT;
+use crate::closed::Ending;
+use crate::model::{Endpoint, Netid, Snapshot, Socket, TcpState};
+
+/// Where the counts come from, for `sockeye_closed_source_info`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CloseSource {
+    Events,
+    Snapshots,
+}
+
+impl CloseSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloseSource::Events => "events",
+            CloseSource::Snapshots => "snapshots",
+        }
+    }
+}
+
+/// What a scrape encodes: a copy taken under the lock.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClosedTotals {
+    pub source: CloseSource,
+    /// (port label, reason) → count, sorted.
+    pub counts: Vec<((String, Ending), u64)>,
+    /// Events the kernel dropped (the counts miss them).
+    pub lost: u64,
+}
+
+#[derive(Debug)]
+struct State {
+    source: CloseSource,
+    counts: FxHashMap<(Option<u16>, Ending), u64>,
+    /// Ports with their own series.
+    labelled: FxHashSet<u16>,
+    limit: usize,
+    listeners: FxHashSet<u16>,
+    lost: u64,
+    /// Connections of the previous snapshot (cookie → service port), snapshot mode only.
+    previous: Option<FxHashMap<u64, u16>>,
+}
+
+/// The counters, shared by the events thread, the collector and the scrapes.
+#[derive(Debug)]
+pub struct ClosedCounter {
+    state: Mutex<State>,
+}
+
+impl ClosedCounter {
+    pub fn new(source: CloseSource, limit: usize) -> ClosedCounter {
+        ClosedCounter {
+            state: Mutex::new(State {
+                source,
+                counts: FxHashMap::default(),
+                labelled: FxHashSet::default(),
+                limit,
+                listeners: FxHashSet::default(),
+                lost: 0,
+                previous: None,
+            }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// One destroy event.
+    pub fn record(&self, s: &Socket, ending: Ending) {
+        let mut st = self.lock();
+        let Some(port) = service_port(s, &st.listeners) else {
+            return;
+        };
+        st.count(port, ending);
+    }
+
+    /// Whether a listener (as last seen) holds either end's port of `s`; when none does,
+    /// the caller may refresh the listeners first (a service that just started).
+    pub fn knows_service_of(&self, s: &Socket) -> bool {
+        let st = self.lock();
+        let peer = match s.peer {
+            Endpoint::Inet { port, .. } => Some(port),
+            Endpoint::Unix { .. } => None,
+        };
+        [s.local_port(), peer]
+            .into_iter()
+            .flatten()
+            .any(|p| st.listeners.contains(&p))
+    }
+
+    /// The TCP listening ports now.
+    pub fn set_listeners(&self, ports: impl IntoIterator<Item = u16>) {
+        self.lock().listeners = ports.into_iter().collect();
+    }
+
+    /// Events the kernel dropped.
+    pub fn lost(&self, n: u64) {
+        self.lock().lost += n;
+    }
+
+    /// The events subscription failed after all: count from snapshots from now on.
+    pub fn fall_back_to_snapshots(&self) {
+        self.lock().source = CloseSource::Snapshots;
+    }
+
+    /// A new snapshot: its listeners name the service ports; in snapshot mode, the
+    /// connections gone since the previous one are counted.
+    pub fn observe(&self, snap: &Snapshot) {
+        let mut st = self.lock();
+        st.listeners = snap
+            .sockets
+            .iter()
+            .filter(|s| s.netid == Netid::Tcp && s.is_listener())
+            .filter_map(Socket::local_port)
+            .collect();
+        if st.source != CloseSource::Snapshots {
+            return;
+        }
+        let now: FxHashMap<u64, u16> = snap
+            .sockets
+            .iter()
+            .filter(|s| s.netid == Netid::Tcp && open_connection(s))
+            .filter_map(|s| Some((s.cookie?, service_port(s, &st.listeners)?)))
+            .collect();
+        if let Some(prev) = st.previous.take() {
+            for (cookie, port) in &prev {
+                if !now.contains_key(cookie) {
+                    st.count(*port, Ending::Unknown);
+                }
+            }
+        }
+        st.previous = Some(now);
+    }
+
+    pub fn totals(&self) -> ClosedTotals {
+        let st = self.lock();
+        let mut counts: Vec<((String, Ending), u64)> = st
+            .counts
+            .iter()
+            .map(|((p, e), n)| {
+                let port = p.map_or_else(|| OTHER_PORT.to_string(), |p| p.to_string());
+                ((port, *e), *n)
+            })
+            .collect();
+        counts.sort();
+        ClosedTotals {
+            source: st.source,
+            counts,
+            lost: st.lost,
+        }
+    }
+}
+
+impl State {
+    fn count(&mut self, port: u16, ending: Ending) {
+        let label = if self.labelled.contains(&port) {
+            Some(port)
+        } else if self.labelled.len() < self.limit {
+            self.labelled.insert(port);
+            Some(port)
+        } else {
+            None
+        };
+        *self.counts.entry((label, ending)).or_insert(0) += 1;
+    }
+}
+
+/// A connection still open (or closing) that a later snapshot may miss; TIME-WAIT is what
+/// is left after a close, not a connection.
+fn open_connection(s: &Socket) -> bool {
+    !s.is_listener()
+        && !matches!(
+            s.state,
+            TcpState::TimeWait | TcpState::SynRecv | TcpState::Close
+        )
+}
+
+/// The port a closed connection is counted under: its local port when a listener holds it
+/// (the server side), else the peer's (a client of that port). `None`: no port at all.
+fn service_port(s: &Socket, listeners: &FxHashSet<u16>) -> Option<u16> {
+    let local = s.local_port().filter(|p| *p != 0);
+    if let Some(p) = local.filter(|p| listeners.contains(p)) {
+        return Some(p);
+    }
+    match s.peer {
+        Endpoint::Inet { port, .. } if port != 0 => Some(port),
+        _ => local,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::SystemTime;
+
+    fn tcp(state: TcpState, local: u16, peer: u16, cookie: u64) -> Socket {
+        let mut s = Socket::new(
+            Netid::Tcp,
+            state,
+            Endpoint::Inet {
+                addr: [127, 0, 0, 1].into(),
+                port: local,
+            },
+            Endpoint::Inet {
+                addr: if peer == 0 {
+                    [0, 0, 0, 0].into()
+                } else {
+                    [127, 0, 0, 1].into()
+                },
+                port: peer,
+            },
+        );
+        s.cookie = Some(cookie);
+        s
+    }
+
+    fn snap(sockets: Vec<Socket>) -> Snapshot {
+        Snapshot::new(
+            SystemTime::now(),
+            crate::model::Source::Netlink,
+            sockets,
+            None,
+        )
+    }
+
+    #[test]
+    fn events_count_by_service_port_and_the_label_set_is_bounded() {
+        let c = ClosedCounter::new(CloseSource::Events, 2);
+        c.observe(&snap(vec![tcp(TcpState::Listen, 80, 0, 1)]));
+        c.record(&tcp(TcpState::Close, 80, 40000, 2), Ending::Orderly);
+        c.record(&tcp(TcpState::Close, 40001, 443, 3), Ending::Reset);
+        c.record(&tcp(TcpState::Close, 40002, 22, 4), Ending::Reset);
+        c.record(&tcp(TcpState::Close, 80, 40003, 5), Ending::Orderly);
+        let t = c.totals();
+        assert_eq!(t.source, CloseSource::Events);
+        assert_eq!(
+            t.counts,
+            vec![
+                (("443".into(), Ending::Reset), 1),
+                (("80".into(), Ending::Orderly), 2),
+                (("other".into(), Ending::Reset), 1),
+            ]
+        );
+    }
+
+    #[test]
+    fn without_events_connections_gone_between_snapshots_count_as_unknown() {
+        let c = ClosedCounter::new(CloseSource::Snapshots, 10);
+        let l = tcp(TcpState::Listen, 80, 0, 1);
+        c.observe(&snap(vec![
+            l.clone(),
+            tcp(TcpState::Established, 80, 40000, 2),
+            tcp(TcpState::Established, 80, 40001, 3),
+            tcp(TcpState::TimeWait, 80, 40002, 4),
+        ]));
+        c.observe(&snap(vec![l, tcp(TcpState::Established, 80, 40001, 3)]));
+        let t = c.totals();
+        assert_eq!(t.source, CloseSource::Snapshots);
+        assert_eq!(t.counts, vec![(("80".into(), Ending::Unknown), 1)]);
+    }
+}
