@@ -6,31 +6,7 @@
 
 use std::path::Path;
 
-/// A container as far as it is known; unknown fields are `None`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Container {
-    /// `docker`, `containerd`, `crio`, `podman`.
-    pub runtime: &'static str,
-    pub id: String,
-    pub name: Option<String>,
-    pub pod: Option<String>,
-    pub pod_namespace: Option<String>,
-    /// The Kubernetes pod UID from a `kubepods` path.
-    pub pod_uid: Option<String>,
-}
-
-impl Container {
-    /// The name to show: the pod, else the container's name, else its short id.
-    pub fn label(&self) -> String {
-        if let Some(p) = &self.pod {
-            return p.clone();
-        }
-        if let Some(n) = &self.name {
-            return n.clone();
-        }
-        self.id.chars().take(12).collect()
-    }
-}
+pub use crate::model::Container;
 
 /// The container of the process whose cgroup file is at `/proc/PID/cgroup`, with names
 /// from the runtime's state where readable.

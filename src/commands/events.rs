@@ -60,6 +60,7 @@ pub fn run(args: &DumpArgs, no_config: bool) -> anyhow::Result<()> {
         info: args.info,
         memory: false,
         screen_width: if is_tty { terminal_width() } else { None },
+        netns: false,
     };
     let json = JsonOptions {
         timers: args.options || args.extended,

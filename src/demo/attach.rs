@@ -454,6 +454,7 @@ mod tests {
             warnings: Vec::new(),
             skipped_records: 0,
             process_note: None,
+            netns: None,
         }
     }
 

@@ -140,6 +140,7 @@ pub(super) fn metric_families() -> Vec<MetricFamily> {
         warnings: Vec::new(),
         skipped_records: 0,
         process_note: None,
+        netns: None,
     };
     let text = crate::export::metrics::render(&snapshot, &Default::default(), 20);
 

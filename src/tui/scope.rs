@@ -125,6 +125,7 @@ mod tests {
                     command: Arc::from("srv"),
                     pid,
                     fd: 3,
+                    nspid: None,
                 })
                 .into_iter()
                 .collect(),

@@ -1,3 +1,4 @@
 //! `dump -N` and `--all-netns`: real named namespaces (`ip netns add`) holding listeners,
 //! checked against `ss -N`; namespaces appearing and vanishing while they are read.
 mod dump;
+mod spanning;
