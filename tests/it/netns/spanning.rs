@@ -113,3 +113,77 @@ fn processes_carry_their_pid_inside_their_pid_namespace() {
     assert_eq!(mine["processes"][0]["pid"], std::process::id());
     assert!(mine["processes"][0].get("nspid").is_none(), "{mine}");
 }
+
+#[test]
+fn the_netns_keyword_selects_namespaces_by_name_and_glob() {
+    if !available() {
+        return;
+    }
+    let a = TestNs::with_listener();
+    let b = TestNs::with_listener();
+    let ports = |v: &serde_json::Value| -> Vec<(u64, String)> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                let name = s["netns"]["name"].as_str().unwrap_or("").to_string();
+                (s["local_port"].as_u64().unwrap(), name)
+            })
+            .collect()
+    };
+    let only_a = ports(&json(&[
+        "--all-netns",
+        "-tln",
+        "--json",
+        "netns",
+        "=",
+        &a.name,
+    ]));
+    assert_eq!(only_a, vec![(u64::from(a.port), a.name.clone())]);
+    // A glob over both names (they share the test's prefix).
+    let prefix = format!("{}*", &a.name[..a.name.rfind('-').unwrap()]);
+    let both = ports(&json(&[
+        "--all-netns",
+        "-tln",
+        "--json",
+        "netns",
+        "=",
+        &prefix,
+    ]));
+    assert!(
+        both.contains(&(u64::from(a.port), a.name.clone())),
+        "{both:?}"
+    );
+    assert!(
+        both.contains(&(u64::from(b.port), b.name.clone())),
+        "{both:?}"
+    );
+    // != keeps everything else, the host's own listeners included.
+    let here = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let here_port = u64::from(here.local_addr().unwrap().port());
+    let not_a = ports(&json(&[
+        "--all-netns",
+        "-tln",
+        "--json",
+        "netns",
+        "!=",
+        &a.name,
+    ]));
+    assert!(!not_a.iter().any(|(_, n)| *n == a.name), "{not_a:?}");
+    assert!(not_a.iter().any(|(p, _)| *p == here_port), "{not_a:?}");
+    // With -N the one namespace carries its name too; the table has no Netns column.
+    let one = stdout(&sockeye(&["-N", &b.name, "-tln", "netns", "=", &b.name]));
+    assert!(one.contains(&format!("127.0.0.1:{}", b.port)), "{one}");
+    let none = stdout(&sockeye(&["-N", &b.name, "-tln", "netns", "=", &a.name]));
+    assert_eq!(none.lines().count(), 1, "header only: {none}");
+    // --explain says it is a userspace-only extension.
+    let ex = stdout(&sockeye(&[
+        "--all-netns",
+        "-tln",
+        "--explain",
+        "netns",
+        "=",
+        "x",
+    ]));
+    assert!(ex.contains("sockeye extension"), "{ex}");
+}
