@@ -45,7 +45,12 @@ pub fn run(args: &ExportArgs, no_config: bool) -> anyhow::Result<()> {
         .query;
     query.processes = !args.no_processes;
     query.counters = true;
-    let mut collector = Collector::new(query);
+    let mut collector = if args.all_netns {
+        Collector::all_netns(query)
+    } else {
+        Collector::new(query)
+    };
+    let mut told_unreadable = false;
     let (mut told_fallback, mut told_processes) = (false, false);
     let cache = Cache::start(interval, move || {
         let snap = collector.snapshot().map_err(|e| e.to_string())?;
@@ -62,6 +67,12 @@ pub fn run(args: &ExportArgs, no_config: bool) -> anyhow::Result<()> {
         {
             stderr_line(note);
         }
+        if let Some(reads) = &snap.netns
+            && !reads.unreadable.is_empty()
+            && !std::mem::replace(&mut told_unreadable, true)
+        {
+            stderr_line(&super::dump_netns::unreadable_line(&reads.unreadable));
+        }
         Ok(snap)
     })
     .context("cannot start the collector thread")?;
@@ -72,6 +83,7 @@ pub fn run(args: &ExportArgs, no_config: bool) -> anyhow::Result<()> {
         ServeOptions {
             deadline,
             top_ports: args.top_ports,
+            top_netns: args.top_netns,
             threads: HTTP_THREADS,
         },
     )?;

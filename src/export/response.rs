@@ -105,7 +105,7 @@ pub fn scrape(
     cache: &Cache,
     ours: Duration,
     theirs: Option<Duration>,
-    top_ports: usize,
+    (top_ports, top_netns): (usize, usize),
     arrived: Instant,
 ) -> Response {
     let deadline = arrived
@@ -125,7 +125,7 @@ pub fn scrape(
         collect_errors: cache.errors(),
         scrape_duration: arrived.elapsed(),
     };
-    match metrics::try_render(&entry.snapshot, &info, top_ports) {
+    match metrics::try_render(&entry.snapshot, &info, top_ports, top_netns) {
         Ok(body) => Response {
             status: 200,
             content_type: metrics::CONTENT_TYPE,

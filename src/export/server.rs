@@ -37,6 +37,8 @@ pub struct ServeOptions {
     pub deadline: Duration,
     /// See [`super::metrics::render`].
     pub top_ports: usize,
+    /// See [`super::metrics::try_render`].
+    pub top_netns: usize,
     /// Threads that answer scrapes (connections are handled by one more).
     pub threads: usize,
 }
@@ -242,7 +244,7 @@ fn worker(
                 cache,
                 opts.deadline,
                 job.scrape_timeout,
-                opts.top_ports,
+                (opts.top_ports, opts.top_netns),
                 job.arrived,
             )
         }))
@@ -290,6 +292,7 @@ mod tests {
         let opts = ServeOptions {
             deadline: Duration::from_secs(5),
             top_ports: 5,
+            top_netns: 5,
             threads: 2,
         };
         let addr = SocketAddr::from(([127, 0, 0, 1], 0));
