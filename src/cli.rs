@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::config::View;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "sockeye",
@@ -261,14 +263,15 @@ pub struct DumpArgs {
     pub all_netns: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ViewArg {
-    /// Sockets grouped by TCP state.
-    States,
-    /// Listening sockets with their queues and connections.
-    Listeners,
-    /// The flat socket table.
-    Sockets,
+/// `--view`'s values and their help come from the view registry (config/views.rs).
+impl ValueEnum for View {
+    fn value_variants<'a>() -> &'a [Self] {
+        View::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.name()).help(self.about()))
+    }
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -285,7 +288,7 @@ pub struct TuiArgs {
     pub interval: Option<f64>,
     /// The view to open with (default states or the config file's).
     #[arg(long, value_enum)]
-    pub view: Option<ViewArg>,
+    pub view: Option<View>,
     /// Only the sockets of this process (and connections to its listeners).
     #[arg(long, value_name = "PID", conflicts_with = "process")]
     pub pid: Option<u32>,

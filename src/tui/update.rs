@@ -302,7 +302,7 @@ impl App {
                 self.filter.error = None;
             }
             Action::NextView => self.view = self.view.next(),
-            Action::PrevView => self.view = self.view.next().next(),
+            Action::PrevView => self.view = self.view.prev(),
             Action::Show(view) => self.view = view,
             Action::Down => self.move_by(1),
             Action::Up => self.move_by(-1),

@@ -203,8 +203,8 @@ fn render_tabs(area: Rect, buf: &mut Buffer, app: &App, st: &Styles) {
         return; // a terminal one or two lines high: the header took them
     }
     let mut spans = Vec::new();
-    for (i, v) in View::ALL.iter().enumerate() {
-        let label = format!(" {} {} ", i + 1, v.title());
+    for v in View::ALL {
+        let label = format!(" {} {} ", v.key(), v.title());
         if *v == app.view {
             spans.push(Span::styled(
                 label,
