@@ -295,6 +295,10 @@ pub struct TuiArgs {
     /// Only the sockets of processes with this command name.
     #[arg(long, value_name = "NAME")]
     pub process: Option<String>,
+    /// Watch every network namespace on the machine (as `dump --all-netns`); namespaces
+    /// appearing or vanishing are picked up at each refresh. See the Namespaces view (4).
+    #[arg(short = 'N', long)]
+    pub all_netns: bool,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -209,6 +209,13 @@ pub const BINDINGS: &[Binding] = &[
         Join(", "),
     ),
     row(
+        Key::Char('4'),
+        Action::Show(View::Namespaces),
+        Join(" "),
+        Hidden,
+        Join(", "),
+    ),
+    row(
         Key::Up,
         Action::Up,
         Entry("move"),

@@ -48,6 +48,7 @@ views! {
     States = "states", "States", '1', "Sockets grouped by TCP state.";
     Listeners = "listeners", "Listeners", '2', "Listening sockets with their queues and connections.";
     Sockets = "sockets", "Sockets", '3', "The flat socket table.";
+    Namespaces = "namespaces", "Namespaces", '4', "One group per network namespace or container (--all-netns): state counts, listeners and their queues.";
 }
 
 impl Default for View {
@@ -110,6 +111,6 @@ mod tests {
         }
         assert_eq!(View::parse("nope"), None);
         assert_eq!(View::default(), View::States);
-        assert_eq!(View::names(), "states, listeners or sockets");
+        assert_eq!(View::names(), "states, listeners, sockets or namespaces");
     }
 }

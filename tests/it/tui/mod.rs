@@ -3,6 +3,7 @@ mod app;
 mod columns;
 pub mod common;
 mod detail;
+mod namespaces;
 mod perf;
 mod screenshots;
 mod snapshots;
