@@ -52,7 +52,7 @@ impl Default for AllNetns {
 
 /// The tag of a namespace: its inode, /run/netns name and the container of a process inside.
 pub fn tag_of(ns: &Netns) -> NetnsTag {
-    let container = ns.pids.iter().find_map(|&p| container::of_pid(p));
+    let container = container::of_netns(&ns.pids, (ns.dev, ns.inode));
     NetnsTag::new(ns.inode, ns.name.clone(), container)
 }
 
