@@ -149,6 +149,7 @@ mod tests {
     fn view_parse_and_cycle() {
         assert_eq!(View::parse(" Listeners"), Some(View::Listeners));
         assert_eq!(View::parse("x"), None);
-        assert_eq!(View::Sockets.next(), View::States);
+        assert_eq!(View::Sockets.next(), View::Namespaces);
+        assert_eq!(View::Namespaces.next(), View::States);
     }
 }
