@@ -21,6 +21,22 @@ use crate::output::table::{TableOptions, TableRows, ss_order, write_table};
 use crate::selection::{Options, Request};
 
 pub fn run(args: &DumpArgs, no_config: bool) -> anyhow::Result<()> {
+    if (args.net.is_some() || args.all_netns)
+        && let Some(flag) = [
+            (args.from.is_some(), "--from"),
+            (args.events, "-E"),
+            (args.kill, "-K"),
+        ]
+        .iter()
+        .find_map(|&(on, f)| on.then_some(f))
+    {
+        // Better refused than silently showing this namespace's sockets instead.
+        return Err(UsageError(format!(
+            "{} with -N/--all-netns is not supported yet (it reads only this namespace)",
+            flag
+        ))
+        .into());
+    }
     if let Some(path) = &args.from {
         return crate::record::dump::run(args, path, no_config);
     }

@@ -187,3 +187,19 @@ fn the_netns_keyword_selects_namespaces_by_name_and_glob() {
     ]));
     assert!(ex.contains("sockeye extension"), "{ex}");
 }
+
+/// What cannot span namespaces yet is refused, not silently read from this one.
+#[test]
+fn events_kill_and_recordings_refuse_namespaces() {
+    for args in [
+        &["--all-netns", "-E"][..],
+        &["-N", "pid:1", "-K", "--dry-run", "sport", "=", ":1"],
+        &["--all-netns", "--from", "/nonexistent"],
+    ] {
+        let o = sockeye(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("not supported yet"), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+}
