@@ -52,7 +52,14 @@ fn every_series_carries_its_namespace_and_the_quiet_ones_sum_into_other() {
     let port_b = b.port.to_string();
 
     let exp = spawn_exporter(
-        &["--timeout", "30", "--all-netns", "--top-netns", "500"],
+        &[
+            "--timeout",
+            "30",
+            "--no-processes",
+            "--all-netns",
+            "--top-netns",
+            "500",
+        ],
         None,
     );
     let m = scrape(exp.addr);
@@ -82,7 +89,14 @@ fn every_series_carries_its_namespace_and_the_quiet_ones_sum_into_other() {
     // One labelled namespace (the busiest: not ours, which hold one listener and two
     // clients at most): ours are summed under netns="other".
     let exp = spawn_exporter(
-        &["--timeout", "30", "--all-netns", "--top-netns", "1"],
+        &[
+            "--timeout",
+            "30",
+            "--no-processes",
+            "--all-netns",
+            "--top-netns",
+            "1",
+        ],
         None,
     );
     let m = scrape(exp.addr);
