@@ -345,6 +345,10 @@ pub struct TuiArgs {
     /// Only the sockets of processes with this command name.
     #[arg(long, value_name = "NAME")]
     pub process: Option<String>,
+    /// Watch every network namespace on the machine (as `dump --all-netns`); namespaces
+    /// appearing or vanishing are picked up at each refresh. See the Namespaces view (4).
+    #[arg(short = 'N', long)]
+    pub all_netns: bool,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -411,6 +415,13 @@ pub struct ExportArgs {
     /// Ports with most CLOSE-WAIT/TIME-WAIT sockets to label; the rest sum into "other".
     #[arg(long, default_value_t = 20, value_name = "N")]
     pub top_ports: usize,
+    /// Read every network namespace (as `dump --all-netns`): every series gets `netns` and
+    /// `container` labels.
+    #[arg(short = 'N', long)]
+    pub all_netns: bool,
+    /// With --all-netns: namespaces with most sockets to label; the rest sum into "other".
+    #[arg(long, default_value_t = crate::export::metrics::DEFAULT_TOP_NETNS, value_name = "N")]
+    pub top_netns: usize,
     /// Where socket state comes from: netlink sock_diag, /proc/net, or netlink with a
     /// fallback to /proc when netlink is unavailable.
     #[arg(long, value_enum, default_value_t = SourceArg::Auto)]

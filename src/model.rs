@@ -272,6 +272,106 @@ pub struct ProcessRef {
     pub command: Arc<str>,
     pub pid: u32,
     pub fd: u32,
+    /// The pid as seen inside the process's own pid namespace (a container), when it differs
+    /// from `pid` and it was asked for (`NSpid` in /proc/PID/status; `--all-netns`, `-N`).
+    pub nspid: Option<u32>,
+}
+
+/// A container as far as it is known (from the cgroup of the processes in a namespace and
+/// the runtime's state on disk); unknown fields are `None`. Every text is untrusted.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Container {
+    /// `docker`, `containerd`, `crio`, `podman`, `crun`, `runc`, `lxc`, `nspawn`.
+    pub runtime: &'static str,
+    pub id: String,
+    pub name: Option<String>,
+    pub pod: Option<String>,
+    pub pod_namespace: Option<String>,
+    /// The Kubernetes pod UID from a `kubepods` path.
+    pub pod_uid: Option<String>,
+}
+
+impl Container {
+    /// The name to show: the pod, else the container's name, else its short id.
+    pub fn label(&self) -> String {
+        if let Some(p) = &self.pod {
+            return p.clone();
+        }
+        if let Some(n) = &self.name {
+            return n.clone();
+        }
+        self.id.chars().take(12).collect()
+    }
+}
+
+/// The network namespace a socket was read in: its identity, its /run/netns name, the
+/// container that owns it, and the label the Netns column and the filter's `netns` use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetnsTag {
+    /// The nsfs inode (`net:[INODE]`).
+    pub inode: u64,
+    /// Its name under /run/netns, if any.
+    pub name: Option<String>,
+    pub container: Option<Container>,
+    /// The container (or pod) name, else the /run/netns name, else `net:[INODE]`.
+    pub label: String,
+}
+
+impl NetnsTag {
+    pub fn new(inode: u64, name: Option<String>, container: Option<Container>) -> NetnsTag {
+        let label = match (&container, &name) {
+            (Some(c), _) => c.label(),
+            (None, Some(n)) => n.clone(),
+            (None, None) => format!("net:[{inode}]"),
+        };
+        NetnsTag {
+            inode,
+            name,
+            container,
+            label,
+        }
+    }
+
+    /// The names the filter's `netns = PATTERN` matches: the label, the /run/netns name, the
+    /// container's name, id and pod, and `net:[INODE]`.
+    pub fn names(&self) -> impl Iterator<Item = std::borrow::Cow<'_, str>> {
+        let c = self.container.as_ref();
+        [
+            Some(self.label.as_str()),
+            self.name.as_deref(),
+            c.and_then(|c| c.name.as_deref()),
+            c.map(|c| c.id.as_str()),
+            c.and_then(|c| c.pod.as_deref()),
+        ]
+        .into_iter()
+        .flatten()
+        .map(std::borrow::Cow::Borrowed)
+        .chain(std::iter::once(std::borrow::Cow::Owned(format!(
+            "net:[{}]",
+            self.inode
+        ))))
+    }
+}
+
+/// One namespace of a snapshot that spans several (`--all-netns`): its tag and what its own
+/// read said.
+#[derive(Clone, Debug)]
+pub struct NetnsRead {
+    pub tag: Arc<NetnsTag>,
+    pub source: Source,
+    pub fallback_reason: Option<String>,
+    /// Its own kernel counters, when the query asked for counters.
+    pub counters: Option<KernelCounters>,
+    /// How many of the snapshot's sockets are its.
+    pub sockets: usize,
+}
+
+/// The namespaces a snapshot spans, and those that could not be read.
+#[derive(Clone, Debug, Default)]
+pub struct NetnsReads {
+    pub read: Vec<NetnsRead>,
+    /// (label, why) of each namespace that could not be read.
+    pub unreadable: Vec<(String, String)>,
 }
 
 /// The processes holding a socket open, sorted by pid then fd; reads as a slice. Shared
@@ -336,6 +436,9 @@ pub struct Socket {
     pub memory: Option<Box<MemInfo>>,
     /// Filled by process attribution (`-p`); empty otherwise.
     pub processes: Holders,
+    /// The network namespace it was read in, when the output spans namespaces (`-N`,
+    /// `--all-netns`); shared by every socket of that namespace. `None` otherwise.
+    pub netns: Option<Arc<NetnsTag>>,
 }
 
 impl Socket {
@@ -359,6 +462,7 @@ impl Socket {
             tcp_info: None,
             memory: None,
             processes: Holders::default(),
+            netns: None,
         }
     }
 
@@ -474,6 +578,8 @@ pub struct Snapshot {
     pub skipped_records: usize,
     /// Why some sockets have no process (e.g. not root), shown once when -p was asked.
     pub process_note: Option<String>,
+    /// Every namespace read, when the snapshot spans several (`--all-netns`); `None` for one.
+    pub netns: Option<Arc<NetnsReads>>,
 }
 
 impl Snapshot {
@@ -494,6 +600,7 @@ impl Snapshot {
             warnings: Vec::new(),
             skipped_records: 0,
             process_note: None,
+            netns: None,
         }
     }
 }
@@ -508,6 +615,7 @@ mod tests {
     fn socket_stays_compact() {
         let size = std::mem::size_of::<Socket>();
         println!("size_of::<Socket>() = {size}");
-        assert!(size <= 176, "Socket grew to {size} bytes");
+        // 176 until the namespace tag (`netns`, one pointer) was added.
+        assert!(size <= 184, "Socket grew to {size} bytes");
     }
 }

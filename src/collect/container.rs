@@ -2,35 +2,17 @@
 //! (`docker-ID.scope`, `cri-containerd-ID.scope`, `crio-ID.scope`, `libpod-ID.scope`, or
 //! cgroupfs paths `/docker/ID`, `/kubepods/.../pod<UID>/ID`), and where readable a name from
 //! the runtime's state on disk (docker's `config.v2.json`, an OCI bundle's `config.json`
-//! annotations). Everything read here is untrusted text: callers escape it for terminals.
+//! annotations). LXC (`lxc.payload.NAME`, `/lxc/NAME`) and systemd-nspawn
+//! (`systemd-nspawn@NAME.service`, `machine.slice/machine-NAME.scope`) are named by their
+//! cgroup too. A container whose cgroup says nothing (an OCI runtime run by hand, with
+//! cgroups disabled or shared) is found through the runtime's own state: crun's
+//! `/run/crun/ID/status` and runc's `/run/runc/ID/state.json` name the container's init pid,
+//! and a container whose init process is in the namespace is that namespace's.
+//! Everything read here is untrusted text: callers escape it for terminals.
 
 use std::path::Path;
 
-/// A container as far as it is known; unknown fields are `None`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Container {
-    /// `docker`, `containerd`, `crio`, `podman`.
-    pub runtime: &'static str,
-    pub id: String,
-    pub name: Option<String>,
-    pub pod: Option<String>,
-    pub pod_namespace: Option<String>,
-    /// The Kubernetes pod UID from a `kubepods` path.
-    pub pod_uid: Option<String>,
-}
-
-impl Container {
-    /// The name to show: the pod, else the container's name, else its short id.
-    pub fn label(&self) -> String {
-        if let Some(p) = &self.pod {
-            return p.clone();
-        }
-        if let Some(n) = &self.name {
-            return n.clone();
-        }
-        self.id.chars().take(12).collect()
-    }
-}
+pub use crate::model::Container;
 
 /// The container of the process whose cgroup file is at `/proc/PID/cgroup`, with names
 /// from the runtime's state where readable.
@@ -50,7 +32,139 @@ pub fn parse_cgroup(text: &str) -> Option<Container> {
     })
 }
 
+/// LXC and systemd-nspawn: named containers (no 64-hex id) in their own cgroup.
+fn named_container(path: &str) -> Option<Container> {
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let named = |runtime: &'static str, name: &str| {
+        (!name.is_empty()).then(|| Container {
+            runtime,
+            id: name.to_string(),
+            name: Some(name.to_string()),
+            ..Container::default()
+        })
+    };
+    for (i, seg) in segs.iter().enumerate() {
+        if let Some(name) = seg.strip_prefix("lxc.payload.") {
+            return named("lxc", name);
+        }
+        // cgroup v1 and older LXC: /lxc/NAME/...
+        if *seg == "lxc" && i == 0 {
+            return named("lxc", segs.get(1)?);
+        }
+        if let Some(rest) = seg.strip_prefix("systemd-nspawn@") {
+            return named("nspawn", &unescape_unit(rest.strip_suffix(".service")?));
+        }
+        if i > 0
+            && segs[i - 1] == "machine.slice"
+            && let Some(rest) = seg.strip_prefix("machine-")
+            && let Some(name) = rest.strip_suffix(".scope")
+            // libpod and libvirt use machine.slice too, with their own prefixes.
+            && !name.starts_with("libpod")
+            && !name.starts_with("qemu")
+        {
+            return named("nspawn", &unescape_unit(name));
+        }
+    }
+    None
+}
+
+/// systemd's unit-name escaping: `\x2d` is `-`, and so on.
+fn unescape_unit(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\'
+            && b.get(i + 1) == Some(&b'x')
+            && let Some(hex) = s.get(i + 2..i + 4)
+            && let Ok(v) = u8::from_str_radix(hex, 16)
+        {
+            out.push(char::from(v));
+            i += 4;
+            continue;
+        }
+        out.push(char::from(b[i]));
+        i += 1;
+    }
+    out
+}
+
+/// The container owning the namespace `id` (nsfs device and inode) whose processes are
+/// `pids`: from a process's cgroup first, else from an OCI runtime's state. Names come from
+/// the runtime's state where readable.
+pub fn of_netns(pids: &[u32], id: (u64, u64)) -> Option<Container> {
+    pids.iter()
+        .find_map(|&p| of_pid(p))
+        .or_else(|| of_runtime_state(Path::new("/"), id))
+}
+
+/// An OCI runtime's container whose init process is in the namespace `id`: crun
+/// (`run/crun/ID/status`) and runc (`run/runc/ID/state.json`) under `root`.
+pub fn of_runtime_state(root: &Path, id: (u64, u64)) -> Option<Container> {
+    use std::os::unix::fs::MetadataExt;
+    for (runtime, dir, file, pid_key) in [
+        ("crun", "run/crun", "status", "pid"),
+        ("runc", "run/runc", "state.json", "init_process_pid"),
+    ] {
+        let Ok(rd) = std::fs::read_dir(root.join(dir)) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let Some(v) = read_json(&e.path().join(file)) else {
+                continue;
+            };
+            let Some(pid) = v[pid_key].as_u64() else {
+                continue;
+            };
+            let Ok(m) = std::fs::metadata(root.join(format!("proc/{pid}/ns/net"))) else {
+                continue;
+            };
+            if (m.dev(), m.ino()) != id {
+                continue;
+            }
+            let cid = e.file_name().to_string_lossy().into_owned();
+            let mut c = Container {
+                runtime,
+                name: Some(cid.clone()),
+                id: cid,
+                ..Container::default()
+            };
+            let bundle = v["bundle"].as_str().map(str::to_string).or_else(|| {
+                // runc: "config": {"labels": ["bundle=/path", ...]}
+                v["config"]["labels"]
+                    .as_array()?
+                    .iter()
+                    .find_map(|l| Some(l.as_str()?.strip_prefix("bundle=")?.to_string()))
+            });
+            if let Some(b) = bundle
+                && let Some(cfg) = read_json(&Path::new(&b).join("config.json"))
+            {
+                annotations(&mut c, &cfg);
+            }
+            return Some(c);
+        }
+    }
+    None
+}
+
+/// Names from an OCI config's annotations (Kubernetes' keys), where present.
+fn annotations(c: &mut Container, cfg: &serde_json::Value) {
+    let a = &cfg["annotations"];
+    let get = |k: &str| a[k].as_str().map(str::to_string);
+    if let Some(n) =
+        get("io.kubernetes.cri.container-name").or_else(|| get("io.kubernetes.container.name"))
+    {
+        c.name = Some(n);
+    }
+    c.pod = get("io.kubernetes.cri.sandbox-name").or_else(|| get("io.kubernetes.pod.name"));
+    c.pod_namespace =
+        get("io.kubernetes.cri.sandbox-namespace").or_else(|| get("io.kubernetes.pod.namespace"));
+}
+
 fn parse_path(path: &str) -> Option<Container> {
+    if let Some(c) = named_container(path) {
+        return Some(c);
+    }
     let pod_uid = path.split('/').find_map(pod_uid_of);
     let kube = path.contains("kubepods");
     for seg in path.split('/').rev() {
@@ -209,6 +323,75 @@ mod tests {
         ))
         .unwrap();
         assert_eq!((c.runtime, c.id.as_str()), ("podman", ID));
+    }
+
+    #[test]
+    fn lxc_and_systemd_nspawn_are_named_by_their_cgroup() {
+        let c = parse_cgroup("0::/lxc.payload.web1/system.slice/nginx.service\n").unwrap();
+        assert_eq!((c.runtime, c.id.as_str()), ("lxc", "web1"));
+        assert_eq!(c.label(), "web1");
+        let c = parse_cgroup("4:memory:/lxc/db\n").unwrap();
+        assert_eq!((c.runtime, c.name.as_deref()), ("lxc", Some("db")));
+        let c = parse_cgroup(
+            "0::/machine.slice/systemd-nspawn@build\\x2dbox.service/payload/system.slice\n",
+        )
+        .unwrap();
+        assert_eq!((c.runtime, c.id.as_str()), ("nspawn", "build-box"));
+        let c = parse_cgroup("0::/machine.slice/machine-debian12.scope/payload\n").unwrap();
+        assert_eq!((c.runtime, c.id.as_str()), ("nspawn", "debian12"));
+        // The LXC monitor and a libvirt VM are not containers' processes.
+        assert_eq!(parse_cgroup("0::/lxc.monitor.web1\n"), None);
+        assert_eq!(
+            parse_cgroup("0::/machine.slice/machine-qemu\\x2d1\\x2dvm.scope\n"),
+            None
+        );
+        assert_eq!(parse_cgroup("0::/lxc.payload.\n"), None);
+    }
+
+    #[test]
+    fn an_oci_runtime_container_is_found_by_its_init_process_namespace() {
+        use std::os::unix::fs::MetadataExt;
+        let root = tempfile::tempdir().unwrap();
+        let r = root.path();
+        // The init process's namespace file stands in for /proc/PID/ns/net.
+        std::fs::create_dir_all(r.join("proc/4242/ns")).unwrap();
+        std::fs::write(r.join("proc/4242/ns/net"), "").unwrap();
+        let m = std::fs::metadata(r.join("proc/4242/ns/net")).unwrap();
+        let id = (m.dev(), m.ino());
+        let bundle = r.join("bundle");
+        std::fs::create_dir_all(&bundle).unwrap();
+        std::fs::write(
+            bundle.join("config.json"),
+            r#"{"annotations":{"io.kubernetes.pod.name":"shop-7d9","io.kubernetes.pod.namespace":"prod"}}"#,
+        )
+        .unwrap();
+        std::fs::create_dir_all(r.join("run/crun/other")).unwrap();
+        std::fs::write(r.join("run/crun/other/status"), r#"{"pid": 1}"#).unwrap();
+        std::fs::create_dir_all(r.join("run/crun/web")).unwrap();
+        std::fs::write(
+            r.join("run/crun/web/status"),
+            format!(r#"{{"pid": 4242, "bundle": "{}"}}"#, bundle.display()),
+        )
+        .unwrap();
+        let c = of_runtime_state(r, id).unwrap();
+        assert_eq!((c.runtime, c.id.as_str()), ("crun", "web"));
+        assert_eq!(c.pod.as_deref(), Some("shop-7d9"));
+        assert_eq!(c.pod_namespace.as_deref(), Some("prod"));
+        assert_eq!(c.name.as_deref(), Some("web"));
+        // runc's state names the bundle in its labels.
+        std::fs::remove_dir_all(r.join("run/crun")).unwrap();
+        std::fs::create_dir_all(r.join("run/runc/api")).unwrap();
+        std::fs::write(
+            r.join("run/runc/api/state.json"),
+            format!(
+                r#"{{"init_process_pid": 4242, "config": {{"labels": ["bundle={}"]}}}}"#,
+                bundle.display()
+            ),
+        )
+        .unwrap();
+        let c = of_runtime_state(r, id).unwrap();
+        assert_eq!((c.runtime, c.id.as_str()), ("runc", "api"));
+        assert_eq!(of_runtime_state(r, (id.0, id.1 + 1)), None);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! Every one of those reads goes through the collector's [`Host`], which decides what is
 //! read: this machine, a fake tree in tests, or (next) another network namespace.
 
+pub mod all_netns;
 pub mod container;
 pub mod counters;
 #[doc(hidden)]
@@ -66,6 +67,9 @@ pub struct Query {
     /// Called when the collector throws away what it decoded so far and dumps again (the
     /// kernel overran a netlink dump): a `keep` hook that streams sockets out drops them.
     pub on_restart: Option<Arc<dyn Fn() + Send + Sync>>,
+    /// The namespace being read, when the output spans namespaces: set on every socket as it
+    /// is decoded, before the userspace filter (`netns = NAME`) sees it.
+    pub netns: Option<Arc<crate::model::NetnsTag>>,
 }
 
 impl Default for Query {
@@ -83,6 +87,7 @@ impl Default for Query {
             counters: false,
             source: SourcePref::Auto,
             on_restart: None,
+            netns: None,
         }
     }
 }
@@ -128,6 +133,10 @@ pub struct Collector {
     /// A socket table handed back for reuse (see [`Collector::recycle`]).
     spare: Vec<Socket>,
     steps: [(&'static str, Duration); 3],
+    /// `--all-netns`: every namespace, each with its own collector (this one's host unused).
+    all: Option<Box<all_netns::AllNetns>>,
+    /// The namespace this collector reads, set on every socket (`-N`).
+    netns: Option<Arc<crate::model::NetnsTag>>,
 }
 
 impl Collector {
@@ -147,7 +156,29 @@ impl Collector {
             last_len: 0,
             spare: Vec::new(),
             steps: [("", Duration::ZERO); 3],
+            all: None,
+            netns: None,
         }
+    }
+
+    /// A collector of every network namespace on the machine (`--all-netns`): each snapshot
+    /// lists them again, reads each through its own host, tags every socket with its
+    /// namespace and attributes processes with one /proc scan. The snapshot's `netns` lists
+    /// what was read and what could not be.
+    pub fn all_netns(query: Query) -> Collector {
+        let mut c = Collector::new(query);
+        c.all = Some(Box::default());
+        c
+    }
+
+    /// A collector of `host`, the namespace `tag` names (`-N`): every socket carries the tag
+    /// and processes their pid inside their own pid namespace.
+    pub fn in_netns(query: Query, host: Host, tag: Arc<crate::model::NetnsTag>) -> Collector {
+        let mut c = Collector::on_host(query, host);
+        c.processes = processes::ProcessCache::default().with_nspid();
+        c.netns = Some(tag);
+        c.query.netns.clone_from(&c.netns);
+        c
     }
 
     pub fn query(&self) -> &Query {
@@ -162,7 +193,10 @@ impl Collector {
     /// How long the last snapshot's steps took: the socket dump, process attribution and
     /// kernel counters (for the live view's `SOCKEYE_TRACE`).
     pub fn steps(&self) -> &[(&'static str, Duration)] {
-        &self.steps
+        match &self.all {
+            Some(all) => all.steps(),
+            None => &self.steps,
+        }
     }
 
     /// Hand back the socket table of a snapshot that is no longer needed: the next snapshot
@@ -186,11 +220,23 @@ impl Collector {
     /// Change what the next snapshot asks for (the TUI's filter bar, `p` toggle).
     pub fn set_query(&mut self, query: Query) {
         self.query = query;
+        if self.netns.is_some() {
+            self.query.netns.clone_from(&self.netns);
+        }
     }
 
     /// One snapshot. In auto mode, a netlink failure that means "not available here" switches
     /// this collector to /proc for good, and the reason travels in every snapshot.
     pub fn snapshot(&mut self) -> Result<Snapshot, CollectError> {
+        if self.all.is_some() {
+            let table = self.table();
+            let all = self.all.as_mut().map(|a| a.snapshot(&self.query, table));
+            if let Some(result) = all {
+                let snap = result?;
+                self.last_len = snap.sockets.len();
+                return Ok(snap);
+            }
+        }
         let t0 = Instant::now();
         let mut snap = Snapshot {
             taken_at: SystemTime::now(),
@@ -201,6 +247,7 @@ impl Collector {
             warnings: Vec::new(),
             skipped_records: 0,
             process_note: None,
+            netns: None,
         };
         if self.query.processes && self.processes.verifying() {
             // The process cache's periodic check for closed fds needs no snapshot: it runs

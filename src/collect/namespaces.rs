@@ -176,13 +176,13 @@ pub fn enumerate() -> Vec<Netns> {
     for (id, path) in dir_entries(Path::new(DOCKER_NETNS_DIR)) {
         add(path, id, None, None);
     }
-    for (id, pid, path) in scan_processes() {
-        add(path, id, None, Some(pid));
-    }
-    // This process's own pid says nothing about containers.
+    // This process's own threads are left out: they sit in the namespaces they read, and
+    // would keep a deleted namespace listed (and alive) forever. Its own namespace is first.
     let me = std::process::id();
-    for ns in &mut found {
-        ns.pids.retain(|&p| p != me);
+    for (id, pid, path) in scan_processes() {
+        if pid != me {
+            add(path, id, None, Some(pid));
+        }
     }
     found
 }

@@ -178,7 +178,8 @@ fn parse_inet(
             continue;
         }
         match inet::parse_line(line, netid, v6, query.states, ticks_per_sec) {
-            Ok(Some(socket)) => {
+            Ok(Some(mut socket)) => {
+                socket.netns.clone_from(&query.netns);
                 if query.keep.as_ref().is_none_or(|keep| keep(&socket)) {
                     out.push(socket);
                 }

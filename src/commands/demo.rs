@@ -175,6 +175,7 @@ pub fn attach(args: &AttachArgs, no_config: bool) -> anyhow::Result<()> {
             },
             settings,
             panel: None,
+            all_netns: false,
         };
         return tui::run_app(options);
     }
@@ -214,6 +215,7 @@ fn attach_to(path: &Path, settings: TuiSettings) -> anyhow::Result<()> {
         },
         settings,
         panel: Some(Box::new(panel)),
+        all_netns: false,
     };
     tui::run_app(options)
 }

@@ -13,14 +13,26 @@ use anyhow::Context;
 use crate::cli::DumpArgs;
 use crate::collect::{Collector, Host, Query, SourcePref};
 use crate::error::UsageError;
-use crate::model::{Snapshot, Socket, Source};
+use crate::model::{NetnsTag, Snapshot, Socket, Source};
 use crate::output::columns::CellCtx;
-use crate::output::json::{JsonOptions, write_json};
+use crate::output::json::write_json;
 use crate::output::summary::{StateCounts, Summary};
 use crate::output::table::{TableOptions, TableRows, ss_order, write_table};
 use crate::selection::{Options, Request};
 
 pub fn run(args: &DumpArgs, no_config: bool) -> anyhow::Result<()> {
+    if (args.net.is_some() || args.all_netns)
+        && let Some(flag) = [(args.from.is_some(), "--from"), (args.kill, "-K")]
+            .iter()
+            .find_map(|&(on, f)| on.then_some(f))
+    {
+        // Better refused than silently showing this namespace's sockets instead.
+        return Err(UsageError(format!(
+            "{} with -N/--all-netns is not supported yet (it reads only this namespace)",
+            flag
+        ))
+        .into());
+    }
     if let Some(path) = &args.from {
         return crate::record::dump::run(args, path, no_config);
     }
@@ -48,6 +60,7 @@ pub fn run(args: &DumpArgs, no_config: bool) -> anyhow::Result<()> {
         info: args.info,
         memory: args.memory,
         screen_width: if is_tty { terminal_width() } else { None },
+        netns: false,
     };
     if args.all_netns {
         return super::dump_netns::run_all(args, plan.query, plan.numeric, table_opts);
@@ -56,13 +69,19 @@ pub fn run(args: &DumpArgs, no_config: bool) -> anyhow::Result<()> {
     // never holds the sockets. Process attribution needs the whole table first, and the
     // summary and JSON read the snapshot.
     if !args.summary && !args.json && !args.processes {
-        return streamed_table(args, plan.numeric, plan.query, table_opts, plan.host);
+        return streamed_table(
+            args,
+            plan.numeric,
+            plan.query,
+            table_opts,
+            (plan.host, plan.netns),
+        );
     }
     if args.summary {
-        return summary(args, plan.query, plan.host);
+        return summary(args, plan.query, plan.host, plan.netns);
     }
 
-    let mut collector = Collector::on_host(plan.query.clone(), plan.host);
+    let mut collector = super::dump_netns::collector(plan.query.clone(), plan.host, plan.netns);
     let mut snap = collector
         .snapshot()
         .context("cannot read the socket tables")?;
@@ -71,16 +90,8 @@ pub fn run(args: &DumpArgs, no_config: bool) -> anyhow::Result<()> {
     let mut w = BufWriter::with_capacity(1 << 16, stdout.lock());
     if args.json {
         ss_order(&mut snap.sockets);
-        let opts = JsonOptions {
-            timers: args.options || args.extended,
-            processes: args.processes,
-            info: args.info,
-            memory: args.memory,
-        };
-        match &plan.netns {
-            Some(ns) => super::dump_netns::write_json_in(&mut w, &snap, ns, &opts)?,
-            None => write_json(&mut w, &snap.sockets, snap.source, &opts)?,
-        }
+        let opts = super::dump_netns::json_options(args);
+        write_json(&mut w, &snap.sockets, snap.source, &opts)?;
     } else {
         ss_order(&mut snap.sockets);
         let ctx = CellCtx::new(plan.numeric, snap.source);
@@ -91,7 +102,12 @@ pub fn run(args: &DumpArgs, no_config: bool) -> anyhow::Result<()> {
 }
 
 /// `-s`: TCP sockets are counted per state as they are decoded, never stored.
-fn summary(args: &DumpArgs, mut query: Query, host: Host) -> anyhow::Result<()> {
+fn summary(
+    args: &DumpArgs,
+    mut query: Query,
+    host: Host,
+    netns: Option<Arc<NetnsTag>>,
+) -> anyhow::Result<()> {
     let counts = Arc::new(Mutex::new(StateCounts::default()));
     let sink = Arc::clone(&counts);
     query.keep = Some(Arc::new(move |s: &Socket| {
@@ -102,7 +118,7 @@ fn summary(args: &DumpArgs, mut query: Query, host: Host) -> anyhow::Result<()> 
     query.on_restart = Some(Arc::new(move || {
         *reset.lock().unwrap_or_else(|e| e.into_inner()) = StateCounts::default();
     }));
-    let mut collector = Collector::on_host(query, host);
+    let mut collector = super::dump_netns::collector(query, host, netns);
     let snap = snapshot_from_one_source(&mut collector, || {
         *counts.lock().unwrap_or_else(|e| e.into_inner()) = StateCounts::default();
     })?;
@@ -125,7 +141,7 @@ fn streamed_table(
     numeric: bool,
     mut query: Query,
     opts: TableOptions,
-    host: Host,
+    (host, netns): (Host, Option<Arc<NetnsTag>>),
 ) -> anyhow::Result<()> {
     let first_source = if query.source == SourcePref::Proc {
         Source::Proc
@@ -146,7 +162,7 @@ fn streamed_table(
     }));
     let restart = Arc::clone(&rows);
     query.on_restart = Some(Arc::new(move || lock(&restart).clear()));
-    let mut collector = Collector::on_host(query, host);
+    let mut collector = super::dump_netns::collector(query, host, netns);
     let snap = snapshot_from_one_source(&mut collector, || {
         let mut r = lock(&rows);
         r.clear();
@@ -191,7 +207,7 @@ struct Plan {
     numeric: bool,
     explain: String,
     /// `-N`: the namespace read (the host's own otherwise).
-    netns: Option<crate::collect::namespaces::Netns>,
+    netns: Option<Arc<NetnsTag>>,
     host: Host,
 }
 

@@ -67,7 +67,12 @@ pub fn run(args: &ExportArgs, no_config: bool) -> anyhow::Result<()> {
     );
     let closed = count_closes(args.top_ports);
     let closed_seen = Arc::clone(&closed);
-    let mut collector = Collector::new(query);
+    let mut collector = if args.all_netns {
+        Collector::all_netns(query)
+    } else {
+        Collector::new(query)
+    };
+    let mut told_unreadable = false;
     let (mut told_fallback, mut told_processes) = (false, false);
     let cache = Cache::start(interval, move || {
         let snap = collector.snapshot().map_err(|e| e.to_string())?;
@@ -85,6 +90,12 @@ pub fn run(args: &ExportArgs, no_config: bool) -> anyhow::Result<()> {
         {
             stderr_line(note);
         }
+        if let Some(reads) = &snap.netns
+            && !reads.unreadable.is_empty()
+            && !std::mem::replace(&mut told_unreadable, true)
+        {
+            stderr_line(&super::dump_netns::unreadable_line(&reads.unreadable));
+        }
         let (findings, snapshot) = history.observe(snap);
         Ok(Collected { snapshot, findings })
     })
@@ -96,6 +107,7 @@ pub fn run(args: &ExportArgs, no_config: bool) -> anyhow::Result<()> {
         ServeOptions {
             deadline,
             top_ports: args.top_ports,
+            top_netns: args.top_netns,
             threads: HTTP_THREADS,
             closed: Some(closed),
         },

@@ -16,6 +16,7 @@ pub fn run(args: &ReplayArgs, no_config: bool) -> anyhow::Result<()> {
         view: args.view,
         pid: None,
         process: None,
+        all_netns: false,
     };
     let options = super::tui::options(&tui_args, super::tui::settings(no_config)?)?;
     // The file and the time first: a wrong one is worth saying also without a terminal.

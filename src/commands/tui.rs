@@ -48,6 +48,7 @@ pub fn options(args: &TuiArgs, mut settings: TuiSettings) -> anyhow::Result<AppO
         scope,
         settings,
         panel: None,
+        all_netns: args.all_netns,
     })
 }
 

@@ -277,6 +277,13 @@ pub const BINDINGS: &[Binding] = &[
         Join(", "),
     ),
     row(
+        Key::Char('4'),
+        Action::Show(View::Namespaces),
+        Join(" "),
+        Hidden,
+        Join(", "),
+    ),
+    row(
         Key::Char('5'),
         Action::Show(View::Closed),
         Join(" "),

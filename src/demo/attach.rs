@@ -538,6 +538,7 @@ mod tests {
             warnings: Vec::new(),
             skipped_records: 0,
             process_note: None,
+            netns: None,
         }
     }
 

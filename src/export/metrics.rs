@@ -25,6 +25,79 @@ pub const PREFIX: &str = "sockeye";
 /// The label value that collects every port outside the top N.
 pub const OTHER_PORT: &str = "other";
 
+/// The `netns` (and `container`) label value that collects every namespace outside the
+/// busiest N (`--all-netns`).
+pub const OTHER_NETNS: &str = "other";
+
+/// Namespaces labelled by default (`--top-netns`); the rest sum into `netns="other"`.
+pub const DEFAULT_TOP_NETNS: usize = 20;
+
+/// The labels a series carries for its namespace: none for one namespace, `netns` and
+/// `container` when the snapshot spans several. Appended after a family's own labels.
+type Scope = Vec<(&'static str, String)>;
+
+/// The sockets (and kernel counters) of one label scope: one namespace, the `other` ones,
+/// or everything when the snapshot has one namespace.
+struct Group<'a> {
+    scope: Scope,
+    sockets: Vec<&'a Socket>,
+    counters: Option<&'a crate::model::KernelCounters>,
+}
+
+/// The snapshot split by namespace: the `top` namespaces with most sockets get their own
+/// labels, the rest share `netns="other"` (their kernel counters are left out: a sum of
+/// several namespaces' counters would read as one namespace's).
+fn groups(snap: &Snapshot, top: usize) -> Vec<Group<'_>> {
+    let Some(reads) = &snap.netns else {
+        return vec![Group {
+            scope: Scope::new(),
+            sockets: snap.sockets.iter().collect(),
+            counters: snap.counters.as_ref(),
+        }];
+    };
+    let mut ranked: Vec<&crate::model::NetnsRead> = reads.read.iter().collect();
+    ranked.sort_by(|a, b| {
+        b.sockets
+            .cmp(&a.sockets)
+            .then_with(|| a.tag.label.cmp(&b.tag.label))
+    });
+    let mut index: HashMap<u64, usize> = HashMap::new();
+    let mut out: Vec<Group<'_>> = Vec::new();
+    for r in ranked.iter().take(top) {
+        index.insert(r.tag.inode, out.len());
+        let container = r.tag.container.as_ref().map_or_else(String::new, |c| {
+            format!("{}:{}", c.runtime, c.name.as_deref().unwrap_or(&c.id))
+        });
+        out.push(Group {
+            scope: vec![("netns", r.tag.label.clone()), ("container", container)],
+            sockets: Vec::with_capacity(r.sockets),
+            counters: r.counters.as_ref(),
+        });
+    }
+    let other = out.len();
+    if ranked.len() > top {
+        out.push(Group {
+            scope: vec![
+                ("netns", OTHER_NETNS.to_string()),
+                ("container", OTHER_NETNS.to_string()),
+            ],
+            sockets: Vec::new(),
+            counters: None,
+        });
+    }
+    for s in &snap.sockets {
+        let i = s
+            .netns
+            .as_ref()
+            .and_then(|t| index.get(&t.inode).copied())
+            .unwrap_or(other);
+        if let Some(g) = out.get_mut(i) {
+            g.sockets.push(s);
+        }
+    }
+    out
+}
+
 /// Content type of what [`render`] produces.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
@@ -84,16 +157,18 @@ type FloatGauge = Gauge<f64, AtomicU64>;
 /// Writing into a String cannot fail; should the encoder ever report an error anyway, this
 /// returns an empty exposition (the server uses [`try_render`] and answers 500 instead).
 pub fn render(snap: &Snapshot, info: &ScrapeInfo, top_ports: usize) -> String {
-    try_render(snap, info, top_ports).unwrap_or_else(|_| "# EOF\n".to_string())
+    try_render(snap, info, top_ports, DEFAULT_TOP_NETNS).unwrap_or_else(|_| "# EOF\n".to_string())
 }
 
-/// [`render`], reporting an encoder failure.
+/// [`render`], reporting an encoder failure. `top_netns` bounds the `netns` label of a
+/// snapshot spanning namespaces as `top_ports` bounds the port label.
 pub fn try_render(
     snap: &Snapshot,
     info: &ScrapeInfo,
     top_ports: usize,
+    top_netns: usize,
 ) -> Result<String, std::fmt::Error> {
-    try_render_with(snap, &[], info, top_ports)
+    try_render_with(snap, &[], info, top_ports, top_netns)
 }
 
 /// [`try_render`], with the findings over the window ending with `snap` as
@@ -103,34 +178,43 @@ pub fn try_render_with(
     findings: &[crate::findings::Finding],
     info: &ScrapeInfo,
     top_ports: usize,
+    top_netns: usize,
 ) -> Result<String, std::fmt::Error> {
-    let mut registry = build(snap, info, top_ports);
+    let mut registry = build(snap, info, top_ports, top_netns);
     super::findings::register(&mut registry, findings);
     let mut out = String::with_capacity(16 * 1024);
     encode(&mut out, &registry)?;
     Ok(out)
 }
 
-fn build(snap: &Snapshot, info: &ScrapeInfo, top_ports: usize) -> Registry {
+fn build(snap: &Snapshot, info: &ScrapeInfo, top_ports: usize, top_netns: usize) -> Registry {
     let mut reg = Registry::with_prefix(PREFIX);
+    let groups = groups(snap, top_netns);
 
-    let sockets = IntGauges::<ProtoStateLabels>::default();
-    for s in TcpState::ALL {
-        // Every TCP state is always present, so "none" reads as 0 rather than as absent.
-        sockets
-            .get_or_create(&ProtoStateLabels {
-                protocol: Netid::Tcp.as_str(),
-                state: s.ss_name(),
-            })
-            .set(0);
-    }
-    for sock in &snap.sockets {
-        sockets
-            .get_or_create(&ProtoStateLabels {
-                protocol: sock.netid.as_str(),
-                state: sock.state.ss_name(),
-            })
-            .inc();
+    let sockets = IntGauges::<(ProtoStateLabels, Scope)>::default();
+    for g in &groups {
+        let mut counts: HashMap<ProtoStateLabels, i64> = HashMap::new();
+        for s in TcpState::ALL {
+            // Every TCP state is always present, so "none" reads as 0 rather than as absent.
+            counts.insert(
+                ProtoStateLabels {
+                    protocol: Netid::Tcp.as_str(),
+                    state: s.ss_name(),
+                },
+                0,
+            );
+        }
+        for sock in &g.sockets {
+            *counts
+                .entry(ProtoStateLabels {
+                    protocol: sock.netid.as_str(),
+                    state: sock.state.ss_name(),
+                })
+                .or_default() += 1;
+        }
+        for (labels, n) in counts {
+            sockets.get_or_create(&(labels, g.scope.clone())).set(n);
+        }
     }
     reg.register(
         "sockets",
@@ -138,12 +222,10 @@ fn build(snap: &Snapshot, info: &ScrapeInfo, top_ports: usize) -> Registry {
         sockets,
     );
 
-    register_listeners(&mut reg, &snap.sockets);
-    register_ports(&mut reg, &snap.sockets, top_ports);
-    register_queue_bytes(&mut reg, &snap.sockets);
-    if let Some(c) = &snap.counters {
-        register_counters(&mut reg, c);
-    }
+    register_listeners(&mut reg, &groups);
+    register_ports(&mut reg, &groups, top_ports);
+    register_queue_bytes(&mut reg, &groups);
+    register_counters(&mut reg, &groups);
 
     if let Some(c) = &info.closed {
         register_closed(&mut reg, c);
@@ -241,7 +323,41 @@ fn register_closed(reg: &mut Registry, c: &ClosedTotals) {
 }
 
 /// Per TCP listener: accept-queue length and limit, and the SYN-RECV sockets waiting on it.
-fn register_listeners(reg: &mut Registry, sockets: &[Socket]) {
+fn register_listeners(reg: &mut Registry, groups: &[Group<'_>]) {
+    let len = IntGauges::<(ListenerLabels, Scope)>::default();
+    let limit = IntGauges::<(ListenerLabels, Scope)>::default();
+    let syn_recv = IntGauges::<(ListenerLabels, Scope)>::default();
+    let mut any = false;
+    for g in groups {
+        any |= listeners_of(&g.sockets, &g.scope, [&len, &limit, &syn_recv]);
+    }
+    if !any {
+        return;
+    }
+    reg.register(
+        "listen_queue_length",
+        "Connections waiting in a TCP listener's accept queue (ss Recv-Q of LISTEN)",
+        len,
+    );
+    reg.register(
+        "listen_queue_limit",
+        "Accept-queue limit of a TCP listener, min(backlog, somaxconn) (ss Send-Q of LISTEN); \
+         absent when the source cannot know it",
+        limit,
+    );
+    reg.register(
+        "listen_syn_recv",
+        "Half-open connections (SYN-RECV) addressed to a TCP listener",
+        syn_recv,
+    );
+}
+
+/// The listeners of one scope into the three listener families; false when it has none.
+fn listeners_of(
+    sockets: &[&Socket],
+    scope: &Scope,
+    [len, limit, syn_recv]: [&IntGauges<(ListenerLabels, Scope)>; 3],
+) -> bool {
     struct Agg {
         addr: IpAddr,
         v6only: Option<bool>,
@@ -255,6 +371,7 @@ fn register_listeners(reg: &mut Registry, sockets: &[Socket]) {
     // queues together are what that service can hold. One unknown part makes the sum unknown.
     for sock in sockets
         .iter()
+        .copied()
         .filter(|s| s.netid == Netid::Tcp && s.is_listener())
     {
         let Endpoint::Inet { addr, port } = sock.local else {
@@ -283,7 +400,7 @@ fn register_listeners(reg: &mut Registry, sockets: &[Socket]) {
         agg.limit = add(agg.limit, sock.send_q);
     }
     if aggs.is_empty() {
-        return;
+        return false;
     }
 
     let mut by_port: HashMap<u16, Vec<usize>> = HashMap::new();
@@ -312,40 +429,40 @@ fn register_listeners(reg: &mut Registry, sockets: &[Socket]) {
         }
     }
 
-    let len = IntGauges::<ListenerLabels>::default();
-    let limit = IntGauges::<ListenerLabels>::default();
-    let syn_recv = IntGauges::<ListenerLabels>::default();
-    for (labels, agg) in &aggs {
+    for (labels, agg) in aggs {
+        let key = (labels, scope.clone());
         if let Some(v) = agg.len {
-            len.get_or_create(labels).set(saturate(v));
+            len.get_or_create(&key).set(saturate(v));
         }
         // Unknown from /proc: the series is left out rather than reported as 0.
         if let Some(v) = agg.limit {
-            limit.get_or_create(labels).set(saturate(v));
+            limit.get_or_create(&key).set(saturate(v));
         }
-        syn_recv.get_or_create(labels).set(agg.syn_recv);
+        syn_recv.get_or_create(&key).set(agg.syn_recv);
     }
-    reg.register(
-        "listen_queue_length",
-        "Connections waiting in a TCP listener's accept queue (ss Recv-Q of LISTEN)",
-        len,
-    );
-    reg.register(
-        "listen_queue_limit",
-        "Accept-queue limit of a TCP listener, min(backlog, somaxconn) (ss Send-Q of LISTEN); \
-         absent when the source cannot know it",
-        limit,
-    );
-    reg.register(
-        "listen_syn_recv",
-        "Half-open connections (SYN-RECV) addressed to a TCP listener",
-        syn_recv,
-    );
+    true
 }
 
 /// CLOSE-WAIT and TIME-WAIT sockets by local port, top N ports per state plus "other".
-fn register_ports(reg: &mut Registry, sockets: &[Socket], top_ports: usize) {
-    let family = IntGauges::<PortLabels>::default();
+fn register_ports(reg: &mut Registry, groups: &[Group<'_>], top_ports: usize) {
+    let family = IntGauges::<(PortLabels, Scope)>::default();
+    for g in groups {
+        ports_of(&g.sockets, &g.scope, top_ports, &family);
+    }
+    reg.register(
+        "tcp_port_sockets",
+        "TCP sockets in CLOSE-WAIT or TIME-WAIT by local port: the busiest ports, the rest \
+         summed under the port label other",
+        family,
+    );
+}
+
+fn ports_of(
+    sockets: &[&Socket],
+    scope: &Scope,
+    top_ports: usize,
+    family: &IntGauges<(PortLabels, Scope)>,
+) {
     for state in [TcpState::CloseWait, TcpState::TimeWait] {
         let mut counts: HashMap<u16, i64> = HashMap::new();
         for sock in sockets
@@ -360,115 +477,171 @@ fn register_ports(reg: &mut Registry, sockets: &[Socket], top_ports: usize) {
         ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let split = top_ports.min(ranked.len());
         for &(port, n) in &ranked[..split] {
-            family
-                .get_or_create(&PortLabels {
-                    state: state.ss_name(),
-                    port: port.to_string(),
-                })
-                .set(n);
+            let labels = PortLabels {
+                state: state.ss_name(),
+                port: port.to_string(),
+            };
+            family.get_or_create(&(labels, scope.clone())).set(n);
         }
         let rest: i64 = ranked[split..].iter().map(|&(_, n)| n).sum();
-        family
-            .get_or_create(&PortLabels {
-                state: state.ss_name(),
-                port: OTHER_PORT.to_string(),
-            })
-            .set(rest);
+        let labels = PortLabels {
+            state: state.ss_name(),
+            port: OTHER_PORT.to_string(),
+        };
+        family.get_or_create(&(labels, scope.clone())).set(rest);
     }
-    reg.register(
-        "tcp_port_sockets",
-        "TCP sockets in CLOSE-WAIT or TIME-WAIT by local port: the busiest ports, the rest \
-         summed under the port label other",
-        family,
-    );
 }
 
 /// Recv-Q/Send-Q byte totals over connected TCP sockets. A listener's queue fields count
 /// connections, not bytes, and UDP/unix queues are memory, so neither is added in.
-fn register_queue_bytes(reg: &mut Registry, sockets: &[Socket]) {
-    let (mut recv, mut send) = (0u64, 0u64);
-    for sock in sockets.iter().filter(|s| is_connected_tcp(s)) {
-        recv += u64::from(sock.recv_q.unwrap_or(0));
-        send += u64::from(sock.send_q.unwrap_or(0));
+fn register_queue_bytes(reg: &mut Registry, groups: &[Group<'_>]) {
+    let (mut recv, mut send) = (Vec::new(), Vec::new());
+    for g in groups {
+        let (mut r, mut s) = (0u64, 0u64);
+        for sock in g.sockets.iter().filter(|s| is_connected_tcp(s)) {
+            r += u64::from(sock.recv_q.unwrap_or(0));
+            s += u64::from(sock.send_q.unwrap_or(0));
+        }
+        recv.push((&g.scope, Some(r)));
+        send.push((&g.scope, Some(s)));
     }
-    let r = Gauge::<i64>::default();
-    r.set(saturate(recv));
-    reg.register_with_unit(
+    gauges(
+        reg,
         "tcp_recv_queue",
         "Bytes received but not yet read, summed over connected TCP sockets (not listeners)",
-        Unit::Bytes,
-        r,
+        Some(Unit::Bytes),
+        &recv,
     );
-    let s = Gauge::<i64>::default();
-    s.set(saturate(send));
-    reg.register_with_unit(
+    gauges(
+        reg,
         "tcp_send_queue",
         "Bytes sent but not yet acknowledged, summed over connected TCP sockets (not listeners)",
-        Unit::Bytes,
-        s,
+        Some(Unit::Bytes),
+        &send,
     );
 }
 
-fn register_counters(reg: &mut Registry, c: &crate::model::KernelCounters) {
-    let counter = |reg: &mut Registry, name: &str, help: &str, v: Option<u64>| {
+/// A gauge per scope: a plain gauge for the one scope of a single namespace (no labels), a
+/// family labelled by namespace otherwise. Unknown values are left out.
+fn gauges(
+    reg: &mut Registry,
+    name: &str,
+    help: &str,
+    unit: Option<Unit>,
+    values: &[(&Scope, Option<u64>)],
+) {
+    fn register(
+        reg: &mut Registry,
+        (name, help, unit): (&str, &str, &Option<Unit>),
+        m: impl prometheus_client::registry::Metric,
+    ) {
+        match unit {
+            Some(u) => reg.register_with_unit(name, help, u.clone(), m),
+            None => reg.register(name, help, m),
+        }
+    }
+    let what = (name, help, &unit);
+    if let [(scope, v)] = values
+        && scope.is_empty()
+    {
+        if let Some(v) = v {
+            let g = Gauge::<i64>::default();
+            g.set(saturate(*v));
+            register(reg, what, g);
+        }
+        return;
+    }
+    let family = IntGauges::<Scope>::default();
+    for (scope, v) in values {
+        if let Some(v) = v {
+            family.get_or_create(scope).set(saturate(*v));
+        }
+    }
+    if values.iter().any(|(_, v)| v.is_some()) {
+        register(reg, what, family);
+    }
+}
+
+/// [`gauges`] for counters.
+fn counters(reg: &mut Registry, name: &str, help: &str, values: &[(&Scope, Option<u64>)]) {
+    if let [(scope, v)] = values
+        && scope.is_empty()
+    {
         if let Some(v) = v {
             let m = Counter::<u64>::default();
-            m.inc_by(v);
+            m.inc_by(*v);
             reg.register(name, help, m);
         }
+        return;
+    }
+    let family = Family::<Scope, Counter<u64>>::default();
+    for (scope, v) in values {
+        if let Some(v) = v {
+            family.get_or_create(scope).inc_by(*v);
+        }
+    }
+    if values.iter().any(|(_, v)| v.is_some()) {
+        reg.register(name, help, family);
+    }
+}
+
+fn register_counters(reg: &mut Registry, groups: &[Group<'_>]) {
+    let of = |f: fn(&crate::model::KernelCounters) -> Option<u64>| -> Vec<(&Scope, Option<u64>)> {
+        groups
+            .iter()
+            .filter_map(|g| Some((&g.scope, f(g.counters?))))
+            .collect()
+    };
+    if groups.iter().all(|g| g.counters.is_none()) {
+        return;
+    }
+    let counter = |reg: &mut Registry, name: &str, help: &str, v: Vec<(&Scope, Option<u64>)>| {
+        counters(reg, name, help, &v);
     };
     counter(
         reg,
         "tcp_listen_overflows",
         "Times a TCP accept queue was full (TcpExt ListenOverflows)",
-        c.listen_overflows,
+        of(|c| c.listen_overflows),
     );
     counter(
         reg,
         "tcp_listen_drops",
         "SYNs dropped at a TCP listener for any reason (TcpExt ListenDrops)",
-        c.listen_drops,
+        of(|c| c.listen_drops),
     );
     counter(
         reg,
         "tcp_retrans_segs",
         "TCP segments retransmitted (Tcp RetransSegs)",
-        c.retrans_segs,
+        of(|c| c.retrans_segs),
     );
-    let gauge = |reg: &mut Registry, name: &str, help: &str, v: Option<u64>| {
-        if let Some(v) = v {
-            let g = Gauge::<i64>::default();
-            g.set(saturate(v));
-            reg.register(name, help, g);
-        }
+    let gauge = |reg: &mut Registry, name: &str, help: &str, v: Vec<(&Scope, Option<u64>)>| {
+        gauges(reg, name, help, None, &v);
     };
     gauge(
         reg,
         "tcp_max_tw_buckets",
         "Most TIME-WAIT sockets the kernel keeps (net.ipv4.tcp_max_tw_buckets)",
-        c.tcp_max_tw_buckets,
+        of(|c| c.tcp_max_tw_buckets),
     );
     gauge(
         reg,
         "somaxconn",
         "Upper bound of any accept-queue limit (net.core.somaxconn)",
-        c.somaxconn,
+        of(|c| c.somaxconn),
     );
-    let (low, high) = match c.ip_local_port_range {
-        Some((l, h)) => (Some(u64::from(l)), Some(u64::from(h))),
-        None => (None, None),
-    };
     gauge(
         reg,
         "ephemeral_port_range_start",
         "First port of the ephemeral range (net.ipv4.ip_local_port_range)",
-        low,
+        of(|c| c.ip_local_port_range.map(|(l, _)| u64::from(l))),
     );
     gauge(
         reg,
         "ephemeral_port_range_end",
         "Last port of the ephemeral range, inclusive (net.ipv4.ip_local_port_range)",
-        high,
+        of(|c| c.ip_local_port_range.map(|(_, h)| u64::from(h))),
     );
 }
 

@@ -106,7 +106,7 @@ pub fn scrape(
     cache: &Cache,
     ours: Duration,
     theirs: Option<Duration>,
-    top_ports: usize,
+    (top_ports, top_netns): (usize, usize),
     closed: Option<&ClosedCounter>,
     arrived: Instant,
 ) -> Response {
@@ -128,7 +128,13 @@ pub fn scrape(
         scrape_duration: arrived.elapsed(),
         closed: closed.map(ClosedCounter::totals),
     };
-    match metrics::try_render_with(&entry.snapshot, &entry.findings, &info, top_ports) {
+    match metrics::try_render_with(
+        &entry.snapshot,
+        &entry.findings,
+        &info,
+        top_ports,
+        top_netns,
+    ) {
         Ok(body) => Response {
             status: 200,
             content_type: metrics::CONTENT_TYPE,

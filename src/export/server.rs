@@ -38,6 +38,8 @@ pub struct ServeOptions {
     pub deadline: Duration,
     /// See [`super::metrics::render`].
     pub top_ports: usize,
+    /// See [`super::metrics::try_render`].
+    pub top_netns: usize,
     /// Threads that answer scrapes (connections are handled by one more).
     pub threads: usize,
     /// Closed-connection counters to serve, if counted.
@@ -245,7 +247,7 @@ fn worker(
                 cache,
                 opts.deadline,
                 job.scrape_timeout,
-                opts.top_ports,
+                (opts.top_ports, opts.top_netns),
                 opts.closed.as_deref(),
                 job.arrived,
             )
@@ -294,6 +296,7 @@ mod tests {
         let opts = ServeOptions {
             deadline: Duration::from_secs(5),
             top_ports: 5,
+            top_netns: 5,
             threads: 2,
             closed: None,
         };

@@ -198,7 +198,9 @@ fn cond(c: &Cond) -> Option<Vec<u8>> {
                 (_, None) => None,
             }
         }
-        Cond::UnixPort { .. } => None,
+        // Userspace only: the kernel knows nothing of names (and each namespace's dump holds
+        // only its own sockets anyway).
+        Cond::UnixPort { .. } | Cond::Netns { .. } => None,
         Cond::Dev { ifindex, .. } => {
             let mut v = op(DEV_COND, 8, 12).to_vec();
             v.extend_from_slice(&ifindex.to_ne_bytes());

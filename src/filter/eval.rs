@@ -81,6 +81,12 @@ fn cond(c: &Cond, s: &Socket) -> bool {
             }
         }
         Cond::Dev { ifindex, .. } => s.ifindex.unwrap_or(0) == *ifindex,
+        // A socket read without -N/--all-netns carries no namespace: it matches no name.
+        Cond::Netns { pattern } => s
+            .netns
+            .as_ref()
+            // Exact first: `net:[INODE]` holds a glob bracket.
+            .is_some_and(|t| t.names().any(|n| *pattern == *n || fnmatch(pattern, &n))),
         Cond::AutoBound => match &s.local {
             Endpoint::Inet { port, .. } => is_ephemeral(*port),
             Endpoint::Unix { path, .. } => match path {

@@ -49,6 +49,15 @@ pub fn explain(f: &Filter, listening: bool, all: bool) -> String {
             }
         }
     }
+    if f.expr()
+        .is_some_and(|e| e.any_cond(&|c| matches!(c, super::Cond::Netns { .. })))
+    {
+        out.push_str(
+            "netns:      a sockeye extension (ss has none), checked in userspace: the pattern \
+             (a shell glob) is matched against each socket's namespace name, container name, \
+             id and pod, and net:[INODE]; only sockets read with -N or --all-netns have one\n",
+        );
+    }
     if f.expr().is_some() {
         out.push_str(
             "userspace:  the whole expression is checked again on every socket the kernel \

@@ -71,6 +71,9 @@ pub enum Cond {
     Dev { ifindex: u32, name: String },
     /// `autobound`: the local port was picked by the kernel.
     AutoBound,
+    /// `netns = PATTERN` (a sockeye extension, userspace only): the socket's network
+    /// namespace or container name matches the shell glob.
+    Netns { pattern: String },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -138,6 +141,7 @@ pub fn cond_text(c: &Cond) -> String {
         }
         Cond::Dev { name, ifindex } => format!("dev = {name} [ifindex {ifindex}]"),
         Cond::AutoBound => "autobound".to_string(),
+        Cond::Netns { pattern } => format!("netns = {pattern}"),
     }
 }
 
@@ -157,6 +161,7 @@ enum Kind {
     Fwmark,
     Cgroup,
     AutoBound,
+    Netns,
     Ge,
     Le,
     Ne,
@@ -188,6 +193,7 @@ fn classify(t: &str) -> Kind {
         ">" | "gt" => Kind::Gt,
         "<" | "lt" => Kind::Lt,
         "autobound" => Kind::AutoBound,
+        "netns" => Kind::Netns,
         "state" | "exclude" | "excl" => Kind::State,
         _ => Kind::Word,
     }
@@ -200,6 +206,7 @@ const KEYWORDS: &[&str] = &[
     "dport",
     "dev",
     "autobound",
+    "netns",
     "state",
     "exclude",
     "and",
@@ -406,6 +413,7 @@ impl<'a> Parser<'a> {
             Kind::Sport | Kind::Dport => self.port(t),
             Kind::Dev => self.dev(t),
             Kind::AutoBound => Ok(Expr::Cond(Cond::AutoBound)),
+            Kind::Netns => self.netns(t),
             Kind::Fwmark | Kind::Cgroup => Err(self.err(
                 t,
                 format!(
@@ -586,6 +594,34 @@ impl<'a> Parser<'a> {
             ));
         }
         Ok(Expr::Cond(Cond::Port { side, op, port }))
+    }
+
+    /// `netns [=|!=] PATTERN`, the operators as `dev` takes them.
+    fn netns(&mut self, kw: &'a Token) -> R<Expr> {
+        let negate = self.eq_or_ne();
+        let o = self.operand(kw, "a namespace or container name (globs allowed)")?;
+        let c = Expr::Cond(Cond::Netns {
+            pattern: o.text.clone(),
+        });
+        Ok(if negate { Expr::Not(Box::new(c)) } else { c })
+    }
+
+    /// An optional `=` or `!=` after a keyword; true for `!=`.
+    fn eq_or_ne(&mut self) -> bool {
+        let Some(t) = self.peek() else {
+            return false;
+        };
+        match classify(&t.text) {
+            Kind::Eq => {
+                self.pos += 1;
+                false
+            }
+            Kind::Ne => {
+                self.pos += 1;
+                true
+            }
+            _ => false,
+        }
     }
 
     fn dev(&mut self, kw: &'a Token) -> R<Expr> {

@@ -42,6 +42,7 @@ impl Build for Socket {
             command: Arc::from(cmd),
             pid,
             fd: 3,
+            nspid: None,
         }]
         .into();
         self

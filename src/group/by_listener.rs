@@ -110,19 +110,24 @@ fn listen_key(s: &Socket) -> Option<ListenKey<'_>> {
 /// listener); TCP connections that belong to no listener are outbound and grouped by peer.
 pub fn by_listener(sockets: &[Socket]) -> ListenerTree {
     let mut tree = ListenerTree::default();
-    // port -> indices into tree.listeners (TCP); path -> index (unix stream).
-    let mut by_port: FastMap<u16, Vec<usize>> = FastMap::default();
-    let mut by_path: FastMap<&str, usize> = FastMap::default();
+    // (namespace, port) -> indices into tree.listeners (TCP); (namespace, path) -> index
+    // (unix stream). A connection only ever belongs to a listener of its own namespace.
+    let mut by_port: FastMap<(u64, u16), Vec<usize>> = FastMap::default();
+    let mut by_path: FastMap<(u64, &str), usize> = FastMap::default();
+    let ns = |s: &Socket| s.netns.as_ref().map_or(0, |t| t.inode);
     for (i, s) in sockets.iter().enumerate() {
         if s.state != TcpState::Listen {
             continue;
         }
         match listen_key(s) {
             Some(ListenKey::Port { port, .. }) => {
-                by_port.entry(port).or_default().push(tree.listeners.len());
+                by_port
+                    .entry((ns(s), port))
+                    .or_default()
+                    .push(tree.listeners.len());
             }
             Some(ListenKey::Path(p)) => {
-                by_path.entry(p).or_insert(tree.listeners.len());
+                by_path.entry((ns(s), p)).or_insert(tree.listeners.len());
             }
             None => continue,
         }
@@ -138,7 +143,7 @@ pub fn by_listener(sockets: &[Socket]) -> ListenerTree {
             continue;
         }
         let owner = match listen_key(s) {
-            Some(ListenKey::Port { addr, port }) => by_port.get(&port).and_then(|cands| {
+            Some(ListenKey::Port { addr, port }) => by_port.get(&(ns(s), port)).and_then(|cands| {
                 cands
                     .iter()
                     .filter_map(|&g| {
@@ -154,7 +159,7 @@ pub fn by_listener(sockets: &[Socket]) -> ListenerTree {
                     .min_by_key(|&(r, g)| (std::cmp::Reverse(r), g))
                     .map(|(_, g)| g)
             }),
-            Some(ListenKey::Path(p)) => by_path.get(p).copied(),
+            Some(ListenKey::Path(p)) => by_path.get(&(ns(s), p)).copied(),
             None => None,
         };
         if let Some(g) = owner {

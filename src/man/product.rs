@@ -147,6 +147,7 @@ pub(super) fn metric_families() -> Vec<MetricFamily> {
         warnings: Vec::new(),
         skipped_records: 0,
         process_note: None,
+        netns: None,
     };
     // One closed connection, so the closed-connection families show with their labels.
     let info = crate::export::metrics::ScrapeInfo {

@@ -75,6 +75,13 @@ pub(super) fn filters(page: &mut Page) {
             "autobound",
             "Match sockets whose local port the kernel chose rather than bind().",
         )
+        .item(
+            "netns [=|!=] PATTERN",
+            "A sockeye extension (ss has none), checked in userspace only: match the \
+             socket's network namespace by a shell glob against its /run/netns name, its \
+             container's name, id or pod, or net:[INODE]. Only sockets read with -N or \
+             --all-netns carry a namespace; without them netns = matches nothing.",
+        )
         .para(
             "Operators: = == eq, != ne neq, > gt, < lt, >= ge geq, <= le leq. Addresses: \
              IPv4, IPv6 (in brackets when a port follows, as in [::1]:22), * for any, \

@@ -331,11 +331,13 @@ mod tests {
                 command: "python3".into(),
                 pid: 4000,
                 fd: 3,
+                nspid: None,
             },
             ProcessRef {
                 command: "sshd".into(),
                 pid: 1,
                 fd: 7,
+                nspid: None,
             },
         ];
         assert!(push_users(&mut s, &procs));

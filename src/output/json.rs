@@ -9,7 +9,9 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 
 use super::columns::{Column, JsonValue, JsonWhen};
-use crate::model::{MemInfo, ProcessRef, Socket, Source, TcpInfo, Timer, TimerKind};
+use crate::model::{
+    Container, MemInfo, NetnsTag, ProcessRef, Socket, Source, TcpInfo, Timer, TimerKind,
+};
 
 /// Which optional keys to add (they follow the ss flags that ask for them).
 #[derive(Clone, Copy, Debug, Default)]
@@ -68,6 +70,8 @@ impl Serialize for SocketJson<'_> {
                 JsonValue::U64(v) => m.serialize_entry(key.key, &v)?,
                 JsonValue::Timer(t) => m.serialize_entry(key.key, &t.map(TimerJson))?,
                 JsonValue::Processes(p) => m.serialize_entry(key.key, &ProcessesJson(p))?,
+                JsonValue::Netns(t) => m.serialize_entry(key.key, &NetnsJson(t))?,
+                JsonValue::Container(c) => m.serialize_entry(key.key, &c.map(ContainerJson))?,
             }
         }
         if self.opts.info {
@@ -120,10 +124,42 @@ struct ProcessJson<'a>(&'a ProcessRef);
 
 impl Serialize for ProcessJson<'_> {
     fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
-        let mut m = ser.serialize_map(Some(3))?;
+        let mut m = ser.serialize_map(None)?;
         m.serialize_entry("command", &*self.0.command)?;
         m.serialize_entry("pid", &self.0.pid)?;
         m.serialize_entry("fd", &self.0.fd)?;
+        // Only where it differs (a process in a container's pid namespace).
+        if let Some(n) = self.0.nspid {
+            m.serialize_entry("nspid", &n)?;
+        }
+        m.end()
+    }
+}
+
+/// `"netns": {"inode": N, "name": "web" | null}`
+pub struct NetnsJson<'a>(pub &'a NetnsTag);
+
+impl Serialize for NetnsJson<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let mut m = ser.serialize_map(Some(2))?;
+        m.serialize_entry("inode", &self.0.inode)?;
+        m.serialize_entry("name", &self.0.name)?;
+        m.end()
+    }
+}
+
+/// `"container": {"runtime", "id", "name", "pod", "pod_namespace"}`, unknown fields null.
+pub struct ContainerJson<'a>(pub &'a Container);
+
+impl Serialize for ContainerJson<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let c = self.0;
+        let mut m = ser.serialize_map(Some(5))?;
+        m.serialize_entry("runtime", c.runtime)?;
+        m.serialize_entry("id", &c.id)?;
+        m.serialize_entry("name", &c.name)?;
+        m.serialize_entry("pod", &c.pod)?;
+        m.serialize_entry("pod_namespace", &c.pod_namespace)?;
         m.end()
     }
 }
@@ -252,6 +288,7 @@ mod tests {
             command: "a\"b".into(),
             pid: 7,
             fd: 3,
+            nspid: None,
         }]
         .into();
         let opts = JsonOptions {

@@ -92,6 +92,79 @@ impl Summary {
         }
     }
 
+    /// The summary of one namespace of a snapshot spanning several: its own source and
+    /// counters, and the TCP states of its sockets.
+    pub fn of_netns(read: &crate::model::NetnsRead, sockets: &[crate::model::Socket]) -> Summary {
+        let mut counts = StateCounts::default();
+        for s in sockets {
+            counts.add(s);
+        }
+        let mut snap = Snapshot::new(
+            std::time::SystemTime::now(),
+            read.source,
+            Vec::new(),
+            read.counters.clone(),
+        );
+        snap.fallback_reason.clone_from(&read.fallback_reason);
+        Summary::with_counts(&snap, &counts)
+    }
+
+    /// The total over several namespaces' summaries: counts and counters add up (unknown if
+    /// any is unknown); the per-namespace limit `tcp_max_tw_buckets` has no total. The source
+    /// is the one they share, else `mixed`.
+    pub fn total(parts: &[Summary]) -> Summary {
+        let first = parts.first();
+        let source = match first {
+            Some(f) if parts.iter().all(|p| p.source == f.source) => f.source,
+            Some(_) => "mixed",
+            None => "netlink",
+        };
+        let sum = |f: fn(&Summary) -> Option<u64>| {
+            parts.iter().try_fold(0u64, |acc, p| acc.checked_add(f(p)?))
+        };
+        let c = |f: fn(&KernelCountersView) -> Option<u64>| {
+            parts
+                .iter()
+                .try_fold(0u64, |acc, p| acc.checked_add(f(&p.counters)?))
+        };
+        let tcp_states = TcpState::LIFECYCLE
+            .iter()
+            .enumerate()
+            .map(|(i, st)| {
+                let n = parts
+                    .iter()
+                    .fold(0u64, |a, p| a.saturating_add(p.tcp_states[i].1));
+                (st.ss_name(), n)
+            })
+            .collect();
+        Summary {
+            source,
+            fallback_reason: None,
+            tcp_states,
+            tcp_sockets: parts.iter().fold(0, |a, p| a.saturating_add(p.tcp_sockets)),
+            time_wait: parts.iter().fold(0, |a, p| a.saturating_add(p.time_wait)),
+            tcp_max_tw_buckets: None,
+            listen_overflows: sum(|p| p.listen_overflows),
+            listen_drops: sum(|p| p.listen_drops),
+            counters: KernelCountersView {
+                sockets_used: c(|k| k.sockets_used),
+                tcp_total: c(|k| k.tcp_total),
+                tcp_estab: c(|k| k.tcp_estab),
+                tcp_closed: c(|k| k.tcp_closed),
+                tcp_orphaned: c(|k| k.tcp_orphaned),
+                tcp_timewait: c(|k| k.tcp_timewait),
+                raw4: c(|k| k.raw4),
+                raw6: c(|k| k.raw6),
+                udp4: c(|k| k.udp4),
+                udp6: c(|k| k.udp6),
+                tcp4: c(|k| k.tcp4),
+                tcp6: c(|k| k.tcp6),
+                frag4: c(|k| k.frag4),
+                frag6: c(|k| k.frag6),
+            },
+        }
+    }
+
     /// The text form.
     pub fn write_text<W: Write>(&self, w: &mut W) -> io::Result<()> {
         let c = &self.counters;
@@ -234,6 +307,7 @@ mod tests {
             warnings: vec![],
             skipped_records: 0,
             process_note: None,
+            netns: None,
         }
     }
 
@@ -288,6 +362,31 @@ FRAG\t  0         0         0
 
     /// Counters near u64::MAX (a kernel reporting absurd values): every sum is unknown or
     /// exact, never wrapped.
+    #[test]
+    fn totals_add_up_and_unknown_stays_unknown() {
+        let k = KernelCounters {
+            tcp_inuse: Some(3),
+            tcp_tw: Some(1),
+            listen_overflows: Some(2),
+            tcp_max_tw_buckets: Some(100),
+            ..KernelCounters::default()
+        };
+        let a = Summary::new(&snap(Some(k.clone())));
+        let b = Summary::new(&snap(Some(k)));
+        let t = Summary::total(&[a.clone(), b]);
+        assert_eq!(t.tcp_sockets, 2 * a.tcp_sockets);
+        assert_eq!(t.time_wait, 4);
+        assert_eq!(t.counters.tcp4, Some(6));
+        assert_eq!(t.listen_overflows, Some(4));
+        assert_eq!(t.tcp_max_tw_buckets, None);
+        assert_eq!(t.source, "netlink");
+        // One namespace without counters: its sums are unknown, never a partial number.
+        let c = Summary::new(&snap(None));
+        let t = Summary::total(&[a, c]);
+        assert_eq!(t.counters.tcp4, None);
+        assert_eq!(t.listen_overflows, None);
+    }
+
     #[test]
     fn huge_counters_never_wrap() {
         let huge = u64::MAX - 1;

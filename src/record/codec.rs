@@ -261,6 +261,7 @@ pub fn get_socket(d: &mut Dec, netids: &[Option<Netid>]) -> Result<Socket, Decod
                 command,
                 pid: d.u32()?,
                 fd: d.u32()?,
+                nspid: None,
             });
         }
         s.processes = Holders::from(v);

@@ -101,6 +101,7 @@ pub fn run(args: &DumpArgs, path: &Path, no_config: bool) -> anyhow::Result<()> 
             info: args.info,
             memory: args.memory,
             screen_width: if is_tty { terminal_width() } else { None },
+            netns: false,
         };
         let ctx = CellCtx::new(selection.numeric, snap.source);
         write_table(&mut w, &snap.sockets, &ctx, &opts)?;

@@ -71,6 +71,7 @@ fn rich() -> Socket {
         command: Arc::from("nginx\u{1b}"),
         pid: 42,
         fd: 7,
+        nspid: None,
     }]
     .into();
     s

@@ -223,6 +223,7 @@ mod tests {
             command: "curl".into(),
             pid: 9,
             fd: 3,
+            nspid: None,
         }]
         .into();
         log.observe(&snap(100, vec![]));

@@ -18,6 +18,10 @@ pub fn key(s: &Socket) -> u64 {
     hash_endpoint(&s.local, &mut h);
     hash_endpoint(&s.peer, &mut h);
     s.inode.hash(&mut h);
+    // The same endpoints may exist in two namespaces (cookies are unique machine-wide).
+    if let Some(t) = &s.netns {
+        t.inode.hash(&mut h);
+    }
     // Keep clear of small cookie values (cookies count up from 1).
     h.finish() | (1 << 63)
 }

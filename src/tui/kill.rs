@@ -53,7 +53,14 @@ pub fn plan(app: &App) -> Result<KillPlan, String> {
                 .ok_or("no such group")?;
             (format!(" in group {}", key.label()), g.members.clone())
         }
-        Some(Row::Listener(g)) => {
+        Some(Row::Netns(n)) => {
+            let g = app.netns.get(*n).ok_or("no such namespace")?;
+            (
+                format!(" in namespace {}", crate::text::escape(g.label())),
+                g.members.clone(),
+            )
+        }
+        Some(Row::Listener(g) | Row::NetnsListener(g)) => {
             let lg = app.tree.listeners.get(*g).ok_or("no such listener")?;
             let l = snap.sockets.get(lg.listener).ok_or("no such listener")?;
             (

@@ -31,6 +31,7 @@ pub mod delta;
 pub mod events;
 pub mod kill;
 pub mod lifecycle;
+pub mod netns;
 pub mod prepare;
 pub mod query;
 pub mod rates;
@@ -94,6 +95,8 @@ pub struct AppOptions {
     pub settings: TuiSettings,
     /// An extra pane below the socket view.
     pub panel: Option<Box<dyn Panel>>,
+    /// Watch every network namespace (`--all-netns`), not only this process's.
+    pub all_netns: bool,
 }
 
 /// Open the live view on the real terminal and run until the user quits (q, Esc, Ctrl-C) or a

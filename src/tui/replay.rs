@@ -370,7 +370,8 @@ impl App {
                     Action::Slower | Action::Faster => {
                         "a recording keeps its own interval: [ and ] set the play speed".into()
                     }
-                    _ => "not in a replay: it needs live sockets".into(),
+                    Action::Kill => "not in a replay: closing sockets needs live sockets".into(),
+                    _ => "not in a replay: the demo's keys need live sockets".into(),
                 });
                 Some(Vec::new())
             }

@@ -153,6 +153,7 @@ mod tests {
                     command: Arc::from("srv"),
                     pid,
                     fd: 3,
+                    nspid: None,
                 })
                 .into_iter()
                 .collect(),

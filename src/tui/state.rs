@@ -28,6 +28,8 @@ pub enum GroupId {
     Listener(u64),
     Outbound,
     Remote(IpAddr, u16),
+    /// A network namespace, by its nsfs inode (0: sockets without a namespace).
+    Netns(u64),
 }
 
 /// One line of a view's body.
@@ -45,6 +47,10 @@ pub enum Row {
     Socket { idx: usize, depth: u8 },
     /// A closed connection (Closed view), by its number in [`App::closed`].
     Closed(u64),
+    /// A namespace group header: index into `App::netns` (Namespaces view).
+    Netns(usize),
+    /// A listener under its namespace: index into `App::tree.listeners` (Namespaces view).
+    NetnsListener(usize),
 }
 
 /// What a row is, stable across refreshes, to keep the selection on it.
@@ -112,6 +118,10 @@ pub struct App {
     pub history: StateHistory,
     pub groups: Vec<StateGroup>,
     pub tree: ListenerTree,
+    /// The Namespaces view's groups, busiest first.
+    pub netns: Vec<super::netns::NsGroup>,
+    /// Namespaces whose sockets are open (Enter) in the Namespaces view.
+    pub netns_open: HashSet<u64>,
     /// Marks, rates, socket keys and counter deltas of the latest refresh.
     pub changes: Changes,
     /// `delta::key` of every socket of the snapshot.
@@ -189,6 +199,8 @@ impl App {
             counts: StateCounts::default(),
             groups: Vec::new(),
             tree: ListenerTree::default(),
+            netns: Vec::new(),
+            netns_open: HashSet::new(),
             changes: Changes::default(),
             keys: Vec::new(),
             ephemeral: None,
@@ -252,7 +264,9 @@ impl App {
         let vs = self.view_state();
         match vs.rows.get(vs.selected)? {
             Row::Socket { idx, .. } => Some(*idx),
-            Row::Listener(g) => self.tree.listeners.get(*g).map(|l| l.listener),
+            Row::Listener(g) | Row::NetnsListener(g) => {
+                self.tree.listeners.get(*g).map(|l| l.listener)
+            }
             _ => None,
         }
     }
@@ -343,6 +357,10 @@ impl App {
             }
             Row::Socket { idx, .. } => RowId::Socket(*self.keys.get(idx)?),
             Row::Closed(seq) => RowId::Closed(seq),
+            Row::Netns(n) => RowId::Group(GroupId::Netns(self.netns.get(n)?.key())),
+            Row::NetnsListener(g) => {
+                RowId::Socket(*self.keys.get(self.tree.listeners.get(g)?.listener)?)
+            }
         })
     }
 
@@ -363,6 +381,10 @@ impl App {
             }
             Row::Socket { idx, .. } => RowId::Socket(*self.keys.get(idx)?),
             Row::Closed(seq) => RowId::Closed(seq),
+            Row::Netns(n) => RowId::Group(GroupId::Netns(self.netns.get(n)?.key())),
+            Row::NetnsListener(g) => {
+                RowId::Socket(*self.keys.get(self.tree.listeners.get(g)?.listener)?)
+            }
         })
     }
 
@@ -378,6 +400,7 @@ impl App {
         }
         // The row tables are refilled in place: at 100,000 sockets, fresh ones would cost
         // page faults every refresh.
+        self.netns = super::netns::groups(&snap.sockets, &self.order, &self.tree);
         let mut rows_of: [Vec<Row>; View::COUNT] = std::array::from_fn(|v| {
             let mut rows = std::mem::take(&mut self.views[v].rows);
             rows.clear();
@@ -393,6 +416,9 @@ impl App {
                 }
                 View::Closed => self.closed_rows(rows),
                 View::Lifecycle => self.lifecycle_rows(rows),
+                View::Namespaces => {
+                    super::netns::rows(&self.netns, &self.collapsed, &self.netns_open, rows)
+                }
             }
         }
 

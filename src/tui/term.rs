@@ -104,6 +104,7 @@ pub fn run(options: AppOptions) -> anyhow::Result<()> {
         scope,
         settings,
         panel,
+        all_netns,
     } = options;
     let mut app = App::new(settings, query);
     app.scope_label = scope.describe();
@@ -113,7 +114,12 @@ pub fn run(options: AppOptions) -> anyhow::Result<()> {
     app.live_events = true;
     let q = app.query().map_err(UsageError)?;
     app.filter.compiled = Some(q.clone());
-    run_with(app, Box::new(Collector::new(q)), scope)
+    let collector = if all_netns {
+        Collector::all_netns(q)
+    } else {
+        Collector::new(q)
+    };
+    run_with(app, Box::new(collector), scope)
 }
 
 /// A usage error saying `why` unless stdin and stdout are terminals.

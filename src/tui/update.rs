@@ -76,7 +76,20 @@ impl App {
     fn activate(&mut self) -> Vec<Command> {
         let vs = self.view_state();
         match vs.rows.get(vs.selected) {
-            Some(Row::Socket { .. } | Row::Closed(_)) => self.toggle_detail(),
+            Some(Row::Socket { .. } | Row::Closed(_) | Row::NetnsListener(_)) => {
+                self.toggle_detail()
+            }
+            // A namespace opens (or closes) its sockets under its listeners.
+            Some(Row::Netns(n)) => {
+                if let Some(key) = self.netns.get(*n).map(|g| g.key()) {
+                    if !self.netns_open.remove(&key) {
+                        self.netns_open.insert(key);
+                    }
+                    self.collapsed.remove(&GroupId::Netns(key));
+                    self.rebuild_keep();
+                }
+                Vec::new()
+            }
             Some(row) => {
                 if let Some(RowId::Group(id)) = self.identity_of(&row.clone()) {
                     let collapse = !self.collapsed.contains(&id);

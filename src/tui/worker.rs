@@ -236,6 +236,7 @@ mod tests {
                 warnings: Vec::new(),
                 skipped_records: 0,
                 process_note: None,
+                netns: None,
             })
         }
         fn set_query(&mut self, _query: Query) {}

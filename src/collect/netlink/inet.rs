@@ -109,6 +109,7 @@ pub fn decode(payload: &[u8], netid: Netid, query: &Query) -> Decoded {
         tcp_info: None,
         memory: None,
         processes: Default::default(),
+        netns: None,
     };
 
     let mut attrs = Attrs::new(&payload[INET_DIAG_MSG_LEN..]);
@@ -135,6 +136,7 @@ pub fn decode(payload: &[u8], netid: Netid, query: &Query) -> Decoded {
             info.congestion = Some(String::from_utf8_lossy(name).into());
         }
     }
+    sock.netns.clone_from(&query.netns);
     if let Some(keep) = &query.keep
         && !keep(&sock)
     {

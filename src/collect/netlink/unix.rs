@@ -86,7 +86,7 @@ pub fn decode(payload: &[u8], query: &Query) -> Decoded {
     if attrs.broken {
         return Decoded::Bad;
     }
-    let sock = Socket {
+    let mut sock = Socket {
         netid,
         state,
         recv_q: queues.map(|q| q.0),
@@ -105,7 +105,9 @@ pub fn decode(payload: &[u8], query: &Query) -> Decoded {
         tcp_info: None,
         memory,
         processes: Default::default(),
+        netns: None,
     };
+    sock.netns.clone_from(&query.netns);
     if let Some(keep) = &query.keep
         && !keep(&sock)
     {

@@ -177,6 +177,19 @@ pub(super) fn socket_inode(link: &[u8]) -> Option<u64> {
 }
 
 /// Command name (comm, as ss shows it) and parent pid, from /proc/PID/stat.
+/// The pid as its own (innermost) pid namespace sees it, when that differs from `pid`: the
+/// last number of /proc/PID/status's `NSpid:` line.
+pub(super) fn read_nspid(pid_dir: &Path, pid: u32) -> Option<u32> {
+    parse_nspid(&std::fs::read(pid_dir.join("status")).ok()?, pid)
+}
+
+pub(super) fn parse_nspid(status: &[u8], pid: u32) -> Option<u32> {
+    let text = std::str::from_utf8(status).ok()?;
+    let line = text.lines().find_map(|l| l.strip_prefix("NSpid:"))?;
+    let inner: u32 = line.split_ascii_whitespace().last()?.parse().ok()?;
+    (inner != pid).then_some(inner)
+}
+
 pub(super) fn read_stat(pid_dir: &Path) -> Option<(Arc<str>, u32)> {
     parse_stat(&std::fs::read(pid_dir.join("stat")).ok()?)
 }
@@ -207,6 +220,17 @@ pub(super) fn parse_stat(bytes: &[u8]) -> Option<(Arc<str>, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nspid_is_the_innermost_pid_when_it_differs() {
+        let status = b"Name:\tpython3\nPid:\t4242\nNSpid:\t4242\t17\t1\nNSpgid:\t4242\n";
+        assert_eq!(parse_nspid(status, 4242), Some(1));
+        assert_eq!(parse_nspid(b"NSpid:\t99\n", 99), None);
+        assert_eq!(parse_nspid(b"Pid:\t99\n", 99), None);
+        assert_eq!(parse_nspid(b"NSpid:\tx\n", 99), None);
+        assert_eq!(parse_nspid(b"NSpid:\n", 99), None);
+        assert_eq!(parse_nspid(&[0xff, 0xfe], 99), None);
+    }
 
     #[test]
     fn a_stat_with_its_parentheses_out_of_order_is_refused_not_a_panic() {

@@ -4,7 +4,7 @@ use std::io::ErrorKind;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::fds::{Read, Trust, read_stat, scan_fds};
+use super::fds::{Read, Trust, read_nspid, read_stat, scan_fds};
 use super::{IntSet, PidEntry, ProcessCache};
 use crate::model::ProcessRef;
 
@@ -97,11 +97,16 @@ impl ProcessCache {
         };
         dir.pop();
         // The same process (same /proc inode) keeps its name: no need to read stat again.
-        let (command, ppid, mut gained_at, old_fds) = match old {
-            Some(o) => (o.command, o.ppid, o.gained_at, o.fds),
+        let (command, ppid, nspid, mut gained_at, old_fds) = match old {
+            Some(o) => (o.command, o.ppid, o.nspid, o.gained_at, o.fds),
             None => {
                 let (command, ppid) = read_stat(&dir).unwrap_or_else(|| (Arc::from(""), 0));
-                (command, ppid, None, Vec::new())
+                let nspid = if self.want_nspid {
+                    read_nspid(&dir, pid)
+                } else {
+                    None
+                };
+                (command, ppid, nspid, None, Vec::new())
             }
         };
         // Both lists are sorted by fd: walk them together. An fd whose target changed is a
@@ -143,7 +148,13 @@ impl ProcessCache {
                     gained_at = Some(now);
                 }
                 let command = Arc::clone(&command);
-                self.add_ref(inode, ProcessRef { command, pid, fd });
+                let r = ProcessRef {
+                    command,
+                    pid,
+                    fd,
+                    nspid,
+                };
+                self.add_ref(inode, r);
             }
         }
         let sockets = fds.iter().filter(|&&(_, inode)| inode != 0).count();
@@ -153,6 +164,7 @@ impl ProcessCache {
                 dir_ino,
                 ppid,
                 command,
+                nspid,
                 fds,
                 sockets,
                 denied,

@@ -102,6 +102,8 @@ struct PidEntry {
     dir_ino: u64,
     ppid: u32,
     command: Arc<str>,
+    /// The pid inside its pid namespace, when it differs and was asked for.
+    nspid: Option<u32>,
     /// Every fd as (fd, socket inode), sorted by fd; inode 0 for fds that are not sockets.
     fds: Vec<(u32, u64)>,
     /// How many of `fds` are sockets.
@@ -131,6 +133,8 @@ pub struct ProcessCache {
     /// This refresh's slice of it already ran ([`ProcessCache::verify_slice`]).
     sliced: bool,
     stats: ScanStats,
+    /// Read each new process's pid as its own pid namespace sees it (`ProcessRef::nspid`).
+    want_nspid: bool,
 }
 
 impl Default for ProcessCache {
@@ -154,7 +158,15 @@ impl ProcessCache {
             verify: Vec::new(),
             sliced: false,
             stats: ScanStats::default(),
+            want_nspid: false,
         }
+    }
+
+    /// Also read the pid each process has inside its own pid namespace (one more /proc file
+    /// per new process): for output that spans containers.
+    pub fn with_nspid(mut self) -> ProcessCache {
+        self.want_nspid = true;
+        self
     }
 
     pub fn stats(&self) -> ScanStats {
@@ -249,9 +261,10 @@ impl ProcessCache {
     /// Start afresh when asked about another /proc (tests point it at fixture trees).
     fn set_root(&mut self, proc_root: &Path) {
         if self.root.as_deref() != Some(proc_root) {
-            let stats = self.stats;
+            let (stats, nspid) = (self.stats, self.want_nspid);
             *self = ProcessCache::with_full_rescan_interval(self.full_rescan_interval);
             self.stats = stats;
+            self.want_nspid = nspid;
             self.root = Some(proc_root.to_path_buf());
         }
     }

@@ -204,8 +204,11 @@ pub(super) fn parse_table(
             return;
         }
         let path = p.joined.as_deref().unwrap_or(p.row.path);
-        if let Some(s) = build(&p.row, path, query.netids, query.states)
-            && query.keep.as_ref().is_none_or(|keep| keep(&s))
+        if let Some(mut s) = build(&p.row, path, query.netids, query.states)
+            && {
+                s.netns.clone_from(&query.netns);
+                query.keep.as_ref().is_none_or(|keep| keep(&s))
+            }
         {
             out.push(s);
         }

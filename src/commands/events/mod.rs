@@ -78,6 +78,8 @@ pub fn run(args: &DumpArgs, no_config: bool) -> anyhow::Result<()> {
         info: args.info,
         memory: false,
         screen_width: if is_tty { terminal_width() } else { None },
+        // The namespace leads each event line on its own (`write::Lead`).
+        netns: false,
     };
     let json = JsonOptions {
         timers: args.options || args.extended,
@@ -196,7 +198,7 @@ fn subscribe(args: &DumpArgs, query: &Query, rcvbuf: usize) -> anyhow::Result<Ve
         match entered(&ns).and_then(|h| Sub::open(Some(ns.clone()), h, query, rcvbuf)) {
             Ok(s) => subs.push(s),
             Err(_) if !ns.still_there() => {}
-            Err(e) => failed.push((label, super::dump_netns::reason(&e))),
+            Err(e) => failed.push((label, crate::collect::all_netns::reason(&e))),
         }
     }
     if !failed.is_empty() && !args.quiet {

@@ -102,8 +102,8 @@ pub fn json_event(
     }
     if let Some(ns) = ns {
         w.write_all(b",\"netns\":")?;
-        serde_json::to_writer(&mut *w, &crate::commands::dump_netns::netns_json(ns))
-            .map_err(io::Error::from)?;
+        let obj = serde_json::json!({ "inode": ns.inode, "name": ns.name });
+        serde_json::to_writer(&mut *w, &obj).map_err(io::Error::from)?;
     }
     w.write_all(b"}\n")
 }

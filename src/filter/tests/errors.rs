@@ -150,3 +150,16 @@ fn attached_parentheses_are_explained() {
          (dport = :80 )\n  ^^^^^^"
     );
 }
+
+#[test]
+fn netns_needs_a_name() {
+    let e = err("netns");
+    assert!(
+        e.contains("'netns' needs a namespace or container name"),
+        "{e}"
+    );
+    let e = err("netns =");
+    assert!(e.contains("needs a namespace"), "{e}");
+    let e = err("netsn = web");
+    assert!(e.contains("netns"), "did you mean: {e}");
+}

@@ -147,3 +147,47 @@ fn unix_mode_reads_operands_as_patterns() {
         "(dport = unix:x)"
     );
 }
+
+#[test]
+fn netns_matches_names_containers_and_inodes_with_globs() {
+    use crate::model::{Container, NetnsTag};
+    use std::sync::Arc;
+    let mut web = tcp(TcpState::Listen, "0.0.0.0", 80, "0.0.0.0", 0);
+    web.netns = Some(Arc::new(NetnsTag::new(
+        4026532281,
+        Some("web".into()),
+        None,
+    )));
+    let mut shop = web.clone();
+    shop.netns = Some(Arc::new(NetnsTag::new(
+        4026532999,
+        None,
+        Some(Container {
+            runtime: "docker",
+            id: "3f4e5a6b7c8d".repeat(5) + "3f4e",
+            name: Some("shop-db".into()),
+            ..Container::default()
+        }),
+    )));
+    let host = tcp(TcpState::Listen, "0.0.0.0", 22, "0.0.0.0", 0);
+    assert!(f("netns = web").matches(&web));
+    assert!(f("netns web").matches(&web));
+    assert!(!f("netns = web").matches(&shop));
+    assert!(f("netns = shop-*").matches(&shop));
+    assert!(f("netns = 3f4e5a6b*").matches(&shop));
+    assert!(f("netns = net:[4026532281]").matches(&web));
+    assert!(f("netns = net:\\[40265329*").matches(&shop));
+    assert!(f("netns != web").matches(&shop));
+    assert!(!f("netns != web").matches(&web));
+    assert!(f("netns = web or netns = shop-db").matches(&shop));
+    assert!(f("netns = web and sport = :80").matches(&web));
+    assert!(!f("netns = web and sport = :81").matches(&web));
+    // Read without -N/--all-netns: no namespace, no name matches.
+    assert!(!f("netns = *").matches(&host));
+    assert!(f("netns != web").matches(&host));
+    // Userspace only: no bytecode, and --explain says why.
+    assert!(f("netns = web").bytecode().is_none());
+    let ex = f("netns = web").explain(false, false);
+    assert!(ex.contains("sockeye extension"), "{ex}");
+    assert_eq!(text("netns != web*"), "(not (netns = web*))");
+}

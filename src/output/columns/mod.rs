@@ -10,7 +10,7 @@
 //! #   send_q: Some(128), local: Endpoint::Inet { addr: "0.0.0.0".parse().unwrap(), port: 22 },
 //! #   peer: Endpoint::Inet { addr: "0.0.0.0".parse().unwrap(), port: 0 }, inode: 1, uid: Some(0),
 //! #   cookie: Some(1), ifindex: None, v6only: None, timer: None, tcp_info: None, memory: None,
-//! #   processes: Default::default() };
+//! #   processes: Default::default(), netns: None };
 //! let ctx = CellCtx::new(true, Source::Netlink); // numeric, like `-n`
 //! let mut cell = String::new();                   // reuse one buffer for every cell
 //! for col in [Column::State, Column::Local, Column::Peer] {
@@ -49,7 +49,9 @@ pub use key::{PackedKey, SortKey};
 use key::{endpoint_key, opt_key, port_key};
 
 use super::format::{push_timer, push_u64, push_users};
-use crate::model::{Endpoint, ProcessRef, Socket, Source, TcpState, Timer, TimerKind};
+use crate::model::{
+    Container, Endpoint, NetnsTag, ProcessRef, Socket, Source, TcpState, Timer, TimerKind,
+};
 
 /// How a column is aligned in the ss table (ss: addresses right, everything else left).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -120,6 +122,10 @@ pub enum JsonValue<'a> {
     U64(u64),
     Timer(Option<&'a Timer>),
     Processes(&'a [ProcessRef]),
+    /// `{"inode": N, "name": "web" | null}`
+    Netns(&'a NetnsTag),
+    /// `{"runtime", "id", "name", "pod", "pod_namespace"}` or null.
+    Container(Option<&'a Container>),
 }
 
 /// A column of the socket table. Declared in the order the live view's `s` key cycles.
@@ -163,6 +169,12 @@ pub enum Column {
     PeerInode,
     /// Where the snapshot came from: `netlink` or `proc`.
     Source,
+    /// The network namespace, when the output spans several (`-N`, `--all-netns`): its
+    /// container or pod name, else its /run/netns name, else `net:[INODE]`; `-` otherwise.
+    Netns,
+    /// The container owning the socket's namespace: `runtime:name` (or the short id); `-`
+    /// when none is known.
+    Container,
 }
 
 // Shorthands for the definitions below: a fixed or a shared live-view width, a JSON key.
@@ -198,7 +210,7 @@ const fn def(
 
 impl Column {
     /// Every column, in declaration order: the registry (config names, the `s` cycle).
-    pub const ALL: [Column; 18] = [
+    pub const ALL: [Column; 20] = [
         Column::Local,
         Column::Peer,
         Column::RecvQ,
@@ -217,6 +229,8 @@ impl Column {
         Column::Path,
         Column::PeerInode,
         Column::Source,
+        Column::Netns,
+        Column::Container,
     ];
 
     /// The columns of ss's table, in order (Netid and State may be hidden by the caller).
@@ -233,7 +247,7 @@ impl Column {
     ];
 
     /// The keys of a JSON socket object, in the documented order (README, "JSON schema").
-    pub const JSON: [Column; 16] = [
+    pub const JSON: [Column; 18] = [
         Column::Netid,
         Column::State,
         Column::RecvQ,
@@ -250,6 +264,8 @@ impl Column {
         Column::Source,
         Column::Timer,
         Column::Process,
+        Column::Netns,
+        Column::Container,
     ];
 
     /// The live view's columns unless the config file says otherwise: one line per socket
@@ -290,6 +306,8 @@ impl Column {
             Column::Path =>      def("path",       "Path",               "Path",          Left,  share(36, KeepEnd), json("path")),
             Column::PeerInode => def("peer-inode", "Peer Inode",         "Peer Inode",    Left,  fixed(11, Num),     json("peer_inode")),
             Column::Source =>    def("source",     "Source",             "Source",        Left,  fixed(8, L),        json("source")),
+            Column::Netns =>     def("netns",      "Netns",              "Netns",         Left,  share(20, L),       json("netns")),
+            Column::Container => def("container",  "Container",          "Container",     Left,  share(20, L),       json("container")),
         }
     }
 
@@ -392,6 +410,21 @@ impl Column {
                 None => push_opt(out, unix_peer_inode(s, ctx.source())),
             },
             Column::Source => out.push_str(ctx.source().as_str()),
+            Column::Netns => match &s.netns {
+                Some(t) => out.push_str(&t.label),
+                None => out.push('-'),
+            },
+            Column::Container => match s.netns.as_ref().and_then(|t| t.container.as_ref()) {
+                Some(c) => {
+                    out.push_str(c.runtime);
+                    out.push(':');
+                    match &c.name {
+                        Some(n) => out.push_str(n),
+                        None => out.extend(c.id.chars().take(12)),
+                    }
+                }
+                None => out.push('-'),
+            },
         }
     }
 
@@ -425,6 +458,15 @@ impl Column {
             Column::Source => JsonValue::Str(source.as_str()),
             Column::Timer => JsonValue::Timer(s.timer.as_ref()),
             Column::Process => JsonValue::Processes(&s.processes),
+            // Written only for output that spans namespaces.
+            Column::Netns => s
+                .netns
+                .as_deref()
+                .map_or(JsonValue::Absent, JsonValue::Netns),
+            Column::Container => match &s.netns {
+                Some(t) => JsonValue::Container(t.container.as_ref()),
+                None => JsonValue::Absent,
+            },
             // Both halves are in the split keys above.
             Column::Local | Column::Peer => JsonValue::Absent,
         }
@@ -468,6 +510,14 @@ impl Column {
             },
             // One snapshot has one source.
             Column::Source => SortKey::Int(0),
+            Column::Netns => match &s.netns {
+                Some(t) => SortKey::Process(&t.label, 0),
+                None => SortKey::Unknown,
+            },
+            Column::Container => match s.netns.as_ref().and_then(|t| t.container.as_ref()) {
+                Some(c) => SortKey::Process(c.name.as_deref().unwrap_or(&c.id), 0),
+                None => SortKey::Unknown,
+            },
         }
     }
 }

@@ -25,6 +25,7 @@ pub(crate) fn inet(netid: Netid, state: TcpState, local: &str, peer: &str) -> So
         tcp_info: None,
         memory: None,
         processes: Default::default(),
+        netns: None,
     }
 }
 
@@ -141,6 +142,7 @@ fn unknowns_are_dashes_and_extras() {
         command: "sshd".into(),
         pid: 1,
         fd: 3,
+        nspid: None,
     }]
     .into();
     assert_eq!(
@@ -230,7 +232,7 @@ fn the_registry_lists_every_column_once_in_declaration_order() {
         assert_eq!(Column::parse(&c.spec().name.to_uppercase()), Some(*c));
         assert!(!c.header().is_empty() && !c.title().is_empty());
     }
-    assert_eq!(Column::ALL.len(), Column::Source as usize + 1);
+    assert_eq!(Column::ALL.len(), Column::Container as usize + 1);
     // Every column with a JSON key is in the schema order, once; no other is.
     for c in Column::ALL {
         let listed = Column::JSON.iter().filter(|j| **j == c).count();
@@ -285,6 +287,7 @@ fn hostile_unix() -> Socket {
         command: "ev\x1b[2Jil\n".into(),
         pid: 7,
         fd: 3,
+        nspid: None,
     }]
     .into();
     s

@@ -222,11 +222,13 @@ fn user_inode_and_program_columns() {
             command: "x".into(),
             pid: 7,
             fd: 3,
+            nspid: None,
         },
         ProcessRef {
             command: "x".into(),
             pid: 8,
             fd: 4,
+            nspid: None,
         },
     ]);
     let row = inet_row(&s, &l, &mut Fake::default());
@@ -240,6 +242,7 @@ fn user_inode_and_program_columns() {
         command: "x".into(),
         pid: 9,
         fd: 3,
+        nspid: None,
     }]);
     let row = inet_row(&s, &l, &mut Fake::default());
     assert!(

@@ -56,16 +56,19 @@ pub struct TableOptions {
     pub memory: bool,
     /// Terminal width to spread columns over; `None` for compact output (not a terminal).
     pub screen_width: Option<usize>,
+    /// A leading Netns column (the output spans namespaces: `--all-netns`).
+    pub netns: bool,
 }
 
 fn visible_columns(opts: &TableOptions) -> Vec<Column> {
-    Column::SS_TABLE
+    opts.netns
+        .then_some(Column::Netns)
         .into_iter()
-        .filter(|c| match c {
+        .chain(Column::SS_TABLE.into_iter().filter(|c| match c {
             Column::Netid => opts.show_netid,
             Column::State => opts.show_state,
             _ => true,
-        })
+        }))
         .collect()
 }
 

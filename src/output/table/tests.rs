@@ -241,6 +241,7 @@ fn last_rows_tail_does_not_widen_the_column() {
         command: "sockeye".into(),
         pid: 9951,
         fd: 14,
+        nspid: None,
     }]
     .into();
     let opts = TableOptions {

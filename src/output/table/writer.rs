@@ -70,7 +70,13 @@ fn pad(out: &mut Vec<u8>, n: usize) {
 /// ss's left delimiter of each column.
 pub(super) fn delimiter(c: Column) -> &'static str {
     match c {
-        Column::State | Column::RecvQ | Column::SendQ | Column::LocalAddr | Column::PeerAddr => " ",
+        // Netid is first unless a Netns column leads.
+        Column::Netid
+        | Column::State
+        | Column::RecvQ
+        | Column::SendQ
+        | Column::LocalAddr
+        | Column::PeerAddr => " ",
         _ => "",
     }
 }

@@ -96,6 +96,7 @@ fn lead_for(view: View) -> usize {
         View::Sockets => 2,
         View::Closed => 1,
         View::Lifecycle => 4,
+        View::Namespaces => 4,
     }
 }
 
@@ -192,8 +193,16 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App, st: &Styles) {
                 }
                 Line::from(spans)
             }
-            Row::Listener(g) => listener_line(app, st, &cols, &snap.sockets, g),
             Row::Closed(_) => continue,
+            Row::Listener(g) | Row::NetnsListener(g) => {
+                listener_line(app, st, &cols, &snap.sockets, g)
+            }
+            Row::Netns(n) => {
+                let Some(g) = app.netns.get(n) else {
+                    continue;
+                };
+                netns_line(app, st, g)
+            }
             Row::OutboundHeader => {
                 let collapsed = app.collapsed.contains(&GroupId::Outbound);
                 Line::from(vec![
@@ -266,6 +275,49 @@ fn gap(text: &str, w: usize) -> String {
         s.push(' ');
     }
     s
+}
+
+/// A namespace's header: its name (escaped: container names are untrusted), runtime, socket
+/// count and TCP states, TIME-WAIT and CLOSE-WAIT emphasized.
+fn netns_line(app: &App, st: &Styles, g: &crate::tui::netns::NsGroup) -> Line<'static> {
+    let collapsed = app.collapsed.contains(&GroupId::Netns(g.key()));
+    let mut spans = vec![
+        Span::styled(format!(" {} ", glyph(collapsed)), st.dim()),
+        Span::styled(crate::text::escape(g.label()).into_owned(), st.group()),
+    ];
+    if let Some(t) = &g.tag {
+        let mut what = String::new();
+        if let Some(c) = &t.container {
+            what.push_str(c.runtime);
+            what.push(' ');
+        }
+        if t.container.is_some() || t.name.is_some() {
+            what.push_str(&format!("net:[{}]", t.inode));
+        }
+        if !what.is_empty() {
+            spans.push(Span::styled(
+                format!(" ({})", crate::text::escape(&what)),
+                st.dim(),
+            ));
+        }
+    }
+    let plural = if g.sockets == 1 { "" } else { "s" };
+    spans.push(Span::styled(
+        format!("  {} socket{plural}", g.sockets),
+        st.plain(),
+    ));
+    for s in [TcpState::Listen, TcpState::Established, TcpState::SynRecv] {
+        let n = g.tcp(s);
+        if n > 0 {
+            spans.push(Span::styled(format!("  {} {n}", s.ss_name()), st.plain()));
+        }
+    }
+    let (cw, tw) = (g.tcp(TcpState::CloseWait), g.tcp(TcpState::TimeWait));
+    counts_spans(&mut spans, st, cw as usize, tw as usize);
+    if !app.netns_open.contains(&g.key()) && !collapsed {
+        spans.push(Span::styled("  (Enter: its sockets)", st.dim()));
+    }
+    Line::from(spans)
 }
 
 fn glyph(collapsed: bool) -> &'static str {

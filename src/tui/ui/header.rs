@@ -84,6 +84,20 @@ fn lines(app: &App, st: &Styles, width: usize) -> Vec<Line<'static>> {
             .map_or(String::new(), |k| format!(" ({k})"));
         l1.push(Span::styled(key, st.dim()));
     }
+    if let Some(reads) = app.snapshot.as_ref().and_then(|s| s.netns.as_ref()) {
+        let n = reads.read.len();
+        l1.push(Span::styled(" · ", st.dim()));
+        l1.push(Span::raw(format!(
+            "{n} namespace{}",
+            if n == 1 { "" } else { "s" }
+        )));
+        if !reads.unreadable.is_empty() {
+            l1.push(Span::styled(
+                format!(" ({} unreadable)", reads.unreadable.len()),
+                st.warn(),
+            ));
+        }
+    }
     if let Some(e) = app.elapsed {
         l1.push(Span::styled(format!(" · {} ms", e.as_millis()), st.dim()));
     }

@@ -235,19 +235,7 @@ fn render_tabs(area: Rect, buf: &mut Buffer, app: &App, st: &Styles) {
     if area.height == 0 {
         return; // a terminal one or two lines high: the header took them
     }
-    let mut spans = Vec::new();
-    for v in View::ALL {
-        let label = format!(" {} {} ", v.key(), v.title());
-        if *v == app.view {
-            spans.push(Span::styled(
-                label,
-                st.accent().add_modifier(Modifier::REVERSED),
-            ));
-        } else {
-            spans.push(Span::styled(label, st.plain()));
-        }
-    }
-    spans.push(Span::raw("  sort "));
+    let mut rest = vec![Span::raw("  sort ")];
     let sort = match (app.view, closed::default_sort(app)) {
         (View::Closed, true) => "newest first".to_string(),
         _ => format!(
@@ -256,17 +244,42 @@ fn render_tabs(area: Rect, buf: &mut Buffer, app: &App, st: &Styles) {
             if app.sort.descending { "↓" } else { "↑" }
         ),
     };
-    spans.push(Span::styled(sort, st.accent()));
+    rest.push(Span::styled(sort, st.accent()));
     if !app.filter.applied.is_empty() {
-        spans.push(Span::raw("  filter "));
-        spans.push(Span::styled(app.filter.applied.clone(), st.accent()));
+        rest.push(Span::raw("  filter "));
+        rest.push(Span::styled(app.filter.applied.clone(), st.accent()));
     }
     if app.view == View::Closed {
-        spans.push(Span::styled(
+        rest.push(Span::styled(
             crate::text::escape(&closed::source_note(app)).into_owned(),
             st.dim(),
         ));
     }
+    // When every title does not fit beside the sort and filter, the other views show only
+    // their numbers (the help lists them).
+    let full: usize = View::ALL
+        .iter()
+        .map(|v| v.title().chars().count() + 4)
+        .sum();
+    let rest_w: usize = rest.iter().map(|s| s.content.chars().count()).sum();
+    let compact = full + rest_w > usize::from(area.width);
+    let mut spans = Vec::new();
+    for v in View::ALL {
+        if *v == app.view {
+            spans.push(Span::styled(
+                format!(" {} {} ", v.key(), v.title()),
+                st.accent().add_modifier(Modifier::REVERSED),
+            ));
+        } else if compact {
+            spans.push(Span::styled(format!(" {} ", v.key()), st.plain()));
+        } else {
+            spans.push(Span::styled(
+                format!(" {} {} ", v.key(), v.title()),
+                st.plain(),
+            ));
+        }
+    }
+    spans.extend(rest);
     buf.set_line(area.x, area.y, &Line::from(spans), area.width);
 }
 

@@ -34,6 +34,7 @@ fn exported_names() -> BTreeSet<String> {
             command: Arc::from("srv"),
             pid: 1,
             fd: 3,
+            nspid: None,
         }]
         .into(),
         ..Socket::new(
@@ -68,6 +69,7 @@ fn exported_names() -> BTreeSet<String> {
         warnings: Vec::new(),
         skipped_records: 0,
         process_note: None,
+        netns: None,
     };
     let exp = parse(&render(&snap, &ScrapeInfo::default(), 5)).unwrap();
     exp.samples.into_iter().map(|s| s.name).collect()

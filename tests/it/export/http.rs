@@ -15,7 +15,7 @@ use crate::export::common::{Exposition, parse};
 const STARTUP: Duration = Duration::from_secs(20);
 
 /// A child process killed (and reaped) however the test ends.
-pub(super) struct Proc(pub(super) Child);
+pub(crate) struct Proc(pub(crate) Child);
 
 impl Drop for Proc {
     fn drop(&mut self) {
@@ -25,10 +25,10 @@ impl Drop for Proc {
 }
 
 /// A running `sockeye export`, with the address it printed.
-pub(super) struct Exporter {
-    pub(super) proc: Proc,
-    pub(super) addr: SocketAddr,
-    pub(super) stderr: mpsc::Receiver<String>,
+pub(crate) struct Exporter {
+    pub(crate) proc: Proc,
+    pub(crate) addr: SocketAddr,
+    pub(crate) stderr: mpsc::Receiver<String>,
 }
 
 fn start_exporter(extra: &[&str]) -> Exporter {
@@ -42,7 +42,7 @@ fn start_exporter(extra: &[&str]) -> Exporter {
 
 /// `sockeye export --listen 127.0.0.1:0 ARGS`, with RLIMIT_NOFILE set to `nofile` if given;
 /// returns once it has printed the address it serves.
-pub(super) fn spawn_exporter(args: &[&str], nofile: Option<u64>) -> Exporter {
+pub(crate) fn spawn_exporter(args: &[&str], nofile: Option<u64>) -> Exporter {
     use std::os::unix::process::CommandExt;
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_sockeye"));
     cmd.args(["export", "--listen", "127.0.0.1:0"])
@@ -170,7 +170,7 @@ fn dechunk(mut rest: &str) -> String {
     }
 }
 
-fn scrape(addr: SocketAddr) -> Exposition {
+pub(crate) fn scrape(addr: SocketAddr) -> Exposition {
     let r = http(addr, "GET", "/metrics");
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(
@@ -608,9 +608,11 @@ fn a_full_unix_listener_is_a_finding_gauge() {
 
 #[test]
 fn closed_connections_are_counted_by_port_and_how_they_ended() {
+    // The listener first: the exporter looks listeners up at most ten times a second, and
+    // other tests' closes may have just made it look.
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
     // Every port its own series: other tests' closes must not push ours into "other".
     let exp = start_exporter(&["--no-processes", "--top-ports", "1000000"]);
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port().to_string();
     const N: usize = 5;
     for _ in 0..N {

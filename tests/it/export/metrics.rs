@@ -54,6 +54,7 @@ fn listener(addr: IpAddr, port: u16, len: Option<u32>, limit: Option<u32>, cmd: 
             command: Arc::from(cmd),
             pid: 4000,
             fd: 3,
+            nspid: None,
         }]
         .into();
     }
@@ -70,6 +71,7 @@ fn snapshot(sockets: Vec<Socket>, counters: Option<KernelCounters>) -> Snapshot 
         warnings: Vec::new(),
         skipped_records: 0,
         process_note: None,
+        netns: None,
     }
 }
 
@@ -204,6 +206,7 @@ fn shared_listener_names_each_command_once() {
             command: Arc::from(cmd),
             pid,
             fd: 6,
+            nspid: None,
         });
     }
     l.processes = holders.into();

@@ -2,5 +2,5 @@
 mod abuse;
 mod assets;
 pub mod common;
-mod http;
+pub mod http;
 mod metrics;

@@ -11,14 +11,14 @@ static SEQ: AtomicUsize = AtomicUsize::new(0);
 
 /// A named namespace with loopback up and, optionally, a listener held by a process inside;
 /// the process is killed and the namespace deleted on drop, whatever the test did.
-struct TestNs {
-    name: String,
-    holder: Option<Child>,
-    port: u16,
+pub(super) struct TestNs {
+    pub(super) name: String,
+    pub(super) holder: Option<Child>,
+    pub(super) port: u16,
 }
 
 impl TestNs {
-    fn add() -> TestNs {
+    pub(super) fn add() -> TestNs {
         let name = format!(
             "sockeye-test-{}-{}",
             std::process::id(),
@@ -39,7 +39,7 @@ impl TestNs {
     }
 
     /// Add a namespace with a TCP listener on 127.0.0.1 (ephemeral port) inside.
-    fn with_listener() -> TestNs {
+    pub(super) fn with_listener() -> TestNs {
         let mut ns = TestNs::add();
         let code = "import socket,sys\n\
                     s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(7)\n\
@@ -59,13 +59,13 @@ impl TestNs {
         ns
     }
 
-    fn inode(&self) -> u64 {
+    pub(super) fn inode(&self) -> u64 {
         std::fs::metadata(format!("/run/netns/{}", self.name))
             .unwrap()
             .ino()
     }
 
-    fn pid(&self) -> u32 {
+    pub(super) fn pid(&self) -> u32 {
         self.holder.as_ref().unwrap().id()
     }
 }
@@ -82,13 +82,13 @@ impl Drop for TestNs {
     }
 }
 
-fn available() -> bool {
+pub(super) fn available() -> bool {
     require_root("ip netns add, setns")
         && require_tool("ip", "iproute2")
         && require_tool("python3", "python3")
 }
 
-fn sockeye(args: &[&str]) -> Output {
+pub(super) fn sockeye(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_sockeye"))
         .args(["--no-config", "dump"])
         .args(args)
@@ -96,7 +96,7 @@ fn sockeye(args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn stdout(o: &Output) -> String {
+pub(super) fn stdout(o: &Output) -> String {
     assert!(
         o.status.success(),
         "sockeye failed: {}",
@@ -105,7 +105,7 @@ fn stdout(o: &Output) -> String {
     String::from_utf8(o.stdout.clone()).unwrap()
 }
 
-fn ss_n(name: &str, args: &[&str]) -> String {
+pub(super) fn ss_n(name: &str, args: &[&str]) -> String {
     let o = Command::new("ss")
         .args(["-N", name])
         .args(args)

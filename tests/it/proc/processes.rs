@@ -92,12 +92,14 @@ fn fake_tree_attribution_and_cache_behaviour() {
             ProcessRef {
                 command: "my server".into(),
                 pid: 100,
-                fd: 3
+                fd: 3,
+                nspid: None,
             },
             ProcessRef {
                 command: "worker".into(),
                 pid: 200,
-                fd: 3
+                fd: 3,
+                nspid: None,
             }
         ]
     );
@@ -274,7 +276,8 @@ fn live_own_sockets_are_attributed_to_this_process() {
         vec![ProcessRef {
             command: own_comm().into(),
             pid,
-            fd: listener.as_raw_fd() as u32
+            fd: listener.as_raw_fd() as u32,
+            nspid: None,
         }]
     );
 

@@ -30,6 +30,7 @@ pub fn owned(mut s: Socket, cmd: &str, pid: u32, fd: u32) -> Socket {
         command: Arc::from(cmd),
         pid,
         fd,
+        nspid: None,
     }]
     .into();
     s
@@ -227,6 +228,7 @@ pub fn snapshot(sockets: Vec<Socket>, at_secs: u64) -> Snapshot {
         warnings: Vec::new(),
         skipped_records: 0,
         process_note: None,
+        netns: None,
     }
 }
 

@@ -225,13 +225,13 @@ fn replay_filters_sorts_and_refuses_live_keys() {
     r.key(KeyCode::Char('3'));
     snap!("replay_filtered_sockets_100x24", r.screen(100, 24));
 
-    // The refresh interval is the recording's; an unbound key (kill, a demo key) says why.
+    // The refresh interval is the recording's; killing and the demo's keys say why not.
     r.key(KeyCode::Char('+'));
     let msg = r.app.replay.as_ref().unwrap().message.clone().unwrap();
     assert!(msg.contains("play speed"), "{msg}");
     r.key(KeyCode::Char('K'));
     let msg = r.app.replay.as_ref().unwrap().message.clone().unwrap();
-    assert!(msg.contains("need live sockets"), "{msg}");
+    assert!(msg.contains("closing sockets needs live sockets"), "{msg}");
 
     // Speed steps 1x → 2x → 5x and back; space plays.
     r.keys("]]");

@@ -242,7 +242,7 @@ fn closed_view_newest_first_filtered_with_final_details() {
     app.refresh_closed();
     key(&mut app, KeyCode::Char('5'));
     assert_eq!(app.view, View::Closed);
-    let s = screen(&mut app, 120, 16);
+    let s = screen(&mut app, 140, 16);
     // Newest first; the header says where closes come from.
     let reset = s.find("41001").expect("a row");
     assert!(s.find("41002").expect("a row") < reset, "{s}");
@@ -251,7 +251,7 @@ fn closed_view_newest_first_filtered_with_final_details() {
         s.contains("from destroy events") && s.contains("newest first"),
         "{s}"
     );
-    insta::assert_snapshot!("closed_120x16", s);
+    insta::assert_snapshot!("closed_140x16", s);
     // The filter applies to closed connections too.
     key(&mut app, KeyCode::Char('/'));
     for c in "dport = :443".chars() {

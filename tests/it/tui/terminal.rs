@@ -213,6 +213,10 @@ fn a_long_paste_arrives_whole() {
         s.screen().contains("sport = :2 or sport = :54321█")
     });
     shell.keys(&["Escape"]);
+    // An Esc and a key read together are Alt+key to a terminal: let the Esc land first.
+    shell.wait("the filter bar to close", |s| {
+        !s.screen().contains("Enter apply")
+    });
     shell.keys(&["q"]);
     shell.assert_restored();
 }
