@@ -120,6 +120,7 @@ fn json_options(args: &DumpArgs) -> JsonOptions {
         processes: args.processes,
         info: args.info,
         memory: args.memory,
+        ..JsonOptions::default()
     }
 }
 

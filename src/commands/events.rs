@@ -60,12 +60,14 @@ pub fn run(args: &DumpArgs, no_config: bool) -> anyhow::Result<()> {
         info: args.info,
         memory: false,
         screen_width: if is_tty { terminal_width() } else { None },
+        ..TableOptions::default()
     };
     let json = JsonOptions {
         timers: args.options || args.extended,
         processes: false,
         info: args.info,
         memory: false,
+        ..JsonOptions::default()
     };
     let mut out = stdout.lock();
     if !args.json && !args.no_header {

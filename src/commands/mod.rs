@@ -6,6 +6,7 @@ pub mod config;
 pub mod demo;
 pub mod dump;
 pub mod dump_netns;
+pub mod tcpdiag;
 pub mod events;
 pub mod export;
 pub mod kill;

@@ -176,10 +176,11 @@ pub fn push_bw(out: &mut String, bps: f64, numeric: bool) {
     }
 }
 
-/// The tcp_info part of ss's `-i` line (`tcp_stats_print`), each item with a leading space.
-/// Items whose kernel flag the model does not carry (TCPI_OPT_*, reordering, fackets) are
-/// left out rather than guessed.
-pub fn push_tcp_info(out: &mut String, i: &TcpInfo, state: TcpState, numeric: bool) {
+/// The tcp_info part of ss's `-i` line (iproute2 6.1 `tcp_stats_print`), each item with a
+/// leading space, in ss's order and spelling. `options`: ss prints the negotiated options
+/// (ts, sack, ecn, ecnseen, fastopen) only with `-o` or `-e`.
+pub fn push_tcp_info(out: &mut String, i: &TcpInfo, state: TcpState, numeric: bool, options: bool) {
+    use crate::model::{CcInfo, tcpi_opt};
     fn item(out: &mut String, label: &str, v: u64) {
         if v != 0 {
             out.push(' ');
@@ -187,16 +188,34 @@ pub fn push_tcp_info(out: &mut String, i: &TcpInfo, state: TcpState, numeric: bo
             push_u64(out, v);
         }
     }
+    fn ms(out: &mut String, label: &str, us: u32) {
+        if us != 0 {
+            out.push_str(label);
+            push_g(out, f64::from(us) / 1000.0, 6);
+        }
+    }
+    if options {
+        for (bit, name) in [
+            (tcpi_opt::TIMESTAMPS, " ts"),
+            (tcpi_opt::SACK, " sack"),
+            (tcpi_opt::ECN, " ecn"),
+            (tcpi_opt::ECN_SEEN, " ecnseen"),
+            (tcpi_opt::SYN_DATA, " fastopen"),
+        ] {
+            if i.options & bit != 0 {
+                out.push_str(name);
+            }
+        }
+    }
     if let Some(cc) = &i.congestion {
         out.push(' ');
         out.push_str(cc);
     }
-    if i.snd_wscale != 0 || i.rcv_wscale != 0 {
+    if i.options & tcpi_opt::WSCALE != 0 {
         let _ = write!(out, " wscale:{},{}", i.snd_wscale, i.rcv_wscale);
     }
-    if i.rto_us != 0 && i.rto_us != 3_000_000 {
-        out.push_str(" rto:");
-        push_g(out, f64::from(i.rto_us) / 1000.0, 6);
+    if i.rto_us != 3_000_000 {
+        ms(out, " rto:", i.rto_us);
     }
     item(out, "backoff:", i.backoff.into());
     if i.rtt_us != 0 {
@@ -205,10 +224,7 @@ pub fn push_tcp_info(out: &mut String, i: &TcpInfo, state: TcpState, numeric: bo
         out.push('/');
         push_g(out, f64::from(i.rttvar_us) / 1000.0, 6);
     }
-    if i.ato_us != 0 {
-        out.push_str(" ato:");
-        push_g(out, f64::from(i.ato_us) / 1000.0, 6);
-    }
+    ms(out, " ato:", i.ato_us);
     item(out, "mss:", i.snd_mss.into());
     item(out, "pmtu:", i.pmtu.into());
     item(out, "rcvmss:", i.rcv_mss.into());
@@ -225,8 +241,51 @@ pub fn push_tcp_info(out: &mut String, i: &TcpInfo, state: TcpState, numeric: bo
     item(out, "segs_in:", i.segs_in.into());
     item(out, "data_segs_out:", i.data_segs_out.into());
     item(out, "data_segs_in:", i.data_segs_in.into());
-    if i.rtt_us > 0 && i.snd_mss > 0 && i.snd_cwnd > 0 {
-        let bps = f64::from(i.snd_cwnd) * f64::from(i.snd_mss) * 8_000_000.0 / f64::from(i.rtt_us);
+    let mut rtt = f64::from(i.rtt_us);
+    match i.cc_info {
+        Some(CcInfo::Dctcp {
+            enabled: true,
+            ce_state,
+            alpha,
+            ab_ecn,
+            ab_tot,
+        }) => {
+            let _ = write!(
+                out,
+                " dctcp:(ce_state:{ce_state},alpha:{alpha},ab_ecn:{ab_ecn},ab_tot:{ab_tot})"
+            );
+        }
+        Some(CcInfo::Dctcp { enabled: false, .. }) => out.push_str(" dctcp:fallback_mode"),
+        Some(CcInfo::Bbr {
+            bw,
+            min_rtt_us,
+            pacing_gain,
+            cwnd_gain,
+        }) => {
+            out.push_str(" bbr:(bw:");
+            push_bw(out, bw as f64 * 8.0, numeric);
+            out.push_str("bps,mrtt:");
+            push_g(out, f64::from(min_rtt_us) / 1000.0, 6);
+            if pacing_gain != 0 {
+                out.push_str(",pacing_gain:");
+                push_g(out, f64::from(pacing_gain) / 256.0, 6);
+            }
+            if cwnd_gain != 0 {
+                out.push_str(",cwnd_gain:");
+                push_g(out, f64::from(cwnd_gain) / 256.0, 6);
+            }
+            out.push(')');
+        }
+        // ss prints nothing of vegas but computes `send` from its RTT.
+        Some(CcInfo::Vegas {
+            enabled,
+            rtt_us: v,
+            ..
+        }) if enabled != 0 && v != 0 && v != 0x7fff_ffff => rtt = f64::from(v),
+        Some(CcInfo::Vegas { .. }) | None => {}
+    }
+    if rtt > 0.0 && i.snd_mss > 0 && i.snd_cwnd > 0 {
+        let bps = f64::from(i.snd_cwnd) * f64::from(i.snd_mss) * 8_000_000.0 / rtt;
         out.push_str(" send ");
         push_bw(out, bps, numeric);
         out.push_str("bps");
@@ -238,6 +297,11 @@ pub fn push_tcp_info(out: &mut String, i: &TcpInfo, state: TcpState, numeric: bo
         out.push_str(" pacing_rate ");
         push_bw(out, i.pacing_rate as f64 * 8.0, numeric);
         out.push_str("bps");
+        if i.max_pacing_rate != 0 && i.max_pacing_rate != u64::MAX {
+            out.push('/');
+            push_bw(out, i.max_pacing_rate as f64 * 8.0, numeric);
+            out.push_str("bps");
+        }
     }
     if i.delivery_rate != 0 {
         out.push_str(" delivery_rate ");
@@ -245,6 +309,7 @@ pub fn push_tcp_info(out: &mut String, i: &TcpInfo, state: TcpState, numeric: bo
         out.push_str("bps");
     }
     item(out, "delivered:", i.delivered.into());
+    item(out, "delivered_ce:", i.delivered_ce.into());
     if i.app_limited {
         out.push_str(" app_limited");
     }
@@ -252,6 +317,15 @@ pub fn push_tcp_info(out: &mut String, i: &TcpInfo, state: TcpState, numeric: bo
         out.push_str(" busy:");
         push_u64(out, i.busy_time_us / 1000);
         out.push_str("ms");
+        for (label, v) in [
+            (" rwnd_limited:", i.rwnd_limited_us),
+            (" sndbuf_limited:", i.sndbuf_limited_us),
+        ] {
+            if v != 0 {
+                let pct = 100.0 * v as f64 / i.busy_time_us as f64;
+                let _ = write!(out, "{label}{}ms({pct:.1}%)", v / 1000);
+            }
+        }
     }
     item(out, "unacked:", i.unacked.into());
     if i.retrans != 0 || i.total_retrans != 0 {
@@ -261,11 +335,38 @@ pub fn push_tcp_info(out: &mut String, i: &TcpInfo, state: TcpState, numeric: bo
     if state != TcpState::Listen {
         item(out, "sacked:", i.sacked.into());
     }
+    item(out, "dsack_dups:", i.dsack_dups.into());
+    item(out, "fackets:", i.fackets.into());
+    if i.reordering != 3 {
+        let _ = write!(out, " reordering:{}", i.reordering);
+    }
+    item(out, "reord_seen:", i.reord_seen.into());
+    ms(out, " rcv_rtt:", i.rcv_rtt_us);
     item(out, "rcv_space:", i.rcv_space.into());
     item(out, "rcv_ssthresh:", i.rcv_ssthresh.into());
-    if i.min_rtt_us != 0 && i.min_rtt_us != u32::MAX {
-        out.push_str(" minrtt:");
-        push_g(out, f64::from(i.min_rtt_us) / 1000.0, 6);
+    item(out, "notsent:", i.notsent_bytes.into());
+    if i.min_rtt_us != u32::MAX {
+        ms(out, " minrtt:", i.min_rtt_us);
+    }
+    item(out, "rcv_ooopack:", i.rcv_ooopack.into());
+    item(out, "snd_wnd:", i.snd_wnd.into());
+}
+
+/// ss's shutdown mark (`-e`): `<->` open both ways, `-->` receive shut, `<--` send shut,
+/// `---` both.
+pub fn push_shutdown(out: &mut String, mask: u8) {
+    out.push(' ');
+    out.push(if mask & 1 != 0 { '-' } else { '<' });
+    out.push('-');
+    out.push(if mask & 2 != 0 { '-' } else { '>' });
+}
+
+/// C's `%#x`: `0` for zero, `0x..` otherwise (ss's tos, tclass and class_id).
+pub fn push_alt_hex(out: &mut String, v: u32) {
+    if v == 0 {
+        out.push('0');
+    } else {
+        let _ = write!(out, "{v:#x}");
     }
 }
 

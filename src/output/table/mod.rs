@@ -52,6 +52,16 @@ pub struct TableOptions {
     pub info: bool,
     /// `-m`
     pub memory: bool,
+    /// `-T`: threads instead of processes in `users:(...)`.
+    pub threads: bool,
+    /// `-O`: no continuation lines.
+    pub oneline: bool,
+    /// `--tos`
+    pub tos: bool,
+    /// `--cgroup`
+    pub cgroup: bool,
+    /// `--inet-sockopt`
+    pub inet_sockopt: bool,
     /// Terminal width to spread columns over; `None` for compact output (not a terminal).
     pub screen_width: Option<usize>,
 }
