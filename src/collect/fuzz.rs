@@ -114,3 +114,8 @@ mod tests {
         netlink_answer(&data);
     }
 }
+
+/// A TCPDIAG_FILE (`ss -D` output), decoded with every extension asked.
+pub fn tcpdiag_file(data: &[u8]) {
+    crate::collect::netlink::diagfile::fuzz(data);
+}

@@ -256,7 +256,14 @@ fn walk_cgroups(dir: &Path, rel: &str, out: &mut Vec<(u64, String)>) {
     let Ok(meta) = std::fs::symlink_metadata(dir) else {
         return;
     };
-    out.push((meta.ino(), if rel.is_empty() { "/".into() } else { rel.into() }));
+    out.push((
+        meta.ino(),
+        if rel.is_empty() {
+            "/".into()
+        } else {
+            rel.into()
+        },
+    ));
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };

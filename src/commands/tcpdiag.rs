@@ -31,9 +31,7 @@ pub fn write_diag(path: &Path, query: &Query, host: Host) -> anyhow::Result<()> 
     tcp.netids = NetidSet::of(&[Netid::Tcp]);
     tcp.processes = false;
     tcp.counters = false;
-    let mut source = host
-        .open_netlink()
-        .context("-D needs netlink sock_diag")?;
+    let mut source = host.open_netlink().context("-D needs netlink sock_diag")?;
     source.set_recording(true);
     let mut sockets = Vec::new();
     let mut warnings = Vec::new();
@@ -46,8 +44,12 @@ pub fn write_diag(path: &Path, query: &Query, host: Host) -> anyhow::Result<()> 
         out.write_all(&bytes)?;
         out.flush()?;
     } else {
-        std::fs::write(path, &bytes)
-            .with_context(|| format!("cannot write {}", crate::text::escape(&path.display().to_string())))?;
+        std::fs::write(path, &bytes).with_context(|| {
+            format!(
+                "cannot write {}",
+                crate::text::escape(&path.display().to_string())
+            )
+        })?;
     }
     Ok(())
 }
@@ -71,7 +73,9 @@ pub fn snapshot_with_file(collector: &mut Collector, path: &Path) -> anyhow::Res
         let mut q = query.clone();
         q.netids = others;
         collector.set_query(q);
-        let snap = collector.snapshot().context("cannot read the socket tables");
+        let snap = collector
+            .snapshot()
+            .context("cannot read the socket tables");
         collector.set_query(query.clone());
         snap?
     };

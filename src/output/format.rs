@@ -278,9 +278,7 @@ pub fn push_tcp_info(out: &mut String, i: &TcpInfo, state: TcpState, numeric: bo
         }
         // ss prints nothing of vegas but computes `send` from its RTT.
         Some(CcInfo::Vegas {
-            enabled,
-            rtt_us: v,
-            ..
+            enabled, rtt_us: v, ..
         }) if enabled != 0 && v != 0 && v != 0x7fff_ffff => rtt = f64::from(v),
         Some(CcInfo::Vegas { .. }) | None => {}
     }

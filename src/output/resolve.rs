@@ -170,7 +170,10 @@ mod tests {
         });
         let h = HostNames::with_lookup(f, DEADLINE);
         for _ in 0..5 {
-            assert_eq!(h.name("10.1.1.1".parse().expect("ip")).as_deref(), Some("h"));
+            assert_eq!(
+                h.name("10.1.1.1".parse().expect("ip")).as_deref(),
+                Some("h")
+            );
         }
         assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 1);
     }

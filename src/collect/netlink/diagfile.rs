@@ -7,9 +7,11 @@
 //! Read by hand rather than through the netlink crate: a file from another machine is
 //! untrusted, and every way it can be wrong must name its byte offset.
 
-use super::inet::{Decoded, decode};
-use super::wire::{NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, SOCK_DIAG_BY_FAMILY, TCPDIAG_GETSOCK, align4};
 use super::Recorded;
+use super::inet::{Decoded, decode};
+use super::wire::{
+    NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, SOCK_DIAG_BY_FAMILY, TCPDIAG_GETSOCK, align4,
+};
 use crate::collect::Query;
 use crate::model::{Netid, Socket};
 
@@ -39,17 +41,29 @@ pub fn read(bytes: &[u8], query: &Query, out: &mut Vec<Socket>) -> Result<usize,
     let mut open = false;
     while at < bytes.len() {
         let Some(h) = bytes[at..].first_chunk::<NLMSG_HDRLEN>() else {
-            return Err(err(at, format!("truncated netlink header ({} of 16 bytes)", bytes.len() - at)));
+            return Err(err(
+                at,
+                format!(
+                    "truncated netlink header ({} of 16 bytes)",
+                    bytes.len() - at
+                ),
+            ));
         };
         let len = u32::from_ne_bytes([h[0], h[1], h[2], h[3]]) as usize;
         let kind = u16::from_ne_bytes([h[4], h[5]]);
         if len < NLMSG_HDRLEN {
-            return Err(err(at, format!("message length {len} is shorter than its header")));
+            return Err(err(
+                at,
+                format!("message length {len} is shorter than its header"),
+            ));
         }
         if len > bytes.len() - at {
             return Err(err(
                 at,
-                format!("truncated message: {len} bytes announced, {} left", bytes.len() - at),
+                format!(
+                    "truncated message: {len} bytes announced, {} left",
+                    bytes.len() - at
+                ),
             ));
         }
         let payload = &bytes[at + NLMSG_HDRLEN..at + len];
@@ -77,7 +91,10 @@ pub fn read(bytes: &[u8], query: &Query, out: &mut Vec<Socket>) -> Result<usize,
                     Decoded::Keep(s) => out.push(s),
                     Decoded::Filtered => {}
                     Decoded::Bad => {
-                        return Err(err(at, "not an inet_diag answer (bad family, state or attributes)"));
+                        return Err(err(
+                            at,
+                            "not an inet_diag answer (bad family, state or attributes)",
+                        ));
                     }
                 }
             }
@@ -87,7 +104,10 @@ pub fn read(bytes: &[u8], query: &Query, out: &mut Vec<Socket>) -> Result<usize,
         at = (at + align4(len)).min(bytes.len());
     }
     if open || dumps == 0 {
-        return Err(err(bytes.len(), "truncated: the last dump has no NLMSG_DONE"));
+        return Err(err(
+            bytes.len(),
+            "truncated: the last dump has no NLMSG_DONE",
+        ));
     }
     Ok(dumps)
 }
@@ -183,9 +203,22 @@ mod tests {
             (good[..n - 8].to_vec(), 0),
             (good.clone(), n),
             ([good.clone(), msg(99, &[])].concat(), n),
-            ([good.clone(), msg(NLMSG_ERROR, &(-13i32).to_ne_bytes())].concat(), n),
-            ([good.clone(), msg(SOCK_DIAG_BY_FAMILY, &[1, 2, 3])].concat(), n),
-            ([good.clone(), vec![4, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]].concat(), n),
+            (
+                [good.clone(), msg(NLMSG_ERROR, &(-13i32).to_ne_bytes())].concat(),
+                n,
+            ),
+            (
+                [good.clone(), msg(SOCK_DIAG_BY_FAMILY, &[1, 2, 3])].concat(),
+                n,
+            ),
+            (
+                [
+                    good.clone(),
+                    vec![4, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+                ]
+                .concat(),
+                n,
+            ),
         ];
         for (bytes, offset) in cases {
             let e = read(&bytes, &Query::default(), &mut Vec::new()).expect_err("refused");

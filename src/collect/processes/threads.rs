@@ -65,7 +65,9 @@ pub fn attach(proc_root: &Path, sockets: &mut [Socket]) {
         if threads.is_empty() {
             continue;
         }
-        s.details.get_or_insert_with(Box::<Details>::default).threads = threads;
+        s.details
+            .get_or_insert_with(Box::<Details>::default)
+            .threads = threads;
     }
 }
 
@@ -89,8 +91,8 @@ mod tests {
         let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let ino = {
             use std::os::fd::AsRawFd;
-            let link = std::fs::read_link(format!("/proc/self/fd/{}", l.as_raw_fd()))
-                .expect("fd link");
+            let link =
+                std::fs::read_link(format!("/proc/self/fd/{}", l.as_raw_fd())).expect("fd link");
             let t = link.to_string_lossy().into_owned();
             t.trim_start_matches("socket:[")
                 .trim_end_matches(']')
@@ -108,6 +110,10 @@ mod tests {
         let threads = &v[0].details.as_ref().expect("details").threads;
         let me = std::process::id();
         assert!(!threads.is_empty());
-        assert!(threads.iter().all(|t| t.pid == me && t.fd == l.as_raw_fd_u32()));
+        assert!(
+            threads
+                .iter()
+                .all(|t| t.pid == me && t.fd == l.as_raw_fd_u32())
+        );
     }
 }

@@ -124,9 +124,16 @@ fn header_lengths(cols: &[Column], opts: &TableOptions) -> Vec<usize> {
 }
 
 fn write_cell(c: Column, s: &Socket, ctx: &CellCtx, opts: &TableOptions, out: &mut String) {
-    if c == Column::Process {
-        push_tail(out, s, ctx, opts);
-    } else {
-        c.write(s, ctx, out);
+    match c {
+        Column::Process => push_tail(out, s, ctx, opts),
+        Column::RecvQ | Column::SendQ => {
+            // ss prints the queues with "%-6d": six wide even without a header (-H).
+            let start = out.len();
+            c.write(s, ctx, out);
+            while out.len() - start < 6 {
+                out.push(' ');
+            }
+        }
+        _ => c.write(s, ctx, out),
     }
 }
