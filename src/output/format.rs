@@ -462,3 +462,103 @@ mod tests {
         assert_eq!(s, "skmem:(r0,rb0,t0,tb0,f0,w0,o0,bl0,d0)");
     }
 }
+
+#[cfg(test)]
+mod tcp_info_tests {
+    use super::*;
+    use crate::model::{CcInfo, tcpi_opt};
+
+    fn info() -> TcpInfo {
+        TcpInfo {
+            congestion: Some("bbr".into()),
+            options: tcpi_opt::TIMESTAMPS | tcpi_opt::SACK | tcpi_opt::WSCALE,
+            snd_wscale: 10,
+            rcv_wscale: 7,
+            rto_us: 204_000,
+            rtt_us: 5_220,
+            rttvar_us: 10_397,
+            snd_mss: 35_328,
+            snd_cwnd: 12,
+            reordering: 3,
+            busy_time_us: 44_000,
+            rwnd_limited_us: 11_000,
+            min_rtt_us: 11,
+            cc_info: Some(CcInfo::Bbr {
+                bw: 3_211_635_406,
+                min_rtt_us: 11,
+                pacing_gain: 739,
+                cwnd_gain: 739,
+            }),
+            ..TcpInfo::default()
+        }
+    }
+
+    fn text(i: &TcpInfo, options: bool) -> String {
+        let mut s = String::new();
+        push_tcp_info(&mut s, i, TcpState::Established, true, options);
+        s
+    }
+
+    #[test]
+    fn in_ss_order_and_spelling() {
+        assert_eq!(
+            text(&info(), true),
+            " ts sack bbr wscale:10,7 rto:204 rtt:5.22/10.397 mss:35328 cwnd:12 \
+             bbr:(bw:25693083248bps,mrtt:0.011,pacing_gain:2.88672,cwnd_gain:2.88672) \
+             send 649710345bps busy:44ms rwnd_limited:11ms(25.0%) minrtt:0.011"
+        );
+    }
+
+    #[test]
+    fn options_only_with_o_and_wscale_only_when_negotiated() {
+        let mut i = info();
+        assert!(text(&i, false).starts_with(" bbr wscale:10,7"));
+        i.options = 0;
+        assert!(!text(&i, true).contains("wscale"));
+        i.reordering = 0;
+        assert!(text(&i, true).contains(" reordering:0"));
+    }
+
+    #[test]
+    fn dctcp_and_vegas() {
+        let mut i = info();
+        i.cc_info = Some(CcInfo::Dctcp {
+            enabled: false,
+            ce_state: 0,
+            alpha: 0,
+            ab_ecn: 0,
+            ab_tot: 0,
+        });
+        assert!(text(&i, false).contains(" dctcp:fallback_mode send"));
+        i.cc_info = Some(CcInfo::Dctcp {
+            enabled: true,
+            ce_state: 1,
+            alpha: 2,
+            ab_ecn: 3,
+            ab_tot: 4,
+        });
+        assert!(text(&i, false).contains(" dctcp:(ce_state:1,alpha:2,ab_ecn:3,ab_tot:4)"));
+        // vegas prints nothing of its own; `send` uses its RTT.
+        i.cc_info = Some(CcInfo::Vegas {
+            enabled: 1,
+            rttcnt: 1,
+            rtt_us: 10_440,
+            min_rtt_us: 1,
+        });
+        assert!(text(&i, false).contains(" send 324855172bps"));
+    }
+
+    #[test]
+    fn marks_and_hex() {
+        let mut s = String::new();
+        for m in 0..4 {
+            push_shutdown(&mut s, m);
+        }
+        assert_eq!(s, " <-> --> <-- ---");
+        s.clear();
+        push_alt_hex(&mut s, 0);
+        s.push(' ');
+        push_alt_hex(&mut s, 0x20);
+        assert_eq!(s, "0 0x20");
+    }
+}

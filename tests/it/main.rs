@@ -17,6 +17,7 @@ mod host;
 mod netlink;
 mod netns;
 mod output;
+mod parity;
 mod proc;
 mod record;
 mod tui;
