@@ -177,7 +177,11 @@ pub enum SourceArg {
   sockeye dump -s                        summary with per-state counts
   sockeye dump -ta --json | jq '.[] | select(.state == \"CLOSE-WAIT\")'
   sockeye dump -E -tn --json             follow TCP sockets as they close
-  sockeye dump -K -tn state close-wait sport = :8080   close leaked CLOSE-WAIT (root)")]
+  sockeye dump -K -tn state close-wait sport = :8080   close leaked CLOSE-WAIT (root)
+  sockeye dump -tanieo --tos --cgroup    everything ss shows about each TCP socket
+  sockeye dump -tanT                     the threads holding each socket
+  sockeye dump -D cap.bin -ta            the raw TCP answer (ss -D); TCPDIAG_FILE=cap.bin reads it
+  ln -s $(command -v sockeye) ss         invoked as ss, sockeye is `sockeye dump`")]
 pub struct DumpArgs {
     #[command(flatten)]
     pub select: SelectArgs,
