@@ -151,10 +151,57 @@ fn strip_zeros(s: &str) -> &str {
     }
 }
 
+/// C's `%.0f`. Below 2^53 the value's integer neighbours are exact, so rounding to nearest
+/// with ties to even (as C does) is done here, without the float formatter: `-tani` formats
+/// several rates per socket and the formatter's exact mode was most of its cost.
+fn push_f0(out: &mut String, x: f64) {
+    if !(0.0..9.0e15).contains(&x) {
+        let _ = write!(out, "{x:.0}");
+        return;
+    }
+    let t = x.trunc();
+    let frac = x - t;
+    let mut n = t as u64;
+    if frac > 0.5 || (frac == 0.5 && n % 2 == 1) {
+        n += 1;
+    }
+    push_u64(out, n);
+}
+
+/// `%g` of `us / 1000` (microseconds as milliseconds, ss's rtt, rto, ato, minrtt...). Up
+/// to six digits the exact decimal is what `%g` prints, so it is written from the integer;
+/// larger values go through [`push_g`].
+pub fn push_ms_g(out: &mut String, us: u32) {
+    if us >= 1_000_000 {
+        push_g(out, f64::from(us) / 1000.0, 6);
+        return;
+    }
+    push_u64(out, u64::from(us / 1000));
+    let frac = us % 1000;
+    if frac != 0 {
+        let digits = [
+            b'0' + (frac / 100) as u8,
+            b'0' + (frac / 10 % 10) as u8,
+            b'0' + (frac % 10) as u8,
+        ];
+        let len = if digits[2] != b'0' {
+            3
+        } else if digits[1] != b'0' {
+            2
+        } else {
+            1
+        };
+        out.push('.');
+        for d in &digits[..len] {
+            out.push(char::from(*d));
+        }
+    }
+}
+
 /// ss's `sprint_bw` (bits per second): `%.0f` with -n, else `%.3g` with k/M/G/T.
 pub fn push_bw(out: &mut String, bps: f64, numeric: bool) {
     if numeric {
-        let _ = write!(out, "{bps:.0}");
+        push_f0(out, bps);
         return;
     }
     let (v, suffix) = if bps >= 1e12 {
@@ -191,7 +238,7 @@ pub fn push_tcp_info(out: &mut String, i: &TcpInfo, state: TcpState, numeric: bo
     fn ms(out: &mut String, label: &str, us: u32) {
         if us != 0 {
             out.push_str(label);
-            push_g(out, f64::from(us) / 1000.0, 6);
+            push_ms_g(out, us);
         }
     }
     if options {
@@ -220,9 +267,9 @@ pub fn push_tcp_info(out: &mut String, i: &TcpInfo, state: TcpState, numeric: bo
     item(out, "backoff:", i.backoff.into());
     if i.rtt_us != 0 {
         out.push_str(" rtt:");
-        push_g(out, f64::from(i.rtt_us) / 1000.0, 6);
+        push_ms_g(out, i.rtt_us);
         out.push('/');
-        push_g(out, f64::from(i.rttvar_us) / 1000.0, 6);
+        push_ms_g(out, i.rttvar_us);
     }
     ms(out, " ato:", i.ato_us);
     item(out, "mss:", i.snd_mss.into());
@@ -265,7 +312,7 @@ pub fn push_tcp_info(out: &mut String, i: &TcpInfo, state: TcpState, numeric: bo
             out.push_str(" bbr:(bw:");
             push_bw(out, bw as f64 * 8.0, numeric);
             out.push_str("bps,mrtt:");
-            push_g(out, f64::from(min_rtt_us) / 1000.0, 6);
+            push_ms_g(out, min_rtt_us);
             if pacing_gain != 0 {
                 out.push_str(",pacing_gain:");
                 push_g(out, f64::from(pacing_gain) / 256.0, 6);
@@ -546,6 +593,37 @@ mod tcp_info_tests {
             min_rtt_us: 1,
         });
         assert!(text(&i, false).contains(" send 324855172bps"));
+    }
+
+    #[test]
+    fn fast_paths_agree_with_the_formatter() {
+        let mut a = String::new();
+        let mut b = String::new();
+        for us in (0..2_000_000u32)
+            .step_by(997)
+            .chain([1, 10, 100, 999, 1000, 999_999])
+        {
+            a.clear();
+            b.clear();
+            push_ms_g(&mut a, us);
+            push_g(&mut b, f64::from(us) / 1000.0, 6);
+            assert_eq!(a, b, "{us}");
+        }
+        for x in [
+            0.0,
+            0.5,
+            1.5,
+            2.5,
+            3.49,
+            649_710_344.8,
+            1e15 + 0.5,
+            2.0e16,
+            123.0,
+        ] {
+            a.clear();
+            push_f0(&mut a, x);
+            assert_eq!(a, format!("{x:.0}"), "{x}");
+        }
     }
 
     #[test]
