@@ -168,34 +168,64 @@ fn push_f0(out: &mut String, x: f64) {
     push_u64(out, n);
 }
 
-/// `%g` of `us / 1000` (microseconds as milliseconds, ss's rtt, rto, ato, minrtt...). Up
-/// to six digits the exact decimal is what `%g` prints, so it is written from the integer;
-/// larger values go through [`push_g`].
+/// `%g` of `us / 1000` (microseconds as milliseconds: ss's rtt, rto, ato, minrtt...).
 pub fn push_ms_g(out: &mut String, us: u32) {
-    if us >= 1_000_000 {
-        push_g(out, f64::from(us) / 1000.0, 6);
+    push_g_decimal(out, u64::from(us), 3);
+}
+
+/// C's `%g` (six significant digits) of the exact decimal `m / 10^scale`, from integers:
+/// `-tani` prints several such values per socket and the float formatter's exact mode was
+/// most of its cost. Exact ties (which the double may not be) and values `%g` prints in
+/// scientific notation go through [`push_g`].
+pub fn push_g_decimal(out: &mut String, m: u64, scale: u32) {
+    if m == 0 {
+        out.push('0');
         return;
     }
-    push_u64(out, u64::from(us / 1000));
-    let frac = us % 1000;
-    if frac != 0 {
-        let digits = [
-            b'0' + (frac / 100) as u8,
-            b'0' + (frac / 10 % 10) as u8,
-            b'0' + (frac % 10) as u8,
-        ];
-        let len = if digits[2] != b'0' {
-            3
-        } else if digits[1] != b'0' {
-            2
-        } else {
-            1
-        };
-        out.push('.');
-        for d in &digits[..len] {
-            out.push(char::from(*d));
+    let digits = m.ilog10() + 1;
+    let (mut q, mut places) = (m, scale as i64);
+    if digits > 6 {
+        let k = digits - 6;
+        let p = 10u64.pow(k);
+        let (r, half) = (q % p, p / 2);
+        if r == half {
+            // A tie in decimal may not be one in binary, where ss's double lives.
+            push_g(out, m as f64 / 10f64.powi(scale as i32), 6);
+            return;
+        }
+        q /= p;
+        if r > half {
+            q += 1;
+        }
+        places -= i64::from(k);
+        if q == 1_000_000 {
+            q = 100_000;
+            places -= 1;
         }
     }
+    // Decimal exponent of the rounded value.
+    let exp = i64::from(q.ilog10()) - places;
+    if !(-4..6).contains(&exp) {
+        push_g(out, m as f64 / 10f64.powi(scale as i32), 6);
+        return;
+    }
+    if places <= 0 {
+        push_u64(out, q * 10u64.pow((-places) as u32));
+        return;
+    }
+    let p = 10u64.pow(places as u32);
+    push_u64(out, q / p);
+    let mut frac = q % p;
+    if frac == 0 {
+        return;
+    }
+    let mut width = places as usize;
+    while frac % 10 == 0 {
+        frac /= 10;
+        width -= 1;
+    }
+    out.push('.');
+    let _ = write!(out, "{frac:0width$}");
 }
 
 /// ss's `sprint_bw` (bits per second): `%.0f` with -n, else `%.3g` with k/M/G/T.
@@ -313,13 +343,14 @@ pub fn push_tcp_info(out: &mut String, i: &TcpInfo, state: TcpState, numeric: bo
             push_bw(out, bw as f64 * 8.0, numeric);
             out.push_str("bps,mrtt:");
             push_ms_g(out, min_rtt_us);
+            // gain / 256 is exactly gain * 390625 / 10^8.
             if pacing_gain != 0 {
                 out.push_str(",pacing_gain:");
-                push_g(out, f64::from(pacing_gain) / 256.0, 6);
+                push_g_decimal(out, u64::from(pacing_gain) * 390_625, 8);
             }
             if cwnd_gain != 0 {
                 out.push_str(",cwnd_gain:");
-                push_g(out, f64::from(cwnd_gain) / 256.0, 6);
+                push_g_decimal(out, u64::from(cwnd_gain) * 390_625, 8);
             }
             out.push(')');
         }
