@@ -220,7 +220,7 @@ pub fn push_g_decimal(out: &mut String, m: u64, scale: u32) {
         return;
     }
     let mut width = places as usize;
-    while frac % 10 == 0 {
+    while frac.is_multiple_of(10) {
         frac /= 10;
         width -= 1;
     }
