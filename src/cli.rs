@@ -206,7 +206,11 @@ pub enum SourceArg {
   sockeye dump -ta --json | jq '.[] | select(.state == \"CLOSE-WAIT\")'
   sockeye dump -E -tn --json             follow TCP sockets as they close
   sockeye dump -E --all-netns -tn        ... in every network namespace
-  sockeye dump -K -tn state close-wait sport = :8080   close leaked CLOSE-WAIT (root)")]
+  sockeye dump -K -tn state close-wait sport = :8080   close leaked CLOSE-WAIT (root)
+  sockeye dump -tanieo --tos --cgroup    everything ss shows about each TCP socket
+  sockeye dump -tanT                     the threads holding each socket
+  sockeye dump -D cap.bin -ta            the raw TCP answer (ss -D); TCPDIAG_FILE=cap.bin reads it
+  ln -s $(command -v sockeye) ss         invoked as ss, sockeye is `sockeye dump`")]
 pub struct DumpArgs {
     #[command(flatten)]
     pub select: SelectArgs,
@@ -216,15 +220,52 @@ pub struct DumpArgs {
     /// Show timer information.
     #[arg(short = 'o', long = "options")]
     pub options: bool,
-    /// Show detailed socket information (uid, inode, cookie).
+    /// Show detailed socket information: uid, inode, cookie, fwmark, cgroup, v6only, the
+    /// shutdown mark (<-> open, --> receive shut, <-- send shut, --- both); unix: the
+    /// bound file's inode and device, a listener's pending peers. Implies -o.
     #[arg(short = 'e', long = "extended")]
     pub extended: bool,
-    /// Show internal TCP information (tcp_info).
+    /// Show internal TCP information (tcp_info and the congestion module's own: bbr,
+    /// dctcp).
     #[arg(short = 'i', long = "info")]
     pub info: bool,
-    /// Show socket memory usage.
+    /// Show socket memory usage (skmem).
     #[arg(short = 'm', long = "memory")]
     pub memory: bool,
+    /// Show the threads using each socket (users:(("cmd",pid=P,tid=T,fd=F))).
+    #[arg(short = 'T', long = "threads")]
+    pub threads: bool,
+    /// Print each socket on one line (no continuation lines).
+    #[arg(short = 'O', long = "oneline")]
+    pub oneline: bool,
+    /// Resolve host names (system resolver; /etc/hosts works offline). Each address is
+    /// asked once; a resolver that does not answer within 2 s leaves the rest numeric.
+    #[arg(short = 'r', long = "resolve")]
+    pub resolve: bool,
+    /// Show the cgroup v2 path of each socket.
+    #[arg(long)]
+    pub cgroup: bool,
+    /// Show TOS, traffic class and class id (net_cls class or socket priority).
+    #[arg(long)]
+    pub tos: bool,
+    /// Show the inet socket options ss shows (recverr, is_icsk, freebind, mc_loop, ...).
+    #[arg(long)]
+    pub inet_sockopt: bool,
+    /// Show the classic BPF filters attached to sockets (ss shows them for packet sockets;
+    /// implies -o, as in ss).
+    #[arg(short = 'b', long = "bpf")]
+    pub bpf: bool,
+    /// Show process SELinux security contexts (as ss; refused when SELinux is absent).
+    #[arg(short = 'Z', long = "context")]
+    pub context: bool,
+    /// Show process and socket SELinux security contexts (as ss; refused when SELinux is
+    /// absent).
+    #[arg(short = 'z', long = "contexts")]
+    pub contexts: bool,
+    /// Write the raw TCP sock_diag answer (netlink messages, as ss -D) to FILE ('-' for
+    /// standard output) and exit; `TCPDIAG_FILE=FILE sockeye dump` reads it back.
+    #[arg(short = 'D', long = "diag", value_name = "FILE")]
+    pub diag: Option<PathBuf>,
     /// Suppress the header line.
     #[arg(short = 'H', long = "no-header")]
     pub no_header: bool,

@@ -19,7 +19,7 @@ pub struct ArgOrder {
 /// Parse the command line as [`clap::Parser::try_parse`], plus the order of the selection
 /// flags of the subcommand that has them.
 pub fn try_parse_ordered() -> Result<Cli, clap::Error> {
-    let matches = Cli::command().try_get_matches()?;
+    let matches = Cli::command().try_get_matches_from(ss_personality(std::env::args_os()))?;
     let mut cli = Cli::from_arg_matches(&matches)?;
     if let Some((_, sub)) = matches.subcommand()
         && let Some(sel) = select_mut(&mut cli)
@@ -27,6 +27,22 @@ pub fn try_parse_ordered() -> Result<Cli, clap::Error> {
         sel.order = order_of(sub, sel);
     }
     Ok(cli)
+}
+
+/// Invoked through a link named `ss` (`ln -s sockeye ss`), sockeye is `sockeye dump`: the
+/// arguments get `dump` after the program name.
+pub fn ss_personality(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> Vec<std::ffi::OsString> {
+    let mut args: Vec<_> = args.into_iter().collect();
+    let is_ss = args
+        .first()
+        .and_then(|a| std::path::Path::new(a).file_name())
+        .is_some_and(|n| n == "ss");
+    if is_ss {
+        args.insert(1, "dump".into());
+    }
+    args
 }
 
 fn select_mut(cli: &mut Cli) -> Option<&mut SelectArgs> {
@@ -84,6 +100,21 @@ mod tests {
             panic!("not dump")
         };
         order_of(m.subcommand().unwrap().1, &d.select)
+    }
+
+    #[test]
+    fn named_ss_it_is_dump() {
+        let os = |v: &[&str]| v.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();
+        assert_eq!(
+            ss_personality(os(&["/usr/local/bin/ss", "-tan"])),
+            os(&["/usr/local/bin/ss", "dump", "-tan"])
+        );
+        assert_eq!(ss_personality(os(&["ss"])), os(&["ss", "dump"]));
+        assert_eq!(
+            ss_personality(os(&["sockeye", "-V"])),
+            os(&["sockeye", "-V"])
+        );
+        assert_eq!(ss_personality(os(&["/bin/sss"])), os(&["/bin/sss"]));
     }
 
     #[test]

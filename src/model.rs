@@ -248,6 +248,116 @@ pub struct TcpInfo {
     pub busy_time_us: u64,
     pub delivered: u32,
     pub app_limited: bool,
+    /// `tcpi_options` (TCPI_OPT_*: timestamps, SACK, window scaling, ECN, ECN seen, SYN data).
+    pub options: u8,
+    /// `tcpi_ca_state` (open, disorder, CWR, recovery, loss).
+    pub ca_state: u8,
+    pub fackets: u32,
+    pub reordering: u32,
+    pub rcv_rtt_us: u32,
+    pub max_pacing_rate: u64,
+    pub notsent_bytes: u32,
+    pub rwnd_limited_us: u64,
+    pub sndbuf_limited_us: u64,
+    pub delivered_ce: u32,
+    pub dsack_dups: u32,
+    pub reord_seen: u32,
+    pub rcv_ooopack: u32,
+    /// Zero from kernels before 6.2 (the field did not exist).
+    pub rcv_wnd: u32,
+    pub rehash: u32,
+    pub total_rto: u16,
+    pub total_rto_recoveries: u16,
+    pub total_rto_time_ms: u32,
+    /// The congestion module's own report (`INET_DIAG_BBRINFO`, `_DCTCPINFO`, `_VEGASINFO`).
+    pub cc_info: Option<CcInfo>,
+}
+
+/// TCPI_OPT_* bits of [`TcpInfo::options`].
+pub mod tcpi_opt {
+    pub const TIMESTAMPS: u8 = 1;
+    pub const SACK: u8 = 2;
+    pub const WSCALE: u8 = 4;
+    pub const ECN: u8 = 8;
+    pub const ECN_SEEN: u8 = 16;
+    pub const SYN_DATA: u8 = 32;
+}
+
+/// What a congestion-control module reports about itself (include/uapi/linux/inet_diag.h).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CcInfo {
+    /// `struct tcpvegas_info`
+    Vegas {
+        enabled: u32,
+        rttcnt: u32,
+        rtt_us: u32,
+        min_rtt_us: u32,
+    },
+    /// `struct tcp_dctcp_info`
+    Dctcp {
+        enabled: bool,
+        ce_state: u16,
+        alpha: u32,
+        ab_ecn: u32,
+        ab_tot: u32,
+    },
+    /// `struct tcp_bbr_info`: bandwidth in bytes per second, gains in 1/256.
+    Bbr {
+        bw: u64,
+        min_rtt_us: u32,
+        pacing_gain: u32,
+        cwnd_gain: u32,
+    },
+}
+
+/// What ss prints under `-e`, `--tos`, `--cgroup` and `--inet-sockopt` beyond the header
+/// fields, and the threads of `-T`. Behind one pointer in [`Socket`], present only when one
+/// of those flags asked (every field `None` when the kernel did not send it).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Details {
+    /// `INET_DIAG_SHUTDOWN` / `UNIX_DIAG_SHUTDOWN`: bit 0 receive, bit 1 send shut down.
+    pub shutdown: Option<u8>,
+    /// `INET_DIAG_MARK` (SO_MARK; the kernel sends it to CAP_NET_ADMIN only).
+    pub mark: Option<u32>,
+    /// `INET_DIAG_CGROUP_ID`: the cgroup v2 id, and its path when it could be found.
+    pub cgroup_id: Option<u64>,
+    pub cgroup_path: Option<Arc<str>>,
+    pub tos: Option<u8>,
+    pub tclass: Option<u8>,
+    /// `INET_DIAG_CLASS_ID`: the net_cls class id, or the socket priority when it has none.
+    pub class_id: Option<u32>,
+    /// `INET_DIAG_SOCKOPT`: `struct inet_diag_sockopt`'s bits, low byte first.
+    pub sockopt: Option<u16>,
+    /// `UNIX_DIAG_VFS`: inode and device (kernel encoding) of a bound path.
+    pub vfs: Option<(u32, u32)>,
+    /// `UNIX_DIAG_ICONS`: a unix listener's connections not yet accepted (peer inodes).
+    pub icons: Option<Vec<u32>>,
+    /// `-T`: every thread holding the socket, as ss lists them.
+    pub threads: Vec<ThreadRef>,
+}
+
+/// The names of [`Details::sockopt`]'s bits, in ss's order (`inet-sockopt: ( ... )`).
+pub const INET_SOCKOPTS: [(u16, &str); 11] = [
+    (1 << 0, "recverr"),
+    (1 << 1, "is_icsk"),
+    (1 << 2, "freebind"),
+    (1 << 3, "hdrincl"),
+    (1 << 4, "mc_loop"),
+    (1 << 5, "transparent"),
+    (1 << 6, "mc_all"),
+    (1 << 7, "nodefrag"),
+    (1 << 8, "bind_addr_no_port"),
+    (1 << 9, "recverr_rfc4884"),
+    (1 << 10, "defer_connect"),
+];
+
+/// A thread holding a socket open (`-T`): `("cmd",pid=1,tid=2,fd=3)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ThreadRef {
+    pub command: Arc<str>,
+    pub pid: u32,
+    pub tid: u32,
+    pub fd: u32,
 }
 
 /// `INET_DIAG_SKMEMINFO` / `UNIX_DIAG_MEMINFO`: what ss -m prints as
@@ -434,6 +544,8 @@ pub struct Socket {
     pub tcp_info: Option<Box<TcpInfo>>,
     /// Present only when asked for (`-m`).
     pub memory: Option<Box<MemInfo>>,
+    /// Present only when asked for (`-e`, `--tos`, `--cgroup`, `--inet-sockopt`, `-T`).
+    pub details: Option<Box<Details>>,
     /// Filled by process attribution (`-p`); empty otherwise.
     pub processes: Holders,
     /// The network namespace it was read in, when the output spans namespaces (`-N`,
@@ -461,6 +573,7 @@ impl Socket {
             timer: None,
             tcp_info: None,
             memory: None,
+            details: None,
             processes: Holders::default(),
             netns: None,
         }
@@ -615,7 +728,8 @@ mod tests {
     fn socket_stays_compact() {
         let size = std::mem::size_of::<Socket>();
         println!("size_of::<Socket>() = {size}");
-        // 176 until the namespace tag (`netns`, one pointer) was added.
-        assert!(size <= 184, "Socket grew to {size} bytes");
+        // 176 until two pointers were added: the namespace tag (`netns`) and `details`
+        // (-e/--tos/--cgroup/-T).
+        assert!(size <= 192, "Socket grew to {size} bytes");
     }
 }

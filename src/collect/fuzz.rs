@@ -79,6 +79,11 @@ fn split_marker(data: &[u8]) -> Vec<&[u8]> {
     out
 }
 
+/// A TCPDIAG_FILE (`ss -D` output), decoded with every extension asked.
+pub fn tcpdiag_file(data: &[u8]) {
+    crate::collect::netlink::diagfile::fuzz(data);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

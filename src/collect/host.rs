@@ -214,6 +214,24 @@ impl Host {
         }
     }
 
+    /// Every directory of the cgroup v2 hierarchy as (cgroup id, path from its root): the id
+    /// the kernel reports (INET_DIAG_CGROUP_ID) is the directory's inode number on cgroup2.
+    /// The fake host's hierarchy is `sys/fs/cgroup` under its root. Empty when there is no
+    /// cgroup2 mount; unreadable directories are skipped (their sockets show as ss shows
+    /// them, `unreachable:ID`).
+    pub fn cgroup_dirs(&self) -> Vec<(u64, String)> {
+        let root = if self.class_net.is_some() {
+            Some(self.proc.join("sys/fs/cgroup"))
+        } else {
+            cgroup2_mount(&self.proc)
+        };
+        let mut out = Vec::new();
+        if let Some(root) = root {
+            walk_cgroups(&root, "", &mut out);
+        }
+        out
+    }
+
     /// The name of interface `index` in this host's namespace.
     pub fn interface_name(&self, index: u32) -> Option<String> {
         if let Netlink::Netns(t) = &self.netlink {
@@ -251,6 +269,67 @@ fn passwd_name(uid: u32) -> Option<String> {
         // SAFETY: on success pw_name points to a NUL-terminated string inside `buf`.
         let name = unsafe { std::ffi::CStr::from_ptr(pw.pw_name) };
         return Some(name.to_string_lossy().into_owned());
+    }
+}
+
+/// Where cgroup2 is mounted, from `/proc/self/mounts`.
+fn cgroup2_mount(proc: &Path) -> Option<PathBuf> {
+    let text = std::fs::read_to_string(proc.join("self/mounts")).ok()?;
+    text.lines().find_map(|l| {
+        let mut f = l.split(' ');
+        let (_, at, fstype) = (f.next()?, f.next()?, f.next()?);
+        (fstype == "cgroup2").then(|| PathBuf::from(unescape_mount(at)))
+    })
+}
+
+/// /proc/self/mounts writes space, tab, newline and backslash as octal escapes.
+fn unescape_mount(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\'
+            && let Some(oct) = b.get(i + 1..i + 4)
+            && let Ok(v) = u8::from_str_radix(&String::from_utf8_lossy(oct), 8)
+        {
+            out.push(v);
+            i += 4;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Depth-first over one file system (no symlinks, no other mounts), recording inode numbers.
+fn walk_cgroups(dir: &Path, rel: &str, out: &mut Vec<(u64, String)>) {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = std::fs::symlink_metadata(dir) else {
+        return;
+    };
+    out.push((
+        meta.ino(),
+        if rel.is_empty() {
+            "/".into()
+        } else {
+            rel.into()
+        },
+    ));
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let Ok(ft) = e.file_type() else { continue };
+        if !ft.is_dir() {
+            continue;
+        }
+        let path = e.path();
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.dev() != meta.dev()) {
+            continue;
+        }
+        let child = format!("{rel}/{}", e.file_name().to_string_lossy());
+        walk_cgroups(&path, &child, out);
     }
 }
 

@@ -7,6 +7,7 @@
 //! read: this machine, a fake tree in tests, or (next) another network namespace.
 
 pub mod all_netns;
+pub mod cgroups;
 pub mod container;
 pub mod counters;
 #[doc(hidden)]
@@ -54,6 +55,15 @@ pub struct Query {
     pub tcp_info: bool,
     /// Request socket memory (`-m`).
     pub memory: bool,
+    /// Keep what `-e`, `--cgroup` and `--inet-sockopt` show ([`crate::model::Details`]),
+    /// and ask unix sockets for their VFS inode and pending connections.
+    pub details: bool,
+    /// Ask for TOS, traffic class and class id (`--tos`); implies `details`.
+    pub tos: bool,
+    /// `-T`: attribute sockets to threads (into [`crate::model::Details::threads`]).
+    pub threads: bool,
+    /// cgroup v2 ids to paths, for `details`; loaded by the collector from its host.
+    pub cgroups: Option<Arc<cgroups::CgroupNames>>,
     /// Compiled INET_DIAG_REQ_BYTECODE for TCP and UDP tables, if the filter has a part
     /// the kernel can evaluate.
     pub bytecode: Option<Arc<Vec<u8>>>,
@@ -81,6 +91,10 @@ impl Default for Query {
             states: StateSet::ALL,
             tcp_info: false,
             memory: false,
+            details: false,
+            tos: false,
+            threads: false,
+            cgroups: None,
             bytecode: None,
             keep: None,
             processes: false,
@@ -89,6 +103,19 @@ impl Default for Query {
             on_restart: None,
             netns: None,
         }
+    }
+}
+
+impl Query {
+    /// The path of cgroup `id` as ss prints it (`/` for the root, `unreachable:ID` for one
+    /// that is gone); `None` when no cgroup table was loaded.
+    pub fn cgroup_path(&self, id: u64) -> Option<Arc<str>> {
+        self.cgroups.as_ref().map(|c| c.path(id))
+    }
+
+    /// Whether any flag needs [`crate::model::Details`].
+    pub fn wants_details(&self) -> bool {
+        self.details || self.tos || self.threads
     }
 }
 
@@ -101,6 +128,9 @@ impl std::fmt::Debug for Query {
             .field("states", &self.states)
             .field("tcp_info", &self.tcp_info)
             .field("memory", &self.memory)
+            .field("details", &self.details)
+            .field("tos", &self.tos)
+            .field("threads", &self.threads)
             .field("bytecode", &self.bytecode.as_ref().map(|b| b.len()))
             .field("keep", &self.keep.is_some())
             .field("processes", &self.processes)
@@ -238,6 +268,9 @@ impl Collector {
             }
         }
         let t0 = Instant::now();
+        if self.query.details && self.query.cgroups.is_none() {
+            self.query.cgroups = Some(Arc::new(cgroups::CgroupNames::load(&self.host)));
+        }
         let mut snap = Snapshot {
             taken_at: SystemTime::now(),
             source: Source::Netlink,
@@ -272,6 +305,9 @@ impl Collector {
             snap.process_note = self
                 .processes
                 .attribute(self.host.proc_root(), &mut snap.sockets);
+        }
+        if self.query.threads {
+            processes::threads::attach(self.host.proc_root(), &mut snap.sockets);
         }
         let t_processes = Instant::now();
         if self.query.counters {

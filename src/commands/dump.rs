@@ -42,7 +42,13 @@ pub fn run(args: &DumpArgs, no_config: bool) -> anyhow::Result<()> {
     if args.kill {
         return crate::commands::kill::run(args, no_config);
     }
+    if args.context || args.contexts {
+        selinux_enabled()?;
+    }
     let plan = Plan::from_args(args, no_config)?;
+    if let Some(path) = &args.diag {
+        return super::tcpdiag::write_diag(path, &plan.query, plan.host);
+    }
     if args.explain {
         let mut out = io::stdout().lock();
         writeln!(out, "{}", plan.explain)?;
@@ -55,10 +61,16 @@ pub fn run(args: &DumpArgs, no_config: bool) -> anyhow::Result<()> {
         show_state: plan.query.states.single().is_none(),
         header: !args.no_header,
         processes: args.processes,
-        timers: args.options || args.extended,
+        // ss: -e and -b imply -o.
+        timers: args.options || args.extended || args.bpf,
         extended: args.extended,
         info: args.info,
         memory: args.memory,
+        threads: args.threads,
+        oneline: args.oneline,
+        tos: args.tos,
+        cgroup: args.cgroup,
+        inet_sockopt: args.inet_sockopt,
         screen_width: if is_tty { terminal_width() } else { None },
         netns: false,
     };
@@ -68,7 +80,7 @@ pub fn run(args: &DumpArgs, no_config: bool) -> anyhow::Result<()> {
     // The plain table is formatted while the kernel's answer is decoded, so the snapshot
     // never holds the sockets. Process attribution needs the whole table first, and the
     // summary and JSON read the snapshot.
-    if !args.summary && !args.json && !args.processes {
+    if !args.summary && !args.json && !args.processes && !args.threads {
         return streamed_table(
             args,
             plan.numeric,
@@ -82,9 +94,12 @@ pub fn run(args: &DumpArgs, no_config: bool) -> anyhow::Result<()> {
     }
 
     let mut collector = super::dump_netns::collector(plan.query.clone(), plan.host, plan.netns);
-    let mut snap = collector
-        .snapshot()
-        .context("cannot read the socket tables")?;
+    let mut snap = match super::tcpdiag::file_from_env() {
+        Some(path) => super::tcpdiag::snapshot_with_file(&mut collector, &path)?,
+        None => collector
+            .snapshot()
+            .context("cannot read the socket tables")?,
+    };
     report_notices(args, &snap);
 
     let mut w = BufWriter::with_capacity(1 << 16, stdout.lock());
@@ -94,11 +109,43 @@ pub fn run(args: &DumpArgs, no_config: bool) -> anyhow::Result<()> {
         write_json(&mut w, &snap.sockets, snap.source, &opts)?;
     } else {
         ss_order(&mut snap.sockets);
-        let ctx = CellCtx::new(plan.numeric, snap.source);
+        let ctx = cell_ctx(args, plan.numeric, snap.source);
         write_table(&mut w, &snap.sockets, &ctx, &table_opts)?;
+        w.flush()?;
+        resolver_notice(&ctx);
     }
     w.flush()?;
     Ok(())
+}
+
+/// The cells' context: numeric ports or not, and host names with `-r`.
+fn cell_ctx(args: &DumpArgs, numeric: bool, source: Source) -> CellCtx {
+    let ctx = CellCtx::new(numeric, source);
+    if args.resolve {
+        ctx.with_host_names(crate::output::resolve::HostNames::default())
+    } else {
+        ctx
+    }
+}
+
+fn resolver_notice(ctx: &CellCtx) {
+    if ctx.resolver_gave_up() {
+        crate::text::stderr_line(&format!(
+            "sockeye: the resolver did not answer within {} s; the other addresses are shown \
+             as numbers",
+            crate::output::resolve::DEADLINE.as_secs()
+        ));
+    }
+}
+
+/// `-Z`/`-z` need SELinux; without it ss prints this and exits 1.
+fn selinux_enabled() -> anyhow::Result<()> {
+    if std::path::Path::new("/sys/fs/selinux/enforce").exists() {
+        anyhow::bail!(
+            "SELinux contexts (-Z, -z) are not shown by this version of sockeye; ss -Z shows them"
+        );
+    }
+    anyhow::bail!("SELinux is not enabled.")
 }
 
 /// `-s`: TCP sockets are counted per state as they are decoded, never stored.
@@ -149,7 +196,7 @@ fn streamed_table(
         Source::Netlink
     };
     let rows = Arc::new(Mutex::new(TableRows::new(
-        CellCtx::new(numeric, first_source),
+        cell_ctx(args, numeric, first_source),
         opts,
     )));
     let sink = Arc::clone(&rows);
@@ -163,16 +210,21 @@ fn streamed_table(
     let restart = Arc::clone(&rows);
     query.on_restart = Some(Arc::new(move || lock(&restart).clear()));
     let mut collector = super::dump_netns::collector(query, host, netns);
-    let snap = snapshot_from_one_source(&mut collector, || {
-        let mut r = lock(&rows);
-        r.clear();
-        r.set_source(Source::Proc);
-    })?;
+    let snap = match super::tcpdiag::file_from_env() {
+        Some(path) => super::tcpdiag::snapshot_with_file(&mut collector, &path)?,
+        None => snapshot_from_one_source(&mut collector, || {
+            let mut r = lock(&rows);
+            r.clear();
+            r.set_source(Source::Proc);
+        })?,
+    };
     report_notices(args, &snap);
     drop(collector);
     let mut w = io::stdout().lock();
-    lock(&rows).write(&mut w)?;
+    let rows = lock(&rows);
+    rows.write(&mut w)?;
     w.flush()?;
+    resolver_notice(rows.ctx());
     Ok(())
 }
 
@@ -225,6 +277,10 @@ impl Plan {
         let mut query = selection.query;
         query.tcp_info = args.info;
         query.memory = args.memory;
+        query.tos = args.tos;
+        query.threads = args.threads;
+        query.details =
+            args.extended || args.cgroup || args.tos || args.inet_sockopt || args.threads;
         query.processes = args.processes && !args.summary;
         query.counters = args.summary;
         let (netns, host) = super::dump_netns::host_for(args)?;

@@ -91,10 +91,12 @@ pub fn run_all(
 
 pub fn json_options(args: &DumpArgs) -> JsonOptions {
     JsonOptions {
-        timers: args.options || args.extended,
+        timers: args.options || args.extended || args.bpf,
         processes: args.processes,
         info: args.info,
         memory: args.memory,
+        details: args.extended || args.cgroup || args.tos || args.inet_sockopt,
+        threads: args.threads,
     }
 }
 

@@ -88,6 +88,7 @@ pub fn run(args: &DumpArgs, no_config: bool) -> anyhow::Result<()> {
             processes: false,
             info: args.info,
             memory: args.memory,
+            ..JsonOptions::default()
         };
         write_json(&mut w, &closed, Source::Netlink, &opts)?;
     } else if !closed.is_empty() {

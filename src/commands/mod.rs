@@ -13,4 +13,5 @@ pub mod kill;
 pub mod netstat;
 pub mod record;
 pub mod replay;
+pub mod tcpdiag;
 pub mod tui;

@@ -9,6 +9,7 @@ use clap_mangen::roff::{Inline, Roff, bold, roman};
 
 use crate::cli::Cli;
 
+mod output;
 mod product;
 mod selection;
 mod setup;
@@ -208,6 +209,7 @@ fn hand_written() -> Page {
     let mut page = Page::new();
     live_view(&mut page);
     tables_and_families(&mut page);
+    output::output_flags(&mut page);
     filters(&mut page);
     tcp_states(&mut page);
     queues(&mut page);

@@ -85,6 +85,14 @@ pub(super) fn environment(page: &mut Page) {
              /tmp/sockeye-UID when unset.",
         )
         .item(
+            "TCPDIAG_FILE",
+            "dump reads its TCP sockets from this file instead of the kernel: netlink \
+             sock_diag answers as ss -D and sockeye dump -D write them (every dump in the file \
+             is read; ss stops at the first). Filters, states, -e -i -m --tos, the table and \
+             --json apply; processes are not attributed. A damaged file is refused with its \
+             byte offset, exit status 1.",
+        )
+        .item(
             "SOCKEYE_TRACE",
             "A file the live view appends one line of timings to per refresh (collection \
              steps, preparation steps, apply, render, in milliseconds, and the resident \

@@ -10,7 +10,8 @@ use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 
 use super::columns::{Column, JsonValue, JsonWhen};
 use crate::model::{
-    Container, MemInfo, NetnsTag, ProcessRef, Socket, Source, TcpInfo, Timer, TimerKind,
+    CcInfo, Container, INET_SOCKOPTS, MemInfo, NetnsTag, ProcessRef, Socket, Source, TcpInfo,
+    ThreadRef, Timer, TimerKind, tcpi_opt,
 };
 
 /// Which optional keys to add (they follow the ss flags that ask for them).
@@ -24,6 +25,10 @@ pub struct JsonOptions {
     pub info: bool,
     /// `memory` (`-m`)
     pub memory: bool,
+    /// `details` (`-e`, `--tos`, `--cgroup`, `--inet-sockopt`)
+    pub details: bool,
+    /// `threads` (`-T`)
+    pub threads: bool,
 }
 
 /// Write `sockets` as a JSON array to `w`.
@@ -79,6 +84,13 @@ impl Serialize for SocketJson<'_> {
         }
         if self.opts.memory {
             m.serialize_entry("memory", &s.memory.as_deref().map(MemJson))?;
+        }
+        if self.opts.details {
+            m.serialize_entry("details", &DetailsJson(s))?;
+        }
+        if self.opts.threads {
+            let threads = s.details.as_deref().map_or(&[][..], |d| &d.threads[..]);
+            m.serialize_entry("threads", &ThreadsJson(threads))?;
         }
         m.end()
     }
@@ -230,7 +242,146 @@ impl Serialize for TcpInfoJson<'_> {
         m.serialize_entry("rcv_space", &i.rcv_space)?;
         m.serialize_entry("rcv_ssthresh", &i.rcv_ssthresh)?;
         m.serialize_entry("snd_wnd", &i.snd_wnd)?;
+        let names = [
+            (tcpi_opt::TIMESTAMPS, "ts"),
+            (tcpi_opt::SACK, "sack"),
+            (tcpi_opt::WSCALE, "wscale"),
+            (tcpi_opt::ECN, "ecn"),
+            (tcpi_opt::ECN_SEEN, "ecnseen"),
+            (tcpi_opt::SYN_DATA, "fastopen"),
+        ];
+        let options: Vec<&str> = names
+            .iter()
+            .filter(|(b, _)| i.options & b != 0)
+            .map(|(_, n)| *n)
+            .collect();
+        m.serialize_entry("options", &options)?;
+        m.serialize_entry("ca_state", &i.ca_state)?;
+        m.serialize_entry("fackets", &i.fackets)?;
+        m.serialize_entry("reordering", &i.reordering)?;
+        m.serialize_entry("rcv_rtt_us", &i.rcv_rtt_us)?;
+        m.serialize_entry("max_pacing_rate", &i.max_pacing_rate)?;
+        m.serialize_entry("notsent_bytes", &i.notsent_bytes)?;
+        m.serialize_entry("rwnd_limited_us", &i.rwnd_limited_us)?;
+        m.serialize_entry("sndbuf_limited_us", &i.sndbuf_limited_us)?;
+        m.serialize_entry("delivered_ce", &i.delivered_ce)?;
+        m.serialize_entry("dsack_dups", &i.dsack_dups)?;
+        m.serialize_entry("reord_seen", &i.reord_seen)?;
+        m.serialize_entry("rcv_ooopack", &i.rcv_ooopack)?;
+        m.serialize_entry("rcv_wnd", &i.rcv_wnd)?;
+        m.serialize_entry("rehash", &i.rehash)?;
+        m.serialize_entry("total_rto", &i.total_rto)?;
+        m.serialize_entry("total_rto_recoveries", &i.total_rto_recoveries)?;
+        m.serialize_entry("total_rto_time_ms", &i.total_rto_time_ms)?;
+        m.serialize_entry("cc_info", &i.cc_info.as_ref().map(CcJson))?;
         m.end()
+    }
+}
+
+struct CcJson<'a>(&'a CcInfo);
+
+impl Serialize for CcJson<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let mut m = ser.serialize_map(None)?;
+        match *self.0 {
+            CcInfo::Bbr {
+                bw,
+                min_rtt_us,
+                pacing_gain,
+                cwnd_gain,
+            } => {
+                m.serialize_entry("kind", "bbr")?;
+                m.serialize_entry("bw", &bw)?;
+                m.serialize_entry("min_rtt_us", &min_rtt_us)?;
+                m.serialize_entry("pacing_gain", &pacing_gain)?;
+                m.serialize_entry("cwnd_gain", &cwnd_gain)?;
+            }
+            CcInfo::Dctcp {
+                enabled,
+                ce_state,
+                alpha,
+                ab_ecn,
+                ab_tot,
+            } => {
+                m.serialize_entry("kind", "dctcp")?;
+                m.serialize_entry("enabled", &enabled)?;
+                m.serialize_entry("ce_state", &ce_state)?;
+                m.serialize_entry("alpha", &alpha)?;
+                m.serialize_entry("ab_ecn", &ab_ecn)?;
+                m.serialize_entry("ab_tot", &ab_tot)?;
+            }
+            CcInfo::Vegas {
+                enabled,
+                rttcnt,
+                rtt_us,
+                min_rtt_us,
+            } => {
+                m.serialize_entry("kind", "vegas")?;
+                m.serialize_entry("enabled", &(enabled != 0))?;
+                m.serialize_entry("rttcnt", &rttcnt)?;
+                m.serialize_entry("rtt_us", &rtt_us)?;
+                m.serialize_entry("min_rtt_us", &min_rtt_us)?;
+            }
+        }
+        m.end()
+    }
+}
+
+/// `details`: what -e, --tos, --cgroup and --inet-sockopt show; null where the kernel
+/// sent nothing.
+struct DetailsJson<'a>(&'a Socket);
+
+impl Serialize for DetailsJson<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let s = self.0;
+        let d = s.details.as_deref();
+        let mut m = ser.serialize_map(None)?;
+        m.serialize_entry("v6only", &s.v6only)?;
+        let shutdown = d.and_then(|d| d.shutdown);
+        m.serialize_entry("shutdown_recv", &shutdown.map(|x| x & 1 != 0))?;
+        m.serialize_entry("shutdown_send", &shutdown.map(|x| x & 2 != 0))?;
+        m.serialize_entry("fwmark", &d.and_then(|d| d.mark))?;
+        m.serialize_entry("cgroup_id", &d.and_then(|d| d.cgroup_id))?;
+        m.serialize_entry("cgroup", &d.and_then(|d| d.cgroup_path.as_deref()))?;
+        m.serialize_entry("tos", &d.and_then(|d| d.tos))?;
+        m.serialize_entry("tclass", &d.and_then(|d| d.tclass))?;
+        m.serialize_entry("class_id", &d.and_then(|d| d.class_id))?;
+        let sockopt = d.and_then(|d| d.sockopt).map(|bits| {
+            INET_SOCKOPTS
+                .iter()
+                .filter(|(b, _)| bits & b != 0)
+                .map(|(_, n)| *n)
+                .collect::<Vec<_>>()
+        });
+        m.serialize_entry("inet_sockopt", &sockopt)?;
+        let vfs = d.and_then(|d| d.vfs);
+        m.serialize_entry("vfs_inode", &vfs.map(|v| v.0))?;
+        m.serialize_entry(
+            "vfs_dev",
+            &vfs.map(|(_, dev)| {
+                let (major, minor) = ((dev >> 8) & 0xfff, (dev & 0xff) | ((dev >> 12) & 0xfff00));
+                format!("{major}/{minor}")
+            }),
+        )?;
+        m.serialize_entry("pending_peers", &d.and_then(|d| d.icons.as_deref()))?;
+        m.end()
+    }
+}
+
+struct ThreadsJson<'a>(&'a [ThreadRef]);
+
+impl Serialize for ThreadsJson<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let mut seq = ser.serialize_seq(Some(self.0.len()))?;
+        for t in self.0 {
+            let mut m = std::collections::BTreeMap::new();
+            m.insert("command", serde_json::Value::from(&*t.command));
+            m.insert("pid", t.pid.into());
+            m.insert("tid", t.tid.into());
+            m.insert("fd", t.fd.into());
+            seq.serialize_element(&m)?;
+        }
+        seq.end()
     }
 }
 
@@ -296,6 +447,7 @@ mod tests {
             processes: true,
             info: true,
             memory: true,
+            ..JsonOptions::default()
         };
         let v = &parse(&[s], Source::Netlink, opts)[0];
         assert_eq!(v["timer"]["kind"], "timewait");

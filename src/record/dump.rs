@@ -101,7 +101,7 @@ pub fn run(args: &DumpArgs, path: &Path, no_config: bool) -> anyhow::Result<()> 
             info: args.info,
             memory: args.memory,
             screen_width: if is_tty { terminal_width() } else { None },
-            netns: false,
+            ..TableOptions::default()
         };
         let ctx = CellCtx::new(selection.numeric, snap.source);
         write_table(&mut w, &snap.sockets, &ctx, &opts)?;
@@ -171,6 +171,7 @@ fn json_options(args: &DumpArgs) -> JsonOptions {
         processes: args.processes,
         info: args.info,
         memory: args.memory,
+        ..JsonOptions::default()
     }
 }
 

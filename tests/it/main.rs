@@ -18,6 +18,7 @@ mod host;
 mod netlink;
 mod netns;
 mod output;
+mod parity;
 mod proc;
 mod record;
 mod tui;

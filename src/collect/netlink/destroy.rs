@@ -148,6 +148,7 @@ mod tests {
             timer: None,
             tcp_info: None,
             memory: None,
+            details: None,
             processes: Default::default(),
             netns: None,
         }

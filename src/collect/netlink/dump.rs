@@ -23,6 +23,10 @@ pub const OVERRUN_RETRIES: usize = 3;
 const EXT_INFO: u8 = 1 << (wire::INET_DIAG_INFO - 1);
 const EXT_CONG: u8 = 1 << (wire::INET_DIAG_CONG - 1);
 const EXT_SKMEMINFO: u8 = 1 << (wire::INET_DIAG_SKMEMINFO - 1);
+// Asks for the congestion module's own report (bbr, dctcp, vegas), as ss -i does.
+const EXT_VEGASINFO: u8 = 1 << (wire::INET_DIAG_VEGASINFO - 1);
+// TCLASS also brings INET_DIAG_CLASS_ID (its number does not fit the 8-bit mask).
+const EXT_TOS: u8 = (1 << (wire::INET_DIAG_TOS - 1)) | (1 << (wire::INET_DIAG_TCLASS - 1));
 
 /// Where requests go and answers come from: the kernel, the fake host, or a script in tests.
 pub(crate) trait Transport {
@@ -214,10 +218,13 @@ fn dump_table<T: Transport>(
             }
             let mut ext = 0u8;
             if query.tcp_info && protocol == IPPROTO_TCP {
-                ext |= EXT_INFO | EXT_CONG;
+                ext |= EXT_INFO | EXT_CONG | EXT_VEGASINFO;
             }
             if query.memory {
                 ext |= EXT_SKMEMINFO;
+            }
+            if query.tos {
+                ext |= EXT_TOS;
             }
             let fits = if table.is_compat() {
                 wire::compat_tcp_request(ext, states, bytecode, seq, &mut st.req)
@@ -239,6 +246,9 @@ fn dump_table<T: Transport>(
                 | wire::UDIAG_SHOW_UID;
             if query.memory {
                 show |= wire::UDIAG_SHOW_MEMINFO;
+            }
+            if query.details {
+                show |= wire::UDIAG_SHOW_VFS | wire::UDIAG_SHOW_ICONS;
             }
             // Every state bit: unconnected unix sockets are TCP_CLOSE, which the crate's
             // StateFlags cannot express. States are filtered in userspace.

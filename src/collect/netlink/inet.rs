@@ -3,11 +3,15 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::wire::{
-    AF_INET, AF_INET6, Attrs, INET_DIAG_CONG, INET_DIAG_INFO, INET_DIAG_SKMEMINFO,
-    INET_DIAG_SKV6ONLY,
+    AF_INET, AF_INET6, Attrs, INET_DIAG_BBRINFO, INET_DIAG_CGROUP_ID, INET_DIAG_CLASS_ID,
+    INET_DIAG_CONG, INET_DIAG_DCTCPINFO, INET_DIAG_INFO, INET_DIAG_MARK, INET_DIAG_SHUTDOWN,
+    INET_DIAG_SKMEMINFO, INET_DIAG_SKV6ONLY, INET_DIAG_SOCKOPT, INET_DIAG_TCLASS, INET_DIAG_TOS,
+    INET_DIAG_VEGASINFO,
 };
 use crate::collect::Query;
-use crate::model::{Endpoint, MemInfo, Netid, Socket, TcpInfo, TcpState, Timer, TimerKind};
+use crate::model::{
+    CcInfo, Details, Endpoint, MemInfo, Netid, Socket, TcpInfo, TcpState, Timer, TimerKind,
+};
 
 /// sizeof(struct inet_diag_msg).
 pub const INET_DIAG_MSG_LEN: usize = 72;
@@ -108,13 +112,21 @@ pub fn decode(payload: &[u8], netid: Netid, query: &Query) -> Decoded {
         timer,
         tcp_info: None,
         memory: None,
+        details: None,
         processes: Default::default(),
         netns: None,
     };
 
     let mut attrs = Attrs::new(&payload[INET_DIAG_MSG_LEN..]);
     let mut congestion: Option<&[u8]> = None;
+    let mut cc_info: Option<CcInfo> = None;
+    let mut details = query.details.then(Details::default);
     for (kind, value) in attrs.by_ref() {
+        if let Some(d) = details.as_mut()
+            && detail(d, kind, value)
+        {
+            continue;
+        }
         match kind {
             INET_DIAG_SKV6ONLY if family == AF_INET6 => {
                 sock.v6only = value.first().map(|b| *b != 0);
@@ -123,6 +135,9 @@ pub fn decode(payload: &[u8], netid: Netid, query: &Query) -> Decoded {
                 sock.tcp_info = Some(Box::new(tcp_info(value)));
             }
             INET_DIAG_CONG if query.tcp_info => congestion = Some(value),
+            INET_DIAG_VEGASINFO | INET_DIAG_DCTCPINFO | INET_DIAG_BBRINFO if query.tcp_info => {
+                cc_info = cc(kind, value);
+            }
             INET_DIAG_SKMEMINFO if query.memory => sock.memory = Some(Box::new(meminfo(value))),
             _ => {}
         }
@@ -137,12 +152,78 @@ pub fn decode(payload: &[u8], netid: Netid, query: &Query) -> Decoded {
         }
     }
     sock.netns.clone_from(&query.netns);
+    if let Some(info) = sock.tcp_info.as_mut() {
+        info.cc_info = cc_info;
+    }
+    if let Some(mut d) = details {
+        d.cgroup_path = d.cgroup_id.and_then(|id| query.cgroup_path(id));
+        sock.details = Some(Box::new(d));
+    }
     if let Some(keep) = &query.keep
         && !keep(&sock)
     {
         return Decoded::Filtered;
     }
     Decoded::Keep(sock)
+}
+
+fn u8_of(v: &[u8]) -> Option<u8> {
+    v.first().copied()
+}
+
+fn u32_of(v: &[u8], off: usize) -> Option<u32> {
+    let b = v.get(off..off + 4)?;
+    Some(u32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+fn u16_of(v: &[u8], off: usize) -> Option<u16> {
+    let b = v.get(off..off + 2)?;
+    Some(u16::from_ne_bytes([b[0], b[1]]))
+}
+
+/// One of the attributes [`Details`] holds; false for any other. A short attribute leaves
+/// the field unknown.
+fn detail(d: &mut Details, kind: u16, v: &[u8]) -> bool {
+    match kind {
+        INET_DIAG_SHUTDOWN => d.shutdown = u8_of(v),
+        INET_DIAG_MARK => d.mark = u32_of(v, 0),
+        INET_DIAG_CGROUP_ID => {
+            d.cgroup_id = v.first_chunk::<8>().map(|b| u64::from_ne_bytes(*b));
+        }
+        INET_DIAG_TOS => d.tos = u8_of(v),
+        INET_DIAG_TCLASS => d.tclass = u8_of(v),
+        INET_DIAG_CLASS_ID => d.class_id = u32_of(v, 0),
+        // struct inet_diag_sockopt: two bytes of bit fields, the first bit lowest.
+        INET_DIAG_SOCKOPT if v.len() >= 2 => d.sockopt = u16_of(v, 0),
+        _ => return false,
+    }
+    true
+}
+
+/// A congestion module's own report; `None` when the attribute is too short for its struct.
+fn cc(kind: u16, v: &[u8]) -> Option<CcInfo> {
+    Some(match kind {
+        INET_DIAG_VEGASINFO => CcInfo::Vegas {
+            enabled: u32_of(v, 0)?,
+            rttcnt: u32_of(v, 4)?,
+            rtt_us: u32_of(v, 8)?,
+            min_rtt_us: u32_of(v, 12)?,
+        },
+        INET_DIAG_DCTCPINFO => CcInfo::Dctcp {
+            enabled: u16_of(v, 0)? != 0,
+            ce_state: u16_of(v, 2)?,
+            alpha: u32_of(v, 4)?,
+            ab_ecn: u32_of(v, 8)?,
+            ab_tot: u32_of(v, 12)?,
+        },
+        INET_DIAG_BBRINFO => CcInfo::Bbr {
+            bw: (u64::from(u32_of(v, 4)?) << 32) | u64::from(u32_of(v, 0)?),
+            min_rtt_us: u32_of(v, 8)?,
+            pacing_gain: u32_of(v, 12)?,
+            cwnd_gain: u32_of(v, 16)?,
+        },
+        _ => return None,
+    })
 }
 
 /// `SK_MEMINFO_*` (u32 array); fields an older kernel does not send read as 0.
@@ -164,8 +245,8 @@ pub fn meminfo(value: &[u8]) -> MemInfo {
     }
 }
 
-/// Size of the prefix of `struct tcp_info` sockeye reads (through tcpi_snd_wnd).
-const TCP_INFO_LEN: usize = 232;
+/// Size of `struct tcp_info` as sockeye reads it (through tcpi_total_rto_time, Linux 6.7).
+const TCP_INFO_LEN: usize = 248;
 
 /// `struct tcp_info` (linux/tcp.h), read at fixed offsets. The attribute is copied into a
 /// zeroed buffer first, so a shorter struct from an older kernel reads missing fields as 0
@@ -180,8 +261,28 @@ pub fn tcp_info(value: &[u8]) -> TcpInfo {
         a.copy_from_slice(&b[off..off + 8]);
         u64::from_ne_bytes(a)
     };
+    let u16_ = |off: usize| u16::from_ne_bytes([b[off], b[off + 1]]);
     let ssthresh = u32_(76);
     TcpInfo {
+        ca_state: b[1],
+        options: b[5],
+        fackets: u32_(40),
+        reordering: u32_(88),
+        rcv_rtt_us: u32_(92),
+        max_pacing_rate: u64_(112),
+        notsent_bytes: u32_(144),
+        rwnd_limited_us: u64_(176),
+        sndbuf_limited_us: u64_(184),
+        delivered_ce: u32_(196),
+        dsack_dups: u32_(216),
+        reord_seen: u32_(220),
+        rcv_ooopack: u32_(224),
+        rcv_wnd: u32_(232),
+        rehash: u32_(236),
+        total_rto: u16_(240),
+        total_rto_recoveries: u16_(242),
+        total_rto_time_ms: u32_(244),
+        cc_info: None,
         congestion: None,
         retransmits: b[2],
         probes: b[3],

@@ -20,6 +20,7 @@
 
 mod datagram;
 pub mod destroy;
+pub mod diagfile;
 mod dump;
 pub mod events;
 pub mod fake;

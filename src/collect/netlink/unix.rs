@@ -2,11 +2,11 @@
 
 use super::inet::{Decoded, cookie, meminfo};
 use super::wire::{
-    AF_UNIX, Attrs, UNIX_DIAG_MEMINFO, UNIX_DIAG_NAME, UNIX_DIAG_PEER, UNIX_DIAG_RQLEN,
-    UNIX_DIAG_UID,
+    AF_UNIX, Attrs, UNIX_DIAG_ICONS, UNIX_DIAG_MEMINFO, UNIX_DIAG_NAME, UNIX_DIAG_PEER,
+    UNIX_DIAG_RQLEN, UNIX_DIAG_SHUTDOWN, UNIX_DIAG_UID, UNIX_DIAG_VFS,
 };
 use crate::collect::Query;
-use crate::model::{Endpoint, Netid, Socket, TcpState};
+use crate::model::{Details, Endpoint, Netid, Socket, TcpState};
 
 /// sizeof(struct unix_diag_msg).
 pub const UNIX_DIAG_MSG_LEN: usize = 16;
@@ -65,6 +65,7 @@ pub fn decode(payload: &[u8], query: &Query) -> Decoded {
     let mut queues = None;
     let mut uid = None;
     let mut memory = None;
+    let mut details = query.details.then(Details::default);
     let mut attrs = Attrs::new(&payload[UNIX_DIAG_MSG_LEN..]);
     for (kind, value) in attrs.by_ref() {
         match kind {
@@ -80,6 +81,28 @@ pub fn decode(payload: &[u8], query: &Query) -> Decoded {
             }
             UNIX_DIAG_UID => uid = u32_of(value, 0),
             UNIX_DIAG_MEMINFO if query.memory => memory = Some(Box::new(meminfo(value))),
+            UNIX_DIAG_SHUTDOWN => {
+                if let Some(d) = details.as_mut() {
+                    d.shutdown = value.first().copied();
+                }
+            }
+            UNIX_DIAG_VFS => {
+                if let (Some(d), Some(ino), Some(dev)) =
+                    (details.as_mut(), u32_of(value, 0), u32_of(value, 4))
+                {
+                    d.vfs = Some((ino, dev));
+                }
+            }
+            UNIX_DIAG_ICONS => {
+                if let Some(d) = details.as_mut() {
+                    d.icons = Some(
+                        value
+                            .chunks_exact(4)
+                            .map(|c| u32::from_ne_bytes([c[0], c[1], c[2], c[3]]))
+                            .collect(),
+                    );
+                }
+            }
             _ => {}
         }
     }
@@ -104,6 +127,7 @@ pub fn decode(payload: &[u8], query: &Query) -> Decoded {
         timer: None,
         tcp_info: None,
         memory,
+        details: details.map(Box::new),
         processes: Default::default(),
         netns: None,
     };

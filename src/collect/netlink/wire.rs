@@ -38,6 +38,16 @@ pub const INET_DIAG_INFO: u16 = 2;
 pub const INET_DIAG_CONG: u16 = 4;
 pub const INET_DIAG_SKMEMINFO: u16 = 7;
 pub const INET_DIAG_SKV6ONLY: u16 = 11;
+pub const INET_DIAG_VEGASINFO: u16 = 3;
+pub const INET_DIAG_TOS: u16 = 5;
+pub const INET_DIAG_TCLASS: u16 = 6;
+pub const INET_DIAG_SHUTDOWN: u16 = 8;
+pub const INET_DIAG_DCTCPINFO: u16 = 9;
+pub const INET_DIAG_MARK: u16 = 15;
+pub const INET_DIAG_BBRINFO: u16 = 16;
+pub const INET_DIAG_CLASS_ID: u16 = 17;
+pub const INET_DIAG_CGROUP_ID: u16 = 21;
+pub const INET_DIAG_SOCKOPT: u16 = 22;
 
 // unix_diag response attributes (linux/unix_diag.h).
 pub const UNIX_DIAG_NAME: u16 = 0;
@@ -45,6 +55,9 @@ pub const UNIX_DIAG_PEER: u16 = 2;
 pub const UNIX_DIAG_RQLEN: u16 = 4;
 pub const UNIX_DIAG_MEMINFO: u16 = 5;
 pub const UNIX_DIAG_UID: u16 = 7;
+pub const UNIX_DIAG_VFS: u16 = 1;
+pub const UNIX_DIAG_ICONS: u16 = 3;
+pub const UNIX_DIAG_SHUTDOWN: u16 = 6;
 
 // unix_diag request "show" flags.
 pub const UDIAG_SHOW_NAME: u32 = 0x01;
@@ -52,6 +65,8 @@ pub const UDIAG_SHOW_PEER: u32 = 0x04;
 pub const UDIAG_SHOW_RQLEN: u32 = 0x10;
 pub const UDIAG_SHOW_MEMINFO: u32 = 0x20;
 pub const UDIAG_SHOW_UID: u32 = 0x40;
+pub const UDIAG_SHOW_VFS: u32 = 0x02;
+pub const UDIAG_SHOW_ICONS: u32 = 0x08;
 
 /// The kernel's TCP_NEW_SYN_RECV, reported for request sockets.
 pub const TCP_NEW_SYN_RECV: u32 = 12;

@@ -41,6 +41,7 @@
 mod fds;
 mod holders;
 mod refresh;
+pub mod threads;
 
 /// A process's command name and parent pid.
 pub type Command = (Arc<str>, u32);

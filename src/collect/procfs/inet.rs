@@ -94,6 +94,7 @@ fn parse(
         timer,
         tcp_info: None,
         memory: None,
+        details: None,
         processes: Default::default(),
         netns: None,
     }))

@@ -80,12 +80,14 @@ pub fn run(args: &DumpArgs, no_config: bool) -> anyhow::Result<()> {
         screen_width: if is_tty { terminal_width() } else { None },
         // The namespace leads each event line on its own (`write::Lead`).
         netns: false,
+        ..TableOptions::default()
     };
     let json = JsonOptions {
         timers: args.options || args.extended,
         processes: false,
         info: args.info,
         memory: false,
+        ..JsonOptions::default()
     };
     let mut out = stdout.lock();
     let mut rows = FollowRows::new(CellCtx::new(numeric, Source::Netlink), opts);

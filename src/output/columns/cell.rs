@@ -6,6 +6,7 @@ use std::cell::{OnceCell, RefCell};
 use std::net::IpAddr;
 
 use super::super::format::{push_ipv4, push_u64};
+use super::super::resolve::HostNames;
 use super::super::services::{Proto, Services};
 use crate::model::{Endpoint, Netid, Socket, Source};
 
@@ -22,6 +23,8 @@ pub struct CellCtx {
     source: Source,
     services: OnceCell<Services>,
     ifnames: RefCell<Vec<(u32, Box<str>)>>,
+    /// `-r`: host names instead of addresses.
+    hosts: Option<HostNames>,
 }
 
 /// Whether the socket is IPv6-only: what netlink says, else (the /proc source has no flag)
@@ -77,13 +80,30 @@ impl CellCtx {
             source,
             services: OnceCell::new(),
             ifnames: RefCell::new(Vec::new()),
+            hosts: None,
         }
+    }
+
+    /// Show host names (`-r`), asked of `hosts`.
+    pub fn with_host_names(mut self, hosts: HostNames) -> CellCtx {
+        self.hosts = Some(hosts);
+        self
+    }
+
+    /// Whether `-r` had to give up on a resolver that did not answer.
+    pub fn resolver_gave_up(&self) -> bool {
+        self.hosts.as_ref().is_some_and(HostNames::gave_up)
     }
 
     /// Use this service table instead of reading /etc/services (tests).
     pub fn with_services(mut self, services: Services) -> CellCtx {
         self.services = OnceCell::from(services);
         self
+    }
+
+    /// Format later cells for this source (keeps the caches and the resolver).
+    pub fn set_source(&mut self, source: Source) {
+        self.source = source;
     }
 
     pub fn numeric(&self) -> bool {
@@ -104,9 +124,20 @@ impl CellCtx {
         let e = if end == End::Local { &s.local } else { &s.peer };
         match e {
             Endpoint::Inet { addr, .. } => {
-                match addr {
-                    IpAddr::V4(a) => push_ipv4(out, *a),
-                    IpAddr::V6(a) => {
+                let name = self.hosts.as_ref().and_then(|h| h.name(*addr));
+                match (addr, name) {
+                    (_, Some(name)) => {
+                        // ss brackets a name only when it holds a ':' (an IPv6 literal).
+                        if name.contains(':') {
+                            out.push('[');
+                            out.push_str(&name);
+                            out.push(']');
+                        } else {
+                            out.push_str(&name);
+                        }
+                    }
+                    (IpAddr::V4(a), None) => push_ipv4(out, *a),
+                    (IpAddr::V6(a), None) => {
                         if a.is_unspecified() && !v6only(s) {
                             out.push('*');
                         } else {

@@ -10,6 +10,7 @@
 //! #   send_q: Some(128), local: Endpoint::Inet { addr: "0.0.0.0".parse().unwrap(), port: 22 },
 //! #   peer: Endpoint::Inet { addr: "0.0.0.0".parse().unwrap(), port: 0 }, inode: 1, uid: Some(0),
 //! #   cookie: Some(1), ifindex: None, v6only: None, timer: None, tcp_info: None, memory: None,
+//! #   details: None,
 //! #   processes: Default::default(), netns: None };
 //! let ctx = CellCtx::new(true, Source::Netlink); // numeric, like `-n`
 //! let mut cell = String::new();                   // reuse one buffer for every cell

@@ -24,6 +24,7 @@ pub(crate) fn inet(netid: Netid, state: TcpState, local: &str, peer: &str) -> So
         timer: None,
         tcp_info: None,
         memory: None,
+        details: None,
         processes: Default::default(),
         netns: None,
     }

@@ -54,6 +54,16 @@ pub struct TableOptions {
     pub info: bool,
     /// `-m`
     pub memory: bool,
+    /// `-T`: threads instead of processes in `users:(...)`.
+    pub threads: bool,
+    /// `-O`: no continuation lines.
+    pub oneline: bool,
+    /// `--tos`
+    pub tos: bool,
+    /// `--cgroup`
+    pub cgroup: bool,
+    /// `--inet-sockopt`
+    pub inet_sockopt: bool,
     /// Terminal width to spread columns over; `None` for compact output (not a terminal).
     pub screen_width: Option<usize>,
     /// A leading Netns column (the output spans namespaces: `--all-netns`).
@@ -132,9 +142,16 @@ fn header_lengths(cols: &[Column], opts: &TableOptions) -> Vec<usize> {
 }
 
 fn write_cell(c: Column, s: &Socket, ctx: &CellCtx, opts: &TableOptions, out: &mut String) {
-    if c == Column::Process {
-        push_tail(out, s, ctx, opts);
-    } else {
-        c.write(s, ctx, out);
+    match c {
+        Column::Process => push_tail(out, s, ctx, opts),
+        Column::RecvQ | Column::SendQ => {
+            // ss prints the queues with "%-6d": six wide even without a header (-H).
+            let start = out.len();
+            c.write(s, ctx, out);
+            while out.len() - start < 6 {
+                out.push(' ');
+            }
+        }
+        _ => c.write(s, ctx, out),
     }
 }

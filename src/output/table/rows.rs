@@ -63,7 +63,12 @@ impl TableRows {
 
     /// Format later rows for this source (a /proc unix peer is `-`, not 0).
     pub fn set_source(&mut self, source: Source) {
-        self.ctx = CellCtx::new(self.ctx.numeric(), source);
+        self.ctx.set_source(source);
+    }
+
+    /// The cells' context (to ask whether `-r` gave up).
+    pub fn ctx(&self) -> &CellCtx {
+        &self.ctx
     }
 
     pub fn len(&self) -> usize {

@@ -1,24 +1,20 @@
-//! The last cell: processes, timers, extended details and the TCP continuation line.
+//! The last cell: processes, timers, extended details and the TCP continuation line, in
+//! iproute2 6.1 ss's order (`inet_show_sock`, `unix_show_sock`).
 
 use super::TableOptions;
-use crate::model::{Netid, Socket, Source};
+use crate::model::{Details, Netid, Socket, Source};
 use crate::output::columns::{CellCtx, Column};
-use crate::output::format::{push_skmem, push_tcp_info, push_timer, push_u64};
+use crate::output::format::{
+    push_alt_hex, push_shutdown, push_skmem, push_tcp_info, push_timer, push_u64,
+};
+use crate::text::escape;
 
 /// The last cell: processes, timer, details, and the TCP continuation line, in ss's order.
 pub(super) fn push_tail(out: &mut String, s: &Socket, ctx: &CellCtx, opts: &TableOptions) {
-    if opts.processes && !s.processes.is_empty() {
-        out.push(' ');
-        // Through the column model: process names are escaped there.
-        Column::Process.write(s, ctx, out);
-    }
+    let details = s.details.as_deref();
+    push_owners(out, s, details, ctx, opts);
     if s.netid.is_unix() {
-        if opts.memory
-            && let Some(m) = &s.memory
-        {
-            out.push(' ');
-            push_skmem(out, m);
-        }
+        push_unix_tail(out, s, details, opts);
         return;
     }
     if opts.timers && s.timer.is_some() {
@@ -29,27 +25,56 @@ pub(super) fn push_tail(out: &mut String, s: &Socket, ctx: &CellCtx, opts: &Tabl
         }
     }
     if opts.extended {
-        if let Some(uid) = s.uid.filter(|u| *u != 0) {
-            out.push_str(" uid:");
-            push_u64(out, uid.into());
-        }
-        out.push_str(" ino:");
-        push_u64(out, s.inode);
-        if let Some(cookie) = s.cookie {
-            use std::fmt::Write as _;
-            let _ = write!(out, " sk:{cookie:x}");
-        }
+        push_sock_details(out, s, details);
         if let (Some(v6), crate::model::Endpoint::Inet { addr, .. }) = (s.v6only, &s.local)
             && addr.is_ipv6()
         {
             out.push_str(if v6 { " v6only:1" } else { " v6only:0" });
         }
+        if let Some(mask) = details.and_then(|d| d.shutdown) {
+            push_shutdown(out, mask);
+        }
+    }
+    if opts.tos
+        && let Some(d) = details
+    {
+        for (label, v) in [
+            (" tos:", d.tos.map(u32::from)),
+            (" tclass:", d.tclass.map(u32::from)),
+            (" class_id:", d.class_id),
+        ] {
+            if let Some(v) = v {
+                out.push_str(label);
+                push_alt_hex(out, v);
+            }
+        }
+    }
+    if opts.cgroup {
+        push_cgroup(out, details);
+    }
+    if opts.inet_sockopt
+        && let Some(bits) = details.and_then(|d| d.sockopt)
+    {
+        out.push_str(if opts.oneline {
+            " inet-sockopt: ("
+        } else {
+            "\n\tinet-sockopt: ("
+        });
+        for (bit, name) in crate::model::INET_SOCKOPTS {
+            if bits & bit != 0 {
+                out.push(' ');
+                out.push_str(name);
+            }
+        }
+        out.push(')');
     }
     // ss's /proc path prints no continuation line; its netlink path prints one for every
     // TCP socket with -i or -m (empty for TIME-WAIT), and for UDP with -m.
     let continuation = opts.memory || (opts.info && s.netid == Netid::Tcp);
     if continuation && ctx.source() == Source::Netlink {
-        out.push_str("\n\t");
+        if !opts.oneline {
+            out.push_str("\n\t");
+        }
         if opts.memory
             && let Some(m) = &s.memory
         {
@@ -59,7 +84,114 @@ pub(super) fn push_tail(out: &mut String, s: &Socket, ctx: &CellCtx, opts: &Tabl
         if opts.info
             && let Some(info) = &s.tcp_info
         {
-            push_tcp_info(out, info, s.state, ctx.numeric());
+            push_tcp_info(out, info, s.state, ctx.numeric(), opts.timers);
+        }
+    }
+}
+
+/// ` users:(...)`: processes (`-p`), or threads (`-T`).
+fn push_owners(
+    out: &mut String,
+    s: &Socket,
+    details: Option<&Details>,
+    ctx: &CellCtx,
+    opts: &TableOptions,
+) {
+    if opts.threads {
+        let threads = details.map_or(&[][..], |d| &d.threads[..]);
+        if threads.is_empty() {
+            return;
+        }
+        out.push_str(" users:(");
+        for (i, t) in threads.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str("(\"");
+            out.push_str(&escape(&t.command));
+            out.push_str("\",pid=");
+            push_u64(out, t.pid.into());
+            out.push_str(",tid=");
+            push_u64(out, t.tid.into());
+            out.push_str(",fd=");
+            push_u64(out, t.fd.into());
+            out.push(')');
+        }
+        out.push(')');
+    } else if opts.processes && !s.processes.is_empty() {
+        out.push(' ');
+        // Through the column model: process names are escaped there.
+        Column::Process.write(s, ctx, out);
+    }
+}
+
+/// ss's `sock_details_print`: ` uid:U` (not for root) ` ino:I sk:COOKIE` ` fwmark:0x..`
+/// ` cgroup:PATH`.
+fn push_sock_details(out: &mut String, s: &Socket, details: Option<&Details>) {
+    if let Some(uid) = s.uid.filter(|u| *u != 0) {
+        out.push_str(" uid:");
+        push_u64(out, uid.into());
+    }
+    out.push_str(" ino:");
+    push_u64(out, s.inode);
+    if let Some(cookie) = s.cookie {
+        use std::fmt::Write as _;
+        let _ = write!(out, " sk:{cookie:x}");
+    }
+    if let Some(mark) = details.and_then(|d| d.mark).filter(|m| *m != 0) {
+        use std::fmt::Write as _;
+        let _ = write!(out, " fwmark:{mark:#x}");
+    }
+    push_cgroup(out, details);
+}
+
+fn push_cgroup(out: &mut String, details: Option<&Details>) {
+    let Some(d) = details else { return };
+    match (d.cgroup_id, &d.cgroup_path) {
+        (Some(0) | None, _) => {}
+        (Some(_), Some(path)) => {
+            out.push_str(" cgroup:");
+            // A container runtime names these directories: untrusted text.
+            out.push_str(&escape(path));
+        }
+        (Some(id), None) => {
+            use std::fmt::Write as _;
+            let _ = write!(out, " cgroup:unreachable:{id:x}");
+        }
+    }
+}
+
+/// unix: ` skmem:(...)` (`-m`), then (`-e`) the shutdown mark, ` ino:I dev:MAJ/MIN` of a
+/// bound path and a listener's ` peers: I I ...`.
+fn push_unix_tail(out: &mut String, s: &Socket, details: Option<&Details>, opts: &TableOptions) {
+    if opts.memory
+        && let Some(m) = &s.memory
+    {
+        out.push(' ');
+        push_skmem(out, m);
+    }
+    if !opts.extended {
+        return;
+    }
+    let Some(d) = details else { return };
+    if let Some(mask) = d.shutdown {
+        push_shutdown(out, mask);
+    }
+    if let Some((ino, dev)) = d.vfs {
+        // The kernel's new_encode_dev; glibc's major()/minor() of a 32-bit value.
+        let (major, minor) = ((dev >> 8) & 0xfff, (dev & 0xff) | ((dev >> 12) & 0xfff00));
+        out.push_str(" ino:");
+        push_u64(out, ino.into());
+        out.push_str(" dev:");
+        push_u64(out, major.into());
+        out.push('/');
+        push_u64(out, minor.into());
+    }
+    if let Some(icons) = &d.icons {
+        out.push_str(" peers:");
+        for i in icons {
+            out.push(' ');
+            push_u64(out, (*i).into());
         }
     }
 }

@@ -61,8 +61,8 @@ fn header_only_and_no_header() {
             ..tan()
         },
     );
-    // Without the header, columns shrink to their content, but ss prints the queues with
-    // `%-6d`.
+    // Without the header, columns shrink to their content; the queues stay six wide, as
+    // ss prints them ("%-6d").
     assert_eq!(got, "ESTAB 0      0      1.2.3.4:5 6.7.8.9:10\n");
 }
 

@@ -25,6 +25,7 @@ fn udp6(local: &str, v6only: Option<bool>) -> Socket {
         timer: None,
         tcp_info: None,
         memory: None,
+        details: None,
         processes: Default::default(),
         netns: None,
     }

@@ -112,6 +112,7 @@ fn tcp_every_field_of_a_connection_with_unread_data() {
         }),
         tcp_info: None,
         memory: None,
+        details: None,
         processes: Default::default(),
         netns: None,
     };

@@ -153,7 +153,7 @@ fn request_carries_states_and_extensions() {
     assert_eq!(t.requests.len(), 2);
     let tcp = &t.requests[0];
     assert_eq!((tcp[16], tcp[17]), (AF_INET, IPPROTO_TCP));
-    assert_eq!(tcp[18], (1 << 1) | (1 << 3) | (1 << 6));
+    assert_eq!(tcp[18], (1 << 1) | (1 << 2) | (1 << 3) | (1 << 6));
     let states = u32::from_ne_bytes(tcp[20..24].try_into().unwrap());
     assert_eq!(states, (1 << 3) | (1 << 10) | (1 << 12));
     let udp = &t.requests[1];

@@ -126,7 +126,12 @@ fn one_walk_request_carries_states_extensions_and_bytecode() {
     assert!(dump_on(&mut t, &q).0.is_ok());
     let r = &t.requests[0];
     assert_eq!(r.len(), 16 + INET_DIAG_REQ_LEN + 8);
-    assert_eq!(r[19], (1 << 1) | (1 << 3) | (1 << 6), "idiag_ext");
+    // INFO, VEGASINFO (the congestion module's own report), CONG, SKMEMINFO.
+    assert_eq!(
+        r[19],
+        (1 << 1) | (1 << 2) | (1 << 3) | (1 << 6),
+        "idiag_ext"
+    );
     let states = u32::from_ne_bytes(r[68..72].try_into().unwrap());
     assert_eq!(states, (1 << 3) | (1 << 10) | (1 << 12));
     assert_eq!(&r[80..84], &[0, 4, 4, 0]);
