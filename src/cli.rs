@@ -89,6 +89,31 @@ pub struct SelectArgs {
     /// Show unix domain sockets.
     #[arg(short = 'x', long = "unix")]
     pub unix: bool,
+    /// Show raw sockets (every IP protocol; read from /proc/net/raw{,6} when the kernel has
+    /// no raw diag module, as ss does).
+    #[arg(short = 'w', long = "raw")]
+    pub raw: bool,
+    /// Show MPTCP sockets.
+    #[arg(short = 'M', long = "mptcp")]
+    pub mptcp: bool,
+    /// Show packet sockets (p_raw, p_dgr): the family `link`, as ss -0.
+    #[arg(short = '0', long = "packet")]
+    pub packet: bool,
+    /// Show SCTP sockets (needs the kernel's sctp_diag; sockeye does not decode SCTP yet).
+    #[arg(short = 'S', long = "sctp")]
+    pub sctp: bool,
+    /// Show DCCP sockets (needs the kernel's dccp_diag; sockeye does not decode DCCP yet).
+    #[arg(short = 'd', long = "dccp")]
+    pub dccp: bool,
+    /// Show vsock sockets: the family `vsock` (needs vsock_diag; not decoded yet).
+    #[arg(long = "vsock")]
+    pub vsock: bool,
+    /// Show TIPC sockets: the family `tipc` (needs tipc_diag; not decoded yet).
+    #[arg(long = "tipc")]
+    pub tipc: bool,
+    /// Show XDP sockets: the family `xdp` (needs xsk_diag; not decoded yet).
+    #[arg(long = "xdp")]
+    pub xdp: bool,
     /// Only IPv4 sockets.
     #[arg(short = '4', long = "ipv4")]
     pub ipv4: bool,

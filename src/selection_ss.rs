@@ -71,7 +71,12 @@ pub fn resolve(sel: &SelectArgs) -> SsTables {
     let mut dbs = Dbs::default();
     let mut fams: u16 = 0;
     let mut named = false;
-    for (flag, given) in [(Flag::Tcp, sel.tcp), (Flag::Udp, sel.udp)] {
+    for (flag, given) in [
+        (Flag::Tcp, sel.tcp),
+        (Flag::Udp, sel.udp),
+        (Flag::Raw, sel.raw),
+        (Flag::Mptcp, sel.mptcp),
+    ] {
         if given && !sel.order.before_query.contains(&flag) {
             let of_flag = Dbs {
                 kinds: NetidSet::of_flag(flag),
@@ -81,11 +86,22 @@ pub fn resolve(sel: &SelectArgs) -> SsTables {
             named = true;
         }
     }
-    // -x is a family to ss (AF_UNIX), not a table flag.
+    // -S and -d name tables sockeye does not read (they still count, as with -A).
+    for (name, given) in [("sctp", sel.sctp), ("dccp", sel.dccp)] {
+        if given {
+            dbs.set(Dbs::of_query_name(name), true);
+            named = true;
+        }
+    }
+    // -x, -0, --vsock, --tipc and --xdp are families to ss (AF_UNIX...), not table flags.
     for (fam, given) in [
         (SsFamily::Inet, sel.ipv4),
         (SsFamily::Inet6, sel.ipv6),
         (SsFamily::Unix, sel.unix),
+        (SsFamily::Link, sel.packet),
+        (SsFamily::Vsock, sel.vsock),
+        (SsFamily::Tipc, sel.tipc),
+        (SsFamily::Xdp, sel.xdp),
     ] {
         if given {
             fams |= fam.bit();

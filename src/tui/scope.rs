@@ -74,7 +74,7 @@ impl Scope {
                     Endpoint::Unix { path: Some(p), .. } => {
                         unix_paths.insert(p.clone());
                     }
-                    Endpoint::Unix { path: None, .. } => {}
+                    _ => {}
                 }
             }
         }

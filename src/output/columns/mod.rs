@@ -39,6 +39,7 @@
 
 mod cell;
 mod key;
+mod names;
 
 use std::borrow::Cow;
 use std::net::IpAddr;
@@ -464,7 +465,7 @@ impl Column {
             },
             Column::PeerInode => match &s.peer {
                 Endpoint::Unix { inode, .. } => SortKey::Int(*inode),
-                Endpoint::Inet { .. } => SortKey::Unknown,
+                _ => SortKey::Unknown,
             },
             // One snapshot has one source.
             Column::Source => SortKey::Int(0),

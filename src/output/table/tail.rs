@@ -7,7 +7,8 @@ use crate::output::format::{push_skmem, push_tcp_info, push_timer, push_u64};
 
 /// The last cell: processes, timer, details, and the TCP continuation line, in ss's order.
 pub(super) fn push_tail(out: &mut String, s: &Socket, ctx: &CellCtx, opts: &TableOptions) {
-    if opts.processes && !s.processes.is_empty() {
+    // ss never names the processes of netlink sockets (JSON and the live view do).
+    if opts.processes && !s.processes.is_empty() && s.netid != crate::model::Netid::Netlink {
         out.push(' ');
         // Through the column model: process names are escaped there.
         Column::Process.write(s, ctx, out);
