@@ -106,10 +106,12 @@ impl FamilyClass {
     }
 }
 
-/// A table ss knows that sockeye does not read yet: selecting only such tables is a clear
-/// error, and ss's way of combining tables with families still counts them (`-A mptcp -6`
-/// must not add the other inet tables). A kind moves from here to [`registry!`] when its
-/// decoder lands.
+/// A table ss knows that sockeye does not decode yet. ss's way of combining tables with
+/// families still counts them (`-A sctp -6` must not add the other inet tables). Selected,
+/// the kernel is asked for it ([`Probe`]): without the diag module (this kernel: none of
+/// them) the table is empty, as ss prints it, and `--verbose` says why; a kernel that answers
+/// with sockets gets a warning that they are not shown. A kind moves from here to
+/// [`registry!`] when its decoder lands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct UnreadTable {
     /// ss's Netid column.
@@ -119,6 +121,22 @@ pub struct UnreadTable {
     pub query_names: &'static [&'static str],
     /// Shown by ss when no table or family is named.
     pub in_default: bool,
+    /// How the kernel is asked whether it has this table.
+    pub probe: Probe,
+}
+
+/// A sock_diag request that tells whether the kernel can dump a table, and how many sockets
+/// it holds (answers of socket `sock_type`, 0 for any).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Probe {
+    /// inet_diag for an IP protocol (both families).
+    Inet { protocol: u8 },
+    /// vsock_diag (`struct vsock_diag_req`).
+    Vsock { sock_type: u8 },
+    /// tipc's sock_diag (`struct tipc_sock_diag_req`).
+    Tipc,
+    /// xsk_diag (`struct xdp_diag_req`).
+    Xdp,
 }
 
 const INET: u16 = SsFamily::Inet.bit() | SsFamily::Inet6.bit();
@@ -130,36 +148,50 @@ pub const UNREAD_TABLES: &[UnreadTable] = &[
         families: INET,
         query_names: &["all", "inet", "dccp"],
         in_default: true,
+        probe: Probe::Inet {
+            protocol: libc::IPPROTO_DCCP as u8,
+        },
     },
     UnreadTable {
         ss_name: "sctp",
         families: INET,
         query_names: &["all", "inet", "sctp"],
         in_default: true,
+        probe: Probe::Inet {
+            protocol: libc::IPPROTO_SCTP as u8,
+        },
     },
     UnreadTable {
         ss_name: "v_str",
         families: SsFamily::Vsock.bit(),
         query_names: &["all", "vsock", "vsock_stream", "v_str"],
         in_default: true,
+        probe: Probe::Vsock {
+            sock_type: SOCK_STREAM,
+        },
     },
     UnreadTable {
         ss_name: "v_dgr",
         families: SsFamily::Vsock.bit(),
         query_names: &["all", "vsock", "vsock_dgram", "v_dgr"],
         in_default: true,
+        probe: Probe::Vsock {
+            sock_type: SOCK_DGRAM,
+        },
     },
     UnreadTable {
         ss_name: "tipc",
         families: SsFamily::Tipc.bit(),
         query_names: &["tipc"],
         in_default: false,
+        probe: Probe::Tipc,
     },
     UnreadTable {
         ss_name: "xdp",
         families: SsFamily::Xdp.bit(),
         query_names: &["all", "xdp"],
         in_default: true,
+        probe: Probe::Xdp,
     },
 ];
 

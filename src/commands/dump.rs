@@ -38,8 +38,10 @@ pub fn run(args: &DumpArgs, no_config: bool) -> anyhow::Result<()> {
     }
     let stdout = io::stdout();
     let is_tty = stdout.is_terminal();
+    let unread = crate::selection::ss::resolve(&args.select).unread;
     let table_opts = TableOptions {
-        show_netid: plan.query.netids.len() != 1,
+        // ss counts every table it asks, read by sockeye or not.
+        show_netid: plan.query.netids.len() + unread.len() != 1,
         show_state: plan.query.states.single().is_none(),
         header: !args.no_header,
         processes: args.processes,
@@ -241,15 +243,40 @@ fn report_notices(args: &DumpArgs, snap: &Snapshot) {
     {
         let _ = writeln!(err, "sockeye: {note}");
     }
-    if args.verbose {
-        let unread = crate::selection::ss::resolve(&args.select).unread;
-        if !unread.is_empty() {
-            let _ = writeln!(
-                err,
-                "sockeye: tables not shown: {} (sockeye does not read them yet)",
-                unread.join(" ")
-            );
+    let unread = crate::selection::ss::resolve(&args.select).unread;
+    for name in &unread {
+        let Some(table) = crate::tables::UNREAD_TABLES
+            .iter()
+            .find(|t| t.ss_name == *name)
+        else {
+            continue;
+        };
+        // Asked of the kernel: an empty table must mean no sockets (or no diag module),
+        // never sockets sockeye skipped quietly.
+        match crate::collect::netlink::probe::probe(&crate::collect::Host::current(), table.probe) {
+            Ok(0) if args.verbose => {
+                let _ = writeln!(err, "sockeye: {name}: the kernel holds no such sockets");
+            }
+            Ok(0) => {}
+            Ok(n) => {
+                let _ = writeln!(
+                    err,
+                    "sockeye: warning: {n} {name} socket{} not shown: sockeye does not decode \
+                     this table yet",
+                    if n == 1 { "" } else { "s" }
+                );
+            }
+            Err(e) if args.verbose => {
+                let _ = writeln!(
+                    err,
+                    "sockeye: {name}: empty: this kernel cannot dump it (no diag module for it: \
+                     {e})"
+                );
+            }
+            Err(_) => {}
         }
+    }
+    if args.verbose {
         for w in &snap.warnings {
             let _ = writeln!(err, "sockeye: warning: {w}");
         }

@@ -27,6 +27,7 @@ pub mod fixture;
 mod inet;
 mod nlsock;
 mod packet;
+pub mod probe;
 mod table;
 mod unix;
 mod wire;
@@ -37,8 +38,8 @@ mod tests;
 use std::io;
 use std::os::fd::AsRawFd;
 
+use netlink_sys::Socket as NlSocket;
 use netlink_sys::protocols::NETLINK_SOCK_DIAG;
-use netlink_sys::{Socket as NlSocket, SocketAddr};
 
 use crate::collect::Query;
 use crate::model::Socket;
