@@ -157,7 +157,8 @@ impl StateSet {
     }
     /// The single state when exactly one is selected (ss then hides the State column).
     pub fn single(self) -> Option<TcpState> {
-        if self.len() == 1 {
+        // Bound-inactive sockets print as UNCONN: with another state, two are shown.
+        if self.len() == 1 && !self.bound_inactive() {
             TcpState::ALL.iter().copied().find(|s| self.contains(*s))
         } else {
             None
