@@ -121,6 +121,8 @@ pub enum JsonValue<'a> {
     U64(u64),
     Timer(Option<&'a Timer>),
     Processes(&'a [ProcessRef]),
+    /// A signed number (a netlink port id ss reads as an int).
+    I64(i64),
 }
 
 /// A column of the socket table. Declared in the order the live view's `s` key cycles.
@@ -164,6 +166,17 @@ pub enum Column {
     PeerInode,
     /// Where the snapshot came from: `netlink` or `proc`.
     Source,
+    /// The protocol number of a raw (IP protocol), packet (ethertype) or netlink socket;
+    /// `-` for the others.
+    Protocol,
+    /// A packet socket's interface index (0: every interface); `-` for the others.
+    Interface,
+    /// A netlink socket's port id; `-` for the others.
+    PortId,
+    /// A connected netlink socket's destination group; `-` otherwise.
+    DstGroup,
+    /// A connected netlink socket's destination port id; `-` otherwise.
+    DstPortId,
 }
 
 // Shorthands for the definitions below: a fixed or a shared live-view width, a JSON key.
@@ -199,7 +212,7 @@ const fn def(
 
 impl Column {
     /// Every column, in declaration order: the registry (config names, the `s` cycle).
-    pub const ALL: [Column; 18] = [
+    pub const ALL: [Column; 23] = [
         Column::Local,
         Column::Peer,
         Column::RecvQ,
@@ -218,6 +231,11 @@ impl Column {
         Column::Path,
         Column::PeerInode,
         Column::Source,
+        Column::Protocol,
+        Column::Interface,
+        Column::PortId,
+        Column::DstGroup,
+        Column::DstPortId,
     ];
 
     /// The columns of ss's table, in order (Netid and State may be hidden by the caller).
@@ -234,7 +252,7 @@ impl Column {
     ];
 
     /// The keys of a JSON socket object, in the documented order (README, "JSON schema").
-    pub const JSON: [Column; 16] = [
+    pub const JSON: [Column; 21] = [
         Column::Netid,
         Column::State,
         Column::RecvQ,
@@ -245,6 +263,11 @@ impl Column {
         Column::PeerPort,
         Column::Path,
         Column::PeerInode,
+        Column::Protocol,
+        Column::Interface,
+        Column::PortId,
+        Column::DstGroup,
+        Column::DstPortId,
         Column::Inode,
         Column::Uid,
         Column::Cookie,
@@ -291,6 +314,11 @@ impl Column {
             Column::Path =>      def("path",       "Path",               "Path",          Left,  share(36, KeepEnd), json("path")),
             Column::PeerInode => def("peer-inode", "Peer Inode",         "Peer Inode",    Left,  fixed(11, Num),     json("peer_inode")),
             Column::Source =>    def("source",     "Source",             "Source",        Left,  fixed(8, L),        json("source")),
+            Column::Protocol =>  def("protocol",   "Protocol",           "Protocol",      Left,  fixed(8, Num),      json("protocol")),
+            Column::Interface => def("interface",  "Ifindex",            "Ifindex",       Left,  fixed(7, Num),      json("ifindex")),
+            Column::PortId =>    def("portid",     "Port Id",            "Port Id",       Left,  fixed(11, Num),     json("portid")),
+            Column::DstGroup =>  def("dst-group",  "Dst Group",          "Dst Group",     Left,  fixed(10, Num),     json("dst_group")),
+            Column::DstPortId => def("dst-portid", "Dst Port Id",        "Dst Port Id",   Left,  fixed(11, Num),     json("dst_portid")),
         }
     }
 
@@ -393,6 +421,14 @@ impl Column {
                 None => push_opt(out, unix_peer_inode(s, ctx.source())),
             },
             Column::Source => out.push_str(ctx.source().as_str()),
+            Column::Protocol
+            | Column::Interface
+            | Column::PortId
+            | Column::DstGroup
+            | Column::DstPortId => match family_value(self, s) {
+                Some(Some(v)) => push_i64(out, v),
+                _ => out.push('-'),
+            },
         }
     }
 
@@ -404,7 +440,11 @@ impl Column {
         // Address keys hold null for a unix socket; unix keys are absent for an inet one.
         let addr = |f: fn(InetEnds) -> JsonValue<'static>| inet.map_or(JsonValue::Null, f);
         let unix = |v: JsonValue<'a>| -> JsonValue<'a> {
-            if inet.is_some() { JsonValue::Absent } else { v }
+            if s.netid.is_unix() {
+                v
+            } else {
+                JsonValue::Absent
+            }
         };
         match self {
             Column::Netid => JsonValue::Str(s.netid.as_str()),
@@ -426,6 +466,16 @@ impl Column {
             Column::Source => JsonValue::Str(source.as_str()),
             Column::Timer => JsonValue::Timer(s.timer.as_ref()),
             Column::Process => JsonValue::Processes(&s.processes),
+            Column::Protocol
+            | Column::Interface
+            | Column::PortId
+            | Column::DstGroup
+            | Column::DstPortId => match family_value(self, s) {
+                None => JsonValue::Absent,
+                Some(None) => JsonValue::Null,
+                // Only port ids can be negative (ss reads them as ints).
+                Some(Some(v)) => u64::try_from(v).map_or(JsonValue::I64(v), JsonValue::U64),
+            },
             // Both halves are in the split keys above.
             Column::Local | Column::Peer => JsonValue::Absent,
         }
@@ -469,6 +519,14 @@ impl Column {
             },
             // One snapshot has one source.
             Column::Source => SortKey::Int(0),
+            Column::Protocol
+            | Column::Interface
+            | Column::PortId
+            | Column::DstGroup
+            | Column::DstPortId => match family_value(self, s) {
+                Some(Some(v)) => SortKey::Int(v as u64),
+                _ => SortKey::Unknown,
+            },
         }
     }
 }
@@ -534,3 +592,34 @@ impl From<ColumnList> for Vec<String> {
 
 #[cfg(test)]
 pub(crate) mod tests;
+
+/// The value of a family-specific column: `None` when the column does not apply to the
+/// socket's family (the JSON key is absent), `Some(None)` when it applies but has no value
+/// (an unconnected netlink socket's destination).
+fn family_value(c: Column, s: &Socket) -> Option<Option<i64>> {
+    use crate::model::Netid;
+    match (c, &s.local, &s.peer) {
+        (Column::Protocol, Endpoint::Inet { port, .. }, _) if s.netid == Netid::Raw => {
+            Some(Some((*port).into()))
+        }
+        (Column::Protocol, Endpoint::Link { protocol, .. }, _) => Some(Some((*protocol).into())),
+        (Column::Protocol, Endpoint::Netlink { protocol, .. }, _) => Some(Some((*protocol).into())),
+        (Column::Interface, Endpoint::Link { ifindex, .. }, _) => Some(Some((*ifindex).into())),
+        (Column::PortId, Endpoint::Netlink { portid, .. }, _) => Some(Some((*portid).into())),
+        (Column::DstGroup, Endpoint::Netlink { .. }, Endpoint::NetlinkPeer { group, .. }) => {
+            Some(Some((*group).into()))
+        }
+        (Column::DstPortId, Endpoint::Netlink { .. }, Endpoint::NetlinkPeer { portid, .. }) => {
+            Some(Some((*portid).into()))
+        }
+        (Column::DstGroup | Column::DstPortId, Endpoint::Netlink { .. }, _) => Some(None),
+        _ => None,
+    }
+}
+
+fn push_i64(out: &mut String, n: i64) {
+    if n < 0 {
+        out.push('-');
+    }
+    push_u64(out, n.unsigned_abs());
+}
