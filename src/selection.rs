@@ -218,7 +218,9 @@ impl Request {
                 ipv4 = false;
                 netids = netids.intersect(inet);
             }
-            Some(FamilyOnly::Unix) => netids = netids.without(inet),
+            Some(FamilyOnly::Unix) => {
+                netids = netids.intersect(NetidSet::of_class(FamilyClass::Unix))
+            }
             None => {}
         }
         if !ipv4 && !ipv6 {

@@ -189,12 +189,7 @@ mod tests {
         let t = resolve(&SelectArgs::default());
         assert_eq!(t.netids, NetidSet::ALL);
         assert!(t.ipv4 && t.ipv6);
-        assert_eq!(
-            t.unread,
-            [
-                "dccp", "raw", "sctp", "p_raw", "p_dgr", "nl", "v_str", "v_dgr", "xdp"
-            ]
-        );
+        assert_eq!(t.unread, ["dccp", "sctp", "v_str", "v_dgr", "xdp"]);
     }
 
     #[test]
@@ -206,7 +201,7 @@ mod tests {
         }));
         assert_eq!(t.netids, unix().union(inet()));
         assert!(t.ipv4 && !t.ipv6);
-        assert_eq!(t.unread, ["mptcp", "dccp", "raw", "sctp"]);
+        assert_eq!(t.unread, ["dccp", "sctp"]);
         // ss -t -f unix: TCP over both families, and unix.
         let t = resolve(&sel(|s| {
             s.tcp = true;
@@ -225,13 +220,29 @@ mod tests {
         }));
         assert_eq!(t.netids, NetidSet::of(&[Netid::Tcp]));
         assert!(!t.ipv4 && t.ipv6);
-        // An unread inet table still covers the family: -A mptcp -6 adds no tcp or udp.
+        // An inet table covers the family: -A mptcp -6 adds no tcp or udp.
         let t = resolve(&sel(|s| {
             s.query = q(&["mptcp"]);
             s.ipv6 = true;
         }));
+        assert_eq!(t.netids, NetidSet::of(&[Netid::Mptcp]));
+        assert!(!t.ipv4 && t.ipv6);
+        // So does an unread one: -A sctp -6 adds nothing sockeye reads.
+        let t = resolve(&sel(|s| {
+            s.query = q(&["sctp"]);
+            s.ipv6 = true;
+        }));
         assert!(t.netids.is_empty());
-        assert_eq!(t.unread, ["mptcp"]);
+        assert_eq!(t.unread, ["sctp"]);
+        // -w -4: raw over IPv4; -M: MPTCP alone.
+        let t = resolve(&sel(|s| {
+            s.raw = true;
+            s.ipv4 = true;
+        }));
+        assert_eq!(t.netids, NetidSet::of(&[Netid::Raw]));
+        assert!(t.ipv4 && !t.ipv6);
+        let t = resolve(&sel(|s| s.mptcp = true));
+        assert_eq!(t.netids, NetidSet::of(&[Netid::Mptcp]));
     }
 
     #[test]
@@ -239,16 +250,23 @@ mod tests {
         let t = resolve(&sel(|s| s.query = q(&["tcp,!tcp,udp"])));
         assert_eq!(t.netids, NetidSet::of(&[Netid::Udp]));
         let t = resolve(&sel(|s| s.query = q(&["all", "!inet"])));
-        assert_eq!(t.netids, unix());
-        assert!(!t.unread.contains(&"raw") && t.unread.contains(&"nl"));
+        assert_eq!(
+            t.netids,
+            unix().union(NetidSet::of(&[
+                Netid::PacketRaw,
+                Netid::PacketDgram,
+                Netid::Netlink
+            ]))
+        );
+        assert!(!t.unread.contains(&"sctp") && t.unread.contains(&"xdp"));
         let t = resolve(&sel(|s| s.query = q(&["unix_dgram", "u_seq"])));
         assert_eq!(
             t.netids,
             NetidSet::of(&[Netid::UnixDgram, Netid::UnixSeqpacket])
         );
         let t = resolve(&sel(|s| s.query = q(&["netlink"])));
-        assert!(t.netids.is_empty());
-        assert_eq!(t.unread, ["nl"]);
+        assert_eq!(t.netids, NetidSet::of(&[Netid::Netlink]));
+        assert!(t.unread.is_empty());
         let t = resolve(&sel(|s| s.query = q(&["tipc"])));
         assert_eq!(t.unread, ["tipc"]);
     }
@@ -259,10 +277,18 @@ mod tests {
         assert_eq!(t.netids, inet());
         assert!(!t.ipv4 && t.ipv6);
         let t = resolve(&sel(|s| s.family = vec![SsFamily::Link]));
+        assert_eq!(
+            t.netids,
+            NetidSet::of(&[Netid::PacketRaw, Netid::PacketDgram])
+        );
+        assert!(t.unread.is_empty());
+        // -0 is the same family.
+        assert_eq!(resolve(&sel(|s| s.packet = true)), t);
+        let t = resolve(&sel(|s| s.vsock = true));
         assert!(t.netids.is_empty());
-        assert_eq!(t.unread, ["p_raw", "p_dgr"]);
+        assert_eq!(t.unread, ["v_str", "v_dgr"]);
         let t = resolve(&sel(|s| s.family = vec![SsFamily::Unix, SsFamily::Inet]));
-        assert_eq!(t.netids, NetidSet::ALL);
+        assert_eq!(t.netids, unix().union(inet()));
         assert!(t.ipv4 && !t.ipv6);
     }
 

@@ -563,19 +563,33 @@ mod tests {
     #[test]
     fn spellings_are_ss_netids() {
         let names: Vec<&str> = Netid::ALL.iter().map(|n| n.as_str()).collect();
-        assert_eq!(names, ["tcp", "udp", "u_str", "u_dgr", "u_seq"]);
+        assert_eq!(
+            names,
+            [
+                "tcp", "udp", "u_str", "u_dgr", "u_seq", "raw", "mptcp", "p_raw", "p_dgr", "nl"
+            ]
+        );
     }
 
     #[test]
     fn sets_derive_from_the_registry() {
-        let inet = NetidSet::of(&[Netid::Tcp, Netid::Udp]);
+        let inet = NetidSet::of(&[Netid::Tcp, Netid::Udp, Netid::Raw, Netid::Mptcp]);
         let unix = NetidSet::of(&[Netid::UnixStream, Netid::UnixDgram, Netid::UnixSeqpacket]);
+        let link = NetidSet::of(&[Netid::PacketRaw, Netid::PacketDgram]);
+        let netlink = NetidSet::of(&[Netid::Netlink]);
         assert_eq!(NetidSet::of_class(FamilyClass::Inet), inet);
         assert_eq!(NetidSet::of_class(FamilyClass::Unix), unix);
+        assert_eq!(NetidSet::of_class(FamilyClass::Link), link);
+        assert_eq!(NetidSet::of_class(FamilyClass::Netlink), netlink);
         assert_eq!(NetidSet::of_flag(Flag::Unix), unix);
+        assert_eq!(NetidSet::of_flag(Flag::Packet), link);
         assert_eq!(NetidSet::of_flag(Flag::Tcp), NetidSet::of(&[Netid::Tcp]));
-        assert_eq!(inet.union(unix), NetidSet::ALL);
-        assert_eq!(NetidSet::ALL.without(inet), unix);
+        assert_eq!(NetidSet::of_flag(Flag::Raw), NetidSet::of(&[Netid::Raw]));
+        assert_eq!(inet.union(unix).union(link).union(netlink), NetidSet::ALL);
+        assert_eq!(
+            NetidSet::ALL.without(inet).without(link).without(netlink),
+            unix
+        );
         assert_eq!(NetidSet::ALL.intersect(inet), inet);
         assert!(Netid::Tcp.is_inet() && !Netid::Tcp.is_unix());
         assert!(Netid::UnixDgram.is_unix() && !Netid::UnixDgram.is_inet());
@@ -605,7 +619,16 @@ mod tests {
             NetidSet::of_family_name("unix"),
             Some(NetidSet::of_class(FamilyClass::Unix))
         );
-        assert_eq!(NetidSet::of_family_name("link"), None);
+        assert_eq!(
+            NetidSet::of_family_name("link"),
+            Some(NetidSet::of(&[Netid::PacketRaw, Netid::PacketDgram]))
+        );
+        assert_eq!(NetidSet::of_family_name("vsock"), None);
+        assert_eq!(
+            NetidSet::of_query_name("raw"),
+            Some(NetidSet::of(&[Netid::Raw]))
+        );
+        assert!(is_query_name("sctp") && is_query_name("!xdp") && !is_query_name("bogus"));
         // Inet requests name one family each, IPv4 first, as the diag names do.
         assert_eq!(
             FamilyClass::Inet.address_families(),
@@ -620,12 +643,19 @@ mod tests {
         assert_eq!(Netid::of_unix_type(2), Some(Netid::UnixDgram));
         assert_eq!(Netid::of_unix_type(5), Some(Netid::UnixSeqpacket));
         assert_eq!(Netid::of_unix_type(3), None);
+        assert_eq!(Netid::of_packet_type(3), Some(Netid::PacketRaw));
+        assert_eq!(Netid::of_packet_type(2), Some(Netid::PacketDgram));
+        assert_eq!(Netid::of_packet_type(1), None);
         for n in Netid::ALL {
             match (n.kind().diag, n.kind().proc) {
                 (Diag::Unix { sock_type: a }, ProcFiles::Unix { sock_type: b, .. }) => {
                     assert_eq!(a, b)
                 }
-                (Diag::Inet { .. }, ProcFiles::Inet { .. }) => {}
+                (Diag::Packet { sock_type: a }, ProcFiles::Packet { sock_type: b, .. }) => {
+                    assert_eq!(a, b)
+                }
+                (Diag::Inet { .. }, ProcFiles::Inet { .. })
+                | (Diag::Netlink, ProcFiles::Netlink { .. }) => {}
                 other => panic!("{n:?}: netlink and /proc disagree on the class: {other:?}"),
             }
         }

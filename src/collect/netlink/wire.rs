@@ -443,7 +443,7 @@ mod tests {
         let mut out = Vec::new();
         assert!(inet_request(
             AF_INET,
-            IPPROTO_TCP,
+            IPPROTO_TCP.into(),
             0,
             0xffe,
             Some(&[1, 2, 3, 4, 5, 6, 7, 8]),
@@ -466,7 +466,7 @@ mod tests {
         assert_eq!(&out[76..84], &[1, 2, 3, 4, 5, 6, 7, 8]);
 
         let mut plain = Vec::new();
-        inet_request(AF_INET6, IPPROTO_UDP, 0, 2, None, 1, &mut plain);
+        inet_request(AF_INET6, IPPROTO_UDP.into(), 0, 2, None, 1, &mut plain);
         assert_eq!(plain.len(), 72);
         assert_eq!(plain[16], AF_INET6);
     }
