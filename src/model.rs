@@ -182,7 +182,12 @@ pub enum Endpoint {
     Link { protocol: u16, ifindex: u32 },
     /// A netlink socket's own end: its protocol (NETLINK_ROUTE...) and port id (0: the
     /// kernel; usually the owning process id, but any number a program bound).
-    Netlink { protocol: u8, portid: i32 },
+    Netlink {
+        protocol: u8,
+        portid: i32,
+        /// The multicast groups it listens to (the first 32).
+        groups: u32,
+    },
     /// A connected netlink socket's destination: group and port id.
     NetlinkPeer { group: u32, portid: i32 },
     /// No address at all: the peer of a packet socket or of an unconnected netlink socket
@@ -357,6 +362,17 @@ pub struct Socket {
     pub memory: Option<Box<MemInfo>>,
     /// Filled by process attribution (`-p`); empty otherwise.
     pub processes: Holders,
+    /// A packet socket's PACKET_DIAG_INFO (`-e`), when asked and known.
+    pub packet: Option<Box<PacketInfo>>,
+}
+
+/// `struct packet_diag_info` as ss prints it with `-e`: `ver:V cpy_thresh:T flags( ... )`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PacketInfo {
+    pub version: u32,
+    pub copy_thresh: u32,
+    /// PDI_RUNNING, PDI_AUXDATA, PDI_ORIGDEV, PDI_VNETHDR, PDI_LOSS bits.
+    pub flags: u32,
 }
 
 impl Socket {
@@ -380,6 +396,7 @@ impl Socket {
             tcp_info: None,
             memory: None,
             processes: Holders::default(),
+            packet: None,
         }
     }
 

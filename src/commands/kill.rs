@@ -146,7 +146,9 @@ fn endpoint(e: &Endpoint) -> String {
             None => format!("* {inode}"),
         },
         Endpoint::Link { protocol, ifindex } => format!("{protocol}:{ifindex}"),
-        Endpoint::Netlink { protocol, portid } => format!("{protocol}:{portid}"),
+        Endpoint::Netlink {
+            protocol, portid, ..
+        } => format!("{protocol}:{portid}"),
         Endpoint::NetlinkPeer { group, portid } => format!("{group}:{portid}"),
         Endpoint::Nothing => "*".to_string(),
     }

@@ -298,10 +298,15 @@ pub fn put_endpoint(e: &mut Enc, ep: &Endpoint) {
             e.buf.extend_from_slice(&protocol.to_be_bytes());
             e.var((*ifindex).into());
         }
-        Endpoint::Netlink { protocol, portid } => {
+        Endpoint::Netlink {
+            protocol,
+            portid,
+            groups,
+        } => {
             e.u8(5);
             e.u8(*protocol);
             e.buf.extend_from_slice(&portid.to_be_bytes());
+            e.var((*groups).into());
         }
         Endpoint::NetlinkPeer { group, portid } => {
             e.u8(6);
@@ -345,6 +350,7 @@ pub fn get_endpoint(d: &mut Dec) -> Result<Endpoint, DecodeError> {
         5 => Endpoint::Netlink {
             protocol: d.u8()?,
             portid: i32::from_be_bytes(d.fixed()?),
+            groups: u32::try_from(d.var()?).map_err(|_| DecodeError::Bad("netlink groups"))?,
         },
         6 => Endpoint::NetlinkPeer {
             group: u32::try_from(d.var()?).map_err(|_| DecodeError::Bad("netlink group"))?,

@@ -149,6 +149,7 @@ mod tests {
             tcp_info: None,
             memory: None,
             processes: Default::default(),
+            packet: None,
         }
     }
 

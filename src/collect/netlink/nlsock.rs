@@ -6,7 +6,7 @@
 //! cookie[2] u32. Attributes: NETLINK_DIAG_MEMINFO (SK_MEMINFO_* u32s), NETLINK_DIAG_GROUPS.
 
 use super::inet::{Decoded, cookie, meminfo};
-use super::wire::{AF_NETLINK, Attrs, NETLINK_DIAG_MEMINFO};
+use super::wire::{AF_NETLINK, Attrs, NETLINK_DIAG_GROUPS, NETLINK_DIAG_MEMINFO};
 use crate::collect::Query;
 use crate::model::{Endpoint, Netid, Socket, TcpState};
 
@@ -42,10 +42,18 @@ pub fn decode(payload: &[u8], query: &Query) -> Decoded {
     let (lo, hi) = (u32_at(h, 20), u32_at(h, 24));
 
     let mut mem = None;
+    let mut groups = 0;
     let mut attrs = Attrs::new(&payload[NETLINK_DIAG_MSG_LEN..]);
     for (kind, value) in attrs.by_ref() {
-        if kind == NETLINK_DIAG_MEMINFO {
-            mem = Some(meminfo(value));
+        match kind {
+            NETLINK_DIAG_MEMINFO => mem = Some(meminfo(value)),
+            // A bitmap of unsigned longs; ss prints the low 32 bits.
+            NETLINK_DIAG_GROUPS => {
+                if let Some(b) = value.first_chunk::<4>() {
+                    groups = u32::from_ne_bytes(*b);
+                }
+            }
+            _ => {}
         }
     }
     if attrs.broken {
@@ -57,7 +65,11 @@ pub fn decode(payload: &[u8], query: &Query) -> Decoded {
         // ss's queues for netlink: receive and send memory in use.
         recv_q: mem.map(|m| m.rmem_alloc),
         send_q: mem.map(|m| m.wmem_alloc),
-        local: Endpoint::Netlink { protocol, portid },
+        local: Endpoint::Netlink {
+            protocol,
+            portid,
+            groups,
+        },
         peer: if connected {
             Endpoint::NetlinkPeer {
                 group: dst_group,
@@ -79,6 +91,7 @@ pub fn decode(payload: &[u8], query: &Query) -> Decoded {
             None
         },
         processes: Default::default(),
+        packet: None,
     };
     if let Some(keep) = &query.keep
         && !keep(&sock)
@@ -117,7 +130,8 @@ mod tests {
             s.local,
             Endpoint::Netlink {
                 protocol: 0,
-                portid: -5
+                portid: -5,
+                groups: 0
             }
         );
         assert_eq!(

@@ -9,7 +9,7 @@
 use super::inet::{Decoded, cookie, meminfo};
 use super::wire::{AF_PACKET, Attrs, PACKET_DIAG_INFO, PACKET_DIAG_MEMINFO, PACKET_DIAG_UID};
 use crate::collect::Query;
-use crate::model::{Endpoint, Netid, Socket, TcpState};
+use crate::model::{Endpoint, Netid, PacketInfo, Socket, TcpState};
 
 /// sizeof(struct packet_diag_msg).
 pub const PACKET_DIAG_MSG_LEN: usize = 16;
@@ -40,12 +40,25 @@ pub fn decode(payload: &[u8], query: &Query) -> Decoded {
     let hi = u32::from_ne_bytes([h[12], h[13], h[14], h[15]]);
 
     let mut ifindex = 0;
+    let mut info = None;
     let mut uid = None;
     let mut mem = None;
     let mut attrs = Attrs::new(&payload[PACKET_DIAG_MSG_LEN..]);
     for (kind, value) in attrs.by_ref() {
         match kind {
-            PACKET_DIAG_INFO => ifindex = u32_of(value, 0).unwrap_or(0),
+            // struct packet_diag_info: index, version, reserve, copy_thresh, tstamp, flags.
+            PACKET_DIAG_INFO => {
+                ifindex = u32_of(value, 0).unwrap_or(0);
+                if let (Some(version), Some(copy_thresh), Some(flags)) =
+                    (u32_of(value, 4), u32_of(value, 12), u32_of(value, 20))
+                {
+                    info = Some(PacketInfo {
+                        version,
+                        copy_thresh,
+                        flags,
+                    });
+                }
+            }
             PACKET_DIAG_UID => uid = u32_of(value, 0),
             PACKET_DIAG_MEMINFO => mem = Some(meminfo(value)),
             _ => {}
@@ -75,6 +88,7 @@ pub fn decode(payload: &[u8], query: &Query) -> Decoded {
             None
         },
         processes: Default::default(),
+        packet: info.map(Box::new),
     };
     if let Some(keep) = &query.keep
         && !keep(&sock)
@@ -133,6 +147,14 @@ mod tests {
         assert_eq!((s.inode, s.uid, s.cookie), (77, Some(0), Some(5)));
         assert_eq!((s.recv_q, s.send_q), (Some(1666), Some(0)));
         assert!(s.memory.is_none(), "memory only with -m");
+        assert_eq!(
+            s.packet.as_deref(),
+            Some(&PacketInfo {
+                version: 2,
+                copy_thresh: 0,
+                flags: 1
+            })
+        );
     }
 
     #[test]

@@ -49,6 +49,7 @@ pub const NDIAG_SHOW_MEMINFO: u32 = 0x01;
 pub const NDIAG_SHOW_GROUPS: u32 = 0x02;
 pub const NDIAG_PROTO_ALL: u8 = 0xff;
 pub const NETLINK_DIAG_MEMINFO: u16 = 0;
+pub const NETLINK_DIAG_GROUPS: u16 = 1;
 
 // inet_diag response attributes (linux/inet_diag.h).
 pub const INET_DIAG_INFO: u16 = 2;

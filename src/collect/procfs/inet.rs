@@ -95,6 +95,7 @@ fn parse(
         tcp_info: None,
         memory: None,
         processes: Default::default(),
+        packet: None,
     }))
 }
 

@@ -66,7 +66,7 @@ fn netlink(line: &[u8], states: StateSet) -> Option<Option<Socket>> {
     let protocol = u8::try_from(dec_u64(f.next()?)?).ok()?;
     // Printed with %u: the kernel's u32, which ss reads into an int.
     let portid = dec_u32(f.next()?)? as i32;
-    let _groups = hex_u32(f.next()?)?;
+    let groups = hex_u32(f.next()?)?;
     let rmem = dec_u32(f.next()?)?;
     let wmem = dec_u32(f.next()?)?;
     let _dump = dec_u64(f.next()?)?;
@@ -76,7 +76,11 @@ fn netlink(line: &[u8], states: StateSet) -> Option<Option<Socket>> {
     if !states.contains(TcpState::Close) {
         return Some(None);
     }
-    let local = Endpoint::Netlink { protocol, portid };
+    let local = Endpoint::Netlink {
+        protocol,
+        portid,
+        groups,
+    };
     Some(Some(socket(Netid::Netlink, local, rmem, wmem, None, inode)))
 }
 
@@ -125,7 +129,8 @@ mod tests {
             s.local,
             Endpoint::Netlink {
                 protocol: 0,
-                portid: 4101655294u32 as i32
+                portid: 4101655294u32 as i32,
+                groups: 0
             }
         );
         assert_eq!((s.recv_q, s.send_q, s.inode), (Some(0), Some(4), 3269800));

@@ -75,9 +75,9 @@ pub(super) fn endpoint_key(e: &Endpoint) -> SortKey<'_> {
         Endpoint::Link { protocol, ifindex } => {
             SortKey::Int((u64::from(*protocol) << 32) | u64::from(*ifindex))
         }
-        Endpoint::Netlink { protocol, portid } => {
-            SortKey::Int((u64::from(*protocol) << 32) | u64::from(*portid as u32))
-        }
+        Endpoint::Netlink {
+            protocol, portid, ..
+        } => SortKey::Int((u64::from(*protocol) << 32) | u64::from(*portid as u32)),
         Endpoint::NetlinkPeer { group, portid } => {
             SortKey::Int((u64::from(*group) << 32) | u64::from(*portid as u32))
         }

@@ -26,6 +26,7 @@ fn udp6(local: &str, v6only: Option<bool>) -> Socket {
         tcp_info: None,
         memory: None,
         processes: Default::default(),
+        packet: None,
     }
 }
 
