@@ -179,7 +179,12 @@ pub enum Endpoint {
     Unix { path: Option<Box<str>>, inode: u64 },
     /// A packet socket's binding: the protocol (ethertype, host order; 3 = ETH_P_ALL) and
     /// the interface index (0: every interface).
-    Link { protocol: u16, ifindex: u32 },
+    Link {
+        protocol: u16,
+        ifindex: u32,
+        /// Its PACKET_DIAG_INFO settings, when the source has them (not /proc).
+        info: Option<PacketInfo>,
+    },
     /// A netlink socket's own end: its protocol (NETLINK_ROUTE...) and port id (0: the
     /// kernel; usually the owning process id, but any number a program bound).
     Netlink {
@@ -362,12 +367,10 @@ pub struct Socket {
     pub memory: Option<Box<MemInfo>>,
     /// Filled by process attribution (`-p`); empty otherwise.
     pub processes: Holders,
-    /// A packet socket's PACKET_DIAG_INFO (`-e`), when asked and known.
-    pub packet: Option<Box<PacketInfo>>,
 }
 
 /// `struct packet_diag_info` as ss prints it with `-e`: `ver:V cpy_thresh:T flags( ... )`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct PacketInfo {
     pub version: u32,
     pub copy_thresh: u32,
@@ -396,7 +399,6 @@ impl Socket {
             tcp_info: None,
             memory: None,
             processes: Holders::default(),
-            packet: None,
         }
     }
 

@@ -17,6 +17,10 @@ pub struct SsTables {
     pub ipv6: bool,
     /// ss Netids selected that sockeye does not read yet, in ss's order.
     pub unread: Vec<&'static str>,
+    /// Whether each table's own default states apply when no state is asked: a table or
+    /// family was named, and no `-A` (ss's first `-A` sets connected states for all, as do
+    /// ss's defaults when nothing is named).
+    pub named: bool,
 }
 
 /// Registry kinds and unread tables as one bit set (unread tables after the registry's).
@@ -161,6 +165,7 @@ pub fn resolve(sel: &SelectArgs) -> SsTables {
             .filter(|i| dbs.unread & (1 << i) != 0)
             .map(|i| UNREAD_TABLES[i].ss_name)
             .collect(),
+        named: named && sel.query.is_empty(),
     }
 }
 

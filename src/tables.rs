@@ -232,6 +232,17 @@ impl Flag {
     }
 }
 
+/// A table's states when none is asked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DefaultStates {
+    /// Connected sockets but TIME-WAIT and SYN-RECV (TCP, MPTCP, unix).
+    Connected,
+    /// ESTAB only: connected UDP and raw sockets.
+    Established,
+    /// UNCONN: packet and netlink sockets, which have no other state.
+    Closed,
+}
+
 /// How netlink sock_diag asks for a kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Diag {
@@ -275,6 +286,9 @@ pub struct TableKind {
     pub flag: Flag,
     /// Shown by ss when no table or family is named.
     pub in_default: bool,
+    /// What ss shows of this table when no state, -l or -a is given (ss's `default_dbs`);
+    /// the dump's states are the union over the tables shown.
+    pub default_states: DefaultStates,
     /// The `-A`/`--query` names that include this kind.
     pub query_names: &'static [&'static str],
     pub diag: Diag,
@@ -313,6 +327,7 @@ registry! {
         class: FamilyClass::Inet,
         flag: Flag::Tcp,
         in_default: true,
+        default_states: DefaultStates::Connected,
         query_names: &["all", "inet", "tcp"],
         diag: Diag::Inet {
             protocol: libc::IPPROTO_TCP as u16,
@@ -326,6 +341,7 @@ registry! {
         class: FamilyClass::Inet,
         flag: Flag::Udp,
         in_default: true,
+        default_states: DefaultStates::Established,
         query_names: &["all", "inet", "udp"],
         diag: Diag::Inet {
             protocol: libc::IPPROTO_UDP as u16,
@@ -339,6 +355,7 @@ registry! {
         class: FamilyClass::Unix,
         flag: Flag::Unix,
         in_default: true,
+        default_states: DefaultStates::Connected,
         query_names: &["all", "unix", "unix_stream", "u_str"],
         diag: Diag::Unix { sock_type: SOCK_STREAM },
         proc: ProcFiles::Unix { file: "unix", sock_type: SOCK_STREAM },
@@ -348,6 +365,7 @@ registry! {
         class: FamilyClass::Unix,
         flag: Flag::Unix,
         in_default: true,
+        default_states: DefaultStates::Connected,
         query_names: &["all", "unix", "unix_dgram", "u_dgr"],
         diag: Diag::Unix { sock_type: SOCK_DGRAM },
         proc: ProcFiles::Unix { file: "unix", sock_type: SOCK_DGRAM },
@@ -357,6 +375,7 @@ registry! {
         class: FamilyClass::Unix,
         flag: Flag::Unix,
         in_default: true,
+        default_states: DefaultStates::Connected,
         query_names: &["all", "unix", "unix_seqpacket", "u_seq"],
         diag: Diag::Unix { sock_type: SOCK_SEQPACKET },
         proc: ProcFiles::Unix { file: "unix", sock_type: SOCK_SEQPACKET },
@@ -367,6 +386,7 @@ registry! {
         class: FamilyClass::Inet,
         flag: Flag::Raw,
         in_default: true,
+        default_states: DefaultStates::Established,
         query_names: &["all", "inet", "raw"],
         diag: Diag::Inet {
             protocol: libc::IPPROTO_RAW as u16,
@@ -381,6 +401,7 @@ registry! {
         class: FamilyClass::Inet,
         flag: Flag::Mptcp,
         in_default: true,
+        default_states: DefaultStates::Connected,
         query_names: &["all", "inet", "mptcp"],
         diag: Diag::Inet {
             protocol: IPPROTO_MPTCP,
@@ -395,6 +416,7 @@ registry! {
         class: FamilyClass::Link,
         flag: Flag::Packet,
         in_default: true,
+        default_states: DefaultStates::Closed,
         query_names: &["all", "packet", "packet_raw", "p_raw"],
         diag: Diag::Packet { sock_type: SOCK_RAW },
         proc: ProcFiles::Packet { file: "packet", sock_type: SOCK_RAW },
@@ -404,6 +426,7 @@ registry! {
         class: FamilyClass::Link,
         flag: Flag::Packet,
         in_default: true,
+        default_states: DefaultStates::Closed,
         query_names: &["all", "packet", "packet_dgram", "p_dgr"],
         diag: Diag::Packet { sock_type: SOCK_DGRAM },
         proc: ProcFiles::Packet { file: "packet", sock_type: SOCK_DGRAM },
@@ -413,6 +436,7 @@ registry! {
         class: FamilyClass::Netlink,
         flag: Flag::Netlink,
         in_default: true,
+        default_states: DefaultStates::Closed,
         query_names: &["all", "netlink"],
         diag: Diag::Netlink,
         proc: ProcFiles::Netlink { file: "netlink" },

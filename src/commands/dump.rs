@@ -277,6 +277,13 @@ fn report_notices(args: &DumpArgs, snap: &Snapshot) {
         }
     }
     if args.verbose {
+        if !unread.is_empty() {
+            let _ = writeln!(
+                err,
+                "sockeye: tables not shown: {} (sockeye does not read them yet)",
+                unread.join(" ")
+            );
+        }
         for w in &snap.warnings {
             let _ = writeln!(err, "sockeye: warning: {w}");
         }

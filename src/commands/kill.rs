@@ -145,7 +145,9 @@ fn endpoint(e: &Endpoint) -> String {
             Some(p) => text::escape(p).into_owned(),
             None => format!("* {inode}"),
         },
-        Endpoint::Link { protocol, ifindex } => format!("{protocol}:{ifindex}"),
+        Endpoint::Link {
+            protocol, ifindex, ..
+        } => format!("{protocol}:{ifindex}"),
         Endpoint::Netlink {
             protocol, portid, ..
         } => format!("{protocol}:{portid}"),

@@ -233,7 +233,9 @@ pub(crate) fn endpoint(e: &Endpoint) -> String {
             Some(p) => crate::text::escape(p).into_owned(),
             None => format!("* {inode}"),
         },
-        Endpoint::Link { protocol, ifindex } => format!("{protocol}:{ifindex}"),
+        Endpoint::Link {
+            protocol, ifindex, ..
+        } => format!("{protocol}:{ifindex}"),
         Endpoint::Netlink {
             protocol, portid, ..
         } => format!("{protocol}:{portid}"),

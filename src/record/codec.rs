@@ -293,7 +293,10 @@ pub fn put_endpoint(e: &mut Enc, ep: &Endpoint) {
             }
             e.var(*inode);
         }
-        Endpoint::Link { protocol, ifindex } => {
+        // The packet settings (-e) are not recorded.
+        Endpoint::Link {
+            protocol, ifindex, ..
+        } => {
             e.u8(4);
             e.buf.extend_from_slice(&protocol.to_be_bytes());
             e.var((*ifindex).into());
@@ -346,6 +349,7 @@ pub fn get_endpoint(d: &mut Dec) -> Result<Endpoint, DecodeError> {
         4 => Endpoint::Link {
             protocol: u16::from_be_bytes(d.fixed()?),
             ifindex: u32::try_from(d.var()?).map_err(|_| DecodeError::Bad("interface index"))?,
+            info: None,
         },
         5 => Endpoint::Netlink {
             protocol: d.u8()?,

@@ -223,7 +223,9 @@ fn endpoint(e: &Endpoint) -> String {
             Some(p) => format!("{} {inode}", text::escape(p)),
             None => format!("* {inode}"),
         },
-        Endpoint::Link { protocol, ifindex } => format!("{protocol}:{ifindex}"),
+        Endpoint::Link {
+            protocol, ifindex, ..
+        } => format!("{protocol}:{ifindex}"),
         Endpoint::Netlink {
             protocol, portid, ..
         } => format!("{protocol}:{portid}"),

@@ -149,7 +149,6 @@ mod tests {
             tcp_info: None,
             memory: None,
             processes: Default::default(),
-            packet: None,
         }
     }
 

@@ -112,7 +112,6 @@ pub fn decode(payload: &[u8], netid: Netid, query: &Query) -> Decoded {
         tcp_info: None,
         memory: None,
         processes: Default::default(),
-        packet: None,
     };
 
     let mut attrs = Attrs::new(&payload[INET_DIAG_MSG_LEN..]);

@@ -91,7 +91,6 @@ pub fn decode(payload: &[u8], query: &Query) -> Decoded {
             None
         },
         processes: Default::default(),
-        packet: None,
     };
     if let Some(keep) = &query.keep
         && !keep(&sock)

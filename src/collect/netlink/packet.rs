@@ -73,7 +73,11 @@ pub fn decode(payload: &[u8], query: &Query) -> Decoded {
         // What ss shows: the receive memory in use, and no send queue (0).
         recv_q: mem.map(|m| m.rmem_alloc),
         send_q: mem.map(|_| 0),
-        local: Endpoint::Link { protocol, ifindex },
+        local: Endpoint::Link {
+            protocol,
+            ifindex,
+            info,
+        },
         peer: Endpoint::Nothing,
         inode,
         uid,
@@ -88,7 +92,6 @@ pub fn decode(payload: &[u8], query: &Query) -> Decoded {
             None
         },
         processes: Default::default(),
-        packet: info.map(Box::new),
     };
     if let Some(keep) = &query.keep
         && !keep(&sock)
@@ -136,20 +139,24 @@ mod tests {
         };
         assert_eq!(s.netid, Netid::PacketDgram);
         assert_eq!(s.state, TcpState::Close);
-        assert_eq!(
+        assert!(matches!(
             s.local,
             Endpoint::Link {
                 protocol: 0x0800,
-                ifindex: 1
+                ifindex: 1,
+                ..
             }
-        );
+        ));
         assert_eq!(s.peer, Endpoint::Nothing);
         assert_eq!((s.inode, s.uid, s.cookie), (77, Some(0), Some(5)));
         assert_eq!((s.recv_q, s.send_q), (Some(1666), Some(0)));
         assert!(s.memory.is_none(), "memory only with -m");
+        let Endpoint::Link { info, .. } = s.local else {
+            panic!("not a link endpoint");
+        };
         assert_eq!(
-            s.packet.as_deref(),
-            Some(&PacketInfo {
+            info,
+            Some(PacketInfo {
                 version: 2,
                 copy_thresh: 0,
                 flags: 1

@@ -105,7 +105,6 @@ pub fn decode(payload: &[u8], query: &Query) -> Decoded {
         tcp_info: None,
         memory,
         processes: Default::default(),
-        packet: None,
     };
     if let Some(keep) = &query.keep
         && !keep(&sock)

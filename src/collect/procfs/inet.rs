@@ -95,7 +95,6 @@ fn parse(
         tcp_info: None,
         memory: None,
         processes: Default::default(),
-        packet: None,
     }))
 }
 

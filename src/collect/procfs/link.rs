@@ -51,7 +51,11 @@ fn packet(line: &[u8], netids: NetidSet, states: StateSet) -> Option<Option<Sock
     if !netids.contains(netid) || !states.contains(TcpState::Close) {
         return Some(None);
     }
-    let local = Endpoint::Link { protocol, ifindex };
+    let local = Endpoint::Link {
+        protocol,
+        ifindex,
+        info: None,
+    };
     Some(Some(socket(netid, local, rmem, 0, Some(uid), inode)))
 }
 
@@ -99,7 +103,8 @@ mod tests {
             s.local,
             Endpoint::Link {
                 protocol: 0x0800,
-                ifindex: 1
+                ifindex: 1,
+                info: None
             }
         );
         assert_eq!(

@@ -188,7 +188,15 @@ impl CellCtx {
                 if !self.numeric {
                     // A raw socket's "port" is its IP protocol, named from /etc/protocols.
                     let name = match s.netid {
-                        Netid::Raw => self.protocols().get(port).map(|n| &**n),
+                        Netid::Raw => match self.protocols().get(port) {
+                            Some(n) => Some(&**n),
+                            // ss's inet_proto_n2a when getprotobynumber knows no name.
+                            None => {
+                                out.push_str("ipproto-");
+                                push_u64(out, (*port).into());
+                                return;
+                            }
+                        },
                         Netid::Udp => self.services().name(*port, Proto::Udp),
                         _ => self.services().name(*port, Proto::Tcp),
                     };

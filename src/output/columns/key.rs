@@ -72,9 +72,9 @@ pub(super) fn endpoint_key(e: &Endpoint) -> SortKey<'_> {
             path: path.as_deref(),
             inode: *inode,
         },
-        Endpoint::Link { protocol, ifindex } => {
-            SortKey::Int((u64::from(*protocol) << 32) | u64::from(*ifindex))
-        }
+        Endpoint::Link {
+            protocol, ifindex, ..
+        } => SortKey::Int((u64::from(*protocol) << 32) | u64::from(*ifindex)),
         Endpoint::Netlink {
             protocol, portid, ..
         } => SortKey::Int((u64::from(*protocol) << 32) | u64::from(*portid as u32)),

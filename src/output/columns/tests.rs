@@ -25,7 +25,6 @@ pub(crate) fn inet(netid: Netid, state: TcpState, local: &str, peer: &str) -> So
         tcp_info: None,
         memory: None,
         processes: Default::default(),
-        packet: None,
     }
 }
 

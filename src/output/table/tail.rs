@@ -21,7 +21,7 @@ pub(super) fn push_tail(out: &mut String, s: &Socket, ctx: &CellCtx, opts: &Tabl
         | Netid::PacketDgram => {
             if opts.extended && !s.netid.is_unix() {
                 push_details(out, s);
-                if let Some(p) = &s.packet {
+                if let crate::model::Endpoint::Link { info: Some(p), .. } = &s.local {
                     push_packet_info(out, p);
                 }
             }

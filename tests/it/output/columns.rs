@@ -26,7 +26,6 @@ fn udp6(local: &str, v6only: Option<bool>) -> Socket {
         tcp_info: None,
         memory: None,
         processes: Default::default(),
-        packet: None,
     }
 }
 

@@ -113,7 +113,6 @@ fn tcp_every_field_of_a_connection_with_unread_data() {
         tcp_info: None,
         memory: None,
         processes: Default::default(),
-        packet: None,
     };
     assert_eq!(*s, expected);
 }
