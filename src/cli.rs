@@ -200,6 +200,9 @@ pub enum SourceArg {
   sockeye dump -ltnp                     TCP listeners with their processes
   sockeye dump -tn dport = :443          connections to port 443
   sockeye dump -s                        summary with per-state counts
+  sockeye dump -wan                      raw sockets (ICMP and others), as ss -wan
+  sockeye dump -0 -f netlink -ap         packet and netlink sockets
+  sockeye dump -tn state bound-inactive  TCP ports bound but not listening or connected
   sockeye dump -ta --json | jq '.[] | select(.state == \"CLOSE-WAIT\")'
   sockeye dump -E -tn --json             follow TCP sockets as they close
   sockeye dump -K -tn state close-wait sport = :8080   close leaked CLOSE-WAIT (root)")]
