@@ -275,6 +275,8 @@ pub enum ProcFiles {
     Packet { file: &'static str, sock_type: u8 },
     /// /proc/net/netlink.
     Netlink { file: &'static str },
+    /// No /proc/net table (MPTCP): under `--source proc` the table is not read, said once.
+    Absent,
 }
 
 /// One registry entry.
@@ -408,8 +410,7 @@ registry! {
             names: ["mptcp/ipv4", "mptcp/ipv6"],
             proc_fallback: false,
         },
-        // /proc/net has no MPTCP table: under --source proc it is empty (said in a warning).
-        proc: ProcFiles::Inet { v4: "mptcp", v6: "mptcp6" },
+        proc: ProcFiles::Absent,
     },
     PacketRaw => TableKind {
         ss_name: "p_raw",
@@ -678,7 +679,7 @@ mod tests {
                 (Diag::Packet { sock_type: a }, ProcFiles::Packet { sock_type: b, .. }) => {
                     assert_eq!(a, b)
                 }
-                (Diag::Inet { .. }, ProcFiles::Inet { .. })
+                (Diag::Inet { .. }, ProcFiles::Inet { .. } | ProcFiles::Absent)
                 | (Diag::Netlink, ProcFiles::Netlink { .. }) => {}
                 other => panic!("{n:?}: netlink and /proc disagree on the class: {other:?}"),
             }

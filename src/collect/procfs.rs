@@ -89,6 +89,10 @@ pub fn read_with(
             ProcFiles::Unix { file, .. } => unix_file = Some(file),
             ProcFiles::Packet { file, .. } => packet_file = Some(file),
             ProcFiles::Netlink { file } => netlink_file = Some(file),
+            ProcFiles::Absent => warnings.push(format!(
+                "{}: /proc/net has no such table; not shown from /proc",
+                netid.as_str()
+            )),
         }
     }
     if let Some(file) = unix_file {
@@ -120,7 +124,10 @@ pub fn read_inet_tables(
             ProcFiles::Inet { v4, v6: file6 } => {
                 Some((if v6 { file6 } else { v4 }, Table::Inet { netid, v6 }))
             }
-            ProcFiles::Unix { .. } | ProcFiles::Packet { .. } | ProcFiles::Netlink { .. } => None,
+            ProcFiles::Unix { .. }
+            | ProcFiles::Packet { .. }
+            | ProcFiles::Netlink { .. }
+            | ProcFiles::Absent => None,
         })
         .collect();
     read_tables(host, query, tables, None, out, warnings, skipped)

@@ -3,8 +3,9 @@
 use super::Page;
 
 pub(super) fn tables_and_families(page: &mut Page) {
-    page.section("TABLES AND FAMILIES").para(
-        "-t -u -x -w (raw) -M (mptcp) -0 (packet) -S (sctp) -d (dccp) --vsock --tipc --xdp \
+    page.section("TABLES AND FAMILIES")
+        .para(
+            "-t -u -x -w (raw) -M (mptcp) -0 (packet) -S (sctp) -d (dccp) --vsock --tipc --xdp \
          -4 -6, -f/--family (inet, inet6, link, unix, netlink, vsock, tipc, xdp) and \
          -A/--query/--socket (all, inet, tcp, mptcp, udp, raw, unix, unix_dgram, unix_stream, \
          unix_seqpacket, packet, packet_raw, packet_dgram, netlink, dccp, sctp, vsock_stream, \
@@ -13,9 +14,9 @@ pub(super) fn tables_and_families(page: &mut Page) {
          its tables brings them all, so -x -4 shows unix and the IPv4 inet tables; the family \
          given last narrows inet to itself (-4 -6 shows IPv6 only); the first -A drops a -t \
          or -u given before it.",
-    )
-    .para(
-        "sockeye reads the tcp, udp, raw, mptcp, unix (u_str, u_dgr, u_seq), packet (p_raw, \
+        )
+        .para(
+            "sockeye reads the tcp, udp, raw, mptcp, unix (u_str, u_dgr, u_seq), packet (p_raw, \
          p_dgr) and netlink (nl) tables, and prints them in ss's order and spelling. Raw \
          sockets come from /proc/net/raw and raw6 when the kernel has no raw diag module, as \
          with ss; a raw socket's port is its IP protocol (icmp, ipproto-253). A packet \
@@ -26,13 +27,13 @@ pub(super) fn tables_and_families(page: &mut Page) {
          yet: where the kernel lacks them (or holds none of their sockets) the table is \
          empty, as ss prints it, and --verbose says why; otherwise a warning counts the \
          sockets not shown.",
-    )
-    .para(
-        "When a table is named and no state, -l or -a is given, each table shows ss's \
+        )
+        .para(
+            "When a table is named and no state, -l or -a is given, each table shows ss's \
          default states for it: raw and udp connected (ESTAB) sockets, packet and netlink \
          their only state (UNCONN), the others connected ones; with -A, or with no table \
          named, connected sockets.",
-    );
+        );
 }
 
 pub(super) fn filters(page: &mut Page) {
