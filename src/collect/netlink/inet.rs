@@ -72,7 +72,8 @@ pub fn decode(payload: &[u8], netid: Netid, query: &Query) -> Decoded {
     // A TCP socket in CLOSE comes only from a request with TCP_BOUND_INACTIVE: bound, neither
     // listening nor connected (the kernel reports those as CLOSE).
     let bound_inactive = state == TcpState::Close && netid == Netid::Tcp;
-    if !query.states.contains(state) && !(bound_inactive && query.states.bound_inactive()) {
+    let wanted = query.states.contains(state) || (bound_inactive && query.states.bound_inactive());
+    if !wanted {
         return Decoded::Filtered;
     }
     let mut src = [0u8; 16];

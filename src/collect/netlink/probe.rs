@@ -77,11 +77,10 @@ fn count(data: &[u8], seq: u32, sock_type: u8, sockets: &mut usize) -> Result<Op
             continue;
         }
         match h.kind {
-            SOCK_DIAG_BY_FAMILY => {
-                if sock_type == 0 || payload.get(1) == Some(&sock_type) {
-                    *sockets += 1;
-                }
+            SOCK_DIAG_BY_FAMILY if sock_type == 0 || payload.get(1) == Some(&sock_type) => {
+                *sockets += 1;
             }
+            SOCK_DIAG_BY_FAMILY => {}
             NLMSG_DONE => {
                 return match wire::error_code(payload) {
                     0 => Ok(Some(())),
