@@ -68,7 +68,7 @@ pub fn run(args: &DumpArgs, no_config: bool) -> anyhow::Result<()> {
     let mut snap = collector
         .snapshot()
         .context("cannot read the socket tables")?;
-    report_notices(args, &snap);
+    report_notices(args, &snap, collector.host());
 
     let mut w = BufWriter::with_capacity(1 << 16, stdout.lock());
     if args.json {
@@ -108,7 +108,7 @@ fn summary(args: &DumpArgs, mut query: Query, host: Host) -> anyhow::Result<()> 
     let snap = snapshot_from_one_source(&mut collector, || {
         *counts.lock().unwrap_or_else(|e| e.into_inner()) = StateCounts::default();
     })?;
-    report_notices(args, &snap);
+    report_notices(args, &snap, collector.host());
     let summary = Summary::with_counts(&snap, &counts.lock().unwrap_or_else(|e| e.into_inner()));
     let mut w = io::stdout().lock();
     if args.json {
@@ -154,7 +154,7 @@ fn streamed_table(
         r.clear();
         r.set_source(Source::Proc);
     })?;
-    report_notices(args, &snap);
+    report_notices(args, &snap, collector.host());
     drop(collector);
     let mut w = io::stdout().lock();
     lock(&rows).write(&mut w)?;
@@ -226,7 +226,7 @@ impl Plan {
 
 /// The stderr notices: fallback and process attribution once (unless `-q`), warnings and
 /// skipped records under `--verbose`.
-fn report_notices(args: &DumpArgs, snap: &Snapshot) {
+fn report_notices(args: &DumpArgs, snap: &Snapshot, host: &Host) {
     let mut err = io::stderr().lock();
     if !args.quiet
         && let Some(reason) = &snap.fallback_reason
@@ -253,7 +253,7 @@ fn report_notices(args: &DumpArgs, snap: &Snapshot) {
         };
         // Asked of the kernel: an empty table must mean no sockets (or no diag module),
         // never sockets sockeye skipped quietly.
-        match crate::collect::netlink::probe::probe(&crate::collect::Host::current(), table.probe) {
+        match crate::collect::netlink::probe::probe(host, table.probe) {
             Ok(0) if args.verbose => {
                 let _ = writeln!(err, "sockeye: {name}: the kernel holds no such sockets");
             }
