@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::config::View;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "sockeye",
@@ -75,6 +77,18 @@ pub enum Command {
     /// keeps FILE, FILE.1, FILE.2 and FILE.3, each at most a quarter of --max-size. The
     /// format is in FORMAT.md.
     Record(RecordArgs),
+    /// Print sockets as net-tools netstat does (also when sockeye is run as `netstat`).
+    ///
+    /// Takes netstat's socket options (-t -u -x -l -a -n -p -e -o -W -4 -6 -c, combined as
+    /// -tanp, long ones as --tcp --listening --programs...) and prints its layout byte for
+    /// byte: the "Active Internet connections" and "Active UNIX domain sockets" sections,
+    /// netstat's columns, widths, address truncation (none with -W), state spellings,
+    /// User/Inode, PID/Program name and timers. Unix RefCnt comes from /proc/net/unix and
+    /// argv[0] from /proc/PID/cmdline, where netstat reads them. Lists sockets only: the
+    /// routing table (-r), interfaces (-i), statistics (-s), multicast groups (-g),
+    /// masquerading (-M) and raw sockets (-w, not read yet) are refused with status 2. Reads
+    /// no configuration file.
+    Netstat(crate::cli_netstat::NetstatArgs),
 }
 
 /// What to look at: tables, families, source and the ss filter. Shared by dump and tui.
@@ -289,14 +303,15 @@ pub struct DumpArgs {
     pub all_netns: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ViewArg {
-    /// Sockets grouped by TCP state.
-    States,
-    /// Listening sockets with their queues and connections.
-    Listeners,
-    /// The flat socket table.
-    Sockets,
+/// `--view`'s values and their help come from the view registry (config/views.rs).
+impl ValueEnum for View {
+    fn value_variants<'a>() -> &'a [Self] {
+        View::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.name()).help(self.about()))
+    }
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -313,7 +328,7 @@ pub struct TuiArgs {
     pub interval: Option<f64>,
     /// The view to open with (default states or the config file's).
     #[arg(long, value_enum)]
-    pub view: Option<ViewArg>,
+    pub view: Option<View>,
     /// Only the sockets of this process (and connections to its listeners).
     #[arg(long, value_name = "PID", conflicts_with = "process")]
     pub pid: Option<u32>,
@@ -327,6 +342,7 @@ pub struct TuiArgs {
   sockeye demo                            every scenario, watched in the live view
   sockeye demo backlog unread             two scenarios only
   sockeye demo --headless --port 7000     print the ports, run until Ctrl-C
+  sockeye demo unix udp                   unix sockets (in the control socket's directory), UDP
   sockeye attach                          watch and drive a running demo")]
 pub struct DemoArgs {
     /// Scenarios to run (default: all).
@@ -347,7 +363,8 @@ pub struct DemoArgs {
     /// Do not open the live view: print the ports and run until SIGINT/SIGTERM.
     #[arg(long)]
     pub headless: bool,
-    /// Control socket path (default: $XDG_RUNTIME_DIR/sockeye/demo.sock).
+    /// Control socket path (default: $XDG_RUNTIME_DIR/sockeye/demo.sock); the unix
+    /// scenario's sockets go in the same directory.
     #[arg(long, value_name = "PATH")]
     pub socket: Option<PathBuf>,
 }

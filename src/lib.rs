@@ -2,6 +2,7 @@
 //! dispatches, so tests and every front end (dump, TUI, demo, exporter) share one code path.
 
 pub mod cli;
+pub mod cli_netstat;
 pub mod cli_order;
 pub mod collect;
 pub mod commands;

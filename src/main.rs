@@ -8,12 +8,18 @@ use sockeye::{commands, error, text};
 
 fn main() -> ExitCode {
     sockeye::tui::term::tune_malloc();
+    if let Some(code) = commands::netstat::main_as_netstat() {
+        return code;
+    }
     let cli = match sockeye::cli_order::try_parse_ordered() {
         Ok(cli) => cli,
         // check exits as a monitoring plugin: 3 for a usage error too (--help stays 0).
         Err(e) if e.use_stderr() && commands::check::invoked() => {
             let _ = clap_message(&e);
             return ExitCode::from(error::CheckExit::Unknown.code());
+        }
+        Err(e) if e.use_stderr() && commands::netstat::invoked() => {
+            return commands::netstat::usage_error(&e);
         }
         Err(e) => return clap_message(&e),
     };
@@ -29,6 +35,7 @@ fn main() -> ExitCode {
         Some(Command::Config(args)) => commands::config::run(&args, no_config),
         Some(Command::Check(args)) => return commands::check::main(&args, no_config),
         Some(Command::Record(args)) => commands::record::run(&args, no_config),
+        Some(Command::Netstat(args)) => commands::netstat::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

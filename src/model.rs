@@ -450,6 +450,9 @@ pub struct KernelCounters {
     pub retrans_segs: Option<u64>,
     pub in_errs: Option<u64>,
     pub out_rsts: Option<u64>,
+    // /proc/net/snmp, Udp:
+    pub udp_in_errors: Option<u64>,
+    pub udp_rcvbuf_errors: Option<u64>,
     // /proc/net/netstat, TcpExt:
     pub listen_overflows: Option<u64>,
     pub listen_drops: Option<u64>,

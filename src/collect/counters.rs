@@ -62,9 +62,18 @@ pub fn parse_port_range(text: &[u8]) -> Option<(u16, u16)> {
     low.zip(high)
 }
 
-/// /proc/net/snmp: the Tcp section.
+/// /proc/net/snmp: the Tcp section and the Udp drop counters.
 pub fn parse_snmp(buf: &[u8], c: &mut KernelCounters) {
     for_each_counter(buf, |section, key, value| {
+        if section == b"Udp" {
+            let slot = match key {
+                b"InErrors" => &mut c.udp_in_errors,
+                b"RcvbufErrors" => &mut c.udp_rcvbuf_errors,
+                _ => return,
+            };
+            *slot = number(value);
+            return;
+        }
         if section != b"Tcp" {
             return;
         }
@@ -206,5 +215,24 @@ mod tests {
             ]
         );
         assert_eq!(number(b"-1"), None);
+    }
+
+    #[test]
+    fn udp_drop_counters_come_from_the_udp_section_only() {
+        let snmp = b"Tcp: InErrs RetransSegs\nTcp: 4 9\n\
+            Udp: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors\n\
+            Udp: 100 2 30 50 27 0\n\
+            UdpLite: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors\n\
+            UdpLite: 0 0 5 0 5 0\n";
+        let mut c = KernelCounters::default();
+        parse_snmp(snmp, &mut c);
+        assert_eq!(c.udp_in_errors, Some(30));
+        assert_eq!(c.udp_rcvbuf_errors, Some(27));
+        assert_eq!(c.in_errs, Some(4));
+        assert_eq!(c.retrans_segs, Some(9));
+        // Missing: unknown, not 0.
+        let mut c = KernelCounters::default();
+        parse_snmp(b"Tcp: InErrs\nTcp: 4\n", &mut c);
+        assert_eq!(c.udp_rcvbuf_errors, None);
     }
 }

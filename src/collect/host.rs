@@ -155,6 +155,34 @@ impl Host {
         }
     }
 
+    /// At most `max` bytes of /proc/`pid`/`name` (e.g. "cmdline") into `buf` (cleared
+    /// first). A process may exit meanwhile: ENOENT and ESRCH are normal.
+    pub fn read_pid_file(
+        &self,
+        pid: u32,
+        name: &str,
+        max: u64,
+        buf: &mut Vec<u8>,
+    ) -> io::Result<()> {
+        buf.clear();
+        let file = std::fs::File::open(self.proc.join(pid.to_string()).join(name))?;
+        file.take(max).read_to_end(buf).map(|_| ())
+    }
+
+    /// The name of user `uid` in the system's user database (getpwuid_r, so NSS sources
+    /// count, as for netstat); a fake host reads its `etc/passwd`. `None` when unknown.
+    pub fn user_name(&self, uid: u32) -> Option<String> {
+        if self.class_net.is_some() {
+            let text = std::fs::read_to_string(self.proc.join("etc/passwd")).ok()?;
+            return text.lines().find_map(|l| {
+                let mut f = l.split(':');
+                let name = f.next()?;
+                (f.nth(1)?.parse::<u32>().ok()? == uid).then(|| name.to_string())
+            });
+        }
+        passwd_name(uid)
+    }
+
     /// The text of /etc/services, if readable.
     pub fn services_text(&self) -> Option<String> {
         std::fs::read_to_string(&self.services).ok()
@@ -217,6 +245,30 @@ impl Host {
                     .then(|| e.file_name().to_string_lossy().into_owned())
             }),
         }
+    }
+}
+
+/// getpwuid_r's user name for `uid`.
+fn passwd_name(uid: u32) -> Option<String> {
+    // SAFETY: passwd is plain data; getpwuid_r fills it with pointers into `buf`, which
+    // outlives every read of them below.
+    let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut result: *mut libc::passwd = std::ptr::null_mut();
+    let mut buf = vec![0 as libc::c_char; 4096];
+    loop {
+        // SAFETY: every pointer is valid for the lengths given.
+        let rc =
+            unsafe { libc::getpwuid_r(uid, &mut pw, buf.as_mut_ptr(), buf.len(), &mut result) };
+        if rc == libc::ERANGE && buf.len() < 1 << 20 {
+            buf.resize(buf.len() * 4, 0);
+            continue;
+        }
+        if rc != 0 || result.is_null() || pw.pw_name.is_null() {
+            return None;
+        }
+        // SAFETY: on success pw_name points to a NUL-terminated string inside `buf`.
+        let name = unsafe { std::ffi::CStr::from_ptr(pw.pw_name) };
+        return Some(name.to_string_lossy().into_owned());
     }
 }
 

@@ -12,7 +12,7 @@ mod lex;
 mod link;
 mod unix;
 
-pub use unix::Verify;
+pub use unix::{Verify, unix_refcounts};
 
 use std::io::ErrorKind;
 

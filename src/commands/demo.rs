@@ -2,7 +2,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::net::IpAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -77,12 +77,26 @@ fn plan(args: &DemoArgs) -> anyhow::Result<Plan> {
         bind,
         opts: Options {
             time_wait_rate: args.rate,
+            unix_dir: Some(control_dir(args)),
         },
     })
 }
 
+/// The directory of the control socket, where the unix scenario puts its sockets too.
+fn control_dir(args: &DemoArgs) -> PathBuf {
+    match args.socket.as_deref().and_then(Path::parent) {
+        Some(p) if p.as_os_str().is_empty() => PathBuf::from("."),
+        Some(p) => p.to_path_buf(),
+        None => crate::demo::trust::socket_dir(),
+    }
+}
+
 pub fn run(args: &DemoArgs, no_config: bool) -> anyhow::Result<()> {
     let plan = plan(args)?;
+    if args.socket.is_none() {
+        // The default directory is made private before any scenario puts a socket in it.
+        crate::demo::trust::ensure_private_dir(&crate::demo::trust::socket_dir())?;
+    }
     // The live view needs a terminal on both ends.
     let headless =
         args.headless || !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal();
@@ -101,7 +115,13 @@ pub fn run(args: &DemoArgs, no_config: bool) -> anyhow::Result<()> {
         }
     };
     let result = if headless {
-        print_banner(&demo, &plan.unavailable, control.path()).map(|()| {
+        print_banner(
+            &demo,
+            &plan.unavailable,
+            control.path(),
+            plan.opts.unix_dir.as_deref(),
+        )
+        .map(|()| {
             while !stop.load(Ordering::SeqCst) {
                 std::thread::sleep(Duration::from_millis(100));
             }
@@ -118,11 +138,16 @@ fn print_banner(
     demo: &Demo,
     unavailable: &[(Kind, String)],
     control: &std::path::Path,
+    dir: Option<&Path>,
 ) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     for (kind, port) in demo.scenarios() {
-        let addr = std::net::SocketAddr::new(demo.bind, port);
-        writeln!(out, "{:<11} {:<22} {}", kind.as_str(), addr, kind.hint())?;
+        // A scenario without a port (unix) is found by its directory.
+        let place = match (port, &dir) {
+            (0, Some(d)) => d.display().to_string(),
+            _ => std::net::SocketAddr::new(demo.bind, port).to_string(),
+        };
+        writeln!(out, "{:<11} {:<22} {}", kind.as_str(), place, kind.hint())?;
     }
     for (kind, why) in unavailable {
         writeln!(out, "{:<11} {:<22} unavailable: {why}", kind.as_str(), "-")?;
@@ -167,6 +192,12 @@ fn attach_to(path: &Path, settings: TuiSettings) -> anyhow::Result<()> {
         .scenarios
         .iter()
         .flat_map(|s| std::iter::once(s.port).chain(s.extra_ports.iter().copied()))
+        .filter(|p| *p != 0)
+        .collect();
+    let unix_paths = status
+        .scenarios
+        .iter()
+        .flat_map(|s| s.paths.iter().cloned())
         .collect();
     let tables: Vec<Netid> = status
         .scenarios
@@ -178,6 +209,7 @@ fn attach_to(path: &Path, settings: TuiSettings) -> anyhow::Result<()> {
         query: scenario_query(&tables),
         scope: Scope {
             ports,
+            unix_paths,
             ..Scope::default()
         },
         settings,

@@ -9,5 +9,6 @@ pub mod dump_netns;
 pub mod events;
 pub mod export;
 pub mod kill;
+pub mod netstat;
 pub mod record;
 pub mod tui;

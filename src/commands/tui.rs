@@ -1,11 +1,11 @@
 //! `sockeye` and `sockeye tui`: turn the command line into [`AppOptions`] and run the live
 //! view.
 
-use crate::cli::{TuiArgs, ViewArg};
+use crate::cli::TuiArgs;
 use crate::config::Config;
 use crate::error::UsageError;
 use crate::selection::{Options, Request};
-use crate::tui::{self, AppOptions, QuerySpec, Scope, TuiSettings, View};
+use crate::tui::{self, AppOptions, QuerySpec, Scope, TuiSettings};
 
 /// `sockeye` without a subcommand.
 pub fn run_default(no_config: bool) -> anyhow::Result<()> {
@@ -32,11 +32,7 @@ pub fn options(args: &TuiArgs, mut settings: TuiSettings) -> anyhow::Result<AppO
     }
     settings.numeric |= args.select.numeric;
     if let Some(v) = args.view {
-        settings.view = match v {
-            ViewArg::States => View::States,
-            ViewArg::Listeners => View::Listeners,
-            ViewArg::Sockets => View::Sockets,
-        };
+        settings.view = v;
     }
     // The configuration's selection keys are already in `settings` (numeric); the file's
     // problems were reported when the settings were read.
@@ -45,6 +41,7 @@ pub fn options(args: &TuiArgs, mut settings: TuiSettings) -> anyhow::Result<AppO
         pids: args.pid.into_iter().collect(),
         process_names: args.process.iter().cloned().collect(),
         ports: Vec::new(),
+        unix_paths: Vec::new(),
     };
     Ok(AppOptions {
         query: QuerySpec::new(request),
@@ -59,6 +56,7 @@ mod tests {
     use super::*;
     use crate::collect::NetidSet;
     use crate::model::Netid;
+    use crate::tui::View;
 
     #[test]
     fn flags_become_options() {
@@ -66,7 +64,7 @@ mod tests {
         args.select.tcp = true;
         args.select.ipv4 = true;
         args.interval = Some(2.5);
-        args.view = Some(ViewArg::Listeners);
+        args.view = Some(View::Listeners);
         args.pid = Some(42);
         args.select.filter = vec!["state".into(), "listening".into()];
         let o = options(&args, TuiSettings::default()).unwrap();

@@ -41,6 +41,8 @@ pub enum Action {
     /// The mouse wheel (handled as a mouse event; listed for the help).
     Scroll,
     Help,
+    /// The demo's guided tour: its next step (handed to the panel; nothing without one).
+    TourNext,
 }
 
 impl Action {
@@ -73,7 +75,8 @@ impl Action {
             | Action::Slower
             | Action::Faster
             | Action::Processes
-            | Action::Scroll => false,
+            | Action::Scroll
+            | Action::TourNext => false,
         }
     }
 }
@@ -176,9 +179,9 @@ pub const BINDINGS: &[Binding] = &[
     row(
         Key::Tab,
         Action::NextView,
-        Entry("switch view: States, Listeners, Sockets"),
+        Entry("switch view"),
         Entry("view"),
-        Entry("Next view (States, Listeners, Sockets)."),
+        Entry("Next view, in the order of the tabs."),
     ),
     row(
         Key::BackTab,
@@ -192,7 +195,7 @@ pub const BINDINGS: &[Binding] = &[
         Action::Show(View::States),
         Join(" "),
         Hidden,
-        Entry("The States, Listeners and Sockets views."),
+        Entry("Show the view with that number (the tabs show each view's number)."),
     ),
     row(
         Key::Char('2'),
@@ -204,6 +207,13 @@ pub const BINDINGS: &[Binding] = &[
     row(
         Key::Char('3'),
         Action::Show(View::Sockets),
+        Join(" "),
+        Hidden,
+        Join(", "),
+    ),
+    row(
+        Key::Char('6'),
+        Action::Show(View::Lifecycle),
         Join(" "),
         Hidden,
         Join(", "),
@@ -341,6 +351,16 @@ pub const BINDINGS: &[Binding] = &[
         Entry("scroll"),
         Hidden,
         Entry("Scroll."),
+    ),
+    row(
+        rebindable("tour_next", 'n'),
+        Action::TourNext,
+        Entry("demo: next step of the guided tour"),
+        Hidden,
+        Entry(
+            "In the demo (sockeye demo, sockeye attach): the guided tour's next step, one \
+             connection pair moved on by one TCP transition, both ends marked.",
+        ),
     ),
     row(
         rebindable("help", '?'),
@@ -492,7 +512,21 @@ pub fn markdown_table() -> String {
 mod tests {
     use super::*;
 
-    /// README.md holds [`markdown_table`] between its markers.
+    /// Every view of the registry (config/views.rs) is shown by its number key, and only by it.
+    #[test]
+    fn each_view_has_its_number_key() {
+        for &v in View::ALL {
+            let keys: Vec<Key> = BINDINGS
+                .iter()
+                .filter(|b| b.action == Action::Show(v))
+                .map(|b| b.key)
+                .collect();
+            assert_eq!(keys, [Key::Char(v.key())], "{v:?}");
+        }
+    }
+
+    /// README.md holds [`markdown_table`] between its markers (after a change of keys:
+    /// `SOCKEYE_UPDATE_README=1 cargo test --lib the_readme_key_table`).
     #[test]
     fn the_readme_key_table_is_the_help() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
@@ -503,6 +537,12 @@ mod tests {
             .find(end)
             .expect("README key table end marker");
         let want = markdown_table();
+        // `SOCKEYE_UPDATE_README=1 cargo test --lib the_readme_key_table` rewrites it.
+        if std::env::var_os("SOCKEYE_UPDATE_README").is_some() {
+            let updated = format!("{}{want}{}", &readme[..start], &readme[start + len..]);
+            std::fs::write(path, updated).unwrap();
+            return;
+        }
         assert_eq!(
             &readme[start..start + len],
             want,

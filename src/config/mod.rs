@@ -10,6 +10,7 @@ pub mod error;
 pub mod keys;
 pub mod settings;
 pub mod values;
+pub mod views;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

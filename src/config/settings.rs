@@ -7,7 +7,7 @@
 //!
 //! | field                 | type              | default     | config key / value        |
 //! |-----------------------|-------------------|-------------|---------------------------|
-//! | `view`                | [`View`]          | `States`    | `view = "states"` / `"listeners"` / `"sockets"` ([`View::parse`]) |
+//! | `view`                | [`View`]          | `States`    | `view = "states"` (a name from the registry in `views.rs`, [`View::parse`]) |
 //! | `interval`            | `Duration`        | 1 s         | `interval = 1.0` (seconds, clamp with [`TuiSettings::clamp_interval`]) |
 //! | `processes`           | `bool`            | `true`      | `processes = true`        |
 //! | `numeric`             | `bool`            | `false`     | `numeric = false` (`-n` sets it) |
@@ -27,44 +27,7 @@ use ratatui::style::Color;
 
 pub use super::keys::{KeyBindings, key_label};
 
-/// The three views, in Tab order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum View {
-    #[default]
-    States,
-    Listeners,
-    Sockets,
-}
-
-impl View {
-    pub const ALL: [View; 3] = [View::States, View::Listeners, View::Sockets];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            View::States => "States",
-            View::Listeners => "Listeners",
-            View::Sockets => "Sockets",
-        }
-    }
-
-    /// The config spelling: `states`, `listeners`, `sockets`.
-    pub fn parse(s: &str) -> Option<View> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "states" => Some(View::States),
-            "listeners" => Some(View::Listeners),
-            "sockets" => Some(View::Sockets),
-            _ => None,
-        }
-    }
-
-    pub fn next(self) -> View {
-        match self {
-            View::States => View::Listeners,
-            View::Listeners => View::Sockets,
-            View::Sockets => View::States,
-        }
-    }
-}
+pub use super::views::View;
 
 /// Colors of the live view. Ignored (everything monochrome, with bold/reverse for emphasis)
 /// when `TuiSettings::no_color` is set.
@@ -186,6 +149,7 @@ mod tests {
     fn view_parse_and_cycle() {
         assert_eq!(View::parse(" Listeners"), Some(View::Listeners));
         assert_eq!(View::parse("x"), None);
-        assert_eq!(View::Sockets.next(), View::States);
+        assert_eq!(View::Sockets.next().prev(), View::Sockets);
+        assert_eq!(View::ALL[View::COUNT - 1].next(), View::States);
     }
 }

@@ -22,18 +22,15 @@ pub struct ViewName(pub View);
 impl TryFrom<String> for ViewName {
     type Error = String;
     fn try_from(name: String) -> Result<Self, String> {
-        View::parse(&name).map(ViewName).ok_or_else(|| {
-            format!(
-                "'{}' is not a view (states, listeners or sockets)",
-                quote(&name)
-            )
-        })
+        View::parse(&name)
+            .map(ViewName)
+            .ok_or_else(|| format!("'{}' is not a view ({})", quote(&name), View::names()))
     }
 }
 
 impl From<ViewName> for String {
     fn from(view: ViewName) -> String {
-        view.0.title().to_ascii_lowercase()
+        view.0.name().to_string()
     }
 }
 

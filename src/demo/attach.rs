@@ -17,7 +17,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use super::control::{ControlClient, Request, Status, request_line};
-use super::scenarios::{Kind, ScenarioStatus};
+use super::scenarios::{Growth, Kind, ScenarioStatus};
 use super::view::{self, PortView};
 use crate::model::Snapshot;
 use crate::tui::Panel;
@@ -37,9 +37,13 @@ pub struct ScenarioPanel {
     selected: usize,
     shared: Arc<Mutex<Shared>>,
     actions: Sender<Request>,
+    /// Each scenario's extra ports and unix socket paths (from the first status), beside
+    /// `scenarios`.
+    extra: Vec<(Vec<u16>, Vec<String>)>,
     views: Vec<PortView>,
-    overflow_base: Option<u64>,
-    overflows: Option<u64>,
+    /// The counters at the first snapshot that had them, and their growth since.
+    counter_base: Growth,
+    growth: Growth,
 }
 
 impl ScenarioPanel {
@@ -58,6 +62,11 @@ impl ScenarioPanel {
     /// The panel without its worker: requests queue on the returned receiver.
     fn detached(status: Status) -> (ScenarioPanel, Receiver<Request>) {
         let scenarios = status.scenarios.iter().map(|s| (s.name, s.port)).collect();
+        let extra = status
+            .scenarios
+            .iter()
+            .map(|s| (s.extra_ports.clone(), s.paths.clone()))
+            .collect();
         let shared = Arc::new(Mutex::new(Shared {
             status: Some(status),
             message: None,
@@ -68,9 +77,10 @@ impl ScenarioPanel {
             selected: 0,
             shared,
             actions: tx,
+            extra,
             views: Vec::new(),
-            overflow_base: None,
-            overflows: None,
+            counter_base: Growth::default(),
+            growth: Growth::default(),
         };
         (panel, rx)
     }
@@ -167,6 +177,30 @@ fn worker(path: &Path, rx: &Receiver<Request>, shared: &Mutex<Shared>) {
     }
 }
 
+impl ScenarioPanel {
+    /// The tour scenario, when the demo runs it.
+    fn tour(&self) -> Option<Kind> {
+        self.scenarios
+            .iter()
+            .map(|(k, _)| *k)
+            .find(|k| k.as_str() == "tour")
+    }
+
+    /// Where the tour stands, from the last status.
+    fn focus(&self) -> Option<crate::demo::scenarios::Focus> {
+        let tour = self.tour()?;
+        let shared = self.shared.lock().ok()?;
+        shared
+            .status
+            .as_ref()?
+            .scenarios
+            .iter()
+            .find(|s| s.name == tour)?
+            .focus
+            .clone()
+    }
+}
+
 impl Panel for ScenarioPanel {
     fn title(&self) -> String {
         let pid = self
@@ -214,8 +248,13 @@ impl Panel for ScenarioPanel {
             };
             let mut spans = vec![
                 Span::styled(format!("{marker}{:<11}", kind.as_str()), style),
-                Span::raw(format!(":{port:<6} ")),
-                Span::raw(kind.now_line(view, self.overflows)),
+                // A scenario of unix sockets has no port: its files are in the control dir.
+                Span::raw(if *port == 0 {
+                    format!("{:<8}", "files")
+                } else {
+                    format!(":{port:<6} ")
+                }),
+                Span::raw(kind.now_line(view, st, self.growth)),
             ];
             if !flags.is_empty() {
                 spans.push(Span::styled(
@@ -267,7 +306,7 @@ impl Panel for ScenarioPanel {
         y += 1;
         if y < bottom {
             let keys = "[ ] scenario   c connect   w send hello!\\r\\n   x close   \
-                        a accept on/off   < > churn   R reset";
+                        a accept on/off   < > churn   R reset   n tour step";
             Paragraph::new(Line::styled(
                 keys,
                 Style::default().add_modifier(Modifier::DIM),
@@ -376,16 +415,59 @@ impl Panel for ScenarioPanel {
         .collect()
     }
 
+    fn tour_next(&mut self) {
+        match self.tour() {
+            Some(tour) => {
+                // The tour is what the panel shows from now on.
+                if let Some(i) = self.scenarios.iter().position(|(k, _)| *k == tour) {
+                    self.selected = i;
+                }
+                self.send(Request::Do {
+                    scenario: tour,
+                    action: "next".into(),
+                });
+            }
+            None => {
+                self.note("the demo is not running the tour scenario (sockeye demo tour)".into())
+            }
+        }
+    }
+
+    fn marked(&self) -> Vec<(u16, u16)> {
+        let Some(f) = self.focus() else {
+            return Vec::new();
+        };
+        let Some(c) = f.client_port else {
+            return Vec::new();
+        };
+        vec![(c, f.server_port), (f.server_port, c)]
+    }
+
     fn on_snapshot(&mut self, snapshot: &Snapshot) {
+        let none = (Vec::new(), Vec::new());
         self.views = self
             .scenarios
             .iter()
-            .map(|(_, port)| view::port_view(snapshot, *port))
+            .enumerate()
+            .map(|(i, (_, port))| {
+                let (ports, paths) = self.extra.get(i).unwrap_or(&none);
+                view::scenario_view(snapshot, *port, ports, paths)
+            })
             .collect();
-        if let Some(now) = snapshot.counters.as_ref().and_then(|c| c.listen_overflows) {
-            let base = *self.overflow_base.get_or_insert(now);
-            self.overflows = Some(now.saturating_sub(base));
-        }
+        let Some(c) = snapshot.counters.as_ref() else {
+            return;
+        };
+        // Growth since the first value seen; a counter the kernel does not have stays None.
+        let grow = |base: &mut Option<u64>, now: Option<u64>| {
+            let now = now?;
+            Some(now.saturating_sub(*base.get_or_insert(now)))
+        };
+        let b = &mut self.counter_base;
+        self.growth = Growth {
+            listen_overflows: grow(&mut b.listen_overflows, c.listen_overflows),
+            udp_rcvbuf_errors: grow(&mut b.udp_rcvbuf_errors, c.udp_rcvbuf_errors),
+            udp_in_errors: grow(&mut b.udp_in_errors, c.udp_in_errors),
+        };
     }
 }
 
@@ -418,6 +500,8 @@ mod tests {
                     max_rate: (name == "time-wait").then_some(200.0),
                     max_clients: 8,
                     extra_ports: Vec::new(),
+                    paths: Vec::new(),
+                    focus: None,
                 })
                 .collect(),
         }
@@ -583,6 +667,8 @@ mod tests {
             max_rate: max,
             max_clients: 1,
             extra_ports: Vec::new(),
+            paths: Vec::new(),
+            focus: None,
         }
     }
 
@@ -595,5 +681,157 @@ mod tests {
         assert_eq!(f(0.0, true), Some(0.1));
         assert_eq!(f(0.1, false), Some(0.0));
         assert_eq!(ScenarioPanel::next_rate(&st(None, None), true), None);
+    }
+
+    fn unix(
+        netid: Netid,
+        state: TcpState,
+        path: Option<&str>,
+        inode: u64,
+        rq: u32,
+        sq: u32,
+    ) -> Socket {
+        Socket {
+            recv_q: Some(rq),
+            send_q: Some(sq),
+            ..Socket::new(
+                netid,
+                state,
+                Endpoint::Unix {
+                    path: path.map(Into::into),
+                    inode,
+                },
+                Endpoint::Unix {
+                    path: None,
+                    inode: 0,
+                },
+            )
+        }
+    }
+
+    #[test]
+    fn unix_line_reads_the_scenarios_paths_and_udp_shows_drop_deltas() {
+        let mut status = status_of(&[("unix", 0), ("udp", 7009)]);
+        let dir = "/run/user/1/sockeye";
+        status.scenarios[0].paths = [
+            "unix-stream.sock",
+            "unix-dgram.sock",
+            "unix-dgram-sender.sock",
+        ]
+        .iter()
+        .map(|n| format!("{dir}/{n}"))
+        .collect();
+        status.scenarios[1].accepting = false;
+        let (mut panel, _rx) = ScenarioPanel::detached(status);
+        let snap = |rcvbuf: u64, in_errors: u64| {
+            let path = |n: &str| Some(format!("{dir}/{n}"));
+            let mut s = snapshot(0);
+            s.sockets = vec![
+                unix(
+                    Netid::UnixStream,
+                    TcpState::Listen,
+                    path("unix-stream.sock").as_deref(),
+                    10,
+                    2,
+                    1,
+                ),
+                unix(
+                    Netid::UnixStream,
+                    TcpState::Listen,
+                    Some("/elsewhere.sock"),
+                    11,
+                    5,
+                    5,
+                ),
+                unix(
+                    Netid::UnixDgram,
+                    TcpState::Established,
+                    path("unix-dgram.sock").as_deref(),
+                    12,
+                    8,
+                    0,
+                ),
+                unix(
+                    Netid::UnixDgram,
+                    TcpState::Established,
+                    path("unix-dgram-sender.sock").as_deref(),
+                    13,
+                    0,
+                    8448,
+                ),
+            ];
+            if let Some(c) = s.counters.as_mut() {
+                c.udp_rcvbuf_errors = Some(rcvbuf);
+                c.udp_in_errors = Some(in_errors);
+            }
+            s
+        };
+        panel.on_snapshot(&snap(100, 120));
+        panel.on_snapshot(&snap(131, 151));
+        let area = Rect::new(0, 0, 160, panel.height() - 2);
+        let mut buf = Buffer::empty(area);
+        panel.render(area, &mut buf, None);
+        let screen = text(&buf);
+        assert!(
+            screen.contains(
+                "▶ unix       files   u_str LISTEN 2/1 · 0 accepted · u_dgr receiver Recv-Q 8, \
+                 sender Send-Q 8448"
+            ),
+            "{screen}"
+        );
+        assert!(
+            screen.contains(
+                "not reading: Recv-Q at its buffer, datagrams dropped (ss -uan) · \
+                 Udp RcvbufErrors +31 InErrors +31"
+            ),
+            "{screen}"
+        );
+        assert!(screen.contains("EAGAIN"), "{screen}");
+    }
+
+    #[test]
+    fn the_tour_key_moves_the_tour_and_marks_its_pair() {
+        let mut status = status_of(&[("backlog", 7000), ("tour", 7011)]);
+        let (mut panel, rx) = ScenarioPanel::detached(status.clone());
+        assert!(panel.marked().is_empty());
+        panel.tour_next();
+        assert_eq!(
+            rx.try_recv().unwrap(),
+            Request::Do {
+                scenario: kind("tour"),
+                action: "next".into()
+            }
+        );
+        // The panel follows the tour.
+        assert_eq!(panel.selected, 1);
+        status.scenarios[1].focus = Some(crate::demo::scenarios::Focus {
+            step: 2,
+            steps: 11,
+            client_state: "SYN-SENT".into(),
+            server_state: "LISTEN".into(),
+            says: "connect(): the client sends a SYN".into(),
+            server_port: 7011,
+            client_port: Some(50123),
+        });
+        if let Ok(mut s) = panel.shared.lock() {
+            s.status = Some(status);
+        }
+        assert_eq!(panel.marked(), vec![(50123, 7011), (7011, 50123)]);
+        let area = Rect::new(0, 0, 140, panel.height() - 2);
+        let mut buf = Buffer::empty(area);
+        panel.render(area, &mut buf, None);
+        let screen = text(&buf);
+        assert!(
+            screen.contains("▶ tour       :7011   step 2/11: client SYN-SENT · server LISTEN"),
+            "{screen}"
+        );
+        assert!(
+            screen.contains("connect(): the client sends a SYN"),
+            "{screen}"
+        );
+        // Without the tour scenario the key only says so.
+        let (mut plain, rx) = ScenarioPanel::detached(status_of(&[("backlog", 7000)]));
+        plain.tour_next();
+        assert!(rx.try_recv().is_err());
     }
 }

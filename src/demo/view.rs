@@ -1,7 +1,7 @@
 //! What the kernel shows on a scenario's port: a pure function of a snapshot, which each
 //! scenario's explanation (its `Spec`) reads, so the attach panel only draws.
 
-use crate::model::{Snapshot, Socket, TcpState};
+use crate::model::{Endpoint, Netid, Snapshot, Socket, TcpState};
 
 /// The kernel's view of one scenario's port.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -17,6 +17,21 @@ pub struct PortView {
     pub server_max_send_q: u32,
     /// Largest Recv-Q on the client side.
     pub client_max_recv_q: u32,
+    /// Unix sockets bound to one of the scenario's paths (listeners, accepted ends, datagram
+    /// sockets), in snapshot order.
+    pub unix: Vec<UnixSeen>,
+    /// (port, Recv-Q, Send-Q) of the listeners on the scenario's extra ports.
+    pub extra_listen: Vec<(u16, Option<u32>, Option<u32>)>,
+}
+
+/// One unix socket on a scenario's path, as the kernel shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnixSeen {
+    pub path: String,
+    pub netid: Netid,
+    pub state: TcpState,
+    pub recv_q: Option<u32>,
+    pub send_q: Option<u32>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -67,8 +82,43 @@ pub fn port_view(snapshot: &Snapshot, port: u16) -> PortView {
     v
 }
 
+/// `port_view`, plus the listeners on `extra` ports and the unix sockets bound to `paths`.
+pub fn scenario_view(snapshot: &Snapshot, port: u16, extra: &[u16], paths: &[String]) -> PortView {
+    let mut v = if port == 0 {
+        PortView::default()
+    } else {
+        port_view(snapshot, port)
+    };
+    for s in snapshot
+        .sockets
+        .iter()
+        .filter(|s| is_tcp(s) && s.state == TcpState::Listen)
+    {
+        if let Some(p) = s.local_port().filter(|p| extra.contains(p)) {
+            v.extra_listen.push((p, s.recv_q, s.send_q));
+        }
+    }
+    if paths.is_empty() {
+        return v;
+    }
+    for s in &snapshot.sockets {
+        if let Endpoint::Unix { path: Some(p), .. } = &s.local
+            && paths.iter().any(|want| **want == **p)
+        {
+            v.unix.push(UnixSeen {
+                path: p.to_string(),
+                netid: s.netid,
+                state: s.state,
+                recv_q: s.recv_q,
+                send_q: s.send_q,
+            });
+        }
+    }
+    v
+}
+
 fn is_tcp(s: &Socket) -> bool {
-    s.netid == crate::model::Netid::Tcp
+    s.netid == Netid::Tcp
 }
 
 fn q(v: Option<u32>) -> String {

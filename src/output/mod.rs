@@ -5,6 +5,7 @@
 pub mod columns;
 pub mod format;
 pub mod json;
+pub mod netstat;
 pub mod services;
 pub mod summary;
 pub mod table;

@@ -41,6 +41,16 @@ impl Services {
         Services::parse(&text, range)
     }
 
+    /// Every port `host`'s /etc/services names, ephemeral ones too: what getservbyport (and
+    /// so netstat) answers.
+    pub fn every_port(host: &Host) -> Services {
+        let text = host.services_text().unwrap_or_default();
+        let mut s = Services::parse(&text, None);
+        // An empty range: no port is left unnamed.
+        s.ephemeral = (1, 0);
+        s
+    }
+
     /// Build from the text of a services file and an ephemeral range (ss falls back to
     /// 1024–4999 when the sysctl cannot be read).
     pub fn parse(text: &str, ephemeral: Option<(u16, u16)>) -> Services {

@@ -27,6 +27,7 @@
 
 pub mod cells;
 pub mod delta;
+pub mod lifecycle;
 pub mod prepare;
 pub mod query;
 pub mod resolve;
@@ -69,6 +70,13 @@ pub trait Panel {
     fn help(&self) -> Vec<(String, String)>;
     /// Called with every new scoped snapshot before it is drawn.
     fn on_snapshot(&mut self, _snapshot: &Snapshot) {}
+    /// The tour key (`Action::TourNext`): move a guided walk on, if the panel has one.
+    fn tour_next(&mut self) {}
+    /// Sockets to mark in the views, as (local port, peer port) of TCP sockets: the pair a
+    /// guided walk is on.
+    fn marked(&self) -> Vec<(u16, u16)> {
+        Vec::new()
+    }
 }
 
 /// Everything [`run_app`] needs.

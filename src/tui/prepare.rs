@@ -15,6 +15,8 @@ use super::sort::{Sort, SortScratch, ascending_order_with};
 pub struct Preparer {
     pub tracker: Tracker,
     pub sort_scratch: SortScratch,
+    /// The previous refresh's connections, for the Lifecycle view's transition rates.
+    pub lifecycle: super::lifecycle::Tracker,
 }
 
 /// Distinct local ports of non-listening TCP sockets inside `ip_local_port_range`, and the
@@ -81,6 +83,8 @@ pub struct Prepared {
     /// The sort `order` follows.
     pub sort: Sort,
     pub order: Vec<usize>,
+    /// State-machine moves since the previous snapshot (the Lifecycle view).
+    pub moves: super::lifecycle::Moves,
     /// Time taken by each step (for `SOCKEYE_TRACE`).
     pub steps: [(&'static str, Duration); 4],
 }
@@ -91,44 +95,56 @@ pub fn prepare(preparer: &mut Preparer, snapshot: Snapshot, sort: Sort) -> Prepa
     let Preparer {
         tracker,
         sort_scratch,
+        lifecycle,
     } = preparer;
     let socks = &snapshot.sockets;
     // Two independent halves: changes and sort (the sort needs the changes' ranks) on this
     // thread, counts, groups and the listener tree on a second one — the machine has two
     // cores and at 100,000 sockets each half takes ~10 ms, so a refresh is ready sooner.
-    let ((changes, order, t_deltas, t_sort), (counts, groups, ephemeral, tree, t_states, t_tree)) =
-        std::thread::scope(|scope| {
-            let other = scope.spawn(|| {
-                let t0 = Instant::now();
-                // Counts, state groups and ephemeral ports in one walk over the table.
-                let mut tally = group::StateTally::default();
-                let mut ephemeral = EphemeralTally::new(&snapshot);
-                for (i, s) in socks.iter().enumerate() {
-                    tally.add(i, s);
-                    ephemeral.add(s);
-                }
-                let (counts, groups) = tally.finish();
-                let ephemeral = ephemeral.finish();
-                let t1 = Instant::now();
-                let tree = group::by_listener(socks);
-                (counts, groups, ephemeral, tree, t1 - t0, t1.elapsed())
-            });
+    let (
+        (changes, order, t_deltas, t_sort),
+        (counts, groups, ephemeral, tree, moves, t_states, t_tree),
+    ) = std::thread::scope(|scope| {
+        let other = scope.spawn(|| {
             let t0 = Instant::now();
-            let changes = tracker.update(&snapshot);
-            let t1 = Instant::now();
-            let mut order =
-                ascending_order_with(socks, sort.column, Some(&changes.ranks), sort_scratch);
-            tracker.set_order(&order);
-            if sort.descending {
-                order.reverse();
+            // Counts, state groups and ephemeral ports in one walk over the table.
+            let mut tally = group::StateTally::default();
+            let mut ephemeral = EphemeralTally::new(&snapshot);
+            for (i, s) in socks.iter().enumerate() {
+                tally.add(i, s);
+                ephemeral.add(s);
             }
-            let mine = (changes, order, t1 - t0, t1.elapsed());
-            // A panic there is a bug; re-raise it here rather than lose it.
-            let theirs = other
-                .join()
-                .unwrap_or_else(|e| std::panic::resume_unwind(e));
-            (mine, theirs)
+            let (counts, groups) = tally.finish();
+            let ephemeral = ephemeral.finish();
+            let t1 = Instant::now();
+            let tree = group::by_listener(socks);
+            let moves = lifecycle.update(&snapshot);
+            (
+                counts,
+                groups,
+                ephemeral,
+                tree,
+                moves,
+                t1 - t0,
+                t1.elapsed(),
+            )
         });
+        let t0 = Instant::now();
+        let changes = tracker.update(&snapshot);
+        let t1 = Instant::now();
+        let mut order =
+            ascending_order_with(socks, sort.column, Some(&changes.ranks), sort_scratch);
+        tracker.set_order(&order);
+        if sort.descending {
+            order.reverse();
+        }
+        let mine = (changes, order, t1 - t0, t1.elapsed());
+        // A panic there is a bug; re-raise it here rather than lose it.
+        let theirs = other
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (mine, theirs)
+    });
     Prepared {
         counts,
         changes,
@@ -138,6 +154,7 @@ pub fn prepare(preparer: &mut Preparer, snapshot: Snapshot, sort: Sort) -> Prepa
         order,
         sort,
         snapshot,
+        moves,
         steps: [
             ("deltas", t_deltas),
             ("sort", t_sort),

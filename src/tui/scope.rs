@@ -16,11 +16,16 @@ pub struct Scope {
     pub process_names: Vec<String>,
     /// Keep inet sockets whose local or peer port is one of these.
     pub ports: Vec<u16>,
+    /// Keep unix sockets bound to one of these paths, and their peers (a demo's files).
+    pub unix_paths: Vec<String>,
 }
 
 impl Scope {
     pub fn is_empty(&self) -> bool {
-        self.pids.is_empty() && self.process_names.is_empty() && self.ports.is_empty()
+        self.pids.is_empty()
+            && self.process_names.is_empty()
+            && self.ports.is_empty()
+            && self.unix_paths.is_empty()
     }
 
     /// Scoping by process needs process attribution.
@@ -47,6 +52,9 @@ impl Scope {
         if !self.ports.is_empty() {
             let p: Vec<String> = self.ports.iter().map(|p| p.to_string()).collect();
             parts.push(format!("ports {}", p.join(",")));
+        }
+        if !self.unix_paths.is_empty() {
+            parts.push(format!("{} unix paths", self.unix_paths.len()));
         }
         (!parts.is_empty()).then(|| parts.join(" "))
     }
@@ -99,9 +107,29 @@ impl Scope {
             (Endpoint::Unix { path: Some(p), .. }, _) => unix_paths.contains(p),
             _ => false,
         };
+        // Sockets bound to a scoped path, and (by inode) their peers.
+        let mut on_paths: HashSet<u64> = HashSet::new();
+        if !self.unix_paths.is_empty() {
+            for s in &sockets {
+                if let Endpoint::Unix {
+                    path: Some(p),
+                    inode,
+                } = &s.local
+                    && self.unix_paths.iter().any(|want| **want == **p)
+                {
+                    on_paths.insert(*inode);
+                }
+            }
+        }
+        let path_hit = |s: &Socket| match (&s.local, &s.peer) {
+            (Endpoint::Unix { inode, .. }, Endpoint::Unix { inode: peer, .. }) => {
+                on_paths.contains(inode) || (*peer != 0 && on_paths.contains(peer))
+            }
+            _ => false,
+        };
         sockets
             .into_iter()
-            .filter(|s| port_hit(s) || self.owns(s) || to_listener(s))
+            .filter(|s| port_hit(s) || self.owns(s) || to_listener(s) || path_hit(s))
             .collect()
     }
 }
@@ -180,5 +208,47 @@ mod tests {
         assert_eq!(by_port.apply(socks.clone()).len(), 1);
         assert_eq!(by_port.describe().as_deref(), Some("ports 22"));
         assert_eq!(Scope::default().apply(socks).len(), 5);
+    }
+
+    #[test]
+    fn unix_path_scope_keeps_sockets_on_its_paths_and_their_peers() {
+        let ux = |path: Option<&str>, inode: u64, peer: u64| {
+            Socket::new(
+                Netid::UnixStream,
+                TcpState::Established,
+                Endpoint::Unix {
+                    path: path.map(Into::into),
+                    inode,
+                },
+                Endpoint::Unix {
+                    path: None,
+                    inode: peer,
+                },
+            )
+        };
+        let socks = vec![
+            ux(Some("/d/unix-stream.sock"), 10, 0),
+            // the accepted end (the listener's path) and its unnamed client
+            ux(Some("/d/unix-stream.sock"), 11, 12),
+            ux(None, 12, 11),
+            // someone else's
+            ux(Some("/run/other.sock"), 20, 0),
+            ux(None, 21, 22),
+            sock(TcpState::Listen, ("0.0.0.0", 0), ("0.0.0.0", 0), None),
+        ];
+        let scope = Scope {
+            unix_paths: vec!["/d/unix-stream.sock".into()],
+            ..Scope::default()
+        };
+        assert!(!scope.is_empty() && !scope.needs_processes());
+        let kept: Vec<u64> = scope
+            .apply(socks)
+            .iter()
+            .map(|s| match s.local {
+                Endpoint::Unix { inode, .. } => inode,
+                Endpoint::Inet { .. } => 0,
+            })
+            .collect();
+        assert_eq!(kept, vec![10, 11, 12]);
     }
 }

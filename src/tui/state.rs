@@ -114,8 +114,10 @@ pub struct App {
     pub keys: Vec<u64>,
     /// TCP connections on ephemeral ports and the size of the range, when known.
     pub ephemeral: Option<(u64, u64)>,
+    /// State-machine moves since the previous refresh (the Lifecycle view).
+    pub moves: super::lifecycle::Moves,
     preparer: Preparer,
-    pub views: [ViewState; 3],
+    pub views: [ViewState; View::COUNT],
     /// Snapshot indices in sort order.
     pub(super) order: Vec<usize>,
     pub collapsed: HashSet<GroupId>,
@@ -134,14 +136,6 @@ pub struct App {
     pub quit: bool,
     /// Ctrl-Z: the terminal loop gives the terminal back and stops the process.
     pub suspend: bool,
-}
-
-fn view_index(v: View) -> usize {
-    match v {
-        View::States => 0,
-        View::Listeners => 1,
-        View::Sockets => 2,
-    }
 }
 
 impl App {
@@ -177,6 +171,7 @@ impl App {
             changes: Changes::default(),
             keys: Vec::new(),
             ephemeral: None,
+            moves: Default::default(),
             preparer: Preparer::default(),
             views: Default::default(),
             order: Vec::new(),
@@ -216,11 +211,11 @@ impl App {
     }
 
     pub fn view_state(&self) -> &ViewState {
-        &self.views[view_index(self.view)]
+        &self.views[self.view.index()]
     }
 
     pub(super) fn view_state_mut(&mut self) -> &mut ViewState {
-        &mut self.views[view_index(self.view)]
+        &mut self.views[self.view.index()]
     }
 
     /// The socket the selection points at: a socket row, or a listener row's listener.
@@ -245,7 +240,7 @@ impl App {
     /// snapshot it replaces, so the caller can hand its socket table back to the collector
     /// for reuse (see [`Command::Recycle`]) instead of freeing it here.
     pub fn apply_prepared(&mut self, p: Prepared, elapsed: Option<Duration>) -> Option<Snapshot> {
-        let selected: Vec<Option<RowId>> = (0..3).map(|v| self.row_id(v)).collect();
+        let selected: Vec<Option<RowId>> = (0..View::COUNT).map(|v| self.row_id(v)).collect();
         let Prepared {
             snapshot,
             counts,
@@ -255,8 +250,10 @@ impl App {
             ephemeral,
             sort,
             order,
+            moves,
             steps: _,
         } = p;
+        self.moves = moves;
         self.counts = counts;
         self.history.push(&self.counts);
         self.keys = std::mem::take(&mut changes.keys);
@@ -325,91 +322,30 @@ impl App {
         let Some(snap) = self.snapshot.as_ref() else {
             return;
         };
-        let socks = &snap.sockets;
-        if self.order.len() != socks.len() {
-            self.order = sorted_order(socks, self.sort);
+        let n = snap.sockets.len();
+        if self.order.len() != n {
+            self.order = sorted_order(&snap.sockets, self.sort);
         }
-        let order = &self.order;
-
-        // Distribute the sorted order into groups: one pass, so every group comes out sorted
-        // without sorting each again.
-        let mut state_of = vec![0u8; socks.len()];
-        for (gi, g) in self.groups.iter().enumerate() {
-            for &i in &g.members {
-                state_of[i] = gi as u8;
-            }
-        }
-        let mut state_buckets: Vec<Vec<usize>> = self
-            .groups
-            .iter()
-            .map(|g| Vec::with_capacity(g.members.len()))
-            .collect();
-        for &i in order {
-            if let Some(b) = state_buckets.get_mut(state_of[i] as usize) {
-                b.push(i);
-            }
-        }
-        drop(state_of);
         // The row tables are refilled in place: at 100,000 sockets, fresh ones would cost
         // page faults every refresh.
-        let [mut states, mut listeners, mut flat] =
-            std::array::from_fn(|v| std::mem::take(&mut self.views[v].rows));
-        states.clear();
-        listeners.clear();
-        flat.clear();
-        for (g, members) in self.groups.iter().zip(state_buckets) {
-            states.push(Row::StateGroup(g.key));
-            if !self.collapsed.contains(&GroupId::State(g.key)) {
-                states.extend(members.into_iter().map(|idx| Row::Socket { idx, depth: 1 }));
-            }
-        }
-
-        let nl = self.tree.listeners.len();
-        let mut owner = vec![u32::MAX; socks.len()];
-        for (gi, lg) in self.tree.listeners.iter().enumerate() {
-            for i in lg.children() {
-                owner[i] = gi as u32;
-            }
-        }
-        for (ri, rg) in self.tree.outbound.iter().enumerate() {
-            for &i in &rg.members {
-                owner[i] = (nl + ri) as u32;
-            }
-        }
-        let mut tree_buckets: Vec<Vec<usize>> = vec![Vec::new(); nl + self.tree.outbound.len()];
-        for &i in order {
-            if let Some(b) = tree_buckets.get_mut(owner[i] as usize) {
-                b.push(i);
-            }
-        }
-        drop(owner);
-        let mut buckets = tree_buckets.into_iter();
-        for (gi, lg) in self.tree.listeners.iter().enumerate() {
-            listeners.push(Row::Listener(gi));
-            let kids = buckets.next().unwrap_or_default();
-            let id = GroupId::Listener(listener_key(&socks[lg.listener]));
-            if !self.collapsed.contains(&id) {
-                listeners.extend(kids.into_iter().map(|idx| Row::Socket { idx, depth: 1 }));
-            }
-        }
-        if !self.tree.outbound.is_empty() {
-            listeners.push(Row::OutboundHeader);
-            let outbound_open = !self.collapsed.contains(&GroupId::Outbound);
-            for (ri, rg) in self.tree.outbound.iter().enumerate() {
-                let members = buckets.next().unwrap_or_default();
-                if !outbound_open {
-                    continue;
+        let mut rows_of: [Vec<Row>; View::COUNT] = std::array::from_fn(|v| {
+            let mut rows = std::mem::take(&mut self.views[v].rows);
+            rows.clear();
+            rows
+        });
+        for &view in View::ALL {
+            let rows = &mut rows_of[view.index()];
+            match view {
+                View::States => self.state_rows(rows),
+                View::Listeners => self.listener_rows(rows),
+                View::Sockets => {
+                    rows.extend(self.order.iter().map(|&idx| Row::Socket { idx, depth: 0 }))
                 }
-                listeners.push(Row::Remote(ri));
-                if !self.collapsed.contains(&GroupId::Remote(rg.addr, rg.port)) {
-                    listeners.extend(members.into_iter().map(|idx| Row::Socket { idx, depth: 2 }));
-                }
+                View::Lifecycle => self.lifecycle_rows(rows),
             }
         }
 
-        flat.extend(order.iter().map(|&idx| Row::Socket { idx, depth: 0 }));
-
-        for (v, rows) in [states, listeners, flat].into_iter().enumerate() {
+        for (v, rows) in rows_of.into_iter().enumerate() {
             let want = selected.get(v).cloned().flatten();
             self.views[v].rows = rows;
             let found = want.and_then(|id| {
@@ -431,8 +367,100 @@ impl App {
         }
     }
 
+    /// The States view: a row per state group, its sockets (in sort order) under it unless
+    /// collapsed. One pass over the sorted order, so every group comes out sorted without
+    /// sorting each again.
+    fn state_rows(&self, rows: &mut Vec<Row>) {
+        let n = self.snapshot.as_ref().map_or(0, |s| s.sockets.len());
+        let mut state_of = vec![0u8; n];
+        for (gi, g) in self.groups.iter().enumerate() {
+            for &i in &g.members {
+                state_of[i] = gi as u8;
+            }
+        }
+        let mut buckets: Vec<Vec<usize>> = self
+            .groups
+            .iter()
+            .map(|g| Vec::with_capacity(g.members.len()))
+            .collect();
+        for &i in &self.order {
+            if let Some(b) = state_of.get(i).and_then(|&g| buckets.get_mut(g as usize)) {
+                b.push(i);
+            }
+        }
+        for (g, members) in self.groups.iter().zip(buckets) {
+            rows.push(Row::StateGroup(g.key));
+            if !self.collapsed.contains(&GroupId::State(g.key)) {
+                rows.extend(members.into_iter().map(|idx| Row::Socket { idx, depth: 1 }));
+            }
+        }
+    }
+
+    /// The Lifecycle view's list under the diagram: the States view's rows of TCP states.
+    fn lifecycle_rows(&self, rows: &mut Vec<Row>) {
+        self.state_rows(rows);
+        let mut tcp = false;
+        rows.retain(|r| {
+            if let Row::StateGroup(k) = r {
+                tcp = matches!(k, crate::group::StateGroupKey::Tcp(_));
+            }
+            tcp
+        });
+    }
+
+    /// The Listeners view: each listener with its connections, then the outbound
+    /// connections grouped by remote endpoint.
+    fn listener_rows(&self, rows: &mut Vec<Row>) {
+        let Some(snap) = self.snapshot.as_ref() else {
+            return;
+        };
+        let socks = &snap.sockets;
+        let nl = self.tree.listeners.len();
+        let mut owner = vec![u32::MAX; socks.len()];
+        for (gi, lg) in self.tree.listeners.iter().enumerate() {
+            for i in lg.children() {
+                owner[i] = gi as u32;
+            }
+        }
+        for (ri, rg) in self.tree.outbound.iter().enumerate() {
+            for &i in &rg.members {
+                owner[i] = (nl + ri) as u32;
+            }
+        }
+        let mut tree_buckets: Vec<Vec<usize>> = vec![Vec::new(); nl + self.tree.outbound.len()];
+        for &i in &self.order {
+            if let Some(b) = owner.get(i).and_then(|&o| tree_buckets.get_mut(o as usize)) {
+                b.push(i);
+            }
+        }
+        drop(owner);
+        let mut buckets = tree_buckets.into_iter();
+        for (gi, lg) in self.tree.listeners.iter().enumerate() {
+            rows.push(Row::Listener(gi));
+            let kids = buckets.next().unwrap_or_default();
+            let id = GroupId::Listener(listener_key(&socks[lg.listener]));
+            if !self.collapsed.contains(&id) {
+                rows.extend(kids.into_iter().map(|idx| Row::Socket { idx, depth: 1 }));
+            }
+        }
+        if !self.tree.outbound.is_empty() {
+            rows.push(Row::OutboundHeader);
+            let outbound_open = !self.collapsed.contains(&GroupId::Outbound);
+            for (ri, rg) in self.tree.outbound.iter().enumerate() {
+                let members = buckets.next().unwrap_or_default();
+                if !outbound_open {
+                    continue;
+                }
+                rows.push(Row::Remote(ri));
+                if !self.collapsed.contains(&GroupId::Remote(rg.addr, rg.port)) {
+                    rows.extend(members.into_iter().map(|idx| Row::Socket { idx, depth: 2 }));
+                }
+            }
+        }
+    }
+
     pub(super) fn rebuild_keep(&mut self) {
-        let selected: Vec<Option<RowId>> = (0..3).map(|v| self.row_id(v)).collect();
+        let selected: Vec<Option<RowId>> = (0..View::COUNT).map(|v| self.row_id(v)).collect();
         self.rebuild(selected);
     }
 

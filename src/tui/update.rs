@@ -302,7 +302,7 @@ impl App {
                 self.filter.error = None;
             }
             Action::NextView => self.view = self.view.next(),
-            Action::PrevView => self.view = self.view.next().next(),
+            Action::PrevView => self.view = self.view.prev(),
             Action::Show(view) => self.view = view,
             Action::Down => self.move_by(1),
             Action::Up => self.move_by(-1),
@@ -351,6 +351,11 @@ impl App {
             }
             Action::Detail => return self.toggle_detail(),
             Action::Scroll => {}
+            Action::TourNext => {
+                if let Some(p) = self.panel.as_mut() {
+                    p.tour_next();
+                }
+            }
         }
         Vec::new()
     }

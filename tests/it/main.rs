@@ -7,6 +7,7 @@ pub mod common;
 mod check;
 mod cli;
 mod config;
+mod conformance_netstat;
 mod conformance_ss;
 mod demo;
 mod events;

@@ -41,6 +41,7 @@ pub type Verify<'a> = &'a mut dyn FnMut(u64) -> Option<bool>;
 
 /// The fields of one row, before the query's filter.
 struct Row<'a> {
+    refcount: u32,
     netid: Netid,
     state: TcpState,
     inode: u64,
@@ -69,7 +70,7 @@ fn parse_row(line: &[u8]) -> Option<Row<'_>> {
         }
         at += width + 1;
     }
-    let [_refcount, _protocol, flags, kind, st] = fixed;
+    let [refcount, _protocol, flags, kind, st] = fixed;
     let netid = Netid::of_unix_type(u8::try_from(kind).ok()?)?;
     // The kernel prints SS_CONNECTED/SS_CONNECTING exactly when sk_state is ESTABLISHED (2 is
     // an accepted-but-not-yet-accept()ed connection), and SS_UNCONNECTED/SS_DISCONNECTING
@@ -88,6 +89,7 @@ fn parse_row(line: &[u8]) -> Option<Row<'_>> {
         p => p.strip_prefix(b" ").filter(|p| !p.is_empty())?,
     };
     Some(Row {
+        refcount,
         netid,
         state,
         inode,
@@ -123,6 +125,22 @@ fn build(row: &Row<'_>, path: &[u8], netids: NetidSet, states: StateSet) -> Opti
             peer,
         )
     })
+}
+
+/// inode -> RefCount of /proc/net/unix (netstat's RefCnt; sock_diag does not report it).
+/// An inode on two rows (a forged row inside a path copies a real one) is `None`: which
+/// count is the socket's cannot be told.
+pub fn unix_refcounts(text: &[u8]) -> FxHashMap<u64, Option<u32>> {
+    let mut out: FxHashMap<u64, Option<u32>> = FxHashMap::default();
+    for row in Lines::new(text).skip(1).filter_map(parse_row) {
+        if row.inode == 0 {
+            continue;
+        }
+        out.entry(row.inode)
+            .and_modify(|c| *c = None)
+            .or_insert(Some(row.refcount));
+    }
+    out
 }
 
 /// What reading the table found besides sockets.
@@ -431,6 +449,19 @@ mod tests {
         let junk = "j".repeat(MAX_PATH_TEXT);
         let (out, read) = table(&format!("{REAL}{junk}\n"), None);
         assert_eq!((out.len(), read.joined, read.bad.count), (1, 0, 1));
+    }
+
+    #[test]
+    fn reference_counts_by_inode_and_unknown_when_an_inode_repeats() {
+        let text = b"Num       RefCount Protocol Flags    Type St Inode Path\n\
+            0000000000000000: 00000003 00000000 00000000 0001 03 900\n\
+            0000000000000000: 00000002 00000000 00010000 0001 01 901 /a\n\
+            0000000000000000: 00000005 00000000 00000000 0001 03 901\n\
+            0000000000000000: 00000002 00000000 00000000 0001 02 0 /a\n";
+        let r = unix_refcounts(text);
+        assert_eq!(r.get(&900), Some(&Some(3)));
+        assert_eq!(r.get(&901), Some(&None));
+        assert_eq!(r.get(&0), None);
     }
 
     #[test]

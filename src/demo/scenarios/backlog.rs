@@ -37,7 +37,7 @@ fn now(s: &Seen<'_>) -> String {
         v.server.established,
         v.client.syn_sent
     );
-    if let Some(n) = s.overflows {
+    if let Some(n) = s.growth.listen_overflows {
         line.push_str(&format!(" · ListenOverflows +{n}"));
     }
     line

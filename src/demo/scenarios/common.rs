@@ -58,6 +58,8 @@ pub fn act(s: &mut dyn Scenario, action: Action, now: Instant) -> Result<String,
 pub fn status(s: &dyn Scenario) -> ScenarioStatus {
     let mut st = s.base().status(s.kind());
     st.extra_ports = s.extra_ports();
+    st.focus = s.focus();
+    st.paths.extend(s.paths());
     if let Some(p) = s.pacer() {
         st.rate = Some(p.rate);
         st.max_rate = Some(p.max_rate);
@@ -369,6 +371,8 @@ impl<C: ServerConn> Common for Base<C> {
             max_rate: None,
             max_clients: self.rules.max_clients,
             extra_ports: Vec::new(),
+            paths: Vec::new(),
+            focus: None,
         }
     }
 }

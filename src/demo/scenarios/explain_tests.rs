@@ -12,7 +12,11 @@ fn kind(name: &str) -> Kind {
 }
 
 fn now_line(k: Kind, v: &crate::demo::view::PortView, overflows: Option<u64>) -> String {
-    k.now_line(v, overflows)
+    let growth = super::Growth {
+        listen_overflows: overflows,
+        ..Default::default()
+    };
+    k.now_line(v, None, growth)
 }
 
 fn why(k: Kind, v: &crate::demo::view::PortView, st: Option<&super::ScenarioStatus>) -> String {

@@ -14,14 +14,18 @@ mod common;
 mod pacer;
 mod spec;
 
+mod abort;
 mod backlog;
 mod close_wait;
 mod echo;
 mod reuseaddr;
 mod send_q;
 mod states;
+mod threads;
 mod time_wait;
+mod tour;
 mod udp;
+mod unix;
 mod unread;
 
 use std::ffi::OsStr;
@@ -32,7 +36,9 @@ use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use serde::{Deserialize, Deserializer};
 
 pub use common::{HELLO, MAX_SEND, act, status};
-pub use spec::{Action, Command, Kind, Options, Scenario, ScenarioStatus, Seen, Spec};
+pub use spec::{
+    Action, Command, Focus, Growth, Kind, Options, Scenario, ScenarioStatus, Seen, Spec,
+};
 
 /// Every scenario, in the order `sockeye demo` starts them and the docs list them.
 pub static REGISTRY: &[&Spec] = &[
@@ -45,6 +51,10 @@ pub static REGISTRY: &[&Spec] = &[
     &states::SPEC,
     &reuseaddr::SPEC,
     &udp::SPEC,
+    &unix::SPEC,
+    &threads::SPEC,
+    &tour::SPEC,
+    &abort::SPEC,
 ];
 
 /// Every scenario, in registry order.
@@ -64,6 +74,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             time_wait_rate: time_wait::DEFAULT_RATE,
+            unix_dir: None,
         }
     }
 }
@@ -153,12 +164,21 @@ mod tests {
     #[test]
     fn every_scenario_builds_on_loopback() {
         let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
-        for k in all() {
-            let s = create(k, addr, &Options::default()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let opts = Options {
+            unix_dir: Some(dir.path().to_path_buf()),
+            ..Options::default()
+        };
+        // abort needs root: as another user it is listed unavailable instead.
+        for k in all().filter(|k| (k.spec().unavailable)().is_none()) {
+            let s = create(k, addr, &opts).unwrap();
             assert_eq!(s.kind(), k);
             let st = status(s.as_ref());
             assert_eq!(st.name, k);
-            assert_ne!(st.port, 0);
+            // A port, or socket files of its own.
+            assert!(st.port != 0 || !st.paths.is_empty(), "{k}");
         }
+        // The unix scenario's files went with it.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 }

@@ -54,11 +54,23 @@ pub fn runs_anywhere() -> Option<String> {
 }
 
 /// What an explanation is drawn from: the kernel's view of the port, the demo's status of
-/// the scenario (when known) and ListenOverflows growth since attach (when known).
+/// the scenario (when known) and the kernel counters' growth since attach (when known).
 pub struct Seen<'a> {
     pub view: &'a PortView,
     pub status: Option<&'a ScenarioStatus>,
-    pub overflows: Option<u64>,
+    pub growth: Growth,
+}
+
+/// How much kernel counters grew since attach started watching; None: not known (no
+/// snapshot with the counter yet, or the kernel does not have it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Growth {
+    /// TcpExt ListenOverflows.
+    pub listen_overflows: Option<u64>,
+    /// Udp RcvbufErrors.
+    pub udp_rcvbuf_errors: Option<u64>,
+    /// Udp InErrors.
+    pub udp_in_errors: Option<u64>,
 }
 
 /// A scenario, by its registry entry. Compared and serialized by name.
@@ -78,12 +90,17 @@ impl Kind {
         self.0.hint
     }
 
-    /// One line: what the kernel shows now. `overflows` is ListenOverflows growth since attach.
-    pub fn now_line(self, view: &PortView, overflows: Option<u64>) -> String {
+    /// One line: what the kernel shows now, with the counters' growth since attach.
+    pub fn now_line(
+        self,
+        view: &PortView,
+        status: Option<&ScenarioStatus>,
+        growth: Growth,
+    ) -> String {
         (self.0.now)(&Seen {
             view,
-            status: None,
-            overflows,
+            status,
+            growth,
         })
     }
 
@@ -92,7 +109,7 @@ impl Kind {
         (self.0.why)(&Seen {
             view,
             status,
-            overflows: None,
+            growth: Growth::default(),
         })
     }
 }
@@ -130,10 +147,13 @@ impl Serialize for Kind {
 }
 
 /// Options that shape scenarios at start.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Options {
     /// TIME-WAIT churn rate (per second).
     pub time_wait_rate: f64,
+    /// The demo's control directory, where the unix scenario puts its sockets (None: that
+    /// scenario cannot start).
+    pub unix_dir: Option<std::path::PathBuf>,
 }
 
 /// A validated control action for one scenario.
@@ -179,6 +199,25 @@ pub struct ScenarioStatus {
     /// Ports of the scenario's own besides `port` (listeners, bound sockets).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub extra_ports: Vec<u16>,
+    /// Unix socket paths of the scenario's own (a scenario without a port has these).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
+    /// The connection pair a guided scenario (the tour) is walking, and where it stands.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub focus: Option<Focus>,
+}
+
+/// One step of a guided walk over a connection pair: which step, what each end shows after
+/// it and why, and the pair's ports (the client's is None before it exists).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Focus {
+    pub step: usize,
+    pub steps: usize,
+    pub client_state: String,
+    pub server_state: String,
+    pub says: String,
+    pub server_port: u16,
+    pub client_port: Option<u16>,
 }
 
 /// The accessors every scenario writes the same way, inside its `impl Scenario`: `kind` from
@@ -225,6 +264,14 @@ pub trait Scenario: Send {
 
     /// Ports the scenario holds besides its listener's (reported in status).
     fn extra_ports(&self) -> Vec<u16> {
+        Vec::new()
+    }
+    /// The pair a guided scenario is walking (reported in status).
+    fn focus(&self) -> Option<Focus> {
+        None
+    }
+    /// Paths of the scenario's own besides what its shared state reports (status `paths`).
+    fn paths(&self) -> Vec<String> {
         Vec::new()
     }
     /// The churn schedule, for scenarios that have one.

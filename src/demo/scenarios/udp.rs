@@ -40,15 +40,21 @@ fn reading(s: &Seen<'_>) -> bool {
 }
 
 fn now(s: &Seen<'_>) -> String {
-    match s.status {
+    let mut line = match s.status {
         Some(st) if st.accepting => {
             format!("UDP server reading · {} datagrams read", st.accepted_total)
         }
         Some(_) => {
             "UDP server not reading: Recv-Q at its buffer, datagrams dropped (ss -uan)".into()
         }
-        None => "UDP server (ss -uan shows its Recv-Q)".into(),
+        None => "UDP server (ss -uan shows its Recv-Q)".to_string(),
+    };
+    let g = s.growth;
+    // Host-wide counters: any UDP socket's drops count, not only the demo's.
+    if let (Some(rcvbuf), Some(errors)) = (g.udp_rcvbuf_errors, g.udp_in_errors) {
+        line.push_str(&format!(" · Udp RcvbufErrors +{rcvbuf} InErrors +{errors}"));
     }
+    line
 }
 
 fn why(s: &Seen<'_>) -> String {
@@ -132,6 +138,8 @@ impl Common for UdpBase {
             max_rate: None,
             max_clients: 1,
             extra_ports: Vec::new(),
+            paths: Vec::new(),
+            focus: None,
         }
     }
 }
@@ -222,7 +230,7 @@ mod tests {
         let seen = Seen {
             view: &view,
             status: Some(&st),
-            overflows: None,
+            growth: Default::default(),
         };
         assert!(now(&seen).contains("not reading"), "{}", now(&seen));
         assert!(why(&seen).contains("RcvbufErrors"));
@@ -231,7 +239,7 @@ mod tests {
         let seen = Seen {
             view: &view,
             status: Some(&st),
-            overflows: None,
+            growth: Default::default(),
         };
         assert!(
             now(&seen).starts_with("UDP server reading"),

@@ -93,6 +93,7 @@ fn lead_for(view: View) -> usize {
         View::States => 4,
         View::Listeners => 6,
         View::Sockets => 2,
+        View::Lifecycle => 4,
     }
 }
 
@@ -147,6 +148,16 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App, st: &Styles) {
         return;
     }
     let page = area.height.saturating_sub(1) as usize;
+    // The pair a panel's guided walk is on (the demo's tour): both ends marked.
+    let marked = app.panel.as_ref().map(|p| p.marked()).unwrap_or_default();
+    let is_marked = |idx: usize| {
+        snap.sockets.get(idx).is_some_and(|s| {
+            s.netid == crate::model::Netid::Tcp
+                && s.local_port()
+                    .zip(s.peer_port())
+                    .is_some_and(|pair| marked.contains(&pair))
+        })
+    };
     for (n, row) in vs.rows.iter().skip(vs.offset).take(page).enumerate() {
         let y = area.y + 1 + n as u16;
         let line = match *row {
@@ -212,6 +223,21 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App, st: &Styles) {
             }
         };
         buf.set_line(area.x, y, &line, area.width);
+        if let Row::Socket { idx, .. } = *row
+            && !marked.is_empty()
+            && is_marked(idx)
+        {
+            let rect = Rect {
+                x: area.x,
+                y,
+                width: area.width,
+                height: 1,
+            };
+            buf.set_style(rect, st.accent().add_modifier(Modifier::BOLD));
+            if area.width > 0 {
+                buf[(area.x, y)].set_symbol("◆");
+            }
+        }
         if vs.offset + n == vs.selected {
             buf.set_style(
                 Rect {

@@ -5,6 +5,7 @@ mod body;
 mod detail;
 mod header;
 mod help;
+mod lifecycle;
 
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
@@ -24,6 +25,8 @@ pub struct Areas {
     pub tabs: Rect,
     /// The view, its column header line included.
     pub body: Rect,
+    /// The Lifecycle view's state diagram, above its list (when the body has room).
+    pub diagram: Option<Rect>,
     pub detail: Option<Rect>,
     pub panel: Option<Rect>,
     /// Filter bar (open, or showing an error) or status line.
@@ -98,10 +101,13 @@ pub fn layout(area: Rect, app: &App) -> Areas {
     } else {
         None
     };
+    let diagram = (app.view == View::Lifecycle && lifecycle::fits(body))
+        .then(|| take_top(&mut body, lifecycle::HEIGHT));
     Areas {
         header,
         tabs,
         body,
+        diagram,
         detail,
         panel,
         bar,
@@ -180,6 +186,9 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App) {
     header::render(a.header, buf, app, &st);
     render_tabs(a.tabs, buf, app, &st);
     body::render(a.body, buf, app, &st);
+    if let Some(d) = a.diagram {
+        lifecycle::render(d, buf, app, &st);
+    }
     if let Some(d) = a.detail {
         detail::render(d, buf, app, &st);
     }
@@ -203,8 +212,8 @@ fn render_tabs(area: Rect, buf: &mut Buffer, app: &App, st: &Styles) {
         return; // a terminal one or two lines high: the header took them
     }
     let mut spans = Vec::new();
-    for (i, v) in View::ALL.iter().enumerate() {
-        let label = format!(" {} {} ", i + 1, v.title());
+    for v in View::ALL {
+        let label = format!(" {} {} ", v.key(), v.title());
         if *v == app.view {
             spans.push(Span::styled(
                 label,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use assert_cmd::cargo::cargo_bin_cmd;
 use predicates::prelude::*;
-use sockeye::cli::{TuiArgs, ViewArg};
+use sockeye::cli::TuiArgs;
 use sockeye::commands::tui::options;
 use sockeye::tui::{TuiSettings, View};
 
@@ -33,7 +33,7 @@ fn command_line_wins_over_file_which_wins_over_defaults() {
     // The command line over the file.
     let args = TuiArgs {
         interval: Some(0.5),
-        view: Some(ViewArg::Listeners),
+        view: Some(View::Listeners),
         ..TuiArgs::default()
     };
     let o = options(&args, file).unwrap();

@@ -56,8 +56,13 @@ impl Tmux {
     }
 
     fn wait_for(&self, what: &str, check: impl Fn(&str) -> bool) -> String {
+        self.wait_secs(15, what, check)
+    }
+
+    /// Generous deadlines for the busy machine: the screen is polled, never slept on.
+    fn wait_secs(&self, secs: u64, what: &str, check: impl Fn(&str) -> bool) -> String {
         eventually(
-            15,
+            secs,
             what,
             || {
                 let screen = self.capture();
@@ -147,6 +152,55 @@ fn attach_shows_scenarios_drives_the_demo_and_quits_leaving_it_running() {
     tmux.wait_for("attach to exit 0", |s| s.contains("EXIT=0"));
     assert!(demo.is_running(), "quitting attach stopped the demo");
     assert_eq!(demo.request(r#"{"cmd":"status"}"#)["ok"], true);
+}
+
+#[test]
+fn attach_shows_unix_udp_threads_and_walks_the_tour_with_n() {
+    let demo = DemoProc::start(&["tour", "unix", "udp", "threads"]);
+    let cmd = format!(
+        "XDG_RUNTIME_DIR={} {} attach",
+        shell_quote(&demo.runtime_dir.path().display().to_string()),
+        shell_quote(BIN)
+    );
+    let Some(tmux) = Tmux::start(&cmd) else {
+        return;
+    };
+    // unix: found by its files, its listener's queue in the panel; its three sockets (and
+    // not the control socket) in the view's scope.
+    tmux.wait_secs(60, "the unix line and its sockets", |s| {
+        s.contains("unix       files   u_str LISTEN 2/1") && s.contains("UNIX 3")
+    });
+    // udp: the drop counters' growth since attach.
+    tmux.wait_secs(60, "udp's RcvbufErrors growth", |s| {
+        s.contains("Udp RcvbufErrors +") && !s.contains("Udp RcvbufErrors +0 ")
+    });
+    // threads: the single-threaded server's queue.
+    tmux.wait_secs(60, "threads' single-threaded queue", |s| {
+        s.lines().any(|l| {
+            l.contains("threads") && l.contains("single LISTEN") && !l.contains("single LISTEN 0/")
+        })
+    });
+    // n: the tour's next step; the panel follows it, both ends are marked in the view.
+    let p = demo.port("tour");
+    tmux.keys(&["n"]);
+    let screen = tmux.wait_secs(60, "tour step 2 with its pair marked", |s| {
+        s.contains("step 2/11: client SYN-SENT · server LISTEN")
+            && s.lines().any(|l| l.contains('◆') && l.contains("SYN-SENT"))
+    });
+    assert!(screen.contains("▶ tour"), "{screen}");
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains('◆') && l.contains(&format!("127.0.0.1:{p}"))),
+        "{screen}"
+    );
+    // 6: the Lifecycle view marks the tour's client state on the diagram.
+    tmux.keys(&["6"]);
+    tmux.wait_secs(60, "the lifecycle diagram with the tour marked", |s| {
+        s.contains("◆[SYN-SENT") && s.contains("connect()")
+    });
+    tmux.keys(&["q"]);
+    tmux.wait_secs(60, "attach to exit 0", |s| s.contains("EXIT=0"));
 }
 
 #[test]

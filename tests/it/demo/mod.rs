@@ -1,4 +1,5 @@
 //! The demo server and attach, run as the user runs them.
+mod abort;
 mod attach;
 mod caps;
 mod control;
@@ -7,5 +8,8 @@ mod scenarios;
 mod signals;
 mod states;
 pub mod support;
+mod threads;
+mod tour;
 mod trust;
 mod udp;
+mod unix;

@@ -188,3 +188,50 @@ fn rebound_pause_key_shows_in_footer_and_help() {
         "{help}"
     );
 }
+
+/// The fixture, then a refresh in which connections move along the diagram's edges.
+fn lifecycle_app() -> App {
+    use crate::tui::common::{inet, snapshot, sockets, tcp};
+    use sockeye::model::TcpState;
+    let mut app = App::new(settings(), sockeye::tui::QuerySpec::default());
+    app.hostname = "testhost".into();
+    let moving = |a: TcpState, b: TcpState| {
+        vec![
+            tcp(a, inet("127.0.0.1", 41000), inet("127.0.0.1", 9000), (0, 0)),
+            tcp(b, inet("127.0.0.1", 41001), inet("127.0.0.1", 9000), (0, 0)),
+        ]
+    };
+    let mut first = sockets();
+    first.extend(moving(TcpState::SynSent, TcpState::FinWait2));
+    app.apply_snapshot(
+        snapshot(first, 0),
+        Some(std::time::Duration::from_millis(7)),
+    );
+    let mut second = sockets();
+    second.extend(moving(TcpState::Established, TcpState::TimeWait));
+    app.apply_snapshot(
+        snapshot(second, 2),
+        Some(std::time::Duration::from_millis(9)),
+    );
+    app
+}
+
+#[test]
+fn lifecycle_view_draws_the_state_machine_and_degrades_to_a_list() {
+    let mut app = lifecycle_app();
+    key(&mut app, KeyCode::Char('6'));
+    assert_eq!(app.view, View::Lifecycle);
+    let big = screen(&mut app, 100, 40);
+    // Edges carry the rates of the moves between the two refreshes (2 s apart).
+    assert!(big.contains("SYN-ACK in 0.5/s"), "{big}");
+    assert!(big.contains("FIN in 0.5/s"), "{big}");
+    insta::assert_snapshot!("lifecycle_100x40", big);
+    // Selecting a state (the list's third group) highlights it and lists its sockets.
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Down);
+    insta::assert_snapshot!("lifecycle_selected_120x45", screen(&mut app, 120, 45));
+    // Too small for the diagram: the list alone.
+    let small = screen(&mut app, 80, 24);
+    assert!(!small.contains("connect()"), "{small}");
+    insta::assert_snapshot!("lifecycle_80x24", small);
+}

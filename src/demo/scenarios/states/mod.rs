@@ -4,19 +4,29 @@
 //! accept queue holds SYN-SENT, a bound socket that never listens is bound-inactive.
 //! Each held socket is checked against the state it should be in (TCP_INFO) and re-created
 //! when it has left it (timers, a late ACK), at most once per `RETRY` per holder.
+//!
+//! Modules: `recipe` (the pairs and the calls that put them in their states), `side` (the
+//! SYN-RECV and SYN-SENT listeners), `sockopt` (TCP_INFO and the raw options).
+
+pub(super) mod recipe;
+mod side;
+pub(super) mod sockopt;
 
 use std::io;
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::os::fd::{AsRawFd, RawFd};
+use std::net::{SocketAddr, TcpStream};
+use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
-use socket2::{Domain, Protocol, SockRef, Socket, Type};
+use socket2::{Domain, Protocol, Socket, Type};
 
-use super::common::{Base, DEFAULT_CONNECT_RATE, ReadOutcome, Rules, read_some, write_some};
+use super::common::{Base, DEFAULT_CONNECT_RATE, Rules};
 use super::pacer::Budget;
 use super::spec::{Command, Common, Kind, Scenario, Seen, Spec, runs_anywhere, scenario_parts};
 use crate::demo::net::{self, ConnectOpts, ConnectState};
 use crate::demo::view::listener;
+use recipe::{Pair, Recipe, SMALL_BUF};
+use side::{RETRY, Side};
+use sockopt::set_int;
 
 pub static SPEC: Spec = Spec {
     name: "states",
@@ -69,10 +79,6 @@ fn why(_s: &Seen<'_>) -> String {
         .into()
 }
 
-/// Least time between two re-creations of one holder.
-const RETRY: Duration = Duration::from_secs(2);
-/// How long a finished recipe may take to reach its state before it is re-created.
-const SETTLE: Duration = Duration::from_secs(3);
 /// A new TIME-WAIT every this often: TIME-WAIT lasts 60 s, so at most a few at once.
 const TIME_WAIT_EVERY: Duration = Duration::from_secs(20);
 /// The SYN-RECV client is replaced this often, well before the deferred request expires.
@@ -80,8 +86,6 @@ const SYN_RECV_LIFETIME: Duration = Duration::from_secs(300);
 /// TCP_DEFER_ACCEPT in seconds: the kernel keeps an acked request this long (rounded up to
 /// its retransmission schedule).
 const DEFER_ACCEPT_SECS: i32 = 600;
-/// Receive buffer of a client whose window is filled; send buffer of the server filling it.
-const SMALL_BUF: u32 = 4096;
 /// How often held sockets are checked against their state.
 const CHECK_EVERY: Duration = Duration::from_millis(500);
 
@@ -104,357 +108,6 @@ const RULES: Rules = Rules {
 /// The recipes' connections (pairs, SYN-RECV and SYN-SENT clients): their rate and burst.
 const RECIPE_RATE: f64 = DEFAULT_CONNECT_RATE / 2.0;
 const RECIPE_BURST: usize = 12;
-
-// Linux TCP states as TCP_INFO reports them (include/net/tcp_states.h).
-const ESTABLISHED: u8 = 1;
-const FIN_WAIT1: u8 = 4;
-const FIN_WAIT2: u8 = 5;
-const CLOSE_WAIT: u8 = 8;
-const LAST_ACK: u8 = 9;
-const CLOSING: u8 = 11;
-
-/// One call of a recipe.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Call {
-    /// The client shuts down its sending side (its FIN).
-    ClientShut,
-    /// The client closes (FIN, then the fd is gone).
-    ClientClose,
-    /// The server reads until it sees the client's FIN.
-    ServerSeeEof,
-    /// The server writes until the client's window and its own send buffer are full.
-    ServerFill,
-    /// The server shuts down its sending side.
-    ServerShut,
-    /// The server closes.
-    ServerClose,
-}
-
-/// A connection pair on the scenario's port and the calls that put it in its states.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Recipe {
-    FinWait1,
-    CloseWait,
-    LastAck,
-    Closing,
-    TimeWait,
-}
-
-impl Recipe {
-    const HELD: [Recipe; 4] = [
-        Recipe::FinWait1,
-        Recipe::CloseWait,
-        Recipe::LastAck,
-        Recipe::Closing,
-    ];
-
-    fn calls(self) -> &'static [Call] {
-        use Call::*;
-        match self {
-            Recipe::FinWait1 => &[ServerFill, ServerShut],
-            Recipe::CloseWait => &[ClientShut, ServerSeeEof],
-            Recipe::LastAck => &[ClientShut, ServerSeeEof, ServerFill, ServerShut],
-            Recipe::Closing => &[ServerFill, ServerShut, ClientShut],
-            Recipe::TimeWait => &[ClientClose, ServerSeeEof, ServerClose],
-        }
-    }
-
-    /// (server state, client state) once the recipe is done.
-    fn target(self) -> (u8, u8) {
-        match self {
-            Recipe::FinWait1 => (FIN_WAIT1, ESTABLISHED),
-            Recipe::CloseWait => (CLOSE_WAIT, FIN_WAIT2),
-            Recipe::LastAck => (LAST_ACK, FIN_WAIT2),
-            Recipe::Closing => (CLOSING, FIN_WAIT2),
-            Recipe::TimeWait => (0, 0),
-        }
-    }
-
-    fn label(self) -> &'static str {
-        match self {
-            Recipe::FinWait1 => {
-                "server FIN-WAIT-1 / client ESTAB: client SO_RCVBUF small, never reads; server \
-                 writes until EAGAIN, shutdown(SHUT_WR): its FIN waits behind unsent data"
-            }
-            Recipe::CloseWait => {
-                "server CLOSE-WAIT / client FIN-WAIT-2: client shutdown(SHUT_WR); server reads \
-                 EOF and never calls close()"
-            }
-            Recipe::LastAck => {
-                "server LAST-ACK / client FIN-WAIT-2: client shutdown(SHUT_WR); server reads \
-                 EOF, fills the client's zero window, shutdown(SHUT_WR)"
-            }
-            Recipe::Closing => {
-                "server CLOSING / client FIN-WAIT-2: server fills the client's zero window, \
-                 shutdown(SHUT_WR); then client shutdown(SHUT_WR): a FIN arrives while the \
-                 server's own still waits"
-            }
-            Recipe::TimeWait => {
-                "client TIME-WAIT (60 s): client close() first, server reads EOF and close()"
-            }
-        }
-    }
-
-    fn rcvbuf(self) -> Option<u32> {
-        self.calls()
-            .contains(&Call::ServerFill)
-            .then_some(SMALL_BUF)
-    }
-}
-
-struct Pair {
-    recipe: Recipe,
-    client: Option<TcpStream>,
-    server: Option<TcpStream>,
-    connected: bool,
-    /// Index of the next call in the recipe.
-    next: usize,
-    /// A fill that wrote something this step; the next step tries once more.
-    filled: bool,
-    done_at: Option<Instant>,
-}
-
-impl Pair {
-    fn start(addr: SocketAddr, recipe: Recipe) -> io::Result<Pair> {
-        let opts = ConnectOpts {
-            rcvbuf: recipe.rcvbuf(),
-            syn_retries: Some(2),
-        };
-        Ok(Pair {
-            recipe,
-            client: Some(net::connect(addr, opts)?),
-            server: None,
-            connected: false,
-            next: 0,
-            filled: false,
-            done_at: None,
-        })
-    }
-
-    fn client_addr(&self) -> Option<SocketAddr> {
-        self.client.as_ref().and_then(|c| c.local_addr().ok())
-    }
-
-    fn done(&self) -> bool {
-        self.next >= self.recipe.calls().len()
-    }
-
-    /// Run the recipe's calls as far as they go now. Err: the pair is broken.
-    fn advance(&mut self, now: Instant) -> io::Result<()> {
-        if !self.connected {
-            let Some(c) = &self.client else {
-                return Err(io::ErrorKind::NotConnected.into());
-            };
-            match net::connect_state(c) {
-                ConnectState::Pending => return Ok(()),
-                ConnectState::Connected => self.connected = true,
-                ConnectState::Failed(e) => return Err(e),
-            }
-        }
-        if self.server.is_none() {
-            return Ok(());
-        }
-        while let Some(call) = self.recipe.calls().get(self.next).copied() {
-            let Some(server) = &self.server else {
-                break;
-            };
-            let ok = match call {
-                Call::ClientShut => {
-                    if let Some(c) = &self.client {
-                        c.shutdown(Shutdown::Write)?;
-                    }
-                    true
-                }
-                Call::ClientClose => {
-                    self.client = None;
-                    true
-                }
-                Call::ServerSeeEof => see_eof(server)?,
-                Call::ServerFill => {
-                    let wrote = fill(server)?;
-                    // Done when a later try takes nothing: the window is closed, not busy.
-                    let stop = !wrote && self.filled;
-                    self.filled = true;
-                    stop
-                }
-                Call::ServerShut => {
-                    server.shutdown(Shutdown::Write)?;
-                    true
-                }
-                Call::ServerClose => {
-                    self.server = None;
-                    true
-                }
-            };
-            if !ok {
-                break;
-            }
-            self.next += 1;
-        }
-        if self.done() && self.done_at.is_none() {
-            self.done_at = Some(now);
-        }
-        Ok(())
-    }
-
-    /// Whether the pair is where its recipe put it (or still on the way there).
-    fn holds(&self, now: Instant) -> bool {
-        let Some(done) = self.done_at else {
-            return true;
-        };
-        if now.duration_since(done) < SETTLE {
-            return true;
-        }
-        let (want_server, want_client) = self.recipe.target();
-        let server = self.server.as_ref().and_then(|s| tcp_state(s.as_raw_fd()));
-        let client = self.client.as_ref().and_then(|c| tcp_state(c.as_raw_fd()));
-        server == Some(want_server) && client == Some(want_client)
-    }
-
-    fn interest(&self, fds: &mut Vec<libc::pollfd>) {
-        if !self.connected {
-            if let Some(c) = &self.client {
-                fds.push(net::pollfd(c.as_raw_fd(), libc::POLLOUT));
-            }
-        } else if let (Some(s), false) = (&self.server, self.done()) {
-            fds.push(net::pollfd(s.as_raw_fd(), libc::POLLIN));
-        }
-    }
-}
-
-impl Drop for Pair {
-    // A held pair goes with a reset, not a FIN: no orphans left behind in FIN-WAIT-1 or
-    // LAST-ACK waiting on a window that never opens. The TIME-WAIT pair closes normally.
-    fn drop(&mut self) {
-        if self.recipe != Recipe::TimeWait {
-            for s in self.client.iter().chain(self.server.iter()) {
-                abort_on_close(s);
-            }
-        }
-    }
-}
-
-fn abort_on_close(s: &TcpStream) {
-    let _ = SockRef::from(s).set_linger(Some(Duration::ZERO));
-}
-
-/// Read and discard; true once the peer's FIN is seen.
-fn see_eof(s: &TcpStream) -> io::Result<bool> {
-    let mut buf = [0u8; 512];
-    loop {
-        match read_some(s, &mut buf) {
-            ReadOutcome::Data(_) => continue,
-            ReadOutcome::Nothing => return Ok(false),
-            ReadOutcome::Eof => return Ok(true),
-            ReadOutcome::Failed => return Err(io::ErrorKind::ConnectionReset.into()),
-        }
-    }
-}
-
-/// Write zeros until the socket takes no more; whether it took anything.
-fn fill(s: &TcpStream) -> io::Result<bool> {
-    let chunk = [0u8; 4096];
-    let mut wrote = false;
-    // Bounded: the send buffer is small, so this ends after a few rounds.
-    for _ in 0..64 {
-        match write_some(s, &chunk)? {
-            0 => break,
-            _ => wrote = true,
-        }
-    }
-    Ok(wrote)
-}
-
-/// The socket's TCP state from TCP_INFO (its first byte), None when it cannot be read.
-fn tcp_state(fd: RawFd) -> Option<u8> {
-    let mut info = [0u8; 8];
-    let mut len = info.len() as libc::socklen_t;
-    // SAFETY: getsockopt(2) on a valid fd into a buffer of `len` bytes that outlives the call.
-    let rc = unsafe {
-        libc::getsockopt(
-            fd,
-            libc::IPPROTO_TCP,
-            libc::TCP_INFO,
-            info.as_mut_ptr().cast::<libc::c_void>(),
-            &raw mut len,
-        )
-    };
-    (rc == 0 && len >= 1).then_some(info[0])
-}
-
-fn set_int(fd: RawFd, level: libc::c_int, name: libc::c_int, value: libc::c_int) -> io::Result<()> {
-    // SAFETY: setsockopt(2) on a valid fd, with a c_int that lives for the call and its size.
-    let rc = unsafe {
-        libc::setsockopt(
-            fd,
-            level,
-            name,
-            (&raw const value).cast::<libc::c_void>(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if rc != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
-}
-
-/// A listener the scenario never accepts from, with the clients that hold its picture.
-struct Side {
-    listener: TcpListener,
-    addr: SocketAddr,
-    clients: Vec<TcpStream>,
-    last_start: Option<Instant>,
-    /// When the newest client started (the SYN-RECV client is replaced after a while).
-    since: Instant,
-}
-
-impl Side {
-    fn new(listener: TcpListener, now: Instant) -> io::Result<Side> {
-        let addr = listener.local_addr()?;
-        Ok(Side {
-            listener,
-            addr,
-            clients: Vec::new(),
-            last_start: None,
-            since: now,
-        })
-    }
-
-    fn may_start(&self, now: Instant) -> bool {
-        self.last_start
-            .is_none_or(|t| now.duration_since(t) >= RETRY)
-    }
-
-    fn start(&mut self, opts: ConnectOpts, budget: &mut Budget, now: Instant) {
-        if !budget.take(now) {
-            return;
-        }
-        self.last_start = Some(now);
-        if let Ok(c) = net::connect(self.addr, opts) {
-            self.clients.push(c);
-            self.since = now;
-        }
-    }
-
-    /// Drop whatever completed the handshake into the accept queue (SYN-RECV side).
-    fn drain(&self) -> bool {
-        let mut any = false;
-        while let Ok((s, _)) = self.listener.accept() {
-            abort_on_close(&s);
-            any = true;
-        }
-        any
-    }
-}
-
-impl Drop for Side {
-    fn drop(&mut self) {
-        for c in &self.clients {
-            abort_on_close(c);
-        }
-    }
-}
 
 pub struct States {
     base: Base<TcpStream>,
@@ -700,6 +353,7 @@ impl Scenario for States {
 
 #[cfg(test)]
 mod tests {
+    use super::sockopt::tcp_state;
     use super::*;
 
     #[test]
@@ -732,14 +386,5 @@ mod tests {
         assert_eq!(s.extra_ports().len(), 3);
         assert!(s.extra_ports().iter().all(|p| *p != 0));
         assert!(s.list().contains("TCP_DEFER_ACCEPT"));
-    }
-
-    #[test]
-    fn recipes_that_fill_a_window_shrink_the_clients_buffer() {
-        for r in Recipe::HELD {
-            let fills = r.calls().contains(&Call::ServerFill);
-            assert_eq!(r.rcvbuf().is_some(), fills, "{r:?}");
-        }
-        assert!(Recipe::TimeWait.calls().starts_with(&[Call::ClientClose]));
     }
 }
