@@ -246,7 +246,7 @@ mod tests {
             .iter()
             .map(|s| match s.local {
                 Endpoint::Unix { inode, .. } => inode,
-                Endpoint::Inet { .. } => 0,
+                _ => 0,
             })
             .collect();
         assert_eq!(kept, vec![10, 11, 12]);
