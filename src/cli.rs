@@ -117,6 +117,31 @@ pub struct SelectArgs {
     /// Show unix domain sockets.
     #[arg(short = 'x', long = "unix")]
     pub unix: bool,
+    /// Show raw sockets (every IP protocol; read from /proc/net/raw{,6} when the kernel has
+    /// no raw diag module, as ss does).
+    #[arg(short = 'w', long = "raw")]
+    pub raw: bool,
+    /// Show MPTCP sockets.
+    #[arg(short = 'M', long = "mptcp")]
+    pub mptcp: bool,
+    /// Show packet sockets (p_raw, p_dgr): the family `link`, as ss -0.
+    #[arg(short = '0', long = "packet")]
+    pub packet: bool,
+    /// Show SCTP sockets (needs the kernel's sctp_diag; sockeye does not decode SCTP yet).
+    #[arg(short = 'S', long = "sctp")]
+    pub sctp: bool,
+    /// Show DCCP sockets (needs the kernel's dccp_diag; sockeye does not decode DCCP yet).
+    #[arg(short = 'd', long = "dccp")]
+    pub dccp: bool,
+    /// Show vsock sockets: the family `vsock` (needs vsock_diag; not decoded yet).
+    #[arg(long = "vsock")]
+    pub vsock: bool,
+    /// Show TIPC sockets: the family `tipc` (needs tipc_diag; not decoded yet).
+    #[arg(long = "tipc")]
+    pub tipc: bool,
+    /// Show XDP sockets: the family `xdp` (needs xsk_diag; not decoded yet).
+    #[arg(long = "xdp")]
+    pub xdp: bool,
     /// Only IPv4 sockets.
     #[arg(short = '4', long = "ipv4")]
     pub ipv4: bool,
@@ -203,6 +228,9 @@ pub enum SourceArg {
   sockeye dump -ltnp                     TCP listeners with their processes
   sockeye dump -tn dport = :443          connections to port 443
   sockeye dump -s                        summary with per-state counts
+  sockeye dump -wan                      raw sockets (ICMP and others), as ss -wan
+  sockeye dump -0 -f netlink -ap         packet and netlink sockets
+  sockeye dump -tn state bound-inactive  TCP ports bound but not listening or connected
   sockeye dump -ta --json | jq '.[] | select(.state == \"CLOSE-WAIT\")'
   sockeye dump -E -tn --json             follow TCP sockets as they close
   sockeye dump -E --all-netns -tn        ... in every network namespace

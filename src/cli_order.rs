@@ -67,6 +67,10 @@ pub fn order_of(m: &ArgMatches, sel: &SelectArgs) -> ArgOrder {
         ("ipv4", SsFamily::Inet),
         ("ipv6", SsFamily::Inet6),
         ("unix", SsFamily::Unix),
+        ("packet", SsFamily::Link),
+        ("vsock", SsFamily::Vsock),
+        ("tipc", SsFamily::Tipc),
+        ("xdp", SsFamily::Xdp),
     ] {
         if let Some(i) = last_index(m, id) {
             fams.push((i, fam));
@@ -76,11 +80,16 @@ pub fn order_of(m: &ArgMatches, sel: &SelectArgs) -> ArgOrder {
         fams.extend(idx.zip(sel.family.iter().copied()));
     }
     let first_query = m.indices_of("query").and_then(|mut i| i.next());
-    let before_query = [(Flag::Tcp, "tcp"), (Flag::Udp, "udp")]
-        .into_iter()
-        .filter(|(_, id)| matches!((last_index(m, id), first_query), (Some(t), Some(q)) if t < q))
-        .map(|(f, _)| f)
-        .collect();
+    let before_query = [
+        (Flag::Tcp, "tcp"),
+        (Flag::Udp, "udp"),
+        (Flag::Raw, "raw"),
+        (Flag::Mptcp, "mptcp"),
+    ]
+    .into_iter()
+    .filter(|(_, id)| matches!((last_index(m, id), first_query), (Some(t), Some(q)) if t < q))
+    .map(|(f, _)| f)
+    .collect();
     ArgOrder {
         preferred: fams.into_iter().max_by_key(|(i, _)| *i).map(|(_, f)| f),
         before_query,

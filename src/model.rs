@@ -124,6 +124,11 @@ impl StateSet {
     pub const EMPTY: StateSet = StateSet(0);
     /// Every state, as ss's `all` (bits 1..=11).
     pub const ALL: StateSet = StateSet(0xffe);
+    /// TCP_BOUND_INACTIVE (13), a request-only bit (kernel 6.7+): TCP sockets bound but
+    /// neither listening nor connected, which the kernel then reports in state CLOSE. Not
+    /// part of `all`, as in ss 6.1 (which does not know it): only `state bound-inactive`
+    /// asks for it.
+    pub const BOUND_INACTIVE: StateSet = StateSet(1 << 13);
 
     pub fn of(states: &[TcpState]) -> StateSet {
         StateSet(states.iter().fold(0, |m, s| m | s.bit()))
@@ -141,14 +146,19 @@ impl StateSet {
         StateSet(self.0 | o.0)
     }
     pub fn is_empty(self) -> bool {
-        self.0 & StateSet::ALL.0 == 0
+        self.0 & (StateSet::ALL.0 | StateSet::BOUND_INACTIVE.0) == 0
+    }
+    /// Whether bound-inactive TCP sockets are asked for.
+    pub fn bound_inactive(self) -> bool {
+        self.0 & StateSet::BOUND_INACTIVE.0 != 0
     }
     pub fn len(self) -> usize {
         (self.0 & StateSet::ALL.0).count_ones() as usize
     }
     /// The single state when exactly one is selected (ss then hides the State column).
     pub fn single(self) -> Option<TcpState> {
-        if self.len() == 1 {
+        // Bound-inactive sockets print as UNCONN: with another state, two are shown.
+        if self.len() == 1 && !self.bound_inactive() {
             TcpState::ALL.iter().copied().find(|s| self.contains(*s))
         } else {
             None
@@ -160,13 +170,34 @@ impl StateSet {
 }
 
 /// One end of a socket.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Endpoint {
     /// TCP/UDP. The unspecified address with port 0 is a wildcard / no peer.
     Inet { addr: IpAddr, port: u16 },
     /// Unix: the bound path (abstract names start with '@'), `None` when unnamed, and the
     /// socket inode (for the peer end: the peer's inode, 0 when there is none or unknown).
     Unix { path: Option<Box<str>>, inode: u64 },
+    /// A packet socket's binding: the protocol (ethertype, host order; 3 = ETH_P_ALL) and
+    /// the interface index (0: every interface).
+    Link {
+        protocol: u16,
+        ifindex: u32,
+        /// Its PACKET_DIAG_INFO settings, when the source has them (not /proc).
+        info: Option<PacketInfo>,
+    },
+    /// A netlink socket's own end: its protocol (NETLINK_ROUTE...) and port id (0: the
+    /// kernel; usually the owning process id, but any number a program bound).
+    Netlink {
+        protocol: u8,
+        portid: i32,
+        /// The multicast groups it listens to (the first 32).
+        groups: u32,
+    },
+    /// A connected netlink socket's destination: group and port id.
+    NetlinkPeer { group: u32, portid: i32 },
+    /// No address at all: the peer of a packet socket or of an unconnected netlink socket
+    /// (ss prints `*`).
+    Nothing,
 }
 
 /// Socket timer as ss prints it: `timer:(kind,remaining,retrans)`.
@@ -553,6 +584,15 @@ pub struct Socket {
     pub netns: Option<Arc<NetnsTag>>,
 }
 
+/// `struct packet_diag_info` as ss prints it with `-e`: `ver:V cpy_thresh:T flags( ... )`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PacketInfo {
+    pub version: u32,
+    pub copy_thresh: u32,
+    /// PDI_RUNNING, PDI_AUXDATA, PDI_ORIGDEV, PDI_VNETHDR, PDI_LOSS bits.
+    pub flags: u32,
+}
+
 impl Socket {
     /// A socket of which only the table, the state and the two ends are known: queues, uid,
     /// cookie and the rest unknown, inode 0, no processes. Fixtures and front ends start here
@@ -582,13 +622,13 @@ impl Socket {
     pub fn local_port(&self) -> Option<u16> {
         match self.local {
             Endpoint::Inet { port, .. } => Some(port),
-            Endpoint::Unix { .. } => None,
+            _ => None,
         }
     }
     pub fn peer_port(&self) -> Option<u16> {
         match self.peer {
             Endpoint::Inet { port, .. } => Some(port),
-            Endpoint::Unix { .. } => None,
+            _ => None,
         }
     }
     pub fn is_listener(&self) -> bool {

@@ -85,6 +85,8 @@ pub struct Request {
     pub tables: NetidSet,
     /// ss tables the flags ask for that sockeye does not read yet (ss Netids).
     pub unread: Vec<&'static str>,
+    /// A table or family was named on the command line.
+    pub named: bool,
     pub ipv4: bool,
     pub ipv6: bool,
     pub listening: bool,
@@ -131,10 +133,12 @@ impl Request {
             ipv4,
             ipv6,
             unread,
+            named,
         } = ss::resolve(sel);
         Request {
             tables,
             unread,
+            named,
             ipv4,
             ipv6,
             listening: sel.listening,
@@ -153,6 +157,7 @@ impl Request {
         Request {
             tables,
             unread: Vec::new(),
+            named: true,
             ..Request::of_flags(&SelectArgs::default(), options)
         }
     }
@@ -218,19 +223,17 @@ impl Request {
                 ipv4 = false;
                 netids = netids.intersect(inet);
             }
-            Some(FamilyOnly::Unix) => netids = netids.without(inet),
+            Some(FamilyOnly::Unix) => {
+                netids = netids.intersect(NetidSet::of_class(FamilyClass::Unix))
+            }
             None => {}
         }
         if !ipv4 && !ipv6 {
             return Err(UsageError("no families to show with such filter".into()));
         }
-        if self.tables.is_empty() && !self.unread.is_empty() {
-            return Err(UsageError(format!(
-                "sockeye does not read these socket tables yet: {}",
-                self.unread.join(" ")
-            )));
-        }
-        if netids.is_empty() {
+        // Tables sockeye does not decode yet, alone: an empty table, as ss prints it where the
+        // kernel lacks them (dump asks the kernel, and says so).
+        if netids.is_empty() && (self.unread.is_empty() || !self.tables.is_empty()) {
             return Err(UsageError(
                 "no socket tables to show with such filter".into(),
             ));
@@ -238,13 +241,23 @@ impl Request {
 
         let (listening, all) = self.listening_all();
         let mut states = filter.states(listening, all);
-        // ss: a UDP-only dump without any state selection shows connected UDP sockets only.
+        // ss without any state selection: the union of each table's default states (UDP and
+        // raw show connected sockets only, packet and netlink their only state, UNCONN).
         if filter.explicit_states().is_none()
             && !listening
             && !all
-            && netids == NetidSet::of(&[Netid::Udp])
+            && self.named
+            && !netids.is_empty()
         {
-            states = StateSet::of(&[TcpState::Established]);
+            states = netids.iter().fold(StateSet::EMPTY, |acc, n| {
+                acc.union(match n.kind().default_states {
+                    crate::tables::DefaultStates::Connected => states,
+                    crate::tables::DefaultStates::Established => {
+                        StateSet::of(&[TcpState::Established])
+                    }
+                    crate::tables::DefaultStates::Closed => StateSet::of(&[TcpState::Close]),
+                })
+            });
         }
         let summary = self.options.summary;
         if summary {

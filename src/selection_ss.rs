@@ -17,6 +17,10 @@ pub struct SsTables {
     pub ipv6: bool,
     /// ss Netids selected that sockeye does not read yet, in ss's order.
     pub unread: Vec<&'static str>,
+    /// Whether each table's own default states apply when no state is asked: a table or
+    /// family was named, and no `-A` (ss's first `-A` sets connected states for all, as do
+    /// ss's defaults when nothing is named).
+    pub named: bool,
 }
 
 /// Registry kinds and unread tables as one bit set (unread tables after the registry's).
@@ -71,7 +75,12 @@ pub fn resolve(sel: &SelectArgs) -> SsTables {
     let mut dbs = Dbs::default();
     let mut fams: u16 = 0;
     let mut named = false;
-    for (flag, given) in [(Flag::Tcp, sel.tcp), (Flag::Udp, sel.udp)] {
+    for (flag, given) in [
+        (Flag::Tcp, sel.tcp),
+        (Flag::Udp, sel.udp),
+        (Flag::Raw, sel.raw),
+        (Flag::Mptcp, sel.mptcp),
+    ] {
         if given && !sel.order.before_query.contains(&flag) {
             let of_flag = Dbs {
                 kinds: NetidSet::of_flag(flag),
@@ -81,11 +90,22 @@ pub fn resolve(sel: &SelectArgs) -> SsTables {
             named = true;
         }
     }
-    // -x is a family to ss (AF_UNIX), not a table flag.
+    // -S and -d name tables sockeye does not read (they still count, as with -A).
+    for (name, given) in [("sctp", sel.sctp), ("dccp", sel.dccp)] {
+        if given {
+            dbs.set(Dbs::of_query_name(name), true);
+            named = true;
+        }
+    }
+    // -x, -0, --vsock, --tipc and --xdp are families to ss (AF_UNIX...), not table flags.
     for (fam, given) in [
         (SsFamily::Inet, sel.ipv4),
         (SsFamily::Inet6, sel.ipv6),
         (SsFamily::Unix, sel.unix),
+        (SsFamily::Link, sel.packet),
+        (SsFamily::Vsock, sel.vsock),
+        (SsFamily::Tipc, sel.tipc),
+        (SsFamily::Xdp, sel.xdp),
     ] {
         if given {
             fams |= fam.bit();
@@ -145,6 +165,7 @@ pub fn resolve(sel: &SelectArgs) -> SsTables {
             .filter(|i| dbs.unread & (1 << i) != 0)
             .map(|i| UNREAD_TABLES[i].ss_name)
             .collect(),
+        named: named && sel.query.is_empty(),
     }
 }
 
@@ -173,12 +194,7 @@ mod tests {
         let t = resolve(&SelectArgs::default());
         assert_eq!(t.netids, NetidSet::ALL);
         assert!(t.ipv4 && t.ipv6);
-        assert_eq!(
-            t.unread,
-            [
-                "dccp", "raw", "sctp", "p_raw", "p_dgr", "nl", "v_str", "v_dgr", "xdp"
-            ]
-        );
+        assert_eq!(t.unread, ["dccp", "sctp", "v_str", "v_dgr", "xdp"]);
     }
 
     #[test]
@@ -190,7 +206,7 @@ mod tests {
         }));
         assert_eq!(t.netids, unix().union(inet()));
         assert!(t.ipv4 && !t.ipv6);
-        assert_eq!(t.unread, ["mptcp", "dccp", "raw", "sctp"]);
+        assert_eq!(t.unread, ["dccp", "sctp"]);
         // ss -t -f unix: TCP over both families, and unix.
         let t = resolve(&sel(|s| {
             s.tcp = true;
@@ -209,13 +225,29 @@ mod tests {
         }));
         assert_eq!(t.netids, NetidSet::of(&[Netid::Tcp]));
         assert!(!t.ipv4 && t.ipv6);
-        // An unread inet table still covers the family: -A mptcp -6 adds no tcp or udp.
+        // An inet table covers the family: -A mptcp -6 adds no tcp or udp.
         let t = resolve(&sel(|s| {
             s.query = q(&["mptcp"]);
             s.ipv6 = true;
         }));
+        assert_eq!(t.netids, NetidSet::of(&[Netid::Mptcp]));
+        assert!(!t.ipv4 && t.ipv6);
+        // So does an unread one: -A sctp -6 adds nothing sockeye reads.
+        let t = resolve(&sel(|s| {
+            s.query = q(&["sctp"]);
+            s.ipv6 = true;
+        }));
         assert!(t.netids.is_empty());
-        assert_eq!(t.unread, ["mptcp"]);
+        assert_eq!(t.unread, ["sctp"]);
+        // -w -4: raw over IPv4; -M: MPTCP alone.
+        let t = resolve(&sel(|s| {
+            s.raw = true;
+            s.ipv4 = true;
+        }));
+        assert_eq!(t.netids, NetidSet::of(&[Netid::Raw]));
+        assert!(t.ipv4 && !t.ipv6);
+        let t = resolve(&sel(|s| s.mptcp = true));
+        assert_eq!(t.netids, NetidSet::of(&[Netid::Mptcp]));
     }
 
     #[test]
@@ -223,16 +255,23 @@ mod tests {
         let t = resolve(&sel(|s| s.query = q(&["tcp,!tcp,udp"])));
         assert_eq!(t.netids, NetidSet::of(&[Netid::Udp]));
         let t = resolve(&sel(|s| s.query = q(&["all", "!inet"])));
-        assert_eq!(t.netids, unix());
-        assert!(!t.unread.contains(&"raw") && t.unread.contains(&"nl"));
+        assert_eq!(
+            t.netids,
+            unix().union(NetidSet::of(&[
+                Netid::PacketRaw,
+                Netid::PacketDgram,
+                Netid::Netlink
+            ]))
+        );
+        assert!(!t.unread.contains(&"sctp") && t.unread.contains(&"xdp"));
         let t = resolve(&sel(|s| s.query = q(&["unix_dgram", "u_seq"])));
         assert_eq!(
             t.netids,
             NetidSet::of(&[Netid::UnixDgram, Netid::UnixSeqpacket])
         );
         let t = resolve(&sel(|s| s.query = q(&["netlink"])));
-        assert!(t.netids.is_empty());
-        assert_eq!(t.unread, ["nl"]);
+        assert_eq!(t.netids, NetidSet::of(&[Netid::Netlink]));
+        assert!(t.unread.is_empty());
         let t = resolve(&sel(|s| s.query = q(&["tipc"])));
         assert_eq!(t.unread, ["tipc"]);
     }
@@ -243,10 +282,18 @@ mod tests {
         assert_eq!(t.netids, inet());
         assert!(!t.ipv4 && t.ipv6);
         let t = resolve(&sel(|s| s.family = vec![SsFamily::Link]));
+        assert_eq!(
+            t.netids,
+            NetidSet::of(&[Netid::PacketRaw, Netid::PacketDgram])
+        );
+        assert!(t.unread.is_empty());
+        // -0 is the same family.
+        assert_eq!(resolve(&sel(|s| s.packet = true)), t);
+        let t = resolve(&sel(|s| s.vsock = true));
         assert!(t.netids.is_empty());
-        assert_eq!(t.unread, ["p_raw", "p_dgr"]);
+        assert_eq!(t.unread, ["v_str", "v_dgr"]);
         let t = resolve(&sel(|s| s.family = vec![SsFamily::Unix, SsFamily::Inet]));
-        assert_eq!(t.netids, NetidSet::ALL);
+        assert_eq!(t.netids, unix().union(inet()));
         assert!(t.ipv4 && !t.ipv6);
     }
 

@@ -32,7 +32,7 @@ fn err(s: &SelectArgs, options: Options) -> String {
     }
 }
 
-const INET: [Netid; 2] = [Netid::Tcp, Netid::Udp];
+const INET: [Netid; 4] = [Netid::Tcp, Netid::Udp, Netid::Raw, Netid::Mptcp];
 const UNIX: [Netid; 3] = [Netid::UnixStream, Netid::UnixDgram, Netid::UnixSeqpacket];
 
 #[test]
@@ -73,7 +73,7 @@ fn table_flags_combine() {
         s.tcp = true;
         s.udp = true;
     });
-    assert_eq!(tu.netids, NetidSet::of(&INET));
+    assert_eq!(tu.netids, NetidSet::of(&[Netid::Tcp, Netid::Udp]));
 }
 
 #[test]

@@ -14,6 +14,10 @@ pub enum FamilyClass {
     Inet,
     /// `-f unix`.
     Unix,
+    /// `-f link` / `-0`: packet sockets (AF_PACKET).
+    Link,
+    /// `-f netlink`.
+    Netlink,
 }
 
 impl FamilyClass {
@@ -23,6 +27,8 @@ impl FamilyClass {
         match self {
             FamilyClass::Inet => &[libc::AF_INET as u8, libc::AF_INET6 as u8],
             FamilyClass::Unix => &[libc::AF_UNIX as u8],
+            FamilyClass::Link => &[libc::AF_PACKET as u8],
+            FamilyClass::Netlink => &[libc::AF_NETLINK as u8],
         }
     }
 
@@ -31,6 +37,8 @@ impl FamilyClass {
         match self {
             FamilyClass::Inet => &["inet", "inet6"],
             FamilyClass::Unix => &["unix"],
+            FamilyClass::Link => &["link"],
+            FamilyClass::Netlink => &["netlink"],
         }
     }
 }
@@ -92,14 +100,18 @@ impl FamilyClass {
         match self {
             FamilyClass::Inet => SsFamily::Inet.bit() | SsFamily::Inet6.bit(),
             FamilyClass::Unix => SsFamily::Unix.bit(),
+            FamilyClass::Link => SsFamily::Link.bit(),
+            FamilyClass::Netlink => SsFamily::Netlink.bit(),
         }
     }
 }
 
-/// A table ss knows that sockeye does not read yet: selecting only such tables is a clear
-/// error, and ss's way of combining tables with families still counts them (`-A mptcp -6`
-/// must not add the other inet tables). A kind moves from here to [`registry!`] when its
-/// decoder lands.
+/// A table ss knows that sockeye does not decode yet. ss's way of combining tables with
+/// families still counts them (`-A sctp -6` must not add the other inet tables). Selected,
+/// the kernel is asked for it ([`Probe`]): without the diag module (this kernel: none of
+/// them) the table is empty, as ss prints it, and `--verbose` says why; a kernel that answers
+/// with sockets gets a warning that they are not shown. A kind moves from here to
+/// [`registry!`] when its decoder lands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct UnreadTable {
     /// ss's Netid column.
@@ -109,6 +121,22 @@ pub struct UnreadTable {
     pub query_names: &'static [&'static str],
     /// Shown by ss when no table or family is named.
     pub in_default: bool,
+    /// How the kernel is asked whether it has this table.
+    pub probe: Probe,
+}
+
+/// A sock_diag request that tells whether the kernel can dump a table, and how many sockets
+/// it holds (answers of socket `sock_type`, 0 for any).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Probe {
+    /// inet_diag for an IP protocol (both families).
+    Inet { protocol: u8 },
+    /// vsock_diag (`struct vsock_diag_req`).
+    Vsock { sock_type: u8 },
+    /// tipc's sock_diag (`struct tipc_sock_diag_req`).
+    Tipc,
+    /// xsk_diag (`struct xdp_diag_req`).
+    Xdp,
 }
 
 const INET: u16 = SsFamily::Inet.bit() | SsFamily::Inet6.bit();
@@ -116,70 +144,54 @@ const INET: u16 = SsFamily::Inet.bit() | SsFamily::Inet6.bit();
 /// ss 6.1's tables beyond the registry, in its table order.
 pub const UNREAD_TABLES: &[UnreadTable] = &[
     UnreadTable {
-        ss_name: "mptcp",
-        families: INET,
-        query_names: &["all", "inet", "mptcp"],
-        in_default: false,
-    },
-    UnreadTable {
         ss_name: "dccp",
         families: INET,
         query_names: &["all", "inet", "dccp"],
         in_default: true,
-    },
-    UnreadTable {
-        ss_name: "raw",
-        families: INET,
-        query_names: &["all", "inet", "raw"],
-        in_default: true,
+        probe: Probe::Inet {
+            protocol: libc::IPPROTO_DCCP as u8,
+        },
     },
     UnreadTable {
         ss_name: "sctp",
         families: INET,
         query_names: &["all", "inet", "sctp"],
         in_default: true,
-    },
-    UnreadTable {
-        ss_name: "p_raw",
-        families: SsFamily::Link.bit(),
-        query_names: &["all", "packet", "packet_raw", "p_raw"],
-        in_default: true,
-    },
-    UnreadTable {
-        ss_name: "p_dgr",
-        families: SsFamily::Link.bit(),
-        query_names: &["all", "packet", "packet_dgram", "p_dgr"],
-        in_default: true,
-    },
-    UnreadTable {
-        ss_name: "nl",
-        families: SsFamily::Netlink.bit(),
-        query_names: &["all", "netlink"],
-        in_default: true,
+        probe: Probe::Inet {
+            protocol: libc::IPPROTO_SCTP as u8,
+        },
     },
     UnreadTable {
         ss_name: "v_str",
         families: SsFamily::Vsock.bit(),
         query_names: &["all", "vsock", "vsock_stream", "v_str"],
         in_default: true,
+        probe: Probe::Vsock {
+            sock_type: SOCK_STREAM,
+        },
     },
     UnreadTable {
         ss_name: "v_dgr",
         families: SsFamily::Vsock.bit(),
         query_names: &["all", "vsock", "vsock_dgram", "v_dgr"],
         in_default: true,
+        probe: Probe::Vsock {
+            sock_type: SOCK_DGRAM,
+        },
     },
     UnreadTable {
         ss_name: "tipc",
         families: SsFamily::Tipc.bit(),
         query_names: &["tipc"],
         in_default: false,
+        probe: Probe::Tipc,
     },
     UnreadTable {
         ss_name: "xdp",
         families: SsFamily::Xdp.bit(),
         query_names: &["all", "xdp"],
         in_default: true,
+        probe: Probe::Xdp,
     },
 ];
 
@@ -190,35 +202,66 @@ pub fn is_query_name(name: &str) -> bool {
         || UNREAD_TABLES.iter().any(|t| t.query_names.contains(&name))
 }
 
-/// The short flag that selects a kind (`-t`, `-u`, `-x`).
+/// The short flag that selects a kind (`-t`, `-u`, `-x`, `-w`, `-M`, `-0`; netlink has
+/// none, only `-f netlink` / `-A netlink`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Flag {
     Tcp,
     Udp,
     Unix,
+    Raw,
+    Mptcp,
+    /// `-0`: a family flag to ss (AF_PACKET).
+    Packet,
+    /// No short flag.
+    Netlink,
 }
 
 impl Flag {
-    pub fn short(self) -> char {
+    /// The flag's letter; `None` for netlink, which only `-f`/`-A` select.
+    pub fn short(self) -> Option<char> {
         match self {
-            Flag::Tcp => 't',
-            Flag::Udp => 'u',
-            Flag::Unix => 'x',
+            Flag::Tcp => Some('t'),
+            Flag::Udp => Some('u'),
+            Flag::Unix => Some('x'),
+            Flag::Raw => Some('w'),
+            Flag::Mptcp => Some('M'),
+            Flag::Packet => Some('0'),
+            Flag::Netlink => None,
         }
     }
+}
+
+/// A table's states when none is asked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DefaultStates {
+    /// Connected sockets but TIME-WAIT and SYN-RECV (TCP, MPTCP, unix).
+    Connected,
+    /// ESTAB only: connected UDP and raw sockets.
+    Established,
+    /// UNCONN: packet and netlink sockets, which have no other state.
+    Closed,
 }
 
 /// How netlink sock_diag asks for a kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Diag {
     /// One SOCK_DIAG_BY_FAMILY request per family (AF_INET, AF_INET6) for `protocol`;
-    /// `names` label the two requests (IPv4, IPv6) in errors and `--explain`.
+    /// `names` label the two requests (IPv4, IPv6) in errors and `--explain`. A protocol
+    /// above 255 (MPTCP) travels in an INET_DIAG_REQ_PROTOCOL attribute. With
+    /// `proc_fallback`, a kernel without the protocol's diag module (ENOENT) has that table
+    /// read from /proc/net instead, as ss does for raw sockets.
     Inet {
-        protocol: u8,
+        protocol: u16,
         names: [&'static str; 2],
+        proc_fallback: bool,
     },
     /// Part of the one AF_UNIX dump, told apart by the answer's `udiag_type`.
     Unix { sock_type: u8 },
+    /// Part of the one AF_PACKET dump (packet_diag), told apart by `pdiag_type`.
+    Packet { sock_type: u8 },
+    /// The one AF_NETLINK dump (netlink_diag), every netlink protocol.
+    Netlink,
 }
 
 /// Which /proc/net files hold a kind.
@@ -228,6 +271,12 @@ pub enum ProcFiles {
     Inet { v4: &'static str, v6: &'static str },
     /// Lines of `file` whose Type column is `sock_type`.
     Unix { file: &'static str, sock_type: u8 },
+    /// Lines of /proc/net/packet whose Type column is `sock_type`.
+    Packet { file: &'static str, sock_type: u8 },
+    /// /proc/net/netlink.
+    Netlink { file: &'static str },
+    /// No /proc/net table (MPTCP): under `--source proc` the table is not read, said once.
+    Absent,
 }
 
 /// One registry entry.
@@ -237,6 +286,11 @@ pub struct TableKind {
     pub ss_name: &'static str,
     pub class: FamilyClass,
     pub flag: Flag,
+    /// Shown by ss when no table or family is named.
+    pub in_default: bool,
+    /// What ss shows of this table when no state, -l or -a is given (ss's `default_dbs`);
+    /// the dump's states are the union over the tables shown.
+    pub default_states: DefaultStates,
     /// The `-A`/`--query` names that include this kind.
     pub query_names: &'static [&'static str],
     pub diag: Diag,
@@ -246,6 +300,9 @@ pub struct TableKind {
 const SOCK_STREAM: u8 = libc::SOCK_STREAM as u8;
 const SOCK_DGRAM: u8 = libc::SOCK_DGRAM as u8;
 const SOCK_SEQPACKET: u8 = libc::SOCK_SEQPACKET as u8;
+const SOCK_RAW: u8 = libc::SOCK_RAW as u8;
+/// IPPROTO_MPTCP (linux/in.h); above 255, so it is not in every libc.
+pub const IPPROTO_MPTCP: u16 = 262;
 
 /// Declares [`Netid`] (one variant per entry, in ss's table order), [`Netid::ALL`] and
 /// [`Netid::kind`] from one list, so no set of kinds can be forgotten.
@@ -271,22 +328,36 @@ registry! {
         ss_name: "tcp",
         class: FamilyClass::Inet,
         flag: Flag::Tcp,
+        in_default: true,
+        default_states: DefaultStates::Connected,
         query_names: &["all", "inet", "tcp"],
-        diag: Diag::Inet { protocol: libc::IPPROTO_TCP as u8, names: ["tcp/ipv4", "tcp/ipv6"] },
+        diag: Diag::Inet {
+            protocol: libc::IPPROTO_TCP as u16,
+            names: ["tcp/ipv4", "tcp/ipv6"],
+            proc_fallback: false,
+        },
         proc: ProcFiles::Inet { v4: "tcp", v6: "tcp6" },
     },
     Udp => TableKind {
         ss_name: "udp",
         class: FamilyClass::Inet,
         flag: Flag::Udp,
+        in_default: true,
+        default_states: DefaultStates::Established,
         query_names: &["all", "inet", "udp"],
-        diag: Diag::Inet { protocol: libc::IPPROTO_UDP as u8, names: ["udp/ipv4", "udp/ipv6"] },
+        diag: Diag::Inet {
+            protocol: libc::IPPROTO_UDP as u16,
+            names: ["udp/ipv4", "udp/ipv6"],
+            proc_fallback: false,
+        },
         proc: ProcFiles::Inet { v4: "udp", v6: "udp6" },
     },
     UnixStream => TableKind {
         ss_name: "u_str",
         class: FamilyClass::Unix,
         flag: Flag::Unix,
+        in_default: true,
+        default_states: DefaultStates::Connected,
         query_names: &["all", "unix", "unix_stream", "u_str"],
         diag: Diag::Unix { sock_type: SOCK_STREAM },
         proc: ProcFiles::Unix { file: "unix", sock_type: SOCK_STREAM },
@@ -295,6 +366,8 @@ registry! {
         ss_name: "u_dgr",
         class: FamilyClass::Unix,
         flag: Flag::Unix,
+        in_default: true,
+        default_states: DefaultStates::Connected,
         query_names: &["all", "unix", "unix_dgram", "u_dgr"],
         diag: Diag::Unix { sock_type: SOCK_DGRAM },
         proc: ProcFiles::Unix { file: "unix", sock_type: SOCK_DGRAM },
@@ -303,9 +376,71 @@ registry! {
         ss_name: "u_seq",
         class: FamilyClass::Unix,
         flag: Flag::Unix,
+        in_default: true,
+        default_states: DefaultStates::Connected,
         query_names: &["all", "unix", "unix_seqpacket", "u_seq"],
         diag: Diag::Unix { sock_type: SOCK_SEQPACKET },
         proc: ProcFiles::Unix { file: "unix", sock_type: SOCK_SEQPACKET },
+    },
+    /// Raw IP sockets, every protocol (the protocol is the local "port", as ss shows it).
+    Raw => TableKind {
+        ss_name: "raw",
+        class: FamilyClass::Inet,
+        flag: Flag::Raw,
+        in_default: true,
+        default_states: DefaultStates::Established,
+        query_names: &["all", "inet", "raw"],
+        diag: Diag::Inet {
+            protocol: libc::IPPROTO_RAW as u16,
+            names: ["raw/ipv4", "raw/ipv6"],
+            proc_fallback: true,
+        },
+        proc: ProcFiles::Inet { v4: "raw", v6: "raw6" },
+    },
+    /// MPTCP sockets (the MPTCP-level socket; its subflows are in the TCP table).
+    Mptcp => TableKind {
+        ss_name: "mptcp",
+        class: FamilyClass::Inet,
+        flag: Flag::Mptcp,
+        in_default: true,
+        default_states: DefaultStates::Connected,
+        query_names: &["all", "inet", "mptcp"],
+        diag: Diag::Inet {
+            protocol: IPPROTO_MPTCP,
+            names: ["mptcp/ipv4", "mptcp/ipv6"],
+            proc_fallback: false,
+        },
+        proc: ProcFiles::Absent,
+    },
+    PacketRaw => TableKind {
+        ss_name: "p_raw",
+        class: FamilyClass::Link,
+        flag: Flag::Packet,
+        in_default: true,
+        default_states: DefaultStates::Closed,
+        query_names: &["all", "packet", "packet_raw", "p_raw"],
+        diag: Diag::Packet { sock_type: SOCK_RAW },
+        proc: ProcFiles::Packet { file: "packet", sock_type: SOCK_RAW },
+    },
+    PacketDgram => TableKind {
+        ss_name: "p_dgr",
+        class: FamilyClass::Link,
+        flag: Flag::Packet,
+        in_default: true,
+        default_states: DefaultStates::Closed,
+        query_names: &["all", "packet", "packet_dgram", "p_dgr"],
+        diag: Diag::Packet { sock_type: SOCK_DGRAM },
+        proc: ProcFiles::Packet { file: "packet", sock_type: SOCK_DGRAM },
+    },
+    Netlink => TableKind {
+        ss_name: "nl",
+        class: FamilyClass::Netlink,
+        flag: Flag::Netlink,
+        in_default: true,
+        default_states: DefaultStates::Closed,
+        query_names: &["all", "netlink"],
+        diag: Diag::Netlink,
+        proc: ProcFiles::Netlink { file: "netlink" },
     },
 }
 
@@ -341,10 +476,14 @@ impl Netid {
 
     /// Whether ss shows this kind when no table or family is named.
     pub fn in_ss_default(self) -> bool {
-        match self {
-            Netid::Tcp | Netid::Udp => true,
-            Netid::UnixStream | Netid::UnixDgram | Netid::UnixSeqpacket => true,
-        }
+        self.kind().in_default
+    }
+
+    /// The packet kind of a socket type (`pdiag_type`, /proc/net/packet's Type column).
+    pub fn of_packet_type(sock_type: u8) -> Option<Netid> {
+        Netid::ALL
+            .into_iter()
+            .find(|n| matches!(n.kind().diag, Diag::Packet { sock_type: t } if t == sock_type))
     }
 
     /// The kind ss spells `name` (`tcp`, `u_str`...).
@@ -449,19 +588,33 @@ mod tests {
     #[test]
     fn spellings_are_ss_netids() {
         let names: Vec<&str> = Netid::ALL.iter().map(|n| n.as_str()).collect();
-        assert_eq!(names, ["tcp", "udp", "u_str", "u_dgr", "u_seq"]);
+        assert_eq!(
+            names,
+            [
+                "tcp", "udp", "u_str", "u_dgr", "u_seq", "raw", "mptcp", "p_raw", "p_dgr", "nl"
+            ]
+        );
     }
 
     #[test]
     fn sets_derive_from_the_registry() {
-        let inet = NetidSet::of(&[Netid::Tcp, Netid::Udp]);
+        let inet = NetidSet::of(&[Netid::Tcp, Netid::Udp, Netid::Raw, Netid::Mptcp]);
         let unix = NetidSet::of(&[Netid::UnixStream, Netid::UnixDgram, Netid::UnixSeqpacket]);
+        let link = NetidSet::of(&[Netid::PacketRaw, Netid::PacketDgram]);
+        let netlink = NetidSet::of(&[Netid::Netlink]);
         assert_eq!(NetidSet::of_class(FamilyClass::Inet), inet);
         assert_eq!(NetidSet::of_class(FamilyClass::Unix), unix);
+        assert_eq!(NetidSet::of_class(FamilyClass::Link), link);
+        assert_eq!(NetidSet::of_class(FamilyClass::Netlink), netlink);
         assert_eq!(NetidSet::of_flag(Flag::Unix), unix);
+        assert_eq!(NetidSet::of_flag(Flag::Packet), link);
         assert_eq!(NetidSet::of_flag(Flag::Tcp), NetidSet::of(&[Netid::Tcp]));
-        assert_eq!(inet.union(unix), NetidSet::ALL);
-        assert_eq!(NetidSet::ALL.without(inet), unix);
+        assert_eq!(NetidSet::of_flag(Flag::Raw), NetidSet::of(&[Netid::Raw]));
+        assert_eq!(inet.union(unix).union(link).union(netlink), NetidSet::ALL);
+        assert_eq!(
+            NetidSet::ALL.without(inet).without(link).without(netlink),
+            unix
+        );
         assert_eq!(NetidSet::ALL.intersect(inet), inet);
         assert!(Netid::Tcp.is_inet() && !Netid::Tcp.is_unix());
         assert!(Netid::UnixDgram.is_unix() && !Netid::UnixDgram.is_inet());
@@ -491,7 +644,16 @@ mod tests {
             NetidSet::of_family_name("unix"),
             Some(NetidSet::of_class(FamilyClass::Unix))
         );
-        assert_eq!(NetidSet::of_family_name("link"), None);
+        assert_eq!(
+            NetidSet::of_family_name("link"),
+            Some(NetidSet::of(&[Netid::PacketRaw, Netid::PacketDgram]))
+        );
+        assert_eq!(NetidSet::of_family_name("vsock"), None);
+        assert_eq!(
+            NetidSet::of_query_name("raw"),
+            Some(NetidSet::of(&[Netid::Raw]))
+        );
+        assert!(is_query_name("sctp") && is_query_name("!xdp") && !is_query_name("bogus"));
         // Inet requests name one family each, IPv4 first, as the diag names do.
         assert_eq!(
             FamilyClass::Inet.address_families(),
@@ -506,12 +668,19 @@ mod tests {
         assert_eq!(Netid::of_unix_type(2), Some(Netid::UnixDgram));
         assert_eq!(Netid::of_unix_type(5), Some(Netid::UnixSeqpacket));
         assert_eq!(Netid::of_unix_type(3), None);
+        assert_eq!(Netid::of_packet_type(3), Some(Netid::PacketRaw));
+        assert_eq!(Netid::of_packet_type(2), Some(Netid::PacketDgram));
+        assert_eq!(Netid::of_packet_type(1), None);
         for n in Netid::ALL {
             match (n.kind().diag, n.kind().proc) {
                 (Diag::Unix { sock_type: a }, ProcFiles::Unix { sock_type: b, .. }) => {
                     assert_eq!(a, b)
                 }
-                (Diag::Inet { .. }, ProcFiles::Inet { .. }) => {}
+                (Diag::Packet { sock_type: a }, ProcFiles::Packet { sock_type: b, .. }) => {
+                    assert_eq!(a, b)
+                }
+                (Diag::Inet { .. }, ProcFiles::Inet { .. } | ProcFiles::Absent)
+                | (Diag::Netlink, ProcFiles::Netlink { .. }) => {}
                 other => panic!("{n:?}: netlink and /proc disagree on the class: {other:?}"),
             }
         }

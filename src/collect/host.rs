@@ -188,6 +188,24 @@ impl Host {
         std::fs::read_to_string(&self.services).ok()
     }
 
+    /// The text of /etc/protocols (beside /etc/services), if readable: raw sockets' protocol
+    /// names, as getprotobynumber gives them to ss.
+    pub fn protocols_text(&self) -> Option<String> {
+        std::fs::read_to_string(self.services.with_file_name("protocols")).ok()
+    }
+
+    /// The command name of process `pid` (the `comm` field of /proc/PID/stat), as ss names a
+    /// netlink socket's port id; `None` when no such process is readable.
+    pub fn process_comm(&self, pid: u32) -> Option<String> {
+        let text = std::fs::read(self.proc_root().join(pid.to_string()).join("stat")).ok()?;
+        // `PID (COMM) ...`: COMM may hold spaces and parentheses; ss's scanf stops at the
+        // first ')' and so does this.
+        let open = text.iter().position(|b| *b == b'(')?;
+        let rest = &text[open + 1..];
+        let close = rest.iter().position(|b| *b == b')')?;
+        Some(String::from_utf8_lossy(&rest[..close]).into_owned())
+    }
+
     /// A sock_diag source for this host's namespace.
     pub fn open_netlink(&self) -> Result<NetlinkSource, NetlinkError> {
         match &self.netlink {

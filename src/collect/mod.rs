@@ -376,7 +376,23 @@ impl Collector {
             &mut snap.sockets,
             &mut snap.warnings,
             &mut snap.skipped_records,
-        )
+        )?;
+        // Tables the kernel has no diag module for (raw here) come from /proc/net, as ss
+        // reads them; a file that cannot be read is a warning, not a failed snapshot.
+        let wanted = source.take_proc_tables();
+        if !wanted.is_empty()
+            && let Err(e) = procfs::read_inet_tables(
+                &self.host,
+                &self.query,
+                &wanted,
+                &mut snap.sockets,
+                &mut snap.warnings,
+                &mut snap.skipped_records,
+            )
+        {
+            snap.warnings.push(e.to_string());
+        }
+        Ok(())
     }
 
     fn read_proc(&mut self, snap: &mut Snapshot) -> Result<(), procfs::ProcError> {

@@ -9,6 +9,7 @@
 
 mod inet;
 mod lex;
+mod link;
 mod unix;
 
 pub use unix::{Verify, unix_refcounts};
@@ -39,6 +40,8 @@ type Parsed = Result<Option<Socket>, Malformed>;
 enum Table {
     Inet { netid: Netid, v6: bool },
     Unix,
+    Packet,
+    Netlink,
 }
 
 /// Append every socket of the tables in `query`, read from `host`'s /proc/net, to `out`.
@@ -60,7 +63,7 @@ pub fn read(
 pub fn read_with(
     host: &Host,
     query: &Query,
-    mut verify: Option<Verify<'_>>,
+    verify: Option<Verify<'_>>,
     out: &mut Vec<Socket>,
     warnings: &mut Vec<String>,
     skipped: &mut usize,
@@ -69,15 +72,9 @@ pub fn read_with(
         path: host.net_path("").display().to_string(),
         source,
     })?;
-    // /proc/net prints timers in USER_HZ clock ticks; the procfs crate asks the C library.
-    let ticks_per_sec = match ::procfs::ticks_per_second() {
-        0 => 100,
-        n => n,
-    };
-
     let mut tables: Vec<(&str, Table)> = Vec::with_capacity(5);
     // In the table registry's (ss's) order; every kind of file handled here.
-    let mut unix_file = None;
+    let (mut unix_file, mut packet_file, mut netlink_file) = (None, None, None);
     for netid in query.netids.iter() {
         match netid.kind().proc {
             ProcFiles::Inet { v4, v6 } => {
@@ -88,13 +85,68 @@ pub fn read_with(
                     tables.push((v6, Table::Inet { netid, v6: true }));
                 }
             }
-            // One file holds every unix kind.
+            // One file holds every unix kind, and one every packet kind.
             ProcFiles::Unix { file, .. } => unix_file = Some(file),
+            ProcFiles::Packet { file, .. } => packet_file = Some(file),
+            ProcFiles::Netlink { file } => netlink_file = Some(file),
+            ProcFiles::Absent => warnings.push(format!(
+                "{}: /proc/net has no such table; not shown from /proc",
+                netid.as_str()
+            )),
         }
     }
     if let Some(file) = unix_file {
         tables.push((file, Table::Unix));
     }
+    if let Some(file) = packet_file {
+        tables.push((file, Table::Packet));
+    }
+    if let Some(file) = netlink_file {
+        tables.push((file, Table::Netlink));
+    }
+    read_tables(host, query, tables, verify, out, warnings, skipped)
+}
+
+/// The inet tables netlink could not dump (no diag module: raw sockets here), read from
+/// `host`'s /proc/net: (kind, IPv6) as [`crate::collect::netlink::NetlinkSource::take_proc_tables`]
+/// lists them.
+pub fn read_inet_tables(
+    host: &Host,
+    query: &Query,
+    wanted: &[(Netid, bool)],
+    out: &mut Vec<Socket>,
+    warnings: &mut Vec<String>,
+    skipped: &mut usize,
+) -> Result<(), ProcError> {
+    let tables = wanted
+        .iter()
+        .filter_map(|&(netid, v6)| match netid.kind().proc {
+            ProcFiles::Inet { v4, v6: file6 } => {
+                Some((if v6 { file6 } else { v4 }, Table::Inet { netid, v6 }))
+            }
+            ProcFiles::Unix { .. }
+            | ProcFiles::Packet { .. }
+            | ProcFiles::Netlink { .. }
+            | ProcFiles::Absent => None,
+        })
+        .collect();
+    read_tables(host, query, tables, None, out, warnings, skipped)
+}
+
+fn read_tables(
+    host: &Host,
+    query: &Query,
+    tables: Vec<(&str, Table)>,
+    mut verify: Option<Verify<'_>>,
+    out: &mut Vec<Socket>,
+    warnings: &mut Vec<String>,
+    skipped: &mut usize,
+) -> Result<(), ProcError> {
+    // /proc/net prints timers in USER_HZ clock ticks; the procfs crate asks the C library.
+    let ticks_per_sec = match ::procfs::ticks_per_second() {
+        0 => 100,
+        n => n,
+    };
 
     let mut buf = Vec::with_capacity(256 * 1024);
     for (name, table) in tables {
@@ -138,6 +190,12 @@ pub fn read_with(
                 }
                 read.bad
             }
+            Table::Packet => parse_lines(&buf, query, out, |l| {
+                link::parse_packet(l, query.netids, query.states)
+            }),
+            Table::Netlink => {
+                parse_lines(&buf, query, out, |l| link::parse_netlink(l, query.states))
+            }
         };
         if bad.count > 0 {
             *skipped += bad.count;
@@ -158,6 +216,39 @@ struct BadLines {
     count: usize,
     /// 1-based, counting the header.
     first_line: usize,
+}
+
+/// Parse a whole table of one socket per line (header line first) with `parse`, and push
+/// the sockets the query keeps.
+fn parse_lines(
+    text: &[u8],
+    query: &Query,
+    out: &mut Vec<Socket>,
+    parse: impl Fn(&[u8]) -> Parsed,
+) -> BadLines {
+    let mut bad = BadLines::default();
+    for (i, line) in lex::Lines::new(text).enumerate().skip(1) {
+        if line.is_empty() {
+            continue;
+        }
+        match parse(line) {
+            Ok(Some(mut socket)) => {
+                // Tagged before the filter: `netns =` looks at it.
+                socket.netns.clone_from(&query.netns);
+                if query.keep.as_ref().is_none_or(|keep| keep(&socket)) {
+                    out.push(socket);
+                }
+            }
+            Ok(None) => {}
+            Err(Malformed) => {
+                if bad.count == 0 {
+                    bad.first_line = i + 1;
+                }
+                bad.count += 1;
+            }
+        }
+    }
+    bad
 }
 
 /// Parse a whole inet table (header line first) and push the sockets the query keeps.

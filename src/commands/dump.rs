@@ -56,8 +56,10 @@ pub fn run(args: &DumpArgs, no_config: bool) -> anyhow::Result<()> {
     }
     let stdout = io::stdout();
     let is_tty = stdout.is_terminal();
+    let unread = crate::selection::ss::resolve(&args.select).unread;
     let table_opts = TableOptions {
-        show_netid: plan.query.netids.len() != 1,
+        // ss counts every table it asks, read by sockeye or not.
+        show_netid: plan.query.netids.len() + unread.len() != 1,
         show_state: plan.query.states.single().is_none(),
         header: !args.no_header,
         processes: args.processes,
@@ -100,7 +102,7 @@ pub fn run(args: &DumpArgs, no_config: bool) -> anyhow::Result<()> {
             .snapshot()
             .context("cannot read the socket tables")?,
     };
-    report_notices(args, &snap);
+    report_notices(args, &snap, collector.host());
 
     let mut w = BufWriter::with_capacity(1 << 16, stdout.lock());
     if args.json {
@@ -169,7 +171,7 @@ fn summary(
     let snap = snapshot_from_one_source(&mut collector, || {
         *counts.lock().unwrap_or_else(|e| e.into_inner()) = StateCounts::default();
     })?;
-    report_notices(args, &snap);
+    report_notices(args, &snap, collector.host());
     let summary = Summary::with_counts(&snap, &counts.lock().unwrap_or_else(|e| e.into_inner()));
     let mut w = io::stdout().lock();
     if args.json {
@@ -218,7 +220,7 @@ fn streamed_table(
             r.set_source(Source::Proc);
         })?,
     };
-    report_notices(args, &snap);
+    report_notices(args, &snap, collector.host());
     drop(collector);
     let mut w = io::stdout().lock();
     let rows = lock(&rows);
@@ -296,7 +298,7 @@ impl Plan {
 
 /// The stderr notices: fallback and process attribution once (unless `-q`), warnings and
 /// skipped records under `--verbose`.
-fn report_notices(args: &DumpArgs, snap: &Snapshot) {
+fn report_notices(args: &DumpArgs, snap: &Snapshot, host: &Host) {
     let mut err = io::stderr().lock();
     if !args.quiet
         && let Some(reason) = &snap.fallback_reason
@@ -313,8 +315,40 @@ fn report_notices(args: &DumpArgs, snap: &Snapshot) {
     {
         let _ = writeln!(err, "sockeye: {note}");
     }
+    let unread = crate::selection::ss::resolve(&args.select).unread;
+    for name in &unread {
+        let Some(table) = crate::tables::UNREAD_TABLES
+            .iter()
+            .find(|t| t.ss_name == *name)
+        else {
+            continue;
+        };
+        // Asked of the kernel: an empty table must mean no sockets (or no diag module),
+        // never sockets sockeye skipped quietly.
+        match crate::collect::netlink::probe::probe(host, table.probe) {
+            Ok(0) if args.verbose => {
+                let _ = writeln!(err, "sockeye: {name}: the kernel holds no such sockets");
+            }
+            Ok(0) => {}
+            Ok(n) => {
+                let _ = writeln!(
+                    err,
+                    "sockeye: warning: {n} {name} socket{} not shown: sockeye does not decode \
+                     this table yet",
+                    if n == 1 { "" } else { "s" }
+                );
+            }
+            Err(e) if args.verbose => {
+                let _ = writeln!(
+                    err,
+                    "sockeye: {name}: empty: this kernel cannot dump it (no diag module for it: \
+                     {e})"
+                );
+            }
+            Err(_) => {}
+        }
+    }
     if args.verbose {
-        let unread = crate::selection::ss::resolve(&args.select).unread;
         if !unread.is_empty() {
             let _ = writeln!(
                 err,

@@ -146,5 +146,13 @@ fn endpoint(e: &Endpoint) -> String {
             Some(p) => text::escape(p).into_owned(),
             None => format!("* {inode}"),
         },
+        Endpoint::Link {
+            protocol, ifindex, ..
+        } => format!("{protocol}:{ifindex}"),
+        Endpoint::Netlink {
+            protocol, portid, ..
+        } => format!("{protocol}:{portid}"),
+        Endpoint::NetlinkPeer { group, portid } => format!("{group}:{portid}"),
+        Endpoint::Nothing => "*".to_string(),
     }
 }

@@ -96,7 +96,11 @@ impl ClosedCounter {
         let st = self.lock();
         let peer = match s.peer {
             Endpoint::Inet { port, .. } => Some(port),
-            Endpoint::Unix { .. } => None,
+            Endpoint::Unix { .. }
+            | Endpoint::Link { .. }
+            | Endpoint::Netlink { .. }
+            | Endpoint::NetlinkPeer { .. }
+            | Endpoint::Nothing => None,
         };
         [s.local_port(), peer]
             .into_iter()

@@ -41,6 +41,13 @@ fn port_value(s: &Socket, side: Side) -> i64 {
             };
             i64::from(ino as u32 as i32)
         }
+        // ss's lport/rport for these: a packet socket's interface index (no peer, 0); a
+        // netlink socket's port id, and -1 for its peer, connected or not.
+        Endpoint::Link { ifindex, .. } => i64::from(*ifindex as i32),
+        Endpoint::Netlink { portid, .. } => i64::from(*portid),
+        Endpoint::NetlinkPeer { .. } => -1,
+        Endpoint::Nothing if s.netid == crate::model::Netid::Netlink => -1,
+        Endpoint::Nothing => 0,
     }
 }
 
@@ -100,6 +107,10 @@ fn cond(c: &Cond, s: &Socket) -> bool {
                             .all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
                 }
             },
+            Endpoint::Link { .. }
+            | Endpoint::Netlink { .. }
+            | Endpoint::NetlinkPeer { .. }
+            | Endpoint::Nothing => false,
         },
     }
 }
@@ -115,7 +126,11 @@ fn host_match(h: &HostCond, side: Side, s: &Socket) -> bool {
                 Side::Src => fnmatch(pat, path.as_deref().unwrap_or("")),
                 Side::Dst => fnmatch(pat, ""),
             },
-            Endpoint::Inet { .. } => false,
+            Endpoint::Inet { .. }
+            | Endpoint::Link { .. }
+            | Endpoint::Netlink { .. }
+            | Endpoint::NetlinkPeer { .. }
+            | Endpoint::Nothing => false,
         };
     }
     if let Some(p) = h.port
@@ -126,7 +141,11 @@ fn host_match(h: &HostCond, side: Side, s: &Socket) -> bool {
     match &h.addr {
         AddrCond::Inet(list) if list.first().is_some_and(|p| p.len > 0) => match ep {
             Endpoint::Inet { addr, .. } => list.iter().any(|p| addr_match(addr, p)),
-            Endpoint::Unix { .. } => false,
+            Endpoint::Unix { .. }
+            | Endpoint::Link { .. }
+            | Endpoint::Netlink { .. }
+            | Endpoint::NetlinkPeer { .. }
+            | Endpoint::Nothing => false,
         },
         _ => true,
     }

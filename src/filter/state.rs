@@ -18,6 +18,7 @@ pub(crate) const STATE_WORDS: &[&str] = &[
     "last-ack",
     "listening",
     "closing",
+    "bound-inactive",
     "all",
     "connected",
     "synchronized",
@@ -76,6 +77,9 @@ pub fn lookup(word: &str) -> Option<StateSet> {
         "last-ack" => set(&[LastAck]),
         "listening" => set(&[Listen]),
         "closing" => set(&[Closing]),
+        // Newer ss's name (iproute2 6.8, kernel 6.7): TCP sockets bound but neither
+        // listening nor connected. Not part of `all`, as in ss 6.1.
+        "bound-inactive" => StateSet::BOUND_INACTIVE,
         "unknown" => StateSet(1),
         _ => return None,
     })
@@ -96,7 +100,10 @@ pub fn names(s: StateSet) -> String {
     if s.0 & StateSet::ALL.0 == StateSet::ALL.0 {
         return "all (every state)".to_string();
     }
-    let v: Vec<&str> = s.iter().map(|t| t.filter_name()).collect();
+    let mut v: Vec<&str> = s.iter().map(|t| t.filter_name()).collect();
+    if s.bound_inactive() {
+        v.push("bound-inactive");
+    }
     if v.is_empty() {
         "none (no socket can match)".to_string()
     } else {

@@ -293,6 +293,14 @@ pub(crate) fn endpoint(e: &Endpoint) -> String {
             Some(p) => crate::text::escape(p).into_owned(),
             None => format!("* {inode}"),
         },
+        Endpoint::Link {
+            protocol, ifindex, ..
+        } => format!("{protocol}:{ifindex}"),
+        Endpoint::Netlink {
+            protocol, portid, ..
+        } => format!("{protocol}:{portid}"),
+        Endpoint::NetlinkPeer { group, portid } => format!("{group}:{portid}"),
+        Endpoint::Nothing => "*".to_string(),
     }
 }
 

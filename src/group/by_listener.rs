@@ -95,13 +95,21 @@ fn listen_key(s: &Socket) -> Option<ListenKey<'_>> {
     match s.netid {
         Netid::Tcp => match s.local {
             Endpoint::Inet { addr, port } => Some(ListenKey::Port { addr, port }),
-            Endpoint::Unix { .. } => None,
+            _ => None,
         },
         Netid::UnixStream | Netid::UnixSeqpacket => match &s.local {
             Endpoint::Unix { path: Some(p), .. } => Some(ListenKey::Path(p)),
-            Endpoint::Unix { path: None, .. } | Endpoint::Inet { .. } => None,
+            _ => None,
         },
-        Netid::Udp | Netid::UnixDgram => None,
+        // MPTCP listeners are not grouped: each has a TCP subflow listener on the same port,
+        // which is.
+        Netid::Udp
+        | Netid::UnixDgram
+        | Netid::Raw
+        | Netid::Mptcp
+        | Netid::PacketRaw
+        | Netid::PacketDgram
+        | Netid::Netlink => None,
     }
 }
 
@@ -152,7 +160,7 @@ pub fn by_listener(sockets: &[Socket]) -> ListenerTree {
                             Endpoint::Inet { addr: la, .. } => {
                                 match_rank(la, l.v6only, addr).map(|r| (r, g))
                             }
-                            Endpoint::Unix { .. } => None,
+                            _ => None,
                         }
                     })
                     // Highest rank wins; among equals (SO_REUSEPORT twins) the first.
@@ -221,5 +229,6 @@ fn listener_order(s: &Socket) -> (u8, u16, Option<IpAddr>, Option<&str>) {
     match &s.local {
         Endpoint::Inet { addr, port } => (0, *port, Some(*addr), None),
         Endpoint::Unix { path, .. } => (1, 0, None, path.as_deref()),
+        _ => (2, 0, None, None),
     }
 }

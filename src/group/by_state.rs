@@ -8,6 +8,10 @@ pub enum StateGroupKey {
     Tcp(TcpState),
     Udp,
     Unix,
+    Raw,
+    Mptcp,
+    Packet,
+    Netlink,
 }
 
 impl StateGroupKey {
@@ -16,6 +20,10 @@ impl StateGroupKey {
             Netid::Tcp => StateGroupKey::Tcp(s.state),
             Netid::Udp => StateGroupKey::Udp,
             Netid::UnixStream | Netid::UnixDgram | Netid::UnixSeqpacket => StateGroupKey::Unix,
+            Netid::Raw => StateGroupKey::Raw,
+            Netid::Mptcp => StateGroupKey::Mptcp,
+            Netid::PacketRaw | Netid::PacketDgram => StateGroupKey::Packet,
+            Netid::Netlink => StateGroupKey::Netlink,
         }
     }
 
@@ -26,6 +34,10 @@ impl StateGroupKey {
             StateGroupKey::Tcp(st) => st.ss_name(),
             StateGroupKey::Udp => "UDP",
             StateGroupKey::Unix => "UNIX",
+            StateGroupKey::Raw => "RAW",
+            StateGroupKey::Mptcp => "MPTCP",
+            StateGroupKey::Packet => "PACKET",
+            StateGroupKey::Netlink => "NETLINK",
         }
     }
 
@@ -38,6 +50,10 @@ impl StateGroupKey {
                 .unwrap_or(TcpState::LIFECYCLE.len()),
             StateGroupKey::Udp => 20,
             StateGroupKey::Unix => 21,
+            StateGroupKey::Raw => 22,
+            StateGroupKey::Mptcp => 23,
+            StateGroupKey::Packet => 24,
+            StateGroupKey::Netlink => 25,
         }
     }
 }
@@ -65,9 +81,10 @@ pub fn by_state(sockets: &[Socket]) -> Vec<StateGroup> {
 #[derive(Default)]
 pub struct StateTally {
     counts: StateCounts,
-    /// Members per slot: the 12 TCP states by kernel number, then UDP, then unix.
-    slots: [Vec<usize>; 14],
-    keys: [Option<StateGroupKey>; 14],
+    /// Members per slot: the 12 TCP states by kernel number, then UDP, unix, raw, MPTCP,
+    /// packet and netlink.
+    slots: [Vec<usize>; 18],
+    keys: [Option<StateGroupKey>; 18],
 }
 
 impl StateTally {
@@ -77,6 +94,10 @@ impl StateTally {
             Netid::Tcp => s.state as usize,
             Netid::Udp => 12,
             Netid::UnixStream | Netid::UnixDgram | Netid::UnixSeqpacket => 13,
+            Netid::Raw => 14,
+            Netid::Mptcp => 15,
+            Netid::PacketRaw | Netid::PacketDgram => 16,
+            Netid::Netlink => 17,
         };
         if self.keys[slot].is_none() {
             self.keys[slot] = Some(StateGroupKey::of(s));
@@ -103,6 +124,8 @@ pub struct StateCounts {
     tcp: [usize; 12],
     pub udp: usize,
     pub unix: usize,
+    /// Raw, MPTCP, packet and netlink sockets.
+    pub other: usize,
 }
 
 impl StateCounts {
@@ -118,6 +141,9 @@ impl StateCounts {
             Netid::Tcp => self.tcp[s.state as usize] += 1,
             Netid::Udp => self.udp += 1,
             Netid::UnixStream | Netid::UnixDgram | Netid::UnixSeqpacket => self.unix += 1,
+            Netid::Raw | Netid::Mptcp | Netid::PacketRaw | Netid::PacketDgram | Netid::Netlink => {
+                self.other += 1
+            }
         }
     }
     pub fn tcp(&self, st: TcpState) -> usize {
@@ -127,6 +153,6 @@ impl StateCounts {
         self.tcp.iter().sum()
     }
     pub fn total(&self) -> usize {
-        self.tcp_total() + self.udp + self.unix
+        self.tcp_total() + self.udp + self.unix + self.other
     }
 }

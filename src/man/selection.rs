@@ -3,18 +3,37 @@
 use super::Page;
 
 pub(super) fn tables_and_families(page: &mut Page) {
-    page.section("TABLES AND FAMILIES").para(
-        "-t -u -x -4 -6, -f/--family (inet, inet6, link, unix, netlink, vsock, tipc, xdp) and \
+    page.section("TABLES AND FAMILIES")
+        .para(
+            "-t -u -x -w (raw) -M (mptcp) -0 (packet) -S (sctp) -d (dccp) --vsock --tipc --xdp \
+         -4 -6, -f/--family (inet, inet6, link, unix, netlink, vsock, tipc, xdp) and \
          -A/--query/--socket (all, inet, tcp, mptcp, udp, raw, unix, unix_dgram, unix_stream, \
          unix_seqpacket, packet, packet_raw, packet_dgram, netlink, dccp, sctp, vsock_stream, \
          vsock_dgram, tipc, xdp; comma-separated, !NAME removes one) combine as in ss(8): a \
          table named without any of its families brings them; a family named without any of \
          its tables brings them all, so -x -4 shows unix and the IPv4 inet tables; the family \
          given last narrows inet to itself (-4 -6 shows IPv6 only); the first -A drops a -t \
-         or -u given before it. sockeye reads the tcp, udp and unix tables; a selection of \
-         only other tables is refused (exit status 2), and within a wider one they are left \
-         out.",
-    );
+         or -u given before it.",
+        )
+        .para(
+            "sockeye reads the tcp, udp, raw, mptcp, unix (u_str, u_dgr, u_seq), packet (p_raw, \
+         p_dgr) and netlink (nl) tables, and prints them in ss's order and spelling. Raw \
+         sockets come from /proc/net/raw and raw6 when the kernel has no raw diag module, as \
+         with ss; a raw socket's port is its IP protocol (icmp, ipproto-253). A packet \
+         socket's address is its protocol and interface (ip:lo, *:* for every protocol on \
+         every interface); a netlink socket's its protocol and port id (rtnl:kernel, \
+         genl:COMMAND/PID), and a connected one's peer is GROUP:PORTID. The sctp, dccp, \
+         vsock (v_str, v_dgr), tipc and xdp tables are asked of the kernel but not decoded \
+         yet: where the kernel lacks them (or holds none of their sockets) the table is \
+         empty, as ss prints it, and --verbose says why; otherwise a warning counts the \
+         sockets not shown.",
+        )
+        .para(
+            "When a table is named and no state, -l or -a is given, each table shows ss's \
+         default states for it: raw and udp connected (ESTAB) sockets, packet and netlink \
+         their only state (UNCONN), the others connected ones; with -A, or with no table \
+         named, connected sockets.",
+        );
 }
 
 pub(super) fn filters(page: &mut Page) {
@@ -54,6 +73,12 @@ pub(super) fn filters(page: &mut Page) {
             "syn-recv and time-wait (the kernel's minisockets).",
         )
         .item("big", "Every state except the bucket ones.")
+        .item(
+            "bound-inactive",
+            "TCP sockets bound to a port but neither listening nor connected (kernel 6.7 \
+             and later; iproute2 6.8's name). Shown as the kernel reports them, UNCONN. Not \
+             part of all.",
+        )
         .para(
             "Without a state selection, sockeye shows connected sockets except time-wait and \
              syn-recv; with -l, listening sockets (and unconnected UDP and unix sockets); with \

@@ -73,6 +73,7 @@ impl Serialize for SocketJson<'_> {
                 JsonValue::Str(v) => m.serialize_entry(key.key, v)?,
                 JsonValue::Addr(a) => m.serialize_entry(key.key, &Display(&a))?,
                 JsonValue::U64(v) => m.serialize_entry(key.key, &v)?,
+                JsonValue::I64(v) => m.serialize_entry(key.key, &v)?,
                 JsonValue::Timer(t) => m.serialize_entry(key.key, &t.map(TimerJson))?,
                 JsonValue::Processes(p) => m.serialize_entry(key.key, &ProcessesJson(p))?,
                 JsonValue::Netns(t) => m.serialize_entry(key.key, &NetnsJson(t))?,

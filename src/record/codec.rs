@@ -294,6 +294,30 @@ pub fn put_endpoint(e: &mut Enc, ep: &Endpoint) {
             }
             e.var(*inode);
         }
+        // The packet settings (-e) are not recorded.
+        Endpoint::Link {
+            protocol, ifindex, ..
+        } => {
+            e.u8(4);
+            e.buf.extend_from_slice(&protocol.to_be_bytes());
+            e.var((*ifindex).into());
+        }
+        Endpoint::Netlink {
+            protocol,
+            portid,
+            groups,
+        } => {
+            e.u8(5);
+            e.u8(*protocol);
+            e.buf.extend_from_slice(&portid.to_be_bytes());
+            e.var((*groups).into());
+        }
+        Endpoint::NetlinkPeer { group, portid } => {
+            e.u8(6);
+            e.var((*group).into());
+            e.buf.extend_from_slice(&portid.to_be_bytes());
+        }
+        Endpoint::Nothing => e.u8(7),
     }
 }
 
@@ -323,6 +347,21 @@ pub fn get_endpoint(d: &mut Dec) -> Result<Endpoint, DecodeError> {
             path: Some(d.str()?.into()),
             inode: d.var()?,
         },
+        4 => Endpoint::Link {
+            protocol: u16::from_be_bytes(d.fixed()?),
+            ifindex: u32::try_from(d.var()?).map_err(|_| DecodeError::Bad("interface index"))?,
+            info: None,
+        },
+        5 => Endpoint::Netlink {
+            protocol: d.u8()?,
+            portid: i32::from_be_bytes(d.fixed()?),
+            groups: u32::try_from(d.var()?).map_err(|_| DecodeError::Bad("netlink groups"))?,
+        },
+        6 => Endpoint::NetlinkPeer {
+            group: u32::try_from(d.var()?).map_err(|_| DecodeError::Bad("netlink group"))?,
+            portid: i32::from_be_bytes(d.fixed()?),
+        },
+        7 => Endpoint::Nothing,
         _ => return Err(DecodeError::Bad("endpoint kind")),
     })
 }

@@ -251,6 +251,14 @@ fn endpoint(e: &Endpoint) -> String {
             Some(p) => format!("{} {inode}", text::escape(p)),
             None => format!("* {inode}"),
         },
+        Endpoint::Link {
+            protocol, ifindex, ..
+        } => format!("{protocol}:{ifindex}"),
+        Endpoint::Netlink {
+            protocol, portid, ..
+        } => format!("{protocol}:{portid}"),
+        Endpoint::NetlinkPeer { group, portid } => format!("{group}:{portid}"),
+        Endpoint::Nothing => "*".to_string(),
     }
 }
 

@@ -150,6 +150,7 @@ impl std::hash::Hash for Key {
             match e {
                 Endpoint::Inet { addr, port } => (addr, port).hash(h),
                 Endpoint::Unix { path, inode } => (path, inode).hash(h),
+                other => other.hash(h),
             }
         }
         match self {

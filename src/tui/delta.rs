@@ -36,6 +36,7 @@ fn hash_endpoint(e: &Endpoint, h: &mut impl Hasher) {
             path.hash(h);
             inode.hash(h);
         }
+        other => other.hash(h),
     }
 }
 

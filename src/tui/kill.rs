@@ -158,5 +158,11 @@ fn endpoint(s: &Socket) -> String {
     match &s.local {
         crate::model::Endpoint::Inet { addr, port } => super::cells::remote(*addr, *port),
         crate::model::Endpoint::Unix { .. } => "unix".into(),
+        // Only TCP sockets are ever closed; the others are named by kind.
+        crate::model::Endpoint::Link { .. } => "packet".into(),
+        crate::model::Endpoint::Netlink { .. } | crate::model::Endpoint::NetlinkPeer { .. } => {
+            "netlink".into()
+        }
+        crate::model::Endpoint::Nothing => "*".into(),
     }
 }

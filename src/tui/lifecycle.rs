@@ -84,6 +84,7 @@ fn hash_endpoint(e: &Endpoint, h: &mut impl Hasher) {
             path.hash(h);
             inode.hash(h);
         }
+        other => other.hash(h),
     }
 }
 

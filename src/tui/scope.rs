@@ -82,7 +82,7 @@ impl Scope {
                     Endpoint::Unix { path: Some(p), .. } => {
                         unix_paths.insert(p.clone());
                     }
-                    Endpoint::Unix { path: None, .. } => {}
+                    _ => {}
                 }
             }
         }
@@ -247,7 +247,7 @@ mod tests {
             .iter()
             .map(|s| match s.local {
                 Endpoint::Unix { inode, .. } => inode,
-                Endpoint::Inet { .. } => 0,
+                _ => 0,
             })
             .collect();
         assert_eq!(kept, vec![10, 11, 12]);

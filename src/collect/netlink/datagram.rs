@@ -2,11 +2,11 @@
 
 use super::inet::{self, Decoded};
 use super::table::Table;
-use super::unix;
 use super::wire::{
     self, AF_INET6, Messages, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN, Next,
     SOCK_DIAG_BY_FAMILY, TCPDIAG_GETSOCK,
 };
+use super::{nlsock, packet, unix};
 use crate::collect::Query;
 use crate::model::{Netid, Socket};
 
@@ -106,6 +106,8 @@ pub(crate) fn process_datagram(
                 let decoded = match table {
                     Table::Inet { netid, .. } => inet::decode(payload, netid, query),
                     Table::Unix => unix::decode(payload, query),
+                    Table::Packet => packet::decode(payload, query),
+                    Table::Netlink => nlsock::decode(payload, query),
                 };
                 match decoded {
                     Decoded::Keep(s) => out.push(s),

@@ -6,7 +6,8 @@ use std::io;
 
 use super::datagram::{Held, Progress, process_datagram};
 use super::table::{Table, inet_states, tables};
-use super::wire::{self, IPPROTO_TCP};
+use super::wire;
+const IPPROTO_TCP: u16 = libc::IPPROTO_TCP as u16;
 use super::{NetlinkError, Recorded};
 use crate::collect::Query;
 use crate::model::Socket;
@@ -51,6 +52,9 @@ pub(crate) struct DumpState {
     pub(super) one_walk: bool,
     /// IPv6 answers of the one-walk dump in progress.
     pub(super) held: Held,
+    /// Tables of the last dump the kernel could not answer (no diag module) and that are
+    /// read from /proc/net instead: (kind, IPv6).
+    pub(super) proc_tables: Vec<(crate::model::Netid, bool)>,
 }
 
 impl DumpState {
@@ -63,6 +67,7 @@ impl DumpState {
             recording: None,
             one_walk: true,
             held: Held::default(),
+            proc_tables: Vec::new(),
         }
     }
 }
@@ -121,6 +126,7 @@ fn dump_once<T: Transport>(
 ) -> Result<(), NetlinkError> {
     let first = out.len();
     out.reserve(st.last_count);
+    st.proc_tables.clear();
     let mut inet_tables = 0usize;
     let mut inet_enoent = 0usize;
     let mut first_enoent = None;
@@ -129,7 +135,7 @@ fn dump_once<T: Transport>(
         let table_start = out.len();
         let mut bytecode = match table {
             Table::Inet { .. } => query.bytecode.as_deref().map(|b| b.as_slice()),
-            Table::Unix => None,
+            Table::Unix | Table::Packet | Table::Netlink => None,
         };
         if table.is_inet() {
             inet_tables += 1;
@@ -172,6 +178,21 @@ fn dump_once<T: Transport>(
                     source: err,
                 });
             }
+            if let Table::Inet { family, netid, .. } = table
+                && errno == libc::ENOENT
+                && table.proc_fallback()
+            {
+                // No diag module for this protocol (raw here): /proc/net has the table, as
+                // ss reads it. Not a sign that netlink is unavailable.
+                inet_tables -= 1;
+                st.proc_tables.push((netid, family == wire::AF_INET6));
+                warnings.push(format!(
+                    "{}: the kernel has no diag module for this table ({err}); read from \
+                     /proc/net instead",
+                    table.name()
+                ));
+                break;
+            }
             if table.is_inet() && errno == libc::ENOENT {
                 inet_enoent += 1;
                 first_enoent.get_or_insert(table.name());
@@ -212,7 +233,7 @@ fn dump_table<T: Transport>(
         Table::Inet {
             family, protocol, ..
         } => {
-            let states = inet_states(query);
+            let states = inet_states(query, protocol);
             if states == 0 {
                 return Ok(Progress::Done);
             }
@@ -254,6 +275,17 @@ fn dump_table<T: Transport>(
             // StateFlags cannot express. States are filtered in userspace.
             wire::unix_request(u32::MAX, show, seq, &mut st.req);
         }
+        // Memory always: ss's queues for these are the memory in use.
+        Table::Packet => wire::packet_request(
+            wire::PACKET_SHOW_INFO | wire::PACKET_SHOW_MEMINFO,
+            seq,
+            &mut st.req,
+        ),
+        Table::Netlink => wire::netlink_request(
+            wire::NDIAG_SHOW_MEMINFO | wire::NDIAG_SHOW_GROUPS,
+            seq,
+            &mut st.req,
+        ),
     }
     if let Err(e) = transport.send(&st.req) {
         if table.is_compat()

@@ -258,7 +258,11 @@ fn family_wanted(s: &Socket, query: &Query) -> bool {
                     query.ipv6
                 }
             }
-            Endpoint::Unix { .. } => false,
+            Endpoint::Unix { .. }
+            | Endpoint::Link { .. }
+            | Endpoint::Netlink { .. }
+            | Endpoint::NetlinkPeer { .. }
+            | Endpoint::Nothing => false,
         }
 }
 

@@ -73,7 +73,11 @@ pub fn decode(payload: &[u8], netid: Netid, query: &Query) -> Decoded {
     let Some(state) = TcpState::from_kernel(h[1]) else {
         return Decoded::Bad;
     };
-    if !query.states.contains(state) {
+    // A TCP socket in CLOSE comes only from a request with TCP_BOUND_INACTIVE: bound, neither
+    // listening nor connected (the kernel reports those as CLOSE).
+    let bound_inactive = state == TcpState::Close && netid == Netid::Tcp;
+    let wanted = query.states.contains(state) || (bound_inactive && query.states.bound_inactive());
+    if !wanted {
         return Decoded::Filtered;
     }
     let mut src = [0u8; 16];

@@ -26,6 +26,9 @@ pub mod events;
 pub mod fake;
 pub mod fixture;
 mod inet;
+mod nlsock;
+mod packet;
+pub mod probe;
 mod table;
 mod unix;
 mod wire;
@@ -36,8 +39,8 @@ mod tests;
 use std::io;
 use std::os::fd::AsRawFd;
 
+use netlink_sys::Socket as NlSocket;
 use netlink_sys::protocols::NETLINK_SOCK_DIAG;
-use netlink_sys::{Socket as NlSocket, SocketAddr};
 
 use crate::collect::Query;
 use crate::model::Socket;
@@ -121,9 +124,9 @@ impl NetlinkSource {
     /// A sock_diag socket in the calling thread's network namespace (a socket stays tied to
     /// the namespace it was opened in, whichever thread uses it later).
     pub fn open() -> Result<NetlinkSource, NetlinkError> {
+        // Not connected: an unconnected netlink socket sends to the kernel anyway, and so
+        // it lists in `-f netlink` as ss's own (unconnected) one does.
         let sock = NlSocket::new(NETLINK_SOCK_DIAG).map_err(NetlinkError::Open)?;
-        sock.connect(&SocketAddr::new(0, 0))
-            .map_err(NetlinkError::Open)?;
         let tv = libc::timeval {
             tv_sec: RECV_TIMEOUT_SECS,
             tv_usec: 0,
@@ -174,6 +177,12 @@ impl NetlinkSource {
     #[doc(hidden)]
     pub fn one_walk(&self) -> bool {
         self.state.one_walk
+    }
+
+    /// The tables of the last dump that the kernel has no diag module for and that are read
+    /// from /proc/net instead (raw sockets here): (kind, IPv6).
+    pub fn take_proc_tables(&mut self) -> Vec<(crate::model::Netid, bool)> {
+        std::mem::take(&mut self.state.proc_tables)
     }
 
     /// The datagrams recorded since recording started.

@@ -1,6 +1,8 @@
 //! The kernel tables a query asks for, and how each is requested.
 
-use super::wire::{AF_INET, AF_INET6, AF_UNSPEC, IPPROTO_TCP, IPPROTO_UDP, TCP_NEW_SYN_RECV};
+use super::wire::{AF_INET, AF_INET6, AF_UNSPEC, TCP_NEW_SYN_RECV};
+const IPPROTO_TCP: u16 = libc::IPPROTO_TCP as u16;
+const IPPROTO_UDP: u16 = libc::IPPROTO_UDP as u16;
 use crate::collect::Query;
 use crate::model::{Netid, TcpState};
 use crate::tables::Diag;
@@ -11,12 +13,16 @@ pub enum Table {
     /// `family` AF_UNSPEC: both families in one walk (the legacy TCPDIAG_GETSOCK request).
     Inet {
         family: u8,
-        protocol: u8,
+        protocol: u16,
         netid: Netid,
         name: &'static str,
     },
     /// Stream, dgram and seqpacket come in one dump, split by `udiag_type`.
     Unix,
+    /// Raw and dgram packet sockets come in one dump, split by `pdiag_type`.
+    Packet,
+    /// Every netlink protocol in one dump.
+    Netlink,
 }
 
 impl Table {
@@ -27,7 +33,7 @@ impl Table {
     pub(crate) const TCP_BOTH: Table =
         Table::inet(AF_UNSPEC, IPPROTO_TCP, Netid::Tcp, "tcp/ipv4+ipv6");
 
-    const fn inet(family: u8, protocol: u8, netid: Netid, name: &'static str) -> Table {
+    const fn inet(family: u8, protocol: u16, netid: Netid, name: &'static str) -> Table {
         Table::Inet {
             family,
             protocol,
@@ -40,11 +46,20 @@ impl Table {
         match self {
             Table::Inet { name, .. } => name,
             Table::Unix => "unix",
+            Table::Packet => "packet",
+            Table::Netlink => "netlink",
         }
     }
 
     pub(super) fn is_inet(self) -> bool {
         matches!(self, Table::Inet { .. })
+    }
+
+    /// Whether the registry says this table is read from /proc/net when the kernel has no
+    /// diag module for it.
+    pub(super) fn proc_fallback(self) -> bool {
+        matches!(self, Table::Inet { netid, .. }
+            if matches!(netid.kind().diag, Diag::Inet { proc_fallback: true, .. }))
     }
 
     /// Both families in one walk, answered with the request's legacy message type.
@@ -58,10 +73,12 @@ impl Table {
 pub(crate) fn tables(query: &Query, one_walk: bool) -> Vec<Table> {
     let mut t = Vec::with_capacity(5);
     // In the table registry's (ss's) order; every kind of request handled here.
-    let mut unix = false;
+    let (mut unix, mut packet, mut netlink) = (false, false, false);
     for netid in query.netids.iter() {
         match netid.kind().diag {
-            Diag::Inet { protocol, names } => {
+            Diag::Inet {
+                protocol, names, ..
+            } => {
                 if protocol == IPPROTO_TCP && one_walk && query.ipv4 && query.ipv6 {
                     t.push(Table::TCP_BOTH);
                     continue;
@@ -75,10 +92,18 @@ pub(crate) fn tables(query: &Query, one_walk: bool) -> Vec<Table> {
             }
             // One dump answers every unix kind.
             Diag::Unix { .. } => unix = true,
+            Diag::Packet { .. } => packet = true,
+            Diag::Netlink => netlink = true,
         }
     }
     if unix {
         t.push(Table::Unix);
+    }
+    if packet {
+        t.push(Table::Packet);
+    }
+    if netlink {
+        t.push(Table::Netlink);
     }
     t
 }
@@ -102,11 +127,16 @@ pub fn describe_requests(query: &Query) -> Vec<String> {
 }
 
 /// The kernel's states mask for an inet request: the query's states, plus TCP_NEW_SYN_RECV
-/// when SYN-RECV is asked (request sockets report that state).
-pub(crate) fn inet_states(query: &Query) -> u32 {
+/// when SYN-RECV is asked (request sockets report that state), plus TCP_BOUND_INACTIVE for
+/// a TCP table when bound-inactive sockets are asked (kernel 6.7 and later dump them then;
+/// older kernels ignore the bit).
+pub(crate) fn inet_states(query: &Query, protocol: u16) -> u32 {
     let mut mask = query.states.0 & crate::model::StateSet::ALL.0;
     if query.states.contains(TcpState::SynRecv) {
         mask |= 1 << TCP_NEW_SYN_RECV;
+    }
+    if protocol == IPPROTO_TCP && query.states.bound_inactive() {
+        mask |= crate::model::StateSet::BOUND_INACTIVE.0;
     }
     mask
 }

@@ -32,6 +32,24 @@ pub const IPPROTO_UDP: u8 = libc::IPPROTO_UDP as u8;
 
 /// inet_diag request attribute carrying filter bytecode.
 pub const INET_DIAG_REQ_BYTECODE: u16 = 1;
+/// inet_diag request attribute carrying a protocol above 255 (MPTCP), as a u32.
+pub const INET_DIAG_REQ_PROTOCOL: u16 = 3;
+pub const AF_PACKET: u8 = libc::AF_PACKET as u8;
+pub const AF_NETLINK: u8 = libc::AF_NETLINK as u8;
+
+// packet_diag (linux/packet_diag.h): request "show" flags and answer attributes.
+pub const PACKET_SHOW_INFO: u32 = 0x01;
+pub const PACKET_SHOW_MEMINFO: u32 = 0x10;
+pub const PACKET_DIAG_INFO: u16 = 0;
+pub const PACKET_DIAG_UID: u16 = 5;
+pub const PACKET_DIAG_MEMINFO: u16 = 6;
+
+// netlink_diag (linux/netlink_diag.h): request "show" flags and answer attributes.
+pub const NDIAG_SHOW_MEMINFO: u32 = 0x01;
+pub const NDIAG_SHOW_GROUPS: u32 = 0x02;
+pub const NDIAG_PROTO_ALL: u8 = 0xff;
+pub const NETLINK_DIAG_MEMINFO: u16 = 0;
+pub const NETLINK_DIAG_GROUPS: u16 = 1;
 
 // inet_diag response attributes (linux/inet_diag.h).
 pub const INET_DIAG_INFO: u16 = 2;
@@ -218,7 +236,7 @@ fn serialize(msg: SockDiagMessage, seq: u32, out: &mut Vec<u8>) {
 /// Returns false when the bytecode is too long for one attribute.
 pub fn inet_request(
     family: u8,
-    protocol: u8,
+    protocol: u16,
     extensions: u8,
     states: u32,
     bytecode: Option<&[u8]>,
@@ -230,15 +248,74 @@ pub fn inet_request(
     } else {
         SocketId::new_v4()
     };
+    // A protocol above 255 goes in INET_DIAG_REQ_PROTOCOL; the header's byte then says TCP
+    // (what ss sends: the low byte of IPPROTO_MPTCP), which the kernel ignores.
+    let wide = u8::try_from(protocol).is_err();
     let req = InetRequest {
         family,
-        protocol,
+        protocol: if wide {
+            libc::IPPROTO_TCP as u8
+        } else {
+            protocol as u8
+        },
         extensions: ExtensionFlags::from_bits_retain(extensions),
         states: StateFlags::from_bits_retain(states),
         socket_id,
     };
     serialize(SockDiagMessage::InetRequest(req), seq, out);
+    if wide {
+        append_attr(
+            INET_DIAG_REQ_PROTOCOL,
+            &u32::from(protocol).to_ne_bytes(),
+            out,
+        );
+    }
     append_bytecode(bytecode, out)
+}
+
+/// Append one attribute and fix `nlmsg_len`.
+fn append_attr(kind: u16, value: &[u8], out: &mut Vec<u8>) {
+    out.resize(align4(out.len()), 0);
+    // Only small fixed values come here.
+    let len = (4 + value.len()) as u16;
+    out.extend_from_slice(&len.to_ne_bytes());
+    out.extend_from_slice(&kind.to_ne_bytes());
+    out.extend_from_slice(value);
+    out.resize(align4(out.len()), 0);
+    let total = out.len() as u32;
+    out[0..4].copy_from_slice(&total.to_ne_bytes());
+}
+
+/// The header of a SOCK_DIAG_BY_FAMILY dump request of `body_len` bytes.
+fn diag_header(body_len: usize, seq: u32, out: &mut Vec<u8>) {
+    out.clear();
+    let len = (NLMSG_HDRLEN + body_len) as u32;
+    out.extend_from_slice(&len.to_ne_bytes());
+    out.extend_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
+    out.extend_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
+    out.extend_from_slice(&seq.to_ne_bytes());
+    out.extend_from_slice(&0u32.to_ne_bytes());
+}
+
+/// Serialize a packet_diag dump request (`struct packet_diag_req`: family, protocol, pad,
+/// ino, show, cookie[2]) into `out`. The crate has no packet_diag, so it is written by hand.
+pub fn packet_request(show: u32, seq: u32, out: &mut Vec<u8>) {
+    diag_header(20, seq, out);
+    out.extend_from_slice(&[AF_PACKET, 0, 0, 0]);
+    out.extend_from_slice(&0u32.to_ne_bytes()); // pdiag_ino: every socket
+    out.extend_from_slice(&show.to_ne_bytes());
+    out.extend_from_slice(&[0xff; 8]); // no cookie
+}
+
+/// Serialize a netlink_diag dump request (`struct netlink_diag_req`: family, protocol, pad,
+/// ino, show, cookie[2]) for every netlink protocol into `out`. Hand-written: the crate has
+/// no netlink_diag.
+pub fn netlink_request(show: u32, seq: u32, out: &mut Vec<u8>) {
+    diag_header(20, seq, out);
+    out.extend_from_slice(&[AF_NETLINK, NDIAG_PROTO_ALL, 0, 0]);
+    out.extend_from_slice(&0u32.to_ne_bytes()); // ndiag_ino: every socket
+    out.extend_from_slice(&show.to_ne_bytes());
+    out.extend_from_slice(&[0xff; 8]);
 }
 
 /// sizeof(struct inet_diag_req), the legacy request body.
@@ -382,7 +459,7 @@ mod tests {
         let mut out = Vec::new();
         assert!(inet_request(
             AF_INET,
-            IPPROTO_TCP,
+            IPPROTO_TCP.into(),
             0,
             0xffe,
             Some(&[1, 2, 3, 4, 5, 6, 7, 8]),
@@ -405,7 +482,7 @@ mod tests {
         assert_eq!(&out[76..84], &[1, 2, 3, 4, 5, 6, 7, 8]);
 
         let mut plain = Vec::new();
-        inet_request(AF_INET6, IPPROTO_UDP, 0, 2, None, 1, &mut plain);
+        inet_request(AF_INET6, IPPROTO_UDP.into(), 0, 2, None, 1, &mut plain);
         assert_eq!(plain.len(), 72);
         assert_eq!(plain[16], AF_INET6);
     }

@@ -8,6 +8,7 @@ use std::net::IpAddr;
 use super::super::format::{push_ipv4, push_u64};
 use super::super::resolve::HostNames;
 use super::super::services::{Proto, Services};
+use super::names;
 use crate::model::{Endpoint, Netid, Socket, Source};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -22,6 +23,7 @@ pub struct CellCtx {
     numeric: bool,
     source: Source,
     services: OnceCell<Services>,
+    protocols: OnceCell<rustc_hash::FxHashMap<u16, Box<str>>>,
     ifnames: RefCell<Vec<(u32, Box<str>)>>,
     /// `-r`: host names instead of addresses.
     hosts: Option<HostNames>,
@@ -79,6 +81,7 @@ impl CellCtx {
             numeric,
             source,
             services: OnceCell::new(),
+            protocols: OnceCell::new(),
             ifnames: RefCell::new(Vec::new()),
             hosts: None,
         }
@@ -116,6 +119,16 @@ impl CellCtx {
 
     fn services(&self) -> &Services {
         self.services.get_or_init(Services::load)
+    }
+
+    fn protocols(&self) -> &rustc_hash::FxHashMap<u16, Box<str>> {
+        self.protocols.get_or_init(|| {
+            names::parse_protocols(
+                &crate::collect::Host::current()
+                    .protocols_text()
+                    .unwrap_or_default(),
+            )
+        })
     }
 
     /// The address half with its delimiter: `127.0.0.1:`, `[::1]:`, `*:`, `1.2.3.4%eth0:`,
@@ -164,6 +177,32 @@ impl CellCtx {
                 }
                 out.push(' ');
             }
+            Endpoint::Link { protocol, .. } => {
+                // ETH_P_ALL is `*`; otherwise iproute2's name, or `[N]` with -n.
+                match (*protocol, self.numeric) {
+                    (3, _) => out.push('*'),
+                    (p, false) if let Some(name) = names::ethertype(p) => out.push_str(name),
+                    (p, _) => {
+                        out.push('[');
+                        push_u64(out, p.into());
+                        out.push(']');
+                    }
+                }
+                out.push(':');
+            }
+            Endpoint::Netlink { protocol, .. } => {
+                match names::netlink_protocol(*protocol).filter(|_| !self.numeric) {
+                    Some(name) => out.push_str(name),
+                    None => push_u64(out, (*protocol).into()),
+                }
+                out.push(':');
+            }
+            Endpoint::NetlinkPeer { group, .. } => {
+                push_u64(out, (*group).into());
+                out.push(':');
+            }
+            // ss prints an empty address with `*` as its delimiter, and no port.
+            Endpoint::Nothing => out.push('*'),
         }
     }
 
@@ -178,18 +217,49 @@ impl CellCtx {
                     return;
                 }
                 if !self.numeric {
-                    let proto = if s.netid == Netid::Udp {
-                        Proto::Udp
-                    } else {
-                        Proto::Tcp
+                    // A raw socket's "port" is its IP protocol, named from /etc/protocols.
+                    let name = match s.netid {
+                        Netid::Raw => match self.protocols().get(port) {
+                            Some(n) => Some(&**n),
+                            // ss's inet_proto_n2a when getprotobynumber knows no name.
+                            None => {
+                                out.push_str("ipproto-");
+                                push_u64(out, (*port).into());
+                                return;
+                            }
+                        },
+                        Netid::Udp => self.services().name(*port, Proto::Udp),
+                        _ => self.services().name(*port, Proto::Tcp),
                     };
-                    if let Some(name) = self.services().name(*port, proto) {
+                    if let Some(name) = name {
                         out.push_str(name);
                         return;
                     }
                 }
                 push_u64(out, (*port).into());
             }
+            Endpoint::Link { ifindex, .. } => match ifindex {
+                0 => out.push('*'),
+                i => self.push_ifname(*i, out),
+            },
+            Endpoint::Netlink { portid, .. } => match portid {
+                -1 => out.push('*'),
+                0 if !self.numeric => out.push_str("kernel"),
+                // ss: the process whose pid the port id is, as `comm/pid`, else the number.
+                p if !self.numeric && *p > 0 => {
+                    match crate::collect::Host::current().process_comm(*p as u32) {
+                        Some(comm) => {
+                            out.push_str(&comm);
+                            out.push('/');
+                            push_i64(out, (*p).into());
+                        }
+                        None => push_i64(out, (*p).into()),
+                    }
+                }
+                p => push_i64(out, (*p).into()),
+            },
+            Endpoint::NetlinkPeer { portid, .. } => push_i64(out, (*portid).into()),
+            Endpoint::Nothing => {}
             Endpoint::Unix { .. } => {
                 if end == End::Local {
                     push_u64(out, s.inode);
@@ -220,4 +290,11 @@ impl CellCtx {
 /// The interface name for an index, asked of the host handle (this machine's namespace).
 fn interface_name(idx: u32) -> Option<String> {
     crate::collect::Host::current().interface_name(idx)
+}
+
+fn push_i64(out: &mut String, n: i64) {
+    if n < 0 {
+        out.push('-');
+    }
+    push_u64(out, n.unsigned_abs());
 }

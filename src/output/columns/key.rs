@@ -72,6 +72,16 @@ pub(super) fn endpoint_key(e: &Endpoint) -> SortKey<'_> {
             path: path.as_deref(),
             inode: *inode,
         },
+        Endpoint::Link {
+            protocol, ifindex, ..
+        } => SortKey::Int((u64::from(*protocol) << 32) | u64::from(*ifindex)),
+        Endpoint::Netlink {
+            protocol, portid, ..
+        } => SortKey::Int((u64::from(*protocol) << 32) | u64::from(*portid as u32)),
+        Endpoint::NetlinkPeer { group, portid } => {
+            SortKey::Int((u64::from(*group) << 32) | u64::from(*portid as u32))
+        }
+        Endpoint::Nothing => SortKey::Unknown,
     }
 }
 
@@ -79,5 +89,10 @@ pub(super) fn port_key(e: &Endpoint) -> SortKey<'_> {
     match e {
         Endpoint::Inet { port, .. } => SortKey::Int((*port).into()),
         Endpoint::Unix { inode, .. } => SortKey::Int(*inode),
+        Endpoint::Link { ifindex, .. } => SortKey::Int((*ifindex).into()),
+        Endpoint::Netlink { portid, .. } | Endpoint::NetlinkPeer { portid, .. } => {
+            SortKey::Int((*portid as u32).into())
+        }
+        Endpoint::Nothing => SortKey::Unknown,
     }
 }

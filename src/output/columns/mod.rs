@@ -40,6 +40,7 @@
 
 mod cell;
 mod key;
+mod names;
 
 use std::borrow::Cow;
 use std::net::IpAddr;
@@ -127,6 +128,8 @@ pub enum JsonValue<'a> {
     Netns(&'a NetnsTag),
     /// `{"runtime", "id", "name", "pod", "pod_namespace"}` or null.
     Container(Option<&'a Container>),
+    /// A signed number (a netlink port id ss reads as an int).
+    I64(i64),
 }
 
 /// A column of the socket table. Declared in the order the live view's `s` key cycles.
@@ -176,6 +179,17 @@ pub enum Column {
     /// The container owning the socket's namespace: `runtime:name` (or the short id); `-`
     /// when none is known.
     Container,
+    /// The protocol number of a raw (IP protocol), packet (ethertype) or netlink socket;
+    /// `-` for the others.
+    Protocol,
+    /// A packet socket's interface index (0: every interface); `-` for the others.
+    Interface,
+    /// A netlink socket's port id; `-` for the others.
+    PortId,
+    /// A connected netlink socket's destination group; `-` otherwise.
+    DstGroup,
+    /// A connected netlink socket's destination port id; `-` otherwise.
+    DstPortId,
 }
 
 // Shorthands for the definitions below: a fixed or a shared live-view width, a JSON key.
@@ -211,7 +225,7 @@ const fn def(
 
 impl Column {
     /// Every column, in declaration order: the registry (config names, the `s` cycle).
-    pub const ALL: [Column; 20] = [
+    pub const ALL: [Column; 25] = [
         Column::Local,
         Column::Peer,
         Column::RecvQ,
@@ -232,6 +246,11 @@ impl Column {
         Column::Source,
         Column::Netns,
         Column::Container,
+        Column::Protocol,
+        Column::Interface,
+        Column::PortId,
+        Column::DstGroup,
+        Column::DstPortId,
     ];
 
     /// The columns of ss's table, in order (Netid and State may be hidden by the caller).
@@ -248,7 +267,7 @@ impl Column {
     ];
 
     /// The keys of a JSON socket object, in the documented order (README, "JSON schema").
-    pub const JSON: [Column; 18] = [
+    pub const JSON: [Column; 23] = [
         Column::Netid,
         Column::State,
         Column::RecvQ,
@@ -259,6 +278,11 @@ impl Column {
         Column::PeerPort,
         Column::Path,
         Column::PeerInode,
+        Column::Protocol,
+        Column::Interface,
+        Column::PortId,
+        Column::DstGroup,
+        Column::DstPortId,
         Column::Inode,
         Column::Uid,
         Column::Cookie,
@@ -309,6 +333,11 @@ impl Column {
             Column::Source =>    def("source",     "Source",             "Source",        Left,  fixed(8, L),        json("source")),
             Column::Netns =>     def("netns",      "Netns",              "Netns",         Left,  share(20, L),       json("netns")),
             Column::Container => def("container",  "Container",          "Container",     Left,  share(20, L),       json("container")),
+            Column::Protocol =>  def("protocol",   "Protocol",           "Protocol",      Left,  fixed(8, Num),      json("protocol")),
+            Column::Interface => def("interface",  "Ifindex",            "Ifindex",       Left,  fixed(7, Num),      json("ifindex")),
+            Column::PortId =>    def("portid",     "Port Id",            "Port Id",       Left,  fixed(11, Num),     json("portid")),
+            Column::DstGroup =>  def("dst-group",  "Dst Group",          "Dst Group",     Left,  fixed(10, Num),     json("dst_group")),
+            Column::DstPortId => def("dst-portid", "Dst Port Id",        "Dst Port Id",   Left,  fixed(11, Num),     json("dst_portid")),
         }
     }
 
@@ -426,6 +455,14 @@ impl Column {
                 }
                 None => out.push('-'),
             },
+            Column::Protocol
+            | Column::Interface
+            | Column::PortId
+            | Column::DstGroup
+            | Column::DstPortId => match family_value(self, s) {
+                Some(Some(v)) => push_i64(out, v),
+                _ => out.push('-'),
+            },
         }
     }
 
@@ -437,7 +474,11 @@ impl Column {
         // Address keys hold null for a unix socket; unix keys are absent for an inet one.
         let addr = |f: fn(InetEnds) -> JsonValue<'static>| inet.map_or(JsonValue::Null, f);
         let unix = |v: JsonValue<'a>| -> JsonValue<'a> {
-            if inet.is_some() { JsonValue::Absent } else { v }
+            if s.netid.is_unix() {
+                v
+            } else {
+                JsonValue::Absent
+            }
         };
         match self {
             Column::Netid => JsonValue::Str(s.netid.as_str()),
@@ -467,6 +508,16 @@ impl Column {
             Column::Container => match &s.netns {
                 Some(t) => JsonValue::Container(t.container.as_ref()),
                 None => JsonValue::Absent,
+            },
+            Column::Protocol
+            | Column::Interface
+            | Column::PortId
+            | Column::DstGroup
+            | Column::DstPortId => match family_value(self, s) {
+                None => JsonValue::Absent,
+                Some(None) => JsonValue::Null,
+                // Only port ids can be negative (ss reads them as ints).
+                Some(Some(v)) => u64::try_from(v).map_or(JsonValue::I64(v), JsonValue::U64),
             },
             // Both halves are in the split keys above.
             Column::Local | Column::Peer => JsonValue::Absent,
@@ -507,7 +558,7 @@ impl Column {
             },
             Column::PeerInode => match &s.peer {
                 Endpoint::Unix { inode, .. } => SortKey::Int(*inode),
-                Endpoint::Inet { .. } => SortKey::Unknown,
+                _ => SortKey::Unknown,
             },
             // One snapshot has one source.
             Column::Source => SortKey::Int(0),
@@ -518,6 +569,14 @@ impl Column {
             Column::Container => match s.netns.as_ref().and_then(|t| t.container.as_ref()) {
                 Some(c) => SortKey::Process(c.name.as_deref().unwrap_or(&c.id), 0),
                 None => SortKey::Unknown,
+            },
+            Column::Protocol
+            | Column::Interface
+            | Column::PortId
+            | Column::DstGroup
+            | Column::DstPortId => match family_value(self, s) {
+                Some(Some(v)) => SortKey::Int(v as u64),
+                _ => SortKey::Unknown,
             },
         }
     }
@@ -584,3 +643,34 @@ impl From<ColumnList> for Vec<String> {
 
 #[cfg(test)]
 pub(crate) mod tests;
+
+/// The value of a family-specific column: `None` when the column does not apply to the
+/// socket's family (the JSON key is absent), `Some(None)` when it applies but has no value
+/// (an unconnected netlink socket's destination).
+fn family_value(c: Column, s: &Socket) -> Option<Option<i64>> {
+    use crate::model::Netid;
+    match (c, &s.local, &s.peer) {
+        (Column::Protocol, Endpoint::Inet { port, .. }, _) if s.netid == Netid::Raw => {
+            Some(Some((*port).into()))
+        }
+        (Column::Protocol, Endpoint::Link { protocol, .. }, _) => Some(Some((*protocol).into())),
+        (Column::Protocol, Endpoint::Netlink { protocol, .. }, _) => Some(Some((*protocol).into())),
+        (Column::Interface, Endpoint::Link { ifindex, .. }, _) => Some(Some((*ifindex).into())),
+        (Column::PortId, Endpoint::Netlink { portid, .. }, _) => Some(Some((*portid).into())),
+        (Column::DstGroup, Endpoint::Netlink { .. }, Endpoint::NetlinkPeer { group, .. }) => {
+            Some(Some((*group).into()))
+        }
+        (Column::DstPortId, Endpoint::Netlink { .. }, Endpoint::NetlinkPeer { portid, .. }) => {
+            Some(Some((*portid).into()))
+        }
+        (Column::DstGroup | Column::DstPortId, Endpoint::Netlink { .. }, _) => Some(None),
+        _ => None,
+    }
+}
+
+fn push_i64(out: &mut String, n: i64) {
+    if n < 0 {
+        out.push('-');
+    }
+    push_u64(out, n.unsigned_abs());
+}

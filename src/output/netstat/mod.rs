@@ -62,7 +62,16 @@ pub trait Lookup {
 pub fn is_inet(s: &Socket) -> bool {
     match s.netid {
         Netid::Tcp | Netid::Udp => true,
-        Netid::UnixStream | Netid::UnixDgram | Netid::UnixSeqpacket => false,
+        // netstat's personality lists TCP, UDP and unix only (commands/netstat asks for
+        // nothing else): the other kinds are in no section.
+        Netid::UnixStream
+        | Netid::UnixDgram
+        | Netid::UnixSeqpacket
+        | Netid::Raw
+        | Netid::Mptcp
+        | Netid::PacketRaw
+        | Netid::PacketDgram
+        | Netid::Netlink => false,
     }
 }
 
@@ -73,6 +82,7 @@ pub fn sort(sockets: &mut [Socket]) {
             Netid::Tcp => 0,
             Netid::Udp => 1,
             Netid::UnixStream | Netid::UnixDgram | Netid::UnixSeqpacket => 2,
+            Netid::Raw | Netid::Mptcp | Netid::PacketRaw | Netid::PacketDgram | Netid::Netlink => 3,
         };
         (table, is_v6(s))
     });
@@ -101,7 +111,10 @@ pub fn selected(s: &Socket, layout: &Layout) -> bool {
         (Netid::UnixStream | Netid::UnixDgram | Netid::UnixSeqpacket, _) => {
             s.state == TcpState::Listen
         }
-        (Netid::Tcp | Netid::Udp, Endpoint::Unix { .. }) => false,
+        (Netid::Tcp | Netid::Udp, _) => false,
+        (Netid::Raw | Netid::Mptcp | Netid::PacketRaw | Netid::PacketDgram | Netid::Netlink, _) => {
+            false
+        }
     };
     server == layout.listening
 }
@@ -329,7 +342,14 @@ pub fn inet_row(s: &Socket, layout: &Layout, lookup: &mut dyn Lookup) -> String 
     let (proto, v6) = match s.netid {
         Netid::Tcp => ("tcp", is_v6(s)),
         Netid::Udp => ("udp", is_v6(s)),
-        Netid::UnixStream | Netid::UnixDgram | Netid::UnixSeqpacket => return String::new(),
+        Netid::UnixStream
+        | Netid::UnixDgram
+        | Netid::UnixSeqpacket
+        | Netid::Raw
+        | Netid::Mptcp
+        | Netid::PacketRaw
+        | Netid::PacketDgram
+        | Netid::Netlink => return String::new(),
     };
     let name = if v6 {
         format!("{proto}6")
@@ -338,7 +358,7 @@ pub fn inet_row(s: &Socket, layout: &Layout, lookup: &mut dyn Lookup) -> String 
     };
     let endpoint = |e: &Endpoint, lookup: &mut dyn Lookup| match e {
         Endpoint::Inet { addr, port } => address(*addr, *port, proto, layout, lookup),
-        Endpoint::Unix { .. } => "-".into(),
+        _ => "-".into(),
     };
     let local = endpoint(&s.local, lookup);
     let peer = endpoint(&s.peer, lookup);
@@ -382,7 +402,13 @@ pub fn unix_row(s: &Socket, layout: &Layout, lookup: &mut dyn Lookup) -> String 
         Netid::UnixStream => "STREAM",
         Netid::UnixDgram => "DGRAM",
         Netid::UnixSeqpacket => "SEQPACKET",
-        Netid::Tcp | Netid::Udp => return String::new(),
+        Netid::Tcp
+        | Netid::Udp
+        | Netid::Raw
+        | Netid::Mptcp
+        | Netid::PacketRaw
+        | Netid::PacketDgram
+        | Netid::Netlink => return String::new(),
     };
     let (flags, state) = match s.state {
         TcpState::Listen => ("[ ACC ]", "LISTENING"),

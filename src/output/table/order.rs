@@ -1,13 +1,21 @@
-//! ss's print order of the socket kinds: unix, then UDP, then TCP.
+//! ss's print order of the socket kinds: netlink, packet, unix, raw, UDP, TCP, MPTCP.
 
 use crate::model::{Netid, Socket};
 
-/// ss prints unix sockets, then UDP, then TCP.
+/// How many table classes [`table_class`] numbers.
+pub(super) const CLASSES: usize = 7;
+
+/// ss 6.1 prints netlink, packet (raw and dgram interleaved, one dump), unix, raw, UDP, TCP
+/// and then MPTCP.
 pub(super) fn table_class(s: &Socket) -> u8 {
     match s.netid {
-        Netid::UnixStream | Netid::UnixDgram | Netid::UnixSeqpacket => 0,
-        Netid::Udp => 1,
-        Netid::Tcp => 2,
+        Netid::Netlink => 0,
+        Netid::PacketRaw | Netid::PacketDgram => 1,
+        Netid::UnixStream | Netid::UnixDgram | Netid::UnixSeqpacket => 2,
+        Netid::Raw => 3,
+        Netid::Udp => 4,
+        Netid::Tcp => 5,
+        Netid::Mptcp => 6,
     }
 }
 

@@ -17,8 +17,8 @@ pub struct TableRows {
     ctx: CellCtx,
     opts: TableOptions,
     cols: Vec<Column>,
-    /// unix, UDP, TCP: ss's table order.
-    tables: [RowText; 3],
+    /// One per table class, in ss's table order (see [`super::order::CLASSES`]).
+    tables: [RowText; super::order::CLASSES],
     cell: String,
 }
 

@@ -12,10 +12,53 @@ use crate::text::escape;
 /// The last cell: processes, timer, details, and the TCP continuation line, in ss's order.
 pub(super) fn push_tail(out: &mut String, s: &Socket, ctx: &CellCtx, opts: &TableOptions) {
     let details = s.details.as_deref();
-    push_owners(out, s, details, ctx, opts);
-    if s.netid.is_unix() {
-        push_unix_tail(out, s, details, opts);
-        return;
+    // ss never names the processes of netlink sockets (JSON and the live view do).
+    if s.netid != Netid::Netlink {
+        push_owners(out, s, details, ctx, opts);
+    }
+    match s.netid {
+        Netid::UnixStream | Netid::UnixDgram | Netid::UnixSeqpacket => {
+            push_unix_tail(out, s, details, opts);
+            return;
+        }
+        Netid::PacketRaw | Netid::PacketDgram => {
+            if opts.extended {
+                push_sock_details(out, s, details);
+                if let crate::model::Endpoint::Link { info: Some(p), .. } = &s.local {
+                    push_packet_info(out, p);
+                }
+            }
+            if opts.memory
+                && let Some(m) = &s.memory
+            {
+                out.push(' ');
+                push_skmem(out, m);
+            }
+            return;
+        }
+        Netid::Netlink => {
+            // ss: the skmem after a tab on the same line; `-e` the socket's groups (its
+            // netlink path prints sk and cb as 0: they are /proc/net/netlink's pointers).
+            if opts.extended
+                && let crate::model::Endpoint::Netlink { groups, .. } = s.local
+            {
+                use std::fmt::Write as _;
+                if ctx.source() == Source::Netlink {
+                    out.push_str(" sk=0 cb=0");
+                }
+                let _ = write!(out, " groups=0x{groups:08x}");
+            }
+            if opts.memory
+                && let Some(m) = &s.memory
+            {
+                out.push_str("\t ");
+                push_skmem(out, m);
+            }
+            return;
+        }
+        // Read from /proc/net/raw{,6} (no raw diag module): ss prints nothing more there.
+        Netid::Raw if s.cookie.is_none() => return,
+        Netid::Tcp | Netid::Udp | Netid::Raw | Netid::Mptcp => {}
     }
     if opts.timers && s.timer.is_some() {
         let mark = out.len();
@@ -194,4 +237,29 @@ fn push_unix_tail(out: &mut String, s: &Socket, details: Option<&Details>, opts:
             push_u64(out, (*i).into());
         }
     }
+}
+
+/// ss's packet `-e` line: `\n\tver:V cpy_thresh:T flags( running auxdata ... )`.
+fn push_packet_info(out: &mut String, p: &crate::model::PacketInfo) {
+    use std::fmt::Write as _;
+    let _ = write!(
+        out,
+        "\n\tver:{} cpy_thresh:{} flags( ",
+        p.version, p.copy_thresh
+    );
+    for (bit, name) in [
+        (0x1, "running"),
+        (0x2, " auxdata"),
+        (0x4, " origdev"),
+        (0x8, " vnethdr"),
+        (0x10, " loss"),
+    ] {
+        if p.flags & bit != 0 {
+            out.push_str(name);
+        }
+    }
+    if p.flags == 0 {
+        out.push('0');
+    }
+    out.push_str(" )");
 }

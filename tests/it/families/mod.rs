@@ -2,3 +2,4 @@
 //! the tables beyond TCP, UDP and unix.
 
 mod selection;
+mod tables;

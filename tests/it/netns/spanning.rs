@@ -57,8 +57,12 @@ fn summary_totals_every_namespace() {
     assert!(v["total"]["tcp_max_tw_buckets"].is_null());
 
     let text = stdout(&sockeye(&["--all-netns", "-s"]));
-    let header = format!("All {} network namespaces:", parts.len());
-    assert!(text.contains(&header), "{text}");
+    // Other tests make and remove namespaces meanwhile: the count is at least ours.
+    let counted = text
+        .lines()
+        .find_map(|l| l.strip_prefix("All ")?.strip_suffix(" network namespaces:"))
+        .and_then(|n| n.parse::<usize>().ok());
+    assert!(counted.is_some_and(|n| n >= 2), "{text}");
     assert!(text.contains(&format!("Netns {} (net:[{}]):", a.name, a.inode())));
 }
 

@@ -93,7 +93,7 @@ fn both_families_in_one_request_ipv4_first() {
 #[test]
 fn one_walk_only_for_tcp_over_both_families() {
     let mut t = script(|_, _, seq, _| vec![done(seq, 0)]);
-    let (r, ..) = dump_on(&mut t, &Query::default());
+    let (r, ..) = dump_on(&mut t, &all());
     assert!(r.is_ok());
     let kinds = request_kinds(&t);
     assert_eq!(kinds[0], (TCPDIAG_GETSOCK, AF_UNSPEC));
@@ -295,7 +295,7 @@ fn replay_of_a_one_walk_answer_holds_ipv6_across_datagrams() {
 #[test]
 fn described_requests_follow_the_plan() {
     assert_eq!(
-        describe_requests(&Query::default()),
+        describe_requests(&all()),
         vec![
             "tcp/ipv4+ipv6: one TCPDIAG_GETSOCK dump, one kernel walk for both families \
              (per family if the kernel refuses it)",
