@@ -12,15 +12,103 @@
 
 use std::path::Path;
 
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+
 pub use crate::model::Container;
+use crate::model::{NetnsTag, PodMember, Socket};
 
 /// The container of the process whose cgroup file is at `/proc/PID/cgroup`, with names
 /// from the runtime's state where readable.
 pub fn of_pid(pid: u32) -> Option<Container> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
+    of_pid_at(Path::new("/"), pid)
+}
+
+/// [`of_pid`] with the machine's files under `root`.
+pub fn of_pid_at(root: &Path, pid: u32) -> Option<Container> {
+    let text = std::fs::read_to_string(root.join(format!("proc/{pid}/cgroup"))).ok()?;
     let mut c = parse_cgroup(&text)?;
-    add_names(&mut c, Path::new("/"));
+    add_names(&mut c, root);
     Some(c)
+}
+
+/// The container (or pod) owning a namespace whose processes are `pids`, from their cgroups
+/// under `root`. Several containers in one namespace are a pod: the one returned names the
+/// pod (from the first container that knows it) and lists every container, in pid order.
+pub fn of_pids_at(root: &Path, pids: &[u32]) -> Option<Container> {
+    let mut found: Vec<Container> = Vec::new();
+    for &p in pids {
+        // A process that exited meanwhile says nothing.
+        let Ok(text) = std::fs::read_to_string(root.join(format!("proc/{p}/cgroup"))) else {
+            continue;
+        };
+        // A process outside every container: the namespace is the host's (host-network
+        // containers share it; their sockets are attributed per process instead).
+        let mut c = parse_cgroup(&text)?;
+        if !found.iter().any(|f| f.id == c.id) {
+            add_names(&mut c, root);
+            found.push(c);
+        }
+    }
+    let mut first = found.first()?.clone();
+    if found.len() > 1 {
+        let with_pod = found.iter().find(|c| c.pod.is_some());
+        if let Some(w) = with_pod {
+            first.pod.clone_from(&w.pod);
+            first.pod_namespace.clone_from(&w.pod_namespace);
+        }
+        if first.pod_uid.is_none() {
+            first.pod_uid = found.iter().find_map(|c| c.pod_uid.clone());
+        }
+        first.containers = found
+            .into_iter()
+            .map(|c| PodMember {
+                id: c.id,
+                name: c.name,
+            })
+            .collect();
+    }
+    Some(first)
+}
+
+/// Sockets of a namespace no container owns (the host's) whose owning process runs in a
+/// container's cgroup belong to a host-network container: give each such socket a tag of its
+/// namespace carrying that container (the namespace's label is kept, so grouping by
+/// namespace is unchanged). Needs process attribution to have run; `root` is `/` on the
+/// real machine. One cgroup read per distinct owning pid.
+pub fn attribute_host_network(root: &Path, sockets: &mut [Socket]) {
+    let mut by_pid: FxHashMap<u32, Option<Container>> = FxHashMap::default();
+    // (namespace inode, container id) -> the shared tag.
+    let mut tags: FxHashMap<(u64, String), Arc<NetnsTag>> = FxHashMap::default();
+    for s in sockets {
+        let Some(tag) = &s.netns else { continue };
+        if tag.container.is_some() {
+            continue;
+        }
+        let Some(pid) = s.processes.first().map(|p| p.pid) else {
+            continue;
+        };
+        let Some(c) = by_pid
+            .entry(pid)
+            .or_insert_with(|| of_pid_at(root, pid))
+            .clone()
+        else {
+            continue;
+        };
+        let t = tags
+            .entry((tag.inode, c.id.clone()))
+            .or_insert_with(|| {
+                Arc::new(NetnsTag {
+                    inode: tag.inode,
+                    name: tag.name.clone(),
+                    container: Some(c),
+                    label: tag.label.clone(),
+                })
+            })
+            .clone();
+        s.netns = Some(t);
+    }
 }
 
 /// The container named by a /proc/PID/cgroup text: the first line (in file order) whose path
@@ -93,9 +181,7 @@ fn unescape_unit(s: &str) -> String {
 /// `pids`: from a process's cgroup first, else from an OCI runtime's state. Names come from
 /// the runtime's state where readable.
 pub fn of_netns(pids: &[u32], id: (u64, u64)) -> Option<Container> {
-    pids.iter()
-        .find_map(|&p| of_pid(p))
-        .or_else(|| of_runtime_state(Path::new("/"), id))
+    of_pids_at(Path::new("/"), pids).or_else(|| of_runtime_state(Path::new("/"), id))
 }
 
 /// An OCI runtime's container whose init process is in the namespace `id`: crun
@@ -392,6 +478,142 @@ mod tests {
         let c = of_runtime_state(r, id).unwrap();
         assert_eq!((c.runtime, c.id.as_str()), ("runc", "api"));
         assert_eq!(of_runtime_state(r, (id.0, id.1 + 1)), None);
+    }
+
+    const ID2: &str = "aa4e5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f";
+
+    /// A fake /proc/PID/cgroup under `root`.
+    fn proc_cgroup(root: &Path, pid: u32, text: &str) {
+        let d = root.join(format!("proc/{pid}"));
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("cgroup"), text).unwrap();
+    }
+
+    /// A fake containerd bundle with Kubernetes annotations.
+    fn k8s_bundle(root: &Path, id: &str, container: &str, pod: &str) {
+        let b = root.join(format!(
+            "run/containerd/io.containerd.runtime.v2.task/k8s.io/{id}"
+        ));
+        std::fs::create_dir_all(&b).unwrap();
+        std::fs::write(
+            b.join("config.json"),
+            format!(
+                r#"{{"annotations":{{"io.kubernetes.cri.container-name":"{container}",
+                   "io.kubernetes.cri.sandbox-name":"{pod}","io.kubernetes.cri.sandbox-namespace":"prod"}}}}"#
+            ),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn containers_sharing_a_namespace_are_one_pod_listing_them() {
+        let root = tempfile::tempdir().unwrap();
+        let r = root.path();
+        let pod = "/kubepods/pod1b2c3d4e-5f60-7182-93a4-b5c6d7e8f901";
+        proc_cgroup(r, 10, &format!("0::{pod}/{ID}\n"));
+        proc_cgroup(r, 11, &format!("0::{pod}/{ID}\n"));
+        proc_cgroup(r, 12, &format!("0::{pod}/{ID2}\n"));
+        k8s_bundle(r, ID, "app", "shop-7d9");
+        k8s_bundle(r, ID2, "sidecar", "shop-7d9");
+        // pid 13 exited: skipped, not taken for a host process.
+        let c = of_pids_at(r, &[10, 13, 11, 12]).unwrap();
+        assert_eq!(c.pod.as_deref(), Some("shop-7d9"));
+        assert_eq!(c.label(), "shop-7d9");
+        let members: Vec<_> = c
+            .containers
+            .iter()
+            .map(|m| (m.id.as_str(), m.name.as_deref()))
+            .collect();
+        assert_eq!(members, [(ID, Some("app")), (ID2, Some("sidecar"))]);
+        let tag = NetnsTag::new(7, None, Some(c.clone()));
+        assert_eq!(tag.label, "shop-7d9");
+
+        // A pod whose name is nowhere on disk (podman's, cgroupfs): its first container's
+        // short id and how many others share it.
+        proc_cgroup(r, 20, &format!("0::/machine.slice/libpod-{ID}.scope\n"));
+        proc_cgroup(r, 21, &format!("0::/machine.slice/libpod-{ID2}.scope\n"));
+        let c = of_pids_at(r, &[20, 21]).unwrap();
+        assert_eq!(c.containers.len(), 2);
+        assert_eq!(c.label(), format!("{}+1", &ID[..12]));
+
+        // One container alone lists nobody.
+        let c = of_pids_at(r, &[10, 11]).unwrap();
+        assert!(c.containers.is_empty());
+        assert_eq!(c.label(), "shop-7d9");
+    }
+
+    #[test]
+    fn a_namespace_with_a_host_process_belongs_to_no_container() {
+        let root = tempfile::tempdir().unwrap();
+        let r = root.path();
+        proc_cgroup(r, 1, "0::/init.scope\n");
+        proc_cgroup(r, 50, &format!("0::/system.slice/docker-{ID}.scope\n"));
+        // A host-network container's process sits in the host namespace.
+        assert_eq!(of_pids_at(r, &[1, 50]), None);
+        assert_eq!(of_pids_at(r, &[50, 1]), None);
+        assert_eq!(of_pids_at(r, &[]), None);
+    }
+
+    #[test]
+    fn host_network_container_sockets_are_attributed_through_their_processes() {
+        use crate::model::{Endpoint, Netid, ProcessRef, TcpState};
+        let root = tempfile::tempdir().unwrap();
+        let r = root.path();
+        proc_cgroup(r, 1, "0::/init.scope\n");
+        proc_cgroup(r, 50, &format!("0::/system.slice/docker-{ID}.scope\n"));
+        let d = r.join(format!("var/lib/docker/containers/{ID}"));
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("config.v2.json"), r#"{"Name":"/hostnet-web"}"#).unwrap();
+        let host = Arc::new(NetnsTag::new(4026531840, None, None));
+        let owned = |pid: u32| -> Socket {
+            let ep = Endpoint::Inet {
+                addr: std::net::Ipv4Addr::LOCALHOST.into(),
+                port: 80,
+            };
+            let mut s = Socket::new(Netid::Tcp, TcpState::Listen, ep.clone(), ep);
+            s.netns = Some(Arc::clone(&host));
+            if pid != 0 {
+                s.processes = vec![ProcessRef {
+                    command: Arc::from("x"),
+                    pid,
+                    fd: 3,
+                    nspid: None,
+                }]
+                .into();
+            }
+            s
+        };
+        let mut socks = vec![owned(50), owned(1), owned(0), owned(50), owned(99)];
+        // A socket of a container's own namespace keeps its namespace's container.
+        let mut pod = owned(1);
+        let shop = Container {
+            runtime: "crio",
+            id: ID2.into(),
+            ..Container::default()
+        };
+        pod.netns = Some(Arc::new(NetnsTag::new(9, None, Some(shop.clone()))));
+        socks.push(pod);
+        attribute_host_network(r, &mut socks);
+        let c = |s: &Socket| s.netns.as_ref().unwrap().container.clone();
+        let web = c(&socks[0]).unwrap();
+        assert_eq!(
+            (web.runtime, web.name.as_deref()),
+            ("docker", Some("hostnet-web"))
+        );
+        // The namespace's label and identity stay the host's.
+        let t = socks[0].netns.as_ref().unwrap();
+        assert_eq!(
+            (t.inode, t.label.as_str()),
+            (host.inode, host.label.as_str())
+        );
+        assert!(
+            Arc::ptr_eq(t, socks[3].netns.as_ref().unwrap()),
+            "one tag per container"
+        );
+        assert_eq!(c(&socks[1]), None, "a host process");
+        assert_eq!(c(&socks[2]), None, "no owner known");
+        assert_eq!(c(&socks[4]), None, "an exited process");
+        assert_eq!(c(&socks[5]), Some(shop));
     }
 
     #[test]
