@@ -79,6 +79,31 @@ pub fn of_pids_at(root: &Path, pids: &[u32]) -> Option<Container> {
 /// real machine. One cgroup read per distinct owning pid.
 pub fn attribute_host_network(root: &Path, sockets: &mut [Socket]) {
     let mut by_pid: FxHashMap<u32, Option<Container>> = FxHashMap::default();
+    // Containers an OCI runtime runs by hand (cgroups disabled or shared say nothing) are
+    // known by their pid namespace: their init's, when it is not this process's own.
+    let mut by_pidns: Option<Vec<((u64, u64), Container)>> = None;
+    let mut of_pid = |pid: u32| {
+        of_pid_at(root, pid).or_else(|| {
+            let states = by_pidns.get_or_insert_with(|| {
+                let own = ns_id(root, std::process::id(), "pid");
+                runtime_states(root)
+                    .into_iter()
+                    .filter_map(|(c, init)| {
+                        let id = ns_id(root, init, "pid")?;
+                        (Some(id) != own).then_some((id, c))
+                    })
+                    .collect()
+            });
+            if states.is_empty() {
+                return None;
+            }
+            let id = ns_id(root, pid, "pid")?;
+            states
+                .iter()
+                .find(|(p, _)| *p == id)
+                .map(|(_, c)| c.clone())
+        })
+    };
     // (namespace inode, container id) -> the shared tag.
     let mut tags: FxHashMap<(u64, String), Arc<NetnsTag>> = FxHashMap::default();
     for s in sockets {
@@ -89,11 +114,7 @@ pub fn attribute_host_network(root: &Path, sockets: &mut [Socket]) {
         let Some(pid) = s.processes.first().map(|p| p.pid) else {
             continue;
         };
-        let Some(c) = by_pid
-            .entry(pid)
-            .or_insert_with(|| of_pid_at(root, pid))
-            .clone()
-        else {
+        let Some(c) = by_pid.entry(pid).or_insert_with(|| of_pid(pid)).clone() else {
             continue;
         };
         let t = tags
@@ -186,8 +207,38 @@ pub fn of_netns(pids: &[u32], id: (u64, u64)) -> Option<Container> {
 
 /// An OCI runtime's container whose init process is in the namespace `id`: crun
 /// (`run/crun/ID/status`) and runc (`run/runc/ID/state.json`) under `root`.
+/// The machine's own namespace is never a container's: a container run without a network
+/// namespace of its own shares it (host networking).
 pub fn of_runtime_state(root: &Path, id: (u64, u64)) -> Option<Container> {
+    if is_machine_netns(root, id) {
+        return None;
+    }
+    runtime_states(root)
+        .into_iter()
+        .find(|(_, pid)| ns_id(root, *pid, "net") == Some(id))
+        .map(|(c, _)| c)
+}
+
+/// The namespace is the machine's own: pid 1's, or kthreadd's (pid 2: kernel threads always
+/// live in the initial namespace, and pid 1 may refuse to be looked at).
+fn is_machine_netns(root: &Path, id: (u64, u64)) -> bool {
+    let kthreadd = std::fs::read_to_string(root.join("proc/2/comm"))
+        .is_ok_and(|c| c.trim_end() == "kthreadd")
+        && ns_id(root, 2, "net") == Some(id);
+    kthreadd || ns_id(root, 1, "net") == Some(id)
+}
+
+/// The identity (device, inode) of namespace `kind` of process `pid` under `root`.
+fn ns_id(root: &Path, pid: u32, kind: &str) -> Option<(u64, u64)> {
     use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(root.join(format!("proc/{pid}/ns/{kind}"))).ok()?;
+    Some((m.dev(), m.ino()))
+}
+
+/// Every container an OCI runtime (crun, runc) keeps state for under `root`, with its init
+/// pid, names and pod from its bundle's annotations.
+fn runtime_states(root: &Path) -> Vec<(Container, u32)> {
+    let mut out = Vec::new();
     for (runtime, dir, file, pid_key) in [
         ("crun", "run/crun", "status", "pid"),
         ("runc", "run/runc", "state.json", "init_process_pid"),
@@ -199,15 +250,9 @@ pub fn of_runtime_state(root: &Path, id: (u64, u64)) -> Option<Container> {
             let Some(v) = read_json(&e.path().join(file)) else {
                 continue;
             };
-            let Some(pid) = v[pid_key].as_u64() else {
+            let Some(pid) = v[pid_key].as_u64().and_then(|p| u32::try_from(p).ok()) else {
                 continue;
             };
-            let Ok(m) = std::fs::metadata(root.join(format!("proc/{pid}/ns/net"))) else {
-                continue;
-            };
-            if (m.dev(), m.ino()) != id {
-                continue;
-            }
             let cid = e.file_name().to_string_lossy().into_owned();
             let mut c = Container {
                 runtime,
@@ -227,10 +272,10 @@ pub fn of_runtime_state(root: &Path, id: (u64, u64)) -> Option<Container> {
             {
                 annotations(&mut c, &cfg);
             }
-            return Some(c);
+            out.push((c, pid));
         }
     }
-    None
+    out
 }
 
 /// Names from an OCI config's annotations (Kubernetes' keys), where present.
@@ -478,6 +523,17 @@ mod tests {
         let c = of_runtime_state(r, id).unwrap();
         assert_eq!((c.runtime, c.id.as_str()), ("runc", "api"));
         assert_eq!(of_runtime_state(r, (id.0, id.1 + 1)), None);
+        // A container sharing pid 1's namespace (host networking) does not own it.
+        std::fs::create_dir_all(r.join("proc/1/ns")).unwrap();
+        std::fs::hard_link(r.join("proc/4242/ns/net"), r.join("proc/1/ns/net")).unwrap();
+        assert_eq!(of_runtime_state(r, id), None);
+        std::fs::remove_dir_all(r.join("proc/1")).unwrap();
+        assert!(of_runtime_state(r, id).is_some());
+        // kthreadd's namespace is the machine's too.
+        std::fs::create_dir_all(r.join("proc/2/ns")).unwrap();
+        std::fs::write(r.join("proc/2/comm"), "kthreadd\n").unwrap();
+        std::fs::hard_link(r.join("proc/4242/ns/net"), r.join("proc/2/ns/net")).unwrap();
+        assert_eq!(of_runtime_state(r, id), None);
     }
 
     const ID2: &str = "aa4e5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f";
