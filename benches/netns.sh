@@ -11,6 +11,7 @@
 # made and restored to its old value however the script ends). Without it every namespace's
 # sockets sit in the one machine-wide hash, and each namespace's dump, ss's or sockeye's,
 # walks all of it.
+# NO_P=1 times only the -tan pair (the -tanp loop takes minutes a run).
 # SKIP_DUMP=1 skips the dump comparison (the `ss -tanp` loop takes minutes a run).
 # LIVE_SECS=30 then also runs the live view over all of them (`sockeye tui -t --all-netns`,
 # tmux 160x45, 1 s refresh) and reports its CPU share, RSS and per-refresh timings.
@@ -83,17 +84,23 @@ echo "kernel: $(uname -r), ss: $(ss -V), cpus: $(nproc), load: $(cut -d' ' -f1-3
 echo "namespace TCP hash: $(ip netns exec "$prefix-1" sysctl -n net.ipv4.tcp_ehash_entries) buckets (host: $(sysctl -n net.ipv4.tcp_ehash_entries))"
 
 if [ -z "${SKIP_DUMP:-}" ]; then
+with_p=()
+if [ -z "${NO_P:-}" ]; then
+  with_p=(-n "sockeye dump --all-netns -tanp" "$BIN dump --all-netns -tanp >/dev/null"
+          -n "ip netns exec loop: ss -tanp" "$loop_p >/dev/null")
+fi
 hyperfine --warmup 1 --runs "${RUNS:-10}" \
   --export-markdown "$OUT/netns.md" --export-json "$OUT/netns.json" \
   -n "sockeye dump --all-netns -tan" "$BIN dump --all-netns -tan >/dev/null" \
   -n "ip netns exec loop: ss -tan" "$loop >/dev/null" \
-  -n "sockeye dump --all-netns -tanp" "$BIN dump --all-netns -tanp >/dev/null" \
-  -n "ip netns exec loop: ss -tanp" "$loop_p >/dev/null"
+  "${with_p[@]}"
 python3 - "$OUT/netns.json" <<'EOF'
 import json, sys
 r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
 for a, b in [("sockeye dump --all-netns -tan", "ip netns exec loop: ss -tan"),
              ("sockeye dump --all-netns -tanp", "ip netns exec loop: ss -tanp")]:
+    if a not in r:
+        continue
     ra, rb = r[a], r[b]
     print(f"{a}: {ra['mean']*1e3:.1f} ms (user+sys {(ra['user']+ra['system'])*1e3:.1f} ms) vs "
           f"{rb['mean']*1e3:.1f} ms (user+sys {(rb['user']+rb['system'])*1e3:.1f} ms): "
