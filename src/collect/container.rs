@@ -583,6 +583,12 @@ mod tests {
         assert_eq!(members, [(ID, Some("app")), (ID2, Some("sidecar"))]);
         let tag = NetnsTag::new(7, None, Some(c.clone()));
         assert_eq!(tag.label, "shop-7d9");
+        let json = serde_json::to_value(crate::output::json::ContainerJson(&c)).unwrap();
+        assert_eq!(json["pod"], "shop-7d9");
+        assert_eq!(
+            json["containers"],
+            serde_json::json!([{"id": ID, "name": "app"}, {"id": ID2, "name": "sidecar"}])
+        );
 
         // A pod whose name is nowhere on disk (podman's, cgroupfs): its first container's
         // short id and how many others share it.
@@ -595,6 +601,8 @@ mod tests {
         // One container alone lists nobody.
         let c = of_pids_at(r, &[10, 11]).unwrap();
         assert!(c.containers.is_empty());
+        let json = serde_json::to_value(crate::output::json::ContainerJson(&c)).unwrap();
+        assert!(json.get("containers").is_none(), "{json}");
         assert_eq!(c.label(), "shop-7d9");
     }
 
