@@ -254,7 +254,11 @@ pub(super) fn namespaces(page: &mut Page) {
              objects. Container identity comes from /proc/PID/cgroup of a process inside \
              (docker, containerd and Kubernetes, CRI-O, podman scopes and cgroupfs paths), \
              names from docker's config.v2.json or the OCI bundle's annotations; unknown \
-             fields are null. Container names are escaped in tables.",
+             fields are null. Container names are escaped in tables. Several containers \
+             in one namespace are a pod: container names the pod and lists them in \
+             \"containers\": [{\"id\", \"name\"}]. With -p, a socket of the host's \
+             namespace whose owning process runs in a container (host networking) carries \
+             that container.",
         )
         .para(
             "Entering a namespace needs CAP_SYS_ADMIN. Without it, a namespace holding one of \
