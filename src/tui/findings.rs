@@ -91,6 +91,7 @@ impl App {
         if self.filter.error.is_none() {
             self.show_findings = false;
             self.view = view_for(rule);
+            self.notice = Some(format!("{}: its sockets (/ edits the filter)", rule.name()));
         }
         cmds
     }

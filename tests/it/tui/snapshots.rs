@@ -383,6 +383,8 @@ fn a_selected_finding_becomes_the_filter_and_the_view() {
         "( src 127.0.0.1:8080 dst 127.0.0.1:40000 )"
     );
     assert_eq!(app.view, View::Sockets);
+    let shown = screen(&mut app, 100, 40);
+    assert!(shown.contains("stuck-receiver: its sockets"), "{shown}");
     // A listener's: its filter, in Listeners; Up/Down move the view's rows again.
     key(&mut app, KeyCode::Char('f'));
     key(&mut app, KeyCode::Home);
