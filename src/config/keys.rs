@@ -430,7 +430,10 @@ pub const BINDINGS: &[Binding] = &[
         Entry("findings panel on/off"),
         // The header names the key whenever there are findings.
         Hidden,
-        Entry("Show or hide the findings: what is wrong, where, the evidence, why and what to do."),
+        Entry(
+            "Show or hide the findings: what is wrong, where, the evidence, why and what to \
+             do; in the panel Up/Down select one and Enter filters to its sockets.",
+        ),
     ),
     row(
         rebindable("step_back", ','),

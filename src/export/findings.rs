@@ -85,6 +85,7 @@ mod tests {
             why: String::new(),
             action: String::new(),
             threshold: String::new(),
+            sockets: None,
         }
     }
 

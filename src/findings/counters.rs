@@ -30,6 +30,7 @@ pub fn retransmissions(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
             Severity::Warning
         },
         place: "host".into(),
+        sockets: None,
         evidence: vec![format!(
             "RetransSegs +{retrans} of OutSegs +{out} in {:.1} s ({:.1}%)",
             w.seconds(),
@@ -109,6 +110,7 @@ pub fn orphans(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
         rule: Rule::Orphans,
         severity,
         place: "host".into(),
+        sockets: None,
         evidence,
         why: "Closed connections still flush their data and FIN to peers that do not \
               acknowledge (gone, or not reading). Each holds memory; past tcp_max_orphans \
@@ -200,6 +202,7 @@ pub fn syncookies(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
             Severity::Warning
         },
         place: "host".into(),
+        sockets: None,
         evidence,
         why: if dropped > 0 {
             "The SYN queue of a listener overflowed and SYNs were dropped (syncookies \

@@ -179,6 +179,10 @@ pub struct Finding {
     pub action: String,
     /// The threshold crossed, with its configuration key.
     pub threshold: String,
+    /// A filter (sockeye's filter language, as typed after `/`) that selects exactly the
+    /// sockets the finding is about; `None` when it names none (host-wide counters) or
+    /// none the language can select (a process, too many single connections).
+    pub sockets: Option<String>,
 }
 
 /// What the rules look at: snapshots oldest first, all of the same selection.
@@ -336,6 +340,70 @@ pub(crate) fn listeners(snap: &Snapshot) -> FxHashMap<u16, &Socket> {
     map
 }
 
+/// The most connections [`connections_filter`] lists one by one: past it the filter bar
+/// would hold a wall of text.
+pub(crate) const MAX_LISTED: usize = 32;
+
+/// An endpoint as a filter operand: `addr:port` (IPv6 bracketed), or a unix path that reads
+/// back as itself (no glob, quote, bracket, space or control characters); `None` otherwise.
+pub(crate) fn filter_word(e: &Endpoint) -> Option<String> {
+    match e {
+        Endpoint::Inet { .. } => Some(endpoint(e)),
+        Endpoint::Unix { path: Some(p), .. } => {
+            let plain = (p.starts_with('/') || p.starts_with('@'))
+                && p.chars().all(|c| {
+                    c.is_ascii_graphic()
+                        && !matches!(c, '*' | '?' | '[' | ']' | '(' | ')' | '"' | '\'' | '\\')
+                });
+            plain.then(|| p.to_string())
+        }
+        _ => None,
+    }
+}
+
+/// An address alone as a filter operand (IPv6 bracketed, so no colon reads as a port).
+pub(crate) fn addr_word(a: std::net::IpAddr) -> String {
+    match a {
+        std::net::IpAddr::V4(a) => a.to_string(),
+        std::net::IpAddr::V6(a) => format!("[{a}]"),
+    }
+}
+
+/// `( src L dst P ) or ( … )` selecting exactly these connections; `None` when there are
+/// none, more than [`MAX_LISTED`], or one without inet ends.
+pub(crate) fn connections_filter<'a>(
+    socks: impl IntoIterator<Item = &'a Socket>,
+) -> Option<String> {
+    let mut parts = Vec::new();
+    for s in socks {
+        if parts.len() == MAX_LISTED {
+            return None;
+        }
+        let (Endpoint::Inet { .. }, Endpoint::Inet { .. }) = (&s.local, &s.peer) else {
+            return None;
+        };
+        parts.push(format!(
+            "( src {} dst {} )",
+            endpoint(&s.local),
+            endpoint(&s.peer)
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join(" or "))
+}
+
+/// A filter for a TCP listener's sockets by its local `addr:port` string: its port when it
+/// listens on every address (its connections have other local addresses), else the exact
+/// address and port.
+pub(crate) fn listener_filter(local: &str) -> Option<String> {
+    let (addr, port) = local.rsplit_once(':')?;
+    port.parse::<u16>().ok()?;
+    Some(if addr == "0.0.0.0" || addr == "[::]" || addr == "*" {
+        format!("sport = :{port}")
+    } else {
+        format!("src {local}")
+    })
+}
+
 /// Per-minute rate of a change over `secs`.
 pub(crate) fn per_minute(delta: f64, secs: f64) -> f64 {
     if secs > 0.0 { delta * 60.0 / secs } else { 0.0 }
@@ -367,3 +435,72 @@ pub(crate) fn never_decreases(values: &[u64]) -> bool {
 
 #[cfg(test)]
 pub(crate) mod fixture;
+
+#[cfg(test)]
+mod filter_tests {
+    use super::fixture::tcp;
+    use super::*;
+    use crate::filter::Filter;
+
+    fn filter(text: &str) -> Filter {
+        let words: Vec<String> = text.split_whitespace().map(String::from).collect();
+        Filter::parse(&words).unwrap_or_else(|e| panic!("{text}: {e}"))
+    }
+
+    #[test]
+    fn the_filters_the_rules_give_select_their_sockets_and_no_others() {
+        let a = tcp(
+            TcpState::Established,
+            ("127.0.0.1", 8080),
+            ("127.0.0.1", 40000),
+        );
+        let b = tcp(TcpState::Established, ("::1", 8080), ("::1", 40001));
+        let other = tcp(
+            TcpState::Established,
+            ("127.0.0.1", 8080),
+            ("127.0.0.1", 40002),
+        );
+        let both = filter(&connections_filter([&a, &b]).unwrap());
+        assert!(both.matches(&a) && both.matches(&b) && !both.matches(&other));
+        // A wildcard listener: its port (its connections have other local addresses).
+        let any = listener_filter("0.0.0.0:8080").unwrap();
+        assert_eq!(any, "sport = :8080");
+        assert!(filter(&any).matches(&a));
+        let v6 = filter(&listener_filter("[::1]:8080").unwrap());
+        assert!(v6.matches(&b) && !v6.matches(&a));
+        let peer = filter(&format!("dst {}", addr_word("::1".parse().unwrap())));
+        assert!(peer.matches(&b) && !peer.matches(&a));
+        // States are the query's state set, not the expression's.
+        let cw = filter("state close-wait sport = :8080");
+        assert_eq!(
+            cw.explicit_states(),
+            Some(crate::model::StateSet::of(&[TcpState::CloseWait]))
+        );
+        assert!(cw.matches(&tcp(
+            TcpState::CloseWait,
+            ("10.0.0.1", 8080),
+            ("10.0.0.2", 5)
+        )));
+    }
+
+    #[test]
+    fn too_many_or_odd_sockets_have_no_filter() {
+        let many: Vec<Socket> = (0..=MAX_LISTED as u16)
+            .map(|p| tcp(TcpState::Established, ("127.0.0.1", 1), ("127.0.0.1", p)))
+            .collect();
+        assert!(connections_filter(&many).is_none());
+        assert!(connections_filter(&many[..MAX_LISTED]).is_some());
+        assert!(connections_filter(std::iter::empty()).is_none());
+        let unix = |p: &str| Endpoint::Unix {
+            path: Some(p.into()),
+            inode: 1,
+        };
+        assert_eq!(
+            filter_word(&unix("/run/a.sock")).as_deref(),
+            Some("/run/a.sock")
+        );
+        assert_eq!(filter_word(&unix("/run/a b")), None);
+        assert_eq!(filter_word(&unix("/run/a*")), None);
+        assert_eq!(filter_word(&unix("/run/\x1b[2J")), None);
+    }
+}

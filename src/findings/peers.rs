@@ -135,6 +135,7 @@ pub fn peer_retransmits(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
                 Severity::Warning
             },
             place: format!("peer {addr}"),
+            sockets: Some(format!("dst {}", super::addr_word(addr))),
             evidence,
             why: if p.backing_off.is_empty() {
                 "Segments to this peer are lost and sent again: loss or congestion on the \
@@ -188,6 +189,7 @@ mod tests {
         let f = peer_retransmits(&win(&snaps), &Thresholds::default());
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!(f[0].place, "peer 10.0.0.9");
+        assert_eq!(f[0].sockets.as_deref(), Some("dst 10.0.0.9"));
         assert_eq!(f[0].severity, Severity::Warning);
         assert_eq!(
             f[0].evidence[0],

@@ -4,8 +4,8 @@
 use rustc_hash::FxHashMap;
 
 use super::{
-    Finding, Rule, Severity, SockKey, Thresholds, Window, endpoint, holder, key_of, listeners,
-    never_decreases, series, with_holder,
+    Finding, Rule, Severity, SockKey, Thresholds, Window, connections_filter, endpoint, holder,
+    key_of, listener_filter, listeners, never_decreases, series, with_holder,
 };
 use crate::model::{Netid, Socket, TcpState, TimerKind};
 
@@ -89,6 +89,7 @@ pub fn accept_queue_overflow(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
             } else {
                 Severity::Warning
             },
+            sockets: listener_filter(&local),
             place: with_holder(format!("listener {local}"), &who),
             evidence,
             why: if full {
@@ -150,6 +151,9 @@ pub fn syn_backlog_pressure(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
             } else {
                 Severity::Warning
             },
+            sockets: place
+                .rsplit_once(':')
+                .map(|(_, port)| format!("state syn-recv sport = :{port}")),
             place: with_holder(format!("listener {place}"), &who),
             evidence,
             why: "Half-open connections wait for the client's final ACK: a SYN flood, or \
@@ -259,6 +263,7 @@ pub fn stuck_receiver(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
         .map(|(place, group)| Finding {
             rule: Rule::StuckReceiver,
             severity: Severity::Warning,
+            sockets: connections_filter(group.iter().map(|(_, s)| *s)),
             place,
             evidence: sample_lines(&group, "unread (Recv-Q)"),
             why: "Data arrived and sits in the receive queue: the application does not read \
@@ -289,6 +294,7 @@ pub fn stuck_sender(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
             Finding {
                 rule: Rule::StuckSender,
                 severity: Severity::Warning,
+                sockets: connections_filter(group.iter().map(|(_, s)| *s)),
                 place,
                 evidence: sample_lines(&group, "unsent or unacknowledged (Send-Q)"),
                 why: if persist {
@@ -341,6 +347,7 @@ mod tests {
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!(f[0].severity, Severity::Critical);
         assert_eq!(f[0].place, "listener 127.0.0.1:7001 (srv pid 9)");
+        assert_eq!(f[0].sockets.as_deref(), Some("src 127.0.0.1:7001"));
         assert!(
             f[0].evidence[0].contains("1 → 2 of backlog 1"),
             "{:?}",
@@ -408,6 +415,10 @@ mod tests {
         assert_eq!(f[0].severity, Severity::Warning);
         assert!(f[0].evidence[0].contains("130 SYN-RECV"));
         assert_eq!(f[0].place, "listener 127.0.0.1:7001 (srv pid 9)");
+        assert_eq!(
+            f[0].sockets.as_deref(),
+            Some("state syn-recv sport = :7001")
+        );
     }
 
     fn conn(recv: u32, send: u32) -> Socket {
@@ -430,6 +441,11 @@ mod tests {
         let f = stuck_receiver(&win(&snaps), &Thresholds::default());
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].place, "app pid 3");
+        assert!(
+            f[0].sockets
+                .as_deref()
+                .is_some_and(|s| s.starts_with("( src "))
+        );
         assert!(
             f[0].evidence[1].contains("100 → 100 → 300"),
             "{:?}",

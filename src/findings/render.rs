@@ -88,7 +88,7 @@ pub fn write_text(
     Ok(())
 }
 
-/// `{"window_seconds":..,"sockets":..,"findings":[{rule,severity,where,evidence,why,do,threshold}]}`.
+/// `{"window_seconds":..,"sockets":..,"findings":[{rule,severity,where,evidence,why,do,threshold,filter}]}`.
 /// With namespaces, each finding also has `netns` ({name, inode}) and `container` (a name
 /// or null).
 pub fn to_json(findings: &[Located], sockets: usize, secs: f64) -> serde_json::Value {
@@ -104,6 +104,7 @@ pub fn to_json(findings: &[Located], sockets: usize, secs: f64) -> serde_json::V
                 "why": f.why,
                 "do": f.action,
                 "threshold": f.threshold,
+                "filter": f.sockets,
             });
             if let (Some(n), Some(obj)) = (&l.netns, v.as_object_mut()) {
                 obj.insert(
@@ -136,6 +137,7 @@ mod tests {
             why: "w".into(),
             action: "d".into(),
             threshold: "recv_q_min = 1".into(),
+            sockets: None,
         }
     }
 
@@ -161,6 +163,7 @@ mod tests {
         assert_eq!(j["findings"][0]["where"], "app pid 3");
         assert_eq!(j["window_seconds"], 3.0);
         assert!(j["findings"][0].get("netns").is_none());
+        assert!(j["findings"][0]["filter"].is_null());
     }
 
     #[test]

@@ -4,8 +4,8 @@
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::{
-    Finding, Rule, Severity, SockKey, Thresholds, Window, endpoint, holder, key_of, listeners,
-    never_decreases, per_minute, series, with_holder,
+    Finding, Rule, Severity, SockKey, Thresholds, Window, addr_word, endpoint, holder, key_of,
+    listener_filter, listeners, never_decreases, per_minute, series, with_holder,
 };
 use crate::model::{Netid, Socket, TcpState};
 
@@ -78,6 +78,12 @@ pub fn close_wait_leak(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
         if last == first && !held {
             continue;
         }
+        // A process's sockets have no filter of their own; a listener's and an address's do.
+        let sockets = match &owner {
+            Owner::Listener(l) => listener_filter(l).map(|f| format!("state close-wait {f}")),
+            Owner::Process(_) => None,
+            Owner::Local(l) => Some(format!("state close-wait src {l}")),
+        };
         let place = match &owner {
             Owner::Listener(l) => with_holder(format!("listener {l}"), &tr.holder),
             Owner::Process(_) => tr.holder.clone(),
@@ -106,6 +112,7 @@ pub fn close_wait_leak(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
             rule: Rule::CloseWaitLeak,
             severity,
             place,
+            sockets,
             evidence,
             why: "The peer closed these connections (its FIN arrived) but the application \
                   never called close() on its end: each one holds a file descriptor and \
@@ -200,6 +207,7 @@ pub fn port_exhaustion(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
                 rule: Rule::PortExhaustion,
                 severity,
                 place: format!("{local} → {dest}"),
+                sockets: Some(format!("src {} dst {dest}", addr_word(local))),
                 evidence: vec![format!(
                     "{all} connections from {local} to {dest} ({tw} in TIME-WAIT): {:.1}% \
                          of the {range} ephemeral ports ({low}-{high})",
@@ -235,6 +243,8 @@ pub fn port_exhaustion(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
                 rule: Rule::PortExhaustion,
                 severity,
                 place: "host".into(),
+                // The TIME-WAIT sockets counted, as far as this namespace shows them.
+                sockets: Some("state time-wait".into()),
                 evidence: vec![format!(
                     "{tw} TIME-WAIT sockets of tcp_max_tw_buckets {max} ({:.1}%)",
                     ratio * 100.0
@@ -284,6 +294,7 @@ pub fn fin_wait2_pile_up(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
             rule: Rule::FinWait2PileUp,
             severity: Severity::Warning,
             place: format!("toward {dest}"),
+            sockets: Some(format!("state fin-wait-2 dst {dest}")),
             evidence: vec![format!("FIN-WAIT-2 sockets: {}", series(&counts, 8))],
             why: "This side closed and the peer acknowledged, but the peer never closes its \
                   end (there, the connection sits in CLOSE-WAIT): a leak in the peer \
@@ -352,6 +363,10 @@ mod tests {
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!(f[0].severity, Severity::Warning);
         assert_eq!(f[0].place, "listener 127.0.0.1:7000 (srv pid 42)");
+        assert_eq!(
+            f[0].sockets.as_deref(),
+            Some("state close-wait src 127.0.0.1:7000")
+        );
         assert!(
             f[0].evidence[0].contains("3 → 5 → 7 → 9"),
             "{:?}",
@@ -424,6 +439,7 @@ mod tests {
         let f = close_wait_leak(&win(&snaps), &Thresholds::default());
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].place, "client pid 7");
+        assert_eq!(f[0].sockets, None, "a process has no filter");
     }
 
     #[test]
@@ -448,6 +464,10 @@ mod tests {
         let f = fin_wait2_pile_up(&win(&snaps), &t);
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].place, "toward 127.0.0.1:7000");
+        assert_eq!(
+            f[0].sockets.as_deref(),
+            Some("state fin-wait-2 dst 127.0.0.1:7000")
+        );
         assert!(
             f[0].action.contains("tcp_fin_timeout (60 s)"),
             "{}",
@@ -479,6 +499,10 @@ mod tests {
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!(f[0].severity, Severity::Warning);
         assert_eq!(f[0].place, "10.0.0.1 → 10.0.0.9:80");
+        assert_eq!(
+            f[0].sockets.as_deref(),
+            Some("src 10.0.0.1 dst 10.0.0.9:80")
+        );
         assert!(
             f[0].evidence[0].contains("60 connections"),
             "{:?}",

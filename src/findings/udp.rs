@@ -3,7 +3,9 @@
 
 use rustc_hash::FxHashMap;
 
-use super::{Finding, Rule, Severity, SockKey, Thresholds, Window, endpoint, holder, key_of};
+use super::{
+    Finding, Rule, Severity, SockKey, Thresholds, Window, endpoint, filter_word, holder, key_of,
+};
 use crate::model::{Netid, Socket};
 
 const WHY_DROPS: &str = "Datagrams arrive faster than the application reads them: once the \
@@ -77,8 +79,10 @@ pub fn receive_drops(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
             h if h.is_empty() => format!("udp {}", endpoint(&s.local)),
             h => format!("udp {} ({h})", endpoint(&s.local)),
         };
+        let sockets = filter_word(&s.local).map(|l| format!("src {l}"));
         out.push(Finding {
             rule: Rule::UdpReceiveDrops,
+            sockets,
             severity: if dropped >= t.udp_drops_min {
                 Severity::Critical
             } else {
@@ -119,6 +123,7 @@ pub fn receive_drops(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
             rule: Rule::UdpReceiveDrops,
             severity: Severity::Warning,
             place: "host".into(),
+            sockets: None,
             evidence,
             why: format!(
                 "{WHY_DROPS} Which socket is not known here: socket memory (-m) names it."
@@ -155,6 +160,7 @@ mod tests {
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!(f[0].severity, Severity::Critical);
         assert_eq!(f[0].place, "udp 127.0.0.1:5353 (dns pid 4)");
+        assert_eq!(f[0].sockets.as_deref(), Some("src 127.0.0.1:5353"));
         assert!(
             f[0].evidence[1].contains("drops: +15"),
             "{:?}",
@@ -187,6 +193,7 @@ mod tests {
         let f = receive_drops(&win(&snaps), &Thresholds::default());
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].place, "host");
+        assert_eq!(f[0].sockets, None);
         assert!(f[0].evidence[0].contains("RcvbufErrors +4"));
         assert!(f[0].evidence[1].contains("rmem_max 212992"));
         // Not when UDP is not selected, or with a filter.

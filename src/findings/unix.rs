@@ -4,13 +4,13 @@
 use rustc_hash::FxHashMap;
 
 use super::{
-    Finding, Rule, Severity, SockKey, Thresholds, Window, endpoint, holder, key_of, series,
-    with_holder,
+    Finding, Rule, Severity, SockKey, Thresholds, Window, endpoint, filter_word, holder, key_of,
+    series, with_holder,
 };
 use crate::model::{Netid, TcpState};
 
-/// (queue, backlog) per snapshot, the path and the holder.
-type Samples = (Vec<Option<(u32, u32)>>, String, String);
+/// (queue, backlog) per snapshot, the path, the holder and the filter selecting it.
+type Samples = (Vec<Option<(u32, u32)>>, String, String, Option<String>);
 
 /// A unix stream or seqpacket listener whose queue is above its backlog in the last
 /// snapshot (critical: the kernel refuses new connections), or at least
@@ -33,14 +33,15 @@ pub fn listener_full(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
                 crate::model::Endpoint::Unix { inode, .. } => SockKey::Cookie(*inode),
                 _ => key_of(s),
             };
-            let e = seen
-                .entry(key)
-                .or_insert_with(|| (vec![None; n], endpoint(&s.local), holder(s)));
+            let e = seen.entry(key).or_insert_with(|| {
+                let sockets = filter_word(&s.local).map(|p| format!("src {p}"));
+                (vec![None; n], endpoint(&s.local), holder(s), sockets)
+            });
             e.0[i] = Some((q, limit));
         }
     }
     let mut out = Vec::new();
-    for (samples, path, who) in seen.into_values() {
+    for (samples, path, who, sockets) in seen.into_values() {
         let Some(Some((q, limit))) = samples.last().copied() else {
             continue;
         };
@@ -65,6 +66,7 @@ pub fn listener_full(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
                 Severity::Warning
             },
             place: with_holder(format!("unix listener {path}"), &who),
+            sockets,
             evidence: vec![format!(
                 "connections waiting for accept() (Recv-Q): {} of backlog {limit}",
                 series(&queued, 8)
@@ -106,6 +108,7 @@ mod tests {
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!(f[0].severity, Severity::Critical);
         assert_eq!(f[0].place, "unix listener /run/app.sock (app pid 5)");
+        assert_eq!(f[0].sockets.as_deref(), Some("src /run/app.sock"));
         assert!(
             f[0].evidence[0].contains("0 → 2 of backlog 1"),
             "{:?}",

@@ -264,7 +264,13 @@ pub(super) fn findings(page: &mut Page) {
         )
         .para(
             "The live view runs the same rules on the collector thread over its last 10 s (or \
-             five refreshes): the header counts findings by severity and f shows them. sockeye \
+             five refreshes): the header counts findings by severity and f shows them. In that \
+             panel Up and Down select a finding and Enter applies its filter (the sockets line: \
+             a listener's sport = :P or src ADDR:PORT, a destination's dst IP:PORT, a state, \
+             the stuck connections one by one), closes the panel and shows Listeners (a \
+             listener's queue) or Sockets; a host-wide counter names no sockets and says so. \
+             Esc closes the panel. check --json gives the same filter as \"filter\" (null \
+             when none). sockeye \
              export serves sockeye_finding{rule,severity,where} (1 for each of the 50 worst) and \
              sockeye_findings{rule,severity} counts, over its collections of the last five \
              minutes.",

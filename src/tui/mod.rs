@@ -29,6 +29,7 @@ pub mod cells;
 pub mod closed;
 pub mod delta;
 pub mod events;
+pub mod findings;
 pub mod kill;
 pub mod lifecycle;
 pub mod netns;

@@ -146,6 +146,8 @@ pub struct App {
     pub findings: Vec<crate::findings::Finding>,
     /// The findings panel (`f`) is open.
     pub show_findings: bool,
+    /// The finding selected in the panel (an index into `findings`).
+    pub findings_selected: usize,
     pub panel: Option<Box<dyn Panel>>,
     /// Set when the view replays a recording (`sockeye replay`).
     pub replay: Option<super::replay::ReplayView>,
@@ -218,6 +220,7 @@ impl App {
             detail: false,
             findings: Vec::new(),
             show_findings: false,
+            findings_selected: 0,
             panel: None,
             replay: None,
             page: 20,
@@ -308,7 +311,7 @@ impl App {
         } = p;
         self.moves = moves;
         self.moves.unseen_closes = self.unseen_closes(snapshot.taken_at);
-        self.findings = findings;
+        self.set_findings(findings);
         self.counts = counts;
         self.closed.observe(&snapshot);
         self.history.push(&self.counts);

@@ -145,7 +145,7 @@ impl App {
     /// Apply the filter bar's text: compile it (off this thread: it may name hosts), and on
     /// success make it the filter in force. On error the bar stays open with the message and
     /// the previous filter stays applied; while host names resolve, the bar says so.
-    fn submit_filter(&mut self) -> Vec<Command> {
+    pub(super) fn submit_filter(&mut self) -> Vec<Command> {
         let text = self.filter.input.clone().unwrap_or_default();
         let words = query::split_words(&text);
         let job = match self.filter.compiler.start(&self.spec, words, self.needs()) {
@@ -314,6 +314,9 @@ impl App {
     /// Do what `action` says.
     pub fn perform(&mut self, action: Action) -> Vec<Command> {
         if let Some(cmds) = self.replay_action(action) {
+            return cmds;
+        }
+        if let Some(cmds) = self.findings_action(action) {
             return cmds;
         }
         let page = self.page as isize;

@@ -56,6 +56,7 @@ fn finds_in(tables: &str, scenario: &str, rule: &str, config: &str) -> (i32, ser
                 "{f:#}"
             );
             assert!(!f["threshold"].as_str().unwrap().is_empty());
+            filter_selects_its_place(&f, tables, port);
             return (code, f);
         }
         assert!(
@@ -64,6 +65,31 @@ fn finds_in(tables: &str, scenario: &str, rule: &str, config: &str) -> (i32, ser
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+}
+
+/// The finding's `filter` (when it has one), handed to `dump` while the scenario runs, lists
+/// sockets of the scenario's port: the live view's findings panel applies it on Enter.
+fn filter_selects_its_place(f: &serde_json::Value, tables: &str, port: u16) {
+    let Some(filter) = f["filter"].as_str() else {
+        assert!(f["filter"].is_null(), "{f:#}");
+        return;
+    };
+    let out = Command::new(BIN)
+        .args(["dump", tables, "-an"])
+        .args(filter.split_whitespace())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{filter}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let want = format!(":{port} ");
+    assert!(
+        text.lines().skip(1).any(|l| l.contains(&want)),
+        "{filter} selected nothing of port {port}:\n{text}"
+    );
 }
 
 #[test]

@@ -361,7 +361,76 @@ fn finding() -> sockeye::findings::Finding {
             .into(),
         action: "See why the server does not accept; give listen() a larger backlog.".into(),
         threshold: "queue above the backlog is critical".into(),
+        sockets: Some("src /run/app.sock".into()),
     }
+}
+
+fn host_finding() -> sockeye::findings::Finding {
+    sockeye::findings::Finding {
+        rule: sockeye::findings::Rule::Retransmissions,
+        severity: sockeye::findings::Severity::Warning,
+        place: "host".into(),
+        evidence: vec!["RetransSegs +40 of OutSegs +1000 (4.0%)".into()],
+        why: "Segments are lost and sent again.".into(),
+        action: "Look for loss on the path.".into(),
+        threshold: "retrans_ratio = 0.01".into(),
+        sockets: None,
+    }
+}
+
+fn stuck_finding() -> sockeye::findings::Finding {
+    sockeye::findings::Finding {
+        rule: sockeye::findings::Rule::StuckReceiver,
+        severity: sockeye::findings::Severity::Warning,
+        place: "listener 127.0.0.1:8080 (app pid 5)".into(),
+        evidence: vec!["1 connection(s), 4096 bytes unread (Recv-Q) in all".into()],
+        why: "The application does not read these sockets.".into(),
+        action: "See what the process is doing instead of reading.".into(),
+        threshold: "recv_q_min = 1024 bytes in every snapshot, never decreasing".into(),
+        sockets: Some("( src 127.0.0.1:8080 dst 127.0.0.1:40000 )".into()),
+    }
+}
+
+#[test]
+fn a_selected_finding_becomes_the_filter_and_the_view() {
+    let mut app = crate::tui::common::app(settings());
+    app.findings = vec![finding(), stuck_finding(), host_finding()];
+    key(&mut app, KeyCode::Char('f'));
+    key(&mut app, KeyCode::Down);
+    assert_eq!(app.findings_selected, 1);
+    insta::assert_snapshot!("findings_panel_selected_100x40", screen(&mut app, 100, 40));
+    // A host-wide counter names no sockets: the panel stays, a notice says so.
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Down);
+    assert_eq!(app.findings_selected, 2, "the selection stops at the last");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.show_findings);
+    assert!(app.filter.applied.is_empty(), "{}", app.filter.applied);
+    assert!(
+        screen(&mut app, 100, 40).contains("host-wide counter, it names no sockets"),
+        "no notice"
+    );
+    // A connection's finding: its filter, in the flat table.
+    key(&mut app, KeyCode::Up);
+    key(&mut app, KeyCode::Enter);
+    assert!(!app.show_findings, "the panel closes");
+    assert_eq!(
+        app.filter.applied,
+        "( src 127.0.0.1:8080 dst 127.0.0.1:40000 )"
+    );
+    assert_eq!(app.view, View::Sockets);
+    let shown = screen(&mut app, 100, 40);
+    assert!(shown.contains("stuck-receiver: its sockets"), "{shown}");
+    // A listener's: its filter, in Listeners; Up/Down move the view's rows again.
+    key(&mut app, KeyCode::Char('f'));
+    key(&mut app, KeyCode::Home);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.filter.applied, "src /run/app.sock");
+    assert_eq!(app.view, View::Listeners);
+    // Esc closes the panel rather than quitting.
+    key(&mut app, KeyCode::Char('f'));
+    key(&mut app, KeyCode::Esc);
+    assert!(!app.show_findings && !app.quit);
 }
 
 #[test]
