@@ -398,7 +398,9 @@ pub struct ReplayArgs {
   sockeye                                 live view of every socket
   sockeye tui -t --view listeners         TCP listeners and their accept queues
   sockeye tui --process nginx             only nginx's sockets
-  sockeye tui -t state close-wait         watch CLOSE-WAIT build up")]
+  sockeye tui -t state close-wait         watch CLOSE-WAIT build up
+  sockeye tui -N --view closed            closes in every namespace, with their Netns
+  sockeye tui --read-only                 a view that cannot close sockets (K disabled)")]
 pub struct TuiArgs {
     #[command(flatten)]
     pub select: SelectArgs,
@@ -418,6 +420,10 @@ pub struct TuiArgs {
     /// appearing or vanishing are picked up at each refresh. See the Namespaces view (4).
     #[arg(short = 'N', long)]
     pub all_netns: bool,
+    /// Change nothing on the machine: disable `K` (closing sockets), whatever the
+    /// configuration file says (its `[tui] read_only` does the same).
+    #[arg(long)]
+    pub read_only: bool,
 }
 
 #[derive(Debug, Args, Clone)]
