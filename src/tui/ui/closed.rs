@@ -25,8 +25,9 @@ const FIXED: [(&str, usize); 7] = [
     ("Ended", 8),
 ];
 
-/// The Netns column's width, when the closes span namespaces (`--all-netns`).
-const NETNS_WIDTH: usize = 16;
+/// The Netns column's width, when the closes span namespaces (`--all-netns`): room for
+/// `net:[INODE]` (16 characters) and a space.
+const NETNS_WIDTH: usize = 18;
 
 /// Whether the view shows its own order (newest first): the sort is the default one.
 pub fn default_sort(app: &App) -> bool {
