@@ -417,7 +417,8 @@ pub struct TuiArgs {
     #[arg(long, value_name = "NAME")]
     pub process: Option<String>,
     /// Watch every network namespace on the machine (as `dump --all-netns`); namespaces
-    /// appearing or vanishing are picked up at each refresh. See the Namespaces view (4).
+    /// appearing or vanishing are picked up at each refresh. See the Namespaces view (4);
+    /// the Closed view (5) follows destroy events in each namespace, with a Netns column.
     #[arg(short = 'N', long)]
     pub all_netns: bool,
     /// Change nothing on the machine: disable `K` (closing sockets), whatever the
