@@ -6,6 +6,12 @@
 #
 #   benches/netns.sh [N=50] [PAIRS=1000]
 #
+# CHILD_EHASH=N creates the namespaces with their own TCP hash of N buckets
+# (net.ipv4.tcp_child_ehash_entries, Linux 6.1+, set on the host before the namespaces are
+# made and restored to its old value however the script ends). Without it every namespace's
+# sockets sit in the one machine-wide hash, and each namespace's dump, ss's or sockeye's,
+# walks all of it.
+# NO_P=1 times only the -tan pair (the -tanp loop takes minutes a run).
 # SKIP_DUMP=1 skips the dump comparison (the `ss -tanp` loop takes minutes a run).
 # LIVE_SECS=30 then also runs the live view over all of them (`sockeye tui -t --all-netns`,
 # tmux 160x45, 1 s refresh) and reports its CPU share, RSS and per-refresh timings.
@@ -31,18 +37,30 @@ command -v hyperfine >/dev/null || { echo "install hyperfine (apt-get install -y
 
 prefix=sockeye-bench-$$
 pids=()
+ehash_old=""
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   for i in $(seq 1 "$N"); do ip netns del "$prefix-$i" 2>/dev/null || true; done
   rm -f "$OUT"/netns-ready-$$-*
+  if [ -n "$ehash_old" ]; then sysctl -qw net.ipv4.tcp_child_ehash_entries="$ehash_old" || true; fi
 }
 trap cleanup EXIT
+
+if [ -n "${CHILD_EHASH:-}" ]; then
+  ehash_old=$(sysctl -n net.ipv4.tcp_child_ehash_entries) ||
+    { echo "this kernel has no net.ipv4.tcp_child_ehash_entries (Linux 6.1+)" >&2; exit 1; }
+  sysctl -qw net.ipv4.tcp_child_ehash_entries="$CHILD_EHASH"
+fi
 
 for i in $(seq 1 "$N"); do
   ns=$prefix-$i
   ip netns add "$ns"
   ip -n "$ns" link set lo up
+  # The hash size is taken when a namespace is made: put the host's value back right after.
+  if [ -n "$ehash_old" ] && [ "$i" = "$N" ]; then
+    sysctl -qw net.ipv4.tcp_child_ehash_entries="$ehash_old"
+  fi
   # stdin stays open (a sleep that outlives the run); the holder stops on SIGTERM.
   ip netns exec "$ns" python3 benches/hold_sockets.py 1 "$PAIRS" 0 \
     < <(sleep 1000000) > "$OUT/netns-ready-$$-$i" &
@@ -63,19 +81,26 @@ theirs=$(bash -c "$loop" | grep -vc '^State')
 named=$(ip netns list | wc -l)
 echo "namespaces: $N made ($named named on the machine); sockets: sockeye $ours, loop $theirs"
 echo "kernel: $(uname -r), ss: $(ss -V), cpus: $(nproc), load: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "namespace TCP hash: $(ip netns exec "$prefix-1" sysctl -n net.ipv4.tcp_ehash_entries) buckets (host: $(sysctl -n net.ipv4.tcp_ehash_entries))"
 
 if [ -z "${SKIP_DUMP:-}" ]; then
+with_p=()
+if [ -z "${NO_P:-}" ]; then
+  with_p=(-n "sockeye dump --all-netns -tanp" "$BIN dump --all-netns -tanp >/dev/null"
+          -n "ip netns exec loop: ss -tanp" "$loop_p >/dev/null")
+fi
 hyperfine --warmup 1 --runs "${RUNS:-10}" \
   --export-markdown "$OUT/netns.md" --export-json "$OUT/netns.json" \
   -n "sockeye dump --all-netns -tan" "$BIN dump --all-netns -tan >/dev/null" \
   -n "ip netns exec loop: ss -tan" "$loop >/dev/null" \
-  -n "sockeye dump --all-netns -tanp" "$BIN dump --all-netns -tanp >/dev/null" \
-  -n "ip netns exec loop: ss -tanp" "$loop_p >/dev/null"
+  "${with_p[@]}"
 python3 - "$OUT/netns.json" <<'EOF'
 import json, sys
 r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
 for a, b in [("sockeye dump --all-netns -tan", "ip netns exec loop: ss -tan"),
              ("sockeye dump --all-netns -tanp", "ip netns exec loop: ss -tanp")]:
+    if a not in r:
+        continue
     ra, rb = r[a], r[b]
     print(f"{a}: {ra['mean']*1e3:.1f} ms (user+sys {(ra['user']+ra['system'])*1e3:.1f} ms) vs "
           f"{rb['mean']*1e3:.1f} ms (user+sys {(rb['user']+rb['system'])*1e3:.1f} ms): "

@@ -130,7 +130,8 @@ pub struct SelectArgs {
     /// Show SCTP sockets (needs the kernel's sctp_diag; sockeye does not decode SCTP yet).
     #[arg(short = 'S', long = "sctp")]
     pub sctp: bool,
-    /// Show DCCP sockets (needs the kernel's dccp_diag; sockeye does not decode DCCP yet).
+    /// Show DCCP sockets (needs the kernel's dccp_diag; without it the table is empty and
+    /// --verbose says why).
     #[arg(short = 'd', long = "dccp")]
     pub dccp: bool,
     /// Show vsock sockets: the family `vsock` (needs vsock_diag; not decoded yet).

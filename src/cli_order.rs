@@ -85,6 +85,7 @@ pub fn order_of(m: &ArgMatches, sel: &SelectArgs) -> ArgOrder {
         (Flag::Udp, "udp"),
         (Flag::Raw, "raw"),
         (Flag::Mptcp, "mptcp"),
+        (Flag::Dccp, "dccp"),
     ]
     .into_iter()
     .filter(|(_, id)| matches!((last_index(m, id), first_query), (Some(t), Some(q)) if t < q))

@@ -430,17 +430,36 @@ pub struct Container {
     pub pod_namespace: Option<String>,
     /// The Kubernetes pod UID from a `kubepods` path.
     pub pod_uid: Option<String>,
+    /// When several containers share the namespace (a pod): every one of them, this one
+    /// first. Empty for a container alone in its namespace.
+    pub containers: Vec<PodMember>,
+}
+
+/// One container of a pod (containers sharing one network namespace).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PodMember {
+    pub id: String,
+    pub name: Option<String>,
 }
 
 impl Container {
-    /// The name to show: the pod, else the container's name, else its short id.
+    /// The name to show: the pod, else the container's name, else its short id; a pod whose
+    /// name is unknown shows its first container's name and how many others share it.
     pub fn label(&self) -> String {
         if let Some(p) = &self.pod {
             return p.clone();
         }
+        if self.containers.len() > 1 {
+            let first = self.name.clone().unwrap_or_else(|| self.short_id());
+            return format!("{first}+{}", self.containers.len() - 1);
+        }
         if let Some(n) = &self.name {
             return n.clone();
         }
+        self.short_id()
+    }
+
+    fn short_id(&self) -> String {
         self.id.chars().take(12).collect()
     }
 }

@@ -80,6 +80,7 @@ pub fn resolve(sel: &SelectArgs) -> SsTables {
         (Flag::Udp, sel.udp),
         (Flag::Raw, sel.raw),
         (Flag::Mptcp, sel.mptcp),
+        (Flag::Dccp, sel.dccp),
     ] {
         if given && !sel.order.before_query.contains(&flag) {
             let of_flag = Dbs {
@@ -90,8 +91,8 @@ pub fn resolve(sel: &SelectArgs) -> SsTables {
             named = true;
         }
     }
-    // -S and -d name tables sockeye does not read (they still count, as with -A).
-    for (name, given) in [("sctp", sel.sctp), ("dccp", sel.dccp)] {
+    // -S names a table sockeye does not read (it still counts, as with -A).
+    for (name, given) in [("sctp", sel.sctp)] {
         if given {
             dbs.set(Dbs::of_query_name(name), true);
             named = true;
@@ -194,7 +195,7 @@ mod tests {
         let t = resolve(&SelectArgs::default());
         assert_eq!(t.netids, NetidSet::ALL);
         assert!(t.ipv4 && t.ipv6);
-        assert_eq!(t.unread, ["dccp", "sctp", "v_str", "v_dgr", "xdp"]);
+        assert_eq!(t.unread, ["sctp", "v_str", "v_dgr", "xdp"]);
     }
 
     #[test]
@@ -206,7 +207,7 @@ mod tests {
         }));
         assert_eq!(t.netids, unix().union(inet()));
         assert!(t.ipv4 && !t.ipv6);
-        assert_eq!(t.unread, ["dccp", "sctp"]);
+        assert_eq!(t.unread, ["sctp"]);
         // ss -t -f unix: TCP over both families, and unix.
         let t = resolve(&sel(|s| {
             s.tcp = true;

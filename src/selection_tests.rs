@@ -32,7 +32,13 @@ fn err(s: &SelectArgs, options: Options) -> String {
     }
 }
 
-const INET: [Netid; 4] = [Netid::Tcp, Netid::Udp, Netid::Raw, Netid::Mptcp];
+const INET: [Netid; 5] = [
+    Netid::Tcp,
+    Netid::Udp,
+    Netid::Raw,
+    Netid::Mptcp,
+    Netid::Dccp,
+];
 const UNIX: [Netid; 3] = [Netid::UnixStream, Netid::UnixDgram, Netid::UnixSeqpacket];
 
 #[test]

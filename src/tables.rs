@@ -144,15 +144,6 @@ const INET: u16 = SsFamily::Inet.bit() | SsFamily::Inet6.bit();
 /// ss 6.1's tables beyond the registry, in its table order.
 pub const UNREAD_TABLES: &[UnreadTable] = &[
     UnreadTable {
-        ss_name: "dccp",
-        families: INET,
-        query_names: &["all", "inet", "dccp"],
-        in_default: true,
-        probe: Probe::Inet {
-            protocol: libc::IPPROTO_DCCP as u8,
-        },
-    },
-    UnreadTable {
         ss_name: "sctp",
         families: INET,
         query_names: &["all", "inet", "sctp"],
@@ -215,6 +206,8 @@ pub enum Flag {
     Packet,
     /// No short flag.
     Netlink,
+    /// `-d`.
+    Dccp,
 }
 
 impl Flag {
@@ -228,6 +221,7 @@ impl Flag {
             Flag::Mptcp => Some('M'),
             Flag::Packet => Some('0'),
             Flag::Netlink => None,
+            Flag::Dccp => Some('d'),
         }
     }
 }
@@ -442,6 +436,23 @@ registry! {
         diag: Diag::Netlink,
         proc: ProcFiles::Netlink { file: "netlink" },
     },
+    /// DCCP sockets: inet_diag answers them with the TCP layout (ss prints them as TCP).
+    /// Listed last so that recorded kind numbers stay what they were; ss's print order is
+    /// `output/table/order.rs`'s.
+    Dccp => TableKind {
+        ss_name: "dccp",
+        class: FamilyClass::Inet,
+        flag: Flag::Dccp,
+        in_default: true,
+        default_states: DefaultStates::Connected,
+        query_names: &["all", "inet", "dccp"],
+        diag: Diag::Inet {
+            protocol: libc::IPPROTO_DCCP as u16,
+            names: ["dccp/ipv4", "dccp/ipv6"],
+            proc_fallback: false,
+        },
+        proc: ProcFiles::Absent,
+    },
 }
 
 impl Netid {
@@ -484,6 +495,13 @@ impl Netid {
         Netid::ALL
             .into_iter()
             .find(|n| matches!(n.kind().diag, Diag::Packet { sock_type: t } if t == sock_type))
+    }
+
+    /// Whether the kernel builds this table's diag module apart (`dccp_diag`): an ENOENT
+    /// answer then means the module is absent, so the table is empty, not that netlink is
+    /// unavailable.
+    pub fn diag_module_optional(self) -> bool {
+        matches!(self, Netid::Dccp)
     }
 
     /// The kind ss spells `name` (`tcp`, `u_str`...).
@@ -591,14 +609,21 @@ mod tests {
         assert_eq!(
             names,
             [
-                "tcp", "udp", "u_str", "u_dgr", "u_seq", "raw", "mptcp", "p_raw", "p_dgr", "nl"
+                "tcp", "udp", "u_str", "u_dgr", "u_seq", "raw", "mptcp", "p_raw", "p_dgr", "nl",
+                "dccp"
             ]
         );
     }
 
     #[test]
     fn sets_derive_from_the_registry() {
-        let inet = NetidSet::of(&[Netid::Tcp, Netid::Udp, Netid::Raw, Netid::Mptcp]);
+        let inet = NetidSet::of(&[
+            Netid::Tcp,
+            Netid::Udp,
+            Netid::Raw,
+            Netid::Mptcp,
+            Netid::Dccp,
+        ]);
         let unix = NetidSet::of(&[Netid::UnixStream, Netid::UnixDgram, Netid::UnixSeqpacket]);
         let link = NetidSet::of(&[Netid::PacketRaw, Netid::PacketDgram]);
         let netlink = NetidSet::of(&[Netid::Netlink]);

@@ -140,6 +140,7 @@ impl AllNetns {
             snap.process_note = self
                 .processes
                 .attribute(Path::new("/proc"), &mut snap.sockets);
+            container::attribute_host_network(Path::new("/"), &mut snap.sockets);
         }
         let mut unreadable: Vec<_> = self.failed.values().cloned().collect();
         unreadable.sort();

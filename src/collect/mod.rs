@@ -306,6 +306,9 @@ impl Collector {
             snap.process_note = self
                 .processes
                 .attribute(self.host.proc_root(), &mut snap.sockets);
+            if self.query.netns.is_some() {
+                container::attribute_host_network(std::path::Path::new("/"), &mut snap.sockets);
+            }
         }
         if self.query.threads {
             processes::threads::attach(self.host.proc_root(), &mut snap.sockets);

@@ -136,8 +136,9 @@ pub fn resolve(arg: &str) -> Result<Netns, NetnsError> {
     Ok(ns)
 }
 
-/// Pids kept per namespace: container identity needs one, the /proc route one readable.
-const MAX_PIDS: usize = 8;
+/// Pids kept per namespace: container identity needs one per container of a pod, the /proc
+/// route one readable.
+const MAX_PIDS: usize = 32;
 
 /// Every network namespace on the machine, this process's own first, then in the order
 /// /run/netns, /run/docker/netns, processes. Files that vanish while being looked at are

@@ -109,7 +109,8 @@ fn listen_key(s: &Socket) -> Option<ListenKey<'_>> {
         | Netid::Mptcp
         | Netid::PacketRaw
         | Netid::PacketDgram
-        | Netid::Netlink => None,
+        | Netid::Netlink
+        | Netid::Dccp => None,
     }
 }
 

@@ -12,6 +12,7 @@ pub enum StateGroupKey {
     Mptcp,
     Packet,
     Netlink,
+    Dccp,
 }
 
 impl StateGroupKey {
@@ -24,6 +25,7 @@ impl StateGroupKey {
             Netid::Mptcp => StateGroupKey::Mptcp,
             Netid::PacketRaw | Netid::PacketDgram => StateGroupKey::Packet,
             Netid::Netlink => StateGroupKey::Netlink,
+            Netid::Dccp => StateGroupKey::Dccp,
         }
     }
 
@@ -38,6 +40,7 @@ impl StateGroupKey {
             StateGroupKey::Mptcp => "MPTCP",
             StateGroupKey::Packet => "PACKET",
             StateGroupKey::Netlink => "NETLINK",
+            StateGroupKey::Dccp => "DCCP",
         }
     }
 
@@ -54,6 +57,7 @@ impl StateGroupKey {
             StateGroupKey::Mptcp => 23,
             StateGroupKey::Packet => 24,
             StateGroupKey::Netlink => 25,
+            StateGroupKey::Dccp => 26,
         }
     }
 }
@@ -82,9 +86,9 @@ pub fn by_state(sockets: &[Socket]) -> Vec<StateGroup> {
 pub struct StateTally {
     counts: StateCounts,
     /// Members per slot: the 12 TCP states by kernel number, then UDP, unix, raw, MPTCP,
-    /// packet and netlink.
-    slots: [Vec<usize>; 18],
-    keys: [Option<StateGroupKey>; 18],
+    /// packet, netlink and DCCP.
+    slots: [Vec<usize>; 19],
+    keys: [Option<StateGroupKey>; 19],
 }
 
 impl StateTally {
@@ -98,6 +102,7 @@ impl StateTally {
             Netid::Mptcp => 15,
             Netid::PacketRaw | Netid::PacketDgram => 16,
             Netid::Netlink => 17,
+            Netid::Dccp => 18,
         };
         if self.keys[slot].is_none() {
             self.keys[slot] = Some(StateGroupKey::of(s));
@@ -141,9 +146,12 @@ impl StateCounts {
             Netid::Tcp => self.tcp[s.state as usize] += 1,
             Netid::Udp => self.udp += 1,
             Netid::UnixStream | Netid::UnixDgram | Netid::UnixSeqpacket => self.unix += 1,
-            Netid::Raw | Netid::Mptcp | Netid::PacketRaw | Netid::PacketDgram | Netid::Netlink => {
-                self.other += 1
-            }
+            Netid::Raw
+            | Netid::Mptcp
+            | Netid::PacketRaw
+            | Netid::PacketDgram
+            | Netid::Netlink
+            | Netid::Dccp => self.other += 1,
         }
     }
     pub fn tcp(&self, st: TcpState) -> usize {

@@ -22,9 +22,10 @@ pub(super) fn tables_and_families(page: &mut Page) {
          with ss; a raw socket's port is its IP protocol (icmp, ipproto-253). A packet \
          socket's address is its protocol and interface (ip:lo, *:* for every protocol on \
          every interface); a netlink socket's its protocol and port id (rtnl:kernel, \
-         genl:COMMAND/PID), and a connected one's peer is GROUP:PORTID. The sctp, dccp, \
-         vsock (v_str, v_dgr), tipc and xdp tables are asked of the kernel but not decoded \
-         yet: where the kernel lacks them (or holds none of their sockets) the table is \
+         genl:COMMAND/PID), and a connected one's peer is GROUP:PORTID. DCCP sockets (dccp, \
+         -d) come from inet_diag and print as TCP ones; without the kernel's dccp_diag the \
+         table is empty, as ss prints it, and --verbose says why. The sctp, vsock (v_str, \
+         v_dgr), tipc and xdp tables are asked of the kernel but not decoded yet: where the kernel lacks them (or holds none of their sockets) the table is \
          empty, as ss prints it, and --verbose says why; otherwise a warning counts the \
          sockets not shown.",
         )
@@ -253,7 +254,11 @@ pub(super) fn namespaces(page: &mut Page) {
              objects. Container identity comes from /proc/PID/cgroup of a process inside \
              (docker, containerd and Kubernetes, CRI-O, podman scopes and cgroupfs paths), \
              names from docker's config.v2.json or the OCI bundle's annotations; unknown \
-             fields are null. Container names are escaped in tables.",
+             fields are null. Container names are escaped in tables. Several containers \
+             in one namespace are a pod: container names the pod and lists them in \
+             \"containers\": [{\"id\", \"name\"}]. With -p, a socket of the host's \
+             namespace whose owning process runs in a container (host networking) carries \
+             that container.",
         )
         .para(
             "Entering a namespace needs CAP_SYS_ADMIN. Without it, a namespace holding one of \

@@ -161,18 +161,27 @@ impl Serialize for NetnsJson<'_> {
     }
 }
 
-/// `"container": {"runtime", "id", "name", "pod", "pod_namespace"}`, unknown fields null.
+/// `"container": {"runtime", "id", "name", "pod", "pod_namespace"}`, unknown fields null;
+/// plus `"containers": [{"id", "name"}]` when several containers share the namespace (a pod).
 pub struct ContainerJson<'a>(pub &'a Container);
 
 impl Serialize for ContainerJson<'_> {
     fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
         let c = self.0;
-        let mut m = ser.serialize_map(Some(5))?;
+        let mut m = ser.serialize_map(None)?;
         m.serialize_entry("runtime", c.runtime)?;
         m.serialize_entry("id", &c.id)?;
         m.serialize_entry("name", &c.name)?;
         m.serialize_entry("pod", &c.pod)?;
         m.serialize_entry("pod_namespace", &c.pod_namespace)?;
+        if c.containers.len() > 1 {
+            let members: Vec<_> = c
+                .containers
+                .iter()
+                .map(|p| serde_json::json!({"id": p.id, "name": p.name}))
+                .collect();
+            m.serialize_entry("containers", &members)?;
+        }
         m.end()
     }
 }

@@ -24,6 +24,10 @@ pub struct Moves {
     pub interval: Option<f64>,
     /// Moves that do not follow one edge of the diagram (states skipped between refreshes).
     pub skipped: u32,
+    /// With destroy events: connections freed in this interval that no snapshot ever saw
+    /// (opened and closed between two refreshes, invisible to the comparison). None when
+    /// the closes come from snapshots.
+    pub unseen_closes: Option<u32>,
 }
 
 impl Moves {

@@ -307,6 +307,7 @@ impl App {
             findings,
         } = p;
         self.moves = moves;
+        self.moves.unseen_closes = self.unseen_closes(snapshot.taken_at);
         self.findings = findings;
         self.counts = counts;
         self.closed.observe(&snapshot);
@@ -534,6 +535,27 @@ impl App {
                 }
             }
         }
+    }
+
+    /// Destroy events of TCP connections freed since the snapshot shown (up to `now`) that
+    /// no snapshot saw (by cookie; a request's cookie changes when it becomes a socket, so a
+    /// connection seen only in SYN-RECV counts here too). None without events.
+    fn unseen_closes(&self, now: std::time::SystemTime) -> Option<u32> {
+        if self.closed.source != super::closed::ClosedSource::Events {
+            return None;
+        }
+        let prev = self.snapshot.as_ref()?.taken_at;
+        let n = self
+            .closed
+            .entries
+            .iter()
+            .rev()
+            .take_while(|c| c.at > prev)
+            .filter(|c| {
+                c.at <= now && c.last_state.is_none() && c.socket.netid == crate::model::Netid::Tcp
+            })
+            .count();
+        Some(u32::try_from(n).unwrap_or(u32::MAX))
     }
 
     /// The Closed view: the kept closed connections the filter expression keeps (states

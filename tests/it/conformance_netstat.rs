@@ -145,6 +145,20 @@ fn scene(dir: &Path, private: bool) -> Scene {
             .status()
             .is_ok_and(|s| s.success());
         assert!(added, "cannot add {LONG_V6} to lo in the private namespace");
+        // The kernel adds the address's local route from a work queue, even with nodad:
+        // until then a connect to it is ENETUNREACH.
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while !Command::new("ip")
+            .args(["-6", "route", "show", "table", "local", LONG_V6])
+            .output()
+            .is_ok_and(|o| !o.stdout.is_empty())
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{LONG_V6} has no local route in the private namespace"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let wide = tcp_pair(SocketAddr::new(long, 0), None, Some(true));
         ports.insert(wide.port);
         g.push(Box::new(wide));

@@ -85,7 +85,8 @@ pub fn decode(payload: &[u8], netid: Netid, query: &Query) -> Decoded {
     src.copy_from_slice(&h[8..24]);
     dst.copy_from_slice(&h[24..40]);
     let ifindex = u32_at(h, 40);
-    let timer = if netid == Netid::Tcp {
+    // DCCP sockets are connection sockets too: inet_diag reports their timers alike.
+    let timer = if matches!(netid, Netid::Tcp | Netid::Dccp) {
         timer_kind(h[2]).map(|kind| Timer {
             kind,
             expires_ms: u64::from(u32_at(h, 52)),

@@ -71,7 +71,8 @@ pub fn is_inet(s: &Socket) -> bool {
         | Netid::Mptcp
         | Netid::PacketRaw
         | Netid::PacketDgram
-        | Netid::Netlink => false,
+        | Netid::Netlink
+        | Netid::Dccp => false,
     }
 }
 
@@ -82,7 +83,12 @@ pub fn sort(sockets: &mut [Socket]) {
             Netid::Tcp => 0,
             Netid::Udp => 1,
             Netid::UnixStream | Netid::UnixDgram | Netid::UnixSeqpacket => 2,
-            Netid::Raw | Netid::Mptcp | Netid::PacketRaw | Netid::PacketDgram | Netid::Netlink => 3,
+            Netid::Raw
+            | Netid::Mptcp
+            | Netid::PacketRaw
+            | Netid::PacketDgram
+            | Netid::Netlink
+            | Netid::Dccp => 3,
         };
         (table, is_v6(s))
     });
@@ -112,9 +118,15 @@ pub fn selected(s: &Socket, layout: &Layout) -> bool {
             s.state == TcpState::Listen
         }
         (Netid::Tcp | Netid::Udp, _) => false,
-        (Netid::Raw | Netid::Mptcp | Netid::PacketRaw | Netid::PacketDgram | Netid::Netlink, _) => {
-            false
-        }
+        (
+            Netid::Raw
+            | Netid::Mptcp
+            | Netid::PacketRaw
+            | Netid::PacketDgram
+            | Netid::Netlink
+            | Netid::Dccp,
+            _,
+        ) => false,
     };
     server == layout.listening
 }
@@ -349,7 +361,8 @@ pub fn inet_row(s: &Socket, layout: &Layout, lookup: &mut dyn Lookup) -> String 
         | Netid::Mptcp
         | Netid::PacketRaw
         | Netid::PacketDgram
-        | Netid::Netlink => return String::new(),
+        | Netid::Netlink
+        | Netid::Dccp => return String::new(),
     };
     let name = if v6 {
         format!("{proto}6")
@@ -408,7 +421,8 @@ pub fn unix_row(s: &Socket, layout: &Layout, lookup: &mut dyn Lookup) -> String 
         | Netid::Mptcp
         | Netid::PacketRaw
         | Netid::PacketDgram
-        | Netid::Netlink => return String::new(),
+        | Netid::Netlink
+        | Netid::Dccp => return String::new(),
     };
     let (flags, state) = match s.state {
         TcpState::Listen => ("[ ACC ]", "LISTENING"),

@@ -1,12 +1,12 @@
-//! ss's print order of the socket kinds: netlink, packet, unix, raw, UDP, TCP, MPTCP.
+//! ss's print order of the socket kinds: netlink, packet, unix, raw, UDP, TCP, DCCP, MPTCP.
 
 use crate::model::{Netid, Socket};
 
 /// How many table classes [`table_class`] numbers.
-pub(super) const CLASSES: usize = 7;
+pub(super) const CLASSES: usize = 8;
 
-/// ss 6.1 prints netlink, packet (raw and dgram interleaved, one dump), unix, raw, UDP, TCP
-/// and then MPTCP.
+/// ss 6.1 prints netlink, packet (raw and dgram interleaved, one dump), unix, raw, UDP, TCP,
+/// DCCP and last MPTCP (after SCTP, vsock, TIPC and XDP).
 pub(super) fn table_class(s: &Socket) -> u8 {
     match s.netid {
         Netid::Netlink => 0,
@@ -15,7 +15,8 @@ pub(super) fn table_class(s: &Socket) -> u8 {
         Netid::Raw => 3,
         Netid::Udp => 4,
         Netid::Tcp => 5,
-        Netid::Mptcp => 6,
+        Netid::Dccp => 6,
+        Netid::Mptcp => 7,
     }
 }
 

@@ -58,7 +58,7 @@ pub(super) fn push_tail(out: &mut String, s: &Socket, ctx: &CellCtx, opts: &Tabl
         }
         // Read from /proc/net/raw{,6} (no raw diag module): ss prints nothing more there.
         Netid::Raw if s.cookie.is_none() => return,
-        Netid::Tcp | Netid::Udp | Netid::Raw | Netid::Mptcp => {}
+        Netid::Tcp | Netid::Udp | Netid::Raw | Netid::Mptcp | Netid::Dccp => {}
     }
     if opts.timers && s.timer.is_some() {
         let mark = out.len();

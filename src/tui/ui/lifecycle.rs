@@ -178,6 +178,11 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App, st: &Styles) {
         |s| format!("over the last {s:.1} s"),
     );
     let mut note = format!("rates {interval}, inferred from snapshots");
+    if let Some(n) = app.moves.unseen_closes {
+        note.push_str(&format!(
+            "; {n} connections opened and closed between refreshes (destroy events)"
+        ));
+    }
     if app.moves.skipped > 0 {
         note.push_str(&format!(
             "; {} moves skipped states between refreshes",

@@ -565,6 +565,10 @@ fn new_family_flags_take_their_place_in_ss_combinations() {
         &["-S", "-t"],
         &["--vsock", "-x"],
         &["-w", "-A", "udp"],
+        &["-d", "-t"],
+        &["-d", "-6"],
+        &["-t", "-A", "dccp"],
+        &["-A", "dccp,tcp"],
     ] {
         let ss = Command::new("ss")
             .args(["-a", "-n"])

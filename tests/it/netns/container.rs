@@ -36,8 +36,14 @@ impl Drop for Crun {
 }
 
 impl Crun {
-    /// Start the container; `Err` says why crun could not run it.
+    /// Start the container in its own network namespace; `Err` says why crun could not.
     fn start() -> Result<Crun, String> {
+        Crun::start_with(false)
+    }
+
+    /// Start it; `host_network`: without a network namespace of its own (listening on
+    /// loopback only, since that is the machine's).
+    fn start_with(host_network: bool) -> Result<Crun, String> {
         let bundle = tempfile::tempdir().map_err(|e| e.to_string())?;
         let b = bundle.path();
         let rootfs = b.join("rootfs");
@@ -66,9 +72,18 @@ impl Crun {
         let path = b.join("config.json");
         let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
         let mut cfg: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-        let code = "import socket,sys\n\
-                    s=socket.socket(); s.bind(('0.0.0.0',0)); s.listen(4)\n\
-                    print(s.getsockname()[1], flush=True); sys.stdin.read()";
+        let addr = if host_network { "127.0.0.1" } else { "0.0.0.0" };
+        let code = format!(
+            "import socket,sys\n\
+             s=socket.socket(); s.bind(('{addr}',0)); s.listen(4)\n\
+             print(s.getsockname()[1], flush=True); sys.stdin.read()"
+        );
+        if host_network {
+            cfg["linux"]["namespaces"]
+                .as_array_mut()
+                .ok_or("no namespaces")?
+                .retain(|n| n["type"] != "network");
+        }
         cfg["process"]["terminal"] = false.into();
         cfg["process"]["args"] = serde_json::json!(["/usr/bin/python3", "-c", code]);
         cfg["process"]["env"] = serde_json::json!(["PATH=/usr/bin", "PYTHONDONTWRITEBYTECODE=1"]);
@@ -84,7 +99,11 @@ impl Crun {
         });
         std::fs::write(&path, cfg.to_string()).map_err(|e| e.to_string())?;
 
-        let id = format!("sockeye-test-{}", std::process::id());
+        let id = format!(
+            "sockeye-test-{}{}",
+            std::process::id(),
+            if host_network { "-hostnet" } else { "" }
+        );
         // The container needs no cgroup of its own (and crun refuses a hybrid cgroup layout
         // whose v2 half has controllers): cgroups off, and the v2 half hidden from crun in
         // a private mount namespace only, so the machine's own mounts stay as they are.
@@ -134,6 +153,76 @@ impl Crun {
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         v["pid"].as_u64().unwrap() as u32
     }
+}
+
+#[test]
+fn a_host_network_container_is_named_on_its_sockets_through_their_process() {
+    if !available() || !require_tool("crun", "crun") || !require_tool("unshare", "util-linux") {
+        return;
+    }
+    let ctr = match Crun::start_with(true) {
+        Ok(c) => c,
+        Err(why) => {
+            require(false, &format!("crun cannot run a container here: {why}"));
+            return;
+        }
+    };
+    let pid = ctr.pid();
+    let host = std::fs::metadata("/proc/self/ns/net").unwrap().ino();
+    assert_eq!(
+        std::fs::metadata(format!("/proc/{pid}/ns/net"))
+            .unwrap()
+            .ino(),
+        host,
+        "the container shares the host's namespace"
+    );
+    let find = |args: &[&str]| {
+        let out = stdout(&sockeye(args));
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["local_port"] == ctr.port && s["netns"]["inode"] == host)
+            .cloned()
+            .unwrap_or_else(|| panic!("port {} in net:[{host}]: {out}", ctr.port))
+    };
+    let s = find(&[
+        "--all-netns",
+        "-tlnp",
+        "--json",
+        "sport",
+        "=",
+        &ctr.port.to_string(),
+    ]);
+    let c = &s["container"];
+    assert_eq!(c["runtime"], "crun", "{s}");
+    assert_eq!(c["id"], ctr.id.as_str(), "{s}");
+    assert_eq!(c["pod"], "shop-7d9", "{s}");
+    assert_eq!(s["processes"][0]["pid"], pid, "{s}");
+    // The namespace itself stays the host's: its other sockets name no container.
+    let out = stdout(&sockeye(&["--all-netns", "-tlnp", "--json"]));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let others: Vec<_> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["netns"]["inode"] == host && s["local_port"] != ctr.port)
+        .filter(|s| s["processes"].as_array().is_none_or(|p| p.is_empty()))
+        .collect();
+    assert!(
+        others.iter().all(|s| s["container"].is_null()),
+        "unowned host sockets carry no container: {others:?}"
+    );
+    // Without -p the owner is unknown: no attribution.
+    let s = find(&[
+        "--all-netns",
+        "-tln",
+        "--json",
+        "sport",
+        "=",
+        &ctr.port.to_string(),
+    ]);
+    assert!(s["container"].is_null(), "{s}");
 }
 
 #[test]

@@ -331,6 +331,42 @@ fn lifecycle_app() -> App {
     app
 }
 
+/// With destroy events, connections that opened and closed between two refreshes (no
+/// snapshot saw them) are counted; without, the note says nothing of them.
+#[test]
+fn lifecycle_counts_connections_only_destroy_events_saw() {
+    use crate::tui::common::{snapshot, sockets};
+    use sockeye::closed::Ending;
+    let mut app = App::new(settings(), sockeye::tui::QuerySpec::default());
+    app.apply_snapshot(snapshot(sockets(), 0), None);
+    // Two freed between the refreshes at 0 s and 2 s, one after the second.
+    let at =
+        |secs: u64| std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000 + secs);
+    let mut batch = vec![
+        closed(42000, 443, 0, Ending::Orderly),
+        closed(42001, 443, 0, Ending::Reset),
+        closed(42002, 443, 0, Ending::Orderly),
+    ];
+    batch[0].0 = at(1);
+    batch[1].0 = at(2);
+    batch[2].0 = at(3);
+    app.closed.push_events(batch);
+    app.apply_snapshot(snapshot(sockets(), 2), None);
+    assert_eq!(app.moves.unseen_closes, Some(2));
+    key(&mut app, KeyCode::Char('6'));
+    let s = screen(&mut app, 120, 45);
+    assert!(
+        s.contains("2 connections opened and closed between refreshes (destroy events)"),
+        "{s}"
+    );
+    // The third counts in the next interval, once.
+    app.apply_snapshot(snapshot(sockets(), 4), None);
+    assert_eq!(app.moves.unseen_closes, Some(1));
+    app.closed.without_events("refused".into());
+    app.apply_snapshot(snapshot(sockets(), 6), None);
+    assert_eq!(app.moves.unseen_closes, None);
+}
+
 #[test]
 fn lifecycle_view_draws_the_state_machine_and_degrades_to_a_list() {
     let mut app = lifecycle_app();

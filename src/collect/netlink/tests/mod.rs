@@ -166,6 +166,7 @@ fn run(data: &[u8], seq: u32, table: Table, q: &Query) -> (Progress, Vec<Socket>
     (p, out, skipped)
 }
 
+mod dccp;
 mod decode;
 mod dump;
 mod one_walk;

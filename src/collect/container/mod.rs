@@ -12,15 +12,124 @@
 
 use std::path::Path;
 
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+
 pub use crate::model::Container;
+use crate::model::{NetnsTag, PodMember, Socket};
 
 /// The container of the process whose cgroup file is at `/proc/PID/cgroup`, with names
 /// from the runtime's state where readable.
 pub fn of_pid(pid: u32) -> Option<Container> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
+    of_pid_at(Path::new("/"), pid)
+}
+
+/// [`of_pid`] with the machine's files under `root`.
+pub fn of_pid_at(root: &Path, pid: u32) -> Option<Container> {
+    let text = std::fs::read_to_string(root.join(format!("proc/{pid}/cgroup"))).ok()?;
     let mut c = parse_cgroup(&text)?;
-    add_names(&mut c, Path::new("/"));
+    add_names(&mut c, root);
     Some(c)
+}
+
+/// The container (or pod) owning a namespace whose processes are `pids`, from their cgroups
+/// under `root`. Several containers in one namespace are a pod: the one returned names the
+/// pod (from the first container that knows it) and lists every container, in pid order.
+pub fn of_pids_at(root: &Path, pids: &[u32]) -> Option<Container> {
+    let mut found: Vec<Container> = Vec::new();
+    for &p in pids {
+        // A process that exited meanwhile says nothing.
+        let Ok(text) = std::fs::read_to_string(root.join(format!("proc/{p}/cgroup"))) else {
+            continue;
+        };
+        // A process outside every container: the namespace is the host's (host-network
+        // containers share it; their sockets are attributed per process instead).
+        let mut c = parse_cgroup(&text)?;
+        if !found.iter().any(|f| f.id == c.id) {
+            add_names(&mut c, root);
+            found.push(c);
+        }
+    }
+    let mut first = found.first()?.clone();
+    if found.len() > 1 {
+        let with_pod = found.iter().find(|c| c.pod.is_some());
+        if let Some(w) = with_pod {
+            first.pod.clone_from(&w.pod);
+            first.pod_namespace.clone_from(&w.pod_namespace);
+        }
+        if first.pod_uid.is_none() {
+            first.pod_uid = found.iter().find_map(|c| c.pod_uid.clone());
+        }
+        first.containers = found
+            .into_iter()
+            .map(|c| PodMember {
+                id: c.id,
+                name: c.name,
+            })
+            .collect();
+    }
+    Some(first)
+}
+
+/// Sockets of a namespace no container owns (the host's) whose owning process runs in a
+/// container's cgroup belong to a host-network container: give each such socket a tag of its
+/// namespace carrying that container (the namespace's label is kept, so grouping by
+/// namespace is unchanged). Needs process attribution to have run; `root` is `/` on the
+/// real machine. One cgroup read per distinct owning pid.
+pub fn attribute_host_network(root: &Path, sockets: &mut [Socket]) {
+    let mut by_pid: FxHashMap<u32, Option<Container>> = FxHashMap::default();
+    // Containers an OCI runtime runs by hand (cgroups disabled or shared say nothing) are
+    // known by their pid namespace: their init's, when it is not this process's own.
+    let mut by_pidns: Option<Vec<((u64, u64), Container)>> = None;
+    let mut of_pid = |pid: u32| {
+        of_pid_at(root, pid).or_else(|| {
+            let states = by_pidns.get_or_insert_with(|| {
+                let own = ns_id(root, std::process::id(), "pid");
+                runtime_states(root)
+                    .into_iter()
+                    .filter_map(|(c, init)| {
+                        let id = ns_id(root, init, "pid")?;
+                        (Some(id) != own).then_some((id, c))
+                    })
+                    .collect()
+            });
+            if states.is_empty() {
+                return None;
+            }
+            let id = ns_id(root, pid, "pid")?;
+            states
+                .iter()
+                .find(|(p, _)| *p == id)
+                .map(|(_, c)| c.clone())
+        })
+    };
+    // (namespace inode, container id) -> the shared tag.
+    let mut tags: FxHashMap<(u64, String), Arc<NetnsTag>> = FxHashMap::default();
+    for s in sockets {
+        let Some(tag) = &s.netns else { continue };
+        if tag.container.is_some() {
+            continue;
+        }
+        let Some(pid) = s.processes.first().map(|p| p.pid) else {
+            continue;
+        };
+        let Some(c) = by_pid.entry(pid).or_insert_with(|| of_pid(pid)).clone() else {
+            continue;
+        };
+        let t = tags
+            .entry((tag.inode, c.id.clone()))
+            .or_insert_with(|| {
+                Arc::new(NetnsTag {
+                    inode: tag.inode,
+                    name: tag.name.clone(),
+                    container: Some(c),
+                    label: tag.label.clone(),
+                })
+            })
+            .clone();
+        s.netns = Some(t);
+    }
 }
 
 /// The container named by a /proc/PID/cgroup text: the first line (in file order) whose path
@@ -93,15 +202,43 @@ fn unescape_unit(s: &str) -> String {
 /// `pids`: from a process's cgroup first, else from an OCI runtime's state. Names come from
 /// the runtime's state where readable.
 pub fn of_netns(pids: &[u32], id: (u64, u64)) -> Option<Container> {
-    pids.iter()
-        .find_map(|&p| of_pid(p))
-        .or_else(|| of_runtime_state(Path::new("/"), id))
+    of_pids_at(Path::new("/"), pids).or_else(|| of_runtime_state(Path::new("/"), id))
 }
 
 /// An OCI runtime's container whose init process is in the namespace `id`: crun
 /// (`run/crun/ID/status`) and runc (`run/runc/ID/state.json`) under `root`.
+/// The machine's own namespace is never a container's: a container run without a network
+/// namespace of its own shares it (host networking).
 pub fn of_runtime_state(root: &Path, id: (u64, u64)) -> Option<Container> {
+    if is_machine_netns(root, id) {
+        return None;
+    }
+    runtime_states(root)
+        .into_iter()
+        .find(|(_, pid)| ns_id(root, *pid, "net") == Some(id))
+        .map(|(c, _)| c)
+}
+
+/// The namespace is the machine's own: pid 1's, or kthreadd's (pid 2: kernel threads always
+/// live in the initial namespace, and pid 1 may refuse to be looked at).
+fn is_machine_netns(root: &Path, id: (u64, u64)) -> bool {
+    let kthreadd = std::fs::read_to_string(root.join("proc/2/comm"))
+        .is_ok_and(|c| c.trim_end() == "kthreadd")
+        && ns_id(root, 2, "net") == Some(id);
+    kthreadd || ns_id(root, 1, "net") == Some(id)
+}
+
+/// The identity (device, inode) of namespace `kind` of process `pid` under `root`.
+fn ns_id(root: &Path, pid: u32, kind: &str) -> Option<(u64, u64)> {
     use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(root.join(format!("proc/{pid}/ns/{kind}"))).ok()?;
+    Some((m.dev(), m.ino()))
+}
+
+/// Every container an OCI runtime (crun, runc) keeps state for under `root`, with its init
+/// pid, names and pod from its bundle's annotations.
+fn runtime_states(root: &Path) -> Vec<(Container, u32)> {
+    let mut out = Vec::new();
     for (runtime, dir, file, pid_key) in [
         ("crun", "run/crun", "status", "pid"),
         ("runc", "run/runc", "state.json", "init_process_pid"),
@@ -113,15 +250,9 @@ pub fn of_runtime_state(root: &Path, id: (u64, u64)) -> Option<Container> {
             let Some(v) = read_json(&e.path().join(file)) else {
                 continue;
             };
-            let Some(pid) = v[pid_key].as_u64() else {
+            let Some(pid) = v[pid_key].as_u64().and_then(|p| u32::try_from(p).ok()) else {
                 continue;
             };
-            let Ok(m) = std::fs::metadata(root.join(format!("proc/{pid}/ns/net"))) else {
-                continue;
-            };
-            if (m.dev(), m.ino()) != id {
-                continue;
-            }
             let cid = e.file_name().to_string_lossy().into_owned();
             let mut c = Container {
                 runtime,
@@ -141,10 +272,10 @@ pub fn of_runtime_state(root: &Path, id: (u64, u64)) -> Option<Container> {
             {
                 annotations(&mut c, &cfg);
             }
-            return Some(c);
+            out.push((c, pid));
         }
     }
-    None
+    out
 }
 
 /// Names from an OCI config's annotations (Kubernetes' keys), where present.
@@ -277,167 +408,4 @@ fn read_json(p: &Path) -> Option<serde_json::Value> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const ID: &str = "3f4e5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f";
-
-    #[test]
-    fn docker_systemd_and_cgroupfs() {
-        let c = parse_cgroup(&format!("0::/system.slice/docker-{ID}.scope\n")).unwrap();
-        assert_eq!((c.runtime, c.id.as_str()), ("docker", ID));
-        let v1 = format!("12:memory:/docker/{ID}\n11:cpu:/docker/{ID}\n0::/\n");
-        assert_eq!(parse_cgroup(&v1).unwrap().runtime, "docker");
-    }
-
-    #[test]
-    fn containerd_and_kubepods_pod_uid() {
-        let line = format!(
-            "0::/kubepods.slice/kubepods-besteffort.slice/\
-             kubepods-besteffort-pod1b2c3d4e_5f60_7182_93a4_b5c6d7e8f901.slice/\
-             cri-containerd-{ID}.scope\n"
-        );
-        let c = parse_cgroup(&line).unwrap();
-        assert_eq!(c.runtime, "containerd");
-        assert_eq!(c.id, ID);
-        assert_eq!(
-            c.pod_uid.as_deref(),
-            Some("1b2c3d4e-5f60-7182-93a4-b5c6d7e8f901")
-        );
-        let cgroupfs =
-            format!("4:pids:/kubepods/burstable/pod1b2c3d4e-5f60-7182-93a4-b5c6d7e8f901/{ID}\n");
-        let c = parse_cgroup(&cgroupfs).unwrap();
-        assert_eq!((c.runtime, c.id.as_str()), ("containerd", ID));
-        assert!(c.pod_uid.is_some());
-    }
-
-    #[test]
-    fn crio_and_podman() {
-        let c = parse_cgroup(&format!(
-            "0::/kubepods.slice/kubepods-pod1b2c3d4e_5f60_7182_93a4_b5c6d7e8f901.slice/crio-{ID}.scope"
-        ))
-        .unwrap();
-        assert_eq!(c.runtime, "crio");
-        let c = parse_cgroup(&format!(
-            "0::/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-{ID}.scope/container"
-        ))
-        .unwrap();
-        assert_eq!((c.runtime, c.id.as_str()), ("podman", ID));
-    }
-
-    #[test]
-    fn lxc_and_systemd_nspawn_are_named_by_their_cgroup() {
-        let c = parse_cgroup("0::/lxc.payload.web1/system.slice/nginx.service\n").unwrap();
-        assert_eq!((c.runtime, c.id.as_str()), ("lxc", "web1"));
-        assert_eq!(c.label(), "web1");
-        let c = parse_cgroup("4:memory:/lxc/db\n").unwrap();
-        assert_eq!((c.runtime, c.name.as_deref()), ("lxc", Some("db")));
-        let c = parse_cgroup(
-            "0::/machine.slice/systemd-nspawn@build\\x2dbox.service/payload/system.slice\n",
-        )
-        .unwrap();
-        assert_eq!((c.runtime, c.id.as_str()), ("nspawn", "build-box"));
-        let c = parse_cgroup("0::/machine.slice/machine-debian12.scope/payload\n").unwrap();
-        assert_eq!((c.runtime, c.id.as_str()), ("nspawn", "debian12"));
-        // The LXC monitor and a libvirt VM are not containers' processes.
-        assert_eq!(parse_cgroup("0::/lxc.monitor.web1\n"), None);
-        assert_eq!(
-            parse_cgroup("0::/machine.slice/machine-qemu\\x2d1\\x2dvm.scope\n"),
-            None
-        );
-        assert_eq!(parse_cgroup("0::/lxc.payload.\n"), None);
-    }
-
-    #[test]
-    fn an_oci_runtime_container_is_found_by_its_init_process_namespace() {
-        use std::os::unix::fs::MetadataExt;
-        let root = tempfile::tempdir().unwrap();
-        let r = root.path();
-        // The init process's namespace file stands in for /proc/PID/ns/net.
-        std::fs::create_dir_all(r.join("proc/4242/ns")).unwrap();
-        std::fs::write(r.join("proc/4242/ns/net"), "").unwrap();
-        let m = std::fs::metadata(r.join("proc/4242/ns/net")).unwrap();
-        let id = (m.dev(), m.ino());
-        let bundle = r.join("bundle");
-        std::fs::create_dir_all(&bundle).unwrap();
-        std::fs::write(
-            bundle.join("config.json"),
-            r#"{"annotations":{"io.kubernetes.pod.name":"shop-7d9","io.kubernetes.pod.namespace":"prod"}}"#,
-        )
-        .unwrap();
-        std::fs::create_dir_all(r.join("run/crun/other")).unwrap();
-        std::fs::write(r.join("run/crun/other/status"), r#"{"pid": 1}"#).unwrap();
-        std::fs::create_dir_all(r.join("run/crun/web")).unwrap();
-        std::fs::write(
-            r.join("run/crun/web/status"),
-            format!(r#"{{"pid": 4242, "bundle": "{}"}}"#, bundle.display()),
-        )
-        .unwrap();
-        let c = of_runtime_state(r, id).unwrap();
-        assert_eq!((c.runtime, c.id.as_str()), ("crun", "web"));
-        assert_eq!(c.pod.as_deref(), Some("shop-7d9"));
-        assert_eq!(c.pod_namespace.as_deref(), Some("prod"));
-        assert_eq!(c.name.as_deref(), Some("web"));
-        // runc's state names the bundle in its labels.
-        std::fs::remove_dir_all(r.join("run/crun")).unwrap();
-        std::fs::create_dir_all(r.join("run/runc/api")).unwrap();
-        std::fs::write(
-            r.join("run/runc/api/state.json"),
-            format!(
-                r#"{{"init_process_pid": 4242, "config": {{"labels": ["bundle={}"]}}}}"#,
-                bundle.display()
-            ),
-        )
-        .unwrap();
-        let c = of_runtime_state(r, id).unwrap();
-        assert_eq!((c.runtime, c.id.as_str()), ("runc", "api"));
-        assert_eq!(of_runtime_state(r, (id.0, id.1 + 1)), None);
-    }
-
-    #[test]
-    fn host_processes_have_no_container() {
-        for text in [
-            "0::/user.slice/user-0.slice/session-3.scope\n",
-            "0::/system.slice/sshd.service\n",
-            "0::/\n",
-            "garbage",
-            "",
-            // not a 64-hex id
-            "0::/system.slice/docker-abc.scope\n",
-        ] {
-            assert_eq!(parse_cgroup(text), None, "{text:?}");
-        }
-    }
-
-    #[test]
-    fn names_from_runtime_state() {
-        let root = tempfile::tempdir().unwrap();
-        let d = root.path().join(format!("var/lib/docker/containers/{ID}"));
-        std::fs::create_dir_all(&d).unwrap();
-        std::fs::write(d.join("config.v2.json"), r#"{"Name":"/web\u001b[2J"}"#).unwrap();
-        let mut c = parse_cgroup(&format!("0::/system.slice/docker-{ID}.scope")).unwrap();
-        add_names(&mut c, root.path());
-        assert_eq!(c.name.as_deref(), Some("web\x1b[2J"));
-        assert_eq!(c.label(), "web\x1b[2J");
-
-        let b = root.path().join(format!(
-            "run/containerd/io.containerd.runtime.v2.task/k8s.io/{ID}"
-        ));
-        std::fs::create_dir_all(&b).unwrap();
-        std::fs::write(
-            b.join("config.json"),
-            r#"{"annotations":{"io.kubernetes.cri.container-name":"app",
-               "io.kubernetes.cri.sandbox-name":"shop-7d9","io.kubernetes.cri.sandbox-namespace":"prod"}}"#,
-        )
-        .unwrap();
-        let mut c = parse_cgroup(&format!(
-            "0::/kubepods/pod1b2c3d4e-5f60-7182-93a4-b5c6d7e8f901/{ID}"
-        ))
-        .unwrap();
-        add_names(&mut c, root.path());
-        assert_eq!(c.name.as_deref(), Some("app"));
-        assert_eq!(c.pod.as_deref(), Some("shop-7d9"));
-        assert_eq!(c.pod_namespace.as_deref(), Some("prod"));
-        assert_eq!(c.label(), "shop-7d9");
-    }
-}
+mod tests;
