@@ -399,7 +399,9 @@ pub struct ReplayArgs {
   sockeye                                 live view of every socket
   sockeye tui -t --view listeners         TCP listeners and their accept queues
   sockeye tui --process nginx             only nginx's sockets
-  sockeye tui -t state close-wait         watch CLOSE-WAIT build up")]
+  sockeye tui -t state close-wait         watch CLOSE-WAIT build up
+  sockeye tui -N --view closed            closes in every namespace, with their Netns
+  sockeye tui --read-only                 a view that cannot close sockets (K disabled)")]
 pub struct TuiArgs {
     #[command(flatten)]
     pub select: SelectArgs,
@@ -416,9 +418,14 @@ pub struct TuiArgs {
     #[arg(long, value_name = "NAME")]
     pub process: Option<String>,
     /// Watch every network namespace on the machine (as `dump --all-netns`); namespaces
-    /// appearing or vanishing are picked up at each refresh. See the Namespaces view (4).
+    /// appearing or vanishing are picked up at each refresh. See the Namespaces view (4);
+    /// the Closed view (5) follows destroy events in each namespace, with a Netns column.
     #[arg(short = 'N', long)]
     pub all_netns: bool,
+    /// Change nothing on the machine: disable `K` (closing sockets), whatever the
+    /// configuration file says (its `[tui] read_only` does the same).
+    #[arg(long)]
+    pub read_only: bool,
 }
 
 #[derive(Debug, Args, Clone)]

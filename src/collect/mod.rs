@@ -10,6 +10,7 @@ pub mod all_netns;
 pub mod cgroups;
 pub mod container;
 pub mod counters;
+pub mod event_netns;
 #[doc(hidden)]
 pub mod fuzz;
 pub mod host;

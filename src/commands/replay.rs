@@ -17,6 +17,7 @@ pub fn run(args: &ReplayArgs, no_config: bool) -> anyhow::Result<()> {
         pid: None,
         process: None,
         all_netns: false,
+        read_only: false,
     };
     let options = super::tui::options(&tui_args, super::tui::settings(no_config)?)?;
     // The file and the time first: a wrong one is worth saying also without a terminal.

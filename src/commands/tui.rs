@@ -34,6 +34,7 @@ pub fn options(args: &TuiArgs, mut settings: TuiSettings) -> anyhow::Result<AppO
     if let Some(v) = args.view {
         settings.view = v;
     }
+    settings.read_only |= args.read_only;
     // The configuration's selection keys are already in `settings` (numeric); the file's
     // problems were reported when the settings were read.
     let request = Request::from_args(&args.select, &Config::default(), Options::LIVE)?;
@@ -58,6 +59,33 @@ mod tests {
     use crate::collect::NetidSet;
     use crate::model::Netid;
     use crate::tui::View;
+
+    #[test]
+    fn read_only_comes_from_the_flag_or_the_file() {
+        let plain = options(&TuiArgs::default(), TuiSettings::default()).unwrap();
+        assert!(!plain.settings.read_only);
+        let args = TuiArgs {
+            read_only: true,
+            ..TuiArgs::default()
+        };
+        assert!(
+            options(&args, TuiSettings::default())
+                .unwrap()
+                .settings
+                .read_only
+        );
+        let from_file = TuiSettings {
+            read_only: true,
+            ..TuiSettings::default()
+        };
+        // No flag does not undo the file.
+        assert!(
+            options(&TuiArgs::default(), from_file)
+                .unwrap()
+                .settings
+                .read_only
+        );
+    }
 
     #[test]
     fn flags_become_options() {

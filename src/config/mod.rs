@@ -117,6 +117,17 @@ pub struct Config {
     pub keys: KeySection,
     /// Thresholds of `sockeye check`'s rules.
     pub findings: crate::findings::thresholds::FindingsSection,
+    /// What the live view may do.
+    pub tui: TuiSection,
+}
+
+/// The live view's permissions.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TuiSection {
+    /// Disable `K` (closing sockets), as --read-only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_only: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
@@ -227,6 +238,9 @@ impl Config {
         self.theme.apply_to(&mut settings.theme);
         self.keys.apply_to(&mut settings.keys);
         settings.findings = self.findings.thresholds();
+        if let Some(read_only) = self.tui.read_only {
+            settings.read_only = read_only;
+        }
     }
 
     /// Every key, read from `settings`: what `sockeye config` prints as the settings in effect.
@@ -249,6 +263,9 @@ impl Config {
             findings: crate::findings::thresholds::FindingsSection::from_thresholds(
                 &settings.findings,
             ),
+            tui: TuiSection {
+                read_only: Some(settings.read_only),
+            },
         }
     }
 }
@@ -336,6 +353,20 @@ mod tests {
             Config::from_settings(&TuiSettings::default()),
             "assets/config.toml must spell out every key at TuiSettings::default()"
         );
+    }
+
+    #[test]
+    fn tui_read_only_is_read_and_checked() {
+        let mut s = TuiSettings::default();
+        assert!(!s.read_only);
+        parse("[tui]\nread_only = true\n").unwrap().apply_to(&mut s);
+        assert!(s.read_only);
+        let e = parse("[tui]\nread_only = \"yes\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 2") && e.contains("tui.read_only"), "{e}");
+        let e = parse("[tui]\nreadonly = true\n").unwrap_err().to_string();
+        assert!(e.contains("readonly"), "{e}");
     }
 
     #[test]

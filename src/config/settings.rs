@@ -90,6 +90,9 @@ pub struct TuiSettings {
     pub no_color: bool,
     /// The findings' thresholds (the `[findings]` table), for the findings panel.
     pub findings: crate::findings::Thresholds,
+    /// Nothing the live view does changes the machine: `K` (close sockets) is disabled
+    /// (`--read-only`, `[tui] read_only`).
+    pub read_only: bool,
 }
 
 impl Default for TuiSettings {
@@ -107,6 +110,7 @@ impl Default for TuiSettings {
             keys: KeyBindings::default(),
             no_color: false,
             findings: crate::findings::Thresholds::default(),
+            read_only: false,
         }
     }
 }

@@ -10,8 +10,9 @@ pub(super) fn configuration(page: &mut Page) {
             "Settings come from the command line, then the configuration file, then the \
              defaults: a flag always wins over the file. The file sets the live view's \
              default view and interval, the queue highlight thresholds, the socket table's \
-             columns, the theme colors, the key bindings and the findings' thresholds \
-             ([findings]). Every key is optional. A file \
+             columns, the theme colors, the key bindings, the findings' thresholds \
+             ([findings]) and whether the live view may close sockets ([tui] read_only). \
+             Every key is optional. A file \
              that cannot be read or parsed, or that holds an unknown key or a bad value, is an \
              error naming the file, the line and the key (exit status 2; 3 from sockeye \
              check, which exits as a monitoring plugin); it is never silently ignored. It must be a regular file of at most 1 MiB. --no-config skips the file. \

@@ -37,6 +37,21 @@ pub(super) fn live_view(page: &mut Page) {
             "The flat table with ss's columns and the process, sortable by any column.",
         )
         .item(
+            "Closed view",
+            "The last 10,000 closed TCP connections, newest first, from the kernel's destroy \
+             events (else from comparing snapshots, as the tab line says). With --all-netns \
+             the events are followed in every network namespace, one subscription in each \
+             (the kernel delivers a namespace's events only inside it; entering another \
+             needs CAP_SYS_ADMIN): namespaces that appear are followed within 5 seconds, \
+             vanished ones dropped, and a Netns column names each close's namespace.",
+        )
+        .item(
+            "Read-only",
+            "--read-only, or read_only = true under [tui] in the configuration file, \
+             disables K (closing sockets): the key opens no prompt and says why it is \
+             disabled. The file cannot undo the flag.",
+        )
+        .item(
             "Highlights",
             "Recv-Q and Send-Q are colored from the configured thresholds; CLOSE-WAIT rows \
              stand out, and a ! marks a connection with unread data. For one refresh, a + \

@@ -56,6 +56,11 @@ pub struct ClosedLog {
     pub lost: u64,
     /// Closes recorded since the start (also those no longer kept).
     pub total: u64,
+    /// Follow every network namespace (`--all-netns`): each close carries its namespace.
+    pub all_netns: bool,
+    /// With `all_netns`: the namespaces whose events are followed, and (label, why) of
+    /// those that could not be entered (as the events thread last said).
+    pub namespaces: Option<(usize, Vec<(String, String)>)>,
     births: Births,
     /// What the last two snapshots knew per cookie (state, processes).
     seen: FxHashMap<u64, Seen>,
@@ -72,6 +77,8 @@ impl Default for ClosedLog {
             why_not_events: None,
             lost: 0,
             total: 0,
+            all_netns: false,
+            namespaces: None,
             births: Births::default(),
             seen: FxHashMap::default(),
             seen_prev: FxHashMap::default(),
@@ -172,6 +179,15 @@ impl ClosedLog {
             self.entries.pop_front();
         }
         self.entries.push_back(c);
+    }
+
+    /// Whether the closes span several namespaces (the view then shows a Netns column).
+    pub fn spans_namespaces(&self) -> bool {
+        self.all_netns
+            || self
+                .entries
+                .back()
+                .is_some_and(|c| c.socket.netns.is_some())
     }
 
     /// The entry numbered `seq`, if still kept.

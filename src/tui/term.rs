@@ -112,6 +112,7 @@ pub fn run(options: AppOptions) -> anyhow::Result<()> {
     app.hostname = hostname();
     app.panel = panel;
     app.live_events = true;
+    app.closed.all_netns = all_netns;
     let q = app.query().map_err(UsageError)?;
     app.filter.compiled = Some(q.clone());
     let collector = if all_netns {
@@ -185,7 +186,7 @@ pub fn run_with(mut app: App, source: Box<dyn SnapshotSource>, scope: Scope) -> 
     .context("cannot start the collector thread")?;
 
     if app.live_events {
-        super::events::spawn(tx.clone(), Input::Closed);
+        super::events::spawn(tx.clone(), Input::Closed, app.closed.all_netns);
     } else {
         app.closed
             .without_events("the view is not of the live kernel".into());
@@ -334,6 +335,13 @@ pub fn run_with(mut app: App, source: Box<dyn SnapshotSource>, scope: Scope) -> 
                         app.closed.push_events(events);
                         app.closed.lost += lost;
                         app.refresh_closed();
+                        dirty |= app.view == View::Closed;
+                    }
+                    Input::Closed(ClosedReport::Namespaces {
+                        followed,
+                        unreadable,
+                    }) => {
+                        app.closed.namespaces = Some((followed, unreadable));
                         dirty |= app.view == View::Closed;
                     }
                     Input::Closed(ClosedReport::Unavailable(why)) => {

@@ -19,6 +19,10 @@ use super::sort::{self, Sort, sorted_order};
 use super::state::{App, GroupId, Row, RowId, scroll, with_needs};
 use super::worker::Command;
 
+/// What `K` says in a read-only live view.
+pub const READ_ONLY_KILL: &str = "K is disabled: the live view is read-only (--read-only or \
+     `read_only = true` in the configuration's [tui]); use `sockeye dump -K` to close sockets";
+
 /// The longest text the filter bar takes (a paste beyond it is cut).
 pub const MAX_FILTER_INPUT: usize = 64 * 1024;
 
@@ -348,6 +352,9 @@ impl App {
             Action::First => self.move_to(0),
             Action::Last => self.move_to(usize::MAX),
             Action::Activate => return self.activate(),
+            Action::Kill if self.settings.read_only => {
+                self.notice = Some(READ_ONLY_KILL.to_string());
+            }
             Action::Kill => match super::kill::plan(self) {
                 Ok(p) => self.confirm = Some(p),
                 Err(why) => self.notice = Some(why),

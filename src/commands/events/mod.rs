@@ -23,6 +23,7 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::Context;
 
 use crate::cli::DumpArgs;
+use crate::collect::event_netns::{self, RESCAN_NAMESPACES, entered};
 use crate::collect::host::Host;
 use crate::collect::namespaces::{self, Netns};
 use crate::collect::netlink::events::{Destroyed, RCVBUF_BYTES, Received, group_mask};
@@ -37,8 +38,6 @@ use crate::text;
 use subs::Sub;
 pub use write::rfc3339;
 
-/// How often `--all-netns` looks for namespaces that appeared (and forgets those gone).
-const RESCAN_NAMESPACES: Duration = Duration::from_secs(5);
 /// Datagrams read from one subscription before the others get their turn.
 const BATCH: usize = 64;
 
@@ -215,28 +214,15 @@ fn subscribe(args: &DumpArgs, query: &Query, rcvbuf: usize) -> anyhow::Result<Ve
     Ok(subs)
 }
 
-/// A host inside `ns` that can open netlink sockets there: events cannot be read through
-/// /proc/PID/net, so entering the namespace (CAP_SYS_ADMIN) is required for any but our own.
-fn entered(ns: &Netns) -> io::Result<Host> {
-    if ns.own {
-        Ok(Host::current())
-    } else {
-        Host::in_netns(&ns.path)
-    }
-}
-
 /// `--all-netns`: subscribe in namespaces that appeared since the last look, drop those
 /// that are gone. Failures stay quiet here (they were named at the start for the others).
 fn follow_new_namespaces(subs: &mut Vec<Sub>, query: &Query, rcvbuf: usize) {
     subs.retain(|s| s.ns.as_ref().is_none_or(Netns::still_there));
-    for ns in namespaces::enumerate() {
-        let known = subs.iter().any(|s| {
-            s.ns.as_ref()
-                .is_some_and(|n| (n.dev, n.inode) == (ns.dev, ns.inode))
-        });
-        if known {
-            continue;
-        }
+    let known: Vec<(u64, u64)> = subs
+        .iter()
+        .filter_map(|s| s.ns.as_ref().map(|n| (n.dev, n.inode)))
+        .collect();
+    for ns in event_netns::unknown(&known) {
         if let Ok(s) = entered(&ns).and_then(|h| Sub::open(Some(ns.clone()), h, query, rcvbuf)) {
             subs.push(s);
         }

@@ -95,31 +95,6 @@ fn scan_query(q: &Query) -> Query {
 /// Wait up to `timeout` for any subscription to have something queued; the indexes of
 /// those that do.
 pub fn wait_any(subs: &[Sub], timeout: Duration, ready: &mut Vec<usize>) -> io::Result<()> {
-    ready.clear();
-    let mut fds: Vec<libc::pollfd> = subs
-        .iter()
-        .map(|s| libc::pollfd {
-            fd: s.source.fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        })
-        .collect();
-    let ms = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
-    // SAFETY: a valid array of pollfds and its length.
-    let rc = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
-    if rc < 0 {
-        let e = io::Error::last_os_error();
-        return if e.kind() == io::ErrorKind::Interrupted {
-            Ok(())
-        } else {
-            Err(e)
-        };
-    }
-    ready.extend(
-        fds.iter()
-            .enumerate()
-            .filter(|(_, p)| p.revents != 0)
-            .map(|(i, _)| i),
-    );
-    Ok(())
+    let fds: Vec<i32> = subs.iter().map(|s| s.source.fd()).collect();
+    crate::collect::event_netns::wait_any(&fds, timeout, ready)
 }

@@ -25,6 +25,10 @@ const FIXED: [(&str, usize); 7] = [
     ("Ended", 8),
 ];
 
+/// The Netns column's width, when the closes span namespaces (`--all-netns`): room for
+/// `net:[INODE]` (16 characters) and a space.
+const NETNS_WIDTH: usize = 18;
+
 /// Whether the view shows its own order (newest first): the sort is the default one.
 pub fn default_sort(app: &App) -> bool {
     app.sort.column == Column::Local && !app.sort.descending
@@ -34,7 +38,24 @@ pub fn default_sort(app: &App) -> bool {
 pub fn source_note(app: &App) -> String {
     let log = &app.closed;
     let what = match log.source {
-        ClosedSource::Events => "destroy events".to_string(),
+        ClosedSource::Events => match &log.namespaces {
+            Some((n, unreadable)) => {
+                let left_out = if unreadable.is_empty() {
+                    String::new()
+                } else {
+                    let names: Vec<String> = unreadable
+                        .iter()
+                        .map(|(label, why)| format!("{}: {why}", crate::text::escape(label)))
+                        .collect();
+                    format!("; not entered: {}", names.join(", "))
+                };
+                format!(
+                    "destroy events in {n} namespace{}{left_out}",
+                    if *n == 1 { "" } else { "s" }
+                )
+            }
+            None => "destroy events".to_string(),
+        },
         ClosedSource::Snapshots => format!(
             "snapshots compared ({}; short connections missed, endings unknown)",
             log.why_not_events.as_deref().unwrap_or("no destroy events")
@@ -83,7 +104,12 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App, st: &Styles) {
         .filter(|(_, o)| *o)
         .map(|((_, w), _)| w)
         .sum();
-    let flex = width.saturating_sub(fixed + 1);
+    let netns = if app.closed.spans_namespaces() {
+        NETNS_WIDTH
+    } else {
+        0
+    };
+    let flex = width.saturating_sub(fixed + 1 + netns);
     let ends = flex * 3 / 8;
     let process = flex.saturating_sub(2 * ends);
     let titles = FIXED.map(|(t, _)| t.to_string());
@@ -92,6 +118,7 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App, st: &Styles) {
         &mut h,
         &titles,
         on,
+        (netns, "Netns"),
         ends,
         process,
         ["Local", "Peer", "Process"],
@@ -127,7 +154,12 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App, st: &Styles) {
             continue;
         };
         let y = area.y + 1 + n as u16;
-        buf.set_line(area.x, y, &line(app, st, c, on, ends, process), area.width);
+        buf.set_line(
+            area.x,
+            y,
+            &line(app, st, c, on, netns, ends, process),
+            area.width,
+        );
         if vs.offset + n == vs.selected {
             buf.set_style(
                 Rect {
@@ -156,6 +188,7 @@ fn push_cells(
     out: &mut String,
     fixed: &[String; 7],
     on: [bool; 7],
+    (netns, ns_title): (usize, &str),
     ends: usize,
     process: usize,
     flex: [&str; 3],
@@ -167,6 +200,7 @@ fn push_cells(
     };
     put(0, out);
     put(1, out);
+    out.push_str(&addr(ns_title, netns));
     out.push_str(&addr(flex[0], ends));
     out.push_str(&addr(flex[1], ends));
     for i in 2..7 {
@@ -180,6 +214,7 @@ fn line(
     st: &Styles,
     c: &Closed,
     on: [bool; 7],
+    netns: usize,
     ends: usize,
     process: usize,
 ) -> Line<'static> {
@@ -223,6 +258,13 @@ fn line(
     };
     put(0, &mut spans);
     put(1, &mut spans);
+    if netns > 0 {
+        let label = c.socket.netns.as_ref().map_or_else(
+            || "-".to_string(),
+            |t| crate::text::escape(&t.label).into_owned(),
+        );
+        spans.push(Span::styled(addr(&label, netns), st.dim()));
+    }
     spans.push(Span::raw(addr(&local, ends)));
     spans.push(Span::raw(addr(&peer, ends)));
     for i in 2..7 {

@@ -92,6 +92,42 @@ fn config_shows_the_settings_in_effect() {
 }
 
 #[test]
+fn tui_read_only_is_a_setting_and_a_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    sockeye(dir.path())
+        .arg("config")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("[tui]\nread_only = false"));
+    write_config(dir.path(), "[tui]\nread_only = true\n");
+    sockeye(dir.path())
+        .arg("config")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("read_only = true"));
+    write_config(dir.path(), "[tui]\nread_only = 1\n");
+    sockeye(dir.path())
+        .arg("config")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("line 2, key 'tui.read_only'"));
+    // The flag is accepted (without a terminal the live view then refuses to start).
+    sockeye(dir.path())
+        .args(["--no-config", "tui", "--read-only", "-t"])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("needs a terminal")
+                .and(predicate::str::contains("--read-only").not()),
+        );
+    sockeye(dir.path())
+        .args(["tui", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("--read-only"));
+}
+
+#[test]
 fn a_missing_file_means_defaults() {
     let dir = tempfile::tempdir().unwrap();
     sockeye(dir.path())

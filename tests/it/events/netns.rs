@@ -192,3 +192,56 @@ fn every_namespace_with_a_netns_column() {
     let header = f.seen_lines().first().cloned().unwrap_or_default();
     assert!(header.starts_with("Netns "), "{header}");
 }
+
+/// Wait up to `within` for a batch from the live view's events thread holding a close on
+/// port 7 tagged with namespace `name`.
+fn closed_in(
+    rx: &std::sync::mpsc::Receiver<sockeye::tui::events::ClosedReport>,
+    name: &str,
+    within: Duration,
+) -> bool {
+    use sockeye::model::Endpoint;
+    use sockeye::tui::events::ClosedReport;
+    let end = std::time::Instant::now() + within;
+    while let Some(left) = end.checked_duration_since(std::time::Instant::now()) {
+        match rx.recv_timeout(left) {
+            Ok(ClosedReport::Batch { events, .. }) => {
+                let ours = events.iter().any(|(_, d)| {
+                    let on7 = |e: &Endpoint| matches!(e, Endpoint::Inet { port: 7, .. });
+                    d.socket.netns.as_ref().is_some_and(|t| t.label == name)
+                        && (on7(&d.socket.local) || on7(&d.socket.peer))
+                });
+                if ours {
+                    return true;
+                }
+            }
+            Ok(ClosedReport::Namespaces { .. }) => {}
+            Ok(ClosedReport::Unavailable(why)) => panic!("events unavailable: {why}"),
+            Err(_) => return false,
+        }
+    }
+    false
+}
+
+#[test]
+fn the_live_views_events_thread_follows_every_namespace_and_new_ones() {
+    if !available() {
+        return;
+    }
+    // A namespace there when the thread starts, and one made after it started (picked up
+    // at the next look for namespaces, every 5 s).
+    let first = Churn::start();
+    let (tx, rx) = std::sync::mpsc::channel();
+    sockeye::tui::events::spawn(tx, |r| r, true);
+    assert!(
+        closed_in(&rx, &first.name, Duration::from_secs(10)),
+        "no close from namespace {} reached the Closed view's events",
+        first.name
+    );
+    let later = Churn::start();
+    assert!(
+        closed_in(&rx, &later.name, Duration::from_secs(20)),
+        "namespace {} made after the start was never followed",
+        later.name
+    );
+}

@@ -79,3 +79,42 @@ fn k_asks_names_the_socket_and_only_y_closes_it() {
     key(&mut app, 'K');
     assert!(app.confirm.is_none());
 }
+
+#[test]
+fn k_in_a_read_only_view_says_it_is_disabled_and_why() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let _c = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+    let (_server, _) = l.accept().unwrap();
+    let mut snap = Collector::new(Query::default()).snapshot().unwrap();
+    let here = on_port(port);
+    snap.sockets
+        .retain(|s| here(&s.local) && !matches!(s.peer, Endpoint::Inet { port: 0, .. }));
+    assert_eq!(snap.sockets.len(), 1, "{:?}", snap.sockets);
+    let settings = TuiSettings {
+        read_only: true,
+        ..TuiSettings::default()
+    };
+    let mut app = App::new(settings, QuerySpec::default());
+    app.apply_snapshot(snap.clone(), None);
+    key(&mut app, '3');
+    key(&mut app, 'K');
+    assert!(app.confirm.is_none(), "no confirmation in a read-only view");
+    let notice = app.notice.clone().unwrap_or_default();
+    assert!(
+        notice.contains("disabled") && notice.contains("--read-only") && notice.contains("[tui]"),
+        "{notice}"
+    );
+    // The same view without read-only asks (as root; the test answers no), or without
+    // CAP_NET_ADMIN says that is what is missing.
+    let mut app = App::new(TuiSettings::default(), QuerySpec::default());
+    app.apply_snapshot(snap, None);
+    key(&mut app, '3');
+    key(&mut app, 'K');
+    let notice = app.notice.clone().unwrap_or_default();
+    assert!(
+        app.confirm.is_some() || notice.contains("CAP_NET_ADMIN"),
+        "{notice}"
+    );
+    key(&mut app, 'n');
+}

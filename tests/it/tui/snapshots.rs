@@ -267,6 +267,43 @@ fn closed_view_newest_first_filtered_with_final_details() {
     insta::assert_snapshot!("closed_detail_120x30", s);
 }
 
+#[test]
+fn closed_view_across_namespaces_names_each_close_s_namespace() {
+    use sockeye::closed::Ending;
+    use sockeye::model::NetnsTag;
+    use std::sync::Arc;
+    let mut app = crate::tui::common::app(settings());
+    app.closed.all_netns = true;
+    app.closed.namespaces = Some((
+        2,
+        vec![("net:[4026532999]".into(), "permission denied".into())],
+    ));
+    let web = Arc::new(NetnsTag::new(4026532281, Some("web".into()), None));
+    let host = Arc::new(NetnsTag::new(4026531840, None, None));
+    let mut a = closed(41000, 443, 1, Ending::Orderly);
+    a.1.socket.netns = Some(web);
+    let mut b = closed(41001, 443, 2, Ending::Reset);
+    b.1.socket.netns = Some(host);
+    app.closed.push_events(vec![a, b]);
+    app.refresh_closed();
+    key(&mut app, KeyCode::Char('5'));
+    let s = screen(&mut app, 140, 12);
+    let line = |port: &str| {
+        s.lines()
+            .find(|l| l.contains(port))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(s.contains("Netns"), "{s}");
+    assert!(line("41000").contains("web"), "{s}");
+    assert!(line("41001").contains("net:[4026531840]"), "{s}");
+    assert!(
+        s.contains("destroy events in 2 namespaces") && s.contains("not entered: net:[4026532999]"),
+        "{s}"
+    );
+    insta::assert_snapshot!("closed_netns_140x12", s);
+}
+
 /// The fixture, then a refresh in which connections move along the diagram's edges.
 fn lifecycle_app() -> App {
     use crate::tui::common::{inet, snapshot, sockets, tcp};
