@@ -28,6 +28,17 @@ pub enum Decoded {
     Bad,
 }
 
+impl Decoded {
+    /// A decoded socket, kept unless the query's userspace filter rejects it (every
+    /// decoder ends with this).
+    pub fn unless_filtered(sock: Socket, query: &Query) -> Decoded {
+        match &query.keep {
+            Some(keep) if !keep(&sock) => Decoded::Filtered,
+            _ => Decoded::Keep(sock),
+        }
+    }
+}
+
 fn u32_at(b: &[u8; INET_DIAG_MSG_LEN], off: usize) -> u32 {
     // `off` is always a constant below 68: a true invariant.
     u32::from_ne_bytes([b[off], b[off + 1], b[off + 2], b[off + 3]])
@@ -164,12 +175,7 @@ pub fn decode(payload: &[u8], netid: Netid, query: &Query) -> Decoded {
         d.cgroup_path = d.cgroup_id.and_then(|id| query.cgroup_path(id));
         sock.details = Some(Box::new(d));
     }
-    if let Some(keep) = &query.keep
-        && !keep(&sock)
-    {
-        return Decoded::Filtered;
-    }
-    Decoded::Keep(sock)
+    Decoded::unless_filtered(sock, query)
 }
 
 fn u8_of(v: &[u8]) -> Option<u8> {

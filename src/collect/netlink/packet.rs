@@ -95,12 +95,7 @@ pub fn decode(payload: &[u8], query: &Query) -> Decoded {
         details: None,
         netns: query.netns.clone(),
     };
-    if let Some(keep) = &query.keep
-        && !keep(&sock)
-    {
-        return Decoded::Filtered;
-    }
-    Decoded::Keep(sock)
+    Decoded::unless_filtered(sock, query)
 }
 
 #[cfg(test)]

@@ -132,10 +132,5 @@ pub fn decode(payload: &[u8], query: &Query) -> Decoded {
         netns: None,
     };
     sock.netns.clone_from(&query.netns);
-    if let Some(keep) = &query.keep
-        && !keep(&sock)
-    {
-        return Decoded::Filtered;
-    }
-    Decoded::Keep(sock)
+    Decoded::unless_filtered(sock, query)
 }

@@ -89,6 +89,32 @@ fn listener_shows(c: Column) -> bool {
     )
 }
 
+/// Under the header of a view without rows: why it is empty (nothing yet, or nothing the
+/// filter keeps). Returns whether it was empty.
+pub(super) fn empty_view_note(
+    area: Rect,
+    buf: &mut Buffer,
+    app: &App,
+    st: &Styles,
+    (nothing, no_match): (&str, &str),
+) -> bool {
+    if !app.view_state().rows.is_empty() || area.height <= 1 {
+        return false;
+    }
+    let msg = if app.filter.applied.is_empty() {
+        nothing.to_string()
+    } else {
+        format!("{no_match} `{}`", crate::text::escape(&app.filter.applied))
+    };
+    buf.set_line(
+        area.x,
+        area.y + 1,
+        &Line::from(Span::styled(msg, st.dim())),
+        area.width,
+    );
+    true
+}
+
 fn lead_for(view: View) -> usize {
     match view {
         View::States => 4,
@@ -136,21 +162,7 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App, st: &Styles) {
         return;
     };
     let vs = app.view_state();
-    if vs.rows.is_empty() && area.height > 1 {
-        let msg = if app.filter.applied.is_empty() {
-            " no sockets".to_string()
-        } else {
-            format!(
-                " no sockets match `{}`",
-                crate::text::escape(&app.filter.applied)
-            )
-        };
-        buf.set_line(
-            area.x,
-            area.y + 1,
-            &Line::from(Span::styled(msg, st.dim())),
-            area.width,
-        );
+    if empty_view_note(area, buf, app, st, (" no sockets", " no sockets match")) {
         return;
     }
     let page = area.height.saturating_sub(1) as usize;

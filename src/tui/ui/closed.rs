@@ -130,21 +130,8 @@ pub fn render(area: Rect, buf: &mut Buffer, app: &App, st: &Styles) {
         area.width,
     );
     let vs = app.view_state();
-    if vs.rows.is_empty() && area.height > 1 {
-        let msg = if app.filter.applied.is_empty() {
-            " no connection closed yet".to_string()
-        } else {
-            format!(
-                " no closed connection matches `{}`",
-                crate::text::escape(&app.filter.applied)
-            )
-        };
-        buf.set_line(
-            area.x,
-            area.y + 1,
-            &Line::from(Span::styled(msg, st.dim())),
-            area.width,
-        );
+    let empty = (" no connection closed yet", " no closed connection matches");
+    if super::body::empty_view_note(area, buf, app, st, empty) {
         return;
     }
     let page = area.height.saturating_sub(1) as usize;
