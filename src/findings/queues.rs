@@ -39,22 +39,14 @@ pub fn accept_queue_overflow(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
     let c = w.counters();
     let mut out = Vec::new();
     for (_, (samples, local, who)) in seen {
-        let Some(Some((q, limit))) = samples.last().copied() else {
+        let Some(Pressure {
+            full,
+            limit,
+            queued,
+        }) = pressure(&samples, t.accept_queue_ratio)
+        else {
             continue;
         };
-        let full = q > limit;
-        let filling = samples.iter().all(|s| {
-            s.is_some_and(|(q, limit)| {
-                q > 0 && f64::from(q) >= t.accept_queue_ratio * f64::from(limit)
-            })
-        });
-        if !full && !filling {
-            continue;
-        }
-        let queued: Vec<u64> = samples
-            .iter()
-            .map(|s| s.map_or(0, |(q, _)| u64::from(q)))
-            .collect();
         let mut evidence = vec![format!(
             "accept queue (Recv-Q): {} of backlog {limit}",
             series(&queued, 8)
@@ -317,6 +309,37 @@ pub fn stuck_sender(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
             }
         })
         .collect()
+}
+
+/// A listener's queue over the window, when it is full now or has stayed at `ratio` of its
+/// backlog or more in every sample (accept queues and unix listeners alike).
+pub(super) struct Pressure {
+    /// Above the backlog now (the kernel refuses or drops the next connection).
+    pub full: bool,
+    /// The backlog now.
+    pub limit: u32,
+    /// Queue length per sample (0 where the socket was not seen).
+    pub queued: Vec<u64>,
+}
+
+pub(super) fn pressure(samples: &[Option<(u32, u32)>], ratio: f64) -> Option<Pressure> {
+    let (q, limit) = (*samples.last()?)?;
+    let full = q > limit;
+    let filling = samples
+        .iter()
+        .all(|s| s.is_some_and(|(q, limit)| q > 0 && f64::from(q) >= ratio * f64::from(limit)));
+    if !full && !filling {
+        return None;
+    }
+    let queued = samples
+        .iter()
+        .map(|s| s.map_or(0, |(q, _)| u64::from(q)))
+        .collect();
+    Some(Pressure {
+        full,
+        limit,
+        queued,
+    })
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 use rustc_hash::FxHashMap;
 
+use super::queues::{Pressure, pressure};
 use super::{
     Finding, Rule, Severity, SockKey, Thresholds, Window, endpoint, filter_word, holder, key_of,
     series, with_holder,
@@ -42,22 +43,14 @@ pub fn listener_full(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
     }
     let mut out = Vec::new();
     for (samples, path, who, sockets) in seen.into_values() {
-        let Some(Some((q, limit))) = samples.last().copied() else {
+        let Some(Pressure {
+            full,
+            limit,
+            queued,
+        }) = pressure(&samples, t.accept_queue_ratio)
+        else {
             continue;
         };
-        let full = q > limit;
-        let filling = samples.iter().all(|s| {
-            s.is_some_and(|(q, limit)| {
-                q > 0 && f64::from(q) >= t.accept_queue_ratio * f64::from(limit)
-            })
-        });
-        if !full && !filling {
-            continue;
-        }
-        let queued: Vec<u64> = samples
-            .iter()
-            .map(|s| s.map_or(0, |(q, _)| u64::from(q)))
-            .collect();
         out.push(Finding {
             rule: Rule::UnixListenerFull,
             severity: if full {
