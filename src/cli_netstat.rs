@@ -22,7 +22,7 @@ pub struct NetstatArgs {
     /// UDP sockets.
     #[arg(short = 'u', long = "udp")]
     pub udp: bool,
-    /// Raw sockets (refused: sockeye does not read the raw table yet).
+    /// Raw sockets (`raw`, `raw6`; the State column is the kernel's state number).
     #[arg(short = 'w', long = "raw")]
     pub raw: bool,
     /// Unix domain sockets.

@@ -8,6 +8,11 @@ use std::time::SystemTime;
 
 pub use crate::tables::{FamilyClass, Netid, NetidSet};
 
+mod extras;
+pub use extras::{
+    InfoExtras, Md5Key, MptcpInfo, PacketRing, PacketRings, SubflowInfo, TlsInfo, UlpInfo,
+};
+
 /// Kernel socket states (include/net/tcp_states.h). UDP and unix reuse them: a connected one
 /// is `Established`, an unconnected one `Close` (printed UNCONN), a unix listener `Listen`.
 /// The kernel's TCP_NEW_SYN_RECV (12) is folded into `SynRecv` at decode time, as ss does.
@@ -365,6 +370,10 @@ pub struct Details {
     pub icons: Option<Vec<u32>>,
     /// `-T`: every thread holding the socket, as ss lists them.
     pub threads: Vec<ThreadRef>,
+    /// A packet socket's rings and fanout (`-e`).
+    pub packet: Option<Box<PacketRings>>,
+    /// mptcp_info, ULP and MD5 keys (`-i`/`-m`); `Details` is then made for them alone.
+    pub info_extras: Option<Box<InfoExtras>>,
 }
 
 /// The names of [`Details::sockopt`]'s bits, in ss's order (`inet-sockopt: ( ... )`).

@@ -36,7 +36,7 @@ use crate::text;
 const RESOLVE_BUDGET: Duration = Duration::from_secs(5);
 
 /// The options netstat accepts for socket listings, for the one-line usage error.
-const SUPPORTED: &str = "-t -u -x -l -a -n -p -e -o -W -4 -6 -c -A FAMILY";
+const SUPPORTED: &str = "-t -u -w -x -l -a -n -p -e -o -W -4 -6 -c -A FAMILY";
 
 /// The program was started under the name `netstat` (a symlink or hard link).
 pub fn called_netstat() -> bool {
@@ -120,6 +120,7 @@ fn exit(result: anyhow::Result<()>) -> ExitCode {
 struct Tables {
     tcp: bool,
     udp: bool,
+    raw: bool,
     unix: bool,
     v4: bool,
     v6: bool,
@@ -132,21 +133,22 @@ impl Tables {
         let mut inet = a.inet || a.protocol.iter().any(|p| p == "inet");
         let mut inet6 = a.inet6 || a.protocol.iter().any(|p| p == "inet6");
         let unix = a.unix || a.protocol.iter().any(|p| p == "unix");
-        let (mut tcp, mut udp) = (a.tcp, a.udp);
-        if (inet || inet6) && !(tcp || udp) {
-            (tcp, udp) = (true, true);
+        let (mut tcp, mut udp, mut raw) = (a.tcp, a.udp, a.raw);
+        if (inet || inet6) && !(tcp || udp || raw) {
+            (tcp, udp, raw) = (true, true, true);
         }
-        if (tcp || udp) && !(inet || inet6) {
+        if (tcp || udp || raw) && !(inet || inet6) {
             (inet, inet6) = (true, true);
         }
-        let any = tcp || udp || unix;
+        let any = tcp || udp || raw || unix;
         Tables {
             tcp: !any || tcp,
             udp: !any || udp,
+            raw: !any || raw,
             unix: !any || unix,
             v4: !any || inet,
             v6: !any || inet6,
-            inet_section: !any || tcp || udp,
+            inet_section: !any || tcp || udp || raw,
         }
     }
 }
@@ -174,17 +176,12 @@ pub fn run(args: &NetstatArgs) -> anyhow::Result<()> {
         ))
         .into());
     }
-    if args.raw {
-        return Err(UsageError(
-            "netstat -w: sockeye does not read raw sockets yet (supported: -t -u -x)".into(),
-        )
-        .into());
-    }
     let tables = Tables::of(args);
     let layout = layout_of(args);
     let sel = SelectArgs {
         tcp: tables.tcp,
         udp: tables.udp,
+        raw: tables.raw,
         unix: tables.unix,
         ipv4: tables.v4 && !tables.v6,
         ipv6: tables.v6 && !tables.v4,
@@ -202,9 +199,6 @@ pub fn run(args: &NetstatArgs) -> anyhow::Result<()> {
     let host = Host::current();
     let mut collector = Collector::on_host(query, host.clone());
     let mut lookup = HostLookup::new(host, &layout);
-    if args.verbose && tables.inet_section {
-        text::stderr_line("netstat: raw sockets are not listed (sockeye does not read them yet)");
-    }
     loop {
         let snap = collector
             .snapshot()
@@ -269,6 +263,8 @@ struct HostLookup {
     hosts: HashMap<IpAddr, Option<String>>,
     resolve_left: Duration,
     refcnts: FxHashMap<u64, Option<u32>>,
+    /// /etc/protocols, read on first use (raw sockets' protocol names).
+    protocols: Option<FxHashMap<u16, Box<str>>>,
 }
 
 impl HostLookup {
@@ -281,6 +277,7 @@ impl HostLookup {
             hosts: HashMap::new(),
             resolve_left: RESOLVE_BUDGET,
             refcnts: FxHashMap::default(),
+            protocols: None,
         }
     }
 
@@ -313,6 +310,19 @@ impl Lookup for HostLookup {
         let proto = match proto {
             "tcp" => Proto::Tcp,
             "udp" => Proto::Udp,
+            // netstat names a raw socket's "port" (its protocol) from /etc/protocols.
+            "raw" => {
+                let host = &self.host;
+                return self
+                    .protocols
+                    .get_or_insert_with(|| {
+                        crate::output::columns::names::parse_protocols(
+                            &host.protocols_text().unwrap_or_default(),
+                        )
+                    })
+                    .get(&port)
+                    .map(|n| n.to_string());
+            }
             _ => return None,
         };
         self.services
@@ -466,7 +476,7 @@ mod tests {
         assert_eq!(l.service(22, "tcp").as_deref(), Some("ssh"));
         // getservbyport names ephemeral ports too (ss does not).
         assert_eq!(l.service(40000, "tcp").as_deref(), Some("high"));
-        assert_eq!(l.service(22, "raw"), None);
+        assert_eq!(l.service(22, "sctp"), None);
     }
 
     #[test]

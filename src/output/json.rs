@@ -3,6 +3,8 @@
 //! `null`, never 0. Keys and values come from the column model ([`Column::JSON`]); only the
 //! nested `tcp_info` and `memory` objects are spelled here.
 
+mod extras;
+
 use std::io::{self, Write};
 
 use serde::Serialize;
@@ -82,6 +84,9 @@ impl Serialize for SocketJson<'_> {
         }
         if self.opts.info {
             m.serialize_entry("tcp_info", &s.tcp_info.as_deref().map(TcpInfoJson))?;
+            m.serialize_entry("mptcp_info", &extras::mptcp_info(s))?;
+            m.serialize_entry("ulp", &extras::ulp(s))?;
+            m.serialize_entry("md5keys", &extras::md5keys(s))?;
         }
         if self.opts.memory {
             m.serialize_entry("memory", &s.memory.as_deref().map(MemJson))?;
@@ -374,6 +379,9 @@ impl Serialize for DetailsJson<'_> {
             }),
         )?;
         m.serialize_entry("pending_peers", &d.and_then(|d| d.icons.as_deref()))?;
+        for (key, v) in extras::packet(s) {
+            m.serialize_entry(key, &v)?;
+        }
         m.end()
     }
 }

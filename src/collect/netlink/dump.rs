@@ -251,7 +251,8 @@ fn dump_table<T: Transport>(
                 return Ok(Progress::Done);
             }
             let mut ext = 0u8;
-            if query.tcp_info && protocol == IPPROTO_TCP {
+            // MPTCP's INET_DIAG_INFO is its `struct mptcp_info`.
+            if query.tcp_info && (protocol == IPPROTO_TCP || protocol == crate::tables::IPPROTO_MPTCP) {
                 ext |= EXT_INFO | EXT_CONG | EXT_VEGASINFO;
             }
             if query.memory {
@@ -290,7 +291,10 @@ fn dump_table<T: Transport>(
         }
         // Memory always: ss's queues for these are the memory in use.
         Table::Packet => wire::packet_request(
-            wire::PACKET_SHOW_INFO | wire::PACKET_SHOW_MEMINFO,
+            wire::PACKET_SHOW_INFO
+                | wire::PACKET_SHOW_MEMINFO
+                | super::packet::PACKET_SHOW_RING_CFG
+                | super::packet::PACKET_SHOW_FANOUT,
             seq,
             &mut st.req,
         ),

@@ -2,6 +2,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use super::ulp;
 use super::wire::{
     AF_INET, AF_INET6, Attrs, INET_DIAG_BBRINFO, INET_DIAG_CGROUP_ID, INET_DIAG_CLASS_ID,
     INET_DIAG_CONG, INET_DIAG_DCTCPINFO, INET_DIAG_INFO, INET_DIAG_MARK, INET_DIAG_SHUTDOWN,
@@ -10,7 +11,7 @@ use super::wire::{
 };
 use crate::collect::Query;
 use crate::model::{
-    CcInfo, Details, Endpoint, MemInfo, Netid, Socket, TcpInfo, TcpState, Timer, TimerKind,
+    CcInfo, Details, Endpoint, InfoExtras, MemInfo, Netid, Socket, TcpInfo, TcpState, Timer, TimerKind,
 };
 
 /// sizeof(struct inet_diag_msg).
@@ -150,6 +151,16 @@ pub fn decode(payload: &[u8], netid: Netid, query: &Query) -> Decoded {
             INET_DIAG_INFO if query.tcp_info && netid == Netid::Tcp => {
                 sock.tcp_info = Some(Box::new(tcp_info(value)));
             }
+            INET_DIAG_INFO if query.tcp_info && netid == Netid::Mptcp => {
+                extras(&mut details).mptcp = Some(super::mptcp::mptcp_info(value));
+            }
+            // Sent with every TCP answer; ss prints them on the -i/-m continuation line.
+            ulp::INET_DIAG_ULP_INFO if query.tcp_info || query.memory => {
+                extras(&mut details).ulp = Some(ulp::ulp_info(value));
+            }
+            ulp::INET_DIAG_MD5SIG if query.tcp_info || query.memory => {
+                extras(&mut details).md5keys = ulp::md5keys(value);
+            }
             INET_DIAG_CONG if query.tcp_info => congestion = Some(value),
             INET_DIAG_VEGASINFO | INET_DIAG_DCTCPINFO | INET_DIAG_BBRINFO if query.tcp_info => {
                 cc_info = cc(kind, value);
@@ -176,6 +187,14 @@ pub fn decode(payload: &[u8], netid: Netid, query: &Query) -> Decoded {
         sock.details = Some(Box::new(d));
     }
     Decoded::unless_filtered(sock, query)
+}
+
+/// The rare reports' home, made (with an otherwise empty [`Details`]) on first use.
+fn extras(details: &mut Option<Details>) -> &mut InfoExtras {
+    details
+        .get_or_insert_with(Details::default)
+        .info_extras
+        .get_or_insert_with(Default::default)
 }
 
 fn u8_of(v: &[u8]) -> Option<u8> {

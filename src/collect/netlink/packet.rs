@@ -4,12 +4,20 @@
 //! `struct packet_diag_msg` (linux/packet_diag.h): family u8, type u8, num u16 (the
 //! protocol, host order), ino u32, cookie[2] u32. Attributes: PACKET_DIAG_INFO
 //! (`struct packet_diag_info`, pdi_index first), PACKET_DIAG_UID (u32), PACKET_DIAG_MEMINFO
-//! (SK_MEMINFO_* u32s).
+//! (SK_MEMINFO_* u32s), PACKET_DIAG_RX_RING / _TX_RING (`struct packet_diag_ring`, 7 u32s)
+//! and PACKET_DIAG_FANOUT (u32), the last three kept for `-e`.
 
 use super::inet::{Decoded, cookie, meminfo};
 use super::wire::{AF_PACKET, Attrs, PACKET_DIAG_INFO, PACKET_DIAG_MEMINFO, PACKET_DIAG_UID};
 use crate::collect::Query;
-use crate::model::{Endpoint, Netid, PacketInfo, Socket, TcpState};
+use crate::model::{Details, Endpoint, Netid, PacketInfo, PacketRing, PacketRings, Socket, TcpState};
+
+/// `pdiag_show` bits for the rings and the fanout group (linux/packet_diag.h).
+pub const PACKET_SHOW_RING_CFG: u32 = 0x04;
+pub const PACKET_SHOW_FANOUT: u32 = 0x08;
+const PACKET_DIAG_RX_RING: u16 = 2;
+const PACKET_DIAG_TX_RING: u16 = 3;
+const PACKET_DIAG_FANOUT: u16 = 4;
 
 /// sizeof(struct packet_diag_msg).
 pub const PACKET_DIAG_MSG_LEN: usize = 16;
@@ -17,6 +25,19 @@ pub const PACKET_DIAG_MSG_LEN: usize = 16;
 fn u32_of(value: &[u8], off: usize) -> Option<u32> {
     let s = value.get(off..off + 4)?;
     Some(u32::from_ne_bytes([s[0], s[1], s[2], s[3]]))
+}
+
+/// `struct packet_diag_ring`; `None` when the attribute is short.
+fn ring(v: &[u8]) -> Option<PacketRing> {
+    Some(PacketRing {
+        block_size: u32_of(v, 0)?,
+        block_nr: u32_of(v, 4)?,
+        frame_size: u32_of(v, 8)?,
+        frame_nr: u32_of(v, 12)?,
+        retire_tmo: u32_of(v, 16)?,
+        sizeof_priv: u32_of(v, 20)?,
+        features: u32_of(v, 24)?,
+    })
 }
 
 /// Decode one SOCK_DIAG_BY_FAMILY payload of the packet dump. Packet sockets have no state;
@@ -43,6 +64,7 @@ pub fn decode(payload: &[u8], query: &Query) -> Decoded {
     let mut info = None;
     let mut uid = None;
     let mut mem = None;
+    let mut rings = PacketRings::default();
     let mut attrs = Attrs::new(&payload[PACKET_DIAG_MSG_LEN..]);
     for (kind, value) in attrs.by_ref() {
         match kind {
@@ -61,6 +83,9 @@ pub fn decode(payload: &[u8], query: &Query) -> Decoded {
             }
             PACKET_DIAG_UID => uid = u32_of(value, 0),
             PACKET_DIAG_MEMINFO => mem = Some(meminfo(value)),
+            PACKET_DIAG_RX_RING if query.details => rings.rx = ring(value),
+            PACKET_DIAG_TX_RING if query.details => rings.tx = ring(value),
+            PACKET_DIAG_FANOUT if query.details => rings.fanout = u32_of(value, 0),
             _ => {}
         }
     }
@@ -92,7 +117,12 @@ pub fn decode(payload: &[u8], query: &Query) -> Decoded {
             None
         },
         processes: Default::default(),
-        details: None,
+        details: (rings != PacketRings::default()).then(|| {
+            Box::new(Details {
+                packet: Some(Box::new(rings)),
+                ..Details::default()
+            })
+        }),
         netns: query.netns.clone(),
     };
     Decoded::unless_filtered(sock, query)

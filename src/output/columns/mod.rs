@@ -40,7 +40,7 @@
 
 mod cell;
 mod key;
-mod names;
+pub(crate) mod names;
 
 use std::borrow::Cow;
 use std::net::IpAddr;

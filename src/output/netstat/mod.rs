@@ -61,13 +61,12 @@ pub trait Lookup {
 /// Which of netstat's sections a socket belongs to.
 pub fn is_inet(s: &Socket) -> bool {
     match s.netid {
-        Netid::Tcp | Netid::Udp => true,
-        // netstat's personality lists TCP, UDP and unix only (commands/netstat asks for
-        // nothing else): the other kinds are in no section.
+        Netid::Tcp | Netid::Udp | Netid::Raw => true,
+        // netstat's personality lists TCP, UDP, raw and unix only (commands/netstat asks
+        // for nothing else): the other kinds are in no section.
         Netid::UnixStream
         | Netid::UnixDgram
         | Netid::UnixSeqpacket
-        | Netid::Raw
         | Netid::Mptcp
         | Netid::PacketRaw
         | Netid::PacketDgram
@@ -76,19 +75,20 @@ pub fn is_inet(s: &Socket) -> bool {
     }
 }
 
-/// netstat's order: tcp, tcp6, udp, udp6, then unix; the kernel's order within each.
+/// netstat's order: tcp, tcp6, udp, udp6, raw, raw6, then unix; the kernel's order within
+/// each.
 pub fn sort(sockets: &mut [Socket]) {
     sockets.sort_by_key(|s| {
         let table = match s.netid {
             Netid::Tcp => 0,
             Netid::Udp => 1,
-            Netid::UnixStream | Netid::UnixDgram | Netid::UnixSeqpacket => 2,
-            Netid::Raw
-            | Netid::Mptcp
+            Netid::Raw => 2,
+            Netid::UnixStream | Netid::UnixDgram | Netid::UnixSeqpacket => 3,
+            Netid::Mptcp
             | Netid::PacketRaw
             | Netid::PacketDgram
             | Netid::Netlink
-            | Netid::Dccp => 3,
+            | Netid::Dccp => 4,
         };
         (table, is_v6(s))
     });
@@ -105,22 +105,21 @@ fn is_v6(s: &Socket) -> bool {
 }
 
 /// Whether netstat lists `s` under `-l`/`-a`/neither. netstat decides by the peer, not by
-/// the state: a TCP socket is a server when its remote port is 0, a UDP one when its remote
-/// address is unspecified, a unix one when it listens.
+/// the state: a TCP socket is a server when its remote port is 0, a UDP or raw one when its
+/// remote address is unspecified, a unix one when it listens.
 pub fn selected(s: &Socket, layout: &Layout) -> bool {
     if layout.all {
         return true;
     }
     let server = match (&s.netid, &s.peer) {
         (Netid::Tcp, Endpoint::Inet { port, .. }) => *port == 0,
-        (Netid::Udp, Endpoint::Inet { addr, .. }) => addr.is_unspecified(),
+        (Netid::Udp | Netid::Raw, Endpoint::Inet { addr, .. }) => addr.is_unspecified(),
         (Netid::UnixStream | Netid::UnixDgram | Netid::UnixSeqpacket, _) => {
             s.state == TcpState::Listen
         }
-        (Netid::Tcp | Netid::Udp, _) => false,
+        (Netid::Tcp | Netid::Udp | Netid::Raw, _) => false,
         (
-            Netid::Raw
-            | Netid::Mptcp
+            Netid::Mptcp
             | Netid::PacketRaw
             | Netid::PacketDgram
             | Netid::Netlink
@@ -354,10 +353,10 @@ pub fn inet_row(s: &Socket, layout: &Layout, lookup: &mut dyn Lookup) -> String 
     let (proto, v6) = match s.netid {
         Netid::Tcp => ("tcp", is_v6(s)),
         Netid::Udp => ("udp", is_v6(s)),
+        Netid::Raw => ("raw", is_v6(s)),
         Netid::UnixStream
         | Netid::UnixDgram
         | Netid::UnixSeqpacket
-        | Netid::Raw
         | Netid::Mptcp
         | Netid::PacketRaw
         | Netid::PacketDgram
@@ -383,12 +382,15 @@ pub fn inet_row(s: &Socket, layout: &Layout, lookup: &mut dyn Lookup) -> String 
         s.send_q
     };
     let state = match s.netid {
-        Netid::Tcp => tcp_state(s.state),
+        Netid::Tcp => tcp_state(s.state).to_string(),
+        // netstat's raw_do_one prints /proc/net/raw's `st` as a number (7 unconnected).
+        Netid::Raw => (s.state as u8).to_string(),
         _ => match s.state {
             TcpState::Established => "ESTABLISHED",
             TcpState::Close => "",
             _ => "UNKNOWN",
-        },
+        }
+        .to_string(),
     };
     let mut out = String::with_capacity(128);
     pad(&mut out, &name, 5);
@@ -397,10 +399,10 @@ pub fn inet_row(s: &Socket, layout: &Layout, lookup: &mut dyn Lookup) -> String 
     out.push(' ');
     pad(&mut out, &peer, 23);
     out.push(' ');
-    pad(&mut out, state, 11);
+    pad(&mut out, &state, 11);
     let timer = layout.timers.then(|| match s.netid {
         Netid::Tcp => tcp_timer(s),
-        // /proc/net/udp prints no timer, no retransmits and no probes for any socket.
+        // /proc/net/udp and /proc/net/raw print no timer, retransmits or probes.
         _ => "off (0.00/0/0)".to_string(),
     });
     finish(&mut out, s, timer, layout, lookup);

@@ -18,6 +18,7 @@
 //! compact row text while the collector decodes (the dump's path); [`write_table`] measures
 //! and writes a stored snapshot in two passes. Both share the layout code.
 
+mod extras;
 mod follow;
 mod layout;
 mod order;

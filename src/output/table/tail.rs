@@ -25,7 +25,10 @@ pub(super) fn push_tail(out: &mut String, s: &Socket, ctx: &CellCtx, opts: &Tabl
             if opts.extended {
                 push_sock_details(out, s, details);
                 if let crate::model::Endpoint::Link { info: Some(p), .. } = &s.local {
-                    push_packet_info(out, p);
+                    push_packet_info(out, p, opts.oneline);
+                }
+                if let Some(r) = details.and_then(|d| d.packet.as_deref()) {
+                    push_packet_rings(out, r, opts.oneline);
                 }
             }
             if opts.memory
@@ -113,7 +116,8 @@ pub(super) fn push_tail(out: &mut String, s: &Socket, ctx: &CellCtx, opts: &Tabl
     }
     // ss's /proc path prints no continuation line; its netlink path prints one for every
     // TCP socket with -i or -m (empty for TIME-WAIT), and for UDP with -m.
-    let continuation = opts.memory || (opts.info && s.netid == Netid::Tcp);
+    let continuation =
+        opts.memory || (opts.info && matches!(s.netid, Netid::Tcp | Netid::Mptcp));
     if continuation && ctx.source() == Source::Netlink {
         if !opts.oneline {
             out.push_str("\n\t");
@@ -128,6 +132,9 @@ pub(super) fn push_tail(out: &mut String, s: &Socket, ctx: &CellCtx, opts: &Tabl
             && let Some(info) = &s.tcp_info
         {
             push_tcp_info(out, info, s.state, ctx.numeric(), opts.timers);
+        }
+        if let Some(x) = details.and_then(|d| d.info_extras.as_deref()) {
+            super::extras::push_info_extras(out, x);
         }
     }
 }
@@ -240,13 +247,10 @@ fn push_unix_tail(out: &mut String, s: &Socket, details: Option<&Details>, opts:
 }
 
 /// ss's packet `-e` line: `\n\tver:V cpy_thresh:T flags( running auxdata ... )`.
-fn push_packet_info(out: &mut String, p: &crate::model::PacketInfo) {
+fn push_packet_info(out: &mut String, p: &crate::model::PacketInfo, oneline: bool) {
     use std::fmt::Write as _;
-    let _ = write!(
-        out,
-        "\n\tver:{} cpy_thresh:{} flags( ",
-        p.version, p.copy_thresh
-    );
+    out.push_str(if oneline { " " } else { "\n\t" });
+    let _ = write!(out, "ver:{} cpy_thresh:{} flags( ", p.version, p.copy_thresh);
     for (bit, name) in [
         (0x1, "running"),
         (0x2, " auxdata"),
@@ -262,4 +266,41 @@ fn push_packet_info(out: &mut String, p: &crate::model::PacketInfo) {
         out.push('0');
     }
     out.push_str(" )");
+}
+
+/// ss's `packet_show_ring` lines and its fanout group: `ring_rx(blk_size:..,features:0x..)`,
+/// `ring_tx(...)`, `fanout(id:N,type:hash)`, each on its own line (or one line with `-O`).
+fn push_packet_rings(out: &mut String, r: &crate::model::PacketRings, oneline: bool) {
+    use std::fmt::Write as _;
+    let sep = if oneline { " " } else { "\n\t" };
+    for (name, ring) in [("ring_rx(", &r.rx), ("ring_tx(", &r.tx)] {
+        if let Some(g) = ring {
+            // ss prints these with %d: a value above i32::MAX shows negative there too.
+            let _ = write!(
+                out,
+                "{sep}{name}blk_size:{},blk_nr:{},frm_size:{},frm_nr:{},tmo:{},features:0x{:x})",
+                g.block_size as i32,
+                g.block_nr as i32,
+                g.frame_size as i32,
+                g.frame_nr as i32,
+                g.retire_tmo as i32,
+                g.features
+            );
+        }
+    }
+    if let Some(f) = r.fanout {
+        let _ = write!(out, "{sep}fanout(id:{},type:", f & 0xffff);
+        match (f >> 16) & 0xffff {
+            0 => out.push_str("hash"),
+            1 => out.push_str("lb"),
+            2 => out.push_str("cpu"),
+            3 => out.push_str("roll"),
+            4 => out.push_str("random"),
+            5 => out.push_str("qm"),
+            t => {
+                let _ = write!(out, "0x{t:x}");
+            }
+        }
+        out.push(')');
+    }
 }
