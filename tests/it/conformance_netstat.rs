@@ -82,6 +82,24 @@ const FLAG_SETS: &[&[&str]] = &[
     &["-e"],
 ];
 
+/// The raw-socket flag sets (`-w`): compared where the test could open raw sockets (root,
+/// in its private namespace, where no ICMP arrives to move their queues).
+const RAW_FLAG_SETS: &[&[&str]] = &[
+    &["-wan"],
+    &["-wn"],
+    &["-w"],
+    &["-wa"],
+    &["-wl"],
+    &["-wln", "-W"],
+    &["-wanpe"],
+    &["-wanoe"],
+    &["-wanee"],
+    &["-4", "-wan"],
+    &["-6", "-wan"],
+    &["-tuwan"],
+    &["--raw", "--all", "--numeric", "--programs"],
+];
+
 /// Everything the test made, kept alive while the tables are compared.
 struct Scene {
     _guards: Vec<Box<dyn std::any::Any>>,
@@ -162,6 +180,7 @@ fn scene(dir: &Path, private: bool) -> Scene {
         let wide = tcp_pair(SocketAddr::new(long, 0), None, Some(true));
         ports.insert(wide.port);
         g.push(Box::new(wide));
+        g.push(Box::new(raw_sockets()));
     }
     for ip in [LO4, LO6] {
         let u = udp(ip);
@@ -237,6 +256,23 @@ fn scene(dir: &Path, private: bool) -> Scene {
         paths,
         inodes,
     }
+}
+
+/// Raw sockets (root only): ICMP over IPv4 and IPv6 (servers: no peer) and protocol 253
+/// bound to 127.0.0.1 and connected to 127.0.0.3 (netstat's State `1`).
+fn raw_sockets() -> Vec<socket2::Socket> {
+    use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+    let icmp4 = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::ICMPV4)).expect("raw icmp");
+    let icmp6 = Socket::new(Domain::IPV6, Type::RAW, Some(Protocol::ICMPV6)).expect("raw icmp6");
+    let conn = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::from(253))).expect("raw 253");
+    conn.bind(&SockAddr::from(SocketAddr::new(LO4, 0)))
+        .expect("bind raw");
+    conn.connect(&SockAddr::from(SocketAddr::new(
+        IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 3)),
+        0,
+    )))
+    .expect("connect raw");
+    vec![icmp4, icmp6, conn]
 }
 
 fn run(program: &str, pre: &[&str], args: &[&str]) -> Output {
@@ -317,7 +353,13 @@ fn sockeye_netstat_prints_what_net_tools_netstat_prints() {
     let dir = tempfile::tempdir().expect("tempdir");
     let s = scene(dir.path(), private);
     let mut compared = 0;
-    for args in FLAG_SETS {
+    let raw: &[&[&str]] = if private { RAW_FLAG_SETS } else { &[] };
+    if !private {
+        crate::common::skip::announce_skip(
+            "netstat -w: raw sockets need root (a private namespace)",
+        );
+    }
+    for args in FLAG_SETS.iter().chain(raw) {
         let want = run("netstat", &[], args);
         let got = run(SOCKEYE, &["netstat"], args);
         assert!(want.status.success(), "netstat {args:?} failed");
@@ -486,7 +528,6 @@ fn bad_options_are_one_line_and_status_2() {
             "-g (multicast group memberships) is not supported",
         ),
         (&["-M"][..], "-M (masqueraded connections) is not supported"),
-        (&["-w"][..], "raw sockets"),
         (&["-A", "ipx"][..], "invalid value 'ipx'"),
     ] {
         let out = run(SOCKEYE, &["netstat"], args);
@@ -499,7 +540,7 @@ fn bad_options_are_one_line_and_status_2() {
     // The refusal names what is supported.
     let out = run(SOCKEYE, &["netstat"], &["-r"]);
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("-t -u -x -l -a -n -p -e -o -W -4 -6 -c")
+        String::from_utf8_lossy(&out.stderr).contains("-t -u -w -x -l -a -n -p -e -o -W -4 -6 -c")
     );
 }
 

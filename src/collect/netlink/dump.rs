@@ -252,7 +252,9 @@ fn dump_table<T: Transport>(
             }
             let mut ext = 0u8;
             // MPTCP's INET_DIAG_INFO is its `struct mptcp_info`.
-            if query.tcp_info && (protocol == IPPROTO_TCP || protocol == crate::tables::IPPROTO_MPTCP) {
+            if query.tcp_info
+                && (protocol == IPPROTO_TCP || protocol == crate::tables::IPPROTO_MPTCP)
+            {
                 ext |= EXT_INFO | EXT_CONG | EXT_VEGASINFO;
             }
             if query.memory {

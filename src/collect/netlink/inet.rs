@@ -11,7 +11,8 @@ use super::wire::{
 };
 use crate::collect::Query;
 use crate::model::{
-    CcInfo, Details, Endpoint, InfoExtras, MemInfo, Netid, Socket, TcpInfo, TcpState, Timer, TimerKind,
+    CcInfo, Details, Endpoint, InfoExtras, MemInfo, Netid, Socket, TcpInfo, TcpState, Timer,
+    TimerKind,
 };
 
 /// sizeof(struct inet_diag_msg).

@@ -29,9 +29,9 @@ mod inet;
 mod mptcp;
 mod nlsock;
 mod packet;
-mod ulp;
 pub mod probe;
 mod table;
+mod ulp;
 mod unix;
 mod wire;
 

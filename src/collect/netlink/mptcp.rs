@@ -108,7 +108,10 @@ pub(super) mod tests {
     #[test]
     fn decodes_subflow_attributes() {
         let mut v = attr(MPTCP_SUBFLOW_ATTR_TOKEN_REM, &0u32.to_ne_bytes());
-        v.extend(attr(MPTCP_SUBFLOW_ATTR_TOKEN_LOC, &0xfdd9_e3bau32.to_ne_bytes()));
+        v.extend(attr(
+            MPTCP_SUBFLOW_ATTR_TOKEN_LOC,
+            &0xfdd9_e3bau32.to_ne_bytes(),
+        ));
         v.extend(attr(MPTCP_SUBFLOW_ATTR_ID_REM, &[0]));
         v.extend(attr(MPTCP_SUBFLOW_ATTR_ID_LOC, &[3]));
         v.extend(attr(MPTCP_SUBFLOW_ATTR_MAP_SEQ, &7u64.to_ne_bytes()));

@@ -10,7 +10,9 @@
 use super::inet::{Decoded, cookie, meminfo};
 use super::wire::{AF_PACKET, Attrs, PACKET_DIAG_INFO, PACKET_DIAG_MEMINFO, PACKET_DIAG_UID};
 use crate::collect::Query;
-use crate::model::{Details, Endpoint, Netid, PacketInfo, PacketRing, PacketRings, Socket, TcpState};
+use crate::model::{
+    Details, Endpoint, Netid, PacketInfo, PacketRing, PacketRings, Socket, TcpState,
+};
 
 /// `pdiag_show` bits for the rings and the fanout group (linux/packet_diag.h).
 pub const PACKET_SHOW_RING_CFG: u32 = 0x04;

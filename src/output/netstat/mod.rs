@@ -84,11 +84,9 @@ pub fn sort(sockets: &mut [Socket]) {
             Netid::Udp => 1,
             Netid::Raw => 2,
             Netid::UnixStream | Netid::UnixDgram | Netid::UnixSeqpacket => 3,
-            Netid::Mptcp
-            | Netid::PacketRaw
-            | Netid::PacketDgram
-            | Netid::Netlink
-            | Netid::Dccp => 4,
+            Netid::Mptcp | Netid::PacketRaw | Netid::PacketDgram | Netid::Netlink | Netid::Dccp => {
+                4
+            }
         };
         (table, is_v6(s))
     });
@@ -119,11 +117,7 @@ pub fn selected(s: &Socket, layout: &Layout) -> bool {
         }
         (Netid::Tcp | Netid::Udp | Netid::Raw, _) => false,
         (
-            Netid::Mptcp
-            | Netid::PacketRaw
-            | Netid::PacketDgram
-            | Netid::Netlink
-            | Netid::Dccp,
+            Netid::Mptcp | Netid::PacketRaw | Netid::PacketDgram | Netid::Netlink | Netid::Dccp,
             _,
         ) => false,
     };

@@ -116,8 +116,7 @@ pub(super) fn push_tail(out: &mut String, s: &Socket, ctx: &CellCtx, opts: &Tabl
     }
     // ss's /proc path prints no continuation line; its netlink path prints one for every
     // TCP socket with -i or -m (empty for TIME-WAIT), and for UDP with -m.
-    let continuation =
-        opts.memory || (opts.info && matches!(s.netid, Netid::Tcp | Netid::Mptcp));
+    let continuation = opts.memory || (opts.info && matches!(s.netid, Netid::Tcp | Netid::Mptcp));
     if continuation && ctx.source() == Source::Netlink {
         if !opts.oneline {
             out.push_str("\n\t");
@@ -250,7 +249,11 @@ fn push_unix_tail(out: &mut String, s: &Socket, details: Option<&Details>, opts:
 fn push_packet_info(out: &mut String, p: &crate::model::PacketInfo, oneline: bool) {
     use std::fmt::Write as _;
     out.push_str(if oneline { " " } else { "\n\t" });
-    let _ = write!(out, "ver:{} cpy_thresh:{} flags( ", p.version, p.copy_thresh);
+    let _ = write!(
+        out,
+        "ver:{} cpy_thresh:{} flags( ",
+        p.version, p.copy_thresh
+    );
     for (bit, name) in [
         (0x1, "running"),
         (0x2, " auxdata"),
