@@ -59,7 +59,17 @@ pub(super) fn output_flags(page: &mut Page) {
              sndbuf_limited as time and percentage, unacked, retrans, lost, sacked, \
              dsack_dups, fackets, reordering, reord_seen, rcv_rtt, rcv_space, rcv_ssthresh, \
              notsent, minrtt, rcv_ooopack, snd_wnd. Rates in bits per second (k, M, G, T \
-             unless -n).",
+             unless -n). Then, as ss: md5keys:ADDR/PREFIX=KEY (to CAP_NET_ADMIN) and \
+             tcp-ulp-NAME with kTLS's version, cipher, rxconf and txconf or an MPTCP \
+             subflow's flags, token, seq, sfseq, ssnoff and maplen. MPTCP sockets (-M): \
+             subflows, add_addr_signal, add_addr_accepted, the three maxima, fallback, \
+             remote_key, token, write_seq, snd_una, rcv_nxt (those not zero).",
+        )
+        .item(
+            "-e (packet)",
+            "With -0: ver, cpy_thresh and flags( ... ), then the mmap rings \
+             ring_rx(blk_size,blk_nr,frm_size,frm_nr,tmo,features) and ring_tx(...) and the \
+             fanout group fanout(id:N,type:hash|lb|cpu|roll|random|qm).",
         )
         .item(
             "-O",

@@ -301,3 +301,75 @@ fn servers_are_told_apart_as_netstat_does() {
     assert!(selected(&estab, &l) && !selected(&estab, &listening));
     assert!(!selected(&udp_bound, &l) && selected(&udp_bound, &listening));
 }
+
+/// Raw sockets as netstat 2.10's raw_do_one prints them: `raw`/`raw6`, the protocol as the
+/// port (named from /etc/protocols without -n), `*` for the peer's, the state as a number.
+#[test]
+fn raw_rows_as_netstat() {
+    let any6 = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
+    let conn = inet(
+        Netid::Raw,
+        TcpState::Established,
+        (LO, 253),
+        (IpAddr::V4(Ipv4Addr::new(127, 0, 0, 3)), 0),
+    );
+    let icmp = inet(Netid::Raw, TcpState::Close, (ANY, 1), (ANY, 0));
+    let icmp6 = inet(Netid::Raw, TcpState::Close, (any6, 58), (any6, 0));
+    let numeric = Layout {
+        all: true,
+        numeric_hosts: true,
+        numeric_ports: true,
+        ..Layout::default()
+    };
+    let mut f = Fake::default();
+    assert_eq!(
+        inet_row(&conn, &numeric, &mut f),
+        "raw        0      0 127.0.0.1:253           127.0.0.3:*             1          \n"
+    );
+    assert_eq!(
+        inet_row(&icmp6, &numeric, &mut f),
+        "raw6       0      0 :::58                   :::*                    7          \n"
+    );
+    let named = Layout {
+        all: true,
+        timers: true,
+        ..Layout::default()
+    };
+    assert_eq!(
+        inet_row(&icmp6, &named, &mut f),
+        "raw6       0      0 [::]:58                 [::]:*                  7           off (0.00/0/0)\n"
+    );
+    // Servers (-l) are those without a peer address, as for UDP.
+    let listening = Layout {
+        listening: true,
+        ..Layout::default()
+    };
+    assert!(selected(&icmp, &listening) && !selected(&conn, &listening));
+    assert!(selected(&conn, &Layout::default()));
+    // After UDP, IPv4 before IPv6, before unix.
+    let udp = inet(Netid::Udp, TcpState::Close, (ANY, 53), (ANY, 0));
+    let unix = Socket::new(
+        Netid::UnixStream,
+        TcpState::Listen,
+        Endpoint::Unix {
+            path: None,
+            inode: 1,
+        },
+        Endpoint::Unix {
+            path: None,
+            inode: 0,
+        },
+    );
+    let mut v = vec![unix, icmp6.clone(), conn.clone(), udp];
+    sort(&mut v);
+    let order: Vec<_> = v.iter().map(|s| (s.netid, is_v6(s))).collect();
+    assert_eq!(
+        order,
+        [
+            (Netid::Udp, false),
+            (Netid::Raw, false),
+            (Netid::Raw, true),
+            (Netid::UnixStream, false)
+        ]
+    );
+}
