@@ -169,4 +169,5 @@ fn run(data: &[u8], seq: u32, table: Table, q: &Query) -> (Progress, Vec<Socket>
 mod dccp;
 mod decode;
 mod dump;
+mod extras;
 mod one_walk;
