@@ -11,6 +11,7 @@ use clap::{ArgAction, Args};
   sockeye netstat -tlnp                   TCP listeners with their programs
   sockeye netstat -tanpe                  plus user and inode
   sockeye netstat -tano                   plus timers
+  sockeye netstat -wan                    raw sockets (State: the kernel's number)
   sockeye netstat -xa                     unix domain sockets
   sockeye netstat -c -tn                  again every second until interrupted
   ln -s $(command -v sockeye) ~/bin/netstat; netstat -ant | grep 8080"
