@@ -148,6 +148,11 @@ struct ClosedLabels {
     reason: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OpenedLabels {
+    port: String,
+}
+
 type IntGauges<L> = Family<L, Gauge>;
 type FloatGauge = Gauge<f64, AtomicU64>;
 
@@ -300,6 +305,20 @@ fn register_closed(reg: &mut Registry, c: &ClosedTotals) {
         "TCP connections closed since the exporter started, by service port (the first \
          --top-ports ports seen, the rest summed as other) and how they ended",
         closed,
+    );
+    let opened = Family::<OpenedLabels, Counter<u64>>::default();
+    for (port, n) in &c.opened {
+        opened
+            .get_or_create(&OpenedLabels { port: port.clone() })
+            .inc_by(*n);
+    }
+    reg.register(
+        "tcp_connections_opened",
+        "TCP connections accepted by a listener since the exporter started, by its port (the \
+         same port series as tcp_connections_closed). Counted from snapshots compared (new \
+         connections under a listener's port); with destroy events, a connection that opened \
+         and closed between two snapshots counts at its close",
+        opened,
     );
     let lost = Counter::<u64>::default();
     lost.inc_by(c.lost);
