@@ -52,6 +52,12 @@ tail -n +"$((skip + 1))" "$trace" | awk '
     for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "total" && kv[2] > 100) over++ } rows++ }
   END { printf "  %d refreshes, %d over 100 ms\n", rows, over
         for (k in s) printf "  %-10s avg %7.1f  max %7.1f\n", k, s[k] / n[k], m[k] }'
+# The table grows through the run (every client end waits in TIME-WAIT for 60 s): the
+# second half is the steady load at the full rate.
+tail -n +"$((skip + 1))" "$trace" | awk '
+  { for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "total") t[NR] = kv[2] } }
+  END { h = int(NR / 2); for (i = h + 1; i <= NR; i++) { s += t[i]; if (t[i] > m) m = t[i]; if (t[i] > 100) o++ }
+        if (NR - h > 0) printf "  second half: %d refreshes, total avg %.1f max %.1f, %d over 100 ms\n", NR - h, s / (NR - h), m, o }'
 echo "the view's header and first rows:"
 $TM capture-pane -p | head -6
 $TM send-keys q

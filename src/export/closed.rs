@@ -215,9 +215,7 @@ impl ClosedCounter {
         let mut counts: Vec<((String, Ending), u64)> = st
             .counts
             .iter()
-            .map(|((p, e), n)| {
-                ((port_label(*p), *e), *n)
-            })
+            .map(|((p, e), n)| ((port_label(*p), *e), *n))
             .collect();
         counts.sort();
         let mut opened: Vec<(String, u64)> = st

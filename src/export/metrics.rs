@@ -17,7 +17,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::{Registry, Unit};
 
 use super::closed::ClosedTotals;
-use crate::model::{Endpoint, NetnsTag, Netid, Snapshot, Socket, TcpState};
+use crate::model::{Endpoint, Netid, NetnsTag, Snapshot, Socket, TcpState};
 
 /// Metric name prefix.
 pub const PREFIX: &str = "sockeye";
@@ -76,18 +76,22 @@ fn groups(snap: &Snapshot, top: usize) -> Vec<Group<'_>> {
         }
     }
     // (key, tag, sockets, counters), busiest first.
-    let mut ranked: Vec<(ScopeKey<'_>, &NetnsTag, usize, Option<&crate::model::KernelCounters>)> =
-        reads
-            .read
-            .iter()
-            .map(|r| {
-                let n = r
-                    .sockets
-                    .saturating_sub(moved.get(&r.tag.inode).copied().unwrap_or(0));
-                ((r.tag.inode, None), &*r.tag, n, r.counters.as_ref())
-            })
-            .chain(guests.iter().map(|(k, (t, n))| (*k, *t, *n, None)))
-            .collect();
+    let mut ranked: Vec<(
+        ScopeKey<'_>,
+        &NetnsTag,
+        usize,
+        Option<&crate::model::KernelCounters>,
+    )> = reads
+        .read
+        .iter()
+        .map(|r| {
+            let n = r
+                .sockets
+                .saturating_sub(moved.get(&r.tag.inode).copied().unwrap_or(0));
+            ((r.tag.inode, None), &*r.tag, n, r.counters.as_ref())
+        })
+        .chain(guests.iter().map(|(k, (t, n))| (*k, *t, *n, None)))
+        .collect();
     ranked.sort_by(|a, b| {
         b.2.cmp(&a.2)
             .then_with(|| a.1.label.cmp(&b.1.label))

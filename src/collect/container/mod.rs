@@ -445,9 +445,12 @@ fn is_pause_config(cfg: &serde_json::Value) -> bool {
     get("io.kubernetes.cri.container-type") == Some("sandbox")
         || get("io.kubernetes.cri-o.ContainerType") == Some("sandbox")
         || get("io.kubernetes.container.name") == Some("POD")
-        || ["io.kubernetes.cri.image-name", "io.kubernetes.cri-o.ImageName"]
-            .iter()
-            .any(|k| get(k).is_some_and(is_pause_image))
+        || [
+            "io.kubernetes.cri.image-name",
+            "io.kubernetes.cri-o.ImageName",
+        ]
+        .iter()
+        .any(|k| get(k).is_some_and(is_pause_image))
 }
 
 /// `pause`, `registry.k8s.io/pause:3.9`, `k8s.gcr.io/pause@sha256:…`.

@@ -85,7 +85,9 @@ fn k_confirms_the_listeners_close_wait_and_only_y_closes_them() {
     let want = format!("Close 3 socket(s) connected to listener 127.0.0.1:{port} (CLOSE-WAIT 3)?");
     wait_for(&tmux, WAIT, &want, |s| s.contains(&want));
     keys(&tmux, "n");
-    wait_for(&tmux, WAIT, "nothing closed", |s| s.contains("nothing closed"));
+    wait_for(&tmux, WAIT, "nothing closed", |s| {
+        s.contains("nothing closed")
+    });
     assert_eq!(ss_close_wait(port), 3, "a no closes nothing");
 
     // Esc cancels as well.
@@ -98,7 +100,9 @@ fn k_confirms_the_listeners_close_wait_and_only_y_closes_them() {
     keys(&tmux, "K");
     wait_for(&tmux, WAIT, &want, |s| s.contains(&want));
     keys(&tmux, "y");
-    wait_for(&tmux, WAIT, "closed 3", |s| s.contains("closed 3 socket(s)"));
+    wait_for(&tmux, WAIT, "closed 3", |s| {
+        s.contains("closed 3 socket(s)")
+    });
     assert_eq!(ss_close_wait(port), 0, "ss still shows CLOSE-WAIT");
     keys(&tmux, "q");
 }
@@ -118,7 +122,9 @@ fn k_in_read_only_says_it_is_disabled() {
     let tmux = start(dir.path(), port, "--read-only");
     on_the_listener(&tmux);
     keys(&tmux, "K");
-    let s = wait_for(&tmux, WAIT, "K is disabled", |s| s.contains("K is disabled"));
+    let s = wait_for(&tmux, WAIT, "K is disabled", |s| {
+        s.contains("K is disabled")
+    });
     assert!(!s.contains("y closes"), "no confirmation: {s}");
     assert_eq!(ss_close_wait(port), 3, "nothing closed");
     keys(&tmux, "q");
