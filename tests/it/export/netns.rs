@@ -27,7 +27,10 @@ fn a_host_network_containers_listener_carries_its_container_label() {
     let _pid = ctr.pid();
     let ours = TcpListener::bind("127.0.0.1:0").unwrap();
     let our_port = ours.local_addr().unwrap().port().to_string();
-    let exp = spawn_exporter(&["--timeout", "30", "--all-netns", "--top-netns", "1000"], None);
+    let exp = spawn_exporter(
+        &["--timeout", "30", "--all-netns", "--top-netns", "1000"],
+        None,
+    );
     let port = ctr.port.to_string();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
