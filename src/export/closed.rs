@@ -8,6 +8,11 @@
 //! when a listener holds it, else the peer's), and the first `limit` ports seen get their own
 //! series; later ones are summed into `port="other"`. A counter never moves to another
 //! series, so every series is monotonic.
+//!
+//! `sockeye_tcp_connections_opened_total{port}`: connections a listener accepted, under the
+//! same port labels. The kernel sends no event for a new connection, so opens are new
+//! cookies of connections under a listener's port between two snapshots; with destroy
+//! events, a server-side close of a connection no snapshot saw counts as its open too.
 
 use std::sync::Mutex;
 
@@ -39,6 +44,8 @@ pub struct ClosedTotals {
     pub source: CloseSource,
     /// (port label, reason) → count, sorted.
     pub counts: Vec<((String, Ending), u64)>,
+    /// Port label → connections accepted, sorted.
+    pub opened: Vec<(String, u64)>,
     /// Events the kernel dropped (the counts miss them).
     pub lost: u64,
 }
@@ -54,6 +61,15 @@ struct State {
     lost: u64,
     /// Connections of the previous snapshot (cookie → service port), snapshot mode only.
     previous: Option<FxHashMap<u64, u16>>,
+    opened: FxHashMap<Option<u16>, u64>,
+    /// Server-side connections of the last snapshot (cookies), `None` before the first.
+    accepted: Option<FxHashSet<u64>>,
+    /// Those that were in the snapshot before it and are gone now: an event for one of
+    /// them arriving late is not a new open.
+    just_gone: FxHashSet<u64>,
+    /// Connections counted as opened from their destroy event, so that a snapshot taken
+    /// before the close and observed after it does not count them again.
+    opened_by_event: FxHashSet<u64>,
 }
 
 /// The counters, shared by the events thread, the collector and the scrapes.
@@ -73,6 +89,10 @@ impl ClosedCounter {
                 listeners: FxHashSet::default(),
                 lost: 0,
                 previous: None,
+                opened: FxHashMap::default(),
+                accepted: None,
+                just_gone: FxHashSet::default(),
+                opened_by_event: FxHashSet::default(),
             }),
         }
     }
@@ -88,6 +108,17 @@ impl ClosedCounter {
             return;
         };
         st.count(port, ending);
+        // A server-side connection that opened and closed between two snapshots.
+        if let (Some(cookie), Some(local)) = (s.cookie, s.local_port())
+            && local == port
+            && st.listeners.contains(&local)
+            && st.accepted.is_some()
+            && !st.accepted.as_ref().is_some_and(|a| a.contains(&cookie))
+            && !st.just_gone.contains(&cookie)
+            && st.opened_by_event.insert(cookie)
+        {
+            st.open(local);
+        }
     }
 
     /// Whether a listener (as last seen) holds either end's port of `s`; when none does,
@@ -133,6 +164,33 @@ impl ClosedCounter {
             .filter(|s| s.netid == Netid::Tcp && s.is_listener())
             .filter_map(Socket::local_port)
             .collect();
+        let now: Vec<(u64, u16)> = snap
+            .sockets
+            .iter()
+            .filter(|s| s.netid == Netid::Tcp && open_connection(s))
+            .filter_map(|s| {
+                let p = s.local_port().filter(|p| st.listeners.contains(p))?;
+                Some((s.cookie?, p))
+            })
+            .collect();
+        let mut accepted = FxHashSet::default();
+        for (cookie, port) in now {
+            let known = st.accepted.as_ref().is_none_or(|a| a.contains(&cookie));
+            if !known && !st.opened_by_event.contains(&cookie) {
+                st.open(port);
+            }
+            accepted.insert(cookie);
+        }
+        st.just_gone = st
+            .accepted
+            .take()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|c| !accepted.contains(c))
+            .collect();
+        // Kept while a snapshot still shows the connection; gone from it, it never returns.
+        st.opened_by_event.retain(|c| accepted.contains(c));
+        st.accepted = Some(accepted);
         if st.source != CloseSource::Snapshots {
             return;
         }
@@ -157,32 +215,51 @@ impl ClosedCounter {
         let mut counts: Vec<((String, Ending), u64)> = st
             .counts
             .iter()
-            .map(|((p, e), n)| {
-                let port = p.map_or_else(|| OTHER_PORT.to_string(), |p| p.to_string());
-                ((port, *e), *n)
-            })
+            .map(|((p, e), n)| ((port_label(*p), *e), *n))
             .collect();
         counts.sort();
+        let mut opened: Vec<(String, u64)> = st
+            .opened
+            .iter()
+            .map(|(p, n)| (port_label(*p), *n))
+            .collect();
+        opened.sort();
         ClosedTotals {
             source: st.source,
             counts,
+            opened,
             lost: st.lost,
         }
     }
 }
 
 impl State {
-    fn count(&mut self, port: u16, ending: Ending) {
-        let label = if self.labelled.contains(&port) {
+    /// The series `port` is counted in: its own while there is room, else `other`; once
+    /// given, a port keeps its series.
+    fn label(&mut self, port: u16) -> Option<u16> {
+        if self.labelled.contains(&port) {
             Some(port)
         } else if self.labelled.len() < self.limit {
             self.labelled.insert(port);
             Some(port)
         } else {
             None
-        };
+        }
+    }
+
+    fn count(&mut self, port: u16, ending: Ending) {
+        let label = self.label(port);
         *self.counts.entry((label, ending)).or_insert(0) += 1;
     }
+
+    fn open(&mut self, port: u16) {
+        let label = self.label(port);
+        *self.opened.entry(label).or_insert(0) += 1;
+    }
+}
+
+fn port_label(p: Option<u16>) -> String {
+    p.map_or_else(|| OTHER_PORT.to_string(), |p| p.to_string())
 }
 
 /// A connection still open (or closing) that a later snapshot may miss; TIME-WAIT is what
@@ -277,5 +354,49 @@ mod tests {
         let t = c.totals();
         assert_eq!(t.source, CloseSource::Snapshots);
         assert_eq!(t.counts, vec![(("80".into(), Ending::Unknown), 1)]);
+    }
+
+    #[test]
+    fn opens_are_new_server_side_connections_and_an_event_counts_only_unseen_ones() {
+        let c = ClosedCounter::new(CloseSource::Events, 1);
+        let l80 = tcp(TcpState::Listen, 80, 0, 1);
+        let l81 = tcp(TcpState::Listen, 81, 0, 9);
+        // What is open at the start is not counted as opened.
+        c.observe(&snap(vec![
+            l80.clone(),
+            l81.clone(),
+            tcp(TcpState::Established, 80, 40000, 2),
+        ]));
+        assert_eq!(c.totals().opened, vec![]);
+        // Two new accepted connections; the client side (peer port 80) and SYN-RECV are not.
+        let a = tcp(TcpState::Established, 80, 40001, 3);
+        c.observe(&snap(vec![
+            l80.clone(),
+            l81.clone(),
+            tcp(TcpState::Established, 80, 40000, 2),
+            a.clone(),
+            tcp(TcpState::Established, 40001, 80, 4),
+            tcp(TcpState::SynRecv, 80, 40005, 5),
+        ]));
+        assert_eq!(c.totals().opened, vec![("80".into(), 1)]);
+        // Its close later: already counted as an open.
+        c.record(&a, Ending::Orderly);
+        // A connection no snapshot saw, on port 81 (past the limit: "other").
+        let quick = tcp(TcpState::Close, 81, 40010, 6);
+        c.record(&quick, Ending::Orderly);
+        c.record(&quick, Ending::Orderly);
+        assert_eq!(
+            c.totals().opened,
+            vec![("80".into(), 1), ("other".into(), 1)]
+        );
+        // A snapshot taken before that close, observed after it, does not count it again.
+        let mut before = quick;
+        before.state = TcpState::Established;
+        c.observe(&snap(vec![l80.clone(), l81.clone(), before]));
+        c.observe(&snap(vec![l80, l81]));
+        assert_eq!(
+            c.totals().opened,
+            vec![("80".into(), 1), ("other".into(), 1)]
+        );
     }
 }

@@ -17,7 +17,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::{Registry, Unit};
 
 use super::closed::ClosedTotals;
-use crate::model::{Endpoint, Netid, Snapshot, Socket, TcpState};
+use crate::model::{Endpoint, Netid, NetnsTag, Snapshot, Socket, TcpState};
 
 /// Metric name prefix.
 pub const PREFIX: &str = "sockeye";
@@ -46,7 +46,11 @@ struct Group<'a> {
 
 /// The snapshot split by namespace: the `top` namespaces with most sockets get their own
 /// labels, the rest share `netns="other"` (their kernel counters are left out: a sum of
-/// several namespaces' counters would read as one namespace's).
+/// several namespaces' counters would read as one namespace's). A host-network container's
+/// sockets (tagged with the container of their owning process, see
+/// [`crate::collect::container::attribute_host_network`]) are a scope of their own: the
+/// namespace's label with that container's, ranked like a namespace, without counters (the
+/// namespace's are the host's, under its own scope).
 fn groups(snap: &Snapshot, top: usize) -> Vec<Group<'_>> {
     let Some(reads) = &snap.netns else {
         return vec![Group {
@@ -55,23 +59,55 @@ fn groups(snap: &Snapshot, top: usize) -> Vec<Group<'_>> {
             counters: snap.counters.as_ref(),
         }];
     };
-    let mut ranked: Vec<&crate::model::NetnsRead> = reads.read.iter().collect();
+    let own: HashMap<u64, Option<&str>> = reads
+        .read
+        .iter()
+        .map(|r| (r.tag.inode, r.tag.container.as_ref().map(|c| c.id.as_str())))
+        .collect();
+    // Host-network containers: (namespace, container id) → (its tag, sockets).
+    let mut guests: HashMap<ScopeKey<'_>, (&NetnsTag, usize)> = HashMap::new();
+    let mut moved: HashMap<u64, usize> = HashMap::new();
+    for s in &snap.sockets {
+        if let Some((inode, Some(id))) = scope_key(s, &own)
+            && let Some(t) = &s.netns
+        {
+            guests.entry((inode, Some(id))).or_insert((t, 0)).1 += 1;
+            *moved.entry(inode).or_insert(0) += 1;
+        }
+    }
+    // (key, tag, sockets, counters), busiest first.
+    let mut ranked: Vec<(
+        ScopeKey<'_>,
+        &NetnsTag,
+        usize,
+        Option<&crate::model::KernelCounters>,
+    )> = reads
+        .read
+        .iter()
+        .map(|r| {
+            let n = r
+                .sockets
+                .saturating_sub(moved.get(&r.tag.inode).copied().unwrap_or(0));
+            ((r.tag.inode, None), &*r.tag, n, r.counters.as_ref())
+        })
+        .chain(guests.iter().map(|(k, (t, n))| (*k, *t, *n, None)))
+        .collect();
     ranked.sort_by(|a, b| {
-        b.sockets
-            .cmp(&a.sockets)
-            .then_with(|| a.tag.label.cmp(&b.tag.label))
+        b.2.cmp(&a.2)
+            .then_with(|| a.1.label.cmp(&b.1.label))
+            .then_with(|| a.0.1.cmp(&b.0.1))
     });
-    let mut index: HashMap<u64, usize> = HashMap::new();
+    let mut index: HashMap<ScopeKey<'_>, usize> = HashMap::new();
     let mut out: Vec<Group<'_>> = Vec::new();
-    for r in ranked.iter().take(top) {
-        index.insert(r.tag.inode, out.len());
-        let container = r.tag.container.as_ref().map_or_else(String::new, |c| {
+    for (key, tag, n, counters) in ranked.iter().take(top) {
+        index.insert(*key, out.len());
+        let container = tag.container.as_ref().map_or_else(String::new, |c| {
             format!("{}:{}", c.runtime, c.name.as_deref().unwrap_or(&c.id))
         });
         out.push(Group {
-            scope: vec![("netns", r.tag.label.clone()), ("container", container)],
-            sockets: Vec::with_capacity(r.sockets),
-            counters: r.counters.as_ref(),
+            scope: vec![("netns", tag.label.clone()), ("container", container)],
+            sockets: Vec::with_capacity(*n),
+            counters: *counters,
         });
     }
     let other = out.len();
@@ -86,16 +122,29 @@ fn groups(snap: &Snapshot, top: usize) -> Vec<Group<'_>> {
         });
     }
     for s in &snap.sockets {
-        let i = s
-            .netns
-            .as_ref()
-            .and_then(|t| index.get(&t.inode).copied())
+        let i = scope_key(s, &own)
+            .and_then(|k| index.get(&k).copied())
             .unwrap_or(other);
         if let Some(g) = out.get_mut(i) {
             g.sockets.push(s);
         }
     }
     out
+}
+
+/// A label scope: a namespace (by inode), and the container when it is not the namespace's
+/// own (a host-network container's socket).
+type ScopeKey<'a> = (u64, Option<&'a str>);
+
+fn scope_key<'a>(s: &'a Socket, own: &HashMap<u64, Option<&str>>) -> Option<ScopeKey<'a>> {
+    let t = s.netns.as_ref()?;
+    let ns_own = own.get(&t.inode).copied().flatten();
+    let id = t
+        .container
+        .as_ref()
+        .map(|c| c.id.as_str())
+        .filter(|id| Some(*id) != ns_own);
+    Some((t.inode, id))
 }
 
 /// Content type of what [`render`] produces.
@@ -146,6 +195,11 @@ struct SourceLabels {
 struct ClosedLabels {
     port: String,
     reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OpenedLabels {
+    port: String,
 }
 
 type IntGauges<L> = Family<L, Gauge>;
@@ -300,6 +354,20 @@ fn register_closed(reg: &mut Registry, c: &ClosedTotals) {
         "TCP connections closed since the exporter started, by service port (the first \
          --top-ports ports seen, the rest summed as other) and how they ended",
         closed,
+    );
+    let opened = Family::<OpenedLabels, Counter<u64>>::default();
+    for (port, n) in &c.opened {
+        opened
+            .get_or_create(&OpenedLabels { port: port.clone() })
+            .inc_by(*n);
+    }
+    reg.register(
+        "tcp_connections_opened",
+        "TCP connections accepted by a listener since the exporter started, by its port (the \
+         same port series as tcp_connections_closed). Counted from snapshots compared (new \
+         connections under a listener's port); with destroy events, a connection that opened \
+         and closed between two snapshots counts at its close",
+        opened,
     );
     let lost = Counter::<u64>::default();
     lost.inc_by(c.lost);

@@ -154,6 +154,7 @@ pub(super) fn metric_families() -> Vec<MetricFamily> {
         closed: Some(crate::export::closed::ClosedTotals {
             source: crate::export::closed::CloseSource::Events,
             counts: vec![(("80".into(), crate::closed::Ending::Orderly), 1)],
+            opened: vec![("80".into(), 1)],
             lost: 0,
         }),
         ..Default::default()

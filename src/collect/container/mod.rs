@@ -37,7 +37,8 @@ pub fn of_pid_at(root: &Path, pid: u32) -> Option<Container> {
 /// under `root`. Several containers in one namespace are a pod: the one returned names the
 /// pod (from the first container that knows it) and lists every container, in pid order.
 pub fn of_pids_at(root: &Path, pids: &[u32]) -> Option<Container> {
-    let mut found: Vec<Container> = Vec::new();
+    // (container, is the pod's pause/sandbox container)
+    let mut found: Vec<(Container, bool)> = Vec::new();
     for &p in pids {
         // A process that exited meanwhile says nothing.
         let Ok(text) = std::fs::read_to_string(root.join(format!("proc/{p}/cgroup"))) else {
@@ -46,22 +47,42 @@ pub fn of_pids_at(root: &Path, pids: &[u32]) -> Option<Container> {
         // A process outside every container: the namespace is the host's (host-network
         // containers share it; their sockets are attributed per process instead).
         let mut c = parse_cgroup(&text)?;
-        if !found.iter().any(|f| f.id == c.id) {
-            add_names(&mut c, root);
-            found.push(c);
+        if !found.iter().any(|(f, _)| f.id == c.id) {
+            let pause = add_names_of(&mut c, root);
+            found.push((c, pause));
         }
     }
-    let mut first = found.first()?.clone();
-    if found.len() > 1 {
-        let with_pod = found.iter().find(|c| c.pod.is_some());
-        if let Some(w) = with_pod {
-            first.pod.clone_from(&w.pod);
-            first.pod_namespace.clone_from(&w.pod_namespace);
+    // The pause container only holds the pod's namespaces: it names the pod (its
+    // annotations carry the sandbox's name) but is none of the pod's containers. A pod
+    // whose only process left is its pause container is still that pod.
+    let pod_of = |found: &[(Container, bool)]| {
+        let with_pod = found.iter().map(|(c, _)| c).find(|c| c.pod.is_some());
+        (
+            with_pod.and_then(|c| c.pod.clone()),
+            with_pod.and_then(|c| c.pod_namespace.clone()),
+            found.iter().find_map(|(c, _)| c.pod_uid.clone()),
+        )
+    };
+    let (pod, pod_namespace, pod_uid) = pod_of(&found);
+    let several = found.len() > 1;
+    let members: Vec<Container> = found
+        .iter()
+        .filter(|(_, pause)| !pause)
+        .map(|(c, _)| c.clone())
+        .collect();
+    let mut first = members
+        .first()
+        .cloned()
+        .or_else(|| found.first().map(|(c, _)| c.clone()))?;
+    if several {
+        if pod.is_some() {
+            first.pod = pod;
+            first.pod_namespace = pod_namespace;
         }
         if first.pod_uid.is_none() {
-            first.pod_uid = found.iter().find_map(|c| c.pod_uid.clone());
+            first.pod_uid = pod_uid;
         }
-        first.containers = found
+        first.containers = members
             .into_iter()
             .map(|c| PodMember {
                 id: c.id,
@@ -359,14 +380,31 @@ fn is_id(s: &str) -> bool {
 
 /// Names from the runtime's state under `root` (`/` on the real machine).
 pub fn add_names(c: &mut Container, root: &Path) {
+    add_names_of(c, root);
+}
+
+/// [`add_names`]; true when the state says this is a Kubernetes pod's pause (sandbox)
+/// container.
+fn add_names_of(c: &mut Container, root: &Path) -> bool {
     match c.runtime {
         "docker" => {
             let p = root.join(format!("var/lib/docker/containers/{}/config.v2.json", c.id));
-            if let Some(v) = read_json(&p) {
-                c.name = v["Name"]
-                    .as_str()
-                    .map(|n| n.trim_start_matches('/').to_string());
+            let Some(v) = read_json(&p) else {
+                return false;
+            };
+            c.name = v["Name"]
+                .as_str()
+                .map(|n| n.trim_start_matches('/').to_string());
+            // Kubernetes through docker (dockershim, cri-dockerd) labels its containers.
+            let labels = &v["Config"]["Labels"];
+            let label = |k: &str| labels[k].as_str().map(str::to_string);
+            if let Some(pod) = label("io.kubernetes.pod.name") {
+                c.pod = Some(pod);
+                c.pod_namespace = label("io.kubernetes.pod.namespace");
             }
+            label("io.kubernetes.container.name").as_deref() == Some("POD")
+                || label("io.kubernetes.docker.type").as_deref() == Some("podsandbox")
+                || v["Config"]["Image"].as_str().is_some_and(is_pause_image)
         }
         "containerd" | "crio" => {
             let bundles = [
@@ -383,19 +421,43 @@ pub fn add_names(c: &mut Container, root: &Path) {
                     c.id
                 ),
             ];
-            if let Some(v) = bundles.iter().find_map(|b| read_json(&root.join(b))) {
-                let a = &v["annotations"];
-                let get = |k: &str| a[k].as_str().map(str::to_string);
-                c.name = get("io.kubernetes.cri.container-name")
-                    .or_else(|| get("io.kubernetes.container.name"));
-                c.pod =
-                    get("io.kubernetes.cri.sandbox-name").or_else(|| get("io.kubernetes.pod.name"));
-                c.pod_namespace = get("io.kubernetes.cri.sandbox-namespace")
-                    .or_else(|| get("io.kubernetes.pod.namespace"));
-            }
+            let Some(v) = bundles.iter().find_map(|b| read_json(&root.join(b))) else {
+                return false;
+            };
+            let a = &v["annotations"];
+            let get = |k: &str| a[k].as_str().map(str::to_string);
+            c.name = get("io.kubernetes.cri.container-name")
+                .or_else(|| get("io.kubernetes.container.name"));
+            c.pod = get("io.kubernetes.cri.sandbox-name").or_else(|| get("io.kubernetes.pod.name"));
+            c.pod_namespace = get("io.kubernetes.cri.sandbox-namespace")
+                .or_else(|| get("io.kubernetes.pod.namespace"));
+            is_pause_config(&v)
         }
-        _ => {}
+        _ => false,
     }
+}
+
+/// An OCI config of a pod's sandbox: containerd's and CRI-O's container type, the `POD`
+/// name docker's Kubernetes shim gives it, or the `pause` image.
+fn is_pause_config(cfg: &serde_json::Value) -> bool {
+    let a = &cfg["annotations"];
+    let get = |k: &str| a[k].as_str();
+    get("io.kubernetes.cri.container-type") == Some("sandbox")
+        || get("io.kubernetes.cri-o.ContainerType") == Some("sandbox")
+        || get("io.kubernetes.container.name") == Some("POD")
+        || [
+            "io.kubernetes.cri.image-name",
+            "io.kubernetes.cri-o.ImageName",
+        ]
+        .iter()
+        .any(|k| get(k).is_some_and(is_pause_image))
+}
+
+/// `pause`, `registry.k8s.io/pause:3.9`, `k8s.gcr.io/pause@sha256:…`.
+fn is_pause_image(image: &str) -> bool {
+    let last = image.rsplit('/').next().unwrap_or(image);
+    let name = last.split([':', '@']).next().unwrap_or(last);
+    name == "pause"
 }
 
 /// A runtime state file: bounded, since it is read for a name only.

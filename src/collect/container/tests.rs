@@ -317,3 +317,107 @@ fn names_from_runtime_state() {
     assert_eq!(c.pod_namespace.as_deref(), Some("prod"));
     assert_eq!(c.label(), "shop-7d9");
 }
+
+const PAUSE: &str = "bb4e5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f";
+
+/// A fake containerd bundle of a pod's sandbox (the pause container).
+fn k8s_sandbox(root: &Path, id: &str, pod: &str) {
+    let b = root.join(format!(
+        "run/containerd/io.containerd.runtime.v2.task/k8s.io/{id}"
+    ));
+    std::fs::create_dir_all(&b).unwrap();
+    std::fs::write(
+        b.join("config.json"),
+        format!(
+            r#"{{"annotations":{{"io.kubernetes.cri.container-type":"sandbox",
+               "io.kubernetes.cri.sandbox-name":"{pod}","io.kubernetes.cri.sandbox-namespace":"prod"}}}}"#
+        ),
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_pods_pause_container_names_the_pod_but_is_not_one_of_its_containers() {
+    let root = tempfile::tempdir().unwrap();
+    let r = root.path();
+    let pod = "/kubepods/pod1b2c3d4e-5f60-7182-93a4-b5c6d7e8f901";
+    proc_cgroup(r, 9, &format!("0::{pod}/{PAUSE}\n"));
+    proc_cgroup(r, 10, &format!("0::{pod}/{ID}\n"));
+    proc_cgroup(r, 12, &format!("0::{pod}/{ID2}\n"));
+    k8s_sandbox(r, PAUSE, "shop-7d9");
+    k8s_bundle(r, ID, "app", "shop-7d9");
+    k8s_bundle(r, ID2, "sidecar", "shop-7d9");
+    // The pause process has the lowest pid: it comes first, and still is not listed.
+    let c = of_pids_at(r, &[9, 10, 12]).unwrap();
+    assert_eq!(c.id, ID);
+    assert_eq!(c.pod.as_deref(), Some("shop-7d9"));
+    let members: Vec<_> = c.containers.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(members, [ID, ID2]);
+    // A pod of one container besides its pause: the pod, listing that one.
+    let c = of_pids_at(r, &[9, 10]).unwrap();
+    assert_eq!((c.id.as_str(), c.label()), (ID, "shop-7d9".to_string()));
+    let members: Vec<_> = c.containers.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(members, [ID]);
+    // Only the pause left: still the pod, with no containers listed.
+    let c = of_pids_at(r, &[9]).unwrap();
+    assert_eq!(c.label(), "shop-7d9");
+    assert!(c.containers.is_empty());
+}
+
+#[test]
+fn pause_containers_are_known_by_docker_labels_and_by_image() {
+    let root = tempfile::tempdir().unwrap();
+    let r = root.path();
+    // Kubernetes through docker: the sandbox is named POD in its labels.
+    for (id, labels) in [
+        (
+            PAUSE,
+            r#"{"io.kubernetes.container.name":"POD","io.kubernetes.pod.name":"shop-7d9",
+               "io.kubernetes.pod.namespace":"prod"}"#,
+        ),
+        (
+            ID,
+            r#"{"io.kubernetes.container.name":"app","io.kubernetes.pod.name":"shop-7d9",
+               "io.kubernetes.pod.namespace":"prod"}"#,
+        ),
+    ] {
+        let d = r.join(format!("var/lib/docker/containers/{id}"));
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(
+            d.join("config.v2.json"),
+            format!(r#"{{"Name":"/k8s_{id}","Config":{{"Image":"shop:1","Labels":{labels}}}}}"#),
+        )
+        .unwrap();
+    }
+    // A plain docker container sharing a namespace with one whose image is pause.
+    let d = r.join(format!("var/lib/docker/containers/{ID2}"));
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(
+        d.join("config.v2.json"),
+        r#"{"Name":"/infra","Config":{"Image":"registry.k8s.io/pause:3.9","Labels":{}}}"#,
+    )
+    .unwrap();
+    proc_cgroup(r, 9, &format!("0::/system.slice/docker-{PAUSE}.scope\n"));
+    proc_cgroup(r, 10, &format!("0::/system.slice/docker-{ID}.scope\n"));
+    proc_cgroup(r, 11, &format!("0::/system.slice/docker-{ID2}.scope\n"));
+    let c = of_pids_at(r, &[9, 10]).unwrap();
+    assert_eq!(c.id, ID);
+    assert_eq!(
+        (c.pod.as_deref(), c.pod_namespace.as_deref()),
+        (Some("shop-7d9"), Some("prod"))
+    );
+    let members: Vec<_> = c.containers.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(members, [ID]);
+    let c = of_pids_at(r, &[11, 10]).unwrap();
+    let members: Vec<_> = c.containers.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(members, [ID]);
+    for (image, pause) in [
+        ("pause", true),
+        ("registry.k8s.io/pause:3.9", true),
+        ("k8s.gcr.io/pause@sha256:0123", true),
+        ("pauser:1", false),
+        ("pause/web:1", false),
+    ] {
+        assert_eq!(is_pause_image(image), pause, "{image}");
+    }
+}

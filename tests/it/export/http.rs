@@ -642,3 +642,39 @@ fn closed_connections_are_counted_by_port_and_how_they_ended() {
     );
     assert_eq!(m.value("sockeye_events_lost_total", &[]), Some(0.0));
 }
+
+#[test]
+fn opened_connections_are_counted_under_the_listeners_port() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let exp = start_exporter(&["--no-processes", "--top-ports", "1000000"]);
+    let port = l.local_addr().unwrap().port().to_string();
+    let opened = |exp: &Exporter| {
+        scrape(exp.addr)
+            .value("sockeye_tcp_connections_opened_total", &[("port", &port)])
+            .unwrap_or(0.0)
+    };
+    // A first scrape: the exporter has seen the listener with nothing accepted yet.
+    wait_until("the listener is seen", Duration::from_secs(10), || {
+        !scrape(exp.addr)
+            .matching("sockeye_listen_queue_length", &[("port", &port)])
+            .is_empty()
+    });
+    let before = opened(&exp);
+    const N: usize = 7;
+    let mut keep = Vec::new();
+    for _ in 0..N {
+        let c = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        let (s, _) = l.accept().unwrap();
+        keep.push((c, s));
+    }
+    wait_until("the opens are counted", Duration::from_secs(10), || {
+        opened(&exp) - before == N as f64
+    });
+    // Closing them does not take the counter back.
+    drop(keep);
+    let m = scrape(exp.addr);
+    assert_eq!(
+        m.value("sockeye_tcp_connections_opened_total", &[("port", &port)]),
+        Some(before + N as f64)
+    );
+}

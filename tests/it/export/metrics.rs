@@ -399,3 +399,76 @@ fn stale_snapshots_are_marked() {
     assert_eq!(exp.value("sockeye_snapshot_stale", &[]), Some(1.0));
     assert_eq!(exp.value("sockeye_snapshot_age_seconds", &[]), Some(42.0));
 }
+
+#[test]
+fn host_network_containers_sockets_carry_their_container_label() {
+    use sockeye::export::metrics::try_render;
+    use sockeye::model::{Container, NetnsRead, NetnsReads, NetnsTag};
+    let host = Arc::new(NetnsTag::new(4026531840, None, None));
+    let web = Container {
+        runtime: "docker",
+        id: "a".repeat(64),
+        name: Some("web".into()),
+        ..Container::default()
+    };
+    // The collector's per-process tag: the host's namespace and label, the container's name.
+    let guest = Arc::new(NetnsTag {
+        container: Some(web),
+        ..(*host).clone()
+    });
+    let mut sockets = Vec::new();
+    for (port, tag) in [(22, &host), (8080, &guest), (8081, &guest)] {
+        let mut s = listener(any4(), port, Some(0), Some(128), "");
+        s.netns = Some(Arc::clone(tag));
+        sockets.push(s);
+    }
+    let mut snap = snapshot(sockets, None);
+    snap.netns = Some(Arc::new(NetnsReads {
+        read: vec![NetnsRead {
+            tag: Arc::clone(&host),
+            source: Source::Netlink,
+            fallback_reason: None,
+            counters: None,
+            sockets: 3,
+        }],
+        unreadable: Vec::new(),
+    }));
+    let info = ScrapeInfo::default();
+    let text = try_render(&snap, &info, 10, 10).unwrap();
+    let m = parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let netns = host.label.as_str();
+    let listen = |port: &str, container: &str| {
+        let found = m.matching(
+            "sockeye_listen_queue_limit",
+            &[("port", port), ("netns", netns), ("container", container)],
+        );
+        found.first().map(|s| s.value)
+    };
+    assert_eq!(listen("22", ""), Some(128.0), "{text}");
+    assert_eq!(listen("8080", "docker:web"), Some(128.0), "{text}");
+    assert_eq!(listen("8081", "docker:web"), Some(128.0), "{text}");
+    assert_eq!(listen("8080", ""), None, "{text}");
+    let sockets = |container: &str| {
+        m.value(
+            "sockeye_sockets",
+            &[
+                ("protocol", "tcp"),
+                ("state", "LISTEN"),
+                ("netns", netns),
+                ("container", container),
+            ],
+        )
+    };
+    assert_eq!(sockets(""), Some(1.0), "{text}");
+    assert_eq!(sockets("docker:web"), Some(2.0), "{text}");
+    // Bounded as namespaces are: with one scope labelled, the container's (the busiest)
+    // keeps its own and the host's goes to other.
+    let text = try_render(&snap, &info, 10, 1).unwrap();
+    let m = parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let other = [("port", "22"), ("netns", "other"), ("container", "other")];
+    assert_eq!(
+        m.matching("sockeye_listen_queue_limit", &other).len(),
+        1,
+        "{text}"
+    );
+}

@@ -4,3 +4,4 @@ mod assets;
 pub mod common;
 pub mod http;
 mod metrics;
+mod netns;

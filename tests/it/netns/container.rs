@@ -14,12 +14,12 @@ use super::dump::{available, sockeye, stdout};
 use crate::common::{require, require_tool, wait_until};
 
 /// A running container; killed and deleted on drop, whatever the test did.
-struct Crun {
-    id: String,
+pub(crate) struct Crun {
+    pub(crate) id: String,
     child: Child,
     _stdin: ChildStdin,
     _bundle: tempfile::TempDir,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 impl Drop for Crun {
@@ -43,7 +43,7 @@ impl Crun {
 
     /// Start it; `host_network`: without a network namespace of its own (listening on
     /// loopback only, since that is the machine's).
-    fn start_with(host_network: bool) -> Result<Crun, String> {
+    pub(crate) fn start_with(host_network: bool) -> Result<Crun, String> {
         let bundle = tempfile::tempdir().map_err(|e| e.to_string())?;
         let b = bundle.path();
         let rootfs = b.join("rootfs");
@@ -145,7 +145,7 @@ impl Crun {
     }
 
     /// The container's init pid, from crun's state.
-    fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         let o = Command::new("crun")
             .args(["state", &self.id])
             .output()

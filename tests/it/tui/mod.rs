@@ -4,6 +4,7 @@ mod columns;
 pub mod common;
 mod detail;
 mod kill;
+mod kill_tmux;
 mod namespaces;
 mod perf;
 mod replay;
