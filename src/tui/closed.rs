@@ -108,7 +108,7 @@ impl Drop for Generation {
 
 /// The collector thread's side: the last two generations, and the table of an older one to
 /// build the next in.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct Sightings {
     cur: Arc<Generation>,
     prev: Arc<Generation>,
@@ -369,7 +369,9 @@ mod tests {
         }]
         .into();
         log.observe(&snap(100, vec![]));
-        log.observe(&snap(101, vec![s]));
+        log.observe(&snap(101, vec![s.clone()]));
+        // Listed again: its birth stays that of the first sighting.
+        log.observe(&snap(102, vec![s]));
         let freed = conn(40000, 7, TcpState::Close);
         let at = SystemTime::UNIX_EPOCH + Duration::from_secs(104);
         log.push_events(vec![(
@@ -384,6 +386,7 @@ mod tests {
         assert_eq!(c.last_state, Some(TcpState::Established));
         assert_eq!(c.socket.processes.as_slice()[0].command.as_ref(), "curl");
         assert_eq!(c.lifetime.unwrap().at_least, Duration::from_secs(3));
+        assert_eq!(c.lifetime.unwrap().at_most, Some(Duration::from_secs(4)));
         assert_eq!(log.by_seq(c.seq).map(|c| c.seq), Some(1));
     }
 
