@@ -482,8 +482,6 @@ impl App {
         }
     }
 
-    /// The Lifecycle view's list under the diagram: the States view's rows of TCP states.
-
     /// The Listeners view: each listener with its connections, then the outbound
     /// connections grouped by remote endpoint.
     fn listener_rows(&self, rows: &mut Vec<Row>) {
@@ -621,7 +619,8 @@ impl App {
 }
 
 /// Keep `selected` visible in a window of `page` rows starting at `offset`.
-/// The Lifecycle view's rows: the States view's TCP groups and their sockets.
+/// The Lifecycle view's list under the diagram: the States view's rows of TCP states
+/// (copied: building them again would cost a second pass over the table).
 fn lifecycle_rows(states: &[Row], rows: &mut Vec<Row>) {
     let mut tcp = false;
     rows.extend(states.iter().copied().filter(|r| {
