@@ -57,7 +57,9 @@ sleep 8 # warm up: first collection reads every process's fds
 
 ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 hz=$(getconf CLK_TCK)
+refreshes() { if [ -f "$trace" ]; then wc -l <"$trace"; else echo 0; fi; }
 t0=$(ticks)
+n0=$(refreshes)
 rss_min=999999999 rss_max=0 rss_sum=0
 for _ in $(seq "$SECS"); do
   sleep 1
@@ -67,8 +69,14 @@ for _ in $(seq "$SECS"); do
   ((r > rss_max)) && rss_max=$r
 done
 t1=$(ticks)
+n1=$(refreshes)
 hwm=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
 echo "CPU over ${SECS}s: $(awk -v a="$t0" -v b="$t1" -v hz="$hz" -v s="$SECS" 'BEGIN {printf "%.1f%% of one core", (b - a) / hz / s * 100}')"
+# CPU time per refresh does not depend on how long a slow refresh stretched the period (on a
+# loaded machine fewer than SECS refreshes happen), so it compares runs under other loads.
+if ((n1 > n0)); then
+  echo "CPU per refresh: $(awk -v a="$t0" -v b="$t1" -v hz="$hz" -v n=$((n1 - n0)) 'BEGIN {printf "%.1f ms", (b - a) / hz / n * 1000}') over $((n1 - n0)) refreshes"
+fi
 echo "RSS: min $((rss_min / 1024)) MiB, avg $((rss_sum / SECS / 1024)) MiB, max $((rss_max / 1024)) MiB, peak (VmHWM) $((hwm / 1024)) MiB"
 if [ -s "$trace" ]; then
   echo "per refresh (ms, last ${SECS} refreshes):"

@@ -6,11 +6,12 @@
 //! attribution cache of the last snapshot that listed it) and its lifetime.
 
 use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use rustc_hash::FxHashMap;
 
-use crate::closed::{Births, Ending, Lifetime, ending};
+use crate::closed::{Ending, Lifetime, ending};
 use crate::collect::netlink::events::Destroyed;
 use crate::model::{Holders, Netid, Snapshot, Socket, TcpState};
 
@@ -40,10 +41,120 @@ pub struct Closed {
     pub lifetime: Option<Lifetime>,
 }
 
-#[derive(Debug, Default)]
+/// What the snapshots knew of one TCP connection: its state and holders in the latest
+/// snapshot that listed it, and when a snapshot first saw it (its birth, see [`Births`]).
+#[derive(Clone, Debug)]
 struct Seen {
-    state: Option<TcpState>,
+    state: TcpState,
     processes: Holders,
+    /// The first snapshot that listed it, and the one before (it was born in between), as
+    /// [`Stamp`]s: two of these tables of 100,000 connections live at once.
+    first: Stamp,
+    before: Stamp,
+}
+
+/// A snapshot time in eight bytes: nanoseconds from the epoch (negative before it), with
+/// `i64::MIN` for "no such snapshot".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Stamp(i64);
+
+impl Stamp {
+    const NONE: Stamp = Stamp(i64::MIN);
+
+    fn of(t: SystemTime) -> Stamp {
+        let nanos = |d: std::time::Duration| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX);
+        match t.duration_since(SystemTime::UNIX_EPOCH) {
+            Ok(d) => Stamp(nanos(d)),
+            Err(e) => Stamp(-nanos(e.duration())),
+        }
+    }
+
+    /// How long before `end` it was (zero when after).
+    fn until(self, end: SystemTime) -> Option<std::time::Duration> {
+        if self == Stamp::NONE {
+            return None;
+        }
+        let end = Stamp::of(end).0;
+        Some(std::time::Duration::from_nanos(
+            u64::try_from(end.saturating_sub(self.0)).unwrap_or(0),
+        ))
+    }
+}
+
+/// One snapshot's TCP connections by cookie. Built by the collector thread (see
+/// [`Sightings`]) and shared with the UI thread, which looks up the last two when a close
+/// arrives: the per-cookie work of a refresh stays off the UI thread, done once per snapshot
+/// for births, states and holders together.
+#[derive(Debug, Default)]
+pub struct Generation {
+    by_cookie: FxHashMap<u64, Seen>,
+    at: Option<Stamp>,
+    /// Where its table goes when the last holder lets go (usually the UI thread): back to
+    /// the collector thread, which clears and refills it, rather than freed here.
+    spare: Option<Spare>,
+}
+
+type Spare = Arc<Mutex<Option<FxHashMap<u64, Seen>>>>;
+
+impl Drop for Generation {
+    fn drop(&mut self) {
+        if let Some(spare) = &self.spare
+            && let Ok(mut slot) = spare.lock()
+        {
+            *slot = Some(std::mem::take(&mut self.by_cookie));
+        }
+    }
+}
+
+/// The collector thread's side: the last two generations, and the table of an older one to
+/// build the next in.
+#[derive(Debug, Default)]
+pub struct Sightings {
+    cur: Arc<Generation>,
+    prev: Arc<Generation>,
+    spare: Spare,
+}
+
+impl Sightings {
+    /// The generation of `snap`: births carried over from the last two (a socket listed
+    /// before keeps its first sighting), new sockets born since the previous scan.
+    pub fn update(&mut self, snap: &Snapshot) -> Arc<Generation> {
+        let at = Stamp::of(snap.taken_at);
+        let mut by_cookie = self
+            .spare
+            .lock()
+            .ok()
+            .and_then(|mut slot| slot.take())
+            .unwrap_or_default();
+        by_cookie.clear();
+        let last_scan = self.cur.at.unwrap_or(Stamp::NONE);
+        for s in snap.sockets.iter().filter(|s| s.netid == Netid::Tcp) {
+            let Some(c) = s.cookie else { continue };
+            let (first, before) = self
+                .cur
+                .by_cookie
+                .get(&c)
+                .or_else(|| self.prev.by_cookie.get(&c))
+                .map_or((at, last_scan), |b| (b.first, b.before));
+            by_cookie.insert(
+                c,
+                Seen {
+                    state: s.state,
+                    processes: s.processes.clone(),
+                    first,
+                    before,
+                },
+            );
+        }
+        let next = Arc::new(Generation {
+            by_cookie,
+            at: Some(at),
+            spare: Some(Arc::clone(&self.spare)),
+        });
+        let cur = std::mem::replace(&mut self.cur, Arc::clone(&next));
+        self.prev = cur;
+        next
+    }
 }
 
 #[derive(Debug)]
@@ -61,10 +172,12 @@ pub struct ClosedLog {
     /// With `all_netns`: the namespaces whose events are followed, and (label, why) of
     /// those that could not be entered (as the events thread last said).
     pub namespaces: Option<(usize, Vec<(String, String)>)>,
-    births: Births,
-    /// What the last two snapshots knew per cookie (state, processes).
-    seen: FxHashMap<u64, Seen>,
-    seen_prev: FxHashMap<u64, Seen>,
+    /// What the last two snapshots knew per cookie (made by the collector thread).
+    seen: Arc<Generation>,
+    seen_prev: Arc<Generation>,
+    /// For tests without a collector thread ([`ClosedLog::observe`]).
+    #[cfg(test)]
+    sightings: Option<Sightings>,
     /// Connections of the previous snapshot, for snapshot comparison.
     previous: Vec<Socket>,
 }
@@ -79,9 +192,10 @@ impl Default for ClosedLog {
             total: 0,
             all_netns: false,
             namespaces: None,
-            births: Births::default(),
-            seen: FxHashMap::default(),
-            seen_prev: FxHashMap::default(),
+            seen: Arc::default(),
+            seen_prev: Arc::default(),
+            #[cfg(test)]
+            sightings: None,
             previous: Vec::new(),
         }
     }
@@ -98,12 +212,11 @@ impl ClosedLog {
     pub fn push_events(&mut self, batch: Vec<(SystemTime, Destroyed)>) {
         for (at, d) in batch {
             let Some(ending) = d.ending else { continue };
-            let cookie = d.socket.cookie;
-            let seen = cookie.and_then(|c| self.seen.get(&c).or_else(|| self.seen_prev.get(&c)));
+            let seen = d.socket.cookie.and_then(|c| self.lookup(c));
             let (last_state, processes) = seen.map_or((None, Holders::default()), |s| {
-                (s.state, s.processes.clone())
+                (Some(s.state), s.processes.clone())
             });
-            let lifetime = cookie.and_then(|c| self.births.lifetime(c, at));
+            let lifetime = seen.map(|s| lifetime(s, at));
             let mut socket = d.socket;
             // The process that held it, from the attribution cache of the last snapshot.
             socket.processes = processes;
@@ -118,39 +231,44 @@ impl ClosedLog {
         }
     }
 
-    /// A new snapshot: births, states and processes by cookie; in snapshot mode, the
-    /// connections of the previous snapshot it no longer lists are recorded as closed.
+    /// The connection `cookie` as the last two snapshots knew it.
+    fn lookup(&self, cookie: u64) -> Option<&Seen> {
+        self.seen
+            .by_cookie
+            .get(&cookie)
+            .or_else(|| self.seen_prev.by_cookie.get(&cookie))
+    }
+
+    /// A new snapshot, its generation made here (tests, without a collector thread): see
+    /// [`ClosedLog::observe_with`].
+    #[cfg(test)]
     pub fn observe(&mut self, snap: &Snapshot) {
+        let mut sightings = self.sightings.take().unwrap_or_default();
+        self.observe_with(snap, sightings.update(snap));
+        self.sightings = Some(sightings);
+    }
+
+    /// A new snapshot and its generation (births, states and processes by cookie, made by
+    /// [`Sightings::update`]); in snapshot mode, the connections of the previous snapshot it
+    /// no longer lists are recorded as closed.
+    pub fn observe_with(&mut self, snap: &Snapshot, generation: Arc<Generation>) {
         let at = snap.taken_at;
-        self.births.observe(
-            snap.sockets
-                .iter()
-                .filter(|s| s.netid == Netid::Tcp)
-                .filter_map(|s| s.cookie),
-            at,
-        );
-        let mut seen = std::mem::take(&mut self.seen_prev);
-        seen.clear();
-        for s in snap.sockets.iter().filter(|s| s.netid == Netid::Tcp) {
-            if let Some(c) = s.cookie {
-                seen.insert(
-                    c,
-                    Seen {
-                        state: Some(s.state),
-                        processes: s.processes.clone(),
-                    },
-                );
-            }
-        }
-        self.seen_prev = std::mem::replace(&mut self.seen, seen);
+        let cur = std::mem::replace(&mut self.seen, generation);
+        // The generation let go of returns its table to the collector thread (see Drop).
+        self.seen_prev = cur;
         if self.source != ClosedSource::Snapshots {
             return;
         }
         let previous = std::mem::take(&mut self.previous);
         for s in previous {
-            let gone = s.cookie.is_some_and(|c| !self.seen.contains_key(&c));
+            let gone = s
+                .cookie
+                .is_some_and(|c| !self.seen.by_cookie.contains_key(&c));
             if gone {
-                let lifetime = s.cookie.and_then(|c| self.births.lifetime(c, at));
+                let lifetime = s
+                    .cookie
+                    .and_then(|c| self.lookup(c))
+                    .map(|b| lifetime(b, at));
                 self.push(Closed {
                     seq: 0,
                     at,
@@ -203,6 +321,14 @@ impl ClosedLog {
     }
 }
 
+/// The lifetime of a connection freed at `end` (as [`crate::closed::Births::lifetime`]).
+fn lifetime(seen: &Seen, end: SystemTime) -> Lifetime {
+    Lifetime {
+        at_least: seen.first.until(end).unwrap_or_default(),
+        at_most: seen.before.until(end),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,7 +369,9 @@ mod tests {
         }]
         .into();
         log.observe(&snap(100, vec![]));
-        log.observe(&snap(101, vec![s]));
+        log.observe(&snap(101, vec![s.clone()]));
+        // Listed again: its birth stays that of the first sighting.
+        log.observe(&snap(102, vec![s]));
         let freed = conn(40000, 7, TcpState::Close);
         let at = SystemTime::UNIX_EPOCH + Duration::from_secs(104);
         log.push_events(vec![(
@@ -258,6 +386,7 @@ mod tests {
         assert_eq!(c.last_state, Some(TcpState::Established));
         assert_eq!(c.socket.processes.as_slice()[0].command.as_ref(), "curl");
         assert_eq!(c.lifetime.unwrap().at_least, Duration::from_secs(3));
+        assert_eq!(c.lifetime.unwrap().at_most, Some(Duration::from_secs(4)));
         assert_eq!(log.by_seq(c.seq).map(|c| c.seq), Some(1));
     }
 

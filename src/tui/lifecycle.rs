@@ -127,19 +127,19 @@ impl Tracker {
                     moves.skipped += 1;
                 }
             };
+            // Each connection still listed is taken out of `prev` as it is matched, so what
+            // remains there is what closed (one lookup per connection, not two).
             for (k, &to) in &cur {
-                match self.prev.get(k) {
-                    Some(&from) if from != to => count(from, to),
+                match self.prev.remove(k) {
+                    Some(from) if from != to => count(from, to),
                     Some(_) => {}
                     // A request appears when its listener gets the SYN.
                     None if to == TcpState::SynRecv => count(TcpState::Listen, to),
                     None => count(TcpState::Close, to),
                 }
             }
-            for (k, &from) in &self.prev {
-                if !cur.contains_key(k) {
-                    count(from, TcpState::Close);
-                }
+            for &from in self.prev.values() {
+                count(from, TcpState::Close);
             }
         }
         self.spare = std::mem::replace(&mut self.prev, cur);

@@ -17,6 +17,8 @@ pub struct Preparer {
     pub sort_scratch: SortScratch,
     /// The previous refresh's connections, for the Lifecycle view's transition rates.
     pub lifecycle: super::lifecycle::Tracker,
+    /// The connections by cookie, for the Closed view.
+    pub sightings: super::closed::Sightings,
 }
 
 /// Distinct local ports of non-listening TCP sockets inside `ip_local_port_range`, and the
@@ -85,8 +87,10 @@ pub struct Prepared {
     pub order: Vec<usize>,
     /// State-machine moves since the previous snapshot (the Lifecycle view).
     pub moves: super::lifecycle::Moves,
+    /// This snapshot's connections by cookie (births, states, holders) for the Closed view.
+    pub seen: std::sync::Arc<super::closed::Generation>,
     /// Time taken by each step (for `SOCKEYE_TRACE`).
-    pub steps: [(&'static str, Duration); 4],
+    pub steps: [(&'static str, Duration); 6],
     /// The findings over the window ending with this snapshot (filled by the worker).
     pub findings: Vec<crate::findings::Finding>,
 }
@@ -98,14 +102,15 @@ pub fn prepare(preparer: &mut Preparer, snapshot: Snapshot, sort: Sort) -> Prepa
         tracker,
         sort_scratch,
         lifecycle,
+        sightings,
     } = preparer;
     let socks = &snapshot.sockets;
     // Two independent halves: changes and sort (the sort needs the changes' ranks) on this
     // thread, counts, groups and the listener tree on a second one — the machine has two
     // cores and at 100,000 sockets each half takes ~10 ms, so a refresh is ready sooner.
     let (
-        (changes, order, t_deltas, t_sort),
-        (counts, groups, ephemeral, tree, moves, t_states, t_tree),
+        (changes, order, seen, t_deltas, t_sort, t_seen),
+        (counts, groups, ephemeral, tree, moves, t_states, t_tree, t_moves),
     ) = std::thread::scope(|scope| {
         let other = scope.spawn(|| {
             let t0 = Instant::now();
@@ -120,6 +125,7 @@ pub fn prepare(preparer: &mut Preparer, snapshot: Snapshot, sort: Sort) -> Prepa
             let ephemeral = ephemeral.finish();
             let t1 = Instant::now();
             let tree = group::by_listener(socks);
+            let t2 = Instant::now();
             let moves = lifecycle.update(&snapshot);
             (
                 counts,
@@ -128,7 +134,8 @@ pub fn prepare(preparer: &mut Preparer, snapshot: Snapshot, sort: Sort) -> Prepa
                 tree,
                 moves,
                 t1 - t0,
-                t1.elapsed(),
+                t2 - t1,
+                t2.elapsed(),
             )
         });
         let t0 = Instant::now();
@@ -140,7 +147,9 @@ pub fn prepare(preparer: &mut Preparer, snapshot: Snapshot, sort: Sort) -> Prepa
         if sort.descending {
             order.reverse();
         }
-        let mine = (changes, order, t1 - t0, t1.elapsed());
+        let t2 = Instant::now();
+        let seen = sightings.update(&snapshot);
+        let mine = (changes, order, seen, t1 - t0, t2 - t1, t2.elapsed());
         // A panic there is a bug; re-raise it here rather than lose it.
         let theirs = other
             .join()
@@ -157,11 +166,14 @@ pub fn prepare(preparer: &mut Preparer, snapshot: Snapshot, sort: Sort) -> Prepa
         sort,
         snapshot,
         moves,
+        seen,
         steps: [
             ("deltas", t_deltas),
             ("sort", t_sort),
             ("states", t_states),
             ("listeners", t_tree),
+            ("lifecycle", t_moves),
+            ("sightings", t_seen),
         ],
         findings: Vec::new(),
     }

@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 use std::net::IpAddr;
 use std::time::SystemTime;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::closed::ClosedLog;
 use super::delta;
@@ -71,16 +71,17 @@ impl Rates {
             }
         }
         let is_new = |i: usize| marks.get(i).is_some_and(|m| m & delta::NEW != 0);
-        let mut seen: Vec<RateKey> = Vec::new();
+        // A set: with tens of thousands of remote endpoints a list's lookups would be
+        // quadratic.
+        let mut seen: FxHashSet<RateKey> = FxHashSet::default();
         for lg in &tree.listeners {
             let Some(port) = sockets.get(lg.listener).and_then(Socket::local_port) else {
                 continue;
             };
             let key = RateKey::Listener(port);
-            if seen.contains(&key) {
+            if !seen.insert(key) {
                 continue; // a port on two addresses: one series
             }
-            seen.push(key);
             let opened = tree
                 .listeners
                 .iter()
@@ -100,7 +101,7 @@ impl Rates {
         }
         for rg in &tree.outbound {
             let key = RateKey::Remote(rg.addr, rg.port);
-            seen.push(key);
+            seen.insert(key);
             let opened = rg.members.iter().filter(|&&i| is_new(i)).count() as u64;
             let closed = by_peer.get(&(rg.addr, rg.port)).copied().unwrap_or(0);
             self.push(

@@ -306,6 +306,7 @@ impl App {
             sort,
             order,
             moves,
+            seen,
             steps: _,
             findings,
         } = p;
@@ -313,7 +314,7 @@ impl App {
         self.moves.unseen_closes = self.unseen_closes(snapshot.taken_at);
         self.set_findings(findings);
         self.counts = counts;
-        self.closed.observe(&snapshot);
+        self.closed.observe_with(&snapshot, seen);
         self.history.push(&self.counts);
         self.keys = std::mem::take(&mut changes.keys);
         self.changes = changes;
@@ -419,13 +420,17 @@ impl App {
                     rows.extend(self.order.iter().map(|&idx| Row::Socket { idx, depth: 0 }))
                 }
                 View::Closed => self.closed_rows(rows),
-                View::Lifecycle => self.lifecycle_rows(rows),
+                // The States view's TCP part, copied below rather than built again.
+                View::Lifecycle => {}
                 View::Namespaces => {
                     super::netns::rows(&self.netns, &self.collapsed, &self.netns_open, rows)
                 }
             }
         }
 
+        let mut lifecycle = std::mem::take(&mut rows_of[View::Lifecycle.index()]);
+        lifecycle_rows(&rows_of[View::States.index()], &mut lifecycle);
+        rows_of[View::Lifecycle.index()] = lifecycle;
         for (v, rows) in rows_of.into_iter().enumerate() {
             let want = selected.get(v).cloned().flatten();
             self.views[v].rows = rows;
@@ -475,18 +480,6 @@ impl App {
                 rows.extend(members.into_iter().map(|idx| Row::Socket { idx, depth: 1 }));
             }
         }
-    }
-
-    /// The Lifecycle view's list under the diagram: the States view's rows of TCP states.
-    fn lifecycle_rows(&self, rows: &mut Vec<Row>) {
-        self.state_rows(rows);
-        let mut tcp = false;
-        rows.retain(|r| {
-            if let Row::StateGroup(k) = r {
-                tcp = matches!(k, crate::group::StateGroupKey::Tcp(_));
-            }
-            tcp
-        });
     }
 
     /// The Listeners view: each listener with its connections, then the outbound
@@ -626,6 +619,18 @@ impl App {
 }
 
 /// Keep `selected` visible in a window of `page` rows starting at `offset`.
+/// The Lifecycle view's list under the diagram: the States view's rows of TCP states
+/// (copied: building them again would cost a second pass over the table).
+fn lifecycle_rows(states: &[Row], rows: &mut Vec<Row>) {
+    let mut tcp = false;
+    rows.extend(states.iter().copied().filter(|r| {
+        if let Row::StateGroup(k) = r {
+            tcp = matches!(k, crate::group::StateGroupKey::Tcp(_));
+        }
+        tcp
+    }));
+}
+
 pub(super) fn scroll(offset: usize, selected: usize, page: usize, len: usize) -> usize {
     let page = page.max(1);
     let mut off = offset.min(len.saturating_sub(page));

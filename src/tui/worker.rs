@@ -138,13 +138,16 @@ pub fn spawn<E: Send + 'static>(
                             let elapsed = t0.elapsed();
                             let t1 = Instant::now();
                             let (found, snap) = findings.observe(snap);
+                            let t_findings = t1.elapsed();
                             let mut prepared = Box::new(prepare(&mut preparer, snap, sort));
                             prepared.findings = found;
+                            let mut collect_steps = source.steps();
+                            collect_steps.push(("findings", t_findings));
                             Report::Snapshot {
                                 prepared,
                                 elapsed,
                                 prepare: t1.elapsed(),
-                                collect_steps: source.steps(),
+                                collect_steps,
                                 replay: source.position().map(Box::new),
                             }
                         }
