@@ -41,7 +41,7 @@ impl Cursor {
         self.at = None;
         for j in from..=i {
             let f = rec.frame(j)?;
-            self.table.apply(&f.body);
+            self.table.apply_frame(&f, rec.counts_down(j));
             each(j, &self.table);
             self.last = Some(super::frame::Frame {
                 body: super::frame::Body::Delta {

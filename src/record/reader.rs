@@ -275,6 +275,15 @@ impl Recording {
             .unwrap_or(0)
     }
 
+    /// Whether frame `i`'s file counts timers down across frames (format 1.1 on): its
+    /// writer left out sockets whose timer only ran down.
+    pub fn counts_down(&self, i: usize) -> bool {
+        self.index
+            .get(i)
+            .and_then(|e| self.parts.get(usize::from(e.part)))
+            .is_some_and(|p| p.header.major > 1 || p.header.minor >= 1)
+    }
+
     /// Frame `i`, decoded.
     pub fn frame(&self, i: usize) -> Result<Frame, ReadError> {
         let e = self.index.get(i).ok_or_else(|| ReadError::Frame {
