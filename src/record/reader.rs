@@ -112,6 +112,15 @@ pub struct Recording {
     /// Why parts of it could not be read (damaged tails, unreadable older files).
     pub warnings: Vec<String>,
     pub gaps: Vec<Gap>,
+    /// Where the newest file's frames read so far end, for [`Recording::follow`].
+    tail: Tail,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Tail {
+    /// Offset after the last whole frame (u64::MAX after a damaged one: nothing more reads).
+    end: u64,
+    seen_full: bool,
 }
 
 impl Recording {
@@ -189,10 +198,22 @@ impl Recording {
         let mut warnings = Vec::new();
         let mut gaps = Vec::new();
         let mut kept = Vec::with_capacity(parts.len());
+        let mut tail = Tail::default();
         for (part, first, total) in parts {
             let before = index.len();
             let n = kept.len() as u16;
-            scan(n, &part, first, total, &mut index, &mut warnings);
+            let mut seen_full = false;
+            let end = scan(
+                n,
+                &part,
+                first,
+                total,
+                &mut seen_full,
+                false,
+                &mut index,
+                &mut warnings,
+            );
+            tail = Tail { end, seen_full };
             if before > 0 && index.len() > before {
                 let (prev, next) = (index[before - 1].at, index[before].at);
                 let slack = part.header.interval * 2 + Duration::from_secs(1);
@@ -235,7 +256,39 @@ impl Recording {
             index,
             warnings,
             gaps,
+            tail,
         }
+    }
+
+    /// Reads the frames appended to the newest file since it was opened or last followed
+    /// (a recorder still writing it); a frame still being written is read next time. Returns
+    /// how many frames were added.
+    pub fn follow(&mut self) -> usize {
+        let Some(last) = self.parts.len().checked_sub(1) else {
+            return 0;
+        };
+        let part = &self.parts[last];
+        let Store::File(f) = &part.store else {
+            return 0;
+        };
+        let Ok(total) = f.metadata().map(|m| m.len()) else {
+            return 0;
+        };
+        if self.tail.end >= total {
+            return 0;
+        }
+        let before = self.index.len();
+        self.tail.end = scan(
+            last as u16,
+            part,
+            self.tail.end,
+            total,
+            &mut self.tail.seen_full,
+            true,
+            &mut self.index,
+            &mut self.warnings,
+        );
+        self.index.len() - before
     }
 
     /// Frames in the recording.
@@ -401,16 +454,19 @@ impl Part {
 
 /// Index one file's frames from `off` to `total`: envelope, checksum, decompression and the
 /// payload's head. Deltas before the file's first full frame have nothing to apply to and
-/// are left out.
+/// are left out. Returns where the frames read end; `following` takes a cut-short tail for
+/// a frame still being written (no warning: it is read when it is whole).
+#[allow(clippy::too_many_arguments)]
 fn scan(
     part_no: u16,
     part: &Part,
     mut off: u64,
     total: u64,
+    seen_full: &mut bool,
+    following: bool,
     index: &mut Vec<Entry>,
     warnings: &mut Vec<String>,
-) {
-    let mut seen_full = false;
+) -> u64 {
     while off < total {
         let step = envelope(&part.store, off, total).and_then(|len| {
             let payload = load(&part.store, off, len)?;
@@ -420,8 +476,8 @@ fn scan(
         });
         match step {
             Ok((len, full, at, source)) => {
-                seen_full |= full;
-                if seen_full {
+                *seen_full |= full;
+                if *seen_full {
                     index.push(Entry {
                         part: part_no,
                         off,
@@ -433,16 +489,22 @@ fn scan(
                 }
                 off += frame::ENVELOPE as u64 + u64::from(len);
             }
+            Err(why) if following && why.starts_with("truncated") => break,
             Err(why) => {
                 warnings.push(format!(
                     "{}: {why} at byte offset {off}; the {} byte(s) from there on are skipped",
                     part.name,
                     total - off
                 ));
+                // Damaged, not just unfinished: nothing after it is read, also when following.
+                if !why.starts_with("truncated") {
+                    off = u64::MAX;
+                }
                 break;
             }
         }
     }
+    off
 }
 
 /// The compressed length of the frame at `off`, checked against what the file holds.
