@@ -469,9 +469,9 @@ fn scan(
 ) -> u64 {
     while off < total {
         let step = envelope(&part.store, off, total).and_then(|len| {
-            let payload = load(&part.store, off, len)?;
+            let head = load_head(&part.store, off, len)?;
             let (full, at, source) =
-                Frame::head(&payload).map_err(|e| format!("undecodable frame ({e})"))?;
+                Frame::head(&head).map_err(|e| format!("undecodable frame ({e})"))?;
             Ok((len, full, at, source))
         });
         match step {
@@ -526,17 +526,88 @@ fn envelope(store: &Store, off: u64, total: u64) -> Result<u32, String> {
     Ok(len)
 }
 
-/// The payload of the frame at `off` whose block is `len` bytes: checksum, decompression.
-fn load(store: &Store, off: u64, len: u32) -> Result<Vec<u8>, String> {
+/// The envelope and block of the frame at `off` whose block is `len` bytes, checksum checked.
+fn load_block(store: &Store, off: u64, len: u32) -> Result<Vec<u8>, String> {
     let mut buf = vec![0u8; frame::ENVELOPE + len as usize];
     store
         .read_at(off, &mut buf)
         .map_err(|e| format!("unreadable frame ({e})"))?;
     let crc = u32::from_le_bytes([buf[4], buf[5], buf[6], buf[7]]);
-    let block = &buf[frame::ENVELOPE..];
-    if super::crc::crc32(block) != crc {
+    if super::crc::crc32(&buf[frame::ENVELOPE..]) != crc {
         return Err("corrupted frame (checksum mismatch)".into());
     }
+    Ok(buf)
+}
+
+/// The first bytes of the frame's payload (kind, time, source: what the index keeps),
+/// decompressed without the rest: opening a recording then costs a checksum a frame, not a
+/// decompression.
+fn load_head(store: &Store, off: u64, len: u32) -> Result<Vec<u8>, String> {
+    let buf = load_block(store, off, len)?;
+    let block = buf
+        .get(frame::ENVELOPE + 4..)
+        .ok_or("corrupted frame (no size)")?;
+    Ok(lz4_prefix(block, HEAD_BYTES))
+}
+
+/// Enough payload for [`Frame::head`]: a kind byte, a time (a varint of at most 10 bytes)
+/// and a source byte.
+const HEAD_BYTES: usize = 12;
+
+/// The first `want` bytes (or fewer, where the block ends or is malformed: the head's decoder
+/// then reports it) of an LZ4 block's output.
+fn lz4_prefix(block: &[u8], want: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(want + 32);
+    let mut i = 0;
+    let byte = |i: &mut usize| -> Option<usize> {
+        let b = *block.get(*i)?;
+        *i += 1;
+        Some(usize::from(b))
+    };
+    let ext = |i: &mut usize, mut n: usize| -> Option<usize> {
+        if n == 15 {
+            loop {
+                let b = byte(i)?;
+                n = n.checked_add(b)?;
+                if b != 255 {
+                    break;
+                }
+            }
+        }
+        Some(n)
+    };
+    while out.len() < want {
+        let Some(token) = byte(&mut i) else { break };
+        let Some(lit) = ext(&mut i, token >> 4) else { break };
+        let Some(lits) = block.get(i..i.saturating_add(lit)) else {
+            break;
+        };
+        out.extend_from_slice(lits);
+        i += lit;
+        if out.len() >= want {
+            break;
+        }
+        let (Some(lo), Some(hi)) = (byte(&mut i), byte(&mut i)) else {
+            break;
+        };
+        let offset = lo | hi << 8;
+        let Some(m) = ext(&mut i, token & 15) else { break };
+        if offset == 0 || offset > out.len() {
+            break;
+        }
+        // A match may overlap its own output: copy byte by byte, only as far as needed.
+        for _ in 0..(m + 4).min(want.saturating_sub(out.len())) {
+            out.push(out[out.len() - offset]);
+        }
+    }
+    out.truncate(want);
+    out
+}
+
+/// The payload of the frame at `off` whose block is `len` bytes: checksum, decompression.
+fn load(store: &Store, off: u64, len: u32) -> Result<Vec<u8>, String> {
+    let buf = load_block(store, off, len)?;
+    let block = &buf[frame::ENVELOPE..];
     // The prepended size is checked by lz4_flex against the output it can produce, but cap
     // it first so a forged size cannot make it allocate gigabytes.
     let size = block
@@ -553,4 +624,35 @@ fn load(store: &Store, off: u64, len: u32) -> Result<Vec<u8>, String> {
 pub struct Changes {
     pub appeared: Vec<(SystemTime, Socket)>,
     pub vanished: Vec<(SystemTime, Socket)>,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_head_of_a_block_decompresses_alone() {
+        let mut cases: Vec<Vec<u8>> = vec![
+            vec![0; 100],
+            (0..=255u8).cycle().take(5000).collect(),
+            b"abababababababababab and some more text".to_vec(),
+            vec![1, 2, 3],
+            Vec::new(),
+        ];
+        cases.push(
+            (0..20_000u32)
+                .flat_map(|i| (i % 97).to_le_bytes())
+                .collect(),
+        );
+        for payload in cases {
+            let block = lz4_flex::block::compress(&payload);
+            for want in [1, 5, 12, 40] {
+                let n = want.min(payload.len());
+                assert_eq!(super::lz4_prefix(&block, want), payload[..n], "{want}");
+            }
+        }
+        // Garbage never panics and never gives more than asked for.
+        for seed in 0..200u32 {
+            let junk: Vec<u8> = (0..64).map(|i| (i * 31 + seed * 7) as u8).collect();
+            assert!(super::lz4_prefix(&junk, 12).len() <= 12);
+        }
+    }
 }
