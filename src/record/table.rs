@@ -34,6 +34,29 @@ impl Table {
         self.countdown = false;
     }
 
+    /// As [`Table::apply_frame`], moving the frame's sockets in rather than copying them.
+    pub fn take_frame(&mut self, at: std::time::SystemTime, body: Body, countdown: bool) {
+        self.now = Some(at);
+        self.countdown = countdown;
+        let stamp = self.stamp();
+        match body {
+            Body::Full(sockets) => {
+                self.slots.clear();
+                self.written.clear();
+                self.index.clear();
+                self.index.reserve(sockets.len());
+                self.slots.reserve(sockets.len());
+                for s in sockets {
+                    self.index.insert(Key::of(&s), self.slots.len());
+                    self.slots.push(Some(s));
+                    self.written.push(stamp);
+                }
+            }
+            body @ Body::Delta { .. } => self.apply(&body),
+        }
+        self.countdown = false;
+    }
+
     fn stamp(&self) -> Option<SystemTime> {
         if self.countdown { self.now } else { None }
     }
