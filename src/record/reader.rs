@@ -578,7 +578,9 @@ fn lz4_prefix(block: &[u8], want: usize) -> Vec<u8> {
     };
     while out.len() < want {
         let Some(token) = byte(&mut i) else { break };
-        let Some(lit) = ext(&mut i, token >> 4) else { break };
+        let Some(lit) = ext(&mut i, token >> 4) else {
+            break;
+        };
         let Some(lits) = block.get(i..i.saturating_add(lit)) else {
             break;
         };
@@ -591,7 +593,9 @@ fn lz4_prefix(block: &[u8], want: usize) -> Vec<u8> {
             break;
         };
         let offset = lo | hi << 8;
-        let Some(m) = ext(&mut i, token & 15) else { break };
+        let Some(m) = ext(&mut i, token & 15) else {
+            break;
+        };
         if offset == 0 || offset > out.len() {
             break;
         }

@@ -22,8 +22,12 @@ fn same(p: &mut Socket, at: i64, s: &Socket, now: i64) -> bool {
         (None, None) => p == s,
         (Some(a), Some(b)) => {
             let ms = |t: u64| i64::try_from(t).unwrap_or(i64::MAX);
-            let (ea, eb) = (at.saturating_add(ms(a.expires_ms)), now.saturating_add(ms(b.expires_ms)));
-            if a.kind != b.kind || a.retrans != b.retrans || ea.abs_diff(eb) > TIMER_SLACK_MS as u64 {
+            let (ea, eb) = (
+                at.saturating_add(ms(a.expires_ms)),
+                now.saturating_add(ms(b.expires_ms)),
+            );
+            if a.kind != b.kind || a.retrans != b.retrans || ea.abs_diff(eb) > TIMER_SLACK_MS as u64
+            {
                 return false;
             }
             // Compare the rest with the timers made equal.
@@ -222,7 +226,13 @@ impl Writer {
         })
     }
 
-    fn seal(&self, snap: &Snapshot, full: bool, vanished: Vec<Key>, changed: &[usize]) -> (Vec<u8>, u64) {
+    fn seal(
+        &self,
+        snap: &Snapshot,
+        full: bool,
+        vanished: Vec<Key>,
+        changed: &[usize],
+    ) -> (Vec<u8>, u64) {
         let payload = if full {
             // Encoded straight from the snapshot, without a copy of its table.
             frame::encode_full(

@@ -35,7 +35,15 @@ fn a_recording_being_written_is_followed() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = format!(":{}", listener.local_addr().unwrap().port());
     let rec = Command::new(env!("CARGO_BIN_EXE_sockeye"))
-        .args(["--no-config", "record", "-ta", "--interval", "0.05", "-q", "-o"])
+        .args([
+            "--no-config",
+            "record",
+            "-ta",
+            "--interval",
+            "0.05",
+            "-q",
+            "-o",
+        ])
         .arg(&path)
         .args(["sport", "=", &port, "or", "dport", "=", &port])
         .stdin(Stdio::null())
@@ -49,7 +57,11 @@ fn a_recording_being_written_is_followed() {
     let mut r = Recording::open(&path).unwrap();
     let first = r.len();
     let end = r.end();
-    assert_eq!(r.moment(first - 1).unwrap().sockets.len(), 1, "the listener alone");
+    assert_eq!(
+        r.moment(first - 1).unwrap().sockets.len(),
+        1,
+        "the listener alone"
+    );
     // A connection made after the open shows in the frames followed.
     let _client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
     let _server = listener.accept().unwrap();
@@ -78,5 +90,10 @@ fn a_recording_being_written_is_followed() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         String::from_utf8_lossy(&o.stdout).into_owned()
     };
-    assert_eq!(json(&path).matches("\"state\"").count(), 3, "{}", json(&path));
+    assert_eq!(
+        json(&path).matches("\"state\"").count(),
+        3,
+        "{}",
+        json(&path)
+    );
 }
