@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 use rustc_hash::FxHashMap;
 
 use super::frame::{Body, Frame, Key};
-use crate::model::Socket;
+use crate::model::{Socket, TimerKind};
 
 /// The sockets of a moment, in the order the recording first saw them.
 #[derive(Default, Clone)]
@@ -141,7 +141,9 @@ impl Table {
             .zip(&self.written)
             .filter_map(|(s, w)| {
                 let mut s = s.clone()?;
-                if let (Some(t), Some(w), Some(now)) = (s.timer.as_mut(), w, self.now) {
+                if let (Some(t), Some(w), Some(now)) = (s.timer.as_mut(), w, self.now)
+                    && t.kind != TimerKind::Off
+                {
                     let gone = now.duration_since(*w).unwrap_or(Duration::ZERO);
                     let ms = u64::try_from(gone.as_millis()).unwrap_or(u64::MAX);
                     t.expires_ms = t.expires_ms.saturating_sub(ms);

@@ -430,7 +430,15 @@ fn a_timer_that_only_runs_down_is_not_written_again_and_reads_counted_down() {
     let snaps: Vec<Snapshot> = [60_000, 59_000, 58_010, 50_000]
         .iter()
         .enumerate()
-        .map(|(t, &ms)| snap(t as u64, vec![sock(1), time_wait(ms)]))
+        .map(|(t, &ms)| {
+            let mut idle = sock(2);
+            idle.timer = Some(Timer {
+                kind: TimerKind::Off,
+                expires_ms: 0,
+                retrans: 0,
+            });
+            snap(t as u64, vec![sock(1), idle, time_wait(ms)])
+        })
         .collect();
     let path = record(dir.path(), &snaps, 1 << 30);
     let rec = Recording::open(&path).unwrap();
@@ -443,7 +451,11 @@ fn a_timer_that_only_runs_down_is_not_written_again_and_reads_counted_down() {
     assert_eq!((upserted(1), upserted(2), upserted(3)), (0, 0, 1));
     let timer = |i: usize| {
         let m = rec.moment(i).unwrap();
-        m.sockets.iter().find_map(|s| s.timer).unwrap().expires_ms
+        let t = m
+            .sockets
+            .iter()
+            .find_map(|s| s.timer.filter(|t| t.kind == TimerKind::TimeWait));
+        t.unwrap().expires_ms
     };
     assert_eq!(timer(0), 60_000);
     assert_eq!(timer(1), 59_000);

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use rustc_hash::FxHashMap;
 
 use super::frame::{self, Body, Frame, Header, Key};
-use crate::model::{Snapshot, Socket};
+use crate::model::{Snapshot, Socket, TimerKind};
 
 /// A timer that ran down by the time between two frames, give or take this much, is
 /// unchanged: where in a netlink dump a socket comes moves its reading by a few ms.
@@ -20,6 +20,8 @@ pub const TIMER_SLACK_MS: i64 = 250;
 fn same(p: &mut Socket, at: i64, s: &Socket, now: i64) -> bool {
     match (p.timer, s.timer) {
         (None, None) => p == s,
+        // A timer that is not running does not count down: its value is compared as it is.
+        (Some(a), Some(_)) if a.kind == TimerKind::Off => p == s,
         (Some(a), Some(b)) => {
             let ms = |t: u64| i64::try_from(t).unwrap_or(i64::MAX);
             let (ea, eb) = (
