@@ -309,14 +309,18 @@ impl SnapshotSource for ReplaySource {
 
     fn interval(&self) -> Option<Duration> {
         if !self.playing {
-            // Until an order arrives (which wakes the worker at once) only a recorder still
-            // writing the file changes anything: look for new frames once an interval.
-            return Some(
-                self.rec
-                    .header
-                    .interval
-                    .clamp(Duration::from_millis(200), Duration::from_secs(5)),
-            );
+            // Nothing changes until an order arrives (which wakes the worker at once), unless
+            // a recorder is still writing the file (its last frame is recent): then look for
+            // new frames once an interval.
+            let interval = self.rec.header.interval;
+            let recent = std::time::SystemTime::now()
+                .duration_since(self.rec.end())
+                .is_ok_and(|d| d <= interval * 2 + Duration::from_secs(1));
+            return Some(if self.following || recent {
+                interval.clamp(Duration::from_millis(200), Duration::from_secs(5))
+            } else {
+                Duration::from_secs(3600)
+            });
         }
         let next = self.due + self.step_after(self.pos) / self.speed;
         Some(
