@@ -464,7 +464,20 @@ macro_rules! counter_fields {
             tcp_max_syn_backlog,
             tcp_abort_on_overflow,
             tcp_max_tw_buckets,
-            tcp_fin_timeout
+            tcp_fin_timeout,
+            // Format 1.1 appends these.
+            syncookies_sent,
+            syncookies_recv,
+            syncookies_failed,
+            tcp_req_q_full_drop,
+            tcp_abort_on_memory,
+            udp_in_datagrams,
+            udp_rcvbuf_errors,
+            udp_in_errors,
+            tcp_max_orphans,
+            tcp_syncookies,
+            rmem_default,
+            rmem_max
         )
     };
 }

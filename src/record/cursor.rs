@@ -40,16 +40,17 @@ impl Cursor {
         // A failure part way leaves the cursor nowhere rather than at a half-built moment.
         self.at = None;
         for j in from..=i {
-            let f = rec.frame(j)?;
-            self.table.apply(&f.body);
-            each(j, &self.table);
-            self.last = Some(super::frame::Frame {
-                body: super::frame::Body::Delta {
+            let mut f = rec.frame(j)?;
+            let body = std::mem::replace(
+                &mut f.body,
+                super::frame::Body::Delta {
                     vanished: Vec::new(),
                     upserted: Vec::new(),
                 },
-                ..f
-            });
+            );
+            self.table.take_frame(f.at, body, rec.counts_down(j));
+            each(j, &self.table);
+            self.last = Some(f);
         }
         self.at = Some(i);
         Ok(())

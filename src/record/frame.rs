@@ -9,7 +9,9 @@ use crate::model::{Endpoint, KernelCounters, Netid, Socket, Source};
 pub const MAGIC: &[u8; 8] = b"SOCKEYE\x1a";
 /// A reader refuses a file of a newer major version; minor versions only append.
 pub const MAJOR: u16 = 1;
-pub const MINOR: u16 = 0;
+/// 1.1: more kernel counters; timers count down across frames (a socket whose timer only ran
+/// down is not written again).
+pub const MINOR: u16 = 1;
 /// The envelope: u32 length + u32 CRC-32 of the compressed bytes, both little-endian.
 pub const ENVELOPE: usize = 8;
 /// No frame is larger (compressed): a corrupted length cannot make a reader allocate more.

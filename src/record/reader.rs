@@ -112,6 +112,15 @@ pub struct Recording {
     /// Why parts of it could not be read (damaged tails, unreadable older files).
     pub warnings: Vec<String>,
     pub gaps: Vec<Gap>,
+    /// Where the newest file's frames read so far end, for [`Recording::follow`].
+    tail: Tail,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Tail {
+    /// Offset after the last whole frame (u64::MAX after a damaged one: nothing more reads).
+    end: u64,
+    seen_full: bool,
 }
 
 impl Recording {
@@ -189,10 +198,22 @@ impl Recording {
         let mut warnings = Vec::new();
         let mut gaps = Vec::new();
         let mut kept = Vec::with_capacity(parts.len());
+        let mut tail = Tail::default();
         for (part, first, total) in parts {
             let before = index.len();
             let n = kept.len() as u16;
-            scan(n, &part, first, total, &mut index, &mut warnings);
+            let mut seen_full = false;
+            let end = scan(
+                n,
+                &part,
+                first,
+                total,
+                &mut seen_full,
+                false,
+                &mut index,
+                &mut warnings,
+            );
+            tail = Tail { end, seen_full };
             if before > 0 && index.len() > before {
                 let (prev, next) = (index[before - 1].at, index[before].at);
                 let slack = part.header.interval * 2 + Duration::from_secs(1);
@@ -235,7 +256,39 @@ impl Recording {
             index,
             warnings,
             gaps,
+            tail,
         }
+    }
+
+    /// Reads the frames appended to the newest file since it was opened or last followed
+    /// (a recorder still writing it); a frame still being written is read next time. Returns
+    /// how many frames were added.
+    pub fn follow(&mut self) -> usize {
+        let Some(last) = self.parts.len().checked_sub(1) else {
+            return 0;
+        };
+        let part = &self.parts[last];
+        let Store::File(f) = &part.store else {
+            return 0;
+        };
+        let Ok(total) = f.metadata().map(|m| m.len()) else {
+            return 0;
+        };
+        if self.tail.end >= total {
+            return 0;
+        }
+        let before = self.index.len();
+        self.tail.end = scan(
+            last as u16,
+            part,
+            self.tail.end,
+            total,
+            &mut self.tail.seen_full,
+            true,
+            &mut self.index,
+            &mut self.warnings,
+        );
+        self.index.len() - before
     }
 
     /// Frames in the recording.
@@ -273,6 +326,15 @@ impl Recording {
             .iter()
             .rposition(|e| e.full)
             .unwrap_or(0)
+    }
+
+    /// Whether frame `i`'s file counts timers down across frames (format 1.1 on): its
+    /// writer left out sockets whose timer only ran down.
+    pub fn counts_down(&self, i: usize) -> bool {
+        self.index
+            .get(i)
+            .and_then(|e| self.parts.get(usize::from(e.part)))
+            .is_some_and(|p| p.header.major > 1 || p.header.minor >= 1)
     }
 
     /// Frame `i`, decoded.
@@ -392,27 +454,30 @@ impl Part {
 
 /// Index one file's frames from `off` to `total`: envelope, checksum, decompression and the
 /// payload's head. Deltas before the file's first full frame have nothing to apply to and
-/// are left out.
+/// are left out. Returns where the frames read end; `following` takes a cut-short tail for
+/// a frame still being written (no warning: it is read when it is whole).
+#[allow(clippy::too_many_arguments)]
 fn scan(
     part_no: u16,
     part: &Part,
     mut off: u64,
     total: u64,
+    seen_full: &mut bool,
+    following: bool,
     index: &mut Vec<Entry>,
     warnings: &mut Vec<String>,
-) {
-    let mut seen_full = false;
+) -> u64 {
     while off < total {
         let step = envelope(&part.store, off, total).and_then(|len| {
-            let payload = load(&part.store, off, len)?;
+            let head = load_head(&part.store, off, len)?;
             let (full, at, source) =
-                Frame::head(&payload).map_err(|e| format!("undecodable frame ({e})"))?;
+                Frame::head(&head).map_err(|e| format!("undecodable frame ({e})"))?;
             Ok((len, full, at, source))
         });
         match step {
             Ok((len, full, at, source)) => {
-                seen_full |= full;
-                if seen_full {
+                *seen_full |= full;
+                if *seen_full {
                     index.push(Entry {
                         part: part_no,
                         off,
@@ -424,16 +489,22 @@ fn scan(
                 }
                 off += frame::ENVELOPE as u64 + u64::from(len);
             }
+            Err(why) if following && why.starts_with("truncated") => break,
             Err(why) => {
                 warnings.push(format!(
                     "{}: {why} at byte offset {off}; the {} byte(s) from there on are skipped",
                     part.name,
                     total - off
                 ));
+                // Damaged, not just unfinished: nothing after it is read, also when following.
+                if !why.starts_with("truncated") {
+                    off = u64::MAX;
+                }
                 break;
             }
         }
     }
+    off
 }
 
 /// The compressed length of the frame at `off`, checked against what the file holds.
@@ -455,17 +526,92 @@ fn envelope(store: &Store, off: u64, total: u64) -> Result<u32, String> {
     Ok(len)
 }
 
-/// The payload of the frame at `off` whose block is `len` bytes: checksum, decompression.
-fn load(store: &Store, off: u64, len: u32) -> Result<Vec<u8>, String> {
+/// The envelope and block of the frame at `off` whose block is `len` bytes, checksum checked.
+fn load_block(store: &Store, off: u64, len: u32) -> Result<Vec<u8>, String> {
     let mut buf = vec![0u8; frame::ENVELOPE + len as usize];
     store
         .read_at(off, &mut buf)
         .map_err(|e| format!("unreadable frame ({e})"))?;
     let crc = u32::from_le_bytes([buf[4], buf[5], buf[6], buf[7]]);
-    let block = &buf[frame::ENVELOPE..];
-    if super::crc::crc32(block) != crc {
+    if super::crc::crc32(&buf[frame::ENVELOPE..]) != crc {
         return Err("corrupted frame (checksum mismatch)".into());
     }
+    Ok(buf)
+}
+
+/// The first bytes of the frame's payload (kind, time, source: what the index keeps),
+/// decompressed without the rest: opening a recording then costs a checksum a frame, not a
+/// decompression.
+fn load_head(store: &Store, off: u64, len: u32) -> Result<Vec<u8>, String> {
+    let buf = load_block(store, off, len)?;
+    let block = buf
+        .get(frame::ENVELOPE + 4..)
+        .ok_or("corrupted frame (no size)")?;
+    Ok(lz4_prefix(block, HEAD_BYTES))
+}
+
+/// Enough payload for [`Frame::head`]: a kind byte, a time (a varint of at most 10 bytes)
+/// and a source byte.
+const HEAD_BYTES: usize = 12;
+
+/// The first `want` bytes (or fewer, where the block ends or is malformed: the head's decoder
+/// then reports it) of an LZ4 block's output.
+fn lz4_prefix(block: &[u8], want: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(want + 32);
+    let mut i = 0;
+    let byte = |i: &mut usize| -> Option<usize> {
+        let b = *block.get(*i)?;
+        *i += 1;
+        Some(usize::from(b))
+    };
+    let ext = |i: &mut usize, mut n: usize| -> Option<usize> {
+        if n == 15 {
+            loop {
+                let b = byte(i)?;
+                n = n.checked_add(b)?;
+                if b != 255 {
+                    break;
+                }
+            }
+        }
+        Some(n)
+    };
+    while out.len() < want {
+        let Some(token) = byte(&mut i) else { break };
+        let Some(lit) = ext(&mut i, token >> 4) else {
+            break;
+        };
+        let Some(lits) = block.get(i..i.saturating_add(lit)) else {
+            break;
+        };
+        out.extend_from_slice(lits);
+        i += lit;
+        if out.len() >= want {
+            break;
+        }
+        let (Some(lo), Some(hi)) = (byte(&mut i), byte(&mut i)) else {
+            break;
+        };
+        let offset = lo | hi << 8;
+        let Some(m) = ext(&mut i, token & 15) else {
+            break;
+        };
+        if offset == 0 || offset > out.len() {
+            break;
+        }
+        // A match may overlap its own output: copy byte by byte, only as far as needed.
+        for _ in 0..(m + 4).min(want.saturating_sub(out.len())) {
+            out.push(out[out.len() - offset]);
+        }
+    }
+    out.truncate(want);
+    out
+}
+
+/// The payload of the frame at `off` whose block is `len` bytes: checksum, decompression.
+fn load(store: &Store, off: u64, len: u32) -> Result<Vec<u8>, String> {
+    let buf = load_block(store, off, len)?;
+    let block = &buf[frame::ENVELOPE..];
     // The prepended size is checked by lz4_flex against the output it can produce, but cap
     // it first so a forged size cannot make it allocate gigabytes.
     let size = block
@@ -482,4 +628,35 @@ fn load(store: &Store, off: u64, len: u32) -> Result<Vec<u8>, String> {
 pub struct Changes {
     pub appeared: Vec<(SystemTime, Socket)>,
     pub vanished: Vec<(SystemTime, Socket)>,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_head_of_a_block_decompresses_alone() {
+        let mut cases: Vec<Vec<u8>> = vec![
+            vec![0; 100],
+            (0..=255u8).cycle().take(5000).collect(),
+            b"abababababababababab and some more text".to_vec(),
+            vec![1, 2, 3],
+            Vec::new(),
+        ];
+        cases.push(
+            (0..20_000u32)
+                .flat_map(|i| (i % 97).to_le_bytes())
+                .collect(),
+        );
+        for payload in cases {
+            let block = lz4_flex::block::compress(&payload);
+            for want in [1, 5, 12, 40] {
+                let n = want.min(payload.len());
+                assert_eq!(super::lz4_prefix(&block, want), payload[..n], "{want}");
+            }
+        }
+        // Garbage never panics and never gives more than asked for.
+        for seed in 0..200u32 {
+            let junk: Vec<u8> = (0..64).map(|i| (i * 31 + seed * 7) as u8).collect();
+            assert!(super::lz4_prefix(&junk, 12).len() <= 12);
+        }
+    }
 }

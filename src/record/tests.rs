@@ -411,3 +411,100 @@ fn family_endpoints_round_trip() {
     assert!(d.is_empty());
     assert!(get_endpoint(&mut Dec::new(&[8])).is_err());
 }
+
+fn time_wait(expires_ms: u64) -> Socket {
+    let mut s = sock(7);
+    s.state = TcpState::TimeWait;
+    s.timer = Some(Timer {
+        kind: TimerKind::TimeWait,
+        expires_ms,
+        retrans: 0,
+    });
+    s
+}
+
+#[test]
+fn a_timer_that_only_runs_down_is_not_written_again_and_reads_counted_down() {
+    let dir = tempfile::tempdir().unwrap();
+    // 1 s apart, the timer 1 s (give or take a few ms) less each time; then re-armed.
+    let snaps: Vec<Snapshot> = [60_000, 59_000, 58_010, 50_000]
+        .iter()
+        .enumerate()
+        .map(|(t, &ms)| {
+            let mut idle = sock(2);
+            idle.timer = Some(Timer {
+                kind: TimerKind::Off,
+                expires_ms: 0,
+                retrans: 0,
+            });
+            snap(t as u64, vec![sock(1), idle, time_wait(ms)])
+        })
+        .collect();
+    let path = record(dir.path(), &snaps, 1 << 30);
+    let rec = Recording::open(&path).unwrap();
+    assert_eq!(rec.header.minor, frame::MINOR);
+    assert!(rec.counts_down(1));
+    let upserted = |i: usize| match rec.frame(i).unwrap().body {
+        frame::Body::Delta { upserted, .. } => upserted.len(),
+        frame::Body::Full(_) => usize::MAX,
+    };
+    assert_eq!((upserted(1), upserted(2), upserted(3)), (0, 0, 1));
+    let timer = |i: usize| {
+        let m = rec.moment(i).unwrap();
+        let t = m
+            .sockets
+            .iter()
+            .find_map(|s| s.timer.filter(|t| t.kind == TimerKind::TimeWait));
+        t.unwrap().expires_ms
+    };
+    assert_eq!(timer(0), 60_000);
+    assert_eq!(timer(1), 59_000);
+    assert_eq!(timer(2), 58_000); // within the slack of the 58,010 the kernel said
+    assert_eq!(timer(3), 50_000);
+}
+
+#[test]
+fn an_older_minor_version_reads_without_counting_timers_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = record(dir.path(), &script(), 1 << 30);
+    let mut data = std::fs::read(&path).unwrap();
+    // Minor 0 is outside the header body's checksum: only the number changes.
+    data[10..12].copy_from_slice(&0u16.to_le_bytes());
+    let rec = Recording::parse(&data).unwrap();
+    assert_eq!(rec.header.minor, 0);
+    assert!(!rec.counts_down(1));
+    let want = &script()[4];
+    assert_eq!(rec.moment(4).unwrap().sockets.len(), want.sockets.len());
+}
+
+#[test]
+fn the_kernel_counters_findings_use_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let counters = KernelCounters {
+        tcp_orphan: Some(11),
+        syncookies_sent: Some(1),
+        syncookies_recv: Some(2),
+        syncookies_failed: Some(3),
+        tcp_req_q_full_drop: Some(4),
+        tcp_abort_on_memory: Some(5),
+        udp_in_datagrams: Some(6),
+        udp_rcvbuf_errors: Some(7),
+        udp_in_errors: Some(8),
+        tcp_max_orphans: Some(9),
+        tcp_syncookies: Some(1),
+        rmem_default: Some(212_992),
+        rmem_max: Some(4_194_304),
+        tcp_fin_timeout: Some(60),
+        ip_local_port_range: Some((1024, 65000)),
+        ..KernelCounters::default()
+    };
+    let mut snaps = script();
+    for s in &mut snaps {
+        s.counters = Some(counters.clone());
+    }
+    let path = record(dir.path(), &snaps, 1 << 30);
+    let rec = Recording::open(&path).unwrap();
+    for i in [0, 3] {
+        assert_eq!(rec.moment(i).unwrap().counters, Some(counters.clone()));
+    }
+}

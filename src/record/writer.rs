@@ -9,7 +9,38 @@ use std::time::{Duration, Instant};
 use rustc_hash::FxHashMap;
 
 use super::frame::{self, Body, Frame, Header, Key};
-use crate::model::Snapshot;
+use crate::model::{Snapshot, Socket, TimerKind};
+
+/// A timer that ran down by the time between two frames, give or take this much, is
+/// unchanged: where in a netlink dump a socket comes moves its reading by a few ms.
+pub const TIMER_SLACK_MS: i64 = 250;
+
+/// Whether `s` (taken at `now`, ms) reads back as `p` (written at `at`) with its timer
+/// counted down: everything equal, and the timer's expiry within [`TIMER_SLACK_MS`].
+fn same(p: &mut Socket, at: i64, s: &Socket, now: i64) -> bool {
+    match (p.timer, s.timer) {
+        (None, None) => p == s,
+        // A timer that is not running does not count down: its value is compared as it is.
+        (Some(a), Some(_)) if a.kind == TimerKind::Off => p == s,
+        (Some(a), Some(b)) => {
+            let ms = |t: u64| i64::try_from(t).unwrap_or(i64::MAX);
+            let (ea, eb) = (
+                at.saturating_add(ms(a.expires_ms)),
+                now.saturating_add(ms(b.expires_ms)),
+            );
+            if a.kind != b.kind || a.retrans != b.retrans || ea.abs_diff(eb) > TIMER_SLACK_MS as u64
+            {
+                return false;
+            }
+            // Compare the rest with the timers made equal.
+            p.timer = s.timer;
+            let eq = p == s;
+            p.timer = Some(a);
+            eq
+        }
+        _ => false,
+    }
+}
 
 /// Files kept by rotation (the live one included).
 pub const GENERATIONS: u32 = 4;
@@ -46,7 +77,9 @@ pub struct Writer {
     len: u64,
     header: Header,
     max_size: u64,
-    prev: FxHashMap<Key, crate::model::Socket>,
+    /// The table as a reader has it: each socket as last written, with that frame's time in
+    /// ms (its timer counts down from there).
+    prev: FxHashMap<Key, (Socket, i64)>,
     since_full: u32,
     sync: SyncPolicy,
     synced: Instant,
@@ -109,12 +142,45 @@ impl Writer {
         let mut next: FxHashMap<Key, usize> = FxHashMap::default();
         next.reserve(snap.sockets.len());
         let mut unique = true;
-        for (i, s) in snap.sockets.iter().enumerate() {
-            unique &= next.insert(Key::of(s), i).is_none();
+        let keys: Vec<Key> = snap.sockets.iter().map(Key::of).collect();
+        for (i, k) in keys.iter().enumerate() {
+            unique &= next.insert(k.clone(), i).is_none();
         }
         // Two sockets with one key (only /proc can give that) cannot be told apart in a delta.
         let full = !unique || self.since_full == 0 || self.since_full >= FULL_EVERY;
-        let mut out = self.seal(snap, full, &next);
+        let now = frame::micros(snap.taken_at) / 1000;
+        let vanished: Vec<Key> = if full {
+            Vec::new()
+        } else {
+            self.prev
+                .keys()
+                .filter(|k| !next.contains_key(*k))
+                .cloned()
+                .collect()
+        };
+        // `prev` becomes this snapshot: vanished sockets removed, changed and new ones copied.
+        // A socket whose timer only ran down keeps the time it was written.
+        self.prev.retain(|k, _| next.contains_key(k));
+        let mut changed = Vec::new();
+        for (i, (k, s)) in keys.into_iter().zip(&snap.sockets).enumerate() {
+            if next.get(&k) != Some(&i) {
+                continue;
+            }
+            match self.prev.get_mut(&k) {
+                Some((p, at)) => {
+                    if !same(p, *at, s, now) {
+                        p.clone_from(s);
+                        *at = now;
+                        changed.push(i);
+                    }
+                }
+                None => {
+                    self.prev.insert(k, (s.clone(), now));
+                    changed.push(i);
+                }
+            }
+        }
+        let mut out = self.seal(snap, full, vanished, &changed);
         let mut rotated = false;
         let limit = self.max_size / u64::from(GENERATIONS);
         if self.len + out.0.len() as u64 > limit && self.len > frame::ENVELOPE as u64 + 64 {
@@ -128,7 +194,20 @@ impl Writer {
             rotated = true;
             if !full {
                 // A new file must read on its own: it starts with a full frame.
-                out = self.seal(snap, true, &next);
+                out = self.seal(snap, true, Vec::new(), &[]);
+            }
+        }
+        if full || rotated {
+            // A full frame writes every timer as of now.
+            for (p, at) in self.prev.values_mut() {
+                if p.timer.is_some() {
+                    *at = now;
+                }
+            }
+            for (k, i) in &next {
+                if let Some((p, _)) = self.prev.get_mut(k) {
+                    p.timer = snap.sockets[*i].timer;
+                }
             }
         }
         self.append(&out.0)?;
@@ -141,18 +220,6 @@ impl Writer {
         } else {
             self.since_full + 1
         };
-        // `prev` becomes this snapshot: vanished sockets removed, changed and new ones copied.
-        self.prev.retain(|k, _| next.contains_key(k));
-        for (k, i) in next {
-            let s = &snap.sockets[i];
-            match self.prev.get_mut(&k) {
-                Some(p) if p == s => {}
-                Some(p) => p.clone_from(s),
-                None => {
-                    self.prev.insert(k, s.clone());
-                }
-            }
-        }
         Ok(Written {
             bytes: out.0.len() as u64,
             uncompressed: out.1,
@@ -161,7 +228,13 @@ impl Writer {
         })
     }
 
-    fn seal(&self, snap: &Snapshot, full: bool, next: &FxHashMap<Key, usize>) -> (Vec<u8>, u64) {
+    fn seal(
+        &self,
+        snap: &Snapshot,
+        full: bool,
+        vanished: Vec<Key>,
+        changed: &[usize],
+    ) -> (Vec<u8>, u64) {
         let payload = if full {
             // Encoded straight from the snapshot, without a copy of its table.
             frame::encode_full(
@@ -171,18 +244,7 @@ impl Writer {
                 &snap.sockets,
             )
         } else {
-            let vanished = self
-                .prev
-                .keys()
-                .filter(|k| !next.contains_key(*k))
-                .cloned()
-                .collect();
-            let upserted = snap
-                .sockets
-                .iter()
-                .filter(|s| self.prev.get(&Key::of(s)) != Some(*s))
-                .cloned()
-                .collect();
+            let upserted = changed.iter().map(|&i| snap.sockets[i].clone()).collect();
             Frame {
                 at: snap.taken_at,
                 source: snap.source,

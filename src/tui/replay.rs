@@ -68,7 +68,11 @@ pub struct ReplaySource {
     history: VecDeque<(usize, StateCounts)>,
     history_len: usize,
     note: Option<String>,
+    /// Frames arrived after the file was opened (the recorder is still writing it).
+    following: bool,
 }
+
+const END: &str = "the end of the recording";
 
 impl ReplaySource {
     /// Positioned at frame `at`, paused.
@@ -84,6 +88,7 @@ impl ReplaySource {
             history: VecDeque::new(),
             history_len: history_len.max(1),
             note: None,
+            following: false,
         }
     }
 
@@ -175,6 +180,13 @@ impl ReplaySource {
 
 impl SnapshotSource for ReplaySource {
     fn snapshot(&mut self) -> anyhow::Result<Snapshot> {
+        // A recording still being written: its end moves on.
+        if self.rec.follow() > 0 {
+            self.following = true;
+            if self.note.as_deref() == Some(END) {
+                self.note = None;
+            }
+        }
         if self.playing {
             let now = Instant::now();
             while self.pos < self.last() {
@@ -188,9 +200,10 @@ impl SnapshotSource for ReplaySource {
                     self.note = Some(n);
                 }
             }
-            if self.pos >= self.last() {
+            // Playing a recording being written waits at its end for the next frame.
+            if self.pos >= self.last() && !self.following {
                 self.playing = false;
-                self.note = Some("the end of the recording".into());
+                self.note = Some(END.into());
             }
         }
         self.settle()?;
@@ -264,7 +277,7 @@ impl SnapshotSource for ReplaySource {
                 }
             },
             Order::Play(on) => {
-                self.playing = on && self.pos < self.last();
+                self.playing = on && (self.pos < self.last() || self.following);
                 self.due = Instant::now();
                 self.note = (on && !self.playing).then(|| "the end of the recording".into());
             }
@@ -296,8 +309,18 @@ impl SnapshotSource for ReplaySource {
 
     fn interval(&self) -> Option<Duration> {
         if !self.playing {
-            // Nothing changes until an order arrives (which wakes the worker at once).
-            return Some(Duration::from_secs(3600));
+            // Nothing changes until an order arrives (which wakes the worker at once), unless
+            // a recorder is still writing the file (its last frame is recent): then look for
+            // new frames once an interval.
+            let interval = self.rec.header.interval;
+            let recent = std::time::SystemTime::now()
+                .duration_since(self.rec.end())
+                .is_ok_and(|d| d <= interval * 2 + Duration::from_secs(1));
+            return Some(if self.following || recent {
+                interval.clamp(Duration::from_millis(200), Duration::from_secs(5))
+            } else {
+                Duration::from_secs(3600)
+            });
         }
         let next = self.due + self.step_after(self.pos) / self.speed;
         Some(

@@ -3,4 +3,5 @@
 mod bench;
 mod durability;
 mod files;
+mod follow;
 mod roundtrip;

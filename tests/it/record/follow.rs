@@ -1,0 +1,99 @@
+//! A recording read while `sockeye record` still writes it: the reader (and replay) follow
+//! the frames written after the file was opened; `dump --from` sees the later moments.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use sockeye::collect::Query;
+use sockeye::record::Recording;
+use sockeye::tui::replay::ReplaySource;
+use sockeye::tui::worker::SnapshotSource;
+
+/// Stops the recorder however the test ends.
+struct Recorder(Child);
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Polls `f` until it is true or the deadline passes.
+fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_recording_being_written_is_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("live.rec");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = format!(":{}", listener.local_addr().unwrap().port());
+    let rec = Command::new(env!("CARGO_BIN_EXE_sockeye"))
+        .args([
+            "--no-config",
+            "record",
+            "-ta",
+            "--interval",
+            "0.05",
+            "-q",
+            "-o",
+        ])
+        .arg(&path)
+        .args(["sport", "=", &port, "or", "dport", "=", &port])
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("start sockeye record");
+    let _rec = Recorder(rec);
+
+    wait_for("the first frame", || {
+        Recording::open(&path).is_ok_and(|r| !r.is_empty())
+    });
+    let mut r = Recording::open(&path).unwrap();
+    let first = r.len();
+    let end = r.end();
+    assert_eq!(
+        r.moment(first - 1).unwrap().sockets.len(),
+        1,
+        "the listener alone"
+    );
+    // A connection made after the open shows in the frames followed.
+    let _client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let _server = listener.accept().unwrap();
+    wait_for("the connection in a followed frame", || {
+        r.follow();
+        r.moment(r.len() - 1).unwrap().sockets.len() == 3
+    });
+    assert!(r.len() > first && r.end() > end);
+
+    // Replay's source: the end of its timeline advances, also while paused.
+    let mut src = ReplaySource::new(Recording::open(&path).unwrap(), Query::default(), 0, 10);
+    src.snapshot().unwrap();
+    let frames = src.position().unwrap().frames;
+    wait_for("replay's timeline to grow", || {
+        src.snapshot().unwrap();
+        src.position().unwrap().frames > frames
+    });
+
+    // A fresh `dump --from` reads the moments written since.
+    let json = |p: &std::path::Path| {
+        let o = Command::new(env!("CARGO_BIN_EXE_sockeye"))
+            .args(["--no-config", "dump", "-ta", "--json", "--from"])
+            .arg(p)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    assert_eq!(
+        json(&path).matches("\"state\"").count(),
+        3,
+        "{}",
+        json(&path)
+    );
+}
