@@ -365,6 +365,71 @@ pub struct Details {
     pub icons: Option<Vec<u32>>,
     /// `-T`: every thread holding the socket, as ss lists them.
     pub threads: Vec<ThreadRef>,
+    /// An SCTP association (not its endpoint): its own state. Always present for one, so
+    /// that the table prints it as ss does (an empty Netid, `` `- ESTAB``).
+    pub sctp_assoc: Option<SctpState>,
+    /// `INET_DIAG_LOCALS` / `INET_DIAG_PEERS` of an SCTP socket (every address of a
+    /// multi-homed end), when `-i` or `-m` asked.
+    pub sctp_locals: Vec<std::net::IpAddr>,
+    pub sctp_peers: Vec<std::net::IpAddr>,
+}
+
+/// An SCTP association's state: the kernel's `SCTP_STATE_*` numbers (linux/sctp.h `enum
+/// sctp_state`), which sctp_diag reports for an association in `idiag_state`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum SctpState {
+    Closed = 0,
+    CookieWait = 1,
+    CookieEchoed = 2,
+    Established = 3,
+    ShutdownPending = 4,
+    ShutdownSent = 5,
+    ShutdownReceived = 6,
+    ShutdownAckSent = 7,
+}
+
+impl SctpState {
+    pub fn from_kernel(n: u8) -> Option<SctpState> {
+        Some(match n {
+            0 => SctpState::Closed,
+            1 => SctpState::CookieWait,
+            2 => SctpState::CookieEchoed,
+            3 => SctpState::Established,
+            4 => SctpState::ShutdownPending,
+            5 => SctpState::ShutdownSent,
+            6 => SctpState::ShutdownReceived,
+            7 => SctpState::ShutdownAckSent,
+            _ => return None,
+        })
+    }
+
+    /// ss's spelling (`sctp_sstate_name` in misc/ss.c).
+    pub fn ss_name(self) -> &'static str {
+        match self {
+            SctpState::Closed => "CLOSED",
+            SctpState::CookieWait => "COOKIE_WAIT",
+            SctpState::CookieEchoed => "COOKIE_ECHOED",
+            SctpState::Established => "ESTAB",
+            SctpState::ShutdownPending => "SHUTDOWN_PENDING",
+            SctpState::ShutdownSent => "SHUTDOWN_SENT",
+            SctpState::ShutdownReceived => "SHUTDOWN_RECEIVED",
+            SctpState::ShutdownAckSent => "ACK_SENT",
+        }
+    }
+
+    /// The TCP state an association stands for in state filters, grouping and counts
+    /// (sockeye's mapping, by the handshake and shutdown steps they correspond to).
+    pub fn as_tcp(self) -> TcpState {
+        match self {
+            SctpState::Closed => TcpState::Close,
+            SctpState::CookieWait | SctpState::CookieEchoed => TcpState::SynSent,
+            SctpState::Established => TcpState::Established,
+            SctpState::ShutdownPending | SctpState::ShutdownSent => TcpState::FinWait1,
+            SctpState::ShutdownReceived => TcpState::CloseWait,
+            SctpState::ShutdownAckSent => TcpState::LastAck,
+        }
+    }
 }
 
 /// The names of [`Details::sockopt`]'s bits, in ss's order (`inet-sockopt: ( ... )`).

@@ -81,6 +81,7 @@ pub fn resolve(sel: &SelectArgs) -> SsTables {
         (Flag::Raw, sel.raw),
         (Flag::Mptcp, sel.mptcp),
         (Flag::Dccp, sel.dccp),
+        (Flag::Sctp, sel.sctp),
     ] {
         if given && !sel.order.before_query.contains(&flag) {
             let of_flag = Dbs {
@@ -88,13 +89,6 @@ pub fn resolve(sel: &SelectArgs) -> SsTables {
                 unread: 0,
             };
             dbs.set(of_flag, true);
-            named = true;
-        }
-    }
-    // -S names a table sockeye does not read (it still counts, as with -A).
-    for (name, given) in [("sctp", sel.sctp)] {
-        if given {
-            dbs.set(Dbs::of_query_name(name), true);
             named = true;
         }
     }
@@ -195,7 +189,7 @@ mod tests {
         let t = resolve(&SelectArgs::default());
         assert_eq!(t.netids, NetidSet::ALL);
         assert!(t.ipv4 && t.ipv6);
-        assert_eq!(t.unread, ["sctp", "v_str", "v_dgr", "xdp"]);
+        assert_eq!(t.unread, ["v_str", "v_dgr", "xdp"]);
     }
 
     #[test]
@@ -207,7 +201,7 @@ mod tests {
         }));
         assert_eq!(t.netids, unix().union(inet()));
         assert!(t.ipv4 && !t.ipv6);
-        assert_eq!(t.unread, ["sctp"]);
+        assert!(t.unread.is_empty());
         // ss -t -f unix: TCP over both families, and unix.
         let t = resolve(&sel(|s| {
             s.tcp = true;
@@ -233,13 +227,13 @@ mod tests {
         }));
         assert_eq!(t.netids, NetidSet::of(&[Netid::Mptcp]));
         assert!(!t.ipv4 && t.ipv6);
-        // So does an unread one: -A sctp -6 adds nothing sockeye reads.
+        // So does SCTP: -A sctp -6 is SCTP over IPv6 alone.
         let t = resolve(&sel(|s| {
             s.query = q(&["sctp"]);
             s.ipv6 = true;
         }));
-        assert!(t.netids.is_empty());
-        assert_eq!(t.unread, ["sctp"]);
+        assert_eq!(t.netids, NetidSet::of(&[Netid::Sctp]));
+        assert!(t.unread.is_empty());
         // -w -4: raw over IPv4; -M: MPTCP alone.
         let t = resolve(&sel(|s| {
             s.raw = true;
@@ -264,7 +258,7 @@ mod tests {
                 Netid::Netlink
             ]))
         );
-        assert!(!t.unread.contains(&"sctp") && t.unread.contains(&"xdp"));
+        assert!(!t.netids.contains(Netid::Sctp) && t.unread.contains(&"xdp"));
         let t = resolve(&sel(|s| s.query = q(&["unix_dgram", "u_seq"])));
         assert_eq!(
             t.netids,

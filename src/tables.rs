@@ -139,19 +139,8 @@ pub enum Probe {
     Xdp,
 }
 
-const INET: u16 = SsFamily::Inet.bit() | SsFamily::Inet6.bit();
-
 /// ss 6.1's tables beyond the registry, in its table order.
 pub const UNREAD_TABLES: &[UnreadTable] = &[
-    UnreadTable {
-        ss_name: "sctp",
-        families: INET,
-        query_names: &["all", "inet", "sctp"],
-        in_default: true,
-        probe: Probe::Inet {
-            protocol: libc::IPPROTO_SCTP as u8,
-        },
-    },
     UnreadTable {
         ss_name: "v_str",
         families: SsFamily::Vsock.bit(),
@@ -208,6 +197,8 @@ pub enum Flag {
     Netlink,
     /// `-d`.
     Dccp,
+    /// `-S`.
+    Sctp,
 }
 
 impl Flag {
@@ -222,6 +213,7 @@ impl Flag {
             Flag::Packet => Some('0'),
             Flag::Netlink => None,
             Flag::Dccp => Some('d'),
+            Flag::Sctp => Some('S'),
         }
     }
 }
@@ -453,6 +445,23 @@ registry! {
         },
         proc: ProcFiles::Absent,
     },
+    /// SCTP endpoints and associations through inet_diag (sctp_diag): an association's
+    /// answer carries INET_DIAG_PEERS and an SCTP_STATE_* state (`collect/netlink/sctp.rs`).
+    /// Listed after DCCP so that recorded kind numbers stay what they were.
+    Sctp => TableKind {
+        ss_name: "sctp",
+        class: FamilyClass::Inet,
+        flag: Flag::Sctp,
+        in_default: true,
+        default_states: DefaultStates::Connected,
+        query_names: &["all", "inet", "sctp"],
+        diag: Diag::Inet {
+            protocol: libc::IPPROTO_SCTP as u16,
+            names: ["sctp/ipv4", "sctp/ipv6"],
+            proc_fallback: false,
+        },
+        proc: ProcFiles::Absent,
+    },
 }
 
 impl Netid {
@@ -497,11 +506,11 @@ impl Netid {
             .find(|n| matches!(n.kind().diag, Diag::Packet { sock_type: t } if t == sock_type))
     }
 
-    /// Whether the kernel builds this table's diag module apart (`dccp_diag`): an ENOENT
+    /// Whether the kernel builds this table's diag module apart (`dccp_diag`, `sctp_diag`): an ENOENT
     /// answer then means the module is absent, so the table is empty, not that netlink is
     /// unavailable.
     pub fn diag_module_optional(self) -> bool {
-        matches!(self, Netid::Dccp)
+        matches!(self, Netid::Dccp | Netid::Sctp)
     }
 
     /// The kind ss spells `name` (`tcp`, `u_str`...).
@@ -610,7 +619,7 @@ mod tests {
             names,
             [
                 "tcp", "udp", "u_str", "u_dgr", "u_seq", "raw", "mptcp", "p_raw", "p_dgr", "nl",
-                "dccp"
+                "dccp", "sctp"
             ]
         );
     }
@@ -623,6 +632,7 @@ mod tests {
             Netid::Raw,
             Netid::Mptcp,
             Netid::Dccp,
+            Netid::Sctp,
         ]);
         let unix = NetidSet::of(&[Netid::UnixStream, Netid::UnixDgram, Netid::UnixSeqpacket]);
         let link = NetidSet::of(&[Netid::PacketRaw, Netid::PacketDgram]);

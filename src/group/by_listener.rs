@@ -110,7 +110,8 @@ fn listen_key(s: &Socket) -> Option<ListenKey<'_>> {
         | Netid::PacketRaw
         | Netid::PacketDgram
         | Netid::Netlink
-        | Netid::Dccp => None,
+        | Netid::Dccp
+        | Netid::Sctp => None,
     }
 }
 

@@ -13,6 +13,7 @@ pub enum StateGroupKey {
     Packet,
     Netlink,
     Dccp,
+    Sctp,
 }
 
 impl StateGroupKey {
@@ -26,6 +27,7 @@ impl StateGroupKey {
             Netid::PacketRaw | Netid::PacketDgram => StateGroupKey::Packet,
             Netid::Netlink => StateGroupKey::Netlink,
             Netid::Dccp => StateGroupKey::Dccp,
+            Netid::Sctp => StateGroupKey::Sctp,
         }
     }
 
@@ -41,6 +43,7 @@ impl StateGroupKey {
             StateGroupKey::Packet => "PACKET",
             StateGroupKey::Netlink => "NETLINK",
             StateGroupKey::Dccp => "DCCP",
+            StateGroupKey::Sctp => "SCTP",
         }
     }
 
@@ -58,6 +61,7 @@ impl StateGroupKey {
             StateGroupKey::Packet => 24,
             StateGroupKey::Netlink => 25,
             StateGroupKey::Dccp => 26,
+            StateGroupKey::Sctp => 27,
         }
     }
 }
@@ -86,9 +90,9 @@ pub fn by_state(sockets: &[Socket]) -> Vec<StateGroup> {
 pub struct StateTally {
     counts: StateCounts,
     /// Members per slot: the 12 TCP states by kernel number, then UDP, unix, raw, MPTCP,
-    /// packet, netlink and DCCP.
-    slots: [Vec<usize>; 19],
-    keys: [Option<StateGroupKey>; 19],
+    /// packet, netlink, DCCP and SCTP.
+    slots: [Vec<usize>; 20],
+    keys: [Option<StateGroupKey>; 20],
 }
 
 impl StateTally {
@@ -103,6 +107,7 @@ impl StateTally {
             Netid::PacketRaw | Netid::PacketDgram => 16,
             Netid::Netlink => 17,
             Netid::Dccp => 18,
+            Netid::Sctp => 19,
         };
         if self.keys[slot].is_none() {
             self.keys[slot] = Some(StateGroupKey::of(s));
@@ -151,7 +156,8 @@ impl StateCounts {
             | Netid::PacketRaw
             | Netid::PacketDgram
             | Netid::Netlink
-            | Netid::Dccp => self.other += 1,
+            | Netid::Dccp
+            | Netid::Sctp => self.other += 1,
         }
     }
     pub fn tcp(&self, st: TcpState) -> usize {

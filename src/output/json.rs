@@ -80,6 +80,25 @@ impl Serialize for SocketJson<'_> {
                 JsonValue::Container(c) => m.serialize_entry(key.key, &c.map(ContainerJson))?,
             }
         }
+        if s.netid == crate::model::Netid::Sctp {
+            // An association (its state in `state`, SCTP's spelling) or its endpoint; and
+            // every address of each end, when -i or -m asked.
+            let d = s.details.as_deref();
+            m.serialize_entry(
+                "sctp_association",
+                &d.is_some_and(|d| d.sctp_assoc.is_some()),
+            )?;
+            if self.opts.info || self.opts.memory {
+                let none: &[std::net::IpAddr] = &[];
+                let locals = d.map_or(none, |d| &d.sctp_locals[..]);
+                let peers = d.map_or(none, |d| &d.sctp_peers[..]);
+                m.serialize_entry(
+                    "sctp_locals",
+                    &locals.iter().map(Display).collect::<Vec<_>>(),
+                )?;
+                m.serialize_entry("sctp_peers", &peers.iter().map(Display).collect::<Vec<_>>())?;
+            }
+        }
         if self.opts.info {
             m.serialize_entry("tcp_info", &s.tcp_info.as_deref().map(TcpInfoJson))?;
         }

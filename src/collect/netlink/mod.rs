@@ -29,6 +29,7 @@ mod inet;
 mod nlsock;
 mod packet;
 pub mod probe;
+mod sctp;
 mod table;
 mod unix;
 mod wire;

@@ -72,7 +72,8 @@ pub fn is_inet(s: &Socket) -> bool {
         | Netid::PacketRaw
         | Netid::PacketDgram
         | Netid::Netlink
-        | Netid::Dccp => false,
+        | Netid::Dccp
+        | Netid::Sctp => false,
     }
 }
 
@@ -88,7 +89,8 @@ pub fn sort(sockets: &mut [Socket]) {
             | Netid::PacketRaw
             | Netid::PacketDgram
             | Netid::Netlink
-            | Netid::Dccp => 3,
+            | Netid::Dccp
+            | Netid::Sctp => 3,
         };
         (table, is_v6(s))
     });
@@ -124,7 +126,8 @@ pub fn selected(s: &Socket, layout: &Layout) -> bool {
             | Netid::PacketRaw
             | Netid::PacketDgram
             | Netid::Netlink
-            | Netid::Dccp,
+            | Netid::Dccp
+            | Netid::Sctp,
             _,
         ) => false,
     };
@@ -362,7 +365,8 @@ pub fn inet_row(s: &Socket, layout: &Layout, lookup: &mut dyn Lookup) -> String 
         | Netid::PacketRaw
         | Netid::PacketDgram
         | Netid::Netlink
-        | Netid::Dccp => return String::new(),
+        | Netid::Dccp
+        | Netid::Sctp => return String::new(),
     };
     let name = if v6 {
         format!("{proto}6")
@@ -422,7 +426,8 @@ pub fn unix_row(s: &Socket, layout: &Layout, lookup: &mut dyn Lookup) -> String 
         | Netid::PacketRaw
         | Netid::PacketDgram
         | Netid::Netlink
-        | Netid::Dccp => return String::new(),
+        | Netid::Dccp
+        | Netid::Sctp => return String::new(),
     };
     let (flags, state) = match s.state {
         TcpState::Listen => ("[ ACC ]", "LISTENING"),

@@ -58,7 +58,7 @@ pub(super) fn push_tail(out: &mut String, s: &Socket, ctx: &CellCtx, opts: &Tabl
         }
         // Read from /proc/net/raw{,6} (no raw diag module): ss prints nothing more there.
         Netid::Raw if s.cookie.is_none() => return,
-        Netid::Tcp | Netid::Udp | Netid::Raw | Netid::Mptcp | Netid::Dccp => {}
+        Netid::Tcp | Netid::Udp | Netid::Raw | Netid::Mptcp | Netid::Dccp | Netid::Sctp => {}
     }
     if opts.timers && s.timer.is_some() {
         let mark = out.len();
@@ -113,7 +113,8 @@ pub(super) fn push_tail(out: &mut String, s: &Socket, ctx: &CellCtx, opts: &Tabl
     }
     // ss's /proc path prints no continuation line; its netlink path prints one for every
     // TCP socket with -i or -m (empty for TIME-WAIT), and for UDP with -m.
-    let continuation = opts.memory || (opts.info && s.netid == Netid::Tcp);
+    // SCTP's too (ss's sctp_show_info: skmem, then every local and peer address).
+    let continuation = opts.memory || (opts.info && matches!(s.netid, Netid::Tcp | Netid::Sctp));
     if continuation && ctx.source() == Source::Netlink {
         if !opts.oneline {
             out.push_str("\n\t");
@@ -124,11 +125,27 @@ pub(super) fn push_tail(out: &mut String, s: &Socket, ctx: &CellCtx, opts: &Tabl
             out.push(' ');
             push_skmem(out, m);
         }
+        if s.netid == Netid::Sctp
+            && let Some(d) = details
+        {
+            push_sctp_addrs(out, " locals:", &d.sctp_locals);
+            push_sctp_addrs(out, " peers:", &d.sctp_peers);
+        }
         if opts.info
             && let Some(info) = &s.tcp_info
         {
             push_tcp_info(out, info, s.state, ctx.numeric(), opts.timers);
         }
+    }
+}
+
+/// ` locals:A,B` / ` peers:A,B` of an SCTP socket, numeric as ss's `format_host_sa`
+/// prints them; nothing when the kernel sent none.
+fn push_sctp_addrs(out: &mut String, label: &str, addrs: &[std::net::IpAddr]) {
+    use std::fmt::Write as _;
+    for (i, a) in addrs.iter().enumerate() {
+        out.push_str(if i == 0 { label } else { "," });
+        let _ = write!(out, "{a}");
     }
 }
 

@@ -170,3 +170,4 @@ mod dccp;
 mod decode;
 mod dump;
 mod one_walk;
+mod sctp;
