@@ -127,7 +127,8 @@ pub struct SelectArgs {
     /// Show packet sockets (p_raw, p_dgr): the family `link`, as ss -0.
     #[arg(short = '0', long = "packet")]
     pub packet: bool,
-    /// Show SCTP sockets (needs the kernel's sctp_diag; sockeye does not decode SCTP yet).
+    /// Show SCTP sockets and their associations (needs the kernel's sctp_diag; without it
+    /// the table is empty and --verbose says why).
     #[arg(short = 'S', long = "sctp")]
     pub sctp: bool,
     /// Show DCCP sockets (needs the kernel's dccp_diag; without it the table is empty and

@@ -24,7 +24,11 @@ pub(super) fn tables_and_families(page: &mut Page) {
          every interface); a netlink socket's its protocol and port id (rtnl:kernel, \
          genl:COMMAND/PID), and a connected one's peer is GROUP:PORTID. DCCP sockets (dccp, \
          -d) come from inet_diag and print as TCP ones; without the kernel's dccp_diag the \
-         table is empty, as ss prints it, and --verbose says why. The sctp, vsock (v_str, \
+         table is empty, as ss prints it, and --verbose says why. SCTP sockets (sctp, -S) \
+         come from inet_diag too: each endpoint, then each of its associations on a row of \
+         its own with an empty Netid and its SCTP state (`- ESTAB, COOKIE_WAIT...), as ss \
+         prints them; -i and -m add every local and peer address (locals:, peers:); \
+         without sctp_diag the table is empty and --verbose says why. The vsock (v_str, \
          v_dgr), tipc and xdp tables are asked of the kernel but not decoded yet: where the kernel lacks them (or holds none of their sockets) the table is \
          empty, as ss prints it, and --verbose says why; otherwise a warning counts the \
          sockets not shown.",
