@@ -121,7 +121,7 @@ fn the_table_prints_as_ss() {
     };
     // ss -Sna: an association's row leaves the Netid empty and writes its state as
     // "`- ESTAB" (sock_state_print in misc/ss.c); the rest as TCP's.
-    let got = render(&out, opts.clone());
+    let got = render(&out, opts);
     let want = "\
 State    Recv-Q Send-Q Local Address:Port  Peer Address:PortProcess
 LISTEN   0      0          127.0.0.1:5000       0.0.0.0:*          
