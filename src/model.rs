@@ -195,6 +195,9 @@ pub enum Endpoint {
     },
     /// A connected netlink socket's destination: group and port id.
     NetlinkPeer { group: u32, portid: i32 },
+    /// A vsock end: context id and port (`u32::MAX`: VMADDR_CID_ANY / VMADDR_PORT_ANY,
+    /// which ss prints `*`).
+    Vsock { cid: u32, port: u32 },
     /// No address at all: the peer of a packet socket or of an unconnected netlink socket
     /// (ss prints `*`).
     Nothing,

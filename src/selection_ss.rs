@@ -189,7 +189,7 @@ mod tests {
         let t = resolve(&SelectArgs::default());
         assert_eq!(t.netids, NetidSet::ALL);
         assert!(t.ipv4 && t.ipv6);
-        assert_eq!(t.unread, ["v_str", "v_dgr", "xdp"]);
+        assert_eq!(t.unread, ["xdp"]);
     }
 
     #[test]
@@ -255,7 +255,9 @@ mod tests {
             unix().union(NetidSet::of(&[
                 Netid::PacketRaw,
                 Netid::PacketDgram,
-                Netid::Netlink
+                Netid::Netlink,
+                Netid::VsockStream,
+                Netid::VsockDgram
             ]))
         );
         assert!(!t.netids.contains(Netid::Sctp) && t.unread.contains(&"xdp"));
@@ -285,8 +287,11 @@ mod tests {
         // -0 is the same family.
         assert_eq!(resolve(&sel(|s| s.packet = true)), t);
         let t = resolve(&sel(|s| s.vsock = true));
-        assert!(t.netids.is_empty());
-        assert_eq!(t.unread, ["v_str", "v_dgr"]);
+        assert_eq!(
+            t.netids,
+            NetidSet::of(&[Netid::VsockStream, Netid::VsockDgram])
+        );
+        assert!(t.unread.is_empty());
         let t = resolve(&sel(|s| s.family = vec![SsFamily::Unix, SsFamily::Inet]));
         assert_eq!(t.netids, unix().union(inet()));
         assert!(t.ipv4 && !t.ipv6);

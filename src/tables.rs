@@ -18,6 +18,8 @@ pub enum FamilyClass {
     Link,
     /// `-f netlink`.
     Netlink,
+    /// `-f vsock` / `--vsock` (AF_VSOCK).
+    Vsock,
 }
 
 impl FamilyClass {
@@ -29,6 +31,7 @@ impl FamilyClass {
             FamilyClass::Unix => &[libc::AF_UNIX as u8],
             FamilyClass::Link => &[libc::AF_PACKET as u8],
             FamilyClass::Netlink => &[libc::AF_NETLINK as u8],
+            FamilyClass::Vsock => &[libc::AF_VSOCK as u8],
         }
     }
 
@@ -39,6 +42,7 @@ impl FamilyClass {
             FamilyClass::Unix => &["unix"],
             FamilyClass::Link => &["link"],
             FamilyClass::Netlink => &["netlink"],
+            FamilyClass::Vsock => &["vsock"],
         }
     }
 }
@@ -102,6 +106,7 @@ impl FamilyClass {
             FamilyClass::Unix => SsFamily::Unix.bit(),
             FamilyClass::Link => SsFamily::Link.bit(),
             FamilyClass::Netlink => SsFamily::Netlink.bit(),
+            FamilyClass::Vsock => SsFamily::Vsock.bit(),
         }
     }
 }
@@ -142,24 +147,6 @@ pub enum Probe {
 /// ss 6.1's tables beyond the registry, in its table order.
 pub const UNREAD_TABLES: &[UnreadTable] = &[
     UnreadTable {
-        ss_name: "v_str",
-        families: SsFamily::Vsock.bit(),
-        query_names: &["all", "vsock", "vsock_stream", "v_str"],
-        in_default: true,
-        probe: Probe::Vsock {
-            sock_type: SOCK_STREAM,
-        },
-    },
-    UnreadTable {
-        ss_name: "v_dgr",
-        families: SsFamily::Vsock.bit(),
-        query_names: &["all", "vsock", "vsock_dgram", "v_dgr"],
-        in_default: true,
-        probe: Probe::Vsock {
-            sock_type: SOCK_DGRAM,
-        },
-    },
-    UnreadTable {
         ss_name: "tipc",
         families: SsFamily::Tipc.bit(),
         query_names: &["tipc"],
@@ -199,6 +186,8 @@ pub enum Flag {
     Dccp,
     /// `-S`.
     Sctp,
+    /// No short flag: `--vsock` is a family to ss (`-f vsock`).
+    Vsock,
 }
 
 impl Flag {
@@ -214,6 +203,7 @@ impl Flag {
             Flag::Netlink => None,
             Flag::Dccp => Some('d'),
             Flag::Sctp => Some('S'),
+            Flag::Vsock => None,
         }
     }
 }
@@ -248,6 +238,8 @@ pub enum Diag {
     Packet { sock_type: u8 },
     /// The one AF_NETLINK dump (netlink_diag), every netlink protocol.
     Netlink,
+    /// Part of the one AF_VSOCK dump (vsock_diag), told apart by `vdiag_type`.
+    Vsock { sock_type: u8 },
 }
 
 /// Which /proc/net files hold a kind.
@@ -462,6 +454,27 @@ registry! {
         },
         proc: ProcFiles::Absent,
     },
+    /// vsock stream sockets (`collect/netlink/vsock.rs`); `cid:port` addresses.
+    VsockStream => TableKind {
+        ss_name: "v_str",
+        class: FamilyClass::Vsock,
+        flag: Flag::Vsock,
+        in_default: true,
+        default_states: DefaultStates::Connected,
+        query_names: &["all", "vsock", "vsock_stream", "v_str"],
+        diag: Diag::Vsock { sock_type: SOCK_STREAM },
+        proc: ProcFiles::Absent,
+    },
+    VsockDgram => TableKind {
+        ss_name: "v_dgr",
+        class: FamilyClass::Vsock,
+        flag: Flag::Vsock,
+        in_default: true,
+        default_states: DefaultStates::Connected,
+        query_names: &["all", "vsock", "vsock_dgram", "v_dgr"],
+        diag: Diag::Vsock { sock_type: SOCK_DGRAM },
+        proc: ProcFiles::Absent,
+    },
 }
 
 impl Netid {
@@ -504,6 +517,13 @@ impl Netid {
         Netid::ALL
             .into_iter()
             .find(|n| matches!(n.kind().diag, Diag::Packet { sock_type: t } if t == sock_type))
+    }
+
+    /// The vsock kind of a socket type (`vdiag_type`).
+    pub fn of_vsock_type(sock_type: u8) -> Option<Netid> {
+        Netid::ALL
+            .into_iter()
+            .find(|n| matches!(n.kind().diag, Diag::Vsock { sock_type: t } if t == sock_type))
     }
 
     /// Whether the kernel builds this table's diag module apart (`dccp_diag`, `sctp_diag`): an ENOENT
@@ -619,7 +639,7 @@ mod tests {
             names,
             [
                 "tcp", "udp", "u_str", "u_dgr", "u_seq", "raw", "mptcp", "p_raw", "p_dgr", "nl",
-                "dccp", "sctp"
+                "dccp", "sctp", "v_str", "v_dgr"
             ]
         );
     }
@@ -637,10 +657,19 @@ mod tests {
         let unix = NetidSet::of(&[Netid::UnixStream, Netid::UnixDgram, Netid::UnixSeqpacket]);
         let link = NetidSet::of(&[Netid::PacketRaw, Netid::PacketDgram]);
         let netlink = NetidSet::of(&[Netid::Netlink]);
+        let vsock = NetidSet::of(&[Netid::VsockStream, Netid::VsockDgram]);
+        assert_eq!(NetidSet::of_class(FamilyClass::Vsock), vsock);
+        assert_eq!(NetidSet::of_flag(Flag::Vsock), vsock);
+        assert_eq!(Netid::of_vsock_type(2), Some(Netid::VsockDgram));
+        assert_eq!(Netid::of_vsock_type(5), None);
+        let netlink = netlink.union(vsock);
         assert_eq!(NetidSet::of_class(FamilyClass::Inet), inet);
         assert_eq!(NetidSet::of_class(FamilyClass::Unix), unix);
         assert_eq!(NetidSet::of_class(FamilyClass::Link), link);
-        assert_eq!(NetidSet::of_class(FamilyClass::Netlink), netlink);
+        assert_eq!(
+            NetidSet::of_class(FamilyClass::Netlink),
+            netlink.without(vsock)
+        );
         assert_eq!(NetidSet::of_flag(Flag::Unix), unix);
         assert_eq!(NetidSet::of_flag(Flag::Packet), link);
         assert_eq!(NetidSet::of_flag(Flag::Tcp), NetidSet::of(&[Netid::Tcp]));
@@ -683,7 +712,10 @@ mod tests {
             NetidSet::of_family_name("link"),
             Some(NetidSet::of(&[Netid::PacketRaw, Netid::PacketDgram]))
         );
-        assert_eq!(NetidSet::of_family_name("vsock"), None);
+        assert_eq!(
+            NetidSet::of_family_name("vsock"),
+            Some(NetidSet::of(&[Netid::VsockStream, Netid::VsockDgram]))
+        );
         assert_eq!(
             NetidSet::of_query_name("raw"),
             Some(NetidSet::of(&[Netid::Raw]))
@@ -715,7 +747,8 @@ mod tests {
                     assert_eq!(a, b)
                 }
                 (Diag::Inet { .. }, ProcFiles::Inet { .. } | ProcFiles::Absent)
-                | (Diag::Netlink, ProcFiles::Netlink { .. }) => {}
+                | (Diag::Netlink, ProcFiles::Netlink { .. })
+                | (Diag::Vsock { .. }, ProcFiles::Absent) => {}
                 other => panic!("{n:?}: netlink and /proc disagree on the class: {other:?}"),
             }
         }

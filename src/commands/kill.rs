@@ -153,6 +153,7 @@ fn endpoint(e: &Endpoint) -> String {
             protocol, portid, ..
         } => format!("{protocol}:{portid}"),
         Endpoint::NetlinkPeer { group, portid } => format!("{group}:{portid}"),
+        Endpoint::Vsock { cid, port } => format!("{cid}:{port}"),
         Endpoint::Nothing => "*".to_string(),
     }
 }

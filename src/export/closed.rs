@@ -100,6 +100,7 @@ impl ClosedCounter {
             | Endpoint::Link { .. }
             | Endpoint::Netlink { .. }
             | Endpoint::NetlinkPeer { .. }
+            | Endpoint::Vsock { .. }
             | Endpoint::Nothing => None,
         };
         [s.local_port(), peer]

@@ -46,6 +46,8 @@ fn port_value(s: &Socket, side: Side) -> i64 {
         Endpoint::Link { ifindex, .. } => i64::from(*ifindex as i32),
         Endpoint::Netlink { portid, .. } => i64::from(*portid),
         Endpoint::NetlinkPeer { .. } => -1,
+        // ss's lport/rport of a vsock socket: the u32 port in an int.
+        Endpoint::Vsock { port, .. } => i64::from(*port as i32),
         Endpoint::Nothing if s.netid == crate::model::Netid::Netlink => -1,
         Endpoint::Nothing => 0,
     }
@@ -110,6 +112,7 @@ fn cond(c: &Cond, s: &Socket) -> bool {
             Endpoint::Link { .. }
             | Endpoint::Netlink { .. }
             | Endpoint::NetlinkPeer { .. }
+            | Endpoint::Vsock { .. }
             | Endpoint::Nothing => false,
         },
     }
@@ -130,6 +133,7 @@ fn host_match(h: &HostCond, side: Side, s: &Socket) -> bool {
             | Endpoint::Link { .. }
             | Endpoint::Netlink { .. }
             | Endpoint::NetlinkPeer { .. }
+            | Endpoint::Vsock { .. }
             | Endpoint::Nothing => false,
         };
     }
@@ -145,6 +149,7 @@ fn host_match(h: &HostCond, side: Side, s: &Socket) -> bool {
             | Endpoint::Link { .. }
             | Endpoint::Netlink { .. }
             | Endpoint::NetlinkPeer { .. }
+            | Endpoint::Vsock { .. }
             | Endpoint::Nothing => false,
         },
         _ => true,

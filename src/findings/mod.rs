@@ -304,6 +304,7 @@ pub(crate) fn endpoint(e: &Endpoint) -> String {
             protocol, portid, ..
         } => format!("{protocol}:{portid}"),
         Endpoint::NetlinkPeer { group, portid } => format!("{group}:{portid}"),
+        Endpoint::Vsock { cid, port } => format!("{cid}:{port}"),
         Endpoint::Nothing => "*".to_string(),
     }
 }

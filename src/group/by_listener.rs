@@ -111,7 +111,9 @@ fn listen_key(s: &Socket) -> Option<ListenKey<'_>> {
         | Netid::PacketDgram
         | Netid::Netlink
         | Netid::Dccp
-        | Netid::Sctp => None,
+        | Netid::Sctp
+        | Netid::VsockStream
+        | Netid::VsockDgram => None,
     }
 }
 

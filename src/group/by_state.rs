@@ -14,6 +14,7 @@ pub enum StateGroupKey {
     Netlink,
     Dccp,
     Sctp,
+    Vsock,
 }
 
 impl StateGroupKey {
@@ -28,6 +29,7 @@ impl StateGroupKey {
             Netid::Netlink => StateGroupKey::Netlink,
             Netid::Dccp => StateGroupKey::Dccp,
             Netid::Sctp => StateGroupKey::Sctp,
+            Netid::VsockStream | Netid::VsockDgram => StateGroupKey::Vsock,
         }
     }
 
@@ -44,6 +46,7 @@ impl StateGroupKey {
             StateGroupKey::Netlink => "NETLINK",
             StateGroupKey::Dccp => "DCCP",
             StateGroupKey::Sctp => "SCTP",
+            StateGroupKey::Vsock => "VSOCK",
         }
     }
 
@@ -62,6 +65,7 @@ impl StateGroupKey {
             StateGroupKey::Netlink => 25,
             StateGroupKey::Dccp => 26,
             StateGroupKey::Sctp => 27,
+            StateGroupKey::Vsock => 28,
         }
     }
 }
@@ -90,9 +94,9 @@ pub fn by_state(sockets: &[Socket]) -> Vec<StateGroup> {
 pub struct StateTally {
     counts: StateCounts,
     /// Members per slot: the 12 TCP states by kernel number, then UDP, unix, raw, MPTCP,
-    /// packet, netlink, DCCP and SCTP.
-    slots: [Vec<usize>; 20],
-    keys: [Option<StateGroupKey>; 20],
+    /// packet, netlink, DCCP, SCTP and vsock.
+    slots: [Vec<usize>; 21],
+    keys: [Option<StateGroupKey>; 21],
 }
 
 impl StateTally {
@@ -108,6 +112,7 @@ impl StateTally {
             Netid::Netlink => 17,
             Netid::Dccp => 18,
             Netid::Sctp => 19,
+            Netid::VsockStream | Netid::VsockDgram => 20,
         };
         if self.keys[slot].is_none() {
             self.keys[slot] = Some(StateGroupKey::of(s));
@@ -157,7 +162,9 @@ impl StateCounts {
             | Netid::PacketDgram
             | Netid::Netlink
             | Netid::Dccp
-            | Netid::Sctp => self.other += 1,
+            | Netid::Sctp
+            | Netid::VsockStream
+            | Netid::VsockDgram => self.other += 1,
         }
     }
     pub fn tcp(&self, st: TcpState) -> usize {

@@ -80,6 +80,15 @@ impl Serialize for SocketJson<'_> {
                 JsonValue::Container(c) => m.serialize_entry(key.key, &c.map(ContainerJson))?,
             }
         }
+        use crate::model::Endpoint;
+        if let (Endpoint::Vsock { cid: l, .. }, Endpoint::Vsock { cid: p, .. }) =
+            (&s.local, &s.peer)
+        {
+            // A vsock end's context id (VMADDR_CID_ANY is 4294967295); the ports are in
+            // `local_port` / `peer_port`.
+            m.serialize_entry("local_cid", l)?;
+            m.serialize_entry("peer_cid", p)?;
+        }
         if s.netid == crate::model::Netid::Sctp {
             // An association (its state in `state`, SCTP's spelling) or its endpoint; and
             // every address of each end, when -i or -m asked.

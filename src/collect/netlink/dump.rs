@@ -135,7 +135,7 @@ fn dump_once<T: Transport>(
         let table_start = out.len();
         let mut bytecode = match table {
             Table::Inet { .. } => query.bytecode.as_deref().map(|b| b.as_slice()),
-            Table::Unix | Table::Packet | Table::Netlink => None,
+            Table::Unix | Table::Packet | Table::Netlink | Table::Vsock => None,
         };
         if table.is_inet() {
             inet_tables += 1;
@@ -203,6 +203,14 @@ fn dump_once<T: Transport>(
                 warnings.push(format!(
                     "{}: empty: this kernel cannot dump it (no diag module for it: {err})",
                     table.name()
+                ));
+                break;
+            }
+            if table == Table::Vsock && errno == libc::ENOENT {
+                // No vsock_diag (a module of its own): the tables are empty, as ss prints
+                // them; netlink itself is fine.
+                warnings.push(format!(
+                    "v_str, v_dgr: empty: this kernel cannot dump them (no vsock_diag: {err})"
                 ));
                 break;
             }
@@ -294,6 +302,7 @@ fn dump_table<T: Transport>(
             seq,
             &mut st.req,
         ),
+        Table::Vsock => super::vsock::request(super::vsock::states(query), seq, &mut st.req),
         Table::Netlink => wire::netlink_request(
             wire::NDIAG_SHOW_MEMINFO | wire::NDIAG_SHOW_GROUPS,
             seq,

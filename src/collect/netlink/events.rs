@@ -262,6 +262,7 @@ fn family_wanted(s: &Socket, query: &Query) -> bool {
             | Endpoint::Link { .. }
             | Endpoint::Netlink { .. }
             | Endpoint::NetlinkPeer { .. }
+            | Endpoint::Vsock { .. }
             | Endpoint::Nothing => false,
         }
 }

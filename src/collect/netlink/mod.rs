@@ -32,6 +32,7 @@ pub mod probe;
 mod sctp;
 mod table;
 mod unix;
+mod vsock;
 mod wire;
 
 #[cfg(test)]

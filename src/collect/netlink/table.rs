@@ -23,6 +23,8 @@ pub enum Table {
     Packet,
     /// Every netlink protocol in one dump.
     Netlink,
+    /// Stream and dgram vsock sockets come in one dump, split by `vdiag_type`.
+    Vsock,
 }
 
 impl Table {
@@ -48,6 +50,7 @@ impl Table {
             Table::Unix => "unix",
             Table::Packet => "packet",
             Table::Netlink => "netlink",
+            Table::Vsock => "vsock",
         }
     }
 
@@ -73,7 +76,7 @@ impl Table {
 pub(crate) fn tables(query: &Query, one_walk: bool) -> Vec<Table> {
     let mut t = Vec::with_capacity(5);
     // In the table registry's (ss's) order; every kind of request handled here.
-    let (mut unix, mut packet, mut netlink) = (false, false, false);
+    let (mut unix, mut packet, mut netlink, mut vsock) = (false, false, false, false);
     for netid in query.netids.iter() {
         match netid.kind().diag {
             Diag::Inet {
@@ -94,6 +97,7 @@ pub(crate) fn tables(query: &Query, one_walk: bool) -> Vec<Table> {
             Diag::Unix { .. } => unix = true,
             Diag::Packet { .. } => packet = true,
             Diag::Netlink => netlink = true,
+            Diag::Vsock { .. } => vsock = true,
         }
     }
     if unix {
@@ -104,6 +108,9 @@ pub(crate) fn tables(query: &Query, one_walk: bool) -> Vec<Table> {
     }
     if netlink {
         t.push(Table::Netlink);
+    }
+    if vsock {
+        t.push(Table::Vsock);
     }
     t
 }

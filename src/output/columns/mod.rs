@@ -415,6 +415,10 @@ impl Column {
                 }
                 None => out.push_str(s.state.ss_name()),
             },
+            // vsock_diag reports no queues; ss prints its zeroed fields (JSON says null).
+            Column::RecvQ | Column::SendQ if matches!(s.local, Endpoint::Vsock { .. }) => {
+                push_opt(out, Some(0))
+            }
             Column::RecvQ => push_opt(out, s.recv_q.map(u64::from)),
             Column::SendQ => push_opt(out, s.send_q.map(u64::from)),
             Column::Local => {
@@ -497,8 +501,15 @@ impl Column {
             Column::RecvQ => opt(s.recv_q.map(u64::from)),
             Column::SendQ => opt(s.send_q.map(u64::from)),
             Column::LocalAddr => addr(|(l, _)| JsonValue::Addr(l.0)),
+            // A vsock port (its cid is `local_cid`, output/json.rs).
+            Column::LocalPort if let Endpoint::Vsock { port, .. } = s.local => {
+                JsonValue::U64(port.into())
+            }
             Column::LocalPort => addr(|(l, _)| JsonValue::U64(l.1.into())),
             Column::PeerAddr => addr(|(_, p)| JsonValue::Addr(p.0)),
+            Column::PeerPort if let Endpoint::Vsock { port, .. } = s.peer => {
+                JsonValue::U64(port.into())
+            }
             Column::PeerPort => addr(|(_, p)| JsonValue::U64(p.1.into())),
             Column::Path => unix(match &s.local {
                 Endpoint::Unix { path: Some(p), .. } => JsonValue::Str(p),

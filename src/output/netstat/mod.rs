@@ -73,7 +73,9 @@ pub fn is_inet(s: &Socket) -> bool {
         | Netid::PacketDgram
         | Netid::Netlink
         | Netid::Dccp
-        | Netid::Sctp => false,
+        | Netid::Sctp
+        | Netid::VsockStream
+        | Netid::VsockDgram => false,
     }
 }
 
@@ -90,7 +92,9 @@ pub fn sort(sockets: &mut [Socket]) {
             | Netid::PacketDgram
             | Netid::Netlink
             | Netid::Dccp
-            | Netid::Sctp => 3,
+            | Netid::Sctp
+            | Netid::VsockStream
+            | Netid::VsockDgram => 3,
         };
         (table, is_v6(s))
     });
@@ -127,7 +131,9 @@ pub fn selected(s: &Socket, layout: &Layout) -> bool {
             | Netid::PacketDgram
             | Netid::Netlink
             | Netid::Dccp
-            | Netid::Sctp,
+            | Netid::Sctp
+            | Netid::VsockStream
+            | Netid::VsockDgram,
             _,
         ) => false,
     };
@@ -366,7 +372,9 @@ pub fn inet_row(s: &Socket, layout: &Layout, lookup: &mut dyn Lookup) -> String 
         | Netid::PacketDgram
         | Netid::Netlink
         | Netid::Dccp
-        | Netid::Sctp => return String::new(),
+        | Netid::Sctp
+        | Netid::VsockStream
+        | Netid::VsockDgram => return String::new(),
     };
     let name = if v6 {
         format!("{proto}6")
@@ -427,7 +435,9 @@ pub fn unix_row(s: &Socket, layout: &Layout, lookup: &mut dyn Lookup) -> String 
         | Netid::PacketDgram
         | Netid::Netlink
         | Netid::Dccp
-        | Netid::Sctp => return String::new(),
+        | Netid::Sctp
+        | Netid::VsockStream
+        | Netid::VsockDgram => return String::new(),
     };
     let (flags, state) = match s.state {
         TcpState::Listen => ("[ ACC ]", "LISTENING"),

@@ -1,12 +1,13 @@
-//! ss's print order of the socket kinds: netlink, packet, unix, raw, UDP, TCP, DCCP, SCTP, MPTCP.
+//! ss's print order of the socket kinds: netlink, packet, unix, raw, UDP, TCP, DCCP, SCTP, vsock, MPTCP.
 
 use crate::model::{Netid, Socket};
 
 /// How many table classes [`table_class`] numbers.
-pub(super) const CLASSES: usize = 9;
+pub(super) const CLASSES: usize = 10;
 
 /// ss 6.1 prints netlink, packet (raw and dgram interleaved, one dump), unix, raw, UDP, TCP,
-/// DCCP, SCTP and last MPTCP (after vsock, TIPC and XDP).
+/// DCCP, SCTP, vsock (stream and dgram interleaved, one dump) and last MPTCP (after TIPC
+/// and XDP).
 pub(super) fn table_class(s: &Socket) -> u8 {
     match s.netid {
         Netid::Netlink => 0,
@@ -17,7 +18,8 @@ pub(super) fn table_class(s: &Socket) -> u8 {
         Netid::Tcp => 5,
         Netid::Dccp => 6,
         Netid::Sctp => 7,
-        Netid::Mptcp => 8,
+        Netid::VsockStream | Netid::VsockDgram => 8,
+        Netid::Mptcp => 9,
     }
 }
 

@@ -21,6 +21,8 @@ pub(super) fn push_tail(out: &mut String, s: &Socket, ctx: &CellCtx, opts: &Tabl
             push_unix_tail(out, s, details, opts);
             return;
         }
+        // ss's vsock_stats_print ends with the owners (proc_ctx_print): nothing else.
+        Netid::VsockStream | Netid::VsockDgram => return,
         Netid::PacketRaw | Netid::PacketDgram => {
             if opts.extended {
                 push_sock_details(out, s, details);

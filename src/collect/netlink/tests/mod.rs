@@ -171,3 +171,4 @@ mod decode;
 mod dump;
 mod one_walk;
 mod sctp;
+mod vsock;
