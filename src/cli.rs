@@ -135,7 +135,8 @@ pub struct SelectArgs {
     /// --verbose says why).
     #[arg(short = 'd', long = "dccp")]
     pub dccp: bool,
-    /// Show vsock sockets: the family `vsock` (needs vsock_diag; not decoded yet).
+    /// Show vsock sockets: the family `vsock` (needs vsock_diag; without it the tables are
+    /// empty and --verbose says why).
     #[arg(long = "vsock")]
     pub vsock: bool,
     /// Show TIPC sockets: the family `tipc` (needs tipc_diag; not decoded yet).

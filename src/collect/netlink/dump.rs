@@ -210,7 +210,9 @@ fn dump_once<T: Transport>(
                 // No vsock_diag (a module of its own): the tables are empty, as ss prints
                 // them; netlink itself is fine.
                 warnings.push(format!(
-                    "v_str, v_dgr: empty: this kernel cannot dump them (no vsock_diag: {err})"
+                    "{} (v_str, v_dgr): empty: this kernel cannot dump it (no diag module \
+                     for it: {err})",
+                    table.name()
                 ));
                 break;
             }

@@ -573,6 +573,10 @@ fn new_family_flags_take_their_place_in_ss_combinations() {
         &["-t", "-A", "sctp"],
         &["-A", "sctp,tcp"],
         &["-S", "-d"],
+        &["--vsock"],
+        &["-f", "vsock", "-t"],
+        &["-A", "vsock_dgram"],
+        &["--vsock", "-S"],
     ] {
         let ss = Command::new("ss")
             .args(["-a", "-n"])

@@ -102,7 +102,7 @@ fn no_vsock_diag_module_is_an_empty_table_with_a_reason() {
     assert!(r.is_ok(), "only the module is missing: {r:?}");
     assert!(out.is_empty());
     assert!(
-        warnings[0].starts_with("v_str, v_dgr: empty: this kernel cannot dump them"),
+        warnings[0].starts_with("vsock (v_str, v_dgr): empty: this kernel cannot dump it"),
         "{warnings:?}"
     );
 }
