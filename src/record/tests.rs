@@ -378,7 +378,7 @@ fn a_cursor_steps_both_ways() {
     }
 }
 
-/// The endpoint kinds of packet and netlink sockets read back as written (PACKET_DIAG_INFO is
+/// The endpoint kinds of packet, netlink and vsock sockets read back as written (PACKET_DIAG_INFO is
 /// not recorded).
 #[test]
 fn family_endpoints_round_trip() {
@@ -399,6 +399,14 @@ fn family_endpoints_round_trip() {
             portid: 0,
         },
         Endpoint::Nothing,
+        Endpoint::Vsock {
+            cid: u32::MAX,
+            port: 1024,
+        },
+        Endpoint::Vsock {
+            cid: 3,
+            port: u32::MAX,
+        },
     ];
     let mut e = Enc { buf: Vec::new() };
     for ep in &ends {
@@ -409,5 +417,9 @@ fn family_endpoints_round_trip() {
         assert_eq!(&get_endpoint(&mut d).unwrap(), ep);
     }
     assert!(d.is_empty());
-    assert!(get_endpoint(&mut Dec::new(&[8])).is_err());
+    assert!(
+        get_endpoint(&mut Dec::new(&[8])).is_err(),
+        "a truncated vsock end"
+    );
+    assert!(get_endpoint(&mut Dec::new(&[9])).is_err());
 }
