@@ -375,6 +375,37 @@ pub struct Details {
     /// multi-homed end), when `-i` or `-m` asked.
     pub sctp_locals: Vec<std::net::IpAddr>,
     pub sctp_peers: Vec<std::net::IpAddr>,
+    /// `INET_DIAG_INFO` of an SCTP socket (`struct sctp_info`), when `-i` asked.
+    pub sctp_info: Option<Box<SctpInfo>>,
+}
+
+/// The fields of `struct sctp_info` (linux/sctp.h) that ss prints with `-i`
+/// (`sctp_stats_print`), by their kernel names.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SctpInfo {
+    pub tag: u32,
+    pub state: u32,
+    pub rwnd: u32,
+    pub unackdata: u16,
+    pub penddata: u16,
+    pub instrms: u16,
+    pub outstrms: u16,
+    pub inqueue: u32,
+    pub outqueue: u32,
+    pub overall_error: u32,
+    pub max_burst: u32,
+    pub maxseg: u32,
+    pub peer_rwnd: u32,
+    pub peer_tag: u32,
+    pub peer_capable: u8,
+    pub peer_sack: u8,
+    pub autoclose: u32,
+    pub adaptation_ind: u32,
+    pub pd_point: u32,
+    pub nodelay: u8,
+    pub disable_fragments: u8,
+    pub v4mapped: u8,
+    pub frag_interleave: u8,
 }
 
 /// An SCTP association's state: the kernel's `SCTP_STATE_*` numbers (linux/sctp.h `enum

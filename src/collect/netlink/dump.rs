@@ -264,6 +264,10 @@ fn dump_table<T: Transport>(
             if query.tcp_info && protocol == IPPROTO_TCP {
                 ext |= EXT_INFO | EXT_CONG | EXT_VEGASINFO;
             }
+            // SCTP's struct sctp_info (ss asks INET_DIAG_INFO for every protocol with -i).
+            if query.tcp_info && protocol == libc::IPPROTO_SCTP as u16 {
+                ext |= EXT_INFO;
+            }
             if query.memory {
                 ext |= EXT_SKMEMINFO;
             }

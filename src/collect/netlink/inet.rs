@@ -175,6 +175,10 @@ pub fn decode(payload: &[u8], netid: Netid, query: &Query) -> Decoded {
             INET_DIAG_SKV6ONLY if family == AF_INET6 => {
                 sock.v6only = value.first().map(|b| *b != 0);
             }
+            INET_DIAG_INFO if query.tcp_info && netid == Netid::Sctp => {
+                let d = details.get_or_insert_with(Details::default);
+                d.sctp_info = Some(Box::new(super::sctp::info(value)));
+            }
             INET_DIAG_INFO if query.tcp_info && netid == Netid::Tcp => {
                 sock.tcp_info = Some(Box::new(tcp_info(value)));
             }

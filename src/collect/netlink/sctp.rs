@@ -13,7 +13,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::wire::{AF_INET, AF_INET6, Attrs};
-use crate::model::{SctpState, TcpState};
+use crate::model::{SctpInfo, SctpState, TcpState};
 
 /// INET_DIAG_LOCALS (linux/inet_diag.h).
 pub const INET_DIAG_LOCALS: u16 = 12;
@@ -51,6 +51,45 @@ pub fn addresses(v: &[u8]) -> Vec<IpAddr> {
             }
         })
         .collect()
+}
+
+/// sizeof(struct sctp_info) (linux/sctp.h), through `__reserved3`.
+const SCTP_INFO_LEN: usize = 368;
+
+/// `struct sctp_info` at its fixed offsets (the primary transport's sockaddr_storage at
+/// 168..296 is skipped). A shorter struct from an older kernel reads missing fields as 0,
+/// as ss reads it.
+pub fn info(value: &[u8]) -> SctpInfo {
+    let mut b = [0u8; SCTP_INFO_LEN];
+    let n = value.len().min(SCTP_INFO_LEN);
+    b[..n].copy_from_slice(&value[..n]);
+    let u32_ = |o: usize| u32::from_ne_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
+    let u16_ = |o: usize| u16::from_ne_bytes([b[o], b[o + 1]]);
+    SctpInfo {
+        tag: u32_(0),
+        state: u32_(4),
+        rwnd: u32_(8),
+        unackdata: u16_(12),
+        penddata: u16_(14),
+        instrms: u16_(16),
+        outstrms: u16_(18),
+        inqueue: u32_(24),
+        outqueue: u32_(28),
+        overall_error: u32_(32),
+        max_burst: u32_(36),
+        maxseg: u32_(40),
+        peer_rwnd: u32_(44),
+        peer_tag: u32_(48),
+        peer_capable: b[52],
+        peer_sack: b[53],
+        autoclose: u32_(344),
+        adaptation_ind: u32_(348),
+        pd_point: u32_(352),
+        nodelay: b[356],
+        disable_fragments: b[357],
+        v4mapped: b[358],
+        frag_interleave: b[359],
+    }
 }
 
 #[cfg(test)]
@@ -96,6 +135,26 @@ mod tests {
             state(7, &peers).and_then(|s| s.1).map(SctpState::ss_name),
             Some("ACK_SENT")
         );
+    }
+
+    #[test]
+    fn sctp_info_reads_its_offsets() {
+        let mut v = vec![0u8; SCTP_INFO_LEN];
+        v[0..4].copy_from_slice(&0xabcdu32.to_ne_bytes());
+        v[4..8].copy_from_slice(&3u32.to_ne_bytes());
+        v[16..18].copy_from_slice(&10u16.to_ne_bytes());
+        v[48..52].copy_from_slice(&0x1234u32.to_ne_bytes());
+        v[352..356].copy_from_slice(&7u32.to_ne_bytes());
+        v[356] = 1;
+        let i = info(&v);
+        assert_eq!(
+            (i.tag, i.state, i.instrms, i.peer_tag),
+            (0xabcd, 3, 10, 0x1234)
+        );
+        assert_eq!((i.pd_point, i.nodelay, i.v4mapped), (7, 1, 0));
+        // An older kernel's shorter struct: the rest reads as 0.
+        assert_eq!(info(&v[..20]).peer_tag, 0);
+        assert_eq!(info(&v[..20]).instrms, 10);
     }
 
     #[test]

@@ -132,6 +132,11 @@ pub(super) fn push_tail(out: &mut String, s: &Socket, ctx: &CellCtx, opts: &Tabl
         {
             push_sctp_addrs(out, " locals:", &d.sctp_locals);
             push_sctp_addrs(out, " peers:", &d.sctp_peers);
+            if opts.info
+                && let Some(i) = &d.sctp_info
+            {
+                push_sctp_info(out, i);
+            }
         }
         if opts.info
             && let Some(info) = &s.tcp_info
@@ -149,6 +154,51 @@ fn push_sctp_addrs(out: &mut String, label: &str, addrs: &[std::net::IpAddr]) {
         out.push_str(if i == 0 { label } else { "," });
         let _ = write!(out, "{a}");
     }
+}
+
+/// ss's `sctp_stats_print`: each non-zero field, `%d` (so a u32 above i32::MAX prints
+/// negative, as there), the tags in hex.
+fn push_sctp_info(out: &mut String, i: &crate::model::SctpInfo) {
+    use std::fmt::Write as _;
+    if i.tag != 0 {
+        let _ = write!(out, " tag:{:x}", i.tag);
+    }
+    if let Some(st) = u8::try_from(i.state)
+        .ok()
+        .filter(|s| *s != 0)
+        .and_then(crate::model::SctpState::from_kernel)
+    {
+        out.push_str(" state:");
+        out.push_str(st.ss_name());
+    }
+    let d = |out: &mut String, label: &str, v: u32| {
+        if v != 0 {
+            let _ = write!(out, " {label}:{}", v as i32);
+        }
+    };
+    d(out, "rwnd", i.rwnd);
+    d(out, "unackdata", i.unackdata.into());
+    d(out, "penddata", i.penddata.into());
+    d(out, "instrms", i.instrms.into());
+    d(out, "outstrms", i.outstrms.into());
+    d(out, "inqueue", i.inqueue);
+    d(out, "outqueue", i.outqueue);
+    d(out, "overerr", i.overall_error);
+    d(out, "maxburst", i.max_burst);
+    d(out, "maxseg", i.maxseg);
+    d(out, "prwnd", i.peer_rwnd);
+    if i.peer_tag != 0 {
+        let _ = write!(out, " ptag:{:x}", i.peer_tag);
+    }
+    d(out, "pcapable", i.peer_capable.into());
+    d(out, "psack", i.peer_sack.into());
+    d(out, "autoclose", i.autoclose);
+    d(out, "adapind", i.adaptation_ind);
+    d(out, "pdpoint", i.pd_point);
+    d(out, "nodelay", i.nodelay.into());
+    d(out, "nofrag", i.disable_fragments.into());
+    d(out, "v4mapped", i.v4mapped.into());
+    d(out, "fraginl", i.frag_interleave.into());
 }
 
 /// ` users:(...)`: processes (`-p`), or threads (`-T`).

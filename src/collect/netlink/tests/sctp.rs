@@ -59,6 +59,19 @@ fn answers(seq: u32) -> Vec<u8> {
     assoc
         .attrs
         .extend(attr(13, &sockaddrs(&["127.0.0.1", "127.0.0.2"], 5000)));
+    // INET_DIAG_INFO: struct sctp_info (linux/sctp.h), 368 bytes; a few fields set.
+    let mut info = vec![0u8; 368];
+    info[0..4].copy_from_slice(&0x5eedu32.to_ne_bytes()); // sctpi_tag
+    info[4..8].copy_from_slice(&3u32.to_ne_bytes()); // sctpi_state: ESTABLISHED
+    info[8..12].copy_from_slice(&106496u32.to_ne_bytes()); // sctpi_rwnd
+    info[16..18].copy_from_slice(&10u16.to_ne_bytes()); // sctpi_instrms
+    info[18..20].copy_from_slice(&10u16.to_ne_bytes()); // sctpi_outstrms
+    info[36..40].copy_from_slice(&4u32.to_ne_bytes()); // sctpi_max_burst
+    info[40..44].copy_from_slice(&65484u32.to_ne_bytes()); // sctpi_maxseg
+    info[48..52].copy_from_slice(&0xbeefu32.to_ne_bytes()); // sctpi_peer_tag
+    info[52] = 1; // sctpi_peer_capable
+    info[356] = 1; // sctpi_s_nodelay
+    assoc.attrs.extend(attr(2, &info));
     d.extend(assoc.msg(seq));
     d.extend(done(seq, 0));
     d
@@ -133,9 +146,19 @@ ESTAB    0      0          127.0.0.1:40000    127.0.0.1:5000
     let got = render(&out, TableOptions { info: true, ..opts });
     let lines: Vec<&str> = got.lines().collect();
     assert_eq!(lines[2], "\t locals:127.0.0.1,127.0.0.2", "{got}");
+    // Then sctp_stats_print: the non-zero fields, tags in hex.
     assert_eq!(
-        lines[6], "\t locals:127.0.0.1 peers:127.0.0.1,127.0.0.2",
+        lines[6],
+        "\t locals:127.0.0.1 peers:127.0.0.1,127.0.0.2 tag:5eed state:ESTAB rwnd:106496 \
+         instrms:10 outstrms:10 maxburst:4 maxseg:65484 ptag:beef pcapable:1 nodelay:1",
         "{got}"
+    );
+    // Kept because -i asked (without it, endpoints_and_associations_decode keeps none).
+    assert!(
+        out[2]
+            .details
+            .as_ref()
+            .is_some_and(|d| d.sctp_info.is_some())
     );
 }
 
