@@ -198,6 +198,8 @@ pub enum Endpoint {
     /// A vsock end: context id and port (`u32::MAX`: VMADDR_CID_ANY / VMADDR_PORT_ANY,
     /// which ss prints `*`).
     Vsock { cid: u32, port: u32 },
+    /// An AF_XDP socket's binding (XDP_DIAG_INFO): interface index and queue id.
+    Xdp { ifindex: u32, queue: u32 },
     /// No address at all: the peer of a packet socket or of an unconnected netlink socket
     /// (ss prints `*`).
     Nothing,

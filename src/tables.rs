@@ -20,6 +20,8 @@ pub enum FamilyClass {
     Netlink,
     /// `-f vsock` / `--vsock` (AF_VSOCK).
     Vsock,
+    /// `-f xdp` / `--xdp` (AF_XDP).
+    Xdp,
 }
 
 impl FamilyClass {
@@ -32,6 +34,7 @@ impl FamilyClass {
             FamilyClass::Link => &[libc::AF_PACKET as u8],
             FamilyClass::Netlink => &[libc::AF_NETLINK as u8],
             FamilyClass::Vsock => &[libc::AF_VSOCK as u8],
+            FamilyClass::Xdp => &[libc::AF_XDP as u8],
         }
     }
 
@@ -43,6 +46,7 @@ impl FamilyClass {
             FamilyClass::Link => &["link"],
             FamilyClass::Netlink => &["netlink"],
             FamilyClass::Vsock => &["vsock"],
+            FamilyClass::Xdp => &["xdp"],
         }
     }
 }
@@ -107,6 +111,7 @@ impl FamilyClass {
             FamilyClass::Link => SsFamily::Link.bit(),
             FamilyClass::Netlink => SsFamily::Netlink.bit(),
             FamilyClass::Vsock => SsFamily::Vsock.bit(),
+            FamilyClass::Xdp => SsFamily::Xdp.bit(),
         }
     }
 }
@@ -145,22 +150,13 @@ pub enum Probe {
 }
 
 /// ss 6.1's tables beyond the registry, in its table order.
-pub const UNREAD_TABLES: &[UnreadTable] = &[
-    UnreadTable {
-        ss_name: "tipc",
-        families: SsFamily::Tipc.bit(),
-        query_names: &["tipc"],
-        in_default: false,
-        probe: Probe::Tipc,
-    },
-    UnreadTable {
-        ss_name: "xdp",
-        families: SsFamily::Xdp.bit(),
-        query_names: &["all", "xdp"],
-        in_default: true,
-        probe: Probe::Xdp,
-    },
-];
+pub const UNREAD_TABLES: &[UnreadTable] = &[UnreadTable {
+    ss_name: "tipc",
+    families: SsFamily::Tipc.bit(),
+    query_names: &["tipc"],
+    in_default: false,
+    probe: Probe::Tipc,
+}];
 
 /// Whether ss knows `name` as an `-A`/`--query` table name (a leading `!` removes).
 pub fn is_query_name(name: &str) -> bool {
@@ -188,6 +184,8 @@ pub enum Flag {
     Sctp,
     /// No short flag: `--vsock` is a family to ss (`-f vsock`).
     Vsock,
+    /// No short flag: `--xdp` is a family to ss (`-f xdp`).
+    Xdp,
 }
 
 impl Flag {
@@ -204,6 +202,7 @@ impl Flag {
             Flag::Dccp => Some('d'),
             Flag::Sctp => Some('S'),
             Flag::Vsock => None,
+            Flag::Xdp => None,
         }
     }
 }
@@ -240,6 +239,8 @@ pub enum Diag {
     Netlink,
     /// Part of the one AF_VSOCK dump (vsock_diag), told apart by `vdiag_type`.
     Vsock { sock_type: u8 },
+    /// The one AF_XDP dump (xsk_diag).
+    Xdp,
 }
 
 /// Which /proc/net files hold a kind.
@@ -475,6 +476,17 @@ registry! {
         diag: Diag::Vsock { sock_type: SOCK_DGRAM },
         proc: ProcFiles::Absent,
     },
+    /// AF_XDP sockets (`collect/netlink/xdp.rs`); `ifname:qQUEUE` addresses.
+    Xdp => TableKind {
+        ss_name: "xdp",
+        class: FamilyClass::Xdp,
+        flag: Flag::Xdp,
+        in_default: true,
+        default_states: DefaultStates::Closed,
+        query_names: &["all", "xdp"],
+        diag: Diag::Xdp,
+        proc: ProcFiles::Absent,
+    },
 }
 
 impl Netid {
@@ -639,7 +651,7 @@ mod tests {
             names,
             [
                 "tcp", "udp", "u_str", "u_dgr", "u_seq", "raw", "mptcp", "p_raw", "p_dgr", "nl",
-                "dccp", "sctp", "v_str", "v_dgr"
+                "dccp", "sctp", "v_str", "v_dgr", "xdp"
             ]
         );
     }
@@ -657,9 +669,15 @@ mod tests {
         let unix = NetidSet::of(&[Netid::UnixStream, Netid::UnixDgram, Netid::UnixSeqpacket]);
         let link = NetidSet::of(&[Netid::PacketRaw, Netid::PacketDgram]);
         let netlink = NetidSet::of(&[Netid::Netlink]);
-        let vsock = NetidSet::of(&[Netid::VsockStream, Netid::VsockDgram]);
-        assert_eq!(NetidSet::of_class(FamilyClass::Vsock), vsock);
-        assert_eq!(NetidSet::of_flag(Flag::Vsock), vsock);
+        let vsock = NetidSet::of(&[Netid::VsockStream, Netid::VsockDgram, Netid::Xdp]);
+        assert_eq!(
+            NetidSet::of_class(FamilyClass::Vsock).union(NetidSet::of_class(FamilyClass::Xdp)),
+            vsock
+        );
+        assert_eq!(
+            NetidSet::of_flag(Flag::Vsock).union(NetidSet::of_flag(Flag::Xdp)),
+            vsock
+        );
         assert_eq!(Netid::of_vsock_type(2), Some(Netid::VsockDgram));
         assert_eq!(Netid::of_vsock_type(5), None);
         let netlink = netlink.union(vsock);
@@ -748,7 +766,7 @@ mod tests {
                 }
                 (Diag::Inet { .. }, ProcFiles::Inet { .. } | ProcFiles::Absent)
                 | (Diag::Netlink, ProcFiles::Netlink { .. })
-                | (Diag::Vsock { .. }, ProcFiles::Absent) => {}
+                | (Diag::Vsock { .. } | Diag::Xdp, ProcFiles::Absent) => {}
                 other => panic!("{n:?}: netlink and /proc disagree on the class: {other:?}"),
             }
         }

@@ -101,6 +101,7 @@ impl ClosedCounter {
             | Endpoint::Netlink { .. }
             | Endpoint::NetlinkPeer { .. }
             | Endpoint::Vsock { .. }
+            | Endpoint::Xdp { .. }
             | Endpoint::Nothing => None,
         };
         [s.local_port(), peer]

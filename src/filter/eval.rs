@@ -48,6 +48,8 @@ fn port_value(s: &Socket, side: Side) -> i64 {
         Endpoint::NetlinkPeer { .. } => -1,
         // ss's lport/rport of a vsock socket: the u32 port in an int.
         Endpoint::Vsock { port, .. } => i64::from(*port as i32),
+        // ss's lport of an XDP socket: its queue id.
+        Endpoint::Xdp { queue, .. } => i64::from(*queue as i32),
         Endpoint::Nothing if s.netid == crate::model::Netid::Netlink => -1,
         Endpoint::Nothing => 0,
     }
@@ -113,6 +115,7 @@ fn cond(c: &Cond, s: &Socket) -> bool {
             | Endpoint::Netlink { .. }
             | Endpoint::NetlinkPeer { .. }
             | Endpoint::Vsock { .. }
+            | Endpoint::Xdp { .. }
             | Endpoint::Nothing => false,
         },
     }
@@ -134,6 +137,7 @@ fn host_match(h: &HostCond, side: Side, s: &Socket) -> bool {
             | Endpoint::Netlink { .. }
             | Endpoint::NetlinkPeer { .. }
             | Endpoint::Vsock { .. }
+            | Endpoint::Xdp { .. }
             | Endpoint::Nothing => false,
         };
     }
@@ -150,6 +154,7 @@ fn host_match(h: &HostCond, side: Side, s: &Socket) -> bool {
             | Endpoint::Netlink { .. }
             | Endpoint::NetlinkPeer { .. }
             | Endpoint::Vsock { .. }
+            | Endpoint::Xdp { .. }
             | Endpoint::Nothing => false,
         },
         _ => true,

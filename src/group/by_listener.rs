@@ -113,7 +113,8 @@ fn listen_key(s: &Socket) -> Option<ListenKey<'_>> {
         | Netid::Dccp
         | Netid::Sctp
         | Netid::VsockStream
-        | Netid::VsockDgram => None,
+        | Netid::VsockDgram
+        | Netid::Xdp => None,
     }
 }
 

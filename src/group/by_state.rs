@@ -15,6 +15,7 @@ pub enum StateGroupKey {
     Dccp,
     Sctp,
     Vsock,
+    Xdp,
 }
 
 impl StateGroupKey {
@@ -30,6 +31,7 @@ impl StateGroupKey {
             Netid::Dccp => StateGroupKey::Dccp,
             Netid::Sctp => StateGroupKey::Sctp,
             Netid::VsockStream | Netid::VsockDgram => StateGroupKey::Vsock,
+            Netid::Xdp => StateGroupKey::Xdp,
         }
     }
 
@@ -47,6 +49,7 @@ impl StateGroupKey {
             StateGroupKey::Dccp => "DCCP",
             StateGroupKey::Sctp => "SCTP",
             StateGroupKey::Vsock => "VSOCK",
+            StateGroupKey::Xdp => "XDP",
         }
     }
 
@@ -66,6 +69,7 @@ impl StateGroupKey {
             StateGroupKey::Dccp => 26,
             StateGroupKey::Sctp => 27,
             StateGroupKey::Vsock => 28,
+            StateGroupKey::Xdp => 29,
         }
     }
 }
@@ -94,9 +98,9 @@ pub fn by_state(sockets: &[Socket]) -> Vec<StateGroup> {
 pub struct StateTally {
     counts: StateCounts,
     /// Members per slot: the 12 TCP states by kernel number, then UDP, unix, raw, MPTCP,
-    /// packet, netlink, DCCP, SCTP and vsock.
-    slots: [Vec<usize>; 21],
-    keys: [Option<StateGroupKey>; 21],
+    /// packet, netlink, DCCP, SCTP, vsock and XDP.
+    slots: [Vec<usize>; 22],
+    keys: [Option<StateGroupKey>; 22],
 }
 
 impl StateTally {
@@ -113,6 +117,7 @@ impl StateTally {
             Netid::Dccp => 18,
             Netid::Sctp => 19,
             Netid::VsockStream | Netid::VsockDgram => 20,
+            Netid::Xdp => 21,
         };
         if self.keys[slot].is_none() {
             self.keys[slot] = Some(StateGroupKey::of(s));
@@ -164,7 +169,8 @@ impl StateCounts {
             | Netid::Dccp
             | Netid::Sctp
             | Netid::VsockStream
-            | Netid::VsockDgram => self.other += 1,
+            | Netid::VsockDgram
+            | Netid::Xdp => self.other += 1,
         }
     }
     pub fn tcp(&self, st: TcpState) -> usize {

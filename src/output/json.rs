@@ -89,6 +89,15 @@ impl Serialize for SocketJson<'_> {
             m.serialize_entry("local_cid", l)?;
             m.serialize_entry("peer_cid", p)?;
         }
+        if s.netid == crate::model::Netid::Xdp {
+            // XDP_DIAG_INFO's binding; null for a socket not bound yet.
+            let (ifindex, queue) = match s.local {
+                Endpoint::Xdp { ifindex, queue } => (Some(ifindex), Some(queue)),
+                _ => (None, None),
+            };
+            m.serialize_entry("ifindex", &ifindex)?;
+            m.serialize_entry("queue_id", &queue)?;
+        }
         if s.netid == crate::model::Netid::Sctp {
             // An association (its state in `state`, SCTP's spelling) or its endpoint; and
             // every address of each end, when -i or -m asked.

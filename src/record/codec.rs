@@ -323,6 +323,11 @@ pub fn put_endpoint(e: &mut Enc, ep: &Endpoint) {
             e.var((*cid).into());
             e.var((*port).into());
         }
+        Endpoint::Xdp { ifindex, queue } => {
+            e.u8(9);
+            e.var((*ifindex).into());
+            e.var((*queue).into());
+        }
     }
 }
 
@@ -370,6 +375,10 @@ pub fn get_endpoint(d: &mut Dec) -> Result<Endpoint, DecodeError> {
         8 => Endpoint::Vsock {
             cid: u32::try_from(d.var()?).map_err(|_| DecodeError::Bad("vsock cid"))?,
             port: u32::try_from(d.var()?).map_err(|_| DecodeError::Bad("vsock port"))?,
+        },
+        9 => Endpoint::Xdp {
+            ifindex: u32::try_from(d.var()?).map_err(|_| DecodeError::Bad("xdp interface"))?,
+            queue: u32::try_from(d.var()?).map_err(|_| DecodeError::Bad("xdp queue"))?,
         },
         _ => return Err(DecodeError::Bad("endpoint kind")),
     })

@@ -164,6 +164,7 @@ fn endpoint(s: &Socket) -> String {
             "netlink".into()
         }
         crate::model::Endpoint::Vsock { .. } => "vsock".into(),
+        crate::model::Endpoint::Xdp { .. } => "xdp".into(),
         crate::model::Endpoint::Nothing => "*".into(),
     }
 }

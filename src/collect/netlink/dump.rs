@@ -135,7 +135,7 @@ fn dump_once<T: Transport>(
         let table_start = out.len();
         let mut bytecode = match table {
             Table::Inet { .. } => query.bytecode.as_deref().map(|b| b.as_slice()),
-            Table::Unix | Table::Packet | Table::Netlink | Table::Vsock => None,
+            Table::Unix | Table::Packet | Table::Netlink | Table::Vsock | Table::Xdp => None,
         };
         if table.is_inet() {
             inet_tables += 1;
@@ -206,12 +206,17 @@ fn dump_once<T: Transport>(
                 ));
                 break;
             }
-            if table == Table::Vsock && errno == libc::ENOENT {
-                // No vsock_diag (a module of its own): the tables are empty, as ss prints
-                // them; netlink itself is fine.
+            if matches!(table, Table::Vsock | Table::Xdp) && errno == libc::ENOENT {
+                // No vsock_diag / xsk_diag (modules of their own): the tables are empty, as
+                // ss prints them; netlink itself is fine.
+                let kinds = if table == Table::Vsock {
+                    " (v_str, v_dgr)"
+                } else {
+                    ""
+                };
                 warnings.push(format!(
-                    "{} (v_str, v_dgr): empty: this kernel cannot dump it (no diag module \
-                     for it: {err})",
+                    "{}{kinds}: empty: this kernel cannot dump it (no diag module for it: \
+                     {err})",
                     table.name()
                 ));
                 break;
@@ -309,6 +314,7 @@ fn dump_table<T: Transport>(
             &mut st.req,
         ),
         Table::Vsock => super::vsock::request(super::vsock::states(query), seq, &mut st.req),
+        Table::Xdp => super::xdp::request(seq, &mut st.req),
         Table::Netlink => wire::netlink_request(
             wire::NDIAG_SHOW_MEMINFO | wire::NDIAG_SHOW_GROUPS,
             seq,

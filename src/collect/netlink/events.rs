@@ -263,6 +263,7 @@ fn family_wanted(s: &Socket, query: &Query) -> bool {
             | Endpoint::Netlink { .. }
             | Endpoint::NetlinkPeer { .. }
             | Endpoint::Vsock { .. }
+            | Endpoint::Xdp { .. }
             | Endpoint::Nothing => false,
         }
 }

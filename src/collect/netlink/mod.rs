@@ -34,6 +34,7 @@ mod table;
 mod unix;
 mod vsock;
 mod wire;
+mod xdp;
 
 #[cfg(test)]
 mod tests;

@@ -25,6 +25,8 @@ pub enum Table {
     Netlink,
     /// Stream and dgram vsock sockets come in one dump, split by `vdiag_type`.
     Vsock,
+    /// Every AF_XDP socket in one dump.
+    Xdp,
 }
 
 impl Table {
@@ -51,6 +53,7 @@ impl Table {
             Table::Packet => "packet",
             Table::Netlink => "netlink",
             Table::Vsock => "vsock",
+            Table::Xdp => "xdp",
         }
     }
 
@@ -76,7 +79,8 @@ impl Table {
 pub(crate) fn tables(query: &Query, one_walk: bool) -> Vec<Table> {
     let mut t = Vec::with_capacity(5);
     // In the table registry's (ss's) order; every kind of request handled here.
-    let (mut unix, mut packet, mut netlink, mut vsock) = (false, false, false, false);
+    let (mut unix, mut packet, mut netlink, mut vsock, mut xdp) =
+        (false, false, false, false, false);
     for netid in query.netids.iter() {
         match netid.kind().diag {
             Diag::Inet {
@@ -98,6 +102,7 @@ pub(crate) fn tables(query: &Query, one_walk: bool) -> Vec<Table> {
             Diag::Packet { .. } => packet = true,
             Diag::Netlink => netlink = true,
             Diag::Vsock { .. } => vsock = true,
+            Diag::Xdp => xdp = true,
         }
     }
     if unix {
@@ -111,6 +116,9 @@ pub(crate) fn tables(query: &Query, one_walk: bool) -> Vec<Table> {
     }
     if vsock {
         t.push(Table::Vsock);
+    }
+    if xdp {
+        t.push(Table::Xdp);
     }
     t
 }

@@ -209,6 +209,11 @@ impl CellCtx {
                 }
                 out.push(':');
             }
+            // ss's xdp_stats_print: the interface name, then `q` and the queue id.
+            Endpoint::Xdp { ifindex, .. } => {
+                self.push_ifname(*ifindex, out);
+                out.push(':');
+            }
             // ss prints an empty address with `*` as its delimiter, and no port.
             Endpoint::Nothing => out.push('*'),
         }
@@ -272,6 +277,10 @@ impl CellCtx {
                 u32::MAX => out.push('*'),
                 p => push_u64(out, p.into()),
             },
+            Endpoint::Xdp { queue, .. } => {
+                out.push('q');
+                push_u64(out, (*queue).into());
+            }
             Endpoint::Nothing => {}
             Endpoint::Unix { .. } => {
                 if end == End::Local {

@@ -75,7 +75,8 @@ pub fn is_inet(s: &Socket) -> bool {
         | Netid::Dccp
         | Netid::Sctp
         | Netid::VsockStream
-        | Netid::VsockDgram => false,
+        | Netid::VsockDgram
+        | Netid::Xdp => false,
     }
 }
 
@@ -94,7 +95,8 @@ pub fn sort(sockets: &mut [Socket]) {
             | Netid::Dccp
             | Netid::Sctp
             | Netid::VsockStream
-            | Netid::VsockDgram => 3,
+            | Netid::VsockDgram
+            | Netid::Xdp => 3,
         };
         (table, is_v6(s))
     });
@@ -133,7 +135,8 @@ pub fn selected(s: &Socket, layout: &Layout) -> bool {
             | Netid::Dccp
             | Netid::Sctp
             | Netid::VsockStream
-            | Netid::VsockDgram,
+            | Netid::VsockDgram
+            | Netid::Xdp,
             _,
         ) => false,
     };
@@ -374,7 +377,8 @@ pub fn inet_row(s: &Socket, layout: &Layout, lookup: &mut dyn Lookup) -> String 
         | Netid::Dccp
         | Netid::Sctp
         | Netid::VsockStream
-        | Netid::VsockDgram => return String::new(),
+        | Netid::VsockDgram
+        | Netid::Xdp => return String::new(),
     };
     let name = if v6 {
         format!("{proto}6")
@@ -437,7 +441,8 @@ pub fn unix_row(s: &Socket, layout: &Layout, lookup: &mut dyn Lookup) -> String 
         | Netid::Dccp
         | Netid::Sctp
         | Netid::VsockStream
-        | Netid::VsockDgram => return String::new(),
+        | Netid::VsockDgram
+        | Netid::Xdp => return String::new(),
     };
     let (flags, state) = match s.state {
         TcpState::Listen => ("[ ACC ]", "LISTENING"),

@@ -577,6 +577,9 @@ fn new_family_flags_take_their_place_in_ss_combinations() {
         &["-f", "vsock", "-t"],
         &["-A", "vsock_dgram"],
         &["--vsock", "-S"],
+        &["--xdp"],
+        &["--xdp", "-t"],
+        &["-A", "xdp,udp"],
     ] {
         let ss = Command::new("ss")
             .args(["-a", "-n"])

@@ -172,3 +172,4 @@ mod dump;
 mod one_walk;
 mod sctp;
 mod vsock;
+mod xdp;
