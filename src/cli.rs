@@ -142,7 +142,8 @@ pub struct SelectArgs {
     /// Show TIPC sockets: the family `tipc` (needs tipc_diag; not decoded yet).
     #[arg(long = "tipc")]
     pub tipc: bool,
-    /// Show XDP sockets: the family `xdp` (needs xsk_diag; not decoded yet).
+    /// Show XDP sockets: the family `xdp` (needs xsk_diag; without it the table is empty
+    /// and --verbose says why).
     #[arg(long = "xdp")]
     pub xdp: bool,
     /// Only IPv4 sockets.

@@ -30,8 +30,10 @@ pub(super) fn tables_and_families(page: &mut Page) {
          prints them; -i and -m add every local and peer address (locals:, peers:); \
          without sctp_diag the table is empty and --verbose says why. Vsock sockets (v_str, \
          v_dgr; --vsock, -f vsock) come from vsock_diag, their ends printed CID:PORT (* for \
-         any), as ss; without vsock_diag the tables are empty and --verbose says why. The \
-         tipc and xdp tables are asked of the kernel but not decoded yet: where the kernel lacks them (or holds none of their sockets) the table is \
+         any), as ss; without vsock_diag the tables are empty and --verbose says why. XDP \
+         sockets (xdp, --xdp) come from xsk_diag: UNCONN, bound to IFNAME:qQUEUE (* when \
+         unbound), Recv-Q their receive memory; without xsk_diag the table is empty and \
+         --verbose says why. The tipc table is asked of the kernel but not decoded yet: where the kernel lacks it (or holds none of its sockets) the table is \
          empty, as ss prints it, and --verbose says why; otherwise a warning counts the \
          sockets not shown.",
         )

@@ -407,6 +407,10 @@ fn family_endpoints_round_trip() {
             cid: 3,
             port: u32::MAX,
         },
+        Endpoint::Xdp {
+            ifindex: 4,
+            queue: 0,
+        },
     ];
     let mut e = Enc { buf: Vec::new() };
     for ep in &ends {
@@ -421,5 +425,5 @@ fn family_endpoints_round_trip() {
         get_endpoint(&mut Dec::new(&[8])).is_err(),
         "a truncated vsock end"
     );
-    assert!(get_endpoint(&mut Dec::new(&[9])).is_err());
+    assert!(get_endpoint(&mut Dec::new(&[10])).is_err());
 }
