@@ -127,20 +127,23 @@ pub struct SelectArgs {
     /// Show packet sockets (p_raw, p_dgr): the family `link`, as ss -0.
     #[arg(short = '0', long = "packet")]
     pub packet: bool,
-    /// Show SCTP sockets (needs the kernel's sctp_diag; sockeye does not decode SCTP yet).
+    /// Show SCTP sockets and their associations (needs the kernel's sctp_diag; without it
+    /// the table is empty and --verbose says why).
     #[arg(short = 'S', long = "sctp")]
     pub sctp: bool,
     /// Show DCCP sockets (needs the kernel's dccp_diag; without it the table is empty and
     /// --verbose says why).
     #[arg(short = 'd', long = "dccp")]
     pub dccp: bool,
-    /// Show vsock sockets: the family `vsock` (needs vsock_diag; not decoded yet).
+    /// Show vsock sockets: the family `vsock` (needs vsock_diag; without it the tables are
+    /// empty and --verbose says why).
     #[arg(long = "vsock")]
     pub vsock: bool,
     /// Show TIPC sockets: the family `tipc` (needs tipc_diag; not decoded yet).
     #[arg(long = "tipc")]
     pub tipc: bool,
-    /// Show XDP sockets: the family `xdp` (needs xsk_diag; not decoded yet).
+    /// Show XDP sockets: the family `xdp` (needs xsk_diag; without it the table is empty
+    /// and --verbose says why).
     #[arg(long = "xdp")]
     pub xdp: bool,
     /// Only IPv4 sockets.

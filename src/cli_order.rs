@@ -86,6 +86,7 @@ pub fn order_of(m: &ArgMatches, sel: &SelectArgs) -> ArgOrder {
         (Flag::Raw, "raw"),
         (Flag::Mptcp, "mptcp"),
         (Flag::Dccp, "dccp"),
+        (Flag::Sctp, "sctp"),
     ]
     .into_iter()
     .filter(|(_, id)| matches!((last_index(m, id), first_query), (Some(t), Some(q)) if t < q))

@@ -200,6 +200,11 @@ pub enum Endpoint {
     },
     /// A connected netlink socket's destination: group and port id.
     NetlinkPeer { group: u32, portid: i32 },
+    /// A vsock end: context id and port (`u32::MAX`: VMADDR_CID_ANY / VMADDR_PORT_ANY,
+    /// which ss prints `*`).
+    Vsock { cid: u32, port: u32 },
+    /// An AF_XDP socket's binding (XDP_DIAG_INFO): interface index and queue id.
+    Xdp { ifindex: u32, queue: u32 },
     /// No address at all: the peer of a packet socket or of an unconnected netlink socket
     /// (ss prints `*`).
     Nothing,
@@ -374,6 +379,102 @@ pub struct Details {
     pub packet: Option<Box<PacketRings>>,
     /// mptcp_info, ULP and MD5 keys (`-i`/`-m`); `Details` is then made for them alone.
     pub info_extras: Option<Box<InfoExtras>>,
+    /// An SCTP association (not its endpoint): its own state. Always present for one, so
+    /// that the table prints it as ss does (an empty Netid, `` `- ESTAB``).
+    pub sctp_assoc: Option<SctpState>,
+    /// `INET_DIAG_LOCALS` / `INET_DIAG_PEERS` of an SCTP socket (every address of a
+    /// multi-homed end), when `-i` or `-m` asked.
+    pub sctp_locals: Vec<std::net::IpAddr>,
+    pub sctp_peers: Vec<std::net::IpAddr>,
+    /// `INET_DIAG_INFO` of an SCTP socket (`struct sctp_info`), when `-i` asked.
+    pub sctp_info: Option<Box<SctpInfo>>,
+}
+
+/// The fields of `struct sctp_info` (linux/sctp.h) that ss prints with `-i`
+/// (`sctp_stats_print`), by their kernel names.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SctpInfo {
+    pub tag: u32,
+    pub state: u32,
+    pub rwnd: u32,
+    pub unackdata: u16,
+    pub penddata: u16,
+    pub instrms: u16,
+    pub outstrms: u16,
+    pub inqueue: u32,
+    pub outqueue: u32,
+    pub overall_error: u32,
+    pub max_burst: u32,
+    pub maxseg: u32,
+    pub peer_rwnd: u32,
+    pub peer_tag: u32,
+    pub peer_capable: u8,
+    pub peer_sack: u8,
+    pub autoclose: u32,
+    pub adaptation_ind: u32,
+    pub pd_point: u32,
+    pub nodelay: u8,
+    pub disable_fragments: u8,
+    pub v4mapped: u8,
+    pub frag_interleave: u8,
+}
+
+/// An SCTP association's state: the kernel's `SCTP_STATE_*` numbers (linux/sctp.h `enum
+/// sctp_state`), which sctp_diag reports for an association in `idiag_state`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum SctpState {
+    Closed = 0,
+    CookieWait = 1,
+    CookieEchoed = 2,
+    Established = 3,
+    ShutdownPending = 4,
+    ShutdownSent = 5,
+    ShutdownReceived = 6,
+    ShutdownAckSent = 7,
+}
+
+impl SctpState {
+    pub fn from_kernel(n: u8) -> Option<SctpState> {
+        Some(match n {
+            0 => SctpState::Closed,
+            1 => SctpState::CookieWait,
+            2 => SctpState::CookieEchoed,
+            3 => SctpState::Established,
+            4 => SctpState::ShutdownPending,
+            5 => SctpState::ShutdownSent,
+            6 => SctpState::ShutdownReceived,
+            7 => SctpState::ShutdownAckSent,
+            _ => return None,
+        })
+    }
+
+    /// ss's spelling (`sctp_sstate_name` in misc/ss.c).
+    pub fn ss_name(self) -> &'static str {
+        match self {
+            SctpState::Closed => "CLOSED",
+            SctpState::CookieWait => "COOKIE_WAIT",
+            SctpState::CookieEchoed => "COOKIE_ECHOED",
+            SctpState::Established => "ESTAB",
+            SctpState::ShutdownPending => "SHUTDOWN_PENDING",
+            SctpState::ShutdownSent => "SHUTDOWN_SENT",
+            SctpState::ShutdownReceived => "SHUTDOWN_RECEIVED",
+            SctpState::ShutdownAckSent => "ACK_SENT",
+        }
+    }
+
+    /// The TCP state an association stands for in state filters, grouping and counts
+    /// (sockeye's mapping, by the handshake and shutdown steps they correspond to).
+    pub fn as_tcp(self) -> TcpState {
+        match self {
+            SctpState::Closed => TcpState::Close,
+            SctpState::CookieWait | SctpState::CookieEchoed => TcpState::SynSent,
+            SctpState::Established => TcpState::Established,
+            SctpState::ShutdownPending | SctpState::ShutdownSent => TcpState::FinWait1,
+            SctpState::ShutdownReceived => TcpState::CloseWait,
+            SctpState::ShutdownAckSent => TcpState::LastAck,
+        }
+    }
 }
 
 /// The names of [`Details::sockopt`]'s bits, in ss's order (`inet-sockopt: ( ... )`).

@@ -81,6 +81,7 @@ pub fn resolve(sel: &SelectArgs) -> SsTables {
         (Flag::Raw, sel.raw),
         (Flag::Mptcp, sel.mptcp),
         (Flag::Dccp, sel.dccp),
+        (Flag::Sctp, sel.sctp),
     ] {
         if given && !sel.order.before_query.contains(&flag) {
             let of_flag = Dbs {
@@ -88,13 +89,6 @@ pub fn resolve(sel: &SelectArgs) -> SsTables {
                 unread: 0,
             };
             dbs.set(of_flag, true);
-            named = true;
-        }
-    }
-    // -S names a table sockeye does not read (it still counts, as with -A).
-    for (name, given) in [("sctp", sel.sctp)] {
-        if given {
-            dbs.set(Dbs::of_query_name(name), true);
             named = true;
         }
     }
@@ -195,7 +189,7 @@ mod tests {
         let t = resolve(&SelectArgs::default());
         assert_eq!(t.netids, NetidSet::ALL);
         assert!(t.ipv4 && t.ipv6);
-        assert_eq!(t.unread, ["sctp", "v_str", "v_dgr", "xdp"]);
+        assert!(t.unread.is_empty(), "tipc is not a default table");
     }
 
     #[test]
@@ -207,7 +201,7 @@ mod tests {
         }));
         assert_eq!(t.netids, unix().union(inet()));
         assert!(t.ipv4 && !t.ipv6);
-        assert_eq!(t.unread, ["sctp"]);
+        assert!(t.unread.is_empty());
         // ss -t -f unix: TCP over both families, and unix.
         let t = resolve(&sel(|s| {
             s.tcp = true;
@@ -233,13 +227,13 @@ mod tests {
         }));
         assert_eq!(t.netids, NetidSet::of(&[Netid::Mptcp]));
         assert!(!t.ipv4 && t.ipv6);
-        // So does an unread one: -A sctp -6 adds nothing sockeye reads.
+        // So does SCTP: -A sctp -6 is SCTP over IPv6 alone.
         let t = resolve(&sel(|s| {
             s.query = q(&["sctp"]);
             s.ipv6 = true;
         }));
-        assert!(t.netids.is_empty());
-        assert_eq!(t.unread, ["sctp"]);
+        assert_eq!(t.netids, NetidSet::of(&[Netid::Sctp]));
+        assert!(t.unread.is_empty());
         // -w -4: raw over IPv4; -M: MPTCP alone.
         let t = resolve(&sel(|s| {
             s.raw = true;
@@ -261,10 +255,13 @@ mod tests {
             unix().union(NetidSet::of(&[
                 Netid::PacketRaw,
                 Netid::PacketDgram,
-                Netid::Netlink
+                Netid::Netlink,
+                Netid::VsockStream,
+                Netid::VsockDgram,
+                Netid::Xdp
             ]))
         );
-        assert!(!t.unread.contains(&"sctp") && t.unread.contains(&"xdp"));
+        assert!(!t.netids.contains(Netid::Sctp) && t.netids.contains(Netid::Xdp));
         let t = resolve(&sel(|s| s.query = q(&["unix_dgram", "u_seq"])));
         assert_eq!(
             t.netids,
@@ -291,8 +288,11 @@ mod tests {
         // -0 is the same family.
         assert_eq!(resolve(&sel(|s| s.packet = true)), t);
         let t = resolve(&sel(|s| s.vsock = true));
-        assert!(t.netids.is_empty());
-        assert_eq!(t.unread, ["v_str", "v_dgr"]);
+        assert_eq!(
+            t.netids,
+            NetidSet::of(&[Netid::VsockStream, Netid::VsockDgram])
+        );
+        assert!(t.unread.is_empty());
         let t = resolve(&sel(|s| s.family = vec![SsFamily::Unix, SsFamily::Inet]));
         assert_eq!(t.netids, unix().union(inet()));
         assert!(t.ipv4 && !t.ipv6);

@@ -32,12 +32,13 @@ fn err(s: &SelectArgs, options: Options) -> String {
     }
 }
 
-const INET: [Netid; 5] = [
+const INET: [Netid; 6] = [
     Netid::Tcp,
     Netid::Udp,
     Netid::Raw,
     Netid::Mptcp,
     Netid::Dccp,
+    Netid::Sctp,
 ];
 const UNIX: [Netid; 3] = [Netid::UnixStream, Netid::UnixDgram, Netid::UnixSeqpacket];
 

@@ -18,6 +18,10 @@ pub enum FamilyClass {
     Link,
     /// `-f netlink`.
     Netlink,
+    /// `-f vsock` / `--vsock` (AF_VSOCK).
+    Vsock,
+    /// `-f xdp` / `--xdp` (AF_XDP).
+    Xdp,
 }
 
 impl FamilyClass {
@@ -29,6 +33,8 @@ impl FamilyClass {
             FamilyClass::Unix => &[libc::AF_UNIX as u8],
             FamilyClass::Link => &[libc::AF_PACKET as u8],
             FamilyClass::Netlink => &[libc::AF_NETLINK as u8],
+            FamilyClass::Vsock => &[libc::AF_VSOCK as u8],
+            FamilyClass::Xdp => &[libc::AF_XDP as u8],
         }
     }
 
@@ -39,6 +45,8 @@ impl FamilyClass {
             FamilyClass::Unix => &["unix"],
             FamilyClass::Link => &["link"],
             FamilyClass::Netlink => &["netlink"],
+            FamilyClass::Vsock => &["vsock"],
+            FamilyClass::Xdp => &["xdp"],
         }
     }
 }
@@ -102,6 +110,8 @@ impl FamilyClass {
             FamilyClass::Unix => SsFamily::Unix.bit(),
             FamilyClass::Link => SsFamily::Link.bit(),
             FamilyClass::Netlink => SsFamily::Netlink.bit(),
+            FamilyClass::Vsock => SsFamily::Vsock.bit(),
+            FamilyClass::Xdp => SsFamily::Xdp.bit(),
         }
     }
 }
@@ -139,52 +149,14 @@ pub enum Probe {
     Xdp,
 }
 
-const INET: u16 = SsFamily::Inet.bit() | SsFamily::Inet6.bit();
-
 /// ss 6.1's tables beyond the registry, in its table order.
-pub const UNREAD_TABLES: &[UnreadTable] = &[
-    UnreadTable {
-        ss_name: "sctp",
-        families: INET,
-        query_names: &["all", "inet", "sctp"],
-        in_default: true,
-        probe: Probe::Inet {
-            protocol: libc::IPPROTO_SCTP as u8,
-        },
-    },
-    UnreadTable {
-        ss_name: "v_str",
-        families: SsFamily::Vsock.bit(),
-        query_names: &["all", "vsock", "vsock_stream", "v_str"],
-        in_default: true,
-        probe: Probe::Vsock {
-            sock_type: SOCK_STREAM,
-        },
-    },
-    UnreadTable {
-        ss_name: "v_dgr",
-        families: SsFamily::Vsock.bit(),
-        query_names: &["all", "vsock", "vsock_dgram", "v_dgr"],
-        in_default: true,
-        probe: Probe::Vsock {
-            sock_type: SOCK_DGRAM,
-        },
-    },
-    UnreadTable {
-        ss_name: "tipc",
-        families: SsFamily::Tipc.bit(),
-        query_names: &["tipc"],
-        in_default: false,
-        probe: Probe::Tipc,
-    },
-    UnreadTable {
-        ss_name: "xdp",
-        families: SsFamily::Xdp.bit(),
-        query_names: &["all", "xdp"],
-        in_default: true,
-        probe: Probe::Xdp,
-    },
-];
+pub const UNREAD_TABLES: &[UnreadTable] = &[UnreadTable {
+    ss_name: "tipc",
+    families: SsFamily::Tipc.bit(),
+    query_names: &["tipc"],
+    in_default: false,
+    probe: Probe::Tipc,
+}];
 
 /// Whether ss knows `name` as an `-A`/`--query` table name (a leading `!` removes).
 pub fn is_query_name(name: &str) -> bool {
@@ -208,6 +180,12 @@ pub enum Flag {
     Netlink,
     /// `-d`.
     Dccp,
+    /// `-S`.
+    Sctp,
+    /// No short flag: `--vsock` is a family to ss (`-f vsock`).
+    Vsock,
+    /// No short flag: `--xdp` is a family to ss (`-f xdp`).
+    Xdp,
 }
 
 impl Flag {
@@ -222,6 +200,9 @@ impl Flag {
             Flag::Packet => Some('0'),
             Flag::Netlink => None,
             Flag::Dccp => Some('d'),
+            Flag::Sctp => Some('S'),
+            Flag::Vsock => None,
+            Flag::Xdp => None,
         }
     }
 }
@@ -256,6 +237,10 @@ pub enum Diag {
     Packet { sock_type: u8 },
     /// The one AF_NETLINK dump (netlink_diag), every netlink protocol.
     Netlink,
+    /// Part of the one AF_VSOCK dump (vsock_diag), told apart by `vdiag_type`.
+    Vsock { sock_type: u8 },
+    /// The one AF_XDP dump (xsk_diag).
+    Xdp,
 }
 
 /// Which /proc/net files hold a kind.
@@ -453,6 +438,55 @@ registry! {
         },
         proc: ProcFiles::Absent,
     },
+    /// SCTP endpoints and associations through inet_diag (sctp_diag): an association's
+    /// answer carries INET_DIAG_PEERS and an SCTP_STATE_* state (`collect/netlink/sctp.rs`).
+    /// Listed after DCCP so that recorded kind numbers stay what they were.
+    Sctp => TableKind {
+        ss_name: "sctp",
+        class: FamilyClass::Inet,
+        flag: Flag::Sctp,
+        in_default: true,
+        default_states: DefaultStates::Connected,
+        query_names: &["all", "inet", "sctp"],
+        diag: Diag::Inet {
+            protocol: libc::IPPROTO_SCTP as u16,
+            names: ["sctp/ipv4", "sctp/ipv6"],
+            proc_fallback: false,
+        },
+        proc: ProcFiles::Absent,
+    },
+    /// vsock stream sockets (`collect/netlink/vsock.rs`); `cid:port` addresses.
+    VsockStream => TableKind {
+        ss_name: "v_str",
+        class: FamilyClass::Vsock,
+        flag: Flag::Vsock,
+        in_default: true,
+        default_states: DefaultStates::Connected,
+        query_names: &["all", "vsock", "vsock_stream", "v_str"],
+        diag: Diag::Vsock { sock_type: SOCK_STREAM },
+        proc: ProcFiles::Absent,
+    },
+    VsockDgram => TableKind {
+        ss_name: "v_dgr",
+        class: FamilyClass::Vsock,
+        flag: Flag::Vsock,
+        in_default: true,
+        default_states: DefaultStates::Connected,
+        query_names: &["all", "vsock", "vsock_dgram", "v_dgr"],
+        diag: Diag::Vsock { sock_type: SOCK_DGRAM },
+        proc: ProcFiles::Absent,
+    },
+    /// AF_XDP sockets (`collect/netlink/xdp.rs`); `ifname:qQUEUE` addresses.
+    Xdp => TableKind {
+        ss_name: "xdp",
+        class: FamilyClass::Xdp,
+        flag: Flag::Xdp,
+        in_default: true,
+        default_states: DefaultStates::Closed,
+        query_names: &["all", "xdp"],
+        diag: Diag::Xdp,
+        proc: ProcFiles::Absent,
+    },
 }
 
 impl Netid {
@@ -497,11 +531,18 @@ impl Netid {
             .find(|n| matches!(n.kind().diag, Diag::Packet { sock_type: t } if t == sock_type))
     }
 
-    /// Whether the kernel builds this table's diag module apart (`dccp_diag`): an ENOENT
+    /// The vsock kind of a socket type (`vdiag_type`).
+    pub fn of_vsock_type(sock_type: u8) -> Option<Netid> {
+        Netid::ALL
+            .into_iter()
+            .find(|n| matches!(n.kind().diag, Diag::Vsock { sock_type: t } if t == sock_type))
+    }
+
+    /// Whether the kernel builds this table's diag module apart (`dccp_diag`, `sctp_diag`): an ENOENT
     /// answer then means the module is absent, so the table is empty, not that netlink is
     /// unavailable.
     pub fn diag_module_optional(self) -> bool {
-        matches!(self, Netid::Dccp)
+        matches!(self, Netid::Dccp | Netid::Sctp)
     }
 
     /// The kind ss spells `name` (`tcp`, `u_str`...).
@@ -610,7 +651,7 @@ mod tests {
             names,
             [
                 "tcp", "udp", "u_str", "u_dgr", "u_seq", "raw", "mptcp", "p_raw", "p_dgr", "nl",
-                "dccp"
+                "dccp", "sctp", "v_str", "v_dgr", "xdp"
             ]
         );
     }
@@ -623,14 +664,30 @@ mod tests {
             Netid::Raw,
             Netid::Mptcp,
             Netid::Dccp,
+            Netid::Sctp,
         ]);
         let unix = NetidSet::of(&[Netid::UnixStream, Netid::UnixDgram, Netid::UnixSeqpacket]);
         let link = NetidSet::of(&[Netid::PacketRaw, Netid::PacketDgram]);
         let netlink = NetidSet::of(&[Netid::Netlink]);
+        let vsock = NetidSet::of(&[Netid::VsockStream, Netid::VsockDgram, Netid::Xdp]);
+        assert_eq!(
+            NetidSet::of_class(FamilyClass::Vsock).union(NetidSet::of_class(FamilyClass::Xdp)),
+            vsock
+        );
+        assert_eq!(
+            NetidSet::of_flag(Flag::Vsock).union(NetidSet::of_flag(Flag::Xdp)),
+            vsock
+        );
+        assert_eq!(Netid::of_vsock_type(2), Some(Netid::VsockDgram));
+        assert_eq!(Netid::of_vsock_type(5), None);
+        let netlink = netlink.union(vsock);
         assert_eq!(NetidSet::of_class(FamilyClass::Inet), inet);
         assert_eq!(NetidSet::of_class(FamilyClass::Unix), unix);
         assert_eq!(NetidSet::of_class(FamilyClass::Link), link);
-        assert_eq!(NetidSet::of_class(FamilyClass::Netlink), netlink);
+        assert_eq!(
+            NetidSet::of_class(FamilyClass::Netlink),
+            netlink.without(vsock)
+        );
         assert_eq!(NetidSet::of_flag(Flag::Unix), unix);
         assert_eq!(NetidSet::of_flag(Flag::Packet), link);
         assert_eq!(NetidSet::of_flag(Flag::Tcp), NetidSet::of(&[Netid::Tcp]));
@@ -673,7 +730,10 @@ mod tests {
             NetidSet::of_family_name("link"),
             Some(NetidSet::of(&[Netid::PacketRaw, Netid::PacketDgram]))
         );
-        assert_eq!(NetidSet::of_family_name("vsock"), None);
+        assert_eq!(
+            NetidSet::of_family_name("vsock"),
+            Some(NetidSet::of(&[Netid::VsockStream, Netid::VsockDgram]))
+        );
         assert_eq!(
             NetidSet::of_query_name("raw"),
             Some(NetidSet::of(&[Netid::Raw]))
@@ -705,7 +765,8 @@ mod tests {
                     assert_eq!(a, b)
                 }
                 (Diag::Inet { .. }, ProcFiles::Inet { .. } | ProcFiles::Absent)
-                | (Diag::Netlink, ProcFiles::Netlink { .. }) => {}
+                | (Diag::Netlink, ProcFiles::Netlink { .. })
+                | (Diag::Vsock { .. } | Diag::Xdp, ProcFiles::Absent) => {}
                 other => panic!("{n:?}: netlink and /proc disagree on the class: {other:?}"),
             }
         }

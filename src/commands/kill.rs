@@ -153,6 +153,8 @@ fn endpoint(e: &Endpoint) -> String {
             protocol, portid, ..
         } => format!("{protocol}:{portid}"),
         Endpoint::NetlinkPeer { group, portid } => format!("{group}:{portid}"),
+        Endpoint::Vsock { cid, port } => format!("{cid}:{port}"),
+        Endpoint::Xdp { ifindex, queue } => format!("{ifindex}:q{queue}"),
         Endpoint::Nothing => "*".to_string(),
     }
 }

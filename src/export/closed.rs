@@ -131,6 +131,8 @@ impl ClosedCounter {
             | Endpoint::Link { .. }
             | Endpoint::Netlink { .. }
             | Endpoint::NetlinkPeer { .. }
+            | Endpoint::Vsock { .. }
+            | Endpoint::Xdp { .. }
             | Endpoint::Nothing => None,
         };
         [s.local_port(), peer]

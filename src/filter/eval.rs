@@ -46,6 +46,10 @@ fn port_value(s: &Socket, side: Side) -> i64 {
         Endpoint::Link { ifindex, .. } => i64::from(*ifindex as i32),
         Endpoint::Netlink { portid, .. } => i64::from(*portid),
         Endpoint::NetlinkPeer { .. } => -1,
+        // ss's lport/rport of a vsock socket: the u32 port in an int.
+        Endpoint::Vsock { port, .. } => i64::from(*port as i32),
+        // ss's lport of an XDP socket: its queue id.
+        Endpoint::Xdp { queue, .. } => i64::from(*queue as i32),
         Endpoint::Nothing if s.netid == crate::model::Netid::Netlink => -1,
         Endpoint::Nothing => 0,
     }
@@ -110,6 +114,8 @@ fn cond(c: &Cond, s: &Socket) -> bool {
             Endpoint::Link { .. }
             | Endpoint::Netlink { .. }
             | Endpoint::NetlinkPeer { .. }
+            | Endpoint::Vsock { .. }
+            | Endpoint::Xdp { .. }
             | Endpoint::Nothing => false,
         },
     }
@@ -130,6 +136,8 @@ fn host_match(h: &HostCond, side: Side, s: &Socket) -> bool {
             | Endpoint::Link { .. }
             | Endpoint::Netlink { .. }
             | Endpoint::NetlinkPeer { .. }
+            | Endpoint::Vsock { .. }
+            | Endpoint::Xdp { .. }
             | Endpoint::Nothing => false,
         };
     }
@@ -145,6 +153,8 @@ fn host_match(h: &HostCond, side: Side, s: &Socket) -> bool {
             | Endpoint::Link { .. }
             | Endpoint::Netlink { .. }
             | Endpoint::NetlinkPeer { .. }
+            | Endpoint::Vsock { .. }
+            | Endpoint::Xdp { .. }
             | Endpoint::Nothing => false,
         },
         _ => true,

@@ -304,6 +304,8 @@ pub(crate) fn endpoint(e: &Endpoint) -> String {
             protocol, portid, ..
         } => format!("{protocol}:{portid}"),
         Endpoint::NetlinkPeer { group, portid } => format!("{group}:{portid}"),
+        Endpoint::Vsock { cid, port } => format!("{cid}:{port}"),
+        Endpoint::Xdp { ifindex, queue } => format!("{ifindex}:q{queue}"),
         Endpoint::Nothing => "*".to_string(),
     }
 }

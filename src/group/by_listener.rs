@@ -110,7 +110,11 @@ fn listen_key(s: &Socket) -> Option<ListenKey<'_>> {
         | Netid::PacketRaw
         | Netid::PacketDgram
         | Netid::Netlink
-        | Netid::Dccp => None,
+        | Netid::Dccp
+        | Netid::Sctp
+        | Netid::VsockStream
+        | Netid::VsockDgram
+        | Netid::Xdp => None,
     }
 }
 

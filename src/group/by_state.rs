@@ -13,6 +13,9 @@ pub enum StateGroupKey {
     Packet,
     Netlink,
     Dccp,
+    Sctp,
+    Vsock,
+    Xdp,
 }
 
 impl StateGroupKey {
@@ -26,6 +29,9 @@ impl StateGroupKey {
             Netid::PacketRaw | Netid::PacketDgram => StateGroupKey::Packet,
             Netid::Netlink => StateGroupKey::Netlink,
             Netid::Dccp => StateGroupKey::Dccp,
+            Netid::Sctp => StateGroupKey::Sctp,
+            Netid::VsockStream | Netid::VsockDgram => StateGroupKey::Vsock,
+            Netid::Xdp => StateGroupKey::Xdp,
         }
     }
 
@@ -41,6 +47,9 @@ impl StateGroupKey {
             StateGroupKey::Packet => "PACKET",
             StateGroupKey::Netlink => "NETLINK",
             StateGroupKey::Dccp => "DCCP",
+            StateGroupKey::Sctp => "SCTP",
+            StateGroupKey::Vsock => "VSOCK",
+            StateGroupKey::Xdp => "XDP",
         }
     }
 
@@ -58,6 +67,9 @@ impl StateGroupKey {
             StateGroupKey::Packet => 24,
             StateGroupKey::Netlink => 25,
             StateGroupKey::Dccp => 26,
+            StateGroupKey::Sctp => 27,
+            StateGroupKey::Vsock => 28,
+            StateGroupKey::Xdp => 29,
         }
     }
 }
@@ -86,9 +98,9 @@ pub fn by_state(sockets: &[Socket]) -> Vec<StateGroup> {
 pub struct StateTally {
     counts: StateCounts,
     /// Members per slot: the 12 TCP states by kernel number, then UDP, unix, raw, MPTCP,
-    /// packet, netlink and DCCP.
-    slots: [Vec<usize>; 19],
-    keys: [Option<StateGroupKey>; 19],
+    /// packet, netlink, DCCP, SCTP, vsock and XDP.
+    slots: [Vec<usize>; 22],
+    keys: [Option<StateGroupKey>; 22],
 }
 
 impl StateTally {
@@ -103,6 +115,9 @@ impl StateTally {
             Netid::PacketRaw | Netid::PacketDgram => 16,
             Netid::Netlink => 17,
             Netid::Dccp => 18,
+            Netid::Sctp => 19,
+            Netid::VsockStream | Netid::VsockDgram => 20,
+            Netid::Xdp => 21,
         };
         if self.keys[slot].is_none() {
             self.keys[slot] = Some(StateGroupKey::of(s));
@@ -151,7 +166,11 @@ impl StateCounts {
             | Netid::PacketRaw
             | Netid::PacketDgram
             | Netid::Netlink
-            | Netid::Dccp => self.other += 1,
+            | Netid::Dccp
+            | Netid::Sctp
+            | Netid::VsockStream
+            | Netid::VsockDgram
+            | Netid::Xdp => self.other += 1,
         }
     }
     pub fn tcp(&self, st: TcpState) -> usize {

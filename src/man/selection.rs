@@ -24,8 +24,16 @@ pub(super) fn tables_and_families(page: &mut Page) {
          every interface); a netlink socket's its protocol and port id (rtnl:kernel, \
          genl:COMMAND/PID), and a connected one's peer is GROUP:PORTID. DCCP sockets (dccp, \
          -d) come from inet_diag and print as TCP ones; without the kernel's dccp_diag the \
-         table is empty, as ss prints it, and --verbose says why. The sctp, vsock (v_str, \
-         v_dgr), tipc and xdp tables are asked of the kernel but not decoded yet: where the kernel lacks them (or holds none of their sockets) the table is \
+         table is empty, as ss prints it, and --verbose says why. SCTP sockets (sctp, -S) \
+         come from inet_diag too: each endpoint, then each of its associations on a row of \
+         its own with an empty Netid and its SCTP state (`- ESTAB, COOKIE_WAIT...), as ss \
+         prints them; -i and -m add every local and peer address (locals:, peers:); \
+         without sctp_diag the table is empty and --verbose says why. Vsock sockets (v_str, \
+         v_dgr; --vsock, -f vsock) come from vsock_diag, their ends printed CID:PORT (* for \
+         any), as ss; without vsock_diag the tables are empty and --verbose says why. XDP \
+         sockets (xdp, --xdp) come from xsk_diag: UNCONN, bound to IFNAME:qQUEUE (* when \
+         unbound), Recv-Q their receive memory; without xsk_diag the table is empty and \
+         --verbose says why. The tipc table is asked of the kernel but not decoded yet: where the kernel lacks it (or holds none of its sockets) the table is \
          empty, as ss prints it, and --verbose says why; otherwise a warning counts the \
          sockets not shown.",
         )

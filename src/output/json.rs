@@ -82,6 +82,47 @@ impl Serialize for SocketJson<'_> {
                 JsonValue::Container(c) => m.serialize_entry(key.key, &c.map(ContainerJson))?,
             }
         }
+        use crate::model::Endpoint;
+        if let (Endpoint::Vsock { cid: l, .. }, Endpoint::Vsock { cid: p, .. }) =
+            (&s.local, &s.peer)
+        {
+            // A vsock end's context id (VMADDR_CID_ANY is 4294967295); the ports are in
+            // `local_port` / `peer_port`.
+            m.serialize_entry("local_cid", l)?;
+            m.serialize_entry("peer_cid", p)?;
+        }
+        if s.netid == crate::model::Netid::Xdp {
+            // XDP_DIAG_INFO's binding; null for a socket not bound yet.
+            let (ifindex, queue) = match s.local {
+                Endpoint::Xdp { ifindex, queue } => (Some(ifindex), Some(queue)),
+                _ => (None, None),
+            };
+            m.serialize_entry("ifindex", &ifindex)?;
+            m.serialize_entry("queue_id", &queue)?;
+        }
+        if s.netid == crate::model::Netid::Sctp {
+            // An association (its state in `state`, SCTP's spelling) or its endpoint; and
+            // every address of each end, when -i or -m asked.
+            let d = s.details.as_deref();
+            m.serialize_entry(
+                "sctp_association",
+                &d.is_some_and(|d| d.sctp_assoc.is_some()),
+            )?;
+            if self.opts.info || self.opts.memory {
+                let none: &[std::net::IpAddr] = &[];
+                let locals = d.map_or(none, |d| &d.sctp_locals[..]);
+                let peers = d.map_or(none, |d| &d.sctp_peers[..]);
+                m.serialize_entry(
+                    "sctp_locals",
+                    &locals.iter().map(Display).collect::<Vec<_>>(),
+                )?;
+                m.serialize_entry("sctp_peers", &peers.iter().map(Display).collect::<Vec<_>>())?;
+            }
+            if self.opts.info {
+                let info = d.and_then(|d| d.sctp_info.as_deref()).map(SctpInfoJson);
+                m.serialize_entry("sctp_info", &info)?;
+            }
+        }
         if self.opts.info {
             m.serialize_entry("tcp_info", &s.tcp_info.as_deref().map(TcpInfoJson))?;
             m.serialize_entry("mptcp_info", &extras::mptcp_info(s))?;
@@ -98,6 +139,44 @@ impl Serialize for SocketJson<'_> {
             let threads = s.details.as_deref().map_or(&[][..], |d| &d.threads[..]);
             m.serialize_entry("threads", &ThreadsJson(threads))?;
         }
+        m.end()
+    }
+}
+
+/// `struct sctp_info`'s fields that ss prints, by their kernel names.
+struct SctpInfoJson<'a>(&'a crate::model::SctpInfo);
+
+impl Serialize for SctpInfoJson<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let i = self.0;
+        let mut m = ser.serialize_map(None)?;
+        let state = u8::try_from(i.state)
+            .ok()
+            .and_then(crate::model::SctpState::from_kernel)
+            .map(|s| s.ss_name());
+        m.serialize_entry("tag", &i.tag)?;
+        m.serialize_entry("state", &state)?;
+        m.serialize_entry("rwnd", &i.rwnd)?;
+        m.serialize_entry("unackdata", &i.unackdata)?;
+        m.serialize_entry("penddata", &i.penddata)?;
+        m.serialize_entry("instrms", &i.instrms)?;
+        m.serialize_entry("outstrms", &i.outstrms)?;
+        m.serialize_entry("inqueue", &i.inqueue)?;
+        m.serialize_entry("outqueue", &i.outqueue)?;
+        m.serialize_entry("overall_error", &i.overall_error)?;
+        m.serialize_entry("max_burst", &i.max_burst)?;
+        m.serialize_entry("maxseg", &i.maxseg)?;
+        m.serialize_entry("peer_rwnd", &i.peer_rwnd)?;
+        m.serialize_entry("peer_tag", &i.peer_tag)?;
+        m.serialize_entry("peer_capable", &i.peer_capable)?;
+        m.serialize_entry("peer_sack", &i.peer_sack)?;
+        m.serialize_entry("autoclose", &i.autoclose)?;
+        m.serialize_entry("adaptation_ind", &i.adaptation_ind)?;
+        m.serialize_entry("pd_point", &i.pd_point)?;
+        m.serialize_entry("nodelay", &i.nodelay)?;
+        m.serialize_entry("disable_fragments", &i.disable_fragments)?;
+        m.serialize_entry("v4mapped", &i.v4mapped)?;
+        m.serialize_entry("frag_interleave", &i.frag_interleave)?;
         m.end()
     }
 }

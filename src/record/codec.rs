@@ -318,6 +318,16 @@ pub fn put_endpoint(e: &mut Enc, ep: &Endpoint) {
             e.buf.extend_from_slice(&portid.to_be_bytes());
         }
         Endpoint::Nothing => e.u8(7),
+        Endpoint::Vsock { cid, port } => {
+            e.u8(8);
+            e.var((*cid).into());
+            e.var((*port).into());
+        }
+        Endpoint::Xdp { ifindex, queue } => {
+            e.u8(9);
+            e.var((*ifindex).into());
+            e.var((*queue).into());
+        }
     }
 }
 
@@ -362,6 +372,14 @@ pub fn get_endpoint(d: &mut Dec) -> Result<Endpoint, DecodeError> {
             portid: i32::from_be_bytes(d.fixed()?),
         },
         7 => Endpoint::Nothing,
+        8 => Endpoint::Vsock {
+            cid: u32::try_from(d.var()?).map_err(|_| DecodeError::Bad("vsock cid"))?,
+            port: u32::try_from(d.var()?).map_err(|_| DecodeError::Bad("vsock port"))?,
+        },
+        9 => Endpoint::Xdp {
+            ifindex: u32::try_from(d.var()?).map_err(|_| DecodeError::Bad("xdp interface"))?,
+            queue: u32::try_from(d.var()?).map_err(|_| DecodeError::Bad("xdp queue"))?,
+        },
         _ => return Err(DecodeError::Bad("endpoint kind")),
     })
 }

@@ -378,7 +378,7 @@ fn a_cursor_steps_both_ways() {
     }
 }
 
-/// The endpoint kinds of packet and netlink sockets read back as written (PACKET_DIAG_INFO is
+/// The endpoint kinds of packet, netlink and vsock sockets read back as written (PACKET_DIAG_INFO is
 /// not recorded).
 #[test]
 fn family_endpoints_round_trip() {
@@ -399,6 +399,18 @@ fn family_endpoints_round_trip() {
             portid: 0,
         },
         Endpoint::Nothing,
+        Endpoint::Vsock {
+            cid: u32::MAX,
+            port: 1024,
+        },
+        Endpoint::Vsock {
+            cid: 3,
+            port: u32::MAX,
+        },
+        Endpoint::Xdp {
+            ifindex: 4,
+            queue: 0,
+        },
     ];
     let mut e = Enc { buf: Vec::new() };
     for ep in &ends {
@@ -409,7 +421,11 @@ fn family_endpoints_round_trip() {
         assert_eq!(&get_endpoint(&mut d).unwrap(), ep);
     }
     assert!(d.is_empty());
-    assert!(get_endpoint(&mut Dec::new(&[8])).is_err());
+    assert!(
+        get_endpoint(&mut Dec::new(&[8])).is_err(),
+        "a truncated vsock end"
+    );
+    assert!(get_endpoint(&mut Dec::new(&[10])).is_err());
 }
 
 fn time_wait(expires_ms: u64) -> Socket {

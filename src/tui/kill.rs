@@ -163,6 +163,8 @@ fn endpoint(s: &Socket) -> String {
         crate::model::Endpoint::Netlink { .. } | crate::model::Endpoint::NetlinkPeer { .. } => {
             "netlink".into()
         }
+        crate::model::Endpoint::Vsock { .. } => "vsock".into(),
+        crate::model::Endpoint::Xdp { .. } => "xdp".into(),
         crate::model::Endpoint::Nothing => "*".into(),
     }
 }

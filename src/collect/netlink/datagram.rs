@@ -6,7 +6,7 @@ use super::wire::{
     self, AF_INET6, Messages, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN, Next,
     SOCK_DIAG_BY_FAMILY, TCPDIAG_GETSOCK,
 };
-use super::{nlsock, packet, unix};
+use super::{nlsock, packet, unix, vsock, xdp};
 use crate::collect::Query;
 use crate::model::{Netid, Socket};
 
@@ -108,6 +108,8 @@ pub(crate) fn process_datagram(
                     Table::Unix => unix::decode(payload, query),
                     Table::Packet => packet::decode(payload, query),
                     Table::Netlink => nlsock::decode(payload, query),
+                    Table::Vsock => vsock::decode(payload, query),
+                    Table::Xdp => xdp::decode(payload, query),
                 };
                 match decoded {
                     Decoded::Keep(s) => out.push(s),

@@ -135,7 +135,7 @@ fn dump_once<T: Transport>(
         let table_start = out.len();
         let mut bytecode = match table {
             Table::Inet { .. } => query.bytecode.as_deref().map(|b| b.as_slice()),
-            Table::Unix | Table::Packet | Table::Netlink => None,
+            Table::Unix | Table::Packet | Table::Netlink | Table::Vsock | Table::Xdp => None,
         };
         if table.is_inet() {
             inet_tables += 1;
@@ -206,6 +206,21 @@ fn dump_once<T: Transport>(
                 ));
                 break;
             }
+            if matches!(table, Table::Vsock | Table::Xdp) && errno == libc::ENOENT {
+                // No vsock_diag / xsk_diag (modules of their own): the tables are empty, as
+                // ss prints them; netlink itself is fine.
+                let kinds = if table == Table::Vsock {
+                    " (v_str, v_dgr)"
+                } else {
+                    ""
+                };
+                warnings.push(format!(
+                    "{}{kinds}: empty: this kernel cannot dump it (no diag module for it: \
+                     {err})",
+                    table.name()
+                ));
+                break;
+            }
             if table.is_inet() && errno == libc::ENOENT {
                 inet_enoent += 1;
                 first_enoent.get_or_insert(table.name());
@@ -257,6 +272,10 @@ fn dump_table<T: Transport>(
             {
                 ext |= EXT_INFO | EXT_CONG | EXT_VEGASINFO;
             }
+            // SCTP's struct sctp_info (ss asks INET_DIAG_INFO for every protocol with -i).
+            if query.tcp_info && protocol == libc::IPPROTO_SCTP as u16 {
+                ext |= EXT_INFO;
+            }
             if query.memory {
                 ext |= EXT_SKMEMINFO;
             }
@@ -300,6 +319,8 @@ fn dump_table<T: Transport>(
             seq,
             &mut st.req,
         ),
+        Table::Vsock => super::vsock::request(super::vsock::states(query), seq, &mut st.req),
+        Table::Xdp => super::xdp::request(seq, &mut st.req),
         Table::Netlink => wire::netlink_request(
             wire::NDIAG_SHOW_MEMINFO | wire::NDIAG_SHOW_GROUPS,
             seq,

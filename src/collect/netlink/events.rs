@@ -262,6 +262,8 @@ fn family_wanted(s: &Socket, query: &Query) -> bool {
             | Endpoint::Link { .. }
             | Endpoint::Netlink { .. }
             | Endpoint::NetlinkPeer { .. }
+            | Endpoint::Vsock { .. }
+            | Endpoint::Xdp { .. }
             | Endpoint::Nothing => false,
         }
 }

@@ -83,8 +83,17 @@ pub fn decode(payload: &[u8], netid: Netid, query: &Query) -> Decoded {
     if family != AF_INET && family != AF_INET6 {
         return Decoded::Bad;
     }
-    let Some(state) = TcpState::from_kernel(h[1]) else {
-        return Decoded::Bad;
+    // An SCTP association reports its SCTP_STATE_* instead (sctp.rs).
+    let (state, sctp_assoc) = if netid == Netid::Sctp {
+        match super::sctp::state(h[1], &payload[INET_DIAG_MSG_LEN..]) {
+            Some(s) => s,
+            None => return Decoded::Bad,
+        }
+    } else {
+        match TcpState::from_kernel(h[1]) {
+            Some(s) => (s, None),
+            None => return Decoded::Bad,
+        }
     };
     // A TCP socket in CLOSE comes only from a request with TCP_BOUND_INACTIVE: bound, neither
     // listening nor connected (the kernel reports those as CLOSE).
@@ -138,8 +147,27 @@ pub fn decode(payload: &[u8], netid: Netid, query: &Query) -> Decoded {
     let mut attrs = Attrs::new(&payload[INET_DIAG_MSG_LEN..]);
     let mut congestion: Option<&[u8]> = None;
     let mut cc_info: Option<CcInfo> = None;
-    let mut details = query.details.then(Details::default);
+    let mut details = (query.details || sctp_assoc.is_some()).then(|| Details {
+        sctp_assoc,
+        ..Details::default()
+    });
+    let sctp_addrs = netid == Netid::Sctp && (query.tcp_info || query.memory);
     for (kind, value) in attrs.by_ref() {
+        if sctp_addrs
+            && matches!(
+                kind,
+                super::sctp::INET_DIAG_LOCALS | super::sctp::INET_DIAG_PEERS
+            )
+        {
+            let d = details.get_or_insert_with(Details::default);
+            let addrs = super::sctp::addresses(value);
+            if kind == super::sctp::INET_DIAG_LOCALS {
+                d.sctp_locals = addrs;
+            } else {
+                d.sctp_peers = addrs;
+            }
+            continue;
+        }
         if let Some(d) = details.as_mut()
             && detail(d, kind, value)
         {
@@ -148,6 +176,10 @@ pub fn decode(payload: &[u8], netid: Netid, query: &Query) -> Decoded {
         match kind {
             INET_DIAG_SKV6ONLY if family == AF_INET6 => {
                 sock.v6only = value.first().map(|b| *b != 0);
+            }
+            INET_DIAG_INFO if query.tcp_info && netid == Netid::Sctp => {
+                let d = details.get_or_insert_with(Details::default);
+                d.sctp_info = Some(Box::new(super::sctp::info(value)));
             }
             INET_DIAG_INFO if query.tcp_info && netid == Netid::Tcp => {
                 sock.tcp_info = Some(Box::new(tcp_info(value)));

@@ -30,10 +30,13 @@ mod mptcp;
 mod nlsock;
 mod packet;
 pub mod probe;
+mod sctp;
 mod table;
 mod ulp;
 mod unix;
+mod vsock;
 mod wire;
+mod xdp;
 
 #[cfg(test)]
 mod tests;

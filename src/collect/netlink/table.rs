@@ -23,6 +23,10 @@ pub enum Table {
     Packet,
     /// Every netlink protocol in one dump.
     Netlink,
+    /// Stream and dgram vsock sockets come in one dump, split by `vdiag_type`.
+    Vsock,
+    /// Every AF_XDP socket in one dump.
+    Xdp,
 }
 
 impl Table {
@@ -48,6 +52,8 @@ impl Table {
             Table::Unix => "unix",
             Table::Packet => "packet",
             Table::Netlink => "netlink",
+            Table::Vsock => "vsock",
+            Table::Xdp => "xdp",
         }
     }
 
@@ -73,7 +79,8 @@ impl Table {
 pub(crate) fn tables(query: &Query, one_walk: bool) -> Vec<Table> {
     let mut t = Vec::with_capacity(5);
     // In the table registry's (ss's) order; every kind of request handled here.
-    let (mut unix, mut packet, mut netlink) = (false, false, false);
+    let (mut unix, mut packet, mut netlink, mut vsock, mut xdp) =
+        (false, false, false, false, false);
     for netid in query.netids.iter() {
         match netid.kind().diag {
             Diag::Inet {
@@ -94,6 +101,8 @@ pub(crate) fn tables(query: &Query, one_walk: bool) -> Vec<Table> {
             Diag::Unix { .. } => unix = true,
             Diag::Packet { .. } => packet = true,
             Diag::Netlink => netlink = true,
+            Diag::Vsock { .. } => vsock = true,
+            Diag::Xdp => xdp = true,
         }
     }
     if unix {
@@ -104,6 +113,12 @@ pub(crate) fn tables(query: &Query, one_walk: bool) -> Vec<Table> {
     }
     if netlink {
         t.push(Table::Netlink);
+    }
+    if vsock {
+        t.push(Table::Vsock);
+    }
+    if xdp {
+        t.push(Table::Xdp);
     }
     t
 }

@@ -201,6 +201,19 @@ impl CellCtx {
                 push_u64(out, (*group).into());
                 out.push(':');
             }
+            // ss's vsock_addr_print: `cid:`, `*:` for VMADDR_CID_ANY.
+            Endpoint::Vsock { cid, .. } => {
+                match *cid {
+                    u32::MAX => out.push('*'),
+                    c => push_u64(out, c.into()),
+                }
+                out.push(':');
+            }
+            // ss's xdp_stats_print: the interface name, then `q` and the queue id.
+            Endpoint::Xdp { ifindex, .. } => {
+                self.push_ifname(*ifindex, out);
+                out.push(':');
+            }
             // ss prints an empty address with `*` as its delimiter, and no port.
             Endpoint::Nothing => out.push('*'),
         }
@@ -259,6 +272,15 @@ impl CellCtx {
                 p => push_i64(out, (*p).into()),
             },
             Endpoint::NetlinkPeer { portid, .. } => push_i64(out, (*portid).into()),
+            // VMADDR_PORT_ANY is `*`; numbers always (ss names no vsock service).
+            Endpoint::Vsock { port, .. } => match *port {
+                u32::MAX => out.push('*'),
+                p => push_u64(out, p.into()),
+            },
+            Endpoint::Xdp { queue, .. } => {
+                out.push('q');
+                push_u64(out, (*queue).into());
+            }
             Endpoint::Nothing => {}
             Endpoint::Unix { .. } => {
                 if end == End::Local {

@@ -81,6 +81,10 @@ pub(super) fn endpoint_key(e: &Endpoint) -> SortKey<'_> {
         Endpoint::NetlinkPeer { group, portid } => {
             SortKey::Int((u64::from(*group) << 32) | u64::from(*portid as u32))
         }
+        Endpoint::Vsock { cid, port } => SortKey::Int((u64::from(*cid) << 32) | u64::from(*port)),
+        Endpoint::Xdp { ifindex, queue } => {
+            SortKey::Int((u64::from(*ifindex) << 32) | u64::from(*queue))
+        }
         Endpoint::Nothing => SortKey::Unknown,
     }
 }
@@ -93,6 +97,8 @@ pub(super) fn port_key(e: &Endpoint) -> SortKey<'_> {
         Endpoint::Netlink { portid, .. } | Endpoint::NetlinkPeer { portid, .. } => {
             SortKey::Int((*portid as u32).into())
         }
+        Endpoint::Vsock { port, .. } => SortKey::Int((*port).into()),
+        Endpoint::Xdp { queue, .. } => SortKey::Int((*queue).into()),
         Endpoint::Nothing => SortKey::Unknown,
     }
 }

@@ -405,8 +405,20 @@ impl Column {
     /// The unescaped text; only [`Column::write`] and [`Column::write_compact`] call it.
     fn write_raw(self, s: &Socket, ctx: &CellCtx, out: &mut String) {
         match self {
+            // An SCTP association: ss leaves the Netid empty and marks the state `` `- ``.
+            Column::Netid if sctp_assoc(s).is_some() => {}
             Column::Netid => out.push_str(s.netid.as_str()),
-            Column::State => out.push_str(s.state.ss_name()),
+            Column::State => match sctp_assoc(s) {
+                Some(a) => {
+                    out.push_str("`- ");
+                    out.push_str(a.ss_name());
+                }
+                None => out.push_str(s.state.ss_name()),
+            },
+            // vsock_diag reports no queues; ss prints its zeroed fields (JSON says null).
+            Column::RecvQ | Column::SendQ if matches!(s.local, Endpoint::Vsock { .. }) => {
+                push_opt(out, Some(0))
+            }
             Column::RecvQ => push_opt(out, s.recv_q.map(u64::from)),
             Column::SendQ => push_opt(out, s.send_q.map(u64::from)),
             Column::Local => {
@@ -482,12 +494,22 @@ impl Column {
         };
         match self {
             Column::Netid => JsonValue::Str(s.netid.as_str()),
-            Column::State => JsonValue::Str(s.state.ss_name()),
+            Column::State => JsonValue::Str(match sctp_assoc(s) {
+                Some(a) => a.ss_name(),
+                None => s.state.ss_name(),
+            }),
             Column::RecvQ => opt(s.recv_q.map(u64::from)),
             Column::SendQ => opt(s.send_q.map(u64::from)),
             Column::LocalAddr => addr(|(l, _)| JsonValue::Addr(l.0)),
+            // A vsock port (its cid is `local_cid`, output/json.rs).
+            Column::LocalPort if let Endpoint::Vsock { port, .. } = s.local => {
+                JsonValue::U64(port.into())
+            }
             Column::LocalPort => addr(|(l, _)| JsonValue::U64(l.1.into())),
             Column::PeerAddr => addr(|(_, p)| JsonValue::Addr(p.0)),
+            Column::PeerPort if let Endpoint::Vsock { port, .. } = s.peer => {
+                JsonValue::U64(port.into())
+            }
             Column::PeerPort => addr(|(_, p)| JsonValue::U64(p.1.into())),
             Column::Path => unix(match &s.local {
                 Endpoint::Unix { path: Some(p), .. } => JsonValue::Str(p),
@@ -673,4 +695,9 @@ fn push_i64(out: &mut String, n: i64) {
         out.push('-');
     }
     push_u64(out, n.unsigned_abs());
+}
+
+/// The association state of an SCTP association's row (`None` for every other socket).
+fn sctp_assoc(s: &Socket) -> Option<crate::model::SctpState> {
+    s.details.as_deref().and_then(|d| d.sctp_assoc)
 }

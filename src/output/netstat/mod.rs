@@ -71,7 +71,11 @@ pub fn is_inet(s: &Socket) -> bool {
         | Netid::PacketRaw
         | Netid::PacketDgram
         | Netid::Netlink
-        | Netid::Dccp => false,
+        | Netid::Dccp
+        | Netid::Sctp
+        | Netid::VsockStream
+        | Netid::VsockDgram
+        | Netid::Xdp => false,
     }
 }
 
@@ -84,9 +88,15 @@ pub fn sort(sockets: &mut [Socket]) {
             Netid::Udp => 1,
             Netid::Raw => 2,
             Netid::UnixStream | Netid::UnixDgram | Netid::UnixSeqpacket => 3,
-            Netid::Mptcp | Netid::PacketRaw | Netid::PacketDgram | Netid::Netlink | Netid::Dccp => {
-                4
-            }
+            Netid::Mptcp
+            | Netid::PacketRaw
+            | Netid::PacketDgram
+            | Netid::Netlink
+            | Netid::Dccp
+            | Netid::Sctp
+            | Netid::VsockStream
+            | Netid::VsockDgram
+            | Netid::Xdp => 4,
         };
         (table, is_v6(s))
     });
@@ -117,7 +127,15 @@ pub fn selected(s: &Socket, layout: &Layout) -> bool {
         }
         (Netid::Tcp | Netid::Udp | Netid::Raw, _) => false,
         (
-            Netid::Mptcp | Netid::PacketRaw | Netid::PacketDgram | Netid::Netlink | Netid::Dccp,
+            Netid::Mptcp
+            | Netid::PacketRaw
+            | Netid::PacketDgram
+            | Netid::Netlink
+            | Netid::Dccp
+            | Netid::Sctp
+            | Netid::VsockStream
+            | Netid::VsockDgram
+            | Netid::Xdp,
             _,
         ) => false,
     };
@@ -355,7 +373,11 @@ pub fn inet_row(s: &Socket, layout: &Layout, lookup: &mut dyn Lookup) -> String 
         | Netid::PacketRaw
         | Netid::PacketDgram
         | Netid::Netlink
-        | Netid::Dccp => return String::new(),
+        | Netid::Dccp
+        | Netid::Sctp
+        | Netid::VsockStream
+        | Netid::VsockDgram
+        | Netid::Xdp => return String::new(),
     };
     let name = if v6 {
         format!("{proto}6")
@@ -418,7 +440,11 @@ pub fn unix_row(s: &Socket, layout: &Layout, lookup: &mut dyn Lookup) -> String 
         | Netid::PacketRaw
         | Netid::PacketDgram
         | Netid::Netlink
-        | Netid::Dccp => return String::new(),
+        | Netid::Dccp
+        | Netid::Sctp
+        | Netid::VsockStream
+        | Netid::VsockDgram
+        | Netid::Xdp => return String::new(),
     };
     let (flags, state) = match s.state {
         TcpState::Listen => ("[ ACC ]", "LISTENING"),

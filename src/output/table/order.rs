@@ -1,12 +1,13 @@
-//! ss's print order of the socket kinds: netlink, packet, unix, raw, UDP, TCP, DCCP, MPTCP.
+//! ss's print order of the socket kinds: netlink, packet, unix, raw, UDP, TCP, DCCP, SCTP, vsock, XDP, MPTCP.
 
 use crate::model::{Netid, Socket};
 
 /// How many table classes [`table_class`] numbers.
-pub(super) const CLASSES: usize = 8;
+pub(super) const CLASSES: usize = 11;
 
 /// ss 6.1 prints netlink, packet (raw and dgram interleaved, one dump), unix, raw, UDP, TCP,
-/// DCCP and last MPTCP (after SCTP, vsock, TIPC and XDP).
+/// DCCP, SCTP, vsock (stream and dgram interleaved, one dump) XDP and last MPTCP (after
+/// TIPC).
 pub(super) fn table_class(s: &Socket) -> u8 {
     match s.netid {
         Netid::Netlink => 0,
@@ -16,7 +17,10 @@ pub(super) fn table_class(s: &Socket) -> u8 {
         Netid::Udp => 4,
         Netid::Tcp => 5,
         Netid::Dccp => 6,
-        Netid::Mptcp => 7,
+        Netid::Sctp => 7,
+        Netid::VsockStream | Netid::VsockDgram => 8,
+        Netid::Xdp => 9,
+        Netid::Mptcp => 10,
     }
 }
 

@@ -21,6 +21,15 @@ pub(super) fn push_tail(out: &mut String, s: &Socket, ctx: &CellCtx, opts: &Tabl
             push_unix_tail(out, s, details, opts);
             return;
         }
+        // ss's vsock_stats_print ends with the owners (proc_ctx_print): nothing else.
+        Netid::VsockStream | Netid::VsockDgram => return,
+        // ss's xdp_stats_print: the owners, then -e's uid/ino/sk (rings not yet).
+        Netid::Xdp => {
+            if opts.extended {
+                push_sock_details(out, s, details);
+            }
+            return;
+        }
         Netid::PacketRaw | Netid::PacketDgram => {
             if opts.extended {
                 push_sock_details(out, s, details);
@@ -61,7 +70,7 @@ pub(super) fn push_tail(out: &mut String, s: &Socket, ctx: &CellCtx, opts: &Tabl
         }
         // Read from /proc/net/raw{,6} (no raw diag module): ss prints nothing more there.
         Netid::Raw if s.cookie.is_none() => return,
-        Netid::Tcp | Netid::Udp | Netid::Raw | Netid::Mptcp | Netid::Dccp => {}
+        Netid::Tcp | Netid::Udp | Netid::Raw | Netid::Mptcp | Netid::Dccp | Netid::Sctp => {}
     }
     if opts.timers && s.timer.is_some() {
         let mark = out.len();
@@ -116,7 +125,9 @@ pub(super) fn push_tail(out: &mut String, s: &Socket, ctx: &CellCtx, opts: &Tabl
     }
     // ss's /proc path prints no continuation line; its netlink path prints one for every
     // TCP socket with -i or -m (empty for TIME-WAIT), and for UDP with -m.
-    let continuation = opts.memory || (opts.info && matches!(s.netid, Netid::Tcp | Netid::Mptcp));
+    // SCTP's too (ss's sctp_show_info: skmem, then every local and peer address).
+    let continuation =
+        opts.memory || (opts.info && matches!(s.netid, Netid::Tcp | Netid::Mptcp | Netid::Sctp));
     if continuation && ctx.source() == Source::Netlink {
         if !opts.oneline {
             out.push_str("\n\t");
@@ -127,6 +138,17 @@ pub(super) fn push_tail(out: &mut String, s: &Socket, ctx: &CellCtx, opts: &Tabl
             out.push(' ');
             push_skmem(out, m);
         }
+        if s.netid == Netid::Sctp
+            && let Some(d) = details
+        {
+            push_sctp_addrs(out, " locals:", &d.sctp_locals);
+            push_sctp_addrs(out, " peers:", &d.sctp_peers);
+            if opts.info
+                && let Some(i) = &d.sctp_info
+            {
+                push_sctp_info(out, i);
+            }
+        }
         if opts.info
             && let Some(info) = &s.tcp_info
         {
@@ -136,6 +158,61 @@ pub(super) fn push_tail(out: &mut String, s: &Socket, ctx: &CellCtx, opts: &Tabl
             super::extras::push_info_extras(out, x);
         }
     }
+}
+
+/// ` locals:A,B` / ` peers:A,B` of an SCTP socket, numeric as ss's `format_host_sa`
+/// prints them; nothing when the kernel sent none.
+fn push_sctp_addrs(out: &mut String, label: &str, addrs: &[std::net::IpAddr]) {
+    use std::fmt::Write as _;
+    for (i, a) in addrs.iter().enumerate() {
+        out.push_str(if i == 0 { label } else { "," });
+        let _ = write!(out, "{a}");
+    }
+}
+
+/// ss's `sctp_stats_print`: each non-zero field, `%d` (so a u32 above i32::MAX prints
+/// negative, as there), the tags in hex.
+fn push_sctp_info(out: &mut String, i: &crate::model::SctpInfo) {
+    use std::fmt::Write as _;
+    if i.tag != 0 {
+        let _ = write!(out, " tag:{:x}", i.tag);
+    }
+    if let Some(st) = u8::try_from(i.state)
+        .ok()
+        .filter(|s| *s != 0)
+        .and_then(crate::model::SctpState::from_kernel)
+    {
+        out.push_str(" state:");
+        out.push_str(st.ss_name());
+    }
+    let d = |out: &mut String, label: &str, v: u32| {
+        if v != 0 {
+            let _ = write!(out, " {label}:{}", v as i32);
+        }
+    };
+    d(out, "rwnd", i.rwnd);
+    d(out, "unackdata", i.unackdata.into());
+    d(out, "penddata", i.penddata.into());
+    d(out, "instrms", i.instrms.into());
+    d(out, "outstrms", i.outstrms.into());
+    d(out, "inqueue", i.inqueue);
+    d(out, "outqueue", i.outqueue);
+    d(out, "overerr", i.overall_error);
+    d(out, "maxburst", i.max_burst);
+    d(out, "maxseg", i.maxseg);
+    d(out, "prwnd", i.peer_rwnd);
+    if i.peer_tag != 0 {
+        let _ = write!(out, " ptag:{:x}", i.peer_tag);
+    }
+    d(out, "pcapable", i.peer_capable.into());
+    d(out, "psack", i.peer_sack.into());
+    d(out, "autoclose", i.autoclose);
+    d(out, "adapind", i.adaptation_ind);
+    d(out, "pdpoint", i.pd_point);
+    d(out, "nodelay", i.nodelay.into());
+    d(out, "nofrag", i.disable_fragments.into());
+    d(out, "v4mapped", i.v4mapped.into());
+    d(out, "fraginl", i.frag_interleave.into());
 }
 
 /// ` users:(...)`: processes (`-p`), or threads (`-T`).

@@ -569,6 +569,17 @@ fn new_family_flags_take_their_place_in_ss_combinations() {
         &["-d", "-6"],
         &["-t", "-A", "dccp"],
         &["-A", "dccp,tcp"],
+        &["-S", "-6"],
+        &["-t", "-A", "sctp"],
+        &["-A", "sctp,tcp"],
+        &["-S", "-d"],
+        &["--vsock"],
+        &["-f", "vsock", "-t"],
+        &["-A", "vsock_dgram"],
+        &["--vsock", "-S"],
+        &["--xdp"],
+        &["--xdp", "-t"],
+        &["-A", "xdp,udp"],
     ] {
         let ss = Command::new("ss")
             .args(["-a", "-n"])

@@ -171,3 +171,6 @@ mod decode;
 mod dump;
 mod extras;
 mod one_walk;
+mod sctp;
+mod vsock;
+mod xdp;

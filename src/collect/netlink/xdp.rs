@@ -1,0 +1,185 @@
+//! xsk_diag: the AF_XDP dump request and the decoding of one answer into a [`Socket`].
+//! Hand-written from linux/xdp_diag.h: netlink-packet-sock-diag has no AF_XDP.
+//!
+//! `struct xdp_diag_req`: sdiag_family u8 (AF_XDP 44), sdiag_protocol u8, pad u16,
+//! xdiag_ino u32 (0: every socket), xdiag_show u32 (XDP_SHOW_*), xdiag_cookie[2].
+//! `struct xdp_diag_msg` (16 bytes): family u8, type u8, pad u16, ino u32, cookie[2], then
+//! attributes: XDP_DIAG_INFO (`struct xdp_diag_info`: ifindex, queue_id), XDP_DIAG_UID
+//! (u32), XDP_DIAG_MEMINFO (SK_MEMINFO_* u32s), rings, umem and stats (not read yet).
+//! ss (`xdp_show_sock`) shows each as UNCONN, `ifname:qQUEUE` (`*` when unbound), Recv-Q
+//! the receive memory (SK_MEMINFO_RMEM_ALLOC), Send-Q 0.
+
+use super::inet::{Decoded, cookie, meminfo};
+use super::wire::Attrs;
+use crate::collect::Query;
+use crate::model::{Endpoint, Netid, Socket, TcpState};
+
+/// AF_XDP (linux/socket.h).
+pub const AF_XDP: u8 = libc::AF_XDP as u8;
+/// sizeof(struct xdp_diag_msg).
+pub const XDP_DIAG_MSG_LEN: usize = 16;
+const XDP_DIAG_INFO: u16 = 1;
+const XDP_DIAG_UID: u16 = 2;
+const XDP_DIAG_MEMINFO: u16 = 8;
+/// XDP_SHOW_INFO | XDP_SHOW_MEMINFO.
+const SHOW: u32 = (1 << 0) | (1 << 3);
+
+/// Serialize the xsk_diag dump request (every socket, its binding and memory).
+pub fn request(seq: u32, out: &mut Vec<u8>) {
+    out.clear();
+    let len = (16 + 20) as u32;
+    out.extend_from_slice(&len.to_ne_bytes());
+    out.extend_from_slice(&super::wire::SOCK_DIAG_BY_FAMILY.to_ne_bytes());
+    let flags = netlink_packet_core::NLM_F_REQUEST | netlink_packet_core::NLM_F_DUMP;
+    out.extend_from_slice(&flags.to_ne_bytes());
+    out.extend_from_slice(&seq.to_ne_bytes());
+    out.extend_from_slice(&0u32.to_ne_bytes());
+    out.extend_from_slice(&[AF_XDP, 0, 0, 0]);
+    out.extend_from_slice(&0u32.to_ne_bytes()); // xdiag_ino: every socket
+    out.extend_from_slice(&SHOW.to_ne_bytes());
+    out.extend_from_slice(&[0xff; 8]); // no cookie
+}
+
+fn u32_of(v: &[u8], off: usize) -> Option<u32> {
+    let b = v.get(off..off + 4)?;
+    Some(u32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// Decode one SOCK_DIAG_BY_FAMILY payload of the AF_XDP dump. XDP sockets have no state;
+/// ss shows them as UNCONN, so only a query with `closed` keeps them.
+pub fn decode(payload: &[u8], query: &Query) -> Decoded {
+    let Some(h) = payload.first_chunk::<XDP_DIAG_MSG_LEN>() else {
+        return Decoded::Bad;
+    };
+    if h[0] != AF_XDP {
+        return Decoded::Bad;
+    }
+    if !query.netids.contains(Netid::Xdp) || !query.states.contains(TcpState::Close) {
+        return Decoded::Filtered;
+    }
+    let mut sock = Socket::new(
+        Netid::Xdp,
+        TcpState::Close,
+        Endpoint::Nothing,
+        Endpoint::Nothing,
+    );
+    sock.inode = u64::from(u32::from_ne_bytes([h[4], h[5], h[6], h[7]]));
+    sock.cookie = cookie(
+        u32::from_ne_bytes([h[8], h[9], h[10], h[11]]),
+        u32::from_ne_bytes([h[12], h[13], h[14], h[15]]),
+    );
+    sock.send_q = Some(0);
+    let mut attrs = Attrs::new(&payload[XDP_DIAG_MSG_LEN..]);
+    for (kind, value) in attrs.by_ref() {
+        match kind {
+            XDP_DIAG_INFO => {
+                if let (Some(ifindex), Some(queue)) = (u32_of(value, 0), u32_of(value, 4))
+                    && ifindex != 0
+                {
+                    sock.local = Endpoint::Xdp { ifindex, queue };
+                }
+            }
+            XDP_DIAG_UID => sock.uid = u32_of(value, 0),
+            XDP_DIAG_MEMINFO => {
+                let m = meminfo(value);
+                sock.recv_q = Some(m.rmem_alloc);
+                if query.memory {
+                    sock.memory = Some(Box::new(m));
+                }
+            }
+            _ => {}
+        }
+    }
+    if attrs.broken {
+        return Decoded::Bad;
+    }
+    sock.netns.clone_from(&query.netns);
+    Decoded::unless_filtered(sock, query)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    fn attr(kind: u16, value: &[u8]) -> Vec<u8> {
+        let mut v = Vec::new();
+        v.extend_from_slice(&((4 + value.len()) as u16).to_ne_bytes());
+        v.extend_from_slice(&kind.to_ne_bytes());
+        v.extend_from_slice(value);
+        v.resize(v.len().div_ceil(4) * 4, 0);
+        v
+    }
+
+    /// One `struct xdp_diag_msg` with XDP_DIAG_INFO (when `bound`), UID and MEMINFO.
+    pub(crate) fn msg(ino: u32, bound: Option<(u32, u32)>, rmem: u32) -> Vec<u8> {
+        let mut v = vec![AF_XDP, libc::SOCK_RAW as u8, 0, 0];
+        for x in [ino, 9, 0] {
+            v.extend_from_slice(&x.to_ne_bytes());
+        }
+        if let Some((ifindex, queue)) = bound {
+            let mut info = ifindex.to_ne_bytes().to_vec();
+            info.extend_from_slice(&queue.to_ne_bytes());
+            v.extend(attr(XDP_DIAG_INFO, &info));
+        }
+        v.extend(attr(XDP_DIAG_UID, &1000u32.to_ne_bytes()));
+        let mut mem = rmem.to_ne_bytes().to_vec();
+        mem.extend_from_slice(&[0; 32]);
+        v.extend(attr(XDP_DIAG_MEMINFO, &mem));
+        v
+    }
+
+    fn q() -> Query {
+        Query {
+            netids: crate::model::NetidSet::of(&[Netid::Xdp]),
+            states: crate::model::StateSet::ALL,
+            ..Query::default()
+        }
+    }
+
+    #[test]
+    fn the_request_follows_xdp_diag_req() {
+        let mut r = Vec::new();
+        request(4, &mut r);
+        assert_eq!(r.len(), 36);
+        assert_eq!((r[16], r[17]), (AF_XDP, 0));
+        assert_eq!(&r[20..24], &[0; 4], "every socket");
+        assert_eq!(&r[24..28], &SHOW.to_ne_bytes());
+        assert_eq!(&r[28..36], &[0xff; 8]);
+    }
+
+    #[test]
+    fn answers_decode() {
+        let Decoded::Keep(s) = decode(&msg(77, Some((1, 3)), 512), &q()) else {
+            panic!("a bound socket");
+        };
+        assert_eq!(
+            (s.netid, s.state, s.inode),
+            (Netid::Xdp, TcpState::Close, 77)
+        );
+        assert_eq!(
+            s.local,
+            Endpoint::Xdp {
+                ifindex: 1,
+                queue: 3
+            }
+        );
+        assert_eq!(
+            (s.recv_q, s.send_q, s.uid),
+            (Some(512), Some(0), Some(1000))
+        );
+        assert_eq!(s.cookie, Some(9));
+        let Decoded::Keep(s) = decode(&msg(78, None, 0), &q()) else {
+            panic!("an unbound socket");
+        };
+        assert_eq!(s.local, Endpoint::Nothing);
+        let established = Query {
+            states: crate::model::StateSet::EMPTY,
+            ..q()
+        };
+        assert!(matches!(
+            decode(&msg(1, None, 0), &established),
+            Decoded::Filtered
+        ));
+        assert!(matches!(decode(&[AF_XDP, 3], &q()), Decoded::Bad));
+    }
+}
