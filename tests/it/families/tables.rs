@@ -12,6 +12,7 @@
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 use crate::common::*;
 
@@ -125,8 +126,21 @@ fn same_row(a: &[String], b: &[String], volatile: &[String]) -> bool {
     })
 }
 
-/// Run ss and `sockeye dump` with `args` and compare the marked rows and the header.
+/// Run ss and `sockeye dump` with `args` and compare the marked rows and the header. A
+/// process another test forks holds every fd of this one until its exec, and ss or sockeye
+/// may catch it in that window: a mismatch is retried until a deadline before it fails.
 fn compare(args: &[&str], markers: &[String], volatile: &[String]) {
+    let end = Instant::now() + Duration::from_secs(5);
+    loop {
+        match compare_once(args, markers, volatile) {
+            Ok(()) => return,
+            Err(e) if Instant::now() >= end => panic!("{e}"),
+            Err(_) => std::thread::sleep(Duration::from_millis(100)),
+        }
+    }
+}
+
+fn compare_once(args: &[&str], markers: &[String], volatile: &[String]) -> Result<(), String> {
     let ss = Command::new("ss").args(args).output().expect("run ss");
     assert!(ss.status.success(), "ss {args:?}");
     let us = Command::new(env!("CARGO_BIN_EXE_sockeye"))
@@ -142,21 +156,18 @@ fn compare(args: &[&str], markers: &[String], volatile: &[String]) {
     let (ss_header, ss_rows) = rows(&ss.stdout, markers);
     let (header, got) = rows(&us.stdout, markers);
     assert_eq!(header, ss_header, "header of {args:?}");
-    assert!(
-        !ss_rows.is_empty(),
-        "ss shows none of {markers:?} for {args:?}"
-    );
-    assert_eq!(
-        got.len(),
-        ss_rows.len(),
-        "rows of {args:?}: {got:?} vs {ss_rows:?}"
-    );
-    for (g, s) in got.iter().zip(&ss_rows) {
-        assert!(
-            same_row(g, s, volatile),
-            "{args:?}:\n ours {g:?}\n ss   {s:?}"
-        );
+    if ss_rows.is_empty() {
+        return Err(format!("ss shows none of {markers:?} for {args:?}"));
     }
+    if got.len() != ss_rows.len() {
+        return Err(format!("rows of {args:?}: {got:?} vs {ss_rows:?}"));
+    }
+    for (g, s) in got.iter().zip(&ss_rows) {
+        if !same_row(g, s, volatile) {
+            return Err(format!("{args:?}:\n ours {g:?}\n ss   {s:?}"));
+        }
+    }
+    Ok(())
 }
 
 /// Every flag set of `tables` with the output flags that apply.
