@@ -392,3 +392,30 @@ fn terminal_width() -> Option<usize> {
     let ws = crossterm::terminal::window_size().ok()?;
     (ws.columns > 0).then_some(usize::from(ws.columns))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dash_z_is_refused_as_ss_refuses_it_only_without_selinux() {
+        let dir = tempfile::tempdir().unwrap();
+        let host = Host::fake(dir.path());
+        let err = selinux_enabled(&host).unwrap_err();
+        assert_eq!(err.to_string(), "SELinux is not enabled.");
+        std::fs::create_dir_all(dir.path().join("sys/fs/selinux")).unwrap();
+        std::fs::write(dir.path().join("sys/fs/selinux/enforce"), "0").unwrap();
+        assert!(selinux_enabled(&host).is_ok());
+    }
+
+    #[test]
+    fn dash_small_z_asks_for_both_contexts() {
+        use crate::collect::processes::selinux::Contexts;
+        let mut args = DumpArgs::default();
+        assert_eq!(selinux_contexts(&args), None);
+        args.context = true;
+        assert_eq!(selinux_contexts(&args), Some(Contexts::Process));
+        args.contexts = true;
+        assert_eq!(selinux_contexts(&args), Some(Contexts::ProcessAndSocket));
+    }
+}
