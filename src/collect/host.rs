@@ -266,7 +266,8 @@ impl Host {
     /// trailing NUL or newline; `None` when unreadable (ss prints `unavailable`).
     pub fn pid_context(&self, pid: u32) -> Option<String> {
         let mut buf = Vec::new();
-        self.read_pid_file(pid, "attr/current", 4096, &mut buf).ok()?;
+        self.read_pid_file(pid, "attr/current", 4096, &mut buf)
+            .ok()?;
         context_text(&buf)
     }
 
@@ -569,13 +570,20 @@ mod tests {
             "system_u:system_r:sshd_t:s0-s0:c0.c1023\0",
         )
         .unwrap();
-        std::fs::write(dir.path().join("42/fd_ctx/3"), "system_u:system_r:sshd_t:s0\n").unwrap();
+        std::fs::write(
+            dir.path().join("42/fd_ctx/3"),
+            "system_u:system_r:sshd_t:s0\n",
+        )
+        .unwrap();
         std::fs::write(dir.path().join("42/fd_ctx/4"), "").unwrap();
         assert_eq!(
             h.pid_context(42).as_deref(),
             Some("system_u:system_r:sshd_t:s0-s0:c0.c1023")
         );
-        assert_eq!(h.fd_context(42, 3).as_deref(), Some("system_u:system_r:sshd_t:s0"));
+        assert_eq!(
+            h.fd_context(42, 3).as_deref(),
+            Some("system_u:system_r:sshd_t:s0")
+        );
         assert_eq!(h.fd_context(42, 4), None);
         assert_eq!(h.fd_context(42, 5), None);
         assert_eq!(h.pid_context(43), None);

@@ -116,4 +116,46 @@ mod tests {
         );
         assert_eq!(socks[1].processes[0].sock_ctx.as_deref(), Some(UNAVAILABLE));
     }
+
+    /// The whole path: a fake /proc whose process holds a listener, read by the collector.
+    #[test]
+    fn the_collector_attaches_contexts_only_when_asked() {
+        use crate::collect::{Collector, NetidSet, Query, SourcePref};
+        let (dir, h) = fake();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("net")).unwrap();
+        std::fs::write(
+            root.join("net/tcp"),
+            "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 0100007F:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 77 1 0000000000000000 100 0 0 10 0\n",
+        )
+        .unwrap();
+        std::fs::create_dir_all(root.join("42/fd")).unwrap();
+        std::os::unix::fs::symlink("socket:[77]", root.join("42/fd/3")).unwrap();
+        std::fs::write(root.join("42/stat"), "42 (sshd) S 1 42 42 0 -1 0\n").unwrap();
+        let query = |selinux| Query {
+            netids: NetidSet::of(&[Netid::Tcp]),
+            ipv6: false,
+            source: SourcePref::Proc,
+            processes: true,
+            selinux,
+            ..Query::default()
+        };
+        let holder = |q| {
+            let snap = Collector::on_host(q, h.clone()).snapshot().unwrap();
+            assert_eq!(snap.sockets.len(), 1);
+            snap.sockets[0].processes[0].clone()
+        };
+        let plain = holder(query(None));
+        assert_eq!((&*plain.command, plain.pid, plain.fd), ("sshd", 42, 3));
+        assert_eq!((plain.proc_ctx, plain.sock_ctx), (None, None));
+        let both = holder(query(Some(Contexts::ProcessAndSocket)));
+        assert_eq!(
+            both.proc_ctx.as_deref(),
+            Some("system_u:system_r:sshd_t:s0")
+        );
+        assert_eq!(
+            both.sock_ctx.as_deref(),
+            Some("system_u:system_r:sshd_t:s0-s0:c0.c1023")
+        );
+    }
 }
