@@ -526,6 +526,11 @@ pub struct ProcessRef {
     /// The pid as seen inside the process's own pid namespace (a container), when it differs
     /// from `pid` and it was asked for (`NSpid` in /proc/PID/status; `--all-netns`, `-N`).
     pub nspid: Option<u32>,
+    /// `-Z`/`-z`: the process's SELinux context (untrusted text); `None` when not asked.
+    /// Asked but unreadable is the text ss prints, `unavailable`.
+    pub proc_ctx: Option<Arc<str>>,
+    /// `-z`: the SELinux context of the socket behind this fd (as `proc_ctx`).
+    pub sock_ctx: Option<Arc<str>>,
 }
 
 /// A container as far as it is known (from the cgroup of the processes in a namespace and

@@ -141,6 +141,13 @@ impl AllNetns {
                 .processes
                 .attribute(Path::new("/proc"), &mut snap.sockets);
             container::attribute_host_network(Path::new("/"), &mut snap.sockets);
+            if let Some(which) = query.selinux {
+                super::processes::selinux::attach(
+                    &super::Host::current(),
+                    &mut snap.sockets,
+                    which,
+                );
+            }
         }
         let mut unreadable: Vec<_> = self.failed.values().cloned().collect();
         unreadable.sort();

@@ -250,6 +250,67 @@ impl Host {
         out
     }
 
+    /// SELinux is enabled, as libselinux's is_selinux_enabled() decides for ss: selinuxfs
+    /// is mounted (at /sys/fs/selinux, or wherever /proc/self/mounts says) with a readable
+    /// `enforce`. The fake host's selinuxfs is `sys/fs/selinux` under its root.
+    pub fn selinux_enabled(&self) -> bool {
+        let readable = |dir: &Path| std::fs::File::open(dir.join("enforce")).is_ok();
+        if self.class_net.is_some() {
+            return readable(&self.proc.join("sys/fs/selinux"));
+        }
+        readable(Path::new("/sys/fs/selinux"))
+            || selinuxfs_mount(&self.proc).is_some_and(|at| readable(&at))
+    }
+
+    /// Process `pid`'s SELinux context (getpidcon: /proc/PID/attr/current), without the
+    /// trailing NUL or newline; `None` when unreadable (ss prints `unavailable`).
+    pub fn pid_context(&self, pid: u32) -> Option<String> {
+        let mut buf = Vec::new();
+        self.read_pid_file(pid, "attr/current", 4096, &mut buf)
+            .ok()?;
+        context_text(&buf)
+    }
+
+    /// The SELinux context of what fd `fd` of process `pid` is (getfilecon of /proc/PID/fd/N:
+    /// the `security.selinux` attribute of the link's target, for a socket the socket's).
+    /// The fake host reads `PID/fd_ctx/N` (its fd links lead nowhere). `None` when
+    /// unreadable.
+    pub fn fd_context(&self, pid: u32, fd: u32) -> Option<String> {
+        if self.class_net.is_some() {
+            let mut buf = Vec::new();
+            self.read_pid_file(pid, &format!("fd_ctx/{fd}"), 4096, &mut buf)
+                .ok()?;
+            return context_text(&buf);
+        }
+        let path = self.proc.join(format!("{pid}/fd/{fd}"));
+        let c = std::ffi::CString::new(std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()))
+            .ok()?;
+        let mut buf = vec![0u8; 256];
+        loop {
+            // SAFETY: `c` and the attribute name are NUL-terminated; `buf` is writable for
+            // its length and getxattr writes at most that many bytes, returning the count.
+            let n = unsafe {
+                libc::getxattr(
+                    c.as_ptr(),
+                    c"security.selinux".as_ptr(),
+                    buf.as_mut_ptr().cast(),
+                    buf.len(),
+                )
+            };
+            if n < 0 {
+                let e = io::Error::last_os_error();
+                if e.raw_os_error() == Some(libc::ERANGE) && buf.len() < 1 << 16 {
+                    let len = buf.len() * 4;
+                    buf.resize(len, 0);
+                    continue;
+                }
+                return None;
+            }
+            buf.truncate(usize::try_from(n).ok()?);
+            return context_text(&buf);
+        }
+    }
+
     /// The name of interface `index` in this host's namespace.
     pub fn interface_name(&self, index: u32) -> Option<String> {
         if let Netlink::Netns(t) = &self.netlink {
@@ -298,6 +359,24 @@ fn cgroup2_mount(proc: &Path) -> Option<PathBuf> {
         let (_, at, fstype) = (f.next()?, f.next()?, f.next()?);
         (fstype == "cgroup2").then(|| PathBuf::from(unescape_mount(at)))
     })
+}
+
+/// Where selinuxfs is mounted, from `/proc/self/mounts`.
+fn selinuxfs_mount(proc: &Path) -> Option<PathBuf> {
+    let text = std::fs::read_to_string(proc.join("self/mounts")).ok()?;
+    text.lines().find_map(|l| {
+        let mut f = l.split(' ');
+        let (_, at, fstype) = (f.next()?, f.next()?, f.next()?);
+        (fstype == "selinuxfs").then(|| PathBuf::from(unescape_mount(at)))
+    })
+}
+
+/// A context as the kernel gives it: text, maybe NUL- or newline-terminated. Empty: none.
+fn context_text(raw: &[u8]) -> Option<String> {
+    let end = raw.iter().position(|b| *b == 0).unwrap_or(raw.len());
+    let text = String::from_utf8_lossy(&raw[..end]);
+    let text = text.trim_end_matches('\n');
+    (!text.is_empty()).then(|| text.to_string())
 }
 
 /// /proc/self/mounts writes space, tab, newline and backslash as octal escapes.
@@ -474,6 +553,40 @@ mod tests {
         let e = h.open_netlink().err().unwrap();
         assert!(e.is_unavailable());
         assert_eq!(h.proc_root(), dir.path());
+    }
+
+    #[test]
+    fn fake_host_says_whether_selinux_is_enabled_and_reads_contexts() {
+        let dir = tempfile::tempdir().unwrap();
+        let h = Host::fake(dir.path());
+        assert!(!h.selinux_enabled());
+        std::fs::create_dir_all(dir.path().join("sys/fs/selinux")).unwrap();
+        std::fs::write(dir.path().join("sys/fs/selinux/enforce"), "1").unwrap();
+        assert!(h.selinux_enabled());
+        std::fs::create_dir_all(dir.path().join("42/attr")).unwrap();
+        std::fs::create_dir_all(dir.path().join("42/fd_ctx")).unwrap();
+        std::fs::write(
+            dir.path().join("42/attr/current"),
+            "system_u:system_r:sshd_t:s0-s0:c0.c1023\0",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("42/fd_ctx/3"),
+            "system_u:system_r:sshd_t:s0\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("42/fd_ctx/4"), "").unwrap();
+        assert_eq!(
+            h.pid_context(42).as_deref(),
+            Some("system_u:system_r:sshd_t:s0-s0:c0.c1023")
+        );
+        assert_eq!(
+            h.fd_context(42, 3).as_deref(),
+            Some("system_u:system_r:sshd_t:s0")
+        );
+        assert_eq!(h.fd_context(42, 4), None);
+        assert_eq!(h.fd_context(42, 5), None);
+        assert_eq!(h.pid_context(43), None);
     }
 
     #[test]

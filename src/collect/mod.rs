@@ -72,6 +72,8 @@ pub struct Query {
     pub keep: Option<SocketPredicate>,
     /// Attribute sockets to processes (`-p`).
     pub processes: bool,
+    /// `-Z`/`-z`: SELinux contexts on each process (with `processes`).
+    pub selinux: Option<processes::selinux::Contexts>,
     /// Read kernel counters and sysctls.
     pub counters: bool,
     pub source: SourcePref,
@@ -99,6 +101,7 @@ impl Default for Query {
             bytecode: None,
             keep: None,
             processes: false,
+            selinux: None,
             counters: false,
             source: SourcePref::Auto,
             on_restart: None,
@@ -308,6 +311,9 @@ impl Collector {
                 .attribute(self.host.proc_root(), &mut snap.sockets);
             if self.query.netns.is_some() {
                 container::attribute_host_network(std::path::Path::new("/"), &mut snap.sockets);
+            }
+            if let Some(which) = self.query.selinux {
+                processes::selinux::attach(&self.host, &mut snap.sockets, which);
             }
         }
         if self.query.threads {

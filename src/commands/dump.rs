@@ -42,9 +42,18 @@ pub fn run(args: &DumpArgs, no_config: bool) -> anyhow::Result<()> {
     if args.kill {
         return crate::commands::kill::run(args, no_config);
     }
-    if args.context || args.contexts {
-        selinux_enabled()?;
-    }
+    // ss: -Z and -z need SELinux, and imply -p.
+    let with_processes;
+    let args = if args.context || args.contexts {
+        selinux_enabled(&Host::current())?;
+        with_processes = DumpArgs {
+            processes: true,
+            ..args.clone()
+        };
+        &with_processes
+    } else {
+        args
+    };
     let plan = Plan::from_args(args, no_config)?;
     if let Some(path) = &args.diag {
         return super::tcpdiag::write_diag(path, &plan.query, plan.host);
@@ -141,13 +150,21 @@ fn resolver_notice(ctx: &CellCtx) {
 }
 
 /// `-Z`/`-z` need SELinux; without it ss prints this and exits 1.
-fn selinux_enabled() -> anyhow::Result<()> {
-    if std::path::Path::new("/sys/fs/selinux/enforce").exists() {
-        anyhow::bail!(
-            "SELinux contexts (-Z, -z) are not shown by this version of sockeye; ss -Z shows them"
-        );
+fn selinux_enabled(host: &Host) -> anyhow::Result<()> {
+    if host.selinux_enabled() {
+        return Ok(());
     }
     anyhow::bail!("SELinux is not enabled.")
+}
+
+/// Which SELinux contexts `-Z`/`-z` ask for.
+fn selinux_contexts(args: &DumpArgs) -> Option<crate::collect::processes::selinux::Contexts> {
+    use crate::collect::processes::selinux::Contexts;
+    if args.contexts {
+        Some(Contexts::ProcessAndSocket)
+    } else {
+        args.context.then_some(Contexts::Process)
+    }
 }
 
 /// `-s`: TCP sockets are counted per state as they are decoded, never stored.
@@ -284,6 +301,7 @@ impl Plan {
         query.details =
             args.extended || args.cgroup || args.tos || args.inet_sockopt || args.threads;
         query.processes = args.processes && !args.summary;
+        query.selinux = selinux_contexts(args);
         query.counters = args.summary;
         let (netns, host) = super::dump_netns::host_for(args)?;
         Ok(Plan {
@@ -373,4 +391,31 @@ fn report_notices(args: &DumpArgs, snap: &Snapshot, host: &Host) {
 fn terminal_width() -> Option<usize> {
     let ws = crossterm::terminal::window_size().ok()?;
     (ws.columns > 0).then_some(usize::from(ws.columns))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dash_z_is_refused_as_ss_refuses_it_only_without_selinux() {
+        let dir = tempfile::tempdir().unwrap();
+        let host = Host::fake(dir.path());
+        let err = selinux_enabled(&host).unwrap_err();
+        assert_eq!(err.to_string(), "SELinux is not enabled.");
+        std::fs::create_dir_all(dir.path().join("sys/fs/selinux")).unwrap();
+        std::fs::write(dir.path().join("sys/fs/selinux/enforce"), "0").unwrap();
+        assert!(selinux_enabled(&host).is_ok());
+    }
+
+    #[test]
+    fn dash_small_z_asks_for_both_contexts() {
+        use crate::collect::processes::selinux::Contexts;
+        let mut args = DumpArgs::default();
+        assert_eq!(selinux_contexts(&args), None);
+        args.context = true;
+        assert_eq!(selinux_contexts(&args), Some(Contexts::Process));
+        args.contexts = true;
+        assert_eq!(selinux_contexts(&args), Some(Contexts::ProcessAndSocket));
+    }
 }

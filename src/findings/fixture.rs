@@ -43,6 +43,8 @@ impl Build for Socket {
             pid,
             fd: 3,
             nspid: None,
+            proc_ctx: None,
+            sock_ctx: None,
         }]
         .into();
         self

@@ -87,8 +87,9 @@ pub(super) fn output_flags(page: &mut Page) {
         )
         .item(
             "-Z, -z",
-            "SELinux contexts. Without SELinux, as ss: \"SELinux is not enabled.\" and exit \
-             status 1.",
+            "SELinux contexts, as ss: -Z implies -p and adds proc_ctx=CONTEXT to each \
+             process, -z also sock_ctx=CONTEXT (the socket's); unavailable when unreadable. \
+             Without SELinux, as ss: \"SELinux is not enabled.\" and exit status 1.",
         )
         .item(
             "-H",

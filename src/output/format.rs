@@ -92,8 +92,17 @@ pub(crate) fn push_users(out: &mut String, processes: &[ProcessRef]) -> bool {
         out.push_str(&p.command);
         out.push_str("\",pid=");
         push_u64(out, p.pid.into());
+        // ss -Z / -z: `proc_ctx=` before the fd, `sock_ctx=` after it.
+        if let Some(c) = &p.proc_ctx {
+            out.push_str(",proc_ctx=");
+            out.push_str(c);
+        }
         out.push_str(",fd=");
         push_u64(out, p.fd.into());
+        if let Some(c) = &p.sock_ctx {
+            out.push_str(",sock_ctx=");
+            out.push_str(c);
+        }
         out.push(')');
     }
     out.push(')');
@@ -509,18 +518,47 @@ mod tests {
                 pid: 4000,
                 fd: 3,
                 nspid: None,
+                proc_ctx: None,
+                sock_ctx: None,
             },
             ProcessRef {
                 command: "sshd".into(),
                 pid: 1,
                 fd: 7,
                 nspid: None,
+                proc_ctx: None,
+                sock_ctx: None,
             },
         ];
         assert!(push_users(&mut s, &procs));
         assert_eq!(
             s,
             r#"users:(("python3",pid=4000,fd=3),("sshd",pid=1,fd=7))"#
+        );
+    }
+
+    #[test]
+    fn contexts_are_spelled_as_ss_spells_them() {
+        let mut p = ProcessRef {
+            command: "sshd".into(),
+            pid: 1,
+            fd: 7,
+            nspid: None,
+            proc_ctx: Some("system_u:system_r:sshd_t:s0".into()),
+            sock_ctx: None,
+        };
+        let mut s = String::new();
+        assert!(push_users(&mut s, std::slice::from_ref(&p)));
+        assert_eq!(
+            s,
+            r#"users:(("sshd",pid=1,proc_ctx=system_u:system_r:sshd_t:s0,fd=7))"#
+        );
+        p.sock_ctx = Some("unavailable".into());
+        s.clear();
+        assert!(push_users(&mut s, &[p]));
+        assert_eq!(
+            s,
+            r#"users:(("sshd",pid=1,proc_ctx=system_u:system_r:sshd_t:s0,fd=7,sock_ctx=unavailable))"#
         );
     }
 

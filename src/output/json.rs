@@ -229,6 +229,13 @@ impl Serialize for ProcessJson<'_> {
         if let Some(n) = self.0.nspid {
             m.serialize_entry("nspid", &n)?;
         }
+        // Only with -Z / -z (ss's names; "unavailable" when unreadable, as ss).
+        if let Some(c) = &self.0.proc_ctx {
+            m.serialize_entry("proc_ctx", &**c)?;
+        }
+        if let Some(c) = &self.0.sock_ctx {
+            m.serialize_entry("sock_ctx", &**c)?;
+        }
         m.end()
     }
 }
@@ -537,6 +544,8 @@ mod tests {
             pid: 7,
             fd: 3,
             nspid: None,
+            proc_ctx: None,
+            sock_ctx: None,
         }]
         .into();
         let opts = JsonOptions {
@@ -551,8 +560,30 @@ mod tests {
         assert_eq!(v["timer"]["expires_ms"], 59_000);
         assert_eq!(v["processes"][0]["command"], "a\"b");
         assert_eq!(v["processes"][0]["pid"], 7);
+        assert!(v["processes"][0].get("proc_ctx").is_none());
         assert!(v["tcp_info"].is_null());
         assert!(v["memory"].is_null());
+    }
+
+    #[test]
+    fn selinux_contexts_on_each_process_when_asked() {
+        let mut s = inet(Netid::Tcp, TcpState::Listen, "1.2.3.4:5", "0.0.0.0:0");
+        s.processes = vec![ProcessRef {
+            command: "sshd".into(),
+            pid: 7,
+            fd: 3,
+            nspid: None,
+            proc_ctx: Some("system_u:system_r:sshd_t:s0".into()),
+            sock_ctx: Some("unavailable".into()),
+        }]
+        .into();
+        let opts = JsonOptions {
+            processes: true,
+            ..JsonOptions::default()
+        };
+        let v = &parse(&[s], Source::Netlink, opts)[0];
+        assert_eq!(v["processes"][0]["proc_ctx"], "system_u:system_r:sshd_t:s0");
+        assert_eq!(v["processes"][0]["sock_ctx"], "unavailable");
     }
 
     #[test]

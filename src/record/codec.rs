@@ -262,6 +262,8 @@ pub fn get_socket(d: &mut Dec, netids: &[Option<Netid>]) -> Result<Socket, Decod
                 pid: d.u32()?,
                 fd: d.u32()?,
                 nspid: None,
+                proc_ctx: None,
+                sock_ctx: None,
             });
         }
         s.processes = Holders::from(v);

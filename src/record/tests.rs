@@ -72,6 +72,8 @@ fn rich() -> Socket {
         pid: 42,
         fd: 7,
         nspid: None,
+        proc_ctx: None,
+        sock_ctx: None,
     }]
     .into();
     s

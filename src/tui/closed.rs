@@ -366,6 +366,8 @@ mod tests {
             pid: 9,
             fd: 3,
             nspid: None,
+            proc_ctx: None,
+            sock_ctx: None,
         }]
         .into();
         log.observe(&snap(100, vec![]));

@@ -154,6 +154,8 @@ mod tests {
                     pid,
                     fd: 3,
                     nspid: None,
+                    proc_ctx: None,
+                    sock_ctx: None,
                 })
                 .into_iter()
                 .collect(),

@@ -233,6 +233,8 @@ fn host_network_container_sockets_are_attributed_through_their_processes() {
                 pid,
                 fd: 3,
                 nspid: None,
+                proc_ctx: None,
+                sock_ctx: None,
             }]
             .into();
         }

@@ -153,6 +153,8 @@ impl ProcessCache {
                     pid,
                     fd,
                     nspid,
+                    proc_ctx: None,
+                    sock_ctx: None,
                 };
                 self.add_ref(inode, r);
             }

@@ -36,11 +36,12 @@
 //!
 //! Files: this one (the cache and its public API), `refresh` (what a refresh rescans and in
 //! which order), `holders` (one process's reading merged into the inode -> holders table),
-//! `fds` (reading /proc: pids, fd links, stat).
+//! `fds` (reading /proc: pids, fd links, stat), `selinux` (`-Z`/`-z` contexts on the holders).
 
 mod fds;
 mod holders;
 mod refresh;
+pub mod selinux;
 pub mod threads;
 
 /// A process's command name and parent pid.

@@ -144,6 +144,8 @@ fn unknowns_are_dashes_and_extras() {
         pid: 1,
         fd: 3,
         nspid: None,
+        proc_ctx: None,
+        sock_ctx: None,
     }]
     .into();
     assert_eq!(
@@ -289,9 +291,30 @@ fn hostile_unix() -> Socket {
         pid: 7,
         fd: 3,
         nspid: None,
+        proc_ctx: None,
+        sock_ctx: None,
     }]
     .into();
     s
+}
+
+#[test]
+fn selinux_contexts_are_escaped_for_terminals() {
+    let mut s = hostile_unix();
+    s.processes = vec![ProcessRef {
+        command: "x".into(),
+        pid: 7,
+        fd: 3,
+        nspid: None,
+        proc_ctx: Some("u:r:t\x1b[2J:s0".into()),
+        sock_ctx: Some("u:r:t:s0\n".into()),
+    }]
+    .into();
+    let ctx = CellCtx::new(true, Source::Netlink);
+    assert_eq!(
+        cell(Column::Process, &s, &ctx),
+        r#"users:(("x",pid=7,proc_ctx=u:r:t\x1b[2J:s0,fd=3,sock_ctx=u:r:t:s0\n))"#
+    );
 }
 
 #[test]

@@ -223,12 +223,16 @@ fn user_inode_and_program_columns() {
             pid: 7,
             fd: 3,
             nspid: None,
+            proc_ctx: None,
+            sock_ctx: None,
         },
         ProcessRef {
             command: "x".into(),
             pid: 8,
             fd: 4,
             nspid: None,
+            proc_ctx: None,
+            sock_ctx: None,
         },
     ]);
     let row = inet_row(&s, &l, &mut Fake::default());
@@ -243,6 +247,8 @@ fn user_inode_and_program_columns() {
         pid: 9,
         fd: 3,
         nspid: None,
+        proc_ctx: None,
+        sock_ctx: None,
     }]);
     let row = inet_row(&s, &l, &mut Fake::default());
     assert!(

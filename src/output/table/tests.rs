@@ -242,6 +242,8 @@ fn last_rows_tail_does_not_widen_the_column() {
         pid: 9951,
         fd: 14,
         nspid: None,
+        proc_ctx: None,
+        sock_ctx: None,
     }]
     .into();
     let opts = TableOptions {

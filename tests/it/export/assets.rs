@@ -35,6 +35,8 @@ fn exported_names() -> BTreeSet<String> {
             pid: 1,
             fd: 3,
             nspid: None,
+            proc_ctx: None,
+            sock_ctx: None,
         }]
         .into(),
         ..Socket::new(

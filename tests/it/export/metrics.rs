@@ -55,6 +55,8 @@ fn listener(addr: IpAddr, port: u16, len: Option<u32>, limit: Option<u32>, cmd: 
             pid: 4000,
             fd: 3,
             nspid: None,
+            proc_ctx: None,
+            sock_ctx: None,
         }]
         .into();
     }
@@ -207,6 +209,8 @@ fn shared_listener_names_each_command_once() {
             pid,
             fd: 6,
             nspid: None,
+            proc_ctx: None,
+            sock_ctx: None,
         });
     }
     l.processes = holders.into();

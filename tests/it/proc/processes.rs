@@ -94,12 +94,16 @@ fn fake_tree_attribution_and_cache_behaviour() {
                 pid: 100,
                 fd: 3,
                 nspid: None,
+                proc_ctx: None,
+                sock_ctx: None,
             },
             ProcessRef {
                 command: "worker".into(),
                 pid: 200,
                 fd: 3,
                 nspid: None,
+                proc_ctx: None,
+                sock_ctx: None,
             }
         ]
     );
@@ -278,6 +282,8 @@ fn live_own_sockets_are_attributed_to_this_process() {
             pid,
             fd: listener.as_raw_fd() as u32,
             nspid: None,
+            proc_ctx: None,
+            sock_ctx: None,
         }]
     );
 

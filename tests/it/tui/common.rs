@@ -31,6 +31,8 @@ pub fn owned(mut s: Socket, cmd: &str, pid: u32, fd: u32) -> Socket {
         pid,
         fd,
         nspid: None,
+        proc_ctx: None,
+        sock_ctx: None,
     }]
     .into();
     s
