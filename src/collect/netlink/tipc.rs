@@ -11,10 +11,10 @@
 //! ss (`tipc_show_sock`) prints `node:ref` locally, the peer `node:sock` or `-`, Recv-Q
 //! and Send-Q the queue lengths in messages.
 
-// Wiring the tables (Netid ti_st/ti_dg/ti_rd/ti_sq) is not done yet: only the tests use it.
-#![cfg_attr(not(test), allow(dead_code))]
-
+use super::inet::Decoded;
 use super::wire::Attrs;
+use crate::collect::Query;
+use crate::model::{Endpoint, Netid, Socket, TcpState};
 
 /// AF_TIPC (linux/socket.h).
 pub const AF_TIPC: u8 = libc::AF_TIPC as u8;
@@ -69,17 +69,6 @@ pub struct TipcSock {
     pub inode: Option<u32>,
     pub uid: Option<u32>,
     pub cookie: Option<u64>,
-}
-
-/// ss's netid name of a TIPC socket type (`tipc_netid_name`); None for a type it has none for.
-pub fn netid_name(sock_type: u32) -> Option<&'static str> {
-    match sock_type as i32 {
-        libc::SOCK_STREAM => Some("ti_st"),
-        libc::SOCK_DGRAM => Some("ti_dg"),
-        libc::SOCK_RDM => Some("ti_rd"),
-        libc::SOCK_SEQPACKET => Some("ti_sq"),
-        _ => None,
-    }
 }
 
 /// Serialize the tipc_diag dump request for the sockets in `states` (TCP state bits).
@@ -141,6 +130,37 @@ pub fn parse(payload: &[u8]) -> Result<Option<TipcSock>, ()> {
         t.local = Some(TipcAddr { node, port });
     }
     Ok(Some(t))
+}
+
+/// Decode one SOCK_DIAG_BY_FAMILY payload of the AF_TIPC dump into a [`Socket`]. An
+/// unconnected socket's peer is [`Endpoint::Nothing`] (ss prints `-`).
+pub fn decode(payload: &[u8], query: &Query) -> Decoded {
+    let t = match parse(payload) {
+        Ok(Some(t)) => t,
+        Ok(None) => return Decoded::Filtered,
+        Err(()) => return Decoded::Bad,
+    };
+    let Some(netid) = Netid::of_tipc_type(t.sock_type) else {
+        return Decoded::Filtered;
+    };
+    let Some(state) = u8::try_from(t.state).ok().and_then(TcpState::from_kernel) else {
+        return Decoded::Bad;
+    };
+    if !query.netids.contains(netid) || !query.states.contains(state) {
+        return Decoded::Filtered;
+    }
+    let end = |a: Option<TipcAddr>| match a {
+        Some(TipcAddr { node, port }) => Endpoint::Tipc { node, port },
+        None => Endpoint::Nothing,
+    };
+    let mut sock = Socket::new(netid, state, end(t.local), end(t.peer));
+    sock.inode = t.inode.map_or(0, u64::from);
+    sock.uid = t.uid;
+    sock.cookie = t.cookie;
+    sock.recv_q = t.recv_q;
+    sock.send_q = t.send_q;
+    sock.netns.clone_from(&query.netns);
+    Decoded::unless_filtered(sock, query)
 }
 
 fn con(v: &[u8], t: &mut TipcSock) -> Result<(), ()> {
@@ -281,7 +301,7 @@ pub(crate) mod tests {
         assert!(t.link_cong && !t.conn_cong && !t.has_publ);
         assert_eq!((t.inode, t.uid), (Some(55), Some(1000)));
         assert_eq!(t.cookie, Some(0x1_0000_0002));
-        assert_eq!(netid_name(t.sock_type), Some("ti_st"));
+        assert_eq!(Netid::of_tipc_type(t.sock_type), Some(Netid::TipcStream));
     }
 
     #[test]
@@ -290,10 +310,12 @@ pub(crate) mod tests {
         let t = parse(&b).expect("well formed").expect("a socket");
         assert_eq!((t.peer, t.via, t.has_publ), (None, None, true));
         assert_eq!(t.state, 7, "TIPC_OPEN is TCP_CLOSE: ss's UNCONN");
-        assert_eq!(netid_name(t.sock_type), Some("ti_rd"));
-        assert_eq!(netid_name(libc::SOCK_DGRAM as u32), Some("ti_dg"));
-        assert_eq!(netid_name(libc::SOCK_SEQPACKET as u32), Some("ti_sq"));
-        assert_eq!(netid_name(libc::SOCK_RAW as u32), None);
+        let name = |t: i32| Netid::of_tipc_type(t as u32).map(Netid::as_str);
+        assert_eq!(name(libc::SOCK_RDM), Some("ti_rd"));
+        assert_eq!(name(libc::SOCK_DGRAM), Some("ti_dg"));
+        assert_eq!(name(libc::SOCK_SEQPACKET), Some("ti_sq"));
+        assert_eq!(name(libc::SOCK_STREAM), Some("ti_st"));
+        assert_eq!(name(libc::SOCK_RAW), None);
     }
 
     #[test]
