@@ -678,6 +678,12 @@ impl NetidSet {
     pub fn is_empty(self) -> bool {
         self.len() == 0
     }
+    /// How many of ss's tables these kinds are, which decides whether the Netid column
+    /// shows: the four TIPC kinds are one table (TIPC_DB) to ss.
+    pub fn ss_tables(self) -> usize {
+        let tipc = NetidSet::of_class(FamilyClass::Tipc);
+        self.without(tipc).len() + usize::from(!self.intersect(tipc).is_empty())
+    }
     pub fn iter(self) -> impl Iterator<Item = Netid> {
         Netid::ALL.into_iter().filter(move |n| self.contains(*n))
     }
@@ -742,7 +748,8 @@ mod tests {
         assert_eq!(Netid::of_vsock_type(5), None);
         let tipc = NetidSet::of_flag(Flag::Tipc);
         assert_eq!(tipc, NetidSet::of_class(FamilyClass::Tipc));
-        assert_eq!(tipc.len(), 4);
+        assert_eq!((tipc.len(), tipc.ss_tables()), (4, 1));
+        assert_eq!(tipc.union(NetidSet::of(&[Netid::Tcp])).ss_tables(), 2);
         assert_eq!(Netid::of_tipc_type(5), Some(Netid::TipcSeqpacket));
         assert_eq!(Netid::of_tipc_type(4), Some(Netid::TipcRdm));
         let netlink = netlink.union(vsock).union(tipc);
