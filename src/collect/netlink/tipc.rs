@@ -179,8 +179,7 @@ fn con(v: &[u8], t: &mut TipcSock) -> Result<(), ()> {
     if a.broken {
         return Err(());
     }
-    // ss reads a missing NODE/SOCK as 0 (rta_getattr_u32 of NULL is not defined there);
-    // the kernel always sends both inside CON.
+    // The kernel always sends both inside CON.
     t.peer = Some(TipcAddr {
         node: node.ok_or(())?,
         port: sock.ok_or(())?,

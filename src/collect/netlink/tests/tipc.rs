@@ -69,6 +69,31 @@ ti_rd UNCONN 0      0           16781313:12               -
 ti_sq LISTEN 0      0           16781313:5                -           
 ";
     assert_eq!(got, want);
+    let mut j = Vec::new();
+    let jopts = crate::output::json::JsonOptions::default();
+    crate::output::json::write_json(&mut j, &out, Source::Netlink, &jopts).expect("a Vec");
+    let v: serde_json::Value = serde_json::from_slice(&j).expect("JSON");
+    let (st, rd) = (&v[0], &v[1]);
+    assert_eq!(
+        (&st["netid"], &st["state"]),
+        (&"ti_st".into(), &"ESTAB".into())
+    );
+    assert_eq!(
+        (&st["local_node"], &st["local_port"]),
+        (&16781313.into(), &3405.into())
+    );
+    assert_eq!(
+        (&st["peer_node"], &st["peer_port"]),
+        (&16781314.into(), &77.into())
+    );
+    assert_eq!(
+        (&st["recv_q"], &st["send_q"], &st["inode"]),
+        (&2.into(), &1.into(), &90.into())
+    );
+    assert_eq!(
+        (&rd["peer_node"], &rd["uid"]),
+        (&serde_json::Value::Null, &1000.into())
+    );
 }
 
 #[test]
