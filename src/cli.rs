@@ -139,7 +139,7 @@ pub struct SelectArgs {
     /// empty and --verbose says why).
     #[arg(long = "vsock")]
     pub vsock: bool,
-    /// Show TIPC sockets: the family `tipc` (needs tipc_diag; not decoded yet).
+    /// Show TIPC sockets: the family `tipc` (needs tipc_diag).
     #[arg(long = "tipc")]
     pub tipc: bool,
     /// Show XDP sockets: the family `xdp` (needs xsk_diag; without it the table is empty

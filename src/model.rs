@@ -205,6 +205,9 @@ pub enum Endpoint {
     Vsock { cid: u32, port: u32 },
     /// An AF_XDP socket's binding (XDP_DIAG_INFO): interface index and queue id.
     Xdp { ifindex: u32, queue: u32 },
+    /// A TIPC end: node address and port (TIPC_NLA_SOCK_ADDR/REF locally,
+    /// TIPC_NLA_CON_NODE/SOCK for a connection's peer).
+    Tipc { node: u32, port: u32 },
     /// No address at all: the peer of a packet socket or of an unconnected netlink socket
     /// (ss prints `*`).
     Nothing,

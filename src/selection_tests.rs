@@ -44,9 +44,15 @@ const UNIX: [Netid; 3] = [Netid::UnixStream, Netid::UnixDgram, Netid::UnixSeqpac
 
 #[test]
 fn no_flags_mean_every_table_and_both_families() {
-    assert_eq!(tables(&sel(|_| {})), (NetidSet::ALL, true, true));
+    assert_eq!(
+        tables(&sel(|_| {})),
+        (NetidSet::of_kinds(Netid::in_ss_default), true, true)
+    );
     let q = dump(|_| {});
-    assert_eq!((q.netids, q.ipv4, q.ipv6), (NetidSet::ALL, true, true));
+    assert_eq!(
+        (q.netids, q.ipv4, q.ipv6),
+        (NetidSet::of_kinds(Netid::in_ss_default), true, true)
+    );
     assert_eq!(q.states, default_set());
     assert_eq!(q.source, SourcePref::Auto);
     assert!(q.keep.is_none() && q.bytecode.is_none());
@@ -161,7 +167,10 @@ fn the_live_view_shows_every_state_unless_listening() {
     let e = resolve(&SelectArgs::default(), Options::EXPORT)
         .unwrap()
         .query;
-    assert_eq!((e.netids, e.states), (NetidSet::ALL, StateSet::ALL));
+    assert_eq!(
+        (e.netids, e.states),
+        (NetidSet::of_kinds(Netid::in_ss_default), StateSet::ALL)
+    );
 }
 
 #[test]

@@ -22,6 +22,8 @@ pub enum FamilyClass {
     Vsock,
     /// `-f xdp` / `--xdp` (AF_XDP).
     Xdp,
+    /// `-f tipc` / `--tipc` (AF_TIPC).
+    Tipc,
 }
 
 impl FamilyClass {
@@ -35,6 +37,7 @@ impl FamilyClass {
             FamilyClass::Netlink => &[libc::AF_NETLINK as u8],
             FamilyClass::Vsock => &[libc::AF_VSOCK as u8],
             FamilyClass::Xdp => &[libc::AF_XDP as u8],
+            FamilyClass::Tipc => &[libc::AF_TIPC as u8],
         }
     }
 
@@ -47,6 +50,7 @@ impl FamilyClass {
             FamilyClass::Netlink => &["netlink"],
             FamilyClass::Vsock => &["vsock"],
             FamilyClass::Xdp => &["xdp"],
+            FamilyClass::Tipc => &["tipc"],
         }
     }
 }
@@ -112,6 +116,7 @@ impl FamilyClass {
             FamilyClass::Netlink => SsFamily::Netlink.bit(),
             FamilyClass::Vsock => SsFamily::Vsock.bit(),
             FamilyClass::Xdp => SsFamily::Xdp.bit(),
+            FamilyClass::Tipc => SsFamily::Tipc.bit(),
         }
     }
 }
@@ -150,13 +155,7 @@ pub enum Probe {
 }
 
 /// ss 6.1's tables beyond the registry, in its table order.
-pub const UNREAD_TABLES: &[UnreadTable] = &[UnreadTable {
-    ss_name: "tipc",
-    families: SsFamily::Tipc.bit(),
-    query_names: &["tipc"],
-    in_default: false,
-    probe: Probe::Tipc,
-}];
+pub const UNREAD_TABLES: &[UnreadTable] = &[];
 
 /// Whether ss knows `name` as an `-A`/`--query` table name (a leading `!` removes).
 pub fn is_query_name(name: &str) -> bool {
@@ -186,6 +185,8 @@ pub enum Flag {
     Vsock,
     /// No short flag: `--xdp` is a family to ss (`-f xdp`).
     Xdp,
+    /// No short flag: `--tipc` is a family to ss (`-f tipc`).
+    Tipc,
 }
 
 impl Flag {
@@ -203,6 +204,7 @@ impl Flag {
             Flag::Sctp => Some('S'),
             Flag::Vsock => None,
             Flag::Xdp => None,
+            Flag::Tipc => None,
         }
     }
 }
@@ -241,6 +243,8 @@ pub enum Diag {
     Vsock { sock_type: u8 },
     /// The one AF_XDP dump (xsk_diag).
     Xdp,
+    /// Part of the one AF_TIPC dump (tipc_diag), told apart by TIPC_NLA_SOCK_TYPE.
+    Tipc { sock_type: u8 },
 }
 
 /// Which /proc/net files hold a kind.
@@ -280,6 +284,7 @@ const SOCK_STREAM: u8 = libc::SOCK_STREAM as u8;
 const SOCK_DGRAM: u8 = libc::SOCK_DGRAM as u8;
 const SOCK_SEQPACKET: u8 = libc::SOCK_SEQPACKET as u8;
 const SOCK_RAW: u8 = libc::SOCK_RAW as u8;
+const SOCK_RDM: u8 = libc::SOCK_RDM as u8;
 /// IPPROTO_MPTCP (linux/in.h); above 255, so it is not in every libc.
 pub const IPPROTO_MPTCP: u16 = 262;
 
@@ -487,6 +492,48 @@ registry! {
         diag: Diag::Xdp,
         proc: ProcFiles::Absent,
     },
+    /// TIPC sockets (`collect/netlink/tipc.rs`), one kind per socket type; `node:port`
+    /// addresses. Not in ss's `all`, nor shown by default.
+    TipcStream => TableKind {
+        ss_name: "ti_st",
+        class: FamilyClass::Tipc,
+        flag: Flag::Tipc,
+        in_default: false,
+        default_states: DefaultStates::Connected,
+        query_names: &["tipc"],
+        diag: Diag::Tipc { sock_type: SOCK_STREAM },
+        proc: ProcFiles::Absent,
+    },
+    TipcDgram => TableKind {
+        ss_name: "ti_dg",
+        class: FamilyClass::Tipc,
+        flag: Flag::Tipc,
+        in_default: false,
+        default_states: DefaultStates::Connected,
+        query_names: &["tipc"],
+        diag: Diag::Tipc { sock_type: SOCK_DGRAM },
+        proc: ProcFiles::Absent,
+    },
+    TipcRdm => TableKind {
+        ss_name: "ti_rd",
+        class: FamilyClass::Tipc,
+        flag: Flag::Tipc,
+        in_default: false,
+        default_states: DefaultStates::Connected,
+        query_names: &["tipc"],
+        diag: Diag::Tipc { sock_type: SOCK_RDM },
+        proc: ProcFiles::Absent,
+    },
+    TipcSeqpacket => TableKind {
+        ss_name: "ti_sq",
+        class: FamilyClass::Tipc,
+        flag: Flag::Tipc,
+        in_default: false,
+        default_states: DefaultStates::Connected,
+        query_names: &["tipc"],
+        diag: Diag::Tipc { sock_type: SOCK_SEQPACKET },
+        proc: ProcFiles::Absent,
+    },
 }
 
 impl Netid {
@@ -536,6 +583,14 @@ impl Netid {
         Netid::ALL
             .into_iter()
             .find(|n| matches!(n.kind().diag, Diag::Vsock { sock_type: t } if t == sock_type))
+    }
+
+    /// The TIPC kind of a socket type (TIPC_NLA_SOCK_TYPE).
+    pub fn of_tipc_type(sock_type: u32) -> Option<Netid> {
+        let t = u8::try_from(sock_type).ok()?;
+        Netid::ALL
+            .into_iter()
+            .find(|n| matches!(n.kind().diag, Diag::Tipc { sock_type: s } if s == t))
     }
 
     /// Whether the kernel builds this table's diag module apart (`dccp_diag`, `sctp_diag`): an ENOENT
@@ -623,6 +678,12 @@ impl NetidSet {
     pub fn is_empty(self) -> bool {
         self.len() == 0
     }
+    /// How many of ss's tables these kinds are, which decides whether the Netid column
+    /// shows: the four TIPC kinds are one table (TIPC_DB) to ss.
+    pub fn ss_tables(self) -> usize {
+        let tipc = NetidSet::of_class(FamilyClass::Tipc);
+        self.without(tipc).len() + usize::from(!self.intersect(tipc).is_empty())
+    }
     pub fn iter(self) -> impl Iterator<Item = Netid> {
         Netid::ALL.into_iter().filter(move |n| self.contains(*n))
     }
@@ -639,7 +700,12 @@ mod tests {
         for (i, n) in Netid::ALL.into_iter().enumerate() {
             assert_eq!(n as usize, i);
             assert_eq!(Netid::from_ss_name(n.as_str()), Some(n));
-            assert!(n.kind().query_names.contains(&"all"), "{n:?}");
+            // ss's `all` leaves TIPC out.
+            assert_eq!(
+                n.kind().query_names.contains(&"all"),
+                n.class() != FamilyClass::Tipc,
+                "{n:?}"
+            );
             assert!(NetidSet::of_flag(n.kind().flag).contains(n));
         }
     }
@@ -651,7 +717,7 @@ mod tests {
             names,
             [
                 "tcp", "udp", "u_str", "u_dgr", "u_seq", "raw", "mptcp", "p_raw", "p_dgr", "nl",
-                "dccp", "sctp", "v_str", "v_dgr", "xdp"
+                "dccp", "sctp", "v_str", "v_dgr", "xdp", "ti_st", "ti_dg", "ti_rd", "ti_sq"
             ]
         );
     }
@@ -680,13 +746,19 @@ mod tests {
         );
         assert_eq!(Netid::of_vsock_type(2), Some(Netid::VsockDgram));
         assert_eq!(Netid::of_vsock_type(5), None);
-        let netlink = netlink.union(vsock);
+        let tipc = NetidSet::of_flag(Flag::Tipc);
+        assert_eq!(tipc, NetidSet::of_class(FamilyClass::Tipc));
+        assert_eq!((tipc.len(), tipc.ss_tables()), (4, 1));
+        assert_eq!(tipc.union(NetidSet::of(&[Netid::Tcp])).ss_tables(), 2);
+        assert_eq!(Netid::of_tipc_type(5), Some(Netid::TipcSeqpacket));
+        assert_eq!(Netid::of_tipc_type(4), Some(Netid::TipcRdm));
+        let netlink = netlink.union(vsock).union(tipc);
         assert_eq!(NetidSet::of_class(FamilyClass::Inet), inet);
         assert_eq!(NetidSet::of_class(FamilyClass::Unix), unix);
         assert_eq!(NetidSet::of_class(FamilyClass::Link), link);
         assert_eq!(
             NetidSet::of_class(FamilyClass::Netlink),
-            netlink.without(vsock)
+            netlink.without(vsock).without(tipc)
         );
         assert_eq!(NetidSet::of_flag(Flag::Unix), unix);
         assert_eq!(NetidSet::of_flag(Flag::Packet), link);
@@ -704,7 +776,13 @@ mod tests {
 
     #[test]
     fn ss_query_and_family_names() {
-        assert_eq!(NetidSet::of_query_name("all"), Some(NetidSet::ALL));
+        let tipc = NetidSet::of_class(FamilyClass::Tipc);
+        assert_eq!(
+            NetidSet::of_query_name("all"),
+            Some(NetidSet::ALL.without(tipc))
+        );
+        assert_eq!(NetidSet::of_query_name("tipc"), Some(tipc));
+        assert_eq!(NetidSet::of_family_name("tipc"), Some(tipc));
         assert_eq!(
             NetidSet::of_query_name("inet"),
             Some(NetidSet::of_class(FamilyClass::Inet))
@@ -766,7 +844,7 @@ mod tests {
                 }
                 (Diag::Inet { .. }, ProcFiles::Inet { .. } | ProcFiles::Absent)
                 | (Diag::Netlink, ProcFiles::Netlink { .. })
-                | (Diag::Vsock { .. } | Diag::Xdp, ProcFiles::Absent) => {}
+                | (Diag::Vsock { .. } | Diag::Xdp | Diag::Tipc { .. }, ProcFiles::Absent) => {}
                 other => panic!("{n:?}: netlink and /proc disagree on the class: {other:?}"),
             }
         }

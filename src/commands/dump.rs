@@ -68,7 +68,7 @@ pub fn run(args: &DumpArgs, no_config: bool) -> anyhow::Result<()> {
     let unread = crate::selection::ss::resolve(&args.select).unread;
     let table_opts = TableOptions {
         // ss counts every table it asks, read by sockeye or not.
-        show_netid: plan.query.netids.len() + unread.len() != 1,
+        show_netid: plan.query.netids.ss_tables() + unread.len() != 1,
         show_state: plan.query.states.single().is_none(),
         header: !args.no_header,
         processes: args.processes,

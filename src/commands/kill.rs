@@ -155,6 +155,7 @@ fn endpoint(e: &Endpoint) -> String {
         Endpoint::NetlinkPeer { group, portid } => format!("{group}:{portid}"),
         Endpoint::Vsock { cid, port } => format!("{cid}:{port}"),
         Endpoint::Xdp { ifindex, queue } => format!("{ifindex}:q{queue}"),
+        Endpoint::Tipc { node, port } => format!("{node}:{port}"),
         Endpoint::Nothing => "*".to_string(),
     }
 }

@@ -133,6 +133,7 @@ impl ClosedCounter {
             | Endpoint::NetlinkPeer { .. }
             | Endpoint::Vsock { .. }
             | Endpoint::Xdp { .. }
+            | Endpoint::Tipc { .. }
             | Endpoint::Nothing => None,
         };
         [s.local_port(), peer]

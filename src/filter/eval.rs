@@ -50,6 +50,8 @@ fn port_value(s: &Socket, side: Side) -> i64 {
         Endpoint::Vsock { port, .. } => i64::from(*port as i32),
         // ss's lport of an XDP socket: its queue id.
         Endpoint::Xdp { queue, .. } => i64::from(*queue as i32),
+        // ss's tipc_show_sock leaves lport/rport 0.
+        Endpoint::Tipc { .. } => 0,
         Endpoint::Nothing if s.netid == crate::model::Netid::Netlink => -1,
         Endpoint::Nothing => 0,
     }
@@ -116,6 +118,7 @@ fn cond(c: &Cond, s: &Socket) -> bool {
             | Endpoint::NetlinkPeer { .. }
             | Endpoint::Vsock { .. }
             | Endpoint::Xdp { .. }
+            | Endpoint::Tipc { .. }
             | Endpoint::Nothing => false,
         },
     }
@@ -138,6 +141,7 @@ fn host_match(h: &HostCond, side: Side, s: &Socket) -> bool {
             | Endpoint::NetlinkPeer { .. }
             | Endpoint::Vsock { .. }
             | Endpoint::Xdp { .. }
+            | Endpoint::Tipc { .. }
             | Endpoint::Nothing => false,
         };
     }
@@ -155,6 +159,7 @@ fn host_match(h: &HostCond, side: Side, s: &Socket) -> bool {
             | Endpoint::NetlinkPeer { .. }
             | Endpoint::Vsock { .. }
             | Endpoint::Xdp { .. }
+            | Endpoint::Tipc { .. }
             | Endpoint::Nothing => false,
         },
         _ => true,

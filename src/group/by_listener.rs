@@ -114,7 +114,11 @@ fn listen_key(s: &Socket) -> Option<ListenKey<'_>> {
         | Netid::Sctp
         | Netid::VsockStream
         | Netid::VsockDgram
-        | Netid::Xdp => None,
+        | Netid::Xdp
+        | Netid::TipcStream
+        | Netid::TipcDgram
+        | Netid::TipcRdm
+        | Netid::TipcSeqpacket => None,
     }
 }
 

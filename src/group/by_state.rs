@@ -16,6 +16,7 @@ pub enum StateGroupKey {
     Sctp,
     Vsock,
     Xdp,
+    Tipc,
 }
 
 impl StateGroupKey {
@@ -32,6 +33,9 @@ impl StateGroupKey {
             Netid::Sctp => StateGroupKey::Sctp,
             Netid::VsockStream | Netid::VsockDgram => StateGroupKey::Vsock,
             Netid::Xdp => StateGroupKey::Xdp,
+            Netid::TipcStream | Netid::TipcDgram | Netid::TipcRdm | Netid::TipcSeqpacket => {
+                StateGroupKey::Tipc
+            }
         }
     }
 
@@ -50,6 +54,7 @@ impl StateGroupKey {
             StateGroupKey::Sctp => "SCTP",
             StateGroupKey::Vsock => "VSOCK",
             StateGroupKey::Xdp => "XDP",
+            StateGroupKey::Tipc => "TIPC",
         }
     }
 
@@ -70,6 +75,7 @@ impl StateGroupKey {
             StateGroupKey::Sctp => 27,
             StateGroupKey::Vsock => 28,
             StateGroupKey::Xdp => 29,
+            StateGroupKey::Tipc => 30,
         }
     }
 }
@@ -98,9 +104,9 @@ pub fn by_state(sockets: &[Socket]) -> Vec<StateGroup> {
 pub struct StateTally {
     counts: StateCounts,
     /// Members per slot: the 12 TCP states by kernel number, then UDP, unix, raw, MPTCP,
-    /// packet, netlink, DCCP, SCTP, vsock and XDP.
-    slots: [Vec<usize>; 22],
-    keys: [Option<StateGroupKey>; 22],
+    /// packet, netlink, DCCP, SCTP, vsock, XDP and TIPC.
+    slots: [Vec<usize>; 23],
+    keys: [Option<StateGroupKey>; 23],
 }
 
 impl StateTally {
@@ -118,6 +124,7 @@ impl StateTally {
             Netid::Sctp => 19,
             Netid::VsockStream | Netid::VsockDgram => 20,
             Netid::Xdp => 21,
+            Netid::TipcStream | Netid::TipcDgram | Netid::TipcRdm | Netid::TipcSeqpacket => 22,
         };
         if self.keys[slot].is_none() {
             self.keys[slot] = Some(StateGroupKey::of(s));
@@ -170,7 +177,11 @@ impl StateCounts {
             | Netid::Sctp
             | Netid::VsockStream
             | Netid::VsockDgram
-            | Netid::Xdp => self.other += 1,
+            | Netid::Xdp
+            | Netid::TipcStream
+            | Netid::TipcDgram
+            | Netid::TipcRdm
+            | Netid::TipcSeqpacket => self.other += 1,
         }
     }
     pub fn tcp(&self, st: TcpState) -> usize {

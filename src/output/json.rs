@@ -91,6 +91,16 @@ impl Serialize for SocketJson<'_> {
             m.serialize_entry("local_cid", l)?;
             m.serialize_entry("peer_cid", p)?;
         }
+        if s.netid.class() == crate::tables::FamilyClass::Tipc {
+            // A TIPC end's node address; the ports are in `local_port` / `peer_port`, and
+            // an unconnected socket's peer is null.
+            let node = |e: &Endpoint| match e {
+                Endpoint::Tipc { node, .. } => Some(*node),
+                _ => None,
+            };
+            m.serialize_entry("local_node", &node(&s.local))?;
+            m.serialize_entry("peer_node", &node(&s.peer))?;
+        }
         if s.netid == crate::model::Netid::Xdp {
             // XDP_DIAG_INFO's binding; null for a socket not bound yet.
             let (ifindex, queue) = match s.local {

@@ -330,6 +330,11 @@ pub fn put_endpoint(e: &mut Enc, ep: &Endpoint) {
             e.var((*ifindex).into());
             e.var((*queue).into());
         }
+        Endpoint::Tipc { node, port } => {
+            e.u8(10);
+            e.var((*node).into());
+            e.var((*port).into());
+        }
     }
 }
 
@@ -381,6 +386,10 @@ pub fn get_endpoint(d: &mut Dec) -> Result<Endpoint, DecodeError> {
         9 => Endpoint::Xdp {
             ifindex: u32::try_from(d.var()?).map_err(|_| DecodeError::Bad("xdp interface"))?,
             queue: u32::try_from(d.var()?).map_err(|_| DecodeError::Bad("xdp queue"))?,
+        },
+        10 => Endpoint::Tipc {
+            node: u32::try_from(d.var()?).map_err(|_| DecodeError::Bad("tipc node"))?,
+            port: u32::try_from(d.var()?).map_err(|_| DecodeError::Bad("tipc port"))?,
         },
         _ => return Err(DecodeError::Bad("endpoint kind")),
     })

@@ -92,7 +92,7 @@ pub fn run(args: &DumpArgs, path: &Path, no_config: bool) -> anyhow::Result<()> 
         write_json(&mut w, &snap.sockets, snap.source, &json_options(args))?;
     } else {
         let opts = TableOptions {
-            show_netid: query.netids.len() != 1,
+            show_netid: query.netids.ss_tables() != 1,
             show_state: query.states.single().is_none(),
             header: !args.no_header,
             processes: args.processes,
@@ -260,6 +260,7 @@ fn endpoint(e: &Endpoint) -> String {
         Endpoint::NetlinkPeer { group, portid } => format!("{group}:{portid}"),
         Endpoint::Vsock { cid, port } => format!("{cid}:{port}"),
         Endpoint::Xdp { ifindex, queue } => format!("{ifindex}:q{queue}"),
+        Endpoint::Tipc { node, port } => format!("{node}:{port}"),
         Endpoint::Nothing => "*".to_string(),
     }
 }

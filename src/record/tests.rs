@@ -413,6 +413,10 @@ fn family_endpoints_round_trip() {
             ifindex: 4,
             queue: 0,
         },
+        Endpoint::Tipc {
+            node: 16781313,
+            port: u32::MAX,
+        },
     ];
     let mut e = Enc { buf: Vec::new() };
     for ep in &ends {
@@ -427,7 +431,11 @@ fn family_endpoints_round_trip() {
         get_endpoint(&mut Dec::new(&[8])).is_err(),
         "a truncated vsock end"
     );
-    assert!(get_endpoint(&mut Dec::new(&[10])).is_err());
+    assert!(
+        get_endpoint(&mut Dec::new(&[10, 1])).is_err(),
+        "a truncated TIPC end"
+    );
+    assert!(get_endpoint(&mut Dec::new(&[11])).is_err());
 }
 
 fn time_wait(expires_ms: u64) -> Socket {

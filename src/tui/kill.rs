@@ -165,6 +165,7 @@ fn endpoint(s: &Socket) -> String {
         }
         crate::model::Endpoint::Vsock { .. } => "vsock".into(),
         crate::model::Endpoint::Xdp { .. } => "xdp".into(),
+        crate::model::Endpoint::Tipc { .. } => "tipc".into(),
         crate::model::Endpoint::Nothing => "*".into(),
     }
 }

@@ -6,7 +6,7 @@ use super::wire::{
     self, AF_INET6, Messages, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN, Next,
     SOCK_DIAG_BY_FAMILY, TCPDIAG_GETSOCK,
 };
-use super::{nlsock, packet, unix, vsock, xdp};
+use super::{nlsock, packet, tipc, unix, vsock, xdp};
 use crate::collect::Query;
 use crate::model::{Netid, Socket};
 
@@ -110,6 +110,7 @@ pub(crate) fn process_datagram(
                     Table::Netlink => nlsock::decode(payload, query),
                     Table::Vsock => vsock::decode(payload, query),
                     Table::Xdp => xdp::decode(payload, query),
+                    Table::Tipc => tipc::decode(payload, query),
                 };
                 match decoded {
                     Decoded::Keep(s) => out.push(s),

@@ -135,7 +135,12 @@ fn dump_once<T: Transport>(
         let table_start = out.len();
         let mut bytecode = match table {
             Table::Inet { .. } => query.bytecode.as_deref().map(|b| b.as_slice()),
-            Table::Unix | Table::Packet | Table::Netlink | Table::Vsock | Table::Xdp => None,
+            Table::Unix
+            | Table::Packet
+            | Table::Netlink
+            | Table::Vsock
+            | Table::Xdp
+            | Table::Tipc => None,
         };
         if table.is_inet() {
             inet_tables += 1;
@@ -206,13 +211,13 @@ fn dump_once<T: Transport>(
                 ));
                 break;
             }
-            if matches!(table, Table::Vsock | Table::Xdp) && errno == libc::ENOENT {
+            if matches!(table, Table::Vsock | Table::Xdp | Table::Tipc) && errno == libc::ENOENT {
                 // No vsock_diag / xsk_diag (modules of their own): the tables are empty, as
                 // ss prints them; netlink itself is fine.
-                let kinds = if table == Table::Vsock {
-                    " (v_str, v_dgr)"
-                } else {
-                    ""
+                let kinds = match table {
+                    Table::Vsock => " (v_str, v_dgr)",
+                    Table::Tipc => " (ti_st, ti_dg, ti_rd, ti_sq)",
+                    _ => "",
                 };
                 warnings.push(format!(
                     "{}{kinds}: empty: this kernel cannot dump it (no diag module for it: \
@@ -321,6 +326,7 @@ fn dump_table<T: Transport>(
         ),
         Table::Vsock => super::vsock::request(super::vsock::states(query), seq, &mut st.req),
         Table::Xdp => super::xdp::request(seq, &mut st.req),
+        Table::Tipc => super::tipc::request(super::vsock::states(query), seq, &mut st.req),
         Table::Netlink => wire::netlink_request(
             wire::NDIAG_SHOW_MEMINFO | wire::NDIAG_SHOW_GROUPS,
             seq,

@@ -264,6 +264,7 @@ fn family_wanted(s: &Socket, query: &Query) -> bool {
             | Endpoint::NetlinkPeer { .. }
             | Endpoint::Vsock { .. }
             | Endpoint::Xdp { .. }
+            | Endpoint::Tipc { .. }
             | Endpoint::Nothing => false,
         }
 }

@@ -32,6 +32,7 @@ mod packet;
 pub mod probe;
 mod sctp;
 mod table;
+mod tipc;
 mod ulp;
 mod unix;
 mod vsock;

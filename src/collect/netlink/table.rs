@@ -27,6 +27,8 @@ pub enum Table {
     Vsock,
     /// Every AF_XDP socket in one dump.
     Xdp,
+    /// Every TIPC socket type in one dump, split by TIPC_NLA_SOCK_TYPE.
+    Tipc,
 }
 
 impl Table {
@@ -54,6 +56,7 @@ impl Table {
             Table::Netlink => "netlink",
             Table::Vsock => "vsock",
             Table::Xdp => "xdp",
+            Table::Tipc => "tipc",
         }
     }
 
@@ -79,8 +82,8 @@ impl Table {
 pub(crate) fn tables(query: &Query, one_walk: bool) -> Vec<Table> {
     let mut t = Vec::with_capacity(5);
     // In the table registry's (ss's) order; every kind of request handled here.
-    let (mut unix, mut packet, mut netlink, mut vsock, mut xdp) =
-        (false, false, false, false, false);
+    let (mut unix, mut packet, mut netlink, mut vsock, mut xdp, mut tipc) =
+        (false, false, false, false, false, false);
     for netid in query.netids.iter() {
         match netid.kind().diag {
             Diag::Inet {
@@ -103,6 +106,7 @@ pub(crate) fn tables(query: &Query, one_walk: bool) -> Vec<Table> {
             Diag::Netlink => netlink = true,
             Diag::Vsock { .. } => vsock = true,
             Diag::Xdp => xdp = true,
+            Diag::Tipc { .. } => tipc = true,
         }
     }
     if unix {
@@ -116,6 +120,9 @@ pub(crate) fn tables(query: &Query, one_walk: bool) -> Vec<Table> {
     }
     if vsock {
         t.push(Table::Vsock);
+    }
+    if tipc {
+        t.push(Table::Tipc);
     }
     if xdp {
         t.push(Table::Xdp);

@@ -68,7 +68,7 @@ pub fn run(args: &DumpArgs, no_config: bool) -> anyhow::Result<()> {
     let stdout = io::stdout();
     let is_tty = stdout.is_terminal();
     let opts = TableOptions {
-        show_netid: query.netids.len() != 1,
+        show_netid: query.netids.ss_tables() != 1,
         show_state,
         header: !args.no_header,
         processes: false,

@@ -214,6 +214,15 @@ impl CellCtx {
                 self.push_ifname(*ifindex, out);
                 out.push(':');
             }
+            // ss's tipc_sock_addr_print: both numbers in decimal.
+            Endpoint::Tipc { node, .. } => {
+                push_u64(out, (*node).into());
+                out.push(':');
+            }
+            // ss's tipc_show_sock prints an unconnected peer with `-` as the delimiter.
+            Endpoint::Nothing if s.netid.class() == crate::tables::FamilyClass::Tipc => {
+                out.push('-')
+            }
             // ss prints an empty address with `*` as its delimiter, and no port.
             Endpoint::Nothing => out.push('*'),
         }
@@ -281,6 +290,7 @@ impl CellCtx {
                 out.push('q');
                 push_u64(out, (*queue).into());
             }
+            Endpoint::Tipc { port, .. } => push_u64(out, (*port).into()),
             Endpoint::Nothing => {}
             Endpoint::Unix { .. } => {
                 if end == End::Local {

@@ -85,6 +85,7 @@ pub(super) fn endpoint_key(e: &Endpoint) -> SortKey<'_> {
         Endpoint::Xdp { ifindex, queue } => {
             SortKey::Int((u64::from(*ifindex) << 32) | u64::from(*queue))
         }
+        Endpoint::Tipc { node, port } => SortKey::Int((u64::from(*node) << 32) | u64::from(*port)),
         Endpoint::Nothing => SortKey::Unknown,
     }
 }
@@ -99,6 +100,7 @@ pub(super) fn port_key(e: &Endpoint) -> SortKey<'_> {
         }
         Endpoint::Vsock { port, .. } => SortKey::Int((*port).into()),
         Endpoint::Xdp { queue, .. } => SortKey::Int((*queue).into()),
+        Endpoint::Tipc { port, .. } => SortKey::Int((*port).into()),
         Endpoint::Nothing => SortKey::Unknown,
     }
 }

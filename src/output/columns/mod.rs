@@ -505,9 +505,16 @@ impl Column {
             Column::LocalPort if let Endpoint::Vsock { port, .. } = s.local => {
                 JsonValue::U64(port.into())
             }
+            // A TIPC port (its node is `local_node`, output/json.rs).
+            Column::LocalPort if let Endpoint::Tipc { port, .. } = s.local => {
+                JsonValue::U64(port.into())
+            }
             Column::LocalPort => addr(|(l, _)| JsonValue::U64(l.1.into())),
             Column::PeerAddr => addr(|(_, p)| JsonValue::Addr(p.0)),
             Column::PeerPort if let Endpoint::Vsock { port, .. } = s.peer => {
+                JsonValue::U64(port.into())
+            }
+            Column::PeerPort if let Endpoint::Tipc { port, .. } = s.peer => {
                 JsonValue::U64(port.into())
             }
             Column::PeerPort => addr(|(_, p)| JsonValue::U64(p.1.into())),

@@ -75,7 +75,11 @@ pub fn is_inet(s: &Socket) -> bool {
         | Netid::Sctp
         | Netid::VsockStream
         | Netid::VsockDgram
-        | Netid::Xdp => false,
+        | Netid::Xdp
+        | Netid::TipcStream
+        | Netid::TipcDgram
+        | Netid::TipcRdm
+        | Netid::TipcSeqpacket => false,
     }
 }
 
@@ -96,7 +100,11 @@ pub fn sort(sockets: &mut [Socket]) {
             | Netid::Sctp
             | Netid::VsockStream
             | Netid::VsockDgram
-            | Netid::Xdp => 4,
+            | Netid::Xdp
+            | Netid::TipcStream
+            | Netid::TipcDgram
+            | Netid::TipcRdm
+            | Netid::TipcSeqpacket => 4,
         };
         (table, is_v6(s))
     });
@@ -135,7 +143,11 @@ pub fn selected(s: &Socket, layout: &Layout) -> bool {
             | Netid::Sctp
             | Netid::VsockStream
             | Netid::VsockDgram
-            | Netid::Xdp,
+            | Netid::Xdp
+            | Netid::TipcStream
+            | Netid::TipcDgram
+            | Netid::TipcRdm
+            | Netid::TipcSeqpacket,
             _,
         ) => false,
     };
@@ -377,7 +389,11 @@ pub fn inet_row(s: &Socket, layout: &Layout, lookup: &mut dyn Lookup) -> String 
         | Netid::Sctp
         | Netid::VsockStream
         | Netid::VsockDgram
-        | Netid::Xdp => return String::new(),
+        | Netid::Xdp
+        | Netid::TipcStream
+        | Netid::TipcDgram
+        | Netid::TipcRdm
+        | Netid::TipcSeqpacket => return String::new(),
     };
     let name = if v6 {
         format!("{proto}6")
@@ -444,7 +460,11 @@ pub fn unix_row(s: &Socket, layout: &Layout, lookup: &mut dyn Lookup) -> String 
         | Netid::Sctp
         | Netid::VsockStream
         | Netid::VsockDgram
-        | Netid::Xdp => return String::new(),
+        | Netid::Xdp
+        | Netid::TipcStream
+        | Netid::TipcDgram
+        | Netid::TipcRdm
+        | Netid::TipcSeqpacket => return String::new(),
     };
     let (flags, state) = match s.state {
         TcpState::Listen => ("[ ACC ]", "LISTENING"),

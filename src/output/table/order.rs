@@ -1,13 +1,13 @@
-//! ss's print order of the socket kinds: netlink, packet, unix, raw, UDP, TCP, DCCP, SCTP, vsock, XDP, MPTCP.
+//! ss's print order of the socket kinds: netlink, packet, unix, raw, UDP, TCP, DCCP, SCTP, vsock, TIPC, XDP, MPTCP.
 
 use crate::model::{Netid, Socket};
 
 /// How many table classes [`table_class`] numbers.
-pub(super) const CLASSES: usize = 11;
+pub(super) const CLASSES: usize = 12;
 
 /// ss 6.1 prints netlink, packet (raw and dgram interleaved, one dump), unix, raw, UDP, TCP,
-/// DCCP, SCTP, vsock (stream and dgram interleaved, one dump) XDP and last MPTCP (after
-/// TIPC).
+/// DCCP, SCTP, vsock (stream and dgram interleaved, one dump), TIPC (every type
+/// interleaved, one dump), XDP and last MPTCP.
 pub(super) fn table_class(s: &Socket) -> u8 {
     match s.netid {
         Netid::Netlink => 0,
@@ -19,8 +19,9 @@ pub(super) fn table_class(s: &Socket) -> u8 {
         Netid::Dccp => 6,
         Netid::Sctp => 7,
         Netid::VsockStream | Netid::VsockDgram => 8,
-        Netid::Xdp => 9,
-        Netid::Mptcp => 10,
+        Netid::TipcStream | Netid::TipcDgram | Netid::TipcRdm | Netid::TipcSeqpacket => 9,
+        Netid::Xdp => 10,
+        Netid::Mptcp => 11,
     }
 }
 

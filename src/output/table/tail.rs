@@ -24,7 +24,12 @@ pub(super) fn push_tail(out: &mut String, s: &Socket, ctx: &CellCtx, opts: &Tabl
         // ss's vsock_stats_print ends with the owners (proc_ctx_print): nothing else.
         Netid::VsockStream | Netid::VsockDgram => return,
         // ss's xdp_stats_print: the owners, then -e's uid/ino/sk (rings not yet).
-        Netid::Xdp => {
+        // ss's tipc_show_sock: -e's uid/ino/sk and the owners (--tipcinfo not yet).
+        Netid::Xdp
+        | Netid::TipcStream
+        | Netid::TipcDgram
+        | Netid::TipcRdm
+        | Netid::TipcSeqpacket => {
             if opts.extended {
                 push_sock_details(out, s, details);
             }

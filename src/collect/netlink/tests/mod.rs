@@ -172,5 +172,6 @@ mod dump;
 mod extras;
 mod one_walk;
 mod sctp;
+mod tipc;
 mod vsock;
 mod xdp;
