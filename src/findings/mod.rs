@@ -439,6 +439,9 @@ pub(crate) fn never_decreases(values: &[u64]) -> bool {
 pub(crate) mod fixture;
 
 #[cfg(test)]
+mod bench;
+
+#[cfg(test)]
 mod filter_tests {
     use super::fixture::tcp;
     use super::*;
