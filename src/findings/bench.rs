@@ -29,10 +29,14 @@ fn table(round: u32) -> Vec<Socket> {
             6 => TcpState::FinWait2,
             _ => TcpState::Established,
         };
-        let s = tcp(state, ("192.168.0.1", 8000 + (i % 20) as u16), (&peer, 40000))
-            .cookie(1000 + u64::from(i))
-            .queues(0, 0)
-            .segs(1000 + round * 10, round);
+        let s = tcp(
+            state,
+            ("192.168.0.1", 8000 + (i % 20) as u16),
+            (&peer, 40000),
+        )
+        .cookie(1000 + u64::from(i))
+        .queues(0, 0)
+        .segs(1000 + round * 10, round);
         v.push(s);
     }
     for i in 0..980u16 {
@@ -79,7 +83,9 @@ fn evaluate_over_100k_sockets() {
         .collect();
     println!("observe (distill + evaluate) ms: {}", ms.join(" "));
     // evaluate alone over a whole window: the newest snapshot whole, the rest distilled.
-    let mut window: Vec<Snapshot> = (0..5).map(|r| super::history::distill(&snapshot(r))).collect();
+    let mut window: Vec<Snapshot> = (0..5)
+        .map(|r| super::history::distill(&snapshot(r)))
+        .collect();
     window.push(snapshot(5));
     let w = super::Window {
         snaps: &window,
