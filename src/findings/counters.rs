@@ -4,7 +4,7 @@
 use rustc_hash::FxHashMap;
 
 use super::tally::Scan;
-use super::{Finding, Rule, Severity, Thresholds, Window, endpoint};
+use super::{Finding, Rule, Severity, Thresholds, endpoint};
 use crate::model::Netid;
 
 /// RetransSegs over OutSegs across the window, for the whole host only (with a filter the
@@ -231,6 +231,7 @@ pub fn syncookies(scan: &Scan<'_, '_>, t: &Thresholds) -> Vec<Finding> {
 mod tests {
     use super::super::fixture::*;
     use super::*;
+    use crate::findings::Window;
 
     fn seg(out: u64, retrans: u64) -> crate::model::KernelCounters {
         counters(|c| {

@@ -3,6 +3,7 @@
 
 use super::fixture::*;
 use super::*;
+use crate::model::TcpState;
 
 /// Round `i` of a window in which each rule has something to say.
 fn round(i: u32) -> (Vec<Socket>, KernelCounters) {

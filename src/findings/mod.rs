@@ -18,7 +18,7 @@ pub mod unix;
 
 use std::fmt::Write as _;
 
-use crate::model::{Endpoint, KernelCounters, Netid, Snapshot, Socket, TcpState};
+use crate::model::{Endpoint, KernelCounters, Netid, Snapshot, Socket};
 use crate::tables::NetidSet;
 pub use tally::Scan;
 pub use thresholds::Thresholds;
@@ -448,6 +448,7 @@ mod filter_tests {
     use super::fixture::tcp;
     use super::*;
     use crate::filter::Filter;
+    use crate::model::TcpState;
 
     fn filter(text: &str) -> Filter {
         let words: Vec<String> = text.split_whitespace().map(String::from).collect();

@@ -8,7 +8,7 @@ use super::{
     Finding, Rule, Severity, SockKey, Thresholds, connections_filter, endpoint, holder, key_of,
     listener_filter, never_decreases, series, with_holder,
 };
-use crate::model::{Netid, Socket, TcpState, TimerKind};
+use crate::model::{Netid, Socket, TimerKind};
 
 /// A listener's (queue, limit) per snapshot, its local address and holder.
 type ListenerSamples = (Vec<Option<(u32, u32)>>, String, String);
@@ -342,6 +342,7 @@ pub(super) fn pressure(samples: &[Option<(u32, u32)>], ratio: f64) -> Option<Pre
 mod tests {
     use super::super::fixture::*;
     use super::*;
+    use crate::model::TcpState;
 
     fn listener(q: u32, limit: u32) -> Socket {
         tcp(TcpState::Listen, ("127.0.0.1", 7001), ("0.0.0.0", 0))

@@ -5,7 +5,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::tally::Scan;
 use super::{
-    Finding, Rule, Severity, SockKey, Thresholds, Window, addr_word, endpoint, holder, key_of,
+    Finding, Rule, Severity, SockKey, Thresholds, addr_word, endpoint, holder, key_of,
     listener_filter, never_decreases, per_minute, series, with_holder,
 };
 use crate::model::{Netid, Socket, TcpState};
@@ -318,6 +318,7 @@ fn level(ratio: f64, t: &Thresholds) -> Option<Severity> {
 mod tests {
     use super::super::fixture::*;
     use super::*;
+    use crate::findings::Window;
 
     fn cw(port: u16, peer: u16, cookie: u64) -> Socket {
         tcp(

@@ -4,9 +4,7 @@
 use rustc_hash::FxHashMap;
 
 use super::tally::Scan;
-use super::{
-    Finding, Rule, Severity, SockKey, Thresholds, Window, endpoint, filter_word, holder, key_of,
-};
+use super::{Finding, Rule, Severity, SockKey, Thresholds, endpoint, filter_word, holder, key_of};
 use crate::model::{Netid, Socket};
 
 const WHY_DROPS: &str = "Datagrams arrive faster than the application reads them: once the \
@@ -144,6 +142,7 @@ pub fn receive_drops(scan: &Scan<'_, '_>, t: &Thresholds) -> Vec<Finding> {
 mod tests {
     use super::super::fixture::*;
     use super::*;
+    use crate::findings::Window;
 
     fn sock(rmem: u32, drops: u32) -> Socket {
         udp(("127.0.0.1", 5353))
