@@ -3,12 +3,14 @@
 
 use rustc_hash::FxHashMap;
 
-use super::{Finding, Rule, Severity, Thresholds, Window, endpoint, listeners};
-use crate::model::{Netid, TcpState};
+use super::tally::Scan;
+use super::{Finding, Rule, Severity, Thresholds, endpoint};
+use crate::model::Netid;
 
 /// RetransSegs over OutSegs across the window, for the whole host only (with a filter the
 /// counters say nothing about the sockets asked for).
-pub fn retransmissions(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
+pub fn retransmissions(scan: &Scan<'_, '_>, t: &Thresholds) -> Vec<Finding> {
+    let w = scan.window;
     if !w.host_wide(Netid::Tcp) {
         return vec![];
     }
@@ -52,7 +54,8 @@ pub fn retransmissions(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
 /// Orphaned TCP sockets (closed by their process, still sending their last data or FIN) as
 /// a fraction of tcp_max_orphans, host-wide; TCPAbortOnMemory rising means the kernel is
 /// already resetting them.
-pub fn orphans(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
+pub fn orphans(scan: &Scan<'_, '_>, t: &Thresholds) -> Vec<Finding> {
+    let w = scan.window;
     if !w.host_wide(Netid::Tcp) {
         return vec![];
     }
@@ -86,16 +89,10 @@ pub fn orphans(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
         ));
     }
     // Orphans in the table: sockets in a closing state that no process holds.
-    if let Some(last) = w.last() {
+    if let Some(last) = scan.last() {
         let mut per: FxHashMap<&'static str, u64> = FxHashMap::default();
-        for s in &last.sockets {
-            if s.netid == Netid::Tcp
-                && s.inode == 0
-                && matches!(
-                    s.state,
-                    TcpState::FinWait1 | TcpState::LastAck | TcpState::Closing
-                )
-            {
+        for s in &last.closing {
+            if s.inode == 0 {
                 *per.entry(s.state.ss_name()).or_default() += 1;
             }
         }
@@ -133,7 +130,8 @@ pub fn orphans(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
 /// SYN cookies sent (the SYN queue overflowed), failed (ACKs with a bad cookie) or SYNs
 /// dropped with the queue full, host-wide; the SYN-RECV sockets per listener are the
 /// backlog that overflowed.
-pub fn syncookies(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
+pub fn syncookies(scan: &Scan<'_, '_>, t: &Thresholds) -> Vec<Finding> {
+    let w = scan.window;
     if !w.host_wide(Netid::Tcp) {
         return vec![];
     }
@@ -166,14 +164,11 @@ pub fn syncookies(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
     if !limits.is_empty() {
         evidence.push(limits.join(", "));
     }
-    if let Some(last) = w.last() {
-        let lst = listeners(last);
+    if let Some(last) = scan.last() {
+        let lst = &last.listeners;
         let mut per: FxHashMap<u16, u64> = FxHashMap::default();
-        for s in &last.sockets {
-            if s.netid == Netid::Tcp
-                && s.state == TcpState::SynRecv
-                && let Some(p) = s.local_port()
-            {
+        for s in &last.syn_recv {
+            if let Some(p) = s.local_port() {
                 *per.entry(p).or_default() += 1;
             }
         }
@@ -236,6 +231,7 @@ pub fn syncookies(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
 mod tests {
     use super::super::fixture::*;
     use super::*;
+    use crate::findings::Window;
 
     fn seg(out: u64, retrans: u64) -> crate::model::KernelCounters {
         counters(|c| {
@@ -247,7 +243,7 @@ mod tests {
     #[test]
     fn a_rising_retransmit_ratio_warns_and_a_quiet_host_does_not() {
         let snaps = counted(vec![(vec![], seg(10_000, 100)), (vec![], seg(20_000, 400))]);
-        let f = retransmissions(&win(&snaps), &Thresholds::default());
+        let f = retransmissions(&scan(&win(&snaps)), &Thresholds::default());
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].severity, Severity::Warning);
         assert!(
@@ -256,13 +252,13 @@ mod tests {
             f[0].evidence
         );
         let snaps = counted(vec![(vec![], seg(10_000, 100)), (vec![], seg(10_100, 150))]);
-        assert!(retransmissions(&win(&snaps), &Thresholds::default()).is_empty());
+        assert!(retransmissions(&scan(&win(&snaps)), &Thresholds::default()).is_empty());
         let snaps = counted(vec![
             (vec![], seg(10_000, 100)),
             (vec![], seg(20_000, 5000)),
         ]);
         assert_eq!(
-            retransmissions(&win(&snaps), &Thresholds::default())[0].severity,
+            retransmissions(&scan(&win(&snaps)), &Thresholds::default())[0].severity,
             Severity::Critical
         );
         let filtered = Window {
@@ -270,7 +266,7 @@ mod tests {
             whole_host: false,
             tables: crate::tables::NetidSet::ALL,
         };
-        assert!(retransmissions(&filtered, &Thresholds::default()).is_empty());
+        assert!(retransmissions(&scan(&filtered), &Thresholds::default()).is_empty());
     }
 
     #[test]
@@ -285,7 +281,7 @@ mod tests {
         };
         let fw1 = tcp(TcpState::FinWait1, ("10.0.0.1", 80), ("10.0.0.2", 5000));
         let snaps = counted(vec![(vec![], c(500, 0)), (vec![fw1.clone()], c(600, 0))]);
-        let f = orphans(&win(&snaps), &Thresholds::default());
+        let f = orphans(&scan(&win(&snaps)), &Thresholds::default());
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].severity, Severity::Warning);
         assert!(
@@ -299,9 +295,9 @@ mod tests {
         assert!(f[0].threshold.contains("orphans_warn = 0.5"));
         // Below the threshold: nothing; unless the kernel is already resetting orphans.
         let snaps = counted(vec![(vec![], c(10, 0)), (vec![], c(10, 0))]);
-        assert!(orphans(&win(&snaps), &Thresholds::default()).is_empty());
+        assert!(orphans(&scan(&win(&snaps)), &Thresholds::default()).is_empty());
         let snaps = counted(vec![(vec![], c(10, 4)), (vec![], c(10, 9))]);
-        let f = orphans(&win(&snaps), &Thresholds::default());
+        let f = orphans(&scan(&win(&snaps)), &Thresholds::default());
         assert_eq!(f[0].severity, Severity::Critical);
         assert!(f[0].evidence[1].contains("TCPAbortOnMemory +5"));
         // Unknown limit: no finding; a filtered selection: no finding.
@@ -309,14 +305,14 @@ mod tests {
             (vec![], counters(|c| c.tcp_orphan = Some(10_000))),
             (vec![], counters(|c| c.tcp_orphan = Some(10_000))),
         ]);
-        assert!(orphans(&win(&snaps), &Thresholds::default()).is_empty());
+        assert!(orphans(&scan(&win(&snaps)), &Thresholds::default()).is_empty());
         let snaps = counted(vec![(vec![], c(900, 0)), (vec![], c(900, 0))]);
         let filtered = Window {
             snaps: &snaps,
             whole_host: false,
             tables: crate::tables::NetidSet::ALL,
         };
-        assert!(orphans(&filtered, &Thresholds::default()).is_empty());
+        assert!(orphans(&scan(&filtered), &Thresholds::default()).is_empty());
     }
 
     #[test]
@@ -343,7 +339,7 @@ mod tests {
             ));
         }
         let snaps = counted(vec![(table.clone(), c(10, 0)), (table.clone(), c(50, 0))]);
-        let f = syncookies(&win(&snaps), &Thresholds::default());
+        let f = syncookies(&scan(&win(&snaps)), &Thresholds::default());
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].severity, Severity::Warning);
         assert!(
@@ -358,17 +354,17 @@ mod tests {
             f[0].evidence
         );
         let snaps = counted(vec![(table.clone(), c(10, 0)), (table, c(10, 7))]);
-        let f = syncookies(&win(&snaps), &Thresholds::default());
+        let f = syncookies(&scan(&win(&snaps)), &Thresholds::default());
         assert_eq!(f[0].severity, Severity::Critical);
         assert!(f[0].why.contains("dropped"));
         // Counters that did not move: nothing.
         let snaps = counted(vec![(vec![], c(10, 0)), (vec![], c(10, 0))]);
-        assert!(syncookies(&win(&snaps), &Thresholds::default()).is_empty());
+        assert!(syncookies(&scan(&win(&snaps)), &Thresholds::default()).is_empty());
         let t = Thresholds {
             syncookies_min: 100,
             ..Thresholds::default()
         };
         let snaps = counted(vec![(vec![], c(10, 0)), (vec![], c(50, 0))]);
-        assert!(syncookies(&win(&snaps), &t).is_empty());
+        assert!(syncookies(&scan(&win(&snaps)), &t).is_empty());
     }
 }

@@ -164,3 +164,8 @@ impl Mem for Socket {
         self
     }
 }
+
+/// The window tallied, as the rules take it.
+pub fn scan<'w, 'a>(w: &'w Window<'a>) -> super::Scan<'w, 'a> {
+    super::Scan::of(w)
+}

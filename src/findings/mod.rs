@@ -11,16 +11,16 @@ pub mod peers;
 pub mod queues;
 pub mod render;
 pub mod states;
+pub mod tally;
 pub mod thresholds;
 pub mod udp;
 pub mod unix;
 
 use std::fmt::Write as _;
 
-use rustc_hash::FxHashMap;
-
-use crate::model::{Endpoint, KernelCounters, Netid, Snapshot, Socket, TcpState};
+use crate::model::{Endpoint, KernelCounters, Netid, Snapshot, Socket};
 use crate::tables::NetidSet;
+pub use tally::Scan;
 pub use thresholds::Thresholds;
 
 /// How bad a finding is; the order is the report's order (worst first when sorted down).
@@ -232,32 +232,46 @@ impl Window<'_> {
     }
 }
 
-/// Every rule over the window, worst first, then by rule and place.
+/// The rules, in the order they run: each a function of the tallied window.
+pub const RULES: [fn(&Scan<'_, '_>, &Thresholds) -> Vec<Finding>; 13] = [
+    states::close_wait_leak,
+    queues::accept_queue_overflow,
+    queues::syn_backlog_pressure,
+    states::port_exhaustion,
+    states::fin_wait2_pile_up,
+    queues::stuck_receiver,
+    queues::stuck_sender,
+    counters::retransmissions,
+    counters::orphans,
+    counters::syncookies,
+    udp::receive_drops,
+    unix::listener_full,
+    peers::peer_retransmits,
+];
+
+/// Every rule over the window, worst first, then by rule and place. Each snapshot is walked
+/// once (into its [`tally::Tally`]); the rules read their groups of it.
 pub fn evaluate(window: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
     let mut out = Vec::new();
     if window.snaps.len() < 2 {
         return out;
     }
-    out.extend(states::close_wait_leak(window, t));
-    out.extend(queues::accept_queue_overflow(window, t));
-    out.extend(queues::syn_backlog_pressure(window, t));
-    out.extend(states::port_exhaustion(window, t));
-    out.extend(states::fin_wait2_pile_up(window, t));
-    out.extend(queues::stuck_receiver(window, t));
-    out.extend(queues::stuck_sender(window, t));
-    out.extend(counters::retransmissions(window, t));
-    out.extend(counters::orphans(window, t));
-    out.extend(counters::syncookies(window, t));
-    out.extend(udp::receive_drops(window, t));
-    out.extend(unix::listener_full(window, t));
-    out.extend(peers::peer_retransmits(window, t));
+    let scan = Scan::of(window);
+    for rule in RULES {
+        out.extend(rule(&scan, t));
+    }
+    sort(&mut out);
+    out
+}
+
+/// The report's order: worst first, then by rule and place.
+fn sort(out: &mut [Finding]) {
     out.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
             .then(a.rule.cmp(&b.rule))
             .then_with(|| a.place.cmp(&b.place))
     });
-    out
 }
 
 /// The worst severity, if any: what `check`'s exit status reports.
@@ -326,21 +340,6 @@ pub(crate) fn with_holder(what: String, holder: &str) -> String {
     } else {
         format!("{what} ({holder})")
     }
-}
-
-/// Listening TCP sockets of a snapshot by local port and address: which listener a
-/// server-side connection belongs to.
-pub(crate) fn listeners(snap: &Snapshot) -> FxHashMap<u16, &Socket> {
-    let mut map = FxHashMap::default();
-    for s in &snap.sockets {
-        if s.state == TcpState::Listen
-            && s.netid == Netid::Tcp
-            && let Some(p) = s.local_port()
-        {
-            map.entry(p).or_insert(s);
-        }
-    }
-    map
 }
 
 /// The most connections [`connections_filter`] lists one by one: past it the filter bar
@@ -440,10 +439,17 @@ pub(crate) fn never_decreases(values: &[u64]) -> bool {
 pub(crate) mod fixture;
 
 #[cfg(test)]
+mod bench;
+
+#[cfg(test)]
+mod every_rule;
+
+#[cfg(test)]
 mod filter_tests {
     use super::fixture::tcp;
     use super::*;
     use crate::filter::Filter;
+    use crate::model::TcpState;
 
     fn filter(text: &str) -> Filter {
         let words: Vec<String> = text.split_whitespace().map(String::from).collect();

@@ -6,8 +6,9 @@ use std::net::IpAddr;
 
 use rustc_hash::FxHashMap;
 
-use super::{Finding, Rule, Severity, SockKey, Thresholds, Window, endpoint, key_of};
-use crate::model::{Endpoint, Netid, Socket, TcpState, TimerKind};
+use super::tally::Scan;
+use super::{Finding, Rule, Severity, SockKey, Thresholds, endpoint, key_of};
+use crate::model::{Endpoint, Socket, TimerKind};
 
 #[derive(Default)]
 struct Peer<'a> {
@@ -23,18 +24,15 @@ struct Peer<'a> {
 /// Per peer address: connections backing off at least `retrans_backoff_min` times
 /// (critical at `retrans_backoff_critical`), or retransmitted/sent at least `retrans_ratio`
 /// once `retrans_min_segs` were sent to it.
-pub fn peer_retransmits(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
-    let (Some(first), Some(last)) = (w.first(), w.last()) else {
+pub fn peer_retransmits(scan: &Scan<'_, '_>, t: &Thresholds) -> Vec<Finding> {
+    let w = scan.window;
+    let (Some(first), Some(last)) = (scan.first(), scan.last()) else {
         return vec![];
-    };
-    let tcp_conn = |s: &&Socket| {
-        s.netid == Netid::Tcp && !matches!(s.state, TcpState::Listen | TcpState::TimeWait)
     };
     // tcp_info of the first snapshot, by socket.
     let before: FxHashMap<SockKey, (u32, u32)> = first
-        .sockets
+        .conns
         .iter()
-        .filter(tcp_conn)
         .filter_map(|s| {
             let i = s.tcp_info.as_deref()?;
             Some((key_of(s), (i.segs_out, i.total_retrans)))
@@ -43,7 +41,7 @@ pub fn peer_retransmits(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
     // Only peers with something to report get an entry (most tables have none); their
     // connections are counted in a second pass.
     let mut peers: FxHashMap<IpAddr, Peer> = FxHashMap::default();
-    for s in last.sockets.iter().filter(tcp_conn) {
+    for &s in &last.conns {
         let Endpoint::Inet { addr, .. } = s.peer else {
             continue;
         };
@@ -71,7 +69,7 @@ pub fn peer_retransmits(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
         return vec![];
     }
     // What was sent without loss counts too, toward the same peers.
-    for s in last.sockets.iter().filter(tcp_conn) {
+    for &s in &last.conns {
         let Endpoint::Inet { addr, .. } = s.peer else {
             continue;
         };
@@ -170,6 +168,7 @@ pub fn peer_retransmits(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
 mod tests {
     use super::super::fixture::*;
     use super::*;
+    use crate::model::TcpState;
 
     fn conn(peer: &str, port: u16, cookie: u64) -> Socket {
         tcp(TcpState::Established, ("10.0.0.1", port), (peer, 443)).cookie(cookie)
@@ -186,7 +185,7 @@ mod tests {
             ]
         };
         let snaps = window_of(vec![round(1), round(3)], None);
-        let f = peer_retransmits(&win(&snaps), &Thresholds::default());
+        let f = peer_retransmits(&scan(&win(&snaps)), &Thresholds::default());
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!(f[0].place, "peer 10.0.0.9");
         assert_eq!(f[0].sockets.as_deref(), Some("dst 10.0.0.9"));
@@ -201,11 +200,11 @@ mod tests {
             f[0].evidence
         );
         let snaps = window_of(vec![round(1), round(8)], None);
-        let f = peer_retransmits(&win(&snaps), &Thresholds::default());
+        let f = peer_retransmits(&scan(&win(&snaps)), &Thresholds::default());
         assert_eq!(f[0].severity, Severity::Critical);
         // A single retransmit is not backing off.
         let snaps = window_of(vec![round(0), round(1)], None);
-        assert!(peer_retransmits(&win(&snaps), &Thresholds::default()).is_empty());
+        assert!(peer_retransmits(&scan(&win(&snaps)), &Thresholds::default()).is_empty());
     }
 
     #[test]
@@ -217,7 +216,7 @@ mod tests {
             ],
             None,
         );
-        let f = peer_retransmits(&win(&snaps), &Thresholds::default());
+        let f = peer_retransmits(&scan(&win(&snaps)), &Thresholds::default());
         assert_eq!(f.len(), 1);
         assert!(
             f[0].evidence[0].contains("retransmitted 100 of 2000 segments"),
@@ -232,6 +231,6 @@ mod tests {
             ],
             None,
         );
-        assert!(peer_retransmits(&win(&snaps), &Thresholds::default()).is_empty());
+        assert!(peer_retransmits(&scan(&win(&snaps)), &Thresholds::default()).is_empty());
     }
 }

@@ -3,11 +3,12 @@
 
 use rustc_hash::FxHashMap;
 
+use super::tally::Scan;
 use super::{
-    Finding, Rule, Severity, SockKey, Thresholds, Window, connections_filter, endpoint, holder,
-    key_of, listener_filter, listeners, never_decreases, series, with_holder,
+    Finding, Rule, Severity, SockKey, Thresholds, connections_filter, endpoint, holder, key_of,
+    listener_filter, never_decreases, series, with_holder,
 };
-use crate::model::{Netid, Socket, TcpState, TimerKind};
+use crate::model::{Netid, Socket, TimerKind};
 
 /// A listener's (queue, limit) per snapshot, its local address and holder.
 type ListenerSamples = (Vec<Option<(u32, u32)>>, String, String);
@@ -16,15 +17,13 @@ type Stuck<'a> = (Vec<u64>, &'a Socket);
 
 /// A TCP listener whose accept queue is full (Recv-Q above the backlog: the kernel drops
 /// SYNs, critical) in the last snapshot, or at least `accept_queue_ratio` full in every one.
-pub fn accept_queue_overflow(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
-    let n = w.snaps.len();
+pub fn accept_queue_overflow(scan: &Scan<'_, '_>, t: &Thresholds) -> Vec<Finding> {
+    let w = scan.window;
+    let n = scan.tallies.len();
     // Per listener: (queue, limit) per snapshot, holder.
     let mut seen: FxHashMap<SockKey, ListenerSamples> = FxHashMap::default();
-    for (i, snap) in w.snaps.iter().enumerate() {
-        for s in &snap.sockets {
-            if s.netid != Netid::Tcp || s.state != TcpState::Listen {
-                continue;
-            }
+    for (i, tally) in scan.tallies.iter().enumerate() {
+        for &s in &tally.tcp_listen {
             let (Some(q), Some(limit)) = (s.recv_q, s.send_q) else {
                 continue;
             };
@@ -110,15 +109,13 @@ pub fn accept_queue_overflow(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
 
 /// Many SYN-RECV sockets on one listening port in the last snapshot (a SYN flood, or a
 /// client that never completes handshakes).
-pub fn syn_backlog_pressure(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
+pub fn syn_backlog_pressure(scan: &Scan<'_, '_>, t: &Thresholds) -> Vec<Finding> {
+    let w = scan.window;
     let mut out = Vec::new();
-    let Some(last) = w.last() else { return out };
-    let lst = listeners(last);
+    let Some(last) = scan.last() else { return out };
+    let lst = &last.listeners;
     let mut per: FxHashMap<String, (u64, String)> = FxHashMap::default();
-    for s in &last.sockets {
-        if s.netid != Netid::Tcp || s.state != TcpState::SynRecv {
-            continue;
-        }
+    for &s in &last.syn_recv {
         let l = s.local_port().and_then(|p| lst.get(&p));
         let place = l.map_or_else(|| endpoint(&s.local), |l| endpoint(&l.local));
         let e = per
@@ -168,17 +165,15 @@ pub fn syn_backlog_pressure(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
 /// Connected TCP sockets whose queue (chosen by `queue`) is at least `min` bytes in every
 /// snapshot and never goes down: per socket, the samples and the socket of the last one.
 fn stuck<'a>(
-    w: &'a Window<'_>,
+    scan: &Scan<'_, 'a>,
     min: u64,
     queue: impl Fn(&Socket) -> Option<u32>,
 ) -> Vec<(Vec<u64>, &'a Socket)> {
-    let n = w.snaps.len();
+    let n = scan.tallies.len();
     let mut per: FxHashMap<SockKey, (Vec<u64>, Option<&Socket>)> = FxHashMap::default();
-    for (i, snap) in w.snaps.iter().enumerate() {
-        for s in &snap.sockets {
-            if s.netid != Netid::Tcp || s.state != TcpState::Established {
-                continue;
-            }
+    // Only sockets with something queued: one empty sample already rules a socket out.
+    for (i, tally) in scan.tallies.iter().enumerate() {
+        for &s in &tally.queued {
             let Some(q) = queue(s).map(u64::from).filter(|q| *q >= min) else {
                 continue;
             };
@@ -199,10 +194,11 @@ fn stuck<'a>(
 /// Group stuck sockets by their listener (server side: the local port is a listener's) or
 /// else their holder (or local address when none is known), worst first.
 fn by_owner<'a>(
-    w: &Window<'_>,
+    scan: &Scan<'_, '_>,
     stuck: Vec<(Vec<u64>, &'a Socket)>,
 ) -> Vec<(String, Vec<Stuck<'a>>)> {
-    let lst = w.last().map(listeners).unwrap_or_default();
+    let empty = FxHashMap::default();
+    let lst = scan.last().map_or(&empty, |l| &l.listeners);
     let mut groups: Vec<(String, Vec<Stuck<'a>>)> = Vec::new();
     for (v, s) in stuck {
         let who = holder(s);
@@ -249,8 +245,8 @@ fn sample_lines(group: &[(Vec<u64>, &Socket)], what: &str) -> Vec<String> {
 }
 
 /// ESTAB sockets whose Recv-Q never drains over the window: the application is not reading.
-pub fn stuck_receiver(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
-    by_owner(w, stuck(w, t.recv_q_min, |s| s.recv_q))
+pub fn stuck_receiver(scan: &Scan<'_, '_>, t: &Thresholds) -> Vec<Finding> {
+    by_owner(scan, stuck(scan, t.recv_q_min, |s| s.recv_q))
         .into_iter()
         .map(|(place, group)| Finding {
             rule: Rule::StuckReceiver,
@@ -276,8 +272,8 @@ pub fn stuck_receiver(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
 
 /// ESTAB sockets whose Send-Q never drains: the peer is not reading (zero window; the
 /// persist timer probes it) or the path is gone.
-pub fn stuck_sender(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
-    by_owner(w, stuck(w, t.send_q_min, |s| s.send_q))
+pub fn stuck_sender(scan: &Scan<'_, '_>, t: &Thresholds) -> Vec<Finding> {
+    by_owner(scan, stuck(scan, t.send_q_min, |s| s.send_q))
         .into_iter()
         .map(|(place, group)| {
             let persist = group
@@ -346,6 +342,7 @@ pub(super) fn pressure(samples: &[Option<(u32, u32)>], ratio: f64) -> Option<Pre
 mod tests {
     use super::super::fixture::*;
     use super::*;
+    use crate::model::TcpState;
 
     fn listener(q: u32, limit: u32) -> Socket {
         tcp(TcpState::Listen, ("127.0.0.1", 7001), ("0.0.0.0", 0))
@@ -366,7 +363,7 @@ mod tests {
         c1.listen_overflows = Some(14);
         c1.listen_drops = Some(14);
         let snaps = counted(vec![(vec![listener(1, 1)], c0), (vec![listener(2, 1)], c1)]);
-        let f = accept_queue_overflow(&win(&snaps), &Thresholds::default());
+        let f = accept_queue_overflow(&scan(&win(&snaps)), &Thresholds::default());
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!(f[0].severity, Severity::Critical);
         assert_eq!(f[0].place, "listener 127.0.0.1:7001 (srv pid 9)");
@@ -392,7 +389,7 @@ mod tests {
             vec![vec![listener(129, 128)], vec![listener(129, 128)]],
             Some(c),
         );
-        let f = accept_queue_overflow(&win(&snaps), &Thresholds::default());
+        let f = accept_queue_overflow(&scan(&win(&snaps)), &Thresholds::default());
         assert!(
             f[0].action.contains("capped by net.core.somaxconn (128)"),
             "{}",
@@ -410,10 +407,10 @@ mod tests {
             ],
             None,
         );
-        assert!(accept_queue_overflow(&win(&snaps), &Thresholds::default()).is_empty());
+        assert!(accept_queue_overflow(&scan(&win(&snaps)), &Thresholds::default()).is_empty());
         // Held at 90% throughout: a warning.
         let snaps = window_of(vec![vec![listener(9, 10)], vec![listener(10, 10)]], None);
-        let f = accept_queue_overflow(&win(&snaps), &Thresholds::default());
+        let f = accept_queue_overflow(&scan(&win(&snaps)), &Thresholds::default());
         assert_eq!(f[0].severity, Severity::Warning);
     }
 
@@ -433,7 +430,7 @@ mod tests {
             vec![syn.clone(), syn],
             Some(counters(|c| c.tcp_max_syn_backlog = Some(1024))),
         );
-        let f = syn_backlog_pressure(&win(&snaps), &Thresholds::default());
+        let f = syn_backlog_pressure(&scan(&win(&snaps)), &Thresholds::default());
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].severity, Severity::Warning);
         assert!(f[0].evidence[0].contains("130 SYN-RECV"));
@@ -461,7 +458,7 @@ mod tests {
             vec![vec![conn(100, 0)], vec![conn(100, 0)], vec![conn(300, 0)]],
             None,
         );
-        let f = stuck_receiver(&win(&snaps), &Thresholds::default());
+        let f = stuck_receiver(&scan(&win(&snaps)), &Thresholds::default());
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].place, "app pid 3");
         assert!(
@@ -478,13 +475,13 @@ mod tests {
             vec![vec![conn(100, 0)], vec![conn(50, 0)], vec![conn(300, 0)]],
             None,
         );
-        assert!(stuck_receiver(&win(&snaps), &Thresholds::default()).is_empty());
+        assert!(stuck_receiver(&scan(&win(&snaps)), &Thresholds::default()).is_empty());
         // Empty in one snapshot: it was read.
         let snaps = window_of(
             vec![vec![conn(100, 0)], vec![conn(0, 0)], vec![conn(300, 0)]],
             None,
         );
-        assert!(stuck_receiver(&win(&snaps), &Thresholds::default()).is_empty());
+        assert!(stuck_receiver(&scan(&win(&snaps)), &Thresholds::default()).is_empty());
     }
 
     #[test]
@@ -493,7 +490,7 @@ mod tests {
             vec![vec![conn(0, 5000)], vec![conn(0, 5000).persist(3)]],
             None,
         );
-        let f = stuck_sender(&win(&snaps), &Thresholds::default());
+        let f = stuck_sender(&scan(&win(&snaps)), &Thresholds::default());
         assert_eq!(f.len(), 1);
         assert!(f[0].why.contains("zero window"));
         assert!(
@@ -505,9 +502,9 @@ mod tests {
             send_q_min: 10_000,
             ..Thresholds::default()
         };
-        assert!(stuck_sender(&win(&snaps), &t).is_empty());
+        assert!(stuck_sender(&scan(&win(&snaps)), &t).is_empty());
         // A listener's queue fields are not a Send-Q.
         let snaps = window_of(vec![vec![listener(0, 4096)], vec![listener(0, 4096)]], None);
-        assert!(stuck_sender(&win(&snaps), &Thresholds::default()).is_empty());
+        assert!(stuck_sender(&scan(&win(&snaps)), &Thresholds::default()).is_empty());
     }
 }

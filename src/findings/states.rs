@@ -3,9 +3,10 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use super::tally::Scan;
 use super::{
-    Finding, Rule, Severity, SockKey, Thresholds, Window, addr_word, endpoint, holder, key_of,
-    listener_filter, listeners, never_decreases, per_minute, series, with_holder,
+    Finding, Rule, Severity, SockKey, Thresholds, addr_word, endpoint, holder, key_of,
+    listener_filter, never_decreases, per_minute, series, with_holder,
 };
 use crate::model::{Netid, Socket, TcpState};
 
@@ -19,7 +20,8 @@ enum Owner {
 
 /// CLOSE-WAIT sockets of one owner whose count never decreases over the window and either
 /// grows or is held by the very same sockets from start to end, at least `close_wait_min`.
-pub fn close_wait_leak(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
+pub fn close_wait_leak(scan: &Scan<'_, '_>, t: &Thresholds) -> Vec<Finding> {
+    let w = scan.window;
     // Per owner: the count in each snapshot, the sockets of the first and of the last.
     struct Track {
         counts: Vec<u64>,
@@ -28,16 +30,12 @@ pub fn close_wait_leak(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
         holder: String,
         local: String,
     }
-    let n = w.snaps.len();
+    let n = scan.tallies.len();
     let mut tracks: FxHashMap<Owner, Track> = FxHashMap::default();
-    for (i, snap) in w.snaps.iter().enumerate() {
-        let lst = listeners(snap);
-        for s in snap
-            .sockets
-            .iter()
-            .filter(|s| s.state == TcpState::CloseWait)
-        {
-            let owner = owner_of(s, &lst);
+    for (i, tally) in scan.tallies.iter().enumerate() {
+        let lst = &tally.listeners;
+        for &s in &tally.close_wait {
+            let owner = owner_of(s, lst);
             let tr = tracks.entry(owner).or_insert_with(|| Track {
                 counts: vec![0; n],
                 first: FxHashSet::default(),
@@ -147,9 +145,10 @@ fn owner_of(s: &Socket, lst: &FxHashMap<u16, &Socket>) -> Owner {
 /// Connections toward one destination (local address, peer address and port) whose local
 /// port is ephemeral, as a fraction of the ephemeral range; and host-wide TIME-WAIT as a
 /// fraction of tcp_max_tw_buckets. Judged on the last snapshot: exhaustion is a level.
-pub fn port_exhaustion(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
+pub fn port_exhaustion(scan: &Scan<'_, '_>, t: &Thresholds) -> Vec<Finding> {
+    let w = scan.window;
     let mut out = Vec::new();
-    let Some(last) = w.last() else { return out };
+    let Some(last) = scan.last() else { return out };
     let counters = w.counters();
     if let Some((low, high)) = counters.and_then(|c| c.ip_local_port_range)
         && high >= low
@@ -157,24 +156,16 @@ pub fn port_exhaustion(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
         let range = u64::from(high - low) + 1;
         // No destination can cross the threshold when all connections from ephemeral ports
         // together do not: one cheap pass spares the per-destination map.
-        let ephemeral = last
-            .sockets
-            .iter()
-            .filter(|s| {
-                s.netid == Netid::Tcp
-                    && s.state != TcpState::Listen
-                    && s.local_port().is_some_and(|p| (low..=high).contains(&p))
-            })
+        let conns = || last.conns.iter().chain(&last.time_wait).copied();
+        let ephemeral = conns()
+            .filter(|s| s.local_port().is_some_and(|p| (low..=high).contains(&p)))
             .count();
         let possible = ephemeral as f64 / range as f64 >= t.port_pressure_warn;
         // (local addr, peer addr, peer port) -> (all, TIME-WAIT); text only for the few
         // that cross the threshold (this walks every connection of the table).
         let mut per_dest: FxHashMap<(std::net::IpAddr, std::net::IpAddr, u16), (u64, u64)> =
             FxHashMap::default();
-        for s in last.sockets.iter().filter(|_| possible) {
-            if s.netid != Netid::Tcp || s.state == TcpState::Listen {
-                continue;
-            }
+        for s in conns().filter(|_| possible) {
             let (
                 crate::model::Endpoint::Inet {
                     addr: local,
@@ -270,14 +261,13 @@ pub fn port_exhaustion(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
 
 /// FIN-WAIT-2 sockets toward one destination whose count never decreases and reaches
 /// `fin_wait2_min`: the peer acknowledged our FIN but never sends its own.
-pub fn fin_wait2_pile_up(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
-    let n = w.snaps.len();
+pub fn fin_wait2_pile_up(scan: &Scan<'_, '_>, t: &Thresholds) -> Vec<Finding> {
+    let w = scan.window;
+    let n = scan.tallies.len();
     let mut per: FxHashMap<String, Vec<u64>> = FxHashMap::default();
-    for (i, snap) in w.snaps.iter().enumerate() {
-        for s in &snap.sockets {
-            if s.netid == Netid::Tcp && s.state == TcpState::FinWait2 {
-                per.entry(endpoint(&s.peer)).or_insert_with(|| vec![0; n])[i] += 1;
-            }
+    for (i, tally) in scan.tallies.iter().enumerate() {
+        for s in &tally.fin_wait2 {
+            per.entry(endpoint(&s.peer)).or_insert_with(|| vec![0; n])[i] += 1;
         }
     }
     let fin_timeout = w.counters().and_then(|c| c.tcp_fin_timeout);
@@ -328,6 +318,7 @@ fn level(ratio: f64, t: &Thresholds) -> Option<Severity> {
 mod tests {
     use super::super::fixture::*;
     use super::*;
+    use crate::findings::Window;
 
     fn cw(port: u16, peer: u16, cookie: u64) -> Socket {
         tcp(
@@ -359,7 +350,7 @@ mod tests {
     #[test]
     fn a_growing_close_wait_count_is_a_leak_of_its_listener() {
         let snaps = window_of(leak_at(&[3, 5, 7, 9]), None);
-        let f = close_wait_leak(&win(&snaps), &Thresholds::default());
+        let f = close_wait_leak(&scan(&win(&snaps)), &Thresholds::default());
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!(f[0].severity, Severity::Warning);
         assert_eq!(f[0].place, "listener 127.0.0.1:7000 (srv pid 42)");
@@ -379,20 +370,20 @@ mod tests {
     #[test]
     fn a_count_that_rises_and_falls_is_not_a_leak() {
         let snaps = window_of(leak_at(&[3, 9, 6, 10]), None);
-        assert!(close_wait_leak(&win(&snaps), &Thresholds::default()).is_empty());
+        assert!(close_wait_leak(&scan(&win(&snaps)), &Thresholds::default()).is_empty());
     }
 
     #[test]
     fn below_the_minimum_is_not_reported_and_critical_above_its_threshold() {
         let snaps = window_of(leak_at(&[1, 2, 4]), None);
-        assert!(close_wait_leak(&win(&snaps), &Thresholds::default()).is_empty());
+        assert!(close_wait_leak(&scan(&win(&snaps)), &Thresholds::default()).is_empty());
         let t = Thresholds {
             close_wait_critical: 8,
             ..Thresholds::default()
         };
         let snaps = window_of(leak_at(&[6, 8]), None);
         assert_eq!(
-            close_wait_leak(&win(&snaps), &t)[0].severity,
+            close_wait_leak(&scan(&win(&snaps)), &t)[0].severity,
             Severity::Critical
         );
     }
@@ -400,7 +391,7 @@ mod tests {
     #[test]
     fn a_steady_count_of_the_same_sockets_is_a_leak_but_churn_is_not() {
         let snaps = window_of(leak_at(&[6, 6, 6]), None);
-        let f = close_wait_leak(&win(&snaps), &Thresholds::default());
+        let f = close_wait_leak(&scan(&win(&snaps)), &Thresholds::default());
         assert_eq!(f.len(), 1);
         assert!(f[0].evidence.iter().any(|e| e.contains("oldest")));
         // Same count, different sockets each time: they are being closed and replaced.
@@ -414,7 +405,7 @@ mod tests {
             })
             .collect();
         let snaps = window_of(churn, None);
-        assert!(close_wait_leak(&win(&snaps), &Thresholds::default()).is_empty());
+        assert!(close_wait_leak(&scan(&win(&snaps)), &Thresholds::default()).is_empty());
     }
 
     #[test]
@@ -436,7 +427,7 @@ mod tests {
             })
             .collect();
         let snaps = window_of(rounds, None);
-        let f = close_wait_leak(&win(&snaps), &Thresholds::default());
+        let f = close_wait_leak(&scan(&win(&snaps)), &Thresholds::default());
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].place, "client pid 7");
         assert_eq!(f[0].sockets, None, "a process has no filter");
@@ -461,7 +452,7 @@ mod tests {
         };
         let c = counters(|c| c.tcp_fin_timeout = Some(60));
         let snaps = window_of(vec![fw(2), fw(3), fw(4)], Some(c.clone()));
-        let f = fin_wait2_pile_up(&win(&snaps), &t);
+        let f = fin_wait2_pile_up(&scan(&win(&snaps)), &t);
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].place, "toward 127.0.0.1:7000");
         assert_eq!(
@@ -474,9 +465,9 @@ mod tests {
             f[0].action
         );
         let snaps = window_of(vec![fw(5), fw(3), fw(4)], Some(c));
-        assert!(fin_wait2_pile_up(&win(&snaps), &t).is_empty());
+        assert!(fin_wait2_pile_up(&scan(&win(&snaps)), &t).is_empty());
         let snaps = window_of(vec![fw(5), fw(5)], None);
-        assert!(fin_wait2_pile_up(&win(&snaps), &Thresholds::default()).is_empty());
+        assert!(fin_wait2_pile_up(&scan(&win(&snaps)), &Thresholds::default()).is_empty());
     }
 
     fn toward(n: u16, state: TcpState) -> Vec<Socket> {
@@ -495,7 +486,7 @@ mod tests {
             ],
             Some(c.clone()),
         );
-        let f = port_exhaustion(&win(&snaps), &Thresholds::default());
+        let f = port_exhaustion(&scan(&win(&snaps)), &Thresholds::default());
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!(f[0].severity, Severity::Warning);
         assert_eq!(f[0].place, "10.0.0.1 → 10.0.0.9:80");
@@ -518,7 +509,7 @@ mod tests {
             Some(c.clone()),
         );
         assert_eq!(
-            port_exhaustion(&win(&snaps), &Thresholds::default())[0].severity,
+            port_exhaustion(&scan(&win(&snaps)), &Thresholds::default())[0].severity,
             Severity::Critical
         );
         let snaps = window_of(
@@ -528,7 +519,7 @@ mod tests {
             ],
             Some(c),
         );
-        assert!(port_exhaustion(&win(&snaps), &Thresholds::default()).is_empty());
+        assert!(port_exhaustion(&scan(&win(&snaps)), &Thresholds::default()).is_empty());
     }
 
     #[test]
@@ -545,7 +536,7 @@ mod tests {
             .collect();
         let c = counters(|c| c.ip_local_port_range = Some((32768, 32867)));
         let snaps = window_of(vec![inbound.clone(), inbound.clone()], Some(c));
-        assert!(port_exhaustion(&win(&snaps), &Thresholds::default()).is_empty());
+        assert!(port_exhaustion(&scan(&win(&snaps)), &Thresholds::default()).is_empty());
         let snaps = window_of(
             vec![
                 toward(99, TcpState::TimeWait),
@@ -553,7 +544,7 @@ mod tests {
             ],
             None,
         );
-        assert!(port_exhaustion(&win(&snaps), &Thresholds::default()).is_empty());
+        assert!(port_exhaustion(&scan(&win(&snaps)), &Thresholds::default()).is_empty());
     }
 
     #[test]
@@ -563,7 +554,7 @@ mod tests {
             c.tcp_max_tw_buckets = Some(1000);
         });
         let snaps = window_of(vec![vec![], vec![]], Some(c));
-        let f = port_exhaustion(&win(&snaps), &Thresholds::default());
+        let f = port_exhaustion(&scan(&win(&snaps)), &Thresholds::default());
         assert_eq!(f.len(), 1);
         assert_eq!(
             (f[0].place.as_str(), f[0].severity),
@@ -574,6 +565,6 @@ mod tests {
             whole_host: false,
             tables: crate::tables::NetidSet::ALL,
         };
-        assert!(port_exhaustion(&filtered, &Thresholds::default()).is_empty());
+        assert!(port_exhaustion(&scan(&filtered), &Thresholds::default()).is_empty());
     }
 }

@@ -3,9 +3,8 @@
 
 use rustc_hash::FxHashMap;
 
-use super::{
-    Finding, Rule, Severity, SockKey, Thresholds, Window, endpoint, filter_word, holder, key_of,
-};
+use super::tally::Scan;
+use super::{Finding, Rule, Severity, SockKey, Thresholds, endpoint, filter_word, holder, key_of};
 use crate::model::{Netid, Socket};
 
 const WHY_DROPS: &str = "Datagrams arrive faster than the application reads them: once the \
@@ -19,17 +18,15 @@ const WHAT_TO_DO: &str = "Read faster (more reader threads, SO_REUSEPORT sockets
 /// Per socket: drops rising over the window (critical), or the queue at its buffer in the
 /// last snapshot (warning). Host-wide, RcvbufErrors rising when the selection is the host's
 /// UDP table and no socket explains it.
-pub fn receive_drops(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
+pub fn receive_drops(scan: &Scan<'_, '_>, t: &Thresholds) -> Vec<Finding> {
+    let w = scan.window;
     let mut out = Vec::new();
     let secs = w.seconds();
     // Per socket: the first drop count seen, the last snapshot it was in, the socket then.
-    let n = w.snaps.len();
+    let n = scan.tallies.len();
     let mut per: FxHashMap<SockKey, (Option<u32>, usize, &Socket)> = FxHashMap::default();
-    for (i, snap) in w.snaps.iter().enumerate() {
-        for s in &snap.sockets {
-            if s.netid != Netid::Udp {
-                continue;
-            }
+    for (i, tally) in scan.tallies.iter().enumerate() {
+        for &s in &tally.udp {
             let drops = s.memory.as_ref().map(|m| m.drops);
             per.entry(key_of(s))
                 .and_modify(|e| {
@@ -145,6 +142,7 @@ pub fn receive_drops(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
 mod tests {
     use super::super::fixture::*;
     use super::*;
+    use crate::findings::Window;
 
     fn sock(rmem: u32, drops: u32) -> Socket {
         udp(("127.0.0.1", 5353))
@@ -156,7 +154,7 @@ mod tests {
     #[test]
     fn rising_drops_are_critical_and_a_full_buffer_warns() {
         let snaps = window_of(vec![vec![sock(212_000, 10)], vec![sock(212_000, 25)]], None);
-        let f = receive_drops(&win(&snaps), &Thresholds::default());
+        let f = receive_drops(&scan(&win(&snaps)), &Thresholds::default());
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!(f[0].severity, Severity::Critical);
         assert_eq!(f[0].place, "udp 127.0.0.1:5353 (dns pid 4)");
@@ -169,14 +167,14 @@ mod tests {
         assert!(f[0].threshold.contains("udp_drops_min = 1"));
         // At the buffer, no new drops: a warning.
         let snaps = window_of(vec![vec![sock(200_000, 3)], vec![sock(200_000, 3)]], None);
-        let f = receive_drops(&win(&snaps), &Thresholds::default());
+        let f = receive_drops(&scan(&win(&snaps)), &Thresholds::default());
         assert_eq!(f[0].severity, Severity::Warning);
         assert!(f[0].evidence[0].contains("200000 of buffer 212992"));
         // A socket that reads: nothing; nor one that is gone at the end.
         let snaps = window_of(vec![vec![sock(1000, 3)], vec![sock(0, 3)]], None);
-        assert!(receive_drops(&win(&snaps), &Thresholds::default()).is_empty());
+        assert!(receive_drops(&scan(&win(&snaps)), &Thresholds::default()).is_empty());
         let snaps = window_of(vec![vec![sock(212_000, 10)], vec![]], None);
-        assert!(receive_drops(&win(&snaps), &Thresholds::default()).is_empty());
+        assert!(receive_drops(&scan(&win(&snaps)), &Thresholds::default()).is_empty());
     }
 
     #[test]
@@ -190,7 +188,7 @@ mod tests {
         };
         let plain = udp(("127.0.0.1", 5353));
         let snaps = counted(vec![(vec![plain.clone()], c(5)), (vec![plain], c(9))]);
-        let f = receive_drops(&win(&snaps), &Thresholds::default());
+        let f = receive_drops(&scan(&win(&snaps)), &Thresholds::default());
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].place, "host");
         assert_eq!(f[0].sockets, None);
@@ -202,8 +200,8 @@ mod tests {
             whole_host: true,
             tables: crate::tables::NetidSet::of(&[Netid::Tcp]),
         };
-        assert!(receive_drops(&only_tcp, &Thresholds::default()).is_empty());
+        assert!(receive_drops(&scan(&only_tcp), &Thresholds::default()).is_empty());
         let snaps = counted(vec![(vec![], c(5)), (vec![], c(5))]);
-        assert!(receive_drops(&win(&snaps), &Thresholds::default()).is_empty());
+        assert!(receive_drops(&scan(&win(&snaps)), &Thresholds::default()).is_empty());
     }
 }

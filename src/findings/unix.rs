@@ -4,11 +4,11 @@
 use rustc_hash::FxHashMap;
 
 use super::queues::{Pressure, pressure};
+use super::tally::Scan;
 use super::{
-    Finding, Rule, Severity, SockKey, Thresholds, Window, endpoint, filter_word, holder, key_of,
-    series, with_holder,
+    Finding, Rule, Severity, SockKey, Thresholds, endpoint, filter_word, holder, key_of, series,
+    with_holder,
 };
-use crate::model::{Netid, TcpState};
 
 /// (queue, backlog) per snapshot, the path, the holder and the filter selecting it.
 type Samples = (Vec<Option<(u32, u32)>>, String, String, Option<String>);
@@ -16,16 +16,11 @@ type Samples = (Vec<Option<(u32, u32)>>, String, String, Option<String>);
 /// A unix stream or seqpacket listener whose queue is above its backlog in the last
 /// snapshot (critical: the kernel refuses new connections), or at least
 /// `accept_queue_ratio` full in every snapshot (warning).
-pub fn listener_full(w: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
-    let n = w.snaps.len();
+pub fn listener_full(scan: &Scan<'_, '_>, t: &Thresholds) -> Vec<Finding> {
+    let n = scan.tallies.len();
     let mut seen: FxHashMap<SockKey, Samples> = FxHashMap::default();
-    for (i, snap) in w.snaps.iter().enumerate() {
-        for s in &snap.sockets {
-            if !matches!(s.netid, Netid::UnixStream | Netid::UnixSeqpacket)
-                || s.state != TcpState::Listen
-            {
-                continue;
-            }
+    for (i, tally) in scan.tallies.iter().enumerate() {
+        for &s in &tally.unix_listen {
             let (Some(q), Some(limit)) = (s.recv_q, s.send_q) else {
                 continue;
             };
@@ -97,7 +92,7 @@ mod tests {
     fn a_unix_listener_past_its_backlog_is_critical_and_a_draining_one_is_not() {
         let l = |q| unix_listener("/run/app.sock", 77, q, 1).owned("app", 5);
         let snaps = window_of(vec![vec![l(0)], vec![l(2)]], None);
-        let f = listener_full(&win(&snaps), &Thresholds::default());
+        let f = listener_full(&scan(&win(&snaps)), &Thresholds::default());
         assert_eq!(f.len(), 1, "{f:#?}");
         assert_eq!(f[0].severity, Severity::Critical);
         assert_eq!(f[0].place, "unix listener /run/app.sock (app pid 5)");
@@ -109,11 +104,11 @@ mod tests {
         );
         // Full once, then drained: nothing.
         let snaps = window_of(vec![vec![l(2)], vec![l(0)]], None);
-        assert!(listener_full(&win(&snaps), &Thresholds::default()).is_empty());
+        assert!(listener_full(&scan(&win(&snaps)), &Thresholds::default()).is_empty());
         // Held at the ratio throughout: a warning.
         let l = |q| unix_listener("/run/b.sock", 78, q, 10);
         let snaps = window_of(vec![vec![l(9)], vec![l(10)]], None);
-        let f = listener_full(&win(&snaps), &Thresholds::default());
+        let f = listener_full(&scan(&win(&snaps)), &Thresholds::default());
         assert_eq!(f[0].severity, Severity::Warning);
         assert!(f[0].threshold.contains("accept_queue_ratio = 0.9"));
     }
