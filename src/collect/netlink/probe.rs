@@ -23,13 +23,8 @@ const AF_XDP: u8 = libc::AF_XDP as u8;
 /// The dump requests of a probe, one per family asked.
 pub fn requests(probe: Probe, seq: u32) -> Vec<Vec<u8>> {
     let body = |fixed: &[u8]| {
-        let mut v = Vec::with_capacity(16 + fixed.len());
-        v.extend_from_slice(&((16 + fixed.len()) as u32).to_ne_bytes());
-        v.extend_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
-        let flags = netlink_packet_core::NLM_F_REQUEST | netlink_packet_core::NLM_F_DUMP;
-        v.extend_from_slice(&flags.to_ne_bytes());
-        v.extend_from_slice(&seq.to_ne_bytes());
-        v.extend_from_slice(&0u32.to_ne_bytes());
+        let mut v = Vec::with_capacity(wire::NLMSG_HDRLEN + fixed.len());
+        wire::diag_header(fixed.len(), seq, &mut v);
         v.extend_from_slice(fixed);
         v
     };

@@ -19,14 +19,7 @@ pub const VSOCK_DIAG_MSG_LEN: usize = 32;
 
 /// Serialize the vsock_diag dump request for the sockets in `states` (TCP state bits).
 pub fn request(states: u32, seq: u32, out: &mut Vec<u8>) {
-    out.clear();
-    let len = (16 + 24) as u32;
-    out.extend_from_slice(&len.to_ne_bytes());
-    out.extend_from_slice(&super::wire::SOCK_DIAG_BY_FAMILY.to_ne_bytes());
-    let flags = netlink_packet_core::NLM_F_REQUEST | netlink_packet_core::NLM_F_DUMP;
-    out.extend_from_slice(&flags.to_ne_bytes());
-    out.extend_from_slice(&seq.to_ne_bytes());
-    out.extend_from_slice(&0u32.to_ne_bytes());
+    super::wire::diag_header(24, seq, out);
     out.extend_from_slice(&[AF_VSOCK, 0, 0, 0]);
     out.extend_from_slice(&states.to_ne_bytes());
     out.extend_from_slice(&[0; 8]); // vdiag_ino, vdiag_show: reserved, 0

@@ -286,8 +286,9 @@ fn append_attr(kind: u16, value: &[u8], out: &mut Vec<u8>) {
     out[0..4].copy_from_slice(&total.to_ne_bytes());
 }
 
-/// The header of a SOCK_DIAG_BY_FAMILY dump request of `body_len` bytes.
-fn diag_header(body_len: usize, seq: u32, out: &mut Vec<u8>) {
+/// The header of a SOCK_DIAG_BY_FAMILY dump request of `body_len` bytes (every hand-written
+/// request body follows it).
+pub fn diag_header(body_len: usize, seq: u32, out: &mut Vec<u8>) {
     out.clear();
     let len = (NLMSG_HDRLEN + body_len) as u32;
     out.extend_from_slice(&len.to_ne_bytes());

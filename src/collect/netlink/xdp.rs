@@ -26,14 +26,7 @@ const SHOW: u32 = (1 << 0) | (1 << 3);
 
 /// Serialize the xsk_diag dump request (every socket, its binding and memory).
 pub fn request(seq: u32, out: &mut Vec<u8>) {
-    out.clear();
-    let len = (16 + 20) as u32;
-    out.extend_from_slice(&len.to_ne_bytes());
-    out.extend_from_slice(&super::wire::SOCK_DIAG_BY_FAMILY.to_ne_bytes());
-    let flags = netlink_packet_core::NLM_F_REQUEST | netlink_packet_core::NLM_F_DUMP;
-    out.extend_from_slice(&flags.to_ne_bytes());
-    out.extend_from_slice(&seq.to_ne_bytes());
-    out.extend_from_slice(&0u32.to_ne_bytes());
+    super::wire::diag_header(20, seq, out);
     out.extend_from_slice(&[AF_XDP, 0, 0, 0]);
     out.extend_from_slice(&0u32.to_ne_bytes()); // xdiag_ino: every socket
     out.extend_from_slice(&SHOW.to_ne_bytes());

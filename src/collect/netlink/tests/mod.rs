@@ -175,3 +175,12 @@ mod sctp;
 mod tipc;
 mod vsock;
 mod xdp;
+
+/// A decoded table as `sockeye dump` prints it from netlink (the families' "prints as ss"
+/// tests compare this with what ss's print code gives).
+fn render(sockets: &[Socket], opts: crate::output::table::TableOptions) -> String {
+    let ctx = crate::output::columns::CellCtx::new(true, crate::model::Source::Netlink);
+    let mut out = Vec::new();
+    crate::output::table::write_table(&mut out, sockets, &ctx, &opts).expect("write to a Vec");
+    String::from_utf8(out).expect("utf8")
+}

@@ -7,9 +7,8 @@
 
 use super::dump::{dump_on, script};
 use super::*;
-use crate::model::{SctpState, Source};
-use crate::output::columns::CellCtx;
-use crate::output::table::{TableOptions, write_table};
+use crate::model::SctpState;
+use crate::output::table::TableOptions;
 
 const IPPROTO_SCTP: u8 = libc::IPPROTO_SCTP as u8;
 
@@ -91,13 +90,6 @@ fn dump(q: &Query) -> Vec<Socket> {
     assert_eq!((warnings.len(), skipped), (0, 0), "{warnings:?}");
     assert_eq!(t.requests.len(), 2, "one request per family");
     out
-}
-
-fn render(sockets: &[Socket], opts: TableOptions) -> String {
-    let ctx = CellCtx::new(true, Source::Netlink);
-    let mut out = Vec::new();
-    write_table(&mut out, sockets, &ctx, &opts).expect("write to a Vec");
-    String::from_utf8(out).expect("utf8")
 }
 
 #[test]

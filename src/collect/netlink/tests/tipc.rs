@@ -7,8 +7,7 @@ use super::*;
 use crate::collect::netlink::tipc::AF_TIPC;
 use crate::collect::netlink::tipc::tests::msg;
 use crate::model::Source;
-use crate::output::columns::CellCtx;
-use crate::output::table::{TableOptions, write_table};
+use crate::output::table::TableOptions;
 
 fn tipc() -> Query {
     Query {
@@ -50,16 +49,15 @@ fn the_table_prints_as_ss() {
         (0, 0, 3),
         "{warnings:?}"
     );
-    let ctx = CellCtx::new(true, Source::Netlink);
-    let opts = TableOptions {
-        show_state: true,
-        show_netid: true,
-        header: true,
-        ..TableOptions::default()
-    };
-    let mut b = Vec::new();
-    write_table(&mut b, &out, &ctx, &opts).expect("write to a Vec");
-    let got = String::from_utf8(b).expect("utf8");
+    let got = render(
+        &out,
+        TableOptions {
+            show_state: true,
+            show_netid: true,
+            header: true,
+            ..TableOptions::default()
+        },
+    );
     // As ss's tipc_sock_addr_print: decimal node and port; `-` alone for no peer, where
     // the delimiter sits.
     let want = "\

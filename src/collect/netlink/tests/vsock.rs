@@ -7,9 +7,7 @@ use super::dump::{dump_on, script};
 use super::*;
 use crate::collect::netlink::vsock::AF_VSOCK;
 use crate::collect::netlink::vsock::tests::msg;
-use crate::model::Source;
-use crate::output::columns::CellCtx;
-use crate::output::table::{TableOptions, write_table};
+use crate::output::table::TableOptions;
 
 fn vsock() -> Query {
     Query {
@@ -74,16 +72,15 @@ fn one_request_answers_both_tables() {
 #[test]
 fn the_table_prints_as_ss() {
     let (out, _) = dump(&vsock());
-    let ctx = CellCtx::new(true, Source::Netlink);
-    let opts = TableOptions {
-        show_netid: true,
-        show_state: true,
-        header: true,
-        ..TableOptions::default()
-    };
-    let mut b = Vec::new();
-    write_table(&mut b, &out, &ctx, &opts).expect("write to a Vec");
-    let got = String::from_utf8(b).expect("utf8");
+    let got = render(
+        &out,
+        TableOptions {
+            show_netid: true,
+            show_state: true,
+            header: true,
+            ..TableOptions::default()
+        },
+    );
     // The address columns as ss's render lays out every family: the cid right-aligned up
     // to the ':', the port left-aligned after it.
     let want = "\

@@ -7,9 +7,7 @@ use super::dump::{dump_on, script};
 use super::*;
 use crate::collect::netlink::xdp::AF_XDP;
 use crate::collect::netlink::xdp::tests::msg;
-use crate::model::Source;
-use crate::output::columns::CellCtx;
-use crate::output::table::{TableOptions, write_table};
+use crate::output::table::TableOptions;
 
 fn xdp() -> Query {
     Query {
@@ -35,15 +33,14 @@ fn the_table_prints_as_ss() {
         (0, 0, 2),
         "{warnings:?}"
     );
-    let ctx = CellCtx::new(true, Source::Netlink);
-    let opts = TableOptions {
-        show_state: true,
-        header: true,
-        ..TableOptions::default()
-    };
-    let mut b = Vec::new();
-    write_table(&mut b, &out, &ctx, &opts).expect("write to a Vec");
-    let got = String::from_utf8(b).expect("utf8");
+    let got = render(
+        &out,
+        TableOptions {
+            show_state: true,
+            header: true,
+            ..TableOptions::default()
+        },
+    );
     // Interface 1 is lo on every Linux host.
     // `*` (no address, `*` as the delimiter, no port) sits as ss's render places it for
     // packet sockets' peers.
