@@ -40,21 +40,29 @@ impl Table {
         self.countdown = countdown;
         let stamp = self.stamp();
         match body {
-            Body::Full(sockets) => {
-                self.slots.clear();
-                self.written.clear();
-                self.index.clear();
-                self.index.reserve(sockets.len());
-                self.slots.reserve(sockets.len());
-                for s in sockets {
-                    self.index.insert(Key::of(&s), self.slots.len());
-                    self.slots.push(Some(s));
-                    self.written.push(stamp);
-                }
-            }
+            Body::Full(sockets) => self.replace_all(sockets.into_iter(), stamp),
             body @ Body::Delta { .. } => self.apply(&body),
         }
         self.countdown = false;
+    }
+
+    /// A full frame: every socket, even two sharing a key (the writer makes the next frame
+    /// full).
+    fn replace_all(
+        &mut self,
+        sockets: impl ExactSizeIterator<Item = Socket>,
+        stamp: Option<SystemTime>,
+    ) {
+        self.slots.clear();
+        self.written.clear();
+        self.index.clear();
+        self.index.reserve(sockets.len());
+        self.slots.reserve(sockets.len());
+        for s in sockets {
+            self.index.insert(Key::of(&s), self.slots.len());
+            self.slots.push(Some(s));
+            self.written.push(stamp);
+        }
     }
 
     fn stamp(&self) -> Option<SystemTime> {
@@ -64,17 +72,7 @@ impl Table {
     pub fn apply(&mut self, body: &Body) {
         let stamp = self.stamp();
         match body {
-            Body::Full(sockets) => {
-                self.slots.clear();
-                self.written.clear();
-                self.index.clear();
-                // Every socket, even two sharing a key (the writer makes the next frame full).
-                for s in sockets {
-                    self.index.insert(Key::of(s), self.slots.len());
-                    self.slots.push(Some(s.clone()));
-                    self.written.push(stamp);
-                }
-            }
+            Body::Full(sockets) => self.replace_all(sockets.iter().cloned(), stamp),
             Body::Delta { vanished, upserted } => {
                 for k in vanished {
                     if let Some(i) = self.index.remove(k) {
