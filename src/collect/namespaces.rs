@@ -48,29 +48,53 @@ impl Netns {
         if self.own {
             return Ok(Host::current());
         }
-        match Host::in_netns(&self.path) {
-            Ok(h) => Ok(h),
-            Err(e) if e.raw_os_error() == Some(libc::EPERM) => {
-                for &pid in &self.pids {
-                    let net = PathBuf::from(format!("/proc/{pid}/net"));
-                    // /proc/PID/net of another user's process lists nothing useful.
-                    if std::fs::File::open(net.join("tcp")).is_ok() {
-                        return Ok(Host::through_proc_net(net));
-                    }
+        let mut refused = None;
+        let mut last = None;
+        for path in self.holders() {
+            match Host::in_netns(&path) {
+                Ok(h) => return Ok(h),
+                Err(e) if e.raw_os_error() == Some(libc::EPERM) => {
+                    refused = Some(e);
+                    break;
                 }
-                Err(e)
+                // That holder went away (a thread or process that exited): try the next.
+                Err(e) => last = Some(e),
             }
-            Err(e) => Err(e),
         }
+        if let Some(e) = refused {
+            for &pid in &self.pids {
+                let net = PathBuf::from(format!("/proc/{pid}/net"));
+                // /proc/PID/net of another user's process lists nothing useful.
+                if std::fs::File::open(net.join("tcp")).is_ok() {
+                    return Ok(Host::through_proc_net(net));
+                }
+            }
+            return Err(e);
+        }
+        Err(last.unwrap_or_else(|| io::Error::from(io::ErrorKind::NotFound)))
     }
 
-    /// The namespace still exists (its file still holds the same namespace).
+    /// The namespace still exists (a file that held it still holds the same namespace).
     pub fn still_there(&self) -> bool {
-        std::fs::metadata(&self.path).is_ok_and(|m| m.dev() == self.dev && m.ino() == self.inode)
+        self.holders().next().is_some()
+    }
+
+    /// The files that still hold this namespace: the one it was found by, then its
+    /// processes'. The first may be a thread of a process that has since exited (another
+    /// sockeye's reader sits in the namespaces it reads), while the namespace lives on.
+    fn holders(&self) -> impl Iterator<Item = PathBuf> + '_ {
+        std::iter::once(self.path.clone())
+            .chain(
+                self.pids
+                    .iter()
+                    .map(|p| PathBuf::from(format!("/proc/{p}/ns/net"))),
+            )
+            .filter(|p| {
+                std::fs::metadata(p).is_ok_and(|m| m.dev() == self.dev && m.ino() == self.inode)
+            })
     }
 }
 
-/// Why a `-N` argument names no namespace.
 #[derive(Debug, thiserror::Error)]
 pub enum NetnsError {
     #[error("-N {arg}: not a pid (pid:PID)")]
@@ -301,6 +325,27 @@ mod tests {
         assert_eq!(ns.label(), format!("net:[{}]", ns.inode));
         let by_path = resolve("/proc/self/ns/net").unwrap();
         assert_eq!(by_path.inode, ns.inode);
+    }
+
+    #[test]
+    fn a_namespace_whose_first_holder_exited_is_read_through_its_other_processes() {
+        let me = std::process::id();
+        let own = resolve(&format!("pid:{me}")).unwrap();
+        // Found first through a thread that has exited since; this process still holds it.
+        let ns = Netns {
+            path: PathBuf::from("/proc/4294967295/task/4294967295/ns/net"),
+            own: false,
+            ..own
+        };
+        assert!(ns.still_there());
+        // Entering needs CAP_SYS_ADMIN; without it, /proc/PID/net of our own process serves.
+        assert!(ns.host().is_ok());
+        let gone = Netns {
+            pids: Vec::new(),
+            ..ns
+        };
+        assert!(!gone.still_there());
+        assert!(gone.host().is_err());
     }
 
     #[test]

@@ -133,7 +133,7 @@ pub fn build() -> World {
         (world.port("TW"), TcpState::TimeWait),
         (world.port("CW"), TcpState::FinWait2),
     ];
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let snap = collect(&Filter::default(), SourcePref::Netlink, false, true);
         let ok = want.iter().all(|(p, st)| {
@@ -144,10 +144,21 @@ pub fn build() -> World {
         if ok {
             break;
         }
-        assert!(
-            Instant::now() < deadline,
-            "sockets never reached their states"
-        );
+        if Instant::now() >= deadline {
+            let seen: Vec<_> = want
+                .iter()
+                .map(|(p, st)| {
+                    let now: Vec<_> = snap
+                        .sockets
+                        .iter()
+                        .filter(|s| s.local_port() == Some(*p))
+                        .map(|s| format!("{:?}", s.state))
+                        .collect();
+                    format!("port {p}: want {st:?}, seen {now:?}")
+                })
+                .collect();
+            panic!("sockets never reached their states: {}", seen.join("; "));
+        }
         std::thread::sleep(Duration::from_millis(20));
     }
     world

@@ -366,10 +366,11 @@ fn all_netns_finds_a_namespace_only_a_process_holds() {
         .unwrap_or_else(|| panic!("port {port} in net:[{inode}]: {out}"));
     assert!(s["netns"]["name"].is_null());
     assert!(s["container"].is_null());
-    let table = stdout(&sockeye(&["--all-netns", "-tln"]));
+    let o = sockeye(&["--all-netns", "-tln"]);
+    let table = stdout(&o);
     let row = table
         .lines()
         .find(|l| l.contains(&format!("127.0.0.1:{port} ")))
-        .unwrap_or_else(|| panic!("{table}"));
+        .unwrap_or_else(|| panic!("{table}{}", String::from_utf8_lossy(&o.stderr)));
     assert!(row.starts_with(&format!("net:[{inode}] ")), "{row}");
 }
