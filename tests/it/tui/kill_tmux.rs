@@ -24,22 +24,7 @@ fn ss_close_wait(port: u16) -> usize {
 fn start(dir: &Path, port: u16, extra: &str) -> Tmux {
     let bin = env!("CARGO_BIN_EXE_sockeye");
     let cmd = format!("{bin} --no-config tui {extra} -tn --interval 0.2 'sport = :{port}'");
-    let tmux = Tmux {
-        socket: dir.join("tmux.sock"),
-    };
-    let out = tmux.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        "t",
-        "-x",
-        "160",
-        "-y",
-        "45",
-        &cmd,
-    ]);
-    assert!(out.status.success(), "tmux: {out:?}");
-    tmux
+    Tmux::start(dir, (160, 45), &cmd)
 }
 
 fn keys(tmux: &Tmux, k: &str) {

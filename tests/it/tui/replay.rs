@@ -322,26 +322,12 @@ fn replay_in_tmux_moves_through_the_recording() {
     assert!(recorder.wait().unwrap().success());
 
     let rc = dir.path().join("rc");
-    let tmux = Tmux {
-        socket: dir.path().join("tmux.sock"),
-    };
     let cmd = format!(
         "{bin} --no-config replay -n {} ; echo $? > {}",
         file.display(),
         rc.display()
     );
-    let out = tmux.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        "t",
-        "-x",
-        "140",
-        "-y",
-        "40",
-        &cmd,
-    ]);
-    assert!(out.status.success(), "tmux: {out:?}");
+    let tmux = Tmux::start(dir.path(), (140, 40), &cmd);
     let _ = tmux.cmd(&["set-option", "-t", "t", "remain-on-exit", "on"]);
     let first = wait_for(&tmux, Duration::from_secs(15), "the first moment", |s| {
         s.contains("REPLAY") && s.contains("frame 1/") && count_after(s, "CLOSE-WAIT ") == Some(1)

@@ -14,6 +14,17 @@ pub(super) struct Tmux {
 }
 
 impl Tmux {
+    /// A detached session `t` of `cols`x`rows` on a private server in `dir`, running `cmd`.
+    pub(super) fn start(dir: &Path, (cols, rows): (u16, u16), cmd: &str) -> Tmux {
+        let tmux = Tmux {
+            socket: dir.join("tmux.sock"),
+        };
+        let (x, y) = (cols.to_string(), rows.to_string());
+        let out = tmux.cmd(&["new-session", "-d", "-s", "t", "-x", &x, "-y", &y, cmd]);
+        assert!(out.status.success(), "tmux: {out:?}");
+        tmux
+    }
+
     pub(super) fn cmd(&self, args: &[&str]) -> std::process::Output {
         // The pane's command is sh syntax: don't depend on the account's login shell
         // (nologin for system users, fish for some people).
@@ -117,21 +128,7 @@ fn counts_follow_the_socket_table_and_q_exits_zero() {
         "{bin} --no-config tui -tn --interval 0.2 '(' sport = :{port} or dport = :{port} ')'; echo $? > {}",
         rc.display()
     );
-    let tmux = Tmux {
-        socket: dir.path().join("tmux.sock"),
-    };
-    let out = tmux.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        "t",
-        "-x",
-        "160",
-        "-y",
-        "45",
-        &cmd,
-    ]);
-    assert!(out.status.success(), "tmux: {out:?}");
+    let tmux = Tmux::start(dir.path(), (160, 45), &cmd);
     // Keep the pane after the command ends, so the exit status can still be read.
     let _ = tmux.cmd(&["set-option", "-t", "t", "remain-on-exit", "on"]);
 
