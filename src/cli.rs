@@ -287,11 +287,12 @@ pub struct DumpArgs {
     /// implies -o, as in ss).
     #[arg(short = 'b', long = "bpf")]
     pub bpf: bool,
-    /// Show process SELinux security contexts (as ss; refused when SELinux is absent).
+    /// Show process SELinux security contexts (as ss: implies -p; refused when SELinux is
+    /// absent).
     #[arg(short = 'Z', long = "context")]
     pub context: bool,
-    /// Show process and socket SELinux security contexts (as ss; refused when SELinux is
-    /// absent).
+    /// Show process and socket SELinux security contexts (as ss: implies -p; refused when
+    /// SELinux is absent).
     #[arg(short = 'z', long = "contexts")]
     pub contexts: bool,
     /// Write the raw TCP sock_diag answer (netlink messages, as ss -D) to FILE ('-' for
