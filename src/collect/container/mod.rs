@@ -52,6 +52,12 @@ pub fn of_pids_at(root: &Path, pids: &[u32]) -> Option<Container> {
             found.push((c, pause));
         }
     }
+    pod_of_found(&found)
+}
+
+/// One namespace's containers `found` (each with whether it is the pod's pause/sandbox
+/// container), in pid order, as the one container or pod that owns the namespace.
+fn pod_of_found(found: &[(Container, bool)]) -> Option<Container> {
     // The pause container only holds the pod's namespaces: it names the pod (its
     // annotations carry the sandbox's name) but is none of the pod's containers. A pod
     // whose only process left is its pause container is still that pod.
@@ -63,7 +69,7 @@ pub fn of_pids_at(root: &Path, pids: &[u32]) -> Option<Container> {
             found.iter().find_map(|(c, _)| c.pod_uid.clone()),
         )
     };
-    let (pod, pod_namespace, pod_uid) = pod_of(&found);
+    let (pod, pod_namespace, pod_uid) = pod_of(found);
     let several = found.len() > 1;
     let members: Vec<Container> = found
         .iter()
@@ -109,7 +115,7 @@ pub fn attribute_host_network(root: &Path, sockets: &mut [Socket]) {
                 let own = ns_id(root, std::process::id(), "pid");
                 runtime_states(root)
                     .into_iter()
-                    .filter_map(|(c, init)| {
+                    .filter_map(|(c, init, _)| {
                         let id = ns_id(root, init, "pid")?;
                         (Some(id) != own).then_some((id, c))
                     })
@@ -234,10 +240,15 @@ pub fn of_runtime_state(root: &Path, id: (u64, u64)) -> Option<Container> {
     if is_machine_netns(root, id) {
         return None;
     }
-    runtime_states(root)
+    // Containers of one pod share its namespace; the pause container among them names the
+    // pod but is none of its containers, as when they are found through cgroups.
+    let mut found: Vec<(Container, u32, bool)> = runtime_states(root)
         .into_iter()
-        .find(|(_, pid)| ns_id(root, *pid, "net") == Some(id))
-        .map(|(c, _)| c)
+        .filter(|(_, pid, _)| ns_id(root, *pid, "net") == Some(id))
+        .collect();
+    found.sort_by_key(|(_, pid, _)| *pid);
+    let found: Vec<(Container, bool)> = found.into_iter().map(|(c, _, p)| (c, p)).collect();
+    pod_of_found(&found)
 }
 
 /// The namespace is the machine's own: pid 1's, or kthreadd's (pid 2: kernel threads always
@@ -257,8 +268,9 @@ fn ns_id(root: &Path, pid: u32, kind: &str) -> Option<(u64, u64)> {
 }
 
 /// Every container an OCI runtime (crun, runc) keeps state for under `root`, with its init
-/// pid, names and pod from its bundle's annotations.
-fn runtime_states(root: &Path) -> Vec<(Container, u32)> {
+/// pid, names and pod from its bundle's annotations, and whether it is a pod's pause/sandbox
+/// container.
+fn runtime_states(root: &Path) -> Vec<(Container, u32, bool)> {
     let mut out = Vec::new();
     for (runtime, dir, file, pid_key) in [
         ("crun", "run/crun", "status", "pid"),
@@ -288,12 +300,14 @@ fn runtime_states(root: &Path) -> Vec<(Container, u32)> {
                     .iter()
                     .find_map(|l| Some(l.as_str()?.strip_prefix("bundle=")?.to_string()))
             });
+            let mut pause = false;
             if let Some(b) = bundle
                 && let Some(cfg) = read_json(&Path::new(&b).join("config.json"))
             {
                 annotations(&mut c, &cfg);
+                pause = is_pause_config(&cfg);
             }
-            out.push((c, pid));
+            out.push((c, pid, pause));
         }
     }
     out

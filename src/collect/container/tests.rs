@@ -423,3 +423,77 @@ fn pause_containers_are_known_by_docker_labels_and_by_image() {
         assert_eq!(is_pause_image(image), pause, "{image}");
     }
 }
+
+#[test]
+fn a_pods_pause_container_run_by_crun_names_the_pod_but_is_not_one_of_its_containers() {
+    use std::os::unix::fs::MetadataExt;
+    let root = tempfile::tempdir().unwrap();
+    let r = root.path();
+    // Three crun containers whose init processes share one network namespace (a pod).
+    std::fs::create_dir_all(r.join("proc/500/ns")).unwrap();
+    std::fs::write(r.join("proc/500/ns/net"), "").unwrap();
+    for pid in [501, 502] {
+        std::fs::create_dir_all(r.join(format!("proc/{pid}/ns"))).unwrap();
+        std::fs::hard_link(
+            r.join("proc/500/ns/net"),
+            r.join(format!("proc/{pid}/ns/net")),
+        )
+        .unwrap();
+    }
+    let m = std::fs::metadata(r.join("proc/500/ns/net")).unwrap();
+    let id = (m.dev(), m.ino());
+    let crun = |cid: &str, pid: u32, annotations: &str| {
+        let bundle = r.join(format!("bundles/{cid}"));
+        std::fs::create_dir_all(&bundle).unwrap();
+        std::fs::write(
+            bundle.join("config.json"),
+            format!(r#"{{"annotations":{{{annotations}}}}}"#),
+        )
+        .unwrap();
+        let dir = r.join(format!("run/crun/{cid}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("status"),
+            format!(r#"{{"pid": {pid}, "bundle": "{}"}}"#, bundle.display()),
+        )
+        .unwrap();
+    };
+    let pod = r#""io.kubernetes.cri.sandbox-name":"shop-7d9","io.kubernetes.cri.sandbox-namespace":"prod""#;
+    // The sandbox by CRI-O's container type; the pause process has the lowest pid.
+    crun(
+        "sandbox",
+        500,
+        &format!(r#""io.kubernetes.cri-o.ContainerType":"sandbox",{pod}"#),
+    );
+    crun(
+        "app",
+        501,
+        &format!(r#""io.kubernetes.cri.container-name":"app",{pod}"#),
+    );
+    crun(
+        "sidecar",
+        502,
+        &format!(r#""io.kubernetes.cri.container-name":"sidecar",{pod}"#),
+    );
+    let c = of_runtime_state(r, id).unwrap();
+    assert_eq!((c.runtime, c.id.as_str()), ("crun", "app"));
+    assert_eq!(c.pod.as_deref(), Some("shop-7d9"));
+    assert_eq!(c.pod_namespace.as_deref(), Some("prod"));
+    let members: Vec<_> = c.containers.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(members, ["app", "sidecar"]);
+    // Known by its pause image instead: still not listed.
+    crun(
+        "sandbox",
+        500,
+        &format!(r#""io.kubernetes.cri.image-name":"registry.k8s.io/pause:3.9",{pod}"#),
+    );
+    let c = of_runtime_state(r, id).unwrap();
+    let members: Vec<_> = c.containers.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(members, ["app", "sidecar"]);
+    // Only the pause container left: still the pod, with no containers listed.
+    std::fs::remove_dir_all(r.join("run/crun/app")).unwrap();
+    std::fs::remove_dir_all(r.join("run/crun/sidecar")).unwrap();
+    let c = of_runtime_state(r, id).unwrap();
+    assert_eq!(c.label(), "shop-7d9");
+    assert!(c.containers.is_empty());
+}
