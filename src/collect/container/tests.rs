@@ -70,16 +70,21 @@ fn lxc_and_systemd_nspawn_are_named_by_their_cgroup() {
     assert_eq!(parse_cgroup("0::/lxc.payload.\n"), None);
 }
 
+/// A fake /proc/PID/ns/net under `r` for `pid`, and the (device, inode) that names it.
+fn fake_netns(r: &Path, pid: u32) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::create_dir_all(r.join(format!("proc/{pid}/ns"))).unwrap();
+    std::fs::write(r.join(format!("proc/{pid}/ns/net")), "").unwrap();
+    let m = std::fs::metadata(r.join(format!("proc/{pid}/ns/net"))).unwrap();
+    (m.dev(), m.ino())
+}
+
 #[test]
 fn an_oci_runtime_container_is_found_by_its_init_process_namespace() {
-    use std::os::unix::fs::MetadataExt;
     let root = tempfile::tempdir().unwrap();
     let r = root.path();
     // The init process's namespace file stands in for /proc/PID/ns/net.
-    std::fs::create_dir_all(r.join("proc/4242/ns")).unwrap();
-    std::fs::write(r.join("proc/4242/ns/net"), "").unwrap();
-    let m = std::fs::metadata(r.join("proc/4242/ns/net")).unwrap();
-    let id = (m.dev(), m.ino());
+    let id = fake_netns(r, 4242);
     let bundle = r.join("bundle");
     std::fs::create_dir_all(&bundle).unwrap();
     std::fs::write(
@@ -426,12 +431,10 @@ fn pause_containers_are_known_by_docker_labels_and_by_image() {
 
 #[test]
 fn a_pods_pause_container_run_by_crun_names_the_pod_but_is_not_one_of_its_containers() {
-    use std::os::unix::fs::MetadataExt;
     let root = tempfile::tempdir().unwrap();
     let r = root.path();
     // Three crun containers whose init processes share one network namespace (a pod).
-    std::fs::create_dir_all(r.join("proc/500/ns")).unwrap();
-    std::fs::write(r.join("proc/500/ns/net"), "").unwrap();
+    let id = fake_netns(r, 500);
     for pid in [501, 502] {
         std::fs::create_dir_all(r.join(format!("proc/{pid}/ns"))).unwrap();
         std::fs::hard_link(
@@ -440,8 +443,6 @@ fn a_pods_pause_container_run_by_crun_names_the_pod_but_is_not_one_of_its_contai
         )
         .unwrap();
     }
-    let m = std::fs::metadata(r.join("proc/500/ns/net")).unwrap();
-    let id = (m.dev(), m.ino());
     let crun = |cid: &str, pid: u32, annotations: &str| {
         let bundle = r.join(format!("bundles/{cid}"));
         std::fs::create_dir_all(&bundle).unwrap();
