@@ -124,8 +124,9 @@ fn counts_follow_the_socket_table_and_q_exits_zero() {
     let dir = tempfile::tempdir().unwrap();
     let rc: PathBuf = dir.path().join("rc");
     let bin = env!("CARGO_BIN_EXE_sockeye");
+    // Only 127.0.0.1: another test's [::1] socket may have the same port number.
     let cmd = format!(
-        "{bin} --no-config tui -tn --interval 0.2 '(' sport = :{port} or dport = :{port} ')'; echo $? > {}",
+        "{bin} --no-config tui -tn --interval 0.2 src 127.0.0.1 and '(' sport = :{port} or dport = :{port} ')'; echo $? > {}",
         rc.display()
     );
     let tmux = Tmux::start(dir.path(), (160, 45), &cmd);
