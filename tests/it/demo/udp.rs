@@ -13,9 +13,12 @@ fn udp_recv_q(port: u16) -> Option<u64> {
         .expect("run ss");
     assert!(out.status.success(), "ss failed");
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    // The demo's own socket only: another test's [::1] socket may have the same port number.
+    let local = format!("127.0.0.1:{port}");
     text.lines()
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .find(|f| f.get(3) == Some(&local.as_str()))
+        .and_then(|f| f.get(1)?.parse().ok())
 }
 
 /// A counter of the `Udp:` lines of /proc/net/snmp.
