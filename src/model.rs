@@ -664,6 +664,38 @@ impl Holders {
     pub fn as_slice(&self) -> &[ProcessRef] {
         self.0.as_deref().map_or(&[], |b| b)
     }
+
+    /// Ask the CPU to bring this list's reference count into cache ahead of a clone or a
+    /// drop. Each socket's list is its own allocation, scattered over the heap: counting
+    /// references for 100,000 sockets in a row otherwise waits on a cache miss per socket.
+    #[inline]
+    pub fn prefetch(&self) {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(list) = &self.0 {
+            // The counts sit just before the data in the same allocation (ArcInner).
+            let counts = Arc::as_ptr(list).cast::<i8>().wrapping_sub(16);
+            // SAFETY: a prefetch is only a hint: it never faults and reads nothing the
+            // program sees, whatever the address.
+            unsafe {
+                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(counts)
+            };
+        }
+    }
+}
+
+/// How many sockets ahead [`Holders::prefetch`] is issued in walks over a table.
+pub const PREFETCH_AHEAD: usize = 16;
+
+/// Drop every socket's holders, fetching the reference counts a few sockets ahead (see
+/// [`Holders::prefetch`]): dropping a table of 100,000 attributed sockets is then not a
+/// cache miss per socket. The sockets stay, with no holders.
+pub fn release_holders(sockets: &mut [Socket]) {
+    for i in 0..sockets.len() {
+        if let Some(ahead) = sockets.get(i + PREFETCH_AHEAD) {
+            ahead.processes.prefetch();
+        }
+        sockets[i].processes = Holders::default();
+    }
 }
 
 impl std::ops::Deref for Holders {
