@@ -657,12 +657,73 @@ pub struct NetnsReads {
 /// refresh then costs a count increment per socket instead of an allocation, and a socket
 /// nobody holds costs nothing. A thin pointer (the slice's length lives behind it): eight
 /// bytes in every socket rather than sixteen.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Holders(Option<Arc<Box<[ProcessRef]>>>);
+#[derive(Clone, Default)]
+pub struct Holders(Option<Arc<HolderList>>);
+
+/// What a [`Holders`] points to. Almost every socket has one holder, kept in the shared
+/// allocation itself: one allocation and one pointer to follow per socket, not two.
+#[derive(Debug)]
+enum HolderList {
+    One([ProcessRef; 1]),
+    /// Two or more (a socket shared across a fork).
+    Many(Box<[ProcessRef]>),
+}
+
+impl std::fmt::Debug for Holders {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Holders")
+            .field(&self.0.as_ref().map(|_| self.as_slice()))
+            .finish()
+    }
+}
+
+impl PartialEq for Holders {
+    fn eq(&self, other: &Holders) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for Holders {}
 
 impl Holders {
     pub fn as_slice(&self) -> &[ProcessRef] {
-        self.0.as_deref().map_or(&[], |b| b)
+        match self.0.as_deref() {
+            None => &[],
+            Some(HolderList::One(one)) => one,
+            Some(HolderList::Many(many)) => many,
+        }
+    }
+
+    /// Ask the CPU to bring this list's reference count into cache ahead of a clone or a
+    /// drop. Each socket's list is its own allocation, scattered over the heap: counting
+    /// references for 100,000 sockets in a row otherwise waits on a cache miss per socket.
+    #[inline]
+    pub fn prefetch(&self) {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(list) = &self.0 {
+            // The counts sit just before the data in the same allocation (ArcInner).
+            let counts = Arc::as_ptr(list).cast::<i8>().wrapping_sub(16);
+            // SAFETY: a prefetch is only a hint: it never faults and reads nothing the
+            // program sees, whatever the address.
+            unsafe {
+                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(counts)
+            };
+        }
+    }
+}
+
+/// How many sockets ahead [`Holders::prefetch`] is issued in walks over a table.
+pub const PREFETCH_AHEAD: usize = 16;
+
+/// Drop every socket's holders, fetching the reference counts a few sockets ahead (see
+/// [`Holders::prefetch`]): dropping a table of 100,000 attributed sockets is then not a
+/// cache miss per socket. The sockets stay, with no holders.
+pub fn release_holders(sockets: &mut [Socket]) {
+    for i in 0..sockets.len() {
+        if let Some(ahead) = sockets.get(i + PREFETCH_AHEAD) {
+            ahead.processes.prefetch();
+        }
+        sockets[i].processes = Holders::default();
     }
 }
 
@@ -674,11 +735,11 @@ impl std::ops::Deref for Holders {
 }
 
 impl From<Vec<ProcessRef>> for Holders {
-    fn from(v: Vec<ProcessRef>) -> Holders {
-        if v.is_empty() {
-            Holders(None)
-        } else {
-            Holders(Some(Arc::new(v.into_boxed_slice())))
+    fn from(mut v: Vec<ProcessRef>) -> Holders {
+        match v.len() {
+            0 => Holders(None),
+            1 => Holders(v.pop().map(|p| Arc::new(HolderList::One([p])))),
+            _ => Holders(Some(Arc::new(HolderList::Many(v.into_boxed_slice())))),
         }
     }
 }
@@ -909,5 +970,39 @@ mod tests {
         // 176 until two pointers were added: the namespace tag (`netns`) and `details`
         // (-e/--tos/--cgroup/-T); 184 since `Holders` is a thin pointer.
         assert!(size <= 184, "Socket grew to {size} bytes");
+    }
+
+    fn holder(pid: u32, fd: u32) -> ProcessRef {
+        ProcessRef {
+            command: "p".into(),
+            pid,
+            fd,
+            nspid: None,
+            proc_ctx: None,
+            sock_ctx: None,
+        }
+    }
+
+    /// A list of one, two or no holders reads back as it was made, equal by contents, and a
+    /// single holder lives in one allocation no larger than the reference counts plus itself.
+    #[test]
+    fn holders_read_back_as_made() {
+        for n in 0..3u32 {
+            let list: Vec<ProcessRef> = (0..n).map(|i| holder(10 + i, i)).collect();
+            let h = Holders::from(list.clone());
+            assert_eq!(h.as_slice(), list.as_slice());
+            assert_eq!(h, list.iter().cloned().collect::<Holders>());
+            assert_eq!(h.clone().as_slice().len(), n as usize);
+        }
+        assert_ne!(Holders::from(vec![holder(1, 3)]), Holders::default());
+        assert_eq!(
+            std::mem::size_of::<HolderList>(),
+            std::mem::size_of::<ProcessRef>()
+        );
+        assert_eq!(
+            format!("{:?}", Holders::default()),
+            "Holders(None)",
+            "Debug reads as the slice it holds"
+        );
     }
 }

@@ -166,7 +166,7 @@ pub struct Collector {
     last_len: usize,
     /// A socket table handed back for reuse (see [`Collector::recycle`]).
     spare: Vec<Socket>,
-    steps: [(&'static str, Duration); 3],
+    steps: [(&'static str, Duration); 5],
     /// `--all-netns`: every namespace, each with its own collector (this one's host unused).
     all: Option<Box<all_netns::AllNetns>>,
     /// The namespace this collector reads, set on every socket (`-N`).
@@ -189,7 +189,7 @@ impl Collector {
             processes: processes::ProcessCache::default(),
             last_len: 0,
             spare: Vec::new(),
-            steps: [("", Duration::ZERO); 3],
+            steps: [("", Duration::ZERO); 5],
             all: None,
             netns: None,
         }
@@ -225,7 +225,8 @@ impl Collector {
     }
 
     /// How long the last snapshot's steps took: the socket dump, process attribution and
-    /// kernel counters (for the live view's `SOCKEYE_TRACE`).
+    /// kernel counters, then the dump's CPU split into the kernel's (`sockets_sys`) and
+    /// ours (`sockets_user`) (for the live view's `SOCKEYE_TRACE`).
     pub fn steps(&self) -> &[(&'static str, Duration)] {
         match &self.all {
             Some(all) => all.steps(),
@@ -237,6 +238,7 @@ impl Collector {
     /// is built in its allocation. A live view refreshing 100,000 sockets a second otherwise
     /// maps and frees ~20 MiB a second, which the kernel must zero each time.
     pub fn recycle(&mut self, mut sockets: Vec<Socket>) {
+        crate::model::release_holders(&mut sockets);
         if sockets.capacity() > self.spare.capacity() {
             sockets.clear();
             self.spare = sockets;
@@ -272,6 +274,7 @@ impl Collector {
             }
         }
         let t0 = Instant::now();
+        let cpu0 = thread_cpu();
         if self.query.details && self.query.cgroups.is_none() {
             self.query.cgroups = Some(Arc::new(cgroups::CgroupNames::load(&self.host)));
         }
@@ -305,6 +308,9 @@ impl Collector {
             self.read_sockets(&mut snap)?;
         }
         let t_sockets = Instant::now();
+        let cpu = thread_cpu()
+            .zip(cpu0)
+            .map(|(b, a)| (b.0.saturating_sub(a.0), b.1.saturating_sub(a.1)));
         if self.query.processes {
             snap.process_note = self
                 .processes
@@ -327,6 +333,10 @@ impl Collector {
             ("sockets", t_sockets - t0),
             ("processes", t_processes - t_sockets),
             ("counters", t_processes.elapsed()),
+            // The socket step's CPU on this thread: the kernel's dump (system time) and our
+            // decoding (user time), zero where the OS cannot say.
+            ("sockets_sys", cpu.map_or(Duration::ZERO, |c| c.1)),
+            ("sockets_user", cpu.map_or(Duration::ZERO, |c| c.0)),
         ];
         self.last_len = snap.sockets.len();
         Ok(snap)
@@ -428,6 +438,21 @@ impl Collector {
             &mut snap.skipped_records,
         )
     }
+}
+
+/// The calling thread's user and system CPU time so far; `None` when the OS cannot say.
+fn thread_cpu() -> Option<(Duration, Duration)> {
+    // SAFETY: an all-zero rusage is a valid value of this plain C struct.
+    let mut r: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `r` is a valid, writable rusage for the call to fill.
+    if unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut r) } != 0 {
+        return None;
+    }
+    let d = |t: libc::timeval| {
+        Duration::from_secs(u64::try_from(t.tv_sec).ok()?)
+            .checked_add(Duration::from_micros(u64::try_from(t.tv_usec).ok()?))
+    };
+    Some((d(r.ru_utime)?, d(r.ru_stime)?))
 }
 
 /// The inodes of every unix socket, from netlink; `None` when netlink cannot say.

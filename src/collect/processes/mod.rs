@@ -64,7 +64,7 @@ use std::time::{Duration, Instant};
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::model::{Holders, Socket};
+use crate::model::{Holders, PREFETCH_AHEAD, Socket};
 use fds::Read;
 
 /// By default, rescan everything at most this often even when nothing looks unknown.
@@ -195,15 +195,32 @@ impl ProcessCache {
         self.set_root(proc_root);
         let mut unknown_at = Vec::new();
         let mut unknown = Vec::new();
-        for (i, s) in sockets.iter_mut().enumerate() {
-            if s.inode == 0 {
-                continue;
+        // Each lookup is made PREFETCH_AHEAD sockets before its clone, and the holders'
+        // reference count fetched meanwhile (see `Holders::prefetch`).
+        let owners = &self.owners;
+        let look = |s: &Socket| (s.inode != 0).then(|| owners.get(&s.inode));
+        let mut ahead: [Option<Option<&Holders>>; PREFETCH_AHEAD] = [None; PREFETCH_AHEAD];
+        for (slot, s) in ahead.iter_mut().zip(sockets.iter()) {
+            *slot = look(s);
+            if let Some(Some(h)) = slot {
+                h.prefetch();
             }
-            match self.owners.get(&s.inode) {
-                Some(refs) => s.processes.clone_from(refs),
-                None => {
+        }
+        for i in 0..sockets.len() {
+            let found = ahead[i % PREFETCH_AHEAD].take();
+            if let Some(s) = sockets.get(i + PREFETCH_AHEAD) {
+                let next = look(s);
+                if let Some(Some(h)) = next {
+                    h.prefetch();
+                }
+                ahead[i % PREFETCH_AHEAD] = next;
+            }
+            match found {
+                None => {} // inode 0: nobody to attribute
+                Some(Some(refs)) => sockets[i].processes.clone_from(refs),
+                Some(None) => {
                     unknown_at.push(i);
-                    unknown.push(s.inode);
+                    unknown.push(sockets[i].inode);
                 }
             }
         }
