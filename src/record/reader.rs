@@ -7,7 +7,8 @@
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
-use std::path::Path;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use rustc_hash::FxHashMap;
@@ -114,6 +115,9 @@ pub struct Recording {
     pub gaps: Vec<Gap>,
     /// Where the newest file's frames read so far end, for [`Recording::follow`].
     tail: Tail,
+    /// The path the recorder writes, when opened by name with its rotated files: following
+    /// picks up the file a rotation starts there.
+    live: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -150,10 +154,11 @@ impl Recording {
             Err(e) => return Err(e),
         }
         let shown = crate::text::escape(&path.to_string_lossy()).into_owned();
-        let rec = Recording::build(parts, warnings);
+        let mut rec = Recording::build(parts, warnings);
         if rec.index.is_empty() {
             return Err(ReadError::NoFrame { path: shown });
         }
+        rec.live = Some(path.to_path_buf());
         Ok(rec)
     }
 
@@ -257,13 +262,91 @@ impl Recording {
             warnings,
             gaps,
             tail,
+            live: None,
         }
     }
 
     /// Reads the frames appended to the newest file since it was opened or last followed
-    /// (a recorder still writing it); a frame still being written is read next time. Returns
-    /// how many frames were added.
+    /// (a recorder still writing it); a frame still being written is read next time. When
+    /// the recorder has rotated (the named path is another file now), the old file's tail is
+    /// read to its end and then the new file's frames. Returns how many frames were added.
     pub fn follow(&mut self) -> usize {
+        let mut added = self.follow_tail();
+        if self.rotated() {
+            added += self.follow_new_file();
+        }
+        added
+    }
+
+    /// Whether the named path now holds another file than the newest one read: by device and
+    /// inode, as a rename keeps them and a new file gets its own.
+    fn rotated(&self) -> bool {
+        let Some(path) = &self.live else {
+            return false;
+        };
+        let Ok(now) = std::fs::metadata(path) else {
+            return false;
+        };
+        let Some(Store::File(f)) = self.parts.last().map(|p| &p.store) else {
+            return false;
+        };
+        let Ok(was) = f.metadata() else {
+            return false;
+        };
+        now.is_file() && (now.dev(), now.ino()) != (was.dev(), was.ino())
+    }
+
+    /// Adds the file a rotation started at the named path. One whose header is not yet whole
+    /// (just created) is tried again next time.
+    fn follow_new_file(&mut self) -> usize {
+        let Some(path) = self.live.clone() else {
+            return 0;
+        };
+        let Ok((part, first, total)) = Part::open(&path) else {
+            return 0;
+        };
+        if self.parts.len() >= usize::from(u16::MAX) {
+            return 0;
+        }
+        // The file read so far is the first older one now.
+        if let Some(prev) = self.parts.last_mut() {
+            prev.name = crate::text::escape(&generation(&path, 1).to_string_lossy()).into_owned();
+        }
+        let n = self.parts.len() as u16;
+        let before = self.index.len();
+        let mut seen_full = false;
+        let end = scan(
+            n,
+            &part,
+            first,
+            total,
+            &mut seen_full,
+            true,
+            &mut self.index,
+            &mut self.warnings,
+        );
+        if before > 0 && self.index.len() > before {
+            let (prev, next) = (self.index[before - 1].at, self.index[before].at);
+            let slack = part.header.interval * 2 + Duration::from_secs(1);
+            if next.duration_since(prev).is_ok_and(|d| d > slack) {
+                self.gaps.push(Gap {
+                    from: prev,
+                    to: next,
+                    next: before,
+                });
+            }
+        }
+        let c = part.header.collected;
+        self.header.collected.processes &= c.processes;
+        self.header.collected.tcp_info &= c.tcp_info;
+        self.header.collected.memory &= c.memory;
+        self.parts.push(part);
+        self.tail = Tail { end, seen_full };
+        self.index.len() - before
+    }
+
+    /// Reads what was appended to the newest file read.
+    fn follow_tail(&mut self) -> usize {
         let Some(last) = self.parts.len().checked_sub(1) else {
             return 0;
         };

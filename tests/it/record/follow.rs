@@ -97,3 +97,70 @@ fn a_recording_being_written_is_followed() {
         json(&path)
     );
 }
+
+#[test]
+fn following_goes_on_into_the_file_a_rotation_starts() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rot.rec");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = format!(":{}", listener.local_addr().unwrap().port());
+    // Each file holds a quarter of --max-size (16 KiB at the smallest): small frames this
+    // often fill it within seconds.
+    let rec = Command::new(env!("CARGO_BIN_EXE_sockeye"))
+        .args([
+            "--no-config",
+            "record",
+            "-ta",
+            "--interval",
+            "0.05",
+            "--max-size",
+            "64K",
+            "-q",
+            "-o",
+        ])
+        .arg(&path)
+        .args(["sport", "=", &port, "or", "dport", "=", &port])
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("start sockeye record");
+    let _rec = Recorder(rec);
+
+    wait_for("the first frame", || {
+        Recording::open(&path).is_ok_and(|r| !r.is_empty())
+    });
+    let mut r = Recording::open(&path).unwrap();
+    let files = r.files().len();
+    let inode = std::fs::metadata(&path).unwrap().ino();
+    wait_for("a rotation", || {
+        r.follow();
+        std::fs::metadata(&path).is_ok_and(|m| m.ino() != inode)
+    });
+    // The new file alone, once it has a frame: the follower must reach its frames.
+    wait_for("a frame in the new file", || {
+        Recording::open_file(&path).is_ok_and(|n| !n.is_empty())
+    });
+    let new_start = Recording::open_file(&path).unwrap().start();
+    wait_for("the follower in the new file", || {
+        r.follow();
+        r.end() >= new_start
+    });
+    assert!(r.files().len() > files, "{:?}", r.files());
+    let e = r.entries();
+    assert!(
+        e.windows(2).all(|w| w[0].at < w[1].at),
+        "frames in time order"
+    );
+    assert!(r.gaps.is_empty(), "no gap at the rotation: {:?}", r.gaps);
+    assert_eq!(
+        r.moment(r.len() - 1).unwrap().sockets.len(),
+        1,
+        "the listener, read from the new file"
+    );
+    // The old file was read to its end: every frame it holds is in the followed index.
+    let old = Recording::open_file(&path.with_extension("rec.1")).unwrap();
+    assert!(
+        old.entries().iter().all(|o| e.iter().any(|f| f.at == o.at)),
+        "the rotated file's tail is in the index"
+    );
+}
