@@ -65,9 +65,19 @@ pub fn groups(sockets: &[Socket], order: &[usize], tree: &ListenerTree) -> Vec<N
             out.len() - 1
         })
     };
+    // Neighbours in sort order are mostly of one namespace (without `--all-netns`, all of
+    // them): the last one's group is tried before the hash.
+    let mut last: Option<(u64, usize)> = None;
     for &i in order {
         let Some(s) = sockets.get(i) else { continue };
-        let g = slot(s, &mut out);
+        let g = match last {
+            Some((k, g)) if k == key_of(s) => g,
+            _ => {
+                let g = slot(s, &mut out);
+                last = Some((key_of(s), g));
+                g
+            }
+        };
         let grp = &mut out[g];
         grp.sockets += 1;
         grp.members.push(i);
@@ -106,5 +116,51 @@ pub fn rows(
         if open.contains(&g.key()) {
             rows.extend(g.members.iter().map(|&idx| Row::Socket { idx, depth: 1 }));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Endpoint, Netid};
+    use std::net::{IpAddr, Ipv4Addr};
+
+    fn tcp(state: TcpState, ns: Option<&Arc<NetnsTag>>) -> Socket {
+        let ep = Endpoint::Inet {
+            addr: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 1,
+        };
+        let mut s = Socket::new(Netid::Tcp, state, ep.clone(), ep);
+        s.netns = ns.cloned();
+        s
+    }
+
+    #[test]
+    fn interleaved_namespaces_each_count_their_own_sockets() {
+        let a = Arc::new(NetnsTag::new(11, Some("a".into()), None));
+        let b = Arc::new(NetnsTag::new(22, Some("b".into()), None));
+        // Runs of one namespace, then back to an earlier one: the last-group shortcut must
+        // not put a socket in its neighbour's group.
+        let sockets = vec![
+            tcp(TcpState::Established, Some(&a)),
+            tcp(TcpState::Established, Some(&a)),
+            tcp(TcpState::TimeWait, Some(&b)),
+            tcp(TcpState::Established, Some(&a)),
+            tcp(TcpState::CloseWait, None),
+            tcp(TcpState::TimeWait, Some(&b)),
+        ];
+        let order: Vec<usize> = (0..sockets.len()).collect();
+        let g = groups(&sockets, &order, &ListenerTree::default());
+        let got: Vec<(u64, usize, Vec<usize>)> = g
+            .iter()
+            .map(|g| (g.key(), g.sockets, g.members.clone()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![(11, 3, vec![0, 1, 3]), (22, 2, vec![2, 5]), (0, 1, vec![4])]
+        );
+        assert_eq!(g[0].tcp(TcpState::Established), 3);
+        assert_eq!(g[1].tcp(TcpState::TimeWait), 2);
+        assert_eq!(g[2].tcp(TcpState::CloseWait), 1);
     }
 }
