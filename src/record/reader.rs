@@ -219,23 +219,7 @@ impl Recording {
                 &mut warnings,
             );
             tail = Tail { end, seen_full };
-            if before > 0 && index.len() > before {
-                let (prev, next) = (index[before - 1].at, index[before].at);
-                let slack = part.header.interval * 2 + Duration::from_secs(1);
-                match next.duration_since(prev) {
-                    Ok(d) if d > slack => gaps.push(Gap {
-                        from: prev,
-                        to: next,
-                        next: before,
-                    }),
-                    Ok(_) => {}
-                    Err(_) => warnings.push(format!(
-                        "{} starts before the file before it ends (the clock was set back?); \
-                         moments are read in file order",
-                        part.name
-                    )),
-                }
-            }
+            seam(&part, &index, before, &mut gaps, &mut warnings);
             kept.push(part);
         }
         let newest = kept.last().map(|p| p.header.clone());
@@ -325,17 +309,13 @@ impl Recording {
             &mut self.index,
             &mut self.warnings,
         );
-        if before > 0 && self.index.len() > before {
-            let (prev, next) = (self.index[before - 1].at, self.index[before].at);
-            let slack = part.header.interval * 2 + Duration::from_secs(1);
-            if next.duration_since(prev).is_ok_and(|d| d > slack) {
-                self.gaps.push(Gap {
-                    from: prev,
-                    to: next,
-                    next: before,
-                });
-            }
-        }
+        seam(
+            &part,
+            &self.index,
+            before,
+            &mut self.gaps,
+            &mut self.warnings,
+        );
         let c = part.header.collected;
         self.header.collected.processes &= c.processes;
         self.header.collected.tcp_info &= c.tcp_info;
@@ -532,6 +512,35 @@ impl Part {
             first as u64,
             total,
         ))
+    }
+}
+
+/// Where a file's frames (from `index[before]`) follow the file before it: a gap when the
+/// recorder stopped in between, a warning when the clock went back.
+fn seam(
+    part: &Part,
+    index: &[Entry],
+    before: usize,
+    gaps: &mut Vec<Gap>,
+    warnings: &mut Vec<String>,
+) {
+    if before == 0 || index.len() <= before {
+        return;
+    }
+    let (prev, next) = (index[before - 1].at, index[before].at);
+    let slack = part.header.interval * 2 + Duration::from_secs(1);
+    match next.duration_since(prev) {
+        Ok(d) if d > slack => gaps.push(Gap {
+            from: prev,
+            to: next,
+            next: before,
+        }),
+        Ok(_) => {}
+        Err(_) => warnings.push(format!(
+            "{} starts before the file before it ends (the clock was set back?); \
+             moments are read in file order",
+            part.name
+        )),
     }
 }
 

@@ -12,6 +12,22 @@ use sockeye::tui::worker::SnapshotSource;
 /// Stops the recorder however the test ends.
 struct Recorder(Child);
 
+impl Recorder {
+    /// `sockeye record` of the sockets on `port` (`:N`) every 0.05 s into `path`.
+    fn start(path: &std::path::Path, port: &str, extra: &[&str]) -> Recorder {
+        let rec = Command::new(env!("CARGO_BIN_EXE_sockeye"))
+            .args(["--no-config", "record", "-ta", "--interval", "0.05", "-q"])
+            .args(extra)
+            .arg("-o")
+            .arg(path)
+            .args(["sport", "=", port, "or", "dport", "=", port])
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("start sockeye record");
+        Recorder(rec)
+    }
+}
+
 impl Drop for Recorder {
     fn drop(&mut self) {
         let _ = self.0.kill();
@@ -34,22 +50,7 @@ fn a_recording_being_written_is_followed() {
     let path = dir.path().join("live.rec");
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = format!(":{}", listener.local_addr().unwrap().port());
-    let rec = Command::new(env!("CARGO_BIN_EXE_sockeye"))
-        .args([
-            "--no-config",
-            "record",
-            "-ta",
-            "--interval",
-            "0.05",
-            "-q",
-            "-o",
-        ])
-        .arg(&path)
-        .args(["sport", "=", &port, "or", "dport", "=", &port])
-        .stdin(Stdio::null())
-        .spawn()
-        .expect("start sockeye record");
-    let _rec = Recorder(rec);
+    let _rec = Recorder::start(&path, &port, &[]);
 
     wait_for("the first frame", || {
         Recording::open(&path).is_ok_and(|r| !r.is_empty())
@@ -107,24 +108,7 @@ fn following_goes_on_into_the_file_a_rotation_starts() {
     let port = format!(":{}", listener.local_addr().unwrap().port());
     // Each file holds a quarter of --max-size (16 KiB at the smallest): small frames this
     // often fill it within seconds.
-    let rec = Command::new(env!("CARGO_BIN_EXE_sockeye"))
-        .args([
-            "--no-config",
-            "record",
-            "-ta",
-            "--interval",
-            "0.05",
-            "--max-size",
-            "64K",
-            "-q",
-            "-o",
-        ])
-        .arg(&path)
-        .args(["sport", "=", &port, "or", "dport", "=", &port])
-        .stdin(Stdio::null())
-        .spawn()
-        .expect("start sockeye record");
-    let _rec = Recorder(rec);
+    let _rec = Recorder::start(&path, &port, &["--max-size", "64K"]);
 
     wait_for("the first frame", || {
         Recording::open(&path).is_ok_and(|r| !r.is_empty())
