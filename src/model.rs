@@ -246,6 +246,17 @@ pub struct Timer {
     pub retrans: u32,
 }
 
+impl Timer {
+    /// The name ss prints for this timer of a `netid` socket: SCTP's one timer in inet_diag
+    /// is its association's T3-rtx (net/sctp/diag.c), which ss spells `T3_RTX`.
+    pub fn ss_name(&self, netid: Netid) -> &'static str {
+        match (netid, self.kind) {
+            (Netid::Sctp, k) if k != TimerKind::Off => "T3_RTX",
+            (_, k) => k.ss_name(),
+        }
+    }
+}
+
 /// The parts of `struct tcp_info` (and the congestion algorithm) sockeye shows. Times in
 /// microseconds as the kernel gives them; rates in bytes per second.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

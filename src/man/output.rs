@@ -17,7 +17,7 @@ pub(super) fn output_flags(page: &mut Page) {
             "users:((\"cmd\",pid=P,tid=T,fd=F),...): every thread holding it (each thread's \
              own fd table is read, as ss reads it).",
         )
-        .item("-o", "timer:(on|keepalive|timewait|persist,TIME,RETRANS).")
+        .item("-o", "timer:(on|keepalive|timewait|persist,TIME,RETRANS); SCTP associations: timer:(T3_RTX,TIME,RETRANS).")
         .item(
             "-e",
             "Implies -o. uid:U (not for root), ino:I, sk:COOKIE, fwmark:0x.. (the kernel tells \

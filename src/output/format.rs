@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use crate::model::{MemInfo, ProcessRef, TcpInfo, TcpState, Timer, TimerKind};
+use crate::model::{MemInfo, Netid, ProcessRef, TcpInfo, TcpState, Timer, TimerKind};
 
 /// Append an unsigned integer (faster than `write!` and never fails).
 pub fn push_u64(out: &mut String, mut n: u64) {
@@ -61,14 +61,15 @@ pub fn push_ms_timer(out: &mut String, timeout_ms: u64) {
     }
 }
 
-/// `timer:(timewait,59sec,0)`; nothing for no timer or the "off" timer, as ss.
-pub fn push_timer(out: &mut String, timer: Option<&Timer>) -> bool {
+/// `timer:(timewait,59sec,0)` (SCTP: `timer:(T3_RTX,…)`); nothing for no timer or the
+/// "off" timer, as ss.
+pub fn push_timer(out: &mut String, netid: Netid, timer: Option<&Timer>) -> bool {
     let Some(t) = timer else { return false };
     if t.kind == TimerKind::Off {
         return false;
     }
     out.push_str("timer:(");
-    out.push_str(t.kind.ss_name());
+    out.push_str(t.ss_name(netid));
     out.push(',');
     push_ms_timer(out, t.expires_ms);
     out.push(',');
@@ -503,14 +504,14 @@ mod tests {
             expires_ms: 59_000,
             retrans: 0,
         };
-        assert!(push_timer(&mut s, Some(&t)));
+        assert!(push_timer(&mut s, Netid::Tcp, Some(&t)));
         assert_eq!(s, "timer:(timewait,59sec,0)");
         s.clear();
         let off = Timer {
             kind: TimerKind::Off,
             ..t
         };
-        assert!(!push_timer(&mut s, Some(&off)));
+        assert!(!push_timer(&mut s, Netid::Tcp, Some(&off)));
         assert!(s.is_empty());
         let procs = vec![
             ProcessRef {

@@ -76,7 +76,9 @@ impl Serialize for SocketJson<'_> {
                 JsonValue::Addr(a) => m.serialize_entry(key.key, &Display(&a))?,
                 JsonValue::U64(v) => m.serialize_entry(key.key, &v)?,
                 JsonValue::I64(v) => m.serialize_entry(key.key, &v)?,
-                JsonValue::Timer(t) => m.serialize_entry(key.key, &t.map(TimerJson))?,
+                JsonValue::Timer(t) => {
+                    m.serialize_entry(key.key, &t.map(|t| TimerJson(t, s.netid)))?
+                }
                 JsonValue::Processes(p) => m.serialize_entry(key.key, &ProcessesJson(p))?,
                 JsonValue::Netns(t) => m.serialize_entry(key.key, &NetnsJson(t))?,
                 JsonValue::Container(c) => m.serialize_entry(key.key, &c.map(ContainerJson))?,
@@ -200,7 +202,7 @@ impl<T: std::fmt::Display> Serialize for Display<'_, T> {
     }
 }
 
-struct TimerJson<'a>(&'a Timer);
+struct TimerJson<'a>(&'a Timer, crate::model::Netid);
 
 impl Serialize for TimerJson<'_> {
     fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
@@ -208,7 +210,7 @@ impl Serialize for TimerJson<'_> {
             return ser.serialize_none();
         }
         let mut m = ser.serialize_map(Some(3))?;
-        m.serialize_entry("kind", self.0.kind.ss_name())?;
+        m.serialize_entry("kind", self.0.ss_name(self.1))?;
         m.serialize_entry("expires_ms", &self.0.expires_ms)?;
         m.serialize_entry("retrans", &self.0.retrans)?;
         m.end()

@@ -114,6 +114,18 @@ pub fn decode(payload: &[u8], netid: Netid, query: &Query) -> Decoded {
             expires_ms: u64::from(u32_at(h, 52)),
             retrans: u32::from(h[3]),
         })
+    } else if netid == Netid::Sctp {
+        // sctp_diag sets idiag_timer only for an association whose T3-rtx timer is pending
+        // (ss prints it for any non-zero value).
+        Some(Timer {
+            kind: if h[2] == 0 {
+                TimerKind::Off
+            } else {
+                TimerKind::Retransmit
+            },
+            expires_ms: u64::from(u32_at(h, 52)),
+            retrans: u32::from(h[3]),
+        })
     } else {
         None
     };

@@ -440,7 +440,7 @@ impl Column {
             Column::Inode => push_u64(out, s.inode),
             Column::Cookie => push_opt(out, s.cookie),
             Column::Timer => {
-                push_timer(out, s.timer.as_ref());
+                push_timer(out, s.netid, s.timer.as_ref());
             }
             Column::Path => match (&s.local, inet_ends(s)) {
                 (_, Some(_)) => out.push('-'),

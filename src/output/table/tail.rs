@@ -80,7 +80,7 @@ pub(super) fn push_tail(out: &mut String, s: &Socket, ctx: &CellCtx, opts: &Tabl
     if opts.timers && s.timer.is_some() {
         let mark = out.len();
         out.push(' ');
-        if !push_timer(out, s.timer.as_ref()) {
+        if !push_timer(out, s.netid, s.timer.as_ref()) {
             out.truncate(mark);
         }
     }

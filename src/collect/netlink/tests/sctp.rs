@@ -54,6 +54,10 @@ fn answers(seq: u32) -> Vec<u8> {
     d.extend(ep.msg(seq));
     let mut assoc = Inet::v4(3, 40000, 5000); // SCTP_STATE_ESTABLISHED
     assoc.inode = 200;
+    // T3-rtx pending: sctp_diag's idiag_timer 1, its expiry and the retransmits so far.
+    assoc.timer = 1;
+    assoc.expires = 2_500;
+    assoc.retrans = 2;
     assoc.attrs = attr(12, &sockaddrs(&["127.0.0.1"], 40000));
     assoc
         .attrs
@@ -163,5 +167,40 @@ fn no_sctp_diag_module_is_an_empty_table_with_a_reason() {
     assert!(
         warnings[0].starts_with("sctp/ipv4: empty: this kernel cannot dump it (no diag module"),
         "{warnings:?}"
+    );
+}
+
+#[test]
+fn an_associations_t3_rtx_timer_prints_as_ss() {
+    let out = dump(&Query {
+        states: crate::model::StateSet::ALL,
+        ..sctp()
+    });
+    let opts = TableOptions {
+        show_state: true,
+        timers: true,
+        ..TableOptions::default()
+    };
+    let got = render(&out, opts);
+    let lines: Vec<&str> = got.lines().collect();
+    // sctp_timer_print in misc/ss.c: the one timer, spelled T3_RTX, whenever idiag_timer is
+    // set; the endpoints (timer 0) print none.
+    // (print_ms_timer writes 2,500 ms as "2.500ms", as it does for TCP.)
+    assert!(lines[2].ends_with(" timer:(T3_RTX,2.500ms,2)"), "{got}");
+    assert!(
+        !lines[0].contains("timer:") && !lines[1].contains("timer:"),
+        "{got}"
+    );
+    let jopts = crate::output::json::JsonOptions {
+        timers: true,
+        ..Default::default()
+    };
+    let mut j = Vec::new();
+    crate::output::json::write_json(&mut j, &out, crate::model::Source::Netlink, &jopts)
+        .expect("a Vec");
+    let json = String::from_utf8_lossy(&j);
+    assert!(
+        json.contains(r#""timer":{"kind":"T3_RTX","expires_ms":2500,"retrans":2}"#),
+        "{json}"
     );
 }
