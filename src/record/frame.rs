@@ -28,6 +28,16 @@ pub struct Collected {
     pub memory: bool,
 }
 
+impl Collected {
+    /// Keep only what `other` collected too: a recording of several files has a report only
+    /// where every file has it.
+    pub fn narrow(&mut self, other: Collected) {
+        self.processes &= other.processes;
+        self.tcp_info &= other.tcp_info;
+        self.memory &= other.memory;
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Header {
     pub major: u16,

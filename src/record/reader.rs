@@ -234,10 +234,7 @@ impl Recording {
             header.started = first.header.started;
         }
         for p in &kept {
-            let c = p.header.collected;
-            header.collected.processes &= c.processes;
-            header.collected.tcp_info &= c.tcp_info;
-            header.collected.memory &= c.memory;
+            header.collected.narrow(p.header.collected);
         }
         Recording {
             header,
@@ -316,10 +313,7 @@ impl Recording {
             &mut self.gaps,
             &mut self.warnings,
         );
-        let c = part.header.collected;
-        self.header.collected.processes &= c.processes;
-        self.header.collected.tcp_info &= c.tcp_info;
-        self.header.collected.memory &= c.memory;
+        self.header.collected.narrow(part.header.collected);
         self.parts.push(part);
         self.tail = Tail { end, seen_full };
         self.index.len() - before
