@@ -9,8 +9,6 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use rustc_hash::FxHashMap;
-
 use crate::closed::{Ending, Lifetime, ending};
 use crate::collect::netlink::events::Destroyed;
 use crate::model::{Holders, Netid, Snapshot, Socket, TcpState};
@@ -87,14 +85,31 @@ impl Stamp {
 /// for births, states and holders together.
 #[derive(Debug, Default)]
 pub struct Generation {
-    by_cookie: FxHashMap<u64, Seen>,
+    /// Sorted by cookie, each once: built by one merge with the previous generation in the
+    /// delta tracker's key order (cookies), looked up by binary search (only when a close
+    /// arrives) — a hash table of 100,000 entries per refresh cost several times more.
+    by_cookie: Vec<(u64, Seen)>,
     at: Option<Stamp>,
     /// Where its table goes when the last holder lets go (usually the UI thread): back to
     /// the collector thread, which clears and refills it, rather than freed here.
     spare: Option<Spare>,
 }
 
-type Spare = Arc<Mutex<Option<FxHashMap<u64, Seen>>>>;
+impl Generation {
+    fn get(&self, cookie: u64) -> Option<&Seen> {
+        let i = self
+            .by_cookie
+            .binary_search_by_key(&cookie, |(c, _)| *c)
+            .ok()?;
+        Some(&self.by_cookie[i].1)
+    }
+
+    fn contains(&self, cookie: u64) -> bool {
+        self.get(cookie).is_some()
+    }
+}
+
+type Spare = Arc<Mutex<Option<Vec<(u64, Seen)>>>>;
 
 impl Drop for Generation {
     fn drop(&mut self) {
@@ -116,38 +131,69 @@ pub struct Sightings {
 }
 
 impl Sightings {
-    /// The generation of `snap`: births carried over from the last two (a socket listed
-    /// before keeps its first sighting), new sockets born since the previous scan.
+    /// [`Sightings::update_sorted`] for a caller without the delta tracker's key order.
+    #[cfg(test)]
     pub fn update(&mut self, snap: &Snapshot) -> Arc<Generation> {
+        let mut by_key: Vec<(u64, u32)> = snap
+            .sockets
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (super::delta::key(s), i as u32))
+            .collect();
+        by_key.sort_unstable();
+        self.update_sorted(snap, &by_key)
+    }
+
+    /// The generation of `snap`: births carried over from the last two (a socket listed
+    /// before keeps its first sighting), new sockets born since the previous scan. `by_key`
+    /// is every socket's [`super::delta::key`] (a TCP socket's cookie) with its index, sorted
+    /// by key, as [`super::delta::Tracker::by_key`] gives it.
+    pub fn update_sorted(&mut self, snap: &Snapshot, by_key: &[(u64, u32)]) -> Arc<Generation> {
         let at = Stamp::of(snap.taken_at);
-        let mut by_cookie = self
+        let mut next = self
             .spare
             .lock()
             .ok()
             .and_then(|mut slot| slot.take())
             .unwrap_or_default();
-        by_cookie.clear();
+        next.clear();
         let last_scan = self.cur.at.unwrap_or(Stamp::NONE);
-        for s in snap.sockets.iter().filter(|s| s.netid == Netid::Tcp) {
-            let Some(c) = s.cookie else { continue };
-            let (first, before) = self
-                .cur
-                .by_cookie
-                .get(&c)
-                .or_else(|| self.prev.by_cookie.get(&c))
-                .map_or((at, last_scan), |b| (b.first, b.before));
-            by_cookie.insert(
-                c,
-                Seen {
-                    state: s.state,
-                    processes: s.processes.clone(),
-                    first,
-                    before,
-                },
-            );
+        let (cur, prev) = (&self.cur.by_cookie, &self.prev.by_cookie);
+        // Both walks move forward only: `by_key` and `cur` are sorted by cookie.
+        let mut j = 0;
+        for &(k, i) in by_key {
+            let Some(s) = snap.sockets.get(i as usize) else {
+                continue;
+            };
+            if s.netid != Netid::Tcp || s.cookie != Some(k) {
+                continue;
+            }
+            while j < cur.len() && cur[j].0 < k {
+                j += 1;
+            }
+            let known = match cur.get(j) {
+                Some((c, seen)) if *c == k => Some(seen),
+                // Missing from the last scan (a dump can miss a socket): the one before.
+                _ => prev
+                    .binary_search_by_key(&k, |(c, _)| *c)
+                    .ok()
+                    .map(|x| &prev[x].1),
+            };
+            let (first, before) = known.map_or((at, last_scan), |b| (b.first, b.before));
+            let seen = Seen {
+                state: s.state,
+                processes: s.processes.clone(),
+                first,
+                before,
+            };
+            // A socket listed twice (one dump can): the later listing, as a map would keep.
+            match next.last_mut() {
+                Some((c, last)) if *c == k => *last = seen,
+                _ => next.push((k, seen)),
+            }
         }
         let next = Arc::new(Generation {
-            by_cookie,
+            by_cookie: next,
             at: Some(at),
             spare: Some(Arc::clone(&self.spare)),
         });
@@ -233,10 +279,7 @@ impl ClosedLog {
 
     /// The connection `cookie` as the last two snapshots knew it.
     fn lookup(&self, cookie: u64) -> Option<&Seen> {
-        self.seen
-            .by_cookie
-            .get(&cookie)
-            .or_else(|| self.seen_prev.by_cookie.get(&cookie))
+        self.seen.get(cookie).or_else(|| self.seen_prev.get(cookie))
     }
 
     /// A new snapshot, its generation made here (tests, without a collector thread): see
@@ -261,9 +304,7 @@ impl ClosedLog {
         }
         let previous = std::mem::take(&mut self.previous);
         for s in previous {
-            let gone = s
-                .cookie
-                .is_some_and(|c| !self.seen.by_cookie.contains_key(&c));
+            let gone = s.cookie.is_some_and(|c| !self.seen.contains(c));
             if gone {
                 let lifetime = s
                     .cookie
@@ -390,6 +431,50 @@ mod tests {
         assert_eq!(c.lifetime.unwrap().at_least, Duration::from_secs(3));
         assert_eq!(c.lifetime.unwrap().at_most, Some(Duration::from_secs(4)));
         assert_eq!(log.by_seq(c.seq).map(|c| c.seq), Some(1));
+    }
+
+    #[test]
+    fn a_socket_missed_by_one_scan_keeps_its_birth_and_a_double_listing_counts_once() {
+        let mut sightings = Sightings::default();
+        let a = conn(40000, 5, TcpState::Established);
+        let b = conn(40001, 9, TcpState::Established);
+        let t = |at: u64| SystemTime::UNIX_EPOCH + Duration::from_secs(at);
+        sightings.update(&snap(10, vec![]));
+        sightings.update(&snap(11, vec![b.clone(), a.clone()]));
+        // The scan at 12 missed `a`; the one at 13 lists it again (and `b` twice).
+        sightings.update(&snap(12, vec![b.clone()]));
+        let mut b_closing = b.clone();
+        b_closing.state = TcpState::CloseWait;
+        let g = sightings.update(&snap(13, vec![a, b, b_closing]));
+        assert_eq!(g.by_cookie.len(), 2);
+        assert!(g.by_cookie.windows(2).all(|w| w[0].0 < w[1].0), "sorted");
+        let seen_a = g.get(5).unwrap();
+        assert_eq!(seen_a.first.until(t(13)), Some(Duration::from_secs(2)));
+        assert_eq!(seen_a.before.until(t(13)), Some(Duration::from_secs(3)));
+        assert_eq!(
+            g.get(9).unwrap().state,
+            TcpState::CloseWait,
+            "the later listing"
+        );
+        assert!(g.get(7).is_none());
+        // The tracker's order gives the same generation as sorting here.
+        let s = snap(
+            14,
+            vec![
+                conn(1, 3, TcpState::SynSent),
+                conn(2, 5, TcpState::FinWait1),
+            ],
+        );
+        let mut tracker = super::super::delta::Tracker::default();
+        tracker.update(&s);
+        let g = sightings.update_sorted(&s, tracker.by_key());
+        let cookies: Vec<u64> = g.by_cookie.iter().map(|(c, _)| *c).collect();
+        assert_eq!(cookies, vec![3, 5]);
+        assert_eq!(
+            g.get(5).unwrap().first.until(t(14)),
+            Some(Duration::from_secs(3))
+        );
+        assert_eq!(g.get(3).unwrap().first.until(t(14)), Some(Duration::ZERO));
     }
 
     #[test]

@@ -214,6 +214,12 @@ impl Tracker {
         }
     }
 
+    /// The last snapshot given to [`Tracker::update`] as (key, index) pairs sorted by key
+    /// (then index): the order other per-socket trackers merge in.
+    pub fn by_key(&self) -> &[(u64, u32)] {
+        &self.by_key
+    }
+
     /// Remember the ascending sort order of the snapshot just given to [`Tracker::update`]
     /// (snapshot indices), so the next update can tell each socket's previous position.
     pub fn set_order(&mut self, order: &[usize]) {

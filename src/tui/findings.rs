@@ -90,7 +90,7 @@ impl App {
         let cmds = self.submit_filter();
         if self.filter.error.is_none() {
             self.show_findings = false;
-            self.view = view_for(rule);
+            self.show(view_for(rule));
             self.notice = Some(format!("{}: its sockets (/ edits the filter)", rule.name()));
         }
         cmds

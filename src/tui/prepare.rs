@@ -148,7 +148,7 @@ pub fn prepare(preparer: &mut Preparer, snapshot: Snapshot, sort: Sort) -> Prepa
             order.reverse();
         }
         let t2 = Instant::now();
-        let seen = sightings.update(&snapshot);
+        let seen = sightings.update_sorted(&snapshot, tracker.by_key());
         let mine = (changes, order, seen, t1 - t0, t2 - t1, t2.elapsed());
         // A panic there is a bug; re-raise it here rather than lose it.
         let theirs = other

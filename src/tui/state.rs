@@ -132,6 +132,9 @@ pub struct App {
     pub moves: super::lifecycle::Moves,
     preparer: Preparer,
     pub views: [ViewState; View::COUNT],
+    /// Views whose rows are older than the snapshot (only the view shown is rebuilt each
+    /// refresh), each with the row to select when it is shown again.
+    stale: [Option<Option<RowId>>; View::COUNT],
     /// Snapshot indices in sort order.
     pub(super) order: Vec<usize>,
     pub collapsed: HashSet<GroupId>,
@@ -209,6 +212,7 @@ impl App {
             moves: Default::default(),
             preparer: Preparer::default(),
             views: Default::default(),
+            stale: Default::default(),
             order: Vec::new(),
             collapsed,
             sort: Sort {
@@ -295,7 +299,7 @@ impl App {
     /// snapshot it replaces, so the caller can hand its socket table back to the collector
     /// for reuse (see [`Command::Recycle`]) instead of freeing it here.
     pub fn apply_prepared(&mut self, p: Prepared, elapsed: Option<Duration>) -> Option<Snapshot> {
-        let selected: Vec<Option<RowId>> = (0..View::COUNT).map(|v| self.row_id(v)).collect();
+        let selected = self.selection_ids();
         let Prepared {
             snapshot,
             counts,
@@ -393,8 +397,11 @@ impl App {
         })
     }
 
-    /// Rebuild every view's rows from the groups, the sort and the collapsed set, then put
-    /// each selection back on the row it was on (by identity), or clamp it.
+    /// Rebuild the rows of the view shown (and of the Closed view, which does not depend on
+    /// the snapshot) from the groups, the sort and the collapsed set, then put each selection
+    /// back on the row it was on (by identity), or clamp it. The other views are marked
+    /// stale with the row they had selected: at 100,000 sockets each view's rows cost
+    /// milliseconds a refresh, and they are rebuilt when shown ([`App::show`]).
     pub(super) fn rebuild(&mut self, selected: Vec<Option<RowId>>) {
         let Some(snap) = self.snapshot.as_ref() else {
             return;
@@ -403,15 +410,30 @@ impl App {
         if self.order.len() != n {
             self.order = sorted_order(&snap.sockets, self.sort);
         }
+        let shown = self.view;
+        let wanted = |view: View| {
+            view == shown
+                || view == View::Closed
+                // The Lifecycle view's rows are the States view's TCP part.
+                || (view == View::States && shown == View::Lifecycle)
+        };
+        if wanted(View::Namespaces) {
+            self.netns = super::netns::groups(&snap.sockets, &self.order, &self.tree);
+        }
         // The row tables are refilled in place: at 100,000 sockets, fresh ones would cost
         // page faults every refresh.
-        self.netns = super::netns::groups(&snap.sockets, &self.order, &self.tree);
         let mut rows_of: [Vec<Row>; View::COUNT] = std::array::from_fn(|v| {
             let mut rows = std::mem::take(&mut self.views[v].rows);
-            rows.clear();
+            if wanted(View::ALL[v]) {
+                rows.clear();
+            }
             rows
         });
         for &view in View::ALL {
+            if !wanted(view) {
+                self.stale[view.index()] = Some(selected.get(view.index()).cloned().flatten());
+                continue;
+            }
             let rows = &mut rows_of[view.index()];
             match view {
                 View::States => self.state_rows(rows),
@@ -427,13 +449,18 @@ impl App {
                 }
             }
         }
-
-        let mut lifecycle = std::mem::take(&mut rows_of[View::Lifecycle.index()]);
-        lifecycle_rows(&rows_of[View::States.index()], &mut lifecycle);
-        rows_of[View::Lifecycle.index()] = lifecycle;
+        if wanted(View::Lifecycle) {
+            let mut lifecycle = std::mem::take(&mut rows_of[View::Lifecycle.index()]);
+            lifecycle_rows(&rows_of[View::States.index()], &mut lifecycle);
+            rows_of[View::Lifecycle.index()] = lifecycle;
+        }
         for (v, rows) in rows_of.into_iter().enumerate() {
-            let want = selected.get(v).cloned().flatten();
             self.views[v].rows = rows;
+            if !wanted(View::ALL[v]) {
+                continue;
+            }
+            self.stale[v] = None;
+            let want = selected.get(v).cloned().flatten();
             let found = want.and_then(|id| {
                 let vs = &self.views[v];
                 // Look near the old position first: the common case is a row that stayed.
@@ -605,8 +632,33 @@ impl App {
     }
 
     pub(super) fn rebuild_keep(&mut self) {
-        let selected: Vec<Option<RowId>> = (0..View::COUNT).map(|v| self.row_id(v)).collect();
+        let selected = self.selection_ids();
         self.rebuild(selected);
+    }
+
+    /// The row each view has selected, by identity (a stale view's: the one it had).
+    fn selection_ids(&self) -> Vec<Option<RowId>> {
+        (0..View::COUNT)
+            .map(|v| match &self.stale[v] {
+                Some(pending) => pending.clone(),
+                None => self.row_id(v),
+            })
+            .collect()
+    }
+
+    /// Show `view`, bringing its rows up to date first if they are stale.
+    pub fn show(&mut self, view: View) {
+        self.view = view;
+        self.freshen();
+    }
+
+    /// Rebuild the shown view's rows if a refresh left them stale (the terminal loop calls
+    /// this before drawing, so a view is never drawn from an older snapshot's rows).
+    pub fn freshen(&mut self) {
+        if self.stale[self.view.index()].is_some() {
+            let selected = self.selection_ids();
+            self.rebuild(selected);
+        }
     }
 
     /// The terminal loop reports how many body rows fit.

@@ -251,6 +251,7 @@ pub fn run_with(mut app: App, source: Box<dyn SnapshotSource>, scope: Scope) -> 
         loop {
             if dirty {
                 let t0 = Instant::now();
+                app.freshen();
                 let size = terminal.size().context("cannot read the terminal size")?;
                 let area = Rect::new(0, 0, size.width, size.height);
                 app.set_page(ui::layout(area, &app).page());

@@ -342,9 +342,9 @@ impl App {
                 self.filter.input = Some(self.filter.applied.clone());
                 self.filter.error = None;
             }
-            Action::NextView => self.view = self.view.next(),
-            Action::PrevView => self.view = self.view.prev(),
-            Action::Show(view) => self.view = view,
+            Action::NextView => self.show(self.view.next()),
+            Action::PrevView => self.show(self.view.prev()),
+            Action::Show(view) => self.show(view),
             Action::Down => self.move_by(1),
             Action::Up => self.move_by(-1),
             Action::PageDown => self.move_by(page.max(1)),

@@ -560,3 +560,39 @@ fn apply_returns_the_replaced_snapshot() {
         Some(sockets().len())
     );
 }
+
+/// Only the view shown is rebuilt each refresh; a hidden one is rebuilt when shown, from the
+/// latest snapshot, with its selection still on the socket it was on.
+#[test]
+fn a_hidden_view_is_rebuilt_when_shown_and_keeps_its_selection() {
+    let mut app = app(settings());
+    app.show(View::Sockets);
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Down);
+    let cookie_at = |app: &App| match selected_row(app) {
+        Row::Socket { idx, .. } => app.snapshot.as_ref().unwrap().sockets[idx].cookie,
+        other => panic!("not a socket row: {other:?}"),
+    };
+    let picked = cookie_at(&app);
+    assert!(picked.is_some());
+    app.show(View::States);
+    // Two refreshes while hidden: the table reversed, then a socket less at its front.
+    let mut socks = app.snapshot.clone().unwrap().sockets;
+    socks.reverse();
+    app.apply_snapshot(snapshot(socks.clone(), 2), None);
+    socks.remove(0);
+    let n = socks.len();
+    app.apply_snapshot(snapshot(socks, 4), None);
+    app.show(View::Sockets);
+    assert_eq!(
+        app.view_state().rows.len(),
+        n,
+        "rows of the latest snapshot"
+    );
+    assert_eq!(cookie_at(&app), picked, "still on the socket it was on");
+    // Tab order reaches a hidden view the same way.
+    key(&mut app, KeyCode::Tab);
+    assert_ne!(app.view, View::Sockets);
+    let rows = app.view_state().rows.len();
+    assert!(rows > 0, "{:?} has rows", app.view);
+}

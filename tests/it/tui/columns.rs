@@ -28,7 +28,7 @@ fn sockets_view(columns: Vec<Column>) -> App {
         columns,
         ..TuiSettings::default()
     });
-    app.view = View::Sockets;
+    app.show(View::Sockets);
     app
 }
 
@@ -97,7 +97,7 @@ fn hostile_names_are_escaped_on_screen() {
         sockeye::tui::QuerySpec::default(),
     );
     app.apply_snapshot(snapshot(socks, 0), None);
-    app.view = View::Sockets;
+    app.show(View::Sockets);
     let lines = screen(&app, 200, 60);
     let row = lines
         .iter()
