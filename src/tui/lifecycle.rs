@@ -73,8 +73,12 @@ fn is_edge(from: TcpState, to: TcpState) -> bool {
 /// Remembers the previous refresh's connections.
 #[derive(Default)]
 pub struct Tracker {
-    prev: FxHashMap<u64, TcpState>,
-    spare: FxHashMap<u64, TcpState>,
+    /// (delta key, connection key, state) of the previous refresh's connections, sorted by
+    /// delta key: most connections are matched by a merge in the delta tracker's key order,
+    /// and only those that appeared or vanished are matched by their endpoints — hashing
+    /// 100,000 endpoint pairs into a map each refresh cost several times more.
+    prev: Vec<(u64, u64, TcpState)>,
+    spare: Vec<(u64, u64, TcpState)>,
     prev_at: Option<SystemTime>,
 }
 
@@ -101,17 +105,68 @@ fn conn_key(s: &Socket) -> u64 {
     h.finish()
 }
 
+fn followed(s: &Socket) -> bool {
+    s.netid == Netid::Tcp && s.state != TcpState::Listen
+}
+
 impl Tracker {
-    /// Compare `snapshot` with the previous one.
+    /// [`Tracker::update_sorted`] for a caller without the delta tracker's key order.
+    #[cfg(test)]
     pub fn update(&mut self, snapshot: &Snapshot) -> Moves {
-        let mut cur = std::mem::take(&mut self.spare);
-        cur.clear();
-        for s in snapshot
+        let mut by_key: Vec<(u64, u32)> = snapshot
             .sockets
             .iter()
-            .filter(|s| s.netid == Netid::Tcp && s.state != TcpState::Listen)
-        {
-            cur.insert(conn_key(s), s.state);
+            .enumerate()
+            .map(|(i, s)| (super::delta::key(s), i as u32))
+            .collect();
+        by_key.sort_unstable();
+        self.update_sorted(snapshot, &by_key)
+    }
+
+    /// Compare `snapshot` with the previous one. `by_key` is every socket's
+    /// [`super::delta::key`] with its index, sorted by key ([`super::delta::Tracker::by_key`]).
+    pub fn update_sorted(&mut self, snapshot: &Snapshot, by_key: &[(u64, u32)]) -> Moves {
+        let mut cur = std::mem::take(&mut self.spare);
+        cur.clear();
+        // Connections whose key the previous refresh did not have, and (below) the previous
+        // connections this one does not list: a request that became a socket and a socket
+        // that became a TIME-WAIT change their cookie, not their endpoints.
+        let mut appeared: Vec<(u64, TcpState)> = Vec::new();
+        let mut vanished: FxHashMap<u64, TcpState> = FxHashMap::default();
+        let mut moved: Vec<(TcpState, TcpState)> = Vec::new();
+        let mut j = 0;
+        for &(k, i) in by_key {
+            let Some(s) = snapshot.sockets.get(i as usize).filter(|s| followed(s)) else {
+                continue;
+            };
+            // A socket listed twice (one dump can): once.
+            if cur.last().is_some_and(|c| c.0 == k) {
+                continue;
+            }
+            while j < self.prev.len() && self.prev[j].0 < k {
+                vanished.insert(self.prev[j].1, self.prev[j].2);
+                j += 1;
+            }
+            match self.prev.get(j) {
+                Some(&(pk, ck, from)) if pk == k => {
+                    j += 1;
+                    if from == s.state {
+                        cur.push((k, ck, s.state));
+                    } else {
+                        moved.push((from, s.state));
+                        // A state change may come with new endpoints (connect after bind).
+                        cur.push((k, conn_key(s), s.state));
+                    }
+                }
+                _ => {
+                    let ck = conn_key(s);
+                    appeared.push((ck, s.state));
+                    cur.push((k, ck, s.state));
+                }
+            }
+        }
+        for &(_, ck, from) in &self.prev[j.min(self.prev.len())..] {
+            vanished.insert(ck, from);
         }
         let mut moves = Moves::default();
         if let Some(prev_at) = self.prev_at {
@@ -127,10 +182,13 @@ impl Tracker {
                     moves.skipped += 1;
                 }
             };
-            // Each connection still listed is taken out of `prev` as it is matched, so what
-            // remains there is what closed (one lookup per connection, not two).
-            for (k, &to) in &cur {
-                match self.prev.remove(k) {
+            for (from, to) in moved {
+                count(from, to);
+            }
+            // Each one still listed is taken out of `vanished` as it is matched, so what
+            // remains there is what closed.
+            for (ck, to) in appeared {
+                match vanished.remove(&ck) {
                     Some(from) if from != to => count(from, to),
                     Some(_) => {}
                     // A request appears when its listener gets the SYN.
@@ -138,7 +196,7 @@ impl Tracker {
                     None => count(TcpState::Close, to),
                 }
             }
-            for &from in self.prev.values() {
+            for &from in vanished.values() {
                 count(from, TcpState::Close);
             }
         }
@@ -219,5 +277,59 @@ mod tests {
         assert_eq!(same.count(Established, FinWait1), 0);
         let idle = t.update(&snap(104, Vec::new()));
         assert_eq!(idle.rate(Established, FinWait1), Some(0.0));
+    }
+
+    #[test]
+    fn cookies_follow_a_socket_and_endpoints_follow_a_connection_across_cookies() {
+        use TcpState::*;
+        let with = |mut s: Socket, cookie: u64| {
+            s.cookie = Some(cookie);
+            s
+        };
+        let mut t = Tracker::default();
+        t.update(&snap(
+            10,
+            vec![
+                with(tcp(SynRecv, 80, 6000), 1),
+                with(tcp(Established, 6001, 80), 2),
+                with(tcp(Established, 6002, 80), 3),
+                // Read from /proc: no cookie, and an inode until it becomes a TIME-WAIT.
+                {
+                    let mut s = tcp(FinWait2, 6003, 80);
+                    s.inode = 77;
+                    s
+                },
+            ],
+        ));
+        let m = t.update(&snap(
+            11,
+            vec![
+                // The request became a socket: a new cookie, the same endpoints.
+                with(tcp(Established, 80, 6000), 9),
+                // The same socket, listed twice by one dump.
+                with(tcp(FinWait1, 6001, 80), 2),
+                with(tcp(FinWait1, 6001, 80), 2),
+                with(tcp(Established, 6002, 80), 3),
+                tcp(TimeWait, 6003, 80),
+            ],
+        ));
+        assert_eq!(m.count(SynRecv, Established), 1);
+        assert_eq!(m.count(Established, FinWait1), 1);
+        assert_eq!(m.count(FinWait2, TimeWait), 1);
+        assert_eq!(m.count(Close, Established), 0);
+        assert_eq!(m.count(SynRecv, Close), 0);
+        assert_eq!(m.skipped, 0);
+        let total: u32 = EDGES.iter().map(|&(a, b)| m.count(a, b)).sum();
+        assert_eq!(total, 3, "nothing else moved");
+        // 6003's TIME-WAIT ends and 6001 closes: two moves to CLOSED.
+        let m = t.update(&snap(
+            12,
+            vec![
+                with(tcp(Established, 80, 6000), 9),
+                with(tcp(Established, 6002, 80), 3),
+            ],
+        ));
+        assert_eq!(m.count(TimeWait, Close), 1);
+        assert_eq!(m.skipped, 1, "FIN-WAIT-1 to CLOSED is not one edge");
     }
 }

@@ -109,8 +109,8 @@ pub fn prepare(preparer: &mut Preparer, snapshot: Snapshot, sort: Sort) -> Prepa
     // thread, counts, groups and the listener tree on a second one — the machine has two
     // cores and at 100,000 sockets each half takes ~10 ms, so a refresh is ready sooner.
     let (
-        (changes, order, seen, t_deltas, t_sort, t_seen),
-        (counts, groups, ephemeral, tree, moves, t_states, t_tree, t_moves),
+        (changes, order, seen, moves, t_deltas, t_sort, t_seen, t_moves),
+        (counts, groups, ephemeral, tree, t_states, t_tree),
     ) = std::thread::scope(|scope| {
         let other = scope.spawn(|| {
             let t0 = Instant::now();
@@ -125,18 +125,7 @@ pub fn prepare(preparer: &mut Preparer, snapshot: Snapshot, sort: Sort) -> Prepa
             let ephemeral = ephemeral.finish();
             let t1 = Instant::now();
             let tree = group::by_listener(socks);
-            let t2 = Instant::now();
-            let moves = lifecycle.update(&snapshot);
-            (
-                counts,
-                groups,
-                ephemeral,
-                tree,
-                moves,
-                t1 - t0,
-                t2 - t1,
-                t2.elapsed(),
-            )
+            (counts, groups, ephemeral, tree, t1 - t0, t1.elapsed())
         });
         let t0 = Instant::now();
         let changes = tracker.update(&snapshot);
@@ -149,7 +138,18 @@ pub fn prepare(preparer: &mut Preparer, snapshot: Snapshot, sort: Sort) -> Prepa
         }
         let t2 = Instant::now();
         let seen = sightings.update_sorted(&snapshot, tracker.by_key());
-        let mine = (changes, order, seen, t1 - t0, t2 - t1, t2.elapsed());
+        let t3 = Instant::now();
+        let moves = lifecycle.update_sorted(&snapshot, tracker.by_key());
+        let mine = (
+            changes,
+            order,
+            seen,
+            moves,
+            t1 - t0,
+            t2 - t1,
+            t3 - t2,
+            t3.elapsed(),
+        );
         // A panic there is a bug; re-raise it here rather than lose it.
         let theirs = other
             .join()
