@@ -31,6 +31,8 @@ pub struct JsonOptions {
     pub details: bool,
     /// `threads` (`-T`)
     pub threads: bool,
+    /// `tipc_info` on TIPC sockets (`--tipcinfo`)
+    pub tipcinfo: bool,
 }
 
 /// Write `sockets` as a JSON array to `w`.
@@ -102,6 +104,15 @@ impl Serialize for SocketJson<'_> {
             };
             m.serialize_entry("local_node", &node(&s.local))?;
             m.serialize_entry("peer_node", &node(&s.peer))?;
+            if self.opts.tipcinfo {
+                m.serialize_entry("tipc_info", &extras::tipc_info(s))?;
+            }
+        }
+        if s.netid == crate::model::Netid::Netlink
+            && let Some(c) = s.details.as_deref().and_then(|d| d.netlink_ctx.as_deref())
+        {
+            // -Z/-z: the context ss prints as proc_ctx= (of the port id's process).
+            m.serialize_entry("proc_ctx", c)?;
         }
         if s.netid == crate::model::Netid::Xdp {
             // XDP_DIAG_INFO's binding; null for a socket not bound yet.
@@ -479,6 +490,11 @@ impl Serialize for DetailsJson<'_> {
         m.serialize_entry("pending_peers", &d.and_then(|d| d.icons.as_deref()))?;
         for (key, v) in extras::packet(s) {
             m.serialize_entry(key, &v)?;
+        }
+        if s.netid == crate::model::Netid::Xdp {
+            for (key, v) in extras::xdp(s) {
+                m.serialize_entry(key, &v)?;
+            }
         }
         m.end()
     }

@@ -14,7 +14,7 @@
 use super::inet::Decoded;
 use super::wire::Attrs;
 use crate::collect::Query;
-use crate::model::{Endpoint, Netid, Socket, TcpState};
+use crate::model::{Details, Endpoint, Netid, Socket, TcpState, TipcInfo};
 
 /// AF_TIPC (linux/socket.h).
 pub const AF_TIPC: u8 = libc::AF_TIPC as u8;
@@ -152,6 +152,18 @@ pub fn decode(payload: &[u8], query: &Query) -> Decoded {
     sock.cookie = t.cookie;
     sock.recv_q = t.recv_q;
     sock.send_q = t.send_q;
+    // What --tipcinfo prints; kept whatever the flags, TIPC sockets being rare.
+    sock.details = Some(Box::new(Details {
+        tipc: Some(Box::new(TipcInfo {
+            sock_type: t.sock_type,
+            link_cong: t.link_cong,
+            conn_cong: t.conn_cong,
+            drops: t.drops,
+            published: t.has_publ,
+            via: t.via,
+        })),
+        ..Details::default()
+    }));
     sock.netns.clone_from(&query.netns);
     Decoded::unless_filtered(sock, query)
 }
