@@ -186,6 +186,28 @@ pub(crate) mod tests {
         v
     }
 
+    /// [`msg`] plus what `-e` reads, as xsk_diag_fill lays it out: RX and TX rings, the
+    /// umem and its fill and completion rings, then MEMINFO and STATS.
+    pub(crate) fn msg_rings(ino: u32, bound: (u32, u32)) -> Vec<u8> {
+        let mut v = msg(ino, Some(bound), 0);
+        v.extend(attr(XDP_DIAG_RX_RING, &2048u32.to_ne_bytes()));
+        v.extend(attr(XDP_DIAG_TX_RING, &1024u32.to_ne_bytes()));
+        let mut u = (1u64 << 22).to_ne_bytes().to_vec();
+        // id, num_pages, chunk_size, headroom, ifindex, queue_id, flags (zero-copy), refs
+        for x in [3u32, 1024, 4096, 256, bound.0, bound.1, 1, 2] {
+            u.extend_from_slice(&x.to_ne_bytes());
+        }
+        v.extend(attr(XDP_DIAG_UMEM, &u));
+        v.extend(attr(XDP_DIAG_UMEM_FILL_RING, &4096u32.to_ne_bytes()));
+        v.extend(attr(XDP_DIAG_UMEM_COMPLETION_RING, &512u32.to_ne_bytes()));
+        let mut st = Vec::new();
+        for x in [5u64, 6, 7, 8, 9, 10] {
+            st.extend_from_slice(&x.to_ne_bytes());
+        }
+        v.extend(attr(XDP_DIAG_STATS, &st));
+        v
+    }
+
     fn q() -> Query {
         Query {
             netids: crate::model::NetidSet::of(&[Netid::Xdp]),
@@ -239,5 +261,82 @@ pub(crate) mod tests {
             Decoded::Filtered
         ));
         assert!(matches!(decode(&[AF_XDP, 3], &q()), Decoded::Bad));
+    }
+
+    fn rings_of(b: &[u8], q: &Query) -> Option<XdpRings> {
+        let Decoded::Keep(s) = decode(b, q) else {
+            panic!("an XDP socket");
+        };
+        s.details.and_then(|d| d.xdp).map(|r| *r)
+    }
+
+    fn with_details() -> Query {
+        Query {
+            details: true,
+            ..q()
+        }
+    }
+
+    #[test]
+    fn rings_umem_and_stats_decode_under_details() {
+        let b = msg_rings(80, (2, 5));
+        assert_eq!(rings_of(&b, &q()), None, "not kept without -e");
+        let r = rings_of(&b, &with_details()).expect("kept with -e");
+        assert_eq!((r.rx, r.tx), (Some(2048), Some(1024)));
+        assert_eq!((r.fill, r.completion), (Some(4096), Some(512)));
+        assert_eq!(
+            r.umem,
+            Some(XdpUmem {
+                size: 1 << 22,
+                id: 3,
+                num_pages: 1024,
+                chunk_size: 4096,
+                headroom: 256,
+                ifindex: 2,
+                queue_id: 5,
+                flags: 1,
+                refs: 2,
+            })
+        );
+        assert_eq!(
+            r.stats,
+            Some(XdpStats {
+                rx_dropped: 5,
+                rx_invalid: 6,
+                rx_full: 7,
+                fill_ring_empty: 8,
+                tx_invalid: 9,
+                tx_ring_empty: 10,
+            })
+        );
+        // A socket with no umem nor rings (created, not configured): all absent.
+        let r = rings_of(&msg(81, None, 0), &with_details()).expect("kept with -e");
+        assert_eq!(r, XdpRings::default());
+    }
+
+    #[test]
+    fn short_attributes_leave_their_field_out() {
+        let mut b = msg(82, Some((1, 0)), 0);
+        b.extend(attr(XDP_DIAG_RX_RING, &[1, 2])); // half a u32
+        b.extend(attr(XDP_DIAG_UMEM, &[0; UMEM_LEN - 4]));
+        b.extend(attr(XDP_DIAG_STATS, &[0xff; STATS_LEN - 1]));
+        b.extend(attr(XDP_DIAG_TX_RING, &64u32.to_ne_bytes()));
+        let r = rings_of(&b, &with_details()).expect("the rest decodes");
+        assert_eq!((r.rx, r.umem, r.stats), (None, None, None));
+        assert_eq!(
+            r.tx,
+            Some(64),
+            "a well-formed attribute after them still counts"
+        );
+        // A length running past the message: the answer is refused, not read beyond.
+        let mut cut = msg_rings(83, (1, 0));
+        cut.truncate(cut.len() - 20);
+        assert!(matches!(decode(&cut, &with_details()), Decoded::Bad));
+        // Garbage after the header never panics.
+        for n in 0..64u8 {
+            let mut g = msg(84, None, 0);
+            g.extend((0..n).map(|i| i.wrapping_mul(37)));
+            let _ = decode(&g, &with_details());
+        }
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use crate::collect::Host;
-use crate::model::{Holders, Socket};
+use crate::model::{Endpoint, Holders, Socket};
 
 /// What ss prints for a context it could not read.
 pub const UNAVAILABLE: &str = "unavailable";
@@ -21,11 +21,30 @@ pub enum Contexts {
 }
 
 /// Fill `proc_ctx` (and, for [`Contexts::ProcessAndSocket`], `sock_ctx`) of every holder of
-/// every socket. Each process's context is read once.
+/// every socket, and a netlink socket's own context ([`crate::model::Details::netlink_ctx`]). Each
+/// process's context is read once.
 pub fn attach(host: &Host, sockets: &mut [Socket], which: Contexts) {
     let mut procs: FxHashMap<u32, Arc<str>> = FxHashMap::default();
     let unavailable: Arc<str> = Arc::from(UNAVAILABLE);
     let text = |t: Option<String>| t.map_or_else(|| Arc::clone(&unavailable), Arc::from);
+    let mut kernel: Option<Arc<str>> = None;
+    for s in sockets.iter_mut() {
+        // ss's netlink_show_one: port id 0 is the kernel (its initial context), a positive
+        // one is taken for a pid (getpidcon), any other is `unavailable`.
+        let Endpoint::Netlink { portid, .. } = s.local else {
+            continue;
+        };
+        let ctx = match u32::try_from(portid) {
+            Ok(0) => Arc::clone(kernel.get_or_insert_with(|| text(host.kernel_context()))),
+            Ok(pid) => Arc::clone(
+                procs
+                    .entry(pid)
+                    .or_insert_with(|| text(host.pid_context(pid))),
+            ),
+            Err(_) => Arc::clone(&unavailable),
+        };
+        s.details.get_or_insert_with(Default::default).netlink_ctx = Some(ctx);
+    }
     for s in sockets {
         if s.processes.is_empty() {
             continue;

@@ -83,3 +83,43 @@ pub(super) fn push_tipc_info(out: &mut String, t: &TipcInfo, oneline: bool) {
         let _ = write!(out, " via {{{ty},{inst}}} ");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tipcinfo_without_a_drop_count_prints_no_number() {
+        let t = TipcInfo {
+            sock_type: libc::SOCK_DGRAM as u32,
+            conn_cong: true,
+            ..TipcInfo::default()
+        };
+        let mut out = String::new();
+        push_tipc_info(&mut out, &t, false);
+        assert_eq!(out, "\n type:DGRAM cong:conn ");
+        out.clear();
+        let t = TipcInfo {
+            sock_type: libc::SOCK_SEQPACKET as u32,
+            drops: Some(u32::MAX),
+            published: true,
+            ..TipcInfo::default()
+        };
+        push_tipc_info(&mut out, &t, true);
+        // ss's %d.
+        assert_eq!(out, " type:SEQPACKET cong:none  drop:-1  publ");
+    }
+
+    #[test]
+    fn xdp_fill_and_completion_rings_print_only_with_their_umem() {
+        let r = XdpRings {
+            tx: Some(8),
+            fill: Some(16),
+            completion: Some(32),
+            ..XdpRings::default()
+        };
+        let mut out = String::new();
+        push_xdp_rings(&mut out, &r, false);
+        assert_eq!(out, "\n\ttx(entries:8)");
+    }
+}
