@@ -642,4 +642,26 @@ mod tests {
         let pr = &parse(&[s], Source::Proc, JsonOptions::default())[0];
         assert!(pr["peer_inode"].is_null());
     }
+
+    #[test]
+    fn a_netlink_socket_carries_its_proc_ctx_when_attached() {
+        let local = Endpoint::Netlink {
+            protocol: 0,
+            portid: 77,
+            groups: 0,
+        };
+        let mut s = Socket::new(Netid::Netlink, TcpState::Close, local, Endpoint::Nothing);
+        let plain = &parse(
+            std::slice::from_ref(&s),
+            Source::Netlink,
+            JsonOptions::default(),
+        )[0];
+        assert!(plain.get("proc_ctx").is_none(), "only under -Z/-z");
+        s.details = Some(Box::new(crate::model::Details {
+            netlink_ctx: Some("unavailable".into()),
+            ..Default::default()
+        }));
+        let z = &parse(&[s], Source::Netlink, JsonOptions::default())[0];
+        assert_eq!(z["proc_ctx"], "unavailable");
+    }
 }

@@ -136,6 +136,52 @@ mod tests {
         assert_eq!(socks[1].processes[0].sock_ctx.as_deref(), Some(UNAVAILABLE));
     }
 
+    #[test]
+    fn netlink_sockets_get_the_context_of_their_port_id() {
+        let (dir, h) = fake();
+        std::fs::create_dir_all(dir.path().join("sys/fs/selinux/initial_contexts")).unwrap();
+        std::fs::write(
+            dir.path().join("sys/fs/selinux/initial_contexts/kernel"),
+            "system_u:system_r:kernel_t:s0\0",
+        )
+        .unwrap();
+        let nl = |portid| {
+            let local = Endpoint::Netlink {
+                protocol: 0,
+                portid,
+                groups: 0,
+            };
+            Socket::new(Netid::Netlink, TcpState::Close, local, Endpoint::Nothing)
+        };
+        // The kernel, a pid with a context, a pid without one, a number no pid can be.
+        let mut socks = vec![nl(0), nl(42), nl(43), nl(-4099), socket(42, 3)];
+        attach(&h, &mut socks, Contexts::Process);
+        let ctx: Vec<Option<&str>> = socks[..4]
+            .iter()
+            .map(|s| s.details.as_deref().and_then(|d| d.netlink_ctx.as_deref()))
+            .collect();
+        assert_eq!(
+            ctx,
+            [
+                Some("system_u:system_r:kernel_t:s0"),
+                Some("system_u:system_r:sshd_t:s0"),
+                Some(UNAVAILABLE),
+                Some(UNAVAILABLE),
+            ]
+        );
+        assert!(socks[4].details.is_none(), "only netlink sockets get one");
+        // No selinuxfs initial context: ss prints `unavailable` for the kernel too.
+        let (_d2, bare) = fake();
+        let mut k = vec![nl(0)];
+        attach(&bare, &mut k, Contexts::ProcessAndSocket);
+        assert_eq!(
+            k[0].details
+                .as_deref()
+                .and_then(|d| d.netlink_ctx.as_deref()),
+            Some(UNAVAILABLE)
+        );
+    }
+
     /// The whole path: a fake /proc whose process holds a listener, read by the collector.
     #[test]
     fn the_collector_attaches_contexts_only_when_asked() {
