@@ -223,4 +223,49 @@ mod tests {
             Some("system_u:system_r:sshd_t:s0-s0:c0.c1023")
         );
     }
+
+    /// The collector's path for netlink: a fake /proc/net/netlink, `-Z` asked or not.
+    #[test]
+    fn the_collector_gives_netlink_sockets_a_context_only_under_z() {
+        use crate::collect::{Collector, NetidSet, Query, SourcePref};
+        let (dir, h) = fake();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("net")).unwrap();
+        std::fs::write(
+            root.join("net/netlink"),
+            "sk               Eth Pid        Groups   Rmem     Wmem     Dump  Locks    Drops    Inode\n\
+             ffff888100000000 0   0          00000000 0        0        0     2        0        7\n\
+             ffff888100000800 0   42         00000001 0        0        0     2        0        8\n",
+        )
+        .unwrap();
+        let query = |selinux| Query {
+            netids: NetidSet::of(&[Netid::Netlink]),
+            source: SourcePref::Proc,
+            processes: true,
+            selinux,
+            ..Query::default()
+        };
+        let ctxs = |q| {
+            let snap = Collector::on_host(q, h.clone()).snapshot().unwrap();
+            let mut v: Vec<(u64, Option<String>)> = snap
+                .sockets
+                .iter()
+                .map(|s| {
+                    let c = s.details.as_deref().and_then(|d| d.netlink_ctx.as_deref());
+                    (s.inode, c.map(str::to_string))
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(ctxs(query(None)), [(7, None), (8, None)]);
+        // No selinuxfs initial context in this fake root: the kernel's is unavailable.
+        assert_eq!(
+            ctxs(query(Some(Contexts::Process))),
+            [
+                (7, Some(UNAVAILABLE.to_string())),
+                (8, Some("system_u:system_r:sshd_t:s0".to_string())),
+            ]
+        );
+    }
 }
