@@ -283,6 +283,11 @@ pub struct DumpArgs {
     /// Show the inet socket options ss shows (recverr, is_icsk, freebind, mc_loop, ...).
     #[arg(long)]
     pub inet_sockopt: bool,
+    /// Show internal TIPC socket information (as ss): type, congestion (link, conn or
+    /// none), drops, publ when it published a service name, via {TYPE,INSTANCE} when
+    /// connected to one.
+    #[arg(long)]
+    pub tipcinfo: bool,
     /// Show the classic BPF filters attached to sockets (ss shows them for packet sockets;
     /// implies -o, as in ss).
     #[arg(short = 'b', long = "bpf")]

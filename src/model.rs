@@ -10,7 +10,8 @@ pub use crate::tables::{FamilyClass, Netid, NetidSet};
 
 mod extras;
 pub use extras::{
-    InfoExtras, Md5Key, MptcpInfo, PacketRing, PacketRings, SubflowInfo, TlsInfo, UlpInfo,
+    InfoExtras, Md5Key, MptcpInfo, PacketRing, PacketRings, SubflowInfo, TipcInfo, TlsInfo,
+    UlpInfo, XdpRings, XdpStats, XdpUmem,
 };
 
 /// Kernel socket states (include/net/tcp_states.h). UDP and unix reuse them: a connected one
@@ -402,6 +403,14 @@ pub struct Details {
     pub sctp_peers: Vec<std::net::IpAddr>,
     /// `INET_DIAG_INFO` of an SCTP socket (`struct sctp_info`), when `-i` asked.
     pub sctp_info: Option<Box<SctpInfo>>,
+    /// A TIPC socket's `--tipcinfo` report (always kept for TIPC sockets: they are rare).
+    pub tipc: Option<Box<TipcInfo>>,
+    /// An AF_XDP socket's rings, umem and counters (`-e`).
+    pub xdp: Option<Box<XdpRings>>,
+    /// `-Z`/`-z` on a netlink socket: the SELinux context ss prints as `proc_ctx=` — the
+    /// kernel's initial context for port id 0, the process whose pid is the port id
+    /// otherwise, `unavailable` when it cannot be read.
+    pub netlink_ctx: Option<Arc<str>>,
 }
 
 /// The fields of `struct sctp_info` (linux/sctp.h) that ss prints with `-i`

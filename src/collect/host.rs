@@ -262,6 +262,23 @@ impl Host {
             || selinuxfs_mount(&self.proc).is_some_and(|at| readable(&at))
     }
 
+    /// The kernel's initial SELinux context (libselinux's
+    /// `security_get_initial_context("kernel")`: selinuxfs's `initial_contexts/kernel`),
+    /// which ss prints for a netlink socket of port id 0. `None` when unreadable.
+    pub fn kernel_context(&self) -> Option<String> {
+        let read = |dir: &Path| {
+            let f = std::fs::File::open(dir.join("initial_contexts/kernel")).ok()?;
+            let mut buf = Vec::new();
+            f.take(4096).read_to_end(&mut buf).ok()?;
+            context_text(&buf)
+        };
+        if self.class_net.is_some() {
+            return read(&self.proc.join("sys/fs/selinux"));
+        }
+        read(Path::new("/sys/fs/selinux"))
+            .or_else(|| selinuxfs_mount(&self.proc).and_then(|at| read(&at)))
+    }
+
     /// Process `pid`'s SELinux context (getpidcon: /proc/PID/attr/current), without the
     /// trailing NUL or newline; `None` when unreadable (ss prints `unavailable`).
     pub fn pid_context(&self, pid: u32) -> Option<String> {

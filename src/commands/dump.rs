@@ -82,6 +82,7 @@ pub fn run(args: &DumpArgs, no_config: bool) -> anyhow::Result<()> {
         tos: args.tos,
         cgroup: args.cgroup,
         inet_sockopt: args.inet_sockopt,
+        tipcinfo: args.tipcinfo,
         screen_width: if is_tty { terminal_width() } else { None },
         netns: false,
     };

@@ -97,6 +97,7 @@ pub fn json_options(args: &DumpArgs) -> JsonOptions {
         memory: args.memory,
         details: args.extended || args.cgroup || args.tos || args.inet_sockopt,
         threads: args.threads,
+        tipcinfo: args.tipcinfo,
     }
 }
 

@@ -72,6 +72,22 @@ pub(super) fn output_flags(page: &mut Page) {
              fanout group fanout(id:N,type:hash|lb|cpu|roll|random|qm).",
         )
         .item(
+            "-e (XDP)",
+            "With --xdp: the rings rx(entries:N) and tx(entries:N), the umem \
+             umem(id,size,num_pages,chunk_size,headroom,ifindex,qid,zc,refs) with its fill and \
+             completion rings fr(entries:N) and cr(entries:N), and the counters stats(rx \
+             dropped,rx invalid,rx queue full,rx fill ring empty,tx invalid,tx ring empty), \
+             each on its own line (with -O on the row, the umem spelled tumem( as ss 6.1 \
+             spells it).",
+        )
+        .item(
+            "--tipcinfo",
+            "TIPC sockets, after -e's fields and the processes: on a new line starting with a \
+             space, type:STREAM|DGRAM|RDM|SEQPACKET, cong:link|conn|none, drop:N, publ when \
+             the socket published a service name, via {TYPE,INSTANCE} when it connected to \
+             one.",
+        )
+        .item(
             "-O",
             "One line per socket: the next-line text joins the row.",
         )
@@ -89,6 +105,8 @@ pub(super) fn output_flags(page: &mut Page) {
             "-Z, -z",
             "SELinux contexts, as ss: -Z implies -p and adds proc_ctx=CONTEXT to each \
              process, -z also sock_ctx=CONTEXT (the socket's); unavailable when unreadable. \
+             Netlink sockets get proc_ctx=CONTEXT after the peer: the kernel's initial \
+             context for port id 0, the process whose pid is the port id otherwise. \
              Without SELinux, as ss: \"SELinux is not enabled.\" and exit status 1.",
         )
         .item(

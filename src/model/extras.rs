@@ -94,3 +94,60 @@ pub struct InfoExtras {
     pub ulp: Option<UlpInfo>,
     pub md5keys: Vec<Md5Key>,
 }
+
+/// What `ss --tipcinfo` prints of a TIPC socket (TIPC_NLA_SOCK_STAT's congestion marks and
+/// drops, TIPC_NLA_SOCK_HAS_PUBL, TIPC_NLA_CON's service).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TipcInfo {
+    /// TIPC_NLA_SOCK_TYPE (SOCK_STREAM, SOCK_DGRAM, SOCK_RDM, SOCK_SEQPACKET): ss names it.
+    pub sock_type: u32,
+    /// TIPC_NLA_SOCK_STAT_LINK_CONG: the link is congested.
+    pub link_cong: bool,
+    /// TIPC_NLA_SOCK_STAT_CONN_CONG: the connection is congested.
+    pub conn_cong: bool,
+    /// TIPC_NLA_SOCK_STAT_DROP: messages dropped.
+    pub drops: Option<u32>,
+    /// TIPC_NLA_SOCK_HAS_PUBL: the socket published a service name.
+    pub published: bool,
+    /// The service a connection was made to (TIPC_NLA_CON_TYPE, TIPC_NLA_CON_INST).
+    pub via: Option<(u32, u32)>,
+}
+
+/// `struct xdp_diag_umem` (XDP_DIAG_UMEM).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct XdpUmem {
+    pub size: u64,
+    pub id: u32,
+    pub num_pages: u32,
+    pub chunk_size: u32,
+    pub headroom: u32,
+    pub ifindex: u32,
+    pub queue_id: u32,
+    /// XDP_DU_F_ZEROCOPY (bit 0).
+    pub flags: u32,
+    pub refs: u32,
+}
+
+/// `struct xdp_diag_stats` (XDP_DIAG_STATS).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct XdpStats {
+    pub rx_dropped: u64,
+    pub rx_invalid: u64,
+    pub rx_full: u64,
+    pub fill_ring_empty: u64,
+    pub tx_invalid: u64,
+    pub tx_ring_empty: u64,
+}
+
+/// An AF_XDP socket's rings (entries of each), umem and counters, as `ss --xdp -e` prints
+/// them; each `None` when the kernel did not send it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct XdpRings {
+    pub rx: Option<u32>,
+    pub tx: Option<u32>,
+    pub umem: Option<XdpUmem>,
+    /// The umem's fill and completion rings (XDP_DIAG_UMEM_FILL_RING / _COMPLETION_RING).
+    pub fill: Option<u32>,
+    pub completion: Option<u32>,
+    pub stats: Option<XdpStats>,
+}

@@ -31,6 +31,8 @@ pub struct JsonOptions {
     pub details: bool,
     /// `threads` (`-T`)
     pub threads: bool,
+    /// `tipc_info` on TIPC sockets (`--tipcinfo`)
+    pub tipcinfo: bool,
 }
 
 /// Write `sockets` as a JSON array to `w`.
@@ -102,6 +104,15 @@ impl Serialize for SocketJson<'_> {
             };
             m.serialize_entry("local_node", &node(&s.local))?;
             m.serialize_entry("peer_node", &node(&s.peer))?;
+            if self.opts.tipcinfo {
+                m.serialize_entry("tipc_info", &extras::tipc_info(s))?;
+            }
+        }
+        if s.netid == crate::model::Netid::Netlink
+            && let Some(c) = s.details.as_deref().and_then(|d| d.netlink_ctx.as_deref())
+        {
+            // -Z/-z: the context ss prints as proc_ctx= (of the port id's process).
+            m.serialize_entry("proc_ctx", c)?;
         }
         if s.netid == crate::model::Netid::Xdp {
             // XDP_DIAG_INFO's binding; null for a socket not bound yet.
@@ -480,6 +491,11 @@ impl Serialize for DetailsJson<'_> {
         for (key, v) in extras::packet(s) {
             m.serialize_entry(key, &v)?;
         }
+        if s.netid == crate::model::Netid::Xdp {
+            for (key, v) in extras::xdp(s) {
+                m.serialize_entry(key, &v)?;
+            }
+        }
         m.end()
     }
 }
@@ -625,5 +641,27 @@ mod tests {
         assert!(nl["local_addr"].is_null());
         let pr = &parse(&[s], Source::Proc, JsonOptions::default())[0];
         assert!(pr["peer_inode"].is_null());
+    }
+
+    #[test]
+    fn a_netlink_socket_carries_its_proc_ctx_when_attached() {
+        let local = Endpoint::Netlink {
+            protocol: 0,
+            portid: 77,
+            groups: 0,
+        };
+        let mut s = Socket::new(Netid::Netlink, TcpState::Close, local, Endpoint::Nothing);
+        let plain = &parse(
+            std::slice::from_ref(&s),
+            Source::Netlink,
+            JsonOptions::default(),
+        )[0];
+        assert!(plain.get("proc_ctx").is_none(), "only under -Z/-z");
+        s.details = Some(Box::new(crate::model::Details {
+            netlink_ctx: Some("unavailable".into()),
+            ..Default::default()
+        }));
+        let z = &parse(&[s], Source::Netlink, JsonOptions::default())[0];
+        assert_eq!(z["proc_ctx"], "unavailable");
     }
 }

@@ -14,7 +14,7 @@
 use super::inet::Decoded;
 use super::wire::Attrs;
 use crate::collect::Query;
-use crate::model::{Endpoint, Netid, Socket, TcpState};
+use crate::model::{Details, Endpoint, Netid, Socket, TcpState, TipcInfo};
 
 /// AF_TIPC (linux/socket.h).
 pub const AF_TIPC: u8 = libc::AF_TIPC as u8;
@@ -152,6 +152,18 @@ pub fn decode(payload: &[u8], query: &Query) -> Decoded {
     sock.cookie = t.cookie;
     sock.recv_q = t.recv_q;
     sock.send_q = t.send_q;
+    // What --tipcinfo prints; kept whatever the flags, TIPC sockets being rare.
+    sock.details = Some(Box::new(Details {
+        tipc: Some(Box::new(TipcInfo {
+            sock_type: t.sock_type,
+            link_cong: t.link_cong,
+            conn_cong: t.conn_cong,
+            drops: t.drops,
+            published: t.has_publ,
+            via: t.via,
+        })),
+        ..Details::default()
+    }));
     sock.netns.clone_from(&query.netns);
     Decoded::unless_filtered(sock, query)
 }
@@ -324,5 +336,48 @@ pub(crate) mod tests {
             &nest(SOCK_CON, &attr(CON_NODE, &1u32.to_ne_bytes())),
         );
         assert_eq!(parse(&con_without_sock), Err(()));
+    }
+
+    #[test]
+    fn the_tipcinfo_report_is_kept_and_a_short_drop_count_is_absent() {
+        let q = Query {
+            netids: crate::model::NetidSet::of(&[Netid::TipcStream, Netid::TipcRdm]),
+            ..Query::default()
+        };
+        let b = msg(libc::SOCK_STREAM, 1, (1, 2), Some((3, 4)), (0, 0), 9);
+        let Decoded::Keep(s) = decode(&b, &q) else {
+            panic!("a stream socket");
+        };
+        let t = s
+            .details
+            .and_then(|d| d.tipc)
+            .expect("kept without any flag");
+        assert_eq!(
+            *t,
+            TipcInfo {
+                sock_type: libc::SOCK_STREAM as u32,
+                link_cong: true,
+                conn_cong: false,
+                drops: Some(3),
+                published: false,
+                via: Some((18888, 17)),
+            }
+        );
+        // STAT with a two-byte DROP and a CONN_CONG mark: the count is unknown, not 0.
+        let mut st = attr(STAT_DROP, &[1, 0]);
+        st.extend(attr(STAT_CONN_CONG, &[]));
+        let mut inner = attr(SOCK_TYPE, &(libc::SOCK_RDM as u32).to_ne_bytes());
+        inner.extend(attr(SOCK_TIPC_STATE, &7u32.to_ne_bytes()));
+        inner.extend(nest(SOCK_STAT, &st));
+        let Decoded::Keep(s) = decode(&nest(TIPC_NLA_SOCK, &inner), &q) else {
+            panic!("an RDM socket");
+        };
+        let t = s.details.and_then(|d| d.tipc).expect("kept");
+        assert_eq!((t.drops, t.conn_cong, t.via), (None, true, None));
+        // Garbage never panics.
+        for n in 0..48u8 {
+            let g: Vec<u8> = (0..n).map(|i| i.wrapping_mul(29) ^ 4).collect();
+            let _ = decode(&nest(TIPC_NLA_SOCK, &g), &q);
+        }
     }
 }

@@ -1,8 +1,9 @@
 //! JSON of the rare reports (see README's schema): `mptcp_info`, `ulp` and `md5keys` with
-//! `-i`, a packet socket's rings and fanout in `details`. Built as `serde_json::Value`s: few
-//! sockets carry them.
+//! `-i`, a packet socket's rings and fanout and an XDP socket's rings, umem and stats in
+//! `details`, a TIPC socket's `tipc_info`. Built as `serde_json::Value`s: few sockets carry
+//! them.
 
-use crate::model::{InfoExtras, Md5Key, PacketRing, PacketRings, Socket};
+use crate::model::{InfoExtras, Md5Key, PacketRing, PacketRings, Socket, XdpRings};
 use serde_json::{Value, json};
 
 fn extras(s: &Socket) -> Option<&InfoExtras> {
@@ -107,5 +108,79 @@ pub(super) fn packet(s: &Socket) -> [(&'static str, Value); 3] {
         ("packet_rx_ring", r.rx.as_ref().map_or(Value::Null, ring)),
         ("packet_tx_ring", r.tx.as_ref().map_or(Value::Null, ring)),
         ("packet_fanout", fanout.unwrap_or(Value::Null)),
+    ]
+}
+
+/// `tipc_info` (`--tipcinfo`): `{"type", "congestion", "drops", "published", "via"}`, null
+/// when the kernel sent nothing.
+pub(super) fn tipc_info(s: &Socket) -> Value {
+    let Some(t) = s.details.as_deref().and_then(|d| d.tipc.as_deref()) else {
+        return Value::Null;
+    };
+    let kind = match t.sock_type as i32 {
+        libc::SOCK_STREAM => Some("STREAM"),
+        libc::SOCK_DGRAM => Some("DGRAM"),
+        libc::SOCK_RDM => Some("RDM"),
+        libc::SOCK_SEQPACKET => Some("SEQPACKET"),
+        _ => None,
+    };
+    let congestion = if t.link_cong {
+        "link"
+    } else if t.conn_cong {
+        "conn"
+    } else {
+        "none"
+    };
+    let via = t
+        .via
+        .map(|(ty, inst)| json!({ "type": ty, "instance": inst }));
+    json!({
+        "type": kind,
+        "congestion": congestion,
+        "drops": t.drops,
+        "published": t.published,
+        "via": via,
+    })
+}
+
+/// `details.xdp_rx_ring`, `xdp_tx_ring`, `xdp_fill_ring`, `xdp_completion_ring` (entries),
+/// `xdp_umem` and `xdp_stats`: null when the kernel did not send them.
+pub(super) fn xdp(s: &Socket) -> [(&'static str, Value); 6] {
+    let r = s
+        .details
+        .as_deref()
+        .and_then(|d| d.xdp.as_deref())
+        .copied()
+        .unwrap_or(XdpRings::default());
+    let umem = r.umem.map(|u| {
+        json!({
+            "id": u.id,
+            "size": u.size,
+            "num_pages": u.num_pages,
+            "chunk_size": u.chunk_size,
+            "headroom": u.headroom,
+            "ifindex": u.ifindex,
+            "queue_id": u.queue_id,
+            "zerocopy": u.flags & 1 != 0,
+            "refs": u.refs,
+        })
+    });
+    let stats = r.stats.map(|t| {
+        json!({
+            "rx_dropped": t.rx_dropped,
+            "rx_invalid": t.rx_invalid,
+            "rx_full": t.rx_full,
+            "fill_ring_empty": t.fill_ring_empty,
+            "tx_invalid": t.tx_invalid,
+            "tx_ring_empty": t.tx_ring_empty,
+        })
+    });
+    [
+        ("xdp_rx_ring", r.rx.into()),
+        ("xdp_tx_ring", r.tx.into()),
+        ("xdp_fill_ring", r.fill.into()),
+        ("xdp_completion_ring", r.completion.into()),
+        ("xdp_umem", umem.unwrap_or(Value::Null)),
+        ("xdp_stats", stats.unwrap_or(Value::Null)),
     ]
 }

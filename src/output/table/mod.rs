@@ -19,6 +19,7 @@
 //! and writes a stored snapshot in two passes. Both share the layout code.
 
 mod extras;
+mod families;
 mod follow;
 mod layout;
 mod order;
@@ -65,6 +66,8 @@ pub struct TableOptions {
     pub cgroup: bool,
     /// `--inet-sockopt`
     pub inet_sockopt: bool,
+    /// `--tipcinfo`: a TIPC socket's type, congestion, drops, publication and service.
+    pub tipcinfo: bool,
     /// Terminal width to spread columns over; `None` for compact output (not a terminal).
     pub screen_width: Option<usize>,
     /// A leading Netns column (the output spans namespaces: `--all-netns`).

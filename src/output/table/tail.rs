@@ -2,7 +2,7 @@
 //! iproute2 6.1 ss's order (`inet_show_sock`, `unix_show_sock`).
 
 use super::TableOptions;
-use crate::model::{Details, Netid, Socket, Source};
+use crate::model::{Details, FamilyClass, Netid, Socket, Source};
 use crate::output::columns::{CellCtx, Column};
 use crate::output::format::{
     push_alt_hex, push_shutdown, push_skmem, push_tcp_info, push_timer, push_u64,
@@ -12,8 +12,9 @@ use crate::text::escape;
 /// The last cell: processes, timer, details, and the TCP continuation line, in ss's order.
 pub(super) fn push_tail(out: &mut String, s: &Socket, ctx: &CellCtx, opts: &TableOptions) {
     let details = s.details.as_deref();
-    // ss never names the processes of netlink sockets (JSON and the live view do).
-    if s.netid != Netid::Netlink {
+    // ss never names the processes of netlink sockets (JSON and the live view do); TIPC's
+    // come after -e's fields.
+    if !matches!(s.netid.class(), FamilyClass::Netlink | FamilyClass::Tipc) {
         push_owners(out, s, details, ctx, opts);
     }
     match s.netid {
@@ -23,15 +24,32 @@ pub(super) fn push_tail(out: &mut String, s: &Socket, ctx: &CellCtx, opts: &Tabl
         }
         // ss's vsock_stats_print ends with the owners (proc_ctx_print): nothing else.
         Netid::VsockStream | Netid::VsockDgram => return,
-        // ss's xdp_stats_print: the owners, then -e's uid/ino/sk (rings not yet).
-        // ss's tipc_show_sock: -e's uid/ino/sk and the owners (--tipcinfo not yet).
-        Netid::Xdp
-        | Netid::TipcStream
-        | Netid::TipcDgram
-        | Netid::TipcRdm
-        | Netid::TipcSeqpacket => {
+        // ss's xdp_show_sock: the owners, -e's uid/ino/sk then rings, umem and stats, -m.
+        Netid::Xdp => {
             if opts.extended {
                 push_sock_details(out, s, details);
+                if let Some(r) = details.and_then(|d| d.xdp.as_deref()) {
+                    super::families::push_xdp_rings(out, r, opts.oneline);
+                }
+            }
+            if opts.memory
+                && let Some(m) = &s.memory
+            {
+                out.push(' ');
+                push_skmem(out, m);
+            }
+            return;
+        }
+        // ss's tipc_show_sock: -e's uid/ino/sk, the owners, then --tipcinfo's report.
+        Netid::TipcStream | Netid::TipcDgram | Netid::TipcRdm | Netid::TipcSeqpacket => {
+            if opts.extended {
+                push_sock_details(out, s, details);
+            }
+            push_owners(out, s, details, ctx, opts);
+            if opts.tipcinfo
+                && let Some(t) = details.and_then(|d| d.tipc.as_deref())
+            {
+                super::families::push_tipc_info(out, t, opts.oneline);
             }
             return;
         }
@@ -54,8 +72,14 @@ pub(super) fn push_tail(out: &mut String, s: &Socket, ctx: &CellCtx, opts: &Tabl
             return;
         }
         Netid::Netlink => {
-            // ss: the skmem after a tab on the same line; `-e` the socket's groups (its
-            // netlink path prints sk and cb as 0: they are /proc/net/netlink's pointers).
+            // ss (netlink_show_one): `-Z`/`-z`'s proc_ctx of the port id's process; the
+            // skmem after a tab on the same line; `-e` the socket's groups (its netlink
+            // path prints sk and cb as 0: they are /proc/net/netlink's pointers).
+            if let Some(c) = details.and_then(|d| d.netlink_ctx.as_deref()) {
+                out.push_str(" proc_ctx=");
+                // Read from /proc: untrusted text.
+                out.push_str(&escape(c));
+            }
             if opts.extended
                 && let crate::model::Endpoint::Netlink { groups, .. } = s.local
             {

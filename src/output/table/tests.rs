@@ -297,3 +297,153 @@ fn ss_table_order() {
         .collect();
     assert_eq!(got, want);
 }
+
+#[test]
+fn netlink_proc_ctx_sits_before_the_extended_fields_as_ss() {
+    use crate::model::{Details, Endpoint};
+    let local = Endpoint::Netlink {
+        protocol: 0,
+        portid: 0,
+        groups: 1,
+    };
+    let mut s = Socket::new(Netid::Netlink, TcpState::Close, local, Endpoint::Nothing);
+    s.recv_q = Some(0);
+    s.send_q = Some(0);
+    s.details = Some(Box::new(Details {
+        netlink_ctx: Some("system_u:system_r:kernel_t:s0".into()),
+        ..Details::default()
+    }));
+    let opts = TableOptions {
+        header: false,
+        processes: true,
+        ..TableOptions::default()
+    };
+    // ss's netlink_show_one: ` proc_ctx=%s` after the peer, then -e's sk/cb/groups.
+    let z = render(std::slice::from_ref(&s), opts);
+    assert!(
+        z.ends_with(" * proc_ctx=system_u:system_r:kernel_t:s0\n"),
+        "{z:?}"
+    );
+    let ze = render(
+        std::slice::from_ref(&s),
+        TableOptions {
+            extended: true,
+            timers: true,
+            ..opts
+        },
+    );
+    assert!(
+        ze.ends_with(" * proc_ctx=system_u:system_r:kernel_t:s0 sk=0 cb=0 groups=0x00000001\n"),
+        "{ze:?}"
+    );
+    // Without -Z nothing is attached and nothing printed; a context with control bytes
+    // (it is read from /proc) is escaped.
+    s.details = Some(Box::new(Details {
+        netlink_ctx: Some("a\x1b[2Jb".into()),
+        ..Details::default()
+    }));
+    let esc = render(std::slice::from_ref(&s), opts);
+    assert!(!esc.contains('\x1b'), "{esc:?}");
+    s.details = None;
+    assert!(!render(&[s], opts).contains("proc_ctx"));
+}
+
+#[test]
+fn vsock_tipc_and_xdp_rows_share_the_layout_of_every_table() {
+    use crate::model::Endpoint;
+    let row = |netid, state, local, peer| {
+        let mut s = Socket::new(netid, state, local, peer);
+        s.recv_q = Some(0);
+        s.send_q = Some(0);
+        s
+    };
+    let tcp = inet(
+        Netid::Tcp,
+        TcpState::Established,
+        "127.0.0.1:22",
+        "127.0.0.1:5000",
+    );
+    let vsock = row(
+        Netid::VsockStream,
+        TcpState::Established,
+        Endpoint::Vsock { cid: 3, port: 1024 },
+        Endpoint::Vsock { cid: 2, port: 5000 },
+    );
+    let tipc = row(
+        Netid::TipcStream,
+        TcpState::Established,
+        Endpoint::Tipc {
+            node: 16781313,
+            port: 3405,
+        },
+        Endpoint::Tipc {
+            node: 16781314,
+            port: 77,
+        },
+    );
+    // Interface 1 is lo on every Linux host.
+    let xdp = row(
+        Netid::Xdp,
+        TcpState::Close,
+        Endpoint::Xdp {
+            ifindex: 1,
+            queue: 0,
+        },
+        Endpoint::Nothing,
+    );
+    let got = render(
+        &[tcp, vsock, tipc, xdp],
+        TableOptions {
+            show_netid: true,
+            ..tan()
+        },
+    );
+    // ss's render: every column as wide as its widest cell in any table, `addr:` right-
+    // aligned against its port; XDP's peer `*` in the address column.
+    let want = "\
+Netid State  Recv-Q Send-Q Local Address:Port Peer Address:PortProcess
+tcp   ESTAB  0      0          127.0.0.1:22      127.0.0.1:5000       
+v_str ESTAB  0      0                  3:1024            2:5000       
+ti_st ESTAB  0      0           16781313:3405     16781314:77         
+xdp   UNCONN 0      0                 lo:q0               *           
+";
+    assert_eq!(got, want);
+    // The streamed path (rows formatted while the kernel answers) lays them out the same.
+    let ctx = CellCtx::new(true, Source::Netlink);
+    let opts = TableOptions {
+        show_netid: true,
+        ..tan()
+    };
+    let mut rows = TableRows::new(ctx, opts);
+    let socks = [
+        inet(
+            Netid::Tcp,
+            TcpState::Established,
+            "127.0.0.1:22",
+            "127.0.0.1:5000",
+        ),
+        row(
+            Netid::Xdp,
+            TcpState::Close,
+            Endpoint::Xdp {
+                ifindex: 1,
+                queue: 0,
+            },
+            Endpoint::Nothing,
+        ),
+    ];
+    for s in &socks {
+        rows.push(s);
+    }
+    let mut out = Vec::new();
+    rows.write(&mut out).expect("write to a Vec");
+    let mut stored = Vec::new();
+    write_table(
+        &mut stored,
+        &socks,
+        &CellCtx::new(true, Source::Netlink),
+        &opts,
+    )
+    .expect("write to a Vec");
+    assert_eq!(String::from_utf8(out), String::from_utf8(stored));
+}

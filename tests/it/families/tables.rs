@@ -535,7 +535,9 @@ fn tables_the_kernel_lacks_are_empty_as_ss_prints_them() {
         &["-d", "-a"],
         &["--vsock", "-a"],
         &["--tipc", "-a"],
+        &["--tipc", "-a", "--tipcinfo"],
         &["--xdp", "-a"],
+        &["--xdp", "-aem"],
         &["-A", "sctp,dccp"],
         &["-A", "vsock_stream"],
     ] {
