@@ -10,7 +10,7 @@ use std::time::SystemTime;
 
 use rustc_hash::FxHashMap;
 
-use crate::model::{Endpoint, Netid, Snapshot, Socket, TcpState};
+use crate::model::{Endpoint, Netid, PREFETCH_AHEAD, Snapshot, Socket, TcpState, prefetch_socket};
 
 /// States are indexed by their kernel number (1..=11); 0 is unused.
 const N: usize = 12;
@@ -135,7 +135,13 @@ impl Tracker {
         let mut vanished: FxHashMap<u64, TcpState> = FxHashMap::default();
         let mut moved: Vec<(TcpState, TcpState)> = Vec::new();
         let mut j = 0;
-        for &(k, i) in by_key {
+        for (n, &(k, i)) in by_key.iter().enumerate() {
+            // In cookie order each socket is a cache miss: fetched ahead.
+            if let Some(&(_, a)) = by_key.get(n + PREFETCH_AHEAD)
+                && let Some(s) = snapshot.sockets.get(a as usize)
+            {
+                prefetch_socket(s);
+            }
             let Some(s) = snapshot.sockets.get(i as usize).filter(|s| followed(s)) else {
                 continue;
             };
