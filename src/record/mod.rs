@@ -16,6 +16,8 @@ pub mod when;
 pub mod writer;
 
 #[cfg(test)]
+mod bench;
+#[cfg(test)]
 mod tests;
 
 pub use cursor::Cursor;
