@@ -10,6 +10,7 @@ pub mod crc;
 pub mod cursor;
 pub mod dump;
 pub mod frame;
+mod mirror;
 pub mod reader;
 pub mod table;
 pub mod when;
