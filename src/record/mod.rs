@@ -11,6 +11,8 @@ pub mod cursor;
 pub mod dump;
 pub mod frame;
 mod mirror;
+#[cfg(test)]
+mod mirror_tests;
 pub mod reader;
 pub mod table;
 pub mod when;
