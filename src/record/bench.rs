@@ -5,7 +5,8 @@
 //! kinds, upsert and vanish counts, every moment read back) so two builds can be compared.
 //!
 //! `cargo test --release --lib record::bench -- --ignored --nocapture`
-//! (`SOCKEYE_BENCH_FRAMES=N` for fewer frames, e.g. under callgrind).
+//! (`SOCKEYE_BENCH_FRAMES=N` for fewer frames, e.g. under callgrind; `SOCKEYE_BENCH_SHUFFLE=1`
+//! lists the sockets in a new order each frame, the worst case for the writer's matching).
 
 use std::hash::{Hash, Hasher};
 use std::net::{IpAddr, Ipv4Addr};
@@ -132,17 +133,26 @@ fn push_cost_at_100k_sockets() {
     let mut w = Writer::create(&path, header, 1 << 34).unwrap();
     w.set_sync(SyncPolicy::Never);
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    let (mut full, mut delta) = (Vec::new(), Vec::new());
+    let (mut first, mut full, mut delta) = (Duration::ZERO, Vec::new(), Vec::new());
     let mut digest = rustc_hash::FxHasher::default();
+    let shuffle = std::env::var_os("SOCKEYE_BENCH_SHUFFLE").is_some();
     let mut sockets = 0;
     for t in 0..frames {
-        let snap = moment(t, &mut rng);
+        let mut snap = moment(t, &mut rng);
+        if shuffle {
+            for i in (1..snap.sockets.len()).rev() {
+                let j = (rng.next() % (i as u64 + 1)) as usize;
+                snap.sockets.swap(i, j);
+            }
+        }
         sockets = snap.sockets.len();
         let c0 = thread_cpu();
         let written = w.push(&snap).unwrap();
         let spent = thread_cpu() - c0;
         (written.full, written.uncompressed).hash(&mut digest);
-        if written.full {
+        if t == 0 {
+            first = spent;
+        } else if written.full {
             full.push(spent);
         } else {
             delta.push(spent);
@@ -183,9 +193,10 @@ fn push_cost_at_100k_sockets() {
     let median = sorted.get(sorted.len() / 2).copied().unwrap_or_default();
     println!(
         "{frames} frames of {sockets} sockets: push {:.2} ms a frame on average \
-         (full {:.2} ms x{}, delta {:.2} ms x{}, delta median {:.2} ms); \
+         (first {:.2} ms, later full {:.2} ms x{}, delta {:.2} ms x{}, delta median {:.2} ms); \
          {upserts} upserts; file {} bytes; digest {:016x}",
-        ms(&[full.as_slice(), delta.as_slice()].concat()),
+        ms(&[&[first][..], full.as_slice(), delta.as_slice()].concat()),
+        first.as_secs_f64() * 1000.0,
         ms(&full),
         full.len(),
         ms(&delta),

@@ -26,8 +26,6 @@ struct Slot {
     sock: Socket,
     /// When it was written (ms): its timer counts down from there.
     at: i64,
-    /// Its index in the last snapshot that listed it.
-    pos: usize,
 }
 
 /// What matching one snapshot found.
@@ -45,6 +43,9 @@ pub struct Mirror {
     /// Per slot, the frame that last saw it ([`FREE`]: none, the slot is unused). Apart from
     /// the slots so the vanished scan reads 8 bytes a socket.
     seen: Vec<u64>,
+    /// Per slot, its index in the last snapshot that listed it. Apart from the slots too, so
+    /// an unchanged socket's slot is only read.
+    pos: Vec<usize>,
     free: Vec<usize>,
     /// Slots by key: sockets with a cookie (netlink) apart, a small key cheap to hash.
     cookies: FxHashMap<(Netid, u64), usize>,
@@ -90,16 +91,16 @@ impl Mirror {
                 // Reuses the old socket's allocations where it had any.
                 slot.sock.clone_from(s);
                 slot.at = at;
-                slot.pos = pos;
+                self.pos[id] = pos;
                 id
             }
             None => {
                 self.slots.push(Slot {
                     sock: s.clone(),
                     at,
-                    pos,
                 });
                 self.seen.push(FREE);
+                self.pos.push(pos);
                 self.slots.len() - 1
             }
         };
@@ -140,7 +141,7 @@ impl Mirror {
                 continue;
             };
             let slot = &mut self.slots[id];
-            at = slot.pos + 1;
+            at = self.pos[id] + 1;
             if self.seen[id] == frame {
                 // A second socket with this key (only /proc gives that): the frame is full
                 // anyway; keep the last, as a reader's table does.
@@ -157,7 +158,7 @@ impl Mirror {
                     out.changed.push(i);
                 }
             }
-            slot.pos = i;
+            self.pos[id] = i;
             order.push(id);
         }
         self.spare_order = mem::replace(&mut self.order, order);
@@ -196,12 +197,12 @@ impl Mirror {
     /// After a full frame, which writes every timer as it is now: each socket's timer as
     /// `sockets` (the frame's, last matched) has it, counting down from `now`.
     pub fn rewrite_timers(&mut self, sockets: &[Socket], now: i64) {
-        for (slot, &seen) in self.slots.iter_mut().zip(&self.seen) {
+        for ((slot, &seen), &pos) in self.slots.iter_mut().zip(&self.seen).zip(&self.pos) {
             // Only a socket that frame saw has its place in `sockets`.
             if seen != self.frame {
                 continue;
             }
-            if let Some(s) = sockets.get(slot.pos) {
+            if let Some(s) = sockets.get(pos) {
                 slot.sock.timer = s.timer;
             }
             if slot.sock.timer.is_some() {
