@@ -116,6 +116,15 @@ fn thread_cpu() -> Duration {
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
+/// Minor page faults of this thread so far (fresh memory the kernel had to map: sys time).
+fn faults() -> i64 {
+    // SAFETY: a zeroed rusage is a valid value for getrusage to fill.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid rusage to fill; RUSAGE_THREAD exists on Linux.
+    unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut u) };
+    u.ru_minflt
+}
+
 #[test]
 #[ignore = "benchmark: 100,000 synthetic sockets, run in release"]
 fn push_cost_at_100k_sockets() {
@@ -137,6 +146,7 @@ fn push_cost_at_100k_sockets() {
     let mut digest = rustc_hash::FxHasher::default();
     let shuffle = std::env::var_os("SOCKEYE_BENCH_SHUFFLE").is_some();
     let mut sockets = 0;
+    let mut delta_faults = 0;
     for t in 0..frames {
         let mut snap = moment(t, &mut rng);
         if shuffle {
@@ -146,9 +156,12 @@ fn push_cost_at_100k_sockets() {
             }
         }
         sockets = snap.sockets.len();
-        let c0 = thread_cpu();
+        let (c0, f0) = (thread_cpu(), faults());
         let written = w.push(&snap).unwrap();
         let spent = thread_cpu() - c0;
+        if !written.full {
+            delta_faults += faults() - f0;
+        }
         (written.full, written.uncompressed).hash(&mut digest);
         if t == 0 {
             first = spent;
@@ -194,7 +207,7 @@ fn push_cost_at_100k_sockets() {
     println!(
         "{frames} frames of {sockets} sockets: push {:.2} ms a frame on average \
          (first {:.2} ms, later full {:.2} ms x{}, delta {:.2} ms x{}, delta median {:.2} ms); \
-         {upserts} upserts; file {} bytes; digest {:016x}",
+         {} page faults a delta frame; {upserts} upserts; file {} bytes; digest {:016x}",
         ms(&[&[first][..], full.as_slice(), delta.as_slice()].concat()),
         first.as_secs_f64() * 1000.0,
         ms(&full),
@@ -202,6 +215,7 @@ fn push_cost_at_100k_sockets() {
         ms(&delta),
         delta.len(),
         median.as_secs_f64() * 1000.0,
+        delta_faults / delta.len().max(1) as i64,
         std::fs::metadata(&path).unwrap().len(),
         digest.finish(),
     );
