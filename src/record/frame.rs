@@ -242,25 +242,20 @@ impl Frame {
     /// The uncompressed payload: kind, time (µs since the epoch, zigzag), source, counters,
     /// then the body.
     pub fn encode(&self) -> Vec<u8> {
-        let kind = match self.body {
-            Body::Full(_) => KIND_FULL,
-            Body::Delta { .. } => KIND_DELTA,
-        };
-        let mut e = encode_head(kind, self.at, self.source, self.counters.as_ref());
+        let mut buf = Vec::new();
+        let counters = self.counters.as_ref();
         match &self.body {
-            Body::Full(sockets) => put_sockets(&mut e, sockets),
-            Body::Delta { vanished, upserted } => {
-                e.var(vanished.len() as u64);
-                for k in vanished {
-                    k.put(&mut e);
-                }
-                e.var(upserted.len() as u64);
-                for s in upserted {
-                    codec::put_socket(&mut e, s);
-                }
-            }
+            Body::Full(sockets) => encode_full(&mut buf, self.at, self.source, counters, sockets),
+            Body::Delta { vanished, upserted } => encode_delta(
+                &mut buf,
+                self.at,
+                self.source,
+                counters,
+                vanished,
+                upserted.iter(),
+            ),
         }
-        e.buf
+        buf
     }
 
     /// What an index needs of a payload: whether it is full, its time and source.
@@ -324,21 +319,55 @@ impl Frame {
 }
 
 /// The payload of a full frame of `sockets` (what [`Frame::encode`] gives for one, without
-/// building the frame).
+/// building the frame), in `buf` (cleared first; its allocation is reused).
 pub fn encode_full(
+    buf: &mut Vec<u8>,
     at: SystemTime,
     source: Source,
     counters: Option<&KernelCounters>,
     sockets: &[Socket],
-) -> Vec<u8> {
-    let mut e = encode_head(KIND_FULL, at, source, counters);
-    put_sockets(&mut e, sockets);
-    e.buf
+) {
+    let mut e = encode_head(buf, KIND_FULL, at, source, counters);
+    e.var(sockets.len() as u64);
+    for s in sockets {
+        codec::put_socket(&mut e, s);
+    }
+    *buf = e.buf;
 }
 
-/// Kind, time, source and counters.
-fn encode_head(kind: u8, at: SystemTime, source: Source, counters: Option<&KernelCounters>) -> Enc {
-    let mut e = Enc::default();
+/// The payload of a delta frame, in `buf` as [`encode_full`].
+pub fn encode_delta<'a>(
+    buf: &mut Vec<u8>,
+    at: SystemTime,
+    source: Source,
+    counters: Option<&KernelCounters>,
+    vanished: &[Key],
+    upserted: impl ExactSizeIterator<Item = &'a Socket>,
+) {
+    let mut e = encode_head(buf, KIND_DELTA, at, source, counters);
+    e.var(vanished.len() as u64);
+    for k in vanished {
+        k.put(&mut e);
+    }
+    e.var(upserted.len() as u64);
+    for s in upserted {
+        codec::put_socket(&mut e, s);
+    }
+    *buf = e.buf;
+}
+
+/// Kind, time, source and counters, into `buf` cleared.
+fn encode_head(
+    buf: &mut Vec<u8>,
+    kind: u8,
+    at: SystemTime,
+    source: Source,
+    counters: Option<&KernelCounters>,
+) -> Enc {
+    let mut e = Enc {
+        buf: std::mem::take(buf),
+    };
+    e.buf.clear();
     e.u8(kind);
     e.ivar(micros(at));
     e.u8(match source {
@@ -355,13 +384,6 @@ fn encode_head(kind: u8, at: SystemTime, source: Source, counters: Option<&Kerne
     e
 }
 
-fn put_sockets(e: &mut Enc, sockets: &[Socket]) {
-    e.var(sockets.len() as u64);
-    for s in sockets {
-        codec::put_socket(e, s);
-    }
-}
-
 /// A frame as stored: u32 length, u32 CRC-32 of the compressed bytes, the LZ4 block (which
 /// starts with the uncompressed size, u32 LE).
 pub fn seal(payload: &[u8]) -> Vec<u8> {
@@ -371,6 +393,30 @@ pub fn seal(payload: &[u8]) -> Vec<u8> {
     out.extend_from_slice(&super::crc::crc32(&block).to_le_bytes());
     out.extend_from_slice(&block);
     out
+}
+
+/// [`seal`] into `out` (cleared first; its allocation is reused).
+pub fn seal_into(payload: &[u8], out: &mut Vec<u8>) {
+    let head = ENVELOPE + 4;
+    out.clear();
+    out.resize(
+        head + lz4_flex::block::get_maximum_output_size(payload.len()),
+        0,
+    );
+    let n = match lz4_flex::block::compress_into(payload, &mut out[head..]) {
+        Ok(n) => n,
+        // Not reached (the output has the maximum size); the allocating form then.
+        Err(_) => {
+            *out = seal(payload);
+            return;
+        }
+    };
+    out.truncate(head + n);
+    out[ENVELOPE..head].copy_from_slice(&(payload.len() as u32).to_le_bytes());
+    let block = &out[ENVELOPE..];
+    let (len, crc) = (block.len() as u32, super::crc::crc32(block));
+    out[..4].copy_from_slice(&len.to_le_bytes());
+    out[4..ENVELOPE].copy_from_slice(&crc.to_le_bytes());
 }
 
 pub fn micros(t: SystemTime) -> i64 {

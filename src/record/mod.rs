@@ -10,11 +10,16 @@ pub mod crc;
 pub mod cursor;
 pub mod dump;
 pub mod frame;
+mod mirror;
+#[cfg(test)]
+mod mirror_tests;
 pub mod reader;
 pub mod table;
 pub mod when;
 pub mod writer;
 
+#[cfg(test)]
+mod bench;
 #[cfg(test)]
 mod tests;
 

@@ -534,3 +534,62 @@ fn the_kernel_counters_findings_use_round_trip() {
         assert_eq!(rec.moment(i).unwrap().counters, Some(counters.clone()));
     }
 }
+
+/// Shared keys make that frame and the next full; then deltas again, holding only what
+/// changed and what vanished.
+#[test]
+fn shared_keys_force_full_frames_then_deltas_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.rec");
+    let mut w = Writer::create(&path, header(), 1 << 30).unwrap();
+    let mut twin = unix();
+    twin.state = TcpState::Listen;
+    let base: Vec<Socket> = (0..10).map(sock).collect();
+    let with_twins = [base.clone(), vec![unix(), twin]].concat();
+    let mut changed = base.clone();
+    changed[4].send_q = Some(99);
+    let frames = [
+        (base.clone(), true),
+        (base.clone(), false),
+        (with_twins, true),
+        (base.clone(), true),
+        (base.clone(), false),
+        (changed[..9].to_vec(), false),
+    ];
+    for (t, (v, full)) in frames.iter().enumerate() {
+        let written = w.push(&snap(t as u64, v.clone())).unwrap();
+        assert_eq!(written.full, *full, "frame {t}");
+    }
+    drop(w);
+    let rec = Recording::open(&path).unwrap();
+    match rec.frame(5).unwrap().body {
+        frame::Body::Delta { vanished, upserted } => {
+            assert_eq!(vanished, vec![frame::Key::of(&base[9])]);
+            assert_eq!(upserted, vec![changed[4].clone()]);
+        }
+        frame::Body::Full(_) => panic!("frame 5 is a delta"),
+    }
+    for (t, (v, _)) in frames.iter().enumerate() {
+        assert_eq!(rec.moment(t).unwrap().sockets, *v, "moment {t}");
+    }
+}
+
+/// Sealing into a reused buffer gives the bytes of a fresh seal.
+#[test]
+fn a_reused_seal_buffer_gives_the_same_bytes() {
+    let mut out = vec![7u8; 100_000];
+    for payload in [
+        &b""[..],
+        b"abc",
+        &[42u8; 70_000][..],
+        b"socket socket socket",
+    ] {
+        frame::seal_into(payload, &mut out);
+        assert_eq!(out, frame::seal(payload));
+        let block = &out[frame::ENVELOPE..];
+        assert_eq!(
+            lz4_flex::block::decompress_size_prepended(block).unwrap(),
+            payload
+        );
+    }
+}

@@ -6,41 +6,9 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use rustc_hash::FxHashMap;
-
-use super::frame::{self, Body, Frame, Header, Key};
-use crate::model::{Snapshot, Socket, TimerKind};
-
-/// A timer that ran down by the time between two frames, give or take this much, is
-/// unchanged: where in a netlink dump a socket comes moves its reading by a few ms.
-pub const TIMER_SLACK_MS: i64 = 250;
-
-/// Whether `s` (taken at `now`, ms) reads back as `p` (written at `at`) with its timer
-/// counted down: everything equal, and the timer's expiry within [`TIMER_SLACK_MS`].
-fn same(p: &mut Socket, at: i64, s: &Socket, now: i64) -> bool {
-    match (p.timer, s.timer) {
-        (None, None) => p == s,
-        // A timer that is not running does not count down: its value is compared as it is.
-        (Some(a), Some(_)) if a.kind == TimerKind::Off => p == s,
-        (Some(a), Some(b)) => {
-            let ms = |t: u64| i64::try_from(t).unwrap_or(i64::MAX);
-            let (ea, eb) = (
-                at.saturating_add(ms(a.expires_ms)),
-                now.saturating_add(ms(b.expires_ms)),
-            );
-            if a.kind != b.kind || a.retrans != b.retrans || ea.abs_diff(eb) > TIMER_SLACK_MS as u64
-            {
-                return false;
-            }
-            // Compare the rest with the timers made equal.
-            p.timer = s.timer;
-            let eq = p == s;
-            p.timer = Some(a);
-            eq
-        }
-        _ => false,
-    }
-}
+use super::frame::{self, Header, Key};
+use super::mirror::{Matched, Mirror};
+use crate::model::Snapshot;
 
 /// Files kept by rotation (the live one included).
 pub const GENERATIONS: u32 = 4;
@@ -79,7 +47,12 @@ pub struct Writer {
     max_size: u64,
     /// The table as a reader has it: each socket as last written, with that frame's time in
     /// ms (its timer counts down from there).
-    prev: FxHashMap<Key, (Socket, i64)>,
+    prev: Mirror,
+    /// Buffers kept across frames: at 100,000 sockets a full frame is megabytes.
+    matched: Matched,
+    vanished: Vec<Key>,
+    payload: Vec<u8>,
+    sealed: Vec<u8>,
     since_full: u32,
     sync: SyncPolicy,
     synced: Instant,
@@ -99,7 +72,11 @@ impl Writer {
             len,
             header,
             max_size,
-            prev: FxHashMap::default(),
+            prev: Mirror::default(),
+            matched: Matched::default(),
+            vanished: Vec::new(),
+            payload: Vec::new(),
+            sealed: Vec::new(),
             since_full: 0,
             sync: SyncPolicy::EveryFrame,
             synced: Instant::now(),
@@ -137,53 +114,19 @@ impl Writer {
 
     /// Appends the snapshot as a full frame or a delta against the previous one.
     pub fn push(&mut self, snap: &Snapshot) -> io::Result<Written> {
-        // The snapshot's sockets by key, as indices: at 100,000 sockets a copy of the table
-        // is tens of MiB, and only what changed needs copying into `prev`.
-        let mut next: FxHashMap<Key, usize> = FxHashMap::default();
-        next.reserve(snap.sockets.len());
-        let mut unique = true;
-        let keys: Vec<Key> = snap.sockets.iter().map(Key::of).collect();
-        for (i, k) in keys.iter().enumerate() {
-            unique &= next.insert(k.clone(), i).is_none();
-        }
-        // Two sockets with one key (only /proc can give that) cannot be told apart in a delta.
-        let full = !unique || self.since_full == 0 || self.since_full >= FULL_EVERY;
         let now = frame::micros(snap.taken_at) / 1000;
-        let vanished: Vec<Key> = if full {
-            Vec::new()
-        } else {
-            self.prev
-                .keys()
-                .filter(|k| !next.contains_key(*k))
-                .cloned()
-                .collect()
-        };
-        // `prev` becomes this snapshot: vanished sockets removed, changed and new ones copied.
-        // A socket whose timer only ran down keeps the time it was written.
-        self.prev.retain(|k, _| next.contains_key(k));
-        let mut changed = Vec::new();
-        for (i, (k, s)) in keys.into_iter().zip(&snap.sockets).enumerate() {
-            if next.get(&k) != Some(&i) {
-                continue;
-            }
-            match self.prev.get_mut(&k) {
-                Some((p, at)) => {
-                    if !same(p, *at, s, now) {
-                        p.clone_from(s);
-                        *at = now;
-                        changed.push(i);
-                    }
-                }
-                None => {
-                    self.prev.insert(k, (s.clone(), now));
-                    changed.push(i);
-                }
-            }
-        }
-        let mut out = self.seal(snap, full, vanished, &changed);
+        // `prev` becomes this snapshot: changed and new sockets copied, vanished ones
+        // removed. A socket whose timer only ran down keeps the time it was written.
+        self.prev.update(&snap.sockets, now, &mut self.matched);
+        // Two sockets with one key (only /proc can give that) cannot be told apart in a delta.
+        let unique = self.matched.unique;
+        let full = !unique || self.since_full == 0 || self.since_full >= FULL_EVERY;
+        self.vanished.clear();
+        self.prev.sweep((!full).then_some(&mut self.vanished));
+        let mut uncompressed = self.seal(snap, full);
         let mut rotated = false;
         let limit = self.max_size / u64::from(GENERATIONS);
-        if self.len + out.0.len() as u64 > limit && self.len > frame::ENVELOPE as u64 + 64 {
+        if self.len + self.sealed.len() as u64 > limit && self.len > frame::ENVELOPE as u64 + 64 {
             if self.sync != SyncPolicy::Never {
                 self.file.sync_data()?;
             }
@@ -194,23 +137,18 @@ impl Writer {
             rotated = true;
             if !full {
                 // A new file must read on its own: it starts with a full frame.
-                out = self.seal(snap, true, Vec::new(), &[]);
+                uncompressed = self.seal(snap, true);
             }
         }
         if full || rotated {
             // A full frame writes every timer as of now.
-            for (p, at) in self.prev.values_mut() {
-                if p.timer.is_some() {
-                    *at = now;
-                }
-            }
-            for (k, i) in &next {
-                if let Some((p, _)) = self.prev.get_mut(k) {
-                    p.timer = snap.sockets[*i].timer;
-                }
-            }
+            self.prev.rewrite_timers(&snap.sockets, now);
         }
-        self.append(&out.0)?;
+        let sealed = std::mem::take(&mut self.sealed);
+        let appended = self.append(&sealed);
+        let bytes = sealed.len() as u64;
+        self.sealed = sealed;
+        appended?;
         // After a frame with shared keys the next one is full too: a delta against the
         // deduplicated table could not remove the extra socket a reader keeps.
         self.since_full = if !unique {
@@ -221,39 +159,32 @@ impl Writer {
             self.since_full + 1
         };
         Ok(Written {
-            bytes: out.0.len() as u64,
-            uncompressed: out.1,
+            bytes,
+            uncompressed,
             full: full || rotated,
             rotated,
         })
     }
 
-    fn seal(
-        &self,
-        snap: &Snapshot,
-        full: bool,
-        vanished: Vec<Key>,
-        changed: &[usize],
-    ) -> (Vec<u8>, u64) {
-        let payload = if full {
+    /// Encodes and seals the frame into `self.sealed`; gives the payload's size.
+    fn seal(&mut self, snap: &Snapshot, full: bool) -> u64 {
+        let (at, source, counters) = (snap.taken_at, snap.source, snap.counters.as_ref());
+        if full {
             // Encoded straight from the snapshot, without a copy of its table.
-            frame::encode_full(
-                snap.taken_at,
-                snap.source,
-                snap.counters.as_ref(),
-                &snap.sockets,
-            )
+            frame::encode_full(&mut self.payload, at, source, counters, &snap.sockets);
         } else {
-            let upserted = changed.iter().map(|&i| snap.sockets[i].clone()).collect();
-            Frame {
-                at: snap.taken_at,
-                source: snap.source,
-                counters: snap.counters.clone(),
-                body: Body::Delta { vanished, upserted },
-            }
-            .encode()
-        };
-        (frame::seal(&payload), payload.len() as u64)
+            let upserted = self.matched.changed.iter().map(|&i| &snap.sockets[i]);
+            frame::encode_delta(
+                &mut self.payload,
+                at,
+                source,
+                counters,
+                &self.vanished,
+                upserted,
+            );
+        }
+        frame::seal_into(&self.payload, &mut self.sealed);
+        self.payload.len() as u64
     }
 
     pub fn path(&self) -> &Path {
