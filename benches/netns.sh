@@ -42,7 +42,7 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   for i in $(seq 1 "$N"); do ip netns del "$prefix-$i" 2>/dev/null || true; done
-  rm -f "$OUT"/netns-ready-$$-*
+  rm -f "$OUT"/netns-ready-$$-* "$OUT/netns-hold-$$"
   if [ -n "$ehash_old" ]; then sysctl -qw net.ipv4.tcp_child_ehash_entries="$ehash_old" || true; fi
 }
 trap cleanup EXIT
@@ -53,6 +53,10 @@ if [ -n "${CHILD_EHASH:-}" ]; then
   sysctl -qw net.ipv4.tcp_child_ehash_entries="$CHILD_EHASH"
 fi
 
+hold_fifo="$OUT/netns-hold-$$"
+rm -f "$hold_fifo"
+mkfifo "$hold_fifo"
+exec {hold_fd}<>"$hold_fifo"
 for i in $(seq 1 "$N"); do
   ns=$prefix-$i
   ip netns add "$ns"
@@ -61,9 +65,10 @@ for i in $(seq 1 "$N"); do
   if [ -n "$ehash_old" ] && [ "$i" = "$N" ]; then
     sysctl -qw net.ipv4.tcp_child_ehash_entries="$ehash_old"
   fi
-  # stdin stays open (a sleep that outlives the run); the holder stops on SIGTERM.
+  # stdin stays open while this script holds the FIFO's write end (no process outlives the
+  # run to keep it open); the holder stops on SIGTERM.
   ip netns exec "$ns" python3 benches/hold_sockets.py 1 "$PAIRS" 0 \
-    < <(sleep 1000000) > "$OUT/netns-ready-$$-$i" &
+    < "$hold_fifo" > "$OUT/netns-ready-$$-$i" &
   pids+=($!)
 done
 deadline=$((SECONDS + 600))
