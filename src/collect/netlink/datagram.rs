@@ -55,10 +55,8 @@ impl Held {
             let Some(payload) = tail.get(..len) else {
                 break; // cannot happen: written by `hold`
             };
-            match inet::decode(payload, netid, query) {
-                Decoded::Keep(s) => out.push(s),
-                Decoded::Filtered => {}
-                Decoded::Bad => *skipped += 1,
+            if inet::decode_into(payload, netid, query, out) == inet::Outcome::Bad {
+                *skipped += 1;
             }
             rest = &tail[len..];
         }
@@ -104,7 +102,12 @@ pub(crate) fn process_datagram(
                     continue;
                 }
                 let decoded = match table {
-                    Table::Inet { netid, .. } => inet::decode(payload, netid, query),
+                    Table::Inet { netid, .. } => {
+                        if inet::decode_into(payload, netid, query, out) == inet::Outcome::Bad {
+                            *skipped += 1;
+                        }
+                        continue;
+                    }
                     Table::Unix => unix::decode(payload, query),
                     Table::Packet => packet::decode(payload, query),
                     Table::Netlink => nlsock::decode(payload, query),

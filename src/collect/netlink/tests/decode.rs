@@ -298,6 +298,47 @@ fn states_and_keep_filter_in_userspace() {
     assert_eq!(out[0].local_port(), Some(3));
 }
 
+#[test]
+fn decode_into_appends_only_what_it_keeps() {
+    use crate::collect::netlink::inet::{Decoded, Outcome, decode, decode_into};
+    let body = |m: Vec<u8>| m[16..].to_vec(); // the payload after the nlmsghdr
+    let q = Query {
+        keep: Some(Arc::new(|s: &Socket| s.local_port() != Some(7))),
+        ..all()
+    };
+    let mut out = Vec::new();
+    let ok = body(Inet::v4(1, 5, 80).msg(1));
+    assert_eq!(decode_into(&ok, Netid::Tcp, &q, &mut out), Outcome::Kept);
+    // Broken after the fixed part (pushed, then taken off), rejected by the userspace
+    // filter (likewise), and not of a wanted state (never pushed).
+    let mut bad = Inet::v4(1, 6, 80);
+    bad.attrs = vec![200, 0, 11, 0, 1, 0, 0, 0];
+    assert_eq!(
+        decode_into(&body(bad.msg(1)), Netid::Tcp, &q, &mut out),
+        Outcome::Bad
+    );
+    let seven = body(Inet::v4(1, 7, 80).msg(1));
+    assert_eq!(
+        decode_into(&seven, Netid::Tcp, &q, &mut out),
+        Outcome::Filtered
+    );
+    let listen_only = Query {
+        states: StateSet::of(&[TcpState::Listen]),
+        ..all()
+    };
+    assert_eq!(
+        decode_into(&ok, Netid::Tcp, &listen_only, &mut out),
+        Outcome::Filtered
+    );
+    let ports: Vec<_> = out.iter().filter_map(|s| s.local_port()).collect();
+    assert_eq!(ports, vec![5]);
+    // `decode` gives the same socket by value.
+    match decode(&ok, Netid::Tcp, &q) {
+        Decoded::Keep(s) => assert_eq!(s, out[0]),
+        other => panic!("not kept: {}", matches!(other, Decoded::Bad)),
+    }
+}
+
 // ---------------------------------------------------------------- unix
 
 #[test]
