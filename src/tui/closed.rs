@@ -134,14 +134,7 @@ impl Sightings {
     /// [`Sightings::update_sorted`] for a caller without the delta tracker's key order.
     #[cfg(test)]
     pub fn update(&mut self, snap: &Snapshot) -> Arc<Generation> {
-        let mut by_key: Vec<(u64, u32)> = snap
-            .sockets
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (super::delta::key(s), i as u32))
-            .collect();
-        by_key.sort_unstable();
-        self.update_sorted(snap, &by_key)
+        self.update_sorted(snap, &super::delta::sorted_keys(snap))
     }
 
     /// The generation of `snap`: births carried over from the last two (a socket listed

@@ -40,6 +40,20 @@ fn hash_endpoint(e: &Endpoint, h: &mut impl Hasher) {
     }
 }
 
+/// Every socket's [`key`] with its index, sorted as [`Tracker::by_key`] gives them: for
+/// tests of the trackers that merge in that order, without a `Tracker`.
+#[cfg(test)]
+pub fn sorted_keys(snap: &Snapshot) -> Vec<(u64, u32)> {
+    let mut by_key: Vec<(u64, u32)> = snap
+        .sockets
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (key(s), i as u32))
+        .collect();
+    by_key.sort_unstable();
+    by_key
+}
+
 /// [`Changes::ranks`] of a socket the previous refresh did not have.
 pub const NO_RANK: u32 = u32::MAX;
 

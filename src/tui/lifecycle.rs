@@ -113,14 +113,7 @@ impl Tracker {
     /// [`Tracker::update_sorted`] for a caller without the delta tracker's key order.
     #[cfg(test)]
     pub fn update(&mut self, snapshot: &Snapshot) -> Moves {
-        let mut by_key: Vec<(u64, u32)> = snapshot
-            .sockets
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (super::delta::key(s), i as u32))
-            .collect();
-        by_key.sort_unstable();
-        self.update_sorted(snapshot, &by_key)
+        self.update_sorted(snapshot, &super::delta::sorted_keys(snapshot))
     }
 
     /// Compare `snapshot` with the previous one. `by_key` is every socket's
