@@ -441,7 +441,7 @@ impl Collector {
 }
 
 /// The calling thread's user and system CPU time so far; `None` when the OS cannot say.
-fn thread_cpu() -> Option<(Duration, Duration)> {
+pub(crate) fn thread_cpu() -> Option<(Duration, Duration)> {
     // SAFETY: an all-zero rusage is a valid value of this plain C struct.
     let mut r: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: `r` is a valid, writable rusage for the call to fill.

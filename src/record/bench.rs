@@ -106,14 +106,9 @@ fn moment(t: u32, rng: &mut Rng) -> Snapshot {
     Snapshot::new(at, Source::Netlink, v, Some(counters))
 }
 
+/// This thread's CPU time so far (user + system), as the collector's trace reads it.
 fn thread_cpu() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: a valid timespec to fill; this clock always exists on Linux.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+    crate::collect::thread_cpu().map_or(Duration::ZERO, |(user, sys)| user + sys)
 }
 
 /// Minor page faults of this thread so far (fresh memory the kernel had to map: sys time).

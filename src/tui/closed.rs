@@ -399,6 +399,18 @@ mod tests {
         s
     }
 
+    fn held_by(command: &str) -> Holders {
+        vec![crate::model::ProcessRef {
+            command: command.into(),
+            pid: 9,
+            fd: 3,
+            nspid: None,
+            proc_ctx: None,
+            sock_ctx: None,
+        }]
+        .into()
+    }
+
     fn snap(at: u64, sockets: Vec<Socket>) -> Snapshot {
         let t = SystemTime::UNIX_EPOCH + Duration::from_secs(at);
         Snapshot::new(t, Source::Netlink, sockets, None)
@@ -408,15 +420,7 @@ mod tests {
     fn events_get_the_process_and_lifetime_snapshots_knew() {
         let mut log = ClosedLog::default();
         let mut s = conn(40000, 7, TcpState::Established);
-        s.processes = vec![crate::model::ProcessRef {
-            command: "curl".into(),
-            pid: 9,
-            fd: 3,
-            nspid: None,
-            proc_ctx: None,
-            sock_ctx: None,
-        }]
-        .into();
+        s.processes = held_by("curl");
         log.observe(&snap(100, vec![]));
         log.observe(&snap(101, vec![s.clone()]));
         // Listed again: its birth stays that of the first sighting.
@@ -488,15 +492,7 @@ mod tests {
     #[test]
     #[ignore]
     fn perf() {
-        let holders: crate::model::Holders = vec![crate::model::ProcessRef {
-            command: "srv".into(),
-            pid: 9,
-            fd: 3,
-            nspid: None,
-            proc_ctx: None,
-            sock_ctx: None,
-        }]
-        .into();
+        let holders = held_by("srv");
         let mut socks: Vec<Socket> = (0..100_000u64)
             .map(|i| {
                 // A scattered cookie order, as a hash-bucket walk gives.
