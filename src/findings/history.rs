@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use super::{Finding, Thresholds, Window, evaluate};
+use super::{Finding, Scan, Thresholds, Window, evaluate_scan};
 use crate::collect::Query;
 use crate::model::{Netid, Snapshot, Socket, StateSet, TcpState};
 use crate::tables::NetidSet;
@@ -82,17 +82,33 @@ impl History {
         while self.snaps.len() >= MAX_KEPT {
             self.snaps.remove(0);
         }
-        let kept = distill(&snap);
         self.snaps.push(snap);
-        let found = evaluate(
-            &Window {
-                snaps: &self.snaps,
-                whole_host: self.coverage.whole_host,
-                tables: self.coverage.tables,
-            },
-            &self.thresholds,
-        );
+        let window = Window {
+            snaps: &self.snaps,
+            whole_host: self.coverage.whole_host,
+            tables: self.coverage.tables,
+        };
+        // The newest snapshot is walked once: its tally serves the rules and says what to
+        // keep of it (the same sockets as `distill`).
+        let scan = Scan::of(&window);
+        let found = if self.snaps.len() < 2 {
+            Vec::new()
+        } else {
+            evaluate_scan(&scan, &self.thresholds)
+        };
+        let kept: Vec<Socket> = scan
+            .last()
+            .map(|t| t.kept.iter().map(|&s| s.clone()).collect())
+            .unwrap_or_default();
+        drop(scan);
         let n = self.snaps.len() - 1;
+        let newest = &self.snaps[n];
+        let kept = Snapshot::new(
+            newest.taken_at,
+            newest.source,
+            kept,
+            newest.counters.clone(),
+        );
         let snap = std::mem::replace(&mut self.snaps[n], kept);
         (found, snap)
     }
@@ -123,7 +139,7 @@ pub fn distill_with(snap: &Snapshot, rates: bool) -> Snapshot {
     Snapshot::new(snap.taken_at, snap.source, sockets, snap.counters.clone())
 }
 
-fn kept(s: &Socket, rates: bool) -> bool {
+pub(super) fn kept(s: &Socket, rates: bool) -> bool {
     let queued = s.recv_q.is_some_and(|q| q > 0) || s.send_q.is_some_and(|q| q > 0);
     match s.netid {
         Netid::Tcp => match s.state {
@@ -140,6 +156,7 @@ fn kept(s: &Socket, rates: bool) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::super::evaluate;
     use super::super::fixture::*;
     use super::*;
     use std::time::{SystemTime, UNIX_EPOCH};
@@ -247,6 +264,7 @@ mod tests {
 /// own cost at 100,000 connections (README "Findings" has the figures).
 #[cfg(test)]
 mod perf {
+    use super::super::evaluate;
     use super::super::fixture::*;
     use super::*;
     use std::time::{Instant, UNIX_EPOCH};

@@ -252,13 +252,17 @@ pub const RULES: [fn(&Scan<'_, '_>, &Thresholds) -> Vec<Finding>; 13] = [
 /// Every rule over the window, worst first, then by rule and place. Each snapshot is walked
 /// once (into its [`tally::Tally`]); the rules read their groups of it.
 pub fn evaluate(window: &Window<'_>, t: &Thresholds) -> Vec<Finding> {
-    let mut out = Vec::new();
     if window.snaps.len() < 2 {
-        return out;
+        return Vec::new();
     }
-    let scan = Scan::of(window);
+    evaluate_scan(&Scan::of(window), t)
+}
+
+/// [`evaluate`] over a window already tallied.
+pub fn evaluate_scan(scan: &Scan<'_, '_>, t: &Thresholds) -> Vec<Finding> {
+    let mut out = Vec::new();
     for rule in RULES {
-        out.extend(rule(&scan, t));
+        out.extend(rule(scan, t));
     }
     sort(&mut out);
     out

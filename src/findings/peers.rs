@@ -29,19 +29,27 @@ pub fn peer_retransmits(scan: &Scan<'_, '_>, t: &Thresholds) -> Vec<Finding> {
     let (Some(first), Some(last)) = (scan.first(), scan.last()) else {
         return vec![];
     };
-    // tcp_info of the first snapshot, by socket.
+    // tcp_info of the first snapshot, by socket (needed only when the last has some).
+    let rates = first.with_info > 0 && last.with_info > 0;
     let before: FxHashMap<SockKey, (u32, u32)> = first
         .conns
         .iter()
+        .filter(|_| rates)
         .filter_map(|s| {
             let i = s.tcp_info.as_deref()?;
             Some((key_of(s), (i.segs_out, i.total_retrans)))
         })
         .collect();
     // Only peers with something to report get an entry (most tables have none); their
-    // connections are counted in a second pass.
+    // connections are counted in a second pass. Without tcp_info at both ends of the window
+    // only a retransmit timer can report, and the tally listed those sockets.
     let mut peers: FxHashMap<IpAddr, Peer> = FxHashMap::default();
-    for &s in &last.conns {
+    let candidates = if before.is_empty() {
+        &last.retransmitting
+    } else {
+        &last.conns
+    };
+    for &s in candidates {
         let Endpoint::Inet { addr, .. } = s.peer else {
             continue;
         };

@@ -154,38 +154,26 @@ pub fn port_exhaustion(scan: &Scan<'_, '_>, t: &Thresholds) -> Vec<Finding> {
         && high >= low
     {
         let range = u64::from(high - low) + 1;
-        // No destination can cross the threshold when all connections from ephemeral ports
-        // together do not: one cheap pass spares the per-destination map.
-        let conns = || last.conns.iter().chain(&last.time_wait).copied();
-        let ephemeral = conns()
-            .filter(|s| s.local_port().is_some_and(|p| (low..=high).contains(&p)))
-            .count();
-        let possible = ephemeral as f64 / range as f64 >= t.port_pressure_warn;
-        // (local addr, peer addr, peer port) -> (all, TIME-WAIT); text only for the few
-        // that cross the threshold (this walks every connection of the table).
+        let crosses = |n: u64| n as f64 / range as f64 >= t.port_pressure_warn;
+        // The tally counted ephemeral connections by destination bucket as it walked the
+        // table: only sockets in a bucket that could cross the threshold are counted exactly
+        // (none in most tables, whose every connection the map would otherwise see).
+        let sketch = &last.ephemeral;
         let mut per_dest: FxHashMap<(std::net::IpAddr, std::net::IpAddr, u16), (u64, u64)> =
             FxHashMap::default();
-        for s in conns().filter(|_| possible) {
-            let (
-                crate::model::Endpoint::Inet {
-                    addr: local,
-                    port: lp,
-                },
-                crate::model::Endpoint::Inet {
-                    addr: peer,
-                    port: pp,
-                },
-            ) = (&s.local, &s.peer)
-            else {
-                continue;
-            };
-            if *pp == 0 || *lp < low || *lp > high {
-                continue;
-            }
-            let e = per_dest.entry((*local, *peer, *pp)).or_default();
-            e.0 += 1;
-            if s.state == TcpState::TimeWait {
-                e.1 += 1;
+        if sketch.range == Some((low, high)) && crosses(sketch.total) {
+            for s in last.conns.iter().chain(&last.time_wait).copied() {
+                let Some(dest) = sketch.destination(s) else {
+                    continue;
+                };
+                if !crosses(sketch.bound(&dest)) {
+                    continue;
+                }
+                let e = per_dest.entry(dest).or_default();
+                e.0 += 1;
+                if s.state == TcpState::TimeWait {
+                    e.1 += 1;
+                }
             }
         }
         for ((local, peer, port), (all, tw)) in per_dest {
@@ -519,6 +507,35 @@ mod tests {
             ],
             Some(c),
         );
+        assert!(port_exhaustion(&scan(&win(&snaps)), &Thresholds::default()).is_empty());
+    }
+
+    #[test]
+    fn destinations_sharing_a_sketch_bucket_are_still_counted_exactly() {
+        // 5,000 destinations of one connection each fill all 4,096 buckets, several to a
+        // bucket; one destination of 60 connections crosses the threshold alone.
+        let c = counters(|c| c.ip_local_port_range = Some((32768, 32867))); // 100 ports
+        let crowd = || -> Vec<Socket> {
+            (0..5000u32)
+                .map(|i| {
+                    let peer = format!("10.1.{}.{}", i / 250, i % 250);
+                    tcp(TcpState::Established, ("10.0.0.1", 32800), (&peer, 443))
+                })
+                .chain(toward(60, TcpState::Established))
+                .collect()
+        };
+        let snaps = window_of(vec![crowd(), crowd()], Some(c.clone()));
+        let f = port_exhaustion(&scan(&win(&snaps)), &Thresholds::default());
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].place, "10.0.0.1 → 10.0.0.9:80");
+        assert!(
+            f[0].evidence[0].starts_with("60 connections"),
+            "{:?}",
+            f[0].evidence
+        );
+        // The crowd alone crosses the threshold in total, but no destination does.
+        let alone: Vec<Socket> = crowd().into_iter().take(5000).collect();
+        let snaps = window_of(vec![alone.clone(), alone], Some(c));
         assert!(port_exhaustion(&scan(&win(&snaps)), &Thresholds::default()).is_empty());
     }
 
