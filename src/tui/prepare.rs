@@ -178,3 +178,110 @@ pub fn prepare(preparer: &mut Preparer, snapshot: Snapshot, sort: Sort) -> Prepa
         findings: Vec::new(),
     }
 }
+
+/// `cargo test --release --lib tui::prepare::perf -- --ignored --nocapture`: each step of
+/// [`prepare`] over a table like `benches/tui_live.sh` builds (six listeners, 49,800
+/// connected pairs, TIME-WAIT churn), without the kernel: what a refresh costs sockeye itself.
+#[cfg(test)]
+mod perf {
+    use super::*;
+    use crate::model::{Netid, ProcessRef, Source};
+    use std::net::{IpAddr, Ipv4Addr};
+    use std::sync::Arc;
+    use std::time::{Duration, SystemTime};
+
+    fn table(round: u64) -> Vec<Socket> {
+        let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let inet = |port| Endpoint::Inet { addr: lo, port };
+        let holder = |pid: u32, fd: u32| {
+            crate::model::Holders::from(vec![ProcessRef {
+                command: Arc::from("python3"),
+                pid,
+                fd,
+                nspid: None,
+                proc_ctx: None,
+                sock_ctx: None,
+            }])
+        };
+        let mut v = Vec::with_capacity(100_000);
+        let mut cookie = 1u64;
+        for p in 0..6u16 {
+            let mut l = Socket::new(Netid::Tcp, TcpState::Listen, inet(9000 + p), inet(0));
+            l.recv_q = Some(0);
+            l.send_q = Some(4096);
+            l.cookie = Some(cookie);
+            l.inode = cookie;
+            l.processes = holder(100 + u32::from(p), 3);
+            v.push(l);
+            cookie += 1;
+        }
+        for i in 0..49_800u64 {
+            let p = (i % 6) as u16;
+            let eph = 32768 + (i % 28_000) as u16;
+            for (local, peer) in [(inet(eph), inet(9000 + p)), (inet(9000 + p), inet(eph))] {
+                let mut s = Socket::new(Netid::Tcp, TcpState::Established, local, peer);
+                s.recv_q = Some(0);
+                s.send_q = Some(0);
+                s.cookie = Some(cookie);
+                s.inode = cookie;
+                s.uid = Some(0);
+                s.processes = holder(100 + u32::from(p), 4 + (i / 6) as u32);
+                v.push(s);
+                cookie += 1;
+            }
+        }
+        // 50 closes a second for a minute: TIME-WAIT sockets, a new batch each round.
+        for i in 0..3000u64 {
+            let n = round * 50 + i;
+            let mut s = Socket::new(
+                Netid::Tcp,
+                TcpState::TimeWait,
+                inet(61000 + (n % 4000) as u16),
+                inet(9000),
+            );
+            s.cookie = Some(1_000_000 + n);
+            v.push(s);
+        }
+        // The kernel lists sockets in hash-bucket order, not by cookie.
+        let n = v.len();
+        (0..n).map(|i| v[(i * 7919) % n].clone()).collect()
+    }
+
+    #[test]
+    #[ignore]
+    fn steps_over_100k_sockets() {
+        let mut preparer = Preparer::default();
+        let sort = Sort {
+            column: crate::output::columns::Column::Local,
+            descending: false,
+        };
+        let mut best: Vec<(&'static str, Duration)> = Vec::new();
+        let mut total = Duration::MAX;
+        for round in 0..12 {
+            let snap = Snapshot::new(
+                SystemTime::UNIX_EPOCH + Duration::from_secs(1000 + round),
+                Source::Netlink,
+                table(round),
+                None,
+            );
+            let t0 = Instant::now();
+            let p = prepare(&mut preparer, snap, sort);
+            let took = t0.elapsed();
+            if round < 2 {
+                continue;
+            }
+            total = total.min(took);
+            for (i, (name, d)) in p.steps.iter().enumerate() {
+                if best.len() <= i {
+                    best.push((name, *d));
+                }
+                best[i].1 = best[i].1.min(*d);
+            }
+        }
+        let steps: Vec<String> = best
+            .iter()
+            .map(|(n, d)| format!("{n} {:.1}", d.as_secs_f64() * 1000.0))
+            .collect();
+        println!("prepare, best of 10 (ms): total {:.1}; {}", total.as_secs_f64() * 1000.0, steps.join(", "));
+    }
+}
