@@ -132,12 +132,18 @@ pub fn by_listener(sockets: &[Socket]) -> ListenerTree {
     let mut by_port: FastMap<(u64, u16), Vec<usize>> = FastMap::default();
     let mut by_path: FastMap<(u64, &str), usize> = FastMap::default();
     let ns = |s: &Socket| s.netns.as_ref().map_or(0, |t| t.inode);
+    // One bit per port with a listener (any namespace): most connections' local port has
+    // none (the client side, TIME-WAIT), and the bit spares them the map lookup.
+    let mut listening = vec![0u64; 1024];
+    let has_listener =
+        |bits: &[u64], port: u16| bits[usize::from(port / 64)] & (1 << (port % 64)) != 0;
     for (i, s) in sockets.iter().enumerate() {
         if s.state != TcpState::Listen {
             continue;
         }
         match listen_key(s) {
             Some(ListenKey::Port { port, .. }) => {
+                listening[usize::from(port / 64)] |= 1 << (port % 64);
                 by_port
                     .entry((ns(s), port))
                     .or_default()
@@ -160,6 +166,7 @@ pub fn by_listener(sockets: &[Socket]) -> ListenerTree {
             continue;
         }
         let owner = match listen_key(s) {
+            Some(ListenKey::Port { port, .. }) if !has_listener(&listening, port) => None,
             Some(ListenKey::Port { addr, port }) => by_port.get(&(ns(s), port)).and_then(|cands| {
                 cands
                     .iter()
