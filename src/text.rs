@@ -8,6 +8,10 @@
 //! - `\n`, `\r`, `\t` are written as those two-character escapes;
 //! - every other control character (C0, DEL, C1 U+0080..U+009F) becomes `\xNN` (or `\u{NNNN}`
 //!   for C1 code points, which are more than one byte in UTF-8);
+//! - the invisible characters that reorder or hide text (bidirectional overrides, embeddings,
+//!   isolates and marks; zero-width spaces and joiners; the byte-order mark) become
+//!   `\u{NNNN}`: a process named with U+202E would otherwise print reversed, and one with a
+//!   zero-width space would look like another process;
 //! - everything else, including non-ASCII letters, is kept.
 
 use std::borrow::Cow;
@@ -16,7 +20,22 @@ use std::io::Write as _;
 
 /// True when `c` must not reach a terminal as itself.
 fn needs_escape(c: char) -> bool {
-    c == '\\' || c.is_control()
+    c == '\\' || c.is_control() || is_invisible(c)
+}
+
+/// Format characters that change how the text around them is shown without being seen:
+/// bidirectional controls (U+061C, U+200E/F, U+202A..U+202E, U+2066..U+2069) and zero-width
+/// characters (U+200B..U+200D, U+2060, U+FEFF).
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061c}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{feff}'
+    )
 }
 
 /// `s` with control characters and backslashes escaped (see the module docs). Borrows when
@@ -61,7 +80,7 @@ fn push_escaped(out: &mut String, c: char) {
         c if (c as u32) < 0x80 && c.is_control() => {
             let _ = write!(out, "\\x{:02x}", c as u32);
         }
-        c if c.is_control() => {
+        c if c.is_control() || is_invisible(c) => {
             let _ = write!(out, "\\u{{{:04x}}}", c as u32);
         }
         c => out.push(c),
@@ -73,12 +92,15 @@ fn push_escaped(out: &mut String, c: char) {
 /// separate a message's own lines (a filter error's caret line) is escaped. Backslashes are
 /// left alone, so parts escaped already are not escaped twice.
 pub fn escape_controls(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(|c| c.is_control() && c != '\n') {
+    if !s
+        .chars()
+        .any(|c| (c.is_control() && c != '\n') || is_invisible(c))
+    {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
-        if c == '\n' || !c.is_control() {
+        if c == '\n' || !(c.is_control() || is_invisible(c)) {
             out.push(c);
         } else {
             push_escaped(&mut out, c);
@@ -152,6 +174,20 @@ mod tests {
         assert_eq!(escape("\u{9b}2J"), "\\u{009b}2J");
         assert_eq!(escape("a\\nb"), "a\\\\nb");
         assert!(!escape("\x00\x01\x1f\u{85}").chars().any(|c| c.is_control()));
+    }
+
+    #[test]
+    fn characters_that_reorder_or_hide_text_are_shown_as_escapes() {
+        // "exe.live" shown reversed after U+202E; "ss\u{200b}hd" looks like sshd.
+        assert_eq!(escape("\u{202e}evil.exe"), "\\u{202e}evil.exe");
+        assert_eq!(escape("ss\u{200b}hd"), "ss\\u{200b}hd");
+        assert_eq!(
+            escape("\u{2067}a\u{2069}\u{feff}\u{61c}"),
+            "\\u{2067}a\\u{2069}\\u{feff}\\u{061c}"
+        );
+        assert_eq!(escape_controls("name \u{202d}x"), "name \\u{202d}x");
+        // Letters of right-to-left scripts are text, not controls.
+        assert!(matches!(escape("שלום سلام"), Cow::Borrowed(_)));
     }
 
     #[test]

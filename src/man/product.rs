@@ -238,7 +238,9 @@ pub(super) fn escaping(page: &mut Page) {
         "Process names and unix socket paths are chosen by other users. In tables and in the \
          live view they are escaped, so they can neither send sequences to the terminal nor \
          forge a row: a backslash prints as \\\\, newline, return and tab as \\n, \\r and \\t, \
-         other control bytes as \\xNN (C1 controls as \\u{NNNN}). As in ss, the NULs of an \
+         other control bytes as \\xNN (C1 controls as \\u{NNNN}), and the invisible \
+         characters that reorder or hide text (bidirectional overrides, isolates and marks, \
+         zero-width spaces and joiners, U+FEFF) as \\u{NNNN}. As in ss, the NULs of an \
          abstract unix name print as @. --json keeps the exact strings, escaped by JSON.",
     );
 }

@@ -614,10 +614,11 @@ impl Column {
 /// Escape what was appended to `out` since `start`, in place. Our own spelling never holds
 /// a control character or a backslash, so the common case is one scan and no copy.
 fn escape_from(out: &mut String, start: usize) {
-    // C1 controls are 0xC2 0x80..=0x9F in UTF-8.
+    // C1 controls are 0xC2 0x80..=0x9F in UTF-8; the invisible characters `text::escape`
+    // also escapes start with 0xD8 (U+061C), 0xE2 (U+200B..U+2069) or 0xEF (U+FEFF).
     let suspicious = out.as_bytes()[start..]
         .iter()
-        .any(|&b| b < 0x20 || b == 0x7f || b == b'\\' || b == 0xc2);
+        .any(|&b| b < 0x20 || b == 0x7f || b == b'\\' || matches!(b, 0xc2 | 0xd8 | 0xe2 | 0xef));
     if !suspicious {
         return;
     }

@@ -11,12 +11,14 @@ use std::time::Duration;
 use crate::common::*;
 use serde_json::Value;
 
-/// A unix socket name with a newline (would forge a row) and an OSC title sequence.
-const PATH_NAME: &str = "a\nb\x1b]0;x\x07.sock";
-const PATH_ESCAPED: &str = "a\\nb\\x1b]0;x\\x07.sock";
-/// A process name (comm, at most 15 bytes) with a CSI clear-screen and a newline.
-const COMM: &str = "z\x1b[2J\nq";
-const COMM_ESCAPED: &str = "z\\x1b[2J\\nq";
+/// A unix socket name with a newline (would forge a row), an OSC title sequence and a
+/// right-to-left override (would print the rest reversed).
+const PATH_NAME: &str = "a\nb\x1b]0;x\x07\u{202e}.sock";
+const PATH_ESCAPED: &str = "a\\nb\\x1b]0;x\\x07\\u{202e}.sock";
+/// A process name (comm, at most 15 bytes) with a CSI clear-screen, a newline and a
+/// zero-width space (would pass for another name).
+const COMM: &str = "z\x1b[2J\nq\u{200b}";
+const COMM_ESCAPED: &str = "z\\x1b[2J\\nq\\u{200b}";
 
 fn sockeye(args: &[&str]) -> Output {
     let o = Command::new(env!("CARGO_BIN_EXE_sockeye"))
