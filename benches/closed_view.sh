@@ -58,6 +58,9 @@ tail -n +"$((skip + 1))" "$trace" | awk '
   { for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "total") t[NR] = kv[2] } }
   END { h = int(NR / 2); for (i = h + 1; i <= NR; i++) { s += t[i]; if (t[i] > m) m = t[i]; if (t[i] > 100) o++ }
         if (NR - h > 0) printf "  second half: %d refreshes, total avg %.1f max %.1f, %d over 100 ms\n", NR - h, s / (NR - h), m, o }'
+# Events reach the view in batches and the header at the next refresh: give both time,
+# so the count shows whether any close was missed.
+sleep 2.5
 echo "the view's header and first rows:"
 $TM capture-pane -p | head -6
 $TM send-keys q
