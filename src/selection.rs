@@ -16,6 +16,7 @@ use crate::config::Config;
 use crate::error::UsageError;
 use crate::filter::{FamilyOnly, Filter, ParseOptions};
 use crate::model::{FamilyClass, Netid, NetidSet, StateSet, TcpState};
+use crate::tables::SsFamily;
 
 /// The states shown when neither the filter nor `-l`/`-a` names any.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,6 +88,8 @@ pub struct Request {
     pub unread: Vec<&'static str>,
     /// A table or family was named on the command line.
     pub named: bool,
+    /// The families named (a bit per [`SsFamily`]), whose default states ss adds.
+    pub named_families: u16,
     pub ipv4: bool,
     pub ipv6: bool,
     pub listening: bool,
@@ -134,11 +137,13 @@ impl Request {
             ipv6,
             unread,
             named,
+            named_families,
         } = ss::resolve(sel);
         Request {
             tables,
             unread,
             named,
+            named_families,
             ipv4,
             ipv6,
             listening: sel.listening,
@@ -249,15 +254,31 @@ impl Request {
             && self.named
             && !netids.is_empty()
         {
-            states = netids.iter().fold(StateSet::EMPTY, |acc, n| {
+            let closed = StateSet::of(&[TcpState::Close]);
+            let of_tables = netids.iter().fold(StateSet::EMPTY, |acc, n| {
                 acc.union(match n.kind().default_states {
                     crate::tables::DefaultStates::Connected => states,
                     crate::tables::DefaultStates::Established => {
                         StateSet::of(&[TcpState::Established])
                     }
-                    crate::tables::DefaultStates::Closed => StateSet::of(&[TcpState::Close]),
+                    crate::tables::DefaultStates::Closed => closed,
                 })
             });
+            // ss's default_afs: packet, netlink and XDP families add UNCONN, the others the
+            // connected states.
+            states = SsFamily::ALL
+                .into_iter()
+                .filter(|f| self.named_families & f.bit() != 0)
+                .fold(of_tables, |acc, f| {
+                    acc.union(match f {
+                        SsFamily::Link | SsFamily::Netlink | SsFamily::Xdp => closed,
+                        SsFamily::Inet
+                        | SsFamily::Inet6
+                        | SsFamily::Unix
+                        | SsFamily::Vsock
+                        | SsFamily::Tipc => states,
+                    })
+                });
         }
         let summary = self.options.summary;
         if summary {

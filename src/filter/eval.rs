@@ -13,6 +13,7 @@ use std::sync::OnceLock;
 
 use super::hostcond::{AddrCond, Family, HostCond, Prefix};
 use super::parse::{Cond, Expr, PortOp, Side};
+use crate::collect::netlink::unix_shown_name;
 use crate::model::{Endpoint, Socket};
 
 pub fn eval(e: &Expr, s: &Socket) -> bool {
@@ -77,9 +78,7 @@ fn cond(c: &Cond, s: &Socket) -> bool {
         }
         Cond::UnixPort { side, op, pattern } => {
             let eq = || match (side, &s.local) {
-                (Side::Src, Endpoint::Unix { path, .. }) => {
-                    fnmatch(pattern, path.as_deref().unwrap_or(""))
-                }
+                (Side::Src, Endpoint::Unix { path, .. }) => unix_match(pattern, path.as_deref()),
                 (Side::Dst, Endpoint::Unix { .. }) => fnmatch(pattern, ""),
                 _ => false,
             };
@@ -132,7 +131,7 @@ fn host_match(h: &HostCond, side: Side, s: &Socket) -> bool {
     if let AddrCond::Unix(pat) = &h.addr {
         return match ep {
             Endpoint::Unix { path, .. } => match side {
-                Side::Src => fnmatch(pat, path.as_deref().unwrap_or("")),
+                Side::Src => unix_match(pat, path.as_deref()),
                 Side::Dst => fnmatch(pat, ""),
             },
             Endpoint::Inet { .. }
@@ -213,6 +212,11 @@ fn addr_match(addr: &IpAddr, p: &Prefix) -> bool {
     false
 }
 
+/// ss matches a unix name as it prints it: an abstract name's NULs as '@' (`@name@x`).
+fn unix_match(pattern: &str, path: Option<&str>) -> bool {
+    fnmatch(pattern, &unix_shown_name(path.unwrap_or("")))
+}
+
 fn fnmatch(pattern: &str, name: &str) -> bool {
     let (Ok(p), Ok(n)) = (
         std::ffi::CString::new(pattern),
@@ -261,5 +265,13 @@ mod tests {
         assert!(fnmatch("*", ""));
         assert!(!fnmatch("/run/*", ""));
         assert!(fnmatch("@/tmp/.X11-unix/X?", "@/tmp/.X11-unix/X0"));
+    }
+
+    #[test]
+    fn an_abstract_name_matches_with_its_nuls_as_at_signs() {
+        assert!(unix_match("@abs*", Some("@abs name\0x")));
+        assert!(unix_match("@abs name@x", Some("@abs name\0x")));
+        assert!(!unix_match("@abs name", Some("@abs name\0x")));
+        assert!(unix_match("*", None));
     }
 }

@@ -282,6 +282,10 @@ mod perf {
             .iter()
             .map(|(n, d)| format!("{n} {:.1}", d.as_secs_f64() * 1000.0))
             .collect();
-        println!("prepare, best of 10 (ms): total {:.1}; {}", total.as_secs_f64() * 1000.0, steps.join(", "));
+        println!(
+            "prepare, best of 10 (ms): total {:.1}; {}",
+            total.as_secs_f64() * 1000.0,
+            steps.join(", ")
+        );
     }
 }

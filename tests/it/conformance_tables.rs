@@ -1,0 +1,151 @@
+//! Whole tables against ss, byte for byte, for the corners a user diffing the two finds:
+//! which states (and so which columns) a table named with its family selects, unix names
+//! with NULs in filters, and `-r` on IPv4-mapped peers. Each test builds its own sockets; the
+//! ones that compare whole tables run in a private network namespace (root), so the table is
+//! theirs alone.
+
+use std::net::{IpAddr, Ipv6Addr, SocketAddr, UdpSocket};
+use std::os::unix::net::UnixListener;
+use std::process::Command;
+
+use crate::common::*;
+
+const SOCKEYE: &str = env!("CARGO_BIN_EXE_sockeye");
+
+fn stdout_of(program: &str, pre: &[&str], args: &[&str]) -> String {
+    let out = Command::new(program)
+        .args(pre)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("run {program}: {e}"));
+    assert!(
+        out.status.success(),
+        "{program} {pre:?} {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `ss ARGS` and `sockeye dump ARGS`, which must print the same bytes; ss's output.
+fn same_as_ss(args: &[&str]) -> String {
+    let want = stdout_of("ss", &[], args);
+    let got = stdout_of(SOCKEYE, &["dump", "-q"], args);
+    assert_eq!(
+        got, want,
+        "sockeye dump {args:?} differs from ss {args:?}\n--- ss\n{want}--- sockeye\n{got}"
+    );
+    want
+}
+
+fn connected_udp(ip: IpAddr) -> (UdpSocket, UdpSocket) {
+    let a = UdpSocket::bind(SocketAddr::new(ip, 0)).expect("bind udp");
+    let b = UdpSocket::bind(SocketAddr::new(ip, 0)).expect("bind udp");
+    b.connect(a.local_addr().expect("addr"))
+        .expect("connect udp");
+    (a, b)
+}
+
+#[test]
+fn a_table_named_with_its_family_adds_the_familys_states() {
+    // ss adds a named family's default states (SS_CONN for inet) to the table's (UDP: ESTAB
+    // only), so `-u -4` has more than one state and shows the State column; `-u` alone
+    // has one and hides it.
+    let private = enter_private_netns();
+    if !require(
+        private,
+        "comparing whole tables needs root (a private netns)",
+    ) {
+        return;
+    }
+    let _v4 = connected_udp(LO4);
+    let _v6 = connected_udp(LO6);
+    let raw = socket2::Socket::new(
+        socket2::Domain::IPV4,
+        socket2::Type::RAW,
+        Some(socket2::Protocol::from(253)),
+    )
+    .expect("raw socket");
+    raw.connect(&socket2::SockAddr::from(SocketAddr::new(LO4, 0)))
+        .expect("connect raw");
+
+    let shown = same_as_ss(&["-u4"]);
+    assert!(
+        shown.starts_with("State ") && shown.contains("ESTAB"),
+        "ss -u4 shows the State column: {shown}"
+    );
+    let hidden = same_as_ss(&["-u"]);
+    assert!(
+        hidden.starts_with("Recv-Q"),
+        "ss -u hides the State column: {hidden}"
+    );
+    for args in [
+        &["-4u"][..],
+        &["-u", "-f", "inet6"],
+        &["-u", "-f", "inet"],
+        &["-uH6"],
+        &["-w4"],
+        &["-6w"],
+        &["-w"],
+        &["-u", "-4", "-n"],
+        &["-u", "-x"],
+        &["-u", "-0"],
+        &["-A", "udp", "-4"],
+        &["-4", "-A", "udp"],
+    ] {
+        same_as_ss(args);
+    }
+}
+
+#[test]
+fn an_abstract_name_with_a_nul_matches_as_ss_prints_it() {
+    // ss shows every NUL of an abstract name as '@' and matches `src` globs against that
+    // text: `@name@tail`.
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let base = format!("sockeye-conf-{}-{n}", std::process::id());
+    let addr =
+        <std::os::unix::net::SocketAddr as std::os::linux::net::SocketAddrExt>::from_abstract_name(
+            format!("{base}\0tail").as_bytes(),
+        )
+        .expect("abstract name");
+    let _l = UnixListener::bind_addr(&addr).expect("bind abstract");
+    for pattern in [
+        format!("@{base}*"),
+        format!("@{base}@tail"),
+        format!("@{base}?tail"),
+    ] {
+        let out = same_as_ss(&["-xlH", "src", &pattern]);
+        assert_eq!(out.lines().count(), 1, "ss -xlH src {pattern}: {out}");
+        assert!(out.contains(&format!("@{base}@tail")), "{out}");
+    }
+    // The name up to the NUL is not the whole name.
+    let none = same_as_ss(&["-xlH", "src", &format!("@{base}")]);
+    assert_eq!(none, "");
+}
+
+#[test]
+fn resolving_names_an_ipv4_mapped_peer_as_ss_does() {
+    // ss -r asks for an IPv4-mapped address as the IPv4 address it maps (iproute2's
+    // resolve_address): a dual-stack listener's IPv4 client is named like any IPv4 host.
+    let private = enter_private_netns();
+    if !require(
+        private,
+        "a dual-stack listener needs root (a private netns)",
+    ) {
+        return;
+    }
+    let pair = tcp_pair(
+        SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0),
+        Some(SocketAddr::new(LO4, 0)),
+        Some(false),
+    );
+    let out = same_as_ss(&["-tar"]);
+    if !require(
+        !out.contains("::ffff:127.0.0.1"),
+        "127.0.0.1 has no name for the resolver (/etc/hosts)",
+    ) {
+        return;
+    }
+    assert_eq!(out.lines().count(), 4, "listener, client, server: {out}");
+    drop(pair);
+}
