@@ -149,3 +149,75 @@ fn resolving_names_an_ipv4_mapped_peer_as_ss_does() {
     assert_eq!(out.lines().count(), 4, "listener, client, server: {out}");
     drop(pair);
 }
+
+#[test]
+fn holders_are_listed_in_ss_order() {
+    // ss walks /proc by pid (then tid), then fd, and puts each holder it finds first: the
+    // highest pid leads, and within a process the highest fd. Two child processes hold the
+    // listener on two fds each; the test closes its own.
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    let listener = tcp_listener(SocketAddr::new(LO4, 0), 4, None);
+    let port = listener.local_addr().expect("addr").port();
+    let dup = || {
+        // SAFETY: a close-on-exec dup of an open fd, owned below (so the ss and sockeye
+        // runs of this and other tests do not inherit it).
+        let fd = unsafe { libc::fcntl(listener.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 0) };
+        assert!(fd >= 0, "dup: {}", std::io::Error::last_os_error());
+        // SAFETY: `fd` is a fresh fd that nothing else owns.
+        unsafe { OwnedFd::from_raw_fd(fd) }
+    };
+    let dups = [dup(), dup()];
+    let inherited = [dups[0].as_raw_fd(), dups[1].as_raw_fd()];
+    let spawn = || {
+        let mut c = Command::new("sleep");
+        c.arg("30");
+        // SAFETY: only fcntl, async-signal-safe, between fork and exec: the child alone
+        // keeps the dups across exec.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut c, move || {
+                for fd in inherited {
+                    if libc::fcntl(fd, libc::F_SETFD, 0) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                }
+                Ok(())
+            });
+        }
+        c.spawn().expect("spawn sleep")
+    };
+    let mut children = [spawn(), spawn()];
+    drop(dups);
+    drop(listener);
+    let filter = format!("sport = :{port}");
+    let seen = wait_until(std::time::Duration::from_secs(5), || {
+        stdout_of("ss", &[], &["-tlnpH", &filter])
+            .matches("pid=")
+            .count()
+            == 4
+    });
+    let outs = seen.then(|| {
+        (
+            same_as_ss(&["-tlnpH", &filter]),
+            same_as_ss(&["-tlnTH", &filter]),
+        )
+    });
+    for c in &mut children {
+        c.kill().ok();
+        c.wait().ok();
+    }
+    let Some((p, t)) = outs else {
+        panic!("ss never showed the four holders");
+    };
+    let (hi, lo) = (
+        children[0].id().max(children[1].id()),
+        children[0].id().min(children[1].id()),
+    );
+    let want = format!(
+        "users:((\"sleep\",pid={hi},fd={b}),(\"sleep\",pid={hi},fd={a}),(\"sleep\",pid={lo},fd={b}),(\"sleep\",pid={lo},fd={a}))",
+        a = inherited[0],
+        b = inherited[1]
+    );
+    assert!(p.contains(&want), "{want} in {p}");
+    let first = format!("users:((\"sleep\",pid={hi},tid={hi},fd={}),", inherited[1]);
+    assert!(t.contains(&first), "{first} in {t}");
+}
