@@ -92,7 +92,7 @@ fn cond(c: &Cond, s: &Socket) -> bool {
                 PortOp::Lt => v < -1,
             }
         }
-        Cond::Dev { ifindex, .. } => s.ifindex.unwrap_or(0) == *ifindex,
+        Cond::Dev { ifindex, .. } => dev_index(s) == *ifindex,
         // A socket read without -N/--all-netns carries no namespace: it matches no name.
         Cond::Netns { pattern } => s
             .netns
@@ -120,6 +120,15 @@ fn cond(c: &Cond, s: &Socket) -> bool {
             | Endpoint::Tipc { .. }
             | Endpoint::Nothing => false,
         },
+    }
+}
+
+/// ss's `iface`, which `dev` compares: the bound device of an inet socket, the interface a
+/// packet or XDP socket is bound to (0: none).
+fn dev_index(s: &Socket) -> u32 {
+    match &s.local {
+        Endpoint::Link { ifindex, .. } | Endpoint::Xdp { ifindex, .. } => *ifindex,
+        _ => s.ifindex.unwrap_or(0),
     }
 }
 

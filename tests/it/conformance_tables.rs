@@ -221,3 +221,59 @@ fn holders_are_listed_in_ss_order() {
     let first = format!("users:((\"sleep\",pid={hi},tid={hi},fd={}),", inherited[1]);
     assert!(t.contains(&first), "{first} in {t}");
 }
+
+/// A packet socket of `kind` for ETH_P_IP, bound to interface `ifindex` unless 0.
+fn packet_socket(kind: libc::c_int, ifindex: i32) -> std::os::fd::OwnedFd {
+    use std::os::fd::FromRawFd;
+    let proto = (libc::ETH_P_IP as u16).to_be();
+    // SAFETY: plain socket(2); the fd is owned right below.
+    let fd = unsafe { libc::socket(libc::AF_PACKET, kind | libc::SOCK_CLOEXEC, proto.into()) };
+    assert!(
+        fd >= 0,
+        "packet socket: {}",
+        std::io::Error::last_os_error()
+    );
+    // SAFETY: `fd` is a fresh fd that nothing else owns.
+    let owned = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
+    if ifindex != 0 {
+        // SAFETY: an all-zero sockaddr_ll is valid; the fields that matter are set below.
+        let mut sll: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
+        sll.sll_family = libc::AF_PACKET as u16;
+        sll.sll_protocol = proto;
+        sll.sll_ifindex = ifindex;
+        // SAFETY: `sll` is a valid sockaddr_ll of the length passed.
+        let rc = unsafe {
+            libc::bind(
+                fd,
+                std::ptr::from_ref(&sll).cast(),
+                std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+            )
+        };
+        assert_eq!(rc, 0, "bind packet: {}", std::io::Error::last_os_error());
+    }
+    owned
+}
+
+#[test]
+fn dev_matches_the_interface_a_packet_socket_is_bound_to() {
+    // ss compares `dev` with a packet socket's bound interface (its `iface`, also its
+    // "port").
+    let private = enter_private_netns();
+    if !require(private, "packet sockets need root (a private netns)") {
+        return;
+    }
+    let _bound = packet_socket(libc::SOCK_DGRAM, 1);
+    let _unbound = packet_socket(libc::SOCK_RAW, 0);
+    let on_lo = same_as_ss(&["-0aH", "dev", "lo"]);
+    assert_eq!(on_lo.lines().count(), 1, "the socket bound to lo: {on_lo}");
+    let elsewhere = same_as_ss(&["-0aH", "not", "dev", "lo"]);
+    assert_eq!(elsewhere.lines().count(), 1, "the unbound one: {elsewhere}");
+    for args in [
+        &["-0a", "dev", "1"][..],
+        &["-0a", "dev", "=", "lo"],
+        &["-0a", "dev", "!=", "lo"],
+        &["-0a", "dev", "lo", "or", "sport", "=", ":0"],
+    ] {
+        same_as_ss(args);
+    }
+}
