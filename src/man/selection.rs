@@ -102,9 +102,14 @@ pub(super) fn filters(page: &mut Page) {
         .item(
             "src [=] ADDR[/PREFIX][:PORT], dst [=] ADDR[/PREFIX][:PORT]",
             "Match the local or peer address, optionally a prefix and a port. For unix \
-             sockets, match the socket path with a shell glob pattern.",
+             sockets, match the socket path with a shell glob pattern (the NULs of an \
+             abstract name read as '@', as ss prints them).",
         )
-        .item("dev NAME", "Match the interface a socket is bound to.")
+        .item(
+            "dev NAME",
+            "Match the interface a socket is bound to (a packet or XDP socket: the interface \
+             it listens on).",
+        )
         .item(
             "autobound",
             "Match sockets whose local port the kernel chose rather than bind().",
