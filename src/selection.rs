@@ -14,7 +14,7 @@ use crate::cli::{SelectArgs, SourceArg};
 use crate::collect::{Query, SourcePref};
 use crate::config::Config;
 use crate::error::UsageError;
-use crate::filter::{FamilyOnly, Filter, ParseOptions};
+use crate::filter::{FamilyOnly, Filter, Operands, ParseOptions};
 use crate::model::{FamilyClass, Netid, NetidSet, StateSet, TcpState};
 use crate::tables::SsFamily;
 
@@ -94,8 +94,12 @@ pub struct Request {
     pub ipv6: bool,
     pub listening: bool,
     pub all: bool,
-    /// `-x`: ss reads every address and port operand as a unix path pattern.
+    /// `-x` (or `-f unix`) last among the families: ss reads every address and port operand
+    /// as a unix path pattern.
     pub unix_operands: bool,
+    /// How bare `src`/`dst` operands read: packet or netlink ones after `-0`/`-f link` or
+    /// `-f netlink` (ss's preferred family).
+    pub operands: Operands,
     pub source: SourcePref,
     /// `-n`, or the configuration file's `numeric`.
     pub numeric: bool,
@@ -148,7 +152,18 @@ impl Request {
             ipv6,
             listening: sel.listening,
             all: sel.all,
-            unix_operands: sel.unix,
+            // ss reads operands in its preferred family, the last one given: `-x -4 src
+            // 127.0.0.1` is an inet condition, `-4 -x src /run/*` a unix one.
+            // (Arguments built in code have no order: -x alone then.)
+            unix_operands: sel
+                .order
+                .preferred
+                .map_or(sel.unix, |f| f == SsFamily::Unix),
+            operands: match sel.order.preferred {
+                Some(SsFamily::Link) => Operands::Link,
+                Some(SsFamily::Netlink) => Operands::Netlink,
+                _ => Operands::Inet,
+            },
             source: source_pref(sel.source),
             numeric: sel.numeric,
             words: sel.filter.clone(),
@@ -202,6 +217,7 @@ impl Request {
     fn parse_options(&self) -> ParseOptions {
         ParseOptions {
             unix: self.unix_operands,
+            operands: self.operands,
         }
     }
 
@@ -230,6 +246,12 @@ impl Request {
             }
             Some(FamilyOnly::Unix) => {
                 netids = netids.intersect(NetidSet::of_class(FamilyClass::Unix))
+            }
+            Some(FamilyOnly::Link) => {
+                netids = netids.intersect(NetidSet::of_class(FamilyClass::Link))
+            }
+            Some(FamilyOnly::Netlink) => {
+                netids = netids.intersect(NetidSet::of_class(FamilyClass::Netlink))
             }
             None => {}
         }

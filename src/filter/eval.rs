@@ -153,6 +153,15 @@ fn host_match(h: &HostCond, side: Side, s: &Socket) -> bool {
             | Endpoint::Nothing => false,
         };
     }
+    match &h.addr {
+        AddrCond::Link { protocol, ifindex } => {
+            return family_match(s, side, protocol.map(u32::from), *ifindex);
+        }
+        AddrCond::Netlink { protocol, portid } => {
+            return family_match(s, side, *protocol, *portid);
+        }
+        AddrCond::Any | AddrCond::Inet(_) | AddrCond::Unix(_) => {}
+    }
     if let Some(p) = h.port
         && port_value(s, side) != i64::from(p)
     {
@@ -172,6 +181,35 @@ fn host_match(h: &HostCond, side: Side, s: &Socket) -> bool {
         },
         _ => true,
     }
+}
+
+/// ss's packet and netlink conditions: the "port" (a packet socket's interface, a netlink
+/// socket's port id: [`port_value`]) and the protocol, which ss keeps as the end's address
+/// (zero for the peer of either). Without both, every socket matches, as in ss.
+fn family_match(s: &Socket, side: Side, protocol: Option<u32>, port: Option<i64>) -> bool {
+    if port.is_some_and(|p| port_value(s, side) != p) {
+        return false;
+    }
+    let Some(want) = protocol else {
+        return true;
+    };
+    let ep = match side {
+        Side::Src => &s.local,
+        Side::Dst => &s.peer,
+    };
+    let have = match ep {
+        Endpoint::Link { protocol, .. } => u32::from(*protocol),
+        Endpoint::Netlink { protocol, .. } => u32::from(*protocol),
+        Endpoint::NetlinkPeer { .. } | Endpoint::Nothing => 0,
+        // ss would compare an address's first word; no inet, unix, vsock, XDP or TIPC end
+        // is a protocol number.
+        Endpoint::Inet { .. }
+        | Endpoint::Unix { .. }
+        | Endpoint::Vsock { .. }
+        | Endpoint::Xdp { .. }
+        | Endpoint::Tipc { .. } => return false,
+    };
+    have == want
 }
 
 /// The raw words ss keeps for an address: IPv4 in the first 4 bytes, the rest zero.

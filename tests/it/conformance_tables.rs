@@ -277,3 +277,44 @@ fn dev_matches_the_interface_a_packet_socket_is_bound_to() {
         same_as_ss(args);
     }
 }
+
+#[test]
+fn link_and_netlink_operands_select_as_ss_does() {
+    // ss reads `link:PROTO[:IFACE]` and `netlink:PROTO[:PID]` (bare after -0/-f link or
+    // -f netlink, its preferred family) and then lists only that family; operands follow
+    // the family given last (`-x -4 src ADDR` is an inet condition).
+    let private = enter_private_netns();
+    if !require(private, "packet sockets need root (a private netns)") {
+        return;
+    }
+    let _bound = packet_socket(libc::SOCK_DGRAM, 1);
+    let _unbound = packet_socket(libc::SOCK_RAW, 0);
+    let _listener = tcp_listener(SocketAddr::new(LO4, 0), 4, None);
+    let ip = same_as_ss(&["-0aH", "src", "link:ip"]);
+    assert_eq!(ip.lines().count(), 2, "both ETH_P_IP sockets: {ip}");
+    let on_lo = same_as_ss(&["-0aH", "src", "link:ip:lo"]);
+    assert_eq!(on_lo.lines().count(), 1, "the one bound to lo: {on_lo}");
+    let rtnl = same_as_ss(&["-A", "netlink", "-aH", "src", "netlink:rtnl"]);
+    assert!(
+        rtnl.contains("rtnl:kernel"),
+        "the kernel's rtnl socket: {rtnl}"
+    );
+    for args in [
+        &["-0a", "src", "ip:lo"][..],
+        &["-0a", "src", "link:*:lo"],
+        &["-0a", "src", "link::1"],
+        &["-0a", "src", "0x800"],
+        &["-0a", "not", "src", "ip"],
+        &["-a", "src", "link:ip"],
+        &["-a", "src", "link:*"],
+        &["-a", "dst", "link:*"],
+        &["-f", "link", "-a", "src", "all"],
+        &["-f", "netlink", "-a", "src", "rtnl:kernel"],
+        &["-f", "netlink", "-a", "src", "genl"],
+        &["-A", "netlink", "-a", "src", "netlink:16:0"],
+        &["-x", "-4", "-a", "src", "127.0.0.1"],
+        &["-x", "-0", "-a", "src", "ip"],
+    ] {
+        same_as_ss(args);
+    }
+}
