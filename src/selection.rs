@@ -14,8 +14,9 @@ use crate::cli::{SelectArgs, SourceArg};
 use crate::collect::{Query, SourcePref};
 use crate::config::Config;
 use crate::error::UsageError;
-use crate::filter::{FamilyOnly, Filter, ParseOptions};
+use crate::filter::{FamilyOnly, Filter, Operands, ParseOptions};
 use crate::model::{FamilyClass, Netid, NetidSet, StateSet, TcpState};
+use crate::tables::SsFamily;
 
 /// The states shown when neither the filter nor `-l`/`-a` names any.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,12 +88,18 @@ pub struct Request {
     pub unread: Vec<&'static str>,
     /// A table or family was named on the command line.
     pub named: bool,
+    /// The families named (a bit per [`SsFamily`]), whose default states ss adds.
+    pub named_families: u16,
     pub ipv4: bool,
     pub ipv6: bool,
     pub listening: bool,
     pub all: bool,
-    /// `-x`: ss reads every address and port operand as a unix path pattern.
+    /// `-x` (or `-f unix`) last among the families: ss reads every address and port operand
+    /// as a unix path pattern.
     pub unix_operands: bool,
+    /// How bare `src`/`dst` operands read: packet or netlink ones after `-0`/`-f link` or
+    /// `-f netlink` (ss's preferred family).
+    pub operands: Operands,
     pub source: SourcePref,
     /// `-n`, or the configuration file's `numeric`.
     pub numeric: bool,
@@ -134,16 +141,29 @@ impl Request {
             ipv6,
             unread,
             named,
+            named_families,
         } = ss::resolve(sel);
         Request {
             tables,
             unread,
             named,
+            named_families,
             ipv4,
             ipv6,
             listening: sel.listening,
             all: sel.all,
-            unix_operands: sel.unix,
+            // ss reads operands in its preferred family, the last one given: `-x -4 src
+            // 127.0.0.1` is an inet condition, `-4 -x src /run/*` a unix one.
+            // (Arguments built in code have no order: -x alone then.)
+            unix_operands: sel
+                .order
+                .preferred
+                .map_or(sel.unix, |f| f == SsFamily::Unix),
+            operands: match sel.order.preferred {
+                Some(SsFamily::Link) => Operands::Link,
+                Some(SsFamily::Netlink) => Operands::Netlink,
+                _ => Operands::Inet,
+            },
             source: source_pref(sel.source),
             numeric: sel.numeric,
             words: sel.filter.clone(),
@@ -197,6 +217,7 @@ impl Request {
     fn parse_options(&self) -> ParseOptions {
         ParseOptions {
             unix: self.unix_operands,
+            operands: self.operands,
         }
     }
 
@@ -226,6 +247,12 @@ impl Request {
             Some(FamilyOnly::Unix) => {
                 netids = netids.intersect(NetidSet::of_class(FamilyClass::Unix))
             }
+            Some(FamilyOnly::Link) => {
+                netids = netids.intersect(NetidSet::of_class(FamilyClass::Link))
+            }
+            Some(FamilyOnly::Netlink) => {
+                netids = netids.intersect(NetidSet::of_class(FamilyClass::Netlink))
+            }
             None => {}
         }
         if !ipv4 && !ipv6 {
@@ -249,15 +276,31 @@ impl Request {
             && self.named
             && !netids.is_empty()
         {
-            states = netids.iter().fold(StateSet::EMPTY, |acc, n| {
+            let closed = StateSet::of(&[TcpState::Close]);
+            let of_tables = netids.iter().fold(StateSet::EMPTY, |acc, n| {
                 acc.union(match n.kind().default_states {
                     crate::tables::DefaultStates::Connected => states,
                     crate::tables::DefaultStates::Established => {
                         StateSet::of(&[TcpState::Established])
                     }
-                    crate::tables::DefaultStates::Closed => StateSet::of(&[TcpState::Close]),
+                    crate::tables::DefaultStates::Closed => closed,
                 })
             });
+            // ss's default_afs: packet, netlink and XDP families add UNCONN, the others the
+            // connected states.
+            states = SsFamily::ALL
+                .into_iter()
+                .filter(|f| self.named_families & f.bit() != 0)
+                .fold(of_tables, |acc, f| {
+                    acc.union(match f {
+                        SsFamily::Link | SsFamily::Netlink | SsFamily::Xdp => closed,
+                        SsFamily::Inet
+                        | SsFamily::Inet6
+                        | SsFamily::Unix
+                        | SsFamily::Vsock
+                        | SsFamily::Tipc => states,
+                    })
+                });
         }
         let summary = self.options.summary;
         if summary {

@@ -21,6 +21,10 @@ pub struct SsTables {
     /// family was named, and no `-A` (ss's first `-A` sets connected states for all, as do
     /// ss's defaults when nothing is named).
     pub named: bool,
+    /// The families named on the command line (a bit per [`SsFamily`]): ss adds each one's
+    /// default states too (`filter_af_set`), so `-u -4` shows UDP's ESTAB and the connected
+    /// states — and, with more than one state, the State column.
+    pub named_families: u16,
 }
 
 /// Registry kinds and unread tables as one bit set (unread tables after the registry's).
@@ -75,6 +79,7 @@ pub fn resolve(sel: &SelectArgs) -> SsTables {
     let mut dbs = Dbs::default();
     let mut fams: u16 = 0;
     let mut named = false;
+    let mut named_families: u16 = 0;
     for (flag, given) in [
         (Flag::Tcp, sel.tcp),
         (Flag::Udp, sel.udp),
@@ -111,6 +116,7 @@ pub fn resolve(sel: &SelectArgs) -> SsTables {
         fams |= fam.bit();
         named = true;
     }
+    named_families |= fams;
     for name in sel.query.iter().flat_map(|list| list.split(',')) {
         let (name, enable) = match name.strip_prefix('!') {
             Some(rest) => (rest, false),
@@ -161,6 +167,7 @@ pub fn resolve(sel: &SelectArgs) -> SsTables {
             .map(|i| UNREAD_TABLES[i].ss_name)
             .collect(),
         named: named && sel.query.is_empty(),
+        named_families,
     }
 }
 

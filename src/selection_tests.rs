@@ -130,6 +130,29 @@ fn a_udp_only_dump_defaults_to_connected_udp() {
 }
 
 #[test]
+fn a_named_family_adds_its_default_states() {
+    let est = StateSet::of(&[TcpState::Established]);
+    // ss's filter_af_set: -4 (inet) adds the connected states to UDP's ESTAB...
+    let u4 = dump(|s| {
+        s.udp = true;
+        s.ipv4 = true;
+    });
+    assert_eq!(u4.states, default_set().union(est));
+    // ...-0 (link) adds UNCONN...
+    let u0 = dump(|s| {
+        s.udp = true;
+        s.packet = true;
+    });
+    assert_eq!(u0.states, est.union(StateSet::of(&[TcpState::Close])));
+    // ...and -A leaves ss's connected states alone.
+    let a4 = dump(|s| {
+        s.query = vec!["udp".into()];
+        s.ipv4 = true;
+    });
+    assert_eq!(a4.states, default_set());
+}
+
+#[test]
 fn state_sets_from_the_filter() {
     let q = dump(|s| s.filter = words("state time-wait state syn-sent"));
     assert_eq!(

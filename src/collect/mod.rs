@@ -18,6 +18,7 @@ pub mod namespaces;
 pub mod netlink;
 pub mod processes;
 pub mod procfs;
+pub mod protocols;
 
 pub use host::Host;
 

@@ -123,7 +123,8 @@ fn host(side: Side, h: &HostCond) -> Option<Vec<u8>> {
     };
     let port = h.port.map_or(-1, i32::from);
     match &h.addr {
-        AddrCond::Unix(_) => None,
+        // Packet and netlink tables take no bytecode.
+        AddrCond::Unix(_) | AddrCond::Link { .. } | AddrCond::Netlink { .. } => None,
         // ss sends an AF_UNSPEC condition with a 4-byte zero address.
         AddrCond::Any => Some(hostcond_op(code, AF_UNSPEC, 0, port, &[0; 4])),
         AddrCond::Inet(list) => {

@@ -13,6 +13,7 @@ use std::sync::OnceLock;
 
 use super::hostcond::{AddrCond, Family, HostCond, Prefix};
 use super::parse::{Cond, Expr, PortOp, Side};
+use crate::collect::netlink::unix_shown_name;
 use crate::model::{Endpoint, Socket};
 
 pub fn eval(e: &Expr, s: &Socket) -> bool {
@@ -77,9 +78,7 @@ fn cond(c: &Cond, s: &Socket) -> bool {
         }
         Cond::UnixPort { side, op, pattern } => {
             let eq = || match (side, &s.local) {
-                (Side::Src, Endpoint::Unix { path, .. }) => {
-                    fnmatch(pattern, path.as_deref().unwrap_or(""))
-                }
+                (Side::Src, Endpoint::Unix { path, .. }) => unix_match(pattern, path.as_deref()),
                 (Side::Dst, Endpoint::Unix { .. }) => fnmatch(pattern, ""),
                 _ => false,
             };
@@ -93,7 +92,7 @@ fn cond(c: &Cond, s: &Socket) -> bool {
                 PortOp::Lt => v < -1,
             }
         }
-        Cond::Dev { ifindex, .. } => s.ifindex.unwrap_or(0) == *ifindex,
+        Cond::Dev { ifindex, .. } => dev_index(s) == *ifindex,
         // A socket read without -N/--all-netns carries no namespace: it matches no name.
         Cond::Netns { pattern } => s
             .netns
@@ -124,6 +123,15 @@ fn cond(c: &Cond, s: &Socket) -> bool {
     }
 }
 
+/// ss's `iface`, which `dev` compares: the bound device of an inet socket, the interface a
+/// packet or XDP socket is bound to (0: none).
+fn dev_index(s: &Socket) -> u32 {
+    match &s.local {
+        Endpoint::Link { ifindex, .. } | Endpoint::Xdp { ifindex, .. } => *ifindex,
+        _ => s.ifindex.unwrap_or(0),
+    }
+}
+
 fn host_match(h: &HostCond, side: Side, s: &Socket) -> bool {
     let ep = match side {
         Side::Src => &s.local,
@@ -132,7 +140,7 @@ fn host_match(h: &HostCond, side: Side, s: &Socket) -> bool {
     if let AddrCond::Unix(pat) = &h.addr {
         return match ep {
             Endpoint::Unix { path, .. } => match side {
-                Side::Src => fnmatch(pat, path.as_deref().unwrap_or("")),
+                Side::Src => unix_match(pat, path.as_deref()),
                 Side::Dst => fnmatch(pat, ""),
             },
             Endpoint::Inet { .. }
@@ -144,6 +152,15 @@ fn host_match(h: &HostCond, side: Side, s: &Socket) -> bool {
             | Endpoint::Tipc { .. }
             | Endpoint::Nothing => false,
         };
+    }
+    match &h.addr {
+        AddrCond::Link { protocol, ifindex } => {
+            return family_match(s, side, protocol.map(u32::from), *ifindex);
+        }
+        AddrCond::Netlink { protocol, portid } => {
+            return family_match(s, side, *protocol, *portid);
+        }
+        AddrCond::Any | AddrCond::Inet(_) | AddrCond::Unix(_) => {}
     }
     if let Some(p) = h.port
         && port_value(s, side) != i64::from(p)
@@ -164,6 +181,35 @@ fn host_match(h: &HostCond, side: Side, s: &Socket) -> bool {
         },
         _ => true,
     }
+}
+
+/// ss's packet and netlink conditions: the "port" (a packet socket's interface, a netlink
+/// socket's port id: [`port_value`]) and the protocol, which ss keeps as the end's address
+/// (zero for the peer of either). Without both, every socket matches, as in ss.
+fn family_match(s: &Socket, side: Side, protocol: Option<u32>, port: Option<i64>) -> bool {
+    if port.is_some_and(|p| port_value(s, side) != p) {
+        return false;
+    }
+    let Some(want) = protocol else {
+        return true;
+    };
+    let ep = match side {
+        Side::Src => &s.local,
+        Side::Dst => &s.peer,
+    };
+    let have = match ep {
+        Endpoint::Link { protocol, .. } => u32::from(*protocol),
+        Endpoint::Netlink { protocol, .. } => u32::from(*protocol),
+        Endpoint::NetlinkPeer { .. } | Endpoint::Nothing => 0,
+        // ss would compare an address's first word; no inet, unix, vsock, XDP or TIPC end
+        // is a protocol number.
+        Endpoint::Inet { .. }
+        | Endpoint::Unix { .. }
+        | Endpoint::Vsock { .. }
+        | Endpoint::Xdp { .. }
+        | Endpoint::Tipc { .. } => return false,
+    };
+    have == want
 }
 
 /// The raw words ss keeps for an address: IPv4 in the first 4 bytes, the rest zero.
@@ -211,6 +257,11 @@ fn addr_match(addr: &IpAddr, p: &Prefix) -> bool {
         return bits_equal(&tmp, &p.bytes, bits);
     }
     false
+}
+
+/// ss matches a unix name as it prints it: an abstract name's NULs as '@' (`@name@x`).
+fn unix_match(pattern: &str, path: Option<&str>) -> bool {
+    fnmatch(pattern, &unix_shown_name(path.unwrap_or("")))
 }
 
 fn fnmatch(pattern: &str, name: &str) -> bool {
@@ -261,5 +312,13 @@ mod tests {
         assert!(fnmatch("*", ""));
         assert!(!fnmatch("/run/*", ""));
         assert!(fnmatch("@/tmp/.X11-unix/X?", "@/tmp/.X11-unix/X0"));
+    }
+
+    #[test]
+    fn an_abstract_name_matches_with_its_nuls_as_at_signs() {
+        assert!(unix_match("@abs*", Some("@abs name\0x")));
+        assert!(unix_match("@abs name@x", Some("@abs name\0x")));
+        assert!(!unix_match("@abs name", Some("@abs name\0x")));
+        assert!(unix_match("*", None));
     }
 }

@@ -27,6 +27,12 @@ pub fn explain(f: &Filter, listening: bool, all: bool) -> String {
         Some(FamilyOnly::Unix) => {
             out.push_str("families:   unix only (an operand is a unix path pattern)\n")
         }
+        Some(FamilyOnly::Link) => {
+            out.push_str("families:   packet only (an operand is a link: condition)\n")
+        }
+        Some(FamilyOnly::Netlink) => {
+            out.push_str("families:   netlink only (an operand is a netlink: condition)\n")
+        }
         None => {}
     }
     match (f.expr(), f.bytecode()) {

@@ -8,6 +8,7 @@ use std::net::{Ipv6Addr, ToSocketAddrs};
 use std::sync::OnceLock;
 
 use super::error::shown;
+use crate::collect::protocols::{ethertype_of_name, netlink_protocol_of_name};
 
 /// An address family an address condition is bound to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,6 +65,27 @@ pub enum AddrCond {
     Inet(Vec<Prefix>),
     /// A unix socket path pattern (fnmatch), e.g. `/run/*` or `@/tmp/.X11-unix/*`.
     Unix(String),
+    /// `link:PROTO[:IFACE]`: a packet socket's protocol (host order) and the interface it is
+    /// bound to (ss's "port" of a packet socket); `None`: any.
+    Link {
+        protocol: Option<u16>,
+        ifindex: Option<i64>,
+    },
+    /// `netlink:PROTO[:PID]`: a netlink socket's protocol and port id (`kernel`: 0).
+    Netlink {
+        protocol: Option<u32>,
+        portid: Option<i64>,
+    },
+}
+
+/// How `src`/`dst` operands without a prefix are read: ss reads them in its preferred family
+/// (the last family flag), so `-0 src ip:lo` is a packet condition.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Operands {
+    #[default]
+    Inet,
+    Link,
+    Netlink,
 }
 
 /// `ADDR[:PORT]` as a condition.
@@ -310,11 +332,29 @@ fn resolve(name: &str, forced: Option<Family>) -> Option<Vec<Prefix>> {
 
 /// The operand of `src`/`dst`.
 pub fn parse_host(word: &str) -> Result<HostCond, OperandError> {
+    parse_host_as(word, Operands::Inet)
+}
+
+/// The operand of `src`/`dst`, bare words read as `operands` (ss's parse_hostcond order:
+/// unix, link, netlink, inet).
+pub fn parse_host_as(word: &str, operands: Operands) -> Result<HostCond, OperandError> {
     if let Some(pat) = word.strip_prefix("unix:") {
         return Ok(unix(pat));
     }
     if word.starts_with('/') || word.starts_with('@') {
         return Ok(unix(word));
+    }
+    if let Some(rest) = word.strip_prefix("link:") {
+        return parse_link(rest);
+    }
+    if operands == Operands::Link {
+        return parse_link(word);
+    }
+    if let Some(rest) = word.strip_prefix("netlink:") {
+        return parse_netlink(rest);
+    }
+    if operands == Operands::Netlink {
+        return parse_netlink(word);
     }
     match parse_inet_host(word) {
         Ok(h) => Ok(h),
@@ -323,6 +363,76 @@ pub fn parse_host(word: &str) -> Result<HostCond, OperandError> {
         Err(_) if glob_chars(word) && !word.contains(':') => Ok(unix(word)),
         Err(e) => Err(e),
     }
+}
+
+/// `PROTO[:PORT]` split at the first ':'; `*` or nothing is any.
+fn split_any(s: &str) -> (Option<&str>, Option<&str>) {
+    let some = |x: &'_ str| -> bool { !x.is_empty() && x != "*" };
+    match s.split_once(':') {
+        Some((a, p)) => (Some(a).filter(|x| some(x)), Some(p).filter(|x| some(x))),
+        None => (Some(s).filter(|x| some(x)), None),
+    }
+}
+
+/// ss's packet operand: `PROTO[:IFACE]`, PROTO a name of iproute2's table or a number,
+/// IFACE a number or an interface name.
+fn parse_link(s: &str) -> Result<HostCond, OperandError> {
+    let (proto, iface) = split_any(s);
+    let protocol = match proto {
+        None => None,
+        Some(p) => Some(ethertype_of_name(p).ok_or_else(|| {
+            OperandError::Address(format!("'{}' is not a link-layer protocol", shown(p)))
+        })?),
+    };
+    let ifindex = match iface {
+        None => None,
+        Some(i) => Some(
+            parse_c_integer(i)
+                .or_else(|| interface_index(i))
+                .ok_or_else(|| {
+                    OperandError::Address(format!("'{}' is not a network interface", shown(i)))
+                })?,
+        ),
+    };
+    Ok(HostCond {
+        addr: AddrCond::Link { protocol, ifindex },
+        port: None,
+        family_only: None,
+    })
+}
+
+/// ss's netlink operand: `PROTO[:PID]`, PROTO a name (`rtnl`, `genl`...) or a number, PID a
+/// number or `kernel`.
+fn parse_netlink(s: &str) -> Result<HostCond, OperandError> {
+    let (proto, pid) = split_any(s);
+    let protocol = match proto {
+        None => None,
+        Some(p) => Some(netlink_protocol_of_name(p).ok_or_else(|| {
+            OperandError::Address(format!("'{}' is not a netlink protocol", shown(p)))
+        })?),
+    };
+    let portid = match pid {
+        None => None,
+        Some("kernel") => Some(0),
+        Some(p) => Some(parse_c_integer(p).ok_or_else(|| {
+            OperandError::Port(format!(
+                "'{}' is not a netlink port id (a number or 'kernel')",
+                shown(p)
+            ))
+        })?),
+    };
+    Ok(HostCond {
+        addr: AddrCond::Netlink { protocol, portid },
+        port: None,
+        family_only: None,
+    })
+}
+
+fn interface_index(name: &str) -> Option<i64> {
+    let c = std::ffi::CString::new(name).ok()?;
+    // SAFETY: a valid NUL-terminated string; if_nametoindex only reads it.
+    let i = unsafe { libc::if_nametoindex(c.as_ptr()) };
+    (i != 0).then_some(i64::from(i))
 }
 
 fn unix(pat: &str) -> HostCond {

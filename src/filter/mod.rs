@@ -23,10 +23,11 @@ pub mod state;
 use std::path::Path;
 
 pub use error::{FilterError, Span};
+pub use hostcond::Operands;
 pub use parse::{Cond, Expr, FamilyOnly, ParseOptions};
 
 use crate::collect::SocketPredicate;
-use crate::model::{Endpoint, Socket, StateSet};
+use crate::model::{Endpoint, FamilyClass, Socket, StateSet};
 
 /// A parsed filter: the explicit state set (if any) and the expression (if any).
 #[derive(Clone, Debug, Default)]
@@ -127,6 +128,8 @@ impl Filter {
                 (Endpoint::Inet { addr, .. }, FamilyOnly::V4) => addr.is_ipv4(),
                 (Endpoint::Inet { addr, .. }, FamilyOnly::V6) => addr.is_ipv6(),
                 (Endpoint::Unix { .. }, FamilyOnly::Unix) => true,
+                (_, FamilyOnly::Link) => s.netid.class() == FamilyClass::Link,
+                (_, FamilyOnly::Netlink) => s.netid.class() == FamilyClass::Netlink,
                 _ => false,
             };
             if !ok {

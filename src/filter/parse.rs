@@ -229,6 +229,10 @@ pub enum FamilyOnly {
     V4,
     V6,
     Unix,
+    /// A `link:` operand: packet sockets only.
+    Link,
+    /// A `netlink:` operand: netlink sockets only.
+    Netlink,
 }
 
 /// How ss reads operands, which depends on the command-line flags.
@@ -237,6 +241,9 @@ pub struct ParseOptions {
     /// `-x` was given: ss then reads every src/dst/sport/dport operand as a unix path pattern
     /// and lists only unix sockets when the expression has one.
     pub unix: bool,
+    /// How bare `src`/`dst` operands are read: ss's preferred family (`-0`, `-f link`,
+    /// `-f netlink` last) makes them packet or netlink conditions.
+    pub operands: hostcond::Operands,
 }
 
 struct Parser<'a> {
@@ -533,10 +540,13 @@ impl<'a> Parser<'a> {
                 family_only: None,
             }
         } else {
-            hostcond::parse_host(&o.text).map_err(|e| self.operand_err(o, e))?
+            hostcond::parse_host_as(&o.text, self.opts.operands)
+                .map_err(|e| self.operand_err(o, e))?
         };
         match (&host.addr, host.family_only) {
             (hostcond::AddrCond::Unix(_), _) => self.note_family(FamilyOnly::Unix),
+            (hostcond::AddrCond::Link { .. }, _) => self.note_family(FamilyOnly::Link),
+            (hostcond::AddrCond::Netlink { .. }, _) => self.note_family(FamilyOnly::Netlink),
             (_, Some(Family::V4)) => self.note_family(FamilyOnly::V4),
             (_, Some(Family::V6)) => self.note_family(FamilyOnly::V6),
             _ => {}

@@ -10,7 +10,8 @@ pub(super) fn output_flags(page: &mut Page) {
         )
         .item(
             "-p",
-            "users:((\"cmd\",pid=P,fd=F),...): the processes holding the socket.",
+            "users:((\"cmd\",pid=P,fd=F),...): the processes holding the socket, in ss's \
+             order: the highest pid (within it, the highest fd) first.",
         )
         .item(
             "-T",
@@ -94,7 +95,8 @@ pub(super) fn output_flags(page: &mut Page) {
         .item(
             "-r",
             "Host names through the system resolver (/etc/hosts, then DNS), each address \
-             asked once per run. A lookup taking over 2 seconds ends resolving for the run: \
+             asked once per run; an IPv4-mapped address is asked as the IPv4 address it maps, \
+             as ss asks. A lookup taking over 2 seconds ends resolving for the run: \
              the rest is numeric, and one line on standard error says so.",
         )
         .item(

@@ -102,9 +102,18 @@ pub(super) fn filters(page: &mut Page) {
         .item(
             "src [=] ADDR[/PREFIX][:PORT], dst [=] ADDR[/PREFIX][:PORT]",
             "Match the local or peer address, optionally a prefix and a port. For unix \
-             sockets, match the socket path with a shell glob pattern.",
+             sockets, match the socket path with a shell glob pattern (the NULs of an \
+             abstract name read as '@', as ss prints them). link:PROTO[:IFACE] matches packet \
+             sockets by protocol (ip, ipv6, all, a number) and interface, netlink:PROTO[:PID] \
+             netlink sockets by protocol (rtnl, genl, a number) and port id (kernel: 0); after \
+             -0 or -f link (-f netlink) given last, the prefix may be left out. Such an operand \
+             lists only its family.",
         )
-        .item("dev NAME", "Match the interface a socket is bound to.")
+        .item(
+            "dev NAME",
+            "Match the interface a socket is bound to (a packet or XDP socket: the interface \
+             it listens on).",
+        )
         .item(
             "autobound",
             "Match sockets whose local port the kernel chose rather than bind().",

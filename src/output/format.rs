@@ -78,36 +78,52 @@ pub fn push_timer(out: &mut String, netid: Netid, timer: Option<&Timer>) -> bool
     true
 }
 
-/// `users:(("sshd",pid=1,fd=3),("sshd",pid=2,fd=3))`; nothing when no process is known.
+/// `users:(("sshd",pid=2,fd=3),("sshd",pid=1,fd=3))`; nothing when no process is known.
+/// In ss's order: ss walks /proc by pid, then fd, and puts each holder it finds first, so the
+/// highest pid (and within it the highest fd) comes first.
 /// Unescaped: terminal text takes it through [`super::columns::Column::Process`].
 pub(crate) fn push_users(out: &mut String, processes: &[ProcessRef]) -> bool {
     if processes.is_empty() {
         return false;
     }
     out.push_str("users:(");
-    for (i, p) in processes.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
+    if processes.is_sorted_by_key(|p| (p.pid, p.fd)) {
+        // The collector's order (by pid, then fd), backwards: no copy.
+        for (i, p) in processes.iter().rev().enumerate() {
+            push_user(out, i, p);
         }
-        out.push_str("(\"");
-        out.push_str(&p.command);
-        out.push_str("\",pid=");
-        push_u64(out, p.pid.into());
-        // ss -Z / -z: `proc_ctx=` before the fd, `sock_ctx=` after it.
-        if let Some(c) = &p.proc_ctx {
-            out.push_str(",proc_ctx=");
-            out.push_str(c);
+    } else {
+        let mut sorted: Vec<&ProcessRef> = processes.iter().collect();
+        sorted.sort_by_key(|p| std::cmp::Reverse((p.pid, p.fd)));
+        for (i, p) in sorted.into_iter().enumerate() {
+            push_user(out, i, p);
         }
-        out.push_str(",fd=");
-        push_u64(out, p.fd.into());
-        if let Some(c) = &p.sock_ctx {
-            out.push_str(",sock_ctx=");
-            out.push_str(c);
-        }
-        out.push(')');
     }
     out.push(')');
     true
+}
+
+/// The `i`th `("cmd",pid=P,fd=F)` of `users:(...)`.
+fn push_user(out: &mut String, i: usize, p: &ProcessRef) {
+    if i > 0 {
+        out.push(',');
+    }
+    out.push_str("(\"");
+    out.push_str(&p.command);
+    out.push_str("\",pid=");
+    push_u64(out, p.pid.into());
+    // ss -Z / -z: `proc_ctx=` before the fd, `sock_ctx=` after it.
+    if let Some(c) = &p.proc_ctx {
+        out.push_str(",proc_ctx=");
+        out.push_str(c);
+    }
+    out.push_str(",fd=");
+    push_u64(out, p.fd.into());
+    if let Some(c) = &p.sock_ctx {
+        out.push_str(",sock_ctx=");
+        out.push_str(c);
+    }
+    out.push(')');
 }
 
 /// `skmem:(r0,rb131072,t0,tb16384,f0,w0,o0,bl0,d0)`.
@@ -531,10 +547,23 @@ mod tests {
                 sock_ctx: None,
             },
         ];
+        // ss's order, whatever the order given: the highest pid, then fd, first.
         assert!(push_users(&mut s, &procs));
         assert_eq!(
             s,
             r#"users:(("python3",pid=4000,fd=3),("sshd",pid=1,fd=7))"#
+        );
+        let mut more = procs.clone();
+        more.push(ProcessRef {
+            fd: 9,
+            ..procs[1].clone()
+        });
+        more.sort_by_key(|p| (p.pid, p.fd));
+        s.clear();
+        assert!(push_users(&mut s, &more));
+        assert_eq!(
+            s,
+            r#"users:(("python3",pid=4000,fd=3),("sshd",pid=1,fd=9),("sshd",pid=1,fd=7))"#
         );
     }
 

@@ -59,6 +59,12 @@ impl HostNames {
 
     /// The name of `addr`, or `None` (no name, unspecified address, resolver given up).
     pub fn name(&self, addr: IpAddr) -> Option<Arc<str>> {
+        // As ss (iproute2's resolve_address): an IPv4-mapped address is the IPv4 host's,
+        // so a dual-stack listener's IPv4 peer is named like the same peer over IPv4.
+        let addr = match addr {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(addr, IpAddr::V4),
+            IpAddr::V4(_) => addr,
+        };
         if addr.is_unspecified() {
             return None;
         }
@@ -176,5 +182,26 @@ mod tests {
             );
         }
         assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn an_ipv4_mapped_address_is_asked_as_ipv4() {
+        let asked = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let a = Arc::clone(&asked);
+        let f: Arc<Lookup> = Arc::new(move |addr| {
+            a.lock().map(|mut v| v.push(addr)).ok();
+            Some("h".into())
+        });
+        let h = HostNames::with_lookup(f, DEADLINE);
+        let mapped: IpAddr = "::ffff:10.1.1.1".parse().expect("ip");
+        assert_eq!(h.name(mapped).as_deref(), Some("h"));
+        // The same host over IPv4 is not asked again.
+        assert_eq!(
+            h.name("10.1.1.1".parse().expect("ip")).as_deref(),
+            Some("h")
+        );
+        let v4: IpAddr = "10.1.1.1".parse().expect("ip");
+        assert_eq!(*asked.lock().expect("not poisoned"), vec![v4]);
+        assert_eq!(h.name("::ffff:0.0.0.0".parse().expect("ip")), None);
     }
 }

@@ -215,7 +215,8 @@ fn scene(dir: &Path, private: bool) -> Scene {
     // Unique per scene: tests of one process share the namespace when not root.
     static SCENES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = SCENES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let name = format!("sockeye-netstat-{}-{n}", std::process::id());
+    // A NUL inside the name: /proc/net/unix (netstat's source) prints it as '@', as ss does.
+    let name = format!("sockeye-netstat-{}-{n}\0nul", std::process::id());
     let abstract_addr =
         <std::os::unix::net::SocketAddr as std::os::linux::net::SocketAddrExt>::from_abstract_name(
             name.as_bytes(),
@@ -239,7 +240,7 @@ fn scene(dir: &Path, private: bool) -> Scene {
         stream_path.display().to_string(),
         dgram_path.display().to_string(),
         seq_path.display().to_string(),
-        format!("@{name}"),
+        format!("@{}", name.replace('\0', "@")),
     ];
     g.push(Box::new((
         listener,

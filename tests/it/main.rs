@@ -9,6 +9,7 @@ mod cli;
 mod config;
 mod conformance_netstat;
 mod conformance_ss;
+mod conformance_tables;
 mod demo;
 mod events;
 mod export;

@@ -55,6 +55,7 @@ pub(crate) use datagram::{Held, Progress, process_datagram};
 pub use dump::OVERRUN_RETRIES;
 pub(crate) use dump::{DumpState, Transport, dump_with};
 pub use table::{Table, describe_requests};
+pub use unix::shown_name as unix_shown_name;
 
 #[derive(Debug, thiserror::Error)]
 pub enum NetlinkError {

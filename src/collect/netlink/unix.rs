@@ -38,6 +38,17 @@ pub fn name(raw: &[u8]) -> Option<Box<str>> {
     }
 }
 
+/// A bound name as ss shows and matches it, and as /proc/net/unix prints it: an abstract
+/// name keeps its NULs in the model (JSON shows them exactly), every one of them is '@' here.
+/// A path cannot hold a NUL, so it is returned as it is.
+pub fn shown_name(name: &str) -> std::borrow::Cow<'_, str> {
+    if name.starts_with('@') && name.contains('\0') {
+        name.replace('\0', "@").into()
+    } else {
+        name.into()
+    }
+}
+
 /// Decode one SOCK_DIAG_BY_FAMILY payload of the unix dump. Only the types in
 /// `query.netids` and the states in `query.states` are kept.
 pub fn decode(payload: &[u8], query: &Query) -> Decoded {

@@ -118,7 +118,10 @@ fn predicate_agrees_with_matches() {
 
 #[test]
 fn unix_mode_reads_operands_as_patterns() {
-    let opts = ParseOptions { unix: true };
+    let opts = ParseOptions {
+        unix: true,
+        ..ParseOptions::default()
+    };
     let fl = Filter::parse_with(&w("src /run/* or sport = :22"), opts).unwrap();
     assert_eq!(fl.family_only(), Some(FamilyOnly::Unix));
     assert!(fl.bytecode().is_none());

@@ -9,6 +9,7 @@ use super::super::format::{push_ipv4, push_u64};
 use super::super::resolve::HostNames;
 use super::super::services::{Proto, Services};
 use super::names;
+use crate::collect::netlink::unix_shown_name;
 use crate::model::{Endpoint, Netid, Socket, Source};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -67,11 +68,7 @@ pub(super) fn unix_peer_inode(s: &Socket, source: Source) -> Option<u64> {
 /// A unix name as ss prints it: an abstract name (shown with a leading '@') has its other
 /// NULs shown as '@' too. Escaping of the rest happens on the whole cell.
 pub(super) fn push_unix_name(out: &mut String, p: &str) {
-    if p.starts_with('@') && p.contains('\0') {
-        out.extend(p.chars().map(|c| if c == '\0' { '@' } else { c }));
-    } else {
-        out.push_str(p);
-    }
+    out.push_str(&unix_shown_name(p));
 }
 
 impl CellCtx {

@@ -10,6 +10,7 @@
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
+use crate::collect::netlink::unix_shown_name;
 use crate::model::{Endpoint, Netid, Socket, TcpState, TimerKind};
 use crate::text;
 
@@ -489,7 +490,8 @@ pub fn unix_row(s: &Socket, layout: &Layout, lookup: &mut dyn Lookup) -> String 
     }
     out.push(' ');
     if let Endpoint::Unix { path: Some(p), .. } = &s.local {
-        out.push_str(&text::escape(p));
+        // As /proc/net/unix prints it (what netstat reads): an abstract name's NULs as '@'.
+        out.push_str(&text::escape(&unix_shown_name(p)));
     }
     out.push('\n');
     out

@@ -258,6 +258,9 @@ fn push_owners(
             return;
         }
         out.push_str(" users:(");
+        // ss's order: the last thread found first (ss walks pids, their tids, then fds).
+        let mut threads: Vec<_> = threads.iter().collect();
+        threads.sort_by_key(|t| std::cmp::Reverse((t.pid, t.tid, t.fd)));
         for (i, t) in threads.iter().enumerate() {
             if i > 0 {
                 out.push(',');

@@ -29,7 +29,10 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let unix = text.len() % 2 == 1;
-    let opts = ParseOptions { unix };
+    let opts = ParseOptions {
+        unix,
+        ..ParseOptions::default()
+    };
     let words: Vec<String> = text.split('\u{1f}').map(str::to_string).collect();
     let socks = [
         socket(

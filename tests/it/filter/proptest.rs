@@ -171,7 +171,10 @@ proptest! {
         ],
         0..16,
     ), unix in any::<bool>()) {
-        if let Ok(f) = Filter::parse_with(&ws, ParseOptions { unix }) {
+        if let Ok(f) = Filter::parse_with(&ws, ParseOptions {
+        unix,
+        ..ParseOptions::default()
+    }) {
             let _ = f.explain(false, true);
             if let Some(bc) = f.bytecode() {
                 prop_assert!(bytecode::audit(&bc), "{ws:?}");

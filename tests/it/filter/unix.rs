@@ -168,7 +168,13 @@ fn unix_filters_select_what_ss_selects() {
             nonempty += 1;
         }
         let unix = flags.contains('x');
-        let f = match Filter::parse_with(&ws, ParseOptions { unix }) {
+        let f = match Filter::parse_with(
+            &ws,
+            ParseOptions {
+                unix,
+                ..ParseOptions::default()
+            },
+        ) {
             Ok(f) => f,
             Err(e) => {
                 failures.push(format!("{flags} {filter}: {e}"));
