@@ -274,6 +274,11 @@ impl Collector {
                 return Ok(snap);
             }
         }
+        // Counters first: /proc/net/sockstat counts every socket on the host, and a dump
+        // opens sockeye's own netlink socket (`-s` said one more than ss).
+        let t_counters = Instant::now();
+        let counters = self.query.counters.then(|| counters::read(&self.host));
+        let counters_took = t_counters.elapsed();
         let t0 = Instant::now();
         let cpu0 = thread_cpu();
         if self.query.details && self.query.cgroups.is_none() {
@@ -284,7 +289,7 @@ impl Collector {
             source: Source::Netlink,
             fallback_reason: self.fallback_reason.clone(),
             sockets: self.table(),
-            counters: None,
+            counters,
             warnings: Vec::new(),
             skipped_records: 0,
             process_note: None,
@@ -327,13 +332,10 @@ impl Collector {
             processes::threads::attach(self.host.proc_root(), &mut snap.sockets);
         }
         let t_processes = Instant::now();
-        if self.query.counters {
-            snap.counters = Some(counters::read(&self.host));
-        }
         self.steps = [
             ("sockets", t_sockets - t0),
             ("processes", t_processes - t_sockets),
-            ("counters", t_processes.elapsed()),
+            ("counters", counters_took),
             // The socket step's CPU on this thread: the kernel's dump (system time) and our
             // decoding (user time), zero where the OS cannot say.
             ("sockets_sys", cpu.map_or(Duration::ZERO, |c| c.1)),

@@ -318,3 +318,38 @@ fn link_and_netlink_operands_select_as_ss_does() {
         same_as_ss(args);
     }
 }
+
+#[test]
+fn the_summary_total_does_not_count_sockeyes_own_socket() {
+    // /proc/net/sockstat counts every socket of the namespace: ss reads it before opening its
+    // netlink socket, and so must sockeye, so Total is the namespace's sockets alone.
+    let private = enter_private_netns();
+    if !require(
+        private,
+        "comparing whole summaries needs root (a private netns)",
+    ) {
+        return;
+    }
+    let _listener = std::net::TcpListener::bind((LO4, 0)).expect("listen");
+    let _udp = connected_udp(LO4);
+    // The `ip` that brought lo up closed its netlink socket; the kernel frees it a moment
+    // later. (This thread's namespace: /proc/net is the main thread's.)
+    let used = || {
+        std::fs::read_to_string("/proc/thread-self/net/sockstat")
+            .ok()
+            .and_then(|t| {
+                t.lines()
+                    .next()?
+                    .strip_prefix("sockets: used ")?
+                    .parse::<u32>()
+                    .ok()
+            })
+    };
+    assert!(
+        wait_until(std::time::Duration::from_secs(10), || used() == Some(3)),
+        "the namespace never held just this test's 3 sockets: {:?}",
+        used()
+    );
+    let got = stdout_of(SOCKEYE, &["dump", "-q"], &["-s"]);
+    assert_eq!(got.lines().next(), Some("Total: 3"), "{got}");
+}
