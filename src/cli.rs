@@ -93,15 +93,14 @@ pub enum Command {
     Replay(ReplayArgs),
     /// Print sockets as net-tools netstat does (also when sockeye is run as `netstat`).
     ///
-    /// Takes netstat's socket options (-t -u -x -l -a -n -p -e -o -W -4 -6 -c, combined as
-    /// -tanp, long ones as --tcp --listening --programs...) and prints its layout byte for
+    /// Takes netstat's socket options (-t -u -w -x -l -a -n -p -e -o -W -4 -6 -c, combined
+    /// as -tanp, long ones as --tcp --listening --programs...) and prints its layout byte for
     /// byte: the "Active Internet connections" and "Active UNIX domain sockets" sections,
     /// netstat's columns, widths, address truncation (none with -W), state spellings,
     /// User/Inode, PID/Program name and timers. Unix RefCnt comes from /proc/net/unix and
     /// argv[0] from /proc/PID/cmdline, where netstat reads them. Lists sockets only: the
-    /// routing table (-r), interfaces (-i), statistics (-s), multicast groups (-g),
-    /// masquerading (-M) and raw sockets (-w, not read yet) are refused with status 2. Reads
-    /// no configuration file.
+    /// routing table (-r), interfaces (-i), statistics (-s), multicast groups (-g) and
+    /// masquerading (-M) are refused with status 2. Reads no configuration file.
     Netstat(crate::cli_netstat::NetstatArgs),
 }
 
@@ -200,7 +199,7 @@ fn parse_family(name: &str) -> Result<crate::tables::SsFamily, String> {
     crate::tables::SsFamily::from_name(name).ok_or_else(|| {
         format!(
             "\"{}\" is invalid family (one of: {})",
-            crate::text::escape(name),
+            crate::error::shown_value(name),
             crate::tables::SsFamily::ALL.map(|f| f.name()).join(", ")
         )
     })
@@ -211,7 +210,7 @@ fn parse_query(list: &str) -> Result<String, String> {
     match list.split(',').find(|n| !crate::tables::is_query_name(n)) {
         Some(bad) => Err(format!(
             "\"{}\" is illegal socket table id",
-            crate::text::escape(bad)
+            crate::error::shown_value(bad)
         )),
         None => Ok(list.to_string()),
     }

@@ -129,7 +129,11 @@ fn sync_policy(text: &str) -> anyhow::Result<SyncPolicy> {
 
 fn check_interval(secs: f64) -> anyhow::Result<f64> {
     if !(0.05..=3600.0).contains(&secs) {
-        return Err(UsageError(format!("--interval {secs}: between 0.05 and 3600 seconds")).into());
+        return Err(UsageError(format!(
+            "--interval {}: between 0.05 and 3600 seconds",
+            crate::error::shown_number(secs)
+        ))
+        .into());
     }
     Ok(secs)
 }
