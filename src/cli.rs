@@ -530,7 +530,8 @@ pub struct ExportArgs {
 pub struct RecordArgs {
     #[command(flatten)]
     pub select: SelectArgs,
-    /// The recording to write; an existing one is rotated to FILE.1 first.
+    /// The recording to write; an existing one is rotated to FILE.1 first (a file there, or
+    /// at FILE.1 to FILE.3, that is not a recording is refused, never moved).
     #[arg(
         short = 'o',
         long = "output",
