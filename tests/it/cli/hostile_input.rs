@@ -219,3 +219,45 @@ fn netstat_refuses_what_its_help_says_it_refuses_and_no_more() {
     assert!(o.status.success(), "netstat -w: {}", stderr(&o));
     assert!(!flags.contains(&"-w"), "{refused}");
 }
+
+/// Run with `env`, killed if still running after ten seconds (then None).
+fn within_deadline(args: &[&str], env: (&str, &str)) -> Option<Output> {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env(env.0, env.1)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run sockeye");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while child.try_wait().expect("wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    Some(child.wait_with_output().expect("output"))
+}
+
+#[test]
+fn tcpdiag_file_reads_only_a_regular_file_and_never_waits() {
+    // TCPDIAG_FILE=FIFO waited for a writer forever; /dev/zero was read to 256 MiB first.
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    for (file, needle) in [
+        (fifo.to_str().unwrap(), "it is a FIFO, not a regular file"),
+        ("/dev/zero", "it is a character device, not a regular file"),
+    ] {
+        let o = within_deadline(&["--no-config", "dump", "-tn"], ("TCPDIAG_FILE", file))
+            .unwrap_or_else(|| panic!("TCPDIAG_FILE={file}: still running after 10 s"));
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{file}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(needle), "{err}");
+    }
+}
