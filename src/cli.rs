@@ -341,7 +341,13 @@ pub struct DumpArgs {
     #[arg(long, requires = "kill")]
     pub dry_run: bool,
     /// Read a recording made by `sockeye record` instead of the kernel.
-    #[arg(long, value_name = "FILE")]
+    // What acts on the kernel's live sockets (follow, close, -D, SELinux, the source) means
+    // nothing for a recording: refused rather than silently ignored.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["events", "kill", "diag", "context", "contexts", "source"]
+    )]
     pub from: Option<PathBuf>,
     /// With --from: the moment to print, RFC 3339, HH:MM[:SS] (local time on the
     /// recording's day) or +DURATION from its start (+90s, +5m); default the last.

@@ -261,3 +261,37 @@ fn tcpdiag_file_reads_only_a_regular_file_and_never_waits() {
         assert!(err.contains(needle), "{err}");
     }
 }
+
+#[test]
+fn what_acts_on_live_sockets_is_refused_with_a_recording() {
+    // `dump --from R -K sport = :1` printed the recording and closed nothing; -E, -D, -Z
+    // and --source were ignored the same way, with status 0.
+    let dir = tempfile::tempdir().unwrap();
+    let rec = dir.path().join("r.rec");
+    let rec = rec.to_str().unwrap();
+    let diag = dir.path().join("diag.bin");
+    let o = sockeye(&["record", "-q", "-t", "-o", rec, "--duration", "0"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for flags in [
+        &["-K", "sport", "=", ":1"][..],
+        &["-E"],
+        &["-D", diag.to_str().unwrap()],
+        &["-Z"],
+        &["-z"],
+        &["--source", "proc"],
+    ] {
+        let mut args = vec!["dump", "-t", "--from", rec];
+        args.extend_from_slice(flags);
+        let o = sockeye(&args);
+        assert_eq!(o.status.code(), Some(2), "{flags:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("cannot be used with"),
+            "{flags:?}: {}",
+            stderr(&o)
+        );
+        assert!(o.stdout.is_empty(), "{flags:?}");
+    }
+    assert!(!diag.exists());
+    let o = sockeye(&["dump", "-t", "--from", rec, "-r", "-H"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
