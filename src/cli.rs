@@ -350,7 +350,8 @@ pub struct DumpArgs {
     )]
     pub from: Option<PathBuf>,
     /// With --from: the moment to print, RFC 3339, HH:MM[:SS] (local time on the
-    /// recording's day) or +DURATION from its start (+90s, +5m); default the last.
+    /// recording's day) or +DURATION from its start (+90s, +5m); default the last (also
+    /// for a time past the end, with a note saying so).
     #[arg(
         long,
         value_name = "TIME",

@@ -246,3 +246,31 @@ fn record_never_rotates_away_a_file_that_is_not_a_recording() {
         before
     );
 }
+
+#[test]
+fn a_moment_after_the_recording_ends_is_noted() {
+    // `--at +1h` on a recording of a second printed its last moment as if it were 1 h in,
+    // silently (a time before the start is refused).
+    let dir = tempfile::tempdir().unwrap();
+    let rec = small_recording(dir.path());
+    let rec = rec.to_str().unwrap();
+    let o = sockeye(&["dump", "-ta", "--from", rec, "--at", "+1h"]);
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("note: the recording ends at") && err.contains("before +1h"),
+        "{err}"
+    );
+    // Within the recording, or with -q: nothing.
+    for args in [&["--at", "+0"][..], &["--at", "+1h", "-q"], &[]] {
+        let mut all = vec!["dump", "-ta", "--from", rec];
+        all.extend_from_slice(args);
+        let o = sockeye(&all);
+        assert!(
+            o.status.success() && o.stderr.is_empty(),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+    }
+}
