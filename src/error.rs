@@ -97,11 +97,16 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
     Exit::of(err).code()
 }
 
-/// True when the error is a closed pipe (`sockeye dump | head -1`): a normal end.
+/// True when the error is a closed pipe (`sockeye dump | head -1`): a normal end. A
+/// serde_json error hides its io::Error from the chain (its `source` is the io error's own
+/// source), so it is asked directly: `check --json | true` said "sockeye: Broken pipe".
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    let pipe = Some(std::io::ErrorKind::BrokenPipe);
     err.chain().any(|e| {
-        e.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+        e.downcast_ref::<std::io::Error>().map(|io| io.kind()) == pipe
+            || e.downcast_ref::<serde_json::Error>()
+                .and_then(|j| j.io_error_kind())
+                == pipe
     })
 }
 
@@ -308,6 +313,15 @@ mod tests {
         let kept = format!("cannot read {path}: No such file or directory");
         assert_eq!(user_message(&anyhow::anyhow!("{kept}")), kept);
         assert_eq!(shorten_words("a  b\nc"), "a  b\nc");
+    }
+
+    #[test]
+    fn a_closed_pipe_under_serde_json_is_a_closed_pipe() {
+        let io = std::io::Error::from(std::io::ErrorKind::BrokenPipe);
+        let json = anyhow::Error::new(serde_json::Error::io(io)).context("printing");
+        assert!(is_broken_pipe(&json));
+        let other = serde_json::Error::io(std::io::Error::other("disk on fire"));
+        assert!(!is_broken_pipe(&anyhow::Error::new(other)));
     }
 
     #[test]
