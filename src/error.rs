@@ -218,11 +218,31 @@ pub fn shown_number(x: f64) -> String {
 /// raw, so `--view $'\e]0;…'` would reach the terminal as an escape sequence, and a 100 KB
 /// argument would be echoed whole, several times.
 pub fn escaped_clap_error(mut e: clap::Error) -> clap::Error {
-    use clap::error::ContextValue;
-    let styled =
-        |v: &clap::builder::StyledStr| clap::builder::StyledStr::from(shown_value(&v.to_string()));
+    use clap::error::{ContextKind, ContextValue};
+    // A styled text is rebuilt plain only when it holds something to escape or cut, so the
+    // common case keeps clap's styles.
+    let styled = |v: &clap::builder::StyledStr| {
+        let plain = v.to_string();
+        let shown = shown_value(&plain);
+        match shown == plain {
+            true => v.clone(),
+            false => clap::builder::StyledStr::from(shown),
+        }
+    };
     let changed: Vec<_> = e
         .context()
+        // Only what holds the user's words; the usage line, valid values and suggested
+        // names are clap's own (and keep their styles).
+        .filter(|(kind, _)| {
+            matches!(
+                kind,
+                ContextKind::InvalidArg
+                    | ContextKind::InvalidValue
+                    | ContextKind::InvalidSubcommand
+                    | ContextKind::Suggested
+                    | ContextKind::Custom
+            )
+        })
         .filter_map(|(kind, value)| {
             let new = match value {
                 ContextValue::String(v) => ContextValue::String(shown_value(v)),
@@ -235,7 +255,7 @@ pub fn escaped_clap_error(mut e: clap::Error) -> clap::Error {
                 }
                 _ => return None,
             };
-            Some((kind, new))
+            (new != *value).then_some((kind, new))
         })
         .collect();
     for (kind, value) in changed {
@@ -370,6 +390,25 @@ mod tests {
                 Some(true),
                 "{shown:?}"
             );
+        }
+    }
+
+    #[test]
+    fn clap_errors_of_plain_words_render_as_clap_renders_them() {
+        // The usage line and the valid values keep their text and styles, however long.
+        use clap::CommandFactory;
+        let cmd = crate::cli::Cli::command;
+        for args in [
+            &["sockeye", "dump", "--bogus"][..],
+            &["sockeye", "tui", "--view", "nope"],
+            &["sockeye", "dump", "--at", "+1s"],
+            &["sockeye", "check", "--all-netns", "-N", "x"],
+            &["sockeye", "nosuch"],
+        ] {
+            let e = cmd().try_get_matches_from(args).unwrap_err();
+            let before = e.render().ansi().to_string();
+            let after = escaped_clap_error(e).render().ansi().to_string();
+            assert_eq!(after, before, "{args:?}");
         }
     }
 
