@@ -486,7 +486,7 @@ pub struct AttachArgs {
     /// Watch this process instead of a demo.
     #[arg(long, value_name = "PID")]
     pub pid: Option<u32>,
-    /// Seconds between refreshes.
+    /// Seconds between refreshes (0.2 to 60; default 1 or the config file's).
     #[arg(long, value_name = "SECS")]
     pub interval: Option<f64>,
 }
