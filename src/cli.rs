@@ -93,15 +93,14 @@ pub enum Command {
     Replay(ReplayArgs),
     /// Print sockets as net-tools netstat does (also when sockeye is run as `netstat`).
     ///
-    /// Takes netstat's socket options (-t -u -x -l -a -n -p -e -o -W -4 -6 -c, combined as
-    /// -tanp, long ones as --tcp --listening --programs...) and prints its layout byte for
+    /// Takes netstat's socket options (-t -u -w -x -l -a -n -p -e -o -W -4 -6 -c, combined
+    /// as -tanp, long ones as --tcp --listening --programs...) and prints its layout byte for
     /// byte: the "Active Internet connections" and "Active UNIX domain sockets" sections,
     /// netstat's columns, widths, address truncation (none with -W), state spellings,
     /// User/Inode, PID/Program name and timers. Unix RefCnt comes from /proc/net/unix and
     /// argv[0] from /proc/PID/cmdline, where netstat reads them. Lists sockets only: the
-    /// routing table (-r), interfaces (-i), statistics (-s), multicast groups (-g),
-    /// masquerading (-M) and raw sockets (-w, not read yet) are refused with status 2. Reads
-    /// no configuration file.
+    /// routing table (-r), interfaces (-i), statistics (-s), multicast groups (-g) and
+    /// masquerading (-M) are refused with status 2. Reads no configuration file.
     Netstat(crate::cli_netstat::NetstatArgs),
 }
 
@@ -200,7 +199,7 @@ fn parse_family(name: &str) -> Result<crate::tables::SsFamily, String> {
     crate::tables::SsFamily::from_name(name).ok_or_else(|| {
         format!(
             "\"{}\" is invalid family (one of: {})",
-            crate::text::escape(name),
+            crate::error::shown_value(name),
             crate::tables::SsFamily::ALL.map(|f| f.name()).join(", ")
         )
     })
@@ -211,7 +210,7 @@ fn parse_query(list: &str) -> Result<String, String> {
     match list.split(',').find(|n| !crate::tables::is_query_name(n)) {
         Some(bad) => Err(format!(
             "\"{}\" is illegal socket table id",
-            crate::text::escape(bad)
+            crate::error::shown_value(bad)
         )),
         None => Ok(list.to_string()),
     }
@@ -342,10 +341,17 @@ pub struct DumpArgs {
     #[arg(long, requires = "kill")]
     pub dry_run: bool,
     /// Read a recording made by `sockeye record` instead of the kernel.
-    #[arg(long, value_name = "FILE")]
+    // What acts on the kernel's live sockets (follow, close, -D, SELinux, the source) means
+    // nothing for a recording: refused rather than silently ignored.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["events", "kill", "diag", "context", "contexts", "source"]
+    )]
     pub from: Option<PathBuf>,
     /// With --from: the moment to print, RFC 3339, HH:MM[:SS] (local time on the
-    /// recording's day) or +DURATION from its start (+90s, +5m); default the last.
+    /// recording's day) or +DURATION from its start (+90s, +5m); default the last (also
+    /// for a time past the end, with a note saying so).
     #[arg(
         long,
         value_name = "TIME",
@@ -480,7 +486,7 @@ pub struct AttachArgs {
     /// Watch this process instead of a demo.
     #[arg(long, value_name = "PID")]
     pub pid: Option<u32>,
-    /// Seconds between refreshes.
+    /// Seconds between refreshes (0.2 to 60; default 1 or the config file's).
     #[arg(long, value_name = "SECS")]
     pub interval: Option<f64>,
 }
@@ -531,7 +537,8 @@ pub struct ExportArgs {
 pub struct RecordArgs {
     #[command(flatten)]
     pub select: SelectArgs,
-    /// The recording to write; an existing one is rotated to FILE.1 first.
+    /// The recording to write; an existing one is rotated to FILE.1 first (a file there, or
+    /// at FILE.1 to FILE.3, that is not a recording is refused, never moved).
     #[arg(
         short = 'o',
         long = "output",

@@ -11,7 +11,7 @@ fn main() -> ExitCode {
     if let Some(code) = commands::netstat::main_as_netstat() {
         return code;
     }
-    let cli = match sockeye::cli_order::try_parse_ordered() {
+    let cli = match sockeye::cli_order::try_parse_ordered().map_err(error::escaped_clap_error) {
         Ok(cli) => cli,
         // check exits as a monitoring plugin: 3 for a usage error too (--help stays 0).
         Err(e) if e.use_stderr() && commands::check::invoked() => {

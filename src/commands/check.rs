@@ -46,7 +46,7 @@ pub fn run(args: &CheckArgs, no_config: bool) -> anyhow::Result<CheckExit> {
     if !(WINDOW_MIN..=WINDOW_MAX).contains(&args.window) {
         return Err(UsageError(format!(
             "--window {} is out of range: give {WINDOW_MIN} to {WINDOW_MAX} seconds",
-            args.window
+            crate::error::shown_number(args.window)
         ))
         .into());
     }

@@ -71,6 +71,7 @@ fn plan(args: &DemoArgs) -> anyhow::Result<Plan> {
             Some(why) => unavailable.push((k, why)),
         }
     }
+    check_ports(args.port, kinds.len())?;
     Ok(Plan {
         kinds,
         unavailable,
@@ -80,6 +81,30 @@ fn plan(args: &DemoArgs) -> anyhow::Result<Plan> {
             unix_dir: Some(control_dir(args)),
         },
     })
+}
+
+/// `--port BASE`: the scenarios take BASE, BASE+1, ... one each; all must be real ports.
+fn check_ports(base: Option<u16>, scenarios: usize) -> anyhow::Result<()> {
+    let Some(base) = base else {
+        return Ok(());
+    };
+    if base == 0 {
+        return Err(UsageError(
+            "--port 0: give the first port, 1 to 65535 (without --port the scenarios take \
+             ephemeral ports)"
+                .into(),
+        )
+        .into());
+    }
+    let last = u64::from(base) + scenarios.saturating_sub(1) as u64;
+    if last > u64::from(u16::MAX) {
+        return Err(UsageError(format!(
+            "--port {base}: the {scenarios} scenarios take ports {base} to {last}; give at most {}",
+            (u64::from(u16::MAX) + 1).saturating_sub(scenarios as u64)
+        ))
+        .into());
+    }
+    Ok(())
 }
 
 /// The directory of the control socket, where the unix scenario puts its sockets too.

@@ -246,7 +246,8 @@ fn listen_addr(s: &str) -> anyhow::Result<SocketAddr> {
 fn seconds(flag: &str, v: f64, min: f64) -> anyhow::Result<Duration> {
     if !v.is_finite() || v < min || v > 86_400.0 {
         return Err(UsageError(format!(
-            "invalid {flag} {v}: give seconds between {min} and 86400"
+            "invalid {flag} {}: give seconds between {min} and 86400",
+            crate::error::shown_number(v)
         ))
         .into());
     }

@@ -64,7 +64,7 @@ pub fn main_as_netstat() -> Option<ExitCode> {
         .and_then(|m| NetstatArgs::from_arg_matches(&m));
     Some(match parsed {
         Ok(a) => exit(run(&a)),
-        Err(e) if e.use_stderr() => usage_error(&e),
+        Err(e) if e.use_stderr() => usage_error(&error::escaped_clap_error(e)),
         Err(e) => {
             let _ = e.print();
             ExitCode::SUCCESS
@@ -80,7 +80,8 @@ pub fn invoked() -> bool {
         .is_some_and(|a| a == "netstat")
 }
 
-/// A usage error as one line and status 2.
+/// A usage error as one line and status 2. `e`'s quoted values are escaped already
+/// ([`error::escaped_clap_error`]).
 pub fn usage_error(e: &clap::Error) -> ExitCode {
     use clap::error::{ContextKind, ErrorKind};
     let line = match e.kind() {
@@ -89,10 +90,7 @@ pub fn usage_error(e: &clap::Error) -> ExitCode {
                 .get(ContextKind::InvalidArg)
                 .map(|v| v.to_string())
                 .unwrap_or_default();
-            format!(
-                "netstat: invalid option '{}' (socket options: {SUPPORTED}; see --help)",
-                text::escape(&arg)
-            )
+            format!("netstat: invalid option '{arg}' (socket options: {SUPPORTED}; see --help)")
         }
         _ => {
             let rendered = e.render().to_string();

@@ -60,6 +60,10 @@ pub fn run(args: &RecordArgs, no_config: bool) -> anyhow::Result<()> {
         tcp_info: args.info,
         memory: args.memory,
     };
+    // Before anything is renamed: a file there that is not a recording is the user's
+    // mistake (exit 2), never moved aside.
+    crate::record::writer::check_rotatable(&path)
+        .map_err(|why| UsageError(format!("--output {shown}: {why}")))?;
     let header = Header::new(interval, collected, SystemTime::now());
     let mut writer = Writer::create(&path, header, max_size)
         .with_context(|| format!("cannot create the recording {shown}"))?;
@@ -129,7 +133,11 @@ fn sync_policy(text: &str) -> anyhow::Result<SyncPolicy> {
 
 fn check_interval(secs: f64) -> anyhow::Result<f64> {
     if !(0.05..=3600.0).contains(&secs) {
-        return Err(UsageError(format!("--interval {secs}: between 0.05 and 3600 seconds")).into());
+        return Err(UsageError(format!(
+            "--interval {}: between 0.05 and 3600 seconds",
+            crate::error::shown_number(secs)
+        ))
+        .into());
     }
     Ok(secs)
 }

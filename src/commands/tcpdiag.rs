@@ -92,9 +92,17 @@ pub fn snapshot_with_file(collector: &mut Collector, path: &Path) -> anyhow::Res
     Ok(snap)
 }
 
+/// A regular file only, opened without blocking: `TCPDIAG_FILE=FIFO` waited for a writer
+/// forever, and a device was read up to the limit.
 fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
-    let f = std::fs::File::open(path)?;
+    let f = crate::input::open_regular(path)?;
+    if f.metadata()?.len() > FILE_LIMIT {
+        return Err(std::io::Error::other(format!(
+            "larger than {} MiB",
+            FILE_LIMIT >> 20
+        )));
+    }
     let mut bytes = Vec::new();
     f.take(FILE_LIMIT + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > FILE_LIMIT {

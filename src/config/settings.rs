@@ -124,7 +124,8 @@ impl TuiSettings {
     pub fn clamp_interval(secs: f64) -> Result<Duration, String> {
         if !secs.is_finite() || !(0.2..=60.0).contains(&secs) {
             return Err(format!(
-                "interval must be between 0.2 and 60 seconds, got {secs}"
+                "interval must be between 0.2 and 60 seconds, got {}",
+                crate::error::shown_number(secs)
             ));
         }
         Ok(Duration::from_secs_f64(secs))

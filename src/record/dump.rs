@@ -74,6 +74,12 @@ pub fn run(args: &DumpArgs, path: &Path, no_config: bool) -> anyhow::Result<()> 
             gap_text(g)
         ));
     }
+    if !args.quiet
+        && let Some(t) = &args.at
+        && let Some(note) = past_end_note(&rec, t)
+    {
+        text::stderr_line(&note);
+    }
     let mut snap = rec.moment(i)?;
     snap.sockets.retain(|s| wanted(&query, s));
     ss_order(&mut snap.sockets);
@@ -133,6 +139,21 @@ pub fn gap_text(g: &super::reader::Gap) -> String {
         format_rfc3339(g.to),
         super::when::format_span(std::time::Duration::from_secs(secs))
     )
+}
+
+/// A note when TIME is later than the recording's last frame by more than an interval: what
+/// is printed is then the last moment recorded, which TIME's sockets need not be.
+pub fn past_end_note(rec: &Recording, t: &str) -> Option<String> {
+    let at = parse_moment(t, rec.start()).ok()?;
+    let past = at.duration_since(rec.end()).ok()?;
+    (past > rec.header.interval).then(|| {
+        format!(
+            "note: the recording ends at {}, {} before {}; showing its last moment",
+            format_rfc3339(rec.end()),
+            super::when::format_span(past),
+            text::escape(t)
+        )
+    })
 }
 
 /// The frame a TIME names: the last one taken at or before it.

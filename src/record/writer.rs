@@ -2,7 +2,7 @@
 //! at most a GENERATIONS-th of the size limit, so the newest data always fits within it.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -63,6 +63,8 @@ impl Writer {
     /// appended to: its header may not match).
     pub fn create(path: &Path, header: Header, max_size: u64) -> io::Result<Writer> {
         if path.exists() {
+            check_rotatable(path)
+                .map_err(|why| io::Error::new(io::ErrorKind::AlreadyExists, why))?;
             rotate(path)?;
         }
         let (file, len) = start(path, &header)?;
@@ -200,6 +202,33 @@ pub fn generation(path: &Path, n: u32) -> PathBuf {
     let mut s = path.as_os_str().to_owned();
     s.push(format!(".{n}"));
     PathBuf::from(s)
+}
+
+/// Rotation renames FILE and its generations and drops the oldest: only earlier recordings
+/// may be there. `record -o notes.txt`, `-o DIR` or `-o /dev/full` moved that file aside (and
+/// a later run dropped it). An empty file, or one cut inside the magic, passes: it is what a
+/// recorder stopped at its first write leaves. Err: why not, one line naming the file.
+pub fn check_rotatable(path: &Path) -> Result<(), String> {
+    for n in 0..GENERATIONS {
+        let p = generation(path, n);
+        if fs::symlink_metadata(&p).is_err() {
+            continue;
+        }
+        let shown = crate::text::escape(&p.to_string_lossy()).into_owned();
+        let mut head = Vec::with_capacity(frame::MAGIC.len());
+        let read = crate::input::open_regular(&p)
+            .and_then(|f| f.take(frame::MAGIC.len() as u64).read_to_end(&mut head));
+        let why = match read {
+            Err(e) => e.to_string(),
+            Ok(_) if frame::MAGIC.starts_with(&head) => continue,
+            Ok(_) => "it is not a sockeye recording".to_string(),
+        };
+        return Err(format!(
+            "{shown} is in the way: {why}, and rotation would move it; remove it or choose \
+             another --output"
+        ));
+    }
+    Ok(())
 }
 
 /// FILE → FILE.1 → … ; the oldest generation is dropped. The directory is synced so the

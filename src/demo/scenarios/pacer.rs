@@ -3,6 +3,10 @@
 use std::time::{Duration, Instant};
 
 /// A steady schedule of events at `rate` per second, without bursts after a pause.
+/// The slowest schedule kept: an event a day. A slower rate (any positive number passes the
+/// rate checks) means no event at all.
+pub const LONGEST_INTERVAL: Duration = Duration::from_secs(86_400);
+
 pub struct Pacer {
     pub rate: f64,
     /// The rate a reset goes back to.
@@ -27,8 +31,15 @@ impl Pacer {
         self.next = now;
     }
 
+    /// None: no event is ever due: rate 0, or slower than one per [`LONGEST_INTERVAL`]
+    /// (whose 1/rate could overflow `Duration`, or `Instant` when added).
     fn interval(&self) -> Option<Duration> {
-        (self.rate > 0.0).then(|| Duration::from_secs_f64(1.0 / self.rate))
+        if self.rate <= 0.0 {
+            return None;
+        }
+        Duration::try_from_secs_f64(1.0 / self.rate)
+            .ok()
+            .filter(|step| *step <= LONGEST_INTERVAL)
     }
 
     /// True when an event is due now; schedules the next one.
@@ -107,6 +118,24 @@ mod tests {
         p.set_rate(0.0, later);
         assert!(!p.due(later + Duration::from_secs(10)));
         assert_eq!(p.until_due(later), None);
+    }
+
+    #[test]
+    fn a_vanishing_rate_is_never_due_and_never_panics() {
+        // `demo --rate 1e-300` and `{"cmd":"rate","per_sec":1e-300}` pass the rate checks
+        // (more than 0); 1/rate seconds overflowed Duration and panicked the scenario thread.
+        let t0 = Instant::now();
+        for rate in [1e-300, f64::MIN_POSITIVE, 5e-324, 1e-19, 1e-10] {
+            let mut p = Pacer::new(rate, 200.0, t0);
+            assert!(!p.due(t0), "{rate}");
+            assert_eq!(p.until_due(t0), None, "{rate}");
+            p.set_rate(1e-300, t0);
+            assert!(!p.due(t0 + Duration::from_secs(3600)), "{rate}");
+        }
+        // One a day is still a schedule.
+        let mut p = Pacer::new(1.0 / 86_400.0, 200.0, t0);
+        assert!(p.due(t0));
+        assert!(!p.due(t0 + Duration::from_secs(3600)));
     }
 
     #[test]

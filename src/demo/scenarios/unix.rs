@@ -186,6 +186,17 @@ fn clear_stale(path: &Path, stream: bool) -> io::Result<()> {
     fs::remove_file(path)
 }
 
+/// `e` naming the socket file it is about (a missing directory is otherwise a bare ENOENT).
+fn at_path(path: &Path, e: io::Error) -> io::Error {
+    io::Error::new(
+        e.kind(),
+        format!(
+            "cannot bind {}: {e}",
+            crate::text::escape(&path.to_string_lossy())
+        ),
+    )
+}
+
 fn listen(path: &Path) -> io::Result<UnixListener> {
     clear_stale(path, true)?;
     let socket = Socket::new(Domain::UNIX, Type::STREAM, None)?;
@@ -354,11 +365,11 @@ impl Unix {
         let stream = dir.join(STREAM_NAME);
         let dgram = dir.join(DGRAM_NAME);
         let sender_path = dir.join(SENDER_NAME);
-        let listener = listen(&stream)?;
+        let listener = listen(&stream).map_err(|e| at_path(&stream, e))?;
         let mut files = vec![Bound::new(stream)?];
-        let receiver = datagram(&dgram)?;
+        let receiver = datagram(&dgram).map_err(|e| at_path(&dgram, e))?;
         files.push(Bound::new(dgram.clone())?);
-        let sender = datagram(&sender_path)?;
+        let sender = datagram(&sender_path).map_err(|e| at_path(&sender_path, e))?;
         files.push(Bound::new(sender_path)?);
         sender.connect(&dgram)?;
         let now = Instant::now();

@@ -54,3 +54,39 @@ fn a_bad_findings_threshold_is_a_config_error_exit_3() {
     );
     assert_eq!(code, 3, "{err}");
 }
+
+#[test]
+fn a_closed_pipe_is_quiet_with_json_too() {
+    // `sockeye check --json | true` printed "sockeye: Broken pipe": serde_json's error hid
+    // the closed pipe from the check for one; the text output was quiet.
+    for json in [true, false] {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_sockeye"));
+        cmd.args([
+            "--no-config",
+            "check",
+            "--window",
+            "0.5",
+            "-t",
+            "sport",
+            "=",
+            ":1",
+        ]);
+        if json {
+            cmd.arg("--json");
+        }
+        let mut child = cmd
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run sockeye");
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("wait");
+        assert_eq!(out.status.code(), Some(3), "json {json}");
+        assert!(
+            out.stderr.is_empty(),
+            "json {json}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

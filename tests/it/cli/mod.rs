@@ -3,6 +3,7 @@ mod completions;
 mod dump;
 mod escaping;
 mod help;
+mod hostile_input;
 mod input_files;
 mod man_page;
 mod usage;

@@ -1,7 +1,7 @@
 //! The control socket: status, every action, and bad requests that must get an error reply
 //! while the demo keeps running.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
@@ -181,6 +181,24 @@ fn bad_requests_get_error_replies_and_the_demo_keeps_running() {
     assert!(demo.is_running());
     let st = demo.request(r#"{"cmd":"status"}"#);
     assert!(ok(&st));
+}
+
+#[test]
+fn a_vanishing_churn_rate_neither_panics_nor_stops_the_scenario() {
+    // `--rate 1e-300` is more than 0, so accepted, and so is `per_sec` 5e-324 on the control
+    // socket; 1/rate seconds overflowed Duration and the time-wait thread panicked.
+    let mut demo = DemoProc::start(&["time-wait", "--rate", "1e-300"]);
+    let r = demo.request(r#"{"cmd":"rate","scenario":"time-wait","per_sec":5e-324}"#);
+    assert!(ok(&r), "{r}");
+    let r = demo.request(r#"{"cmd":"status"}"#);
+    assert!(ok(&r), "{r}");
+    assert!(demo.is_running());
+    assert!(demo.signal(libc::SIGTERM).success());
+    let mut err = String::new();
+    if let Some(mut e) = demo.child.stderr.take() {
+        e.read_to_string(&mut err).unwrap();
+    }
+    assert!(!err.contains("panicked"), "{err}");
 }
 
 #[test]

@@ -183,3 +183,94 @@ fn rotated_files_read_as_one_and_a_gap_is_noted() {
         stderr(&o)
     );
 }
+
+#[test]
+fn record_never_rotates_away_a_file_that_is_not_a_recording() {
+    // `record -o notes.txt` renamed the user's file to notes.txt.1 (a later run's rotation
+    // dropped it); `-o DIR` moved the directory; as root, `-o /dev/full` moved the device.
+    let dir = tempfile::tempdir().unwrap();
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, "precious\n").unwrap();
+    let sub = dir.path().join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    let rec = small_recording(dir.path());
+    // A generation that is not a recording is as much in the way as the file itself.
+    std::fs::write(dir.path().join("small.rec.2"), "also precious\n").unwrap();
+    for (out, in_the_way, why) in [
+        (notes.clone(), notes.clone(), "not a sockeye recording"),
+        (sub.clone(), sub.clone(), "a directory"),
+        (
+            rec.clone(),
+            dir.path().join("small.rec.2"),
+            "not a sockeye recording",
+        ),
+    ] {
+        let o = sockeye(&[
+            "record",
+            "-t",
+            "-q",
+            "--duration",
+            "0",
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{out:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.contains(&format!("{} is in the way", in_the_way.display())) && err.contains(why),
+            "{err}"
+        );
+        assert!(
+            !Path::new(&format!("{}.1", out.display())).exists(),
+            "{out:?} was rotated"
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "precious\n");
+    assert!(sub.is_dir());
+    // An earlier recording is still rotated, as documented.
+    std::fs::remove_file(dir.path().join("small.rec.2")).unwrap();
+    let before = std::fs::read(&rec).unwrap();
+    let o = sockeye(&[
+        "record",
+        "-t",
+        "-q",
+        "--duration",
+        "0",
+        "-o",
+        rec.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read(dir.path().join("small.rec.1")).unwrap(),
+        before
+    );
+}
+
+#[test]
+fn a_moment_after_the_recording_ends_is_noted() {
+    // `--at +1h` on a recording of a second printed its last moment as if it were 1 h in,
+    // silently (a time before the start is refused).
+    let dir = tempfile::tempdir().unwrap();
+    let rec = small_recording(dir.path());
+    let rec = rec.to_str().unwrap();
+    let o = sockeye(&["dump", "-ta", "--from", rec, "--at", "+1h"]);
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("note: the recording ends at") && err.contains("before +1h"),
+        "{err}"
+    );
+    // Within the recording, or with -q: nothing.
+    for args in [&["--at", "+0"][..], &["--at", "+1h", "-q"], &[]] {
+        let mut all = vec!["dump", "-ta", "--from", rec];
+        all.extend_from_slice(args);
+        let o = sockeye(&all);
+        assert!(
+            o.status.success() && o.stderr.is_empty(),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+    }
+}
