@@ -68,7 +68,7 @@ pub fn run(args: &DumpArgs, no_config: bool) -> anyhow::Result<()> {
     let unread = crate::selection::ss::resolve(&args.select).unread;
     let table_opts = TableOptions {
         // ss counts every table it asks, read by sockeye or not.
-        show_netid: plan.query.netids.ss_tables() + unread.len() != 1,
+        show_netid: plan.named_tables.ss_tables() + unread.len() != 1,
         show_state: plan.query.states.single().is_none(),
         header: !args.no_header,
         processes: args.processes,
@@ -276,6 +276,9 @@ fn lock(rows: &Mutex<TableRows>) -> std::sync::MutexGuard<'_, TableRows> {
 /// Everything decided before touching the kernel.
 struct Plan {
     query: Query,
+    /// The tables the flags ask for, before a filter operand narrows them to its family
+    /// (`src netlink:rtnl`): ss decides on the Netid column from these.
+    named_tables: crate::model::NetidSet,
     numeric: bool,
     explain: String,
     /// `-N`: the namespace read (the host's own otherwise).
@@ -292,7 +295,9 @@ impl Plan {
         } else {
             Options::DUMP
         };
-        let selection = Request::from_args(&args.select, &config, options)?.resolve()?;
+        let request = Request::from_args(&args.select, &config, options)?;
+        let named_tables = request.tables;
+        let selection = request.resolve()?;
         let explain = selection.explain();
         let mut query = selection.query;
         query.tcp_info = args.info;
@@ -307,6 +312,7 @@ impl Plan {
         let (netns, host) = super::dump_netns::host_for(args)?;
         Ok(Plan {
             query,
+            named_tables,
             numeric: selection.numeric,
             explain,
             netns,

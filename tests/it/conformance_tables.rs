@@ -317,6 +317,10 @@ fn link_and_netlink_operands_select_as_ss_does() {
     ] {
         same_as_ss(args);
     }
+    // The Netid column follows the tables the flags name, not the one family an operand
+    // leaves: every table here, so ss shows it.
+    let kernel = same_as_ss(&["-a", "src", "netlink:rtnl:kernel"]);
+    assert!(kernel.starts_with("Netid "), "{kernel}");
 }
 
 #[test]
