@@ -33,9 +33,12 @@ pub(super) fn tables_and_families(page: &mut Page) {
          any), as ss; without vsock_diag the tables are empty and --verbose says why. XDP \
          sockets (xdp, --xdp) come from xsk_diag: UNCONN, bound to IFNAME:qQUEUE (* when \
          unbound), Recv-Q their receive memory; without xsk_diag the table is empty and \
-         --verbose says why. The tipc table is asked of the kernel but not decoded yet: where the kernel lacks it (or holds none of its sockets) the table is \
-         empty, as ss prints it, and --verbose says why; otherwise a warning counts the \
-         sockets not shown.",
+         --verbose says why. TIPC sockets (ti_st, ti_dg, ti_rd, ti_sq; --tipc, -f tipc) \
+         come from tipc_diag, split by socket type: local NODE:PORT (the own node address \
+         and port id), the peer's NODE:PORT when connected, queues in messages; \
+         --tipcinfo adds each socket's type, congestion, drops and service names. They are \
+         not shown by default nor by -A all, as with ss; without tipc_diag the tables are \
+         empty and --verbose says why.",
         )
         .para(
             "When a table is named and no state, -l or -a is given, each table shows ss's \
