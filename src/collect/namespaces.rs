@@ -5,7 +5,8 @@
 //! and inode. The host's own namespace is one of them.
 
 use std::io;
-use std::os::unix::fs::MetadataExt;
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use super::host::Host;
@@ -105,6 +106,56 @@ pub enum NetnsError {
         path: String,
         source: io::Error,
     },
+    #[error("-N {arg}: {path} is not a network namespace ({why})")]
+    NotNetns {
+        arg: String,
+        path: String,
+        why: &'static str,
+    },
+}
+
+impl NetnsError {
+    /// What the user typed is wrong (exit 2), rather than a namespace that cannot be read.
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            NetnsError::BadPid { .. } | NetnsError::NotNetns { .. }
+        )
+    }
+}
+
+/// `f_type` of the namespace filesystem (nsfs), which /proc/PID/ns/* and bind mounts of
+/// them (/run/netns/NAME) are on.
+const NSFS_MAGIC: i64 = 0x6e73_6673;
+/// `ioctl(NS_GET_NSTYPE)`: the kind of namespace a nsfs file is (Linux 4.11).
+const NS_GET_NSTYPE: libc::c_ulong = 0xb703;
+
+/// Why `path` cannot be a network namespace, if it cannot: checked before entering it, so a
+/// FIFO is not opened (that blocks until a writer comes) and an ordinary file is not called
+/// a namespace the kernel refused.
+fn not_a_netns(path: &Path, meta: &std::fs::Metadata) -> Option<&'static str> {
+    if !meta.file_type().is_file() {
+        return Some(if meta.is_dir() {
+            "a directory"
+        } else {
+            "not a namespace file"
+        });
+    }
+    let c_path = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).ok()?;
+    // SAFETY: a NUL-terminated path and a statfs struct to fill.
+    let mut fs: libc::statfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statfs(c_path.as_ptr(), &mut fs) } == 0 && fs.f_type as i64 != NSFS_MAGIC {
+        return Some("not a namespace file");
+    }
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+        .ok()?;
+    // SAFETY: an open fd; NS_GET_NSTYPE takes no argument. Kernels without it say ENOTTY:
+    // then nothing is known here and entering the namespace will tell.
+    let kind = unsafe { libc::ioctl(file.as_raw_fd(), NS_GET_NSTYPE) };
+    (kind >= 0 && kind != libc::CLONE_NEWNET).then_some("another kind of namespace")
 }
 
 /// Resolve a `-N`/`--net` argument: `pid:PID`, a path (anything with a `/`), or a name under
@@ -131,10 +182,17 @@ pub fn resolve(arg: &str) -> Result<Netns, NetnsError> {
         )
     };
     let meta = std::fs::metadata(&path).map_err(|source| NetnsError::Open {
-        arg: shown,
+        arg: shown.clone(),
         path: crate::text::escape(&path.to_string_lossy()).into_owned(),
         source,
     })?;
+    if let Some(why) = not_a_netns(&path, &meta) {
+        return Err(NetnsError::NotNetns {
+            arg: shown,
+            path: crate::text::escape(&path.to_string_lossy()).into_owned(),
+            why,
+        });
+    }
     let mut ns = Netns {
         dev: meta.dev(),
         inode: meta.ino(),

@@ -43,7 +43,7 @@ pub fn one_netns(
     coverage: Coverage,
     t: &Thresholds,
 ) -> anyhow::Result<Checked> {
-    let ns = namespaces::resolve(name)?;
+    let ns = namespaces::resolve(name).map_err(super::dump_netns::usage_or_not)?;
     let host = ns
         .host()
         .with_context(|| format!("cannot enter network namespace {}", escape(&ns.label())))?;

@@ -26,11 +26,21 @@ pub fn host_for(args: &DumpArgs) -> anyhow::Result<(Option<Arc<NetnsTag>>, Host)
     let Some(arg) = &args.net else {
         return Ok((None, Host::current()));
     };
-    let ns: Netns = namespaces::resolve(arg)?;
+    let ns: Netns = namespaces::resolve(arg).map_err(usage_or_not)?;
     let host = ns
         .host()
         .with_context(|| format!("cannot enter network namespace {}", escape(&ns.label())))?;
     Ok((Some(Arc::new(tag_of(&ns))), host))
+}
+
+/// A `-N` argument's error: a usage error (exit 2) when what was typed cannot name a
+/// network namespace.
+pub fn usage_or_not(e: namespaces::NetnsError) -> anyhow::Error {
+    if e.is_usage() {
+        crate::error::UsageError(e.to_string()).into()
+    } else {
+        e.into()
+    }
 }
 
 /// A collector of `host`, tagging every socket with `-N`'s namespace when there is one.

@@ -295,3 +295,49 @@ fn what_acts_on_live_sockets_is_refused_with_a_recording() {
     let o = sockeye(&["dump", "-t", "--from", rec, "-r", "-H"]);
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+#[test]
+fn a_net_argument_that_is_no_network_namespace_is_a_usage_error() {
+    // -N FIFO hung forever (opening it waits for a writer); -N /etc/passwd said "cannot enter
+    // network namespace net:[INODE]"; -N pid:abc exited 1.
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+    let fifo = fifo.to_str().unwrap();
+    let dir_arg = dir.path().to_str().unwrap();
+    for (arg, says) in [
+        (fifo, "not a namespace file"),
+        ("/etc/passwd", "not a namespace file"),
+        (dir_arg, "a directory"),
+        ("/proc/self/ns/uts", "another kind of namespace"),
+        ("pid:abc", "not a pid"),
+    ] {
+        let mut child = Command::new(BIN)
+            .args(["dump", "-tan", "-N", arg])
+            .env("HOME", "/nonexistent")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run sockeye");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                break status;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("-N {arg}: still running after 20 s");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        assert_eq!(status.code(), Some(2), "-N {arg}: {err}");
+        assert_eq!(err.lines().count(), 1, "-N {arg}: {err}");
+        assert!(err.contains(says), "-N {arg}: {err}");
+    }
+}
