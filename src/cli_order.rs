@@ -40,6 +40,13 @@ pub fn ss_personality(
         .and_then(|a| std::path::Path::new(a).file_name())
         .is_some_and(|n| n == "ss");
     if is_ss {
+        // `ss -V` prints the version wherever it stands among the options, as ss's getopt
+        // loop does: here sockeye's own, not iproute2's.
+        if args[1..].iter().any(|a| a == "-V" || a == "--version") {
+            args.truncate(1);
+            args.push("--version".into());
+            return args;
+        }
         args.insert(1, "dump".into());
     }
     args
@@ -121,6 +128,10 @@ mod tests {
             os(&["/usr/local/bin/ss", "dump", "-tan"])
         );
         assert_eq!(ss_personality(os(&["ss"])), os(&["ss", "dump"]));
+        assert_eq!(
+            ss_personality(os(&["/usr/local/bin/ss", "-tan", "-V"])),
+            os(&["/usr/local/bin/ss", "--version"])
+        );
         assert_eq!(
             ss_personality(os(&["sockeye", "-V"])),
             os(&["sockeye", "-V"])

@@ -54,7 +54,7 @@ pub fn main_as_netstat() -> Option<ExitCode> {
     }
     let cmd = NetstatArgs::augment_args(
         clap::Command::new("netstat")
-            .version(env!("CARGO_PKG_VERSION"))
+            .version(concat!("(sockeye) ", env!("SOCKEYE_VERSION")))
             .about("sockeye's netstat: net-tools netstat's socket listing")
             .infer_long_args(true),
     );

@@ -158,6 +158,14 @@ fn a_link_named_ss_is_dump() {
         "{text}"
     );
     assert_eq!(text.lines().count(), 1);
+    // `ss -V` prints a version wherever it stands (sockeye's, not iproute2's).
+    let o = Command::new(&link)
+        .args(["-tan", "-V"])
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(text.starts_with("sockeye "), "{text}");
 }
 
 #[test]
