@@ -214,6 +214,36 @@ pub enum Endpoint {
     Nothing,
 }
 
+impl Endpoint {
+    /// One end in a line of prose (findings, kill plans, `--between`): `addr:port` (IPv6
+    /// bracketed), a unix path escaped for a terminal (`* INODE` when unnamed), or the
+    /// family's own pair of numbers as ss prints it.
+    pub fn label(&self) -> String {
+        match self {
+            Endpoint::Inet {
+                addr: IpAddr::V6(a),
+                port,
+            } => format!("[{a}]:{port}"),
+            Endpoint::Inet { addr, port } => format!("{addr}:{port}"),
+            Endpoint::Unix { path, inode } => match path {
+                Some(p) => crate::text::escape(p).into_owned(),
+                None => format!("* {inode}"),
+            },
+            Endpoint::Link {
+                protocol, ifindex, ..
+            } => format!("{protocol}:{ifindex}"),
+            Endpoint::Netlink {
+                protocol, portid, ..
+            } => format!("{protocol}:{portid}"),
+            Endpoint::NetlinkPeer { group, portid } => format!("{group}:{portid}"),
+            Endpoint::Vsock { cid, port } => format!("{cid}:{port}"),
+            Endpoint::Xdp { ifindex, queue } => format!("{ifindex}:q{queue}"),
+            Endpoint::Tipc { node, port } => format!("{node}:{port}"),
+            Endpoint::Nothing => "*".to_string(),
+        }
+    }
+}
+
 /// Socket timer as ss prints it: `timer:(kind,remaining,retrans)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TimerKind {
@@ -1001,6 +1031,32 @@ impl Snapshot {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_endpoint_labels_as_one_escaped_word() {
+        let v4 = Endpoint::Inet {
+            addr: "127.0.0.1".parse().unwrap(),
+            port: 80,
+        };
+        let v6 = Endpoint::Inet {
+            addr: "::1".parse().unwrap(),
+            port: 443,
+        };
+        assert_eq!(v4.label(), "127.0.0.1:80");
+        assert_eq!(v6.label(), "[::1]:443");
+        let hostile = Endpoint::Unix {
+            path: Some("/run/a\x1b[2Jb\n".into()),
+            inode: 7,
+        };
+        assert_eq!(hostile.label(), "/run/a\\x1b[2Jb\\n");
+        let unnamed = Endpoint::Unix {
+            path: None,
+            inode: 42,
+        };
+        assert_eq!(unnamed.label(), "* 42");
+        assert_eq!(Endpoint::Vsock { cid: 3, port: 9 }.label(), "3:9");
+        assert_eq!(Endpoint::Nothing.label(), "*");
+    }
 
     /// The live view holds two 100,000-socket tables: every byte here is ~200 KB of RSS, and
     /// each pass over the table streams it through the cache.

@@ -139,23 +139,5 @@ pub(crate) fn describe(s: &Socket) -> String {
 }
 
 fn endpoint(e: &Endpoint) -> String {
-    match e {
-        Endpoint::Inet { addr, port } if addr.is_ipv6() => format!("[{addr}]:{port}"),
-        Endpoint::Inet { addr, port } => format!("{addr}:{port}"),
-        Endpoint::Unix { path, inode } => match path {
-            Some(p) => text::escape(p).into_owned(),
-            None => format!("* {inode}"),
-        },
-        Endpoint::Link {
-            protocol, ifindex, ..
-        } => format!("{protocol}:{ifindex}"),
-        Endpoint::Netlink {
-            protocol, portid, ..
-        } => format!("{protocol}:{portid}"),
-        Endpoint::NetlinkPeer { group, portid } => format!("{group}:{portid}"),
-        Endpoint::Vsock { cid, port } => format!("{cid}:{port}"),
-        Endpoint::Xdp { ifindex, queue } => format!("{ifindex}:q{queue}"),
-        Endpoint::Tipc { node, port } => format!("{node}:{port}"),
-        Endpoint::Nothing => "*".to_string(),
-    }
+    e.label()
 }

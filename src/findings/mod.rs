@@ -306,27 +306,7 @@ pub(crate) fn key_of(s: &Socket) -> SockKey {
 
 /// `addr:port` (IPv6 bracketed) or a unix path, escaped for output.
 pub(crate) fn endpoint(e: &Endpoint) -> String {
-    match e {
-        Endpoint::Inet { addr, port } => match addr {
-            std::net::IpAddr::V4(a) => format!("{a}:{port}"),
-            std::net::IpAddr::V6(a) => format!("[{a}]:{port}"),
-        },
-        Endpoint::Unix { path, inode } => match path {
-            Some(p) => crate::text::escape(p).into_owned(),
-            None => format!("* {inode}"),
-        },
-        Endpoint::Link {
-            protocol, ifindex, ..
-        } => format!("{protocol}:{ifindex}"),
-        Endpoint::Netlink {
-            protocol, portid, ..
-        } => format!("{protocol}:{portid}"),
-        Endpoint::NetlinkPeer { group, portid } => format!("{group}:{portid}"),
-        Endpoint::Vsock { cid, port } => format!("{cid}:{port}"),
-        Endpoint::Xdp { ifindex, queue } => format!("{ifindex}:q{queue}"),
-        Endpoint::Tipc { node, port } => format!("{node}:{port}"),
-        Endpoint::Nothing => "*".to_string(),
-    }
+    e.label()
 }
 
 /// `("cmd",pid=N)` for the first holder, escaped; empty when no process is known.

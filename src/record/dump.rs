@@ -263,26 +263,12 @@ fn between_out(
 
 fn endpoint(e: &Endpoint) -> String {
     match e {
-        Endpoint::Inet {
-            addr: IpAddr::V6(a),
-            port,
-        } => format!("[{a}]:{port}"),
-        Endpoint::Inet { addr, port } => format!("{addr}:{port}"),
-        Endpoint::Unix { path, inode } => match path {
-            Some(p) => format!("{} {inode}", text::escape(p)),
-            None => format!("* {inode}"),
-        },
-        Endpoint::Link {
-            protocol, ifindex, ..
-        } => format!("{protocol}:{ifindex}"),
-        Endpoint::Netlink {
-            protocol, portid, ..
-        } => format!("{protocol}:{portid}"),
-        Endpoint::NetlinkPeer { group, portid } => format!("{group}:{portid}"),
-        Endpoint::Vsock { cid, port } => format!("{cid}:{port}"),
-        Endpoint::Xdp { ifindex, queue } => format!("{ifindex}:q{queue}"),
-        Endpoint::Tipc { node, port } => format!("{node}:{port}"),
-        Endpoint::Nothing => "*".to_string(),
+        // Sockets bound to one path are told apart by their inodes.
+        Endpoint::Unix {
+            path: Some(_),
+            inode,
+        } => format!("{} {inode}", e.label()),
+        _ => e.label(),
     }
 }
 
