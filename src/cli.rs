@@ -342,11 +342,16 @@ pub struct DumpArgs {
     pub dry_run: bool,
     /// Read a recording made by `sockeye record` instead of the kernel.
     // What acts on the kernel's live sockets (follow, close, -D, SELinux, the source) means
-    // nothing for a recording: refused rather than silently ignored.
+    // nothing for a recording: refused rather than silently ignored. -K's companions are
+    // named too: clap lets an argument's `requires` go unchecked when what it requires
+    // conflicts with an argument given, so `--from F --dry-run` would pass unnoticed.
     #[arg(
         long,
         value_name = "FILE",
-        conflicts_with_all = ["events", "kill", "diag", "context", "contexts", "source"]
+        conflicts_with_all = [
+            "events", "kill", "kill_all", "kill_listeners", "dry_run", "diag", "context",
+            "contexts", "source"
+        ]
     )]
     pub from: Option<PathBuf>,
     /// With --from: the moment to print, RFC 3339, HH:MM[:SS] (local time on the

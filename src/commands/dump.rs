@@ -131,7 +131,7 @@ pub fn run(args: &DumpArgs, no_config: bool) -> anyhow::Result<()> {
 }
 
 /// The cells' context: numeric ports or not, and host names with `-r`.
-fn cell_ctx(args: &DumpArgs, numeric: bool, source: Source) -> CellCtx {
+pub(crate) fn cell_ctx(args: &DumpArgs, numeric: bool, source: Source) -> CellCtx {
     let ctx = CellCtx::new(numeric, source);
     if args.resolve {
         ctx.with_host_names(crate::output::resolve::HostNames::default())
@@ -140,7 +140,7 @@ fn cell_ctx(args: &DumpArgs, numeric: bool, source: Source) -> CellCtx {
     }
 }
 
-fn resolver_notice(ctx: &CellCtx) {
+pub(crate) fn resolver_notice(ctx: &CellCtx) {
     if ctx.resolver_gave_up() {
         crate::text::stderr_line(&format!(
             "sockeye: the resolver did not answer within {} s; the other addresses are shown \

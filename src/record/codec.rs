@@ -452,6 +452,14 @@ fn get_tcp_info(d: &mut Dec) -> Result<TcpInfo, DecodeError> {
         };
     }
     tcp_info_fields!(get);
+    // What the format does not hold reads as what shows nothing, never as a value the
+    // kernel would not give: ss and dump print `reordering:N` unless N is 3 (the default;
+    // the kernel never reports 0), and print the scales only with tcpi_options' window
+    // scaling bit, which the kernel sets whenever it sends scales that are not 0.
+    i.reordering = 3;
+    if i.snd_wscale != 0 || i.rcv_wscale != 0 {
+        i.options |= crate::model::tcpi_opt::WSCALE;
+    }
     Ok(i)
 }
 

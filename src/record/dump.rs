@@ -15,7 +15,6 @@ use crate::cli::DumpArgs;
 use crate::collect::Query;
 use crate::error::UsageError;
 use crate::model::{Endpoint, Socket, Source};
-use crate::output::columns::CellCtx;
 use crate::output::json::{JsonOptions, SocketJson, write_json};
 use crate::output::summary::Summary;
 use crate::output::table::{TableOptions, ss_order, write_table};
@@ -30,6 +29,10 @@ pub fn run(args: &DumpArgs, path: &Path, no_config: bool) -> anyhow::Result<()> 
         Options::DUMP
     };
     let selection = Request::from_args(&args.select, &config, options)?.resolve()?;
+    refuse_unrecorded(args)?;
+    if args.between.is_some() {
+        refuse_with_between(args)?;
+    }
     if args.explain {
         let mut out = io::stdout().lock();
         writeln!(out, "{}", selection.explain())?;
@@ -106,14 +109,66 @@ pub fn run(args: &DumpArgs, path: &Path, no_config: bool) -> anyhow::Result<()> 
             extended: args.extended,
             info: args.info,
             memory: args.memory,
+            oneline: args.oneline,
             screen_width: if is_tty { terminal_width() } else { None },
             ..TableOptions::default()
         };
-        let ctx = CellCtx::new(selection.numeric, snap.source);
+        let ctx = crate::commands::dump::cell_ctx(args, selection.numeric, snap.source);
         write_table(&mut w, &snap.sockets, &ctx, &opts)?;
+        w.flush()?;
+        crate::commands::dump::resolver_notice(&ctx);
     }
     w.flush()?;
     Ok(())
+}
+
+/// Dump flags showing what a recording does not keep (it keeps what `-p`, `-i` and `-m`
+/// collect, and the rest of a socket's row): refused, where printing the moment without
+/// them would pass for an answer.
+fn refuse_unrecorded(args: &DumpArgs) -> Result<(), UsageError> {
+    let flag = [
+        (args.threads, "-T (thread ids)"),
+        (args.tos, "--tos"),
+        (args.cgroup, "--cgroup"),
+        (args.inet_sockopt, "--inet-sockopt"),
+        (args.tipcinfo, "--tipcinfo"),
+        (args.bpf, "-b (BPF filters)"),
+    ]
+    .into_iter()
+    .find_map(|(on, f)| on.then_some(f));
+    match flag {
+        Some(f) => Err(UsageError(format!(
+            "--from: a recording does not keep what {f} shows (only what -p, -i and -m collect)"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// `--between` lists changes, one line each (or JSON): a summary, or the table's extra
+/// fields on the text lines, are not what it prints.
+fn refuse_with_between(args: &DumpArgs) -> Result<(), UsageError> {
+    if args.summary {
+        return Err(UsageError(
+            "--between lists the sockets that appeared or vanished; -s summarises one moment \
+             (use --at)"
+                .into(),
+        ));
+    }
+    let extra = [
+        (args.processes, "-p"),
+        (args.options, "-o"),
+        (args.extended, "-e"),
+        (args.info, "-i"),
+        (args.memory, "-m"),
+    ]
+    .into_iter()
+    .find_map(|(on, f)| on.then_some(f));
+    match extra {
+        Some(f) if !args.json => Err(UsageError(format!(
+            "--between prints one line a socket, without what {f} shows: add --json for it"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// The recording, its warnings (a damaged tail) reported; errors classed for the exit code.

@@ -28,8 +28,8 @@ pub enum ReadError {
     },
     #[error("{path}: {source}")]
     Header { path: String, source: HeaderError },
-    #[error("{path}: no complete frame (the file is cut before its first one)")]
-    NoFrame { path: String },
+    #[error("{path}: no complete frame ({why})")]
+    NoFrame { path: String, why: String },
     #[error("{path}: {why} at byte offset {offset}")]
     Frame {
         path: String,
@@ -156,7 +156,7 @@ impl Recording {
         let shown = crate::text::escape(&path.to_string_lossy()).into_owned();
         let mut rec = Recording::build(parts, warnings);
         if rec.index.is_empty() {
-            return Err(ReadError::NoFrame { path: shown });
+            return Err(no_frame(shown, &rec.warnings));
         }
         rec.live = Some(path.to_path_buf());
         Ok(rec)
@@ -167,7 +167,7 @@ impl Recording {
         let shown = crate::text::escape(&path.to_string_lossy()).into_owned();
         let rec = Recording::build(vec![Part::open(path)?], Vec::new());
         if rec.index.is_empty() {
-            return Err(ReadError::NoFrame { path: shown });
+            return Err(no_frame(shown, &rec.warnings));
         }
         Ok(rec)
     }
@@ -463,6 +463,24 @@ impl Recording {
             table.apply(&f.body);
         }
         Ok(out)
+    }
+}
+
+/// No frame read: why, in the one line the error is. The first frame failing its checksum
+/// (or not decoding) is damage, not a cut, and its offset is what to look at.
+fn no_frame(path: String, warnings: &[String]) -> ReadError {
+    let damage = warnings
+        .last()
+        .filter(|w| !w.contains(": truncated "))
+        .map(|w| {
+            let w = w.strip_prefix(&format!("{path}: ")).unwrap_or(w);
+            w.split_once("; the ")
+                .map_or(w, |(what, _)| what)
+                .to_string()
+        });
+    ReadError::NoFrame {
+        why: damage.unwrap_or_else(|| "the file is cut before its first one".into()),
+        path,
     }
 }
 

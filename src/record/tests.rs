@@ -60,6 +60,8 @@ fn rich() -> Socket {
         rtt_us: 123,
         bytes_acked: u64::MAX,
         app_limited: true,
+        // What a moment read back gives for a field the format does not hold.
+        reordering: 3,
         ..TcpInfo::default()
     }));
     s.memory = Some(Box::new(MemInfo {
@@ -592,4 +594,36 @@ fn a_reused_seal_buffer_gives_the_same_bytes() {
             payload
         );
     }
+}
+
+/// tcp_info read back prints as it printed live for the fields the format holds: the window
+/// scales (recorded) keep their `wscale:` (tcpi_options is not recorded), and reordering
+/// (not recorded) does not print as `reordering:0`, a value the kernel never gives.
+#[test]
+fn recorded_tcp_info_prints_wscale_and_no_invented_reordering() {
+    let mut s = rich();
+    let live = TcpInfo {
+        congestion: Some("cubic".into()),
+        snd_wscale: 7,
+        rcv_wscale: 10,
+        rto_us: 204_000,
+        options: crate::model::tcpi_opt::WSCALE,
+        reordering: 3,
+        ..TcpInfo::default()
+    };
+    use super::codec::{Dec, Enc, get_socket, put_socket};
+    s.tcp_info = Some(Box::new(live.clone()));
+    let mut e = Enc::default();
+    put_socket(&mut e, &s);
+    let netids: Vec<Option<Netid>> = Netid::ALL.iter().copied().map(Some).collect();
+    let got = get_socket(&mut Dec::new(&e.buf), &netids).unwrap();
+    let got = got.tcp_info.unwrap();
+    let text = |i: &TcpInfo| {
+        let mut out = String::new();
+        crate::output::format::push_tcp_info(&mut out, i, TcpState::Established, true, false);
+        out
+    };
+    assert_eq!(text(&got), text(&live));
+    assert!(text(&got).contains(" wscale:7,10"), "{}", text(&got));
+    assert!(!text(&got).contains("reordering"), "{}", text(&got));
 }

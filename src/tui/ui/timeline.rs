@@ -38,8 +38,11 @@ pub fn render(area: Rect, buf: &mut Buffer, r: &ReplayView, st: &Styles) {
     buf.set_line(area.x, area.y, &line, area.width);
 }
 
+/// How far `b` is past `a`, to the nearest second: frames come a few microseconds early or
+/// late, and a frame taken 2.9996 s in (what `g +3s` lands on) read "+2s".
 fn since(a: SystemTime, b: SystemTime) -> std::time::Duration {
-    b.duration_since(a).unwrap_or_default()
+    let ms = b.duration_since(a).unwrap_or_default().as_millis();
+    std::time::Duration::from_secs(u64::try_from((ms + 500) / 1000).unwrap_or(u64::MAX))
 }
 
 fn timeline(r: &ReplayView, st: &Styles, width: usize) -> Line<'static> {
@@ -106,4 +109,21 @@ fn bar(p: &crate::tui::replay::Position, w: usize, st: &Styles) -> Vec<Span<'sta
         Span::styled("●", st.accent()),
         Span::styled(after, st.dim()),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::since;
+    use std::time::{Duration, SystemTime};
+
+    #[test]
+    fn the_offset_rounds_to_the_nearest_second() {
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let at = |us: u64| since(t0, t0 + Duration::from_micros(us)).as_secs();
+        assert_eq!(at(2_999_600), 3);
+        assert_eq!(at(3_000_000), 3);
+        assert_eq!(at(3_400_000), 3);
+        assert_eq!(at(3_600_000), 4);
+        assert_eq!(since(t0 + Duration::from_secs(1), t0), Duration::ZERO);
+    }
 }

@@ -279,6 +279,11 @@ fn what_acts_on_live_sockets_is_refused_with_a_recording() {
         &["-Z"],
         &["-z"],
         &["--source", "proc"],
+        // -K's companions without -K: clap skips `requires` when the required -K conflicts
+        // with --from, so these printed the recording with status 0.
+        &["--dry-run", "sport", "=", ":1"],
+        &["--kill-all"],
+        &["--kill-listeners", "sport", "=", ":1"],
     ] {
         let mut args = vec!["dump", "-t", "--from", rec];
         args.extend_from_slice(flags);
@@ -293,6 +298,53 @@ fn what_acts_on_live_sockets_is_refused_with_a_recording() {
     }
     assert!(!diag.exists());
     let o = sockeye(&["dump", "-t", "--from", rec, "-r", "-H"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn what_a_recording_does_not_keep_is_refused_not_ignored() {
+    // `dump --from R --tos` (and -T, --cgroup, --inet-sockopt, --tipcinfo, -b) printed the
+    // moment without what the flag shows, with status 0; `--between` dropped -s and, on its
+    // text lines, -p -o -e -i -m the same way.
+    let dir = tempfile::tempdir().unwrap();
+    let rec = dir.path().join("r.rec");
+    let rec = rec.to_str().unwrap();
+    let o = sockeye(&["record", "-q", "-t", "-o", rec, "--duration", "0"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for (flags, says) in [
+        (&["--tos"][..], "does not keep what --tos shows"),
+        (&["-T"], "does not keep what -T"),
+        (&["--cgroup"], "does not keep what --cgroup"),
+        (&["--inet-sockopt"], "does not keep what --inet-sockopt"),
+        (&["--tipcinfo"], "does not keep what --tipcinfo"),
+        (&["-b"], "does not keep what -b"),
+        (
+            &["--between", "+0", "+1s", "-s"],
+            "-s summarises one moment",
+        ),
+        (&["--between", "+0", "+1s", "-p"], "add --json"),
+        (&["--between", "+0", "+1s", "-i"], "add --json"),
+    ] {
+        let mut args = vec!["dump", "-t", "--from", rec];
+        args.extend_from_slice(flags);
+        let o = sockeye(&args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{flags:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{flags:?}: {err}");
+        assert!(err.contains(says), "{flags:?}: {err}");
+        assert!(o.stdout.is_empty(), "{flags:?}");
+    }
+    let o = sockeye(&[
+        "dump",
+        "-t",
+        "--from",
+        rec,
+        "--between",
+        "+0",
+        "+1s",
+        "-p",
+        "--json",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
 }
 

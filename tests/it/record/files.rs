@@ -90,6 +90,21 @@ fn a_cut_tail_reads_up_to_the_cut_with_a_warning() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("no complete frame"), "{}", stderr(&o));
 
+    // The first frame damaged, not cut: the line says so and where (it said "the file is
+    // cut before its first one").
+    let mut damaged = data.clone();
+    damaged[first + 10] ^= 0xff;
+    std::fs::write(&cut, &damaged).unwrap();
+    let o = from(&cut);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("no complete frame"), "{err}");
+    assert!(
+        err.contains(&format!("checksum mismatch) at byte offset {first}")),
+        "{err}"
+    );
+
     // A time before the recording: a usage error.
     let o = sockeye(&[
         "dump",

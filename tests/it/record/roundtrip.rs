@@ -187,3 +187,34 @@ fn dump_from_at_equals_what_was_live() {
     assert!(rec.warnings.is_empty(), "{:?}", rec.warnings);
     drop(pair.server);
 }
+
+/// `dump --from -i -O` prints each socket on one line, as live (-O was ignored: tcp_info
+/// went on a continuation line).
+#[test]
+fn dump_from_takes_oneline() {
+    let dir = tempfile::tempdir().unwrap();
+    let path: PathBuf = dir.path().join("s.rec");
+    let pair = estab_unread(IpAddr::V4(Ipv4Addr::LOCALHOST), 10);
+    let filter = port_filter([pair.port]);
+    let mut rec_args = words(&["record", "-q", "-t", "-i", "--duration", "0", "-o"]);
+    rec_args.push(path.to_string_lossy().into_owned());
+    rec_args.extend_from_slice(&filter);
+    let o = sockeye(&rec_args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let dump = |flags: &[&str]| {
+        let mut a = words(&["dump", "--from", path.to_str().unwrap()]);
+        a.extend(words(flags));
+        a.extend_from_slice(&filter);
+        let o = sockeye(&a);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let two = dump(&["-tni"]);
+    assert!(two.lines().any(|l| l.starts_with('\t')), "{two}");
+    let one = dump(&["-tniO"]);
+    assert!(!one.lines().any(|l| l.starts_with('\t')), "{one}");
+    // The header and the two ends (no -a: not the listener), tcp_info on each row.
+    assert_eq!(one.lines().count(), 3, "{one}");
+    assert!(one.lines().skip(1).all(|l| l.contains(" cwnd:")), "{one}");
+    drop(pair);
+}
