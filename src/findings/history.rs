@@ -145,7 +145,10 @@ pub(super) fn kept(s: &Socket, rates: bool) -> bool {
         Netid::Tcp => match s.state {
             TcpState::Listen | TcpState::CloseWait | TcpState::FinWait2 => true,
             TcpState::Established => queued || (rates && s.tcp_info.is_some()),
-            _ => false,
+            // Every other connection (SYN-SENT, FIN-WAIT-1, LAST-ACK …: where a dead peer
+            // shows) is a per-peer retransmit baseline when it has tcp_info.
+            TcpState::TimeWait => false,
+            _ => rates && s.tcp_info.is_some(),
         },
         Netid::Udp => s.memory.is_some() || queued,
         Netid::UnixStream | Netid::UnixSeqpacket => s.state == TcpState::Listen,
@@ -245,6 +248,22 @@ mod tests {
         assert_eq!(lean.sockets.len(), 1);
         assert!(lean.sockets[0].tcp_info.is_none());
         assert_eq!(lean.sockets[0].recv_q, Some(5));
+    }
+
+    #[test]
+    fn connections_in_any_state_with_tcp_info_are_a_rates_baseline() {
+        // SYN-SENT toward a peer that drops SYNs: its retransmits count in the per-peer rate
+        // only if the window's first snapshot keeps its tcp_info.
+        let syn = tcp(TcpState::SynSent, ("10.0.0.1", 5), ("10.0.0.2", 6))
+            .queues(0, 1)
+            .segs(2, 1);
+        let fin = tcp(TcpState::FinWait1, ("10.0.0.1", 7), ("10.0.0.2", 8)).segs(4, 2);
+        let tw = tcp(TcpState::TimeWait, ("10.0.0.1", 9), ("10.0.0.2", 10));
+        let snap = at(1, vec![syn, fin, tw]);
+        let kept = distill(&snap);
+        assert_eq!(kept.sockets.len(), 2);
+        assert!(kept.sockets.iter().all(|s| s.tcp_info.is_some()));
+        assert!(distill_with(&snap, false).sockets.is_empty());
     }
 
     #[test]
