@@ -272,7 +272,7 @@ pub fn evaluate_scan(scan: &Scan<'_, '_>, t: &Thresholds) -> Vec<Finding> {
 }
 
 /// The report's order: worst first, then by rule and place.
-fn sort(out: &mut [Finding]) {
+pub(crate) fn sort(out: &mut [Finding]) {
     out.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
