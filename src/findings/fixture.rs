@@ -135,6 +135,7 @@ pub trait Mem {
     fn mem(self, rmem_alloc: u32, rcvbuf: u32, drops: u32) -> Socket;
     fn retrans_timer(self, retrans: u32) -> Socket;
     fn segs(self, out: u32, total_retrans: u32) -> Socket;
+    fn bytes(self, acked: u64, received: u64) -> Socket;
 }
 
 impl Mem for Socket {
@@ -159,6 +160,14 @@ impl Mem for Socket {
         self.tcp_info = Some(Box::new(crate::model::TcpInfo {
             segs_out: out,
             total_retrans,
+            ..Default::default()
+        }));
+        self
+    }
+    fn bytes(mut self, acked: u64, received: u64) -> Socket {
+        self.tcp_info = Some(Box::new(crate::model::TcpInfo {
+            bytes_acked: acked,
+            bytes_received: received,
             ..Default::default()
         }));
         self

@@ -124,11 +124,14 @@ impl Rule {
             }
             Rule::StuckReceiver => {
                 "ESTAB sockets whose Recv-Q is at least recv_q_min bytes in every snapshot and \
-                 never decreases: the application is not reading."
+                 never decreases: the application is not reading (with tcp_info, a queue that \
+                 holds while the application reads what arrives is not stuck)."
             }
             Rule::StuckSender => {
                 "ESTAB sockets whose Send-Q is at least send_q_min bytes in every snapshot and \
-                 never decreases; the persist timer says the peer's window is zero."
+                 never decreases; the persist timer says the peer's window is zero (with \
+                 tcp_info, a queue held at the send buffer while the peer acknowledges is a \
+                 slow reader, not a stuck one)."
             }
             Rule::Retransmissions => {
                 "For the whole host: RetransSegs over OutSegs across the window at least \
@@ -269,7 +272,7 @@ pub fn evaluate_scan(scan: &Scan<'_, '_>, t: &Thresholds) -> Vec<Finding> {
 }
 
 /// The report's order: worst first, then by rule and place.
-fn sort(out: &mut [Finding]) {
+pub(crate) fn sort(out: &mut [Finding]) {
     out.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)

@@ -8,7 +8,7 @@ use super::{
     Finding, Rule, Severity, SockKey, Thresholds, connections_filter, endpoint, holder, key_of,
     listener_filter, never_decreases, series, with_holder,
 };
-use crate::model::{Netid, Socket, TimerKind};
+use crate::model::{Netid, Socket, TcpInfo, TimerKind};
 
 /// A listener's (queue, limit) per snapshot, its local address and holder.
 type ListenerSamples = (Vec<Option<(u32, u32)>>, String, String);
@@ -164,27 +164,46 @@ pub fn syn_backlog_pressure(scan: &Scan<'_, '_>, t: &Thresholds) -> Vec<Finding>
 
 /// Connected TCP sockets whose queue (chosen by `queue`) is at least `min` bytes in every
 /// snapshot and never goes down: per socket, the samples and the socket of the last one.
+/// A queue that stays full while data moves is not stuck: when tcp_info is known at both
+/// ends of the window, `moved(first, last, queue_first, queue_last)` says whether it did
+/// (the peer acknowledged, the application read) and rules the socket out.
 fn stuck<'a>(
     scan: &Scan<'_, 'a>,
     min: u64,
     queue: impl Fn(&Socket) -> Option<u32>,
+    moved: impl Fn(&TcpInfo, &TcpInfo, u64, u64) -> bool,
 ) -> Vec<(Vec<u64>, &'a Socket)> {
     let n = scan.tallies.len();
-    let mut per: FxHashMap<SockKey, (Vec<u64>, Option<&Socket>)> = FxHashMap::default();
+    // Per socket: its queue per snapshot, the socket as last seen, and its earliest tcp_info
+    // with the queue then.
+    type Track<'s> = (Vec<u64>, Option<&'s Socket>, Option<(&'s TcpInfo, u64)>);
+    let mut per: FxHashMap<SockKey, Track<'a>> = FxHashMap::default();
     // Only sockets with something queued: one empty sample already rules a socket out.
     for (i, tally) in scan.tallies.iter().enumerate() {
         for &s in &tally.queued {
             let Some(q) = queue(s).map(u64::from).filter(|q| *q >= min) else {
                 continue;
             };
-            let e = per.entry(key_of(s)).or_insert_with(|| (vec![0; n], None));
+            let e = per
+                .entry(key_of(s))
+                .or_insert_with(|| (vec![0; n], None, None));
             e.0[i] = q;
             e.1 = Some(s);
+            if e.2.is_none() {
+                e.2 = s.tcp_info.as_deref().map(|info| (info, q));
+            }
         }
     }
     let mut out: Vec<(Vec<u64>, &Socket)> = per
         .into_values()
-        .filter_map(|(v, s)| Some((v, s?)))
+        .filter_map(|(v, s, first)| {
+            let s = s?;
+            let flowing = match (first, s.tcp_info.as_deref(), v.last()) {
+                (Some((a, qa)), Some(b), Some(&qb)) => moved(a, b, qa, qb),
+                _ => false,
+            };
+            (!flowing).then_some((v, s))
+        })
         .filter(|(v, _)| v.iter().all(|q| *q >= min.max(1)) && never_decreases(v))
         .collect();
     out.sort_by(|a, b| b.0[n - 1].cmp(&a.0[n - 1]));
@@ -246,65 +265,85 @@ fn sample_lines(group: &[(Vec<u64>, &Socket)], what: &str) -> Vec<String> {
 
 /// ESTAB sockets whose Recv-Q never drains over the window: the application is not reading.
 pub fn stuck_receiver(scan: &Scan<'_, '_>, t: &Thresholds) -> Vec<Finding> {
-    by_owner(scan, stuck(scan, t.recv_q_min, |s| s.recv_q))
-        .into_iter()
-        .map(|(place, group)| Finding {
-            rule: Rule::StuckReceiver,
-            severity: Severity::Warning,
-            sockets: connections_filter(group.iter().map(|(_, s)| *s)),
-            place,
-            evidence: sample_lines(&group, "unread (Recv-Q)"),
-            why: "Data arrived and sits in the receive queue: the application does not read \
+    by_owner(
+        scan,
+        // Read by the application: more arrived than the queue grew by.
+        stuck(
+            scan,
+            t.recv_q_min,
+            |s| s.recv_q,
+            |a, b, qa, qb| {
+                b.bytes_received.saturating_sub(a.bytes_received) > qb.saturating_sub(qa)
+            },
+        ),
+    )
+    .into_iter()
+    .map(|(place, group)| Finding {
+        rule: Rule::StuckReceiver,
+        severity: Severity::Warning,
+        sockets: connections_filter(group.iter().map(|(_, s)| *s)),
+        place,
+        evidence: sample_lines(&group, "unread (Recv-Q)"),
+        why: "Data arrived and sits in the receive queue: the application does not read \
                   these sockets (blocked, busy elsewhere, or a lost wakeup). When the queue \
                   fills, the window closes and the peer stalls."
-                .into(),
-            action: "See what the process is doing instead of reading (a stack dump, strace \
+            .into(),
+        action: "See what the process is doing instead of reading (a stack dump, strace \
                      -p PID); check for a blocked event loop or a reader that stopped on an \
                      error."
-                .into(),
-            threshold: format!(
-                "recv_q_min = {} bytes in every snapshot, never decreasing",
-                t.recv_q_min
-            ),
-        })
-        .collect()
+            .into(),
+        threshold: format!(
+            "recv_q_min = {} bytes in every snapshot, never decreasing",
+            t.recv_q_min
+        ),
+    })
+    .collect()
 }
 
 /// ESTAB sockets whose Send-Q never drains: the peer is not reading (zero window; the
 /// persist timer probes it) or the path is gone.
 pub fn stuck_sender(scan: &Scan<'_, '_>, t: &Thresholds) -> Vec<Finding> {
-    by_owner(scan, stuck(scan, t.send_q_min, |s| s.send_q))
-        .into_iter()
-        .map(|(place, group)| {
-            let persist = group
-                .iter()
-                .any(|(_, s)| s.timer.is_some_and(|t| t.kind == TimerKind::Probe));
-            Finding {
-                rule: Rule::StuckSender,
-                severity: Severity::Warning,
-                sockets: connections_filter(group.iter().map(|(_, s)| *s)),
-                place,
-                evidence: sample_lines(&group, "unsent or unacknowledged (Send-Q)"),
-                why: if persist {
-                    "The peer advertises a zero window: it does not read, so nothing more can \
+    by_owner(
+        scan,
+        // Acknowledged by the peer: the queue drains as fast as it is refilled.
+        stuck(
+            scan,
+            t.send_q_min,
+            |s| s.send_q,
+            |a, b, _, _| b.bytes_acked > a.bytes_acked,
+        ),
+    )
+    .into_iter()
+    .map(|(place, group)| {
+        let persist = group
+            .iter()
+            .any(|(_, s)| s.timer.is_some_and(|t| t.kind == TimerKind::Probe));
+        Finding {
+            rule: Rule::StuckSender,
+            severity: Severity::Warning,
+            sockets: connections_filter(group.iter().map(|(_, s)| *s)),
+            place,
+            evidence: sample_lines(&group, "unsent or unacknowledged (Send-Q)"),
+            why: if persist {
+                "The peer advertises a zero window: it does not read, so nothing more can \
                      be sent and the persist timer keeps probing."
-                        .into()
-                } else {
-                    "Sent data is not acknowledged and does not drain: the peer does not read \
+                    .into()
+            } else {
+                "Sent data is not acknowledged and does not drain: the peer does not read \
                      (zero window) or the path drops packets."
-                        .into()
-                },
-                action: "Look at the peer: why it stopped reading (sockeye there shows its \
+                    .into()
+            },
+            action: "Look at the peer: why it stopped reading (sockeye there shows its \
                          Recv-Q full). Put a timeout on writes so a stalled peer cannot hold \
                          the sender forever."
-                    .into(),
-                threshold: format!(
-                    "send_q_min = {} bytes in every snapshot, never decreasing",
-                    t.send_q_min
-                ),
-            }
-        })
-        .collect()
+                .into(),
+            threshold: format!(
+                "send_q_min = {} bytes in every snapshot, never decreasing",
+                t.send_q_min
+            ),
+        }
+    })
+    .collect()
 }
 
 /// A listener's queue over the window, when it is full now or has stayed at `ratio` of its
@@ -482,6 +521,59 @@ mod tests {
             None,
         );
         assert!(stuck_receiver(&scan(&win(&snaps)), &Thresholds::default()).is_empty());
+    }
+
+    #[test]
+    fn a_full_queue_that_moves_is_not_stuck() {
+        use super::super::fixture::Mem;
+        // A sender into a slow reader: Send-Q held at the send buffer, but the peer
+        // acknowledges (bytes_acked grows): data flows, the sender is not stuck.
+        let sender = |acked: u64| conn(0, 167_424).bytes(acked, 0);
+        let snaps = window_of(
+            vec![
+                vec![sender(1_000_000)],
+                vec![conn(0, 167_424)],
+                vec![sender(1_400_000)],
+            ],
+            None,
+        );
+        assert!(stuck_sender(&scan(&win(&snaps)), &Thresholds::default()).is_empty());
+        // Nothing acknowledged over the window: stuck.
+        let snaps = window_of(
+            vec![
+                vec![sender(1_000_000)],
+                vec![conn(0, 167_424)],
+                vec![sender(1_000_000)],
+            ],
+            None,
+        );
+        assert_eq!(
+            stuck_sender(&scan(&win(&snaps)), &Thresholds::default()).len(),
+            1
+        );
+        // A receiver that reads, slower than data arrives: Recv-Q grows by 20,000 while
+        // 400,000 bytes arrived, so the application read 380,000.
+        let receiver = |q: u32, received: u64| conn(q, 0).bytes(0, received);
+        let snaps = window_of(
+            vec![
+                vec![receiver(1_000, 50_000)],
+                vec![receiver(21_000, 450_000)],
+            ],
+            None,
+        );
+        assert!(stuck_receiver(&scan(&win(&snaps)), &Thresholds::default()).is_empty());
+        // Everything that arrived is still queued: nothing was read.
+        let snaps = window_of(
+            vec![
+                vec![receiver(1_000, 50_000)],
+                vec![receiver(21_000, 70_000)],
+            ],
+            None,
+        );
+        assert_eq!(
+            stuck_receiver(&scan(&win(&snaps)), &Thresholds::default()).len(),
+            1
+        );
     }
 
     #[test]
