@@ -225,7 +225,10 @@ pub fn port_exhaustion(scan: &Scan<'_, '_>, t: &Thresholds) -> Vec<Finding> {
                 // The TIME-WAIT sockets counted, as far as this namespace shows them.
                 sockets: Some("state time-wait".into()),
                 evidence: vec![format!(
-                    "{tw} TIME-WAIT sockets of tcp_max_tw_buckets {max} ({:.1}%)",
+                    // sockstat's tw is the kernel's count of timewait sockets: TIME-WAIT
+                    // and the FIN-WAIT-2 of closed sockets, both under the same cap.
+                    "{tw} timewait sockets (TIME-WAIT and closed FIN-WAIT-2, sockstat tw) \
+                     of tcp_max_tw_buckets {max} ({:.1}%)",
                     ratio * 100.0
                 )],
                 why: "Past tcp_max_tw_buckets the kernel destroys TIME-WAIT sockets early \

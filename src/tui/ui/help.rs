@@ -5,7 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
 
-use crate::config::keys::{KeyBindings, entries_where};
+use crate::config::keys::{Action, KeyBindings, entries_where};
 use crate::tui::state::App;
 
 use super::Styles;
@@ -19,7 +19,12 @@ pub fn keys(app: &App) -> Vec<(String, String)> {
         |a| super::shown(app, a),
     )
     .into_iter()
-    .map(|(keys, text, _)| (keys, text.to_owned()))
+    .map(|(keys, text, action)| match action {
+        // A replay has nothing to refresh: the same key plays and pauses it (the footer
+        // says "play").
+        Action::Pause if app.replay.is_some() => (keys, "play/pause the replay".to_owned()),
+        _ => (keys, text.to_owned()),
+    })
     .collect();
     if let Some(p) = &app.panel {
         v.extend(p.help());
@@ -27,8 +32,8 @@ pub fn keys(app: &App) -> Vec<(String, String)> {
     if app.replay.is_some() {
         v.push((
             String::new(),
-            "in a replay: no refresh interval, no killing, no demo keys (the sockets are not live)"
-                .into(),
+            // Short enough for the overlay's 84 columns with the widest key column.
+            "in a replay: no interval, no killing, no demo keys (not live)".into(),
         ));
     }
     v

@@ -256,6 +256,13 @@ fn replay_filters_sorts_and_refuses_live_keys() {
     let screen = r.screen(100, 40);
     assert!(screen.contains("go to a time"), "{screen}");
     assert!(!screen.contains("refresh less/more often"), "{screen}");
+    // Space plays here, and the overlay's lines are whole (it was cut at "(th").
+    assert!(screen.contains("play/pause the replay"), "{screen}");
+    assert!(!screen.contains("pause/resume refreshing"), "{screen}");
+    assert!(
+        screen.contains("no demo keys (not live)"),
+        "the replay note fits the overlay: {screen}"
+    );
 }
 
 /// The live view's help and footer leave the replay keys out.
