@@ -364,7 +364,9 @@ pub struct DumpArgs {
         conflicts_with = "between"
     )]
     pub at: Option<String>,
-    /// With --from: the sockets that appeared or vanished after T1 up to T2.
+    /// With --from: the sockets that appeared or vanished after T1 up to T2, one line each
+    /// with numeric addresses (-p -o -e -i -m add their fields with --json; -s and -r are
+    /// refused).
     #[arg(long, num_args = 2, value_names = ["T1", "T2"], requires = "from")]
     pub between: Option<Vec<String>>,
     /// Read network namespace NAME (a name under /run/netns, as ss), a namespace file

@@ -154,6 +154,12 @@ fn refuse_with_between(args: &DumpArgs) -> Result<(), UsageError> {
                 .into(),
         ));
     }
+    if args.resolve {
+        return Err(UsageError(
+            "--between prints addresses as numbers; -r resolves one moment's table (use --at)"
+                .into(),
+        ));
+    }
     let extra = [
         (args.processes, "-p"),
         (args.options, "-o"),

@@ -305,7 +305,7 @@ fn what_acts_on_live_sockets_is_refused_with_a_recording() {
 fn what_a_recording_does_not_keep_is_refused_not_ignored() {
     // `dump --from R --tos` (and -T, --cgroup, --inet-sockopt, --tipcinfo, -b) printed the
     // moment without what the flag shows, with status 0; `--between` dropped -s and, on its
-    // text lines, -p -o -e -i -m the same way.
+    // text lines, -p -o -e -i -m the same way; -r was ignored there too.
     let dir = tempfile::tempdir().unwrap();
     let rec = dir.path().join("r.rec");
     let rec = rec.to_str().unwrap();
@@ -324,6 +324,11 @@ fn what_a_recording_does_not_keep_is_refused_not_ignored() {
         ),
         (&["--between", "+0", "+1s", "-p"], "add --json"),
         (&["--between", "+0", "+1s", "-i"], "add --json"),
+        (&["--between", "+0", "+1s", "-r"], "-r resolves one moment"),
+        (
+            &["--between", "+0", "+1s", "-r", "--json"],
+            "-r resolves one moment",
+        ),
     ] {
         let mut args = vec!["dump", "-t", "--from", rec];
         args.extend_from_slice(flags);
