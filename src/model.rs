@@ -786,15 +786,19 @@ pub fn prefetch_socket(s: &Socket) {
     let _ = s;
 }
 
-/// Drop every socket's holders, fetching the reference counts a few sockets ahead (see
-/// [`Holders::prefetch`]): dropping a table of 100,000 attributed sockets is then not a
-/// cache miss per socket. The sockets stay, with no holders.
-pub fn release_holders(sockets: &mut [Socket]) {
-    for i in 0..sockets.len() {
-        if let Some(ahead) = sockets.get(i + PREFETCH_AHEAD) {
+/// Empty a table in one pass: each socket is dropped where it stands, with its holders'
+/// reference counts fetched a few sockets ahead (see [`Holders::prefetch`]), so dropping a
+/// table of 100,000 attributed sockets is not a cache miss per socket. (Releasing the
+/// holders first and then clearing read the table twice.)
+pub fn clear_sockets(sockets: &mut Vec<Socket>) {
+    let mut rest = sockets.drain(..);
+    loop {
+        if let Some(ahead) = rest.as_slice().get(PREFETCH_AHEAD) {
             ahead.processes.prefetch();
         }
-        sockets[i].processes = Holders::default();
+        if rest.next().is_none() {
+            break;
+        }
     }
 }
 

@@ -239,9 +239,8 @@ impl Collector {
     /// is built in its allocation. A live view refreshing 100,000 sockets a second otherwise
     /// maps and frees ~20 MiB a second, which the kernel must zero each time.
     pub fn recycle(&mut self, mut sockets: Vec<Socket>) {
-        crate::model::release_holders(&mut sockets);
+        crate::model::clear_sockets(&mut sockets);
         if sockets.capacity() > self.spare.capacity() {
-            sockets.clear();
             self.spare = sockets;
         }
     }
