@@ -276,7 +276,15 @@ impl Collector {
         // Counters first: /proc/net/sockstat counts every socket on the host, and a dump
         // opens sockeye's own netlink socket (`-s` said one more than ss).
         let t_counters = Instant::now();
-        let counters = self.query.counters.then(|| counters::read(&self.host));
+        let mut counters = self.query.counters.then(|| counters::read(&self.host));
+        // A collector that keeps its sock_diag socket open between snapshots (the live view,
+        // the recorder) reads sockstat with that socket counted: it is sockeye's, not one of
+        // the namespace's (a recording's Total said one more than `dump -s`).
+        if self.netlink.is_some()
+            && let Some(used) = counters.as_mut().and_then(|c| c.sockets_used.as_mut())
+        {
+            *used = used.saturating_sub(1);
+        }
         let counters_took = t_counters.elapsed();
         let t0 = Instant::now();
         let cpu0 = thread_cpu();
