@@ -284,10 +284,13 @@ pub fn stuck_receiver(scan: &Scan<'_, '_>, t: &Thresholds) -> Vec<Finding> {
         sockets: connections_filter(group.iter().map(|(_, s)| *s)),
         place,
         evidence: sample_lines(&group, "unread (Recv-Q)"),
-        why: "Data arrived and sits in the receive queue: the application does not read \
-                  these sockets (blocked, busy elsewhere, or a lost wakeup). When the queue \
-                  fills, the window closes and the peer stalls."
-            .into(),
+        why: with_info_caveat(
+            "Data arrived and sits in the receive queue: the application does not read \
+             these sockets (blocked, busy elsewhere, or a lost wakeup). When the queue \
+             fills, the window closes and the peer stalls.",
+            &group,
+            "an application that reads slowly while more keeps arriving",
+        ),
         action: "See what the process is doing instead of reading (a stack dump, strace \
                      -p PID); check for a blocked event loop or a reader that stopped on an \
                      error."
@@ -298,6 +301,19 @@ pub fn stuck_receiver(scan: &Scan<'_, '_>, t: &Thresholds) -> Vec<Finding> {
         ),
     })
     .collect()
+}
+
+/// `why`, with what it cannot rule out when no socket of `group` came with tcp_info (the
+/// live view asks for it only while the details pane is open): tcp_info's byte counters are
+/// what tell a queue that moves from one that is stuck.
+fn with_info_caveat(why: &str, group: &[Stuck<'_>], looks_alike: &str) -> String {
+    if group.iter().any(|(_, s)| s.tcp_info.is_some()) {
+        return why.to_owned();
+    }
+    format!(
+        "{why} Without tcp_info (sockeye check reads it; the live view with the details pane \
+         open) {looks_alike} looks the same."
+    )
 }
 
 /// ESTAB sockets whose Send-Q never drains: the peer is not reading (zero window; the
@@ -329,9 +345,12 @@ pub fn stuck_sender(scan: &Scan<'_, '_>, t: &Thresholds) -> Vec<Finding> {
                      be sent and the persist timer keeps probing."
                     .into()
             } else {
-                "Sent data is not acknowledged and does not drain: the peer does not read \
-                     (zero window) or the path drops packets."
-                    .into()
+                with_info_caveat(
+                    "Sent data is not acknowledged and does not drain: the peer does not read \
+                     (zero window) or the path drops packets.",
+                    &group,
+                    "a peer that reads slowly while the sender keeps the queue full",
+                )
             },
             action: "Look at the peer: why it stopped reading (sockeye there shows its \
                          Recv-Q full). Put a timeout on writes so a stalled peer cannot hold \
@@ -547,9 +566,32 @@ mod tests {
             ],
             None,
         );
-        assert_eq!(
-            stuck_sender(&scan(&win(&snaps)), &Thresholds::default()).len(),
-            1
+        let found = stuck_sender(&scan(&win(&snaps)), &Thresholds::default());
+        assert_eq!(found.len(), 1);
+        // tcp_info said nothing moved: no caveat.
+        assert!(
+            !found[0].why.contains("Without tcp_info"),
+            "{}",
+            found[0].why
+        );
+        // No tcp_info at all (the live view without the details pane): still reported,
+        // saying what it cannot tell apart.
+        let snaps = window_of(vec![vec![conn(0, 167_424)], vec![conn(0, 167_424)]], None);
+        let found = stuck_sender(&scan(&win(&snaps)), &Thresholds::default());
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].why.contains("Without tcp_info")
+                && found[0].why.contains("a peer that reads slowly"),
+            "{}",
+            found[0].why
+        );
+        let snaps = window_of(vec![vec![conn(9_000, 0)], vec![conn(9_000, 0)]], None);
+        let found = stuck_receiver(&scan(&win(&snaps)), &Thresholds::default());
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].why.contains("an application that reads slowly"),
+            "{}",
+            found[0].why
         );
         // A receiver that reads, slower than data arrives: Recv-Q grows by 20,000 while
         // 400,000 bytes arrived, so the application read 380,000.
