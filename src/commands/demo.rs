@@ -192,23 +192,24 @@ pub fn attach(args: &AttachArgs, no_config: bool) -> anyhow::Result<()> {
         if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
             anyhow::bail!("no process with pid {pid}");
         }
-        let options = AppOptions {
-            query: scenario_query(&[]),
-            scope: Scope {
-                pids: vec![pid],
-                ..Scope::default()
-            },
-            settings,
-            panel: None,
-            all_netns: false,
-        };
-        return tui::run_app(options);
+        return tui::run_app(pid_options(pid, settings)?);
     }
     let path = args
         .socket
         .clone()
         .unwrap_or_else(control::default_socket_path);
     attach_to(&path, settings)
+}
+
+/// `attach --pid`: the live view of `sockeye tui --pid` (every table it shows by default),
+/// not a demo's TCP-only query: a program's UDP and unix sockets were left out while the
+/// header counted `UDP 0  UNIX 0`.
+fn pid_options(pid: u32, settings: TuiSettings) -> anyhow::Result<AppOptions> {
+    let args = crate::cli::TuiArgs {
+        pid: Some(pid),
+        ..crate::cli::TuiArgs::default()
+    };
+    crate::commands::tui::options(&args, settings)
 }
 
 /// The live view scoped to the demo's ports, with the scenario panel.
@@ -260,4 +261,34 @@ fn tui_settings(interval: Option<f64>, no_config: bool) -> anyhow::Result<TuiSet
         s.interval = TuiSettings::clamp_interval(secs).map_err(UsageError)?;
     }
     Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attach_pid_watches_what_tui_pid_watches() {
+        let settings = TuiSettings {
+            interval: Duration::from_millis(700),
+            ..TuiSettings::default()
+        };
+        let o = pid_options(4242, settings).unwrap();
+        assert_eq!(o.scope.pids, vec![4242]);
+        assert_eq!(o.settings.interval, Duration::from_millis(700), "kept");
+        let tables = o.query.request.tables;
+        for t in [Netid::Tcp, Netid::Udp, Netid::UnixStream, Netid::UnixDgram] {
+            assert!(tables.contains(t), "{t:?} left out of {tables:?}");
+        }
+        let tui = crate::commands::tui::options(
+            &crate::cli::TuiArgs {
+                pid: Some(4242),
+                ..crate::cli::TuiArgs::default()
+            },
+            TuiSettings::default(),
+        )
+        .unwrap();
+        assert_eq!(tables, tui.query.request.tables);
+        assert!(o.panel.is_none() && !o.all_netns);
+    }
 }

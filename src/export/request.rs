@@ -105,7 +105,11 @@ pub fn parse(buf: &[u8]) -> Result<Parse, Reject> {
     };
     let mut head = Head {
         method,
-        path: target.split('?').next().unwrap_or("").to_string(),
+        path: origin_path(target)
+            .split('?')
+            .next()
+            .unwrap_or("")
+            .to_string(),
         minor_version,
         keep_alive: false,
         has_body: false,
@@ -130,6 +134,25 @@ pub fn parse(buf: &[u8]) -> Result<Parse, Reject> {
     // A close anywhere wins over a keep-alive.
     head.keep_alive = !close && (minor_version >= 1 || keep);
     Ok(Parse::Complete(head, skipped + used))
+}
+
+/// The path of a request target: an absolute-form target (`http://host:9977/metrics`, which
+/// RFC 9112 says a server must accept, as proxies send it) is taken as its path; any other
+/// form is returned as it is.
+fn origin_path(target: &str) -> &str {
+    let lower = |n: usize| target.get(..n).map(str::to_ascii_lowercase);
+    let rest = if lower(7).as_deref() == Some("http://") {
+        &target[7..]
+    } else if lower(8).as_deref() == Some("https://") {
+        &target[8..]
+    } else {
+        return target;
+    };
+    match rest.find(['/', '?']) {
+        Some(i) if rest.as_bytes()[i] == b'/' => &rest[i..],
+        // No path: the authority alone (or with a query) is the root.
+        _ => "/",
+    }
 }
 
 /// Refuse early what httparse would only refuse late or not at all: a first word that is no
@@ -222,6 +245,27 @@ mod tests {
         assert_eq!(h.path, "/metrics");
         assert!(h.keep_alive && !h.has_body);
         assert_eq!(&raw[used..], b"GET /next", "the pipelined rest is left");
+    }
+
+    #[test]
+    fn an_absolute_form_target_is_its_path() {
+        let path = |raw: &[u8]| complete(raw).0.path;
+        assert_eq!(
+            path(b"GET http://127.0.0.1:9977/metrics HTTP/1.1\r\n\r\n"),
+            "/metrics"
+        );
+        assert_eq!(
+            path(b"GET HTTPS://h/metrics?x=1 HTTP/1.1\r\n\r\n"),
+            "/metrics"
+        );
+        assert_eq!(path(b"GET http://h HTTP/1.1\r\n\r\n"), "/");
+        assert_eq!(path(b"GET http://h?/metrics HTTP/1.1\r\n\r\n"), "/");
+        assert_eq!(path(b"GET http:/x HTTP/1.1\r\n\r\n"), "http:/x");
+        assert_eq!(
+            path(b"GET /http://h/metrics HTTP/1.1\r\n\r\n"),
+            "/http://h/metrics"
+        );
+        assert_eq!(path(b"OPTIONS * HTTP/1.1\r\n\r\n"), "*");
     }
 
     #[test]

@@ -96,9 +96,24 @@ impl ProcessCache {
             }
         };
         dir.pop();
-        // The same process (same /proc inode) keeps its name: no need to read stat again.
+        // The same process (same /proc inode) usually keeps its name, but execve(2) and
+        // PR_SET_NAME change it under the same pid: a shell that forks and execs a server
+        // was seen as `bash` and its listener kept that name. So stat is read again only
+        // when the process holds a socket it did not hold before (cheap: once per process
+        // that gains sockets), and a new name is given to all its sockets.
         let (command, ppid, nspid, mut gained_at, old_fds) = match old {
-            Some(o) => (o.command, o.ppid, o.nspid, o.gained_at, o.fds),
+            Some(o) => {
+                let gained = gains_a_socket(&o.fds, &fds);
+                match gained.then(|| read_stat(&dir)).flatten() {
+                    Some((command, ppid)) if command != o.command => {
+                        for &(fd, inode) in &o.fds {
+                            self.remove_ref(inode, pid, fd);
+                        }
+                        (command, ppid, o.nspid, o.gained_at, Vec::new())
+                    }
+                    _ => (o.command, o.ppid, o.nspid, o.gained_at, o.fds),
+                }
+            }
             None => {
                 let (command, ppid) = read_stat(&dir).unwrap_or_else(|| (Arc::from(""), 0));
                 let nspid = if self.want_nspid {
@@ -173,5 +188,39 @@ impl ProcessCache {
                 gained_at,
             },
         );
+    }
+}
+
+/// Whether `new` has a socket at an fd number where `old` had none or another one. Both are
+/// sorted by fd (as `scan_fds` returns them): one linear walk.
+fn gains_a_socket(old: &[(u32, u64)], new: &[(u32, u64)]) -> bool {
+    let mut i = 0;
+    for &(fd, inode) in new {
+        while old.get(i).is_some_and(|&(o, _)| o < fd) {
+            i += 1;
+        }
+        let before = old.get(i).filter(|&&(o, _)| o == fd).map(|&(_, n)| n);
+        if inode != 0 && before != Some(inode) {
+            return true;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::gains_a_socket;
+
+    #[test]
+    fn a_gained_socket_is_a_new_number_or_a_number_with_a_new_socket() {
+        let old = [(0, 0), (3, 10), (5, 11)];
+        assert!(!gains_a_socket(&old, &old));
+        assert!(!gains_a_socket(&old, &[(3, 10)]), "closing gains nothing");
+        assert!(!gains_a_socket(&old, &[(0, 0), (3, 10), (4, 0), (5, 11)]));
+        assert!(gains_a_socket(&old, &[(0, 0), (3, 10), (4, 12), (5, 11)]));
+        assert!(gains_a_socket(&old, &[(0, 0), (3, 10), (5, 13)]));
+        assert!(gains_a_socket(&old, &[(0, 14)]));
+        assert!(gains_a_socket(&[], &[(7, 1)]));
+        assert!(!gains_a_socket(&old, &[]));
     }
 }

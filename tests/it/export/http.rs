@@ -390,6 +390,9 @@ fn other_paths_methods_and_concurrent_scrapes() {
     assert_eq!(post.status, 405);
     assert_eq!(post.header("Allow"), Some("GET, HEAD"));
     assert_eq!(http(exp.addr, "GET", "/metrics?x=1").status, 200);
+    // The absolute form (RFC 9112 3.2.2: a server must accept it) names the same resource.
+    let absolute = format!("http://{}/metrics", exp.addr);
+    assert_eq!(http(exp.addr, "GET", &absolute).status, 200);
     let head = http(exp.addr, "HEAD", "/metrics");
     assert_eq!(head.status, 200);
     assert!(head.body.is_empty(), "HEAD has no body");

@@ -582,3 +582,24 @@ fn a_slice_run_beside_the_dump_is_not_repeated_by_the_refresh() {
     assert_eq!(cache.stats().last_pids_scanned, 1, "the slice, not another");
     assert_eq!(socks[0].processes.len(), 3);
 }
+
+/// A pid seen before it execs (a shell that forks, then execs the server) keeps its pid and
+/// /proc inode but changes its name: the sockets it then opens carry the new name, and so do
+/// the ones it held already. (The cache read stat once per process, so the exporter's
+/// `process` label named the server `bash`.)
+#[test]
+fn a_process_renamed_by_exec_is_named_anew_when_it_gains_a_socket() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    fake_process(root, 10, "bash", 1, &[(0, "/dev/null"), (3, "socket:[1]")]);
+    let mut cache = ProcessCache::with_full_rescan_interval(None);
+    cache.refresh(root, &[socket(1)]);
+    assert_eq!(refs(&cache, 1), vec![r("bash", 10, 3)]);
+    // exec: same /proc/10, a new comm, then a listener.
+    fake_process(root, 10, "my server", 1, &[(4, "socket:[2]")]);
+    for _ in 0..2 {
+        cache.refresh(root, &[socket(1), socket(2)]);
+    }
+    assert_eq!(refs(&cache, 2), vec![r("my server", 10, 4)]);
+    assert_eq!(refs(&cache, 1), vec![r("my server", 10, 3)]);
+}
