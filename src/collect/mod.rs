@@ -253,6 +253,21 @@ impl Collector {
         v
     }
 
+    /// Which of `pids` have no /proc entry any more: the process exited (a view scoped to
+    /// it would otherwise show "no sockets" as if it were idle).
+    pub fn exited(&self, pids: &[u32]) -> Vec<u32> {
+        let root = self.host.proc_root();
+        pids.iter()
+            .copied()
+            .filter(|pid| {
+                matches!(
+                    std::fs::symlink_metadata(root.join(pid.to_string())),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound
+                )
+            })
+            .collect()
+    }
+
     /// Change what the next snapshot asks for (the TUI's filter bar, `p` toggle).
     pub fn set_query(&mut self, query: Query) {
         self.query = query;
@@ -489,6 +504,23 @@ fn unix_inodes(
 mod tests {
     use super::*;
     use crate::model::{Endpoint, Netid, TcpState};
+
+    /// A view scoped to a pid learns when it exits.
+    #[test]
+    fn an_exited_pid_is_told_apart_from_a_live_one() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .expect("spawn sleep");
+        let pid = child.id();
+        let c = Collector::new(Query::default());
+        let me = std::process::id();
+        assert!(c.exited(&[me, pid]).is_empty());
+        child.kill().expect("kill sleep");
+        child.wait().expect("reap sleep");
+        // Reaped: its /proc entry is gone (a pid this high is never given out).
+        assert_eq!(c.exited(&[me, pid, u32::MAX]), vec![pid, u32::MAX]);
+    }
 
     /// A table handed back is emptied and the next snapshot is built in its allocation.
     #[test]

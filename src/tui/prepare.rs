@@ -93,6 +93,8 @@ pub struct Prepared {
     pub steps: [(&'static str, Duration); 6],
     /// The findings over the window ending with this snapshot (filled by the worker).
     pub findings: Vec<crate::findings::Finding>,
+    /// The scoped pids (`--pid`, `attach --pid`) that no longer exist (filled by the worker).
+    pub exited: Vec<u32>,
 }
 
 /// Derive everything from a snapshot: counts, changes since the previous one (`preparer`),
@@ -176,6 +178,7 @@ pub fn prepare(preparer: &mut Preparer, snapshot: Snapshot, sort: Sort) -> Prepa
             ("sightings", t_seen),
         ],
         findings: Vec::new(),
+        exited: Vec::new(),
     }
 }
 

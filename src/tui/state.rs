@@ -105,6 +105,8 @@ pub struct App {
     pub spec: QuerySpec,
     /// Header text for the scope (`pid 42`), when scoped.
     pub scope_label: Option<String>,
+    /// The scoped pids that have exited (the header says so).
+    pub scope_exited: Vec<u32>,
     /// Scoping by process needs processes collected even when hidden.
     pub scope_needs_processes: bool,
     pub hostname: String,
@@ -196,6 +198,7 @@ impl App {
             settings,
             spec,
             scope_label: None,
+            scope_exited: Vec::new(),
             scope_needs_processes: false,
             hostname: String::new(),
             snapshot: None,
@@ -313,7 +316,9 @@ impl App {
             seen,
             steps: _,
             findings,
+            exited,
         } = p;
+        self.scope_exited = exited;
         self.moves = moves;
         self.moves.unseen_closes = self.unseen_closes(snapshot.taken_at);
         self.set_findings(findings);

@@ -41,6 +41,11 @@ pub trait SnapshotSource: Send {
     fn interval(&self) -> Option<Duration> {
         None
     }
+    /// Which of `pids` no longer exist, when the source can tell (a live host; a recording
+    /// cannot).
+    fn exited(&self, _pids: &[u32]) -> Vec<u32> {
+        Vec::new()
+    }
 }
 
 impl SnapshotSource for Collector {
@@ -55,6 +60,9 @@ impl SnapshotSource for Collector {
     }
     fn steps(&self) -> Vec<(&'static str, Duration)> {
         Collector::steps(self).to_vec()
+    }
+    fn exited(&self, pids: &[u32]) -> Vec<u32> {
+        Collector::exited(self, pids)
     }
 }
 
@@ -141,6 +149,7 @@ pub fn spawn<E: Send + 'static>(
                             let t_findings = t1.elapsed();
                             let mut prepared = Box::new(prepare(&mut preparer, snap, sort));
                             prepared.findings = found;
+                            prepared.exited = source.exited(&scope.pids);
                             let mut collect_steps = source.steps();
                             collect_steps.push(("findings", t_findings));
                             Report::Snapshot {
@@ -284,6 +293,53 @@ mod tests {
         ctx.send(Command::Stop).unwrap();
         h.join().unwrap();
         assert_eq!(*recycled.lock().unwrap(), vec![4096]);
+    }
+
+    /// A source on which pid 42 has exited.
+    struct Exited;
+    impl SnapshotSource for Exited {
+        fn snapshot(&mut self) -> anyhow::Result<Snapshot> {
+            Ok(Snapshot::new(
+                SystemTime::now(),
+                Source::Proc,
+                Vec::new(),
+                None,
+            ))
+        }
+        fn set_query(&mut self, _query: Query) {}
+        fn exited(&self, pids: &[u32]) -> Vec<u32> {
+            pids.iter().copied().filter(|p| *p == 42).collect()
+        }
+    }
+
+    #[test]
+    fn a_scoped_pid_that_exited_is_reported_with_the_snapshot() {
+        let (ctx, crx) = mpsc::channel();
+        let (etx, erx) = mpsc::channel();
+        let scope = Scope {
+            pids: vec![7, 42],
+            ..Scope::default()
+        };
+        let h = spawn(
+            Box::new(Exited),
+            crate::tui::sort::Sort {
+                column: crate::output::columns::Column::Local,
+                descending: false,
+            },
+            scope,
+            Duration::from_secs(60),
+            crx,
+            etx,
+            |r| r,
+        )
+        .unwrap();
+        let report = erx.recv_timeout(Duration::from_secs(5)).unwrap();
+        ctx.send(Command::Stop).unwrap();
+        h.join().unwrap();
+        match report {
+            Report::Snapshot { prepared, .. } => assert_eq!(prepared.exited, vec![42]),
+            Report::Error(e) => panic!("{e}"),
+        }
     }
 
     /// A source whose CLOSE-WAIT count only grows, a second apart.

@@ -58,7 +58,9 @@ fn lines(app: &App, st: &Styles, width: usize) -> Vec<Line<'static>> {
         l1.push(Span::styled("live", st.changed()));
     }
     l1.push(Span::styled(" · ", st.dim()));
-    l1.push(Span::raw(format!("{} sockets", app.counts.total())));
+    let total = app.counts.total();
+    let noun = if total == 1 { "socket" } else { "sockets" };
+    l1.push(Span::raw(format!("{total} {noun}")));
     // Findings, by severity, whenever there are any (the f key opens them).
     let critical = app
         .findings
@@ -104,6 +106,14 @@ fn lines(app: &App, st: &Styles, width: usize) -> Vec<Line<'static>> {
     if let Some(s) = &app.scope_label {
         l1.push(Span::styled(" · ", st.dim()));
         l1.push(Span::styled(s.clone(), st.accent()));
+    }
+    if !app.scope_exited.is_empty() {
+        // After the scope's own `pid 7,42`: which of them are gone.
+        let pids: Vec<String> = app.scope_exited.iter().map(u32::to_string).collect();
+        l1.push(Span::styled(
+            format!(" ({} exited)", pids.join(",")),
+            st.warn(),
+        ));
     }
     if app.snapshot.is_none() && app.error.is_none() {
         l1.push(Span::styled(" · collecting…", st.dim()));

@@ -488,3 +488,20 @@ fn findings_in_the_header_and_the_f_panel() {
     assert!(!empty.contains("critical"), "{empty}");
     assert!(empty.contains("no findings"), "{empty}");
 }
+
+/// `--pid`/`attach --pid` on a program that exited: the header says so instead of showing an
+/// idle program with no sockets.
+#[test]
+fn a_scoped_pid_that_exited_is_named_in_the_header() {
+    let mut app = crate::tui::common::app(settings());
+    app.scope_label = Some("pid 42".into());
+    let live = screen(&mut app, 120, 10);
+    assert!(
+        live.contains("pid 42") && !live.contains("exited"),
+        "{live}"
+    );
+    app.scope_exited = vec![42];
+    let gone = screen(&mut app, 120, 10);
+    let header = gone.lines().next().unwrap_or_default();
+    assert!(header.contains("pid 42 (42 exited)"), "{gone}");
+}
