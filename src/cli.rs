@@ -46,7 +46,8 @@ pub enum Command {
     /// Metrics: sockeye_sockets{protocol,state}; per TCP listener {address,port,process}
     /// sockeye_listen_queue_length, sockeye_listen_queue_limit (absent when read from /proc,
     /// which cannot know it) and sockeye_listen_syn_recv; sockeye_tcp_port_sockets{state,port}
-    /// for CLOSE-WAIT and TIME-WAIT, the --top-ports busiest ports plus port "other";
+    /// for CLOSE-WAIT and TIME-WAIT by service port (a listener's port, else the peer's),
+    /// the --top-ports busiest ports plus port "other";
     /// sockeye_tcp_recv_queue_bytes and sockeye_tcp_send_queue_bytes over connected TCP
     /// sockets (never a listener's queue fields); the counters
     /// sockeye_tcp_listen_overflows_total, sockeye_tcp_listen_drops_total and

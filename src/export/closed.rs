@@ -275,9 +275,10 @@ fn open_connection(s: &Socket) -> bool {
         )
 }
 
-/// The port a closed connection is counted under: its local port when a listener holds it
-/// (the server side), else the peer's (a client of that port). `None`: no port at all.
-fn service_port(s: &Socket, listeners: &FxHashSet<u16>) -> Option<u16> {
+/// The port a connection is counted under (closed connections, CLOSE-WAIT and TIME-WAIT
+/// sockets): its local port when a listener holds it (the server side), else the peer's (a
+/// client of that port), so a client's ephemeral ports never become series. `None`: no port.
+pub(super) fn service_port(s: &Socket, listeners: &FxHashSet<u16>) -> Option<u16> {
     let local = s.local_port().filter(|p| *p != 0);
     if let Some(p) = local.filter(|p| listeners.contains(p)) {
         return Some(p);

@@ -511,7 +511,7 @@ fn listeners_of(
     true
 }
 
-/// CLOSE-WAIT and TIME-WAIT sockets by local port, top N ports per state plus "other".
+/// CLOSE-WAIT and TIME-WAIT sockets by service port, top N ports per state plus "other".
 fn register_ports(reg: &mut Registry, groups: &[Group<'_>], top_ports: usize) {
     let family = IntGauges::<(PortLabels, Scope)>::default();
     for g in groups {
@@ -519,8 +519,9 @@ fn register_ports(reg: &mut Registry, groups: &[Group<'_>], top_ports: usize) {
     }
     reg.register(
         "tcp_port_sockets",
-        "TCP sockets in CLOSE-WAIT or TIME-WAIT by local port: the busiest ports, the rest \
-         summed under the port label other",
+        "TCP sockets in CLOSE-WAIT or TIME-WAIT by service port (the local port when a \
+         listener holds it, else the peer's): the busiest ports, the rest summed under the \
+         port label other",
         family,
     );
 }
@@ -531,13 +532,20 @@ fn ports_of(
     top_ports: usize,
     family: &IntGauges<(PortLabels, Scope)>,
 ) {
+    // A client's CLOSE-WAIT and TIME-WAIT sockets sit on ephemeral ports, a different one
+    // each: counted under the service they talked to, as closed connections are.
+    let listeners: rustc_hash::FxHashSet<u16> = sockets
+        .iter()
+        .filter(|s| s.netid == Netid::Tcp && s.state == TcpState::Listen)
+        .filter_map(|s| s.local_port())
+        .collect();
     for state in [TcpState::CloseWait, TcpState::TimeWait] {
         let mut counts: HashMap<u16, i64> = HashMap::new();
         for sock in sockets
             .iter()
             .filter(|s| s.netid == Netid::Tcp && s.state == state)
         {
-            if let Some(port) = sock.local_port() {
+            if let Some(port) = super::closed::service_port(sock, &listeners) {
                 *counts.entry(port).or_default() += 1;
             }
         }

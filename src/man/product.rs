@@ -52,8 +52,9 @@ pub(super) fn metrics(page: &mut Page) {
     page.section("METRICS").para(
         "sockeye export serves these at /metrics in the OpenMetrics text format. Every \
          scrape reads a fresh snapshot or reuses one younger than --interval. Port labels \
-         of the CLOSE-WAIT and TIME-WAIT families are bounded: the --top-ports busiest \
-         ports, the rest summed under port=\"other\". Closed connections are counted from \
+         of the CLOSE-WAIT and TIME-WAIT families name the service port (the local port \
+         when a listener holds it, else the peer's) and are bounded: the --top-ports \
+         busiest ports, the rest summed under port=\"other\". Closed connections are counted from \
          the kernel's destroy events (a thread of their own, from the start) under their \
          service port (the local port when a listener holds it, else the peer's; the first \
          --top-ports ports seen get a series, later ones count under port=\"other\") and \

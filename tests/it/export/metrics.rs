@@ -277,10 +277,15 @@ fn byte_totals_count_connected_tcp_sockets_only() {
 
 #[test]
 fn top_ports_plus_other_bounds_cardinality_with_10000_ports() {
-    let mut sockets = Vec::new();
-    // 10,000 distinct local ports in TIME-WAIT (a client's ephemeral ports), one each...
+    let mut sockets = vec![
+        listener(lo(), 80, Some(0), Some(128), "web"),
+        listener(lo(), 443, Some(0), Some(128), "web"),
+        listener(lo(), 8080, Some(0), Some(128), "api"),
+    ];
+    // 10,000 services this host was a client of, one TIME-WAIT each (from its ephemeral
+    // ports)...
     for i in 0..10_000u16 {
-        sockets.push(tcp(TcpState::TimeWait, 20_000 + i, 80));
+        sockets.push(tcp(TcpState::TimeWait, 40_000 + i, 20_000 + i));
     }
     // ...plus two busy server ports.
     for i in 0..50u16 {
@@ -301,7 +306,7 @@ fn top_ports_plus_other_bounds_cardinality_with_10000_ports() {
     };
     assert_eq!(port("TIME-WAIT", "80"), Some(50.0));
     assert_eq!(port("TIME-WAIT", "443"), Some(30.0));
-    // Ties are broken by port number: the three lowest ephemeral ports are named.
+    // Ties are broken by port number: the three lowest service ports are named.
     assert_eq!(port("TIME-WAIT", "20000"), Some(1.0));
     assert_eq!(port("TIME-WAIT", "20002"), Some(1.0));
     assert_eq!(port("TIME-WAIT", "20003"), None);
@@ -310,9 +315,30 @@ fn top_ports_plus_other_bounds_cardinality_with_10000_ports() {
     assert_eq!(total, 10_080.0, "nothing lost in the folding");
     assert_eq!(port("CLOSE-WAIT", "8080"), Some(7.0));
     assert_eq!(port("CLOSE-WAIT", "other"), Some(0.0));
-    // The whole exposition stays small whatever the number of ports.
-    assert!(exp.samples.len() < 60, "{} samples", exp.samples.len());
+    // The whole exposition stays small whatever the number of ports (the three listeners
+    // bring their own series).
+    assert!(exp.samples.len() < 80, "{} samples", exp.samples.len());
     assert!(text.len() < 8 * 1024, "{} bytes", text.len());
+
+    // A client's churn toward one service is one series under that service's port, not a
+    // series per ephemeral port that changes every scrape.
+    let mut client = Vec::new();
+    for i in 0..3_000u16 {
+        client.push(tcp(TcpState::TimeWait, 40_000 + i, 5432));
+    }
+    client.push(tcp(TcpState::CloseWait, 39_999, 5432));
+    let (_, c) = scrape(&snapshot(client, None), 5);
+    let port = |state: &str, p: &str| {
+        c.value("sockeye_tcp_port_sockets", &[("state", state), ("port", p)])
+    };
+    assert_eq!(port("TIME-WAIT", "5432"), Some(3_000.0));
+    assert_eq!(port("CLOSE-WAIT", "5432"), Some(1.0));
+    assert_eq!(
+        c.matching("sockeye_tcp_port_sockets", &[("state", "TIME-WAIT")])
+            .len(),
+        2,
+        "5432 and other"
+    );
 
     let (_, none) = scrape(&snap, 0);
     assert_eq!(
