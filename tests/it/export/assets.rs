@@ -239,8 +239,8 @@ tests:
               state: CLOSE-WAIT
               port: "9000"
             exp_annotations:
-              summary: "CLOSE-WAIT sockets on local port 9000 keep growing on h:9977"
-              description: "The peer closed but the application never did: 80 sockets and rising. Find the owner with: sockeye dump -tnp state close-wait sport = :9000"
+              summary: "CLOSE-WAIT sockets of port 9000 keep growing on h:9977"
+              description: "The peer closed but the application never did: 80 sockets and rising. Find the owner with: sockeye dump -tnp state close-wait '( sport = :9000 or dport = :9000 )'"
 "#,
         rules = assets().join("alerts.yml").display(),
         full_len = listener("sockeye_listen_queue_length", "8080"),
