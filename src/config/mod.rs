@@ -355,6 +355,28 @@ mod tests {
         );
     }
 
+    /// The sample's comments named only four of the six views, and "1 2 3" as the view keys.
+    #[test]
+    fn the_sample_file_names_every_view_and_its_key() {
+        let comment: String = DEFAULT_CONFIG
+            .lines()
+            .skip_while(|l| !l.starts_with("[view]"))
+            .take_while(|l| !l.starts_with("default ="))
+            .collect();
+        for v in crate::tui::settings::View::ALL {
+            assert!(
+                comment.contains(&format!("\"{}\"", v.name())),
+                "{}",
+                v.name()
+            );
+        }
+        let last = crate::tui::settings::View::ALL.len();
+        assert!(
+            DEFAULT_CONFIG.contains(&format!("1 to {last} (views)")),
+            "the fixed view keys"
+        );
+    }
+
     #[test]
     fn tui_read_only_is_read_and_checked() {
         let mut s = TuiSettings::default();
