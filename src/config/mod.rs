@@ -355,6 +355,16 @@ mod tests {
         );
     }
 
+    /// A control character in a value is shown escaped once: `'\x1b'`, not `'\\x1b'`.
+    #[test]
+    fn a_bad_value_is_escaped_once_in_the_message() {
+        let e = parse("[keys]\nkill = \"\\u001b\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("'\\x1b' is not a key"), "{e}");
+        assert!(!e.contains("\\\\x1b") && !e.contains('\x1b'), "{e}");
+    }
+
     /// The sample's comments named only four of the six views, and "1 2 3" as the view keys.
     #[test]
     fn the_sample_file_names_every_view_and_its_key() {
