@@ -15,7 +15,8 @@ use crate::config::View;
     about = "Linux socket inspector: what ss and netstat show, live, grouped and explained",
     long_about = "Linux socket inspector: what ss and netstat show, but live, grouped by TCP \
 state and by listening socket, with queue depth and TIME-WAIT/CLOSE-WAIT counts highlighted.\n\n\
-Without a subcommand, sockeye opens the live view (the same as `sockeye tui`)."
+Without a subcommand, sockeye opens the live view (the same as `sockeye tui`), and options \
+before any subcommand are the live view's: `sockeye -N -t` is `sockeye tui -N -t`."
 )]
 pub struct Cli {
     /// Do not read the configuration file.

@@ -19,7 +19,8 @@ pub struct ArgOrder {
 /// Parse the command line as [`clap::Parser::try_parse`], plus the order of the selection
 /// flags of the subcommand that has them.
 pub fn try_parse_ordered() -> Result<Cli, clap::Error> {
-    let matches = Cli::command().try_get_matches_from(ss_personality(std::env::args_os()))?;
+    let args = default_to_tui(ss_personality(std::env::args_os()));
+    let matches = Cli::command().try_get_matches_from(args)?;
     let mut cli = Cli::from_arg_matches(&matches)?;
     if let Some((_, sub)) = matches.subcommand()
         && let Some(sel) = select_mut(&mut cli)
@@ -27,6 +28,26 @@ pub fn try_parse_ordered() -> Result<Cli, clap::Error> {
         sel.order = order_of(sub, sel);
     }
     Ok(cli)
+}
+
+/// `sockeye` without a subcommand is `sockeye tui`, so its options are the live view's too:
+/// `sockeye -N -t` gets `tui` before its first option (after a leading `--no-config`, which
+/// both take). Only an option starts the live view this way: a first word that is not an
+/// option is a subcommand (or a mistyped one, which clap names), and `-h`/`-V` stay sockeye's.
+pub fn default_to_tui(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let at = 1 + args
+        .iter()
+        .skip(1)
+        .take_while(|a| *a == "--no-config")
+        .count();
+    let Some(first) = args.get(at).and_then(|a| a.to_str()) else {
+        return args;
+    };
+    let own = ["-h", "--help", "-V", "--version", "--"];
+    if first.starts_with('-') && first.len() > 1 && !own.contains(&first) {
+        args.insert(at, "tui".into());
+    }
+    args
 }
 
 /// Invoked through a link named `ss` (`ln -s sockeye ss`), sockeye is `sockeye dump`: the
@@ -108,6 +129,39 @@ pub fn order_of(m: &ArgMatches, sel: &SelectArgs) -> ArgOrder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn options_without_a_subcommand_are_the_live_views() {
+        let with = |a: &[&str]| -> Vec<String> {
+            let args = std::iter::once("sockeye").chain(a.iter().copied());
+            default_to_tui(args.map(Into::into).collect())
+                .into_iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect()
+        };
+        assert_eq!(with(&["-N", "-t"]), ["sockeye", "tui", "-N", "-t"]);
+        assert_eq!(
+            with(&["--no-config", "--view", "closed"]),
+            ["sockeye", "--no-config", "tui", "--view", "closed"]
+        );
+        for kept in [
+            &[][..],
+            &["dump", "-t"],
+            &["dmup"],
+            &["-h"],
+            &["--help"],
+            &["-V"],
+            &["--no-config"],
+            &["--", "-t"],
+        ] {
+            let mut want = vec!["sockeye".to_string()];
+            want.extend(kept.iter().map(|s| s.to_string()));
+            assert_eq!(with(kept), want, "{kept:?}");
+        }
+        let cli =
+            <Cli as clap::Parser>::try_parse_from(with(&["-tN", "state", "established"])).unwrap();
+        assert!(matches!(cli.command, Some(crate::cli::Command::Tui(_))));
+    }
 
     fn order(args: &[&str]) -> ArgOrder {
         let m = Cli::command()

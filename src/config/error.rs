@@ -116,8 +116,10 @@ pub(super) fn invalid(
         line,
         key,
         // toml's messages end with a newline or span several lines; one line reads better.
-        // They may quote the value (`invalid type: string "…"`): bounded, escaped.
-        message: bounded(&message.trim().replace('\n', "; "), MAX_MESSAGE),
+        // They may quote the value (`invalid type: string "…"`): bounded, and control
+        // characters escaped; not backslashes, or a value quoted (escaped) by our own
+        // checks would read `'\\x1b'`.
+        message: bounded_message(&message.trim().replace('\n', "; ")),
         snippet,
     }
 }
@@ -138,6 +140,17 @@ fn shown_path(path: &Path) -> String {
 fn bounded(s: &str, max: usize) -> String {
     // The window is centred on the offset given: from the start, twice as wide.
     crate::text::excerpt(s, 0, 2 * max).0
+}
+
+/// A whole message cut to about [`MAX_MESSAGE`] characters, its control characters escaped.
+fn bounded_message(s: &str) -> String {
+    let s = crate::text::escape_controls(s);
+    let keep = 2 * MAX_MESSAGE;
+    let mut out: String = s.chars().take(keep).collect();
+    if s.chars().nth(keep).is_some() {
+        out.push('…');
+    }
+    out
 }
 
 /// A value or key quoted in a message: escaped, at most [`MAX_QUOTE`] characters.

@@ -355,6 +355,38 @@ mod tests {
         );
     }
 
+    /// A control character in a value is shown escaped once: `'\x1b'`, not `'\\x1b'`.
+    #[test]
+    fn a_bad_value_is_escaped_once_in_the_message() {
+        let e = parse("[keys]\nkill = \"\\u001b\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("'\\x1b' is not a key"), "{e}");
+        assert!(!e.contains("\\\\x1b") && !e.contains('\x1b'), "{e}");
+    }
+
+    /// The sample's comments named only four of the six views, and "1 2 3" as the view keys.
+    #[test]
+    fn the_sample_file_names_every_view_and_its_key() {
+        let comment: String = DEFAULT_CONFIG
+            .lines()
+            .skip_while(|l| !l.starts_with("[view]"))
+            .take_while(|l| !l.starts_with("default ="))
+            .collect();
+        for v in crate::tui::settings::View::ALL {
+            assert!(
+                comment.contains(&format!("\"{}\"", v.name())),
+                "{}",
+                v.name()
+            );
+        }
+        let last = crate::tui::settings::View::ALL.len();
+        assert!(
+            DEFAULT_CONFIG.contains(&format!("1 to {last} (views)")),
+            "the fixed view keys"
+        );
+    }
+
     #[test]
     fn tui_read_only_is_read_and_checked() {
         let mut s = TuiSettings::default();

@@ -103,7 +103,9 @@ pub struct Tracker {
     prev_bytes: Vec<Option<(u64, u64)>>,
     cur_bytes: Vec<Option<(u64, u64)>>,
     prev_time: Option<SystemTime>,
-    prev_counters: Option<KernelCounters>,
+    /// The previous refresh's kernel counters: one set, or with `--all-netns` one per
+    /// namespace (keyed by its inode; the merged snapshot's own are only the first's).
+    prev_counters: Vec<(u64, KernelCounters)>,
 }
 
 /// What [`Tracker::update`] found: marks and rates indexed like the snapshot's sockets.
@@ -199,17 +201,7 @@ impl Tracker {
                 next_bytes.push(bytes);
             }
         }
-        let counters = match (&self.prev_counters, &snap.counters) {
-            (Some(a), Some(b)) => {
-                let d = |x: Option<u64>, y: Option<u64>| Some(y?.saturating_sub(x?));
-                CounterDeltas {
-                    listen_overflows: d(a.listen_overflows, b.listen_overflows),
-                    listen_drops: d(a.listen_drops, b.listen_drops),
-                    retrans_segs: d(a.retrans_segs, b.retrans_segs),
-                }
-            }
-            _ => CounterDeltas::default(),
-        };
+        let counters = self.counter_deltas(snap);
         self.spare = std::mem::replace(&mut self.prev, next);
         self.prev_socket.clear();
         self.prev_socket.extend(by_key.iter().map(|&(_, i)| i));
@@ -218,7 +210,6 @@ impl Tracker {
         self.cur_bytes = cur_bytes;
         self.prev_bytes = next_bytes;
         self.prev_time = Some(snap.taken_at);
-        self.prev_counters = snap.counters.clone();
         Changes {
             keys,
             marks,
@@ -226,6 +217,39 @@ impl Tracker {
             ranks,
             counters,
         }
+    }
+
+    /// The header's counter deltas since the previous refresh. With `--all-netns` each
+    /// namespace's counters change on their own: the deltas of the namespaces read both
+    /// times are summed (a namespace that appeared has no delta yet).
+    fn counter_deltas(&mut self, snap: &Snapshot) -> CounterDeltas {
+        let cur: Vec<(u64, KernelCounters)> = match &snap.netns {
+            Some(reads) => reads
+                .read
+                .iter()
+                .filter_map(|r| Some((r.tag.inode, r.counters.clone()?)))
+                .collect(),
+            None => snap.counters.iter().map(|c| (0, c.clone())).collect(),
+        };
+        let prev = std::mem::replace(&mut self.prev_counters, cur);
+        let d = |x: Option<u64>, y: Option<u64>| Some(y?.saturating_sub(x?));
+        let add = |acc: Option<u64>, v: Option<u64>| Some(acc.unwrap_or(0).saturating_add(v?));
+        let mut out = CounterDeltas::default();
+        for (ns, b) in &self.prev_counters {
+            let Some((_, a)) = prev.iter().find(|(p, _)| p == ns) else {
+                continue;
+            };
+            out.listen_overflows = add(
+                out.listen_overflows,
+                d(a.listen_overflows, b.listen_overflows),
+            )
+            .or(out.listen_overflows);
+            out.listen_drops =
+                add(out.listen_drops, d(a.listen_drops, b.listen_drops)).or(out.listen_drops);
+            out.retrans_segs =
+                add(out.retrans_segs, d(a.retrans_segs, b.retrans_segs)).or(out.retrans_segs);
+        }
+        out
     }
 
     /// The last snapshot given to [`Tracker::update`] as (key, index) pairs sorted by key

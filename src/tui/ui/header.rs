@@ -140,7 +140,6 @@ fn lines(app: &App, st: &Styles, width: usize) -> Vec<Line<'static>> {
     l2.push(Span::raw(format!("{}", app.counts.unix)));
 
     // Line 3: TIME-WAIT and CLOSE-WAIT, emphasized, with sparklines.
-    let counters = app.snapshot.as_ref().and_then(|s| s.counters.as_ref());
     let spark_w = (width.saturating_sub(60) / 2).clamp(8, 40);
     let tw = app.counts.tcp(TcpState::TimeWait);
     let cw = app.counts.tcp(TcpState::CloseWait);
@@ -152,24 +151,25 @@ fn lines(app: &App, st: &Styles, width: usize) -> Vec<Line<'static>> {
             st.time_wait(),
         ),
     ];
-    if let Some(max) = counters.and_then(|c| c.tcp_max_tw_buckets)
-        && max > 0
-    {
-        // Exhaustion is system-wide: under a filter or a scope the shown count is only part
-        // of it, so compare the kernel's own TIME-WAIT count (sockstat `tw`) when known.
-        let system = counters.and_then(|c| c.tcp_tw);
-        let used = system.unwrap_or(tw as u64);
-        let share = used as f64 / max as f64;
-        let style = if share >= NEAR_EXHAUSTION {
+    if let Some(b) = app.snapshot.as_ref().and_then(|s| tw_budget(s, tw as u64)) {
+        let style = if b.share >= NEAR_EXHAUSTION {
             st.alert()
         } else {
             st.dim()
         };
-        let text = match system {
-            Some(sys) if sys != tw as u64 => {
-                format!(" · {sys} system-wide of {max} max ({:.0}%)", share * 100.0)
+        let pct = b.share * 100.0;
+        let text = match (b.kernel, b.namespaces) {
+            (Some(sys), false) if sys != tw as u64 => {
+                format!(" · {sys} system-wide of {} max ({pct:.0}%)", b.max)
             }
-            _ => format!(" of {max} max ({:.0}%)", share * 100.0),
+            (Some(sys), true) if sys != tw as u64 => {
+                format!(
+                    " · {sys} in all namespaces, fullest {pct:.0}% of {} max",
+                    b.max
+                )
+            }
+            (_, true) => format!(" · fullest namespace {pct:.0}% of {} max", b.max),
+            _ => format!(" of {} max ({pct:.0}%)", b.max),
         };
         l3.push(Span::styled(text, style));
     }
@@ -221,4 +221,57 @@ fn lines(app: &App, st: &Styles, width: usize) -> Vec<Line<'static>> {
     }
     out.push(Line::from(l4));
     out
+}
+
+/// TIME-WAIT against tcp_max_tw_buckets, for the header.
+#[derive(Debug, PartialEq)]
+struct TwBudget {
+    /// The kernel's own TIME-WAIT count (sockstat `tw`; summed over the namespaces).
+    kernel: Option<u64>,
+    /// The limit of the namespace nearest to it, and how full that namespace is.
+    max: u64,
+    share: f64,
+    /// The snapshot spans several namespaces (`--all-netns`).
+    namespaces: bool,
+}
+
+/// Exhaustion is per namespace (each has its own sockstat `tw` and tcp_max_tw_buckets): one
+/// namespace's counters are compared with their own limit, and with `--all-netns` the
+/// fullest namespace is the one that matters, never one namespace's count against the
+/// sockets of all. Under a filter or a scope the shown count (`shown`) is only part of the
+/// kernel's, so the kernel's count is used when known.
+fn tw_budget(snap: &crate::model::Snapshot, shown: u64) -> Option<TwBudget> {
+    if let Some(reads) = &snap.netns {
+        let mut kernel = Some(0u64);
+        let mut fullest: Option<(u64, f64)> = None;
+        for r in &reads.read {
+            let tw = r.counters.as_ref().and_then(|c| c.tcp_tw);
+            kernel = kernel.zip(tw).map(|(a, b)| a.saturating_add(b));
+            if let Some(max) = r.counters.as_ref().and_then(|c| c.tcp_max_tw_buckets)
+                && max > 0
+                && let Some(tw) = tw
+            {
+                let share = tw as f64 / max as f64;
+                if fullest.is_none_or(|(_, f)| share > f) {
+                    fullest = Some((max, share));
+                }
+            }
+        }
+        let (max, share) = fullest?;
+        return Some(TwBudget {
+            kernel,
+            max,
+            share,
+            namespaces: true,
+        });
+    }
+    let c = snap.counters.as_ref()?;
+    let max = c.tcp_max_tw_buckets.filter(|m| *m > 0)?;
+    let used = c.tcp_tw.unwrap_or(shown);
+    Some(TwBudget {
+        kernel: c.tcp_tw,
+        max,
+        share: used as f64 / max as f64,
+        namespaces: false,
+    })
 }

@@ -42,3 +42,18 @@ fn an_unknown_option_is_called_an_option() {
         );
     }
 }
+
+#[test]
+fn live_view_options_work_without_the_tui_subcommand() {
+    // `sockeye` is `sockeye tui`, so `sockeye -N` was "unexpected argument '-N'". The bad
+    // interval proves the options reached the live view (which then stops before any drawing).
+    let o = sockeye(&["--no-config", "-N", "-t", "--interval", "0.1"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("interval must be between 0.2 and 60"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    // A mistyped subcommand is still named as one.
+    let o = sockeye(&["dmup"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("'dump'"));
+}

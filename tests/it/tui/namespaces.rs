@@ -192,3 +192,52 @@ fn without_all_netns_the_view_is_one_group() {
     let s = screen(&mut app, 100, 24);
     assert!(!s.contains("namespaces ·"), "{s}");
 }
+
+/// With --all-netns every namespace has its own kernel counters (the merged snapshot's are
+/// only the first namespace's): the header's ListenOverflows/ListenDrops/RetransSegs deltas
+/// sum every namespace's, and TIME-WAIT exhaustion is the fullest namespace's against its
+/// own tcp_max_tw_buckets, never the first namespace's count against all the sockets.
+#[test]
+fn all_netns_header_counts_every_namespace() {
+    use sockeye::model::KernelCounters;
+    let at = |overflows: [u64; 3], tw: [u64; 3], secs: u64| {
+        let mut snap = spanning(false);
+        snap.taken_at += Duration::from_secs(secs);
+        let reads = Arc::get_mut(snap.netns.as_mut().unwrap()).unwrap();
+        for (i, r) in reads.read.iter_mut().enumerate() {
+            r.counters = Some(KernelCounters {
+                listen_overflows: Some(overflows[i]),
+                listen_drops: Some(overflows[i]),
+                retrans_segs: Some(7),
+                tcp_tw: Some(tw[i]),
+                tcp_max_tw_buckets: Some(1000),
+                ..KernelCounters::default()
+            });
+        }
+        snap.counters = reads.read[0].counters.clone();
+        snap
+    };
+    let mut app = App::new(
+        TuiSettings {
+            numeric: true,
+            ..TuiSettings::default()
+        },
+        QuerySpec::default(),
+    );
+    app.hostname = "testhost".into();
+    app.apply_snapshot(at([100, 5, 0], [3, 0, 0], 0), None);
+    // Only the second namespace's listener overflowed, and its TIME-WAIT grew.
+    app.apply_snapshot(at([100, 9, 0], [3, 900, 0], 1), None);
+    let s = screen(&mut app, 120, 24);
+    assert!(
+        s.contains("ListenOverflows +4 ListenDrops +4 RetransSegs +0"),
+        "{s}"
+    );
+    let line = s.lines().find(|l| l.contains("TIME-WAIT")).unwrap();
+    assert!(
+        line.contains("TIME-WAIT 3 ")
+            && line.contains("903 in all namespaces, fullest 90% of 1000 max"),
+        "{line}"
+    );
+    assert!(!line.contains("system-wide"), "{line}");
+}
