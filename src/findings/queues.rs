@@ -278,29 +278,60 @@ pub fn stuck_receiver(scan: &Scan<'_, '_>, t: &Thresholds) -> Vec<Finding> {
         ),
     )
     .into_iter()
-    .map(|(place, group)| Finding {
-        rule: Rule::StuckReceiver,
-        severity: Severity::Warning,
-        sockets: connections_filter(group.iter().map(|(_, s)| *s)),
-        place,
-        evidence: sample_lines(&group, "unread (Recv-Q)"),
-        why: with_info_caveat(
-            "Data arrived and sits in the receive queue: the application does not read \
-             these sockets (blocked, busy elsewhere, or a lost wakeup). When the queue \
-             fills, the window closes and the peer stalls.",
-            &group,
-            "an application that reads slowly while more keeps arriving",
-        ),
-        action: "See what the process is doing instead of reading (a stack dump, strace \
-                     -p PID); check for a blocked event loop or a reader that stopped on an \
-                     error."
-            .into(),
-        threshold: format!(
-            "recv_q_min = {} bytes in every snapshot, never decreasing",
-            t.recv_q_min
-        ),
+    .map(|(place, group)| {
+        let (why, action) = if unaccepted(scan, &group) {
+            (
+                "These connections were never accepted: the handshake completed and the \
+                 data arrived, but they still wait in the listener's accept queue, so \
+                 nothing can read them yet."
+                    .to_owned(),
+                "See why the application does not call accept() on this listener (its \
+                 accept loop blocked or gone, a thread pool exhausted); the \
+                 accept-queue-overflow finding follows when the queue fills.",
+            )
+        } else {
+            (
+                with_info_caveat(
+                    "Data arrived and sits in the receive queue: the application does not \
+                     read these sockets (blocked, busy elsewhere, or a lost wakeup). When \
+                     the queue fills, the window closes and the peer stalls.",
+                    &group,
+                    "an application that reads slowly while more keeps arriving",
+                ),
+                "See what the process is doing instead of reading (a stack dump, strace \
+                 -p PID); check for a blocked event loop or a reader that stopped on an \
+                 error.",
+            )
+        };
+        Finding {
+            rule: Rule::StuckReceiver,
+            severity: Severity::Warning,
+            sockets: connections_filter(group.iter().map(|(_, s)| *s)),
+            place,
+            evidence: sample_lines(&group, "unread (Recv-Q)"),
+            why,
+            action: action.into(),
+            threshold: format!(
+                "recv_q_min = {} bytes in every snapshot, never decreasing",
+                t.recv_q_min
+            ),
+        }
     })
     .collect()
+}
+
+/// Whether `group` are connections still in their listener's accept queue: no process holds
+/// any of them while one holds the listener (so owners were read, and these have none).
+fn unaccepted(scan: &Scan<'_, '_>, group: &[Stuck<'_>]) -> bool {
+    let Some(listeners) = scan.last().map(|l| &l.listeners) else {
+        return false;
+    };
+    group.iter().all(|(_, s)| {
+        s.processes.is_empty()
+            && s.local_port()
+                .and_then(|p| listeners.get(&p))
+                .is_some_and(|l| !l.processes.is_empty())
+    })
 }
 
 /// `why`, with what it cannot rule out when no socket of `group` came with tcp_info (the
@@ -508,6 +539,44 @@ mod tests {
         .queues(recv, send)
         .cookie(5)
         .owned("app", 3)
+    }
+
+    #[test]
+    fn unread_data_on_a_connection_never_accepted_says_accept_not_read() {
+        // The listener's owner is known; the connection on its port has none: still in the
+        // accept queue, so the advice is about accept(), not about a reader.
+        let waiting = || {
+            tcp(
+                TcpState::Established,
+                ("127.0.0.1", 7001),
+                ("127.0.0.1", 50001),
+            )
+            .queues(9_000, 0)
+            .cookie(6)
+        };
+        let snaps = window_of(
+            vec![
+                vec![listener(1, 8), waiting()],
+                vec![listener(1, 8), waiting()],
+            ],
+            None,
+        );
+        let found = stuck_receiver(&scan(&win(&snaps)), &Thresholds::default());
+        assert_eq!(found.len(), 1);
+        assert!(found[0].why.contains("never accepted"), "{}", found[0].why);
+        assert!(found[0].action.contains("accept()"), "{}", found[0].action);
+        // Accepted (a process holds it): the reader's advice.
+        let snaps = window_of(
+            vec![
+                vec![listener(0, 8), waiting().owned("srv", 9)],
+                vec![listener(0, 8), waiting().owned("srv", 9)],
+            ],
+            None,
+        );
+        let found = stuck_receiver(&scan(&win(&snaps)), &Thresholds::default());
+        assert_eq!(found.len(), 1);
+        assert!(!found[0].why.contains("never accepted"), "{}", found[0].why);
+        assert!(found[0].action.contains("strace"), "{}", found[0].action);
     }
 
     #[test]
