@@ -220,6 +220,13 @@ impl Endpoint {
     /// family's own pair of numbers as ss prints it.
     pub fn label(&self) -> String {
         match self {
+            // Port 0 is a wildcard (a listener's or an unconnected socket's peer): `*`, as
+            // the tables print it.
+            Endpoint::Inet {
+                addr: IpAddr::V6(a),
+                port: 0,
+            } => format!("[{a}]:*"),
+            Endpoint::Inet { addr, port: 0 } => format!("{addr}:*"),
             Endpoint::Inet {
                 addr: IpAddr::V6(a),
                 port,
@@ -1048,6 +1055,11 @@ mod tests {
         };
         assert_eq!(v4.label(), "127.0.0.1:80");
         assert_eq!(v6.label(), "[::1]:443");
+        let wildcard = Endpoint::Inet {
+            addr: "0.0.0.0".parse().unwrap(),
+            port: 0,
+        };
+        assert_eq!(wildcard.label(), "0.0.0.0:*");
         let hostile = Endpoint::Unix {
             path: Some("/run/a\x1b[2Jb\n".into()),
             inode: 7,
