@@ -234,6 +234,24 @@ mod tests {
     }
 
     #[test]
+    fn an_unknown_word_lists_every_keyword_it_could_have_been() {
+        let msg = err_of(&["bogus", "=", "1"]);
+        for word in [
+            "src",
+            "dst",
+            "sport",
+            "dport",
+            "dev",
+            "autobound",
+            "netns",
+            "not",
+        ] {
+            assert!(msg.contains(word), "{word}: {msg}");
+        }
+        assert!(msg.contains("state and exclude come first"), "{msg}");
+    }
+
+    #[test]
     fn control_characters_are_escaped_and_the_caret_follows_them() {
         let msg = err_of(&["src", "1.2.3.4", "or", "\x1b]0;x\x07bad"]);
         assert!(!msg.contains('\x1b') && !msg.contains('\x07'), "{msg:?}");

@@ -474,7 +474,7 @@ impl<'a> Parser<'a> {
                 t,
                 format!(
                     "'{w}' is not a filter keyword (expected src, dst, sport, dport, dev, \
-                     autobound, not, or '(')"
+                     autobound, netns, not or '('; state and exclude come first)"
                 ),
             )
         }
