@@ -15,7 +15,7 @@ use crate::collect::host::Host;
 use crate::collect::netlink::destroy::{Refusal, destroy};
 use crate::collect::{Collector, SourcePref};
 use crate::error::UsageError;
-use crate::model::{Endpoint, Socket, Source, TcpState};
+use crate::model::{Socket, Source, TcpState};
 use crate::output::columns::CellCtx;
 use crate::output::json::{JsonOptions, write_json};
 use crate::output::table::{TableOptions, ss_order, write_table};
@@ -133,11 +133,7 @@ pub(crate) fn describe(s: &Socket) -> String {
         "{} {} {} -> {}",
         s.netid.as_str(),
         s.state.ss_name(),
-        endpoint(&s.local),
-        endpoint(&s.peer)
+        s.local.label(),
+        s.peer.label()
     )
-}
-
-fn endpoint(e: &Endpoint) -> String {
-    e.label()
 }

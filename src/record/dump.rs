@@ -126,22 +126,25 @@ pub fn run(args: &DumpArgs, path: &Path, no_config: bool) -> anyhow::Result<()> 
 /// collect, and the rest of a socket's row): refused, where printing the moment without
 /// them would pass for an answer.
 fn refuse_unrecorded(args: &DumpArgs) -> Result<(), UsageError> {
-    let flag = [
+    let flag = first_given([
         (args.threads, "-T (thread ids)"),
         (args.tos, "--tos"),
         (args.cgroup, "--cgroup"),
         (args.inet_sockopt, "--inet-sockopt"),
         (args.tipcinfo, "--tipcinfo"),
         (args.bpf, "-b (BPF filters)"),
-    ]
-    .into_iter()
-    .find_map(|(on, f)| on.then_some(f));
+    ]);
     match flag {
         Some(f) => Err(UsageError(format!(
             "--from: a recording does not keep what {f} shows (only what -p, -i and -m collect)"
         ))),
         None => Ok(()),
     }
+}
+
+/// The name of the first flag given, in the order listed.
+fn first_given<const N: usize>(flags: [(bool, &'static str); N]) -> Option<&'static str> {
+    flags.into_iter().find_map(|(on, name)| on.then_some(name))
 }
 
 /// `--between` lists changes, one line each (or JSON): a summary, or the table's extra
@@ -160,15 +163,13 @@ fn refuse_with_between(args: &DumpArgs) -> Result<(), UsageError> {
                 .into(),
         ));
     }
-    let extra = [
+    let extra = first_given([
         (args.processes, "-p"),
         (args.options, "-o"),
         (args.extended, "-e"),
         (args.info, "-i"),
         (args.memory, "-m"),
-    ]
-    .into_iter()
-    .find_map(|(on, f)| on.then_some(f));
+    ]);
     match extra {
         Some(f) if !args.json => Err(UsageError(format!(
             "--between prints one line a socket, without what {f} shows: add --json for it"

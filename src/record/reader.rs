@@ -112,6 +112,9 @@ pub struct Recording {
     index: Vec<Entry>,
     /// Why parts of it could not be read (damaged tails, unreadable older files).
     pub warnings: Vec<String>,
+    /// The first damaged frame (checksum, decompression, decoding) met while opening, as
+    /// "WHY at byte offset N": a file with no readable frame says this rather than "cut".
+    damage: Option<String>,
     pub gaps: Vec<Gap>,
     /// Where the newest file's frames read so far end, for [`Recording::follow`].
     tail: Tail,
@@ -156,7 +159,7 @@ impl Recording {
         let shown = crate::text::escape(&path.to_string_lossy()).into_owned();
         let mut rec = Recording::build(parts, warnings);
         if rec.index.is_empty() {
-            return Err(no_frame(shown, &rec.warnings));
+            return Err(no_frame(shown, rec.damage.as_deref()));
         }
         rec.live = Some(path.to_path_buf());
         Ok(rec)
@@ -167,7 +170,7 @@ impl Recording {
         let shown = crate::text::escape(&path.to_string_lossy()).into_owned();
         let rec = Recording::build(vec![Part::open(path)?], Vec::new());
         if rec.index.is_empty() {
-            return Err(no_frame(shown, &rec.warnings));
+            return Err(no_frame(shown, rec.damage.as_deref()));
         }
         Ok(rec)
     }
@@ -204,6 +207,7 @@ impl Recording {
         let mut gaps = Vec::new();
         let mut kept = Vec::with_capacity(parts.len());
         let mut tail = Tail::default();
+        let mut damage = None;
         for (part, first, total) in parts {
             let before = index.len();
             let n = kept.len() as u16;
@@ -217,6 +221,7 @@ impl Recording {
                 false,
                 &mut index,
                 &mut warnings,
+                &mut damage,
             );
             tail = Tail { end, seen_full };
             seam(&part, &index, before, &mut gaps, &mut warnings);
@@ -241,6 +246,7 @@ impl Recording {
             parts: kept,
             index,
             warnings,
+            damage,
             gaps,
             tail,
             live: None,
@@ -305,6 +311,7 @@ impl Recording {
             true,
             &mut self.index,
             &mut self.warnings,
+            &mut None,
         );
         seam(
             &part,
@@ -344,6 +351,7 @@ impl Recording {
             true,
             &mut self.index,
             &mut self.warnings,
+            &mut None,
         );
         self.index.len() - before
     }
@@ -468,18 +476,12 @@ impl Recording {
 
 /// No frame read: why, in the one line the error is. The first frame failing its checksum
 /// (or not decoding) is damage, not a cut, and its offset is what to look at.
-fn no_frame(path: String, warnings: &[String]) -> ReadError {
-    let damage = warnings
-        .last()
-        .filter(|w| !w.contains(": truncated "))
-        .map(|w| {
-            let w = w.strip_prefix(&format!("{path}: ")).unwrap_or(w);
-            w.split_once("; the ")
-                .map_or(w, |(what, _)| what)
-                .to_string()
-        });
+fn no_frame(path: String, damage: Option<&str>) -> ReadError {
     ReadError::NoFrame {
-        why: damage.unwrap_or_else(|| "the file is cut before its first one".into()),
+        why: damage.map_or_else(
+            || "the file is cut before its first one".into(),
+            str::to_owned,
+        ),
         path,
     }
 }
@@ -570,6 +572,7 @@ fn scan(
     following: bool,
     index: &mut Vec<Entry>,
     warnings: &mut Vec<String>,
+    damage: &mut Option<String>,
 ) -> u64 {
     while off < total {
         let step = envelope(&part.store, off, total).and_then(|len| {
@@ -602,6 +605,7 @@ fn scan(
                 ));
                 // Damaged, not just unfinished: nothing after it is read, also when following.
                 if !why.starts_with("truncated") {
+                    damage.get_or_insert_with(|| format!("{why} at byte offset {off}"));
                     off = u64::MAX;
                 }
                 break;

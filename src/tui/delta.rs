@@ -233,21 +233,24 @@ impl Tracker {
         };
         let prev = std::mem::replace(&mut self.prev_counters, cur);
         let d = |x: Option<u64>, y: Option<u64>| Some(y?.saturating_sub(x?));
-        let add = |acc: Option<u64>, v: Option<u64>| Some(acc.unwrap_or(0).saturating_add(v?));
+        // A namespace whose delta is unknown adds nothing; the sum stays unknown only when
+        // no namespace's is known.
+        let add = |acc: &mut Option<u64>, v: Option<u64>| {
+            if let Some(v) = v {
+                *acc = Some(acc.unwrap_or(0).saturating_add(v));
+            }
+        };
         let mut out = CounterDeltas::default();
         for (ns, b) in &self.prev_counters {
             let Some((_, a)) = prev.iter().find(|(p, _)| p == ns) else {
                 continue;
             };
-            out.listen_overflows = add(
-                out.listen_overflows,
+            add(
+                &mut out.listen_overflows,
                 d(a.listen_overflows, b.listen_overflows),
-            )
-            .or(out.listen_overflows);
-            out.listen_drops =
-                add(out.listen_drops, d(a.listen_drops, b.listen_drops)).or(out.listen_drops);
-            out.retrans_segs =
-                add(out.retrans_segs, d(a.retrans_segs, b.retrans_segs)).or(out.retrans_segs);
+            );
+            add(&mut out.listen_drops, d(a.listen_drops, b.listen_drops));
+            add(&mut out.retrans_segs, d(a.retrans_segs, b.retrans_segs));
         }
         out
     }
